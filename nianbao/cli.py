@@ -1,0 +1,71 @@
+"""The `nianbao` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from nianbao.judge import check_files
+from nianbao.settings import get_settings
+from report.model import Report
+from rules import all_rules, find_rule
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """nianbao: checks 政府信息公开工作年度报告 against the format, the 条例 and the 立法法."""
+
+
+def _text_summary(report: Report) -> str:
+    org = report.organization
+    who = "".join(part for part in (org.region, org.name) if part) or "（未写明机关）"
+    lines = [f"{report.source.path}: {who} {report.year or '?'} 年度，{len(report.findings)} 项发现"]
+    lines += [f"  [{f.severity}] {f.rule} @ {f.location}: {f.message}" for f in report.findings]
+    lines += [f"  [问题] {problem}" for problem in report.problems]
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["json", "text"]), default="text", show_default=True)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    default=None,
+    help="Exit 1 when a finding at or above this severity is reported.",
+)
+@click.option("--db", "database_url", default=None, help="Also compare with the earlier years stored in this database.")
+def check(files: tuple[Path, ...], output_format: str, fail_on: str | None, database_url: str | None) -> None:
+    """Parse and check report FILES; one JSON line (or a short summary) per file, in the order given."""
+    settings = get_settings()
+    reports = check_files(list(files), settings, database_url=database_url)
+    for report in reports:
+        if output_format == "json":
+            click.echo(json.dumps(report.to_contract(), ensure_ascii=False))
+        else:
+            click.echo(_text_summary(report))
+    if fail_on and any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for r in reports for f in r.findings):
+        sys.exit(1)
+
+
+@main.command(name="rules")
+@click.option("--explain", "rule_id", default=None, help="Print what one rule checks, why, and an example.")
+def rules_command(rule_id: str | None) -> None:
+    """List the rules (id, severity, enabled, description), or explain one."""
+    settings = get_settings().rules
+    if rule_id:
+        item = find_rule(rule_id)
+        if item is None:
+            raise click.UsageError(f"unknown rule: {rule_id}")
+        severity = settings.severity.get(item.id, item.severity)
+        click.echo(f"{item.id} ({severity}, version {item.version})\n{item.title}\n\n{item.explanation}")
+        return
+    for item in all_rules():
+        enabled = "disabled" if item.id in settings.disabled else "enabled"
+        severity = settings.severity.get(item.id, item.severity)
+        click.echo(f"{item.id:36} {severity:8} {enabled:9} {item.title}")

@@ -1,0 +1,48 @@
+"""Parse, match and judge: the steps shared by `nianbao check`, `nianbao ingest` and the Celery worker."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from nianbao.settings import Settings
+from report.identity import ambiguity, apply_folder_region, earlier_reports, identity
+from report.model import Report
+from report.parse import parse_file
+from rules import compare, evaluate
+
+
+def judge(report: Report, earlier: Sequence[Report], settings: Settings) -> Report:
+    """Fill `compared_with` and `findings` of a parsed report, given its earlier years (newest first)."""
+    report.compared_with = compare(report, earlier)
+    report.findings = evaluate(report, earlier, settings.rules)
+    return report
+
+
+def read_report(path: Path, settings: Settings, root: Path | None = None) -> Report:
+    report = parse_file(path, max_bytes=settings.max_file_bytes)
+    apply_folder_region(report, root)
+    return report
+
+
+def check_files(files: Sequence[Path], settings: Settings, database_url: str | None = None) -> list[Report]:
+    """Parse and judge files; files of one organization serve as each other's earlier years, and so do the
+    reports stored in `database_url` when given."""
+    reports = [read_report(path, settings) for path in files]
+    stored: list[Report] = []
+    known = {key for key in map(identity, reports) if key}
+    if database_url:
+        from storage import Store
+
+        store = Store(database_url)
+        stored = store.reports_named({key[0] for key in known})
+        known |= {key for key in map(identity, stored) if key}
+    for report in reports:
+        reason = ambiguity(report, known)
+        if reason:
+            report.problems.append(reason)
+            earlier: list[Report] = []
+        else:
+            earlier = earlier_reports(report, [*stored, *reports])
+        judge(report, earlier, settings)
+    return reports

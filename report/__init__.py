@@ -1,0 +1,1 @@
+"""The report model and the parser that turns any layout into it."""

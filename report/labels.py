@@ -1,0 +1,104 @@
+"""How the format's headings and row labels are recognised in text of any layout.
+
+Matching is on `compact()` text (NFKC, no whitespace), so spacing, full/half-width punctuation and labels
+wrapped over lines do not matter. Each row has a *core*: a phrase distinctive enough to find it without the
+numbering (1. / 1、 / （一） / (一)) that reports write differently.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Section numeral -> phrases one of which its heading contains (国办公开办函〔2021〕30号 and variants).
+SECTION_KEYS: dict[str, tuple[str, ...]] = {
+    "一": ("总体情况",),
+    "二": ("主动公开",),
+    "三": ("收到和处理", "申请情况"),
+    "四": ("行政复议", "行政诉讼"),
+    "五": ("存在的主要问题", "存在问题", "主要问题", "改进情况"),
+    "六": ("其他需要报告", "其他需报告"),
+}
+ARABIC_NUMERALS = {"1": "一", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六"}
+HEADING = re.compile(r"^[#*\s]*(?P<numeral>[一二三四五六1-6])\s*[、.,:：]\s*(?P<title>.{2,60}?)[*\s:：]*$")
+
+# Table 三: row key -> cores (any one found in the label text places the row).
+REQUEST_CORES: dict[str, tuple[str, ...]] = {
+    "new": ("本年新收",),
+    "carried_in": ("上年结转",),
+    "granted": ("予以公开",),
+    "partial": ("部分公开",),
+    "denied_secret": ("国家秘密",),
+    "denied_law": ("行政法规禁止公开", "法规禁止公开"),
+    "denied_safety": ("三安全一稳定", "危及"),
+    "denied_third_party": ("第三方合法权益",),
+    "denied_internal": ("内部事务信息", "三类内部事务"),
+    "denied_process": ("过程性信息",),
+    "denied_enforcement": ("行政执法案卷",),
+    "denied_query": ("行政查询事项",),
+    "unavailable_not_held": ("不掌握",),
+    "unavailable_needs_creation": ("另行制作",),
+    "unavailable_unclear": ("仍不明确",),
+    "rejected_petition": ("信访举报投诉",),
+    "rejected_repeat": ("重复申请",),
+    "rejected_publication": ("公开出版物",),
+    "rejected_excessive": ("大量反复申请",),
+    "rejected_confirmation": ("重新出具", "确认或重新"),
+    "other_no_correction": ("逾期不补正",),
+    "other_no_fee": ("收费通知", "缴纳费用"),
+    "carried_out": ("结转下年度", "结转下年"),
+}
+# Rows whose label is a common word: they must be a whole cell, numbering aside.
+REQUEST_EXACT: dict[str, tuple[str, ...]] = {
+    "other_other": ("其他",),
+    "total": ("总计", "合计"),
+}
+NUMBERING = re.compile(r"^(?:[(（]?[一二三四五六七八九十\d]{1,2}[)）]|[一二三四五六七八九十\d]{1,2}[、.,．])\s*")
+
+# Table 二 rows: exact cell text -> (row, kind). `documents` rows carry 3 values, the others 1.
+ACTIVE_LABELS: dict[str, str] = {
+    "规章": "regulations",
+    "行政规范性文件": "normative_documents",
+    "规范性文件": "normative_documents",
+    "行政许可": "licensing",
+    "行政处罚": "penalty",
+    "行政强制": "coercion",
+    "行政事业性收费": "fees",
+}
+
+# Phrases only the 2019 trial template (国办公开办函〔2019〕60号) has.
+OUTDATED_TEMPLATE_MARKERS: tuple[str, ...] = (
+    "第二十条第(九)项",
+    "政府集中采购",
+    "采购总金额",
+    "本年新制作数量",
+    "本年新公开数量",
+    "对外公开总数量",
+    "其他对外管理服务事项",
+    "上一年项目数量",
+)
+
+
+def strip_numbering(text: str) -> str:
+    """`3.其他` -> `其他`, `(七)总计` -> `总计`; applied repeatedly (`(六)3.其他`)."""
+    previous = None
+    while previous != text:
+        previous, text = text, NUMBERING.sub("", text, count=1)
+    return text
+
+
+def heading_section(text: str) -> str | None:
+    """The section numeral when the line is one of the six headings, else None.
+
+    The numeral must agree with the heading's own words: table 三's row `四、结转下年度继续办理` and a
+    narrative sub-head `三、2023年工作打算` are not headings.
+    """
+    from report.tokens import normalize
+
+    match = HEADING.match(normalize(text))
+    if not match:
+        return None
+    numeral = ARABIC_NUMERALS.get(match["numeral"], match["numeral"])
+    title = match["title"].replace(" ", "")
+    if any(key in title for key in SECTION_KEYS[numeral]):
+        return numeral
+    return None

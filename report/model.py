@@ -1,0 +1,235 @@
+"""The typed model of one annual report: what the parser produces and everything after it reads.
+
+`Report.to_contract()` gives the JSON shape of `../shared/contract/README.md` (schema nianbao.report/1).
+`Report.evidence` carries what the parser saw beyond the tables (section text, title, raw invalid
+cells); rules read it, but it is not part of the contract's output.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA = "nianbao.report/1"
+
+Level = Literal["township", "county", "city", "province", "department", "national", "unknown"]
+Severity = Literal["error", "warning", "info"]
+SECTION_NUMERALS = ("一", "二", "三", "四", "五", "六")
+
+# Table 三: row keys in the report's order, with the label a reviewer sees in a location.
+REQUEST_ROWS: dict[str, str] = {
+    "new": "一、本年新收政府信息公开申请数量",
+    "carried_in": "二、上年结转政府信息公开申请数量",
+    "granted": "（一）予以公开",
+    "partial": "（二）部分公开",
+    "denied_secret": "（三）1.属于国家秘密",
+    "denied_law": "（三）2.其他法律行政法规禁止公开",
+    "denied_safety": "（三）3.危及“三安全一稳定”",
+    "denied_third_party": "（三）4.保护第三方合法权益",
+    "denied_internal": "（三）5.属于三类内部事务信息",
+    "denied_process": "（三）6.属于四类过程性信息",
+    "denied_enforcement": "（三）7.属于行政执法案卷",
+    "denied_query": "（三）8.属于行政查询事项",
+    "unavailable_not_held": "（四）1.本机关不掌握相关政府信息",
+    "unavailable_needs_creation": "（四）2.没有现成信息需要另行制作",
+    "unavailable_unclear": "（四）3.补正后申请内容仍不明确",
+    "rejected_petition": "（五）1.信访举报投诉类申请",
+    "rejected_repeat": "（五）2.重复申请",
+    "rejected_publication": "（五）3.要求提供公开出版物",
+    "rejected_excessive": "（五）4.无正当理由大量反复申请",
+    "rejected_confirmation": "（五）5.要求行政机关确认或重新出具已获取信息",
+    "other_no_correction": "（六）1.申请人无正当理由逾期不补正",
+    "other_no_fee": "（六）2.申请人逾期未按收费通知要求缴纳费用",
+    "other_other": "（六）3.其他",
+    "total": "（七）总计",
+    "carried_out": "四、结转下年度继续办理",
+}
+REQUEST_KEYS: tuple[str, ...] = tuple(REQUEST_ROWS)
+# The 21 outcome rows whose sum is （七）总计.
+OUTCOME_KEYS: tuple[str, ...] = REQUEST_KEYS[REQUEST_KEYS.index("granted") : REQUEST_KEYS.index("total")]
+APPLICANT_COLUMNS: tuple[str, ...] = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")
+TOTAL_COLUMN = 6
+
+APPEAL_BLOCKS: dict[str, str] = {
+    "review": "行政复议",
+    "litigation_direct": "行政诉讼/未经复议直接起诉",
+    "litigation_after_review": "行政诉讼/复议后起诉",
+}
+APPEAL_FIELDS: dict[str, str] = {
+    "upheld": "结果维持",
+    "corrected": "结果纠正",
+    "other": "其他结果",
+    "pending": "尚未审结",
+    "total": "总计",
+}
+
+ACTIVE_DOCUMENT_ROWS: dict[str, str] = {"regulations": "规章", "normative_documents": "行政规范性文件"}
+ACTIVE_DOCUMENT_FIELDS: dict[str, str] = {
+    "issued": "本年制发件数",
+    "repealed": "本年废止件数",
+    "in_force": "现行有效件数",
+}
+ACTIVE_DECISION_ROWS: dict[str, str] = {"licensing": "行政许可", "penalty": "行政处罚", "coercion": "行政强制"}
+
+Cell = int | None
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class Source(_Model):
+    path: str
+    sha256: str
+    format: str
+
+
+class Organization(_Model):
+    name: str | None = None
+    region: str | None = None
+    level: Level = "unknown"
+
+
+class DocumentCounts(_Model):
+    issued: Cell = None
+    repealed: Cell = None
+    in_force: Cell = None
+
+
+class ActiveTable(_Model):
+    """Table 二 — 主动公开政府信息情况."""
+
+    regulations: DocumentCounts = Field(default_factory=DocumentCounts)
+    normative_documents: DocumentCounts = Field(default_factory=DocumentCounts)
+    licensing: Cell = None
+    penalty: Cell = None
+    coercion: Cell = None
+    fees: float | None = None
+
+
+class AppealBlock(_Model):
+    upheld: Cell = None
+    corrected: Cell = None
+    other: Cell = None
+    pending: Cell = None
+    total: Cell = None
+
+
+class AppealsTable(_Model):
+    """Table 四 — 行政复议、行政诉讼情况."""
+
+    review: AppealBlock = Field(default_factory=AppealBlock)
+    litigation_direct: AppealBlock = Field(default_factory=AppealBlock)
+    litigation_after_review: AppealBlock = Field(default_factory=AppealBlock)
+
+
+class Tables(_Model):
+    active: ActiveTable | None = None
+    # Table 三: row key -> seven cells (six applicant columns, then 总计).
+    requests: dict[str, list[Cell]] | None = None
+    appeals: AppealsTable | None = None
+
+
+class Change(_Model):
+    cell: str
+    before: Any
+    after: Any
+
+
+class Comparison(_Model):
+    year: int | None
+    sha256: str
+    changes: list[Change] = Field(default_factory=list)
+
+
+class Finding(_Model):
+    rule: str
+    severity: Severity
+    message: str
+    location: str
+    cells: list[str] = Field(default_factory=list)
+    expected: Any = None
+    actual: Any = None
+
+
+class Evidence(_Model):
+    """What the parser read besides the tables; rules use it, the contract JSON does not show it."""
+
+    title: str | None = None
+    title_year: int | None = None
+    period_years: list[int] = Field(default_factory=list)
+    # Section numeral -> the prose under that heading (table rows excluded).
+    section_text: dict[str, str] = Field(default_factory=dict)
+    # Cell path -> the raw text found where a number was due ("五", "无", "-1.5", …).
+    invalid_cells: dict[str, str] = Field(default_factory=dict)
+    # Cell paths read as blank (an existing empty cell), as opposed to cells the parser could not place.
+    blank_cells: list[str] = Field(default_factory=list)
+    # Phrases that only the 2019 trial template has.
+    template_markers: list[str] = Field(default_factory=list)
+    # Region named by the folder the file came from (<share>/房县/白鹤镇/2023.pdf), when known.
+    folder_region: str | None = None
+
+
+class Report(_Model):
+    schema_: str = Field(default=SCHEMA, alias="schema")
+    source: Source
+    organization: Organization = Field(default_factory=Organization)
+    year: int | None = None
+    published: str | None = None
+    sections: list[str] = Field(default_factory=list)
+    tables: Tables = Field(default_factory=Tables)
+    compared_with: Comparison | None = None
+    findings: list[Finding] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+    evidence: Evidence = Field(default_factory=Evidence)
+
+    def to_contract(self) -> dict[str, Any]:
+        """The JSON object of the contract, key for key."""
+        return self.model_dump(mode="json", by_alias=True, exclude={"evidence"})
+
+    def cell_values(self) -> dict[str, Any]:
+        """Every table cell by its contract path (`requests.new[6]`, `appeals.review.total`, …)."""
+        return table_cells(self.tables)
+
+
+def table_cells(tables: Tables) -> dict[str, Any]:
+    cells: dict[str, Any] = {}
+    if tables.active is not None:
+        for row in ACTIVE_DOCUMENT_ROWS:
+            counts: DocumentCounts = getattr(tables.active, row)
+            for field in ACTIVE_DOCUMENT_FIELDS:
+                cells[f"active.{row}.{field}"] = getattr(counts, field)
+        for row in (*ACTIVE_DECISION_ROWS, "fees"):
+            cells[f"active.{row}"] = getattr(tables.active, row)
+    if tables.requests is not None:
+        for key in REQUEST_KEYS:
+            for column, value in enumerate(tables.requests.get(key, [None] * 7)):
+                cells[f"requests.{key}[{column}]"] = value
+    if tables.appeals is not None:
+        for block in APPEAL_BLOCKS:
+            appeal: AppealBlock = getattr(tables.appeals, block)
+            for field in APPEAL_FIELDS:
+                cells[f"appeals.{block}.{field}"] = getattr(appeal, field)
+    return cells
+
+
+def empty_requests() -> dict[str, list[Cell]]:
+    return {key: [None] * 7 for key in REQUEST_KEYS}
+
+
+def describe_cell(path: str) -> str:
+    """A cell path as a reviewer reads it: `requests.total[5]` -> `三/（七）总计/其他`."""
+    table, _, rest = path.partition(".")
+    if table == "requests" and "[" in rest:
+        key, _, column = rest.rstrip("]").partition("[")
+        return f"三/{REQUEST_ROWS.get(key, key)}/{APPLICANT_COLUMNS[int(column)]}"
+    if table == "appeals":
+        block, _, field = rest.partition(".")
+        return f"四/{APPEAL_BLOCKS.get(block, block)}/{APPEAL_FIELDS.get(field, field)}"
+    if table == "active":
+        row, _, field = rest.partition(".")
+        if field:
+            return f"二/{ACTIVE_DOCUMENT_ROWS.get(row, row)}/{ACTIVE_DOCUMENT_FIELDS.get(field, field)}"
+        return f"二/{ACTIVE_DECISION_ROWS.get(row, '行政事业性收费' if row == 'fees' else row)}"
+    return path

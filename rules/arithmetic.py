@@ -1,0 +1,172 @@
+"""Rules on the sums inside one report's tables. A relation that touches a blank cell is not checked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from nianbao.settings import RuleSettings
+from report.model import (
+    APPEAL_BLOCKS,
+    APPLICANT_COLUMNS,
+    OUTCOME_KEYS,
+    REQUEST_ROWS,
+    TOTAL_COLUMN,
+    AppealBlock,
+    Report,
+)
+from rules.base import Hit, rule
+
+
+@rule(
+    "requests.balance",
+    "error",
+    "表三每一列：本年新收 + 上年结转 = 办理结果总计 + 结转下年度",
+    "表三“{column}”列不平衡：本年新收 {new} + 上年结转 {carried_in} = {expected}，"
+    "但（七）总计 {total} + 结转下年度 {carried_out} = {actual}。",
+)
+def requests_balance(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    For every column of table 三, checks 一、本年新收 + 二、上年结转 = （七）总计 + 四、结转下年度继续办理.
+
+    Why is this bad?
+    The format (国办公开办函〔2021〕30号) prints this relation in the table's own header: “本列数据的勾稽
+    关系为：第一项加第二项之和，等于第三项加第四项之和”. An application received must be either closed this
+    year or carried over; a column that does not balance has lost or invented applications.
+
+    Example
+    A column with new 3, carried_in 0, total 2, carried_out 0: 3 + 0 ≠ 2 + 0.
+    """
+    requests = report.tables.requests
+    if requests is None:
+        return
+    for column, name in enumerate(APPLICANT_COLUMNS):
+        new, carried_in = requests["new"][column], requests["carried_in"][column]
+        total, carried_out = requests["total"][column], requests["carried_out"][column]
+        if None in (new, carried_in, total, carried_out):
+            continue
+        if new + carried_in != total + carried_out:
+            yield Hit(
+                location=f"三/（七）总计/{name}",
+                cells=[f"requests.{key}[{column}]" for key in ("new", "carried_in", "total", "carried_out")],
+                expected=new + carried_in,
+                actual=total + carried_out,
+                fields={
+                    "column": name,
+                    "new": new,
+                    "carried_in": carried_in,
+                    "total": total,
+                    "carried_out": carried_out,
+                },
+            )
+
+
+@rule(
+    "requests.total_row",
+    "error",
+    "表三每一列：（七）总计 = 21 个办理结果行之和",
+    "表三“{column}”列：（一）至（六）各办理结果之和为 {expected}，但（七）总计填的是 {actual}。",
+)
+def requests_total_row(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    For every column of table 三, checks that （七）总计 equals the sum of the 21 outcome rows, from
+    （一）予以公开 to （六）3.其他.
+
+    Why is this bad?
+    Each closed application is counted in exactly one outcome row (国办公开办函〔2021〕30号: 区分处理的只计
+    部分公开), so the outcome rows must add up to the total. A mismatch means a row was left out or mistyped.
+
+    Example
+    予以公开 1, all other outcome rows 0, but （七）总计 2.
+    """
+    requests = report.tables.requests
+    if requests is None:
+        return
+    for column, name in enumerate(APPLICANT_COLUMNS):
+        outcomes = [requests[key][column] for key in OUTCOME_KEYS]
+        total = requests["total"][column]
+        if total is None or None in outcomes:
+            continue
+        expected = sum(value for value in outcomes if value is not None)
+        if expected != total:
+            yield Hit(
+                location=f"三/（七）总计/{name}",
+                cells=[f"requests.total[{column}]"],
+                expected=expected,
+                actual=total,
+                fields={"column": name},
+            )
+
+
+@rule(
+    "requests.total_column",
+    "error",
+    "表三每一行：总计列 = 六类申请人之和（六列都填写时）",
+    "表三“{row}”行：六类申请人之和为 {expected}，但总计列填的是 {actual}。",
+)
+def requests_total_column(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    For every row of table 三 whose six applicant columns are all filled, checks that the 总计 column is
+    their sum.
+
+    Why is this bad?
+    总计 is by definition the sum over 自然人 and the five kinds of 法人或其他组织 (国办公开办函〔2021〕30号,
+    table 三). Rows that fill only 总计 (as some reports do) are not checked here; structure.blank_cells
+    reports those blanks.
+
+    Example
+    一、本年新收: 2, 1, 0, 0, 0, 0 and 总计 4.
+    """
+    requests = report.tables.requests
+    if requests is None:
+        return
+    for key, label in REQUEST_ROWS.items():
+        cells = requests[key]
+        applicants, total = cells[:TOTAL_COLUMN], cells[TOTAL_COLUMN]
+        if total is None or None in applicants:
+            continue
+        expected = sum(value for value in applicants if value is not None)
+        if expected != total:
+            yield Hit(
+                location=f"三/{label}/总计",
+                cells=[f"requests.{key}[{TOTAL_COLUMN}]"],
+                expected=expected,
+                actual=total,
+                fields={"row": label},
+            )
+
+
+@rule(
+    "appeals.totals",
+    "error",
+    "表四每一块：总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结",
+    "表四“{block}”：结果维持、结果纠正、其他结果、尚未审结之和为 {expected}，但总计填的是 {actual}。",
+)
+def appeals_totals(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    In each block of table 四 (行政复议; 行政诉讼 未经复议直接起诉; 复议后起诉), checks that 总计 is the sum
+    of 结果维持, 结果纠正, 其他结果 and 尚未审结.
+
+    Why is this bad?
+    Every case ends in exactly one of the four results or is still pending (国办公开办函〔2021〕30号, table 四),
+    so the four add up to the total. A mismatch misreports how disclosure decisions fared on review.
+
+    Example
+    行政复议: 结果维持 1, 结果纠正 1, 其他结果 0, 尚未审结 0, 总计 1.
+    """
+    appeals = report.tables.appeals
+    if appeals is None:
+        return
+    for block, label in APPEAL_BLOCKS.items():
+        counts: AppealBlock = getattr(appeals, block)
+        parts = [counts.upheld, counts.corrected, counts.other, counts.pending]
+        if counts.total is None or None in parts:
+            continue
+        expected = sum(value for value in parts if value is not None)
+        if expected != counts.total:
+            yield Hit(
+                location=f"四/{label}/总计",
+                cells=[f"appeals.{block}.total"],
+                expected=expected,
+                actual=counts.total,
+                fields={"block": label},
+            )

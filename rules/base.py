@@ -1,0 +1,92 @@
+"""What a rule is: an id, a default severity, a message template and a pure check function.
+
+A check is a function of (this report, the same organization's earlier reports newest first, the rule
+settings) that yields `Hit`s; it does no I/O. The rule turns each hit into a `Finding` through its one
+message template, so every finding of a rule reads the same way.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from nianbao.settings import RuleSettings
+from report.model import Finding, Report, Severity
+
+Check = Callable[[Report, Sequence[Report], RuleSettings], Iterable["Hit"]]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One thing a rule found: where, which cells, expected and actual, and the template's fields."""
+
+    location: str
+    cells: list[str] = field(default_factory=list)
+    expected: Any = None
+    actual: Any = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    title: str  # one line, for `nianbao rules`
+    template: str  # str.format template over Hit.fields plus location/expected/actual
+    check: Check
+    version: int = 1
+
+    @property
+    def explanation(self) -> str:
+        """The check's docstring: What it does / Why is this bad? / Example."""
+        return inspect.cleandoc(self.check.__doc__ or "")
+
+    def findings(self, report: Report, earlier: Sequence[Report], settings: RuleSettings) -> list[Finding]:
+        severity = settings.severity.get(self.id, self.severity)
+        return [
+            Finding(
+                rule=self.id,
+                severity=severity,
+                message=self.template.format(
+                    location=hit.location, expected=_show(hit.expected), actual=_show(hit.actual), **hit.fields
+                ),
+                location=hit.location,
+                cells=hit.cells,
+                expected=hit.expected,
+                actual=hit.actual,
+            )
+            for hit in self.check(report, earlier, settings)
+        ]
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "无"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+BUILTIN: list[Rule] = []
+
+
+def rule(id: str, severity: Severity, title: str, template: str, *, version: int = 1) -> Callable[[Check], Rule]:
+    """Register a built-in rule: decorate its check function."""
+
+    def register(check: Check) -> Rule:
+        made = Rule(id=id, severity=severity, title=title, template=template, check=check, version=version)
+        BUILTIN.append(made)
+        return made
+
+    return register
+
+
+def make_rule(id: str, severity: Severity, title: str, template: str, *, version: int = 1) -> Callable[[Check], Rule]:
+    """Make a rule without registering it as built-in: for plugins, exposed through the `nianbao.rules` entry point."""
+
+    def build(check: Check) -> Rule:
+        return Rule(id=id, severity=severity, title=title, template=template, check=check, version=version)
+
+    return build

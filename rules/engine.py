@@ -1,0 +1,72 @@
+"""Run the rules on a report: which rules, at which severity, and the comparison with last year."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib.metadata import entry_points
+
+from nianbao.settings import RuleSettings
+from report.model import Change, Comparison, Finding, Report
+from rules import arithmetic, crossyear, legal, narrative, structure  # noqa: F401  (importing registers them)
+from rules.base import BUILTIN, Rule
+
+log = logging.getLogger(__name__)
+ENTRY_POINT_GROUP = "nianbao.rules"
+
+
+@lru_cache(maxsize=1)
+def plugin_rules() -> tuple[Rule, ...]:
+    """Rules from installed packages: each entry point names a `Rule` or a list of them."""
+    found: list[Rule] = []
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            loaded = entry.load()
+        except Exception as error:  # a broken plugin must not stop the built-in rules
+            log.error("rule plugin %s could not be loaded: %s", entry.name, error)
+            continue
+        for candidate in loaded if isinstance(loaded, list | tuple) else [loaded]:
+            if isinstance(candidate, Rule):
+                found.append(candidate)
+            else:
+                log.error("rule plugin %s gave %r, not a Rule", entry.name, candidate)
+    return tuple(found)
+
+
+def all_rules() -> list[Rule]:
+    builtin_ids = {item.id for item in BUILTIN}
+    return [*BUILTIN, *(item for item in plugin_rules() if item.id not in builtin_ids)]
+
+
+def find_rule(rule_id: str) -> Rule | None:
+    return next((item for item in all_rules() if item.id == rule_id), None)
+
+
+def evaluate(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> list[Finding]:
+    """Every finding of every enabled rule. `earlier` holds the same organization's earlier years, newest first.
+
+    A rule that crashes is reported in `problems`, never allowed to take the others down."""
+    findings: list[Finding] = []
+    for item in all_rules():
+        if item.id in settings.disabled:
+            continue
+        try:
+            findings.extend(item.findings(report, earlier, settings))
+        except Exception as error:
+            report.problems.append(f"规则 {item.id} 运行出错：{type(error).__name__}: {error}")
+    return findings
+
+
+def compare(report: Report, earlier: Sequence[Report]) -> Comparison | None:
+    """The latest earlier year and every table cell that changed since."""
+    previous = next((item for item in earlier if item.year is not None), None)
+    if previous is None:
+        return None
+    before, after = previous.cell_values(), report.cell_values()
+    changes = [
+        Change(cell=cell, before=before.get(cell), after=after.get(cell))
+        for cell in dict.fromkeys([*before, *after])
+        if before.get(cell) != after.get(cell)
+    ]
+    return Comparison(year=previous.year, sha256=previous.source.sha256, changes=changes)

@@ -1,0 +1,100 @@
+"""Rules from the law itself: who may make 规章 (《立法法》) and when the report is due (条例 第四十九条)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+
+from nianbao.settings import RuleSettings
+from report.model import Report
+from rules.base import Hit, rule
+
+LEVEL_NAMES = {
+    "township": "乡镇（街道）",
+    "county": "县级人民政府",
+    "department": "地方政府部门",
+    "city": "市级人民政府",
+    "province": "省级人民政府",
+    "national": "国务院部门",
+}
+# Bodies that may never make 规章: only 国务院部门 and the governments of provinces, 设区的市 and 自治州 may.
+# A "city" may be a county-level city, so it is not judged.
+INELIGIBLE_LEVELS = ("township", "county", "department")
+
+
+@rule(
+    "regulations.ineligible_issuer",
+    "error",
+    "无权制定规章的机关填报了规章",
+    "{body}无权制定规章（《立法法》），但表二“规章”{field}填的是 {actual}，应为 0。",
+)
+def ineligible_issuer(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    Fires when a township, a county (district) government or a local government's department reports 规章
+    issued or in force.
+
+    Why is this bad?
+    Under 《立法法》 only 国务院各部门 make 部门规章 and only the governments of provinces, 设区的市 and 自治州 make
+    地方政府规章. A township or a 局 that lists 规章 has counted internal rules or documents it only drafted;
+    they belong under 行政规范性文件 or nowhere.
+
+    Example
+    房县白鹤镇人民政府: 规章 本年制发件数 2, 现行有效件数 2.
+    """
+    active = report.tables.active
+    if active is None or report.organization.level not in INELIGIBLE_LEVELS:
+        return
+    body = LEVEL_NAMES[report.organization.level]
+    for field, label in (("issued", "本年制发件数"), ("in_force", "现行有效件数")):
+        value = getattr(active.regulations, field)
+        if value:
+            yield Hit(
+                location=f"二/规章/{label}",
+                cells=[f"active.regulations.{field}"],
+                expected=0,
+                actual=value,
+                fields={"body": body, "field": label},
+            )
+
+
+def deadline(report: Report, settings: RuleSettings) -> date | None:
+    """The last day to publish this report under 条例 第四十九条, by the body's level."""
+    if report.year is None:
+        return None
+    level = report.organization.level
+    if level in ("department", "national"):
+        return date(report.year + 1, 1, 31)
+    if level in ("county", "city", "province"):
+        return date(report.year + 1, 3, 31)
+    if level == "township":
+        month, day = (int(part) for part in settings.township_deadline.split("-"))
+        return date(report.year + 1, month, day)
+    return None
+
+
+@rule(
+    "publication.late",
+    "warning",
+    "发布日期晚于《政府信息公开条例》第四十九条规定的期限",
+    "报告发布日期为 {actual}，晚于 {expected} 的期限（{basis}）。",
+)
+def publication_late(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    Compares the stated publication date with the deadline for the body's level: 31 January for departments
+    and 国务院部门, 31 March for county, city and province governments, and for townships the configured
+    deadline (default 31 January).
+
+    Why is this bad?
+    《政府信息公开条例》第四十九条: 县级以上人民政府部门 publish the previous year's report by 1月31日, and the
+    本级人民政府's report is published by 3月31日. Townships are not named there; most provinces collect theirs
+    with the departments, hence the default.
+
+    Example
+    A 教育局 report for 2023 dated 2024年3月2日.
+    """
+    limit = deadline(report, settings)
+    if limit is None or report.published is None:
+        return
+    if date.fromisoformat(report.published) > limit:
+        basis = "本地设定的乡镇期限" if report.organization.level == "township" else "《政府信息公开条例》第四十九条"
+        yield Hit(location="发布日期", expected=limit.isoformat(), actual=report.published, fields={"basis": basis})

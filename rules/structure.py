@@ -1,0 +1,192 @@
+"""Rules on the report's form: its sections, its tables, and what fills their cells."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from nianbao.settings import RuleSettings
+from report.model import SECTION_NUMERALS, Report, describe_cell
+from rules.base import Hit, rule
+
+SECTION_TITLES = {
+    "一": "一、总体情况",
+    "二": "二、主动公开政府信息情况",
+    "三": "三、收到和处理政府信息公开申请情况",
+    "四": "四、政府信息公开行政复议、行政诉讼情况",
+    "五": "五、存在的主要问题及改进情况",
+    "六": "六、其他需要报告的事项",
+}
+TABLE_TITLES = {
+    "active": ("二", "主动公开政府信息情况"),
+    "requests": ("三", "收到和处理政府信息公开申请情况"),
+    "appeals": ("四", "行政复议、行政诉讼情况"),
+}
+TABLE_LABELS = {"active": "表二", "requests": "表三", "appeals": "表四"}
+
+
+@rule(
+    "structure.missing_section",
+    "error",
+    "六个部分缺少一个，或顺序不对",
+    "报告{problem}：{location}。",
+)
+def missing_section(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    Checks that all six sections of the format are there (一、总体情况 … 六、其他需要报告的事项), in order.
+    A heading numbered 3、 instead of 三、 still counts.
+
+    Why is this bad?
+    《政府信息公开条例》第五十条 fixes what the report contains and 国办公开办函〔2021〕30号 fixes its six
+    sections; a missing part (for instance no 五、存在的主要问题及改进情况) leaves out what the law requires.
+
+    Example
+    A report that goes from 四、…行政诉讼情况 straight to 六、其他需要报告的事项.
+    """
+    if not report.sections and not report.evidence.section_text.get(""):
+        return  # nothing readable at all: the problems say so, and there is no form to judge
+    for numeral in SECTION_NUMERALS:
+        if numeral not in report.sections:
+            yield Hit(
+                location=SECTION_TITLES[numeral],
+                expected=SECTION_TITLES[numeral],
+                actual=None,
+                fields={"problem": "缺少这一部分"},
+            )
+    present = [numeral for numeral in report.sections if numeral in SECTION_NUMERALS]
+    expected_order = sorted(present, key=SECTION_NUMERALS.index)
+    if present != expected_order:
+        yield Hit(
+            location="、".join(present),
+            expected="、".join(expected_order),
+            actual="、".join(present),
+            fields={"problem": "各部分顺序不对，实际顺序为"},
+        )
+
+
+@rule(
+    "structure.missing_table",
+    "error",
+    "统计表（二、三、四）缺失或无法读取",
+    "{table}（{location}）缺失或无法读取。",
+)
+def missing_table(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    Checks that the three statistical tables are present and readable: 二 主动公开政府信息情况, 三 收到和处理
+    政府信息公开申请情况, 四 行政复议、行政诉讼情况.
+
+    Why is this bad?
+    国办公开办函〔2021〕30号 makes the three tables the fixed, comparable part of every report; without them
+    the figures 《政府信息公开条例》第五十条 asks for are not reported at all.
+
+    Example
+    A report whose section 四 says only “本年度无行政复议、行政诉讼” without the table.
+    """
+    if not report.sections and not report.evidence.section_text.get(""):
+        return
+    for key, (numeral, title) in TABLE_TITLES.items():
+        if getattr(report.tables, key) is None:
+            yield Hit(
+                location=f"{numeral}、{title}",
+                cells=[],
+                expected="统计表",
+                actual=None,
+                fields={"table": TABLE_LABELS[key]},
+            )
+
+
+@rule(
+    "structure.blank_cells",
+    "warning",
+    "统计表中有空白单元格",
+    "{table}有 {actual} 个单元格空白（例如 {examples}），应填写数字，没有的填 0。",
+)
+def blank_cells(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    Reports the cells of each statistical table that were left blank.
+
+    Why is this bad?
+    A blank is not a zero: the reader cannot tell “none” from “not reported”, and none of the table's sums
+    can be checked. The format's tables (国办公开办函〔2021〕30号) expect a figure in every cell.
+
+    Example
+    Table 三 with only the 总计 column filled and the six applicant columns empty.
+    """
+    by_table: dict[str, list[str]] = {}
+    for path in report.evidence.blank_cells:
+        by_table.setdefault(path.split(".", 1)[0], []).append(path)
+    for key, paths in by_table.items():
+        numeral, _ = TABLE_TITLES[key]
+        yield Hit(
+            location=numeral,
+            cells=paths,
+            expected=0,
+            actual=len(paths),
+            fields={"table": TABLE_LABELS[key], "examples": "、".join(describe_cell(path) for path in paths[:3])},
+        )
+
+
+def _negative_cells(report: Report) -> Iterator[tuple[str, float]]:
+    for path, value in report.cell_values().items():
+        if isinstance(value, int | float) and value < 0:
+            yield path, value
+
+
+@rule(
+    "value.invalid",
+    "error",
+    "单元格为负数、件数带小数，或不是数字",
+    "{location} 填的是“{actual}”，{reason}。",
+)
+def invalid_value(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    Flags table cells that are negative, fractional where a count (件) is due, or not a number at all
+    (“五”, “无”, “/”, “——”).
+
+    Why is this bad?
+    Counts of documents, decisions, applications and cases are whole numbers ≥ 0, and 行政事业性收费 is an
+    amount ≥ 0 in 万元 (国办公开办函〔2021〕30号). Text in a number cell cannot be added up or compared.
+
+    Example
+    予以公开 for 自然人 filled with “五” instead of 5.
+    """
+    for path, raw in report.evidence.invalid_cells.items():
+        reason = "件数应为整数" if raw.replace(".", "", 1).lstrip("-").isdigit() else "应填写数字"
+        yield Hit(
+            location=describe_cell(path), cells=[path], expected="非负整数", actual=raw, fields={"reason": reason}
+        )
+    for path, value in _negative_cells(report):
+        yield Hit(
+            location=describe_cell(path),
+            cells=[path],
+            expected="不小于 0 的数",
+            actual=value,
+            fields={"reason": "不能为负数"},
+        )
+
+
+@rule(
+    "structure.outdated_template",
+    "warning",
+    "仍在使用 2019 年试行模板，而不是 2021 年格式",
+    "报告仍使用 2019 年试行模板（发现“{actual}”），应改用国办公开办函〔2021〕30号的格式。",
+)
+def outdated_template(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    Looks for what only the 2019 trial template (国办公开办函〔2019〕60号) had: a 第二十条第（九）项 政府集中采购
+    block, the columns 本年新制作数量 / 对外公开总数量 / 上一年项目数量, a 其他对外管理服务事项 row, or
+    （六）其他处理 without its three numbered items.
+
+    Why is this bad?
+    Since the 2021 reports the format of 国办公开办函〔2021〕30号 applies. Old-template tables have other rows
+    and columns, so their figures cannot be compared with other bodies' or checked by the current relations.
+
+    Example
+    Table 二 still has “第二十条第（九）项 | 采购项目数量 | 采购总金额”.
+    """
+    markers = report.evidence.template_markers
+    if markers:
+        yield Hit(
+            location="三" if markers[0].startswith("（六）") else "二",
+            expected="国办公开办函〔2021〕30号格式",
+            actual="、".join(markers),
+        )
