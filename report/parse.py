@@ -24,7 +24,11 @@ def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Repor
     """Read and parse one file. Never raises for a bad file: what went wrong is in `problems`."""
     path = Path(path)
     fmt, sha256, document = extract(path, max_bytes)
-    return parse_document(document, Source(path=str(path), sha256=sha256, format=fmt))
+    source = Source(path=str(path), sha256=sha256, format=fmt)
+    try:
+        return parse_document(document, source)
+    except Exception as error:  # a parser defect must cost one report its tables, never the caller its run
+        return Report(source=source, problems=[*document.problems, f"解析出错：{type(error).__name__}: {error}"])
 
 
 def _find_headings(document: Document) -> dict[int, str]:
@@ -44,9 +48,10 @@ def _regions(tokens: list[Token]) -> dict[str, tuple[int, int]]:
     """Section numeral -> (first, end) token positions of the section body."""
     starts = [(position, token.section) for position, token in enumerate(tokens) if token.kind is Kind.HEADING]
     regions: dict[str, tuple[int, int]] = {}
-    for (start, numeral), following in zip(starts, [*starts[1:], (len(tokens), None)], strict=True):
+    ends = [position for position, _ in starts[1:]] + [len(tokens)] * bool(starts)
+    for (start, numeral), end in zip(starts, ends, strict=True):
         if numeral:
-            regions[numeral] = (start + 1, following[0])
+            regions[numeral] = (start + 1, end)
     return regions
 
 
