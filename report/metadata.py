@@ -17,6 +17,9 @@ _TITLE_TAIL = re.compile(r"(?:关于)?(?:政府信息公开|政务公开|信息�
 _UNIT = re.compile(
     r"(.+?(?:特别行政区|自治区|自治州|自治县|自治旗|街道办事处|街道|苏木|省|市|州|盟|地区|县|区|旗|镇|乡))"
 )
+_UNIT_PREFIXES = re.compile(
+    r"(?:特别行政区|自治区|自治州|自治县|自治旗|街道办事处|街道|苏木|省|市|州|盟|地区|县|区|旗|镇|乡)"
+)
 _NOT_PLACES = ("城乡", "城区", "社区", "园区", "辖区", "片区", "景区", "市区")
 _TOWNSHIP = ("镇", "乡", "街道", "街道办事处", "苏木")
 _COUNTY = ("县", "区", "旗", "自治县", "自治旗")
@@ -83,6 +86,21 @@ def _units(place: str) -> list[str]:
     return units
 
 
+def _split_places(place: str) -> list[str] | None:
+    """Split a string made only of place names, backtracking where a suffix character sits inside a name
+    (会盟镇 is one unit, not 会盟 + 镇)."""
+    if not place:
+        return []
+    for match in _UNIT_PREFIXES.finditer(place):
+        end = match.end()
+        if end < 2:
+            continue
+        rest = _split_places(place[end:])
+        if rest is not None and place[:end] not in _NOT_PLACES:
+            return [place[:end], *rest]
+    return None
+
+
 def _unit_level(unit: str, parent: str | None) -> Level:
     if unit.endswith(_TOWNSHIP):
         return "township"
@@ -106,15 +124,16 @@ def organization_from_name(full_name: str) -> Organization:
     """
     name = compact(full_name)
     if name.endswith(_GOVERNMENT):
-        units = _units(name[: -len(_GOVERNMENT)])
-        if units and "".join(units) == name[: -len(_GOVERNMENT)]:
+        units = _split_places(name[: -len(_GOVERNMENT)])
+        if units:
             parent = units[-2] if len(units) > 1 else None
             return Organization(name=units[-1] + _GOVERNMENT, region=parent, level=_unit_level(units[-1], parent))
+    places = _split_places(name)
+    if places:  # a bare place name: 白鹤镇
+        parent = places[-2] if len(places) > 1 else None
+        return Organization(name=places[-1], region=parent, level=_unit_level(places[-1], parent))
     units = _units(name)
     rest = name[len("".join(units)) :]
-    if not rest and units:  # a bare place name: 白鹤镇
-        parent = units[-2] if len(units) > 1 else None
-        return Organization(name=units[-1], region=parent, level=_unit_level(units[-1], parent))
     if rest and _DEPARTMENT.search(rest):
         if not units and _NATIONAL.match(rest):
             return Organization(name=rest, region=None, level="national")
