@@ -117,9 +117,11 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     )
     problems.extend(reading.problems)
 
-    lines = [block.text for block in document.blocks if isinstance(block, TextLine)]
+    lines: list[str] = []  # every line in document order, table rows as tab-joined cells
     for block in document.blocks:
-        if isinstance(block, Grid):
+        if isinstance(block, TextLine):
+            lines.append(block.text)
+        else:
             lines.extend("\t".join(cell or "" for cell in row) for row in block.rows)
     all_text = "\n".join(lines)
     compact_text = compact(all_text)

@@ -133,6 +133,8 @@ def read_requests(tokens: Sequence[Token], reading: TableReading) -> dict[str, l
                 reading.markers.append("（六）其他处理没有细分项（2019 年试行模板）")
             continue
         where = f"三/{REQUEST_ROWS[key]}"
+        if segment.values and all(token.kind is Kind.BLANK for token in segment.values) and not fit(segment.values, 7):
+            continue  # a header cell (总计, 其他) followed by the empty cells of a merged header row
         if key in found:
             reading.problems.append(f"{where}：该行出现了不止一次，只采用第一次的数值")
             continue

@@ -77,18 +77,21 @@ def _cell_tokens(raw: str, block: int) -> list[Token]:
         return [Token(Kind.PLACEHOLDER, text, block)]
     parts = text.split(" ")
     values: list[Token] = []
-    while parts:
+    while parts:  # space-separated rows: the values trail the label (placeholders like "-" included)
         number = parse_number(parts[-1])
-        if number is None:
+        if number is not None:
+            values.insert(0, Token(Kind.NUMBER, parts.pop(), block, number))
+        elif len(parts) > 1 and _PLACEHOLDER.match(parts[-1]):
+            values.insert(0, Token(Kind.PLACEHOLDER, parts.pop(), block))
+        else:
             break
-        values.insert(0, Token(Kind.NUMBER, parts.pop(), block, number))
     if not parts:
         return values
     return [Token(Kind.TEXT, " ".join(parts), block), *values]
 
 
 def _line_cells(text: str) -> list[str]:
-    """Cells of a text line: Markdown pipes or tabs; truly empty cells at either end are layout, not data."""
+    """Cells of a text line: Markdown pipes or tabs; truly empty cells at its start are layout, not data."""
     if "\t" not in text and not text.strip():
         return []  # an empty line separates rows; a tab-led whitespace cell (\t\xa0) is a blank cell
     stripped = text.strip(" ")
@@ -96,33 +99,38 @@ def _line_cells(text: str) -> list[str]:
         cells = stripped.strip().strip("|").split("|")
     else:
         cells = text.split("\t")
-    while cells and cells[0] == "":
-        cells.pop(0)
-    while cells and cells[-1] == "":
-        cells.pop()
+    if all(cell == "" for cell in cells):
+        return []
+    while cells[0] == "":
+        cells.pop(0)  # merged-cell shift; trailing empties stay blanks, `tables.fit` trims any surplus
     return cells
 
 
 def tokenize(document: Document, headings: dict[int, str]) -> list[Token]:
     """The token stream of a document; `headings` maps block index -> section numeral for heading lines."""
     tokens: list[Token] = []
+    blank_cell_line = False  # the last non-empty line was a tab-led blank cell ("\t\xa0")
     for index, block in enumerate(document.blocks):
         if index in headings:
-            tokens.append(
-                Token(
-                    Kind.HEADING,
-                    normalize(block.text) if isinstance(block, TextLine) else "",
-                    index,
-                    section=headings[index],
-                )
-            )
-            continue
-        if isinstance(block, TextLine):
+            text = normalize(block.text) if isinstance(block, TextLine) else ""
+            tokens.append(Token(Kind.HEADING, text, index, section=headings[index]))
+            blank_cell_line = False
+        elif isinstance(block, TextLine):
             if _MARKDOWN_RULE.match(block.text) or _TAB_RULE.match(block.text.strip()):
                 continue
-            for cell in _line_cells(block.text):
-                tokens.extend(_cell_tokens(cell, index))
+            line_tokens = [token for cell in _line_cells(block.text) for token in _cell_tokens(cell, index)]
+            if not line_tokens:
+                continue
+            if blank_cell_line and "\t" not in block.text and len(line_tokens) == 1 and line_tokens[0].is_value:
+                # Where every cell starts with a tab, a line without one continues the cell before it:
+                # a value wrapped below its blank-looking cell.
+                tokens[-1] = line_tokens[0]
+                blank_cell_line = False
+                continue
+            blank_cell_line = block.text.startswith("\t") and [token.kind for token in line_tokens] == [Kind.BLANK]
+            tokens.extend(line_tokens)
         elif isinstance(block, Grid):
+            blank_cell_line = False
             for row in block.rows:
                 for cell in row:
                     if cell is not None:
