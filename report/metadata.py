@@ -86,19 +86,50 @@ def _units(place: str) -> list[str]:
     return units
 
 
-def _split_places(place: str) -> list[str] | None:
-    """Split a string made only of place names, backtracking where a suffix character sits inside a name
-    (会盟镇 is one unit, not 会盟 + 镇)."""
+# How high a unit ends up in the hierarchy: a chain of places descends (省 → 市/州 → 县/区 → 镇/乡/街道).
+# A 市 is a city or a county-level city, so it may take either rank.
+_RANKS: tuple[tuple[str, tuple[int, ...]], ...] = (
+    ("特别行政区", (0,)),
+    ("自治区", (0,)),
+    ("省", (0,)),
+    ("自治州", (1,)),
+    ("州", (1,)),
+    ("盟", (1,)),
+    ("地区", (1,)),
+    ("市", (1, 2)),
+    ("自治县", (2,)),
+    ("自治旗", (2,)),
+    ("县", (2,)),
+    ("区", (2,)),
+    ("旗", (2,)),
+    ("街道办事处", (3,)),
+    ("街道", (3,)),
+    ("苏木", (3,)),
+    ("镇", (3,)),
+    ("乡", (3,)),
+)
+
+
+def _ranks(unit: str) -> tuple[int, ...]:
+    return next((ranks for suffix, ranks in _RANKS if unit.endswith(suffix)), ())
+
+
+def _split_places(place: str, above: int = -1) -> list[str] | None:
+    """Split a string made only of place names into its units, each lower in the hierarchy than the one
+    before; of the possible splits, the one with most units (会盟镇 is one unit; 丹江口市均州路街道办事处 is
+    丹江口市 + 均州路街道办事处, since a 州 cannot sit below a 市)."""
     if not place:
         return []
-    for match in _UNIT_PREFIXES.finditer(place):
-        end = match.end()
-        if end < 2:
+    best: list[str] | None = None
+    for end in range(2, len(place) + 1):
+        unit = place[:end]
+        rank = next((rank for rank in _ranks(unit) if rank > above), None)
+        if rank is None or unit in _NOT_PLACES:
             continue
-        rest = _split_places(place[end:])
-        if rest is not None and place[:end] not in _NOT_PLACES:
-            return [place[:end], *rest]
-    return None
+        rest = _split_places(place[end:], rank)
+        if rest is not None and (best is None or len(rest) + 1 > len(best)):
+            best = [unit, *rest]
+    return best
 
 
 def _unit_level(unit: str, parent: str | None) -> Level:

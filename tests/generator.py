@@ -1,0 +1,1868 @@
+"""Synthetic 政府信息公开工作年度报告 with a known ground truth, rendered in many layouts, with planted defects.
+
+Nothing here is a test: test modules import it.  Everything is deterministic given a `random.Random`.
+
+- `make_truth(rng, ...)` builds one consistent report (`GroundTruth`): every relation of the contract holds.
+- `make_series(rng, years=[...])` builds consecutive years of one organization (carry-over and in-force continue).
+- `LAYOUTS[name](truth, rng)` renders a truth as text (str) or as a binary document (bytes, docx and pdf);
+  `FILE_SUFFIX[name]` is the file extension to save it under; `encode(text, rng)` picks an encoding.
+- `plant(truth, kind, rng)` / `plant_series(series, kind, rng)` return a modified copy and an `Expected`:
+  the rule ids a correct checker must report and the cells involved.
+- `violations(truth)` is a reference evaluation of the contract's rules on a ground truth (rule id -> cells),
+  used to work out which rules a planted change breaks.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import html
+import io
+import random
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from report.model import APPEAL_BLOCKS, APPEAL_FIELDS, OUTCOME_KEYS, REQUEST_KEYS, SECTION_NUMERALS
+
+Cell = int | None
+Requests = dict[str, list[Cell]]
+
+LEVELS: tuple[str, ...] = ("township", "county", "city", "province", "department")
+GOVERNMENT_LEVELS = frozenset({"county", "city", "province"})
+REGULATION_LEVELS = frozenset({"city", "province"})
+APPEAL_COUNTS: tuple[str, ...] = ("upheld", "corrected", "other", "pending")
+TOPICS: tuple[str, ...] = ("主动公开", "依申请公开", "政府信息管理", "政府信息公开平台建设", "监督保障")
+# Words that tie a paragraph of section 一 to a topic; a dropped topic leaves none of them behind.
+TOPIC_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "主动公开": ("主动公开",),
+    "依申请公开": ("依申请公开",),
+    "政府信息管理": ("信息管理",),
+    "政府信息公开平台建设": ("平台",),
+    "监督保障": ("监督", "保障", "考核"),
+}
+
+# --------------------------------------------------------------------------------------------------------------
+# Organizations
+
+
+@dataclass(frozen=True)
+class _County:
+    name: str
+    city: str
+    province: str
+    townships: tuple[str, ...]
+    # A county-level city (县级市) reads like a city; it is used as a region only, never as a county government.
+    county_city: bool = False
+
+
+_COUNTIES: tuple[_County, ...] = (
+    _County("房县", "十堰市", "湖北省", ("城关镇", "军店镇", "化龙堰镇", "土城镇", "大木厂镇", "白鹤镇", "门古寺镇",
+                                      "中坝乡", "九道乡")),
+    _County("郧西县", "十堰市", "湖北省", ("城关镇", "土门镇", "上津镇", "店子镇", "夹河镇", "湖北口回族乡", "六郎乡")),
+    _County("竹山县", "十堰市", "湖北省", ("城关镇", "宝丰镇", "擂鼓镇", "秦古镇", "得胜镇", "潘口乡")),
+    _County("孟津区", "洛阳市", "河南省", ("白鹤镇", "会盟镇", "平乐镇", "朝阳镇", "横水镇", "常袋镇", "城关镇")),
+    _County("宜阳县", "洛阳市", "河南省", ("城关镇", "丰李镇", "柳泉镇", "韩城镇", "白杨镇", "张坞镇", "莲庄镇")),
+    _County("加格达奇区", "大兴安岭地区", "黑龙江省", ("白桦乡", "加北乡", "长虹街道", "东山街道", "卫东街道",
+                                                   "光明街道")),
+    _County("尧都区", "临汾市", "山西省", ("屯里镇", "乔李镇", "大阳镇", "县底镇", "金殿镇", "解放路街道", "车站街道",
+                                      "鼓楼西街道")),
+    _County("洪洞县", "临汾市", "山西省", ("大槐树镇", "赵城镇", "曲亭镇", "苏堡镇", "广胜寺镇", "万安镇")),
+    _County("丹江口市", "十堰市", "湖北省", ("均州路街道", "丹赵路街道", "土关垭镇", "浪河镇", "习家店镇"),
+            county_city=True),
+)
+_CITIES: dict[str, str] = {"十堰市": "湖北省", "洛阳市": "河南省", "临汾市": "山西省", "襄阳市": "湖北省"}
+_PROVINCES: tuple[str, ...] = ("湖北省", "河南省", "山西省", "黑龙江省")
+_COUNTY_DEPARTMENTS: tuple[str, ...] = (
+    "教育局", "卫生健康局", "自然资源和规划局", "财政局", "民政局", "人力资源和社会保障局", "住房和城乡建设局",
+    "交通运输局", "农业农村局", "市场监督管理局", "应急管理局", "文化和旅游局", "统计局", "医疗保障局",
+    "退役军人事务局", "发展和改革局", "司法局", "水利局",
+)
+_CITY_DEPARTMENTS: tuple[str, ...] = (
+    "教育局", "卫生健康委员会", "自然资源和规划局", "财政局", "民政局", "人力资源和社会保障局", "住房和城乡建设局",
+    "交通运输局", "发展和改革委员会", "生态环境局", "应急管理局", "市场监督管理局",
+)
+_PROVINCE_DEPARTMENTS: tuple[str, ...] = (
+    "教育厅", "卫生健康委员会", "自然资源厅", "财政厅", "民政厅", "交通运输厅", "发展和改革委员会",
+)
+
+
+@dataclass(frozen=True)
+class Organization:
+    title_name: str  # as the title names the body: 房县白鹤镇人民政府
+    name: str  # the contract's `name`: 白鹤镇人民政府
+    region: str | None  # the contract's `region`: 房县
+    level: str
+    self_name: str  # how the prose refers to the body: 我镇, 我局, …
+    phone: str
+
+
+def _self_name(name: str, level: str) -> str:
+    if level == "township":
+        if name.endswith("街道办事处"):
+            return "本街道"
+        return "我乡" if name.endswith("乡人民政府") else "我镇"
+    if level == "department":
+        if name.endswith("委员会"):
+            return "我委"
+        return "我厅" if name.endswith("厅") else "我局"
+    if level == "county":
+        return "我区" if name.removesuffix("人民政府").endswith("区") else "我县"
+    return "我市" if level == "city" else "我省"
+
+
+def make_organization(rng: random.Random, level: str | None = None) -> Organization:
+    """A realistic body of the given level (random when None)."""
+    level = level or rng.choice(LEVELS)
+    county = rng.choice(_COUNTIES)
+    phone = f"0{rng.randint(310, 939)}-{rng.randint(2000000, 8999999)}"
+    if level == "township":
+        place = rng.choice(county.townships)
+        name = f"{place}办事处" if place.endswith("街道") else f"{place}人民政府"
+        with_region = rng.random() < 0.8
+        title = f"{county.name}{name}" if with_region else name
+        region = county.name if with_region else None
+    elif level == "county":
+        county = rng.choice([c for c in _COUNTIES if not c.county_city and c.city in _CITIES])
+        name = f"{county.name}人民政府"
+        with_region = rng.random() < 0.15
+        title = f"{county.city}{name}" if with_region else name
+        region = county.city if with_region else None
+    elif level == "city":
+        city = rng.choice(sorted(_CITIES))
+        name = f"{city}人民政府"
+        with_region = rng.random() < 0.15
+        title = f"{_CITIES[city]}{name}" if with_region else name
+        region = _CITIES[city] if with_region else None
+    elif level == "province":
+        name = f"{rng.choice(_PROVINCES)}人民政府"
+        title, region = name, None
+    elif level == "department":
+        tier = rng.choices(("county", "city", "province"), (6, 3, 1))[0]
+        if tier == "county":
+            region, name = county.name, rng.choice(_COUNTY_DEPARTMENTS)
+        elif tier == "city":
+            region, name = rng.choice(sorted(_CITIES)), rng.choice(_CITY_DEPARTMENTS)
+        else:
+            region, name = rng.choice(_PROVINCES), rng.choice(_PROVINCE_DEPARTMENTS)
+        title = f"{region}{name}"
+    else:
+        raise ValueError(f"unknown level {level!r}")
+    return Organization(title, name, region, level, _self_name(name, level), phone)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The ground truth
+
+
+@dataclass
+class GroundTruth:
+    """One report as it should be parsed: organization, year, dates, the three tables (contract shape), prose."""
+
+    organization: Organization
+    year: int  # the reporting year the title states (the contract's `year`)
+    period_year: int  # the year of the statistics period (differs from `year` only with year.inconsistent)
+    published: str | None  # ISO date, stated in the text, or None
+    active: dict[str, Any] | None
+    requests: Requests | None
+    appeals: dict[str, dict[str, Cell]] | None
+    # Section numeral -> paragraphs of prose (for 二/三/四: what stands before the table).  Sub-heads such as
+    # "（一）主动公开" are paragraphs of their own.
+    sections: dict[str, list[str]]
+    order: list[str] = field(default_factory=lambda: list(SECTION_NUMERALS))  # sections in document order
+    preface: list[str] = field(default_factory=list)  # prose between the title and section 一
+    show_title: bool = True
+    claimed_new: int = 0  # the number of applications the prose states (0: "未收到")
+    claim_sentence: str = ""  # the sentence of section 一 that states it
+    raw_cells: dict[str, str] = field(default_factory=dict)  # cell path -> text printed instead of a number
+    procurement: tuple[int, float] | None = None  # the 2019 template's 第二十条第（九）项 block, when present
+
+    # -- what the parse must give ------------------------------------------------------------------------------
+    @property
+    def title_name(self) -> str:
+        return self.organization.title_name
+
+    @property
+    def name(self) -> str:
+        return self.organization.name
+
+    @property
+    def region(self) -> str | None:
+        return self.organization.region
+
+    @property
+    def level(self) -> str:
+        return self.organization.level
+
+    @property
+    def title(self) -> str:
+        return f"{self.title_name}{self.year}年政府信息公开工作年度报告"
+
+    def expected_organization(self) -> dict[str, Any]:
+        """The contract's `organization` object. Without a title the text never names the body."""
+        if not self.show_title:
+            return {"name": None, "region": None, "level": self.level}
+        return {"name": self.name, "region": self.region, "level": self.level}
+
+    def tables(self) -> dict[str, Any]:
+        """The contract's `tables` object."""
+        return copy.deepcopy({"active": self.active, "requests": self.requests, "appeals": self.appeals})
+
+    def section_text(self, numeral: str) -> str:
+        return "\n".join(self.sections.get(numeral, []))
+
+    def all_text(self) -> str:
+        return "\n".join([*self.preface, *(p for n in self.order for p in self.sections.get(n, []))])
+
+    # -- cells by contract path --------------------------------------------------------------------------------
+    def cells(self) -> dict[str, Any]:
+        """Every table cell by its contract path."""
+        return cell_values(self.tables())
+
+    def cell(self, path: str) -> Any:
+        container, key = _locate(self, path)
+        return container[key]
+
+    def set_cell(self, path: str, value: Any) -> None:
+        container, key = _locate(self, path)
+        container[key] = value
+
+
+_PATH = re.compile(r"^(?P<table>active|requests|appeals)\.(?P<row>\w+)(?:\[(?P<col>\d)\]|\.(?P<field>\w+))?$")
+
+
+def _locate(truth: GroundTruth, path: str) -> tuple[Any, Any]:
+    match = _PATH.match(path)
+    if not match:
+        raise KeyError(path)
+    table = getattr(truth, match["table"])
+    if table is None:
+        raise KeyError(f"{path}: table absent")
+    row = match["row"]
+    if match["col"] is not None:
+        return table[row], int(match["col"])
+    if match["field"] is not None:
+        return table[row], match["field"]
+    return table, row
+
+
+def cell_values(tables: dict[str, Any]) -> dict[str, Any]:
+    """Contract path -> value for every cell of a `tables` object (contract JSON shape)."""
+    cells: dict[str, Any] = {}
+    active = tables.get("active")
+    if active is not None:
+        for row in ("regulations", "normative_documents"):
+            for key in ("issued", "repealed", "in_force"):
+                cells[f"active.{row}.{key}"] = active[row][key]
+        for key in ("licensing", "penalty", "coercion", "fees"):
+            cells[f"active.{key}"] = active[key]
+    requests = tables.get("requests")
+    if requests is not None:
+        for key in REQUEST_KEYS:
+            for column, value in enumerate(requests[key]):
+                cells[f"requests.{key}[{column}]"] = value
+    appeals = tables.get("appeals")
+    if appeals is not None:
+        for block in APPEAL_BLOCKS:
+            for key in APPEAL_FIELDS:
+                cells[f"appeals.{block}.{key}"] = appeals[block][key]
+    return cells
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Tables
+
+_COLUMN_WEIGHTS = (80, 8, 2, 2, 5, 3)
+_OUTCOME_WEIGHTS: dict[str, int] = {
+    "granted": 45, "partial": 10, "denied_secret": 1, "denied_law": 1, "denied_safety": 1, "denied_third_party": 2,
+    "denied_internal": 2, "denied_process": 2, "denied_enforcement": 1, "denied_query": 2,
+    "unavailable_not_held": 18, "unavailable_needs_creation": 3, "unavailable_unclear": 2, "rejected_petition": 3,
+    "rejected_repeat": 2, "rejected_publication": 1, "rejected_excessive": 1, "rejected_confirmation": 1,
+    "other_no_correction": 2, "other_no_fee": 1, "other_other": 3,
+}
+assert tuple(_OUTCOME_WEIGHTS) == OUTCOME_KEYS
+
+
+def _volume(rng: random.Random, level: str) -> int:
+    if level == "township":
+        return 0 if rng.random() < 0.5 else rng.randint(1, 6)
+    if level == "department":
+        return 0 if rng.random() < 0.3 else rng.randint(1, 30)
+    if level == "county":
+        return rng.randint(0, 80)
+    if level == "city":
+        return rng.randint(10, 300)
+    return rng.randint(30, 600)
+
+
+def _spread(rng: random.Random, count: int) -> list[int]:
+    columns = [0] * 6
+    for _ in range(count):
+        columns[rng.choices(range(6), _COLUMN_WEIGHTS)[0]] += 1
+    return columns
+
+
+def _make_requests(rng: random.Random, new_columns: list[int], carried_in: list[int]) -> Requests:
+    rows: dict[str, list[int]] = {key: [0] * 7 for key in REQUEST_KEYS}
+    weights = list(_OUTCOME_WEIGHTS.values())
+    for column in range(6):
+        opened = new_columns[column] + carried_in[column]
+        carried_out = rng.randint(1, max(1, opened // 3)) if opened and rng.random() < 0.25 else 0
+        closed = opened - carried_out
+        for _ in range(closed):
+            rows[rng.choices(OUTCOME_KEYS, weights)[0]][column] += 1
+        rows["new"][column] = new_columns[column]
+        rows["carried_in"][column] = carried_in[column]
+        rows["total"][column] = closed
+        rows["carried_out"][column] = carried_out
+    for row in rows.values():
+        row[6] = sum(row[:6])
+    return {key: list(row) for key, row in rows.items()}
+
+
+def _make_appeals(rng: random.Random, any_requests: bool) -> dict[str, dict[str, Cell]]:
+    appeals: dict[str, dict[str, Cell]] = {}
+    for block, chance in zip(APPEAL_BLOCKS, (0.3, 0.15, 0.08), strict=True):
+        counts = [0, 0, 0, 0]
+        if any_requests and rng.random() < chance:
+            for _ in range(rng.randint(1, 3)):
+                counts[rng.choices(range(4), (5, 2, 2, 2))[0]] += 1
+        appeals[block] = {**dict(zip(APPEAL_COUNTS, counts, strict=True)), "total": sum(counts)}
+    return appeals
+
+
+def _documents(rng: random.Random, previous_in_force: int, issued_range: tuple[int, int]) -> dict[str, int]:
+    issued = rng.randint(*issued_range)
+    repealed = rng.randint(0, min(previous_in_force, max(0, issued_range[1] // 2)))
+    return {"issued": issued, "repealed": repealed, "in_force": previous_in_force + issued - repealed}
+
+
+def _make_active(rng: random.Random, level: str, previous: dict[str, Any] | None) -> dict[str, Any]:
+    if level in REGULATION_LEVELS:
+        base = previous["regulations"]["in_force"] if previous else rng.randint(30, 300)
+        regulations = _documents(rng, base, (0, 6))
+    else:
+        regulations = {"issued": 0, "repealed": 0, "in_force": 0}
+    ranges = {"township": ((0, 2), (0, 6)), "department": ((0, 8), (0, 40)), "county": ((2, 20), (20, 150)),
+              "city": ((5, 40), (80, 600)), "province": ((10, 60), (200, 1500))}[level]
+    base = previous["normative_documents"]["in_force"] if previous else rng.randint(*ranges[1])
+    normative = _documents(rng, base, ranges[0])
+    if level == "township" and rng.random() < 0.5:
+        normative = {"issued": 0, "repealed": 0, "in_force": base}
+    scale = {"township": 60, "department": 3000, "county": 20000, "city": 80000, "province": 200000}[level]
+
+    def decisions() -> int:
+        return 0 if rng.random() < 0.35 else rng.randint(0, scale)
+
+    if level == "township" and rng.random() < 0.7:
+        fees = 0.0
+    else:
+        fees = rng.choice((0.0, round(rng.randint(1, 9999) / 100, 2), round(rng.randint(1, 999999) / 10000, 4)))
+    return {"regulations": regulations, "normative_documents": normative, "licensing": decisions(),
+            "penalty": decisions(), "coercion": decisions() // 10, "fees": fees}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Prose
+
+_INTRO = (
+    "{year}年，{self}深入贯彻落实《中华人民共和国政府信息公开条例》，按照上级关于政务公开工作的部署要求，"
+    "扎实推进政府信息公开各项工作。现将有关情况报告如下：",
+    "{year}年，在上级党委、政府的正确领导下，{self}认真落实政府信息公开各项要求，不断提高政务公开工作水平。",
+    "本报告依据《中华人民共和国政府信息公开条例》和《中华人民共和国政府信息公开工作年度报告格式》"
+    "（国办公开办函〔2021〕30号）要求编制，全文包括总体情况、主动公开政府信息情况、收到和处理政府信息公开申请情况等内容。",
+)
+_TOPIC_TEXT: dict[str, tuple[str, ...]] = {
+    "主动公开": (
+        "{self}坚持以公开为常态、不公开为例外，围绕中心工作主动公开政府信息，全年通过门户网站发布各类信息{n}条，"
+        "涉及财政预决算、惠民补贴、乡村振兴等内容。",
+        "全年主动公开政府信息{n}条，重点公开了政策文件、财政资金、民生实事和重大项目等信息，及时回应群众关切。",
+        "{self}严格落实主动公开基本目录，及时更新机构职能、规划计划、财政信息等栏目，全年主动公开各类信息{n}条。",
+    ),
+    "依申请公开": (
+        "{self}严格执行依申请公开工作流程，规范受理、办理、答复各环节。{claim}",
+        "{claim}{self}依申请公开工作做到依法受理、按时答复。",
+    ),
+    "政府信息管理": (
+        "{self}加强政府信息管理，坚持先审查、后公开，严格落实信息发布审核程序，全年未发生泄密事件。",
+        "加强政府信息管理，对现行有效的规范性文件进行清理，动态更新政策文件库，确保公开信息准确、完整。",
+        "规范政府信息管理流程，明确专人负责信息的收集、审核、发布和归档工作。",
+    ),
+    "政府信息公开平台建设": (
+        "依托政府门户网站政府信息公开专栏，及时更新栏目内容，同时利用微信公众号、公开栏等平台拓宽公开渠道。",
+        "加强政府信息公开平台建设，规范栏目设置，定期检查网站内容，确保平台安全稳定运行。",
+        "持续优化政府网站信息公开专栏，推动政务新媒体与网站联动，提升平台便民服务水平。",
+    ),
+    "监督保障": (
+        "成立政务公开工作领导小组，由主要负责同志任组长，明确专人负责日常工作，将政务公开工作纳入年度目标考核，"
+        "强化监督保障。",
+        "组织工作人员参加政务公开业务培训，建立健全考核、社会评议和责任追究制度，全年未发生因政府信息公开工作"
+        "被追究责任的情况。",
+        "自觉接受社会监督，畅通意见反馈渠道，将政务公开工作纳入绩效考核体系，做好监督保障工作。",
+    ),
+}
+_CLAIMS = (
+    "本年度共收到政府信息公开申请{n}件，均在法定期限内依法作出答复。",
+    "本年度共收到政府信息公开申请{n}件。",
+    "全年共收到政府信息公开申请{n}件，已全部按时办理。",
+)
+_NO_CLAIMS = ("本年度未收到政府信息公开申请。", "{year}年，{self}未收到政府信息公开申请。")
+_PROBLEMS = (
+    "信息公开的及时性有待提高，部分信息发布滞后。",
+    "公开内容不够全面，政策解读形式较为单一。",
+    "工作人员业务能力有待加强，对条例的学习理解不够深入。",
+    "办理政府信息公开申请的流程还需进一步规范。",
+    "基层公开栏更新不及时，部分内容与网站不一致。",
+    "信息公开工作人员多为兼职，力量相对薄弱。",
+    "政策解读的针对性不强，对群众关注热点的回应不够充分。",
+    "公开信息的可读性不强，图表图解等形式运用较少。",
+)
+_MEASURES = (
+    "加强学习培训，组织工作人员系统学习《中华人民共和国政府信息公开条例》，提升业务能力。",
+    "完善信息发布审核机制，明确信息发布时限，确保信息及时准确公开。",
+    "丰富政策解读形式，综合运用图解、视频等方式，提高解读质量。",
+    "规范申请办理流程，严格按照法定时限答复申请人。",
+    "加强公开栏日常管理，做到线上线下公开内容一致。",
+    "充实工作力量，明确专人负责，保持队伍相对稳定。",
+    "聚焦群众关切，及时回应社会热点，增强公开实效。",
+    "强化督促检查，定期开展自查，发现问题及时整改。",
+)
+_FEE_STATEMENTS = (
+    "本年度未收取信息处理费。",
+    "{year}年度，{self}未收取政府信息公开信息处理费。",
+    "本年度未向申请人收取信息处理费。",
+)
+_PERIODS = (
+    "本报告中所列数据的统计期限自{year}年1月1日起至{year}年12月31日止。",
+    "本报告所列数据统计期限为{year}年1月1日至{year}年12月31日。",
+)
+_NO_APPEALS_NOTE = "本年度未发生因政府信息公开引起的行政复议、行政诉讼。"
+_FEE_WORD = "信息处理费"
+_CHINESE_ORDINALS = "一二三四五六七八九十"
+_SUBHEAD = re.compile(r"^[（(][一二三四五六七八九十][）)]\S{2,16}$")
+
+
+def _claim(rng: random.Random, n: int, year: int, self_name: str) -> str:
+    template = rng.choice(_CLAIMS if n else _NO_CLAIMS)
+    return template.format(n=n, year=year, self=self_name)
+
+
+def _section_one(rng: random.Random, org: Organization, year: int, claim: str,
+                 topics: Sequence[str] = TOPICS) -> list[str]:
+    paragraphs = [rng.choice(_INTRO).format(year=year, self=org.self_name)]
+    suffix = rng.choice(("", "情况", "："))
+    for index, topic in enumerate(topics):
+        text = rng.choice(_TOPIC_TEXT[topic]).format(self=org.self_name, n=rng.randint(20, 1500), claim=claim)
+        paragraphs += [f"（{_CHINESE_ORDINALS[index]}）{topic}{suffix}", text]
+    return paragraphs
+
+
+def _section_five(rng: random.Random, org: Organization, year: int, avoid: tuple[str, ...] = ()) -> list[str]:
+    problems = rng.sample([p for p in _PROBLEMS if p not in avoid] or list(_PROBLEMS), 2)
+    measures = rng.sample([m for m in _MEASURES if m not in avoid] or list(_MEASURES), 2)
+    numbering = rng.choice(("arabic", "ordinal"))
+    intro = rng.choice((f"{year}年，{org.self_name}政府信息公开工作取得了一定成效，但仍存在一些不足：",
+                        f"对照上级要求，{org.self_name}{year}年政府信息公开工作仍存在以下问题："))
+    paragraphs = ["（一）存在的主要问题", intro]
+    for index, text in enumerate(problems):
+        paragraphs.append(f"{index + 1}.{text}" if numbering == "arabic" else f"{_CHINESE_ORDINALS[index]}是{text}")
+    paragraphs += ["（二）改进措施", "下一步，将重点做好以下工作："]
+    for index, text in enumerate(measures):
+        paragraphs.append(f"{index + 1}.{text}" if numbering == "arabic" else f"{_CHINESE_ORDINALS[index]}是{text}")
+    return paragraphs
+
+
+def _section_six(rng: random.Random, org: Organization, year: int, requests: Requests, *, period: bool,
+                 contact: bool) -> list[str]:
+    no_fee = requests["other_no_fee"][6] or 0
+    if no_fee:
+        paragraphs = [f"本年度向申请人发出收费通知{no_fee}件，申请人逾期未缴纳，实际收取信息处理费0元。"]
+    else:
+        paragraphs = [rng.choice(_FEE_STATEMENTS).format(year=year, self=org.self_name)]
+    if rng.random() < 0.4:
+        paragraphs.append(f"{org.self_name}认真办理人大代表建议和政协委员提案，办理结果已按要求公开。")
+    if period:
+        paragraphs.append(rng.choice(_PERIODS).format(year=year))
+    if contact:
+        paragraphs.append(f"如对本报告有疑问，请与{org.title_name}联系，联系电话：{org.phone}。")
+    return paragraphs
+
+
+def _published(rng: random.Random, level: str, year: int) -> str:
+    start = datetime.date(year + 1, 1, 5 if level not in GOVERNMENT_LEVELS else 15)
+    end = datetime.date(year + 1, 1, 31) if level not in GOVERNMENT_LEVELS else datetime.date(year + 1, 3, 31)
+    return (start + datetime.timedelta(days=rng.randint(0, (end - start).days))).isoformat()
+
+
+def make_truth(rng: random.Random, *, level: str | None = None, year: int | None = None, blanks: bool = False,
+               show_title: bool | None = None, organization: Organization | None = None,
+               requests: bool | None = None) -> GroundTruth:
+    """A consistent report: every relation of the contract holds and no built-in rule fires (except
+    structure.blank_cells when `blanks`, which leaves the six applicant columns of table 三 blank).
+
+    `requests`: True forces at least one application, False none, None lets the level decide.
+    """
+    org = organization or make_organization(rng, level)
+    year = year if year is not None else rng.randint(2021, 2024)
+    return _build(rng, org, year, blanks=blanks, show_title=show_title, wants_requests=requests)
+
+
+def _build(rng: random.Random, org: Organization, year: int, *, blanks: bool, show_title: bool | None,
+           wants_requests: bool | None, previous: GroundTruth | None = None) -> GroundTruth:
+    volume = _volume(rng, org.level)
+    if wants_requests is True and volume == 0:
+        volume = rng.randint(1, 6)
+    if wants_requests is False:
+        volume = 0
+    if previous is not None and previous.requests is not None:
+        carried_in = _carried_columns(previous.requests)
+    elif volume and rng.random() < 0.3:
+        carried_in = _spread(rng, rng.randint(1, max(1, volume // 4)))
+    else:
+        carried_in = [0] * 6
+    if wants_requests is False:
+        carried_in = [0] * 6
+    requests = _make_requests(rng, _spread(rng, volume), carried_in)
+    any_requests = any(requests["new"][c] or requests["carried_in"][c] for c in range(7))
+    appeals = _make_appeals(rng, any_requests)
+    active = _make_active(rng, org.level, previous.active if previous else None)
+    show_title = (rng.random() < 0.9) if show_title is None else show_title
+    claimed = requests["new"][6] or 0
+    claim = _claim(rng, claimed, year, org.self_name)
+    period_where = rng.choice(("六", "preface", "none")) if show_title else "preface"
+    preface: list[str] = []
+    if period_where == "preface" or rng.random() < 0.2:
+        preface.append(f"根据《中华人民共和国政府信息公开条例》规定，现公布{org.self_name}{year}年政府信息公开工作"
+                       "年度报告。")
+        if period_where == "preface":
+            preface.append(rng.choice(_PERIODS).format(year=year))
+    avoid = tuple(p for p in previous.sections["五"]) if previous else ()
+    avoid = tuple(text for text in (*_PROBLEMS, *_MEASURES) if any(text in p for p in avoid))
+    sections = {
+        "一": _section_one(rng, org, year, claim),
+        "二": [f"{year}年，{org.self_name}主动公开政府信息情况如下："] if rng.random() < 0.3 else [],
+        "三": ["具体情况见下表。"] if rng.random() < 0.2 else [],
+        "四": [],
+        "五": _section_five(rng, org, year, avoid),
+        "六": _section_six(rng, org, year, requests, period=period_where == "六",
+                          contact=show_title and rng.random() < 0.5),
+    }
+    if all(appeals[b]["total"] == 0 for b in APPEAL_BLOCKS) and rng.random() < 0.3:
+        sections["四"].append(_NO_APPEALS_NOTE)
+    truth = GroundTruth(
+        organization=org, year=year, period_year=year,
+        published=_published(rng, org.level, year) if show_title and rng.random() < 0.8 else None,
+        active=active, requests=requests, appeals=appeals, sections=sections, preface=preface,
+        show_title=show_title, claimed_new=claimed, claim_sentence=claim,
+    )
+    if blanks:
+        for key in REQUEST_KEYS:
+            truth.requests[key][:6] = [None] * 6  # type: ignore[index]
+    return truth
+
+
+def _carried_columns(previous: Requests) -> list[int]:
+    """Last year's carried_out per applicant column (all in 自然人 when the columns were left blank)."""
+    row = previous["carried_out"]
+    if any(value is None for value in row[:6]):
+        return [row[6] or 0, 0, 0, 0, 0, 0]
+    return [int(value) for value in row[:6]]  # type: ignore[arg-type]
+
+
+def make_series(rng: random.Random, years: Sequence[int] = (2022, 2023, 2024), *, level: str | None = None,
+                blanks: bool = False, organization: Organization | None = None) -> list[GroundTruth]:
+    """Consecutive, consistent reports of one organization: carried_in of year n = carried_out of year n-1 (per
+    column), in_force continues (in_force = last in_force + issued - repealed), section 五 changes every year."""
+    org = organization or make_organization(rng, level)
+    series: list[GroundTruth] = []
+    for year in years:
+        previous = series[-1] if series else None
+        truth = _build(rng, org, year, blanks=blanks, show_title=True, wants_requests=None, previous=previous)
+        series.append(truth)
+    return series
+
+
+# --------------------------------------------------------------------------------------------------------------
+# A reference evaluation of the contract's rules on a ground truth
+
+_DEADLINE_MONTH_DAY = {"county": (3, 31), "city": (3, 31), "province": (3, 31)}
+
+
+def _requests_violations(requests: Requests) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+
+    def add(rule: str, cells: list[str]) -> None:
+        found.setdefault(rule, set()).update(cells)
+
+    for column in range(7):
+        def value(key: str, column: int = column) -> Cell:
+            return requests[key][column]
+
+        balance = [value(k) for k in ("new", "carried_in", "total", "carried_out")]
+        if None not in balance and balance[0] + balance[1] != balance[2] + balance[3]:  # type: ignore[operator]
+            add("requests.balance", [f"requests.{k}[{column}]" for k in ("new", "carried_in", "total",
+                                                                            "carried_out")])
+        outcomes = [value(k) for k in OUTCOME_KEYS]
+        if value("total") is not None and None not in outcomes and sum(outcomes) != value("total"):  # type: ignore
+            add("requests.total_row", [f"requests.total[{column}]"])
+    for key in REQUEST_KEYS:
+        row = requests[key]
+        if None not in row and sum(row[:6]) != row[6]:  # type: ignore[arg-type]
+            add("requests.total_column", [f"requests.{key}[6]"])
+    return found
+
+
+def violations(truth: GroundTruth) -> dict[str, set[str]]:
+    """Rule id -> cells involved, for every built-in rule (of a single year) that fires on this truth."""
+    found: dict[str, set[str]] = {}
+
+    def add(rule: str, cells: Sequence[str] = ()) -> None:
+        found.setdefault(rule, set()).update(cells)
+
+    cells = truth.cells()
+    for path, value in cells.items():
+        if value is None and path not in truth.raw_cells:
+            add("structure.blank_cells", [path])
+        elif isinstance(value, int | float) and value < 0:
+            add("value.invalid", [path])
+    for path in truth.raw_cells:
+        add("value.invalid", [path])
+    if truth.requests is not None:
+        for rule, rule_cells in _requests_violations(truth.requests).items():
+            add(rule, sorted(rule_cells))
+    if truth.appeals is not None:
+        for block in APPEAL_BLOCKS:
+            counts = [truth.appeals[block][k] for k in APPEAL_COUNTS]
+            total = truth.appeals[block]["total"]
+            if total is not None and None not in counts and sum(counts) != total:  # type: ignore[arg-type]
+                add("appeals.totals", [f"appeals.{block}.total"])
+        if truth.requests is not None:
+            opened = [truth.requests[k][c] for k in ("new", "carried_in") for c in range(7)]
+            totals = [truth.appeals[b]["total"] or 0 for b in APPEAL_BLOCKS]
+            if all(v in (0, None) for v in opened) and any(v is not None for v in opened) and any(totals):
+                add("appeals.without_requests", [f"appeals.{b}.total" for b in APPEAL_BLOCKS
+                                                 if truth.appeals[b]["total"]])
+    if truth.active is not None and truth.level not in REGULATION_LEVELS:
+        regulations = truth.active["regulations"]
+        if (regulations["issued"] or 0) > 0 or (regulations["in_force"] or 0) > 0:
+            add("regulations.ineligible_issuer", [f"active.regulations.{k}" for k in ("issued", "in_force")
+                                                  if (regulations[k] or 0) > 0])
+    if truth.order != list(SECTION_NUMERALS):
+        add("structure.missing_section")
+    for table in ("active", "requests", "appeals"):
+        if getattr(truth, table) is None:
+            add("structure.missing_table")
+    stated_new = truth.requests["new"][6] if truth.requests is not None else None
+    if stated_new is not None and truth.claimed_new != stated_new:
+        add("narrative.contradicts_table", ["requests.new[6]"])
+    if "六" in truth.order and _FEE_WORD not in truth.section_text("六"):
+        add("fees.statement_missing")
+    periods = {int(y) for y in re.findall(r"统计期限\S*?(\d{4})年1月1日", truth.all_text())}
+    published_year = int(truth.published[:4]) if truth.published else None
+    if (truth.show_title and periods and periods != {truth.year}) or (
+            published_year is not None and published_year != truth.period_year + 1):
+        add("year.inconsistent")
+    if truth.published is not None:
+        month, day = _DEADLINE_MONTH_DAY.get(truth.level, (1, 31))
+        if datetime.date.fromisoformat(truth.published) > datetime.date(truth.period_year + 1, month, day):
+            add("publication.late")
+    if truth.procurement is not None:
+        add("structure.outdated_template")
+    one = truth.section_text("一")
+    if "一" in truth.order and any(not any(w in one for w in TOPIC_KEYWORDS[t]) for t in TOPICS):
+        add("narrative.missing_topics")
+    return found
+
+
+def series_violations(previous: GroundTruth, current: GroundTruth) -> dict[str, set[str]]:
+    """Rule id -> cells, for the rules that compare a year with the one before."""
+    found: dict[str, set[str]] = {}
+    if previous.requests is not None and current.requests is not None:
+        for column in range(7):
+            before, now = previous.requests["carried_out"][column], current.requests["carried_in"][column]
+            if before is not None and now is not None and before != now:
+                found.setdefault("requests.carry_over_continuity", set()).add(f"requests.carried_in[{column}]")
+    if previous.active is not None and current.active is not None:
+        for row in ("regulations", "normative_documents"):
+            last, this = previous.active[row], current.active[row]
+            values = [last["in_force"], this["issued"], this["repealed"], this["in_force"]]
+            if None not in values and values[0] + values[1] - values[2] != values[3]:
+                found.setdefault("regulations.in_force_continuity", set()).add(f"active.{row}.in_force")
+    if "五" in current.order and current.sections.get("五") == previous.sections.get("五"):
+        found["narrative.copied_from_prior_year"] = set()
+    return found
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Defects
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a correct checker must report about a planted defect."""
+
+    kind: str
+    rules: frozenset[str]  # every rule the change makes fire (kind included)
+    cells: tuple[str, ...]  # the cells the defect changed or that carry it (may be empty)
+    all_rules: frozenset[str] = frozenset()  # every rule that fires on the modified truth (baseline included)
+    optional: frozenset[str] = frozenset()  # rules a correct checker may report or not
+    relation_cells: dict[str, frozenset[str]] = field(default_factory=dict)  # rule -> cells, from `violations`
+
+
+KINDS: tuple[str, ...] = (
+    "requests.balance", "requests.total_row", "requests.total_column", "appeals.totals", "appeals.without_requests",
+    "regulations.ineligible_issuer", "structure.missing_section", "structure.missing_table", "structure.blank_cells",
+    "value.invalid", "narrative.contradicts_table", "narrative.missing_topics", "fees.statement_missing",
+    "year.inconsistent", "publication.late", "structure.outdated_template",
+)
+SERIES_KINDS: tuple[str, ...] = (
+    "requests.carry_over_continuity", "regulations.in_force_continuity", "narrative.copied_from_prior_year",
+)
+# What value.invalid writes into a number cell. Text makes the cell null (contract: "the cell is null"); "-1" is a
+# number and stays one (-1), so arithmetic relations may break too — `Expected.rules` then names them.
+INVALID_TEXTS: tuple[str, ...] = ("五", "无", "-", "-1")
+# Cells that blank or invalid defects leave alone: the prose states new 总计, and emptying new/carried_in 总计 would
+# make appeals.without_requests a matter of reading.
+_PROSE_CELLS = frozenset({"requests.new[6]", "requests.carried_in[6]"})
+
+
+def _changed_rules(before: dict[str, set[str]], after: dict[str, set[str]]) -> set[str]:
+    return {rule for rule, cells in after.items() if rule not in before or not cells <= before[rule]}
+
+
+def _filled(truth: GroundTruth) -> None:
+    """Give table 三 filled applicant columns (everything in 自然人) when they were left blank."""
+    assert truth.requests is not None
+    for row in truth.requests.values():
+        if any(value is None for value in row[:6]) and row[6] is not None:
+            row[:6] = [row[6], 0, 0, 0, 0, 0]
+
+
+def _sync_claim(truth: GroundTruth, rng: random.Random) -> None:
+    """Make the prose state new 总计 again after a table change."""
+    assert truth.requests is not None
+    new = truth.requests["new"][6]
+    if new is None or new == truth.claimed_new:
+        return
+    _set_claim(truth, new, rng)
+
+
+def _set_claim(truth: GroundTruth, n: int, rng: random.Random) -> None:
+    sentence = _claim(rng, n, truth.period_year, truth.organization.self_name)
+    truth.sections["一"] = [p.replace(truth.claim_sentence, sentence) for p in truth.sections["一"]]
+    truth.claim_sentence, truth.claimed_new = sentence, n
+
+
+def _drop_appeals_note(truth: GroundTruth) -> None:
+    if truth.appeals is not None and any(truth.appeals[b]["total"] for b in APPEAL_BLOCKS):
+        truth.sections["四"] = [p for p in truth.sections["四"] if p != _NO_APPEALS_NOTE]
+
+
+def _retarget(truth: GroundTruth, level: str, rng: random.Random) -> None:
+    """Make the truth a report of another body of `level` (keeping the tables); regulations stay valid."""
+    org = make_organization(rng, level)
+    old = truth.organization
+    truth.organization = org
+    for numeral, paragraphs in truth.sections.items():
+        truth.sections[numeral] = [p.replace(old.self_name, org.self_name).replace(old.title_name, org.title_name)
+                                   .replace(old.phone, org.phone) for p in paragraphs]
+    truth.preface = [p.replace(old.self_name, org.self_name) for p in truth.preface]
+    truth.claim_sentence = truth.claim_sentence.replace(old.self_name, org.self_name)
+    if truth.published is not None:
+        truth.published = _published(rng, level, truth.period_year)
+    if truth.active is not None and level not in REGULATION_LEVELS:
+        truth.active["regulations"] = {"issued": 0, "repealed": 0, "in_force": 0}
+
+
+def _renumber_subheads(paragraphs: list[str]) -> list[str]:
+    result, index = [], 0
+    for paragraph in paragraphs:
+        if _SUBHEAD.match(paragraph):
+            paragraph = f"（{_CHINESE_ORDINALS[index]}）{paragraph[3:]}"
+            index += 1
+        result.append(paragraph)
+    return result
+
+
+def _modify(truth: GroundTruth, kind: str, rng: random.Random) -> tuple[list[str], set[str]]:
+    """Apply a single-year defect in place; returns (cells involved, optional rules)."""
+    optional: set[str] = set()
+    requests = truth.requests
+    if kind in ("requests.balance", "requests.total_row", "requests.total_column", "appeals.without_requests",
+                "value.invalid", "structure.blank_cells", "narrative.contradicts_table") and requests is None:
+        raise ValueError(f"{kind} needs table 三")
+    if kind == "requests.balance":
+        assert requests is not None
+        delta = rng.randint(1, 5)
+        columns = [6] if any(v is None for v in requests["carried_out"][:6]) else [rng.randrange(6), 6]
+        for column in columns:
+            requests["carried_out"][column] += delta  # type: ignore[operator]
+        return [f"requests.carried_out[{c}]" for c in columns], optional
+    if kind == "requests.total_row":
+        assert requests is not None
+        key = rng.choice(OUTCOME_KEYS)
+        delta = rng.randint(1, 5)
+        columns = [6] if any(v is None for v in requests[key][:6]) else [rng.randrange(6), 6]
+        for column in columns:
+            requests[key][column] += delta  # type: ignore[operator]
+        return [f"requests.{key}[{c}]" for c in columns], optional
+    if kind == "requests.total_column":
+        assert requests is not None
+        _filled(truth)
+        column, delta = rng.randrange(6), rng.randint(1, 5)
+        key = rng.choice(OUTCOME_KEYS)
+        for row in ("new", "total", key):
+            requests[row][column] += delta  # type: ignore[operator]
+        return [f"requests.{row}[{column}]" for row in ("new", "total", key)], optional
+    if kind == "appeals.totals":
+        if truth.appeals is None:
+            raise ValueError("appeals.totals needs table 四")
+        block = rng.choice(tuple(APPEAL_BLOCKS))
+        truth.appeals[block]["total"] = (truth.appeals[block]["total"] or 0) + rng.randint(1, 3)
+        _drop_appeals_note(truth)
+        return [f"appeals.{block}.total"], optional
+    if kind == "appeals.without_requests":
+        assert requests is not None and truth.appeals is not None
+        for row in requests.values():
+            row[:] = [None if v is None else 0 for v in row]
+        truth.raw_cells = {p: t for p, t in truth.raw_cells.items() if not p.startswith("requests.")}
+        upheld, pending = rng.randint(0, 2), rng.randint(0, 1)
+        upheld = upheld or (0 if pending else 1)
+        truth.appeals["review"] = {"upheld": upheld, "corrected": 0, "other": 0, "pending": pending,
+                                   "total": upheld + pending}
+        truth.sections["六"] = [("本年度未收取信息处理费。" if "收费通知" in p else p) for p in truth.sections["六"]]
+        _sync_claim(truth, rng)
+        _drop_appeals_note(truth)
+        return ["appeals.review.total"], optional
+    if kind == "regulations.ineligible_issuer":
+        if truth.active is None:
+            raise ValueError("regulations.ineligible_issuer needs table 二")
+        if truth.level in REGULATION_LEVELS:
+            _retarget(truth, rng.choice(("township", "county", "department")), rng)
+        issued = rng.randint(1, 3)
+        truth.active["regulations"] = {"issued": issued, "repealed": 0, "in_force": issued + rng.randint(0, 3)}
+        return ["active.regulations.issued", "active.regulations.in_force"], optional
+    if kind == "structure.missing_section":
+        if rng.random() < 0.5:
+            truth.order = [n for n in truth.order if n != "五"]
+            del truth.sections["五"]
+        else:
+            i, j = truth.order.index("五"), truth.order.index("六")
+            truth.order[i], truth.order[j] = truth.order[j], truth.order[i]
+        return [], optional
+    if kind == "structure.missing_table":
+        truth.appeals = None
+        truth.sections["四"] = [_NO_APPEALS_NOTE] if rng.random() < 0.5 else []
+        return [], optional
+    if kind == "structure.blank_cells":
+        candidates = [p for p, v in truth.cells().items()
+                      if v is not None and p not in truth.raw_cells and p not in _PROSE_CELLS]
+        chosen = sorted(rng.sample(candidates, rng.randint(1, 4)))
+        for path in chosen:
+            truth.set_cell(path, None)
+        return chosen, optional
+    if kind == "value.invalid":
+        candidates = [p for p, v in truth.cells().items() if v is not None and p not in _PROSE_CELLS]
+        path = rng.choice(candidates)
+        text = rng.choice(INVALID_TEXTS)
+        if text == "-1":  # a negative number is still a number: the cell holds it (and relations see it)
+            truth.set_cell(path, -1.0 if path == "active.fees" else -1)
+        else:  # text in a number cell: the cell is null, the text goes to `problems`
+            truth.set_cell(path, None)
+            truth.raw_cells[path] = text
+        return [path], {"structure.blank_cells"}
+    if kind == "narrative.contradicts_table":
+        assert requests is not None
+        new = requests["new"][6] or 0
+        claimed = 0 if new and rng.random() < 0.4 else new + rng.randint(1, 5)
+        _set_claim(truth, claimed, rng)
+        return ["requests.new[6]"], optional
+    if kind == "narrative.missing_topics":
+        topic = rng.choice(("政府信息公开平台建设", "监督保障", "政府信息管理"))
+        paragraphs, skipping = [], False
+        for paragraph in truth.sections["一"]:
+            if _SUBHEAD.match(paragraph):
+                skipping = topic in paragraph
+            if not skipping:
+                paragraphs.append(paragraph)
+        truth.sections["一"] = _renumber_subheads(paragraphs)
+        return [], optional
+    if kind == "fees.statement_missing":
+        kept = [p for p in truth.sections["六"] if _FEE_WORD not in p]
+        truth.sections["六"] = kept or ["无"]
+        return [], optional
+    if kind == "year.inconsistent":
+        truth.show_title = True
+        if not re.search("统计期限", truth.all_text()):
+            truth.sections["六"].append(rng.choice(_PERIODS).format(year=truth.period_year))
+        truth.year = truth.period_year + 1
+        return [], {"publication.late"}
+    if kind == "publication.late":
+        if truth.level != "department":
+            _retarget(truth, "department", rng)
+        truth.show_title = True
+        truth.published = f"{truth.period_year + 1}-03-02"
+        return [], optional
+    if kind == "structure.outdated_template":
+        truth.procurement = (rng.randint(0, 30), round(rng.randint(0, 99999) / 100, 2))
+        return [], optional
+    raise ValueError(f"unknown defect kind {kind!r}")
+
+
+def _expected(kind: str, before: dict[str, set[str]], after: dict[str, set[str]], cells: list[str],
+              optional: set[str]) -> Expected:
+    rules = _changed_rules(before, after) | {kind}
+    return Expected(kind=kind, rules=frozenset(rules), cells=tuple(cells), all_rules=frozenset(after),
+                    optional=frozenset(optional - rules),
+                    relation_cells={rule: frozenset(after[rule]) for rule in rules if rule in after})
+
+
+def plant(truth: GroundTruth, kind: str, rng: random.Random) -> tuple[GroundTruth, Expected]:
+    """A modified copy of `truth` carrying one defect of `kind`, and what a correct checker must report.
+
+    `Expected.rules` holds every rule id the change breaks (a change to one cell may break several relations).
+    """
+    if kind in SERIES_KINDS:
+        raise ValueError(f"{kind} needs a series: use plant_series")
+    modified = copy.deepcopy(truth)
+    before = violations(truth)
+    cells, optional = _modify(modified, kind, rng)
+    return modified, _expected(kind, before, violations(modified), cells, optional)
+
+
+def plant_series(series: Sequence[GroundTruth], kind: str, rng: random.Random) -> tuple[list[GroundTruth],
+                                                                                          Expected]:
+    """A copy of the series whose last year carries a cross-year defect (or any single-year `kind`)."""
+    if len(series) < 2:
+        raise ValueError("a series needs at least two years")
+    modified = [copy.deepcopy(t) for t in series]
+    previous, last = modified[-2], modified[-1]
+    if kind not in SERIES_KINDS:
+        last_modified, expected = plant(last, kind, rng)
+        modified[-1] = last_modified
+        return modified, expected
+    before = {**violations(last), **series_violations(previous, last)}
+    optional: set[str] = set()
+    if kind == "requests.carry_over_continuity":
+        assert last.requests is not None
+        delta = rng.randint(1, 4)
+        columns = [6] if any(v is None for v in last.requests["carried_in"][:6]) else [rng.randrange(6), 6]
+        for column in columns:  # keep the year balanced: the extra carried-in applications are carried out
+            last.requests["carried_in"][column] += delta  # type: ignore[operator]
+            last.requests["carried_out"][column] += delta  # type: ignore[operator]
+        cells = [f"requests.carried_in[{c}]" for c in columns]
+    elif kind == "regulations.in_force_continuity":
+        assert last.active is not None
+        last.active["normative_documents"]["in_force"] += rng.randint(1, 5)
+        cells = ["active.normative_documents.in_force"]
+    elif kind == "narrative.copied_from_prior_year":
+        last.sections["五"] = list(previous.sections["五"])
+        cells = []
+    else:  # pragma: no cover - guarded above
+        raise ValueError(kind)
+    after = {**violations(last), **series_violations(previous, last)}
+    return modified, _expected(kind, before, after, cells, optional)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Rendering: shared pieces
+
+_FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+_ARABIC = dict(zip(SECTION_NUMERALS, "123456", strict=True))
+_HEADINGS: dict[str, str] = {
+    "一": "总体情况",
+    "二": "主动公开政府信息情况",
+    "三": "收到和处理政府信息公开申请情况",
+    "四": "政府信息公开行政复议、行政诉讼情况",
+    "五": "存在的主要问题及改进情况",
+    "六": "其他需要报告的事项",
+}
+_FIVE_VARIANTS = ("存在的主要问题及改进情况", "政府信息公开工作存在的主要问题及改进情况", "存在问题及改进情况")
+_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
+_TOP_LABELS: dict[str, str] = {
+    "new": "一、本年新收政府信息公开申请数量",
+    "carried_in": "二、上年结转政府信息公开申请数量",
+    "granted": "（一）予以公开",
+    "partial": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
+    "total": "（七）总计",
+    "carried_out": "四、结转下年度继续办理",
+}
+_GROUPS: dict[str, str] = {"denied": "（三）不予公开", "unavailable": "（四）无法提供", "rejected": "（五）不予处理",
+                           "other": "（六）其他处理"}
+_ITEM_LABELS: dict[str, str] = {
+    "denied_secret": "1.属于国家秘密",
+    "denied_law": "2.其他法律行政法规禁止公开",
+    "denied_safety": "3.危及“三安全一稳定”",
+    "denied_third_party": "4.保护第三方合法权益",
+    "denied_internal": "5.属于三类内部事务信息",
+    "denied_process": "6.属于四类过程性信息",
+    "denied_enforcement": "7.属于行政执法案卷",
+    "denied_query": "8.属于行政查询事项",
+    "unavailable_not_held": "1.本机关不掌握相关政府信息",
+    "unavailable_needs_creation": "2.没有现成信息需要另行制作",
+    "unavailable_unclear": "3.补正后申请内容仍不明确",
+    "rejected_petition": "1.信访举报投诉类申请",
+    "rejected_repeat": "2.重复申请",
+    "rejected_publication": "3.要求提供公开出版物",
+    "rejected_excessive": "4.无正当理由大量反复申请",
+    "rejected_confirmation": "5.要求行政机关确认或重新出具已获取信息",
+    "other_no_correction": "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+    "other_no_fee": "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+    "other_other": "3.其他",
+}
+_APPLICANTS = ("商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")
+_APPEAL_HEADS = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
+
+
+def _group(key: str) -> str | None:
+    prefix = key.split("_")[0]
+    return _GROUPS.get(prefix) if key in _ITEM_LABELS else None
+
+
+@dataclass(frozen=True)
+class Style:
+    """Typographic choices of one rendering."""
+
+    fullwidth: float = 0.0  # share of integer cells written with full-width digits
+    half_parens: bool = False  # (一) instead of （一）, : instead of ：
+    item_sep: str = "."  # "1." or "1、" in the row labels of table 三
+    arabic: frozenset[str] = frozenset()  # section numerals written "3、 …" (seed 001)
+    zhengwu: bool = False  # "政务公开" in the Arabic-numbered headings (seed 001)
+    indent: str = ""  # before section headings
+    heading_gap: str = ""  # between "一、" and the heading text
+    five: str = _HEADINGS["五"]
+    pad: float = 0.0  # share of number cells with stray spaces around them
+    fee_decimals: int | None = None  # None: as short as possible
+    blank_lines: bool = True  # an empty line between lines (seed 000/002)
+
+
+def make_style(rng: random.Random) -> Style:
+    return Style(
+        fullwidth=rng.choice((0.0, 0.0, 0.0, 0.3, 1.0)),
+        half_parens=rng.random() < 0.25,
+        item_sep=rng.choice((".", ".", ".", "、")),
+        arabic=rng.choice((frozenset(), frozenset(), frozenset(), frozenset("三"), frozenset("三四五"))),
+        zhengwu=rng.random() < 0.5,
+        indent=rng.choice(("", "", "\u00a0\u00a0 ", "\u3000\u3000", "  ")),
+        heading_gap=rng.choice(("", "", " ")),
+        five=rng.choice(_FIVE_VARIANTS),
+        pad=rng.choice((0.0, 0.0, 0.2, 0.6)),
+        fee_decimals=rng.choice((None, None, 2, 4)),
+        blank_lines=rng.random() < 0.7,
+    )
+
+
+def _half(text: str, style: Style) -> str:
+    if not style.half_parens:
+        return text
+    return text.replace("（", "(").replace("）", ")").replace("：", ":").replace("，", ",")
+
+
+def heading_text(numeral: str, style: Style) -> str:
+    body = style.five if numeral == "五" else _HEADINGS[numeral]
+    if numeral in style.arabic:
+        if style.zhengwu:
+            body = body.replace("政府信息公开", "政务公开")
+        return f"{_ARABIC[numeral]}、 {body}"
+    return f"{numeral}、{style.heading_gap}{body}"
+
+
+def _label(key: str, style: Style) -> str:
+    text = _TOP_LABELS.get(key) or _ITEM_LABELS[key]
+    if key in _ITEM_LABELS and style.item_sep != ".":
+        text = text.replace(".", style.item_sep, 1)
+    return _half(text, style)
+
+
+def _date_text(iso: str, rng: random.Random) -> str:
+    date = datetime.date.fromisoformat(iso)
+    return rng.choice((f"{date.year}年{date.month}月{date.day}日", f"{date.year}年{date.month:02d}月{date.day:02d}日",
+                       iso))
+
+
+def _fee_text(value: float, style: Style) -> str:
+    if style.fee_decimals is not None and round(value, style.fee_decimals) == value:
+        return f"{value:.{style.fee_decimals}f}"
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+class _Composer:
+    """Walks a truth in document order; subclasses say how each piece looks."""
+
+    def __init__(self, truth: GroundTruth, rng: random.Random, style: Style | None = None) -> None:
+        self.truth = truth
+        self.rng = rng
+        self.style = style or make_style(rng)
+
+    # -- values ------------------------------------------------------------------------------------------------
+    def number(self, path: str, value: Any, *, pad: bool = False) -> str:
+        raw = self.truth.raw_cells.get(path)
+        if raw is not None:
+            text = raw
+        elif value is None:
+            return ""
+        elif isinstance(value, float):
+            text = _fee_text(value, self.style)
+        else:
+            text = str(value)
+            if self.rng.random() < self.style.fullwidth:
+                text = text.translate(_FULLWIDTH)
+        if pad and self.rng.random() < self.style.pad:
+            text = self.rng.choice((" ", "\u3000", "\u00a0", "  ")) + text + self.rng.choice(("", " ", "\u3000"))
+        return text
+
+    def request_cells(self, key: str, *, pad: bool = False) -> list[str]:
+        assert self.truth.requests is not None
+        return [self.number(f"requests.{key}[{c}]", v, pad=pad) for c, v in enumerate(self.truth.requests[key])]
+
+    def appeal_cells(self, *, pad: bool = False) -> list[str]:
+        assert self.truth.appeals is not None
+        return [self.number(f"appeals.{block}.{key}", self.truth.appeals[block][key], pad=pad)
+                for block in APPEAL_BLOCKS for key in APPEAL_FIELDS]
+
+    def active_blocks(self, *, pad: bool = False) -> list[tuple[str, list[str], list[tuple[str, list[str]]]]]:
+        """(block heading, header cells, [(row label, cells)]) for table 二, the 2019 block included."""
+        active = self.truth.active
+        assert active is not None
+        s = self.style
+
+        def item(n: str) -> str:
+            return _half(f"第二十条第（{n}）项", s)
+
+        def docs(row: str) -> list[str]:
+            return [self.number(f"active.{row}.{k}", active[row][k], pad=pad) for k in ("issued", "repealed",
+                                                                                         "in_force")]
+
+        def one(key: str) -> list[str]:
+            return [self.number(f"active.{key}", active[key], pad=pad)]
+
+        blocks = [
+            (item("一"), ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"],
+             [("规章", docs("regulations")), ("行政规范性文件", docs("normative_documents"))]),
+            (item("五"), ["信息内容", "本年处理决定数量"], [("行政许可", one("licensing"))]),
+            (item("六"), ["信息内容", "本年处理决定数量"], [("行政处罚", one("penalty")), ("行政强制", one("coercion"))]),
+            (item("八"), ["信息内容", _half(self.rng.choice(("本年收费金额（单位：万元）",
+                                                           "本年收费金额（单位：万元，保留4位小数）")), s)],
+             [("行政事业性收费", one("fees"))]),
+        ]
+        if self.truth.procurement is not None:
+            count, amount = self.truth.procurement
+            blocks.append((item("九"), ["信息内容", "采购项目数量", _half("采购总金额（单位：万元）", s)],
+                           [("政府集中采购", [str(count), _fee_text(amount, s)])]))
+        return blocks
+
+    def paragraphs(self, numeral: str) -> list[str]:
+        return [_half(p, self.style) for p in self.truth.sections.get(numeral, [])]
+
+    def signature_date(self) -> str | None:
+        return _date_text(self.truth.published, self.rng) if self.truth.published else None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Text layouts
+
+
+def _wrap(text: str, width: int, measure: Callable[[str], float] = len) -> list[str]:
+    """Break prose into lines of at most `width`, preferring breaks after punctuation (so that short clauses,
+    such as the sentence stating the number of applications, are never cut)."""
+    lines: list[str] = []
+    clauses = re.findall(r"[^，。；：！？]*[，。；：！？]?", text)
+    current = ""
+    for clause in (c for c in clauses if c):
+        if measure(current + clause) <= width:
+            current += clause
+            continue
+        if current:
+            lines.append(current)
+        current = clause
+        while measure(current) > width:
+            cut = len(current)
+            while cut > 1 and measure(current[:cut]) > width:
+                cut -= 1
+            lines.append(current[:cut])
+            current = current[cut:]
+    if current:
+        lines.append(current)
+    return lines or [""]
+
+
+class _SpacesComposer(_Composer):
+    """Seed 000: space-separated rows, wrapped labels and header words, table 四 as one line of 15 numbers."""
+
+    def __init__(self, truth: GroundTruth, rng: random.Random, style: Style | None = None, *,
+                 width: float = 62, measure: Callable[[str], float] = len) -> None:
+        super().__init__(truth, rng, style)
+        self.width, self.measure = width, measure
+        self.lines: list[str] = []
+        self.lookalike_subheads = rng.random() < 0.2  # seed 000's "一、加强组织领导" inside section 一
+        self.heading_first = truth.show_title and rng.random() < 0.15  # seed 000: "一、总体情况" before the title
+
+    def emit(self, *lines: str) -> None:
+        self.lines.extend(lines)
+
+    def render_lines(self) -> list[str]:
+        t = self.truth
+        if self.heading_first and t.order and t.order[0] == "一":
+            self.emit(" " + heading_text("一", self.style))
+        if t.show_title:
+            self.emit(_half(t.title, self.style))
+        for paragraph in t.preface:
+            self.prose(paragraph)
+        for numeral in t.order:
+            if not (numeral == "一" and self.heading_first):
+                self.emit(self.style.indent + heading_text(numeral, self.style))
+            for paragraph in self.paragraphs(numeral):
+                if numeral == "一" and self.lookalike_subheads and _SUBHEAD.match(paragraph):
+                    paragraph = f"{paragraph[1]}、{paragraph[3:].rstrip('：:')}"
+                self.prose(paragraph)
+            if numeral == "二" and t.active is not None:
+                self.active()
+            if numeral == "三" and t.requests is not None:
+                self.requests()
+            if numeral == "四" and t.appeals is not None:
+                self.appeals()
+        if t.show_title and t.published:
+            self.emit(t.title_name, self.signature_date() or "")
+        return self.lines
+
+    def prose(self, text: str) -> None:
+        self.emit(*_wrap(text, int(self.width), self.measure))
+
+    def row(self, label: str, cells: list[str]) -> None:
+        numbers = " ".join(cell or " " for cell in cells)
+        line = f"{label} {numbers}"
+        if self.measure(line) <= self.width and len(label) <= 30:
+            self.emit(line)
+            return
+        first = label[:30]
+        while self.measure(first) > self.width:
+            first = first[:-1]
+        self.emit(first)
+        rest = label[len(first):]
+        if rest:
+            self.emit(rest)
+        self.lines.append("\u2063" + numbers)  # follows the label with a single newline (seed 000)
+
+    def active(self) -> None:
+        for heading, header, rows in self.active_blocks():
+            self.emit(heading, " ".join(header))
+            for label, cells in rows:
+                self.emit(f"{label} {' '.join(cells)}")
+
+    def requests(self) -> None:
+        s = self.style
+        self.emit(_half(_NOTE, s), "申请人情况", "自然人", "法人或其他组织", "总计", "商业企业 科研机构", "社会公益",
+                  "组织", "法律服务", "\u2063机构", "\u2063其他")
+        seen: set[str] = set()
+        for key in REQUEST_KEYS:
+            if key == "granted":
+                self.emit(" 三、本年度办理", "结果")
+            group = _group(key)
+            if group and group not in seen:
+                seen.add(group)
+                text = _half(group, s)
+                self.emit(text[:5], text[5:])
+            self.row(_label(key, s), self.request_cells(key))
+
+    def appeals(self) -> None:
+        heads = " ".join(_APPEAL_HEADS)
+        self.emit("行政复议 行政诉讼", heads, "未经复议直接起诉 复议后起诉", f"{heads} {heads}",
+                  " ".join(c or " " for c in self.appeal_cells()))
+
+
+def _join_lines(lines: list[str], blank_lines: bool) -> str:
+    """Lines with an empty line between them, except where a line is marked to follow directly (U+2063)."""
+    out: list[str] = []
+    for line in lines:
+        if line.startswith("\u2063"):
+            out.append("\n" + line[1:])
+        elif out:
+            out.append(("\n\n" if blank_lines else "\n") + line)
+        else:
+            out.append(line)
+    return "".join(out) + "\n"
+
+
+def render_spaces(truth: GroundTruth, rng: random.Random) -> str:
+    """Seed 000's layout: text pulled out of a PDF, rows space-separated, labels and header words wrapped."""
+    composer = _SpacesComposer(truth, rng)
+    return _join_lines(composer.render_lines(), composer.style.blank_lines)
+
+
+class _TabsComposer(_Composer):
+    """Seed 001: one cell per line, every line tab-led, blank cells a tab + NBSP, empty lines between rows."""
+
+    # How often one row's 总计 cell wraps onto a line of its own ("\t\u00a0", "", "3"), as in seed 001.
+    wrap_chance = 0.5
+
+    def render(self) -> str:
+        t, s = self.truth, self.style
+        out: list[str] = []
+        if t.show_title:
+            out += [t.title, ""]
+        for paragraph in t.preface:
+            out += [" " + paragraph, ""]
+        for numeral in t.order:
+            indent = s.indent if numeral != "一" else ""
+            out += [indent + heading_text(numeral, s), ""]
+            for paragraph in self.paragraphs(numeral):
+                out += [paragraph, ""]
+            if numeral == "二" and t.active is not None:
+                out += self.active()
+            if numeral == "三" and t.requests is not None:
+                out += self.requests()
+            if numeral == "四" and t.appeals is not None:
+                out += self.appeals()
+            out.append("")
+        if t.show_title and t.published:
+            out += [t.title_name, self.signature_date() or ""]
+        return "\n".join(out) + "\n"
+
+    def cell(self, text: str) -> str:
+        if not text:
+            return "\t\u00a0"
+        return "\t" + self.rng.choice(("\u00a0", "\u00a0", "", "\u3000       \u3000", "\u00a0           ")) + text
+
+    def active(self) -> list[str]:
+        out: list[str] = []
+        for heading, header, rows in self.active_blocks():
+            out += ["\t" + heading, ""]
+            out += ["\t" + h for h in header] + [""]
+            for label, cells in rows:
+                out += ["\t" + label] + [self.cell(c) for c in cells] + [""]
+        return out
+
+    def requests(self) -> list[str]:
+        s = self.style
+        out = ["\t" + _half(_NOTE, s), "\t申请人情况", "", "\t", "\t自然人", "\t法人或其他组织", "\t总计", "",
+               "\t", "\t", "\t商业\n企业", "\t科研\n机构", "\t社会公益组织", "\t法律服务机构", "\t其他", "\t", ""]
+        wrapped_row = self.rng.choice(REQUEST_KEYS) if self.rng.random() < self.wrap_chance else None
+        seen: set[str] = set()
+        for key in REQUEST_KEYS:
+            lead: list[str] = []
+            if key == "granted":
+                lead = ["\t三、本年度办理结果"]
+            elif key in OUTCOME_KEYS or key == "total":
+                lead = ["\t"]
+            group = _group(key)
+            if group and group not in seen:
+                seen.add(group)
+                lead.append("\t" + _half(group, s))
+            elif group:
+                lead.append("\t")
+            cells = [self.cell(c) for c in self.request_cells(key)]
+            if key == wrapped_row and cells[-1].strip("\t\u00a0\u3000 "):
+                # the last cell's number wrapped onto a following line of its own (seed 001)
+                cells[-1] = "\t\u00a0\n\n" + cells[-1].strip("\t\u00a0\u3000 ")
+            out += [*lead, "\t" + _label(key, s), *cells, ""]
+        return out
+
+    def appeals(self) -> list[str]:
+        heads = ["\t结果维持", "\t结果\n纠正", "\t其他\n结果", "\t尚未\n审结", "\t总计"]
+        out = ["\t行政复议", "\t行政诉讼", "", *heads, "\t未经复议直接起诉", "\t复议后起诉", "",
+               "\t", "\t", "\t", "\t", "\t", "\t结果\n维持", *heads[1:], "\t结果\n维持", *heads[1:], ""]
+        out += [self.cell(c) for c in self.appeal_cells()]
+        return [*out, ""]
+
+
+def render_cell_lines_tabs(truth: GroundTruth, rng: random.Random) -> str:
+    """Seed 001's layout (a Word table pasted as text)."""
+    return _TabsComposer(truth, rng).render()
+
+
+class _BlankLinesComposer(_Composer):
+    """Seed 002: a web page's text, one cell per line between blank lines, half-width parentheses."""
+
+    def __init__(self, truth: GroundTruth, rng: random.Random, style: Style | None = None) -> None:
+        super().__init__(truth, rng, style or replace(make_style(rng), half_parens=True))
+
+    def render(self) -> str:
+        t, s = self.truth, self.style
+        out: list[str] = []
+        if t.show_title:
+            out.append(t.title)
+            out += ["撰写时间", self.rng.choice((f"{t.published} 16:12:21", f"{self.signature_date()} 09:30:00"))] \
+                if t.published else []
+            out += ["来源", t.title_name, "编辑", f"{t.region or ''}-{t.name}".lstrip("-")]
+            out.append(t.title)
+        for paragraph in t.preface:
+            out.append(_half(paragraph, s))
+        for numeral in t.order:
+            out.append(s.indent + heading_text(numeral, s))
+            out += self.paragraphs(numeral)
+            if numeral == "二" and t.active is not None:
+                for heading, header, rows in self.active_blocks(pad=True):
+                    out += [heading, *header]
+                    for label, cells in rows:
+                        out += [label, *(c or "\u00a0" for c in cells)]
+            if numeral == "三" and t.requests is not None:
+                out += [_half(_NOTE, s), "申请人情况", "自然人", "法人或其他组织", "总计", "商业", "企业", "科研",
+                        "机构", "社会公益组织", "法律服务机构", "其他"]
+                seen: set[str] = set()
+                for key in REQUEST_KEYS:
+                    if key == "granted":
+                        out.append("三、本年度办理结果")
+                    group = _group(key)
+                    if group and group not in seen:
+                        seen.add(group)
+                        out.append(_half(group, s))
+                    out += [_label(key, s), *(c or "\u00a0" for c in self.request_cells(key, pad=True))]
+            if numeral == "四" and t.appeals is not None:
+                words = ["结果维持", "结果", "纠正", "其他", "结果", "尚未", "审结", "总计"]
+                out += ["行政复议", "行政诉讼", *words, "未经复议直接起诉", "复议后起诉", "结果", "维持", *words[1:],
+                        "结果", "维持", *words[1:]]
+                out += [self.rng.choice((" ", "", "")) + (c or "\u00a0") for c in self.appeal_cells()]
+        if t.show_title:
+            out.append(" " * 54 + t.title_name)
+            if t.published:
+                out.append(" " * 57 + (self.signature_date() or ""))
+        return "\n\n".join(out) + "\n"
+
+
+def render_cell_lines_blank(truth: GroundTruth, rng: random.Random) -> str:
+    """Seed 002's layout (text copied from a web page)."""
+    return _BlankLinesComposer(truth, rng).render()
+
+
+class _TsvComposer(_Composer):
+    """Seeds 003 and 004: tab-separated table rows with merged-cell shifts."""
+
+    markdown = False
+
+    def render(self) -> str:
+        t, s = self.truth, self.style
+        out: list[str] = ["", ""] if not self.markdown else []
+        levels = self.rng.sample(("##", "###", "####"), 3) if self.markdown else []
+        signed = False
+        if t.show_title:
+            title = t.title if self.rng.random() < 0.6 else f"{t.title_name} {t.year} 年 政府信息公开工作年度报告"
+            out += [("# " if self.markdown else "") + title, ""]
+            if t.published and self.rng.random() < 0.5:
+                out += [f"发布日期：{self.signature_date()}", ""]
+                signed = True
+        for paragraph in t.preface:
+            out += [_half(paragraph, s), ""]
+        for index, numeral in enumerate(t.order):
+            prefix = f"{levels[min(index // 2, 2)]} " if self.markdown else s.indent
+            out += [prefix + heading_text(numeral, s), ""]
+            for paragraph in self.paragraphs(numeral):
+                if self.markdown and _SUBHEAD.match(paragraph):
+                    paragraph = f"{'#' * (len(prefix.strip()) + 1)} {paragraph}"
+                elif self.markdown and re.match(r"^\d\.", paragraph):
+                    paragraph = f"- {paragraph[2:]}"
+                out += [paragraph, ""]
+            if numeral == "二" and t.active is not None:
+                out += [*self.active(), ""]
+            if numeral == "三" and t.requests is not None:
+                out += [*self.requests(), ""]
+            if numeral == "四" and t.appeals is not None:
+                out += [*self.appeals(), ""]
+        if t.show_title and t.published and not signed:
+            out += [t.title_name, self.signature_date() or ""]
+        return "\n".join(out).rstrip("\n") + ("\n" if self.rng.random() < 0.5 else "")
+
+    def active(self) -> list[str]:
+        out: list[str] = []
+        for heading, header, rows in self.active_blocks(pad=True):
+            out.append(heading + "\t\t\t")
+            out.append("\t".join(header + [""] * (4 - len(header))))
+            for label, cells in rows:
+                out.append("\t".join([label, *cells] + [""] * (3 - len(cells))))
+        return out
+
+    def requests(self) -> list[str]:
+        s = self.style
+        lead = "\t\t" if self.markdown else "\t"
+        tail = "\t" if self.markdown else ""
+        out = [f"{_half(_NOTE, s).replace('（', '(').replace('）', ')')}{lead}申请人情况\t\t\t\t\t\t总计{tail}",
+               f"{lead[:-1]}\t自然人\t法人或其他组织\t\t\t\t\t{tail}",
+               f"{lead}\t" + "\t".join(_APPLICANTS) + f"\t{tail}"]
+        seen: set[str] = set()
+        for key in REQUEST_KEYS:
+            cells = self.request_cells(key, pad=True)
+            blank = any(not c for c in cells)
+            label = _label(key, s)
+            if not blank and self.rng.random() < 0.3:  # seed 003: "(一) 予以公开", "1. 申请人…"
+                label = re.sub(r"^([（(][一二三四五六七][）)]|\d[.、])", r"\1 ", label)
+            group = _group(key)
+            first_of_group = bool(group) and group not in seen
+            if group:
+                seen.add(group)
+            if blank:  # a clean 10-column grid: labels in columns 0-2, the seven cells in 3-9
+                if key in ("new", "carried_in", "carried_out"):
+                    prefix = [label, "", ""]
+                elif key == "granted":
+                    prefix = ["三、本年度办理结果", label, ""]
+                elif key in ("partial", "total"):
+                    prefix = ["", label, ""]
+                else:
+                    prefix = ["", _half(group, s) if first_of_group else "", label]  # type: ignore[arg-type]
+                out.append("\t".join(prefix + cells))
+                continue
+            numbers = "\t".join(cells)
+            if key in ("new", "carried_in"):
+                out.append(f"{label}{lead}{numbers}{tail}")
+            elif key == "granted":
+                out.append(f"{self.rng.choice(('三、 本年度 办理结果', '三、本年度办理结果'))}\t{label}\t\t{numbers}{tail}")
+            elif key == "partial":
+                out.append(f"\t{label}\t\t{numbers}{tail}")
+            elif key in ("other_other", "total", "carried_out"):
+                out.append(f"{label}\t\t{numbers}\t")
+            else:
+                out.append(f"\t{_half(group, s) if first_of_group else ''}\t{label}\t{numbers}")  # type: ignore
+        return out
+
+    def appeals(self) -> list[str]:
+        heads = "\t".join(_APPEAL_HEADS)
+        out = ["行政复议\t\t\t\t\t行政诉讼" + "\t" * 9,
+               f"{heads}\t未经复议直接起诉\t\t\t\t\t复议后起诉\t\t\t\t",
+               f"\t\t\t\t\t{heads}\t{heads}"]
+        if not self.markdown:
+            out.append("")
+        out.append("\t".join(self.appeal_cells(pad=True)))
+        if not self.markdown:
+            out.append("\t".join(["---"] * 15))
+        return out
+
+
+class _MarkdownComposer(_TsvComposer):
+    markdown = True
+
+
+def render_tsv_shifted(truth: GroundTruth, rng: random.Random) -> str:
+    """Seed 003's layout: tab-separated rows with merged-cell shifts and a `---` line after table 四."""
+    return _TsvComposer(truth, rng).render()
+
+
+def render_markdown(truth: GroundTruth, rng: random.Random) -> str:
+    """Seed 004's layout: Markdown headings of varying levels, tables as tab-separated rows."""
+    return _MarkdownComposer(truth, rng).render()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Tables with merged cells (HTML and Word)
+
+
+@dataclass(frozen=True)
+class SpanCell:
+    text: str
+    rowspan: int = 1
+    colspan: int = 1
+    header: bool = False
+
+
+SpanTable = list[list[SpanCell]]
+
+
+def _span_active(composer: _Composer, *, one_table: bool) -> list[SpanTable]:
+    tables: list[SpanTable] = []
+    rows: SpanTable = []
+    for heading, header, body in composer.active_blocks(pad=True):
+        width = 4
+        block: SpanTable = [[SpanCell(heading, colspan=width, header=True)]]
+        head = [SpanCell(h, header=True) for h in header]
+        head[-1] = replace(head[-1], colspan=width - len(header) + 1)
+        block.append(head)
+        for label, cells in body:
+            row = [SpanCell(label)] + [SpanCell(c) for c in cells]
+            row[-1] = replace(row[-1], colspan=width - len(cells))
+            block.append(row)
+        if one_table:
+            rows += block
+        else:
+            tables.append(block)
+    return [rows] if one_table else tables
+
+
+def _span_requests(composer: _Composer) -> SpanTable:
+    s = composer.style
+    rows: SpanTable = [
+        [SpanCell(_half(_NOTE, s), 3, 3, True), SpanCell("申请人情况", colspan=7, header=True)],
+        [SpanCell("自然人", rowspan=2, header=True), SpanCell("法人或其他组织", colspan=5, header=True),
+         SpanCell("总计", rowspan=2, header=True)],
+        [SpanCell(a, header=True) for a in _APPLICANTS],
+    ]
+    group_sizes = {g: sum(1 for k in _ITEM_LABELS if _group(k) == g) for g in _GROUPS.values()}
+    seen: set[str] = set()
+    for key in REQUEST_KEYS:
+        cells = [SpanCell(c) for c in composer.request_cells(key, pad=True)]
+        label = _label(key, s)
+        if key in ("new", "carried_in", "carried_out"):
+            rows.append([SpanCell(label, colspan=3), *cells])
+            continue
+        row: list[SpanCell] = []
+        if key == "granted":
+            row.append(SpanCell("三、本年度办理结果", rowspan=len(OUTCOME_KEYS) + 1))
+        group = _group(key)
+        if group is None:
+            row.append(SpanCell(label, colspan=2))
+        else:
+            if group not in seen:
+                seen.add(group)
+                row.append(SpanCell(_half(group, s), rowspan=group_sizes[group]))
+            row.append(SpanCell(label))
+        rows.append(row + cells)
+    return rows
+
+
+def _span_appeals(composer: _Composer) -> SpanTable:
+    heads = list(_APPEAL_HEADS)
+    return [
+        [SpanCell("行政复议", colspan=5, header=True), SpanCell("行政诉讼", colspan=10, header=True)],
+        [*(SpanCell(h, rowspan=2, header=True) for h in heads), SpanCell("未经复议直接起诉", colspan=5, header=True),
+         SpanCell("复议后起诉", colspan=5, header=True)],
+        [SpanCell(h, header=True) for h in heads * 2],
+        [SpanCell(c) for c in composer.appeal_cells(pad=True)],
+    ]
+
+
+def grid_positions(table: SpanTable) -> tuple[list[tuple[int, int, SpanCell]], int, int]:
+    """(row, column, cell) of every cell laid out as a browser would, and the grid's size."""
+    taken: set[tuple[int, int]] = set()
+    placed: list[tuple[int, int, SpanCell]] = []
+    width = 0
+    for r, row in enumerate(table):
+        c = 0
+        for cell in row:
+            while (r, c) in taken:
+                c += 1
+            placed.append((r, c, cell))
+            for dr in range(cell.rowspan):
+                for dc in range(cell.colspan):
+                    taken.add((r + dr, c + dc))
+            c += cell.colspan
+            width = max(width, c)
+    height = max(r for r, _ in taken) + 1 if taken else 0
+    return placed, height, width
+
+
+class _HtmlComposer(_Composer):
+    def render(self) -> str:
+        t, s, rng = self.truth, self.style, self.rng
+        esc = html.escape
+        heading_tag = rng.choice(("h2", "h3", "p-strong", "p"))
+        body: list[str] = []
+        signed = False
+        if t.show_title:
+            body.append(f"<h1 class=\"title\">{esc(t.title)}</h1>")
+            if t.published and rng.random() < 0.6:
+                body.append(f"<div class=\"info\"><span>发布时间：{esc(self.signature_date() or '')}</span>"
+                            f"<span>来源：{esc(t.title_name)}</span></div>")
+                signed = True
+        body.append("<div class=\"article-content\">")
+        for paragraph in t.preface:
+            body.append(f"<p style=\"text-indent:2em\">{esc(paragraph)}</p>")
+        one_table = rng.random() < 0.5
+        for numeral in t.order:
+            text = esc(heading_text(numeral, s))
+            indent = s.indent.replace("\u00a0", "&nbsp;")
+            if heading_tag == "p-strong":
+                body.append(f"<p>{indent}<strong>{text}</strong></p>")
+            elif heading_tag == "p":
+                body.append(f"<p style=\"text-indent:2em\">{indent}{text}</p>")
+            else:
+                body.append(f"<{heading_tag}>{text}</{heading_tag}>")
+            for paragraph in self.paragraphs(numeral):
+                body.append(f"<p style=\"text-indent:2em\">{esc(paragraph)}</p>")
+            if numeral == "二" and t.active is not None:
+                body += [self.table(table) for table in _span_active(self, one_table=one_table)]
+            if numeral == "三" and t.requests is not None:
+                body.append(self.table(_span_requests(self)))
+            if numeral == "四" and t.appeals is not None:
+                body.append(self.table(_span_appeals(self)))
+        if t.show_title and t.published and not signed:
+            body.append(f"<p style=\"text-align:right\">{esc(t.title_name)}</p>")
+            body.append(f"<p style=\"text-align:right\">{esc(self.signature_date() or '')}</p>")
+        body.append("</div>")
+        meta = rng.choice(("<meta charset=\"utf-8\">",
+                           "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">"))
+        title = esc(t.title) if t.show_title else "政府信息公开工作年度报告"
+        return ("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n" + meta + f"\n<title>{title}</title>\n</head>\n"
+                "<body>\n" + "\n".join(body) + "\n</body>\n</html>\n")
+
+    def table(self, table: SpanTable) -> str:
+        rng = self.rng
+        wrap = rng.choice(("plain", "p", "p-span"))
+        lines = ["<table border=\"1\" cellspacing=\"0\" cellpadding=\"0\" style=\"border-collapse:collapse\">",
+                 "<tbody>"]
+        for row in table:
+            cells = []
+            for cell in row:
+                attributes = ""
+                if cell.rowspan > 1:
+                    attributes += f" rowspan=\"{cell.rowspan}\""
+                if cell.colspan > 1:
+                    attributes += f" colspan=\"{cell.colspan}\""
+                text = html.escape(cell.text).replace("\u00a0", "&nbsp;")
+                if text and wrap == "p":
+                    text = f"<p style=\"text-align:center\">{text}</p>"
+                elif text and wrap == "p-span":
+                    text = f"<p><span style=\"font-family:宋体\">{text}</span></p>"
+                tag = "th" if cell.header and rng.random() < 0.3 else "td"
+                cells.append(f"<{tag}{attributes}>{text}</{tag}>")
+            lines.append("<tr>" + "".join(cells) + "</tr>")
+        lines += ["</tbody>", "</table>"]
+        return "\n".join(lines)
+
+
+def render_html(truth: GroundTruth, rng: random.Random) -> str:
+    """A web page: headings and paragraphs, the tables as real `<table>`s with rowspan/colspan like the form."""
+    return _HtmlComposer(truth, rng).render()
+
+
+class _DocxComposer(_Composer):
+    def render(self) -> bytes:
+        from docx import Document
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+        t, s, rng = self.truth, self.style, self.rng
+        document = Document()
+        as_heading = rng.random() < 0.5
+        if t.show_title:
+            if rng.random() < 0.5:
+                document.add_paragraph(t.title)._p.style = "Title"  # add_heading looks styles up by name: slow
+            else:
+                paragraph = document.add_paragraph()
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                paragraph.add_run(t.title).bold = True
+        for text in t.preface:
+            document.add_paragraph(text)
+        one_table = rng.random() < 0.5
+        for numeral in t.order:
+            text = heading_text(numeral, s)
+            if as_heading:
+                document.add_paragraph(text)._p.style = "Heading1"
+            else:
+                document.add_paragraph().add_run(s.indent + text).bold = True
+            for paragraph in self.paragraphs(numeral):
+                document.add_paragraph(paragraph)
+            tables: list[SpanTable] = []
+            if numeral == "二" and t.active is not None:
+                tables = _span_active(self, one_table=one_table)
+            if numeral == "三" and t.requests is not None:
+                tables = [_span_requests(self)]
+            if numeral == "四" and t.appeals is not None:
+                tables = [_span_appeals(self)]
+            for table in tables:
+                self.table(document, table)
+        if t.show_title and t.published:
+            for text in (t.title_name, self.signature_date() or ""):
+                paragraph = document.add_paragraph(text)
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        buffer = io.BytesIO()
+        document.save(buffer)
+        return buffer.getvalue()
+
+    @staticmethod
+    def table(document: Any, table: SpanTable) -> None:
+        """The table with Word's own merge markup (gridSpan, vMerge), written directly: `_Cell.merge` is slow."""
+        placed, height, width = grid_positions(table)
+        # Document.add_table looks its style up by name on every call (slow): the body adds the bare table.
+        word_table = document._body.add_table(height, width, document._block_width)
+        word_table._tbl.tblPr.style = "TableGrid"
+        origin = {(r, c): cell for r, c, cell in placed}
+        covered: dict[tuple[int, int], tuple[int, SpanCell]] = {}  # grid slot -> (origin column, cell)
+        for r, c, cell in placed:
+            for dr in range(cell.rowspan):
+                for dc in range(cell.colspan):
+                    covered[(r + dr, c + dc)] = (c, cell)
+        for r, word_row in enumerate(word_table.rows):
+            tcs = list(word_row._tr.tc_lst)
+            for c, tc in enumerate(tcs):
+                start, cell = covered.get((r, c), (c, SpanCell("")))
+                if c != start:
+                    word_row._tr.remove(tc)  # swallowed by the gridSpan of the slot on its left
+                    continue
+                if cell.colspan > 1:
+                    tc.grid_span = cell.colspan
+                if cell.rowspan > 1:
+                    tc.vMerge = "restart" if (r, c) in origin else "continue"
+                if (r, c) in origin and cell.text:
+                    tc.p_lst[0].add_r().text = cell.text
+
+
+def render_docx(truth: GroundTruth, rng: random.Random) -> bytes:
+    """A Word document built with python-docx; the tables merged like the official form."""
+    return _DocxComposer(truth, rng).render()
+
+
+_PDF_FONT = "STSong-Light"
+
+
+def render_pdf(truth: GroundTruth, rng: random.Random) -> bytes:
+    """A PDF (reportlab, CID font STSong-Light) whose tables are drawn as space-separated text lines (seed 000)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    if _PDF_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(_PDF_FONT))
+    size, margin = 10.5, 56
+    page_width, page_height = A4
+    usable = page_width - 2 * margin
+
+    def measure(text: str) -> float:
+        return pdfmetrics.stringWidth(text, _PDF_FONT, size)
+
+    style = replace(make_style(rng), pad=0.0, indent="")
+    composer = _SpacesComposer(truth, rng, style, width=usable, measure=measure)
+    lines = [line.removeprefix("\u2063") for line in composer.render_lines()]
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    pdf.setTitle(truth.title if truth.show_title else "政府信息公开工作年度报告")
+    y = page_height - margin
+    for line in lines:
+        if y < margin:
+            pdf.showPage()
+            y = page_height - margin
+        pdf.setFont(_PDF_FONT, size)
+        pdf.drawString(margin + (2 * size if line.startswith(" ") else 0), y, line.strip(" "))
+        y -= size * 1.6
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Layouts and encodings
+
+Renderer = Callable[[GroundTruth, random.Random], str | bytes]
+
+LAYOUTS: dict[str, Renderer] = {
+    "spaces": render_spaces,
+    "cell_lines_tabs": render_cell_lines_tabs,
+    "cell_lines_blank": render_cell_lines_blank,
+    "tsv_shifted": render_tsv_shifted,
+    "markdown": render_markdown,
+    "html": render_html,
+    "docx": render_docx,
+    "pdf": render_pdf,
+}
+FILE_SUFFIX: dict[str, str] = {
+    "spaces": "txt", "cell_lines_tabs": "txt", "cell_lines_blank": "txt", "tsv_shifted": "txt", "markdown": "md",
+    "html": "html", "docx": "docx", "pdf": "pdf",
+}
+TEXT_LAYOUTS: tuple[str, ...] = ("spaces", "cell_lines_tabs", "cell_lines_blank", "tsv_shifted", "markdown")
+# Layouts in which a blank cell stays distinguishable from its neighbours (space-separated rows and
+# one-cell-per-line text between blank lines lose blank cells, as real extractions do).
+BLANK_CAPABLE: frozenset[str] = frozenset({"cell_lines_tabs", "tsv_shifted", "markdown", "html", "docx"})
+ENCODINGS: tuple[str, ...] = ("utf-8", "utf-8-sig", "gb18030")
+NEWLINES: tuple[str, ...] = ("\n", "\r\n")
+
+
+def encode_as(text: str, encoding: str, newline: str = "\n") -> bytes:
+    return text.replace("\n", newline).encode(encoding)
+
+
+def encode(text: str, rng: random.Random) -> bytes:
+    """The text as a file's bytes: UTF-8, UTF-8 with BOM or GB18030, with LF or CRLF line ends."""
+    return encode_as(text, rng.choice(ENCODINGS), rng.choice(NEWLINES))
+
+
+def render(layout: str, truth: GroundTruth, rng: random.Random) -> bytes:
+    """The file's bytes for a layout (text layouts as UTF-8 with LF)."""
+    result = LAYOUTS[layout](truth, rng)
+    return result if isinstance(result, bytes) else result.encode("utf-8")
