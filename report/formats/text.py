@@ -36,7 +36,9 @@ def decode(data: bytes) -> tuple[str, list[str]]:
         return text, (["文件末尾有一个不完整的字符，已忽略"] if leftover else [])
     best = from_bytes(data[:262144]).best()
     if best is not None and best.encoding:
-        return data.decode(best.encoding, errors="replace"), [f"文件编码不是 UTF-8 或 GB18030，按检测结果 {best.encoding} 读取"]
+        return data.decode(best.encoding, errors="replace"), [
+            f"文件编码不是 UTF-8 或 GB18030，按检测结果 {best.encoding} 读取"
+        ]
     text = data.decode("utf-8", errors="replace")
     return text, ["文件编码无法识别，按 UTF-8 读取，无法解码的字节已替换为 �"]
 

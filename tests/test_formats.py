@@ -1,0 +1,511 @@
+"""The HTML, docx and PDF readers: text and grids as a reader sees them, and hostile files refused."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import docx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pypdf import PdfReader, PdfWriter
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen.canvas import Canvas
+
+from report.document import Document, Grid, TextLine, UnreadableFile
+from report.extract import extract
+from report.formats import docx as docx_format
+from report.formats import html, pdf
+
+pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def lines(document: Document) -> list[str]:
+    return [block.text for block in document.blocks if isinstance(block, TextLine)]
+
+
+def grids(document: Document) -> list[tuple[tuple[str | None, ...], ...]]:
+    return [block.rows for block in document.blocks if isinstance(block, Grid)]
+
+
+def read_html(markup: str, encoding: str = "utf-8") -> Document:
+    return html.read(markup.encode(encoding))
+
+
+# HTML
+
+
+def test_html_rowspan_and_colspan_give_the_grid_a_reader_sees() -> None:
+    document = read_html(
+        """<table>
+        <tr><th rowspan="3">（本列数据的勾稽关系）</th><th colspan="3">申请人情况</th></tr>
+        <tr><td rowspan="2">自然人</td><td colspan="2">法人或其他组织</td></tr>
+        <tr><td>商业企业</td><td></td></tr>
+        <tr><td>一、本年新收</td><td>5</td><td>1</td><td>0</td></tr>
+        </table>"""
+    )
+    assert grids(document) == [
+        (
+            ("（本列数据的勾稽关系）", "申请人情况", None, None),
+            (None, "自然人", "法人或其他组织", None),
+            (None, None, "商业企业", ""),
+            ("一、本年新收", "5", "1", "0"),
+        )
+    ]
+
+
+def test_html_bad_span_values_are_read_as_browsers_read_them() -> None:
+    document = read_html(
+        """<table>
+        <tr><td colspan="0">a</td><td colspan="abc">b</td><td rowspan="99999999999999999999">c</td></tr>
+        <tr><td colspan="2px">d</td></tr>
+        <tr><td colspan="100000">e</td></tr>
+        </table>"""
+    )
+    [rows] = grids(document)
+    assert rows[0][:3] == ("a", "b", "c")
+    assert rows[1][:3] == ("d", None, None)  # "2px" is 2; the huge rowspan covers column 2 to the table's end
+    assert rows[2][:3] == ("e", None, None)
+    assert len(rows[2]) == html.MAX_COLSPAN  # the huge colspan is capped
+    assert {len(row) for row in rows} == {len(rows[0])}
+
+
+def test_html_rowspan_stops_at_its_row_group_and_zero_runs_to_its_end() -> None:
+    document = read_html(
+        """<table>
+        <thead><tr><td rowspan="5">head</td><td>h</td></tr></thead>
+        <tbody><tr><td rowspan="0">body</td><td>1</td></tr><tr><td>2</td></tr><tr><td>3</td></tr></tbody>
+        </table>"""
+    )
+    assert grids(document) == [(("head", "h"), ("body", "1"), (None, "2"), (None, "3"))]
+
+
+def test_html_ragged_rows_are_padded_and_empty_rows_dropped() -> None:
+    document = read_html("<table><tr><td>a</td><td>b</td><td>c</td></tr><tr></tr><tr><td>d</td></tr></table>")
+    assert grids(document) == [(("a", "b", "c"), ("d", "", ""))]
+
+
+def test_html_block_elements_are_lines_and_inline_elements_are_not() -> None:
+    document = read_html(
+        """<html><body><h1>某镇2023年政府信息
+        公开工作年度报告</h1>
+        <div>一、总体情况<p>本机关<b>主动</b>公开<span>信息</span>12条。<br>第二行</p></div>
+        <ul><li>甲</li><li>乙</li></ul></body></html>"""
+    )
+    assert lines(document) == [
+        "某镇2023年政府信息公开工作年度报告",  # a source line break between CJK characters is no space
+        "一、总体情况",
+        "本机关主动公开信息12条。",
+        "第二行",
+        "甲",
+        "乙",
+    ]
+
+
+def test_html_cell_text_joins_its_lines_as_a_reader_reads_them() -> None:
+    document = read_html(
+        "<table><tr><td><p>（三）不予公开</p><p>1.属于国家秘密</p></td><td>规章<br>（件）</td>"
+        "<td>\n  12\n </td></tr></table>"
+    )
+    assert grids(document) == [(("（三）不予公开 1.属于国家秘密", "规章（件）", "12"),)]
+
+
+def test_html_entities_and_nbsp_are_kept_and_script_style_head_skipped() -> None:
+    document = read_html(
+        """<!DOCTYPE html><html><head><title>标题不算正文</title><style>p { color: red }</style>
+        <script>document.write("<p>脚本</p>")</script></head>
+        <body><p>&nbsp;&nbsp;甲&amp;乙 &lt;丙&gt; &#x4e2d;&#25991; &copy;</p>
+        <table><tr><td>&nbsp;</td><td>1&nbsp;2</td></tr></table>
+        <noscript>请启用脚本</noscript></body></html>"""
+    )
+    assert lines(document) == ["\xa0\xa0甲&乙 <丙> 中文 ©"]
+    assert grids(document) == [(("\xa0", "1\xa02"),)]
+
+
+def test_html_head_without_end_tag_ends_at_the_first_body_content() -> None:
+    document = read_html("<html><head><meta charset='utf-8'><title>t</title><p>正文</p>")
+    assert lines(document) == ["正文"]
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        '<meta charset="gb18030">',
+        '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">',
+        "<META CHARSET=GBK>",
+        "",  # undeclared: strict UTF-8 fails, GB18030 is detected
+    ],
+)
+def test_html_gb_pages_decode(declaration: str) -> None:
+    markup = f"<html><head>{declaration}</head><body><p>政府信息公开工作年度报告（二〇二三年）</p></body></html>"
+    assert lines(html.read(markup.encode("gb18030"))) == ["政府信息公开工作年度报告（二〇二三年）"]
+
+
+def test_html_page_labelled_gb2312_but_written_in_utf8_is_read_as_utf8() -> None:
+    markup = '<meta charset="gb2312"><p>行政复议</p>'
+    assert lines(html.read(markup.encode("utf-8"))) == ["行政复议"]
+
+
+def test_html_page_labelled_big5_is_read_as_big5() -> None:
+    markup = '<meta charset="big5"><p>政府資訊公開</p>'
+    assert lines(html.read(markup.encode("big5"))) == ["政府資訊公開"]
+
+
+def test_html_table_holding_tables_is_layout_read_as_text_with_the_inner_table() -> None:
+    document = read_html(
+        """<table width="100%"><tr><td>
+        <p>二、主动公开政府信息情况</p>
+        <table><tr><td>信息内容</td><td>本年制发件数</td></tr><tr><td>规章</td><td>0</td></tr></table>
+        <p>三、收到和处理政府信息公开申请情况</p>
+        </td></tr></table>"""
+    )
+    assert document.blocks == [
+        TextLine("二、主动公开政府信息情况"),
+        Grid((("信息内容", "本年制发件数"), ("规章", "0"))),
+        TextLine("三、收到和处理政府信息公开申请情况"),
+    ]
+
+
+def test_html_caption_and_stray_text_in_a_table_come_before_its_grid() -> None:
+    document = read_html("<p>前</p><table><caption>表一</caption><tr><td>1</td></tr></table><p>后</p>")
+    assert document.blocks == [TextLine("前"), TextLine("表一"), Grid((("1",),)), TextLine("后")]
+
+
+def test_html_cells_outside_a_table_are_tab_separated_and_pre_keeps_its_lines() -> None:
+    document = read_html("<tr><td>予以公开</td><td>3</td></tr><pre>  甲\t1\n  乙\t2</pre>")
+    assert lines(document) == ["予以公开\t3", "  甲\t1", "  乙\t2"]
+
+
+def test_html_unclosed_and_deeply_nested_tables_do_not_break_reading() -> None:
+    document = html.read(b"<table>" * 5000 + b"<tr><td>deep</td></tr><p>tail")
+    assert "deep" in lines(document) or any("deep" in str(rows) for rows in grids(document))
+
+
+@pytest.mark.parametrize("markup", ["", "   \n", "<html><head><script>load()</script></head><body></body></html>"])
+def test_html_without_visible_text_is_unreadable(markup: str) -> None:
+    with pytest.raises(UnreadableFile):
+        read_html(markup)
+
+
+TAG_SOUP = [
+    "<table>", "</table>", "<tr>", "</tr>", "<td>", "</td>", "<th colspan=3>", '<td rowspan="2">',
+    '<td rowspan="0" colspan=0>', "<tbody>", "</thead>", "<p>", "<br>", "<script>", "</script>", "<head>",
+    "<caption>", "文字", "12", " ", "\n", "&nbsp;", "&", "<", "<!--", "-->", "<pre>",
+]  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(TAG_SOUP), max_size=60))
+def test_html_any_tag_soup_gives_rectangular_grids_or_a_reason(pieces: list[str]) -> None:
+    try:
+        document = html.read("".join(pieces).encode())
+    except UnreadableFile as error:
+        assert str(error)
+        return
+    for rows in grids(document):
+        assert rows and len({len(row) for row in rows}) == 1
+        assert all(isinstance(cell, str) or cell is None for row in rows for cell in row)
+
+
+# DOCX
+
+
+def docx_bytes(build: Callable[[docx.document.Document], None]) -> bytes:
+    document = docx.Document()
+    build(document)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def raw_docx(body: str, prolog: str = "") -> bytes:
+    """A minimal docx around hand-written body XML."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Target="word/document.xml" Type="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships/officeDocument"/></Relationships>',
+        )
+        archive.writestr("word/document.xml", f'{prolog}<w:document xmlns:w="{W}"><w:body>{body}</w:body></w:document>')
+    return buffer.getvalue()
+
+
+def paragraph(text: str) -> str:
+    return f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>"
+
+
+def test_docx_paragraphs_in_order_with_cjk_and_merged_cells_as_the_grid() -> None:
+    def build(document: docx.document.Document) -> None:
+        document.add_paragraph("某镇人民政府2023年政府信息公开工作年度报告")
+        document.add_paragraph("一、总体情况")
+        table = document.add_table(rows=4, cols=4)
+        for row_index, row in enumerate(table.rows):
+            for column_index, cell in enumerate(row.cells):
+                cell.text = f"格{row_index}{column_index}"
+        table.cell(0, 0).merge(table.cell(0, 2)).text = "申请人情况"  # horizontal: gridSpan
+        table.cell(1, 0).merge(table.cell(3, 0)).text = "三、本年度办理结果"  # vertical: vMerge
+        table.cell(2, 2).merge(table.cell(3, 3)).text = "块"  # both
+        table.cell(1, 1).text = ""
+        document.add_paragraph("二、主动公开政府信息情况")
+
+    document = docx_format.read(docx_bytes(build))
+    assert lines(document) == ["某镇人民政府2023年政府信息公开工作年度报告", "一、总体情况", "二、主动公开政府信息情况"]
+    assert grids(document) == [
+        (
+            ("申请人情况", None, None, "格03"),
+            ("三、本年度办理结果", "", "格12", "格13"),
+            (None, "格21", "块", None),
+            (None, "格31", None, None),
+        )
+    ]
+    assert isinstance(document.blocks[2], Grid)  # the table sits between the paragraphs around it
+    assert document.problems == []
+
+
+def test_docx_breaks_split_lines_and_tabs_are_kept() -> None:
+    def build(document: docx.document.Document) -> None:
+        runs = document.add_paragraph("（一）予以公开")
+        runs.add_run().add_break()
+        runs.add_run("自然人\t3")
+
+    assert lines(docx_format.read(docx_bytes(build))) == ["（一）予以公开", "自然人\t3"]
+
+
+def test_docx_content_controls_revisions_and_alternate_content_are_read_as_shown() -> None:
+    body = (
+        f"<w:sdt><w:sdtPr/><w:sdtContent>{paragraph('控件里的段落')}</w:sdtContent></w:sdt>"
+        "<w:p><w:r><w:t>保留</w:t></w:r><w:del><w:r><w:delText>删除</w:delText></w:r></w:del>"
+        "<w:ins><w:r><w:t>插入</w:t></w:r></w:ins></w:p>"
+        '<w:p xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"><w:r><mc:AlternateContent>'
+        "<mc:Choice><w:t>选择</w:t></mc:Choice><mc:Fallback><w:t>后备</w:t></mc:Fallback></mc:AlternateContent>"
+        "</w:r></w:p>"
+        "<w:p><w:pPr><w:tabs><w:tab w:val='left' w:pos='720'/></w:tabs></w:pPr><w:r><w:t>无制表符</w:t></w:r></w:p>"
+    )
+    assert lines(docx_format.read(raw_docx(body))) == ["控件里的段落", "保留插入", "选择", "无制表符"]
+
+
+def test_docx_vmerge_and_gridspan_by_hand() -> None:
+    def cell(text: str, properties: str = "") -> str:
+        return f"<w:tc><w:tcPr>{properties}</w:tcPr>{paragraph(text) if text else '<w:p/>'}</w:tc>"
+
+    restart, merged = "<w:vMerge w:val='restart'/>", "<w:vMerge/>"
+    two, junk = "<w:gridSpan w:val='2'/>", "<w:gridSpan w:val='junk'/>"
+    body = (
+        "<w:tbl>"
+        f"<w:tr>{cell('甲', restart)}{cell('乙', two)}</w:tr>"
+        f"<w:tr>{cell('', merged)}{cell('1')}{cell('2')}</w:tr>"
+        f"<w:tr><w:trPr><w:gridBefore w:val='1'/></w:trPr>{cell('3')}</w:tr>"
+        f"<w:sdt><w:sdtContent><w:tr>{cell('丙')}{cell('x', junk)}</w:tr></w:sdtContent></w:sdt>"
+        "</w:tbl>"
+    )
+    assert grids(docx_format.read(raw_docx(body))) == [
+        (("甲", "乙", None), (None, "1", "2"), ("", "3", ""), ("丙", "x", ""))
+    ]
+
+
+def test_docx_table_holding_a_table_is_layout_read_as_text_with_the_inner_table() -> None:
+    inner = f"<w:tbl><w:tr><w:tc>{paragraph('规章')}</w:tc><w:tc>{paragraph('0')}</w:tc></w:tr></w:tbl>"
+    body = f"<w:tbl><w:tr><w:tc>{paragraph('二、主动公开政府信息情况')}{inner}{paragraph('三、')}</w:tc></w:tr></w:tbl>"
+    assert docx_format.read(raw_docx(body)).blocks == [
+        TextLine("二、主动公开政府信息情况"),
+        Grid((("规章", "0"),)),
+        TextLine("三、"),
+    ]
+
+
+def bomb(size: int) -> bytes:
+    """A docx whose document.xml is `size` bytes of zeros, deflated."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("word/document.xml", "w", force_zip64=True) as member:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(size >> 20):
+                member.write(chunk)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("size", "reason"), [(300 << 20, "超过上限"), (20 << 20, "压缩炸弹")])
+def test_docx_zip_bomb_is_refused_before_decompressing(size: int, reason: str) -> None:
+    data = bomb(size)
+    assert len(data) < size // 200
+    started = time.perf_counter()
+    with pytest.raises(UnreadableFile, match=reason):
+        docx_format.read(data)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_docx_billion_laughs_is_refused() -> None:
+    entities = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)]
+    laughs = f'<?xml version="1.0"?><!DOCTYPE lolz [{"".join(entities)}]>'
+    with pytest.raises(UnreadableFile, match="实体"):
+        docx_format.read(raw_docx("<w:p><w:r><w:t>&lol9;</w:t></w:r></w:p>", prolog=laughs))
+
+
+def test_docx_external_entity_is_refused() -> None:
+    prolog = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    with pytest.raises(UnreadableFile, match="实体"):
+        docx_format.read(raw_docx("<w:p><w:r><w:t>&x;</w:t></w:r></w:p>", prolog=prolog))
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (os.urandom(4096), "不是 zip"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), r"\.doc"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptedPackage".encode("utf-16-le") + bytes(512), "密码"),
+        (b"", "为空"),
+    ],
+    ids=["random", "doc", "encrypted", "empty"],
+)
+def test_docx_that_is_not_a_docx_says_what_it_is(data: bytes, reason: str) -> None:
+    with pytest.raises(UnreadableFile, match=reason):
+        docx_format.read(data)
+
+
+def test_docx_zip_without_a_word_document_or_text_is_refused() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(UnreadableFile, match="没有 Word 正文"):
+        docx_format.read(buffer.getvalue())
+    with pytest.raises(UnreadableFile, match="没有文字"):
+        docx_format.read(raw_docx("<w:p/><w:p><w:r><w:drawing/></w:r></w:p>"))
+
+
+def test_docx_damaged_member_is_unreadable() -> None:
+    data = bytearray(raw_docx(paragraph("正文" * 200)))
+    start = data.index(b"word/document.xml") + len("word/document.xml")
+    data[start + 10 : start + 40] = bytes(30)  # deflate stream of the first local file
+    with pytest.raises(UnreadableFile):
+        docx_format.read(bytes(data))
+
+
+# PDF
+
+
+def pdf_bytes(*pages: Callable[[Canvas], None], password: str | None = None) -> bytes:
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4)
+    for draw in pages:
+        draw(canvas)
+        canvas.showPage()
+    canvas.save()
+    if password is None:
+        return buffer.getvalue()
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(buffer.getvalue())))
+    writer.encrypt(password, "owner-secret")
+    encrypted = io.BytesIO()
+    writer.write(encrypted)
+    return encrypted.getvalue()
+
+
+def text_page(*texts: str) -> Callable[[Canvas], None]:
+    def draw(canvas: Canvas) -> None:
+        canvas.setFont("STSong-Light", 12)
+        for index, text in enumerate(texts):
+            canvas.drawString(72, 780 - 20 * index, text)
+
+    return draw
+
+
+def drawing_page(canvas: Canvas) -> None:
+    canvas.rect(100, 100, 300, 400, fill=1)
+
+
+REPORT_PAGE = text_page("某镇2023年政府信息公开工作年度报告", "一、总体情况", "（一）予以公开 12 3 0 0 0 0 15")
+
+
+def test_pdf_chinese_text_layer_comes_back_as_lines() -> None:
+    document = pdf.read(pdf_bytes(REPORT_PAGE, text_page("二、主动公开政府信息情况")))
+    assert lines(document) == [
+        "某镇2023年政府信息公开工作年度报告",
+        "一、总体情况",
+        "（一）予以公开 12 3 0 0 0 0 15",
+        "二、主动公开政府信息情况",
+    ]
+    assert document.problems == []
+
+
+def test_pdf_with_a_user_password_is_unreadable() -> None:
+    with pytest.raises(UnreadableFile, match="密码"):
+        pdf.read(pdf_bytes(REPORT_PAGE, password="secret"))
+
+
+def test_pdf_with_only_an_owner_password_is_read() -> None:
+    assert lines(pdf.read(pdf_bytes(REPORT_PAGE, password="")))[1] == "一、总体情况"
+
+
+def test_pdf_without_a_text_layer_asks_for_ocr() -> None:
+    with pytest.raises(UnreadableFile, match="OCR"):
+        pdf.read(pdf_bytes(drawing_page, drawing_page))
+
+
+def test_pdf_scanned_pages_among_text_pages_are_named() -> None:
+    document = pdf.read(pdf_bytes(REPORT_PAGE, drawing_page))
+    assert lines(document)[0] == "某镇2023年政府信息公开工作年度报告"
+    assert document.problems == ["PDF 第 2 页没有文本层（可能是扫描页），这些页的内容未检查"]
+
+
+def test_pdf_page_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pdf, "MAX_PAGES", 1)
+    document = pdf.read(pdf_bytes(REPORT_PAGE, text_page("第二页")))
+    assert "第二页" not in lines(document)
+    assert document.problems == ["PDF 共 2 页，只读取了前 1 页"]
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.5, 0.9])
+def test_pdf_truncated_is_unreadable(fraction: float) -> None:
+    data = pdf_bytes(REPORT_PAGE)
+    with pytest.raises(UnreadableFile, match="PDF"):
+        pdf.read(data[: int(len(data) * fraction)])
+
+
+@pytest.mark.parametrize("data", [b"%PDF-1.7\n" + os.urandom(2048), os.urandom(2048), b"%PDF-1.4\n%%EOF"])
+def test_pdf_garbage_is_unreadable(data: bytes) -> None:
+    with pytest.raises(UnreadableFile):
+        pdf.read(data)
+
+
+# Through extract(): one file of each format, good and bad, never raising.
+
+
+def write(folder: Path, name: str, data: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+def test_extract_reads_each_format_and_never_raises(tmp_path: Path) -> None:
+    good = {
+        "report.html": ("html", "<p>一、总体情况</p><table><tr><td>1</td></tr></table>".encode()),
+        "report.docx": ("docx", docx_bytes(lambda document: document.add_paragraph("一、总体情况"))),
+        "report.pdf": ("pdf", pdf_bytes(REPORT_PAGE)),
+        "no-suffix-pdf": ("pdf", pdf_bytes(REPORT_PAGE)),
+    }
+    for name, (expected_format, data) in good.items():
+        fmt, sha256, document = extract(write(tmp_path, name, data))
+        assert (fmt, len(sha256), document.problems) == (expected_format, 64, []), name
+        assert any("一、总体情况" in line for line in lines(document)), name
+
+    bad = {
+        "bomb.docx": bomb(300 << 20),
+        "random.docx": os.urandom(1000),
+        "scan.pdf": pdf_bytes(drawing_page),
+        "locked.pdf": pdf_bytes(REPORT_PAGE, password="secret"),
+        "empty.html": b"<html><body><script>x()</script></body></html>",
+    }
+    for name, data in bad.items():
+        fmt, _, document = extract(write(tmp_path, name, data))
+        assert document.blocks == [] and len(document.problems) == 1, name
+        assert fmt == name.rsplit(".", 1)[1]
