@@ -58,7 +58,8 @@ def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes, b
         raise UnreadableFile("这不是普通文件（设备、管道或套接字），不予读取")
     try:
         with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
+            # read(n) allocates n bytes up front: ask for no more than the file holds (plus one to see growth)
+            data = handle.read(min(max_bytes, os.fstat(handle.fileno()).st_size) + 1)
     except PermissionError as error:
         raise UnreadableFile(f"没有读取权限：{error.strerror}") from error
     except OSError as error:

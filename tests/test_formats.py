@@ -477,6 +477,43 @@ def test_pdf_garbage_is_unreadable(data: bytes) -> None:
         pdf.read(data)
 
 
+# Damaged files: whatever the damage, a document or a reason, never another exception.
+
+
+def merged_table(document: docx.document.Document) -> None:
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).merge(table.cell(1, 1)).text = "5"
+
+
+SMALL_DOCX = docx_bytes(merged_table)
+SMALL_PDF = pdf_bytes(REPORT_PAGE, drawing_page)
+
+
+def damage(data: bytes, changes: list[tuple[int, int]], keep: float) -> bytes:
+    damaged = bytearray(data)
+    for position, value in changes:
+        damaged[position % len(damaged)] = value
+    return bytes(damaged[: max(1, int(len(damaged) * keep))])
+
+
+CHANGES = st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), min_size=1, max_size=20)
+KEEP = st.sampled_from([1.0, 1.0, 0.9, 0.5])
+
+
+@pytest.mark.parametrize(
+    ("reader", "data"), [(docx_format.read, SMALL_DOCX), (pdf.read, SMALL_PDF)], ids=["docx", "pdf"]
+)
+@settings(max_examples=150, deadline=None)
+@given(changes=CHANGES, keep=KEEP)
+def test_damaged_files_give_a_document_or_a_reason(
+    reader: Callable[[bytes], Document], data: bytes, changes: list[tuple[int, int]], keep: float
+) -> None:
+    try:
+        reader(damage(data, changes, keep))
+    except UnreadableFile as error:
+        assert str(error)
+
+
 # Through extract(): one file of each format, good and bad, never raising.
 
 

@@ -279,13 +279,19 @@ def _has_text(block: Block) -> bool:
     return any(cell and cell.strip() for row in block.rows for cell in row)
 
 
+def _damaged(error: BaseException) -> UnreadableFile:
+    return UnreadableFile(f"docx 文件已损坏，解压失败（{type(error).__name__}: {error}）")
+
+
 def read(data: bytes) -> Document:
     if not data.strip():
         raise UnreadableFile("文件为空，没有可读取的内容")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError) as error:
+    except zipfile.BadZipFile as error:
         raise _not_a_zip(data) from error
+    except _DAMAGED_ZIP as error:
+        raise _damaged(error) from error
     reading = _Reading()
     with archive:
         try:
@@ -293,7 +299,7 @@ def read(data: bytes) -> Document:
         except RecursionError as error:
             raise UnreadableFile("docx 文件的表格或内容控件嵌套过深，已拒绝解析") from error
         except _DAMAGED_ZIP as error:
-            raise UnreadableFile(f"docx 文件已损坏，解压失败（{type(error).__name__}: {error}）") from error
+            raise _damaged(error) from error
     if not any(_has_text(block) for block in blocks):
         raise UnreadableFile("docx 文件中没有文字（可能只有图片，如扫描件），无法检查")
     return Document(blocks, reading.problems)

@@ -17,6 +17,8 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from itertools import groupby
+from operator import itemgetter
 
 from report.document import Block, Document, Grid, TextLine, UnreadableFile
 from report.formats import text
@@ -26,6 +28,8 @@ MAX_COLSPAN = 200
 MAX_TABLE_WIDTH = 1000
 MAX_NESTING = 100
 MAX_GRID_CELLS = 500_000  # over the whole document, so that a hostile page cannot exhaust memory
+
+_TOO_LARGE = "网页中的表格过大，超出部分已忽略"
 
 _PRESCAN_BYTES = 8192
 _DECLARED_CHARSET = re.compile(
@@ -54,6 +58,7 @@ _CELLS = frozenset({"td", "th"})
 _SECTIONS = frozenset({"thead", "tbody", "tfoot"})
 _WHITESPACE = re.compile(r"[ \t\n\r\f]+")
 _NON_NEGATIVE = re.compile(r"[ \t\n\r\f]*\+?(\d+)")
+_MARKUP_OPEN = re.compile(r"<[A-Za-z/!?]")
 
 
 def _wide(char: str) -> bool:
@@ -139,12 +144,7 @@ class _Line:
         return any(piece.strip() for piece, _ in self.pieces)
 
     def take(self) -> str:
-        runs: list[tuple[str, bool]] = []
-        for piece, kept in self.pieces:
-            if runs and runs[-1][1] == kept:
-                runs[-1] = (runs[-1][0] + piece, kept)
-            else:
-                runs.append((piece, kept))
+        runs = [("".join(piece for piece, _ in run), kept) for kept, run in groupby(self.pieces, itemgetter(1))]
         self.pieces.clear()
         return "".join(piece if kept else collapse(piece) for piece, kept in runs)
 
@@ -155,25 +155,33 @@ class _Cell:
 
     rowspan: int
     colspan: int
-    content: list[str | Block] = field(default_factory=lambda: [""])
+    content: list[str | Block] = field(default_factory=list)  # finished text pieces and nested blocks
+    fragments: list[str] = field(default_factory=list)  # the text piece being gathered
 
     def add_text(self, data: str) -> None:
-        last = self.content[-1]
-        if isinstance(last, str):
-            self.content[-1] = last + data
-        else:
-            self.content.append(data)
+        self.fragments.append(data)
+
+    def end_piece(self) -> None:
+        if self.fragments:
+            self.content.append("".join(self.fragments))
+            self.fragments.clear()
+
+    def add_blocks(self, blocks: list[Block]) -> None:
+        self.end_piece()
+        self.content.extend(blocks)
 
     def text(self) -> str:
+        self.end_piece()
         return join_wrapped(piece for piece in self.content if isinstance(piece, str))
 
     def blocks(self) -> Iterator[Block]:
         """The cell read as running text: one line per piece, nested tables in place."""
+        self.end_piece()
         for piece in self.content:
             if not isinstance(piece, str):
                 yield piece
-            elif collapse(piece).strip():
-                yield TextLine(collapse(piece))
+            elif (line := collapse(piece)).strip():
+                yield TextLine(line)
 
 
 @dataclass
@@ -228,7 +236,7 @@ class _Table:
     def soft_break(self) -> None:
         """A block boundary: a new piece of the cell's text, or a new loose line."""
         if self.cell is not None:
-            self.cell.content.append("")
+            self.cell.end_piece()
         else:
             self.end_loose_line()
 
@@ -241,7 +249,7 @@ class _Table:
         """What a table nested in this one gave."""
         self.holds_tables = True
         if self.cell is not None:
-            self.cell.content.extend((*blocks, ""))
+            self.cell.add_blocks(blocks)
         else:
             self.end_loose_line()
             self.loose_blocks.extend(blocks)
@@ -299,6 +307,13 @@ def layout(rows: list[_Row], cells_left: int) -> tuple[tuple[tuple[str | None, .
     return tuple(grid), cut
 
 
+def _without_unterminated_markup(page: str) -> str:
+    """The page without markup left open at its very end. Browsers drop such a tag; html.parser would rescan
+    the rest of the page for every `<` in it, which takes cubic time on a hostile page ("<a <a <a …")."""
+    match = _MARKUP_OPEN.search(page, page.rfind(">") + 1)
+    return page if match is None else page[: match.start()]
+
+
 class _Reader(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -307,7 +322,7 @@ class _Reader(HTMLParser):
         self._line = _Line()
         self._skipping: list[str] = []  # open elements whose content is not shown (script, style, head …)
         self._pre = 0
-        self._tables: list[_Table] = []  # open tables, outermost first; inner ones are flattened into text
+        self._tables: list[_Table] = []  # open tables, outermost first; an inner one ends up in its outer cell
         self._too_deep = 0  # tables opened past MAX_NESTING, ignored
         self._cells_left = MAX_GRID_CELLS
 
@@ -353,6 +368,13 @@ class _Reader(HTMLParser):
             self._add_preformatted(data)
         else:
             self._line.add(data)
+
+    def parse_html_declaration(self, i: int) -> int:
+        try:
+            return super().parse_html_declaration(i)
+        except AssertionError:  # a malformed <!…> (html.parser asserts): browsers skip it as a bogus comment
+            end = self.rawdata.find(">", i)
+            return -1 if end < 0 else end + 1
 
     def close(self) -> None:
         super().close()
@@ -409,8 +431,8 @@ class _Reader(HTMLParser):
             ]
         rows, cut = layout(table.rows, self._cells_left)
         self._cells_left -= sum(map(len, rows))
-        if cut:
-            self.problems.append("网页中的表格过大，超出部分已忽略")
+        if cut and _TOO_LARGE not in self.problems:
+            self.problems.append(_TOO_LARGE)
         return [*table.loose_blocks, Grid(rows)] if rows else table.loose_blocks
 
     def _table_tag(self, tag: str, attrs: dict[str, str | None], *, start: bool) -> None:
@@ -436,7 +458,7 @@ def read(data: bytes) -> Document:
         raise UnreadableFile("文件为空，没有可读取的内容")
     page, problems = decode_page(data)
     reader = _Reader()
-    reader.feed(page)
+    reader.feed(_without_unterminated_markup(page))
     reader.close()
     if not reader.blocks:
         raise UnreadableFile("网页中没有可读的正文文字（可能是空白页，或正文由脚本动态加载）")
