@@ -12,6 +12,7 @@ from nianbao.judge import check_files
 from nianbao.settings import get_settings
 from report.model import Report
 from rules import all_rules, find_rule
+from storage import StoreError
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
@@ -43,7 +44,10 @@ def _text_summary(report: Report) -> str:
 def check(files: tuple[Path, ...], output_format: str, fail_on: str | None, database_url: str | None) -> None:
     """Parse and check report FILES; one JSON line (or a short summary) per file, in the order given."""
     settings = get_settings()
-    reports = check_files(list(files), settings, database_url=database_url)
+    try:
+        reports = check_files(list(files), settings, database_url=database_url)
+    except StoreError as error:
+        raise click.UsageError(f"--db {database_url}: {error}") from error
     for report in reports:
         if output_format == "json":
             click.echo(json.dumps(report.to_contract(), ensure_ascii=False))
@@ -69,3 +73,14 @@ def rules_command(rule_id: str | None) -> None:
         enabled = "disabled" if item.id in settings.disabled else "enabled"
         severity = settings.severity.get(item.id, item.severity)
         click.echo(f"{item.id:36} {severity:8} {enabled:9} {item.title}")
+
+
+# Commands defined in their own modules (storage queries, the pipeline) are attached here.
+
+from nianbao.cli_storage import db, export, findings_command, history, ingest  # noqa: E402
+
+main.add_command(ingest)
+main.add_command(history)
+main.add_command(findings_command)
+main.add_command(export)
+main.add_command(db)

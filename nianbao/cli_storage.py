@@ -1,0 +1,417 @@
+"""Commands over the store: `ingest`, `history`, `findings`, `export` and `db upgrade`."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from nianbao.judge import judge, read_report
+from nianbao.settings import Settings, get_settings
+from report.extract import sha256_of
+from report.identity import ambiguity, identity
+from report.model import Report, describe_cell
+from rules import compare
+from storage import FindingRow, SaveResult, Store, StoreError
+
+REPORT_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".docx", ".pdf"})
+PROGRESS_MIN_FILES = 20
+# Files of one folder are parsed this many at a time and stored oldest year first, so that earlier years are
+# stored before the later years that compare with them.
+INGEST_CHUNK = 500
+SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
+STATUS_NAMES = {"open": "未整改", "resolved": "已整改"}
+EXPORT_COLUMNS = (
+    "地区",
+    "机关",
+    "年度",
+    "规则",
+    "严重程度",
+    "问题描述",
+    "位置",
+    "状态",
+    "首次发现",
+    "最近发现",
+    "整改时间",
+    "文件",
+)
+EXPORT_WIDTHS = (12, 24, 6, 32, 8, 80, 30, 8, 17, 17, 17, 40)
+DEFAULT_XLSX = Path("nianbao-findings.xlsx")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _database_option(function: F) -> F:
+    return click.option(
+        "--db",
+        "database_url",
+        default=None,
+        help="Database URL (default: NIANBAO_DATABASE_URL, or SQLite in the data directory).",
+    )(function)
+
+
+def _filter_options(function: F) -> F:
+    options = (
+        click.option("--rule", default=None, help="Only this rule id."),
+        click.option("--region", default=None, help="Only bodies of this region (county/district)."),
+        click.option("--org", "organization", default=None, help="Only this body (白鹤镇 or 白鹤镇人民政府)."),
+        click.option("--year", type=int, default=None, help="Only reports of this year."),
+        click.option("--severity", type=click.Choice(sorted(SEVERITY_NAMES)), default=None),
+        click.option("--open", "open_only", is_flag=True, help="Only findings the latest version still has."),
+    )
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _user_errors(function: F) -> F:
+    """Storage errors are for the user: print them, exit 1, no traceback."""
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except StoreError as error:
+            raise click.ClickException(str(error)) from error
+        except SQLAlchemyError as error:
+            raise click.ClickException(f"数据库出错：{error}") from error
+
+    return run  # type: ignore[return-value]
+
+
+def _store(database_url: str | None) -> Store:
+    return Store(database_url or get_settings().database)
+
+
+def _who(organization: str | None, region: str | None) -> str:
+    if not organization:
+        return "（未写明机关）"
+    return f"{organization}（{region}）" if region else organization
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+# -- ingest -------------------------------------------------------------------------------------------------
+
+
+def _batches(paths: Sequence[Path]) -> Iterator[tuple[Path | None, list[Path]]]:
+    """(root, files): the files named directly as one batch, then the report files of each folder walked."""
+    files = [path for path in paths if not path.is_dir()]
+    if files:
+        yield None, files
+    for root in (path for path in paths if path.is_dir()):
+        for folder, subfolders, names in os.walk(root):
+            subfolders.sort()
+            found = [Path(folder) / name for name in sorted(names) if Path(name).suffix.lower() in REPORT_SUFFIXES]
+            if found:
+                yield root, found
+
+
+def _judge_and_save(store: Store, report: Report, settings: Settings) -> SaveResult:
+    """Judge a parsed report against its stored earlier years and store it."""
+    key = identity(report)
+    reason = ambiguity(report, store.known_identities({key[0]}) if key else set())
+    if reason:
+        report.problems.append(reason)
+    judge(report, [] if reason else store.earlier_reports(report), settings)
+    return store.save(report)
+
+
+def _ingest_chunk(
+    store: Store, files: list[Path], root: Path | None, settings: Settings
+) -> Iterator[tuple[str, Counter[str]]]:
+    """(line to show, tally) for each file of a chunk, the chunk's reports stored oldest year first."""
+    reports: list[Report] = []
+    for path in files:
+        stored = store.version_id(sha256_of(path)) if path.is_file() else None
+        if stored is not None:
+            yield f"{path}：内容已入库（版本 #{stored}），跳过", Counter(files=1, unchanged=1)
+        else:
+            reports.append(read_report(path, settings, root))
+    reports.sort(key=lambda report: (report.year is None, report.year or 0, report.source.path))
+    for report in reports:
+        path = report.source.path
+        if not report.source.sha256:
+            yield f"{path}：无法读取（{'；'.join(report.problems)}），未入库", Counter(files=1, failed=1)
+            continue
+        try:
+            result = _judge_and_save(store, report, settings)
+        except (StoreError, SQLAlchemyError):
+            raise  # the database's problem, not the file's
+        except Exception as error:  # one bad file must not stop a folder of thousands; say what happened instead
+            yield f"{path}：处理出错（{type(error).__name__}: {error}），未入库", Counter(files=1, failed=1)
+            continue
+        yield _ingest_line(report, result), _tally(result)
+
+
+def _tally(result: SaveResult) -> Counter[str]:
+    if not result.created:
+        return Counter(files=1, unchanged=1)
+    return Counter(
+        files=1,
+        created=1,
+        corrected=result.previous_version_id is not None,
+        new=len(result.new_findings),
+        resolved=len(result.resolved_findings),
+    )
+
+
+def _ingest_line(report: Report, result: SaveResult) -> str:
+    path = report.source.path
+    if not result.created:
+        return f"{path}：内容已入库（版本 #{result.version_id}），跳过"
+    who = _who(report.organization.name, report.organization.region)
+    line = (
+        f"{path}：{who} {report.year or '?'} 年度 已入库（版本 #{result.version_id}），{len(report.findings)} 项发现，"
+        f"新发现 {len(result.new_findings)} 项，已整改 {len(result.resolved_findings)} 项"
+    )
+    if result.previous_version_id is not None:
+        line += f"，取代版本 #{result.previous_version_id}"
+    if report.problems:
+        line += f"；问题：{'；'.join(report.problems)}"
+    return line
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_database_option
+@_user_errors
+def ingest(paths: tuple[Path, ...], database_url: str | None) -> None:
+    """Parse, judge and store report FILEs and the reports in DIRs (*.txt, .md, .html, .htm, .docx, .pdf),
+    without the queue. Each folder's reports are stored oldest year first, compared with the stored earlier
+    years of the same body; unchanged files are skipped, changed ones become new versions."""
+    settings = get_settings()
+    store = Store.open(database_url or settings.database)
+    database_file = store.sqlite_path
+    for folder in (path.resolve() for path in paths if path.is_dir()):
+        if database_file and database_file.is_relative_to(folder):
+            click.echo(
+                f"警告：数据库文件 {database_file} 位于导入的文件夹 {folder} 内，请把数据库放在共享文件夹之外", err=True
+            )
+    batches = list(_batches(paths))
+    total = sum(len(files) for _, files in batches)
+    tally: Counter[str] = Counter()
+    notes: list[str] = []
+    show_progress = total > PROGRESS_MIN_FILES
+    progress = click.progressbar(length=total, label="入库", file=sys.stderr) if show_progress else nullcontext()
+    with progress as bar:
+        for root, files in batches:
+            for start in range(0, len(files), INGEST_CHUNK):
+                for line, counts in _ingest_chunk(store, files[start : start + INGEST_CHUNK], root, settings):
+                    tally += counts
+                    if not show_progress:
+                        click.echo(line)
+                    elif counts["failed"]:
+                        notes.append(line)
+                    if bar is not None:
+                        bar.update(1)
+    for line in notes:
+        click.echo(line)
+    click.echo(
+        f"共 {tally['files']} 个文件：新入库 {tally['created']} 份（其中更正版本 {tally['corrected']} 份），"
+        f"内容未变 {tally['unchanged']} 份，未能入库 {tally['failed']} 份；"
+        f"新发现 {tally['new']} 项，已整改 {tally['resolved']} 项。"
+    )
+
+
+# -- history ------------------------------------------------------------------------------------------------
+
+
+def history_table(rows: Sequence[tuple[int, str, str]], years: Sequence[int]) -> list[str]:
+    """The year × rule table: ✗ fired in that year's current version, ✓ fixed (fired before, not any more),
+    · never fired so far."""
+    status = {(year, rule): state for year, rule, state in rows}
+    rules = sorted({rule for _, rule, _ in rows})
+    width = max([len("规则") + 2, *map(len, rules)])
+    lines = ["规则".ljust(width - 2) + "".join(f"{year:>6}" for year in years)]
+    for rule in rules:
+        cells: list[str] = []
+        fired_before = False
+        for year in years:
+            state = status.get((year, rule))
+            if state == "fired":
+                cells.append("✗")
+            elif state == "fixed" or fired_before:
+                cells.append("✓")
+            else:
+                cells.append("·")
+            fired_before = fired_before or state is not None
+        lines.append(rule.ljust(width) + "".join(f"{cell:>6}" for cell in cells))
+    return lines
+
+
+def _show_value(value: Any) -> str:
+    return "空" if value is None else str(value)
+
+
+@click.command()
+@click.argument("organization")
+@click.option("--region", default=None, help="The body's region (county/district); '' for a body stored without.")
+@_database_option
+@_user_errors
+def history(organization: str, region: str | None, database_url: str | None) -> None:
+    """What ORGANIZATION's reports got wrong year by year: a rule × year table (✗ fired, ✓ fixed, · never),
+    the versions received, and the table cells that changed between consecutive years."""
+    store = _store(database_url)
+    versions = store.versions(organization, region)
+    if not versions:
+        click.echo(f"没有“{organization}”{f'（{region}）' if region else ''}的报告记录。")
+        return
+    rows = store.history(organization, region)
+    current = {
+        version.year: version for version in versions if version.year is not None and version.superseded_by is None
+    }
+    years = sorted(current)
+    click.echo(f"{_who(versions[0].organization, versions[0].region)}：{len(years)} 个年度，{len(versions)} 个版本")
+    if rows:
+        click.echo("\n".join(history_table(rows, years)))
+        click.echo("✗ 存在问题   ✓ 已整改   · 未发现")
+    else:
+        click.echo("各年度报告均未发现问题。")
+    click.echo("")
+    for year in years:
+        count = sum(version.year == year for version in versions)
+        latest = current[year]
+        click.echo(
+            f"{year} 年度：{count} 个版本，现行版本 #{latest.id}（{latest.source_path}，{_local(latest.received_at)} 收到）"
+        )
+    undated = sum(version.year is None for version in versions)
+    if undated:
+        click.echo(f"另有 {undated} 份报告未写明年度，未列入上表。")
+    reports = {year: report for year in years if (report := store.report(current[year].id)) is not None}
+    for before, after in zip(reports, list(reports)[1:], strict=False):
+        comparison = compare(reports[after], [reports[before]])
+        changes = comparison.changes if comparison else []
+        if not changes:
+            click.echo(f"\n{before} → {after} 年表格：无变化")
+            continue
+        click.echo(f"\n{before} → {after} 年表格变化（{len(changes)} 处）：")
+        for change in changes:
+            click.echo(f"  {describe_cell(change.cell)}：{_show_value(change.before)} → {_show_value(change.after)}")
+
+
+# -- findings and export ------------------------------------------------------------------------------------
+
+
+@click.command(name="findings")
+@_filter_options
+@click.option("--limit", type=int, default=None, help="At most this many findings.")
+@_database_option
+@_user_errors
+def findings_command(database_url: str | None, limit: int | None, **filters: Any) -> None:
+    """List stored findings, filtered; a count per rule at the end (which rule fires most)."""
+    rows = _store(database_url).findings(**filters, limit=limit)
+    for row in rows:
+        click.echo(
+            f"{STATUS_NAMES[row.status]}  {_who(row.organization, row.region)} {row.year or '?'} 年度  "
+            f"[{row.severity}] {row.rule} @ {row.location}：{row.message}"
+        )
+    still_open = sum(row.status == "open" for row in rows)
+    click.echo(f"共 {len(rows)} 项发现（未整改 {still_open} 项，已整改 {len(rows) - still_open} 项）")
+    by_rule = Counter(row.rule for row in rows).most_common()
+    if by_rule:
+        click.echo("按规则：" + "，".join(f"{rule} {count} 项" for rule, count in by_rule))
+
+
+def export_rows(rows: Sequence[FindingRow]) -> Iterator[list[Any]]:
+    """One spreadsheet row per finding, in EXPORT_COLUMNS order."""
+    for row in rows:
+        yield [
+            row.region or "",
+            row.organization or "（未写明机关）",
+            row.year,
+            row.rule,
+            SEVERITY_NAMES.get(row.severity, row.severity),
+            row.message,
+            row.location,
+            STATUS_NAMES[row.status],
+            _local(row.first_seen),
+            _local(row.last_seen),
+            _local(row.resolved_at),
+            row.source_path,
+        ]
+
+
+def _write_csv(rows: Sequence[FindingRow], stream: IO[str]) -> None:
+    writer = csv.writer(stream)
+    writer.writerow(EXPORT_COLUMNS)
+    writer.writerows(export_rows(rows))
+
+
+def _write_xlsx(rows: Sequence[FindingRow], path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("发现清单")
+    for index, width in enumerate(EXPORT_WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    header = []
+    for title in EXPORT_COLUMNS:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    for values in export_rows(rows):
+        sheet.append(values)
+    workbook.save(path)
+
+
+@click.command()
+@click.option("--format", "output_format", type=click.Choice(["csv", "xlsx"]), required=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"File to write (default: standard output for csv, {DEFAULT_XLSX} for xlsx).",
+)
+@_filter_options
+@_database_option
+@_user_errors
+def export(output_format: str, output: Path | None, database_url: str | None, **filters: Any) -> None:
+    """Write the findings spreadsheet a 政务公开办 circulates: one row per finding with region, organization,
+    year, rule, severity, message, location and status (未整改/已整改)."""
+    rows = _store(database_url).findings(**filters)
+    if output_format == "csv":
+        if output is None:
+            _write_csv(rows, sys.stdout)
+            return
+        # The byte-order mark makes Excel and WPS read the file as UTF-8.
+        with open(output, "w", encoding="utf-8-sig", newline="") as stream:
+            _write_csv(rows, stream)
+    else:
+        output = output or DEFAULT_XLSX
+        _write_xlsx(rows, output)
+    click.echo(f"已导出 {len(rows)} 项发现到 {output}", err=True)
+
+
+@click.group(name="db")
+def db() -> None:
+    """The database schema."""
+
+
+@db.command()
+@_database_option
+@_user_errors
+def upgrade(database_url: str | None) -> None:
+    """Apply the schema migrations up to the latest (an existing database keeps its data)."""
+    store = _store(database_url)
+    before = store.revision()
+    store.upgrade()
+    click.echo(f"数据库结构版本：{before or '空'} → {store.revision()}")

@@ -1,0 +1,920 @@
+"""The store: every report version and finding, the watcher's ledger and the notification outbox.
+
+One `Store(url)` per process (construct it after Celery forks: no connection is opened before first use, and a
+store carried across a fork drops the parent's connections). Writes are short transactions that are safe under
+concurrent workers: unique constraints decide, a conflict is retried, and the saves of one report are serialized
+by a lock on its row (PostgreSQL `SELECT … FOR UPDATE`; SQLite `BEGIN IMMEDIATE` under write-ahead logging).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, insert, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, SQLModel, col, select
+
+from report.identity import identity, name_key
+from report.model import Finding, Report
+from rules import all_rules
+from storage.tables import (
+    FindingRecord,
+    LedgerRecord,
+    NotificationRecord,
+    OrganizationRecord,
+    OutboxRecord,
+    ReportRecord,
+    VersionRecord,
+    utcnow,
+)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+WRITE_ATTEMPTS = 6
+# pg_advisory_xact_lock key that serializes concurrent `upgrade()` calls on one PostgreSQL database.
+MIGRATION_LOCK_KEY = 0x6E69616E62616F
+LEDGER_STATES = ("new", "queued", "processing", "stored", "failed")
+LEDGER_PENDING = ("new", "queued", "processing")
+OUTBOX_MAX_ATTEMPTS = 10
+OUTBOX_FIRST_BACKOFF = timedelta(seconds=30)
+OUTBOX_MAX_BACKOFF = timedelta(hours=6)
+OUTBOX_LEASE = timedelta(minutes=5)
+
+T = TypeVar("T")
+
+
+class StoreError(RuntimeError):
+    """A storage problem to show the user as it is (the message is for them)."""
+
+
+class SchemaNotCurrent(StoreError):
+    """The database is missing or at another migration revision than this code's head."""
+
+
+class AmbiguousOrganization(StoreError):
+    """A name without region matches bodies of several regions."""
+
+    def __init__(self, name: str, regions: list[str | None]) -> None:
+        self.name, self.regions = name, regions
+        shown = "、".join(region or "未写明地区" for region in regions)
+        super().__init__(f"有多个名为“{name}”的机关（{shown}），请用 --region 指定地区")
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    version_id: int
+    created: bool
+    new_findings: list[Finding] = field(default_factory=list)
+    resolved_findings: list[Finding] = field(default_factory=list)
+    # The version this one superseded (the report's previous current version), if any.
+    previous_version_id: int | None = None
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    id: int
+    organization: str | None
+    region: str | None
+    year: int | None
+    rule: str
+    rule_version: int | None
+    severity: str
+    message: str
+    location: str
+    cells: list[str]
+    expected: Any
+    actual: Any
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None
+    version_id: int  # the latest version that has (or had) this finding
+    source_path: str
+
+    @property
+    def status(self) -> str:
+        return "open" if self.resolved_at is None else "resolved"
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    id: int
+    organization: str | None
+    region: str | None
+    year: int | None
+    sha256: str
+    source_path: str
+    format: str
+    received_at: datetime
+    superseded_by: int | None
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    id: int
+    path: str
+    sha256: str
+    size: int | None
+    state: str
+    attempts: int
+    error: str | None
+    version_id: int | None
+    seen_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    version_id: int
+    kind: str
+    title: str
+    body: str
+    tags: list[str]
+    state: str  # pending, sent, failed (will be retried), abandoned (OUTBOX_MAX_ATTEMPTS reached)
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime
+    sent_at: datetime | None
+
+
+def finding_fingerprints(findings: Sequence[Finding]) -> list[str]:
+    """The fingerprint of each finding: a hash of rule id, location and sorted cells.
+
+    A finding without cells also hashes its `expected` (narrative.missing_topics names the missing topic there,
+    so three missing topics stay three findings); findings still alike after that are numbered in order."""
+    seen: Counter[str] = Counter()
+    prints: list[str] = []
+    for finding in findings:
+        basis: list[Any] = [finding.rule, finding.location, sorted(finding.cells)]
+        if not finding.cells:
+            basis.append(finding.expected)
+        key = json.dumps(basis, ensure_ascii=False, sort_keys=True, default=str)
+        seen[key] += 1
+        if seen[key] > 1:
+            key += f"#{seen[key]}"
+        prints.append(hashlib.sha256(key.encode()).hexdigest())
+    return prints
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration, built in code: the migrations shipped in this package, run on `connection`."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    config.attributes["connection"] = connection
+    return config
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)  # Chinese as UTF-8: half the size of \uXXXX escapes
+
+
+def _create_engine(url: str) -> Engine:
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, json_serializer=_json)
+    engine = create_engine(url, json_serializer=_json, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # the driver emits no BEGIN; `begin` below does
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def begin(connection: Connection) -> None:
+        # A write transaction takes the write lock up front: two deferred transactions that both read and then
+        # write would deadlock on the lock upgrade, and one of them would fail instead of waiting.
+        writing = connection.get_execution_options().get("nianbao_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+    return engine
+
+
+def _retryable(error: IntegrityError | OperationalError) -> bool:
+    if isinstance(error, IntegrityError):
+        return True  # a concurrent writer stored the same row first; the retry reads it
+    code = getattr(error.orig, "pgcode", None)
+    return code in ("40001", "40P01", "55P03") or "locked" in str(error.orig).lower()
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _create_engine(url)
+        self._writer = self.engine.execution_options(nianbao_write=True)
+        self._pid = os.getpid()
+        self._schema_current = False
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """A store whose database has been upgraded to the latest schema."""
+        store = cls(url)
+        store.upgrade()
+        return store
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file, for SQLite; None for a server database or an in-memory one."""
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+            return None
+        return Path(parsed.database).resolve()
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply the Alembic migrations up to `revision` (what `nianbao db upgrade` runs)."""
+        self._after_fork()
+        if self.sqlite_path:
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        with self._writer.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            command.upgrade(alembic_config(connection), revision)
+        self._schema_current = revision == "head"
+
+    def revision(self) -> str | None:
+        """The database's migration revision (None when it has never been upgraded)."""
+        self._after_fork()
+        if self.sqlite_path and not self.sqlite_path.exists():
+            return None
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def dispose(self) -> None:
+        """Close the pooled connections."""
+        self.engine.dispose()
+
+    # -- sessions -----------------------------------------------------------------------------------------
+
+    def _after_fork(self) -> None:
+        if os.getpid() != self._pid:
+            self.engine.dispose(close=False)  # the parent's connections are the parent's: never touch them
+            self._pid = os.getpid()
+
+    def _session(self, *, write: bool = False) -> Session:
+        self._after_fork()
+        if not self._schema_current:
+            current, head = self.revision(), head_revision()
+            if current != head:
+                raise SchemaNotCurrent(
+                    f"数据库（{self._shown_url()}）的表结构版本是 {current or '空'}，本程序需要 {head}："
+                    "请先运行 nianbao db upgrade"
+                )
+            self._schema_current = True
+        return Session(self._writer if write else self.engine, expire_on_commit=False)
+
+    def _shown_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def _write(self, work: Callable[[Session], T]) -> T:
+        """Run `work` in one write transaction, again from the start when a concurrent writer got in the way."""
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                with self._session(write=True) as session, session.begin():
+                    return work(session)
+            except (IntegrityError, OperationalError) as error:
+                if attempt == WRITE_ATTEMPTS - 1 or not _retryable(error):
+                    raise
+                time.sleep(0.02 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _insert_ignore(session: Session, record: type[SQLModel], conflict: list[str], **values: Any) -> int:
+        """INSERT … ON CONFLICT DO NOTHING: the row exists afterwards, whoever inserted it. Returns 1 when this
+        call inserted it, 0 when it was there."""
+        dialect = session.get_bind().dialect.name
+        insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+        if insert is None:
+            raise StoreError(f"不支持的数据库类型 {dialect}：请使用 SQLite 或 PostgreSQL")
+        statement = insert(record).values(**values).on_conflict_do_nothing(index_elements=conflict)
+        return session.connection().execute(statement).rowcount
+
+    # -- reports ------------------------------------------------------------------------------------------
+
+    def save(self, report: Report, *, received_at: datetime | None = None) -> SaveResult:
+        """Store a judged report (findings filled). The same content again is the same version (created=False);
+        new content for a stored (organization, year) is its next version, and the findings are carried forward
+        or resolved."""
+        if not report.source.sha256:
+            raise StoreError(f"{report.source.path}：文件无法读取，没有内容可以入库")
+        when = received_at or utcnow()
+        rule_versions = {item.id: item.version for item in all_rules()}
+        return self._write(lambda session: self._save(session, report, when, rule_versions))
+
+    # The save path runs Core statements on the session's connection: it is the hot path of ingestion, and ORM
+    # objects for every finding would cost several times the database's own time.
+
+    def _save(self, session: Session, report: Report, when: datetime, rule_versions: dict[str, int]) -> SaveResult:
+        connection = session.connection()
+        sha = report.source.sha256
+        stored = self._version_with(connection, sha)
+        if stored is not None:
+            return SaveResult(version_id=stored, created=False)
+        organization_id = self._organization_id(session, report)
+        year = report.year if organization_id is not None else None
+        key = f"{organization_id}/{year}" if organization_id is not None and year is not None else f"sha256:{sha}"
+        locked = select(ReportRecord.id).where(ReportRecord.key == key).with_for_update()
+        report_id = connection.execute(locked).scalar()
+        if report_id is None:
+            fresh = self._insert_ignore(
+                session, ReportRecord, ["key"], key=key, organization_id=organization_id, year=year
+            )
+            report_id = connection.execute(locked).scalar_one()
+            # Someone else created the report meanwhile: under its lock now, check for the same content again.
+            stored = None if fresh else self._version_with(connection, sha)
+        else:
+            stored = self._version_with(connection, sha)
+        if stored is not None:
+            return SaveResult(version_id=stored, created=False)
+        previous = connection.execute(
+            select(VersionRecord.id).where(
+                VersionRecord.report_id == report_id, col(VersionRecord.superseded_by).is_(None)
+            )
+        ).scalar()
+        inserted = connection.execute(
+            insert(VersionRecord).values(
+                report_id=report_id,
+                sha256=sha,
+                source_path=report.source.path,
+                format=report.source.format,
+                received_at=when,
+                contract=report.to_contract(),
+                evidence=report.evidence.model_dump(mode="json", by_alias=True),
+            )
+        )
+        version_id: int = inserted.inserted_primary_key[0]  # type: ignore[index]
+        if previous is not None:
+            connection.execute(
+                update(VersionRecord).where(VersionRecord.id == previous).values(superseded_by=version_id)
+            )
+        new, resolved = self._track_findings(
+            connection, (report_id, organization_id, year), version_id, report.findings, when, rule_versions
+        )
+        return SaveResult(
+            version_id=version_id,
+            created=True,
+            new_findings=new,
+            resolved_findings=resolved,
+            previous_version_id=previous,
+        )
+
+    @staticmethod
+    def _version_with(connection: Connection, sha256: str) -> int | None:
+        return connection.execute(select(VersionRecord.id).where(VersionRecord.sha256 == sha256)).scalar()
+
+    def _organization_id(self, session: Session, report: Report) -> int | None:
+        key = identity(report)
+        if key is None:
+            return None
+        name, region = key
+        connection = session.connection()
+        query = select(OrganizationRecord.id, OrganizationRecord.level).where(
+            OrganizationRecord.name_key == name, OrganizationRecord.region_key == (region or "")
+        )
+        row = connection.execute(query).first()
+        if row is None:
+            self._insert_ignore(
+                session,
+                OrganizationRecord,
+                ["name_key", "region_key"],
+                name=report.organization.name,
+                name_key=name,
+                region=region,
+                region_key=region or "",
+                level=report.organization.level,
+            )
+            row = connection.execute(query).one()
+        organization_id, level = row
+        if level == "unknown" and report.organization.level != "unknown":
+            connection.execute(
+                update(OrganizationRecord)
+                .where(OrganizationRecord.id == organization_id)
+                .values(level=report.organization.level)
+            )
+        return organization_id
+
+    @staticmethod
+    def _track_findings(
+        connection: Connection,
+        target: tuple[int, int | None, int | None],
+        version_id: int,
+        findings: Sequence[Finding],
+        when: datetime,
+        rule_versions: dict[str, int],
+    ) -> tuple[list[Finding], list[Finding]]:
+        """Carry the findings of report `target` (id, organization id, year) forward to `version_id`:
+        (new ones, resolved ones)."""
+        report_id, organization_id, year = target
+        known = {
+            row.fingerprint: row
+            for row in connection.execute(select(FindingRecord.__table__).where(FindingRecord.report_id == report_id))  # type: ignore[attr-defined]
+        }
+        inserts: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        carried: list[int] = []
+        new: list[Finding] = []
+        for finding, fingerprint in zip(findings, finding_fingerprints(findings), strict=True):
+            content = {
+                "rule_version": rule_versions.get(finding.rule),
+                "severity": finding.severity,
+                "message": finding.message,
+                "location": finding.location,
+                "cells": list(finding.cells),
+                "expected": finding.expected,
+                "actual": finding.actual,
+            }
+            row = known.pop(fingerprint, None)
+            if row is None:
+                inserts.append(
+                    {
+                        **content,
+                        "report_id": report_id,
+                        "organization_id": organization_id,
+                        "year": year,
+                        "fingerprint": fingerprint,
+                        "rule": finding.rule,
+                        "first_seen": when,
+                        "last_seen": when,
+                        "first_version_id": version_id,
+                        "last_version_id": version_id,
+                    }
+                )
+                new.append(finding)
+                continue
+            carried.append(row.id)
+            if any(getattr(row, column) != value for column, value in content.items()):
+                changed.append({"finding_id": row.id, **{f"new_{column}": value for column, value in content.items()}})
+        if inserts:
+            connection.execute(insert(FindingRecord), inserts)
+        if carried:
+            connection.execute(
+                update(FindingRecord)
+                .where(col(FindingRecord.id).in_(carried))
+                .values(last_seen=when, last_version_id=version_id, resolved_at=None, resolved_version_id=None)
+            )
+        if changed:
+            columns = [column for column in changed[0] if column != "finding_id"]
+            connection.execute(
+                update(FindingRecord)
+                .where(FindingRecord.id == bindparam("finding_id"))
+                .values({column.removeprefix("new_"): bindparam(column) for column in columns}),
+                changed,
+            )
+        gone = [row for row in known.values() if row.resolved_at is None]
+        if gone:
+            connection.execute(
+                update(FindingRecord)
+                .where(col(FindingRecord.id).in_([row.id for row in gone]))
+                .values(resolved_at=when, resolved_version_id=version_id)
+            )
+        return new, [_finding(row) for row in gone]
+
+    def version_id(self, sha256: str) -> int | None:
+        """The stored version with this content, if any."""
+        if not sha256:
+            return None
+        with self._session() as session:
+            return self._version_with(session.connection(), sha256)
+
+    def version_changes(self, version_id: int) -> tuple[list[Finding], list[Finding]]:
+        """(findings first seen in this version, findings this version resolved): what `save` returned when it
+        created the version, for a worker that stores the same content again after dying before it acted on it."""
+        with self._session() as session:
+            connection = session.connection()
+            report_id = connection.execute(
+                select(VersionRecord.report_id).where(VersionRecord.id == version_id)
+            ).scalar()
+            rows = connection.execute(
+                select(FindingRecord.__table__)  # type: ignore[attr-defined]
+                .where(FindingRecord.report_id == report_id)
+                .order_by(FindingRecord.id)
+            ).all()
+        new = [_finding(row) for row in rows if row.first_version_id == version_id]
+        return new, [_finding(row) for row in rows if row.resolved_version_id == version_id]
+
+    def report(self, version_id: int) -> Report | None:
+        """The full report model of a stored version."""
+        with self._session() as session:
+            version = session.get(VersionRecord, version_id)
+            return _report(version) if version else None
+
+    def earlier_reports(self, report: Report) -> list[Report]:
+        """The latest version of each earlier year of the same organization (name key and region equal), newest
+        first. Whether the report's identity is ambiguous is the caller's question (`report.identity.ambiguity`)."""
+        key = identity(report)
+        if key is None or report.year is None:
+            return []
+        with self._session() as session:
+            organization = self._organization(session, *key)
+            if organization is None:
+                return []
+            rows = session.exec(
+                self._current_versions()
+                .where(ReportRecord.organization_id == organization.id, col(ReportRecord.year) < report.year)
+                .order_by(col(ReportRecord.year).desc())
+            ).all()
+            return [_report(version) for version in rows]
+
+    def reports_named(self, name_keys: set[str]) -> list[Report]:
+        """The latest version of every stored report whose organization's name key is in `name_keys`."""
+        found: list[Report] = []
+        names = sorted(name_keys)
+        with self._session() as session:
+            for start in range(0, len(names), 500):
+                rows = session.exec(
+                    self._current_versions()
+                    .join(OrganizationRecord, ReportRecord.organization_id == OrganizationRecord.id)
+                    .where(col(OrganizationRecord.name_key).in_(names[start : start + 500]))
+                    .order_by(ReportRecord.organization_id, ReportRecord.year)
+                ).all()
+                found += [_report(version) for version in rows]
+        return found
+
+    def known_identities(self, names: Iterable[str] | None = None) -> set[tuple[str, str | None]]:
+        """(name key, region) of every stored organization, or of those whose name key is in `names`."""
+        query = select(OrganizationRecord.name_key, OrganizationRecord.region)
+        if names is not None:
+            query = query.where(col(OrganizationRecord.name_key).in_(sorted(set(names))))
+        with self._session() as session:
+            return {(name, region) for name, region in session.exec(query)}
+
+    @staticmethod
+    def _current_versions() -> Any:
+        return (
+            select(VersionRecord)
+            .join(ReportRecord, VersionRecord.report_id == ReportRecord.id)
+            .where(col(VersionRecord.superseded_by).is_(None))
+        )
+
+    @staticmethod
+    def _organization(session: Session, name: str, region: str | None) -> OrganizationRecord | None:
+        return session.exec(
+            select(OrganizationRecord).where(
+                OrganizationRecord.name_key == name_key(name), OrganizationRecord.region_key == (region or "")
+            )
+        ).first()
+
+    @staticmethod
+    def _named_organization(session: Session, name: str, region: str | None) -> OrganizationRecord | None:
+        """The body named `name` in `region` ('' = stored without region); with region None, the only body of
+        that name, whatever its region."""
+        query = select(OrganizationRecord).where(OrganizationRecord.name_key == name_key(name))
+        if region is not None:
+            query = query.where(OrganizationRecord.region_key == region)
+        candidates = session.exec(query.order_by(OrganizationRecord.region_key)).all()
+        if len(candidates) > 1:
+            raise AmbiguousOrganization(name, [candidate.region for candidate in candidates])
+        return candidates[0] if candidates else None
+
+    # -- queries ------------------------------------------------------------------------------------------
+
+    def history(self, name: str, region: str | None = None) -> list[tuple[int, str, str]]:
+        """(year, rule, status) of every rule that fired in a year of this body's reports: `fired` when the
+        year's current version has it, `fixed` when only superseded versions had it. Sorted by year and rule."""
+        with self._session() as session:
+            organization = self._named_organization(session, name, region)
+            if organization is None:
+                return []
+            rows = session.exec(
+                select(FindingRecord.year, FindingRecord.rule, FindingRecord.resolved_at).where(
+                    FindingRecord.organization_id == organization.id, col(FindingRecord.year).is_not(None)
+                )
+            ).all()
+        fired: dict[tuple[int, str], bool] = {}
+        for year, rule, resolved_at in rows:
+            fired[(year, rule)] = fired.get((year, rule), False) or resolved_at is None
+        return [(year, rule, "fired" if fired[(year, rule)] else "fixed") for year, rule in sorted(fired)]
+
+    def versions(self, name: str, region: str | None = None) -> list[VersionRow]:
+        """Every stored version of this body's reports, by year and then in the order received."""
+        with self._session() as session:
+            organization = self._named_organization(session, name, region)
+            if organization is None:
+                return []
+            rows = session.exec(
+                select(VersionRecord, ReportRecord.year)
+                .join(ReportRecord, VersionRecord.report_id == ReportRecord.id)
+                .where(ReportRecord.organization_id == organization.id)
+                .order_by(ReportRecord.year, VersionRecord.id)
+            ).all()
+        return [
+            VersionRow(
+                id=version.id,  # type: ignore[arg-type]
+                organization=organization.name,
+                region=organization.region,
+                year=year,
+                sha256=version.sha256,
+                source_path=version.source_path,
+                format=version.format,
+                received_at=version.received_at,
+                superseded_by=version.superseded_by,
+            )
+            for version, year in rows
+        ]
+
+    def findings(
+        self,
+        rule: str | None = None,
+        region: str | None = None,
+        year: int | None = None,
+        severity: str | None = None,
+        open_only: bool = False,
+        *,
+        organization: str | None = None,
+        limit: int | None = None,
+    ) -> list[FindingRow]:
+        """Findings across all reports, filtered; sorted by region, organization, year and rule."""
+        query = (
+            select(
+                FindingRecord.id,
+                OrganizationRecord.name,
+                OrganizationRecord.region,
+                FindingRecord.year,
+                FindingRecord.rule,
+                FindingRecord.rule_version,
+                FindingRecord.severity,
+                FindingRecord.message,
+                FindingRecord.location,
+                FindingRecord.cells,
+                FindingRecord.expected,
+                FindingRecord.actual,
+                FindingRecord.first_seen,
+                FindingRecord.last_seen,
+                FindingRecord.resolved_at,
+                FindingRecord.last_version_id,
+                VersionRecord.source_path,
+            )  # in the order of FindingRow's fields
+            .join(OrganizationRecord, FindingRecord.organization_id == OrganizationRecord.id, isouter=True)
+            .join(VersionRecord, FindingRecord.last_version_id == VersionRecord.id)
+        )
+        if rule is not None:
+            query = query.where(FindingRecord.rule == rule)
+        # Bodies as a subquery, so that the planner reaches findings through (organization_id, year).
+        bodies = select(OrganizationRecord.id)
+        if region is not None:
+            bodies = bodies.where(OrganizationRecord.region_key == region)
+        if organization is not None:
+            bodies = bodies.where(OrganizationRecord.name_key == name_key(organization))
+        if region is not None or organization is not None:
+            query = query.where(col(FindingRecord.organization_id).in_(bodies))
+        if year is not None:
+            query = query.where(FindingRecord.year == year)
+        if severity is not None:
+            query = query.where(FindingRecord.severity == severity)
+        if open_only:
+            query = query.where(col(FindingRecord.resolved_at).is_(None))
+        query = query.order_by(
+            OrganizationRecord.region_key,
+            OrganizationRecord.name_key,
+            FindingRecord.year,
+            FindingRecord.rule,
+            FindingRecord.id,
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        with self._session() as session:
+            return [FindingRow(*row) for row in session.connection().execute(query)]
+
+    # -- the watcher's ledger -----------------------------------------------------------------------------
+
+    def ledger_seen(self, path: str, sha256: str, size: int | None) -> LedgerEntry:
+        """Record that the watcher saw this content at `path`; the entry is `new` unless seen before."""
+
+        def work(session: Session) -> LedgerEntry:
+            now = utcnow()
+            self._insert_ignore(
+                session,
+                LedgerRecord,
+                ["path", "sha256"],
+                path=path,
+                sha256=sha256,
+                size=size,
+                state="new",
+                attempts=0,
+                seen_at=now,
+                updated_at=now,
+            )
+            return _ledger_entry(self._ledger_row(session, path, sha256))
+
+        return self._write(work)
+
+    def ledger_mark(
+        self, path: str, sha256: str, state: str, *, error: str | None = None, version_id: int | None = None
+    ) -> LedgerEntry:
+        """Move an entry to `state` (recording it if the watcher never did); `processing` counts an attempt.
+        `error` replaces the last error (None clears it); `version_id` is kept unless a new one is given."""
+        if state not in LEDGER_STATES:
+            raise ValueError(f"ledger state {state!r} is not one of {LEDGER_STATES}")
+
+        def work(session: Session) -> LedgerEntry:
+            now = utcnow()
+            self._insert_ignore(
+                session,
+                LedgerRecord,
+                ["path", "sha256"],
+                path=path,
+                sha256=sha256,
+                size=None,
+                state=state,
+                attempts=0,
+                seen_at=now,
+                updated_at=now,
+            )
+            row = self._ledger_row(session, path, sha256)
+            row.state, row.error, row.updated_at = state, error, now
+            row.attempts += state == "processing"
+            if version_id is not None:
+                row.version_id = version_id
+            session.add(row)
+            session.flush()
+            return _ledger_entry(row)
+
+        return self._write(work)
+
+    def ledger_stale(self, older_than: timedelta, max_attempts: int) -> list[LedgerEntry]:
+        """Entries still `new`, `queued` or `processing` after `older_than`, with attempts left: oldest first."""
+        query = (
+            select(LedgerRecord)
+            .where(
+                col(LedgerRecord.state).in_(LEDGER_PENDING),
+                col(LedgerRecord.updated_at) < utcnow() - older_than,
+                col(LedgerRecord.attempts) < max_attempts,
+            )
+            .order_by(LedgerRecord.updated_at, LedgerRecord.id)
+        )
+        with self._session() as session:
+            return [_ledger_entry(row) for row in session.exec(query)]
+
+    def ledger_entry(self, path: str) -> LedgerEntry | None:
+        """The most recently updated entry for a path."""
+        query = (
+            select(LedgerRecord)
+            .where(LedgerRecord.path == path)
+            .order_by(col(LedgerRecord.updated_at).desc(), col(LedgerRecord.id).desc())
+        )
+        with self._session() as session:
+            row = session.exec(query).first()
+            return _ledger_entry(row) if row else None
+
+    @staticmethod
+    def _ledger_row(session: Session, path: str, sha256: str) -> LedgerRecord:
+        return session.exec(
+            select(LedgerRecord).where(LedgerRecord.path == path, LedgerRecord.sha256 == sha256).with_for_update()
+        ).one()
+
+    # -- notifications ------------------------------------------------------------------------------------
+
+    def outbox_add(
+        self, version_id: int, title: str, body: str, tags: Sequence[str], *, kind: str = "new_findings"
+    ) -> int:
+        """Queue a notification about a version; the same (version, kind) again returns the queued item's id."""
+
+        def work(session: Session) -> int:
+            now = utcnow()
+            self._insert_ignore(
+                session,
+                OutboxRecord,
+                ["version_id", "kind"],
+                version_id=version_id,
+                kind=kind,
+                title=title,
+                body=body,
+                tags=list(tags),
+                state="pending",
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+            )
+            item_id = session.exec(
+                select(OutboxRecord.id).where(OutboxRecord.version_id == version_id, OutboxRecord.kind == kind)
+            ).one()
+            return item_id  # type: ignore[return-value]
+
+        return self._write(work)
+
+    def outbox_due(self, limit: int, *, lease: timedelta = OUTBOX_LEASE) -> list[OutboxItem]:
+        """Pending or failed items whose `next_attempt_at` has come, oldest first. They are claimed for `lease`
+        (their next attempt moves that far ahead), so concurrent senders do not deliver one item twice; an item
+        whose sender died without `outbox_mark` comes due again when the lease ends."""
+
+        def work(session: Session) -> list[OutboxItem]:
+            now = utcnow()
+            rows = session.exec(
+                select(OutboxRecord)
+                .where(col(OutboxRecord.state).in_(("pending", "failed")), col(OutboxRecord.next_attempt_at) <= now)
+                .order_by(OutboxRecord.next_attempt_at, OutboxRecord.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            items = [_outbox_item(row) for row in rows]
+            for row in rows:
+                row.next_attempt_at = now + lease
+                session.add(row)
+            return items
+
+        return self._write(work)
+
+    def outbox_mark(self, item_id: int, *, sent: bool, error: str | None = None) -> OutboxItem:
+        """Record one delivery attempt. A failure is retried after a backoff that doubles from 30 s up to 6 h;
+        after OUTBOX_MAX_ATTEMPTS failures the item is `abandoned`."""
+
+        def work(session: Session) -> OutboxItem:
+            now = utcnow()
+            row = session.exec(select(OutboxRecord).where(OutboxRecord.id == item_id).with_for_update()).one()
+            row.attempts += 1
+            session.add(NotificationRecord(outbox_id=item_id, attempted_at=now, sent=sent, error=error))
+            if sent:
+                row.state, row.sent_at, row.last_error = "sent", now, None
+            else:
+                row.state = "abandoned" if row.attempts >= OUTBOX_MAX_ATTEMPTS else "failed"
+                row.last_error = error
+                row.next_attempt_at = now + min(OUTBOX_FIRST_BACKOFF * 2 ** (row.attempts - 1), OUTBOX_MAX_BACKOFF)
+            session.add(row)
+            return _outbox_item(row)
+
+        return self._write(work)
+
+    def outbox_item(self, item_id: int) -> OutboxItem | None:
+        with self._session() as session:
+            row = session.get(OutboxRecord, item_id)
+            return _outbox_item(row) if row else None
+
+    def notifications(self, item_id: int) -> list[tuple[datetime, bool, str | None]]:
+        """(attempted at, sent, error) of every delivery attempt of an outbox item, in order."""
+        query = (
+            select(NotificationRecord).where(NotificationRecord.outbox_id == item_id).order_by(NotificationRecord.id)
+        )
+        with self._session() as session:
+            return [(row.attempted_at, row.sent, row.error) for row in session.exec(query)]
+
+
+def _report(version: VersionRecord) -> Report:
+    return Report.model_validate({**version.contract, "evidence": version.evidence})
+
+
+def _finding(row: Any) -> Finding:
+    return Finding(
+        rule=row.rule,
+        severity=row.severity,  # type: ignore[arg-type]
+        message=row.message,
+        location=row.location,
+        cells=row.cells,
+        expected=row.expected,
+        actual=row.actual,
+    )
+
+
+def _ledger_entry(row: LedgerRecord) -> LedgerEntry:
+    return LedgerEntry(
+        id=row.id,  # type: ignore[arg-type]
+        path=row.path,
+        sha256=row.sha256,
+        size=row.size,
+        state=row.state,
+        attempts=row.attempts,
+        error=row.error,
+        version_id=row.version_id,
+        seen_at=row.seen_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _outbox_item(row: OutboxRecord) -> OutboxItem:
+    return OutboxItem(
+        id=row.id,  # type: ignore[arg-type]
+        version_id=row.version_id,
+        kind=row.kind,
+        title=row.title,
+        body=row.body,
+        tags=list(row.tags),
+        state=row.state,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        next_attempt_at=row.next_attempt_at,
+        sent_at=row.sent_at,
+    )

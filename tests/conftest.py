@@ -1,0 +1,63 @@
+"""Shared pytest fixtures. Each helper's fixtures live in their own marked block."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from storage import Store
+from tests.pg_server import running_postgres, server_binaries
+
+# ---- storage: database backends (a SQLite file; a real PostgreSQL on 127.0.0.1) ---------------------------
+
+STORAGE_BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """URL of the maintenance database of a PostgreSQL server started for this test session.
+
+    Without an installed server the PostgreSQL tests are skipped, or fail when NIANBAO_REQUIRE_SERVICES=1 (CI)."""
+    if server_binaries() is None:
+        reason = "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb)"
+        if os.environ.get("NIANBAO_REQUIRE_SERVICES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with running_postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=STORAGE_BACKENDS)
+def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of an empty database: a SQLite file, or a fresh database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nianbao.db'}"
+        return
+    server: str = request.getfixturevalue("postgres_server")
+    name = f"nianbao_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def store(storage_url: str) -> Iterator[Store]:
+    """A store on an empty database upgraded to the latest schema."""
+    opened = Store.open(storage_url)
+    yield opened
+    opened.dispose()
+
+
+# ---- end of storage fixtures ------------------------------------------------------------------------------

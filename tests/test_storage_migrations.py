@@ -1,0 +1,115 @@
+"""Alembic migrations on SQLite and PostgreSQL: from an empty database, and from revision 0001 with data in it."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from click.testing import CliRunner
+from sqlalchemy import MetaData, insert, inspect
+
+from nianbao.cli import main
+from storage import Store
+from storage.store import head_revision
+from storage.tables import TABLES, FindingRecord, OrganizationRecord, ReportRecord, VersionRecord, utcnow
+from tests.storage_samples import judged, seed
+
+CORE_TABLES = {"organizations", "reports", "report_versions", "findings"}
+PIPELINE_TABLES = {"ledger", "outbox", "notifications"}
+
+
+def tables(store: Store) -> set[str]:
+    return set(inspect(store.engine).get_table_names()) - {"alembic_version"}
+
+
+def test_upgrade_an_empty_database_to_head(storage_url: str) -> None:
+    store = Store(storage_url)
+    assert store.revision() is None
+    store.upgrade()
+    assert store.revision() == head_revision() == "0002"
+    assert tables(store) == CORE_TABLES | PIPELINE_TABLES
+    store.upgrade()  # again: nothing to do
+    assert store.revision() == "0002"
+    store.dispose()
+
+
+def test_migrations_create_exactly_the_tables_of_the_models(storage_url: str) -> None:
+    models = MetaData()
+    for table in TABLES:
+        table.to_metadata(models)
+    store = Store.open(storage_url)
+    with store.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), models) == []
+    store.dispose()
+
+
+def test_upgrade_from_0001_keeps_the_data(storage_url: str) -> None:
+    store = Store(storage_url)
+    store.upgrade("0001")
+    assert store.revision() == "0001" and tables(store) == CORE_TABLES
+    report = judged(seed("002"))
+    now = utcnow()
+    # Rows as the code of revision 0001 wrote them.
+    with store.engine.begin() as connection:
+        organization = connection.execute(
+            insert(OrganizationRecord.__table__).values(  # type: ignore[attr-defined]
+                name="白鹤镇人民政府", name_key="白鹤镇", region="房县", region_key="房县", level="township"
+            )
+        ).inserted_primary_key[0]
+        report_id = connection.execute(
+            insert(ReportRecord.__table__).values(key=f"{organization}/2023", organization_id=organization, year=2023)  # type: ignore[attr-defined]
+        ).inserted_primary_key[0]
+        version = connection.execute(
+            insert(VersionRecord.__table__).values(  # type: ignore[attr-defined]
+                report_id=report_id,
+                sha256=report.source.sha256,
+                source_path=report.source.path,
+                format="txt",
+                received_at=now,
+                contract=report.to_contract(),
+                evidence=report.evidence.model_dump(mode="json", by_alias=True),
+            )
+        ).inserted_primary_key[0]
+        finding = report.findings[0]
+        connection.execute(
+            insert(FindingRecord.__table__).values(  # type: ignore[attr-defined]
+                report_id=report_id,
+                organization_id=organization,
+                year=2023,
+                fingerprint="f" * 64,
+                rule=finding.rule,
+                rule_version=1,
+                severity=finding.severity,
+                message=finding.message,
+                location=finding.location,
+                cells=finding.cells,
+                expected=finding.expected,
+                actual=finding.actual,
+                first_seen=now,
+                last_seen=now,
+                first_version_id=version,
+                last_version_id=version,
+            )
+        )
+    store.upgrade()
+    assert store.revision() == "0002" and tables(store) == CORE_TABLES | PIPELINE_TABLES
+    assert store.report(version) == report
+    (row,) = store.findings()
+    assert (row.organization, row.region, row.year, row.rule, row.first_seen) == (
+        "白鹤镇人民政府",
+        "房县",
+        2023,
+        finding.rule,
+        now,
+    )
+    # The upgraded database works as a new one: the same bytes are the stored version, the new tables take rows.
+    assert store.save(report).version_id == version and not store.save(report).created
+    assert store.ledger_seen("/share/a.txt", report.source.sha256, 10).state == "new"
+    store.dispose()
+
+
+def test_db_upgrade_command(storage_url: str) -> None:
+    run = CliRunner().invoke(main, ["db", "upgrade", "--db", storage_url])
+    assert run.exit_code == 0, run.output
+    assert "空 → 0002" in run.output
+    run = CliRunner().invoke(main, ["db", "upgrade", "--db", storage_url])
+    assert "0002 → 0002" in run.output
