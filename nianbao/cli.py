@@ -84,3 +84,15 @@ main.add_command(history)
 main.add_command(findings_command)
 main.add_command(export)
 main.add_command(db)
+
+from nianbao.cli_pipeline import reconcile, run, watch, worker  # noqa: E402
+
+main.add_command(run)
+main.add_command(watch)
+main.add_command(worker)
+main.add_command(reconcile)
+
+from nianbao.cli_web import serve, user  # noqa: E402
+
+main.add_command(serve)
+main.add_command(user)

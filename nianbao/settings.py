@@ -19,8 +19,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+# The embedded broker: kombu's SQLAlchemy transport on a SQLite file (worker/broker.py).
+EMBEDDED_BROKER_SCHEME = "nianbao+sqlite"
 
 
 class RuleSettings(BaseModel):
@@ -41,11 +44,55 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("nianbao-data")
     database_url: str | None = None  # default: SQLite in data_dir
-    broker_url: str | None = None  # default: an embedded SQLite broker in data_dir
-    notify_urls: list[str] = Field(default_factory=list)
-    notify_config: Path | None = None  # an Apprise config file (YAML/text) with tagged targets
     max_file_bytes: int = 50 * 1024 * 1024
     rules: RuleSettings = Field(default_factory=RuleSettings)
+
+    # The pipeline: watched folder -> Celery workers -> storage -> alerts (docs/pipeline.md).
+    # Default: the embedded broker (SQLite in data_dir). redis://host:6379/0 runs watcher and workers apart.
+    broker_url: str | None = None
+    # Redis: a task taken by a worker that died unacknowledged is delivered again after this many seconds.
+    # It must exceed the longest task (task_time_limit) and the longest retry countdown (retry_backoff_max).
+    broker_visibility_timeout: int = 3600
+    # Worker processes of `nianbao run` and `nianbao worker` (default: one per CPU).
+    worker_concurrency: int | None = None
+    # A task running longer than this is killed; its file is retried, then recorded as failed.
+    task_time_limit: int = 600
+    # Transient errors (database locked, share or database unreachable): retries with exponential backoff.
+    task_max_retries: int = 6
+    retry_backoff_max: int = 600
+    # native: inotify/FSEvents/ReadDirectoryChangesW, for local disks. polling: for SMB/NFS/CIFS shares, which
+    # deliver no change events to the client that mounted them.
+    watch_mode: Literal["native", "polling"] = "native"
+    watch_poll_interval: float = 5.0  # seconds between two snapshots of the tree in polling mode
+    # A file is taken once its size and modification time have not changed for this long (a copy in progress
+    # over the network keeps changing).
+    watch_stable_seconds: float = 2.0
+    # Also walk the whole tree this often and take what changed unseen (lost events, an overflowing inotify
+    # queue); 0 disables it.
+    watch_rescan_interval: float = 900.0
+    # Names never taken (matched case-insensitively against the file name; ".*" also hides folders).
+    watch_ignore: list[str] = Field(
+        default_factory=lambda: [
+            "~$*", ".~lock.*", "*.part", "*.partial", "*.crdownload", "*.tmp", "*.temp", "*.swp", "*.lock",
+            ".*", "Thumbs.db", "desktop.ini",
+        ]
+    )  # fmt: skip
+    # Reconciliation: files seen but not stored after `reconcile_after` seconds are enqueued again, every
+    # `reconcile_interval` seconds, until a file has been attempted `max_attempts` times; then it is failed.
+    reconcile_interval: float = 60.0
+    reconcile_after: float = 900.0
+    max_attempts: int = 5
+    # Apprise targets: URLs, each optionally prefixed with its tags ("error, 房县=wecombot://KEY"), and/or an
+    # Apprise config file (YAML or text) of tagged targets. A target without tags receives every alert; a
+    # tagged one receives alerts that carry one of its tags (the severities of the findings, the region).
+    notify_urls: list[str] = Field(default_factory=list)
+    notify_config: Path | None = None
+    notify_resolved: bool = True  # also send a short "已更正" note when a new version fixes earlier findings
+
+    # The web pages (`nianbao serve`, web/). The key signs the reviewers' session cookies: required to serve on an
+    # address other than loopback; without it a random key is made at start (sessions end with the process).
+    secret_key: str | None = None
+    web_session_seconds: int = 8 * 3600  # a session ends this long after the reviewer's last request
 
     @classmethod
     def settings_customise_sources(
@@ -59,9 +106,23 @@ class Settings(BaseSettings):
         toml_file = Path(os.environ.get("NIANBAO_CONFIG", "nianbao.toml"))
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
 
+    @field_validator("notify_config", mode="before")
+    @classmethod
+    def _no_config_file(cls, value: object) -> object:
+        return None if value == "" else value  # NIANBAO_NOTIFY_CONFIG= (set but empty) means none
+
     @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'nianbao.db').resolve()}"
+
+    @property
+    def broker(self) -> str:
+        return self.broker_url or f"{EMBEDDED_BROKER_SCHEME}:///{(self.data_dir / 'broker.db').resolve()}"
+
+    @property
+    def embedded_broker(self) -> bool:
+        """Whether the broker lives on this machine's disk (the default SQLite one, or kombu's filesystem://)."""
+        return self.broker.startswith((f"{EMBEDDED_BROKER_SCHEME}:", "filesystem:"))
 
 
 @lru_cache(maxsize=1)

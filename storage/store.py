@@ -24,7 +24,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, insert, text, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -40,6 +40,8 @@ from storage.tables import (
     OrganizationRecord,
     OutboxRecord,
     ReportRecord,
+    ReviewerRecord,
+    TriageRecord,
     VersionRecord,
     utcnow,
 )
@@ -55,6 +57,7 @@ OUTBOX_MAX_ATTEMPTS = 10
 OUTBOX_FIRST_BACKOFF = timedelta(seconds=30)
 OUTBOX_MAX_BACKOFF = timedelta(hours=6)
 OUTBOX_LEASE = timedelta(minutes=5)
+TRIAGE_DECISIONS = ("confirm", "dismiss")
 
 T = TypeVar("T")
 
@@ -152,6 +155,24 @@ class OutboxItem:
     created_at: datetime
     next_attempt_at: datetime
     sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    id: int
+    name: str
+    password_hash: str  # Argon2 (web/auth.py hashes and verifies; the store only keeps it)
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TriageEntry:
+    id: int
+    decision: str  # confirm (a real problem) or dismiss (a false alarm)
+    comment: str
+    message: str  # the finding's wording when decided
+    reviewer: str
+    decided_at: datetime
 
 
 def finding_fingerprints(findings: Sequence[Finding]) -> list[str]:
@@ -863,6 +884,12 @@ class Store:
             row = session.get(OutboxRecord, item_id)
             return _outbox_item(row) if row else None
 
+    def outbox_for(self, version_id: int) -> list[OutboxItem]:
+        """Every outbox item about a version (one per message kind and target), in the order queued."""
+        query = select(OutboxRecord).where(OutboxRecord.version_id == version_id).order_by(OutboxRecord.id)
+        with self._session() as session:
+            return [_outbox_item(row) for row in session.exec(query)]
+
     def notifications(self, item_id: int) -> list[tuple[datetime, bool, str | None]]:
         """(attempted at, sent, error) of every delivery attempt of an outbox item, in order."""
         query = (
@@ -870,6 +897,119 @@ class Store:
         )
         with self._session() as session:
             return [(row.attempted_at, row.sent, row.error) for row in session.exec(query)]
+
+    # -- reviewers and triage -----------------------------------------------------------------------------
+
+    def add_reviewer(self, name: str, password_hash: str) -> Reviewer:
+        """Create a reviewer account; StoreError when the name is taken."""
+
+        def work(session: Session) -> Reviewer:
+            created = self._insert_ignore(
+                session, ReviewerRecord, ["name"], name=name, password_hash=password_hash, created_at=utcnow()
+            )
+            if not created:
+                raise StoreError(f"审核人“{name}”已存在")
+            return _reviewer(session.exec(select(ReviewerRecord).where(ReviewerRecord.name == name)).one())
+
+        return self._write(work)
+
+    def reviewer(self, name: str) -> Reviewer | None:
+        with self._session() as session:
+            row = session.exec(select(ReviewerRecord).where(ReviewerRecord.name == name)).first()
+            return _reviewer(row) if row else None
+
+    def reviewer_count(self) -> int:
+        with self._session() as session:
+            return session.exec(select(func.count()).select_from(ReviewerRecord)).one()
+
+    def triage(self, finding_id: int, decision: str, comment: str, reviewer_id: int) -> TriageEntry:
+        """Record a reviewer's decision on a finding: on its report (organization and year) and fingerprint, with
+        its current wording, so that it holds for later versions that still have the finding unchanged."""
+        if decision not in TRIAGE_DECISIONS:
+            raise ValueError(f"triage decision {decision!r} is not one of {TRIAGE_DECISIONS}")
+
+        def work(session: Session) -> TriageEntry:
+            finding = session.get(FindingRecord, finding_id)
+            if finding is None:
+                raise StoreError(f"没有编号为 {finding_id} 的发现")
+            reviewer = session.get(ReviewerRecord, reviewer_id)
+            if reviewer is None:
+                raise StoreError("审核人账号不存在")
+            row = TriageRecord(
+                report_id=finding.report_id,
+                fingerprint=finding.fingerprint,
+                decision=decision,
+                comment=comment,
+                message=finding.message,
+                reviewer_id=reviewer_id,
+                decided_at=utcnow(),
+            )
+            session.add(row)
+            session.flush()
+            return _triage_entry(row, reviewer.name)
+
+        return self._write(work)
+
+    def triage_history(self, finding_id: int) -> list[TriageEntry]:
+        """Every decision on this finding (its report and fingerprint), newest first."""
+        with self._session() as session:
+            finding = session.get(FindingRecord, finding_id)
+            if finding is None:
+                return []
+            rows = session.exec(
+                select(TriageRecord, ReviewerRecord.name)
+                .join(ReviewerRecord, TriageRecord.reviewer_id == ReviewerRecord.id)
+                .where(TriageRecord.report_id == finding.report_id, TriageRecord.fingerprint == finding.fingerprint)
+                .order_by(col(TriageRecord.id).desc())
+            ).all()
+            return [_triage_entry(row, name) for row, name in rows]
+
+    def undismissed(self, report: Report, findings: Sequence[Finding]) -> list[Finding]:
+        """`findings` (some of `report`'s own) less those a reviewer dismissed as false alarms: the newest decision
+        on the fingerprint in this organization's report of this year is `dismiss`, made on the same wording."""
+        prints: dict[str, list[str]] = {}
+        for finding, fingerprint in zip(report.findings, finding_fingerprints(report.findings), strict=True):
+            prints.setdefault(finding.model_dump_json(), []).append(fingerprint)
+        with self._session() as session:
+            key = identity(report)
+            organization = self._organization(session, *key) if key else None
+            if key is not None and organization is None:
+                return list(findings)  # a body never stored: nothing of it was ever triaged
+            if organization is not None and report.year is not None:
+                report_key = f"{organization.id}/{report.year}"
+            else:
+                report_key = f"sha256:{report.source.sha256}"  # as `save` keys a report it cannot match
+            decided = {
+                row.fingerprint: row
+                for row in session.exec(
+                    select(TriageRecord)
+                    .join(ReportRecord, TriageRecord.report_id == ReportRecord.id)
+                    .where(ReportRecord.key == report_key)
+                    .order_by(TriageRecord.id)
+                )
+            }
+        kept: list[Finding] = []
+        for finding in findings:
+            candidates = prints.get(finding.model_dump_json(), [])
+            row = decided.get(candidates.pop(0)) if candidates else None
+            if row is None or row.decision != "dismiss" or row.message != finding.message:
+                kept.append(finding)
+        return kept
+
+
+def _reviewer(row: ReviewerRecord) -> Reviewer:
+    return Reviewer(id=row.id, name=row.name, password_hash=row.password_hash, created_at=row.created_at)  # type: ignore[arg-type]
+
+
+def _triage_entry(row: TriageRecord, reviewer: str) -> TriageEntry:
+    return TriageEntry(
+        id=row.id,  # type: ignore[arg-type]
+        decision=row.decision,
+        comment=row.comment,
+        message=row.message,
+        reviewer=reviewer,
+        decided_at=row.decided_at,
+    )
 
 
 def _report(version: VersionRecord) -> Report:

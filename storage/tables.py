@@ -1,4 +1,5 @@
-"""The SQLModel tables: organizations, reports and their versions, findings, and the pipeline's ledger and outbox.
+"""The SQLModel tables: organizations, reports and their versions, findings, the pipeline's ledger and outbox, and
+the reviewers' triage of findings.
 
 A *report* is one organization's annual report of one year; each distinct file content received for it is a
 *version*, the newest one current and the older ones `superseded_by` their successor. Findings belong to the
@@ -136,7 +137,8 @@ class FindingRecord(SQLModel, table=True):
     __tablename__ = "findings"
     __table_args__ = (
         UniqueConstraint("report_id", "fingerprint", name="uq_findings_report_fingerprint"),
-        Index("ix_findings_rule_year", "rule", "year"),
+        # Covers the counts of a rule by year and body (and the web pages' counts over all rules, taken rule by rule).
+        Index("ix_findings_rule_year", "rule", "year", "organization_id", "report_id", "resolved_at", "severity"),
         Index("ix_findings_organization_year", "organization_id", "year"),
         Index("ix_findings_organization_rule", "organization_id", "rule"),
     )
@@ -225,6 +227,40 @@ class NotificationRecord(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
+class ReviewerRecord(SQLModel, table=True):
+    """A reviewer who signs in to the web pages to triage findings (`nianbao user add`); the password is kept as
+    an Argon2 hash."""
+
+    __tablename__ = "reviewers"
+    __table_args__ = (UniqueConstraint("name", name="uq_reviewers_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    password_hash: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _time()
+
+
+class TriageRecord(SQLModel, table=True):
+    """A reviewer's decision on a finding: `confirm` (a real problem) or `dismiss` (a false alarm), with a comment.
+
+    Keyed by the report (one organization's report of one year) and the finding's fingerprint, not by a version:
+    the decision holds for every later version of the report that still has the finding. `message` is the
+    finding's wording when decided: a finding whose wording changed since (other values) is undecided again.
+    Every decision is kept; the newest of a (report, fingerprint) is in force."""
+
+    __tablename__ = "triage"
+    __table_args__ = (Index("ix_triage_report_fingerprint", "report_id", "fingerprint"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(sa_column=Column(Integer, ForeignKey("reports.id"), nullable=False))
+    fingerprint: str = Field(sa_column=Column(String(64), nullable=False))
+    decision: str = Field(sa_column=Column(String(16), nullable=False))
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False))
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    reviewer_id: int = Field(sa_column=Column(Integer, ForeignKey("reviewers.id"), nullable=False))
+    decided_at: datetime = _time()
+
+
 TABLES = tuple(
     record.__table__  # type: ignore[attr-defined]
     for record in (
@@ -235,5 +271,7 @@ TABLES = tuple(
         LedgerRecord,
         OutboxRecord,
         NotificationRecord,
+        ReviewerRecord,
+        TriageRecord,
     )
 )

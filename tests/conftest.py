@@ -61,3 +61,31 @@ def store(storage_url: str) -> Iterator[Store]:
 
 
 # ---- end of storage fixtures ------------------------------------------------------------------------------
+
+
+# ---- pipeline: a real Redis server and a local HTTP receiver of notifications ---------------------------
+
+from tests.services import Receiver, receiving, redis_binary, running_redis  # noqa: E402
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """URL of a Redis server started for this test (no persistence, 127.0.0.1, a free port).
+
+    Without redis-server the test is skipped, or fails when NIANBAO_REQUIRE_SERVICES=1 (CI)."""
+    if redis_binary() is None:
+        if os.environ.get("NIANBAO_REQUIRE_SERVICES") == "1":
+            pytest.fail("redis-server is not installed")
+        pytest.skip("redis-server is not installed")
+    with running_redis() as url:
+        yield url
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """An HTTP endpoint on 127.0.0.1 that records the notifications POSTed to it (Apprise `receiver.url`)."""
+    with receiving() as running:
+        yield running
+
+
+# ---- end of pipeline fixtures -----------------------------------------------------------------------------

@@ -58,33 +58,74 @@ class _County:
 
 
 _COUNTIES: tuple[_County, ...] = (
-    _County("房县", "十堰市", "湖北省", ("城关镇", "军店镇", "化龙堰镇", "土城镇", "大木厂镇", "白鹤镇", "门古寺镇",
-                                      "中坝乡", "九道乡")),
+    _County(
+        "房县",
+        "十堰市",
+        "湖北省",
+        ("城关镇", "军店镇", "化龙堰镇", "土城镇", "大木厂镇", "白鹤镇", "门古寺镇", "中坝乡", "九道乡"),
+    ),
     _County("郧西县", "十堰市", "湖北省", ("城关镇", "土门镇", "上津镇", "店子镇", "夹河镇", "湖北口回族乡", "六郎乡")),
     _County("竹山县", "十堰市", "湖北省", ("城关镇", "宝丰镇", "擂鼓镇", "秦古镇", "得胜镇", "潘口乡")),
     _County("孟津区", "洛阳市", "河南省", ("白鹤镇", "会盟镇", "平乐镇", "朝阳镇", "横水镇", "常袋镇", "城关镇")),
     _County("宜阳县", "洛阳市", "河南省", ("城关镇", "丰李镇", "柳泉镇", "韩城镇", "白杨镇", "张坞镇", "莲庄镇")),
-    _County("加格达奇区", "大兴安岭地区", "黑龙江省", ("白桦乡", "加北乡", "长虹街道", "东山街道", "卫东街道",
-                                                   "光明街道")),
-    _County("尧都区", "临汾市", "山西省", ("屯里镇", "乔李镇", "大阳镇", "县底镇", "金殿镇", "解放路街道", "车站街道",
-                                      "鼓楼西街道")),
+    _County(
+        "加格达奇区", "大兴安岭地区", "黑龙江省", ("白桦乡", "加北乡", "长虹街道", "东山街道", "卫东街道", "光明街道")
+    ),
+    _County(
+        "尧都区",
+        "临汾市",
+        "山西省",
+        ("屯里镇", "乔李镇", "大阳镇", "县底镇", "金殿镇", "解放路街道", "车站街道", "鼓楼西街道"),
+    ),
     _County("洪洞县", "临汾市", "山西省", ("大槐树镇", "赵城镇", "曲亭镇", "苏堡镇", "广胜寺镇", "万安镇")),
-    _County("丹江口市", "十堰市", "湖北省", ("均州路街道", "丹赵路街道", "土关垭镇", "浪河镇", "习家店镇"),
-            county_city=True),
+    _County(
+        "丹江口市", "十堰市", "湖北省", ("均州路街道", "丹赵路街道", "土关垭镇", "浪河镇", "习家店镇"), county_city=True
+    ),
 )
 _CITIES: dict[str, str] = {"十堰市": "湖北省", "洛阳市": "河南省", "临汾市": "山西省", "襄阳市": "湖北省"}
 _PROVINCES: tuple[str, ...] = ("湖北省", "河南省", "山西省", "黑龙江省")
 _COUNTY_DEPARTMENTS: tuple[str, ...] = (
-    "教育局", "卫生健康局", "自然资源和规划局", "财政局", "民政局", "人力资源和社会保障局", "住房和城乡建设局",
-    "交通运输局", "农业农村局", "市场监督管理局", "应急管理局", "文化和旅游局", "统计局", "医疗保障局",
-    "退役军人事务局", "发展和改革局", "司法局", "水利局",
+    "教育局",
+    "卫生健康局",
+    "自然资源和规划局",
+    "财政局",
+    "民政局",
+    "人力资源和社会保障局",
+    "住房和城乡建设局",
+    "交通运输局",
+    "农业农村局",
+    "市场监督管理局",
+    "应急管理局",
+    "文化和旅游局",
+    "统计局",
+    "医疗保障局",
+    "退役军人事务局",
+    "发展和改革局",
+    "司法局",
+    "水利局",
 )
 _CITY_DEPARTMENTS: tuple[str, ...] = (
-    "教育局", "卫生健康委员会", "自然资源和规划局", "财政局", "民政局", "人力资源和社会保障局", "住房和城乡建设局",
-    "交通运输局", "发展和改革委员会", "生态环境局", "应急管理局", "市场监督管理局",
+    "教育局",
+    "卫生健康委员会",
+    "自然资源和规划局",
+    "财政局",
+    "民政局",
+    "人力资源和社会保障局",
+    "住房和城乡建设局",
+    "交通运输局",
+    "发展和改革委员会",
+    "生态环境局",
+    "应急管理局",
+    "市场监督管理局",
 )
 _PROVINCE_DEPARTMENTS: tuple[str, ...] = (
-    "教育厅", "卫生健康委员会", "自然资源厅", "财政厅", "民政厅", "交通运输厅", "发展和改革委员会",
+    "教育厅",
+    "卫生健康委员会",
+    "自然资源厅",
+    "财政厅",
+    "民政厅",
+    "交通运输厅",
+    "发展和改革委员会",
 )
 
 
@@ -275,11 +316,27 @@ def cell_values(tables: dict[str, Any]) -> dict[str, Any]:
 
 _COLUMN_WEIGHTS = (80, 8, 2, 2, 5, 3)
 _OUTCOME_WEIGHTS: dict[str, int] = {
-    "granted": 45, "partial": 10, "denied_secret": 1, "denied_law": 1, "denied_safety": 1, "denied_third_party": 2,
-    "denied_internal": 2, "denied_process": 2, "denied_enforcement": 1, "denied_query": 2,
-    "unavailable_not_held": 18, "unavailable_needs_creation": 3, "unavailable_unclear": 2, "rejected_petition": 3,
-    "rejected_repeat": 2, "rejected_publication": 1, "rejected_excessive": 1, "rejected_confirmation": 1,
-    "other_no_correction": 2, "other_no_fee": 1, "other_other": 3,
+    "granted": 45,
+    "partial": 10,
+    "denied_secret": 1,
+    "denied_law": 1,
+    "denied_safety": 1,
+    "denied_third_party": 2,
+    "denied_internal": 2,
+    "denied_process": 2,
+    "denied_enforcement": 1,
+    "denied_query": 2,
+    "unavailable_not_held": 18,
+    "unavailable_needs_creation": 3,
+    "unavailable_unclear": 2,
+    "rejected_petition": 3,
+    "rejected_repeat": 2,
+    "rejected_publication": 1,
+    "rejected_excessive": 1,
+    "rejected_confirmation": 1,
+    "other_no_correction": 2,
+    "other_no_fee": 1,
+    "other_other": 3,
 }
 assert tuple(_OUTCOME_WEIGHTS) == OUTCOME_KEYS
 
@@ -344,8 +401,13 @@ def _make_active(rng: random.Random, level: str, previous: dict[str, Any] | None
         regulations = _documents(rng, base, (0, 6))
     else:
         regulations = {"issued": 0, "repealed": 0, "in_force": 0}
-    ranges = {"township": ((0, 2), (0, 6)), "department": ((0, 8), (0, 40)), "county": ((2, 20), (20, 150)),
-              "city": ((5, 40), (80, 600)), "province": ((10, 60), (200, 1500))}[level]
+    ranges = {
+        "township": ((0, 2), (0, 6)),
+        "department": ((0, 8), (0, 40)),
+        "county": ((2, 20), (20, 150)),
+        "city": ((5, 40), (80, 600)),
+        "province": ((10, 60), (200, 1500)),
+    }[level]
     base = previous["normative_documents"]["in_force"] if previous else rng.randint(*ranges[1])
     normative = _documents(rng, base, ranges[0])
     if level == "township" and rng.random() < 0.5:
@@ -359,8 +421,14 @@ def _make_active(rng: random.Random, level: str, previous: dict[str, Any] | None
         fees = 0.0
     else:
         fees = rng.choice((0.0, round(rng.randint(1, 9999) / 100, 2), round(rng.randint(1, 999999) / 10000, 4)))
-    return {"regulations": regulations, "normative_documents": normative, "licensing": decisions(),
-            "penalty": decisions(), "coercion": decisions() // 10, "fees": fees}
+    return {
+        "regulations": regulations,
+        "normative_documents": normative,
+        "licensing": decisions(),
+        "penalty": decisions(),
+        "coercion": decisions() // 10,
+        "fees": fees,
+    }
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -448,8 +516,9 @@ def _claim(rng: random.Random, n: int, year: int, self_name: str) -> str:
     return template.format(n=n, year=year, self=self_name)
 
 
-def _section_one(rng: random.Random, org: Organization, year: int, claim: str,
-                 topics: Sequence[str] = TOPICS) -> list[str]:
+def _section_one(
+    rng: random.Random, org: Organization, year: int, claim: str, topics: Sequence[str] = TOPICS
+) -> list[str]:
     paragraphs = [rng.choice(_INTRO).format(year=year, self=org.self_name)]
     suffix = rng.choice(("", "情况", "："))
     for index, topic in enumerate(topics):
@@ -462,8 +531,12 @@ def _section_five(rng: random.Random, org: Organization, year: int, avoid: tuple
     problems = rng.sample([p for p in _PROBLEMS if p not in avoid] or list(_PROBLEMS), 2)
     measures = rng.sample([m for m in _MEASURES if m not in avoid] or list(_MEASURES), 2)
     numbering = rng.choice(("arabic", "ordinal"))
-    intro = rng.choice((f"{year}年，{org.self_name}政府信息公开工作取得了一定成效，但仍存在一些不足：",
-                        f"对照上级要求，{org.self_name}{year}年政府信息公开工作仍存在以下问题："))
+    intro = rng.choice(
+        (
+            f"{year}年，{org.self_name}政府信息公开工作取得了一定成效，但仍存在一些不足：",
+            f"对照上级要求，{org.self_name}{year}年政府信息公开工作仍存在以下问题：",
+        )
+    )
     paragraphs = ["（一）存在的主要问题", intro]
     for index, text in enumerate(problems):
         paragraphs.append(f"{index + 1}.{text}" if numbering == "arabic" else f"{_CHINESE_ORDINALS[index]}是{text}")
@@ -473,8 +546,9 @@ def _section_five(rng: random.Random, org: Organization, year: int, avoid: tuple
     return paragraphs
 
 
-def _section_six(rng: random.Random, org: Organization, year: int, requests: Requests, *, period: bool,
-                 contact: bool) -> list[str]:
+def _section_six(
+    rng: random.Random, org: Organization, year: int, requests: Requests, *, period: bool, contact: bool
+) -> list[str]:
     no_fee = requests["other_no_fee"][6] or 0
     if no_fee:
         paragraphs = [f"本年度向申请人发出收费通知{no_fee}件，申请人逾期未缴纳，实际收取信息处理费0元。"]
@@ -495,9 +569,16 @@ def _published(rng: random.Random, level: str, year: int) -> str:
     return (start + datetime.timedelta(days=rng.randint(0, (end - start).days))).isoformat()
 
 
-def make_truth(rng: random.Random, *, level: str | None = None, year: int | None = None, blanks: bool = False,
-               show_title: bool | None = None, organization: Organization | None = None,
-               requests: bool | None = None) -> GroundTruth:
+def make_truth(
+    rng: random.Random,
+    *,
+    level: str | None = None,
+    year: int | None = None,
+    blanks: bool = False,
+    show_title: bool | None = None,
+    organization: Organization | None = None,
+    requests: bool | None = None,
+) -> GroundTruth:
     """A consistent report: every relation of the contract holds and no built-in rule fires (except
     structure.blank_cells when `blanks`, which leaves the six applicant columns of table 三 blank).
 
@@ -508,8 +589,16 @@ def make_truth(rng: random.Random, *, level: str | None = None, year: int | None
     return _build(rng, org, year, blanks=blanks, show_title=show_title, wants_requests=requests)
 
 
-def _build(rng: random.Random, org: Organization, year: int, *, blanks: bool, show_title: bool | None,
-           wants_requests: bool | None, previous: GroundTruth | None = None) -> GroundTruth:
+def _build(
+    rng: random.Random,
+    org: Organization,
+    year: int,
+    *,
+    blanks: bool,
+    show_title: bool | None,
+    wants_requests: bool | None,
+    previous: GroundTruth | None = None,
+) -> GroundTruth:
     volume = _volume(rng, org.level)
     if wants_requests is True and volume == 0:
         volume = rng.randint(1, 6)
@@ -533,8 +622,9 @@ def _build(rng: random.Random, org: Organization, year: int, *, blanks: bool, sh
     period_where = rng.choice(("六", "preface", "none")) if show_title else "preface"
     preface: list[str] = []
     if period_where == "preface" or rng.random() < 0.2:
-        preface.append(f"根据《中华人民共和国政府信息公开条例》规定，现公布{org.self_name}{year}年政府信息公开工作"
-                       "年度报告。")
+        preface.append(
+            f"根据《中华人民共和国政府信息公开条例》规定，现公布{org.self_name}{year}年政府信息公开工作年度报告。"
+        )
         if period_where == "preface":
             preface.append(rng.choice(_PERIODS).format(year=year))
     avoid = tuple(p for p in previous.sections["五"]) if previous else ()
@@ -545,16 +635,25 @@ def _build(rng: random.Random, org: Organization, year: int, *, blanks: bool, sh
         "三": ["具体情况见下表。"] if rng.random() < 0.2 else [],
         "四": [],
         "五": _section_five(rng, org, year, avoid),
-        "六": _section_six(rng, org, year, requests, period=period_where == "六",
-                          contact=show_title and rng.random() < 0.5),
+        "六": _section_six(
+            rng, org, year, requests, period=period_where == "六", contact=show_title and rng.random() < 0.5
+        ),
     }
     if all(appeals[b]["total"] == 0 for b in APPEAL_BLOCKS) and rng.random() < 0.3:
         sections["四"].append(_NO_APPEALS_NOTE)
     truth = GroundTruth(
-        organization=org, year=year, period_year=year,
+        organization=org,
+        year=year,
+        period_year=year,
         published=_published(rng, org.level, year) if show_title and rng.random() < 0.8 else None,
-        active=active, requests=requests, appeals=appeals, sections=sections, preface=preface,
-        show_title=show_title, claimed_new=claimed, claim_sentence=claim,
+        active=active,
+        requests=requests,
+        appeals=appeals,
+        sections=sections,
+        preface=preface,
+        show_title=show_title,
+        claimed_new=claimed,
+        claim_sentence=claim,
     )
     if blanks:
         for key in REQUEST_KEYS:
@@ -570,8 +669,14 @@ def _carried_columns(previous: Requests) -> list[int]:
     return [int(value) for value in row[:6]]  # type: ignore[arg-type]
 
 
-def make_series(rng: random.Random, years: Sequence[int] = (2022, 2023, 2024), *, level: str | None = None,
-                blanks: bool = False, organization: Organization | None = None) -> list[GroundTruth]:
+def make_series(
+    rng: random.Random,
+    years: Sequence[int] = (2022, 2023, 2024),
+    *,
+    level: str | None = None,
+    blanks: bool = False,
+    organization: Organization | None = None,
+) -> list[GroundTruth]:
     """Consecutive, consistent reports of one organization: carried_in of year n = carried_out of year n-1 (per
     column), in_force continues (in_force = last in_force + issued - repealed), section 五 changes every year."""
     org = organization or make_organization(rng, level)
@@ -596,13 +701,13 @@ def _requests_violations(requests: Requests) -> dict[str, set[str]]:
         found.setdefault(rule, set()).update(cells)
 
     for column in range(7):
+
         def value(key: str, column: int = column) -> Cell:
             return requests[key][column]
 
         balance = [value(k) for k in ("new", "carried_in", "total", "carried_out")]
         if None not in balance and balance[0] + balance[1] != balance[2] + balance[3]:  # type: ignore[operator]
-            add("requests.balance", [f"requests.{k}[{column}]" for k in ("new", "carried_in", "total",
-                                                                            "carried_out")])
+            add("requests.balance", [f"requests.{k}[{column}]" for k in ("new", "carried_in", "total", "carried_out")])
         outcomes = [value(k) for k in OUTCOME_KEYS]
         if value("total") is not None and None not in outcomes and sum(outcomes) != value("total"):  # type: ignore
             add("requests.total_row", [f"requests.total[{column}]"])
@@ -641,13 +746,17 @@ def violations(truth: GroundTruth) -> dict[str, set[str]]:
             opened = [truth.requests[k][c] for k in ("new", "carried_in") for c in range(7)]
             totals = [truth.appeals[b]["total"] or 0 for b in APPEAL_BLOCKS]
             if all(v in (0, None) for v in opened) and any(v is not None for v in opened) and any(totals):
-                add("appeals.without_requests", [f"appeals.{b}.total" for b in APPEAL_BLOCKS
-                                                 if truth.appeals[b]["total"]])
+                add(
+                    "appeals.without_requests",
+                    [f"appeals.{b}.total" for b in APPEAL_BLOCKS if truth.appeals[b]["total"]],
+                )
     if truth.active is not None and truth.level not in REGULATION_LEVELS:
         regulations = truth.active["regulations"]
         if (regulations["issued"] or 0) > 0 or (regulations["in_force"] or 0) > 0:
-            add("regulations.ineligible_issuer", [f"active.regulations.{k}" for k in ("issued", "in_force")
-                                                  if (regulations[k] or 0) > 0])
+            add(
+                "regulations.ineligible_issuer",
+                [f"active.regulations.{k}" for k in ("issued", "in_force") if (regulations[k] or 0) > 0],
+            )
     if truth.order != list(SECTION_NUMERALS):
         add("structure.missing_section")
     for table in ("active", "requests", "appeals"):
@@ -661,7 +770,8 @@ def violations(truth: GroundTruth) -> dict[str, set[str]]:
     periods = {int(y) for y in re.findall(r"统计期限\S*?(\d{4})年1月1日", truth.all_text())}
     published_year = int(truth.published[:4]) if truth.published else None
     if (truth.show_title and periods and periods != {truth.year}) or (
-            published_year is not None and published_year != truth.period_year + 1):
+        published_year is not None and published_year != truth.period_year + 1
+    ):
         add("year.inconsistent")
     if truth.published is not None:
         month, day = _DEADLINE_MONTH_DAY.get(truth.level, (1, 31))
@@ -711,13 +821,27 @@ class Expected:
 
 
 KINDS: tuple[str, ...] = (
-    "requests.balance", "requests.total_row", "requests.total_column", "appeals.totals", "appeals.without_requests",
-    "regulations.ineligible_issuer", "structure.missing_section", "structure.missing_table", "structure.blank_cells",
-    "value.invalid", "narrative.contradicts_table", "narrative.missing_topics", "fees.statement_missing",
-    "year.inconsistent", "publication.late", "structure.outdated_template",
+    "requests.balance",
+    "requests.total_row",
+    "requests.total_column",
+    "appeals.totals",
+    "appeals.without_requests",
+    "regulations.ineligible_issuer",
+    "structure.missing_section",
+    "structure.missing_table",
+    "structure.blank_cells",
+    "value.invalid",
+    "narrative.contradicts_table",
+    "narrative.missing_topics",
+    "fees.statement_missing",
+    "year.inconsistent",
+    "publication.late",
+    "structure.outdated_template",
 )
 SERIES_KINDS: tuple[str, ...] = (
-    "requests.carry_over_continuity", "regulations.in_force_continuity", "narrative.copied_from_prior_year",
+    "requests.carry_over_continuity",
+    "regulations.in_force_continuity",
+    "narrative.copied_from_prior_year",
 )
 # What value.invalid writes into a number cell. Text makes the cell null (contract: "the cell is null"); "-1" is a
 # number and stays one (-1), so arithmetic relations may break too — `Expected.rules` then names them.
@@ -765,8 +889,12 @@ def _retarget(truth: GroundTruth, level: str, rng: random.Random) -> None:
     old = truth.organization
     truth.organization = org
     for numeral, paragraphs in truth.sections.items():
-        truth.sections[numeral] = [p.replace(old.self_name, org.self_name).replace(old.title_name, org.title_name)
-                                   .replace(old.phone, org.phone) for p in paragraphs]
+        truth.sections[numeral] = [
+            p.replace(old.self_name, org.self_name)
+            .replace(old.title_name, org.title_name)
+            .replace(old.phone, org.phone)
+            for p in paragraphs
+        ]
     truth.preface = [p.replace(old.self_name, org.self_name) for p in truth.preface]
     truth.claim_sentence = truth.claim_sentence.replace(old.self_name, org.self_name)
     if truth.published is not None:
@@ -789,8 +917,19 @@ def _modify(truth: GroundTruth, kind: str, rng: random.Random) -> tuple[list[str
     """Apply a single-year defect in place; returns (cells involved, optional rules)."""
     optional: set[str] = set()
     requests = truth.requests
-    if kind in ("requests.balance", "requests.total_row", "requests.total_column", "appeals.without_requests",
-                "value.invalid", "structure.blank_cells", "narrative.contradicts_table") and requests is None:
+    if (
+        kind
+        in (
+            "requests.balance",
+            "requests.total_row",
+            "requests.total_column",
+            "appeals.without_requests",
+            "value.invalid",
+            "structure.blank_cells",
+            "narrative.contradicts_table",
+        )
+        and requests is None
+    ):
         raise ValueError(f"{kind} needs table 三")
     if kind == "requests.balance":
         assert requests is not None
@@ -829,8 +968,13 @@ def _modify(truth: GroundTruth, kind: str, rng: random.Random) -> tuple[list[str
         truth.raw_cells = {p: t for p, t in truth.raw_cells.items() if not p.startswith("requests.")}
         upheld, pending = rng.randint(0, 2), rng.randint(0, 1)
         upheld = upheld or (0 if pending else 1)
-        truth.appeals["review"] = {"upheld": upheld, "corrected": 0, "other": 0, "pending": pending,
-                                   "total": upheld + pending}
+        truth.appeals["review"] = {
+            "upheld": upheld,
+            "corrected": 0,
+            "other": 0,
+            "pending": pending,
+            "total": upheld + pending,
+        }
         truth.sections["六"] = [("本年度未收取信息处理费。" if "收费通知" in p else p) for p in truth.sections["六"]]
         _sync_claim(truth, rng)
         _drop_appeals_note(truth)
@@ -856,8 +1000,9 @@ def _modify(truth: GroundTruth, kind: str, rng: random.Random) -> tuple[list[str
         truth.sections["四"] = [_NO_APPEALS_NOTE] if rng.random() < 0.5 else []
         return [], optional
     if kind == "structure.blank_cells":
-        candidates = [p for p, v in truth.cells().items()
-                      if v is not None and p not in truth.raw_cells and p not in _PROSE_CELLS]
+        candidates = [
+            p for p, v in truth.cells().items() if v is not None and p not in truth.raw_cells and p not in _PROSE_CELLS
+        ]
         chosen = sorted(rng.sample(candidates, rng.randint(1, 4)))
         for path in chosen:
             truth.set_cell(path, None)
@@ -910,12 +1055,18 @@ def _modify(truth: GroundTruth, kind: str, rng: random.Random) -> tuple[list[str
     raise ValueError(f"unknown defect kind {kind!r}")
 
 
-def _expected(kind: str, before: dict[str, set[str]], after: dict[str, set[str]], cells: list[str],
-              optional: set[str]) -> Expected:
+def _expected(
+    kind: str, before: dict[str, set[str]], after: dict[str, set[str]], cells: list[str], optional: set[str]
+) -> Expected:
     rules = _changed_rules(before, after) | {kind}
-    return Expected(kind=kind, rules=frozenset(rules), cells=tuple(cells), all_rules=frozenset(after),
-                    optional=frozenset(optional - rules),
-                    relation_cells={rule: frozenset(after[rule]) for rule in rules if rule in after})
+    return Expected(
+        kind=kind,
+        rules=frozenset(rules),
+        cells=tuple(cells),
+        all_rules=frozenset(after),
+        optional=frozenset(optional - rules),
+        relation_cells={rule: frozenset(after[rule]) for rule in rules if rule in after},
+    )
 
 
 def plant(truth: GroundTruth, kind: str, rng: random.Random) -> tuple[GroundTruth, Expected]:
@@ -931,8 +1082,7 @@ def plant(truth: GroundTruth, kind: str, rng: random.Random) -> tuple[GroundTrut
     return modified, _expected(kind, before, violations(modified), cells, optional)
 
 
-def plant_series(series: Sequence[GroundTruth], kind: str, rng: random.Random) -> tuple[list[GroundTruth],
-                                                                                          Expected]:
+def plant_series(series: Sequence[GroundTruth], kind: str, rng: random.Random) -> tuple[list[GroundTruth], Expected]:
     """A copy of the series whose last year carries a cross-year defect (or any single-year `kind`)."""
     if len(series) < 2:
         raise ValueError("a series needs at least two years")
@@ -988,8 +1138,12 @@ _TOP_LABELS: dict[str, str] = {
     "total": "（七）总计",
     "carried_out": "四、结转下年度继续办理",
 }
-_GROUPS: dict[str, str] = {"denied": "（三）不予公开", "unavailable": "（四）无法提供", "rejected": "（五）不予处理",
-                           "other": "（六）其他处理"}
+_GROUPS: dict[str, str] = {
+    "denied": "（三）不予公开",
+    "unavailable": "（四）无法提供",
+    "rejected": "（五）不予处理",
+    "other": "（六）其他处理",
+}
 _ITEM_LABELS: dict[str, str] = {
     "denied_secret": "1.属于国家秘密",
     "denied_law": "2.其他法律行政法规禁止公开",
@@ -1077,8 +1231,9 @@ def _label(key: str, style: Style) -> str:
 
 def _date_text(iso: str, rng: random.Random) -> str:
     date = datetime.date.fromisoformat(iso)
-    return rng.choice((f"{date.year}年{date.month}月{date.day}日", f"{date.year}年{date.month:02d}月{date.day:02d}日",
-                       iso))
+    return rng.choice(
+        (f"{date.year}年{date.month}月{date.day}日", f"{date.year}年{date.month:02d}月{date.day:02d}日", iso)
+    )
 
 
 def _fee_text(value: float, style: Style) -> str:
@@ -1119,8 +1274,11 @@ class _Composer:
 
     def appeal_cells(self, *, pad: bool = False) -> list[str]:
         assert self.truth.appeals is not None
-        return [self.number(f"appeals.{block}.{key}", self.truth.appeals[block][key], pad=pad)
-                for block in APPEAL_BLOCKS for key in APPEAL_FIELDS]
+        return [
+            self.number(f"appeals.{block}.{key}", self.truth.appeals[block][key], pad=pad)
+            for block in APPEAL_BLOCKS
+            for key in APPEAL_FIELDS
+        ]
 
     def active_blocks(self, *, pad: bool = False) -> list[tuple[str, list[str], list[tuple[str, list[str]]]]]:
         """(block heading, header cells, [(row label, cells)]) for table 二, the 2019 block included."""
@@ -1132,25 +1290,45 @@ class _Composer:
             return _half(f"第二十条第（{n}）项", s)
 
         def docs(row: str) -> list[str]:
-            return [self.number(f"active.{row}.{k}", active[row][k], pad=pad) for k in ("issued", "repealed",
-                                                                                         "in_force")]
+            return [
+                self.number(f"active.{row}.{k}", active[row][k], pad=pad) for k in ("issued", "repealed", "in_force")
+            ]
 
         def one(key: str) -> list[str]:
             return [self.number(f"active.{key}", active[key], pad=pad)]
 
         blocks = [
-            (item("一"), ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"],
-             [("规章", docs("regulations")), ("行政规范性文件", docs("normative_documents"))]),
+            (
+                item("一"),
+                ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"],
+                [("规章", docs("regulations")), ("行政规范性文件", docs("normative_documents"))],
+            ),
             (item("五"), ["信息内容", "本年处理决定数量"], [("行政许可", one("licensing"))]),
-            (item("六"), ["信息内容", "本年处理决定数量"], [("行政处罚", one("penalty")), ("行政强制", one("coercion"))]),
-            (item("八"), ["信息内容", _half(self.rng.choice(("本年收费金额（单位：万元）",
-                                                           "本年收费金额（单位：万元，保留4位小数）")), s)],
-             [("行政事业性收费", one("fees"))]),
+            (
+                item("六"),
+                ["信息内容", "本年处理决定数量"],
+                [("行政处罚", one("penalty")), ("行政强制", one("coercion"))],
+            ),
+            (
+                item("八"),
+                [
+                    "信息内容",
+                    _half(
+                        self.rng.choice(("本年收费金额（单位：万元）", "本年收费金额（单位：万元，保留4位小数）")), s
+                    ),
+                ],
+                [("行政事业性收费", one("fees"))],
+            ),
         ]
         if self.truth.procurement is not None:
             count, amount = self.truth.procurement
-            blocks.append((item("九"), ["信息内容", "采购项目数量", _half("采购总金额（单位：万元）", s)],
-                           [("政府集中采购", [str(count), _fee_text(amount, s)])]))
+            blocks.append(
+                (
+                    item("九"),
+                    ["信息内容", "采购项目数量", _half("采购总金额（单位：万元）", s)],
+                    [("政府集中采购", [str(count), _fee_text(amount, s)])],
+                )
+            )
         return blocks
 
     def paragraphs(self, numeral: str) -> list[str]:
@@ -1191,8 +1369,15 @@ def _wrap(text: str, width: int, measure: Callable[[str], float] = len) -> list[
 class _SpacesComposer(_Composer):
     """Seed 000: space-separated rows, wrapped labels and header words, table 四 as one line of 15 numbers."""
 
-    def __init__(self, truth: GroundTruth, rng: random.Random, style: Style | None = None, *,
-                 width: float = 62, measure: Callable[[str], float] = len) -> None:
+    def __init__(
+        self,
+        truth: GroundTruth,
+        rng: random.Random,
+        style: Style | None = None,
+        *,
+        width: float = 62,
+        measure: Callable[[str], float] = len,
+    ) -> None:
         super().__init__(truth, rng, style)
         self.width, self.measure = width, measure
         self.lines: list[str] = []
@@ -1240,7 +1425,7 @@ class _SpacesComposer(_Composer):
         while self.measure(first) > self.width:
             first = first[:-1]
         self.emit(first)
-        rest = label[len(first):]
+        rest = label[len(first) :]
         if rest:
             self.emit(rest)
         self.lines.append("\u2063" + numbers)  # follows the label with a single newline (seed 000)
@@ -1253,8 +1438,19 @@ class _SpacesComposer(_Composer):
 
     def requests(self) -> None:
         s = self.style
-        self.emit(_half(_NOTE, s), "申请人情况", "自然人", "法人或其他组织", "总计", "商业企业 科研机构", "社会公益",
-                  "组织", "法律服务", "\u2063机构", "\u2063其他")
+        self.emit(
+            _half(_NOTE, s),
+            "申请人情况",
+            "自然人",
+            "法人或其他组织",
+            "总计",
+            "商业企业 科研机构",
+            "社会公益",
+            "组织",
+            "法律服务",
+            "\u2063机构",
+            "\u2063其他",
+        )
         seen: set[str] = set()
         for key in REQUEST_KEYS:
             if key == "granted":
@@ -1268,8 +1464,13 @@ class _SpacesComposer(_Composer):
 
     def appeals(self) -> None:
         heads = " ".join(_APPEAL_HEADS)
-        self.emit("行政复议 行政诉讼", heads, "未经复议直接起诉 复议后起诉", f"{heads} {heads}",
-                  " ".join(c or " " for c in self.appeal_cells()))
+        self.emit(
+            "行政复议 行政诉讼",
+            heads,
+            "未经复议直接起诉 复议后起诉",
+            f"{heads} {heads}",
+            " ".join(c or " " for c in self.appeal_cells()),
+        )
 
 
 def _join_lines(lines: list[str], blank_lines: bool) -> str:
@@ -1336,8 +1537,25 @@ class _TabsComposer(_Composer):
 
     def requests(self) -> list[str]:
         s = self.style
-        out = ["\t" + _half(_NOTE, s), "\t申请人情况", "", "\t", "\t自然人", "\t法人或其他组织", "\t总计", "",
-               "\t", "\t", "\t商业\n企业", "\t科研\n机构", "\t社会公益组织", "\t法律服务机构", "\t其他", "\t", ""]
+        out = [
+            "\t" + _half(_NOTE, s),
+            "\t申请人情况",
+            "",
+            "\t",
+            "\t自然人",
+            "\t法人或其他组织",
+            "\t总计",
+            "",
+            "\t",
+            "\t",
+            "\t商业\n企业",
+            "\t科研\n机构",
+            "\t社会公益组织",
+            "\t法律服务机构",
+            "\t其他",
+            "\t",
+            "",
+        ]
         wrapped_row = self.rng.choice(REQUEST_KEYS) if self.rng.random() < self.wrap_chance else None
         seen: set[str] = set()
         for key in REQUEST_KEYS:
@@ -1361,8 +1579,25 @@ class _TabsComposer(_Composer):
 
     def appeals(self) -> list[str]:
         heads = ["\t结果维持", "\t结果\n纠正", "\t其他\n结果", "\t尚未\n审结", "\t总计"]
-        out = ["\t行政复议", "\t行政诉讼", "", *heads, "\t未经复议直接起诉", "\t复议后起诉", "",
-               "\t", "\t", "\t", "\t", "\t", "\t结果\n维持", *heads[1:], "\t结果\n维持", *heads[1:], ""]
+        out = [
+            "\t行政复议",
+            "\t行政诉讼",
+            "",
+            *heads,
+            "\t未经复议直接起诉",
+            "\t复议后起诉",
+            "",
+            "\t",
+            "\t",
+            "\t",
+            "\t",
+            "\t",
+            "\t结果\n维持",
+            *heads[1:],
+            "\t结果\n维持",
+            *heads[1:],
+            "",
+        ]
         out += [self.cell(c) for c in self.appeal_cells()]
         return [*out, ""]
 
@@ -1383,8 +1618,11 @@ class _BlankLinesComposer(_Composer):
         out: list[str] = []
         if t.show_title:
             out.append(t.title)
-            out += ["撰写时间", self.rng.choice((f"{t.published} 16:12:21", f"{self.signature_date()} 09:30:00"))] \
-                if t.published else []
+            out += (
+                ["撰写时间", self.rng.choice((f"{t.published} 16:12:21", f"{self.signature_date()} 09:30:00"))]
+                if t.published
+                else []
+            )
             out += ["来源", t.title_name, "编辑", f"{t.region or ''}-{t.name}".lstrip("-")]
             out.append(t.title)
         for paragraph in t.preface:
@@ -1398,8 +1636,20 @@ class _BlankLinesComposer(_Composer):
                     for label, cells in rows:
                         out += [label, *(c or "\u00a0" for c in cells)]
             if numeral == "三" and t.requests is not None:
-                out += [_half(_NOTE, s), "申请人情况", "自然人", "法人或其他组织", "总计", "商业", "企业", "科研",
-                        "机构", "社会公益组织", "法律服务机构", "其他"]
+                out += [
+                    _half(_NOTE, s),
+                    "申请人情况",
+                    "自然人",
+                    "法人或其他组织",
+                    "总计",
+                    "商业",
+                    "企业",
+                    "科研",
+                    "机构",
+                    "社会公益组织",
+                    "法律服务机构",
+                    "其他",
+                ]
                 seen: set[str] = set()
                 for key in REQUEST_KEYS:
                     if key == "granted":
@@ -1411,8 +1661,19 @@ class _BlankLinesComposer(_Composer):
                     out += [_label(key, s), *(c or "\u00a0" for c in self.request_cells(key, pad=True))]
             if numeral == "四" and t.appeals is not None:
                 words = ["结果维持", "结果", "纠正", "其他", "结果", "尚未", "审结", "总计"]
-                out += ["行政复议", "行政诉讼", *words, "未经复议直接起诉", "复议后起诉", "结果", "维持", *words[1:],
-                        "结果", "维持", *words[1:]]
+                out += [
+                    "行政复议",
+                    "行政诉讼",
+                    *words,
+                    "未经复议直接起诉",
+                    "复议后起诉",
+                    "结果",
+                    "维持",
+                    *words[1:],
+                    "结果",
+                    "维持",
+                    *words[1:],
+                ]
                 out += [self.rng.choice((" ", "", "")) + (c or "\u00a0") for c in self.appeal_cells()]
         if t.show_title:
             out.append(" " * 54 + t.title_name)
@@ -1476,9 +1737,11 @@ class _TsvComposer(_Composer):
         s = self.style
         lead = "\t\t" if self.markdown else "\t"
         tail = "\t" if self.markdown else ""
-        out = [f"{_half(_NOTE, s).replace('（', '(').replace('）', ')')}{lead}申请人情况\t\t\t\t\t\t总计{tail}",
-               f"{lead[:-1]}\t自然人\t法人或其他组织\t\t\t\t\t{tail}",
-               f"{lead}\t" + "\t".join(_APPLICANTS) + f"\t{tail}"]
+        out = [
+            f"{_half(_NOTE, s).replace('（', '(').replace('）', ')')}{lead}申请人情况\t\t\t\t\t\t总计{tail}",
+            f"{lead[:-1]}\t自然人\t法人或其他组织\t\t\t\t\t{tail}",
+            f"{lead}\t" + "\t".join(_APPLICANTS) + f"\t{tail}",
+        ]
         seen: set[str] = set()
         for key in REQUEST_KEYS:
             cells = self.request_cells(key, pad=True)
@@ -1505,7 +1768,9 @@ class _TsvComposer(_Composer):
             if key in ("new", "carried_in"):
                 out.append(f"{label}{lead}{numbers}{tail}")
             elif key == "granted":
-                out.append(f"{self.rng.choice(('三、 本年度 办理结果', '三、本年度办理结果'))}\t{label}\t\t{numbers}{tail}")
+                out.append(
+                    f"{self.rng.choice(('三、 本年度 办理结果', '三、本年度办理结果'))}\t{label}\t\t{numbers}{tail}"
+                )
             elif key == "partial":
                 out.append(f"\t{label}\t\t{numbers}{tail}")
             elif key in ("other_other", "total", "carried_out"):
@@ -1516,9 +1781,11 @@ class _TsvComposer(_Composer):
 
     def appeals(self) -> list[str]:
         heads = "\t".join(_APPEAL_HEADS)
-        out = ["行政复议\t\t\t\t\t行政诉讼" + "\t" * 9,
-               f"{heads}\t未经复议直接起诉\t\t\t\t\t复议后起诉\t\t\t\t",
-               f"\t\t\t\t\t{heads}\t{heads}"]
+        out = [
+            "行政复议\t\t\t\t\t行政诉讼" + "\t" * 9,
+            f"{heads}\t未经复议直接起诉\t\t\t\t\t复议后起诉\t\t\t\t",
+            f"\t\t\t\t\t{heads}\t{heads}",
+        ]
         if not self.markdown:
             out.append("")
         out.append("\t".join(self.appeal_cells(pad=True)))
@@ -1580,8 +1847,11 @@ def _span_requests(composer: _Composer) -> SpanTable:
     s = composer.style
     rows: SpanTable = [
         [SpanCell(_half(_NOTE, s), 3, 3, True), SpanCell("申请人情况", colspan=7, header=True)],
-        [SpanCell("自然人", rowspan=2, header=True), SpanCell("法人或其他组织", colspan=5, header=True),
-         SpanCell("总计", rowspan=2, header=True)],
+        [
+            SpanCell("自然人", rowspan=2, header=True),
+            SpanCell("法人或其他组织", colspan=5, header=True),
+            SpanCell("总计", rowspan=2, header=True),
+        ],
         [SpanCell(a, header=True) for a in _APPLICANTS],
     ]
     group_sizes = {g: sum(1 for k in _ITEM_LABELS if _group(k) == g) for g in _GROUPS.values()}
@@ -1611,8 +1881,11 @@ def _span_appeals(composer: _Composer) -> SpanTable:
     heads = list(_APPEAL_HEADS)
     return [
         [SpanCell("行政复议", colspan=5, header=True), SpanCell("行政诉讼", colspan=10, header=True)],
-        [*(SpanCell(h, rowspan=2, header=True) for h in heads), SpanCell("未经复议直接起诉", colspan=5, header=True),
-         SpanCell("复议后起诉", colspan=5, header=True)],
+        [
+            *(SpanCell(h, rowspan=2, header=True) for h in heads),
+            SpanCell("未经复议直接起诉", colspan=5, header=True),
+            SpanCell("复议后起诉", colspan=5, header=True),
+        ],
         [SpanCell(h, header=True) for h in heads * 2],
         [SpanCell(c) for c in composer.appeal_cells(pad=True)],
     ]
@@ -1646,14 +1919,16 @@ class _HtmlComposer(_Composer):
         body: list[str] = []
         signed = False
         if t.show_title:
-            body.append(f"<h1 class=\"title\">{esc(t.title)}</h1>")
+            body.append(f'<h1 class="title">{esc(t.title)}</h1>')
             if t.published and rng.random() < 0.6:
-                body.append(f"<div class=\"info\"><span>发布时间：{esc(self.signature_date() or '')}</span>"
-                            f"<span>来源：{esc(t.title_name)}</span></div>")
+                body.append(
+                    f'<div class="info"><span>发布时间：{esc(self.signature_date() or "")}</span>'
+                    f"<span>来源：{esc(t.title_name)}</span></div>"
+                )
                 signed = True
-        body.append("<div class=\"article-content\">")
+        body.append('<div class="article-content">')
         for paragraph in t.preface:
-            body.append(f"<p style=\"text-indent:2em\">{esc(paragraph)}</p>")
+            body.append(f'<p style="text-indent:2em">{esc(paragraph)}</p>')
         one_table = rng.random() < 0.5
         for numeral in t.order:
             text = esc(heading_text(numeral, s))
@@ -1661,11 +1936,11 @@ class _HtmlComposer(_Composer):
             if heading_tag == "p-strong":
                 body.append(f"<p>{indent}<strong>{text}</strong></p>")
             elif heading_tag == "p":
-                body.append(f"<p style=\"text-indent:2em\">{indent}{text}</p>")
+                body.append(f'<p style="text-indent:2em">{indent}{text}</p>')
             else:
                 body.append(f"<{heading_tag}>{text}</{heading_tag}>")
             for paragraph in self.paragraphs(numeral):
-                body.append(f"<p style=\"text-indent:2em\">{esc(paragraph)}</p>")
+                body.append(f'<p style="text-indent:2em">{esc(paragraph)}</p>')
             if numeral == "二" and t.active is not None:
                 body += [self.table(table) for table in _span_active(self, one_table=one_table)]
             if numeral == "三" and t.requests is not None:
@@ -1673,33 +1948,35 @@ class _HtmlComposer(_Composer):
             if numeral == "四" and t.appeals is not None:
                 body.append(self.table(_span_appeals(self)))
         if t.show_title and t.published and not signed:
-            body.append(f"<p style=\"text-align:right\">{esc(t.title_name)}</p>")
-            body.append(f"<p style=\"text-align:right\">{esc(self.signature_date() or '')}</p>")
+            body.append(f'<p style="text-align:right">{esc(t.title_name)}</p>')
+            body.append(f'<p style="text-align:right">{esc(self.signature_date() or "")}</p>')
         body.append("</div>")
-        meta = rng.choice(("<meta charset=\"utf-8\">",
-                           "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">"))
+        meta = rng.choice(
+            ('<meta charset="utf-8">', '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">')
+        )
         title = esc(t.title) if t.show_title else "政府信息公开工作年度报告"
-        return ("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n" + meta + f"\n<title>{title}</title>\n</head>\n"
-                "<body>\n" + "\n".join(body) + "\n</body>\n</html>\n")
+        return (
+            '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n' + meta + f"\n<title>{title}</title>\n</head>\n"
+            "<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+        )
 
     def table(self, table: SpanTable) -> str:
         rng = self.rng
         wrap = rng.choice(("plain", "p", "p-span"))
-        lines = ["<table border=\"1\" cellspacing=\"0\" cellpadding=\"0\" style=\"border-collapse:collapse\">",
-                 "<tbody>"]
+        lines = ['<table border="1" cellspacing="0" cellpadding="0" style="border-collapse:collapse">', "<tbody>"]
         for row in table:
             cells = []
             for cell in row:
                 attributes = ""
                 if cell.rowspan > 1:
-                    attributes += f" rowspan=\"{cell.rowspan}\""
+                    attributes += f' rowspan="{cell.rowspan}"'
                 if cell.colspan > 1:
-                    attributes += f" colspan=\"{cell.colspan}\""
+                    attributes += f' colspan="{cell.colspan}"'
                 text = html.escape(cell.text).replace("\u00a0", "&nbsp;")
                 if text and wrap == "p":
-                    text = f"<p style=\"text-align:center\">{text}</p>"
+                    text = f'<p style="text-align:center">{text}</p>'
                 elif text and wrap == "p-span":
-                    text = f"<p><span style=\"font-family:宋体\">{text}</span></p>"
+                    text = f'<p><span style="font-family:宋体">{text}</span></p>'
                 tag = "th" if cell.header and rng.random() < 0.3 else "td"
                 cells.append(f"<{tag}{attributes}>{text}</{tag}>")
             lines.append("<tr>" + "".join(cells) + "</tr>")
@@ -1842,8 +2119,14 @@ LAYOUTS: dict[str, Renderer] = {
     "pdf": render_pdf,
 }
 FILE_SUFFIX: dict[str, str] = {
-    "spaces": "txt", "cell_lines_tabs": "txt", "cell_lines_blank": "txt", "tsv_shifted": "txt", "markdown": "md",
-    "html": "html", "docx": "docx", "pdf": "pdf",
+    "spaces": "txt",
+    "cell_lines_tabs": "txt",
+    "cell_lines_blank": "txt",
+    "tsv_shifted": "txt",
+    "markdown": "md",
+    "html": "html",
+    "docx": "docx",
+    "pdf": "pdf",
 }
 TEXT_LAYOUTS: tuple[str, ...] = ("spaces", "cell_lines_tabs", "cell_lines_blank", "tsv_shifted", "markdown")
 # Layouts in which a blank cell stays distinguishable from its neighbours (space-separated rows and

@@ -38,8 +38,9 @@ SEEDS = range(6)
 _LEVEL_FROM_PROSE = frozenset({"township", "department"})
 
 
-def write(tmp_path: Path, layout: str, truth: GroundTruth, seed: int, *, encoding: str = "utf-8",
-          newline: str = "\n") -> Path:
+def write(
+    tmp_path: Path, layout: str, truth: GroundTruth, seed: int, *, encoding: str = "utf-8", newline: str = "\n"
+) -> Path:
     result = LAYOUTS[layout](truth, random.Random(seed))
     data = result if isinstance(result, bytes) else encode_as(result, encoding, newline)
     path = tmp_path / f"{layout}_{seed}.{FILE_SUFFIX[layout]}"
@@ -86,8 +87,7 @@ def layout_cases() -> list[Any]:
 
 
 @pytest.mark.parametrize(("layout", "seed", "encoding", "newline"), layout_cases())
-def test_layout_parses_to_its_ground_truth(tmp_path: Path, layout: str, seed: int, encoding: str,
-                                           newline: str) -> None:
+def test_layout_parses_to_its_ground_truth(tmp_path: Path, layout: str, seed: int, encoding: str, newline: str) -> None:
     truth = make_truth(random.Random(seed), requests=seed % 2 == 0)
     assert_parses_to(write(tmp_path, layout, truth, seed, encoding=encoding, newline=newline), truth)
 
@@ -117,24 +117,45 @@ def test_untitled_report(tmp_path: Path, layout: str) -> None:
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 def test_street_office_and_ethnic_township_names(tmp_path: Path, layout: str) -> None:
-    truths = [make_truth(random.Random(3), organization=org, show_title=True) for org in (
-        Organization("加格达奇区长虹街道办事处", "长虹街道办事处", "加格达奇区", "township", "本街道", "0457-2192301"),
-        Organization("郧西县湖北口回族乡人民政府", "湖北口回族乡人民政府", "郧西县", "township", "我乡", "0719-6221234"),
-        Organization("丹江口市均州路街道办事处", "均州路街道办事处", "丹江口市", "township", "本街道", "0719-5221234"),
-    )]
+    truths = [
+        make_truth(random.Random(3), organization=org, show_title=True)
+        for org in (
+            Organization(
+                "加格达奇区长虹街道办事处", "长虹街道办事处", "加格达奇区", "township", "本街道", "0457-2192301"
+            ),
+            Organization(
+                "郧西县湖北口回族乡人民政府", "湖北口回族乡人民政府", "郧西县", "township", "我乡", "0719-6221234"
+            ),
+            Organization(
+                "丹江口市均州路街道办事处", "均州路街道办事处", "丹江口市", "township", "本街道", "0719-5221234"
+            ),
+        )
+    ]
     for index, truth in enumerate(truths):
         assert_parses_to(write(tmp_path, layout, truth, index), truth)
 
 
-DEFECTS_THAT_KEEP_TABLES = ("requests.balance", "requests.total_row", "requests.total_column", "appeals.totals",
-                            "appeals.without_requests", "regulations.ineligible_issuer", "structure.missing_section",
-                            "structure.missing_table", "structure.outdated_template", "narrative.contradicts_table",
-                            "fees.statement_missing", "year.inconsistent", "publication.late")
+DEFECTS_THAT_KEEP_TABLES = (
+    "requests.balance",
+    "requests.total_row",
+    "requests.total_column",
+    "appeals.totals",
+    "appeals.without_requests",
+    "regulations.ineligible_issuer",
+    "structure.missing_section",
+    "structure.missing_table",
+    "structure.outdated_template",
+    "narrative.contradicts_table",
+    "fees.statement_missing",
+    "year.inconsistent",
+    "publication.late",
+)
 
 
 @pytest.mark.parametrize("kind", DEFECTS_THAT_KEEP_TABLES)
-@pytest.mark.parametrize("layout", ["spaces", "cell_lines_tabs", "cell_lines_blank", "tsv_shifted", "markdown", "html",
-                                    "docx", "pdf"])
+@pytest.mark.parametrize(
+    "layout", ["spaces", "cell_lines_tabs", "cell_lines_blank", "tsv_shifted", "markdown", "html", "docx", "pdf"]
+)
 def test_defective_reports_still_parse_to_their_truth(tmp_path: Path, layout: str, kind: str) -> None:
     """A planted defect changes what the report says, not how it reads: the parse follows the modified truth."""
     seed = 20 + DEFECTS_THAT_KEEP_TABLES.index(kind)
@@ -163,8 +184,9 @@ def ambiguous_in_tsv(layout: str, paths: tuple[str, ...]) -> bool:
 def test_scattered_blank_cells_parse_as_null(tmp_path: Path, layout: str) -> None:
     checked = 0
     for seed in range(40):
-        truth, expected = plant(make_truth(random.Random(seed), requests=True), "structure.blank_cells",
-                                random.Random(seed))
+        truth, expected = plant(
+            make_truth(random.Random(seed), requests=True), "structure.blank_cells", random.Random(seed)
+        )
         if ambiguous_in_tsv(layout, expected.cells):
             continue
         assert_parses_to(write(tmp_path, layout, truth, seed), truth)  # blanks are findings, not problems
@@ -194,7 +216,12 @@ def test_pdf_text_round_trips_through_pypdf() -> None:
     data = render("pdf", truth, random.Random(5))
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     assert truth.title in text
-    for line in ("二、上年结转政府信息公开申请数量", "3.危及“三安全一稳定”", "第二十条第（八）项", "其他需要报告的事项"):
+    for line in (
+        "二、上年结转政府信息公开申请数量",
+        "3.危及“三安全一稳定”",
+        "第二十条第（八）项",
+        "其他需要报告的事项",
+    ):
         assert line in text
 
 

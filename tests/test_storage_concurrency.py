@@ -107,6 +107,6 @@ def test_four_workers_upgrading_an_empty_database_at_once(storage_url: str) -> N
     reports = overlapping_reports()[:6]
     run_workers(storage_url, reports, upgrade_too=True)
     store = Store(storage_url)
-    assert store.revision() == "0002"
+    assert store.revision() == "0003"
     assert_consistent(store, reports)
     store.dispose()

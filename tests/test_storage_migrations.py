@@ -15,6 +15,7 @@ from tests.storage_samples import judged, seed
 
 CORE_TABLES = {"organizations", "reports", "report_versions", "findings"}
 PIPELINE_TABLES = {"ledger", "outbox", "notifications"}
+TRIAGE_TABLES = {"reviewers", "triage"}
 
 
 def tables(store: Store) -> set[str]:
@@ -25,10 +26,10 @@ def test_upgrade_an_empty_database_to_head(storage_url: str) -> None:
     store = Store(storage_url)
     assert store.revision() is None
     store.upgrade()
-    assert store.revision() == head_revision() == "0002"
-    assert tables(store) == CORE_TABLES | PIPELINE_TABLES
+    assert store.revision() == head_revision() == "0003"
+    assert tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES
     store.upgrade()  # again: nothing to do
-    assert store.revision() == "0002"
+    assert store.revision() == "0003"
     store.dispose()
 
 
@@ -91,7 +92,7 @@ def test_upgrade_from_0001_keeps_the_data(storage_url: str) -> None:
             )
         )
     store.upgrade()
-    assert store.revision() == "0002" and tables(store) == CORE_TABLES | PIPELINE_TABLES
+    assert store.revision() == "0003" and tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES
     assert store.report(version) == report
     (row,) = store.findings()
     assert (row.organization, row.region, row.year, row.rule, row.first_seen) == (
@@ -110,6 +111,6 @@ def test_upgrade_from_0001_keeps_the_data(storage_url: str) -> None:
 def test_db_upgrade_command(storage_url: str) -> None:
     run = CliRunner().invoke(main, ["db", "upgrade", "--db", storage_url])
     assert run.exit_code == 0, run.output
-    assert "空 → 0002" in run.output
+    assert "空 → 0003" in run.output
     run = CliRunner().invoke(main, ["db", "upgrade", "--db", storage_url])
-    assert "0002 → 0002" in run.output
+    assert "0003 → 0003" in run.output

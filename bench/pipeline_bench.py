@@ -1,0 +1,297 @@
+"""Pipeline throughput and drop-to-alert latency, next to a no-op Celery task on the same broker.
+
+    .venv/bin/python bench/pipeline_bench.py --n 1000
+    .venv/bin/python bench/pipeline_bench.py --n 10000 --setups embedded:2,redis:1,redis:2
+
+A setup is `<broker>:<worker processes>`; broker is `embedded` (the default SQLite broker; `nianbao run`),
+`filesystem` (kombu's filesystem transport, the alternative embedded broker) or `redis` (a local redis-server;
+`nianbao watch` plus that many `celery -A worker worker -c 1` processes). For each setup, in the same run:
+
+1. baseline — N no-op tasks published straight to the broker and run by the same number of worker processes:
+   what the broker and Celery cost by themselves;
+2. pipeline — N generated reports (each with one planted defect, so each has a new finding to alert about)
+   dropped into the watched folder at once (written beside it, then renamed in). Throughput is reports stored
+   per second from the first drop to the last ledger entry `stored`; latency is from a file's drop to the
+   arrival of its alert at a local HTTP receiver (Apprise `json://`), median and 95th percentile.
+
+The ratio columns put the pipeline next to the baseline. The watcher's stability wait (`--stable`, 0.5 s by
+default here, 2 s in production) is part of every latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlmodel import Session, select  # noqa: E402
+
+from nianbao.cli_pipeline import worker_argv  # noqa: E402
+from nianbao.settings import Settings  # noqa: E402
+from storage import Store  # noqa: E402
+from storage.tables import LedgerRecord, OutboxRecord  # noqa: E402
+from tests import generator  # noqa: E402
+from tests.services import Receiver, receiving, running_redis, wait_for  # noqa: E402
+from worker.app import app, make_app  # noqa: E402
+
+NOOP = "nianbao.bench.noop"
+BIN = Path(sys.executable).parent
+PLANTS = ("requests.total_row", "fees.statement_missing", "regulations.ineligible_issuer", "narrative.missing_topics")
+LAYOUTS = ("spaces", "cell_lines_tabs", "tsv_shifted", "markdown", "html")
+
+
+@app.task(name=NOOP)
+def noop(sent_at: float, done_file: str) -> None:
+    """The baseline task: record when it ran."""
+    with open(done_file, "a", encoding="ascii") as done:
+        done.write(f"{sent_at} {time.time()}\n")
+
+
+# -- reports ----------------------------------------------------------------------------------------------------
+
+
+def make_reports(n: int, folder: Path, seed: int = 7) -> list[Path]:
+    """N distinct generated reports, each with one planted defect."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index in range(n):
+        truth = generator.make_truth(rng)
+        for kind in rng.sample(PLANTS, len(PLANTS)):
+            try:
+                truth, _ = generator.plant(truth, kind, rng)
+                break
+            except ValueError:
+                continue
+        layout = LAYOUTS[index % len(LAYOUTS)]
+        path = folder / f"report-{index:05d}.{generator.FILE_SUFFIX[layout]}"
+        path.write_bytes(generator.render(layout, truth, rng))
+        paths.append(path)
+    return paths
+
+
+# -- processes --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setup:
+    broker: str  # embedded, filesystem, redis
+    workers: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.broker}:{self.workers}"
+
+    @property
+    def broker_url(self) -> str | None:
+        """The broker URL for the embedded kinds (None: the default, SQLite); Redis URLs come per run."""
+        return "filesystem://" if self.broker == "filesystem" else None
+
+
+def environment(work: Path, broker_url: str | None, receiver: Receiver, stable: float) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "NIANBAO_CONFIG": str(work / "none.toml"),
+        "NIANBAO_DATA_DIR": str(work / "data"),
+        "NIANBAO_NOTIFY_URLS": json.dumps([receiver.url]),
+        "NIANBAO_WATCH_STABLE_SECONDS": str(stable),
+        "NIANBAO_RECONCILE_INTERVAL": "5",
+        "NIANBAO_RECONCILE_AFTER": "3600",
+    }
+    env.pop("NIANBAO_BROKER_URL", None)
+    if broker_url:
+        env["NIANBAO_BROKER_URL"] = broker_url
+    return env
+
+
+@contextmanager
+def started(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with open(log, "ab") as output:
+        process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def worker_commands(setup: Setup, app_module: str) -> list[list[str]]:
+    """The Celery worker processes of a setup: on the embedded brokers one prefork worker with `workers` pool
+    processes (what `nianbao run -c N` starts), on Redis `workers` prefork workers with one pool process each."""
+    settings = Settings(broker_url="redis://" if setup.broker == "redis" else setup.broker_url)
+    if setup.broker == "redis":
+        shapes = [1] * setup.workers
+    else:
+        shapes = [setup.workers]
+    commands = []
+    for index, concurrency in enumerate(shapes):
+        argv = worker_argv(settings, concurrency, "prefork", "warning")
+        argv[1] = app_module
+        commands.append([str(BIN / "celery"), *argv, "--hostname", f"bench{index}@%h"])
+    return commands
+
+
+# -- measurements -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    rate: float  # per second
+    median: float  # seconds
+    p95: float
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def run_baseline(setup: Setup, env: dict[str, str], work: Path, n: int) -> Result:
+    """N no-op tasks through the broker to the setup's worker processes."""
+    done, warmup = work / "noop.txt", work / "warmup.txt"
+    settings = Settings(data_dir=work / "data", broker_url=env.get("NIANBAO_BROKER_URL"))
+    publisher = make_app(settings)
+    with ExitStack() as stack:
+        for argv in worker_commands(setup, "bench.pipeline_bench"):
+            stack.enter_context(started(argv, env, work / "baseline.log"))
+        # Warm up: every worker process has started and run a task before the clock starts.
+        for _ in range(setup.workers * 2):
+            publisher.send_task(NOOP, (time.time(), str(warmup)))
+        wait_for(lambda: _lines(warmup) >= setup.workers * 2, 120, "the baseline workers")
+        start = time.time()
+        for _ in range(n):
+            publisher.send_task(NOOP, (time.time(), str(done)))
+        wait_for(lambda: _lines(done) >= n, 60 + n / 20, f"{n} no-op tasks", interval=0.2)
+    rows = [tuple(map(float, line.split())) for line in done.read_text().splitlines()]
+    latencies = [finished - sent for sent, finished in rows]
+    return Result(n / (max(finished for _, finished in rows) - start), statistics.median(latencies),
+                  percentile(latencies, 0.95))  # fmt: skip
+
+
+def _lines(path: Path) -> int:
+    try:
+        return path.read_text().count("\n")
+    except FileNotFoundError:
+        return 0
+
+
+def run_pipeline(setup: Setup, env: dict[str, str], work: Path, reports: list[Path], receiver: Receiver) -> Result:
+    """Drop the reports (the first one is a warm-up, not measured) and wait for every report and alert."""
+    share, staging = work / "share", work / "staging"
+    share.mkdir()
+    staging.mkdir()
+    store = Store.open(f"sqlite:///{work / 'data' / 'nianbao.db'}")
+    log = work / "pipeline.log"
+    nianbao = str(BIN / "nianbao")
+    warmup, measured = reports[0], reports[1:]
+    with ExitStack() as stack:
+        if setup.broker == "redis":
+            stack.enter_context(started([nianbao, "watch", str(share), "--loglevel", "warning"], env, log))
+            for argv in worker_commands(setup, "worker"):
+                stack.enter_context(started(argv, env, log))
+        else:
+            argv = [nianbao, "run", "--watch", str(share), "-c", str(setup.workers), "--loglevel", "warning"]
+            stack.enter_context(started(argv, env, log))
+        receiver.accepted.clear()
+        shutil.copy(warmup, share / warmup.name)
+        wait_for(lambda: receiver.accepted, 180, "the pipeline to alert about a first report")
+        receiver.accepted.clear()
+        for report in measured:
+            shutil.copy(report, staging / report.name)
+        dropped: dict[str, float] = {}
+        for report in measured:
+            os.rename(staging / report.name, share / report.name)
+            dropped[str(share / report.name)] = time.time()
+        start = min(dropped.values())
+        wait_for(lambda: _stored(store) >= len(reports), 120 + len(reports) / 5, "every report stored", interval=0.5)
+        expected = _outbox(store) - 1
+        wait_for(lambda: len(receiver.accepted) >= expected, 120, "every alert", interval=0.2)
+        with Session(store.engine) as session:
+            last = max(row.updated_at for row in session.exec(select(LedgerRecord)))
+    latencies = []
+    for delivery in receiver.accepted:
+        match = re.search(r"文件：(\S+)", delivery.body.get("message", ""))
+        if match and match[1] in dropped:
+            latencies.append(delivery.at - dropped[match[1]])
+    store.dispose()
+    return Result(len(measured) / (last.timestamp() - start), statistics.median(latencies), percentile(latencies, 0.95))
+
+
+def _stored(store: Store) -> int:
+    with Session(store.engine) as session:
+        return len(session.exec(select(LedgerRecord.id).where(LedgerRecord.state == "stored")).all())
+
+
+def _outbox(store: Store) -> int:
+    with Session(store.engine) as session:
+        return len(session.exec(select(OutboxRecord.id)).all())
+
+
+# -- main -------------------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--setups", default="embedded:1,embedded:2,filesystem:2,redis:1,redis:2")
+    parser.add_argument("--stable", type=float, default=0.5, help="the watcher's stability wait, seconds")
+    parser.add_argument("--keep", action="store_true", help="keep the working folders (logs, databases)")
+    args = parser.parse_args()
+    setups = [Setup(broker, int(workers)) for broker, _, workers in (s.partition(":") for s in args.setups.split(","))]
+    base = Path(tempfile.mkdtemp(prefix="nianbao-pipeline-bench-"))
+    print(f"generating {args.n} reports in {base} …", flush=True)
+    reports = make_reports(args.n + 1, base / "reports")
+    results: list[tuple[Setup, Result, Result]] = []
+    with receiving() as receiver:
+        for setup in setups:
+            work = base / setup.name.replace(":", "-")
+            work.mkdir()
+            with ExitStack() as stack:
+                url = stack.enter_context(running_redis()) if setup.broker == "redis" else setup.broker_url
+                env = environment(work, url, receiver, args.stable)
+                Store.open(f"sqlite:///{work / 'data' / 'nianbao.db'}").dispose()
+                print(f"{setup.name}: baseline …", flush=True)
+                baseline = run_baseline(setup, env, work, args.n)
+                print(f"{setup.name}: pipeline …", flush=True)
+                pipeline = run_pipeline(setup, env, work, reports, receiver)
+            results.append((setup, baseline, pipeline))
+            print(f"{setup.name}: no-op {baseline.rate:.0f}/s; pipeline {pipeline.rate:.1f} reports/s, "
+                  f"drop-to-alert median {pipeline.median:.2f} s, p95 {pipeline.p95:.2f} s", flush=True)  # fmt: skip
+    print()
+    print(f"$ {' '.join([Path(sys.executable).name, *sys.argv])}   (N = {args.n}, stability wait {args.stable} s, "
+          f"{os.cpu_count()} CPUs)")  # fmt: skip
+    header = (f"{'setup':14} {'no-op/s':>9} {'no-op p50':>10} {'reports/s':>10} {'% of no-op':>11} "
+              f"{'alert p50':>10} {'alert p95':>10}")  # fmt: skip
+    print(header)
+    print("-" * len(header))
+    for setup, baseline, pipeline in results:
+        print(f"{setup.name:14} {baseline.rate:9.0f} {baseline.median * 1000:8.0f}ms {pipeline.rate:10.1f} "
+              f"{pipeline.rate / baseline.rate:10.1%} {pipeline.median:9.2f}s {pipeline.p95:9.2f}s")  # fmt: skip
+    if args.keep:
+        print(f"\nworking folders kept in {base}")
+    else:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

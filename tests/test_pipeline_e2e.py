@@ -1,0 +1,267 @@
+"""End to end: real processes (`nianbao watch`, `celery -A worker worker`, `nianbao run`), a real Redis, a real
+SQLite database and a local HTTP receiver of the Apprise `json://` alerts. Every wait polls with a timeout."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from report.extract import sha256_of
+from storage import LedgerEntry, Store
+from storage.tables import FindingRecord, LedgerRecord, OutboxRecord, VersionRecord
+from tests import generator
+from tests.services import Receiver, wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = sorted((ROOT.parent / "shared" / "corpus" / "seeds").glob("*.txt"))
+BIN = Path(sys.executable).parent
+STARTUP = 60  # seconds a fresh worker may take to import everything and take its first task on a busy machine
+
+pytestmark = pytest.mark.skipif(len(SEEDS) != 5, reason="../shared/corpus/seeds is not beside the project")
+
+
+class Pipeline:
+    """The processes of one pipeline over a watched folder and a SQLite database in a temporary folder."""
+
+    def __init__(self, tmp: Path, receiver: Receiver, broker_url: str | None) -> None:
+        self.share = tmp / "share"
+        self.share.mkdir()
+        self.logs = tmp / "logs"
+        self.logs.mkdir()
+        self.env = {
+            **os.environ,
+            "NIANBAO_CONFIG": str(tmp / "none.toml"),
+            "NIANBAO_DATA_DIR": str(tmp / "data"),
+            "NIANBAO_NOTIFY_URLS": json.dumps([receiver.url]),
+            "NIANBAO_WATCH_STABLE_SECONDS": "0.5",
+            "NIANBAO_RECONCILE_INTERVAL": "1",
+            "NIANBAO_RECONCILE_AFTER": "4",
+        }
+        self.env.pop("NIANBAO_BROKER_URL", None)
+        if broker_url:
+            self.env["NIANBAO_BROKER_URL"] = broker_url
+        self.receiver = receiver
+        self.store = Store.open(f"sqlite:///{tmp / 'data' / 'nianbao.db'}")
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self, *argv: str, name: str) -> subprocess.Popen[bytes]:
+        with open(self.logs / f"{name}.log", "ab") as log:
+            process = subprocess.Popen(list(argv), env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        return process
+
+    def watcher(self) -> subprocess.Popen[bytes]:
+        return self.start(str(BIN / "nianbao"), "watch", str(self.share), name="watch")
+
+    def worker(self, pool: str = "prefork", concurrency: int = 2) -> subprocess.Popen[bytes]:
+        argv = [str(BIN / "celery"), "-A", "worker", "worker", "--pool", pool, "-c", str(concurrency)]
+        return self.start(*argv, "--loglevel", "INFO", name="worker")
+
+    @staticmethod
+    def stop(process: subprocess.Popen[bytes], signum: int = signal.SIGTERM, timeout: float = 60) -> int:
+        if process.poll() is None:
+            process.send_signal(signum)
+        return process.wait(timeout)
+
+    def close(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        self.store.dispose()
+
+    # -- dropping files -------------------------------------------------------------------------------------
+
+    def drop(self, data: bytes | Path, name: str) -> str:
+        """Copy a file into the watched folder the way a network copy does: written beside it, renamed in."""
+        content = data.read_bytes() if isinstance(data, Path) else data
+        staging = self.share.parent / "staging"
+        staging.mkdir(exist_ok=True)
+        (staging / name).write_bytes(content)
+        os.rename(staging / name, self.share / name)
+        return str(self.share / name)
+
+    # -- what storage says ----------------------------------------------------------------------------------
+
+    def entry(self, path: str) -> LedgerEntry | None:
+        return self.store.ledger_entry(path)
+
+    def stored(self, paths: list[str], timeout: float = STARTUP) -> list[LedgerEntry]:
+        def done() -> list[LedgerEntry] | None:
+            entries = [self.entry(path) for path in paths]
+            return entries if all(e is not None and e.state == "stored" for e in entries) else None  # type: ignore[return-value]
+
+        return wait_for(done, timeout, f"{len(paths)} file(s) stored", interval=0.2)
+
+    def rows(self, record: type) -> list:
+        with Session(self.store.engine) as session:
+            return list(session.exec(select(record).order_by(record.id)))  # type: ignore[attr-defined]
+
+    def quiet(self, timeout: float = 30) -> list[dict]:
+        """Wait until every outbox item was delivered and the receiver got each; its messages."""
+
+        def delivered() -> list[dict] | None:
+            items = self.rows(OutboxRecord)
+            messages = self.receiver.messages()
+            if all(item.state == "sent" for item in items) and len(messages) == len(items):
+                return messages
+            return None
+
+        return wait_for(delivered, timeout, "every alert delivered", interval=0.2)
+
+    def versions_with_new_findings(self) -> set[int]:
+        return {row.first_version_id for row in self.rows(FindingRecord)}
+
+
+@pytest.fixture
+def redis_pipeline(tmp_path: Path, redis_url: str, receiver: Receiver) -> Iterator[Pipeline]:
+    pipeline = Pipeline(tmp_path, receiver, redis_url)
+    yield pipeline
+    pipeline.close()
+
+
+def test_seeds_are_stored_and_each_new_finding_alerted_once(redis_pipeline: Pipeline) -> None:
+    pipeline = redis_pipeline
+    pipeline.worker()
+    pipeline.watcher()
+    paths = [pipeline.drop(seed, seed.name) for seed in SEEDS]
+    entries = pipeline.stored(paths)
+    messages = pipeline.quiet()
+    versions = {row.id: row for row in pipeline.rows(VersionRecord)}
+    assert len(versions) == 5 and {entry.version_id for entry in entries} == set(versions)
+    alerted = pipeline.versions_with_new_findings()
+    assert len(alerted) == 4 and len(messages) == 4  # the 2024 孟津区 report has no findings
+    findings = pipeline.rows(FindingRecord)
+    for message in messages:
+        (version,) = [v for v in versions.values() if f"文件：{v.source_path}\n" in message["message"]]
+        own = [row for row in findings if row.first_version_id == version.id]
+        assert f"新发现 {len(own)} 项问题" in message["title"]
+        for row in own:
+            assert f"{row.location}：{row.message}" in message["message"]
+    assert "机关：白鹤镇人民政府（房县）" in "".join(m["message"] for m in messages)
+
+    # The same bytes again, under a new name and re-saved in place: stored as the same versions, no alert.
+    again = pipeline.drop(SEEDS[2], "again.txt")
+    Path(paths[3]).write_bytes(SEEDS[3].read_bytes())
+    # A new version of the 2024 report with a planted error: one alert, for that finding only.
+    original = SEEDS[4].read_bytes()
+    planted = original.replace("规章\t0\t0\t0".encode(), "规章\t2\t0\t2".encode())
+    assert planted != original
+    revised = pipeline.drop(planted, "004-修订.txt")
+    again_entry, _ = pipeline.stored([again, revised])
+    assert again_entry.version_id == entries[2].version_id
+    messages = pipeline.quiet()
+    assert len(messages) == 5 and "新发现" in messages[-1]["title"] and "规章" in messages[-1]["message"]
+    # The error fixed in a third version: a short 已更正 note, nothing else.
+    pipeline.stored([pipeline.drop(original + b"\n", "004-再修订.txt")])
+    messages = pipeline.quiet()
+    assert len(messages) == 6 and messages[-1]["title"].startswith("【已更正】")
+    assert len(pipeline.rows(VersionRecord)) == 7
+
+
+def test_a_file_written_slowly_in_chunks_is_processed_once_and_complete(redis_pipeline: Pipeline) -> None:
+    pipeline = redis_pipeline
+    pipeline.worker()
+    pipeline.watcher()
+    data = SEEDS[2].read_bytes()
+    target = pipeline.share / "slow.txt"
+    with open(target, "wb") as handle:
+        for start in range(0, len(data), len(data) // 8 + 1):
+            handle.write(data[start : start + len(data) // 8 + 1])
+            handle.flush()
+            time.sleep(0.25)  # a slow network copy: shorter pauses than the 0.5 s stability wait
+    (entry,) = pipeline.stored([str(target)])
+    assert entry.sha256 == sha256_of(SEEDS[2]) and entry.attempts == 1
+    assert [row.sha256 for row in pipeline.rows(LedgerRecord)] == [entry.sha256]  # no partial content was seen
+    (version,) = pipeline.rows(VersionRecord)
+    assert version.sha256 == entry.sha256 and version.contract["year"] == 2023
+
+
+def test_files_dropped_while_the_watcher_was_stopped_are_processed_when_it_starts(redis_pipeline: Pipeline) -> None:
+    pipeline = redis_pipeline
+    pipeline.worker()
+    watcher = pipeline.watcher()
+    first = pipeline.drop(SEEDS[0], "a.txt")
+    pipeline.stored([first])
+    assert pipeline.stop(watcher) == 0
+    later = [pipeline.drop(SEEDS[3], "b.txt"), pipeline.drop(SEEDS[4], "c.txt")]
+    Path(first).write_bytes(SEEDS[0].read_bytes() + "\n（更正版）\n".encode())  # changed while nobody watched
+    pipeline.watcher()
+    pipeline.stored([*later, first])
+    assert len(pipeline.rows(VersionRecord)) == 4
+    assert sorted(Path(row.path).name for row in pipeline.rows(LedgerRecord)) == ["a.txt", "a.txt", "b.txt", "c.txt"]
+
+
+def test_kill_9_of_a_worker_mid_task_leaves_every_report_stored_exactly_once(redis_pipeline: Pipeline) -> None:
+    pipeline = redis_pipeline
+    worker = pipeline.worker(pool="solo")
+    pipeline.watcher()
+    rng = random.Random(5)
+    paths = []
+    for index in range(30):
+        truth, _ = generator.plant(generator.make_truth(rng), "fees.statement_missing", rng)
+        paths.append(pipeline.drop(generator.render("spaces", truth, rng), f"generated-{index:02d}.txt"))
+    # One big file keeps the worker busy for a second or two: the kill lands in the middle of its task.
+    padding = "本机关在政府信息公开工作中还存在一些问题，将在下一年度加以改进。\n" * 30000
+    heavy = pipeline.drop(SEEDS[2].read_bytes() + padding.encode(), "heavy.txt")
+    paths.append(heavy)
+    wait_for(lambda: (e := pipeline.entry(heavy)) is not None and e.state == "processing", STARTUP, "the big file")
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(10)
+    entry = pipeline.entry(heavy)
+    assert entry is not None and (entry.state, entry.attempts) == ("processing", 1)  # killed mid-task
+    pipeline.worker(pool="solo")
+    entries = pipeline.stored(paths, timeout=STARTUP * 2)
+    assert pipeline.entry(heavy).attempts == 2  # type: ignore[union-attr]
+    versions = pipeline.rows(VersionRecord)
+    assert len(versions) == len(paths) == len({v.sha256 for v in versions})
+    assert {entry.version_id for entry in entries} == {v.id for v in versions}
+    items = pipeline.rows(OutboxRecord)
+    assert sorted(item.version_id for item in items) == sorted(pipeline.versions_with_new_findings())
+    assert len(pipeline.quiet()) == len(items)
+
+
+def test_alerts_wait_in_the_outbox_while_the_notifier_is_down(redis_pipeline: Pipeline) -> None:
+    pipeline = redis_pipeline
+    pipeline.receiver.status = 500  # the chat server is down
+    pipeline.worker()
+    pipeline.watcher()
+    pipeline.stored([pipeline.drop(SEEDS[2], "a.txt"), pipeline.drop(SEEDS[3], "b.txt")])
+
+    def failed() -> bool:
+        items = pipeline.rows(OutboxRecord)
+        return len(items) == 2 and all(item.state == "failed" and item.attempts >= 1 for item in items)
+
+    wait_for(failed, 30, "both deliveries to fail")
+    assert pipeline.receiver.refused >= 2 and pipeline.receiver.messages() == []
+    pipeline.receiver.status = 200  # back up: delivered at the next attempt (first backoff 30 s)
+    messages = pipeline.quiet(timeout=90)
+    assert len(messages) == 2
+    for item in pipeline.rows(OutboxRecord):
+        attempts = pipeline.store.notifications(item.id)
+        assert [sent for _, sent, _ in attempts] == [False] * (len(attempts) - 1) + [True]
+
+
+def test_the_embedded_default_runs_without_redis(tmp_path: Path, receiver: Receiver) -> None:
+    pipeline = Pipeline(tmp_path, receiver, broker_url=None)
+    try:
+        run = pipeline.start(str(BIN / "nianbao"), "run", "--watch", str(pipeline.share), "-c", "1", name="run")
+        paths = [pipeline.drop(seed, seed.name) for seed in SEEDS]
+        pipeline.stored(paths)
+        assert len(pipeline.quiet()) == 4
+        assert (tmp_path / "data" / "broker.db").exists()
+        assert pipeline.stop(run, signal.SIGINT) == 0  # Ctrl-C stops watcher and worker
+    finally:
+        pipeline.close()
+    log = (pipeline.logs / "run.log").read_text(encoding="utf-8", errors="replace")
+    assert "nianbao+sqlite" in log and "Warm shutdown" in log

@@ -1,0 +1,222 @@
+"""The folder watcher: stability wait, ignored names, start-up walk, renames and moves, a dropped share, and the
+ledger-backed intake that decides by content hash what is new."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from storage import Store
+from tests.services import wait_for
+from watcher.intake import Intake
+from watcher.watch import Watcher
+
+STABLE = 0.5
+MODES = ("native", "polling")
+
+
+class Submitted:
+    """A `submit` callback that records each path with its size and the time it was handed over."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Path, int, float]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, path: Path) -> None:
+        with self.lock:
+            self.calls.append((path, path.stat().st_size, time.monotonic()))
+
+    def paths(self) -> list[Path]:
+        with self.lock:
+            return [path for path, _, _ in self.calls]
+
+    def names(self) -> set[str]:
+        return {path.name for path in self.paths()}
+
+
+@pytest.fixture
+def share(tmp_path: Path) -> Path:
+    folder = tmp_path / "share"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture(params=MODES)
+def watched(request: pytest.FixtureRequest, share: Path) -> Iterator[tuple[Watcher, Submitted]]:
+    submitted = Submitted()
+    watcher = Watcher(share, submitted, mode=request.param, stable_seconds=STABLE, poll_interval=0.2)
+    with watcher:
+        yield watcher, submitted
+
+
+def test_a_file_written_in_chunks_is_handed_over_once_complete(watched: tuple[Watcher, Submitted], share: Path) -> None:
+    watcher, submitted = watched
+    target = share / "2023年度报告.txt"
+    chunks = [f"第{n}段内容\n".encode() * 200 for n in range(6)]
+    with open(target, "wb") as handle:
+        for number, chunk in enumerate(chunks):
+            if number:
+                time.sleep(STABLE * 0.4)  # pauses shorter than the stability wait: still "being copied"
+            handle.write(chunk)
+            handle.flush()
+            finished = time.monotonic()
+    wait_for(submitted.paths, 10, "the file to be handed over")
+    time.sleep(STABLE * 2)  # room for a wrong second hand-over to show up
+    assert len(submitted.calls) == 1
+    path, size, at = submitted.calls[0]
+    assert path == target and size == sum(map(len, chunks))
+    assert at - finished >= STABLE * 0.9
+    assert watcher.pending() == 0
+
+
+def test_temp_lock_and_hidden_files_are_ignored(watched: tuple[Watcher, Submitted], share: Path) -> None:
+    watcher, submitted = watched
+    (share / ".git").mkdir()
+    for name in ("~$2023年报.docx", "下载中.pdf.part", "a.tmp", "B.TMP", ".hidden.txt", ".git/config.txt"):
+        (share / name).write_text("x")
+    (share / "real.txt").write_text("report")
+    wait_for(lambda: "real.txt" in submitted.names(), 10, "real.txt")
+    assert submitted.names() == {"real.txt"}
+    assert watcher.ignored(share / "x" / "~$a.docx") and watcher.ignored(share / ".sync" / "a.txt")
+    assert not watcher.ignored(share / "房县" / "白鹤镇" / "2023.pdf")
+
+
+def test_nianbaos_own_data_folder_inside_the_share_is_never_taken(share: Path) -> None:
+    data = share / "nianbao-data"
+    data.mkdir()
+    (data / "nianbao.db").write_bytes(b"SQLite format 3\x00")
+    submitted = Submitted()
+    with Watcher(share, submitted, stable_seconds=0.2, exclude=[data]):
+        (data / "nianbao.db-wal").write_bytes(b"changes")
+        (share / "a.txt").write_text("a")
+        wait_for(lambda: "a.txt" in submitted.names(), 10, "a.txt")
+    assert submitted.names() == {"a.txt"}
+
+
+def test_files_present_at_start_are_handed_over(share: Path) -> None:
+    (share / "房县").mkdir()
+    (share / "房县" / "a.txt").write_text("a")
+    (share / "b.txt").write_text("b")
+    submitted = Submitted()
+    with Watcher(share, submitted, stable_seconds=STABLE):
+        wait_for(lambda: len(submitted.calls) == 2, 10, "both files")
+    assert submitted.names() == {"a.txt", "b.txt"}
+
+
+def test_rename_into_place_and_moves_into_the_tree(
+    watched: tuple[Watcher, Submitted], share: Path, tmp_path: Path
+) -> None:
+    _, submitted = watched
+    temporary = share / "报告.docx.tmp"
+    temporary.write_text("saved by an editor under a temporary name")
+    temporary.rename(share / "报告.docx")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "moved.txt").write_text("moved in")
+    os.rename(outside / "moved.txt", share / "moved.txt")
+    folder = tmp_path / "白鹤镇"
+    folder.mkdir()
+    (folder / "2022.txt").write_text("2022")
+    (folder / "2023.txt").write_text("2023")
+    os.rename(folder, share / "白鹤镇")
+    wanted = {"报告.docx", "moved.txt", "2022.txt", "2023.txt"}
+    wait_for(lambda: submitted.names() >= wanted, 10, "renamed and moved files")
+    assert submitted.names() == wanted
+    assert len(submitted.calls) == 4
+
+
+def test_a_failing_submit_is_retried(share: Path) -> None:
+    attempts: list[Path] = []
+
+    def flaky(path: Path) -> None:
+        attempts.append(path)
+        if len(attempts) == 1:
+            raise ConnectionError("database unreachable")
+
+    with Watcher(share, flaky, stable_seconds=0.2, retry_delay=0.3):
+        (share / "a.txt").write_text("a")
+        wait_for(lambda: len(attempts) == 2, 10, "the second attempt")
+    assert attempts == [share / "a.txt", share / "a.txt"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_dropped_share_is_noticed_and_watched_again(mode: str, share: Path, tmp_path: Path) -> None:
+    submitted = Submitted()
+    watcher = Watcher(share, submitted, mode=mode, stable_seconds=0.2, poll_interval=0.2, health_interval=0.2)  # type: ignore[arg-type]
+    with watcher:
+        (share / "before.txt").write_text("before")
+        wait_for(lambda: "before.txt" in submitted.names(), 10, "before.txt")
+        away = tmp_path / "away"
+        share.rename(away)  # the share drops away
+        wait_for(lambda: not watcher.watching, 10, "the watcher to notice the share is gone")
+        (away / "while-away.txt").write_text("written on the server while this machine lost the share")
+        away.rename(share)  # and comes back
+        wait_for(lambda: watcher.watching, 10, "the watcher to watch again")
+        (share / "after.txt").write_text("after")
+        wait_for(lambda: {"while-away.txt", "after.txt"} <= submitted.names(), 10, "files after the return")
+    assert watcher.restarts == 1
+    assert sorted(submitted.names()) == ["after.txt", "before.txt", "while-away.txt"]
+
+
+# -- the intake: hash, ledger, enqueue --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open(f"sqlite:///{tmp_path / 'nianbao.db'}")
+    yield opened
+    opened.dispose()
+
+
+class Enqueued:
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str, str | None]] = []
+
+    def __call__(self, path: str, sha256: str, root: str | None) -> None:
+        self.items.append((path, sha256, root))
+
+    def names(self) -> list[str]:
+        return sorted(Path(path).name for path, _, _ in self.items)
+
+
+def test_intake_enqueues_new_content_once(sqlite_store: Store, share: Path) -> None:
+    enqueued = Enqueued()
+    intake = Intake(sqlite_store, share, enqueued)
+    report = share / "a.txt"
+    report.write_text("2023 年度报告")
+    assert intake(report) is True
+    path, sha256, root = enqueued.items[0]
+    assert (path, root) == (str(report), str(share))
+    assert sqlite_store.ledger_entry(path).state == "queued"  # type: ignore[union-attr]
+    report.write_text("2023 年度报告")  # saved again, same bytes
+    assert intake(report) is False
+    report.write_text("2023 年度报告（修订）")
+    assert intake(report) is True
+    assert len(enqueued.items) == 2 and enqueued.items[1][1] != sha256
+    report.unlink()
+    assert intake(report) is False  # gone before it was read
+
+
+def test_start_up_walk_enqueues_only_what_is_new_or_changed(sqlite_store: Store, share: Path) -> None:
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (share / name).write_text(name)
+    enqueued = Enqueued()
+    with Watcher(share, Intake(sqlite_store, share, enqueued), stable_seconds=0.2):
+        wait_for(lambda: len(enqueued.items) == 3, 10, "three files")
+    for path, sha256, _ in enqueued.items:
+        sqlite_store.ledger_mark(path, sha256, "stored")  # what the worker does
+    # While the watcher is down: one file changes, one is added, one is copied in with known content.
+    (share / "b.txt").write_text("b, revised")
+    (share / "d.txt").write_text("d")
+    shutil.copy(share / "c.txt", share / "c-copy.txt")
+    (share / "a.txt").touch()  # re-saved unchanged
+    later = Enqueued()
+    with Watcher(share, Intake(sqlite_store, share, later), stable_seconds=0.2) as watcher:
+        wait_for(lambda: len(later.items) >= 3 and watcher.pending() == 0, 10, "the start-up walk")
+    assert later.names() == ["b.txt", "c-copy.txt", "d.txt"]

@@ -1,0 +1,155 @@
+"""The worker's processing of one file, without a broker: ledger states, idempotence, bad files, transient
+errors, bounded attempts and reconciliation (the Celery tasks call exactly these functions)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from nianbao.settings import Settings
+from report.extract import sha256_of
+from storage import Store
+from storage.tables import OutboxRecord
+from tests.services import Receiver
+from worker.notify import load_targets
+from worker.tasks import ShareUnavailable, process, reconcile_once
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seeds"
+SEED = SEEDS / "002_397039d31f300f54.txt"  # 房县 白鹤镇人民政府 2023: seven findings, errors among them
+
+pytestmark = pytest.mark.skipif(not SEED.exists(), reason="../shared/corpus/seeds is not beside the project")
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open(f"sqlite:///{tmp_path / 'nianbao.db'}")
+    yield opened
+    opened.dispose()
+
+
+@pytest.fixture
+def share(tmp_path: Path) -> Path:
+    folder = tmp_path / "share"
+    folder.mkdir()
+    return folder
+
+
+def outbox(store: Store) -> list[OutboxRecord]:
+    with Session(store.engine) as session:
+        return list(session.exec(select(OutboxRecord).order_by(OutboxRecord.id)))
+
+
+def dropped(share: Path, source: Path = SEED, name: str | None = None) -> tuple[str, str]:
+    target = share / (name or source.name)
+    shutil.copy(source, target)
+    return str(target), sha256_of(target)
+
+
+def test_a_report_is_stored_and_its_alert_queued_once_per_matching_target(
+    sqlite_store: Store, share: Path, tmp_path: Path, receiver: Receiver
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        notify_urls=[receiver.url + "all", f"error={receiver.url}errors", f"孟津区={receiver.url}mengjin"],
+    )
+    targets = load_targets(settings)
+    path, sha256 = dropped(share)
+    outcome = process(sqlite_store, settings, targets, path, sha256, str(share))
+    assert outcome.state == "stored" and outcome.alerts == 2
+    entry = sqlite_store.ledger_entry(path)
+    assert entry is not None and (entry.state, entry.attempts, entry.version_id) == ("stored", 1, outcome.version_id)
+    items = outbox(sqlite_store)
+    assert len(items) == 2  # untagged target and the error group; not the other region's group
+    assert {tuple(item.tags) for item in items} == {("new", "error", "info", "房县")}
+    assert "白鹤镇人民政府" in items[0].title and "2023" in items[0].title
+    # The same delivery again (a redelivered message) finds the ledger entry stored and does nothing.
+    again = process(sqlite_store, settings, targets, path, sha256, str(share))
+    assert (again.state, again.alerts) == ("stored", 0)
+    # The same bytes under another name are the same version: stored, no new alert.
+    copy_path, copy_sha = dropped(share, name="copy.txt")
+    copied = process(sqlite_store, settings, targets, copy_path, copy_sha, str(share))
+    assert copied.state == "stored" and copied.version_id == outcome.version_id
+    assert len(outbox(sqlite_store)) == 2
+
+
+def test_a_worker_that_died_after_saving_queues_the_alert_when_the_file_comes_again(
+    sqlite_store: Store, share: Path, tmp_path: Path, receiver: Receiver
+) -> None:
+    from nianbao.judge import judge, read_report
+
+    settings = Settings(data_dir=tmp_path, notify_urls=[receiver.url])
+    path, sha256 = dropped(share)
+    sqlite_store.ledger_mark(path, sha256, "processing")
+    report = read_report(Path(path), settings, share)
+    saved = sqlite_store.save(judge(report, [], settings))  # the worker was killed right after this
+    assert saved.created and saved.new_findings and outbox(sqlite_store) == []
+    outcome = process(sqlite_store, settings, load_targets(settings), path, sha256, str(share))
+    assert (outcome.state, outcome.version_id, outcome.alerts) == ("stored", saved.version_id, 1)
+    (item,) = outbox(sqlite_store)
+    assert item.body.count("规则：") == len(saved.new_findings)
+
+
+def test_a_bad_file_is_stored_with_its_problems(sqlite_store: Store, share: Path, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    bad = share / "扫描件.pdf"
+    bad.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 40)
+    outcome = process(sqlite_store, settings, {}, str(bad), sha256_of(bad), str(share))
+    assert outcome.state == "stored"
+    stored = sqlite_store.report(outcome.version_id)  # type: ignore[arg-type]
+    assert stored is not None and stored.problems
+
+
+def test_a_vanished_or_rewritten_file_fails_with_its_reason(sqlite_store: Store, share: Path, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    path, sha256 = dropped(share)
+    Path(path).write_text("rewritten before a worker got to it", encoding="utf-8")
+    assert process(sqlite_store, settings, {}, path, sha256, str(share)).state == "failed"
+    entry = sqlite_store.ledger_entry(path)
+    assert entry is not None and "改写" in (entry.error or "")
+    Path(path).unlink()
+    gone_sha = "0" * 64
+    assert process(sqlite_store, settings, {}, path, gone_sha, str(share)).state == "failed"
+    entry = sqlite_store.ledger_entry(path)
+    assert entry is not None and entry.sha256 == gone_sha and "不存在" in (entry.error or "")
+
+
+def test_an_unreachable_share_is_transient(sqlite_store: Store, share: Path, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    path, sha256 = dropped(share)
+    with pytest.raises(ShareUnavailable):
+        process(sqlite_store, settings, {}, path, sha256, str(tmp_path / "unmounted"))
+    entry = sqlite_store.ledger_entry(path)
+    assert entry is not None and (entry.state, entry.attempts) == ("new", 0)  # no attempt spent
+
+
+def test_a_file_that_keeps_killing_its_worker_is_given_up(sqlite_store: Store, share: Path, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, max_attempts=3)
+    path, sha256 = dropped(share)
+    for _ in range(3):
+        sqlite_store.ledger_mark(path, sha256, "processing")  # three workers died on it
+    assert process(sqlite_store, settings, {}, path, sha256, str(share)).state == "failed"
+    entry = sqlite_store.ledger_entry(path)
+    assert entry is not None and "不再重试" in (entry.error or "")
+
+
+def test_reconciliation_enqueues_what_was_seen_but_not_stored(sqlite_store: Store, share: Path, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, reconcile_after=0, max_attempts=2)
+    lost, lost_sha = dropped(share, name="lost.txt")
+    sqlite_store.ledger_seen(lost, lost_sha, None)
+    sqlite_store.ledger_mark(lost, lost_sha, "queued")  # its message was lost
+    hopeless, hopeless_sha = dropped(share, SEEDS / "000_825273b709a64945.txt")
+    for _ in range(2):
+        sqlite_store.ledger_mark(hopeless, hopeless_sha, "processing")
+    done, done_sha = dropped(share, SEEDS / "004_205615ee8de7c4c5.txt")
+    sqlite_store.ledger_mark(done, done_sha, "stored")
+    enqueued: list[tuple[str, str, str | None]] = []
+    result = reconcile_once(sqlite_store, settings, share, lambda *item: enqueued.append(item))
+    assert (result.requeued, result.failed) == (1, 1)
+    assert enqueued == [(lost, lost_sha, str(share))]
+    assert sqlite_store.ledger_entry(hopeless).state == "failed"  # type: ignore[union-attr]
+    assert sqlite_store.ledger_stale(timedelta(hours=1), 10) == []  # the re-enqueued one was refreshed

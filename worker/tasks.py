@@ -1,0 +1,222 @@
+"""The pipeline's tasks: process a file, deliver due notifications, reconcile the ledger.
+
+The worker orchestrates; it neither parses nor judges. `process` walks one file through the ledger:
+
+    new/queued --(process_file)--> processing --> stored (report saved, alerts queued in the outbox)
+                                              \\-> failed (unreadable, changed before it was read, crashed
+                                                           the worker `max_attempts` times, a defect)
+
+Every step is idempotent, so a task that runs twice (redelivered after a worker died, enqueued again by
+reconciliation) stores the report once and queues its alerts once. A bad file is not an error: its report is
+stored with its `problems`. Transient errors (database locked or unreachable, the share gone) are retried with
+backoff, `task_max_retries` times; after that the ledger entry waits for reconciliation.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_init, worker_process_init
+from kombu.exceptions import OperationalError as BrokerError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+
+from nianbao.judge import judge, read_report
+from nianbao.settings import EMBEDDED_BROKER_SCHEME, Settings, get_settings
+from report.identity import ambiguity, identity
+from storage import SchemaNotCurrent, Store
+from worker.app import app
+from worker.broker import purge_delivered
+from worker.notify import Target, deliver_due, load_targets, messages_for, queue_alerts
+
+log = logging.getLogger(__name__)
+
+# Seconds one send_notifications task spends delivering before it hands the rest to a new task.
+DELIVERY_BUDGET = 30.0
+# Delivered messages of the embedded broker are deleted after this long.
+BROKER_KEEP = timedelta(days=1)
+
+
+class ShareUnavailable(OSError):
+    """The watched folder is not reachable (a network share dropped): the file is fine, try again later."""
+
+
+# Errors of the system, not of the file: retried with backoff, then left to reconciliation (a database error, a
+# database at another schema revision while a deployment is under way, the share gone).
+TRANSIENT: tuple[type[Exception], ...] = (DBAPIError, DisconnectionError, SchemaNotCurrent, ShareUnavailable)
+
+
+class _Process:
+    """What one worker process keeps: its Store (opened after the fork) and its notification targets."""
+
+    settings: Settings = get_settings()
+    store: Store | None = None
+    targets: dict[str, Target] | None = None
+
+
+def get_store() -> Store:
+    if _Process.store is None:
+        _Process.store = Store(_Process.settings.database)
+    return _Process.store
+
+
+def get_targets() -> dict[str, Target]:
+    if _Process.targets is None:
+        _Process.targets = load_targets(_Process.settings)
+    return _Process.targets
+
+
+@worker_init.connect
+def _upgrade_database(**_: object) -> None:
+    """The worker's main process brings the database to the current schema before any task runs."""
+    Store.open(_Process.settings.database).dispose()
+
+
+@worker_process_init.connect
+def _after_fork(**_: object) -> None:
+    _Process.store = None  # a pool process opens its own connections
+
+
+# -- processing a file ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str  # the ledger state the file ended in
+    alerts: int = 0  # outbox items queued
+    version_id: int | None = None
+
+
+def process(store: Store, settings: Settings, targets: dict[str, Target], path: str, sha256: str,
+            root: str | None) -> Outcome:  # fmt: skip
+    """Read, parse, judge (against earlier years from storage), store and queue the alerts of one file."""
+    entry = store.ledger_seen(path, sha256, None)
+    if entry.state in ("stored", "failed"):
+        return Outcome(entry.state, version_id=entry.version_id)  # a duplicate delivery: done already
+    if root is not None and not Path(root).is_dir():
+        raise ShareUnavailable(f"watched folder {root} is not reachable")
+    entry = store.ledger_mark(path, sha256, "processing")
+    if entry.attempts > settings.max_attempts:
+        reason = f"已尝试处理 {entry.attempts - 1} 次均未完成（处理时进程崩溃、被终止或超时），不再重试"
+        store.ledger_mark(path, sha256, "failed", error=reason)
+        return Outcome("failed")
+    try:
+        report = read_report(Path(path), settings, Path(root) if root else None)
+        if not report.source.sha256:
+            store.ledger_mark(path, sha256, "failed", error="；".join(report.problems) or "文件无法读取")
+            return Outcome("failed")
+        if report.source.sha256 != sha256:
+            store.ledger_mark(path, sha256, "failed", error="文件在处理前已被改写；改写后的内容另行处理")
+            return Outcome("failed")
+        key = identity(report)
+        reason = ambiguity(report, store.known_identities({key[0]}) if key else set())
+        if reason:
+            report.problems.append(reason)
+        judge(report, [] if reason else store.earlier_reports(report), settings)
+        result = store.save(report, received_at=entry.seen_at)
+        alerts = queue_alerts(store, messages_for(report, result, store, settings), result.version_id, targets)
+    except TRANSIENT:
+        raise
+    except SoftTimeLimitExceeded:
+        store.ledger_mark(path, sha256, "failed", error=f"处理超过 {settings.task_time_limit} 秒，已放弃")
+        return Outcome("failed")
+    except Exception as error:  # a defect met on this file: record it, do not retry the same failure forever
+        log.exception("processing %s failed", path)
+        store.ledger_mark(path, sha256, "failed", error=f"处理出错：{type(error).__name__}: {error}")
+        return Outcome("failed")
+    store.ledger_mark(path, sha256, "stored", version_id=result.version_id)
+    return Outcome("stored", alerts, result.version_id)
+
+
+@app.task(
+    name="nianbao.process_file",
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=_Process.settings.retry_backoff_max,
+    retry_jitter=True,
+    max_retries=_Process.settings.task_max_retries,
+)
+def process_file(path: str, sha256: str, root: str | None = None) -> str:
+    outcome = process(get_store(), _Process.settings, get_targets(), path, sha256, root)
+    if outcome.alerts:
+        request_delivery()
+    return outcome.state
+
+
+def enqueue_file(path: str, sha256: str, root: str | None) -> None:
+    process_file.apply_async((path, sha256, root))
+
+
+# -- notifications --------------------------------------------------------------------------------------------
+
+
+@app.task(
+    name="nianbao.send_notifications",
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=_Process.settings.retry_backoff_max,
+    retry_jitter=True,
+    max_retries=_Process.settings.task_max_retries,
+)
+def send_notifications() -> tuple[int, int]:
+    """Deliver the outbox items that are due; (sent, failed). When its time is up, a new task goes on."""
+    sent, failed, more = deliver_due(get_store(), get_targets(), DELIVERY_BUDGET)
+    if more:
+        request_delivery()
+    return sent, failed
+
+
+def request_delivery() -> None:
+    """Enqueue a delivery pass. Failing to is harmless: reconciliation enqueues one every interval."""
+    try:
+        send_notifications.apply_async()
+    except BrokerError:
+        log.warning("could not enqueue a notification delivery; reconciliation will", exc_info=True)
+
+
+# -- reconciliation -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    requeued: int
+    failed: int
+    purged: int
+
+
+def reconcile_once(
+    store: Store, settings: Settings, root: Path | None, enqueue: Callable[[str, str, str | None], None] = enqueue_file
+) -> Reconciled:
+    """Enqueue again every file seen but not stored for `reconcile_after` seconds (its message was lost: a
+    killed worker, a restarted Redis, the embedded broker), fail those attempted `max_attempts` times, request
+    a delivery of due notifications, and drop delivered messages from the embedded broker."""
+    requeued = failed = 0
+    for entry in store.ledger_stale(timedelta(seconds=settings.reconcile_after), sys.maxsize):
+        if entry.attempts >= settings.max_attempts:
+            reason = f"已尝试处理 {entry.attempts} 次均未完成（处理时进程崩溃、被终止或超时），不再重试"
+            store.ledger_mark(entry.path, entry.sha256, "failed", error=reason)
+            failed += 1
+            continue
+        store.ledger_mark(entry.path, entry.sha256, "queued")
+        under_root = root is not None and Path(entry.path).is_relative_to(root)
+        enqueue(entry.path, entry.sha256, str(root) if under_root else None)
+        requeued += 1
+    if settings.notify_urls or settings.notify_config:
+        request_delivery()
+    purged = purge_delivered(settings.broker, BROKER_KEEP) if settings.broker.startswith(EMBEDDED_BROKER_SCHEME) else 0
+    if requeued or failed:
+        log.warning("reconciliation: %d file(s) enqueued again, %d given up", requeued, failed)
+    return Reconciled(requeued, failed, purged)
+
+
+@app.task(name="nianbao.reconcile")
+def reconcile(root: str | None = None) -> tuple[int, int, int]:
+    """The reconciliation pass as a task (for `celery beat`); `nianbao watch` and `nianbao run` run it
+    themselves every `reconcile_interval`."""
+    result = reconcile_once(get_store(), _Process.settings, Path(root) if root else None)
+    return result.requeued, result.failed, result.purged
