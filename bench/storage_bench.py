@@ -3,6 +3,7 @@
     .venv/bin/python bench/storage_bench.py --n 100000                 # SQLite, and PostgreSQL when installed
     .venv/bin/python bench/storage_bench.py --n 20000 --no-postgres
     .venv/bin/python bench/storage_bench.py --n 20000 --postgres postgresql+psycopg2://user@host/db
+    .venv/bin/python bench/storage_bench.py --n 100000 --existing sqlite:////tmp/100k.db   # queries only
 
 Reports are clones of a parsed seed (白鹤镇, seed 002) with their own body, region, year and table cells: one body
 in N/5 reports a year from 2020 to 2024, 100 bodies per region, about 5% of reports followed by a corrected
@@ -126,7 +127,11 @@ def run(label: str, url: str, n: int, queries: int, seed: int) -> None:
     print(f"{label}: ingested {ingested} reports ({findings_total} findings) in {elapsed:.1f} s")
     print(f"  ingest (read earlier years + judge + save): {ingested / elapsed:8.1f} reports/s")
     print(f"  Store.save alone:                           {ingested / sum(saves):8.1f} reports/s")
+    query(label, store, n, queries, rng)
 
+
+def query(label: str, store: Store, n: int, queries: int, rng: random.Random) -> None:
+    """Time random `history` and `findings` queries over a database loaded with `generate(n)`."""
     bodies = max(1, round(n / len(YEARS) / (1 + CORRECTED_SHARE)))
     regions = sorted({region_name(body) for body in range(bodies)})
     rule_ids = [item.id for item in all_rules()]
@@ -186,7 +191,13 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server to use (a new database is made on it)")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument(
+        "--existing", metavar="URL", help="only time the queries, on a database already loaded with the same --n"
+    )
     args = parser.parse_args()
+    if args.existing:
+        query("existing", Store(args.existing), args.n, args.queries, random.Random(args.seed))
+        return
     with ExitStack() as stack:
         if not args.no_sqlite:
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nianbao-bench-")))

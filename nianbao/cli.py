@@ -77,12 +77,13 @@ def rules_command(rule_id: str | None) -> None:
 
 # Commands defined in their own modules (storage queries, the pipeline) are attached here.
 
-from nianbao.cli_storage import db, export, findings_command, history, ingest  # noqa: E402
+from nianbao.cli_storage import db, export, files, findings_command, history, ingest  # noqa: E402
 
 main.add_command(ingest)
 main.add_command(history)
 main.add_command(findings_command)
 main.add_command(export)
+main.add_command(files)
 main.add_command(db)
 
 from nianbao.cli_pipeline import reconcile, run, watch, worker  # noqa: E402

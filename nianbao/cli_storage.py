@@ -22,7 +22,7 @@ from report.extract import sha256_of
 from report.identity import ambiguity, identity
 from report.model import Report, describe_cell
 from rules import compare
-from storage import FindingRow, SaveResult, Store, StoreError
+from storage import LEDGER_STATES, FindingRow, SaveResult, Store, StoreError
 
 REPORT_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".docx", ".pdf"})
 PROGRESS_MIN_FILES = 20
@@ -399,6 +399,25 @@ def export(output_format: str, output: Path | None, database_url: str | None, **
         output = output or DEFAULT_XLSX
         _write_xlsx(rows, output)
     click.echo(f"已导出 {len(rows)} 项发现到 {output}", err=True)
+
+
+@click.command()
+@click.option(
+    "--state", type=click.Choice(LEDGER_STATES), default=None,
+    help="Only files whose newest entry is in this state (failed: what could not be processed, and why).",
+)  # fmt: skip
+@click.option("--limit", type=int, default=100, show_default=True)
+@_database_option
+@_user_errors
+def files(state: str | None, limit: int, database_url: str | None) -> None:
+    """The files the watcher has seen, newest first: state, attempts, path and, for a failure, its reason."""
+    entries = _store(database_url).ledger_files(state, limit)
+    for entry in entries:
+        click.echo(f"{_local(entry.updated_at)}  {entry.state:<10} 第{entry.attempts}次  {entry.path}")
+        if entry.error:
+            click.echo(f"    原因：{entry.error}")
+    if not entries:
+        click.echo("没有文件记录" + (f"（状态 {state}）" if state else ""))
 
 
 @click.group(name="db")

@@ -6,6 +6,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from report.document import Document, UnreadableFile
 from report.formats import docx, html, pdf, text
@@ -46,8 +47,8 @@ def sniff_format(path: Path, head: bytes) -> str:
     return "txt"
 
 
-def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes, bool]:
-    """The file's bytes, at most `max_bytes` of them; the flag says whether it was cut."""
+def _open(path: Path) -> BinaryIO:
+    """The file opened for reading, or UnreadableFile saying in Chinese why it cannot be."""
     if path.is_symlink() and not path.exists():
         raise UnreadableFile("文件是一个失效的符号链接，指向的文件不存在")
     if not path.exists():
@@ -57,26 +58,42 @@ def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes, b
     if not path.is_file():
         raise UnreadableFile("这不是普通文件（设备、管道或套接字），不予读取")
     try:
-        with open(path, "rb") as handle:
-            # read(n) allocates n bytes up front: ask for no more than the file holds (plus one to see growth)
-            data = handle.read(min(max_bytes, os.fstat(handle.fileno()).st_size) + 1)
+        return open(path, "rb")
     except PermissionError as error:
         raise UnreadableFile(f"没有读取权限：{error.strerror}") from error
     except OSError as error:
         raise UnreadableFile(f"读取文件失败：{error.strerror or error}") from error
+
+
+def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes, bool]:
+    """The file's bytes, at most `max_bytes` of them; the flag says whether it was cut."""
+    with _open(path) as handle:
+        try:
+            # read(n) allocates n bytes up front: ask for no more than the file holds (plus one to see growth)
+            data = handle.read(min(max_bytes, os.fstat(handle.fileno()).st_size) + 1)
+        except OSError as error:
+            raise UnreadableFile(f"读取文件失败：{error.strerror or error}") from error
     return data[:max_bytes], len(data) > max_bytes
+
+
+def file_sha256(path: Path) -> str:
+    """Hash of the whole file, streamed; UnreadableFile says why it cannot be read."""
+    digest = hashlib.sha256()
+    with _open(path) as handle:
+        try:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        except OSError as error:
+            raise UnreadableFile(f"读取文件失败：{error.strerror or error}") from error
+    return digest.hexdigest()
 
 
 def sha256_of(path: Path) -> str:
     """Hash of the whole file, streamed; empty string when the file cannot be read."""
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    except OSError:
+        return file_sha256(path)
+    except UnreadableFile:
         return ""
-    return digest.hexdigest()
 
 
 def extract(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, str, Document]:

@@ -5,6 +5,7 @@ writes and queries them (API: docs/storage-api.md).
 """
 
 from storage.store import (
+    LEDGER_STATES,
     AmbiguousOrganization,
     FindingRow,
     LedgerEntry,
@@ -20,6 +21,7 @@ from storage.store import (
 )
 
 __all__ = [
+    "LEDGER_STATES",
     "AmbiguousOrganization",
     "FindingRow",
     "LedgerEntry",

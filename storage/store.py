@@ -801,6 +801,17 @@ class Store:
             row = session.exec(query).first()
             return _ledger_entry(row) if row else None
 
+    def ledger_files(self, state: str | None = None, limit: int = 100) -> list[LedgerEntry]:
+        """The newest entry of each path, most recently updated first; only those in `state` when given (what
+        `nianbao files` lists: which files failed and why)."""
+        query = select(LedgerRecord).order_by(col(LedgerRecord.updated_at).desc(), col(LedgerRecord.id).desc())
+        newest: dict[str, LedgerEntry] = {}
+        with self._session() as session:
+            for row in session.exec(query):
+                if row.path not in newest:
+                    newest[row.path] = _ledger_entry(row)
+        return [entry for entry in newest.values() if state in (None, entry.state)][:limit]
+
     @staticmethod
     def _ledger_row(session: Session, path: str, sha256: str) -> LedgerRecord:
         return session.exec(

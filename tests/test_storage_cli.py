@@ -129,3 +129,18 @@ def test_read_commands_on_a_database_never_upgraded(tmp_path: Path) -> None:
     run = CliRunner().invoke(main, ["findings", "--db", url])
     assert run.exit_code == 1 and "nianbao db upgrade" in run.output
     assert not (tmp_path / "none.db").exists()  # a read never creates the database
+
+
+def test_files_lists_the_newest_entry_of_each_path_with_its_reason(storage_url: str) -> None:
+    store = Store.open(storage_url)
+    store.ledger_mark("/share/a.txt", "unreadable:10:1", "failed", error="无法读取：没有读取权限")
+    store.ledger_mark("/share/a.txt", "a" * 64, "stored")  # readable later: its newest entry is stored
+    store.ledger_mark("/share/b.pdf", "b" * 64, "failed", error="处理超过 600 秒，已放弃")
+    failed = nianbao("files", "--state", "failed", "--db", storage_url)
+    assert failed.exit_code == 0
+    assert "/share/b.pdf" in failed.output and "原因：处理超过 600 秒，已放弃" in failed.output
+    assert "/share/a.txt" not in failed.output
+    every = nianbao("files", "--db", storage_url).output
+    assert every.index("/share/b.pdf") < every.index("/share/a.txt")  # newest first
+    assert "stored" in every and "没有读取权限" not in every
+    assert "没有文件记录（状态 processing）" in nianbao("files", "--state", "processing", "--db", storage_url).output

@@ -220,3 +220,23 @@ def test_start_up_walk_enqueues_only_what_is_new_or_changed(sqlite_store: Store,
     with Watcher(share, Intake(sqlite_store, share, later), stable_seconds=0.2) as watcher:
         wait_for(lambda: len(later.items) >= 3 and watcher.pending() == 0, 10, "the start-up walk")
     assert later.names() == ["b.txt", "c-copy.txt", "d.txt"]
+
+
+def test_unreadable_files_are_recorded_as_failed_with_their_reason(sqlite_store: Store, share: Path) -> None:
+    """A dangling link and a named pipe cannot be read: each gets a failed ledger entry saying why (the pipe is
+    never opened, which would block), the readable file beside them is enqueued, and a link whose target
+    appears later is taken then."""
+    (share / "good.txt").write_text("2023 年度报告")
+    (share / "dangling.txt").symlink_to(share / "missing.txt")
+    os.mkfifo(share / "pipe.txt")
+    enqueued = Enqueued()
+    with Watcher(share, Intake(sqlite_store, share, enqueued), stable_seconds=0.2, retry_delay=0.5):
+        wait_for(lambda: len(sqlite_store.ledger_files("failed")) == 2, 10, "two failed entries")
+        assert enqueued.names() == ["good.txt"]
+        reasons = {Path(entry.path).name: entry.error for entry in sqlite_store.ledger_files("failed")}
+        assert "失效的符号链接" in reasons["dangling.txt"]  # type: ignore[operator]
+        assert "不是普通文件" in reasons["pipe.txt"]  # type: ignore[operator]
+        (share / "missing.txt").write_text("2023 年度报告（补）")  # the link now resolves
+        wait_for(lambda: "dangling.txt" in enqueued.names(), 10, "the link taken once readable")
+    assert sqlite_store.ledger_entry(str(share / "dangling.txt")).state == "queued"  # type: ignore[union-attr]
+    assert sorted(Path(entry.path).name for entry in sqlite_store.ledger_files("failed")) == ["pipe.txt"]

@@ -3,6 +3,10 @@
 The ledger, not the queue, is the source of truth: an entry is marked `queued` before its message is
 published, so a message that never arrives leaves an entry that reconciliation finds. Content already seen at
 that path (a re-saved unchanged file, a file found again by the start-up walk) enqueues nothing.
+
+A file that cannot be read (no permission, locked, a dangling link, a pipe) is recorded in the ledger as
+`failed` with the reason, so `nianbao files --state failed` shows it; the watcher offers it again later, and
+once it can be read its content gets an entry of its own.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from report.extract import sha256_of
+from report.document import UnreadableFile
+from report.extract import file_sha256
 from storage import Store
 
 Enqueue = Callable[[str, str, str | None], None]  # (path, sha256, watched root)
@@ -24,16 +29,30 @@ class Intake:
 
     def __call__(self, path: Path) -> bool:
         """Whether the file was enqueued. Raises OSError when it cannot be read (the watcher tries again later)."""
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError:
+        if not path.exists() and not path.is_symlink():
             return False  # gone again before it could be read
-        sha256 = sha256_of(path)
-        if not sha256:
-            raise OSError(f"cannot read {path}")
+        try:
+            sha256 = file_sha256(path)
+        except UnreadableFile as error:
+            self.store.ledger_mark(str(path), unreadable_key(path), "failed", error=f"无法读取：{error}")
+            raise OSError(f"cannot read {path}: {error}") from error
+        try:
+            size: int | None = path.stat().st_size
+        except OSError:
+            size = None  # removed right after it was read: the worker will say so
         entry = self.store.ledger_seen(str(path), sha256, size)
         if entry.state != "new":
             return False
         self.store.ledger_mark(str(path), sha256, "queued")
         self.enqueue(str(path), sha256, self.root)
         return True
+
+
+def unreadable_key(path: Path) -> str:
+    """The ledger key of a file whose content cannot be hashed: its size and time, so one unreadable state is
+    one entry however often the watcher offers it again."""
+    try:
+        status = path.lstat()
+    except OSError:
+        return "unreadable"
+    return f"unreadable:{status.st_size}:{status.st_mtime_ns}"

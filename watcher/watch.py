@@ -320,9 +320,13 @@ class Watcher:
 
 
 def _signature(path: Path) -> Signature | None:
-    """(size, mtime) of a regular file; None for anything else or when it cannot be read."""
+    """(size, mtime) of a file; None for a folder or a path that is gone. A dangling link, a pipe or a device
+    has one too: it is handed over like a file, and the intake records why it cannot be read."""
     try:
         status = path.stat()
     except OSError:
-        return None
-    return (status.st_size, status.st_mtime_ns) if stat.S_ISREG(status.st_mode) else None
+        try:
+            status = path.lstat()
+        except OSError:
+            return None
+    return None if stat.S_ISDIR(status.st_mode) else (status.st_size, status.st_mtime_ns)
