@@ -9,13 +9,13 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from nianbao.display import local_time, shown_value
 from nianbao.judge import judge, read_report
 from nianbao.settings import Settings, get_settings
 from report.extract import sha256_of
@@ -97,10 +97,6 @@ def _who(organization: str | None, region: str | None) -> str:
     if not organization:
         return "（未写明机关）"
     return f"{organization}（{region}）" if region else organization
-
-
-def _local(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 # -- ingest -------------------------------------------------------------------------------------------------
@@ -252,10 +248,6 @@ def history_table(rows: Sequence[tuple[int, str, str]], years: Sequence[int]) ->
     return lines
 
 
-def _show_value(value: Any) -> str:
-    return "空" if value is None else str(value)
-
-
 @click.command()
 @click.argument("organization")
 @click.option("--region", default=None, help="The body's region (county/district); '' for a body stored without.")
@@ -285,7 +277,7 @@ def history(organization: str, region: str | None, database_url: str | None) -> 
         count = sum(version.year == year for version in versions)
         latest = current[year]
         click.echo(
-            f"{year} 年度：{count} 个版本，现行版本 #{latest.id}（{latest.source_path}，{_local(latest.received_at)} 收到）"
+            f"{year} 年度：{count} 个版本，现行版本 #{latest.id}（{latest.source_path}，{local_time(latest.received_at)} 收到）"
         )
     undated = sum(version.year is None for version in versions)
     if undated:
@@ -299,7 +291,7 @@ def history(organization: str, region: str | None, database_url: str | None) -> 
             continue
         click.echo(f"\n{before} → {after} 年表格变化（{len(changes)} 处）：")
         for change in changes:
-            click.echo(f"  {describe_cell(change.cell)}：{_show_value(change.before)} → {_show_value(change.after)}")
+            click.echo(f"  {describe_cell(change.cell)}：{shown_value(change.before)} → {shown_value(change.after)}")
 
 
 # -- findings and export ------------------------------------------------------------------------------------
@@ -337,9 +329,9 @@ def export_rows(rows: Sequence[FindingRow]) -> Iterator[list[Any]]:
             row.message,
             row.location,
             STATUS_NAMES[row.status],
-            _local(row.first_seen),
-            _local(row.last_seen),
-            _local(row.resolved_at),
+            local_time(row.first_seen),
+            local_time(row.last_seen),
+            local_time(row.resolved_at),
             row.source_path,
         ]
 
@@ -413,7 +405,7 @@ def files(state: str | None, limit: int, database_url: str | None) -> None:
     """The files the watcher has seen, newest first: state, attempts, path and, for a failure, its reason."""
     entries = _store(database_url).ledger_files(state, limit)
     for entry in entries:
-        click.echo(f"{_local(entry.updated_at)}  {entry.state:<10} 第{entry.attempts}次  {entry.path}")
+        click.echo(f"{local_time(entry.updated_at)}  {entry.state:<10} 第{entry.attempts}次  {entry.path}")
         if entry.error:
             click.echo(f"    原因：{entry.error}")
     if not entries:

@@ -11,7 +11,6 @@ import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +23,7 @@ from sqlalchemy import Connection
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from nianbao.display import local_time, shown_value
 from nianbao.settings import Settings
 from report.model import Report, describe_cell
 from rules import all_rules, compare, find_rule
@@ -91,18 +91,6 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _local(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-def _value(value: Any) -> str:
-    if value is None:
-        return "（空）"
-    if isinstance(value, list | tuple):
-        return "、".join(map(_value, value))
-    return str(value)
-
-
 def _region_name(region: str | None) -> str:
     return region or "未写明地区"
 
@@ -162,12 +150,12 @@ def _finding_rows(found: Iterable[Item]) -> Iterator[list[Any]]:
             SEVERITY_NAMES.get(item.severity, item.severity),
             item.message,
             item.location,
-            _value(item.expected),
-            _value(item.actual),
+            shown_value(item.expected),
+            shown_value(item.actual),
             STATUSES[item.status],
-            _local(item.first_seen),
-            _local(item.last_seen),
-            _local(item.resolved_at),
+            local_time(item.first_seen),
+            local_time(item.last_seen),
+            local_time(item.resolved_at),
             item.source_path,
         ]
 
@@ -231,7 +219,7 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
     store = Store(settings.database)
     store.reviewer_count()  # raises SchemaNotCurrent ("请先运行 nianbao db upgrade") before serving anything
     templates = Jinja2Templates(directory=TEMPLATES)
-    templates.env.filters.update(local=_local, value=_value, region=_region_name, cell=describe_cell)
+    templates.env.filters.update(local=local_time, value=shown_value, region=_region_name, cell=describe_cell)
     templates.env.globals.update(
         SEVERITY_NAMES=SEVERITY_NAMES,
         STATUSES=STATUSES,

@@ -14,13 +14,13 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import apprise
 from apprise.common import OverflowMode
 from apprise.plugins.base import NotifyBase
 from apprise.utils.logic import is_exclusive_match
 
+from nianbao.display import shown_value
 from nianbao.settings import Settings
 from report.model import Finding, Report
 from storage import SaveResult, Store
@@ -51,20 +51,12 @@ def _who(report: Report) -> str:
     return f"{org.region}{org.name}" if org.region and not org.name.startswith(org.region) else org.name
 
 
-def _value(value: Any) -> str:
-    if value is None:
-        return "（空）"
-    if isinstance(value, list | tuple):
-        return "、".join(map(_value, value))
-    return str(value)
-
-
 def _finding_lines(number: int, finding: Finding) -> list[str]:
     lines = [
         f"{number}. 【{SEVERITY_LABELS.get(finding.severity, finding.severity)}】{finding.location}：{finding.message}"
     ]
     if finding.expected is not None or finding.actual is not None:
-        lines.append(f"   应为：{_value(finding.expected)}；实为：{_value(finding.actual)}")
+        lines.append(f"   应为：{shown_value(finding.expected)}；实为：{shown_value(finding.actual)}")
     lines.append(f"   规则：{finding.rule}")
     return lines
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_init, worker_process_init
@@ -57,6 +58,16 @@ class _Process:
     settings: Settings = get_settings()
     store: Store | None = None
     targets: dict[str, Target] | None = None
+
+
+# Celery task options of the tasks that meet transient errors: retried with exponential backoff and jitter.
+RETRY_TRANSIENT: dict[str, Any] = {
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 2,
+    "retry_backoff_max": _Process.settings.retry_backoff_max,
+    "retry_jitter": True,
+    "max_retries": _Process.settings.task_max_retries,
+}
 
 
 def get_store() -> Store:
@@ -133,14 +144,7 @@ def process(store: Store, settings: Settings, targets: dict[str, Target], path: 
     return Outcome("stored", alerts, result.version_id)
 
 
-@app.task(
-    name="nianbao.process_file",
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=_Process.settings.retry_backoff_max,
-    retry_jitter=True,
-    max_retries=_Process.settings.task_max_retries,
-)
+@app.task(name="nianbao.process_file", **RETRY_TRANSIENT)
 def process_file(path: str, sha256: str, root: str | None = None) -> str:
     outcome = process(get_store(), _Process.settings, get_targets(), path, sha256, root)
     if outcome.alerts:
@@ -155,14 +159,7 @@ def enqueue_file(path: str, sha256: str, root: str | None) -> None:
 # -- notifications --------------------------------------------------------------------------------------------
 
 
-@app.task(
-    name="nianbao.send_notifications",
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=_Process.settings.retry_backoff_max,
-    retry_jitter=True,
-    max_retries=_Process.settings.task_max_retries,
-)
+@app.task(name="nianbao.send_notifications", **RETRY_TRANSIENT)
 def send_notifications() -> tuple[int, int]:
     """Deliver the outbox items that are due; (sent, failed). When its time is up, a new task goes on."""
     sent, failed, more = deliver_due(get_store(), get_targets(), DELIVERY_BUDGET)

@@ -1,0 +1,20 @@
+"""How values and times are shown to reviewers, the same in alerts, pages, exports and the command line."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+
+def shown_value(value: Any) -> str:
+    """A cell's or a finding's expected/actual value: a blank cell is （空）, several values are joined by 、."""
+    if value is None:
+        return "（空）"
+    if isinstance(value, list | tuple):
+        return "、".join(map(shown_value, value))
+    return str(value)
+
+
+def local_time(moment: datetime | None) -> str:
+    """A stored (UTC) time in the machine's time zone, to the minute; empty when there is none."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
