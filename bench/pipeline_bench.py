@@ -267,7 +267,7 @@ def main() -> None:
             work = base / setup.name.replace(":", "-")
             work.mkdir()
             with ExitStack() as stack:
-                url = stack.enter_context(running_redis()) if setup.broker == "redis" else setup.broker_url
+                url = stack.enter_context(running_redis()).url if setup.broker == "redis" else setup.broker_url
                 env = environment(work, url, receiver, args.stable)
                 Store.open(f"sqlite:///{work / 'data' / 'nianbao.db'}").dispose()
                 print(f"{setup.name}: baseline …", flush=True)

@@ -65,20 +65,25 @@ def store(storage_url: str) -> Iterator[Store]:
 
 # ---- pipeline: a real Redis server and a local HTTP receiver of notifications ---------------------------
 
-from tests.services import Receiver, receiving, redis_binary, running_redis  # noqa: E402
+from tests.services import Receiver, RedisServer, receiving, redis_binary, running_redis  # noqa: E402
 
 
 @pytest.fixture
-def redis_url() -> Iterator[str]:
-    """URL of a Redis server started for this test (no persistence, 127.0.0.1, a free port).
+def redis_server() -> Iterator[RedisServer]:
+    """A Redis server started for this test (no persistence, 127.0.0.1, a free port).
 
     Without redis-server the test is skipped, or fails when NIANBAO_REQUIRE_SERVICES=1 (CI)."""
     if redis_binary() is None:
         if os.environ.get("NIANBAO_REQUIRE_SERVICES") == "1":
             pytest.fail("redis-server is not installed")
         pytest.skip("redis-server is not installed")
-    with running_redis() as url:
-        yield url
+    with running_redis() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    return redis_server.url
 
 
 @pytest.fixture

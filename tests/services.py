@@ -32,22 +32,47 @@ def redis_binary() -> str | None:
     return shutil.which("redis-server")
 
 
+class RedisServer:
+    """`redis-server` on a free 127.0.0.1 port, without persistence: `kill()` loses every message it held, and
+    `start()` after it brings up an empty server at the same URL (a Redis restarted by its supervisor)."""
+
+    def __init__(self, binary: str, directory: str) -> None:
+        self.binary, self.directory = binary, directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        argv = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            [*argv, "--dir", self.directory], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+        wait_for(lambda: _answers(self.port), 10, "redis-server to accept connections")
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
 @contextmanager
-def running_redis() -> Iterator[str]:
-    """Start a Redis server, yield its URL (database 0), stop it afterwards."""
+def running_redis() -> Iterator[RedisServer]:
+    """Start a Redis server, yield it (its `url` is database 0), stop it afterwards."""
     binary = redis_binary()
     if binary is None:
         raise RuntimeError("redis-server is not installed")
-    port = free_port()
     with tempfile.TemporaryDirectory(prefix="nianbao-redis-") as directory:
-        argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        process = subprocess.Popen([*argv, "--dir", directory], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        server = RedisServer(binary, directory)
+        server.start()
         try:
-            wait_for(lambda: _answers(port), 10, "redis-server to accept connections")
-            yield f"redis://127.0.0.1:{port}/0"
+            yield server
         finally:
-            process.terminate()
-            process.wait(10)
+            server.stop()
 
 
 def _answers(port: int) -> bool:

@@ -20,7 +20,7 @@ from report.extract import sha256_of
 from storage import LedgerEntry, Store
 from storage.tables import FindingRecord, LedgerRecord, OutboxRecord, VersionRecord
 from tests import generator
-from tests.services import Receiver, wait_for
+from tests.services import Receiver, RedisServer, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = sorted((ROOT.parent / "shared" / "corpus" / "seeds").glob("*.txt"))
@@ -229,6 +229,36 @@ def test_kill_9_of_a_worker_mid_task_leaves_every_report_stored_exactly_once(red
     items = pipeline.rows(OutboxRecord)
     assert sorted(item.version_id for item in items) == sorted(pipeline.versions_with_new_findings())
     assert len(pipeline.quiet()) == len(items)
+
+
+def test_messages_lost_by_a_restarted_redis_are_enqueued_again_and_stored_once(
+    tmp_path: Path, redis_server: RedisServer, receiver: Receiver
+) -> None:
+    """Redis killed with the messages still queued and started again empty: the ledger still says `queued`, so
+    reconciliation (after 4 s here) enqueues them again on the new server; each report is stored once."""
+    pipeline = Pipeline(tmp_path, receiver, redis_server.url)
+    try:
+        pipeline.watcher()  # no worker yet: the messages wait in Redis
+        paths = [pipeline.drop(seed, seed.name) for seed in SEEDS[2:]]
+
+        def queued() -> bool:
+            return all((e := pipeline.entry(path)) is not None and e.state == "queued" for path in paths)
+
+        wait_for(queued, STARTUP, "three files queued")
+        redis_server.kill()  # no persistence: the queued messages are gone
+        redis_server.start()
+        pipeline.worker()
+        entries = pipeline.stored(paths, timeout=STARTUP * 2)
+        assert [entry.attempts for entry in entries] == [1, 1, 1]  # processed once each, after the restart
+        versions = pipeline.rows(VersionRecord)
+        assert sorted(v.id for v in versions) == sorted(entry.version_id for entry in entries)  # type: ignore[type-var]
+        assert len(pipeline.rows(LedgerRecord)) == 3
+        items = pipeline.rows(OutboxRecord)
+        assert sorted(item.version_id for item in items) == sorted(pipeline.versions_with_new_findings())
+        assert len(pipeline.quiet()) == len(items)
+    finally:
+        pipeline.close()
+    assert "enqueued again" in (pipeline.logs / "watch.log").read_text(encoding="utf-8", errors="replace")
 
 
 def test_alerts_wait_in_the_outbox_while_the_notifier_is_down(redis_pipeline: Pipeline) -> None:
