@@ -67,7 +67,8 @@ def rules_command(rule_id: str | None) -> None:
         if item is None:
             raise click.UsageError(f"unknown rule: {rule_id}")
         severity = settings.severity.get(item.id, item.severity)
-        click.echo(f"{item.id} ({severity}, version {item.version})\n{item.title}\n\n{item.explanation}")
+        basis = f"依据：{item.basis}\n" if item.basis else ""
+        click.echo(f"{item.id} ({severity}, version {item.version})\n{item.title}\n{basis}\n{item.explanation}")
         return
     for item in all_rules():
         enabled = "disabled" if item.id in settings.disabled else "enabled"

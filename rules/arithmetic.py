@@ -23,6 +23,7 @@ from rules.base import Hit, rule
     "表三每一列：本年新收 + 上年结转 = 办理结果总计 + 结转下年度",
     "表三“{column}”列不平衡：本年新收 {new} + 上年结转 {carried_in} = {expected}，"
     "但（七）总计 {total} + 结转下年度 {carried_out} = {actual}。",
+    basis="国办公开办函〔2021〕30号 表三表头：“本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和”。",
 )
 def requests_balance(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -65,6 +66,7 @@ def requests_balance(report: Report, earlier: Sequence[Report], settings: RuleSe
     "error",
     "表三每一列：（七）总计 = 21 个办理结果行之和",
     "表三“{column}”列：（一）至（六）各办理结果之和为 {expected}，但（七）总计填的是 {actual}。",
+    basis="国办公开办函〔2021〕30号 表三：每件办结的申请只计入一个办理结果（区分处理的只计“部分公开”），各结果行之和即总计。",
 )
 def requests_total_row(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -102,6 +104,7 @@ def requests_total_row(report: Report, earlier: Sequence[Report], settings: Rule
     "error",
     "表三每一行：总计列 = 六类申请人之和（六列都填写时）",
     "表三“{row}”行：六类申请人之和为 {expected}，但总计列填的是 {actual}。",
+    basis="国办公开办函〔2021〕30号 表三：总计为自然人与五类法人或其他组织之和。",
 )
 def requests_total_column(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -140,6 +143,7 @@ def requests_total_column(report: Report, earlier: Sequence[Report], settings: R
     "error",
     "表四每一块：总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结",
     "表四“{block}”：结果维持、结果纠正、其他结果、尚未审结之和为 {expected}，但总计填的是 {actual}。",
+    basis="国办公开办函〔2021〕30号 表四：每件复议、诉讼或已有结果（维持、纠正、其他），或尚未审结，四项之和即总计。",
 )
 def appeals_totals(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does

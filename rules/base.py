@@ -37,6 +37,7 @@ class Rule:
     template: str  # str.format template over Hit.fields plus location/expected/actual
     check: Check
     version: int = 1
+    basis: str = ""  # the legal basis in one Chinese sentence, for reviewers (the explanation is for developers)
 
     @property
     def explanation(self) -> str:
@@ -72,21 +73,25 @@ def _show(value: Any) -> str:
 BUILTIN: list[Rule] = []
 
 
-def rule(id: str, severity: Severity, title: str, template: str, *, version: int = 1) -> Callable[[Check], Rule]:
+def rule(
+    id: str, severity: Severity, title: str, template: str, *, version: int = 1, basis: str = ""
+) -> Callable[[Check], Rule]:
     """Register a built-in rule: decorate its check function."""
 
     def register(check: Check) -> Rule:
-        made = Rule(id=id, severity=severity, title=title, template=template, check=check, version=version)
+        made = make_rule(id, severity, title, template, version=version, basis=basis)(check)
         BUILTIN.append(made)
         return made
 
     return register
 
 
-def make_rule(id: str, severity: Severity, title: str, template: str, *, version: int = 1) -> Callable[[Check], Rule]:
+def make_rule(
+    id: str, severity: Severity, title: str, template: str, *, version: int = 1, basis: str = ""
+) -> Callable[[Check], Rule]:
     """Make a rule without registering it as built-in: for plugins, exposed through the `nianbao.rules` entry point."""
 
     def build(check: Check) -> Rule:
-        return Rule(id=id, severity=severity, title=title, template=template, check=check, version=version)
+        return Rule(id, severity, title, template, check, version, basis)
 
     return build

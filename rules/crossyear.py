@@ -23,6 +23,7 @@ def last_year(report: Report, earlier: Sequence[Report]) -> Report | None:
     "error",
     "本年“上年结转”应等于上年报告的“结转下年度继续办理”",
     "表三“{column}”列：本年上年结转 {actual} 件，但 {year} 年报告的结转下年度继续办理为 {expected} 件。",
+    basis="国办公开办函〔2021〕30号 表三：上年“结转下年度继续办理”的申请，即本年“上年结转”的申请。",
 )
 def carry_over_continuity(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -59,6 +60,7 @@ def carry_over_continuity(report: Report, earlier: Sequence[Report], settings: R
     "现行有效件数应等于上年现行有效 + 本年制发 − 本年废止",
     "表二“{row}”：上年现行有效 {last_in_force} + 本年制发 {issued} − 本年废止 {repealed} = {expected}，"
     "但本年现行有效件数为 {actual}。",
+    basis="国办公开办函〔2021〕30号 表二：现行有效件数只随本年制发、废止而变（文件到期失效或机构调整时可能例外，故为警告）。",
 )
 def in_force_continuity(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -101,6 +103,7 @@ def similarity(first: str, second: str) -> float:
     "warning",
     "第五部分与上年报告几乎相同",
     "第五部分“存在的主要问题及改进情况”与 {year} 年报告的相似度为 {actual}，达到抄袭阈值 {expected}。",
+    basis="《政府信息公开条例》第五十条要求报告当年存在的主要问题及改进情况；内容与上年雷同是督查通报中常见的问题（条例第四十七条）。",
 )
 def copied_from_prior_year(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does

@@ -27,6 +27,7 @@ INELIGIBLE_LEVELS = ("township", "county", "department")
     "error",
     "无权制定规章的机关填报了规章",
     "{body}无权制定规章（《立法法》），但表二“规章”{field}填的是 {actual}，应为 0。",
+    basis="《立法法》：只有国务院各部门和省、自治区、直辖市、设区的市、自治州人民政府可以制定规章；乡镇、县级政府和地方政府部门无权制定。",
 )
 def ineligible_issuer(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -77,6 +78,7 @@ def deadline(report: Report, settings: RuleSettings) -> date | None:
     "warning",
     "发布日期晚于《政府信息公开条例》第四十九条规定的期限",
     "报告发布日期为 {actual}，晚于 {expected} 的期限（{basis}）。",
+    basis="《政府信息公开条例》第四十九条：县级以上人民政府部门于每年1月31日前、本级人民政府于每年3月31日前公布上一年度报告。",
 )
 def publication_late(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does

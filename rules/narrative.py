@@ -54,6 +54,7 @@ def _appeal_total(report: Report, kind: str) -> int | None:
     "warning",
     "正文陈述的数字与统计表不一致",
     "正文称“{sentence}”，即 {expected}，但表中 {location} 为 {actual}。",
+    basis="《政府信息公开条例》第五十条：正文与统计表是同一份报告，数字不一致说明至少一处有误。",
 )
 def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -124,6 +125,7 @@ def _appeal_statements(sentence: str) -> Iterator[tuple[str, int]]:
     "warning",
     "有行政复议或行政诉讼，却没有任何政府信息公开申请",
     "表四“{block}”总计 {actual} 件，但表三本年新收和上年结转的申请都是 0。",
+    basis="国办公开办函〔2021〕30号 表四只统计因政府信息公开引起的复议、诉讼，它们源于公开申请；没有申请却有案件，值得复核。",
 )
 def without_requests(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -161,6 +163,7 @@ def without_requests(report: Report, earlier: Sequence[Report], settings: RuleSe
     "warning",
     "第六部分没有说明信息处理费收取情况",
     "第六部分“其他需要报告的事项”没有说明信息处理费的收取情况（即使未收取也应写明）。",
+    basis="国办公开办函〔2021〕30号 第六部分须说明依据《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）收取信息处理费的情况，未收取也应写明。",
 )
 def fee_statement_missing(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -185,6 +188,7 @@ def fee_statement_missing(report: Report, earlier: Sequence[Report], settings: R
     "warning",
     "标题年份、统计期限与发布日期不一致",
     "{what}：应为 {expected}，实际为 {actual}。",
+    basis="《政府信息公开条例》第四十九条：年度报告说明上一年度的工作，于次年年初公布；年份不一致多为套用往年报告。",
 )
 def year_inconsistent(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -224,6 +228,7 @@ def year_inconsistent(report: Report, earlier: Sequence[Report], settings: RuleS
     "info",
     "第一部分没有涉及格式要求的五个方面之一",
     "第一部分“总体情况”没有涉及“{expected}”。",
+    basis="国办公开办函〔2021〕30号 要求第一部分总体情况涵盖主动公开、依申请公开、政府信息管理、平台建设、监督保障五个方面。",
 )
 def missing_topics(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does

@@ -29,6 +29,7 @@ TABLE_LABELS = {"active": "表二", "requests": "表三", "appeals": "表四"}
     "error",
     "六个部分缺少一个，或顺序不对",
     "报告{problem}：{location}。",
+    basis="《政府信息公开条例》第五十条规定报告内容，国办公开办函〔2021〕30号规定六个部分及其顺序。",
 )
 def missing_section(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -68,6 +69,7 @@ def missing_section(report: Report, earlier: Sequence[Report], settings: RuleSet
     "error",
     "统计表（二、三、四）缺失或无法读取",
     "{table}（{location}）缺失或无法读取。",
+    basis="国办公开办函〔2021〕30号 规定表二、表三、表四为每份报告必备的统计表；《政府信息公开条例》第五十条要求报告这些数字。",
 )
 def missing_table(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -99,6 +101,7 @@ def missing_table(report: Report, earlier: Sequence[Report], settings: RuleSetti
     "warning",
     "统计表中有空白单元格",
     "{table}有 {actual} 个单元格空白（例如 {examples}），应填写数字，没有的填 0。",
+    basis="国办公开办函〔2021〕30号 的统计表每格都应填数；空白既不能看作零，也无法核对合计。",
 )
 def blank_cells(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -136,6 +139,7 @@ def _negative_cells(report: Report) -> Iterator[tuple[str, float]]:
     "error",
     "单元格为负数、件数带小数，或不是数字",
     "{location} 填的是“{actual}”，{reason}。",
+    basis="国办公开办函〔2021〕30号：件数是不小于零的整数，行政事业性收费是不小于零的金额（万元）。",
 )
 def invalid_value(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -169,6 +173,7 @@ def invalid_value(report: Report, earlier: Sequence[Report], settings: RuleSetti
     "warning",
     "仍在使用 2019 年试行模板，而不是 2021 年格式",
     "报告仍使用 2019 年试行模板（发现“{actual}”），应改用国办公开办函〔2021〕30号的格式。",
+    basis="自2021年度报告起适用国办公开办函〔2021〕30号的格式；2019年试行模板的表格行列不同，无法按现行关系核对或比较。",
 )
 def outdated_template(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -41,6 +42,8 @@ def test_every_contract_rule_is_registered_with_a_three_part_explanation() -> No
         assert item.severity in ("error", "warning", "info")
         for part in ("What it does", "Why is this bad?", "Example"):
             assert part in item.explanation, (item.id, part)
+        # reviewers read the legal basis in Chinese, naming the law or the format it rests on
+        assert re.search(r"《.+》|国办公开办函", item.basis), item.id
 
 
 def test_requests_balance() -> None:
@@ -362,6 +365,7 @@ def test_rules_explain_cli_prints_the_docstring() -> None:
         check=True,
     )
     assert "What it does" in run.stdout and "勾稽" in run.stdout
+    assert "依据：国办公开办函〔2021〕30号 表三表头" in run.stdout
     listing = subprocess.run(
         [sys.executable, "-m", "nianbao", "rules"], capture_output=True, text=True, timeout=60, check=True
     )

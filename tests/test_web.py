@@ -258,6 +258,7 @@ def test_organization_page_marks_the_cells_of_a_failing_total(client: TestClient
 def test_rule_and_region_pages(client: TestClient, database: str) -> None:
     page = client.get("/rules/requests.total_row").text
     assert "<svg" in page and page.count('class="bar"') >= 2 and "为何重要" in page
+    assert "依据：国办公开办函〔2021〕30号 表三：每件办结的申请只计入一个办理结果" in page
     assert client.get("/rules/no.such.rule").status_code == 404
     regions = client.get("/regions").text
     store = Store(database)
