@@ -222,7 +222,9 @@ def test_kill_9_of_a_worker_mid_task_leaves_every_report_stored_exactly_once(red
     assert entry is not None and (entry.state, entry.attempts) == ("processing", 1)  # killed mid-task
     pipeline.worker(pool="solo")
     entries = pipeline.stored(paths, timeout=STARTUP * 2)
-    assert pipeline.entry(heavy).attempts == 2  # type: ignore[union-attr]
+    # Processed again after the kill. On a loaded machine reconciliation (after 4 s here) may also have enqueued it
+    # while it was being processed, which can count one more attempt; never a second version.
+    assert pipeline.entry(heavy).attempts in (2, 3)  # type: ignore[union-attr]
     versions = pipeline.rows(VersionRecord)
     assert len(versions) == len(paths) == len({v.sha256 for v in versions})
     assert {entry.version_id for entry in entries} == {v.id for v in versions}
