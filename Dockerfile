@@ -1,4 +1,4 @@
-# nianbao: one image for the watcher and the Celery workers (docker-compose.yml).
+# nianbao: one image for the watcher, the Celery workers and the review pages (docker-compose.yml).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -15,6 +15,7 @@ COPY rules ./rules
 COPY storage ./storage
 COPY worker ./worker
 COPY watcher ./watcher
+COPY web ./web
 RUN pip install ".[postgres]" \
     && useradd --system --uid 10001 --home-dir /data nianbao \
     && mkdir -p /data \
