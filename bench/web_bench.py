@@ -9,7 +9,8 @@ given with --db is used as it is. The server runs in its own process (`nianbao s
 worker), and this process sends the requests one at a time with randomly drawn parameters (bodies, regions, rules,
 years, findings), --requests of each kind after one warm-up request. Printed per page: the time of that first
 request (nothing cached yet: the web app keeps its costly counts until a new version or triage decision is
-stored), then the median, 95th percentile and mean size of the timed ones.
+stored), then the median, 95th percentile and mean size of the timed ones, and the median as a multiple of the
+baseline measured first in the same run: the sign-in page, which the same server renders without the database.
 """
 
 from __future__ import annotations
@@ -137,8 +138,13 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         try:
             wait_for(lambda: _answers(base), 60, "nianbao serve")
+            # The baseline: the sign-in page, a template rendered without touching the database, through the same
+            # server and client. What a page costs beyond it is its queries and its size.
+            baseline = statistics.median(get(base, "/login")[0] for _ in range(args.requests))
+            print(f"baseline /login (no database): median {baseline * 1000:.1f} ms")
             print(
-                f"{'page':28} {'first':>10} {'median':>10} {'p95':>10} {'mean size':>10}   ({args.requests} requests each)"
+                f"{'page':28} {'first':>10} {'median':>10} {'p95':>10} {'× base':>8} {'mean size':>10}"
+                f"   ({args.requests} requests each)"
             )
             medians = []
             for kind, draw in draws.items():
@@ -149,7 +155,7 @@ def main() -> None:
                 medians.append(statistics.median(ordered))
                 print(
                     f"{kind:28} {first * 1000:8.1f}ms {statistics.median(ordered) * 1000:8.1f}ms {p95 * 1000:8.1f}ms "
-                    f"{statistics.mean(lengths) / 1024:8.0f}KiB"
+                    f"{statistics.median(ordered) / baseline:7.0f}× {statistics.mean(lengths) / 1024:8.0f}KiB"
                 )
             print(f"slowest median: {max(medians) * 1000:.1f} ms")
         finally:
