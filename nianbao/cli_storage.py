@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from nianbao.display import local_time, shown_value
 from nianbao.judge import judge, read_report
 from nianbao.settings import Settings, get_settings
+from nianbao.spreadsheet import write_xlsx
 from report.extract import sha256_of
 from report.identity import ambiguity, identity
 from report.model import Report, describe_cell
@@ -342,28 +343,6 @@ def _write_csv(rows: Sequence[FindingRow], stream: IO[str]) -> None:
     writer.writerows(export_rows(rows))
 
 
-def _write_xlsx(rows: Sequence[FindingRow], path: Path) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("发现清单")
-    for index, width in enumerate(EXPORT_WIDTHS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    header = []
-    for title in EXPORT_COLUMNS:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
-    for values in export_rows(rows):
-        sheet.append(values)
-    workbook.save(path)
-
-
 @click.command()
 @click.option("--format", "output_format", type=click.Choice(["csv", "xlsx"]), required=True)
 @click.option(
@@ -389,7 +368,7 @@ def export(output_format: str, output: Path | None, database_url: str | None, **
             _write_csv(rows, stream)
     else:
         output = output or DEFAULT_XLSX
-        _write_xlsx(rows, output)
+        write_xlsx(output, "发现清单", EXPORT_COLUMNS, export_rows(rows), EXPORT_WIDTHS)
     click.echo(f"已导出 {len(rows)} 项发现到 {output}", err=True)
 
 

@@ -11,16 +11,13 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Response
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+
+from nianbao.spreadsheet import write_xlsx
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-MAX_WIDTH = 60
 
 
 @dataclass(frozen=True)
@@ -39,23 +36,8 @@ def _csv(sheet: Sheet) -> bytes:
 
 
 def _xlsx(sheet: Sheet) -> bytes:
-    rows = [list(row) for row in sheet.rows]
-    workbook = Workbook(write_only=True)
-    worksheet = workbook.create_sheet(sheet.name[:31])  # Excel's limit on a sheet name
-    for index, title in enumerate(sheet.columns):
-        longest = max([len(str(title)), *(len(str(row[index] or "")) for row in rows[:500])])
-        worksheet.column_dimensions[get_column_letter(index + 1)].width = min(MAX_WIDTH, 2 * longest + 2)
-    worksheet.freeze_panes = "A2"
-    header = []
-    for title in sheet.columns:
-        cell = WriteOnlyCell(worksheet, value=title)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    worksheet.append(header)
-    for row in rows:
-        worksheet.append(row)
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_xlsx(buffer, sheet.name, sheet.columns, sheet.rows)
     return buffer.getvalue()
 
 
