@@ -1,6 +1,8 @@
-"""Alembic migrations on SQLite and PostgreSQL: from an empty database, and from revision 0001 with data in it."""
+"""Alembic migrations on SQLite and PostgreSQL: from an empty database, and from each earlier revision with data in it."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -8,9 +10,19 @@ from click.testing import CliRunner
 from sqlalchemy import MetaData, insert, inspect
 
 from nianbao.cli import main
+from report.model import Report
 from storage import Store
 from storage.store import head_revision
-from storage.tables import TABLES, FindingRecord, OrganizationRecord, ReportRecord, VersionRecord, utcnow
+from storage.tables import (
+    TABLES,
+    FindingRecord,
+    LedgerRecord,
+    OrganizationRecord,
+    OutboxRecord,
+    ReportRecord,
+    VersionRecord,
+    utcnow,
+)
 from tests.storage_samples import judged, seed
 
 CORE_TABLES = {"organizations", "reports", "report_versions", "findings"}
@@ -43,13 +55,11 @@ def test_migrations_create_exactly_the_tables_of_the_models(storage_url: str) ->
     store.dispose()
 
 
-def test_upgrade_from_0001_keeps_the_data(storage_url: str) -> None:
-    store = Store(storage_url)
-    store.upgrade("0001")
-    assert store.revision() == "0001" and tables(store) == CORE_TABLES
+def insert_core_rows(store: Store) -> tuple[Report, int, datetime]:
+    """An organization, a report, a version and a finding, as the code of revision 0001 wrote them:
+    (the report, the version's id, the time written)."""
     report = judged(seed("002"))
     now = utcnow()
-    # Rows as the code of revision 0001 wrote them.
     with store.engine.begin() as connection:
         organization = connection.execute(
             insert(OrganizationRecord.__table__).values(  # type: ignore[attr-defined]
@@ -91,6 +101,15 @@ def test_upgrade_from_0001_keeps_the_data(storage_url: str) -> None:
                 last_version_id=version,
             )
         )
+    return report, version, now
+
+
+def test_upgrade_from_0001_keeps_the_data(storage_url: str) -> None:
+    store = Store(storage_url)
+    store.upgrade("0001")
+    assert store.revision() == "0001" and tables(store) == CORE_TABLES
+    report, version, now = insert_core_rows(store)
+    finding = report.findings[0]
     store.upgrade()
     assert store.revision() == "0003" and tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES
     assert store.report(version) == report
@@ -114,3 +133,33 @@ def test_db_upgrade_command(storage_url: str) -> None:
     assert "空 → 0003" in run.output
     run = CliRunner().invoke(main, ["db", "upgrade", "--db", storage_url])
     assert "0003 → 0003" in run.output
+
+
+def test_upgrade_from_0002_the_previous_revision_keeps_ledger_and_outbox(storage_url: str) -> None:
+    store = Store(storage_url)
+    store.upgrade("0002")
+    assert store.revision() == "0002" and tables(store) == CORE_TABLES | PIPELINE_TABLES
+    report, version, now = insert_core_rows(store)
+    with store.engine.begin() as connection:  # rows as the pipeline of revision 0002 wrote them
+        connection.execute(
+            insert(LedgerRecord.__table__).values(  # type: ignore[attr-defined]
+                path="/share/a.txt", sha256=report.source.sha256, size=10, state="stored", attempts=1,
+                version_id=version, seen_at=now, updated_at=now,
+            )
+        )  # fmt: skip
+        outbox = connection.execute(
+            insert(OutboxRecord.__table__).values(  # type: ignore[attr-defined]
+                version_id=version, kind="new", title="t", body="b", tags=["error"], state="pending", attempts=0,
+                created_at=now, next_attempt_at=now,
+            )
+        ).inserted_primary_key[0]  # fmt: skip
+    store.upgrade()
+    assert store.revision() == "0003" and tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES
+    entry = store.ledger_entry("/share/a.txt")
+    assert entry is not None and (entry.state, entry.version_id) == ("stored", version)
+    assert store.outbox_item(outbox).state == "pending"  # type: ignore[union-attr]
+    (row,) = store.findings()
+    reviewer = store.add_reviewer("张三", "hash")
+    store.triage(row.id, "dismiss", "误报", reviewer.id)  # the new tables work with the old rows
+    assert [entry.decision for entry in store.triage_history(row.id)] == ["dismiss"]
+    store.dispose()
