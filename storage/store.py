@@ -13,7 +13,7 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -24,7 +24,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, text, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, not_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -848,16 +848,21 @@ class Store:
 
         return self._write(work)
 
-    def outbox_due(self, limit: int, *, lease: timedelta = OUTBOX_LEASE) -> list[OutboxItem]:
-        """Pending or failed items whose `next_attempt_at` has come, oldest first. They are claimed for `lease`
-        (their next attempt moves that far ahead), so concurrent senders do not deliver one item twice; an item
-        whose sender died without `outbox_mark` comes due again when the lease ends."""
+    def outbox_due(
+        self, limit: int, *, lease: timedelta = OUTBOX_LEASE, skip_targets: Collection[str] = ()
+    ) -> list[OutboxItem]:
+        """Pending or failed items whose `next_attempt_at` has come, oldest first, except those for
+        `skip_targets` (their kind ends in `:target`). They are claimed for `lease` (their next attempt moves
+        that far ahead), so concurrent senders do not deliver one item twice; an item whose sender died without
+        `outbox_mark` comes due again when the lease ends."""
 
         def work(session: Session) -> list[OutboxItem]:
             now = utcnow()
+            skipped = [not_(col(OutboxRecord.kind).endswith(f":{target}", autoescape=True)) for target in skip_targets]
             rows = session.exec(
                 select(OutboxRecord)
                 .where(col(OutboxRecord.state).in_(("pending", "failed")), col(OutboxRecord.next_attempt_at) <= now)
+                .where(*skipped)
                 .order_by(OutboxRecord.next_attempt_at, OutboxRecord.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)

@@ -88,6 +88,31 @@ def test_a_failed_delivery_is_recorded_and_does_not_hold_up_other_targets(
     assert deliver_due(sqlite_store, targets, 10) == (0, 0, False)  # not due again before its backoff
 
 
+def test_items_for_a_target_that_is_down_wait_for_the_next_pass(sqlite_store: Store, tmp_path: Path) -> None:
+    reports = [
+        Report(
+            source=Source(path=f"/share/房县/{town}/2023.txt", sha256=digit * 64, format="txt"),
+            organization=Organization(name=f"{town}人民政府", region="房县", level="township"),
+            year=2023,
+            findings=[Finding(rule="requests.balance", severity="error", message="不平衡", location="三/总计")],
+        )
+        for town, digit in (("白鹤镇", "1"), ("土城镇", "2"))
+    ]
+    with receiving() as down:
+        down.status = 500
+        targets = load_targets(Settings(notify_urls=[down.url]))
+        for report in reports:
+            version_id = sqlite_store.save(report).version_id
+            queue_alerts(sqlite_store, [new_findings_message(report, report.findings)], version_id, targets)
+        assert deliver_due(sqlite_store, targets, 10) == (0, 1, False)  # one try per pass at a down target
+        waiting = sqlite_store.outbox_item(2)
+        assert waiting is not None and (waiting.state, waiting.attempts) == ("pending", 0)
+        assert deliver_due(sqlite_store, targets, 10) == (0, 1, False)  # the next pass tries the other item
+        assert down.refused == 2
+    states = [sqlite_store.outbox_item(item_id) for item_id in (1, 2)]
+    assert [(item.state, item.attempts) for item in states if item is not None] == [("failed", 1), ("failed", 1)]
+
+
 def _bot(url: str, receiver: Receiver) -> apprise.plugins.base.NotifyBase:
     """An Apprise bot plugin whose API endpoint is the local receiver instead of Tencent's or Alibaba's."""
     channels.register()

@@ -332,6 +332,15 @@ def test_outbox(store: Store) -> None:
     assert store.outbox_item(item_id) == last
 
 
+def test_outbox_skips_the_targets_asked(store: Store) -> None:
+    version_id = store.save(judged(seed("002"))).version_id
+    down = store.outbox_add(version_id, "t", "b", [], kind="new_findings:wecom_1")
+    up = store.outbox_add(version_id, "t", "b", [], kind="new_findings:wecom11")
+    # `_` and `%` are LIKE wildcards: "wecom_1" must not also skip "wecom11"
+    assert [item.id for item in store.outbox_due(10, skip_targets={"wecom_1", "%"})] == [up]
+    assert [item.id for item in store.outbox_due(10)] == [down]  # left unclaimed by the first call
+
+
 def test_outbox_lease_expires(store: Store) -> None:
     version_id = store.save(judged(seed("002"))).version_id
     item_id = store.outbox_add(version_id, "t", "b", [])

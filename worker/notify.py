@@ -173,18 +173,16 @@ def deliver_due(store: Store, targets: dict[str, Target], budget: float) -> tupl
     """Send outbox items that are due, one claimed at a time, for about `budget` seconds; (sent, failed, whether
     time ran out first). Apprise spaces a bot's messages (WeCom and DingTalk accept 20 a minute), so a backlog
     is sent over several tasks instead of holding one worker process for an hour. A target that fails is not
-    tried again in this pass: its other items stay claimed and come due again when the claim lapses."""
+    tried again in this pass: its other items are left unclaimed, due for the next pass."""
     sent = failed = 0
     down: set[str] = set()
     deadline = time.monotonic() + budget
     while time.monotonic() < deadline:
-        due = store.outbox_due(1)
+        due = store.outbox_due(1, skip_targets=down)
         if not due:
             return sent, failed, False
         item = due[0]
         target_id = item.kind.partition(":")[2]
-        if target_id in down:
-            continue
         target = targets.get(target_id)
         if target is None:
             ok, error = False, f"通知目标 {target_id} 已不在配置中（notify_urls / notify_config）"
