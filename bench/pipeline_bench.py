@@ -12,7 +12,9 @@ A setup is `<broker>:<worker processes>`; broker is `embedded` (the default SQLi
 2. pipeline — N generated reports (each with one planted defect, so each has a new finding to alert about)
    dropped into the watched folder at once (written beside it, then renamed in). Throughput is reports stored
    per second from the first drop to the last ledger entry `stored`; latency is from a file's drop to the
-   arrival of its alert at a local HTTP receiver (Apprise `json://`), median and 95th percentile.
+   arrival of its alert at a local HTTP receiver (Apprise `json://`), median and 95th percentile;
+3. idle latency — before the burst, `--idle` reports dropped one at a time, each after the previous alert
+   arrived: what one reviewer dropping one file waits, next to the no-op task's own latency.
 
 The ratio columns put the pipeline next to the baseline. The watcher's stability wait (`--stable`, 0.5 s by
 default here, 2 s in production) is part of every latency.
@@ -33,7 +35,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +54,7 @@ from worker.app import app, make_app  # noqa: E402
 NOOP = "nianbao.bench.noop"
 BIN = Path(sys.executable).parent
 PLANTS = ("requests.total_row", "fees.statement_missing", "regulations.ineligible_issuer", "narrative.missing_topics")
+PLACE_CHARACTERS = "安平和兴东西南北新青石金龙凤泉山河桥松柏"
 LAYOUTS = ("spaces", "cell_lines_tabs", "tsv_shifted", "markdown", "html")
 
 
@@ -66,23 +69,43 @@ def noop(sent_at: float, done_file: str) -> None:
 
 
 def make_reports(n: int, folder: Path, seed: int = 7) -> list[Path]:
-    """N distinct generated reports, each with one planted defect."""
+    """N generated reports of N different (organization, region, year), each with one planted defect: each
+    one a first version, so each queues exactly one alert."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
+    seen: set[tuple[str, int]] = set()  # by name alone: a region in the title may be read as part of the name
     for index in range(n):
-        truth = generator.make_truth(rng)
-        for kind in rng.sample(PLANTS, len(PLANTS)):
-            try:
-                truth, _ = generator.plant(truth, kind, rng)
-                break
-            except ValueError:
-                continue
+        truth = _with_a_defect(generator.make_truth(rng, show_title=True), rng)
+        # (planting `regulations.ineligible_issuer` changes the body, so the identity is taken after planting)
+        while (identity := (truth.organization.name, truth.year)) in seen:
+            truth = _with_a_defect(
+                generator.make_truth(rng, show_title=True, organization=_invented_township(rng)), rng
+            )
+        seen.add(identity)
         layout = LAYOUTS[index % len(LAYOUTS)]
         path = folder / f"report-{index:05d}.{generator.FILE_SUFFIX[layout]}"
         path.write_bytes(generator.render(layout, truth, rng))
         paths.append(path)
     return paths
+
+
+def _with_a_defect(truth: generator.GroundTruth, rng: random.Random) -> generator.GroundTruth:
+    for kind in rng.sample(PLANTS, len(PLANTS)):
+        try:
+            return generator.plant(truth, kind, rng)[0]
+        except ValueError:  # this kind cannot be planted in this report
+            continue
+    raise ValueError("no defect of PLANTS fits this report")
+
+
+def _invented_township(rng: random.Random) -> generator.Organization:
+    """A township with a made-up name: the generator knows about 1,500 (body, year), fewer than N."""
+    county = generator.make_organization(rng, "township")
+    while county.region is None:
+        county = generator.make_organization(rng, "township")
+    name = "".join(rng.sample(PLACE_CHARACTERS, rng.choice((2, 3)))) + "镇人民政府"
+    return replace(county, title_name=f"{county.region}{name}", name=name, self_name="我镇")
 
 
 # -- processes --------------------------------------------------------------------------------------------------
@@ -159,6 +182,8 @@ class Result:
     rate: float  # per second
     median: float  # seconds
     p95: float
+    idle_median: float = float("nan")  # seconds, one file at a time (pipeline only)
+    idle_p95: float = float("nan")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -195,15 +220,18 @@ def _lines(path: Path) -> int:
         return 0
 
 
-def run_pipeline(setup: Setup, env: dict[str, str], work: Path, reports: list[Path], receiver: Receiver) -> Result:
-    """Drop the reports (the first one is a warm-up, not measured) and wait for every report and alert."""
+def run_pipeline(
+    setup: Setup, env: dict[str, str], work: Path, reports: list[Path], idle: int, receiver: Receiver
+) -> Result:
+    """Drop the reports (the first one is a warm-up, not measured; the next `idle` one at a time) and wait for
+    every report and alert."""
     share, staging = work / "share", work / "staging"
     share.mkdir()
     staging.mkdir()
     store = Store.open(f"sqlite:///{work / 'data' / 'nianbao.db'}")
     log = work / "pipeline.log"
     nianbao = str(BIN / "nianbao")
-    warmup, measured = reports[0], reports[1:]
+    warmup, one_by_one, measured = reports[0], reports[1 : 1 + idle], reports[1 + idle :]
     with ExitStack() as stack:
         if setup.broker == "redis":
             stack.enter_context(started([nianbao, "watch", str(share), "--loglevel", "warning"], env, log))
@@ -215,6 +243,15 @@ def run_pipeline(setup: Setup, env: dict[str, str], work: Path, reports: list[Pa
         receiver.accepted.clear()
         shutil.copy(warmup, share / warmup.name)
         wait_for(lambda: receiver.accepted, 180, "the pipeline to alert about a first report")
+        idle_latencies = []
+        for report in one_by_one:
+            receiver.accepted.clear()
+            shutil.copy(report, staging / report.name)
+            os.rename(staging / report.name, share / report.name)
+            dropped_at = time.time()
+            wait_for(lambda: receiver.accepted, 120, f"the alert about {report.name}", interval=0.01)
+            idle_latencies.append(receiver.accepted[0].at - dropped_at)
+        queued_before = _outbox(store)
         receiver.accepted.clear()
         for report in measured:
             shutil.copy(report, staging / report.name)
@@ -224,7 +261,7 @@ def run_pipeline(setup: Setup, env: dict[str, str], work: Path, reports: list[Pa
             dropped[str(share / report.name)] = time.time()
         start = min(dropped.values())
         wait_for(lambda: _stored(store) >= len(reports), 120 + len(reports) / 5, "every report stored", interval=0.5)
-        expected = _outbox(store) - 1
+        expected = _outbox(store) - queued_before
         wait_for(lambda: len(receiver.accepted) >= expected, 120, "every alert", interval=0.2)
         with Session(store.engine) as session:
             last = max(row.updated_at for row in session.exec(select(LedgerRecord)))
@@ -234,7 +271,11 @@ def run_pipeline(setup: Setup, env: dict[str, str], work: Path, reports: list[Pa
         if match and match[1] in dropped:
             latencies.append(delivery.at - dropped[match[1]])
     store.dispose()
-    return Result(len(measured) / (last.timestamp() - start), statistics.median(latencies), percentile(latencies, 0.95))
+    rate = len(measured) / (last.timestamp() - start)
+    if not idle_latencies:
+        return Result(rate, statistics.median(latencies), percentile(latencies, 0.95))
+    return Result(rate, statistics.median(latencies), percentile(latencies, 0.95),
+                  statistics.median(idle_latencies), percentile(idle_latencies, 0.95))  # fmt: skip
 
 
 def _stored(store: Store) -> int:
@@ -254,13 +295,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--setups", default="embedded:1,embedded:2,filesystem:2,redis:1,redis:2")
+    parser.add_argument("--idle", type=int, default=20, help="reports dropped one at a time before the burst")
     parser.add_argument("--stable", type=float, default=0.5, help="the watcher's stability wait, seconds")
     parser.add_argument("--keep", action="store_true", help="keep the working folders (logs, databases)")
     args = parser.parse_args()
     setups = [Setup(broker, int(workers)) for broker, _, workers in (s.partition(":") for s in args.setups.split(","))]
     base = Path(tempfile.mkdtemp(prefix="nianbao-pipeline-bench-"))
     print(f"generating {args.n} reports in {base} …", flush=True)
-    reports = make_reports(args.n + 1, base / "reports")
+    reports = make_reports(1 + args.idle + args.n, base / "reports")
     results: list[tuple[Setup, Result, Result]] = []
     with receiving() as receiver:
         for setup in setups:
@@ -273,20 +315,22 @@ def main() -> None:
                 print(f"{setup.name}: baseline …", flush=True)
                 baseline = run_baseline(setup, env, work, args.n)
                 print(f"{setup.name}: pipeline …", flush=True)
-                pipeline = run_pipeline(setup, env, work, reports, receiver)
+                pipeline = run_pipeline(setup, env, work, reports, args.idle, receiver)
             results.append((setup, baseline, pipeline))
             print(f"{setup.name}: no-op {baseline.rate:.0f}/s; pipeline {pipeline.rate:.1f} reports/s, "
-                  f"drop-to-alert median {pipeline.median:.2f} s, p95 {pipeline.p95:.2f} s", flush=True)  # fmt: skip
+                  f"drop-to-alert median {pipeline.median:.2f} s, p95 {pipeline.p95:.2f} s, "
+                  f"one at a time {pipeline.idle_median:.2f} s", flush=True)  # fmt: skip
     print()
     print(f"$ {' '.join([Path(sys.executable).name, *sys.argv])}   (N = {args.n}, stability wait {args.stable} s, "
-          f"{os.cpu_count()} CPUs)")  # fmt: skip
+          f"{args.idle} one at a time first, {os.cpu_count()} CPUs)")  # fmt: skip
     header = (f"{'setup':14} {'no-op/s':>9} {'no-op p50':>10} {'reports/s':>10} {'% of no-op':>11} "
-              f"{'alert p50':>10} {'alert p95':>10}")  # fmt: skip
+              f"{'alert p50':>10} {'alert p95':>10} {'1-by-1 p50':>11} {'1-by-1 p95':>11}")  # fmt: skip
     print(header)
     print("-" * len(header))
     for setup, baseline, pipeline in results:
         print(f"{setup.name:14} {baseline.rate:9.0f} {baseline.median * 1000:8.0f}ms {pipeline.rate:10.1f} "
-              f"{pipeline.rate / baseline.rate:10.1%} {pipeline.median:9.2f}s {pipeline.p95:9.2f}s")  # fmt: skip
+              f"{pipeline.rate / baseline.rate:10.1%} {pipeline.median:9.2f}s {pipeline.p95:9.2f}s "
+              f"{pipeline.idle_median:10.2f}s {pipeline.idle_p95:10.2f}s")  # fmt: skip
     if args.keep:
         print(f"\nworking folders kept in {base}")
     else:
