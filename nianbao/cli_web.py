@@ -1,4 +1,4 @@
-"""Commands of the web pages: `serve` and `user add`."""
+"""Commands of the web pages: `serve`, `user add` and `user passwd`."""
 
 from __future__ import annotations
 
@@ -48,24 +48,53 @@ def user() -> None:
     """Reviewer accounts of the web pages."""
 
 
-@user.command(name="add")
-@click.argument("name")
-@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
-@_database_option
-@_user_errors
-def add_user(name: str, password_stdin: bool, database_url: str | None) -> None:
-    """Create the reviewer account NAME (the password is asked for twice, or read with --password-stdin)."""
-    from web.auth import MIN_PASSWORD_LENGTH, hash_password
+_password_stdin = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of standard input."
+)
 
-    name = name.strip()
-    if not name or len(name) > MAX_NAME_LENGTH or not name.isprintable():
-        raise click.UsageError(f"用户名须为 1 至 {MAX_NAME_LENGTH} 个可见字符")
-    if password_stdin:
+
+def _read_password(from_stdin: bool) -> str:
+    """A new password: asked for twice, or the first line of standard input; at least MIN_PASSWORD_LENGTH."""
+    from web.auth import MIN_PASSWORD_LENGTH
+
+    if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.ClickException(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
+    return password
+
+
+@user.command(name="add")
+@click.argument("name")
+@_password_stdin
+@_database_option
+@_user_errors
+def add_user(name: str, password_stdin: bool, database_url: str | None) -> None:
+    """Create the reviewer account NAME (the password is asked for twice, or read with --password-stdin)."""
+    from web.auth import hash_password
+
+    name = name.strip()
+    if not name or len(name) > MAX_NAME_LENGTH or not name.isprintable():
+        raise click.UsageError(f"用户名须为 1 至 {MAX_NAME_LENGTH} 个可见字符")
+    password = _read_password(password_stdin)
     store = Store.open(database_url or get_settings().database)
     reviewer = store.add_reviewer(name, hash_password(password))
     click.echo(f"已创建审核人账号“{reviewer.name}”")
+
+
+@user.command(name="passwd")
+@click.argument("name")
+@_password_stdin
+@_database_option
+@_user_errors
+def change_password(name: str, password_stdin: bool, database_url: str | None) -> None:
+    """Give the reviewer NAME a new password; every session signed in with the old one ends."""
+    from web.auth import hash_password
+
+    store = Store.open(database_url or get_settings().database)
+    if store.reviewer(name.strip()) is None:  # before asking for a password that would go nowhere
+        raise click.ClickException(f"审核人“{name.strip()}”不存在")
+    reviewer = store.set_password(name.strip(), hash_password(_read_password(password_stdin)))
+    click.echo(f"已更改审核人“{reviewer.name}”的密码；用旧密码登录的会话已失效")

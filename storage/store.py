@@ -929,6 +929,19 @@ class Store:
 
         return self._write(work)
 
+    def set_password(self, name: str, password_hash: str) -> Reviewer:
+        """Replace a reviewer's password hash; StoreError when there is no such reviewer."""
+
+        def work(session: Session) -> Reviewer:
+            row = session.exec(select(ReviewerRecord).where(ReviewerRecord.name == name)).first()
+            if row is None:
+                raise StoreError(f"审核人“{name}”不存在")
+            row.password_hash = password_hash
+            session.add(row)
+            return _reviewer(row)
+
+        return self._write(work)
+
     def reviewer(self, name: str) -> Reviewer | None:
         with self._session() as session:
             row = session.exec(select(ReviewerRecord).where(ReviewerRecord.name == name)).first()

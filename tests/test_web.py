@@ -411,6 +411,29 @@ def test_user_add(database: str) -> None:
     assert "a long password" not in stored.password_hash
 
 
+def test_user_passwd_ends_the_sessions_of_the_old_password(client: TestClient, database: str) -> None:
+    def passwd(name: str, stdin: str) -> str:
+        return (
+            CliRunner().invoke(main, ["user", "passwd", name, "--password-stdin", "--db", database], input=stdin).output
+        )
+
+    finding = finding_id(database, "requests.total_row", "白鹤镇", "房县", 2023)
+    sign_in(client)
+    assert triage(client, finding, "confirm") == 303
+    assert "不存在" in passwd("无此人", "a long password\n")
+    assert "至少需要 8 个字符" in passwd(REVIEWER, "short\n")
+    assert triage(client, finding, "confirm") == 303  # a refused change changes nothing
+    assert "已更改审核人“审核员甲”的密码" in passwd(REVIEWER, "a new long password\n")
+    assert triage(client, finding, "dismiss") == 403  # the session of the old password has ended
+    assert "审核人登录" in client.get("/").text  # shown to anyone not signed in
+    denied = client.post(
+        "/login", data={"name": REVIEWER, "password": PASSWORD, "csrf_token": csrf(client.get("/login").text)}
+    )
+    assert denied.status_code == 401
+    sign_in(client, password="a new long password")
+    assert triage(client, finding, "dismiss") == 303
+
+
 def test_serve_refuses_other_addresses_without_a_secret_and_a_reviewer(
     database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -234,7 +234,7 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
     cache = queries.Cache()
 
     def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        context.update(reviewer=signed_in(request), csrf=csrf_token(request), rule_titles=rule_titles)
+        context.update(reviewer=signed_in(request, store), csrf=csrf_token(request), rule_titles=rule_titles)
         return templates.TemplateResponse(request, template, context, status_code=status_code)
 
     def connection() -> Iterator[Connection]:
@@ -242,7 +242,7 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
             yield opened
 
     def reader(request: Request) -> None:
-        if not anonymous_read and signed_in(request) is None:
+        if not anonymous_read and signed_in(request, store) is None:
             raise SignInRequired
 
     def choices(db: Connection) -> dict[str, Any]:
@@ -369,7 +369,7 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
         comment: str = Form(""),
         csrf_token: str = Form(""),
     ) -> Response:
-        reviewer = signed_in(request)
+        reviewer = signed_in(request, store)
         if reviewer is None:
             raise HTTPException(403, "请先登录：只有审核人可以确认或驳回发现")
         check_csrf(request, csrf_token)

@@ -2,12 +2,14 @@
 whether an address may be served.
 
 A session is a cookie signed with the secret key (Starlette's SessionMiddleware, itsdangerous) that expires
-`web_session_seconds` after the last request. Every form that changes something carries the session's CSRF token
+`web_session_seconds` after the last request. It carries a stamp of the reviewer's password hash, so a password
+changed with `nianbao user passwd` ends every session opened with the old one. Every form that changes something carries the session's CSRF token
 (a synchronizer token compared in constant time); the session cookie is SameSite=Lax besides.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import secrets
 from dataclasses import dataclass
@@ -71,19 +73,37 @@ def exposure_problem(host: str, settings: Settings, store: Store) -> str | None:
     return None
 
 
-def signed_in(request: Request) -> SignedIn | None:
+def signed_in(request: Request, store: Store) -> SignedIn | None:
+    """The reviewer of the request's session, if it was opened with the reviewer's current password."""
+    if hasattr(request.state, "reviewer"):  # looked up once per request
+        return request.state.reviewer
     data = request.session.get("reviewer")
-    return SignedIn(data["id"], data["name"]) if isinstance(data, dict) else None
+    found = None
+    if isinstance(data, dict):
+        reviewer = store.reviewer(data.get("name", ""))
+        if reviewer is not None and reviewer.id == data.get("id") and _stamp(reviewer) == data.get("stamp"):
+            found = SignedIn(reviewer.id, reviewer.name)
+        else:  # the account is gone or its password was changed
+            request.session.pop("reviewer", None)
+    request.state.reviewer = found
+    return found
 
 
 def sign_in(request: Request, reviewer: Reviewer) -> None:
     request.session.clear()
-    request.session["reviewer"] = {"id": reviewer.id, "name": reviewer.name}
+    request.session["reviewer"] = {"id": reviewer.id, "name": reviewer.name, "stamp": _stamp(reviewer)}
     request.session[CSRF_FIELD] = secrets.token_urlsafe(32)  # a new token for the new session
+    request.state.reviewer = SignedIn(reviewer.id, reviewer.name)
+
+
+def _stamp(reviewer: Reviewer) -> str:
+    """Changes with the password. (The Argon2 hash it is taken from is salted: the stamp reveals nothing usable.)"""
+    return hashlib.sha256(reviewer.password_hash.encode()).hexdigest()[:16]
 
 
 def sign_out(request: Request) -> None:
     request.session.clear()
+    request.state.reviewer = None
 
 
 def csrf_token(request: Request) -> str:
