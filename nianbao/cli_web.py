@@ -93,8 +93,9 @@ def change_password(name: str, password_stdin: bool, database_url: str | None) -
     """Give the reviewer NAME a new password; every session signed in with the old one ends."""
     from web.auth import hash_password
 
+    name = name.strip()
     store = Store.open(database_url or get_settings().database)
-    if store.reviewer(name.strip()) is None:  # before asking for a password that would go nowhere
-        raise click.ClickException(f"审核人“{name.strip()}”不存在")
-    reviewer = store.set_password(name.strip(), hash_password(_read_password(password_stdin)))
+    if store.reviewer(name) is None:  # before asking for a password that would go nowhere
+        raise click.ClickException(f"审核人“{name}”不存在")
+    reviewer = store.set_password(name, hash_password(_read_password(password_stdin)))
     click.echo(f"已更改审核人“{reviewer.name}”的密码；用旧密码登录的会话已失效")

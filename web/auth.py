@@ -3,8 +3,9 @@ whether an address may be served.
 
 A session is a cookie signed with the secret key (Starlette's SessionMiddleware, itsdangerous) that expires
 `web_session_seconds` after the last request. It carries a stamp of the reviewer's password hash, so a password
-changed with `nianbao user passwd` ends every session opened with the old one. Every form that changes something carries the session's CSRF token
-(a synchronizer token compared in constant time); the session cookie is SameSite=Lax besides.
+changed with `nianbao user passwd` ends every session opened with the old one. Every form that changes something
+carries the session's CSRF token (a synchronizer token compared in constant time); the session cookie is
+SameSite=Lax besides.
 """
 
 from __future__ import annotations
