@@ -18,6 +18,7 @@ from storage.store import (
     TriageEntry,
     VersionRow,
     finding_fingerprints,
+    use_write_ahead_log,
 )
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     "TriageEntry",
     "VersionRow",
     "finding_fingerprints",
+    "use_write_ahead_log",
 ]

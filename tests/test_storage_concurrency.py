@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import sqlite3
+import threading
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
+from pathlib import Path
 
 from sqlmodel import Session, select
 
 from report.identity import identity
 from report.model import Report
-from storage import Store, finding_fingerprints
+from storage import Store, finding_fingerprints, use_write_ahead_log
 from storage.tables import FindingRecord, OrganizationRecord, ReportRecord, VersionRecord
 from tests.storage_samples import judged, seed, variant
 
@@ -110,3 +113,19 @@ def test_four_workers_upgrading_an_empty_database_at_once(storage_url: str) -> N
     assert store.revision() == "0003"
     assert_consistent(store, reports)
     store.dispose()
+
+
+def test_a_new_sqlite_file_switches_to_wal_while_another_process_writes(tmp_path: Path) -> None:
+    # SQLite refuses the switch at once ("locked"), busy timeout or not, while another connection writes.
+    path = tmp_path / "new.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE t (x)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO t VALUES (1)")
+    threading.Timer(0.3, writer.execute, ("COMMIT",)).start()
+    opener = sqlite3.connect(path, isolation_level=None, timeout=5)
+    use_write_ahead_log(opener.cursor(), 5)
+    assert opener.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert opener.execute("SELECT x FROM t").fetchall() == [(1,)]
+    writer.close()
+    opener.close()

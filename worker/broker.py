@@ -27,6 +27,8 @@ from kombu.transport import sqlalchemy as sqla
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 
+from storage import use_write_ahead_log
+
 ALIAS = "nianbao"
 BUSY_POLLING = 0.02
 IDLE_POLLING = 0.5
@@ -36,8 +38,8 @@ BUSY_TIMEOUT_S = 30
 
 def _configure(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+    use_write_ahead_log(cursor, BUSY_TIMEOUT_S)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
