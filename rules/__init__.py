@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from rules.base import BUILTIN, Hit, Rule, make_rule, rule
+from rules.base import BUILTIN, Hit, ReviewerText, Rule, make_rule, rule
 from rules.engine import all_rules, compare, evaluate, find_rule
 
-__all__ = ["BUILTIN", "Hit", "Rule", "all_rules", "compare", "evaluate", "find_rule", "make_rule", "rule"]
+__all__ = [
+    "BUILTIN",
+    "Hit",
+    "ReviewerText",
+    "Rule",
+    "all_rules",
+    "compare",
+    "evaluate",
+    "find_rule",
+    "make_rule",
+    "rule",
+]

@@ -30,6 +30,16 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class ReviewerText:
+    """A rule explained to reviewers, in Chinese: what it checks, why it matters (with the legal or
+    official basis), and an example in a report's own words. Shown by `rules --explain` and the rule page."""
+
+    checks: str  # 检查内容
+    why: str  # 为何重要
+    example: str  # 示例
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     severity: Severity
@@ -38,6 +48,7 @@ class Rule:
     check: Check
     version: int = 1
     basis: str = ""  # the legal basis in one Chinese sentence, for reviewers (the explanation is for developers)
+    reviewer: ReviewerText | None = None  # the Chinese explanation for reviewers
 
     @property
     def explanation(self) -> str:
@@ -74,12 +85,19 @@ BUILTIN: list[Rule] = []
 
 
 def rule(
-    id: str, severity: Severity, title: str, template: str, *, version: int = 1, basis: str = ""
+    id: str,
+    severity: Severity,
+    title: str,
+    template: str,
+    *,
+    version: int = 1,
+    basis: str = "",
+    reviewer: ReviewerText | None = None,
 ) -> Callable[[Check], Rule]:
     """Register a built-in rule: decorate its check function."""
 
     def register(check: Check) -> Rule:
-        made = make_rule(id, severity, title, template, version=version, basis=basis)(check)
+        made = make_rule(id, severity, title, template, version=version, basis=basis, reviewer=reviewer)(check)
         BUILTIN.append(made)
         return made
 
@@ -87,11 +105,18 @@ def rule(
 
 
 def make_rule(
-    id: str, severity: Severity, title: str, template: str, *, version: int = 1, basis: str = ""
+    id: str,
+    severity: Severity,
+    title: str,
+    template: str,
+    *,
+    version: int = 1,
+    basis: str = "",
+    reviewer: ReviewerText | None = None,
 ) -> Callable[[Check], Rule]:
     """Make a rule without registering it as built-in: for plugins, exposed through the `nianbao.rules` entry point."""
 
     def build(check: Check) -> Rule:
-        return Rule(id, severity, title, template, check, version, basis)
+        return Rule(id, severity, title, template, check, version, basis, reviewer)
 
     return build
