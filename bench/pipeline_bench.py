@@ -90,6 +90,45 @@ def make_reports(n: int, folder: Path, seed: int = 7) -> list[Path]:
     return paths
 
 
+def make_series_reports(n: int, folder: Path, seed: int = 7, years: tuple[int, ...] = (2022, 2023, 2024)) -> list[Path]:
+    """N generated reports: series of consecutive years of different bodies, each year with one planted defect
+    and the last year's a cross-year one (so each report queues one alert, and the last year is judged against
+    the earlier ones). Ordered year by year, as a province's folder of several years would be copied: most
+    earlier years are in storage by the time their next year is processed."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    seen: set[str] = set()
+    series_list: list[list[generator.GroundTruth]] = []
+    while sum(map(len, series_list)) < n:
+        organization = generator.make_organization(rng, "township")
+        if organization.region is None or organization.name in seen:
+            organization = _invented_township(rng)
+        if organization.name in seen:
+            continue
+        seen.add(organization.name)
+        series = generator.make_series(rng, years, organization=organization)
+        planted = [_with_a_defect(truth, rng) for truth in series[:-1]]
+        for kind in rng.sample(generator.SERIES_KINDS, len(generator.SERIES_KINDS)):
+            try:
+                last = generator.plant_series([*planted, series[-1]], kind, rng)[0][-1]
+                break
+            except ValueError:
+                continue
+        else:
+            last = _with_a_defect(series[-1], rng)
+        series_list.append([*planted, last][: n - sum(map(len, series_list))])
+    paths = []
+    for position in range(len(years)):
+        for number, series in enumerate(series_list):
+            if position >= len(series):
+                continue
+            layout = LAYOUTS[(number + position) % len(LAYOUTS)]
+            path = folder / f"report-{len(paths):05d}.{generator.FILE_SUFFIX[layout]}"
+            path.write_bytes(generator.render(layout, series[position], rng))
+            paths.append(path)
+    return paths
+
+
 def _with_a_defect(truth: generator.GroundTruth, rng: random.Random) -> generator.GroundTruth:
     for kind in rng.sample(PLANTS, len(PLANTS)):
         try:

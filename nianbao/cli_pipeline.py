@@ -54,18 +54,20 @@ def _watch_loop(settings: Settings, root: Path, stop: threading.Event, worker: _
     from storage import Store
     from watcher.intake import Intake
     from watcher.watch import Watcher
-    from worker.tasks import enqueue_file, reconcile_once
+    from worker.tasks import enqueue_files, reconcile_once
 
     store = Store.open(settings.database)
     watcher = Watcher(
         root,
-        Intake(store, root, enqueue_file),
+        Intake(store, root, enqueue_files),
         mode=settings.watch_mode,
         stable_seconds=settings.watch_stable_seconds,
         poll_interval=settings.watch_poll_interval,
         ignore=settings.watch_ignore,
         rescan_interval=settings.watch_rescan_interval,
         exclude=_own_folders(settings, root),
+        batch_size=settings.watch_batch_size,
+        batch_wait=settings.watch_batch_wait,
     )
     log.info("watching %s (%s mode); broker %s", root, settings.watch_mode, _shown(settings.broker))
     heartbeat = settings.data_dir / HEARTBEAT

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     # A file is taken once its size and modification time have not changed for this long (a copy in progress
     # over the network keeps changing).
     watch_stable_seconds: float = 2.0
+    # Settled files are taken in batches (one ledger transaction, one task each): a batch closes at
+    # `watch_batch_size` files, or once its first file has waited `watch_batch_wait` seconds for more, or at once
+    # when no other file is still settling (a file dropped alone is not held back).
+    watch_batch_size: int = Field(default=50, ge=1)
+    watch_batch_wait: float = 0.2
     # Also walk the whole tree this often and take what changed unseen (lost events, an overflowing inotify
     # queue); 0 disables it.
     watch_rescan_interval: float = 900.0

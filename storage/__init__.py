@@ -7,8 +7,11 @@ writes and queries them (API: docs/storage-api.md).
 from storage.store import (
     LEDGER_STATES,
     AmbiguousOrganization,
+    BatchOutcome,
+    BatchSave,
     FindingRow,
     LedgerEntry,
+    OutboxDraft,
     OutboxItem,
     Reviewer,
     SaveResult,
@@ -24,8 +27,11 @@ from storage.store import (
 __all__ = [
     "LEDGER_STATES",
     "AmbiguousOrganization",
+    "BatchOutcome",
+    "BatchSave",
     "FindingRow",
     "LedgerEntry",
+    "OutboxDraft",
     "OutboxItem",
     "Reviewer",
     "SaveResult",

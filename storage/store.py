@@ -4,6 +4,11 @@ One `Store(url)` per process (construct it after Celery forks: no connection is 
 store carried across a fork drops the parent's connections). Writes are short transactions that are safe under
 concurrent workers: unique constraints decide, a conflict is retried, and the saves of one report are serialized
 by a lock on its row (PostgreSQL `SELECT … FOR UPDATE`; SQLite `BEGIN IMMEDIATE` under write-ahead logging).
+
+The pipeline writes in batches (`ledger_take`, `ledger_claim`, `save_batch`): one transaction for many files.
+SQLite has one writer at a time whatever is done; processes take turns by an exclusive lock on a file beside the
+database (`<db>.writer`), which wakes the next writer the moment the last one commits, instead of leaving them
+to SQLite's busy handler, which sleeps and polls.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import os
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -28,7 +34,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, not_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, col, select
 
 from report.identity import identity, name_key
@@ -62,6 +68,11 @@ TRIAGE_DECISIONS = ("confirm", "dismiss")
 
 T = TypeVar("T")
 
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's busy timeout alone orders the writers
+    fcntl = None  # type: ignore[assignment]
+
 
 class StoreError(RuntimeError):
     """A storage problem to show the user as it is (the message is for them)."""
@@ -88,6 +99,7 @@ class SaveResult:
     resolved_findings: list[Finding] = field(default_factory=list)
     # The version this one superseded (the report's previous current version), if any.
     previous_version_id: int | None = None
+    fresh_report: bool = False  # this save created the report (organization and year) itself
 
 
 @dataclass(frozen=True)
@@ -156,6 +168,40 @@ class OutboxItem:
     created_at: datetime
     next_attempt_at: datetime
     sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OutboxDraft:
+    """An alert to queue for a version being saved (its version id is known only then)."""
+
+    kind: str
+    title: str
+    body: str
+    tags: tuple[str, ...]
+
+
+# What to queue for a saved report, given (report, findings to alert as new, findings resolved): pure, no I/O.
+Alerts = Callable[[Report, list[Finding], list[Finding]], list[OutboxDraft]]
+
+
+@dataclass(frozen=True)
+class BatchSave:
+    """A judged report to save for the ledger entry (path, sha256)."""
+
+    path: str
+    sha256: str
+    report: Report
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    path: str
+    sha256: str
+    state: str  # stored or failed
+    version_id: int | None = None
+    alerts: int = 0  # outbox items queued
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -266,6 +312,7 @@ class Store:
         self._writer = self.engine.execution_options(nianbao_write=True)
         self._pid = os.getpid()
         self._schema_current = False
+        self._writer_lock: tuple[int, Any] | None = None  # (pid, open lock file) for SQLite files
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -327,11 +374,28 @@ class Store:
     def _shown_url(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
 
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """For a SQLite file: hold the exclusive lock on `<db>.writer` (processes queue on it; see the module
+        doc). Elsewhere nothing: PostgreSQL has row locks."""
+        if fcntl is None or self.sqlite_path is None:
+            yield
+            return
+        if self._writer_lock is None or self._writer_lock[0] != os.getpid():
+            handle = open(f"{self.sqlite_path}.writer", "a+b")  # open for the life of the process
+            self._writer_lock = (os.getpid(), handle)
+        handle = self._writer_lock[1]
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
     def _write(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one write transaction, again from the start when a concurrent writer got in the way."""
         for attempt in range(WRITE_ATTEMPTS):
             try:
-                with self._session(write=True) as session, session.begin():
+                with self._writer_turn(), self._session(write=True) as session, session.begin():
                     return work(session)
             except (IntegrityError, OperationalError) as error:
                 if attempt == WRITE_ATTEMPTS - 1 or not _retryable(error):
@@ -362,6 +426,77 @@ class Store:
         rule_versions = {item.id: item.version for item in all_rules()}
         return self._write(lambda session: self._save(session, report, when, rule_versions))
 
+    def save_batch(
+        self, saves: Sequence[BatchSave], failures: Sequence[tuple[str, str, str]], alerts: Alerts
+    ) -> list[BatchOutcome]:
+        """A worker's batch in one transaction: save each judged report, queue its alerts in the outbox (`alerts`
+        builds them from the findings first seen in its version, less those a reviewer dismissed, and those it
+        resolved; the same version again queues nothing new) and mark its ledger entry `stored`; mark each
+        (path, sha256, reason) of `failures` `failed`. A report whose save raises anything but a database error
+        is rolled back alone (a savepoint) and its entry `failed` with the reason; a database error rolls back
+        the whole batch (retried here on conflicts, else raised: the task retries). Reports are saved in the
+        order of their identity and year, so concurrent batches lock report rows in one order (no deadlock)."""
+        rule_versions = {item.id: item.version for item in all_rules()}
+
+        def order(save: BatchSave) -> tuple[str, str, int, str]:
+            key = identity(save.report) or ("", None)
+            return key[0], key[1] or "", save.report.year or 0, save.sha256
+
+        def work(session: Session) -> list[BatchOutcome]:
+            now = utcnow()
+            outcomes = [BatchOutcome(path, sha, "failed", error=reason) for path, sha, reason in failures]
+            for save in sorted(saves, key=order):
+                try:
+                    with session.begin_nested():
+                        outcomes.append(self._save_one(session, save, alerts, rule_versions, now))
+                except DBAPIError:
+                    raise
+                except Exception as error:  # a defect met on this report: it fails alone
+                    reason = f"入库出错：{type(error).__name__}: {error}"
+                    outcomes.append(BatchOutcome(save.path, save.sha256, "failed", error=reason))
+            self._ledger_update(
+                session,
+                [
+                    {"path": o.path, "sha256": o.sha256, "state": o.state, "error": o.error}
+                    | ({"version_id": o.version_id} if o.version_id is not None else {})
+                    for o in outcomes
+                ],
+                now,
+            )
+            return outcomes
+
+        return self._write(work)
+
+    def _save_one(
+        self, session: Session, save: BatchSave, alerts: Alerts, rule_versions: dict[str, int], now: datetime
+    ) -> BatchOutcome:
+        report = save.report
+        result = self._save(session, report, save.received_at, rule_versions)
+        if result.created:
+            new, resolved = result.new_findings, result.resolved_findings
+        else:  # the same content again: a worker that died after saving it may not have queued its alerts
+            new, resolved = self._version_changes(session.connection(), result.version_id)
+        if new and not (result.created and result.previous_version_id is None and result.fresh_report):
+            new = self._undismissed(session, report, new)  # a report stored before may have triaged findings
+        drafts = alerts(report, new, resolved)
+        queued = 0
+        for draft in drafts:
+            queued += self._insert_ignore(
+                session,
+                OutboxRecord,
+                ["version_id", "kind"],
+                version_id=result.version_id,
+                kind=draft.kind,
+                title=draft.title,
+                body=draft.body,
+                tags=list(draft.tags),
+                state="pending",
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        return BatchOutcome(save.path, save.sha256, "stored", result.version_id, queued)
+
     # The save path runs Core statements on the session's connection: it is the hot path of ingestion, and ORM
     # objects for every finding would cost several times the database's own time.
 
@@ -384,6 +519,7 @@ class Store:
             # Someone else created the report meanwhile: under its lock now, check for the same content again.
             stored = None if fresh else self._version_with(connection, sha)
         else:
+            fresh = 0
             stored = self._version_with(connection, sha)
         if stored is not None:
             return SaveResult(version_id=stored, created=False)
@@ -417,6 +553,7 @@ class Store:
             new_findings=new,
             resolved_findings=resolved,
             previous_version_id=previous,
+            fresh_report=bool(fresh),
         )
 
     @staticmethod
@@ -541,15 +678,16 @@ class Store:
         """(findings first seen in this version, findings this version resolved): what `save` returned when it
         created the version, for a worker that stores the same content again after dying before it acted on it."""
         with self._session() as session:
-            connection = session.connection()
-            report_id = connection.execute(
-                select(VersionRecord.report_id).where(VersionRecord.id == version_id)
-            ).scalar()
-            rows = connection.execute(
-                select(FindingRecord.__table__)  # type: ignore[attr-defined]
-                .where(FindingRecord.report_id == report_id)
-                .order_by(FindingRecord.id)
-            ).all()
+            return self._version_changes(session.connection(), version_id)
+
+    @staticmethod
+    def _version_changes(connection: Connection, version_id: int) -> tuple[list[Finding], list[Finding]]:
+        report_id = connection.execute(select(VersionRecord.report_id).where(VersionRecord.id == version_id)).scalar()
+        rows = connection.execute(
+            select(FindingRecord.__table__)  # type: ignore[attr-defined]
+            .where(FindingRecord.report_id == report_id)
+            .order_by(FindingRecord.id)
+        ).all()
         new = [_finding(row) for row in rows if row.first_version_id == version_id]
         return new, [_finding(row) for row in rows if row.resolved_version_id == version_id]
 
@@ -575,6 +713,28 @@ class Store:
                 .order_by(col(ReportRecord.year).desc())
             ).all()
             return [_report(version) for version in rows]
+
+    def earlier_reports_of(
+        self, keys: Collection[tuple[str, str | None]]
+    ) -> dict[tuple[str, str | None], list[Report]]:
+        """The current version of every stored year of each organization in `keys` (identities), in one query:
+        what a batch of reports is judged against (`report.identity.earlier_reports` picks the years)."""
+        found: dict[tuple[str, str | None], list[Report]] = {}
+        names = sorted({name for name, _ in keys})
+        wanted = {(name, region or "") for name, region in keys}
+        with self._session() as session:
+            for start in range(0, len(names), 500):
+                rows = session.exec(
+                    select(VersionRecord, OrganizationRecord.name_key, OrganizationRecord.region_key)
+                    .join(ReportRecord, VersionRecord.report_id == ReportRecord.id)
+                    .join(OrganizationRecord, ReportRecord.organization_id == OrganizationRecord.id)
+                    .where(col(VersionRecord.superseded_by).is_(None), col(ReportRecord.year).is_not(None))
+                    .where(col(OrganizationRecord.name_key).in_(names[start : start + 500]))
+                ).all()
+                for version, name, region in rows:
+                    if (name, region) in wanted:
+                        found.setdefault((name, region or None), []).append(_report(version))
+        return found
 
     def reports_named(self, name_keys: set[str]) -> list[Report]:
         """The latest version of every stored report whose organization's name key is in `name_keys`."""
@@ -791,6 +951,119 @@ class Store:
             return _ledger_entry(row)
 
         return self._write(work)
+
+    def ledger_take(
+        self, files: Sequence[tuple[str, str, int | None]], unreadable: Sequence[tuple[str, str, str]] = ()
+    ) -> list[tuple[str, str]]:
+        """The watcher's batch, in one transaction: record each (path, sha256, size) seen and move those that are
+        `new` to `queued`; record each (path, key, reason) of `unreadable` as `failed`. Returns the (path, sha256)
+        now queued, in the order given: content seen before at its path is not queued again."""
+
+        def work(session: Session) -> list[tuple[str, str]]:
+            now = utcnow()
+            rows = [
+                {"path": path, "sha256": sha, "size": size, "state": "new", "attempts": 0, "seen_at": now,
+                 "updated_at": now}
+                for path, sha, size in files
+            ]  # fmt: skip
+            rows += [
+                {"path": path, "sha256": key, "size": None, "state": "failed", "attempts": 0, "seen_at": now,
+                 "updated_at": now}
+                for path, key, _ in unreadable
+            ]  # fmt: skip
+            self._insert_ledger(session, rows)
+            self._ledger_update(
+                session, [{"path": p, "sha256": k, "state": "failed", "error": why} for p, k, why in unreadable], now
+            )
+            states = self._ledger_rows(session, [(path, sha) for path, sha, _ in files])
+            queued = [(path, sha) for path, sha, _ in files if states[(path, sha)].state == "new"]
+            self._ledger_update(session, [{"path": p, "sha256": k, "state": "queued"} for p, k in queued], now)
+            return list(dict.fromkeys(queued))
+
+        return self._write(work)
+
+    def ledger_claim(self, items: Sequence[tuple[str, str]], max_attempts: int) -> list[LedgerEntry]:
+        """A worker's claim on a batch, in one transaction: each (path, sha256) not yet `stored` or `failed`
+        becomes `processing` with one more attempt, or `failed` when it already had `max_attempts` (it crashed
+        or hung its workers each time). Returns the entries as they are afterwards, in the order given; on
+        PostgreSQL, rows another worker is claiming at this moment are skipped (`FOR UPDATE SKIP LOCKED`) and
+        left out of the result."""
+
+        def work(session: Session) -> list[LedgerEntry]:
+            now = utcnow()
+            self._insert_ledger(
+                session,
+                [{"path": path, "sha256": sha, "size": None, "state": "new", "attempts": 0, "seen_at": now,
+                  "updated_at": now} for path, sha in items],
+            )  # fmt: skip
+            rows = self._ledger_rows(session, items, skip_locked=True)
+            claimed: list[LedgerEntry] = []
+            for key in dict.fromkeys(items):
+                row = rows.get(key)
+                if row is None:
+                    continue
+                if row.state not in ("stored", "failed"):
+                    if row.attempts >= max_attempts:
+                        row.state = "failed"
+                        row.error = f"已尝试处理 {row.attempts} 次均未完成（处理时进程崩溃、被终止或超时），不再重试"
+                    else:
+                        row.state, row.error = "processing", None
+                        row.attempts += 1
+                    row.updated_at = now
+                    session.add(row)
+                claimed.append(_ledger_entry(row))
+            return claimed
+
+        return self._write(work)
+
+    @classmethod
+    def _insert_ledger(cls, session: Session, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        dialect = session.get_bind().dialect.name
+        insert_into = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+        statement = insert_into(LedgerRecord).on_conflict_do_nothing(index_elements=["path", "sha256"])
+        session.connection().execute(statement, rows)
+
+    @staticmethod
+    def _ledger_rows(
+        session: Session, keys: Sequence[tuple[str, str]], *, skip_locked: bool = False
+    ) -> dict[tuple[str, str], LedgerRecord]:
+        """The ledger rows of (path, sha256) keys, locked (PostgreSQL; SQLite's write transaction is exclusive)."""
+        found: dict[tuple[str, str], LedgerRecord] = {}
+        paths = sorted({path for path, _ in keys})
+        wanted = set(keys)
+        for start in range(0, len(paths), 500):
+            query = (
+                select(LedgerRecord)
+                .where(col(LedgerRecord.path).in_(paths[start : start + 500]))
+                .order_by(LedgerRecord.id)
+                .with_for_update(skip_locked=skip_locked)
+            )
+            for row in session.exec(query):
+                if (row.path, row.sha256) in wanted:
+                    found[(row.path, row.sha256)] = row
+        return found
+
+    @staticmethod
+    def _ledger_update(session: Session, changes: list[dict[str, Any]], now: datetime) -> None:
+        """Set `state` (and `error`, `version_id` when a change has them) of ledger rows by (path, sha256)."""
+        if not changes:
+            return
+        table = LedgerRecord.__table__  # type: ignore[attr-defined]
+        for columns in sorted({tuple(sorted(change)) for change in changes}):
+            group = [{f"b_{k}": v for k, v in change.items()} for change in changes if tuple(sorted(change)) == columns]
+            values: dict[str, Any] = {
+                column: bindparam(f"b_{column}") for column in columns if column not in ("path", "sha256")
+            }
+            if "error" not in values:
+                values["error"] = None
+            session.connection().execute(
+                update(table)
+                .where(table.c.path == bindparam("b_path"), table.c.sha256 == bindparam("b_sha256"))
+                .values(**values, updated_at=now),
+                group,
+            )
 
     def ledger_stale(self, older_than: timedelta, max_attempts: int) -> list[LedgerEntry]:
         """Entries still `new`, `queued` or `processing` after `older_than`, with attempts left: oldest first."""
@@ -1012,27 +1285,30 @@ class Store:
     def undismissed(self, report: Report, findings: Sequence[Finding]) -> list[Finding]:
         """`findings` (some of `report`'s own) less those a reviewer dismissed as false alarms: the newest decision
         on the fingerprint in this organization's report of this year is `dismiss`, made on the same wording."""
+        with self._session() as session:
+            return self._undismissed(session, report, findings)
+
+    def _undismissed(self, session: Session, report: Report, findings: Sequence[Finding]) -> list[Finding]:
         prints: dict[str, list[str]] = {}
         for finding, fingerprint in zip(report.findings, finding_fingerprints(report.findings), strict=True):
             prints.setdefault(finding.model_dump_json(), []).append(fingerprint)
-        with self._session() as session:
-            key = identity(report)
-            organization = self._organization(session, *key) if key else None
-            if key is not None and organization is None:
-                return list(findings)  # a body never stored: nothing of it was ever triaged
-            if organization is not None and report.year is not None:
-                report_key = f"{organization.id}/{report.year}"
-            else:
-                report_key = f"sha256:{report.source.sha256}"  # as `save` keys a report it cannot match
-            decided = {
-                row.fingerprint: row
-                for row in session.exec(
-                    select(TriageRecord)
-                    .join(ReportRecord, TriageRecord.report_id == ReportRecord.id)
-                    .where(ReportRecord.key == report_key)
-                    .order_by(TriageRecord.id)
-                )
-            }
+        key = identity(report)
+        organization = self._organization(session, *key) if key else None
+        if key is not None and organization is None:
+            return list(findings)  # a body never stored: nothing of it was ever triaged
+        if organization is not None and report.year is not None:
+            report_key = f"{organization.id}/{report.year}"
+        else:
+            report_key = f"sha256:{report.source.sha256}"  # as `save` keys a report it cannot match
+        decided = {
+            row.fingerprint: row
+            for row in session.exec(
+                select(TriageRecord)
+                .join(ReportRecord, TriageRecord.report_id == ReportRecord.id)
+                .where(ReportRecord.key == report_key)
+                .order_by(TriageRecord.id)
+            )
+        }
         kept: list[Finding] = []
         for finding in findings:
             candidates = prints.get(finding.model_dump_json(), [])

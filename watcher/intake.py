@@ -1,7 +1,8 @@
-"""The watcher's `submit`: hash a settled file, record it in the ledger, enqueue it if its content is new there.
+"""The watcher's `submit`: hash a batch of settled files, record them in the ledger in one transaction, and
+enqueue the batch's new content as one task.
 
-The ledger, not the queue, is the source of truth: an entry is marked `queued` before its message is
-published, so a message that never arrives leaves an entry that reconciliation finds. Content already seen at
+The ledger, not the queue, is the source of truth: entries are marked `queued` before their message is
+published, so a message that never arrives leaves entries that reconciliation finds. Content already seen at
 that path (a re-saved unchanged file, a file found again by the start-up walk) enqueues nothing.
 
 A file that cannot be read (no permission, locked, a dangling link, a pipe) is recorded in the ledger as
@@ -11,14 +12,14 @@ once it can be read its content gets an entry of its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from report.document import UnreadableFile
 from report.extract import file_sha256
 from storage import Store
 
-Enqueue = Callable[[str, str, str | None], None]  # (path, sha256, watched root)
+Enqueue = Callable[[list[tuple[str, str]], str | None], None]  # ([(path, sha256), …], watched root)
 
 
 class Intake:
@@ -27,25 +28,29 @@ class Intake:
         self.root = str(Path(root).absolute())
         self.enqueue = enqueue
 
-    def __call__(self, path: Path) -> bool:
-        """Whether the file was enqueued. Raises OSError when it cannot be read (the watcher tries again later)."""
-        if not path.exists() and not path.is_symlink():
-            return False  # gone again before it could be read
-        try:
-            sha256 = file_sha256(path)
-        except UnreadableFile as error:
-            self.store.ledger_mark(str(path), unreadable_key(path), "failed", error=f"无法读取：{error}")
-            raise OSError(f"cannot read {path}: {error}") from error
-        try:
-            size: int | None = path.stat().st_size
-        except OSError:
-            size = None  # removed right after it was read: the worker will say so
-        entry = self.store.ledger_seen(str(path), sha256, size)
-        if entry.state != "new":
-            return False
-        self.store.ledger_mark(str(path), sha256, "queued")
-        self.enqueue(str(path), sha256, self.root)
-        return True
+    def __call__(self, paths: Sequence[Path]) -> dict[Path, str]:
+        """Take a batch; returns the files that could not be read, with why (the watcher offers them again
+        later). Raises when the ledger or the broker cannot be reached (the watcher offers the batch again)."""
+        files: list[tuple[str, str, int | None]] = []
+        unreadable: dict[Path, str] = {}
+        for path in paths:
+            if not path.exists() and not path.is_symlink():
+                continue  # gone again before it could be read
+            try:
+                sha256 = file_sha256(path)
+            except UnreadableFile as error:
+                unreadable[path] = str(error)
+                continue
+            try:
+                size: int | None = path.stat().st_size
+            except OSError:
+                size = None  # removed right after it was read: the worker will say so
+            files.append((str(path), sha256, size))
+        failed = [(str(path), unreadable_key(path), f"无法读取：{why}") for path, why in unreadable.items()]
+        queued = self.store.ledger_take(files, failed)
+        if queued:
+            self.enqueue(queued, self.root)
+        return unreadable
 
 
 def unreadable_key(path: Path) -> str:

@@ -10,8 +10,11 @@ Two modes:
   files that other machines write there, so native events never come. Also for FUSE and Docker bind mounts
   from another OS.
 
-In both modes a file is handed to `submit(path)` only after its size and modification time stayed the same
-for `stable_seconds` (a copy over the network takes seconds, and a half-copied file must not be parsed).
+In both modes a file is handed over only after its size and modification time stayed the same for
+`stable_seconds` (a copy over the network takes seconds, and a half-copied file must not be parsed). Settled
+files are handed to `submit(paths)` in batches: a batch closes at `batch_size` files, once its first file has
+waited `batch_wait` seconds, or at once when no other file is still settling (one file alone is not held back);
+10,000 files copied in at once become 200 calls, not 10,000.
 Created, modified, closed-after-write, moved-in and renamed-to files count; temp and lock files (`~$*`,
 `*.part`, `*.tmp`, hidden files and folders, …) never do. On start the whole tree is walked and every file is
 handed over (the receiver decides by content hash what it has seen before), so files dropped while the watcher
@@ -30,7 +33,7 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -92,16 +95,21 @@ class _Handler(FileSystemEventHandler):
             self.watcher.touch(Path(path))
 
 
-class Watcher:
-    """Watches `root` and calls `submit(path)` for each file that has stopped changing (see the module doc).
+# What the watcher hands settled files to: returns those it could not take, with why (None: it took them all).
+Submit = Callable[[list[Path]], Mapping[Path, str] | None]
 
-    `submit` runs on the watcher's own thread; when it raises, the file is offered again later (`retry_delay`,
-    doubling up to an hour)."""
+
+class Watcher:
+    """Watches `root` and calls `submit(paths)` with batches of files that have stopped changing (see the
+    module doc).
+
+    `submit` runs on the watcher's own thread; a file it returns as not taken, or every file of a batch when it
+    raises, is offered again later (`retry_delay`, doubling up to an hour)."""
 
     def __init__(
         self,
         root: Path,
-        submit: Callable[[Path], object],
+        submit: Submit,
         *,
         mode: Mode = "native",
         stable_seconds: float = 2.0,
@@ -111,6 +119,8 @@ class Watcher:
         health_interval: float = 5.0,
         retry_delay: float = RETRY_DELAY,
         exclude: Sequence[Path] = (),
+        batch_size: int = 50,
+        batch_wait: float = 0.2,
     ) -> None:
         self.root = Path(root).absolute()
         self.submit = submit
@@ -123,11 +133,15 @@ class Watcher:
         self.rescan_interval = rescan_interval
         self.health_interval = health_interval
         self.retry_delay = retry_delay
+        self.batch_size = batch_size
+        self.batch_wait = batch_wait
         self.tick = max(0.05, min(0.5, stable_seconds / 4))
         self.recheck = stable_seconds / 2  # a file is handed over between 1 and 1.5 stability waits after its change
         self.restarts = 0  # observers started after the first (the share dropped and came back)
         self._pending: dict[Path, _Pending] = {}
         self._known: dict[Path, Signature] = {}  # signature of each file when it was last handed over
+        self._batch: list[tuple[Path, _Pending]] = []  # settled files waiting for their batch to close
+        self._batch_since = 0.0  # monotonic time the open batch got its first file
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._observer: BaseObserver | None = None
@@ -238,7 +252,7 @@ class Watcher:
 
     def _run(self) -> None:
         last_health = last_scan = time.monotonic()
-        while not self._stop.wait(self.tick):
+        while not self._stop.wait(min(self.tick, self.batch_wait) if self._batch else self.tick):
             now = time.monotonic()
             if now - last_health >= self.health_interval:
                 last_health = now
@@ -246,8 +260,14 @@ class Watcher:
             if self.rescan_interval and now - last_scan >= self.rescan_interval and self.watching:
                 last_scan = now
                 self.walk(self.root)
-            for path, state in self._settled(now):
-                self._hand_over(path, state)
+            settled = self._settled(now)
+            if settled and not self._batch:
+                self._batch_since = now
+            self._batch += settled
+            self._close_batches(now)
+        if self._batch:  # stopping: what settled is still taken
+            batch, self._batch = self._batch, []
+            self._hand_over(batch)
 
     def _settled(self, now: float) -> list[tuple[Path, _Pending]]:
         """Files whose signature has not changed for `stable_seconds`, removed from the pending set."""
@@ -277,18 +297,34 @@ class Watcher:
             ready.append((path, state))
         return ready
 
-    def _hand_over(self, path: Path, state: _Pending) -> None:
-        assert state.signature is not None
+    def _close_batches(self, now: float) -> None:
+        """Hand over every full batch, and the open one when it has waited long enough or nothing else is
+        settling."""
+        while len(self._batch) >= self.batch_size:
+            batch, self._batch = self._batch[: self.batch_size], self._batch[self.batch_size :]
+            self._hand_over(batch)
+        if self._batch and (now - self._batch_since >= self.batch_wait or self.pending() == 0):
+            batch, self._batch = self._batch, []
+            self._hand_over(batch)
+
+    def _hand_over(self, batch: list[tuple[Path, _Pending]]) -> None:
         try:
-            self.submit(path)
+            refused = self.submit([path for path, _ in batch]) or {}
         except Exception as error:
-            delay = min(self.retry_delay * 2**state.failures, MAX_RETRY_DELAY)
-            log.warning("could not take %s (%s: %s); trying again in %.0f s", path, type(error).__name__, error, delay)
-            with self._lock:
-                self._pending.setdefault(path, _Pending(state.signature, time.monotonic() + delay, state.failures + 1))
-            return
-        with self._lock:
-            self._known[path] = state.signature
+            log.warning("could not take %d file(s) (%s: %s)", len(batch), type(error).__name__, error)
+            refused = {path: f"{type(error).__name__}: {error}" for path, _ in batch}
+        for path, state in batch:
+            assert state.signature is not None
+            if path in refused:
+                delay = min(self.retry_delay * 2**state.failures, MAX_RETRY_DELAY)
+                log.warning("could not take %s (%s); trying again in %.0f s", path, refused[path], delay)
+                with self._lock:
+                    self._pending.setdefault(
+                        path, _Pending(state.signature, time.monotonic() + delay, state.failures + 1)
+                    )
+            else:
+                with self._lock:
+                    self._known[path] = state.signature
 
     def _check_health(self) -> None:
         available = self.available()

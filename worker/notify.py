@@ -23,7 +23,7 @@ from apprise.utils.logic import is_exclusive_match
 from nianbao.display import shown_value
 from nianbao.settings import Settings
 from report.model import Finding, Report
-from storage import SaveResult, Store
+from storage import OutboxDraft, SaveResult, Store
 from worker import channels
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,13 @@ def messages_for(report: Report, result: SaveResult, store: Store, settings: Set
     else:  # the same content again: a worker that died after saving it may not have queued its alerts
         new, resolved = store.version_changes(result.version_id)
     new = store.undismissed(report, new)  # a finding a reviewer dismissed as a false alarm is not alerted again
+    return messages_about(report, new, resolved, settings)
+
+
+def messages_about(
+    report: Report, new: Sequence[Finding], resolved: Sequence[Finding], settings: Settings
+) -> list[Message]:
+    """The alerts about findings new to this report (already less the dismissed ones) and resolved ones."""
     messages = [new_findings_message(report, new)] if new else []
     if resolved and settings.notify_resolved:
         messages.append(resolved_message(report, resolved))
@@ -159,14 +166,20 @@ def load_targets(settings: Settings) -> dict[str, Target]:
 def queue_alerts(store: Store, messages: Sequence[Message], version_id: int, targets: dict[str, Target]) -> int:
     """Put each message in the outbox once per target that wants it; how many items that is (the same version
     again finds its items already there and adds none)."""
-    count = 0
-    for message in messages:
-        for target in targets.values():
-            if target.wants(message.tags):
-                kind = f"{message.kind}:{target.id}"
-                store.outbox_add(version_id, message.title, message.body, [*message.tags], kind=kind)
-                count += 1
-    return count
+    drafts = outbox_drafts(messages, targets)
+    for draft in drafts:
+        store.outbox_add(version_id, draft.title, draft.body, [*draft.tags], kind=draft.kind)
+    return len(drafts)
+
+
+def outbox_drafts(messages: Sequence[Message], targets: dict[str, Target]) -> list[OutboxDraft]:
+    """One outbox item per message and target that wants it (kind `new:<target id>`)."""
+    return [
+        OutboxDraft(f"{message.kind}:{target.id}", message.title, message.body, message.tags)
+        for message in messages
+        for target in targets.values()
+        if target.wants(message.tags)
+    ]
 
 
 def deliver_due(store: Store, targets: dict[str, Target], budget: float) -> tuple[int, int, bool]:

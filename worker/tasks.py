@@ -1,10 +1,11 @@
-"""The pipeline's tasks: process a file, deliver due notifications, reconcile the ledger.
+"""The pipeline's tasks: process a batch of files, deliver due notifications, reconcile the ledger.
 
-The worker orchestrates; it neither parses nor judges. `process` walks one file through the ledger:
+The worker orchestrates; it neither parses nor judges. `process_batch` walks the files of one batch (what the
+watcher took at once, up to `watch_batch_size`) through the ledger together:
 
-    new/queued --(process_file)--> processing --> stored (report saved, alerts queued in the outbox)
-                                              \\-> failed (unreadable, changed before it was read, crashed
-                                                           the worker `max_attempts` times, a defect)
+    new/queued --(process_files)--> processing --> stored (report saved, alerts queued in the outbox)
+                                               \\-> failed (unreadable, changed before it was read, crashed
+                                                            the worker `max_attempts` times, a defect)
 
 Every step is idempotent, so a task that runs twice (redelivered after a worker died, enqueued again by
 reconciliation) stores the report once and queues its alerts once. A bad file is not an error: its report is
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -29,11 +31,12 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from nianbao.judge import judge, read_report
 from nianbao.settings import EMBEDDED_BROKER_SCHEME, Settings, get_settings
-from report.identity import ambiguity, identity
-from storage import SchemaNotCurrent, Store
+from report.identity import ambiguity, earlier_reports, identity
+from report.model import Finding, Report
+from storage import BatchSave, LedgerEntry, OutboxDraft, SchemaNotCurrent, Store
 from worker.app import app
 from worker.broker import purge_delivered
-from worker.notify import Target, deliver_due, load_targets, messages_for, queue_alerts
+from worker.notify import Target, deliver_due, load_targets, messages_about, outbox_drafts
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +96,7 @@ def _after_fork(**_: object) -> None:
     _Process.store = None  # a pool process opens its own connections
 
 
-# -- processing a file ----------------------------------------------------------------------------------------
+# -- processing files -----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -103,57 +106,118 @@ class Outcome:
     version_id: int | None = None
 
 
-def process(store: Store, settings: Settings, targets: dict[str, Target], path: str, sha256: str,
-            root: str | None) -> Outcome:  # fmt: skip
-    """Read, parse, judge (against earlier years from storage), store and queue the alerts of one file."""
-    entry = store.ledger_seen(path, sha256, None)
-    if entry.state in ("stored", "failed"):
-        return Outcome(entry.state, version_id=entry.version_id)  # a duplicate delivery: done already
+Item = tuple[str, str]  # (path, sha256) of a ledger entry
+Enqueue = Callable[[Sequence[Item], str | None], None]  # (a batch of items, the watched root)
+
+
+def process_batch(
+    store: Store, settings: Settings, targets: dict[str, Target], items: Sequence[Item], root: str | None
+) -> list[Outcome]:
+    """Read, parse, judge and store a batch of files with their alerts; one outcome per item, in order.
+
+    Three steps on the database whatever the batch's size: claim the ledger entries (one transaction), read the
+    known identities and the earlier years of the whole batch (one query each; the batch's own reports count as
+    earlier years of each other too), and save the reports, their outbox items and the ledger states (one
+    transaction). A file that cannot be read, was rewritten, or meets a defect ends `failed` alone."""
     if root is not None and not Path(root).is_dir():
         raise ShareUnavailable(f"watched folder {root} is not reachable")
-    entry = store.ledger_mark(path, sha256, "processing")
-    if entry.attempts > settings.max_attempts:
-        reason = f"已尝试处理 {entry.attempts - 1} 次均未完成（处理时进程崩溃、被终止或超时），不再重试"
-        store.ledger_mark(path, sha256, "failed", error=reason)
-        return Outcome("failed")
-    try:
-        report = read_report(Path(path), settings, Path(root) if root else None)
+    entries = {(entry.path, entry.sha256): entry for entry in store.ledger_claim(items, settings.max_attempts)}
+    reports: list[tuple[LedgerEntry, Report]] = []
+    failures: list[tuple[str, str, str]] = []
+    for entry in entries.values():
+        if entry.state != "processing":
+            continue  # stored or failed already (a duplicate delivery), or given up just now
+        try:
+            report = read_report(Path(entry.path), settings, Path(root) if root else None)
+        except SoftTimeLimitExceeded:
+            # Out of time: this file fails; the rest of the batch stays `processing` for reconciliation.
+            failures.append((entry.path, entry.sha256, f"处理超过 {settings.task_time_limit} 秒，已放弃"))
+            break
+        except TRANSIENT:
+            raise
+        except Exception as error:  # a defect met on this file: record it, do not retry the same failure forever
+            log.exception("reading %s failed", entry.path)
+            failures.append((entry.path, entry.sha256, f"处理出错：{type(error).__name__}: {error}"))
+            continue
         if not report.source.sha256:
-            store.ledger_mark(path, sha256, "failed", error="；".join(report.problems) or "文件无法读取")
-            return Outcome("failed")
-        if report.source.sha256 != sha256:
-            store.ledger_mark(path, sha256, "failed", error="文件在处理前已被改写；改写后的内容另行处理")
-            return Outcome("failed")
+            failures.append((entry.path, entry.sha256, "；".join(report.problems) or "文件无法读取"))
+        elif report.source.sha256 != entry.sha256:
+            failures.append((entry.path, entry.sha256, "文件在处理前已被改写；改写后的内容另行处理"))
+        else:
+            reports.append((entry, report))
+    judged = _judge_batch(store, settings, reports, failures)
+    saves = [BatchSave(entry.path, entry.sha256, report, entry.seen_at) for entry, report in judged]
+
+    def alerts(report: Report, new: list[Finding], resolved: list[Finding]) -> list[OutboxDraft]:
+        return outbox_drafts(messages_about(report, new, resolved, settings), targets)
+
+    saved = {(o.path, o.sha256): o for o in store.save_batch(saves, failures, alerts)}
+    outcomes = []
+    for key in items:
+        result, entry = saved.get(key), entries.get(key)
+        if result is not None:
+            outcomes.append(Outcome(result.state, result.alerts, result.version_id))
+        elif entry is not None:
+            outcomes.append(Outcome(entry.state, version_id=entry.version_id))
+        else:
+            outcomes.append(Outcome("processing"))  # claimed by another worker at this moment (PostgreSQL)
+    return outcomes
+
+
+def _judge_batch(
+    store: Store, settings: Settings, reports: list[tuple[LedgerEntry, Report]], failures: list[tuple[str, str, str]]
+) -> list[tuple[LedgerEntry, Report]]:
+    """Judge each report against its earlier years (stored ones and the batch's own); a report whose rules
+    raise goes to `failures`."""
+    keys = {key for _, report in reports if (key := identity(report))}
+    known = store.known_identities({name for name, _ in keys}) | keys if keys else set()
+    stored = store.earlier_reports_of(keys) if keys else {}
+    batch = [report for _, report in reports]
+    judged = []
+    for entry, report in reports:
         key = identity(report)
-        reason = ambiguity(report, store.known_identities({key[0]}) if key else set())
+        reason = ambiguity(report, known)
         if reason:
             report.problems.append(reason)
-        judge(report, [] if reason else store.earlier_reports(report), settings)
-        result = store.save(report, received_at=entry.seen_at)
-        alerts = queue_alerts(store, messages_for(report, result, store, settings), result.version_id, targets)
-    except TRANSIENT:
-        raise
-    except SoftTimeLimitExceeded:
-        store.ledger_mark(path, sha256, "failed", error=f"处理超过 {settings.task_time_limit} 秒，已放弃")
-        return Outcome("failed")
-    except Exception as error:  # a defect met on this file: record it, do not retry the same failure forever
-        log.exception("processing %s failed", path)
-        store.ledger_mark(path, sha256, "failed", error=f"处理出错：{type(error).__name__}: {error}")
-        return Outcome("failed")
-    store.ledger_mark(path, sha256, "stored", version_id=result.version_id)
-    return Outcome("stored", alerts, result.version_id)
+        try:
+            candidates = [*stored.get(key, []), *batch] if key and not reason else []
+            judge(report, earlier_reports(report, candidates), settings)
+        except TRANSIENT:
+            raise
+        except Exception as error:
+            log.exception("judging %s failed", entry.path)
+            failures.append((entry.path, entry.sha256, f"处理出错：{type(error).__name__}: {error}"))
+            continue
+        judged.append((entry, report))
+    return judged
+
+
+def process(store: Store, settings: Settings, targets: dict[str, Target], path: str, sha256: str,
+            root: str | None) -> Outcome:  # fmt: skip
+    """One file: a batch of one."""
+    return process_batch(store, settings, targets, [(path, sha256)], root)[0]
+
+
+@app.task(name="nianbao.process_files", **RETRY_TRANSIENT)
+def process_files(items: list[list[str]], root: str | None = None) -> dict[str, int]:
+    """The task of a batch the watcher took; how many files ended in each state."""
+    outcomes = process_batch(get_store(), _Process.settings, get_targets(), [(p, s) for p, s in items], root)
+    if any(outcome.alerts for outcome in outcomes):
+        request_delivery()
+    return dict(Counter(outcome.state for outcome in outcomes))
 
 
 @app.task(name="nianbao.process_file", **RETRY_TRANSIENT)
 def process_file(path: str, sha256: str, root: str | None = None) -> str:
+    """The one-file task of earlier releases: messages a broker still holds across an upgrade."""
     outcome = process(get_store(), _Process.settings, get_targets(), path, sha256, root)
     if outcome.alerts:
         request_delivery()
     return outcome.state
 
 
-def enqueue_file(path: str, sha256: str, root: str | None) -> None:
-    process_file.apply_async((path, sha256, root))
+def enqueue_files(items: Sequence[Item], root: str | None) -> None:
+    process_files.apply_async(([list(item) for item in items], root))
 
 
 # -- notifications --------------------------------------------------------------------------------------------
@@ -186,13 +250,13 @@ class Reconciled:
     purged: int
 
 
-def reconcile_once(
-    store: Store, settings: Settings, root: Path | None, enqueue: Callable[[str, str, str | None], None] = enqueue_file
-) -> Reconciled:
+def reconcile_once(store: Store, settings: Settings, root: Path | None, enqueue: Enqueue = enqueue_files) -> Reconciled:
     """Enqueue again every file seen but not stored for `reconcile_after` seconds (its message was lost: a
-    killed worker, a restarted Redis, the embedded broker), fail those attempted `max_attempts` times, request
-    a delivery of due notifications, and drop delivered messages from the embedded broker."""
+    killed worker, a restarted Redis, the embedded broker), in batches of `watch_batch_size`; fail those
+    attempted `max_attempts` times; request a delivery of due notifications; drop delivered messages from the
+    embedded broker."""
     requeued = failed = 0
+    batches: dict[str | None, list[Item]] = {}
     for entry in store.ledger_stale(timedelta(seconds=settings.reconcile_after), sys.maxsize):
         if entry.attempts >= settings.max_attempts:
             reason = f"已尝试处理 {entry.attempts} 次均未完成（处理时进程崩溃、被终止或超时），不再重试"
@@ -201,8 +265,11 @@ def reconcile_once(
             continue
         store.ledger_mark(entry.path, entry.sha256, "queued")
         under_root = root is not None and Path(entry.path).is_relative_to(root)
-        enqueue(entry.path, entry.sha256, str(root) if under_root else None)
+        batches.setdefault(str(root) if under_root else None, []).append((entry.path, entry.sha256))
         requeued += 1
+    for batch_root, items in batches.items():
+        for start in range(0, len(items), settings.watch_batch_size):
+            enqueue(items[start : start + settings.watch_batch_size], batch_root)
     if settings.notify_urls or settings.notify_config:
         request_delivery()
     purged = purge_delivered(settings.broker, BROKER_KEEP) if settings.broker.startswith(EMBEDDED_BROKER_SCHEME) else 0

@@ -1,0 +1,110 @@
+"""SQL statements and commits per report in a worker, counted by SQLAlchemy events on the store's engine.
+
+    .venv/bin/python bench/sql_count.py --series 20
+
+Generates `--series` bodies with three consecutive years each (2022–2024, each year with a planted defect, the
+last year a cross-year one), drops them into a folder, and processes them the way a worker does, against a fresh
+SQLite database with one alert target: one file per call (`process`, what a one-file task runs) and one batch
+per call (`process_batch`, `--batch` files, what a batch task runs). The watcher's ledger steps are counted
+apart (`Intake`: the files taken in batches of the same size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import event  # noqa: E402
+
+from bench.pipeline_bench import make_series_reports  # noqa: E402
+from nianbao.settings import Settings  # noqa: E402
+from report.extract import sha256_of  # noqa: E402
+from storage import Store  # noqa: E402
+from watcher.intake import Intake  # noqa: E402
+from worker.notify import load_targets  # noqa: E402
+from worker.tasks import process, process_batch  # noqa: E402
+
+TARGET = "json://127.0.0.1:9/"  # never contacted: alerts are only queued in the outbox here
+
+
+@dataclass
+class Counts:
+    statements: int = 0
+    commits: int = 0
+    seconds: float = 0.0
+
+
+@contextmanager
+def counting(store: Store) -> Iterator[Counts]:
+    counts = Counts()
+
+    def statement(*_: object) -> None:
+        counts.statements += 1
+
+    def commit(*_: object) -> None:
+        counts.commits += 1
+
+    event.listen(store.engine, "before_cursor_execute", statement)
+    event.listen(store.engine, "commit", commit)
+    start = time.perf_counter()
+    try:
+        yield counts
+    finally:
+        counts.seconds = time.perf_counter() - start
+        event.remove(store.engine, "before_cursor_execute", statement)
+        event.remove(store.engine, "commit", commit)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--series", type=int, default=20, help="bodies, three years each")
+    parser.add_argument("--batch", type=int, default=50, help="files per batch")
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="nianbao-sql-count-"))
+    try:
+        paths = make_series_reports(args.series * 3, base / "share")
+        settings = Settings(data_dir=base / "data", notify_urls=[TARGET])
+        targets = load_targets(settings)
+        share = str(base / "share")
+        for name in ("one file per call", "one batch per call"):
+            store = Store.open(f"sqlite:///{base / name.replace(' ', '-')}.db")
+            items = [(str(path), sha256_of(path)) for path in paths]
+            intake = Intake(store, base / "share", lambda _batch, _root: None)  # no broker: counted apart
+            with counting(store) as ledger:
+                for start in range(0, len(paths), args.batch):
+                    intake(paths[start : start + args.batch])
+            with counting(store) as work:
+                if name == "one file per call":
+                    outcomes = [process(store, settings, targets, path, sha, share) for path, sha in items]
+                else:
+                    outcomes = []
+                    for start in range(0, len(items), args.batch):
+                        outcomes += process_batch(store, settings, targets, items[start : start + args.batch], share)
+            stored = sum(outcome.state == "stored" for outcome in outcomes)
+            alerts = sum(outcome.alerts for outcome in outcomes)
+            n = len(paths)
+            print(
+                f"{name:20} {n} files, {stored} stored, {alerts} alerts queued: "
+                f"{work.statements / n:.1f} statements and {work.commits / n:.2f} commits per report in the worker "
+                f"({work.seconds / n * 1000:.1f} ms per report with parsing); watcher ledger: "
+                f"{ledger.statements / n:.1f} statements, {ledger.commits / n:.2f} commits per file"
+            )
+            store.dispose()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    random.seed(0)
+    main()
