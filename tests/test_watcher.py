@@ -22,15 +22,18 @@ MODES = ("native", "polling")
 
 
 class Submitted:
-    """A `submit` callback that records each path with its size and the time it was handed over."""
+    """A `submit` callback that records each path with its size and the time it was handed over, and the size
+    of each batch."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[Path, int, float]] = []
+        self.batches: list[int] = []
         self.lock = threading.Lock()
 
-    def __call__(self, path: Path) -> None:
+    def __call__(self, paths: list[Path]) -> None:
         with self.lock:
-            self.calls.append((path, path.stat().st_size, time.monotonic()))
+            self.batches.append(len(paths))
+            self.calls += [(path, path.stat().st_size, time.monotonic()) for path in paths]
 
     def paths(self) -> list[Path]:
         with self.lock:
@@ -134,8 +137,8 @@ def test_rename_into_place_and_moves_into_the_tree(
 def test_a_failing_submit_is_retried(share: Path) -> None:
     attempts: list[Path] = []
 
-    def flaky(path: Path) -> None:
-        attempts.append(path)
+    def flaky(paths: list[Path]) -> None:
+        attempts.extend(paths)
         if len(attempts) == 1:
             raise ConnectionError("database unreachable")
 
@@ -143,6 +146,39 @@ def test_a_failing_submit_is_retried(share: Path) -> None:
         (share / "a.txt").write_text("a")
         wait_for(lambda: len(attempts) == 2, 10, "the second attempt")
     assert attempts == [share / "a.txt", share / "a.txt"]
+
+
+def test_files_not_taken_are_offered_again_alone(share: Path) -> None:
+    offered: list[list[str]] = []
+
+    def refuses_b_once(paths: list[Path]) -> dict[Path, str]:
+        offered.append(sorted(path.name for path in paths))
+        return {path: "locked by another program" for path in paths if path.name == "b.txt" and len(offered) == 1}
+
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (share / name).write_text(name)
+    with Watcher(share, refuses_b_once, stable_seconds=0.2, retry_delay=0.3):
+        wait_for(lambda: len(offered) == 2, 10, "b.txt offered again")
+        time.sleep(0.5)  # room for a wrong third offer
+    assert offered == [["a.txt", "b.txt", "c.txt"], ["b.txt"]]
+
+
+def test_a_burst_is_handed_over_in_batches_and_a_lone_file_at_once(share: Path, tmp_path: Path) -> None:
+    submitted = Submitted()
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    with Watcher(share, submitted, stable_seconds=0.2, batch_size=10, batch_wait=3.0):
+        for index in range(45):
+            (staging / f"{index:02d}.txt").write_text(str(index))
+            os.rename(staging / f"{index:02d}.txt", share / f"{index:02d}.txt")
+        wait_for(lambda: len(submitted.calls) == 45, 20, "45 files")
+        assert max(submitted.batches) == 10 and len(submitted.batches) <= 9  # 45 files in batches of at most 10
+        (share / "alone.txt").write_text("alone")
+        written = time.monotonic()
+        wait_for(lambda: "alone.txt" in submitted.names(), 10, "the lone file")
+    # Nothing else was settling: its batch closed at once, without the 3 s batch wait.
+    assert submitted.calls[-1][2] - written < 2.0
+    assert len(submitted.calls) == len(set(submitted.paths())) == 46
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -177,9 +213,11 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 class Enqueued:
     def __init__(self) -> None:
         self.items: list[tuple[str, str, str | None]] = []
+        self.batches = 0
 
-    def __call__(self, path: str, sha256: str, root: str | None) -> None:
-        self.items.append((path, sha256, root))
+    def __call__(self, items: list[tuple[str, str]], root: str | None) -> None:
+        self.batches += 1
+        self.items += [(path, sha256, root) for path, sha256 in items]
 
     def names(self) -> list[str]:
         return sorted(Path(path).name for path, _, _ in self.items)
@@ -188,19 +226,23 @@ class Enqueued:
 def test_intake_enqueues_new_content_once(sqlite_store: Store, share: Path) -> None:
     enqueued = Enqueued()
     intake = Intake(sqlite_store, share, enqueued)
-    report = share / "a.txt"
+    report, other = share / "a.txt", share / "b.txt"
     report.write_text("2023 年度报告")
-    assert intake(report) is True
+    other.write_text("2022 年度报告")
+    assert intake([report, other]) == {}
+    assert enqueued.batches == 1 and enqueued.names() == ["a.txt", "b.txt"]  # one batch, one task
     path, sha256, root = enqueued.items[0]
     assert (path, root) == (str(report), str(share))
     assert sqlite_store.ledger_entry(path).state == "queued"  # type: ignore[union-attr]
     report.write_text("2023 年度报告")  # saved again, same bytes
-    assert intake(report) is False
+    intake([report])
+    assert enqueued.batches == 1  # nothing new: no task
     report.write_text("2023 年度报告（修订）")
-    assert intake(report) is True
-    assert len(enqueued.items) == 2 and enqueued.items[1][1] != sha256
+    intake([report, other])
+    assert enqueued.batches == 2 and len(enqueued.items) == 3 and enqueued.items[2][1] != sha256
     report.unlink()
-    assert intake(report) is False  # gone before it was read
+    intake([report])  # gone before it was read
+    assert enqueued.batches == 2
 
 
 def test_start_up_walk_enqueues_only_what_is_new_or_changed(sqlite_store: Store, share: Path) -> None:

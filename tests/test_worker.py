@@ -3,21 +3,26 @@ errors, bounded attempts and reconciliation (the Celery tasks call exactly these
 
 from __future__ import annotations
 
+import random
 import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, select
 
+from nianbao.judge import judge, read_report
 from nianbao.settings import Settings
 from report.extract import sha256_of
-from storage import Store
-from storage.tables import OutboxRecord
+from report.model import Finding, Report
+from storage import BatchSave, OutboxDraft, Store
+from storage.tables import OutboxRecord, utcnow
+from tests import generator
 from tests.services import Receiver
 from worker.notify import load_targets
-from worker.tasks import ShareUnavailable, process, reconcile_once
+from worker.tasks import ShareUnavailable, process, process_batch, reconcile_once
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seeds"
 SEED = SEEDS / "002_397039d31f300f54.txt"  # 房县 白鹤镇人民政府 2023: seven findings, errors among them
@@ -80,8 +85,6 @@ def test_a_report_is_stored_and_its_alert_queued_once_per_matching_target(
 def test_a_worker_that_died_after_saving_queues_the_alert_when_the_file_comes_again(
     sqlite_store: Store, share: Path, tmp_path: Path, receiver: Receiver
 ) -> None:
-    from nianbao.judge import judge, read_report
-
     settings = Settings(data_dir=tmp_path, notify_urls=[receiver.url])
     path, sha256 = dropped(share)
     sqlite_store.ledger_mark(path, sha256, "processing")
@@ -121,10 +124,11 @@ def test_a_vanished_or_rewritten_file_fails_with_its_reason(sqlite_store: Store,
 def test_an_unreachable_share_is_transient(sqlite_store: Store, share: Path, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     path, sha256 = dropped(share)
+    sqlite_store.ledger_take([(path, sha256, None)])  # the watcher took it
     with pytest.raises(ShareUnavailable):
         process(sqlite_store, settings, {}, path, sha256, str(tmp_path / "unmounted"))
     entry = sqlite_store.ledger_entry(path)
-    assert entry is not None and (entry.state, entry.attempts) == ("new", 0)  # no attempt spent
+    assert entry is not None and (entry.state, entry.attempts) == ("queued", 0)  # no attempt spent
 
 
 def test_a_file_that_keeps_killing_its_worker_is_given_up(sqlite_store: Store, share: Path, tmp_path: Path) -> None:
@@ -147,9 +151,98 @@ def test_reconciliation_enqueues_what_was_seen_but_not_stored(sqlite_store: Stor
         sqlite_store.ledger_mark(hopeless, hopeless_sha, "processing")
     done, done_sha = dropped(share, SEEDS / "004_205615ee8de7c4c5.txt")
     sqlite_store.ledger_mark(done, done_sha, "stored")
-    enqueued: list[tuple[str, str, str | None]] = []
-    result = reconcile_once(sqlite_store, settings, share, lambda *item: enqueued.append(item))
+    enqueued: list[tuple[list[tuple[str, str]], str | None]] = []
+    result = reconcile_once(sqlite_store, settings, share, lambda items, root: enqueued.append((list(items), root)))
     assert (result.requeued, result.failed) == (1, 1)
-    assert enqueued == [(lost, lost_sha, str(share))]
+    assert enqueued == [([(lost, lost_sha)], str(share))]
     assert sqlite_store.ledger_entry(hopeless).state == "failed"  # type: ignore[union-attr]
     assert sqlite_store.ledger_stale(timedelta(hours=1), 10) == []  # the re-enqueued one was refreshed
+
+
+# -- batches ----------------------------------------------------------------------------------------------------
+
+
+def series_files(share: Path, seed: int) -> tuple[list[tuple[str, str]], set[str]]:
+    """A body's 2022 and 2023 reports, the 2023 one with a cross-year defect; (path, sha256) each, and the rule
+    ids the defect must raise."""
+    rng = random.Random(seed)
+    series = generator.make_series(rng, (2022, 2023), organization=generator.make_organization(rng, "township"))
+    planted, expected = generator.plant_series(series, "requests.carry_over_continuity", rng)
+    items = []
+    for truth in planted:
+        target = share / f"{seed}-{truth.year}.txt"
+        target.write_bytes(generator.render("spaces", truth, rng))
+        items.append((str(target), sha256_of(target)))
+    return items, set(expected.rules)
+
+
+def rules_of(store: Store, version_id: int | None) -> set[str]:
+    assert version_id is not None
+    report = store.report(version_id)
+    assert report is not None
+    return {finding.rule for finding in report.findings}
+
+
+def test_a_batch_is_claimed_and_saved_in_two_transactions_and_bad_files_fail_alone(
+    sqlite_store: Store, share: Path, tmp_path: Path, receiver: Receiver
+) -> None:
+    settings = Settings(data_dir=tmp_path, notify_urls=[receiver.url])
+    series, cross_year = series_files(share, 1)
+    rewritten = share / "rewritten.txt"
+    rewritten.write_text("2023 年度报告", encoding="utf-8")
+    rewritten_sha = sha256_of(rewritten)
+    rewritten.write_text("2023 年度报告（改写）", encoding="utf-8")
+    vanished = (str(share / "vanished.txt"), "0" * 64)
+    items = [*series, (str(rewritten), rewritten_sha), vanished]
+    commits: list[object] = []
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(sqlite_store.engine, "commit", committed)
+    outcomes = process_batch(sqlite_store, settings, load_targets(settings), items, str(share))
+    event.remove(sqlite_store.engine, "commit", committed)
+    assert [outcome.state for outcome in outcomes] == ["stored", "stored", "failed", "failed"]
+    assert len(commits) == 2  # the claim and the save, whatever the batch's size
+    # The 2023 report was judged against its 2022 batch-mate: the cross-year rule fired.
+    assert cross_year <= rules_of(sqlite_store, outcomes[1].version_id)
+    assert "改写" in (sqlite_store.ledger_entry(str(rewritten)).error or "")  # type: ignore[union-attr]
+    assert "不存在" in (sqlite_store.ledger_entry(vanished[0]).error or "")  # type: ignore[union-attr]
+    assert [outcome.alerts for outcome in outcomes] == [0, 1, 0, 0] and len(outbox(sqlite_store)) == 1  # 2022 is clean
+    # The same batch again (a redelivered task) changes nothing.
+    again = process_batch(sqlite_store, settings, load_targets(settings), items, str(share))
+    assert [(o.state, o.alerts, o.version_id) for o in again] == [(o.state, 0, o.version_id) for o in outcomes]
+    assert len(outbox(sqlite_store)) == 1
+
+
+def test_earlier_years_come_from_storage_for_a_later_batch(sqlite_store: Store, share: Path, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    (earlier, later), cross_year = series_files(share, 2)
+    assert process_batch(sqlite_store, settings, {}, [earlier], str(share))[0].state == "stored"
+    (outcome,) = process_batch(sqlite_store, settings, {}, [later], str(share))
+    assert outcome.state == "stored" and cross_year <= rules_of(sqlite_store, outcome.version_id)
+
+
+def test_a_report_whose_save_fails_is_failed_alone_and_leaves_nothing_behind(
+    sqlite_store: Store, share: Path, tmp_path: Path
+) -> None:
+    """A defect while saving one report of a batch (here: building its alert) rolls back that report only."""
+    settings = Settings(data_dir=tmp_path)
+    (first, second), _ = series_files(share, 3)
+    saves = []
+    for path, sha256 in (first, second):
+        sqlite_store.ledger_claim([(path, sha256)], settings.max_attempts)
+        report = judge(read_report(Path(path), settings, share), [], settings)
+        saves.append(BatchSave(path, sha256, report, utcnow()))
+
+    def alerts(report: Report, new: list[Finding], resolved: list[Finding]) -> list[OutboxDraft]:
+        if report.year == 2022:
+            raise ValueError("a defect in the message template")
+        return [OutboxDraft("new:test", "title", "body", ("new",))]
+
+    outcomes = {Path(o.path).name: o for o in sqlite_store.save_batch(saves, [], alerts)}
+    assert outcomes["3-2022.txt"].state == "failed" and "ValueError" in (outcomes["3-2022.txt"].error or "")
+    assert (outcomes["3-2023.txt"].state, outcomes["3-2023.txt"].alerts) == ("stored", 1)
+    assert sqlite_store.version_id(first[1]) is None  # rolled back: no version, no findings of it
+    assert sqlite_store.ledger_entry(first[0]).state == "failed"  # type: ignore[union-attr]
+    assert sqlite_store.ledger_entry(second[0]).state == "stored"  # type: ignore[union-attr]
