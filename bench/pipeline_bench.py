@@ -9,15 +9,21 @@ A setup is `<broker>:<worker processes>`; broker is `embedded` (the default SQLi
 
 1. baseline — N no-op tasks published straight to the broker and run by the same number of worker processes:
    what the broker and Celery cost by themselves;
-2. pipeline — N generated reports (each with one planted defect, so each has a new finding to alert about)
-   dropped into the watched folder at once (written beside it, then renamed in). Throughput is reports stored
-   per second from the first drop to the last ledger entry `stored`; latency is from a file's drop to the
-   arrival of its alert at a local HTTP receiver (Apprise `json://`), median and 95th percentile;
+2. pipeline — N generated reports of N/3 bodies, three consecutive years each (2022–2024; each year with a
+   planted defect, so each report has a new finding to alert about, the last year's a cross-year one, so the
+   earlier years are looked up and the cross-year rules run), dropped into the watched folder at once, year by
+   year (written beside it, then renamed in). "stored" is the time from the first drop to the last ledger
+   entry `stored`, and throughput is N over it; "alerted" is the time to the last alert received at a local
+   HTTP receiver (Apprise `json://`, one message per report and target: the alerts before digests), and
+   latency is a file's drop to the arrival of its alert, median and 95th percentile;
 3. idle latency — before the burst, `--idle` reports dropped one at a time, each after the previous alert
    arrived: what one reviewer dropping one file waits, next to the no-op task's own latency.
 
 The ratio columns put the pipeline next to the baseline. The watcher's stability wait (`--stable`, 0.5 s by
-default here, 2 s in production) is part of every latency.
+default here, 2 s in production) is part of every latency. The peak resident memory (VmHWM) of every process
+of the pipeline is sampled each second: the largest per role (watcher, Celery main process, pool process) is
+shown. The receiver runs in the bench's own process, on the same two cores; the load average is printed
+before and after each setup (the machine may be shared).
 """
 
 from __future__ import annotations
@@ -32,10 +38,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +61,8 @@ from worker.app import app, make_app  # noqa: E402
 NOOP = "nianbao.bench.noop"
 BIN = Path(sys.executable).parent
 PLANTS = ("requests.total_row", "fees.statement_missing", "regulations.ineligible_issuer", "narrative.missing_topics")
+# Defects that keep the body's name (ineligible_issuer renames it): the years of a series stay one body's.
+SERIES_PLANTS = tuple(kind for kind in PLANTS if kind != "regulations.ineligible_issuer")
 PLACE_CHARACTERS = "安平和兴东西南北新青石金龙凤泉山河桥松柏"
 LAYOUTS = ("spaces", "cell_lines_tabs", "tsv_shifted", "markdown", "html")
 
@@ -66,28 +75,6 @@ def noop(sent_at: float, done_file: str) -> None:
 
 
 # -- reports ----------------------------------------------------------------------------------------------------
-
-
-def make_reports(n: int, folder: Path, seed: int = 7) -> list[Path]:
-    """N generated reports of N different (organization, region, year), each with one planted defect: each
-    one a first version, so each queues exactly one alert."""
-    rng = random.Random(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    seen: set[tuple[str, int]] = set()  # by name alone: a region in the title may be read as part of the name
-    for index in range(n):
-        truth = _with_a_defect(generator.make_truth(rng, show_title=True), rng)
-        # (planting `regulations.ineligible_issuer` changes the body, so the identity is taken after planting)
-        while (identity := (truth.organization.name, truth.year)) in seen:
-            truth = _with_a_defect(
-                generator.make_truth(rng, show_title=True, organization=_invented_township(rng)), rng
-            )
-        seen.add(identity)
-        layout = LAYOUTS[index % len(LAYOUTS)]
-        path = folder / f"report-{index:05d}.{generator.FILE_SUFFIX[layout]}"
-        path.write_bytes(generator.render(layout, truth, rng))
-        paths.append(path)
-    return paths
 
 
 def make_series_reports(n: int, folder: Path, seed: int = 7, years: tuple[int, ...] = (2022, 2023, 2024)) -> list[Path]:
@@ -107,7 +94,7 @@ def make_series_reports(n: int, folder: Path, seed: int = 7, years: tuple[int, .
             continue
         seen.add(organization.name)
         series = generator.make_series(rng, years, organization=organization)
-        planted = [_with_a_defect(truth, rng) for truth in series[:-1]]
+        planted = [_with_a_defect(truth, rng, SERIES_PLANTS) for truth in series[:-1]]
         for kind in rng.sample(generator.SERIES_KINDS, len(generator.SERIES_KINDS)):
             try:
                 last = generator.plant_series([*planted, series[-1]], kind, rng)[0][-1]
@@ -115,7 +102,7 @@ def make_series_reports(n: int, folder: Path, seed: int = 7, years: tuple[int, .
             except ValueError:
                 continue
         else:
-            last = _with_a_defect(series[-1], rng)
+            last = _with_a_defect(series[-1], rng, SERIES_PLANTS)
         series_list.append([*planted, last][: n - sum(map(len, series_list))])
     paths = []
     for position in range(len(years)):
@@ -129,8 +116,10 @@ def make_series_reports(n: int, folder: Path, seed: int = 7, years: tuple[int, .
     return paths
 
 
-def _with_a_defect(truth: generator.GroundTruth, rng: random.Random) -> generator.GroundTruth:
-    for kind in rng.sample(PLANTS, len(PLANTS)):
+def _with_a_defect(
+    truth: generator.GroundTruth, rng: random.Random, plants: tuple[str, ...] = PLANTS
+) -> generator.GroundTruth:
+    for kind in rng.sample(plants, len(plants)):
         try:
             return generator.plant(truth, kind, rng)[0]
         except ValueError:  # this kind cannot be planted in this report
@@ -223,6 +212,64 @@ class Result:
     p95: float
     idle_median: float = float("nan")  # seconds, one file at a time (pipeline only)
     idle_p95: float = float("nan")
+    stored: float = float("nan")  # seconds from the first drop to the last stored (pipeline only)
+    alerted: float = float("nan")  # seconds from the first drop to the last alert received
+    memory: dict[str, float] = field(default_factory=dict)  # role -> largest peak RSS, MiB
+
+
+class MemorySampler:
+    """Samples the peak resident memory (VmHWM) of every descendant of the bench each second, by role."""
+
+    def __init__(self) -> None:
+        self.peaks: dict[int, tuple[str, float]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            self.sample()
+
+    def sample(self) -> None:
+        parents: dict[int, int] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+        ours = {os.getpid()}
+        for _ in range(4):  # bench -> nianbao run -> celery main -> pool process
+            ours |= {pid for pid, parent in parents.items() if parent in ours}
+        for pid in ours - {os.getpid()}:
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            peak = re.search(r"VmHWM:\s+(\d+) kB", status)
+            if peak is None or "redis-server" in command:
+                continue
+            if "celery" not in command:
+                role = "watcher"
+            elif "celery" in Path(f"/proc/{parents.get(pid, 0)}/cmdline").read_bytes().decode(errors="replace"):
+                role = "pool process"
+            else:
+                role = "celery main"
+            self.peaks[pid] = (role, int(peak[1]) / 1024)
+
+    def by_role(self) -> dict[str, float]:
+        roles: dict[str, float] = {}
+        for role, mib in self.peaks.values():
+            roles[role] = max(roles.get(role, 0.0), mib)
+        return roles
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -272,6 +319,7 @@ def run_pipeline(
     nianbao = str(BIN / "nianbao")
     warmup, one_by_one, measured = reports[0], reports[1 : 1 + idle], reports[1 + idle :]
     with ExitStack() as stack:
+        memory = stack.enter_context(MemorySampler())
         if setup.broker == "redis":
             stack.enter_context(started([nianbao, "watch", str(share), "--loglevel", "warning"], env, log))
             for argv in worker_commands(setup, "worker"):
@@ -299,9 +347,10 @@ def run_pipeline(
             os.rename(staging / report.name, share / report.name)
             dropped[str(share / report.name)] = time.time()
         start = min(dropped.values())
-        wait_for(lambda: _stored(store) >= len(reports), 120 + len(reports) / 5, "every report stored", interval=0.5)
+        wait_for(lambda: _stored(store) >= len(reports), 120 + len(reports) / 5, "every report stored", interval=0.2)
         expected = _outbox(store) - queued_before
-        wait_for(lambda: len(receiver.accepted) >= expected, 120, "every alert", interval=0.2)
+        wait_for(lambda: len(receiver.accepted) >= expected, 120 + expected / 20, "every alert", interval=0.2)
+        memory.sample()
         with Session(store.engine) as session:
             last = max(row.updated_at for row in session.exec(select(LedgerRecord)))
     latencies = []
@@ -310,11 +359,16 @@ def run_pipeline(
         if match and match[1] in dropped:
             latencies.append(delivery.at - dropped[match[1]])
     store.dispose()
-    rate = len(measured) / (last.timestamp() - start)
-    if not idle_latencies:
-        return Result(rate, statistics.median(latencies), percentile(latencies, 0.95))
-    return Result(rate, statistics.median(latencies), percentile(latencies, 0.95),
-                  statistics.median(idle_latencies), percentile(idle_latencies, 0.95))  # fmt: skip
+    stored = last.timestamp() - start
+    alerted = max(delivery.at for delivery in receiver.accepted) - start
+    idle_median = statistics.median(idle_latencies) if idle_latencies else float("nan")
+    idle_p95 = percentile(idle_latencies, 0.95) if idle_latencies else float("nan")
+    return Result(len(measured) / stored, statistics.median(latencies), percentile(latencies, 0.95), idle_median,
+                  idle_p95, stored, alerted, memory.by_role())  # fmt: skip
+
+
+def _load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def _stored(store: Store) -> int:
@@ -341,7 +395,7 @@ def main() -> None:
     setups = [Setup(broker, int(workers)) for broker, _, workers in (s.partition(":") for s in args.setups.split(","))]
     base = Path(tempfile.mkdtemp(prefix="nianbao-pipeline-bench-"))
     print(f"generating {args.n} reports in {base} …", flush=True)
-    reports = make_reports(1 + args.idle + args.n, base / "reports")
+    reports = make_series_reports(1 + args.idle + args.n, base / "reports")
     results: list[tuple[Setup, Result, Result]] = []
     with receiving() as receiver:
         for setup in setups:
@@ -351,25 +405,28 @@ def main() -> None:
                 url = stack.enter_context(running_redis()).url if setup.broker == "redis" else setup.broker_url
                 env = environment(work, url, receiver, args.stable)
                 Store.open(f"sqlite:///{work / 'data' / 'nianbao.db'}").dispose()
-                print(f"{setup.name}: baseline …", flush=True)
+                print(f"{setup.name}: baseline … (load {_load()})", flush=True)
                 baseline = run_baseline(setup, env, work, args.n)
                 print(f"{setup.name}: pipeline …", flush=True)
                 pipeline = run_pipeline(setup, env, work, reports, args.idle, receiver)
             results.append((setup, baseline, pipeline))
-            print(f"{setup.name}: no-op {baseline.rate:.0f}/s; pipeline {pipeline.rate:.1f} reports/s, "
-                  f"drop-to-alert median {pipeline.median:.2f} s, p95 {pipeline.p95:.2f} s, "
-                  f"one at a time {pipeline.idle_median:.2f} s", flush=True)  # fmt: skip
+            memory = ", ".join(f"{role} {mib:.0f} MiB" for role, mib in sorted(pipeline.memory.items()))
+            print(f"{setup.name}: no-op {baseline.rate:.0f}/s; pipeline {pipeline.rate:.1f} reports/s, all stored in "
+                  f"{pipeline.stored:.1f} s, last alert at {pipeline.alerted:.1f} s, drop-to-alert median "
+                  f"{pipeline.median:.2f} s, p95 {pipeline.p95:.2f} s, one at a time {pipeline.idle_median:.2f} s; "
+                  f"peak memory {memory}; load {_load()}", flush=True)  # fmt: skip
     print()
     print(f"$ {' '.join([Path(sys.executable).name, *sys.argv])}   (N = {args.n}, stability wait {args.stable} s, "
           f"{args.idle} one at a time first, {os.cpu_count()} CPUs)")  # fmt: skip
-    header = (f"{'setup':14} {'no-op/s':>9} {'no-op p50':>10} {'reports/s':>10} {'% of no-op':>11} "
-              f"{'alert p50':>10} {'alert p95':>10} {'1-by-1 p50':>11} {'1-by-1 p95':>11}")  # fmt: skip
+    header = (f"{'setup':14} {'no-op/s':>9} {'no-op p50':>10} {'reports/s':>10} {'% of no-op':>11} {'stored':>8} "
+              f"{'alerted':>8} {'alert p50':>10} {'alert p95':>10} {'1-by-1 p50':>11} {'1-by-1 p95':>11}")  # fmt: skip
     print(header)
     print("-" * len(header))
     for setup, baseline, pipeline in results:
         print(f"{setup.name:14} {baseline.rate:9.0f} {baseline.median * 1000:8.0f}ms {pipeline.rate:10.1f} "
-              f"{pipeline.rate / baseline.rate:10.1%} {pipeline.median:9.2f}s {pipeline.p95:9.2f}s "
-              f"{pipeline.idle_median:10.2f}s {pipeline.idle_p95:10.2f}s")  # fmt: skip
+              f"{pipeline.rate / baseline.rate:10.1%} {pipeline.stored:7.1f}s {pipeline.alerted:7.1f}s "
+              f"{pipeline.median:9.2f}s {pipeline.p95:9.2f}s {pipeline.idle_median:10.2f}s "
+              f"{pipeline.idle_p95:10.2f}s")  # fmt: skip
     if args.keep:
         print(f"\nworking folders kept in {base}")
     else:
