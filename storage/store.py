@@ -445,10 +445,13 @@ class Store:
         def work(session: Session) -> list[BatchOutcome]:
             now = utcnow()
             outcomes = [BatchOutcome(path, sha, "failed", error=reason) for path, sha, reason in failures]
+            shas = sorted({save.sha256 for save in saves})
+            query = select(VersionRecord.sha256, VersionRecord.id).where(col(VersionRecord.sha256).in_(shas))
+            stored: dict[str, int] = {sha: version_id for sha, version_id in session.connection().execute(query)}
             for save in sorted(saves, key=order):
                 try:
                     with session.begin_nested():
-                        outcomes.append(self._save_one(session, save, alerts, rule_versions, now))
+                        outcomes.append(self._save_one(session, save, alerts, rule_versions, now, stored))
                 except DBAPIError:
                     raise
                 except Exception as error:  # a defect met on this report: it fails alone
@@ -468,10 +471,16 @@ class Store:
         return self._write(work)
 
     def _save_one(
-        self, session: Session, save: BatchSave, alerts: Alerts, rule_versions: dict[str, int], now: datetime
+        self,
+        session: Session,
+        save: BatchSave,
+        alerts: Alerts,
+        rule_versions: dict[str, int],
+        now: datetime,
+        stored: dict[str, int],
     ) -> BatchOutcome:
         report = save.report
-        result = self._save(session, report, save.received_at, rule_versions)
+        result = self._save(session, report, save.received_at, rule_versions, stored)
         if result.created:
             new, resolved = result.new_findings, result.resolved_findings
         else:  # the same content again: a worker that died after saving it may not have queued its alerts
@@ -500,10 +509,18 @@ class Store:
     # The save path runs Core statements on the session's connection: it is the hot path of ingestion, and ORM
     # objects for every finding would cost several times the database's own time.
 
-    def _save(self, session: Session, report: Report, when: datetime, rule_versions: dict[str, int]) -> SaveResult:
+    def _save(
+        self,
+        session: Session,
+        report: Report,
+        when: datetime,
+        rule_versions: dict[str, int],
+        stored_versions: dict[str, int] | None = None,
+    ) -> SaveResult:
+        """`stored_versions`: the versions by content already looked up for a batch (else looked up here)."""
         connection = session.connection()
         sha = report.source.sha256
-        stored = self._version_with(connection, sha)
+        stored = self._version_with(connection, sha) if stored_versions is None else stored_versions.get(sha)
         if stored is not None:
             return SaveResult(version_id=stored, created=False)
         organization_id = self._organization_id(session, report)
@@ -523,11 +540,13 @@ class Store:
             stored = self._version_with(connection, sha)
         if stored is not None:
             return SaveResult(version_id=stored, created=False)
-        previous = connection.execute(
-            select(VersionRecord.id).where(
-                VersionRecord.report_id == report_id, col(VersionRecord.superseded_by).is_(None)
-            )
-        ).scalar()
+        previous = None
+        if not fresh:  # a report created just now has no versions yet
+            previous = connection.execute(
+                select(VersionRecord.id).where(
+                    VersionRecord.report_id == report_id, col(VersionRecord.superseded_by).is_(None)
+                )
+            ).scalar()
         inserted = connection.execute(
             insert(VersionRecord).values(
                 report_id=report_id,
@@ -545,7 +564,13 @@ class Store:
                 update(VersionRecord).where(VersionRecord.id == previous).values(superseded_by=version_id)
             )
         new, resolved = self._track_findings(
-            connection, (report_id, organization_id, year), version_id, report.findings, when, rule_versions
+            connection,
+            (report_id, organization_id, year),
+            version_id,
+            report.findings,
+            when,
+            rule_versions,
+            bool(fresh),
         )
         return SaveResult(
             version_id=version_id,
@@ -599,14 +624,15 @@ class Store:
         findings: Sequence[Finding],
         when: datetime,
         rule_versions: dict[str, int],
+        fresh: bool = False,
     ) -> tuple[list[Finding], list[Finding]]:
         """Carry the findings of report `target` (id, organization id, year) forward to `version_id`:
-        (new ones, resolved ones)."""
+        (new ones, resolved ones). A `fresh` report (created by this save) has none to carry."""
         report_id, organization_id, year = target
-        known = {
-            row.fingerprint: row
-            for row in connection.execute(select(FindingRecord.__table__).where(FindingRecord.report_id == report_id))  # type: ignore[attr-defined]
-        }
+        known = {}
+        if not fresh:
+            query = select(FindingRecord.__table__).where(FindingRecord.report_id == report_id)  # type: ignore[attr-defined]
+            known = {row.fingerprint: row for row in connection.execute(query)}
         inserts: list[dict[str, Any]] = []
         changed: list[dict[str, Any]] = []
         carried: list[int] = []
