@@ -1,0 +1,107 @@
+"""The batch writes of the pipeline on SQLite and PostgreSQL: `save_batch` stores what `save` stores one report at
+a time (versions, superseded versions, carried and resolved findings, alerts), and the ledger's batch claim."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from nianbao.judge import judge, read_report
+from nianbao.settings import Settings
+from report.model import Finding, Report
+from storage import BatchSave, OutboxDraft, Store
+from tests import generator
+
+START = datetime(2024, 3, 1, 9, tzinfo=UTC)
+
+
+def versions_of_one_body(folder: Path) -> list[tuple[str, Report]]:
+    """One body's 2022 report, then three versions of its 2023 report (a defect, fixed, another defect), and
+    the 2022 bytes again under another name: (label, judged report) in the order received."""
+    rng = random.Random(11)
+    settings = Settings(data_dir=folder)
+    organization = generator.make_organization(rng, "township")
+    earlier, current = generator.make_series(rng, (2022, 2023), organization=organization)
+    contents = {
+        "2022": earlier,
+        "2023-a": generator.plant(current, "requests.total_row", rng)[0],
+        "2023-fixed": current,
+        "2023-b": generator.plant(current, "fees.statement_missing", rng)[0],
+    }
+    data = {label: generator.render("spaces", truth, rng) for label, truth in contents.items()}
+    data["2022-copy"] = data["2022"]
+    reports = []
+    for label, content in data.items():
+        path = folder / f"{label}.txt"
+        path.write_bytes(content)
+        reports.append((label, judge(read_report(path, settings), [], settings)))
+    return reports
+
+
+def alerts(report: Report, new: list[Finding], resolved: list[Finding]) -> list[OutboxDraft]:
+    kinds = [("new", new), ("resolved", resolved)]
+    return [OutboxDraft(f"{kind}:test", kind, "\n".join(f.rule for f in found), ()) for kind, found in kinds if found]
+
+
+def snapshot(store: Store) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """Versions (year, sha256, superseded by sha256) and findings (rule, location, status, first and last seen)
+    of the body, independent of row ids."""
+    (name, region) = next(iter(store.known_identities()))
+    versions = store.versions(name, region)
+    sha = {version.id: version.sha256 for version in versions}
+    shown_versions = [(v.year, v.sha256, sha.get(v.superseded_by)) for v in versions]  # type: ignore[arg-type]
+    findings = sorted(
+        (
+            row.year,
+            row.rule,
+            row.location,
+            row.status,
+            row.first_seen,
+            row.last_seen,
+            row.resolved_at,
+            sha[row.version_id],
+        )
+        for row in store.findings(organization=name, region=region)
+    )
+    return shown_versions, findings
+
+
+def test_a_batch_stores_what_one_save_at_a_time_stores(store: Store, tmp_path: Path) -> None:
+    reports = versions_of_one_body(tmp_path)
+    times = {label: START + timedelta(days=index) for index, (label, _) in enumerate(reports)}
+    reference = Store.open(f"sqlite:///{tmp_path / 'reference.db'}")
+    try:
+        expected_alerts = []
+        for label, report in reports:
+            result = reference.save(report, received_at=times[label])
+            new, resolved = (result.new_findings, result.resolved_findings) if result.created else ([], [])
+            expected_alerts.append(len(alerts(report, new, resolved)))
+        expected = snapshot(reference)
+    finally:
+        reference.dispose()
+    saves = [BatchSave(f"/share/{label}.txt", r.source.sha256, r, times[label]) for label, r in reports]
+    for save in saves:
+        store.ledger_claim([(save.path, save.sha256)], max_attempts=5)
+    outcomes = store.save_batch(saves, [], alerts)
+    assert [outcome.state for outcome in outcomes] == ["stored"] * 5
+    assert snapshot(store) == expected
+    assert [outcome.alerts for outcome in outcomes] == expected_alerts == [0, 1, 1, 1, 0]
+    assert outcomes[4].version_id == outcomes[0].version_id  # the same bytes are the same version
+    assert {store.ledger_entry(save.path).state for save in saves} == {"stored"}  # type: ignore[union-attr]
+    # The same batch again: nothing changes, nothing is queued.
+    again = store.save_batch(saves, [], alerts)
+    assert [(o.version_id, o.alerts) for o in again] == [(o.version_id, 0) for o in outcomes]
+    assert snapshot(store) == expected
+
+
+def test_a_claim_counts_attempts_and_gives_up_after_the_last(store: Store) -> None:
+    items = [("/share/a.txt", "a" * 64), ("/share/b.txt", "b" * 64), ("/share/c.txt", "c" * 64)]
+    store.ledger_take([(path, sha, 10) for path, sha in items])
+    store.ledger_mark(*items[2], "stored")
+    first = store.ledger_claim(items, max_attempts=2)
+    assert [(e.state, e.attempts) for e in first] == [("processing", 1), ("processing", 1), ("stored", 0)]
+    store.ledger_claim(items[:1], max_attempts=2)
+    last = store.ledger_claim(items, max_attempts=2)
+    assert [(e.state, e.attempts) for e in last] == [("failed", 2), ("processing", 2), ("stored", 0)]
+    assert "不再重试" in (last[0].error or "")
