@@ -4,8 +4,9 @@
     .venv/bin/python bench/pipeline_bench.py --n 10000 --setups embedded:2,redis:1,redis:2
 
 A setup is `<broker>:<worker processes>`; broker is `embedded` (the default SQLite broker; `nianbao run`),
-`filesystem` (kombu's filesystem transport, the alternative embedded broker) or `redis` (a local redis-server;
-`nianbao watch` plus that many `celery -A worker worker -c 1` processes). For each setup, in the same run:
+`filesystem` (kombu's filesystem transport, the alternative embedded broker), `redis` (a local redis-server;
+`nianbao watch` plus that many `celery -A worker worker -c 1` processes) or `postgres` (the same on Redis, with
+the database on a local PostgreSQL server instead of SQLite). For each setup, in the same run:
 
 1. baseline — N no-op tasks published straight to the broker and run by the same number of worker processes:
    what the broker and Celery cost by themselves;
@@ -55,6 +56,7 @@ from nianbao.settings import Settings  # noqa: E402
 from storage import Store  # noqa: E402
 from storage.tables import LedgerRecord, OutboxRecord  # noqa: E402
 from tests import generator  # noqa: E402
+from tests.pg_server import running_postgres  # noqa: E402
 from tests.services import Receiver, receiving, running_redis, wait_for  # noqa: E402
 from worker.app import app, make_app  # noqa: E402
 
@@ -149,9 +151,17 @@ class Setup:
         return f"{self.broker}:{self.workers}"
 
     @property
+    def redis(self) -> bool:
+        return self.broker in ("redis", "postgres")
+
+    @property
     def broker_url(self) -> str | None:
         """The broker URL for the embedded kinds (None: the default, SQLite); Redis URLs come per run."""
         return "filesystem://" if self.broker == "filesystem" else None
+
+
+def database(env: dict[str, str]) -> str:
+    return env.get("NIANBAO_DATABASE_URL") or f"sqlite:///{Path(env['NIANBAO_DATA_DIR']) / 'nianbao.db'}"
 
 
 def environment(work: Path, broker_url: str | None, receiver: Receiver, stable: float) -> dict[str, str]:
@@ -189,8 +199,8 @@ def started(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
 def worker_commands(setup: Setup, app_module: str) -> list[list[str]]:
     """The Celery worker processes of a setup: on the embedded brokers one prefork worker with `workers` pool
     processes (what `nianbao run -c N` starts), on Redis `workers` prefork workers with one pool process each."""
-    settings = Settings(broker_url="redis://" if setup.broker == "redis" else setup.broker_url)
-    if setup.broker == "redis":
+    settings = Settings(broker_url="redis://" if setup.redis else setup.broker_url)
+    if setup.redis:
         shapes = [1] * setup.workers
     else:
         shapes = [setup.workers]
@@ -215,13 +225,16 @@ class Result:
     stored: float = float("nan")  # seconds from the first drop to the last stored (pipeline only)
     alerted: float = float("nan")  # seconds from the first drop to the last alert received
     memory: dict[str, float] = field(default_factory=dict)  # role -> largest peak RSS, MiB
+    cpu: dict[str, float] = field(default_factory=dict)  # role -> CPU seconds over the whole run, all its processes
 
 
 class MemorySampler:
-    """Samples the peak resident memory (VmHWM) of every descendant of the bench each second, by role."""
+    """Samples the peak resident memory (VmHWM) and the CPU time of every descendant of the bench each second,
+    by role."""
 
     def __init__(self) -> None:
         self.peaks: dict[int, tuple[str, float]] = {}
+        self.cpu: dict[int, float] = {}  # CPU seconds of each process at its last sample
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -239,10 +252,13 @@ class MemorySampler:
 
     def sample(self) -> None:
         parents: dict[int, int] = {}
+        ticks: dict[int, int] = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
-                    parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                    parents[int(entry.name)] = int(fields[1])
+                    ticks[int(entry.name)] = int(fields[11]) + int(fields[12])  # utime + stime
                 except (OSError, IndexError, ValueError):
                     continue
         ours = {os.getpid()}
@@ -264,11 +280,19 @@ class MemorySampler:
             else:
                 role = "celery main"
             self.peaks[pid] = (role, int(peak[1]) / 1024)
+            self.cpu[pid] = ticks.get(pid, 0) / os.sysconf("SC_CLK_TCK")
 
     def by_role(self) -> dict[str, float]:
         roles: dict[str, float] = {}
         for role, mib in self.peaks.values():
             roles[role] = max(roles.get(role, 0.0), mib)
+        return roles
+
+    def cpu_by_role(self) -> dict[str, float]:
+        roles: dict[str, float] = {}
+        for pid, seconds in self.cpu.items():
+            role = self.peaks[pid][0]
+            roles[role] = roles.get(role, 0.0) + seconds
         return roles
 
 
@@ -314,13 +338,13 @@ def run_pipeline(
     share, staging = work / "share", work / "staging"
     share.mkdir()
     staging.mkdir()
-    store = Store.open(f"sqlite:///{work / 'data' / 'nianbao.db'}")
+    store = Store.open(database(env))
     log = work / "pipeline.log"
     nianbao = str(BIN / "nianbao")
     warmup, one_by_one, measured = reports[0], reports[1 : 1 + idle], reports[1 + idle :]
     with ExitStack() as stack:
         memory = stack.enter_context(MemorySampler())
-        if setup.broker == "redis":
+        if setup.redis:
             stack.enter_context(started([nianbao, "watch", str(share), "--loglevel", "warning"], env, log))
             for argv in worker_commands(setup, "worker"):
                 stack.enter_context(started(argv, env, log))
@@ -364,7 +388,7 @@ def run_pipeline(
     idle_median = statistics.median(idle_latencies) if idle_latencies else float("nan")
     idle_p95 = percentile(idle_latencies, 0.95) if idle_latencies else float("nan")
     return Result(len(measured) / stored, statistics.median(latencies), percentile(latencies, 0.95), idle_median,
-                  idle_p95, stored, alerted, memory.by_role())  # fmt: skip
+                  idle_p95, stored, alerted, memory.by_role(), memory.cpu_by_role())  # fmt: skip
 
 
 def _load() -> str:
@@ -402,19 +426,23 @@ def main() -> None:
             work = base / setup.name.replace(":", "-")
             work.mkdir()
             with ExitStack() as stack:
-                url = stack.enter_context(running_redis()).url if setup.broker == "redis" else setup.broker_url
+                url = stack.enter_context(running_redis()).url if setup.redis else setup.broker_url
                 env = environment(work, url, receiver, args.stable)
-                Store.open(f"sqlite:///{work / 'data' / 'nianbao.db'}").dispose()
+                if setup.broker == "postgres":
+                    env["NIANBAO_DATABASE_URL"] = stack.enter_context(running_postgres())
+                Store.open(database(env)).dispose()
                 print(f"{setup.name}: baseline … (load {_load()})", flush=True)
                 baseline = run_baseline(setup, env, work, args.n)
                 print(f"{setup.name}: pipeline …", flush=True)
                 pipeline = run_pipeline(setup, env, work, reports, args.idle, receiver)
             results.append((setup, baseline, pipeline))
             memory = ", ".join(f"{role} {mib:.0f} MiB" for role, mib in sorted(pipeline.memory.items()))
+            cpu = ", ".join(f"{role} {seconds:.0f} s" for role, seconds in sorted(pipeline.cpu.items()))
             print(f"{setup.name}: no-op {baseline.rate:.0f}/s; pipeline {pipeline.rate:.1f} reports/s, all stored in "
                   f"{pipeline.stored:.1f} s, last alert at {pipeline.alerted:.1f} s, drop-to-alert median "
                   f"{pipeline.median:.2f} s, p95 {pipeline.p95:.2f} s, one at a time {pipeline.idle_median:.2f} s; "
-                  f"peak memory {memory}; load {_load()}", flush=True)  # fmt: skip
+                  f"peak memory {memory}; CPU time (whole run, idle part included) {cpu}; load {_load()}",
+                  flush=True)  # fmt: skip
     print()
     print(f"$ {' '.join([Path(sys.executable).name, *sys.argv])}   (N = {args.n}, stability wait {args.stable} s, "
           f"{args.idle} one at a time first, {os.cpu_count()} CPUs)")  # fmt: skip
