@@ -1221,6 +1221,21 @@ class Store:
 
         return self._write(work)
 
+    def ledger_mark_many(self, changes: Sequence[tuple[str, str, str, str | None]]) -> None:
+        """Move many entries, each (path, sha256, state, error), in one transaction (no attempt is counted)."""
+        for _, _, state, _ in changes:
+            if state not in LEDGER_STATES:
+                raise ValueError(f"ledger state {state!r} is not one of {LEDGER_STATES}")
+
+        def work(session: Session) -> None:
+            rows = [
+                {"path": path, "sha256": sha, "state": state, "error": error} for path, sha, state, error in changes
+            ]
+            self._ledger_update(session, rows, utcnow())
+
+        if changes:
+            self._write(work)
+
     def ledger_claim(self, items: Sequence[tuple[str, str]], max_attempts: int) -> list[LedgerEntry]:
         """A worker's claim on a batch, in one transaction: each (path, sha256) not yet `stored` or `failed`
         becomes `processing` with one more attempt, or `failed` when it already had `max_attempts` (it crashed

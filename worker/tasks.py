@@ -257,16 +257,18 @@ def reconcile_once(store: Store, settings: Settings, root: Path | None, enqueue:
     embedded broker."""
     requeued = failed = 0
     batches: dict[str | None, list[Item]] = {}
+    changes: list[tuple[str, str, str, str | None]] = []
     for entry in store.ledger_stale(timedelta(seconds=settings.reconcile_after), sys.maxsize):
         if entry.attempts >= settings.max_attempts:
             reason = f"已尝试处理 {entry.attempts} 次均未完成（处理时进程崩溃、被终止或超时），不再重试"
-            store.ledger_mark(entry.path, entry.sha256, "failed", error=reason)
+            changes.append((entry.path, entry.sha256, "failed", reason))
             failed += 1
             continue
-        store.ledger_mark(entry.path, entry.sha256, "queued")
+        changes.append((entry.path, entry.sha256, "queued", None))
         under_root = root is not None and Path(entry.path).is_relative_to(root)
         batches.setdefault(str(root) if under_root else None, []).append((entry.path, entry.sha256))
         requeued += 1
+    store.ledger_mark_many(changes)  # before the messages are published: the ledger stays the source of truth
     for batch_root, items in batches.items():
         for start in range(0, len(items), settings.watch_batch_size):
             enqueue(items[start : start + settings.watch_batch_size], batch_root)
