@@ -537,6 +537,18 @@ class Store:
         with self._session() as session:
             return self._version_with(session.connection(), sha256)
 
+    def superseded_before(self, cutoff: datetime) -> list[str]:
+        """The contents (SHA-256) of versions superseded by a version received before `cutoff` (evidence that
+        the retention setting lets go)."""
+        successor = VersionRecord.__table__.alias("successor")  # type: ignore[attr-defined]
+        query = (
+            select(VersionRecord.sha256)
+            .join(successor, successor.c.id == VersionRecord.superseded_by)
+            .where(successor.c.received_at < cutoff)
+        )
+        with self._session() as session:
+            return list(session.exec(query))
+
     def version_changes(self, version_id: int) -> tuple[list[Finding], list[Finding]]:
         """(findings first seen in this version, findings this version resolved): what `save` returned when it
         created the version, for a worker that stores the same content again after dying before it acted on it."""

@@ -11,7 +11,7 @@ import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,6 +28,7 @@ from nianbao.settings import Settings
 from report.model import Report, describe_cell
 from rules import all_rules, compare, find_rule
 from storage import Store, StoreError
+from storage.evidence import Evidence
 from web import queries
 from web.auth import authenticate, check_csrf, csrf_token, sign_in, sign_out, signed_in
 from web.chart import stacked_bars
@@ -232,6 +233,7 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
     )
     rule_titles = {item.id: item.title for item in all_rules()}
     cache = queries.Cache()
+    evidence = Evidence(settings.evidence)
 
     def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         context.update(reviewer=signed_in(request, store), csrf=csrf_token(request), rule_titles=rule_titles)
@@ -386,10 +388,11 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
         found = queries.version_source(db, version_id)
         if found is None:
             raise HTTPException(404, f"没有编号为 {version_id} 的版本")
-        path = Path(found[0])
-        if not path.is_file():
-            raise HTTPException(404, f"源文件已不在原位置：{path}")
-        return FileResponse(path, filename=path.name)
+        source_path, sha256 = found
+        kept = evidence.verified(sha256)  # the bytes the findings were made on; the share is never served
+        if kept is None:
+            raise HTTPException(404, f"版本 {version_id} 的原始文件没有保留（入库早于存档、文件过大或已超过保留期限）")
+        return FileResponse(kept, filename=PurePath(source_path).name)
 
     # -- organizations --------------------------------------------------------------------------------------
 
