@@ -104,7 +104,7 @@ def limit_memory(limit: int) -> None:
     """Cap this process's address space at `limit` bytes (0: no cap): a file that would need more raises
     MemoryError in its own task instead of taking the machine's memory."""
     if limit > 0:
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
         resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
