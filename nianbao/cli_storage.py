@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import functools
 import os
 import sys
@@ -18,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from nianbao.display import local_time, shown_value
 from nianbao.judge import judge, read_report
 from nianbao.settings import Settings, get_settings
-from nianbao.spreadsheet import write_xlsx
+from nianbao.spreadsheet import write_csv, write_xlsx
 from report.document import UnreadableFile
 from report.extract import resolved, sha256_of, text_path
 from report.identity import ambiguity, identity
@@ -347,9 +346,7 @@ def export_rows(rows: Sequence[FindingRow]) -> Iterator[list[Any]]:
 
 
 def _write_csv(rows: Sequence[FindingRow], stream: IO[str]) -> None:
-    writer = csv.writer(stream)
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(export_rows(rows))
+    write_csv(stream, EXPORT_COLUMNS, export_rows(rows))
 
 
 @click.command()

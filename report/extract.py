@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from report.document import Document, UnreadableFile
+from report.document import Document, UnreadableFile, bounded
 from report.formats import docx, html, pdf, text
 
 FORMATS = ("txt", "md", "html", "docx", "pdf")
@@ -168,7 +168,7 @@ def extract(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None = 
             Document([], [f"文件过大（{size} 字节，上限 {max_bytes} 字节），{fmt} 文件无法只读取一部分，未解析"]),
         )
     try:
-        document = _READERS[fmt](data)
+        document = bounded(_READERS[fmt](data))
     except UnreadableFile as error:
         document = Document([], [str(error)])
     except Exception as error:  # a hostile file must never kill the caller; say what happened instead
