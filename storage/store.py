@@ -59,6 +59,8 @@ OUTBOX_FIRST_BACKOFF = timedelta(seconds=30)
 OUTBOX_MAX_BACKOFF = timedelta(hours=6)
 OUTBOX_LEASE = timedelta(minutes=5)
 TRIAGE_DECISIONS = ("confirm", "dismiss")
+# SQLite's messages of errors that clear (permissions given back, space freed) but not on the connection that met them.
+STUCK_ERRORS = ("readonly database", "disk is full", "disk i/o error", "unable to open database file")
 
 T = TypeVar("T")
 
@@ -259,6 +261,14 @@ def _retryable(error: IntegrityError | OperationalError) -> bool:
     return code in ("40001", "40P01", "55P03") or "locked" in str(error.orig).lower()
 
 
+def _stuck(error: OperationalError) -> bool:
+    """Whether the error may stay with the pooled connections after its cause has cleared: SQLite opens a file it
+    may not write read-only for good, and a connection that met a full disk or an I/O error is best reopened."""
+    code = getattr(error.orig, "pgcode", None)
+    message = str(error.orig).lower()
+    return code in ("53100", "25006") or any(part in message for part in STUCK_ERRORS)
+
+
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -334,6 +344,8 @@ class Store:
                 with self._session(write=True) as session, session.begin():
                     return work(session)
             except (IntegrityError, OperationalError) as error:
+                if isinstance(error, OperationalError) and _stuck(error):
+                    self.engine.dispose()  # the caller's retry opens new connections, which work once it has cleared
                 if attempt == WRITE_ATTEMPTS - 1 or not _retryable(error):
                     raise
                 time.sleep(0.02 * 2**attempt)
