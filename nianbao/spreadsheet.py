@@ -40,7 +40,6 @@ def write_xlsx(
 ) -> None:
     """Write the rows under a header, streaming (openpyxl's write-only mode): any number of rows."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
