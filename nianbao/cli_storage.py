@@ -19,7 +19,7 @@ from nianbao.judge import judge, read_report
 from nianbao.settings import Settings, get_settings
 from nianbao.spreadsheet import write_csv, write_xlsx
 from report.document import UnreadableFile
-from report.extract import resolved, sha256_of, text_path
+from report.extract import path_text, resolved, sha256_of, text_path
 from report.identity import ambiguity, identity
 from report.model import Report, describe_cell
 from rules import compare
@@ -137,7 +137,7 @@ def _ingest_chunk(
     for path in files:
         stored = store.version_id(sha256_of(path, root)) if path.is_file() else None
         if stored is not None:
-            yield f"{path}：内容已入库（版本 #{stored}），跳过", Counter(files=1, unchanged=1)
+            yield f"{path_text(path)}：内容已入库（版本 #{stored}），跳过", Counter(files=1, unchanged=1)
         else:
             reports.append(read_report(path, settings, root))
     reports.sort(key=lambda report: (report.year is None, report.year or 0, report.source.path))

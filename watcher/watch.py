@@ -50,6 +50,8 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserverVFS
 
+from report.extract import path_text
+
 log = logging.getLogger(__name__)
 
 Mode = Literal["native", "polling"]
@@ -287,7 +289,8 @@ class Watcher:
             self.submit(path)
         except Exception as error:
             delay = min(self.retry_delay * 2**state.failures, MAX_RETRY_DELAY)
-            log.warning("could not take %s (%s: %s); trying again in %.0f s", path, type(error).__name__, error, delay)
+            shown = path_text(path)  # a name that is not UTF-8 logged escaped, whatever the log's encoding
+            log.warning("could not take %s (%s: %s); trying again in %.0f s", shown, type(error).__name__, error, delay)
             with self._lock:
                 self._pending.setdefault(path, _Pending(state.signature, time.monotonic() + delay, state.failures + 1))
             return
