@@ -333,3 +333,20 @@ def test_check_and_ingest_show_names_that_are_not_utf8_escaped(tmp_path: Path) -
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT source_path FROM report_versions").scalars().all() == [shown]
     store.dispose()
+
+
+def test_ingest_of_a_relative_folder_stores_absolute_resolved_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = tmp_path / "real" / "share"
+    real.mkdir(parents=True)
+    (real / "a.txt").write_text(report_text(10), encoding="utf-8")
+    (tmp_path / "linked").symlink_to(tmp_path / "real")  # a share reached through a linked folder
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'nianbao.db'}"
+    nianbao("ingest", "linked/share/", "--db", url)
+    store = Store(url)
+    with store.engine.connect() as connection:
+        paths = connection.exec_driver_sql("SELECT source_path FROM report_versions").scalars().all()
+    assert paths == [str(real / "a.txt")]
+    store.dispose()
