@@ -5,6 +5,9 @@ The ledger, not the queue, is the source of truth: entries are marked `queued` b
 published, so a message that never arrives leaves entries that reconciliation finds. Content already seen at
 that path (a re-saved unchanged file, a file found again by the start-up walk) enqueues nothing.
 
+The share is untrusted. Paths are recorded absolute and resolved, as text (`path_text`: a name that is not
+UTF-8 keeps its bytes as `\\xNN`). An entry that leads out of the watched folder once its links are followed
+(a link to /etc/passwd, a folder linking to /etc, moved in or made in place) is recorded `failed` and never read.
 A file that cannot be read (no permission, locked, a dangling link, a pipe) is recorded in the ledger as
 `failed` with the reason, so `nianbao files --state failed` shows it; the watcher offers it again later, and
 once it can be read its content gets an entry of its own.
@@ -12,41 +15,54 @@ once it can be read its content gets an entry of its own.
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from report.document import UnreadableFile
-from report.extract import file_sha256
+from report.extract import OUTSIDE_ROOT, file_sha256, outside, path_text, resolved
 from storage import Store
 
-Enqueue = Callable[[list[tuple[str, str]], str | None], None]  # ([(path, sha256), …], watched root)
+log = logging.getLogger(__name__)
+
+Enqueue = Callable[[list[tuple[str, str]], str | None], None]  # ([(path as text, sha256), …], watched root)
 
 
 class Intake:
     def __init__(self, store: Store, root: Path, enqueue: Enqueue) -> None:
         self.store = store
-        self.root = str(Path(root).absolute())
+        self.root = os.path.realpath(root)
         self.enqueue = enqueue
 
     def __call__(self, paths: Sequence[Path]) -> dict[Path, str]:
         """Take a batch; returns the files that could not be read, with why (the watcher offers them again
         later). Raises when the ledger or the broker cannot be reached (the watcher offers the batch again)."""
         files: list[tuple[str, str, int | None]] = []
+        failed: list[tuple[str, str, str]] = []  # (path as text, ledger key, reason)
         unreadable: dict[Path, str] = {}
-        for path in paths:
+        for offered in paths:
+            path = resolved(offered)
+            key = path_text(path)
             if not path.exists() and not path.is_symlink():
                 continue  # gone again before it could be read
+            if outside(path, self.root):  # not offered again: the link is refused until it changes
+                log.warning("%s leads out of the watched folder; not read", key)
+                failed.append((key, unreadable_key(path), OUTSIDE_ROOT))
+                continue
+            if path.is_dir():
+                continue  # a link to a folder of the share: its files are taken where they are
             try:
-                sha256 = file_sha256(path)
+                sha256 = file_sha256(path, Path(self.root))
             except UnreadableFile as error:
-                unreadable[path] = str(error)
+                failed.append((key, unreadable_key(path), f"无法读取：{error}"))
+                unreadable[offered] = str(error)
                 continue
             try:
                 size: int | None = path.stat().st_size
             except OSError:
                 size = None  # removed right after it was read: the worker will say so
-            files.append((str(path), sha256, size))
-        failed = [(str(path), unreadable_key(path), f"无法读取：{why}") for path, why in unreadable.items()]
+            files.append((key, sha256, size))
         queued = self.store.ledger_take(files, failed)
         if queued:
             self.enqueue(queued, self.root)

@@ -16,11 +16,12 @@ backoff, `task_max_retries` times; after that the ledger entry waits for reconci
 from __future__ import annotations
 
 import logging
+import resource
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,12 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from nianbao.judge import judge, read_report
 from nianbao.settings import EMBEDDED_BROKER_SCHEME, Settings, get_settings
+from report.document import UnreadableFile
+from report.extract import text_path
 from report.identity import ambiguity, earlier_reports, identity
 from report.model import Finding, Report
 from storage import BatchSave, LedgerEntry, OutboxDraft, SchemaNotCurrent, Store
+from storage.evidence import Evidence, EvidenceChanged, EvidenceNotWritten
 from worker.app import app
 from worker.broker import purge_delivered
 from worker.notify import Target, deliver_due, load_targets, messages_about, outbox_drafts
@@ -52,7 +56,9 @@ class ShareUnavailable(OSError):
 
 # Errors of the system, not of the file: retried with backoff, then left to reconciliation (a database error, a
 # database at another schema revision while a deployment is under way, the share gone).
-TRANSIENT: tuple[type[Exception], ...] = (DBAPIError, DisconnectionError, SchemaNotCurrent, ShareUnavailable)
+TRANSIENT: tuple[type[Exception], ...] = (
+    DBAPIError, DisconnectionError, SchemaNotCurrent, ShareUnavailable, EvidenceNotWritten,
+)  # fmt: skip
 
 
 class _Process:
@@ -94,6 +100,15 @@ def _upgrade_database(**_: object) -> None:
 @worker_process_init.connect
 def _after_fork(**_: object) -> None:
     _Process.store = None  # a pool process opens its own connections
+    limit_memory(_Process.settings.worker_memory_limit)
+
+
+def limit_memory(limit: int) -> None:
+    """Cap this process's address space at `limit` bytes (0: no cap): a file that would need more raises
+    MemoryError in its own task instead of taking the machine's memory."""
+    if limit > 0:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
 # -- processing files -----------------------------------------------------------------------------------------
@@ -124,27 +139,35 @@ def process_batch(
     entries = {(entry.path, entry.sha256): entry for entry in store.ledger_claim(items, settings.max_attempts)}
     reports: list[tuple[LedgerEntry, Report]] = []
     failures: list[tuple[str, str, str]] = []
+    share = Path(root) if root else None
+    evidence = Evidence(settings.evidence)
+    changed = "文件在处理前已被改写；改写后的内容另行处理"
     for entry in entries.values():
         if entry.state != "processing":
             continue  # stored or failed already (a duplicate delivery), or given up just now
         try:
-            report = read_report(Path(entry.path), settings, Path(root) if root else None)
+            report = read_report(text_path(entry.path), settings, share)
+            if not report.source.sha256:
+                failures.append((entry.path, entry.sha256, "；".join(report.problems) or "文件无法读取"))
+                continue
+            if report.source.sha256 != entry.sha256:
+                failures.append((entry.path, entry.sha256, changed))
+                continue
+            try:  # the evidence first: no version is stored without the bytes it was judged on
+                evidence.keep(text_path(entry.path), entry.sha256, root=share, max_bytes=settings.max_file_bytes)
+            except (EvidenceChanged, UnreadableFile):
+                failures.append((entry.path, entry.sha256, changed))
+                continue
+        except TRANSIENT:
+            raise
         except SoftTimeLimitExceeded:
             # Out of time: this file fails; the rest of the batch stays `processing` for reconciliation.
             failures.append((entry.path, entry.sha256, f"处理超过 {settings.task_time_limit} 秒，已放弃"))
             break
-        except TRANSIENT:
-            raise
         except Exception as error:  # a defect met on this file: record it, do not retry the same failure forever
-            log.exception("reading %s failed", entry.path)
-            failures.append((entry.path, entry.sha256, f"处理出错：{type(error).__name__}: {error}"))
+            failures.append((entry.path, entry.sha256, _failure(error, entry.path, settings)))
             continue
-        if not report.source.sha256:
-            failures.append((entry.path, entry.sha256, "；".join(report.problems) or "文件无法读取"))
-        elif report.source.sha256 != entry.sha256:
-            failures.append((entry.path, entry.sha256, "文件在处理前已被改写；改写后的内容另行处理"))
-        else:
-            reports.append((entry, report))
+        reports.append((entry, report))
     judged = _judge_batch(store, settings, reports, failures)
     saves = [BatchSave(entry.path, entry.sha256, report, entry.seen_at) for entry, report in judged]
 
@@ -162,6 +185,14 @@ def process_batch(
         else:
             outcomes.append(Outcome("processing"))  # claimed by another worker at this moment (PostgreSQL)
     return outcomes
+
+
+def _failure(error: Exception, path: str, settings: Settings) -> str:
+    """The ledger's reason for a file whose processing raised (not a transient error)."""
+    if isinstance(error, MemoryError):
+        return f"处理所需内存超过上限（{settings.worker_memory_limit // 2**20} MiB），已放弃"
+    log.exception("processing %s failed", path)
+    return f"处理出错：{type(error).__name__}: {error}"
 
 
 def _judge_batch(
@@ -185,8 +216,7 @@ def _judge_batch(
         except TRANSIENT:
             raise
         except Exception as error:
-            log.exception("judging %s failed", entry.path)
-            failures.append((entry.path, entry.sha256, f"处理出错：{type(error).__name__}: {error}"))
+            failures.append((entry.path, entry.sha256, _failure(error, entry.path, settings)))
             continue
         judged.append((entry, report))
     return judged
@@ -254,7 +284,7 @@ def reconcile_once(store: Store, settings: Settings, root: Path | None, enqueue:
     """Enqueue again every file seen but not stored for `reconcile_after` seconds (its message was lost: a
     killed worker, a restarted Redis, the embedded broker), in batches of `watch_batch_size`; fail those
     attempted `max_attempts` times; request a delivery of due notifications; drop delivered messages from the
-    embedded broker."""
+    embedded broker; prune the evidence the retention setting lets go."""
     requeued = failed = 0
     batches: dict[str | None, list[Item]] = {}
     changes: list[tuple[str, str, str, str | None]] = []
@@ -275,6 +305,9 @@ def reconcile_once(store: Store, settings: Settings, root: Path | None, enqueue:
     if settings.notify_urls or settings.notify_config:
         request_delivery()
     purged = purge_delivered(settings.broker, BROKER_KEEP) if settings.broker.startswith(EMBEDDED_BROKER_SCHEME) else 0
+    if settings.evidence_retention_days > 0:
+        cutoff = datetime.now(UTC) - timedelta(days=settings.evidence_retention_days)
+        Evidence(settings.evidence).prune(store.superseded_before(cutoff))
     if requeued or failed:
         log.warning("reconciliation: %d file(s) enqueued again, %d given up", requeued, failed)
     return Reconciled(requeued, failed, purged)
