@@ -9,7 +9,8 @@ The TOML file is `nianbao.toml` in the working directory, or the path in NIANBAO
     disabled = ["narrative.missing_topics"]
     severity = { "structure.blank_cells" = "info" }
     copy_similarity = 0.9
-    township_deadline = "01-31"
+    township_deadline = "03-31"
+    township_deadlines = { "湖北省" = "01-31" }
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ class RuleSettings(BaseModel):
     severity: dict[str, Literal["error", "warning", "info"]] = Field(default_factory=dict)
     # narrative.copied_from_prior_year: section 五 at least this similar to last year's counts as copied.
     copy_similarity: float = 0.9
-    # publication.late: the deadline (MM-DD of the following year) for townships, which 条例 第四十九条 does not name.
-    township_deadline: str = "01-31"
+    # publication.late: the deadline (MM-DD of the following year) for townships, which 条例 第四十九条 does not
+    # name; 31 March, the governments' date, is the outer bound. `township_deadlines` sets it per province (or any
+    # region), matched against the report's title and region: { "湖北省" = "01-31" }.
+    township_deadline: str = "03-31"
+    township_deadlines: dict[str, str] = Field(default_factory=dict)
     # narrative.copied_from_prior_year ignores texts shorter than this ("无" is not a copy).
     copy_min_chars: int = 40
 

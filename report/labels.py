@@ -76,6 +76,8 @@ OUTDATED_TEMPLATE_MARKERS: tuple[str, ...] = (
     "其他对外管理服务事项",
     "上一年项目数量",
 )
+# Table 二's row of the 2019 trial template; the 2021 format says 行政规范性文件.
+OUTDATED_ACTIVE_LABEL = "规范性文件"
 
 
 def strip_numbering(text: str) -> str:

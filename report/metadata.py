@@ -241,6 +241,11 @@ def find_published(lines: list[str]) -> str | None:
     return None
 
 
+def period_spans(text: str) -> list[tuple[int, int]]:
+    """Statistics periods stated as 自X年1月1日至Y年12月31日, as (X, Y) in the order written, once each."""
+    return list(dict.fromkeys((int(a), int(b)) for a, b in (m.groups() for m in _PERIOD.finditer(normalize(text)))))
+
+
 def period_years(text: str) -> list[int]:
     """Years of statistics periods stated as 自X年1月1日至Y年12月31日."""
     return sorted({int(year) for match in _PERIOD.finditer(normalize(text)) for year in match.groups()})

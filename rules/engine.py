@@ -60,7 +60,7 @@ def evaluate(report: Report, earlier: Sequence[Report], settings: RuleSettings) 
 
 def compare(report: Report, earlier: Sequence[Report]) -> Comparison | None:
     """The latest earlier year and every table cell that changed since."""
-    previous = next((item for item in earlier if item.year is not None), None)
+    previous = next((item for item in earlier if item.year is not None and item.year != report.year), None)
     if previous is None:
         return None
     before, after = previous.cell_values(), report.cell_values()

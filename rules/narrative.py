@@ -193,11 +193,13 @@ def fee_statement_missing(report: Report, earlier: Sequence[Report], settings: R
 def year_inconsistent(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
     Compares the year in the title, the statistics period (自X年1月1日至X年12月31日) and the publication date,
-    which should fall in the year after the reporting year.
+    which should fall in the year after the reporting year. Also fires on a period whose end precedes its
+    start, and on a report dated on or before the last day of its own period.
 
     Why is this bad?
     A report is about one calendar year and published early in the next (《政府信息公开条例》第四十九条).
-    Disagreeing years are the mark of a report copied from another year with the dates half updated.
+    Disagreeing years are the mark of a report copied from another year with the dates half updated; a report
+    dated before its period has ended cannot report that period.
 
     Example
     Title “2023年政府信息公开工作年度报告”, statistics period 2022年1月1日至2022年12月31日.
@@ -212,7 +214,24 @@ def year_inconsistent(report: Report, earlier: Sequence[Report], settings: RuleS
                     actual=year,
                     fields={"what": "统计期限的年份与标题年份不一致"},
                 )
-    if report.year is not None and report.published is not None:
+    for start, end in evidence.period_spans:
+        if end < start:
+            yield Hit(
+                location="统计期限",
+                expected=f"{start}年12月31日或以后",
+                actual=f"自{start}年1月1日至{end}年12月31日",
+                fields={"what": "统计期限的截止日期早于起始日期"},
+            )
+    period_end = max((f"{end}-12-31" for _, end in evidence.period_spans), default=None)
+    dated_too_early = report.published is not None and period_end is not None and report.published <= period_end
+    if dated_too_early:
+        yield Hit(
+            location="发布日期",
+            expected=f"{period_end} 以后",
+            actual=report.published,
+            fields={"what": "报告的发布日期不晚于统计期限的截止日期"},
+        )
+    if report.year is not None and report.published is not None and not dated_too_early:
         published_year = int(report.published[:4])
         if published_year != report.year + 1:
             yield Hit(

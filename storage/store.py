@@ -561,7 +561,8 @@ class Store:
 
     def earlier_reports(self, report: Report) -> list[Report]:
         """The latest version of each earlier year of the same organization (name key and region equal), newest
-        first. Whether the report's identity is ambiguous is the caller's question (`report.identity.ambiguity`)."""
+        first, preceded by the stored version of the report's own year when its content differs (a revision).
+        Whether the report's identity is ambiguous is the caller's question (`report.identity.ambiguity`)."""
         key = identity(report)
         if key is None or report.year is None:
             return []
@@ -571,10 +572,11 @@ class Store:
                 return []
             rows = session.exec(
                 self._current_versions()
-                .where(ReportRecord.organization_id == organization.id, col(ReportRecord.year) < report.year)
+                .where(ReportRecord.organization_id == organization.id, col(ReportRecord.year) <= report.year)
                 .order_by(col(ReportRecord.year).desc())
             ).all()
-            return [_report(version) for version in rows]
+            found = [_report(version) for version in rows]
+            return [item for item in found if item.source.sha256 != report.source.sha256]
 
     def reports_named(self, name_keys: set[str]) -> list[Report]:
         """The latest version of every stored report whose organization's name key is in `name_keys`."""
