@@ -41,6 +41,10 @@ class RuleSettings(BaseModel):
     township_deadlines: dict[str, str] = Field(default_factory=dict)
     # narrative.copied_from_prior_year ignores texts shorter than this ("无" is not a copy).
     copy_min_chars: int = 40
+    # narrative.thin_section: part 五 or 六 shorter than this many characters (punctuation aside) says nothing.
+    thin_section_chars: int = 10
+    # value.unit_suspect: a 行政事业性收费 (万元) at least this large, by level, reads like an amount in 元.
+    fee_ceiling_wan: dict[str, float] = Field(default_factory=lambda: {"township": 500.0, "department": 100000.0})
 
 
 class Settings(BaseSettings):

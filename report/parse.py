@@ -53,7 +53,9 @@ def _find_headings(document: Document) -> dict[int, str]:
 
 
 # A numbered line that may be a section heading under a numeral other than the format's (七、…, 3、存在的主要问题).
-_NUMBERED_LINE = re.compile(r"^[#*\s]*(?P<numeral>[一二三四五六七八九十]{1,2}|\d{1,2})\s*[、.,:：]\s*(?P<title>.{2,40}?)[*\s:：]*$")
+_NUMBERED_LINE = re.compile(
+    r"^[#*\s]*(?P<numeral>[一二三四五六七八九十]{1,2}|\d{1,2})\s*[、.,:：]\s*(?P<title>.{2,40}?)[*\s:：]*$"
+)
 
 
 def _misnumbered(document: Document, headings: dict[int, str]) -> dict[str, str]:

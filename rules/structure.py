@@ -232,3 +232,43 @@ def outdated_template(report: Report, earlier: Sequence[Report], settings: RuleS
             expected="国办公开办函〔2021〕30号格式",
             actual="、".join(markers),
         )
+
+
+@rule(
+    "value.unit_suspect",
+    "warning",
+    "行政事业性收费金额像是以“元”填入了“万元”栏",
+    "表二“行政事业性收费”填的是 {actual} 万元，对{body}而言过大（≥ {expected} 万元），疑为按“元”填写；按元计应为 {as_wan} 万元。",
+    basis="国办公开办函〔2021〕30号 表二“行政事业性收费”的单位是万元；按元填写会使金额放大一万倍。",
+    reviewer=ReviewerText(
+        checks="表二“行政事业性收费（单位：万元）”的金额，对乡镇或政府部门而言大得不合常理（默认乡镇 ≥ 500 万元、部门 ≥ 10 亿元），像是把以“元”计的金额填进了“万元”栏。",
+        why="国办公开办函〔2021〕30号 规定该栏单位为万元；按元填写会把金额放大一万倍，汇总全省数据时严重失真。",
+        example="某镇表二行政事业性收费填“3500”，实际收费 3500 元（0.35 万元）。",
+    ),
+)
+def unit_suspect(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    Fires when table 二's 行政事业性收费, stated in 万元, is at least the configured ceiling for the body's
+    level (default: township 500 万元, department 100,000 万元); other levels are not judged.
+
+    Why is this bad?
+    The column is in 万元 (国办公开办函〔2021〕30号). An amount in 元 typed into it is ten thousand times too
+    large and distorts every sum made from the reports.
+
+    Example
+    A township's 行政事业性收费 given as 3500 — 3,500 元, not 35 million.
+    """
+    active = report.tables.active
+    ceiling = settings.fee_ceiling_wan.get(report.organization.level)
+    if active is None or active.fees is None or ceiling is None or active.fees < ceiling:
+        return
+    yield Hit(
+        location="二/行政事业性收费",
+        cells=["active.fees"],
+        expected=ceiling,
+        actual=active.fees,
+        fields={
+            "body": {"township": "乡镇（街道）", "department": "政府部门"}.get(report.organization.level, "该机关"),
+            "as_wan": f"{active.fees / 10000:g}",
+        },
+    )
