@@ -41,6 +41,8 @@ class RuleSettings(BaseModel):
     township_deadlines: dict[str, str] = Field(default_factory=dict)
     # narrative.copied_from_prior_year ignores texts shorter than this ("无" is not a copy).
     copy_min_chars: int = 40
+    # Part 六 is mostly fixed statements (fees, period, contact) that repeat every year: compared only when longer.
+    copy_min_chars_part_six: int = 100
     # narrative.thin_section: part 五 or 六 shorter than this many characters (punctuation aside) says nothing.
     thin_section_chars: int = 10
     # value.unit_suspect: a 行政事业性收费 (万元) at least this large, by level, reads like an amount in 元.

@@ -119,7 +119,8 @@ def copied_from_prior_year(report: Report, earlier: Sequence[Report], settings: 
     """What it does
     Compares each prose part — 一 (总体情况), 五 (存在的主要问题及改进情况) and 六 (其他需要报告的事项) — with
     the same part of last year's report and fires, naming the part, when they are at least as similar as the
-    configured threshold (default 0.9). Very short texts (“无”) are not compared.
+    configured threshold (default 0.9). Very short texts (“无”) are not compared, nor a part 六 of only a few
+    fixed statements (fees, period, contact), which repeat legitimately.
 
     Why is this bad?
     《政府信息公开条例》第五十条 asks each year for that year's work, problems and improvements; supervising
@@ -133,7 +134,8 @@ def copied_from_prior_year(report: Report, earlier: Sequence[Report], settings: 
         return
     for part, title in PROSE_PARTS.items():
         now, before = report.evidence.section_text.get(part, ""), previous.evidence.section_text.get(part, "")
-        if min(len(compact(now)), len(compact(before))) < settings.copy_min_chars:
+        shortest = settings.copy_min_chars_part_six if part == "六" else settings.copy_min_chars
+        if min(len(compact(now)), len(compact(before))) < shortest:
             continue
         ratio = round(similarity(now, before), 3)
         if ratio >= settings.copy_similarity:

@@ -1076,7 +1076,7 @@ def _modify(truth: GroundTruth, kind: str, rng: random.Random) -> tuple[list[str
         truth.procurement = (rng.randint(0, 30), round(rng.randint(0, 99999) / 100, 2))
         return [], optional
     if kind == "narrative.thin_section":
-        truth.sections["五"] = [rng.choice(("无。", "无", "暂无。", "基本无问题。"))]
+        truth.sections["五"] = [rng.choice(("无。", "无", "暂无。", "工作运行良好。"))]
         return [], optional
     if kind == "value.unit_suspect":
         if truth.active is None:
