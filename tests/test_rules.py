@@ -11,7 +11,7 @@ import pytest
 from nianbao.settings import RuleSettings, Settings
 from report.identity import ambiguity, earlier_reports, identity
 from report.model import DocumentCounts, Finding, Report
-from rules import all_rules, compare, evaluate
+from rules import BUILTIN, all_rules, compare, evaluate
 from tests.factories import clean_report, next_year
 
 SETTINGS = RuleSettings()
@@ -477,6 +477,18 @@ def test_a_name_without_region_among_regional_namesakes_is_ambiguous() -> None:
     reason = ambiguity(bare, known)
     assert reason is not None and "白鹤镇人民政府" in reason
     assert ambiguity(regional, known) is None
+
+
+def test_readme_rule_table_is_generated_from_the_registry() -> None:
+    from pathlib import Path
+
+    from nianbao.cli import rules_markdown
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("| id | severity | checks |")
+    table = readme[start : readme.index("\n\n", start) + 1]
+    assert table == rules_markdown(), "README's rule table differs: paste `nianbao rules --markdown` into it"
+    assert table.count("\n") == len(BUILTIN) + 2
 
 
 def test_rules_explain_cli_prints_the_docstring() -> None:
