@@ -43,6 +43,10 @@ class RuleSettings(BaseModel):
     copy_min_chars: int = 40
     # Part 六 is mostly fixed statements (fees, period, contact) that repeat every year: compared only when longer.
     copy_min_chars_part_six: int = 100
+    # narrative.copied_from_peer: a part (names and numbers masked) at least this similar to another body's of the
+    # same year counts as copied; parts shorter than peer_min_chars after masking are not compared.
+    peer_similarity: float = 0.95
+    peer_min_chars: int = 80
     # narrative.thin_section: part 五 or 六 shorter than this many characters (punctuation aside) says nothing.
     thin_section_chars: int = 10
     # value.unit_suspect: a 行政事业性收费 (万元) at least this large, by level, reads like an amount in 元.

@@ -113,7 +113,6 @@ PROSE_PARTS = {"一": "总体情况", "五": "存在的主要问题及改进情�
         why="《政府信息公开条例》第五十条要求每年报告当年的情况；各地政务公开办通报（如怀化市对2021年度报告的通报）和第三方评估都把“内容与上年雷同、照搬照抄”列为常见问题。",
         example="某局2023年报告的第五部分与2022年报告只改了年份，其余一字未改。",
     ),
-    version=2,
 )
 def copied_from_prior_year(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does

@@ -34,12 +34,14 @@ from sqlmodel import Session, SQLModel, col, select
 from report.identity import identity, name_key
 from report.model import Finding, Report
 from rules import all_rules
+from rules.similarity import report_bands
 from storage.tables import (
     FindingRecord,
     LedgerRecord,
     NotificationRecord,
     OrganizationRecord,
     OutboxRecord,
+    ProseBandRecord,
     ReportRecord,
     ReviewerRecord,
     TriageRecord,
@@ -408,6 +410,7 @@ class Store:
             connection.execute(
                 update(VersionRecord).where(VersionRecord.id == previous).values(superseded_by=version_id)
             )
+        self._index_prose(connection, version_id, report)
         new, resolved = self._track_findings(
             connection, (report_id, organization_id, year), version_id, report.findings, when, rule_versions
         )
@@ -418,6 +421,46 @@ class Store:
             resolved_findings=resolved,
             previous_version_id=previous,
         )
+
+    def _index_prose(self, connection: Connection, version_id: int, report: Report) -> None:
+        if report.year is None or identity(report) is None:
+            return  # a report of no known body and year is nobody's peer
+        bands = report_bands(report)
+        if bands:
+            connection.execute(
+                insert(ProseBandRecord),
+                [{"version_id": version_id, "year": report.year, "part": part, "band_key": key} for part, key in bands],
+            )
+
+    def peer_reports(self, report: Report, limit: int = 20) -> list[Report]:
+        """Other bodies' current versions of the same year whose prose shares an LSH band with the report's
+        (candidates for narrative.copied_from_peer), most shared bands first."""
+        bands = report_bands(report)
+        if report.year is None or not bands:
+            return []
+        key = identity(report)
+        with self._session() as session:
+            own = self._organization(session, *key) if key else None
+            shared = func.count(ProseBandRecord.id)
+            query = (
+                select(ProseBandRecord.version_id, shared)
+                .join(VersionRecord, VersionRecord.id == ProseBandRecord.version_id)
+                .join(ReportRecord, ReportRecord.id == VersionRecord.report_id)
+                .where(
+                    ProseBandRecord.year == report.year,
+                    col(ProseBandRecord.band_key).in_(sorted({band for _, band in bands})),
+                    col(VersionRecord.superseded_by).is_(None),
+                    VersionRecord.sha256 != report.source.sha256,
+                )
+                .group_by(ProseBandRecord.version_id)
+                .order_by(shared.desc())
+                .limit(limit)
+            )
+            if own is not None:
+                query = query.where(ReportRecord.organization_id != own.id)
+            ids = [version_id for version_id, _ in session.exec(query)]
+            versions = [session.get(VersionRecord, version_id) for version_id in ids]
+            return [_report(version) for version in versions if version is not None]
 
     @staticmethod
     def _version_with(connection: Connection, sha256: str) -> int | None:

@@ -129,6 +129,23 @@ class VersionRecord(SQLModel, table=True):
     )
 
 
+class ProseBandRecord(SQLModel, table=True):
+    """One LSH band key of a version's prose part (`rules.similarity`): versions of one year that share a key are
+    candidate copies of each other, found without comparing a new report with every stored one."""
+
+    __tablename__ = "prose_bands"
+    __table_args__ = (
+        Index("ix_prose_bands_year_key", "year", "band_key"),
+        Index("ix_prose_bands_version", "version_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(sa_column=Column(Integer, ForeignKey("report_versions.id"), nullable=False))
+    year: int = Field(sa_column=Column(Integer, nullable=False))
+    part: str = Field(sa_column=Column(String(4), nullable=False))
+    band_key: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
 class FindingRecord(SQLModel, table=True):
     """One finding of a report, tracked across the report's versions by its fingerprint.
 
@@ -273,5 +290,6 @@ TABLES = tuple(
         NotificationRecord,
         ReviewerRecord,
         TriageRecord,
+        ProseBandRecord,
     )
 )

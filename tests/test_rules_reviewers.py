@@ -8,7 +8,7 @@ from nianbao.settings import RuleSettings
 from report.model import Finding, Report
 from report.parse import parse_file
 from rules import all_rules, evaluate
-from tests.factories import clean_report
+from tests.factories import YEARLY_OVERVIEWS, clean_report
 
 SETTINGS = RuleSettings()
 NEW_RULES = (
@@ -143,3 +143,54 @@ def test_misnumbered_section_instead_of_missing(tmp_path: Path) -> None:
     found = evaluate(report, [], SETTINGS)
     assert {f.rule for f in found} >= {"structure.missing_section"}
     assert "structure.misnumbered_section" not in {f.rule for f in found}
+
+
+PEER_FIVE = (
+    "存在的主要问题：一是政务公开工作人员多为兼职，业务能力参差不齐，对条例理解不深；二是基层公开栏更新不及时，"
+    "部分内容与政府网站不一致；三是政策解读形式单一，图表图解、视频解读运用较少。改进措施：一是组织全体工作人员"
+    "开展专题培训，每季度不少于一次；二是建立公开栏月度检查制度，做到线上线下同步更新；三是丰富解读形式。"
+)
+
+
+def peer_pair() -> tuple[Report, Report]:
+    """白鹤镇 and 黄龙镇, 2023: 黄龙镇's part 五 is 白鹤镇's with the name and the figures changed."""
+    baihe = clean_report(name="白鹤镇人民政府", region="房县", sha="a" * 64)
+    huanglong = clean_report(name="黄龙镇人民政府", region="房县", sha="d" * 64)
+    baihe.evidence.section_text["五"] = "白鹤镇" + PEER_FIVE.replace("一次", "3次")
+    huanglong.evidence.section_text["五"] = "黄龙镇" + PEER_FIVE.replace("一次", "12次")
+    huanglong.evidence.section_text["一"] = YEARLY_OVERVIEWS[0]
+    return baihe, huanglong
+
+
+def test_copied_from_peer_masks_names_and_numbers() -> None:
+    baihe, huanglong = peer_pair()
+    found = [f for f in evaluate(huanglong, [], SETTINGS, [baihe]) if f.rule == "narrative.copied_from_peer"]
+    assert [(f.location, f.actual) for f in found] == [("五", 1.0)] and "房县白鹤镇人民政府" in found[0].message
+    assert [f for f in evaluate(huanglong, [], SETTINGS) if f.rule == "narrative.copied_from_peer"] == []
+    huanglong.evidence.section_text["五"] = "黄龙镇" + "".join(reversed(PEER_FIVE))
+    assert [f for f in evaluate(huanglong, [], SETTINGS, [baihe]) if f.rule == "narrative.copied_from_peer"] == []
+    namesake = clean_report(name="白鹤镇人民政府", region="房县", sha="e" * 64)  # its own other version: not a peer
+    namesake.evidence.section_text["五"] = baihe.evidence.section_text["五"]
+    assert [f for f in evaluate(namesake, [], SETTINGS, [baihe]) if f.rule == "narrative.copied_from_peer"] == []
+
+
+def test_copied_from_peer_candidates_come_from_the_index_and_the_store(tmp_path: Path) -> None:
+    from rules.similarity import PeerIndex
+    from storage import Store
+
+    baihe, huanglong = peer_pair()
+    unrelated = clean_report(name="城关镇人民政府", region="房县", sha="f" * 64)
+    unrelated.evidence.section_text["五"] = "城关镇" + "".join(reversed(PEER_FIVE))
+    unrelated.evidence.section_text["一"] = YEARLY_OVERVIEWS[1]
+    index = PeerIndex()
+    for report in (baihe, huanglong, unrelated):
+        index.add(report)
+    assert index.candidates(huanglong) == [baihe]
+    store = Store.open(f"sqlite:///{tmp_path / 'n.db'}")
+    for report in (baihe, unrelated):
+        store.save(report)
+    assert [peer.source.sha256 for peer in store.peer_reports(huanglong)] == ["a" * 64]
+    later = clean_report(name="黄龙镇人民政府", region="房县", year=2024, sha="9" * 64)
+    later.evidence.section_text["五"] = huanglong.evidence.section_text["五"]
+    assert store.peer_reports(later) == []  # another year
+    store.dispose()

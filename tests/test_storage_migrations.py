@@ -28,6 +28,9 @@ from tests.storage_samples import judged, seed
 CORE_TABLES = {"organizations", "reports", "report_versions", "findings"}
 PIPELINE_TABLES = {"ledger", "outbox", "notifications"}
 TRIAGE_TABLES = {"reviewers", "triage"}
+PEER_TABLES = {"prose_bands"}
+ALL_TABLES = CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES | PEER_TABLES
+HEAD = "0004"
 
 
 def tables(store: Store) -> set[str]:
@@ -38,10 +41,10 @@ def test_upgrade_an_empty_database_to_head(storage_url: str) -> None:
     store = Store(storage_url)
     assert store.revision() is None
     store.upgrade()
-    assert store.revision() == head_revision() == "0003"
-    assert tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES
+    assert store.revision() == head_revision() == HEAD
+    assert tables(store) == ALL_TABLES
     store.upgrade()  # again: nothing to do
-    assert store.revision() == "0003"
+    assert store.revision() == HEAD
     store.dispose()
 
 
@@ -111,7 +114,7 @@ def test_upgrade_from_0001_keeps_the_data(storage_url: str) -> None:
     report, version, now = insert_core_rows(store)
     finding = report.findings[0]
     store.upgrade()
-    assert store.revision() == "0003" and tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES
+    assert store.revision() == HEAD and tables(store) == ALL_TABLES
     assert store.report(version) == report
     (row,) = store.findings()
     assert (row.organization, row.region, row.year, row.rule, row.first_seen) == (
@@ -130,9 +133,9 @@ def test_upgrade_from_0001_keeps_the_data(storage_url: str) -> None:
 def test_db_upgrade_command(storage_url: str) -> None:
     run = CliRunner().invoke(main, ["db", "upgrade", "--db", storage_url])
     assert run.exit_code == 0, run.output
-    assert "空 → 0003" in run.output
+    assert f"空 → {HEAD}" in run.output
     run = CliRunner().invoke(main, ["db", "upgrade", "--db", storage_url])
-    assert "0003 → 0003" in run.output
+    assert f"{HEAD} → {HEAD}" in run.output
 
 
 def test_upgrade_from_0002_the_previous_revision_keeps_ledger_and_outbox(storage_url: str) -> None:
@@ -154,7 +157,7 @@ def test_upgrade_from_0002_the_previous_revision_keeps_ledger_and_outbox(storage
             )
         ).inserted_primary_key[0]  # fmt: skip
     store.upgrade()
-    assert store.revision() == "0003" and tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES
+    assert store.revision() == HEAD and tables(store) == ALL_TABLES
     entry = store.ledger_entry("/share/a.txt")
     assert entry is not None and (entry.state, entry.version_id) == ("stored", version)
     assert store.outbox_item(outbox).state == "pending"  # type: ignore[union-attr]

@@ -128,7 +128,7 @@ def process(store: Store, settings: Settings, targets: dict[str, Target], path: 
         reason = ambiguity(report, store.known_identities({key[0]}) if key else set())
         if reason:
             report.problems.append(reason)
-        judge(report, [] if reason else store.earlier_reports(report), settings)
+        judge(report, [] if reason else store.earlier_reports(report), settings, store.peer_reports(report))
         result = store.save(report, received_at=entry.seen_at)
         alerts = queue_alerts(store, messages_for(report, result, store, settings), result.version_id, targets)
     except TRANSIENT:
