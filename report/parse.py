@@ -9,6 +9,7 @@ from report.document import Document, Grid, TextLine
 from report.extract import DEFAULT_MAX_BYTES, extract
 from report.labels import (
     OUTDATED_ACTIVE_LABEL,
+    OUTDATED_ACTIVE_MARKER,
     OUTDATED_TEMPLATE_MARKERS,
     SECTION_KEYS,
     heading_section,
@@ -181,7 +182,7 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
         token.kind is Kind.TEXT and strip_numbering(compact(token.text)) == OUTDATED_ACTIVE_LABEL
         for token in tokens[slice(*spans["二"])]
     ):
-        markers.append(f"表二“{OUTDATED_ACTIVE_LABEL}”")
+        markers.append(OUTDATED_ACTIVE_MARKER)
     if document.blocks and not any(block for block in document.blocks if _has_text(block)):
         problems.append("文件中没有可读的文字")
     elif document.blocks and tables.requests is None and tables.active is None and tables.appeals is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from nianbao.settings import RuleSettings
+from report.labels import OUTDATED_ACTIVE_MARKER
 from report.model import SECTION_NUMERALS, Report, describe_cell
 from rules.base import Hit, ReviewerText, rule
 
@@ -214,9 +215,10 @@ def invalid_value(report: Report, earlier: Sequence[Report], settings: RuleSetti
 def outdated_template(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
     Looks for what only the 2019 trial template (国办公开办函〔2019〕60号) had: a 第二十条第（九）项 政府集中采购
-    block, the columns 本年新制作数量 / 对外公开总数量 / 上一年项目数量, a 其他对外管理服务事项 row, a table 二
-    row named 规范性文件 instead of 行政规范性文件, or （六）其他处理 without its three numbered items. Only reports
-    on 2021 and later are judged; 2019 and 2020 reports were due in the trial template.
+    block, the columns 本年新制作数量 / 对外公开总数量 / 上一年项目数量, a 其他对外管理服务事项 row, or （六）其他处理
+    without its three numbered items. A table 二 row named 规范性文件 instead of 行政规范性文件 is named too, but
+    alone it does not fire: many reports in the 2021 format keep that word. Only reports on 2021 and later are
+    judged; 2019 and 2020 reports were due in the trial template.
 
     Why is this bad?
     Since the 2021 reports the format of 国办公开办函〔2021〕30号 applies. Old-template tables have other rows
@@ -226,9 +228,10 @@ def outdated_template(report: Report, earlier: Sequence[Report], settings: RuleS
     Table 二 still has “第二十条第（九）项 | 采购项目数量 | 采购总金额”.
     """
     markers = report.evidence.template_markers
-    if markers and report.year is not None and report.year >= FIRST_YEAR_OF_2021_FORMAT:
+    strong = [marker for marker in markers if marker != OUTDATED_ACTIVE_MARKER]
+    if strong and report.year is not None and report.year >= FIRST_YEAR_OF_2021_FORMAT:
         yield Hit(
-            location="三" if markers[0].startswith("（六）") else "二",
+            location="三" if strong[0].startswith("（六）") else "二",
             expected="国办公开办函〔2021〕30号格式",
             actual="、".join(markers),
         )

@@ -344,9 +344,13 @@ def test_outdated_template_only_from_2021_and_on_table_two_labels(tmp_path) -> N
     path.write_text(text, encoding="utf-8")
     parsed = parse_file(path)
     assert parsed.tables.active is not None and parsed.tables.active.normative_documents.in_force == 5
-    assert [f.actual for f in findings_of(parsed, "structure.outdated_template")] == ["表二“规范性文件”"]
+    assert parsed.evidence.template_markers == ["表二“规范性文件”"]
+    assert findings_of(parsed, "structure.outdated_template") == []  # the old word alone: many 2021 tables keep it
+    path.write_text(text + "上一年项目数量\n", encoding="utf-8")
+    found = findings_of(parse_file(path), "structure.outdated_template")
+    assert [f.actual for f in found] == ["上一年项目数量、表二“规范性文件”"]
     path.write_text(text.replace("规范性文件 2", "行政规范性文件 2"), encoding="utf-8")
-    assert findings_of(parse_file(path), "structure.outdated_template") == []
+    assert parse_file(path).evidence.template_markers == []
 
 
 def test_copied_from_prior_year() -> None:
