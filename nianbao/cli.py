@@ -109,3 +109,8 @@ from nianbao.cli_web import serve, user  # noqa: E402
 
 main.add_command(serve)
 main.add_command(user)
+
+from nianbao.cli_registry import orgs, overdue  # noqa: E402
+
+main.add_command(orgs)
+main.add_command(overdue)

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     reconcile_interval: float = 60.0
     reconcile_after: float = 900.0
     max_attempts: int = 5
+    # Reports that never arrive: `nianbao watch`/`run` look for bodies past their deadline this often (seconds;
+    # 0 disables) and alert each (body, year) once (report.overdue).
+    overdue_interval: float = 86400.0
     # Apprise targets: URLs, each optionally prefixed with its tags ("error, 房县=wecombot://KEY"), and/or an
     # Apprise config file (YAML or text) of tagged targets. A target without tags receives every alert; a
     # tagged one receives alerts that carry one of its tags (the severities of the findings, the region).

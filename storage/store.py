@@ -147,7 +147,7 @@ class LedgerEntry:
 @dataclass(frozen=True)
 class OutboxItem:
     id: int
-    version_id: int
+    version_id: int | None  # None: an alert about a report that has not arrived (report.overdue)
     kind: str
     title: str
     body: str
@@ -882,12 +882,20 @@ class Store:
     # -- notifications ------------------------------------------------------------------------------------
 
     def outbox_add(
-        self, version_id: int, title: str, body: str, tags: Sequence[str], *, kind: str = "new_findings"
+        self, version_id: int | None, title: str, body: str, tags: Sequence[str], *, kind: str = "new_findings"
     ) -> int:
-        """Queue a notification about a version; the same (version, kind) again returns the queued item's id."""
+        """Queue a notification about a version; the same (version, kind) again returns the queued item's id.
+        Without a version (a report that never arrived) the caller makes sure it queues the item once."""
 
         def work(session: Session) -> int:
             now = utcnow()
+            if version_id is None:
+                return session.connection().execute(
+                    insert(OutboxRecord).values(
+                        version_id=None, kind=kind, title=title, body=body, tags=list(tags), state="pending",
+                        attempts=0, created_at=now, next_attempt_at=now,
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]  # fmt: skip
             self._insert_ignore(
                 session,
                 OutboxRecord,

@@ -28,7 +28,7 @@ from tests.storage_samples import judged, seed
 CORE_TABLES = {"organizations", "reports", "report_versions", "findings"}
 PIPELINE_TABLES = {"ledger", "outbox", "notifications"}
 TRIAGE_TABLES = {"reviewers", "triage"}
-PEER_TABLES = {"prose_bands"}
+PEER_TABLES = {"prose_bands", "overdue_notices"}
 ALL_TABLES = CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES | PEER_TABLES
 HEAD = "0004"
 

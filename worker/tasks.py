@@ -18,7 +18,7 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from storage import SchemaNotCurrent, Store
 from worker.app import app
 from worker.broker import purge_delivered
 from worker.notify import Target, deliver_due, load_targets, messages_for, queue_alerts
+from worker.overdue import alert_overdue, alert_received
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,7 @@ def process(store: Store, settings: Settings, targets: dict[str, Target], path: 
         judge(report, [] if reason else store.earlier_reports(report), settings, store.peer_reports(report))
         result = store.save(report, received_at=entry.seen_at)
         alerts = queue_alerts(store, messages_for(report, result, store, settings), result.version_id, targets)
+        alerts += alert_received(store, report, result, targets)
     except TRANSIENT:
         raise
     except SoftTimeLimitExceeded:
@@ -209,6 +211,23 @@ def reconcile_once(
     if requeued or failed:
         log.warning("reconciliation: %d file(s) enqueued again, %d given up", requeued, failed)
     return Reconciled(requeued, failed, purged)
+
+
+def overdue_once(store: Store, settings: Settings, targets: dict[str, Target], as_of: date | None = None) -> int:
+    """The daily check for reports that never arrived: alert each newly overdue body once; bodies alerted."""
+    bodies, items = alert_overdue(store, settings, targets, as_of or date.today())
+    if items:
+        request_delivery()
+    if bodies:
+        log.warning("overdue check: %d body/bodies newly overdue", bodies)
+    return bodies
+
+
+@app.task(name="nianbao.overdue", **RETRY_TRANSIENT)
+def overdue_check() -> int:
+    """The overdue check as a task (for `celery beat`); `nianbao watch` and `nianbao run` run it themselves every
+    `overdue_interval`."""
+    return overdue_once(get_store(), _Process.settings, get_targets())
 
 
 @app.task(name="nianbao.reconcile")
