@@ -100,3 +100,21 @@ def test_one_alert_per_body_and_year_and_a_note_when_the_report_arrives(tmp_path
     assert received[0].title.startswith("【已收到】房县白鹤镇人民政府 2024 年度")
     assert overdue(store, 2024, date(2025, 6, 3), SETTINGS.rules) == []
     store.dispose()
+
+
+def test_overview_and_regions_pages_show_overdue_bodies(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    store = seeded_store(tmp_path)  # nothing filed for the year due this year: both bodies are overdue
+    year = date.today().year - 1
+    client = TestClient(create_app(Settings(database_url=store.url, data_dir=tmp_path)))
+    overview = client.get("/").text
+    assert f"逾期未报：{year} 年度报告" in overview
+    assert overview.count("data-overdue=") == 2 and "2023 年度（" in overview and "2024 年度（" in overview
+    only_fangxian = client.get("/?region=房县").text
+    assert only_fangxian.count("data-overdue=") == 1
+    regions = client.get("/regions").text
+    assert f"逾期未报：{year} 年度报告" in regions and regions.count("data-overdue=") == 2
+    store.dispose()
