@@ -210,10 +210,10 @@ def revised_after_publication(report: Report, earlier: Sequence[Report], setting
     """
     for other in earlier:
         if other.year == report.year and other.source.sha256 != report.source.sha256:
-            yield Hit(
+            yield Hit(  # `expected` stays the same across versions: the finding is one, carried forward
                 location="报告版本",
-                expected=other.source.sha256[:12],
-                actual=report.source.sha256[:12],
+                expected="同一年度只有一个公布版本",
+                actual=f"另有内容不同的版本（{other.source.sha256[:12]}）",
                 fields={"year": report.year, "before": other.published or other.source.sha256[:12]},
             )
             return
