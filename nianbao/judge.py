@@ -34,8 +34,9 @@ def check_files(files: Sequence[Path], settings: Settings, database_url: str | N
     stored: list[Report] = []
     known = {key for key in map(identity, reports) if key}
     index = PeerIndex()
-    for report in reports:
-        index.add(report)
+    if len(reports) > 1:  # one file alone has no peer among the files (signatures cost a library import)
+        for report in reports:
+            index.add(report)
     store = None
     if database_url:
         from storage import Store

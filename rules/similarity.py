@@ -47,6 +47,11 @@ def masked(text: str, names: Iterable[str]) -> str:
     return _PUNCTUATION.sub("", _NUMBER.sub("", text))  # numbers and list numbering (1.) go alike
 
 
+def warm_up() -> None:
+    """Import the MinHash library now (numpy and scipy cost seconds at first use)."""
+    import datasketch  # noqa: F401
+
+
 def signature(text: str) -> list[int]:
     """The MinHash of a masked text's character shingles."""
     from datasketch import MinHash  # imported on first use: numpy/scipy cost a second at start-up
@@ -89,7 +94,7 @@ class PeerIndex:
 
     def candidates(self, report: Report) -> list[Report]:
         """Indexed reports of the same year and another body that share a band with the report."""
-        if report.year is None:
+        if report.year is None or not self._bands:
             return []
         identity = _identity(report)
         found: dict[int, Report] = {}

@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from nianbao.judge import judge, read_report
 from nianbao.settings import EMBEDDED_BROKER_SCHEME, Settings, get_settings
 from report.identity import ambiguity, identity
+from rules.similarity import warm_up
 from storage import SchemaNotCurrent, Store
 from worker.app import app
 from worker.broker import purge_delivered
@@ -85,8 +86,10 @@ def get_targets() -> dict[str, Target]:
 
 @worker_init.connect
 def _upgrade_database(**_: object) -> None:
-    """The worker's main process brings the database to the current schema before any task runs."""
+    """The worker's main process brings the database to the current schema before any task runs, and loads the
+    MinHash library once (numpy and scipy take seconds to import: not on the first file's clock)."""
     Store.open(_Process.settings.database).dispose()
+    warm_up()
 
 
 @worker_process_init.connect
