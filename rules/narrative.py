@@ -27,15 +27,18 @@ from rules.structure import SECTION_TITLES
 _SENTENCE = re.compile(r"[。；;！!？?\n]")
 # Comparisons with other years or running totals are not statements of this year's figure.
 _OTHER_PERIOD = re.compile(r"上年|去年|同比|累计|以来|结转|历年|上一年")
-_RECEIVED = re.compile(r"(?<!未)(?:共|总共|累计)?(?:收到|受理|接收|接到)[^。；;,，]{0,25}?(\d+)(?:件|条|个|份|次|宗)")
+# Counts of at most 15 digits (a longer run of digits is no count a sentence states; int() of 4,301+ fails).
+_RECEIVED = re.compile(
+    r"(?<!未)(?:共|总共|累计)?(?:收到|受理|接收|接到)[^。；;,，]{0,25}?(?<!\d)(\d{1,15})(?:件|条|个|份|次|宗)"
+)
 _NONE_RECEIVED = re.compile(r"未(?:收到|受理|接到|接收)[^。；;]{0,25}?申请")
 _NONE_APPEALS = re.compile(
     r"未(?:发生|开展|产生|出现|收到|涉及|有)[^。；;]{0,12}?(行政复议|行政诉讼)(?:[及和、与](行政诉讼|行政复议))?"
 )
-_APPEAL_COUNT = re.compile(r"(行政复议|行政诉讼)(?:申请|案件)?(?:共|总共)?(\d+)(?:件|起|宗)")
+_APPEAL_COUNT = re.compile(r"(行政复议|行政诉讼)(?:申请|案件)?(?:共|总共)?(\d{1,15})(?:件|起|宗)")
 # Table 二 in prose: 制发/废止/现行有效 规章 or (行政)规范性文件 N件, in either order of verb and noun.
 _DOCUMENT = r"(规章|(?:行政)?规范性文件)"
-_COUNT = r"(?:共|总共|共计)?(\d+)(?:件|个|份)"
+_COUNT = r"(?:共|总共|共计)?(\d{1,15})(?:件|个|份)"
 _DOCUMENT_STATEMENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("issued", re.compile(rf"(?:制发|制定|出台|印发){_DOCUMENT}{_COUNT}")),
     ("repealed", re.compile(rf"废止{_DOCUMENT}{_COUNT}")),
@@ -45,9 +48,9 @@ _DOCUMENT_STATEMENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # Figures of others (the whole area's bodies) are not the reporting body's table.
 _OTHER_BODIES = re.compile(r"各级|各部门|各单位|下属|所属|全省|指导")
 # Carry-over in prose: 上年结转…N件 and N件结转下年度 / 结转下年度…N件.
-_CARRIED_IN = re.compile(r"上年结转(?:的)?(?:政府信息公开)?(?:申请)?(?:共)?(\d+)件")
+_CARRIED_IN = re.compile(r"上年结转(?:的)?(?:政府信息公开)?(?:申请)?(?:共)?(\d{1,15})件")
 _CARRIED_OUT = re.compile(
-    r"(?:(\d+)件(?:申请)?结转下(?:一)?年度|结转下(?:一)?年度(?:继续办理)?(?:的)?(?:申请)?(?:共)?(\d+)件)"
+    r"(?:(\d{1,15})件(?:申请)?结转下(?:一)?年度|结转下(?:一)?年度(?:继续办理)?(?:的)?(?:申请)?(?:共)?(\d{1,15})件)"
 )
 # Words that show section 一 touches a topic. Loose enough for real reports' wording, but a mere channel
 # ("通过门户网站发布") is not platform building and "管理" alone is not 政府信息管理.

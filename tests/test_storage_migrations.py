@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -20,6 +20,7 @@ from storage.tables import (
     OrganizationRecord,
     OutboxRecord,
     ReportRecord,
+    ReviewerRecord,
     VersionRecord,
     utcnow,
 )
@@ -28,9 +29,10 @@ from tests.storage_samples import judged, seed
 CORE_TABLES = {"organizations", "reports", "report_versions", "findings"}
 PIPELINE_TABLES = {"ledger", "outbox", "notifications"}
 TRIAGE_TABLES = {"reviewers", "triage"}
+SESSION_TABLES = {"web_sessions"}
 PEER_TABLES = {"prose_bands", "overdue_notices"}
-ALL_TABLES = CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES | PEER_TABLES
-HEAD = "0004"
+ALL_TABLES = CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES | SESSION_TABLES | PEER_TABLES
+HEAD = "0005"
 
 
 def tables(store: Store) -> set[str]:
@@ -165,4 +167,24 @@ def test_upgrade_from_0002_the_previous_revision_keeps_ledger_and_outbox(storage
     reviewer = store.add_reviewer("张三", "hash")
     store.triage(row.id, "dismiss", "误报", reviewer.id)  # the new tables work with the old rows
     assert [entry.decision for entry in store.triage_history(row.id)] == ["dismiss"]
+    store.dispose()
+
+
+def test_upgrade_from_0003_keeps_the_reviewers_and_opens_sessions(storage_url: str) -> None:
+    store = Store(storage_url)
+    store.upgrade("0003")
+    with store.engine.begin() as connection:  # a reviewer as revision 0003 wrote it
+        connection.execute(
+            insert(ReviewerRecord.__table__).values(name="张三", password_hash="hash", created_at=utcnow())  # type: ignore[attr-defined]
+        )
+    store.upgrade()
+    reviewer = store.reviewer("张三")
+    assert reviewer is not None
+    assert store.revision() == HEAD and "web_sessions" in tables(store)
+    store.open_web_session("a" * 64, reviewer.id)
+    assert store.web_session("a" * 64, timedelta(hours=1)) == reviewer
+    assert (
+        store.close_web_sessions(reviewer_id=reviewer.id) == 1
+        and store.web_session("a" * 64, timedelta(hours=1)) is None
+    )
     store.dispose()
