@@ -2,15 +2,19 @@
 
 Two bodies' parts are compared with their names, self-references (我镇, 本局) and numbers masked, so a report
 copied from a neighbour and given the new name and figures still reads as the copy it is. The exact comparison
-is `rules.crossyear.similarity` on the masked texts; the signatures only find the candidates, so that a new
-report is compared with a handful of stored ones rather than with every report of the year (bench/peer_bench.py).
+is `rules.crossyear.similarity` on the masked texts; the MinHash signatures (datasketch's algorithm, numpy's
+arithmetic) only find the candidates, so that a new report is compared with a handful of stored ones rather
+than with every report of the year (bench/peer_bench.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import struct
 from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
 
 from report.identity import name_key
 from report.metadata import SELF_REFERENCE
@@ -47,18 +51,41 @@ def masked(text: str, names: Iterable[str]) -> str:
     return _PUNCTUATION.sub("", _NUMBER.sub("", text))  # numbers and list numbering (1.) go alike
 
 
+_MERSENNE_PRIME = (1 << 61) - 1
+_MAX_HASH = (1 << 32) - 1
+
+
+@lru_cache(maxsize=1)
+def _permutations() -> tuple[Any, Any]:
+    """The MinHash permutations (a, b), drawn as datasketch draws them for its "legacy" scheme and seed 13."""
+    import numpy as np
+
+    generator = np.random.RandomState(13)
+    pairs = [
+        (generator.randint(1, _MERSENNE_PRIME, dtype=np.uint64), generator.randint(0, _MERSENNE_PRIME, dtype=np.uint64))
+        for _ in range(PERMUTATIONS)
+    ]
+    return np.array([a for a, _ in pairs], dtype=np.uint64), np.array([b for _, b in pairs], dtype=np.uint64)
+
+
 def warm_up() -> None:
-    """Import the MinHash library now (numpy and scipy cost seconds at first use)."""
-    import datasketch  # noqa: F401
+    """Load numpy and draw the permutations now rather than in the first report's time."""
+    _permutations()
 
 
 def signature(text: str) -> list[int]:
-    """The MinHash of a masked text's character shingles."""
-    from datasketch import MinHash  # imported on first use: numpy/scipy cost a second at start-up
+    """The MinHash of a masked text's character shingles: bit for bit datasketch's
+    `MinHash(num_perm=64, seed=13, scheme="legacy")` after `update_batch` (tests/test_rules_reviewers.py checks
+    it), computed with numpy alone — datasketch's import pulls in scipy, seconds on a busy worker."""
+    import numpy as np
 
-    minhash = MinHash(num_perm=PERMUTATIONS, seed=13)
-    minhash.update_batch([text[i : i + SHINGLE].encode() for i in range(max(1, len(text) - SHINGLE + 1))])
-    return [int(value) for value in minhash.hashvalues]
+    a, b = _permutations()
+    shingles = {text[i : i + SHINGLE].encode() for i in range(max(1, len(text) - SHINGLE + 1))}
+    hashes = np.array(
+        [struct.unpack("<I", hashlib.sha1(shingle).digest()[:4])[0] for shingle in shingles], dtype=np.uint64
+    )
+    values = np.bitwise_and((a * hashes[:, None] + b) % np.uint64(_MERSENNE_PRIME), np.uint64(_MAX_HASH))
+    return [int(value) for value in values.min(axis=0)]
 
 
 def band_keys(part: str, text: str) -> list[int]:

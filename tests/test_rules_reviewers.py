@@ -194,3 +194,14 @@ def test_copied_from_peer_candidates_come_from_the_index_and_the_store(tmp_path:
     later.evidence.section_text["五"] = huanglong.evidence.section_text["五"]
     assert store.peer_reports(later) == []  # another year
     store.dispose()
+
+
+def test_minhash_signatures_are_datasketchs() -> None:
+    from datasketch import MinHash
+
+    from rules.similarity import PERMUTATIONS, SHINGLE, signature
+
+    text = "存在的主要问题一是政务公开工作人员多为兼职业务能力参差不齐二是基层公开栏更新不及时"
+    reference = MinHash(num_perm=PERMUTATIONS, seed=13, scheme="legacy")
+    reference.update_batch([text[i : i + SHINGLE].encode() for i in range(len(text) - SHINGLE + 1)])
+    assert signature(text) == [int(value) for value in reference.hashvalues]

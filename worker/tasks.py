@@ -92,15 +92,14 @@ def get_targets() -> dict[str, Target]:
 
 @worker_init.connect
 def _upgrade_database(**_: object) -> None:
-    """The worker's main process brings the database to the current schema before any task runs, and loads the
-    MinHash library once (numpy and scipy take seconds to import: not on the first file's clock)."""
+    """The worker's main process brings the database to the current schema before any task runs."""
     Store.open(_Process.settings.database).dispose()
-    warm_up()
 
 
 @worker_process_init.connect
 def _after_fork(**_: object) -> None:
     _Process.store = None  # a pool process opens its own connections
+    warm_up()  # numpy and the MinHash permutations, before the first file rather than in its time
     limit_memory(_Process.settings.worker_memory_limit)
 
 
