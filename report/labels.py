@@ -16,9 +16,34 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "三": ("收到和处理", "申请情况"),
     "四": ("行政复议", "行政诉讼"),
     "五": ("存在的主要问题", "存在问题", "主要问题", "改进情况"),
-    "六": ("其他需要报告", "其他需报告"),
+    "六": ("其他需要报告", "其他需报告", "其他应说明", "其他需要说明"),
+}
+# Section numeral -> the words of its heading distinctive enough to place it whatever numeral it bears
+# (a renumbered report, or a heading fused into the middle of a line).
+SECTION_PHRASES: dict[str, tuple[str, ...]] = {
+    "一": ("总体情况",),
+    "二": ("主动公开政府信息情况", "主动公开政务信息情况"),
+    "三": ("收到和处理政府信息公开申请情况", "收到和处理政务公开申请情况", "收到和处理政府信息公开申请"),
+    "四": (
+        "行政复议、行政诉讼情况",
+        "行政复议和行政诉讼情况",
+        "行政复议、提起行政诉讼的情况",
+        "行政复议、行政诉讼的情况",
+    ),
+    "五": ("存在的主要问题及改进情况", "存在问题及改进情况", "主要问题及改进情况", "存在的主要问题及下一步"),
+    "六": ("其他需要报告的事项", "其他需报告的事项", "其他应说明事项", "其他应说明的事项", "其他需要说明的事项"),
 }
 ARABIC_NUMERALS = {"1": "一", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六"}
+SECTION_NUMERAL_CHARS = "一二三四五六"
+# A heading inside a line: its numeral (not a sub-item's （一）, not a row label's digit), up to a few words
+# (政府信息公开工作 …), then one of its phrases. Fused text carries the whole report on one line.
+EMBEDDED_HEADING = re.compile(
+    r"(?<![（(])(?P<numeral>[一二三四五六])\s*[、.．]\s*(?P<lead>[^。；，、\d（(]{0,14}?)(?P<phrase>"
+    + "|".join(sorted({re.escape(p) for ps in SECTION_PHRASES.values() for p in ps}, key=len, reverse=True))
+    + ")"
+)
+# A line holding only a section numeral: the heading's words are on the next line (PDF text layers).
+BARE_NUMERAL = re.compile(r"^[#*\s]*[一二三四五六1-6]\s*[、.．]\s*$")
 HEADING = re.compile(r"^[#*\s]*(?P<numeral>[一二三四五六1-6])\s*[、.,:：]\s*(?P<title>.{2,60}?)[*\s:：]*$")
 
 # Table 三: row key -> cores (any one found in the label text places the row).
@@ -84,6 +109,22 @@ def strip_numbering(text: str) -> str:
     while previous != text:
         previous, text = text, NUMBERING.sub("", text, count=1)
     return text
+
+
+def renumbered_section(text: str) -> tuple[str, str] | None:
+    """(section by its words, numeral as written) for a heading line under another numeral (三、主动公开政府信息情况
+    in a report that left out a part), else None. Only the distinctive phrases count: a narrative sub-head
+    such as 三、主动公开工作情况 is not a heading."""
+    from report.tokens import normalize
+
+    match = HEADING.match(normalize(text))
+    if not match:
+        return None
+    title = match["title"].replace(" ", "")
+    for numeral, phrases in SECTION_PHRASES.items():
+        if any(title.startswith(phrase) or title.endswith(phrase) for phrase in phrases):
+            return numeral, ARABIC_NUMERALS.get(match["numeral"], match["numeral"])
+    return None
 
 
 def heading_section(text: str) -> str | None:

@@ -169,6 +169,8 @@ class Evidence(_Model):
     template_markers: list[str] = Field(default_factory=list)
     # Region named by the folder the file came from (<share>/房县/白鹤镇/2023.pdf), when known.
     folder_region: str | None = None
+    # Section numeral (by its words) -> the numeral its heading bears, where they differ (a renumbered report).
+    section_numerals: dict[str, str] = Field(default_factory=dict)
     # Why this file is not a readable annual report (Chinese, for the ledger and the reviewer), or None.
     # Set when the file cannot be read or holds no part and no table of the format; such a file is not
     # judged by the rules and the pipeline ends it `failed` with this reason.
