@@ -46,6 +46,20 @@ EMBEDDED_HEADING = re.compile(
 BARE_NUMERAL = re.compile(r"^[#*\s]*[一二三四五六1-6]\s*[、.．]\s*$")
 HEADING = re.compile(r"^[#*\s]*(?P<numeral>[一二三四五六1-6])\s*[、.,:：]\s*(?P<title>.{2,60}?)[*\s:：]*$")
 
+# A page number a PDF's text layer puts among the lines: - 4 -, — 6 —, 第 3 页 共 9 页, 共9页第3页, 3/9, Page 3.
+PAGE_FOOTER = re.compile(
+    r"^\s*(?:[-—–－~－]{1,2}\s*\d{1,4}\s*[-—–－~－]{1,2}"
+    r"|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
+    r"|共\s*\d{1,4}\s*页\s*[,，]?\s*第\s*\d{1,4}\s*页"
+    r"|\d{1,4}\s*/\s*\d{1,4}"
+    r"|[Pp]age\s*\d{1,4}(?:\s*of\s*\d{1,4})?)\s*$"
+)
+# Characters that make a number written against text part of the prose (2021年, 70件, 第3页), not a cell
+# fused to its row label: a digit run followed by one of these stays in the text.
+NUMBER_UNITS = (
+    "年月日号时分秒件条个项次人家批期万元亿篇份部类天名余多位所届级倍场户座台辆套本册页章节款起宗例张封则组岁%"
+)
+
 # Table 三: row key -> cores (any one found in the label text places the row).
 REQUEST_CORES: dict[str, tuple[str, ...]] = {
     "new": ("本年新收",),

@@ -25,7 +25,7 @@ from report.metadata import (
 )
 from report.model import SECTION_NUMERALS, Evidence, Organization, Report, Source, Tables
 from report.tables import TableReading, read_active, read_appeals, read_requests
-from report.tokens import Kind, Token, compact, normalize, tokenize
+from report.tokens import Kind, Token, collapsed_lines, compact, normalize, tokenize
 
 NOT_A_REPORT = "文件中没有年度报告的任何部分或统计表，不是政府信息公开工作年度报告"
 
@@ -193,7 +193,7 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     regions = _regions(tokens)
     spans = _table_spans(tokens, regions)
 
-    reading = TableReading()
+    reading = TableReading(collapsed=collapsed_lines(document))
     tables = Tables(
         active=read_active(tokens[slice(*spans["二"])], reading),
         requests=read_requests(tokens[slice(*spans["三"])], reading),
