@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import combinations, pairwise
+from itertools import combinations, pairwise, product
+from math import prod
 
 from report.labels import ACTIVE_LABELS, REQUEST_CORES, REQUEST_EXACT, strip_numbering
 from report.model import (
@@ -306,22 +307,25 @@ def _settle_requests(
         for left, right in REQUEST_RELATIONS:
             keys = (*left, *right)
             pending = [key for key in keys if key in open_rows]
-            if len(pending) != 1 or not all(known(key) for key in keys if key != pending[0]):
+            if not pending or not all(known(key) for key in keys if key not in pending):
                 continue
-            key = pending[0]
+            if prod(len(open_rows[key]) for key in pending) > SEARCH_LIMIT:
+                continue
             fitting = [
-                candidate
-                for candidate in open_rows[key]
-                if _relation_holds({**rows, key: list(candidate)}, left, right)  # type: ignore[dict-item]
+                choice
+                for choice in product(*(open_rows[key] for key in pending))
+                if _relation_holds({**rows, **{k: list(c) for k, c in zip(pending, choice, strict=True)}}, left, right)
             ]
-            del open_rows[key]
+            for key in pending:
+                del open_rows[key]
             changed = True
             if len(fitting) == 1:
-                rows[key] = list(fitting[0])
-                recovered.add(key)
-                reading.problems.append(
-                    f"三/{REQUEST_ROWS[key]}：按本行与各列的合计关系唯一还原为 {' '.join(map(str, fitting[0]))}"
-                )
+                for key, cells in zip(pending, fitting[0], strict=True):
+                    rows[key] = list(cells)
+                    recovered.add(key)
+                    reading.problems.append(
+                        f"三/{REQUEST_ROWS[key]}：按本行与各列的合计关系唯一还原为 {' '.join(map(str, cells))}"
+                    )
     for key in open_rows:
         reading.problems.append(f"三/{REQUEST_ROWS[key]}：无法唯一确定各列，按空值处理")
     for left, right in REQUEST_RELATIONS:

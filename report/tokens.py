@@ -77,14 +77,15 @@ def _fused_number_end(text: str, start: int, end: int) -> int | None:
     the next row's numbering (…0000000 then 2.其他法律…), not part of the number."""
     before = text[start - 1] if start else ""
     if not before or (
-        not _LABEL_END.match(before) and not (before == " " and start > 1 and _LABEL_END.match(text[start - 2]))
+        not _LABEL_END.match(before)
+        and not (before == " " and start > 1 and (_LABEL_END.match(text[start - 2]) or text[start - 2].isdigit()))
     ):
         return None
     after = text[end : end + 1]
     if after in (".", "、", "．") and not text[end + 1 : end + 2].isdigit():
         return end - 1 if end - start > 1 and "." not in text[start:end] else None
     following = text[end:].lstrip(" ")[:1]
-    if not following or following in "（(":
+    if not following or following in "（(" or following.isdigit():
         return end
     if following in NUMBER_UNITS or not _LABEL_END.match(following) or following in '）)”"':
         return None
