@@ -218,7 +218,7 @@ def tokenize(document: Document, headings: dict[int, str]) -> list[Token]:
             blank_cell_line = False
             previous_line = ""
         elif isinstance(block, TextLine):
-            if not block.text.strip():
+            if not block.text.strip() and "\t" not in block.text:
                 continue
             after = previous_line
             previous_line = block.text
