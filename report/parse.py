@@ -11,6 +11,7 @@ from report.labels import (
     BARE_NUMERAL,
     EMBEDDED_HEADING,
     OUTDATED_TEMPLATE_MARKERS,
+    PAGE_FOOTER,
     SECTION_KEYS,
     heading_section,
     renumbered_section,
@@ -43,6 +44,8 @@ def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Repor
 
 # A heading phrase followed by one of these is a list in prose (本报告包括一、总体情况，二、…), not a heading.
 _LIST_PUNCTUATION = "，、；。,;"
+# What may stand before a heading fused into a line: the end of a sentence, a value, a bracket.
+_HEADING_LEAD = '。！？!?：:；;.）)】」”"|'
 # Text after a heading phrase on its line longer than this is the section's body fused onto the heading.
 _HEADING_TAIL = 24
 
@@ -54,6 +57,9 @@ def _heading_cuts(text: str) -> list[int]:
         after = text[match.end() :].lstrip()
         if after[:1] in _LIST_PUNCTUATION and after:
             continue
+        before = text[: match.start()].rstrip()[-1:]
+        if before and not (before.isdigit() or before in _HEADING_LEAD):
+            continue  # inside a sentence (本报告包括一、总体情况…): a list, not a heading
         if text[: match.start()].strip():
             cuts.append(match.start())
         if len(after) > _HEADING_TAIL or after[:1].isdigit() or any(mark in after for mark in "。，"):
@@ -84,6 +90,9 @@ def _unfuse(document: Document) -> Document:
         text = block.text
         if pending is not None:
             if not text.strip():
+                continue
+            if PAGE_FOOTER.match(normalize(text)):
+                blocks.append(block)  # a page break between the numeral and its words
                 continue
             if _bare_numeral_heading(pending, text):
                 text = pending.strip() + text.strip()
