@@ -45,7 +45,7 @@ def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Repor
 # A heading phrase followed by one of these is a list in prose (本报告包括一、总体情况，二、…), not a heading.
 _LIST_PUNCTUATION = "，、；。,;"
 # What may stand before a heading fused into a line: the end of a sentence, a value, a bracket.
-_HEADING_LEAD = '。！？!?：:；;.）)】」”"|'
+_HEADING_LEAD = '。！？!?：:；;.）)】」”"|#*'
 # Text after a heading phrase on its line longer than this is the section's body fused onto the heading.
 _HEADING_TAIL = 24
 
