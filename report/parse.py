@@ -126,6 +126,8 @@ def _find_headings(document: Document) -> tuple[dict[int, str], dict[str, str]]:
             if numeral and numeral not in headings.values():
                 headings[index] = numeral
     written: dict[str, str] = {}
+    if len(headings) == len(SECTION_KEYS):
+        return headings, written
     for index, block in enumerate(document.blocks):
         if index in headings or not isinstance(block, TextLine) or "\t" in block.text.strip():
             continue

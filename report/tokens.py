@@ -163,7 +163,7 @@ def collapsed_lines(document: Document) -> bool:
     for block in document.blocks:
         if not isinstance(block, TextLine):
             return False
-        text = normalize(block.text)
+        text = block.text.strip()
         if not text:
             continue
         if text == previous:
@@ -175,6 +175,17 @@ def collapsed_lines(document: Document) -> bool:
 
 # Fewer one-number lines than this are not a table flattened one cell per line.
 _COLLAPSED_MIN_VALUES = 20
+
+
+# No page footer is longer than this (第 12 页 共 30 页 with spaces around).
+_FOOTER_LENGTH = 40
+
+
+_FOOTER_HINT = re.compile(r"[页/\-—–－~]|[Pp]age")
+
+
+def _looks_like_footer(text: str) -> bool:
+    return len(text) <= _FOOTER_LENGTH and bool(_FOOTER_HINT.search(text)) and bool(PAGE_FOOTER.match(normalize(text)))
 
 
 def _is_pipe_row(text: str) -> bool:
@@ -224,7 +235,11 @@ def tokenize(document: Document, headings: dict[int, str]) -> list[Token]:
             previous_line = block.text
             if _MARKDOWN_RULE.match(block.text) or _TAB_RULE.match(block.text.strip()):
                 continue
-            if "\t" not in block.text and PAGE_FOOTER.match(normalize(block.text)):
+            if (
+                "\t" not in block.text
+                and len(block.text) <= _FOOTER_LENGTH
+                and PAGE_FOOTER.match(normalize(block.text))
+            ):
                 previous_line = after
                 continue
             cells = _line_cells(block.text)
