@@ -355,8 +355,89 @@ def _place_unlabelled(matched: list[tuple[Segment, str | None]], found: set[str]
     return placed
 
 
+def _lines_of_values(tokens: Sequence[Token]) -> list[tuple[list[Token], str]] | None:
+    """Table 三's rows as whole lines, in order: each line's values fitted to the row width, with the label
+    text the line itself carries ('' when its label was printed elsewhere). None unless there is exactly one
+    such line per row (a lone number on a line of its own, such as a page number, aside)."""
+    lines: dict[int, tuple[list[Token], list[Token]]] = {}
+    for token in tokens:
+        if token.kind in (Kind.HEADING, Kind.BREAK):
+            continue
+        texts, values = lines.setdefault(token.block, ([], []))
+        (values if token.is_value else texts).append(token)
+    rows: list[tuple[list[Token], str]] = []
+    for texts, values in lines.values():
+        if all(token.kind is Kind.BLANK for token in values):
+            continue  # no values, or the empty cells of a header row
+        run = fit(values, REQUEST_WIDTH)
+        if run is None:
+            if len(values) == 1 and not texts:
+                continue
+            return None
+        rows.append((run, "".join(compact(token.text) for token in texts)))
+    return rows if len(rows) == len(REQUEST_KEYS) else None
+
+
+def _requests_in_row_order(tokens: Sequence[Token]) -> dict[str, list[Token]] | None:
+    """Table 三 read by row order, for a converter that printed row labels away from their values (a
+    PDF-to-Markdown shred): used only when there is one line of values per row, every line that still
+    carries its label sits at that row's place (a third of the rows at least), and the table's relations
+    (balance, total row) hold on the result."""
+    lines = _lines_of_values(tokens)
+    if lines is None:
+        return None
+    anchors = 0
+    for (run, label), key in zip(lines, REQUEST_KEYS, strict=True):
+        if any(token.kind is Kind.PLACEHOLDER or (token.kind is Kind.NUMBER and token.number is None) for token in run):
+            return None
+        if label:
+            placed = _request_match(Segment([Token(Kind.TEXT, label, run[0].block)], run))
+            if placed is not None and placed != key:
+                return None
+            anchors += placed == key
+    if anchors * 3 < len(REQUEST_KEYS):
+        return None
+    by_key = {key: run for (run, _), key in zip(lines, REQUEST_KEYS, strict=True)}
+    for left, right in REQUEST_RELATIONS:
+        for column in range(REQUEST_WIDTH):
+            cells = [by_key[key][column].number for key in (*left, *right)]
+            if any(cell is None for cell in cells):
+                continue
+            if sum(by_key[key][column].number or 0 for key in left) != sum(
+                by_key[key][column].number or 0 for key in right
+            ):
+                return None
+    return by_key
+
+
 def read_requests(tokens: Sequence[Token], reading: TableReading) -> dict[str, list[Cell]] | None:
-    """Table 三, or None when none of its rows is there."""
+    """Table 三, or None when none of its rows is there. Rows are found by their labels; when that leaves
+    rows unread and the values stand one line per row in order, they are read by row order."""
+    problems, blanks, invalid = len(reading.problems), len(reading.blanks), dict(reading.invalid)
+    rows = _read_requests_by_label(tokens, reading)
+    if rows is None or len(reading.problems) == problems:
+        return rows
+    in_order = _requests_in_row_order(tokens)
+    if in_order is None:
+        return rows
+    del reading.problems[problems:]
+    del reading.blanks[blanks:]
+    reading.invalid = invalid
+    reading.problems.append(
+        "三：行标签与数值分开排列（如 PDF 转换所致），按行序读取，与留在行内的标签及表内合计关系一致"
+    )
+    return {
+        key: [
+            cell_value(
+                token, f"requests.{key}[{column}]", reading, f"三/{REQUEST_ROWS[key]}/{APPLICANT_COLUMNS[column]}"
+            )
+            for column, token in enumerate(run)
+        ]
+        for key, run in in_order.items()
+    }
+
+
+def _read_requests_by_label(tokens: Sequence[Token], reading: TableReading) -> dict[str, list[Cell]] | None:
     rows = empty_requests()
     found: set[str] = set()
     matched: list[tuple[Segment, str | None]] = []
