@@ -21,6 +21,7 @@ import io
 import random
 import re
 import tempfile
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -2301,6 +2302,40 @@ def damage_collapsed_repeats(lines: list[str], rng: random.Random) -> list[str]:
     return result
 
 
+def _row_cells(line: str) -> tuple[str, list[str]] | None:
+    """(label, seven values) of a table-三 row written on one line (space- or tab-separated), else None."""
+    cells = [cell.strip() for cell in line.split("\t")] if "\t" in line else line.split()
+    values = [cell for cell in cells if cell]
+    if len(values) < 8 or not all(unicodedata.normalize("NFKC", v).isdigit() for v in values[-7:]):
+        return None
+    return "".join(values[:-7]), values[-7:]
+
+
+def damage_detached_labels(lines: list[str], rng: random.Random) -> list[str]:
+    """A PDF-to-Markdown converter's table 三 (r05's kind): every row a `| … |` line, and some rows' labels
+    printed as free text a line or two away from their values, which stay in report order."""
+    first = next((i for i, line in enumerate(lines) if "本年新收" in line and _row_cells(line)), None)
+    last = next((i for i, line in enumerate(lines) if "结转下年" in line and _row_cells(line)), None)
+    if first is None or last is None:
+        return lines
+    result = lines[:first]
+    loose: list[str] = []
+    for line in lines[first : last + 1]:
+        row = _row_cells(line)
+        if row is None:
+            result.append(line)
+            continue
+        label, values = row
+        if rng.random() < 0.5:
+            loose.append(label)
+            result.append("| " + " | ".join(values) + " |")
+        else:
+            result.append("| " + " | ".join([label, *values]) + " |")
+        if loose and rng.random() < 0.5:
+            result.append(loose.pop(0))
+    return [*result, *loose, *lines[last + 1 :]]
+
+
 DAMAGES: dict[str, Damage] = {
     "fused_lines": damage_fused_lines,
     "split_headings": damage_split_headings,
@@ -2311,11 +2346,12 @@ DAMAGES: dict[str, Damage] = {
     "split_numbers": damage_split_numbers,
     "fused_digits": damage_fused_digits,
     "collapsed_repeats": damage_collapsed_repeats,
+    "detached_labels": damage_detached_labels,
 }
 # Damage that leaves every line of the table in place: combined freely with the rest.
 _LINE_DAMAGES = ("split_headings", "renumber", "vertical_label", "placeholder_header", "footers")
 # Damage that rewrites the table rows: one of them at a time (a crawler does one thing to a page).
-_ROW_DAMAGES = ("fused_lines", "split_numbers", "fused_digits", "collapsed_repeats")
+_ROW_DAMAGES = ("fused_lines", "split_numbers", "fused_digits", "collapsed_repeats", "detached_labels")
 
 
 def rendered_lines(layout: str, truth: GroundTruth, rng: random.Random) -> list[str]:
