@@ -15,8 +15,8 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "二": ("主动公开",),
     "三": ("收到和处理", "申请情况"),
     "四": ("行政复议", "行政诉讼"),
-    "五": ("存在的主要问题", "存在问题", "主要问题", "改进情况"),
-    "六": ("其他需要报告", "其他需报告", "其他应说明", "其他需要说明"),
+    "五": ("存在的主要问题", "存在问题", "主要问题", "改进情况", "存在的不足", "不足及改进", "改进措施"),
+    "六": ("其他需要报告", "其他需报告", "其他应说明", "其他需要说明", "其他事项"),
 }
 # Section numeral -> the words of its heading distinctive enough to place it whatever numeral it bears
 # (a renumbered report, or a heading fused into the middle of a line).

@@ -42,10 +42,10 @@ def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Repor
         return Report(source=source, problems=[*document.problems, f"解析出错：{type(error).__name__}: {error}"])
 
 
-# A heading phrase followed by one of these is a list in prose (本报告包括一、总体情况，二、…), not a heading.
-_LIST_PUNCTUATION = "，、；。,;"
-# What may stand before a heading fused into a line: the end of a sentence, a value, a bracket.
-_HEADING_LEAD = '。！？!?：:；;.）)】」”"|#*'
+# A heading phrase followed by one of these, or preceded by a list's separator or lead-in, is a list in prose
+# (本报告包括一、总体情况，二、…等六个部分), not a heading.
+_LIST_AFTER = ("，", "、", "；", ",", ";", "等", "和", "及", "以及")
+_LIST_BEFORE = ("，", "、", "；", ",", ";", "包括", "分为", "涵盖", "和", "及")
 # Text after a heading phrase on its line longer than this is the section's body fused onto the heading.
 _HEADING_TAIL = 24
 
@@ -55,11 +55,9 @@ def _heading_cuts(text: str) -> list[int]:
     cuts: list[int] = []
     for match in EMBEDDED_HEADING.finditer(text):
         after = text[match.end() :].lstrip()
-        if after[:1] in _LIST_PUNCTUATION and after:
+        before = text[: match.start()].rstrip()
+        if after.startswith(_LIST_AFTER) or before.endswith(_LIST_BEFORE):
             continue
-        before = text[: match.start()].rstrip()[-1:]
-        if before and not (before.isdigit() or before in _HEADING_LEAD):
-            continue  # inside a sentence (本报告包括一、总体情况…): a list, not a heading
         if text[: match.start()].strip():
             cuts.append(match.start())
         if len(after) > _HEADING_TAIL or after[:1].isdigit() or any(mark in after for mark in "。，"):

@@ -54,6 +54,7 @@ def test_line_to_tokens(lines: list[str], expected: list[tuple[str, str]]) -> No
     [
         ("六、其他需要报告的事项", "六"),
         ("六、其他应说明事项", "六"),
+        ("五、存在的不足及改进措施", "五"),
         ("5、政务公开工作存在的主要问题及改进情况", "五"),
         ("四、结转下年度继续办理", None),
         ("三、主动公开政府信息情况", None),  # numeral and words disagree: not a heading by its numeral
@@ -85,6 +86,7 @@ def test_page_footers(line: str) -> None:
     [
         ("前言。一、总体情况2021年，我区……。二、主动公开政府信息情况 第二十条", ["一", "二"]),
         ("本报告包括一、总体情况，二、主动公开政府信息情况等六个部分。", []),  # a list in prose
+        ("行政事业性收费无三、收到和处理政府信息公开申请情况（本列数据…）申请人情况", ["三"]),
     ],
 )
 def test_headings_inside_a_line(text: str, numerals: list[str]) -> None:
