@@ -301,6 +301,12 @@ def _settle_requests(
     def known(key: str) -> bool:
         return all(cell is not None for cell in rows[key])
 
+    def fix(key: str, cells: tuple[int, ...]) -> None:
+        rows[key] = list(cells)
+        recovered.add(key)
+        del open_rows[key]
+        reading.problems.append(f"三/{REQUEST_ROWS[key]}：按本行与各列的合计关系唯一还原为 {' '.join(map(str, cells))}")
+
     changed = True
     while changed and open_rows:
         changed = False
@@ -316,18 +322,24 @@ def _settle_requests(
                 for choice in product(*(open_rows[key] for key in pending))
                 if _relation_holds({**rows, **{k: list(c) for k, c in zip(pending, choice, strict=True)}}, left, right)
             ]
-            for key in pending:
-                del open_rows[key]
-            changed = True
-            if len(fitting) == 1:
-                for key, cells in zip(pending, fitting[0], strict=True):
-                    rows[key] = list(cells)
-                    recovered.add(key)
-                    reading.problems.append(
-                        f"三/{REQUEST_ROWS[key]}：按本行与各列的合计关系唯一还原为 {' '.join(map(str, cells))}"
-                    )
+            if not fitting:
+                for key in pending:
+                    del open_rows[key]
+                    reading.problems.append(f"三/{REQUEST_ROWS[key]}：任何读法都不符合各列的合计关系，按空值处理")
+                changed = True
+                continue
+            for position, key in enumerate(pending):
+                kept = list(dict.fromkeys(choice[position] for choice in fitting))
+                if len(kept) == 1:
+                    fix(key, kept[0])
+                    changed = True
+                elif len(kept) < len(open_rows[key]):
+                    open_rows[key] = kept
+                    changed = True
     for key in open_rows:
-        reading.problems.append(f"三/{REQUEST_ROWS[key]}：无法唯一确定各列，按空值处理")
+        reading.problems.append(
+            f"三/{REQUEST_ROWS[key]}：有 {len(open_rows[key])} 种读法都符合表内的合计关系，无法唯一确定各列，按空值处理"
+        )
     for left, right in REQUEST_RELATIONS:
         keys = (*left, *right)
         if recovered & set(keys) and all(known(key) for key in keys):
