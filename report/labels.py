@@ -18,28 +18,23 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "五": ("存在的主要问题", "存在问题", "主要问题", "改进情况", "存在的不足", "不足及改进", "改进措施"),
     "六": ("其他需要报告", "其他需报告", "其他应说明", "其他需要说明", "其他事项"),
 }
-# Section numeral -> the words of its heading distinctive enough to place it whatever numeral it bears
-# (a renumbered report, or a heading fused into the middle of a line).
-SECTION_PHRASES: dict[str, tuple[str, ...]] = {
-    "一": ("总体情况",),
-    "二": ("主动公开政府信息情况", "主动公开政务信息情况"),
-    "三": ("收到和处理政府信息公开申请情况", "收到和处理政务公开申请情况", "收到和处理政府信息公开申请"),
-    "四": (
-        "行政复议、行政诉讼情况",
-        "行政复议和行政诉讼情况",
-        "行政复议、提起行政诉讼的情况",
-        "行政复议、行政诉讼的情况",
-    ),
-    "五": ("存在的主要问题及改进情况", "存在问题及改进情况", "主要问题及改进情况", "存在的主要问题及下一步"),
-    "六": ("其他需要报告的事项", "其他需报告的事项", "其他应说明事项", "其他应说明的事项", "其他需要说明的事项"),
+# Section numeral -> a pattern of its heading's words distinctive enough to place it whatever numeral it
+# bears (a renumbered report, or a heading fused into the middle of a line).
+SECTION_PHRASES: dict[str, str] = {
+    "一": r"总体情况",
+    "二": r"主动公开政[府务]信息情况",
+    "三": r"收到和处理政[府务](?:信息)?公开申请(?:情况)?",
+    # 行政复议、行政诉讼情况 and its variants (和/及, 提起, 的, even a stray character: 行政法复议).
+    "四": r"行政.?复议[、和及与]?(?:提起)?行政诉讼的?情况",
+    "五": r"(?:存在的主要问题|存在问题|主要问题)及(?:改进情况|下一步)",
+    "六": r"其他(?:需要|需|应)(?:报告|说明)的?事项",
 }
 ARABIC_NUMERALS = {"1": "一", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六"}
-SECTION_NUMERAL_CHARS = "一二三四五六"
 # A heading inside a line: its numeral (not a sub-item's （一）, not a row label's digit), up to a few words
 # (政府信息公开工作 …), then one of its phrases. Fused text carries the whole report on one line.
 EMBEDDED_HEADING = re.compile(
     r"(?<![（(])(?P<numeral>[一二三四五六])\s*[、.．]\s*(?P<lead>[^。；，、\d（(]{0,14}?)(?P<phrase>"
-    + "|".join(sorted({re.escape(p) for ps in SECTION_PHRASES.values() for p in ps}, key=len, reverse=True))
+    + "|".join(SECTION_PHRASES.values())
     + ")"
 )
 # A line holding only a section numeral: the heading's words are on the next line (PDF text layers).
@@ -135,8 +130,9 @@ def renumbered_section(text: str) -> tuple[str, str] | None:
     if not match:
         return None
     title = match["title"].replace(" ", "")
-    for numeral, phrases in SECTION_PHRASES.items():
-        if any(title.startswith(phrase) or title.endswith(phrase) for phrase in phrases):
+    for numeral, phrase in SECTION_PHRASES.items():
+        found = re.search(phrase, title)
+        if found and (found.start() == 0 or found.end() == len(title)):
             return numeral, ARABIC_NUMERALS.get(match["numeral"], match["numeral"])
     return None
 
