@@ -6,7 +6,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from report.document import Document, Grid, TextLine
-from report.extract import DEFAULT_MAX_BYTES, extract
+from report.extract import DEFAULT_MAX_BYTES, extract, path_text
 from report.labels import (
     BARE_NUMERAL,
     EMBEDDED_HEADING,
@@ -31,11 +31,12 @@ from report.tokens import Kind, Token, collapsed_lines, compact, normalize, toke
 NOT_A_REPORT = "文件中没有年度报告的任何部分或统计表，不是政府信息公开工作年度报告"
 
 
-def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
-    """Read and parse one file. Never raises for a bad file: what went wrong is in `problems`."""
+def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None = None) -> Report:
+    """Read and parse one file (with `root`: only a file inside that folder, links followed). Never raises for a
+    bad file: what went wrong is in `problems`."""
     path = Path(path)
-    fmt, sha256, document = extract(path, max_bytes)
-    source = Source(path=str(path), sha256=sha256, format=fmt)
+    fmt, sha256, document = extract(path, max_bytes, root)
+    source = Source(path=path_text(path), sha256=sha256, format=fmt)
     try:
         return parse_document(document, source)
     except Exception as error:  # a parser defect must cost one report its tables, never the caller its run

@@ -41,6 +41,8 @@ SEARCH_LIMIT = 50_000
 _VERTICAL_LABEL = frozenset("一二三四五六七八九十")
 
 Check = Callable[[Sequence[int]], bool]
+MAX_CELL = 2**63 - 1  # the largest count a cell may hold: a database's BIGINT
+_CELL_DIGITS = len(str(MAX_CELL))  # digits of the largest cell
 
 
 @dataclass
@@ -137,7 +139,7 @@ def _cuts(digits: str, width: int, fixed: set[int], check: Check, partial: Check
         pending = sum(1 for b in boundaries if b > position)  # tokens still to cut: each needs a cell
         if len(cells) + pending > width:
             return
-        limit = next(b for b in boundaries if b > position)
+        limit = min(next(b for b in boundaries if b > position), position + _CELL_DIGITS)
         for end in range(position + 1, limit + 1):
             if digits[position] == "0" and end > position + 1:
                 break
@@ -190,6 +192,8 @@ def readings(
     texts = [token.text for token in values]
     if not values or any(token.kind is not Kind.NUMBER or not token.text.isdigit() for token in values):
         return None
+    if sum(map(len, texts)) > width * _CELL_DIGITS:
+        return None  # more digits than the cells can hold
     accept = check or (lambda cells: True)
     if len(values) > width:
         if check is None or len(values) > 2 * width:
@@ -226,6 +230,11 @@ def cell_value(token: Token, path: str, reading: TableReading, where: str, *, de
         reading.problems.append(f"{where}：单元格填的是“{token.text}”，不是数字，按空值处理")
         return None
     number: Decimal = token.number
+    if abs(number) > MAX_CELL:  # beyond a database integer (and Python's 4,300-digit int-from-text limit)
+        shown = token.text if len(token.text) <= 24 else f"{token.text[:12]}…（共 {len(token.text)} 位）"
+        reading.invalid[path] = shown
+        reading.problems.append(f"{where}：数值“{shown}”超出可以存储的范围，按空值处理")
+        return None
     if decimal:
         return float(number)
     if number != number.to_integral_value():
