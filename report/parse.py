@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 from pathlib import Path
 
@@ -43,6 +44,8 @@ def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, root: Pa
         return Report(source=source, problems=[*document.problems, f"解析出错：{type(error).__name__}: {error}"])
 
 
+# What every heading starts with; lines without it are not searched for headings inside them.
+_NUMBERED = re.compile(r"[一二三四五六]\s*[、.．]")
 # A heading phrase followed by one of these, or preceded by a list's separator or lead-in, is a list in prose
 # (本报告包括一、总体情况，二、…等六个部分), not a heading.
 _LIST_AFTER = ("，", "、", "；", ",", ";", "等", "和", "及", "以及")
@@ -101,7 +104,7 @@ def _unfuse(document: Document) -> Document:
         if BARE_NUMERAL.match(text):
             pending = text
             continue
-        cuts = _heading_cuts(text) if len(text) > 2 else []
+        cuts = _heading_cuts(text) if _NUMBERED.search(text) else []
         if not cuts:
             blocks.append(block if text is block.text else TextLine(text))
             continue

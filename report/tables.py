@@ -484,7 +484,8 @@ def _read_requests_by_label(tokens: Sequence[Token], reading: TableReading) -> d
         return None
     open_rows: dict[str, list[tuple[int, ...]]] = {}
     recovered: set[str] = set()
-    for segment, key in _place_unlabelled(matched, found):
+    placed = _place_unlabelled(matched, found) if len(found) < len(REQUEST_KEYS) else matched
+    for segment, key in placed:
         if key is None:
             continue
         where = f"三/{REQUEST_ROWS[key]}"

@@ -46,6 +46,7 @@ _PLACEHOLDER = re.compile(r"^(?:[无/／\\—–－\-_×xX*]{1,3}|[〇零一二�
 _MARKDOWN_RULE = re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|?)+\s*$")
 _TAB_RULE = re.compile(r"^(?:-{3,}\t?)+$")
 _DIGIT_RUN = re.compile(r"\d+(?:\.\d+)?")
+_DIGIT = re.compile(r"\d")
 _DASH_CELL = re.compile(r"^\s*[-—–－]{1,2}\s*$")
 # What may stand right before a number fused to its label: a CJK character or a closing bracket/quote.
 _LABEL_END = re.compile(r"[\u4e00-\u9fff）)”\"]")
@@ -94,6 +95,8 @@ def _fused_number_end(text: str, start: int, end: int) -> int | None:
 
 def _split_fused(text: str, block: int) -> list[Token]:
     """Text with numbers written against their labels (fused crawler text) cut into text and number tokens."""
+    if not _DIGIT.search(text):
+        return [Token(Kind.TEXT, text, block)]
     tokens: list[Token] = []
     position = 0
     for match in _DIGIT_RUN.finditer(text):
@@ -169,7 +172,7 @@ def collapsed_lines(document: Document) -> bool:
         if text == previous:
             return False
         previous = text
-        single_values += parse_number(text) is not None
+        single_values += bool(_NUMBER.match(text))
     return single_values >= _COLLAPSED_MIN_VALUES
 
 
@@ -177,6 +180,8 @@ def collapsed_lines(document: Document) -> bool:
 _COLLAPSED_MIN_VALUES = 20
 
 
+_TABLE_SECTIONS = frozenset("二三四")
+_DECIMAL_POINTS = (".", "．")
 # No page footer is longer than this (第 12 页 共 30 页 with spaces around).
 _FOOTER_LENGTH = 40
 
@@ -201,7 +206,7 @@ def _join_split_decimals(tokens: list[Token]) -> list[Token]:
             token.kind is Kind.NUMBER
             and len(joined) >= 2
             and joined[-1].kind is Kind.TEXT
-            and joined[-1].text in (".", "．")
+            and joined[-1].text in _DECIMAL_POINTS
             and joined[-2].kind is Kind.NUMBER
             and token.text.isdigit()
             and joined[-2].text.isdigit()
@@ -222,10 +227,14 @@ def tokenize(document: Document, headings: dict[int, str]) -> list[Token]:
     tokens: list[Token] = []
     blank_cell_line = False  # the last non-empty line was a tab-led blank cell ("\t\xa0")
     previous_line = ""  # the last non-empty text line
+    # Numbers fused to their labels are looked for where tables are: sections 二–四, or anywhere when the
+    # document has no heading at all (prose elsewhere keeps its numbers).
+    fusable = not headings
     for index, block in enumerate(document.blocks):
         if index in headings:
             text = normalize(block.text) if isinstance(block, TextLine) else ""
             tokens.append(Token(Kind.HEADING, text, index, section=headings[index]))
+            fusable = headings[index] in _TABLE_SECTIONS
             blank_cell_line = False
             previous_line = ""
         elif isinstance(block, TextLine):
@@ -235,18 +244,14 @@ def tokenize(document: Document, headings: dict[int, str]) -> list[Token]:
             previous_line = block.text
             if _MARKDOWN_RULE.match(block.text) or _TAB_RULE.match(block.text.strip()):
                 continue
-            if (
-                "\t" not in block.text
-                and len(block.text) <= _FOOTER_LENGTH
-                and PAGE_FOOTER.match(normalize(block.text))
-            ):
+            if "\t" not in block.text and _looks_like_footer(block.text):
                 previous_line = after
                 continue
             cells = _line_cells(block.text)
             pipe_row = _is_pipe_row(block.text)
             if pipe_row and _MARKDOWN_RULE.match(after) and cells and all(_DASH_CELL.match(c) for c in cells):
                 continue
-            plain = not pipe_row and "\t" not in block.text
+            plain = fusable and not pipe_row and "\t" not in block.text
             line_tokens = [token for cell in cells for token in _cell_tokens(cell, index, plain=plain)]
             if not line_tokens:
                 continue
@@ -257,7 +262,7 @@ def tokenize(document: Document, headings: dict[int, str]) -> list[Token]:
                 blank_cell_line = False
                 continue
             blank_cell_line = block.text.startswith("\t") and [token.kind for token in line_tokens] == [Kind.BLANK]
-            if pipe_row and all(t.is_value for t in line_tokens) and after and not _is_pipe_row(after):
+            if pipe_row and after and not _is_pipe_row(after) and all(t.is_value for t in line_tokens):
                 if not _MARKDOWN_RULE.match(after):
                     tokens.append(Token(Kind.BREAK, "", index))
             tokens.extend(line_tokens)
@@ -268,4 +273,8 @@ def tokenize(document: Document, headings: dict[int, str]) -> list[Token]:
                 for cell in row:
                     if cell is not None:
                         tokens.extend(_cell_tokens(cell, index))
-    return _join_split_decimals(tokens)
+    return (
+        _join_split_decimals(tokens)
+        if any(t.text in _DECIMAL_POINTS for t in tokens if t.kind is Kind.TEXT)
+        else tokens
+    )
