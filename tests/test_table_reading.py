@@ -112,6 +112,7 @@ def numbers(*texts: str) -> list[Token]:
     ("values", "collapsed", "expected"),
     [
         (["640020470"], False, [(64, 0, 0, 2, 0, 4, 70)]),  # fused: the one split whose columns add up
+        (["801000081"], False, [(80, 1, 0, 0, 0, 0, 81)]),
         (["8", "0", "8"], True, [(8, 0, 0, 0, 0, 0, 8)]),  # collapsed repeats
         (["0"], True, [(0,) * 7]),
         (["160", "0", "0", "2", "0", "0", "1", "62"], False, [(160, 0, 0, 2, 0, 0, 162)]),  # split over lines
