@@ -21,7 +21,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +36,14 @@ from report.document import UnreadableFile
 from report.extract import text_path
 from report.identity import ambiguity, earlier_reports, identity
 from report.model import Finding, Report
-from storage import BatchSave, LedgerEntry, OutboxDraft, SchemaNotCurrent, Store
+from rules.similarity import warm_up
+from storage import BatchSave, LedgerEntry, OutboxDraft, SaveResult, SchemaNotCurrent, Store
 from storage.evidence import Evidence, EvidenceChanged, EvidenceNotWritten
+from storage.registry import open_notices
 from worker.app import app
 from worker.broker import purge_delivered
 from worker.notify import Target, deliver_due, load_targets, messages_about, outbox_drafts
+from worker.overdue import alert_overdue, alert_received
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +103,7 @@ def _upgrade_database(**_: object) -> None:
 @worker_process_init.connect
 def _after_fork(**_: object) -> None:
     _Process.store = None  # a pool process opens its own connections
+    warm_up()  # numpy and the MinHash permutations, before the first file rather than in its time
     limit_memory(_Process.settings.worker_memory_limit)
 
 
@@ -175,16 +179,33 @@ def process_batch(
         return outbox_drafts(messages_about(report, new, resolved, settings), targets)
 
     saved = {(o.path, o.sha256): o for o in store.save_batch(saves, failures, alerts)}
+    received = _alert_received(store, targets, saves, saved)
     outcomes = []
     for key in items:
         result, entry = saved.get(key), entries.get(key)
         if result is not None:
-            outcomes.append(Outcome(result.state, result.alerts, result.version_id))
+            outcomes.append(Outcome(result.state, result.alerts + received.get(key, 0), result.version_id))
         elif entry is not None:
             outcomes.append(Outcome(entry.state, version_id=entry.version_id))
         else:
             outcomes.append(Outcome("processing"))  # claimed by another worker at this moment (PostgreSQL)
     return outcomes
+
+
+def _alert_received(
+    store: Store, targets: dict[str, Target], saves: list[BatchSave], saved: dict[Item, Any]
+) -> dict[Item, int]:
+    """The 已收到 notes of stored reports whose body was alerted as overdue for that year (one read for the batch;
+    a transaction only for those); outbox items queued per item."""
+    stored = [save for save in saves if saved[(save.path, save.sha256)].state == "stored"]
+    waiting = open_notices(store, [save.report for save in stored])
+    queued: dict[Item, int] = {}
+    for save in stored:
+        key = identity(save.report)
+        if key is not None and (*key, save.report.year) in waiting:
+            result = SaveResult(saved[(save.path, save.sha256)].version_id, created=True)
+            queued[(save.path, save.sha256)] = alert_received(store, save.report, result, targets)
+    return queued
 
 
 def _failure(error: Exception, path: str, settings: Settings) -> str:
@@ -212,7 +233,7 @@ def _judge_batch(
             report.problems.append(reason)
         try:
             candidates = [*stored.get(key, []), *batch] if key and not reason else []
-            judge(report, earlier_reports(report, candidates), settings)
+            judge(report, earlier_reports(report, candidates), settings, store.peer_reports(report))
         except TRANSIENT:
             raise
         except Exception as error:
@@ -311,6 +332,23 @@ def reconcile_once(store: Store, settings: Settings, root: Path | None, enqueue:
     if requeued or failed:
         log.warning("reconciliation: %d file(s) enqueued again, %d given up", requeued, failed)
     return Reconciled(requeued, failed, purged)
+
+
+def overdue_once(store: Store, settings: Settings, targets: dict[str, Target], as_of: date | None = None) -> int:
+    """The daily check for reports that never arrived: alert each newly overdue body once; bodies alerted."""
+    bodies, items = alert_overdue(store, settings, targets, as_of or date.today())
+    if items:
+        request_delivery()
+    if bodies:
+        log.warning("overdue check: %d body/bodies newly overdue", bodies)
+    return bodies
+
+
+@app.task(name="nianbao.overdue", **RETRY_TRANSIENT)
+def overdue_check() -> int:
+    """The overdue check as a task (for `celery beat`); `nianbao watch` and `nianbao run` run it themselves every
+    `overdue_interval`."""
+    return overdue_once(get_store(), _Process.settings, get_targets())
 
 
 @app.task(name="nianbao.reconcile")
