@@ -1307,12 +1307,15 @@ class Store:
         if changes:
             self._write(work)
 
-    def ledger_claim(self, items: Sequence[tuple[str, str]], max_attempts: int) -> list[LedgerEntry]:
+    def ledger_claim(
+        self, items: Sequence[tuple[str, str]], max_attempts: int, recent: timedelta = timedelta(0)
+    ) -> list[LedgerEntry]:
         """A worker's claim on a batch, in one transaction: each (path, sha256) not yet `stored` or `failed`
         becomes `processing` with one more attempt, or `failed` when it already had `max_attempts` (it crashed
-        or hung its workers each time). Returns the entries as they are afterwards, in the order given; on
-        PostgreSQL, rows another worker is claiming at this moment are skipped (`FOR UPDATE SKIP LOCKED`) and
-        left out of the result."""
+        or hung its workers each time). An entry claimed less than `recent` ago is claimed again without an
+        attempt: a duplicate delivery or a retry after a transient error, not a worker that died on it.
+        Returns the entries as they are afterwards, in the order given; on PostgreSQL, rows another worker is
+        claiming at this moment are skipped (`FOR UPDATE SKIP LOCKED`) and left out of the result."""
 
         def work(session: Session) -> list[LedgerEntry]:
             now = utcnow()
@@ -1327,7 +1330,9 @@ class Store:
                 row = rows.get(key)
                 if row is None:
                     continue
-                if row.state not in ("stored", "failed"):
+                if row.state == "processing" and row.updated_at > now - recent:
+                    pass  # claimed a moment ago: processed again (idempotent), no attempt spent
+                elif row.state not in ("stored", "failed"):
                     if row.attempts >= max_attempts:
                         row.state = "failed"
                         row.error = f"已尝试处理 {row.attempts} 次均未完成（处理时进程崩溃、被终止或超时），不再重试"

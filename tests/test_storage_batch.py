@@ -105,3 +105,6 @@ def test_a_claim_counts_attempts_and_gives_up_after_the_last(store: Store) -> No
     last = store.ledger_claim(items, max_attempts=2)
     assert [(e.state, e.attempts) for e in last] == [("failed", 2), ("processing", 2), ("stored", 0)]
     assert "不再重试" in (last[0].error or "")
+    # Claimed again a moment later (a duplicate delivery, a retry): processed again, no attempt spent.
+    (again,) = store.ledger_claim(items[1:2], max_attempts=5, recent=timedelta(hours=1))
+    assert (again.state, again.attempts) == ("processing", 2)

@@ -132,7 +132,7 @@ def test_an_unreachable_share_is_transient(sqlite_store: Store, share: Path, tmp
 
 
 def test_a_file_that_keeps_killing_its_worker_is_given_up(sqlite_store: Store, share: Path, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, max_attempts=3)
+    settings = Settings(data_dir=tmp_path, max_attempts=3, reconcile_after=0)  # each death noticed at once
     path, sha256 = dropped(share)
     for _ in range(3):
         sqlite_store.ledger_mark(path, sha256, "processing")  # three workers died on it

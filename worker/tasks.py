@@ -140,7 +140,8 @@ def process_batch(
     transaction). A file that cannot be read, was rewritten, or meets a defect ends `failed` alone."""
     if root is not None and not Path(root).is_dir():
         raise ShareUnavailable(f"watched folder {root} is not reachable")
-    entries = {(entry.path, entry.sha256): entry for entry in store.ledger_claim(items, settings.max_attempts)}
+    recent = timedelta(seconds=settings.reconcile_after)  # younger claims are duplicates or retries, not deaths
+    entries = {(entry.path, entry.sha256): entry for entry in store.ledger_claim(items, settings.max_attempts, recent)}
     reports: list[tuple[LedgerEntry, Report]] = []
     failures: list[tuple[str, str, str]] = []
     share = Path(root) if root else None
