@@ -7,15 +7,8 @@ from pathlib import Path
 from report.document import Document, Grid, TextLine
 from report.extract import DEFAULT_MAX_BYTES, extract
 from report.labels import OUTDATED_TEMPLATE_MARKERS, heading_section
-from report.metadata import (
-    find_published,
-    find_title,
-    level_from_prose,
-    organization_from_title,
-    period_years,
-    title_year,
-)
-from report.model import SECTION_NUMERALS, Evidence, Organization, Report, Source, Tables
+from report.metadata import checked_published, level_from_prose, period_years, read_metadata
+from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
 from report.tables import TableReading, read_active, read_appeals, read_requests
 from report.tokens import Kind, Token, compact, normalize, tokenize
 
@@ -126,14 +119,17 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     all_text = "\n".join(lines)
     compact_text = compact(all_text)
 
-    title = find_title(lines)
-    organization = organization_from_title(title) if title else Organization()
-    if organization.level == "unknown":
+    metadata = read_metadata(lines)
+    problems.extend(metadata.problems)
+    organization = metadata.organization
+    if organization.level == "unknown" and organization.name is None:
         organization.level = level_from_prose(compact_text)
     periods = period_years(all_text)
-    year = title_year(title) if title else None
+    year = metadata.title_year
     if year is None and periods:
         year = periods[-1]
+    published, placeholder = checked_published(metadata.published, year)
+    problems.extend([placeholder] if placeholder else [])
 
     markers = [marker for marker in OUTDATED_TEMPLATE_MARKERS if marker in compact_text] + reading.markers
     if document.blocks and not any(block for block in document.blocks if _has_text(block)):
@@ -145,13 +141,13 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
         source=source,
         organization=organization,
         year=year,
-        published=find_published(lines),
+        published=published,
         sections=[headings[index] for index in sorted(headings) if headings[index] in SECTION_NUMERALS],
         tables=tables,
         problems=problems,
         evidence=Evidence(
-            title=title,
-            title_year=title_year(title) if title else None,
+            title=metadata.title,
+            title_year=metadata.title_year,
             period_years=periods,
             section_text=_section_text(document, headings),
             invalid_cells=reading.invalid,

@@ -8,7 +8,14 @@ import pytest
 
 from report.document import lines_document
 from report.identity import apply_folder_region, region_from_folder
-from report.metadata import find_published, find_title, organization_from_name, organization_from_title, parse_date
+from report.metadata import (
+    checked_published,
+    find_published,
+    organization_from_name,
+    organization_from_title,
+    parse_date,
+    read_metadata,
+)
 from report.model import Organization, Source
 from report.parse import parse_document
 
@@ -57,7 +64,7 @@ def test_title_is_a_short_line_not_a_citation() -> None:
         "按照《关于印发<中华人民共和国政府信息公开工作年度报告格式>的通知》（2021年）相关规定，现将工作报告如下：",
         "# 孟津区白鹤镇人民政府 2024 年政府信息公开工作年度报告",
     ]
-    assert find_title(lines) == "孟津区白鹤镇人民政府 2024 年政府信息公开工作年度报告"
+    assert read_metadata(lines).title == "孟津区白鹤镇人民政府 2024 年政府信息公开工作年度报告"
 
 
 @pytest.mark.parametrize(
