@@ -259,25 +259,51 @@ def _is_bare_date(text: str) -> bool:
     return len(rest.strip(" ()（）:：")) == 0
 
 
-def find_published(lines: list[str]) -> str | None:
-    """The stated publication date: a labelled date (撰写时间, 发布日期 …) or the date under the signature."""
+def _date_at(text: str) -> str | None:
+    """The date a piece of text starts with (after a label's colon), if any."""
+    text = text.lstrip(" :：")
+    match = _DATE.match(text) or _CHINESE_DATE.match(text)
+    return parse_date(match.group(0)) if match else None
+
+
+def published_dates(lines: list[str]) -> list[str]:
+    """Every stated publication date, best first: labelled dates (撰写时间, 发布日期 …, the date right after
+    the label or alone on the next line), then the date under the signature."""
     texts = [normalize(line) for line in lines]
+    found: list[str] = []
     for index, text in enumerate(texts):
-        label = _DATE_LABEL.search(text)
-        if not label or len(text) > 40:
-            continue
-        found = parse_date(text[label.end() :])
-        if found is None and index + 1 < len(texts):
-            found = parse_date(texts[index + 1])
-        if found:
-            return found
+        for label in _DATE_LABEL.finditer(text):
+            rest = text[label.end() :]
+            stated = _date_at(rest)
+            if stated is None and not rest.strip(" :：") and index + 1 < len(texts) and _is_bare_date(texts[index + 1]):
+                stated = parse_date(texts[index + 1])
+            if stated:
+                found.append(stated)
     tail = [text for text in texts if text][-6:]
     for text in reversed(tail):
         if len(text) <= 24 and _is_bare_date(text):
-            found = parse_date(text)
-            if found:
-                return found
-    return None
+            stated = parse_date(text)
+            if stated:
+                found.append(stated)
+                break
+    return found
+
+
+def find_published(lines: list[str]) -> str | None:
+    """The stated publication date (the first of `published_dates`)."""
+    dates = published_dates(lines)
+    return dates[0] if dates else None
+
+
+def choose_published(dates: list[str], year: int | None) -> tuple[str | None, str | None]:
+    """The first stated date after the reporting period; a date that falls before the period ends is a
+    template's placeholder, not a date: None and a problem when no other date is stated."""
+    if year is None:
+        return (dates[0] if dates else None), None
+    after = [stated for stated in dates if stated > f"{year}-12-31"]
+    if after or not dates:
+        return (after[0] if after else None), None
+    return None, f"发布日期 {dates[0]} 早于统计期结束（{year}年12月31日），应为占位日期，未作为发布日期"
 
 
 def period_years(text: str) -> list[int]:
@@ -292,7 +318,7 @@ class Metadata:
     title: str | None = None
     organization: Organization = field(default_factory=Organization)
     title_year: int | None = None
-    published: str | None = None
+    dates: list[str] = field(default_factory=list)  # stated publication dates, best first
     problems: list[str] = field(default_factory=list)
 
 
@@ -424,7 +450,7 @@ def read_metadata(lines: list[str]) -> Metadata:
     """Title, organization, title year and stated publication date of a report's lines."""
     texts = [normalize(line) for line in lines]
     texts = [text for text in texts if text and not _PAGE_NUMBER.match(text)]
-    metadata = Metadata(published=find_published(lines))
+    metadata = Metadata(dates=published_dates(lines))
     titles = _title_windows(texts)
     rejected: list[str] = []
     for start, title in titles:
@@ -449,11 +475,3 @@ def read_metadata(lines: list[str]) -> Metadata:
         elif rejected:
             metadata.problems.append(f"标题中“{rejected[0]}”不是可识别的机关名称，未作为机关名称使用")
     return metadata
-
-
-def checked_published(published: str | None, year: int | None) -> tuple[str | None, str | None]:
-    """A stated publication date, or None with a problem when it falls before the reporting period ends
-    (a template's placeholder, not a date)."""
-    if published is None or year is None or published > f"{year}-12-31":
-        return published, None
-    return None, f"发布日期 {published} 早于统计期结束（{year}年12月31日），应为占位日期，未作为发布日期"

@@ -7,7 +7,7 @@ from pathlib import Path
 from report.document import Document, Grid, TextLine
 from report.extract import DEFAULT_MAX_BYTES, extract
 from report.labels import OUTDATED_TEMPLATE_MARKERS, heading_section
-from report.metadata import checked_published, level_from_prose, period_years, read_metadata
+from report.metadata import choose_published, level_from_prose, period_years, read_metadata
 from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
 from report.tables import TableReading, read_active, read_appeals, read_requests
 from report.tokens import Kind, Token, compact, normalize, tokenize
@@ -128,7 +128,7 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     year = metadata.title_year
     if year is None and periods:
         year = periods[-1]
-    published, placeholder = checked_published(metadata.published, year)
+    published, placeholder = choose_published(metadata.dates, year)
     problems.extend([placeholder] if placeholder else [])
 
     markers = [marker for marker in OUTDATED_TEMPLATE_MARKERS if marker in compact_text] + reading.markers

@@ -9,7 +9,6 @@ import pytest
 from report.document import lines_document
 from report.identity import apply_folder_region, region_from_folder
 from report.metadata import (
-    checked_published,
     find_published,
     organization_from_name,
     organization_from_title,
