@@ -158,9 +158,14 @@ def _split_places(place: str, above: int = -1) -> list[str] | None:
         if rank is None or unit in _NOT_PLACES:
             continue
         rest = _split_places(place[end:], rank)
-        if rest is not None and (best is None or len(rest) + 1 > len(best)):
+        if rest is not None and (best is None or _split_score([unit, *rest]) > _split_score(best)):
             best = [unit, *rest]
     return best
+
+
+def _split_score(units: list[str]) -> tuple[int, int]:
+    """More units first; then fewer units opening with a unit's suffix (襄州区 + 红坪镇, not 襄州 + 区红坪镇)."""
+    return len(units), -sum(bool(_ranks(unit[0])) for unit in units)
 
 
 def _unit_level(unit: str, parent: str | None) -> Level:
@@ -286,7 +291,7 @@ def published_dates(lines: list[str]) -> list[str]:
             if stated:
                 found.append(stated)
                 break
-    return found
+    return list(dict.fromkeys(found))
 
 
 def find_published(lines: list[str]) -> str | None:
@@ -388,7 +393,8 @@ def _name_before_key(title: str) -> tuple[str, int | None]:
     text = normalize(title)
     year_match = _YEAR.search(text)
     year = _year_number(year_match.group(1)) if year_match else None
-    key = _TITLE_KEY.search(text)
+    # the subject after the year: breadcrumbs before a title hold 政务公开, 政府信息公开年报 …
+    key = _TITLE_KEY.search(text, year_match.start() if year_match else 0)
     if not key:
         return "", year
     before = text[: key.start()]

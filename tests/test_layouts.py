@@ -22,9 +22,12 @@ from tests.generator import (
     LAYOUTS,
     NEWLINES,
     TEXT_LAYOUTS,
+    TITLE_FORMS,
+    TITLE_WRAPPINGS,
     GroundTruth,
     Organization,
     cell_values,
+    damage_title,
     encode_as,
     make_organization,
     make_truth,
@@ -106,6 +109,20 @@ def test_blank_applicant_columns_parse_as_null(tmp_path: Path, layout: str, seed
     """Seed 001's filling: only the 总计 column of table 三; the six applicant columns stay null."""
     truth = make_truth(random.Random(seed), blanks=True, requests=True)
     assert_parses_to(write(tmp_path, layout, truth, seed), truth)
+
+
+@pytest.mark.parametrize("combined", [True, False], ids=["all-wrappings", "random-wrappings"])
+@pytest.mark.parametrize("form", TITLE_FORMS)
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_damaged_titles_parse_to_their_truth(tmp_path: Path, layout: str, form: str, combined: bool) -> None:
+    """Every title form real bodies use, split under a page number, behind a crawler's header and inside page
+    chrome (alone or together): the same organization, year, date and tables as the clean report, no problem."""
+    seed = 300 + TITLE_FORMS.index(form) + 10 * combined
+    rng = random.Random(seed)
+    truth = make_truth(rng, show_title=True)
+    wrappings = list(TITLE_WRAPPINGS) if combined else [w for w in TITLE_WRAPPINGS if rng.random() < 0.5]
+    damaged = damage_title(truth, form, wrappings, rng)
+    assert_parses_to(write(tmp_path, layout, damaged, seed), damaged)
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
