@@ -128,7 +128,8 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     year = metadata.title_year
     if year is None and periods:
         year = periods[-1]
-    published, placeholder = choose_published(metadata.dates, year)
+    # the period the report covers: the statistics period where stated (a title may misstate its year)
+    published, placeholder = choose_published(metadata.dates, periods[-1] if periods else year)
     problems.extend([placeholder] if placeholder else [])
 
     markers = [marker for marker in OUTDATED_TEMPLATE_MARKERS if marker in compact_text] + reading.markers
