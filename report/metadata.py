@@ -39,17 +39,24 @@ _TITLE = re.compile(rf"{_SUBJECTS}.{{0,10}}{_REPORT_WORDS}")
 _TITLE_KEY = re.compile(rf"(?:关于)?\s*(?:(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})\s*年度?\s*)?{_SUBJECTS}")
 _TITLE_LABEL = re.compile(r"^[#*\s]*(?:" + "|".join(_TITLE_LABELS) + r")?\s*[:：]?\s*")
 # Page chrome after a title: `…年度报告-沭阳县发改局`, `…年度报告_房县人民政府`, `…年度报告 来源：…`.
-_TITLE_CHROME_TAIL = re.compile(rf"({_REPORT_WORDS})\s*(?:[-_|—–－]+.*|\s+\S+[:：].*)$")
+_TITLE_CHROME_TAIL = re.compile(
+    rf"({_REPORT_WORDS}(?:\s*[(（]\s*(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})\s*年度?\s*[)）])?)"
+    r"\s*(?:[-_|—–－]+.*|\s+\S+[:：].*|[(（][^()（）\d年]*[)）]|\.(?:pdf|docx?|wps|html?|shtml))$",
+    re.IGNORECASE,
+)
 # A title inside a longer line (a page fused onto one line): name, year, subject, report word, then a space.
 _EMBEDDED_TITLE = re.compile(
     rf"(\S{{2,40}}?\s?(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})\s*年度?\s*{_SUBJECTS}\S{{0,10}}?{_REPORT_WORDS})(?=\s|$)"
 )
+# A title ends with its report word, or with the year in brackets after it: …年度报告（2023年度）.
+_TITLE_END = re.compile(rf"{_REPORT_WORDS}(?:\s*[(（]\s*(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})\s*年度?\s*[)）])?$")
 _PAGE_NUMBER = re.compile(r"^(?:[-—–－\s]*\d{1,3}[-—–－\s]*|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})$")
 _NAME_SEPARATORS = re.compile(r"[\s:：>»›|/\\,，。、;；“”\"'()（）\[\]【】《》<]+")
 _NAME_CHARACTERS = re.compile(r"^[\u4e00-\u9fff（）()]+$")
 _SHORT_LINE = 40  # a title piece is a short line; prose wraps at 30-60 characters but ends a sentence
 _TITLE_MAX = 80
 _TITLE_WINDOW = 7  # lines a split title may span (crawler text puts every text run on its own line)
+_TITLE_SCAN = 400  # lines from the top where a title may stand (after a web page's chrome)
 
 # Administrative units, longest suffixes first; a unit is at least two characters (房县).
 _UNIT = re.compile(
@@ -274,14 +281,19 @@ def _date_at(text: str) -> str | None:
 def published_dates(lines: list[str]) -> list[str]:
     """Every stated publication date, best first: labelled dates (撰写时间, 发布日期 …, the date right after
     the label or alone on the next line), then the date under the signature."""
-    texts = [normalize(line) for line in lines]
+    return _stated_dates([normalize(line) for line in lines])
+
+
+def _stated_dates(texts: list[str]) -> list[str]:
     found: list[str] = []
     for index, text in enumerate(texts):
+        if "日期" not in text and "时间" not in text:
+            continue
         for label in _DATE_LABEL.finditer(text):
             rest = text[label.end() :]
             stated = _date_at(rest)
-            if stated is None and not rest.strip(" :：") and index + 1 < len(texts) and _is_bare_date(texts[index + 1]):
-                stated = parse_date(texts[index + 1])
+            if stated is None and not rest.strip(" :：") and index + 1 < len(texts):
+                stated = _date_at(texts[index + 1])  # the label alone on its line, the date on the next
             if stated:
                 found.append(stated)
     tail = [text for text in texts if text][-6:]
@@ -341,7 +353,7 @@ def title_year(title: str) -> int | None:
 
 def _strip_title(text: str) -> str:
     """A title without a crawler's label before it and page chrome after it."""
-    text = _TITLE_LABEL.sub("", normalize(text), count=1).rstrip("* ")
+    text = _TITLE_LABEL.sub("", text, count=1).rstrip("* ")
     return _TITLE_CHROME_TAIL.sub(r"\1", text)
 
 
@@ -350,7 +362,7 @@ def _is_title(text: str) -> bool:
         8 <= len(text) <= _TITLE_MAX
         and "《" not in text
         and "。" not in text
-        and bool(re.search(rf"{_REPORT_WORDS}$", text))
+        and bool(_TITLE_END.search(text))
         and bool(_TITLE.search(text))
         and bool(_YEAR.search(text))
     )
@@ -365,7 +377,9 @@ def _title_windows(texts: list[str]) -> list[tuple[int, str]]:
     """(first line, title text) of every title, in document order: a line, a run of short lines, or a
     title inside a long line."""
     found: list[tuple[int, str]] = []
-    for end, line in enumerate(texts):
+    for end, line in enumerate(texts[:_TITLE_SCAN]):
+        if "告" not in line and "报" not in line:  # a title's last line holds (the end of) its report word
+            continue
         whole = _strip_title(line)
         if _is_title(whole):
             found.append((end, whole))
@@ -394,7 +408,7 @@ def _name_before_key(title: str) -> tuple[str, int | None]:
     year_match = _YEAR.search(text)
     year = _year_number(year_match.group(1)) if year_match else None
     # the subject after the year: breadcrumbs before a title hold 政务公开, 政府信息公开年报 …
-    key = _TITLE_KEY.search(text, year_match.start() if year_match else 0)
+    key = _TITLE_KEY.search(text, year_match.start() if year_match else 0) or _TITLE_KEY.search(text)
     if not key:
         return "", year
     before = text[: key.start()]
@@ -455,8 +469,8 @@ def _signature_name(texts: list[str]) -> Organization | None:
 def read_metadata(lines: list[str]) -> Metadata:
     """Title, organization, title year and stated publication date of a report's lines."""
     texts = [normalize(line) for line in lines]
+    metadata = Metadata(dates=_stated_dates(texts))
     texts = [text for text in texts if text and not _PAGE_NUMBER.match(text)]
-    metadata = Metadata(dates=published_dates(lines))
     titles = _title_windows(texts)
     rejected: list[str] = []
     for start, title in titles:

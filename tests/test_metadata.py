@@ -74,6 +74,8 @@ def test_organization_from_name(full_name: str, name: str, region: str | None, l
         ("标题：莆田市城市管理局2022年度政府信息公开工作年度报告", "城市管理局", "莆田市"),
         ("沭阳县发展和改革局2023年政府信息公开年度报告-沭阳县发改局", "发展和改革局", "沭阳县"),
         ("首页 > 政府信息公开年报 > 房县教育局2023年政府信息公开工作年度报告", "教育局", "房县"),
+        ("房县人民政府政府信息公开工作年度报告（2023年度）", "房县人民政府", None),
+        ("2023年度房县教育局政府信息公开工作年度报告", "教育局", "房县"),
     ],
 )
 def test_organization_from_title(title: str, name: str, region: str) -> None:
@@ -180,6 +182,10 @@ _BODY = ["一、总体情况", "2023年，我区坚持以习近平新时代中�
             ],
             ("平潭综合实验区", None, "unknown", 2021),
         ),
+        # chrome after the title: a file name, a bracketed note
+        (["房县教育局2023年政府信息公开工作年度报告.pdf"], ("教育局", "房县", "department", 2023)),
+        (["房县教育局2023年政府信息公开工作年度报告（全文）"], ("教育局", "房县", "department", 2023)),
+        (["房县人民政府政府信息公开工作年度报告（二〇二三年度）"], ("房县人民政府", None, "county", 2023)),
         # a page title ending with the site's name
         (["房县教育局2023年政府信息公开工作年度报告_十堰市人民政府"], ("教育局", "房县", "department", 2023)),
         # the body only in the preface, or only in the signature
@@ -236,6 +242,7 @@ def test_a_date_before_the_period_ends_is_a_placeholder(
 def test_page_chrome_dates_are_not_publication_dates() -> None:
     lines = ["采集时间：2025-12-30T21:37:37+08:00", "页面生成时间 2024-05-28", "公开日期", "2024-01-17", "正文"]
     assert published_dates(lines) == ["2024-01-17"]
+    assert published_dates(["撰写时间", "2024年01月23日 16:12:21", "来源"]) == ["2024-01-23"]
     assert (
         find_published(["发布时间：2022-02-08 16:34 来源：平潭县人民政府 浏览次数：1234 微信 微博 QQ空间"])
         == "2022-02-08"
