@@ -23,7 +23,10 @@ _REPORT_WORDS = r"(?:年度报告|年报|情况的报告|工作报告|报告)"
 _SUBJECTS = r"(?:政府信息公开|政务信息公开|政务公开|信息公开)"
 # Labels a crawler or a web page puts before a title; words that open page chrome rather than a name.
 _TITLE_LABELS = ("标题", "名称", "题目", "文章标题", "正文")
-_CHROME_WORDS = ("当前位置", "您的位置", "首页", "正文", "标题", "名称")
+_CHROME_WORDS = ("当前位置", "您的位置", "首页", "正文", "标题", "名称", "关于")
+# Words that end a phrase right before a name in prose (本报告由淮安市洪泽区人民政府办公室…, 请与…联系): a
+# parent place read off the prose starts after them.
+_PROSE_BOUNDARIES = "由与将在对是的和及向为从经据按请现"
 # Lead-ins of a preface sentence that names the body: 现公布XX2023年政府信息公开工作年度报告.
 _PREFACE_LEADS = ("现公布", "现予公布", "现将", "特公布", "公布", "发布")
 # How a body refers to itself in prose: never a name.
@@ -56,6 +59,7 @@ _NAME_CHARACTERS = re.compile(r"^[\u4e00-\u9fff（）()]+$")
 _SHORT_LINE = 40  # a title piece is a short line; prose wraps at 30-60 characters but ends a sentence
 _TITLE_MAX = 80
 _TITLE_WINDOW = 7  # lines a split title may span (crawler text puts every text run on its own line)
+_PARENT_MAX = 12  # characters before a name where its parent place may stand
 _TITLE_SCAN = 400  # lines from the top where a title may stand (after a web page's chrome)
 
 # Administrative units, longest suffixes first; a unit is at least two characters (房县).
@@ -438,6 +442,30 @@ def _valid_name(candidate: str) -> Organization | None:
     return organization
 
 
+def _region_from_prose(organization: Organization, text: str) -> str | None:
+    """The parent place the prose puts right before a government's name when the title gives none
+    (洪泽区人民政府 titled alone, 本报告由淮安市洪泽区人民政府办公室… in the preface): the longest place that
+    every such mention shares, read from at least two mentions."""
+    name = organization.name or ""
+    own = name.removesuffix(_GOVERNMENT)
+    if organization.region or organization.level not in ("township", "county", "city") or len(own) < 2:
+        return None
+    mentions: list[set[str]] = []
+    for match in re.finditer(re.escape(name), text):
+        before = text[max(0, match.start() - _PARENT_MAX) : match.start()]
+        pieces: set[str] = set()
+        for start in range(len(before) - 2, -1, -1):
+            piece = before[start:]
+            if piece[0] in _PROSE_BOUNDARIES or not _NAME_CHARACTERS.match(piece):
+                break
+            if _split_places(piece + own) == [piece, own]:
+                pieces.add(piece)
+        if pieces:
+            mentions.append(pieces)
+    shared = set.intersection(*mentions) if len(mentions) >= 2 else set()
+    return max(shared, key=len) if shared else None
+
+
 def _name_lines(texts: list[str]) -> list[Organization]:
     """Bodies named by a line of their own (a title's first line, a signature)."""
     return [organization for text in texts if (organization := _valid_name(text)) is not None]
@@ -488,6 +516,8 @@ def read_metadata(lines: list[str]) -> Metadata:
             break
         if candidate:
             rejected.append(candidate)
+    if metadata.organization.name is not None and metadata.organization.region is None:
+        metadata.organization.region = _region_from_prose(metadata.organization, compact("".join(texts)))
     if metadata.organization.name is None:
         found = _preface_name(texts[:40]) or _signature_name(texts)
         if found is not None:
