@@ -365,7 +365,7 @@ def _is_title(text: str) -> bool:
     return (
         8 <= len(text) <= _TITLE_MAX
         and "《" not in text
-        and "。" not in text
+        and not any(mark in text for mark in "。，,；;")
         and bool(_TITLE_END.search(text))
         and bool(_TITLE.search(text))
         and bool(_YEAR.search(text))
@@ -435,8 +435,9 @@ def _valid_name(candidate: str) -> Organization | None:
     organization = organization_from_name(name)
     if organization.name is None or organization.name in _GENERIC_DEPARTMENTS:
         return None
+    own_place = organization.name.removesuffix(_GOVERNMENT) if organization.name.endswith(_GOVERNMENT) else ""
     if organization.level == "unknown" and not (
-        _OTHER_BODY.search(organization.name) or _zone(organization.name) or organization.name.endswith(_GOVERNMENT)
+        _OTHER_BODY.search(organization.name) or _zone(organization.name) or _split_places(own_place)
     ):
         return None
     return organization

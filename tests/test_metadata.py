@@ -233,6 +233,16 @@ def test_read_metadata(lines: list[str], expected: tuple[str | None, str | None,
     assert _metadata(*lines) == expected
 
 
+@pytest.mark.parametrize("fragment", ["人民政府", "区", "管理局", "工作", "我镇", "年报"])
+def test_fragments_are_no_names(fragment: str) -> None:
+    assert read_metadata([f"{fragment}2023年政府信息公开工作年度报告", *_BODY]).organization.name is None
+
+
+def test_wrapped_prose_is_no_title() -> None:
+    lines = ["根据《条例》要求，现公布房县白鹤镇人民政府", "2023年政府信息公开工作年度报告，报告如下"]
+    assert read_metadata(lines).title is None
+
+
 def test_a_fragment_is_no_name_and_says_so() -> None:
     metadata = read_metadata(["工作2023年政府信息公开工作年度报告", *_BODY])
     assert metadata.organization.name is None
