@@ -44,7 +44,8 @@ _TITLE_LABEL = re.compile(r"^[#*\s]*(?:" + "|".join(_TITLE_LABELS) + r")?\s*[:�
 # Page chrome after a title: `…年度报告-沭阳县发改局`, `…年度报告_房县人民政府`, `…年度报告 来源：…`.
 _TITLE_CHROME_TAIL = re.compile(
     rf"({_REPORT_WORDS}(?:\s*[(（]\s*(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})\s*年度?\s*[)）])?)"
-    r"\s*(?:[-_|—–－]+.*|\s+\S+[:：].*|[(（][^()（）\d年]*[)）]|\.(?:pdf|docx?|wps|html?|shtml))$",
+    r"\s*(?:[-_|—–－]+.*|\s+\S+[:：].*|\.(?:pdf|docx?|wps|html?|shtml)"
+    rf"|[(（](?!\s*(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})\s*年度?\s*[)）])[^()（）]*[)）])$",
     re.IGNORECASE,
 )
 # A title inside a longer line (a page fused onto one line): name, year, subject, report word, then a space.
@@ -54,7 +55,8 @@ _EMBEDDED_TITLE = re.compile(
 # A title ends with its report word, or with the year in brackets after it: …年度报告（2023年度）.
 _TITLE_END = re.compile(rf"{_REPORT_WORDS}(?:\s*[(（]\s*(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})\s*年度?\s*[)）])?$")
 _PAGE_NUMBER = re.compile(r"^(?:[-—–－\s]*\d{1,3}[-—–－\s]*|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})$")
-_NAME_SEPARATORS = re.compile(r"[\s:：>»›|/\\,，。、;；“”\"'()（）\[\]【】《》<]+")
+# Where page chrome or prose ends before a name; brackets belong to names (中国（福建）自由贸易试验区).
+_NAME_SEPARATORS = re.compile(r"[\s:：>»›|/\\,，。、;；“”\"'\[\]【】《》<]+")
 _NAME_CHARACTERS = re.compile(r"^[\u4e00-\u9fff（）()]+$")
 _SHORT_LINE = 40  # a title piece is a short line; prose wraps at 30-60 characters but ends a sentence
 _TITLE_MAX = 80
@@ -64,7 +66,7 @@ _TITLE_SCAN = 400  # lines from the top where a title may stand (after a web pag
 
 # Administrative units, longest suffixes first; a unit is at least two characters (房县).
 _UNIT = re.compile(
-    r"(.+?(?:特别行政区|自治区|自治州|自治县|自治旗|街道办事处|街道|苏木|省|市|州|盟|地区|县|区|旗|镇|乡))"
+    r"(.+?(?:特别行政区|自治区|自治州|自治县|自治旗|街道办事处|街道|苏木|省|市(?!场)|州|盟|地区|县|区|旗|镇|乡))"
 )
 # Common words that end like a place but are none (城市管理局 is a department, not 城市 + 管理局).
 _NOT_PLACES = ("城乡", "城区", "社区", "园区", "辖区", "片区", "景区", "市区", "城市", "都市", "超市", "小区", "街区")
@@ -75,6 +77,11 @@ _COUNTY = ("县", "区", "旗", "自治县", "自治旗")
 _CITY = ("州", "自治州", "盟", "地区")
 _PROVINCE = ("省", "自治区", "特别行政区")
 _GOVERNMENT = "人民政府"
+_UNIT_MAX = 12  # characters of one place unit (恩施土家族苗族自治州)
+# Characters of a body's name that no place name holds.
+_BODY_CHARACTERS = "局厅署委办"
+# A place inside a name below the national level (市场 is no 市).
+_LOCAL_PLACE = re.compile(r"[省县区镇乡旗]|市(?!场)")
 _NATIONAL = re.compile(r"^(?:国家|中国|国务院|海关总署|审计署|[^县区市镇乡]{2,8}部$)")
 # A local government's department (deadline 31 January); a government's 办公厅/办公室 counts as one.
 _DEPARTMENT = re.compile(r"(?:局|委员会|委|办公室|办公厅|办|厅|部|署)$")
@@ -121,11 +128,26 @@ def _units(place: str) -> list[str]:
     position = 0
     while position < len(place):
         match = _UNIT.match(place, position)
-        if not match or match.group(1) in _NOT_PLACES or "和" in match.group(1) or len(match.group(1)) > 12:
+        unit = match.group(1) if match else ""
+        # 和 joins two subjects of a department (住房和城乡建设局), never two places
+        if not unit or not _placeable(unit) or _zone(unit) or "和" in unit:
             break
-        units.append(match.group(1))
-        position = match.end()
+        units.append(unit)
+        position += len(unit)
+    if units and place[position:].startswith(_ZONES):  # 福州 + 片区管理局: the place names the zone
+        units.pop()
     return units
+
+
+def _placeable(unit: str) -> bool:
+    """Whether a piece ending like a place may be one: not a common word (城市), not a body's name (国家税务总局房县)."""
+    suffix = next((suffix for suffix, _ in _RANKS if unit.endswith(suffix)), "")
+    proper = unit[: len(unit) - len(suffix)]
+    return (
+        unit not in _NOT_PLACES
+        and len(unit) <= _UNIT_MAX
+        and not any(character in proper for character in _BODY_CHARACTERS)
+    )
 
 
 # How high a unit ends up in the hierarchy: a chain of places descends (省 → 市/州 → 县/区 → 镇/乡/街道).
@@ -166,7 +188,7 @@ def _split_places(place: str, above: int = -1) -> list[str] | None:
     for end in range(2, len(place) + 1):
         unit = place[:end]
         rank = next((rank for rank in _ranks(unit) if rank > above), None)
-        if rank is None or unit in _NOT_PLACES:
+        if rank is None or not _placeable(unit):
             continue
         rest = _split_places(place[end:], rank)
         if rest is not None and (best is None or _split_score([unit, *rest]) > _split_score(best)):
@@ -201,7 +223,7 @@ def _body_level(body: str, units: list[str]) -> Level:
     the State Council), else unknown — a zone's 管委会 or 管理局, a 中心, an institute."""
     if any(_zone(unit) for unit in units) or any(zone in body for zone in _ZONES) or not _DEPARTMENT.search(body):
         return "unknown"
-    if not units and _NATIONAL.match(body):
+    if not units and _NATIONAL.match(body) and not _LOCAL_PLACE.search(body):
         return "national"
     return "department"
 

@@ -52,8 +52,14 @@ from report.parse import parse_document
         ("国务院办公厅", "国务院办公厅", None, "national"),
         # functional zones and their bodies: no level of government the format names
         ("平潭综合实验区", "平潭综合实验区", None, "unknown"),
-        ("平潭综合实验区管委会", "管委会", "平潭综合实验区", "unknown"),
-        ("福州片区管理局", "片区管理局", "福州", "unknown"),
+        ("平潭综合实验区管委会", "平潭综合实验区管委会", None, "unknown"),
+        ("房县经济开发区管理委员会", "经济开发区管理委员会", "房县", "unknown"),
+        ("福州片区管理局", "福州片区管理局", None, "unknown"),
+        ("中国（福建）自由贸易试验区福州片区管理局", "中国(福建)自由贸易试验区福州片区管理局", None, "unknown"),
+        # a national agency's local branch is no national body, nor its name a place
+        ("国家税务总局房县税务局", "国家税务总局房县税务局", None, "department"),
+        ("国家市场监督管理总局", "国家市场监督管理总局", None, "national"),
+        ("天津市和平区人民政府", "和平区人民政府", "天津市", "county"),
         ("房县公共资源交易中心", "公共资源交易中心", "房县", "unknown"),
     ],
 )
@@ -206,6 +212,7 @@ _BODY = ["一、总体情况", "2023年，我区坚持以习近平新时代中�
         # chrome after the title: a file name, a bracketed note
         (["房县教育局2023年政府信息公开工作年度报告.pdf"], ("教育局", "房县", "department", 2023)),
         (["房县教育局2023年政府信息公开工作年度报告（全文）"], ("教育局", "房县", "department", 2023)),
+        (["房县教育局2023年政府信息公开工作年度报告（2024年1月修订）"], ("教育局", "房县", "department", 2023)),
         (["房县人民政府政府信息公开工作年度报告（二〇二三年度）"], ("房县人民政府", None, "county", 2023)),
         # a page title ending with the site's name
         (["房县教育局2023年政府信息公开工作年度报告_十堰市人民政府"], ("教育局", "房县", "department", 2023)),
