@@ -72,6 +72,8 @@ _UNIT = re.compile(
 _NOT_PLACES = ("城乡", "城区", "社区", "园区", "辖区", "片区", "景区", "市区", "城市", "都市", "超市", "小区", "街区")
 # Functional zones: run by a 管委会 or 管理局, not a level of government, so their level is unknown.
 _ZONES = ("综合实验区", "实验区", "试验区", "开发区", "高新区", "示范区", "合作区", "保税区", "园区", "片区", "管理区")
+# What a zone's governing body adds to the zone's name.
+_ZONE_BODIES = ("党工委管委会", "管理委员会", "管委会")
 _TOWNSHIP = ("镇", "乡", "街道", "街道办事处", "苏木")
 _COUNTY = ("县", "区", "旗", "自治县", "自治旗")
 _CITY = ("州", "自治州", "盟", "地区")
@@ -118,8 +120,18 @@ _SELF_REFERENCE = {
 }
 
 
-def _zone(unit: str) -> bool:
+def is_zone(unit: str) -> bool:
+    """A functional zone's name (平潭综合实验区, 房县经济开发区), not an administrative unit's."""
     return unit.endswith(_ZONES) and unit not in _NOT_PLACES
+
+
+def zone_of(name: str) -> str | None:
+    """The zone a zone's governing body is named after (平潭综合实验区管委会 -> 平潭综合实验区), else None."""
+    for body in _ZONE_BODIES:
+        zone = name.removesuffix(body)
+        if zone != name and is_zone(zone):
+            return zone
+    return None
 
 
 def _units(place: str) -> list[str]:
@@ -130,7 +142,7 @@ def _units(place: str) -> list[str]:
         match = _UNIT.match(place, position)
         unit = match.group(1) if match else ""
         # 和 joins two subjects of a department (住房和城乡建设局), never two places
-        if not unit or not _placeable(unit) or _zone(unit) or "和" in unit:
+        if not unit or not _placeable(unit) or is_zone(unit) or "和" in unit:
             break
         units.append(unit)
         position += len(unit)
@@ -204,7 +216,7 @@ def _split_score(units: list[str]) -> tuple[int, int]:
 def _unit_level(unit: str, parent: str | None) -> Level:
     if unit.endswith(_TOWNSHIP):
         return "township"
-    if _zone(unit):
+    if is_zone(unit):
         return "unknown"
     if unit.endswith(_PROVINCE):
         return "province"
@@ -221,7 +233,7 @@ def _unit_level(unit: str, parent: str | None) -> Level:
 def _body_level(body: str, units: list[str]) -> Level:
     """The level of a body that is not a government of a place: a department of a local government (or of
     the State Council), else unknown — a zone's 管委会 or 管理局, a 中心, an institute."""
-    if any(_zone(unit) for unit in units) or any(zone in body for zone in _ZONES) or not _DEPARTMENT.search(body):
+    if any(is_zone(unit) for unit in units) or any(zone in body for zone in _ZONES) or not _DEPARTMENT.search(body):
         return "unknown"
     if not units and _NATIONAL.match(body) and not _LOCAL_PLACE.search(body):
         return "national"
@@ -459,7 +471,7 @@ def _valid_name(candidate: str) -> Organization | None:
         return None
     own_place = organization.name.removesuffix(_GOVERNMENT) if organization.name.endswith(_GOVERNMENT) else ""
     if organization.level == "unknown" and not (
-        _OTHER_BODY.search(organization.name) or _zone(organization.name) or _split_places(own_place)
+        _OTHER_BODY.search(organization.name) or is_zone(organization.name) or _split_places(own_place)
     ):
         return None
     return organization

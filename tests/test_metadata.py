@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from report.document import lines_document
-from report.identity import apply_folder_region, region_from_folder
+from report.identity import apply_folder_region, name_key, region_from_folder
 from report.metadata import (
     choose_published,
     find_published,
@@ -292,3 +292,19 @@ def test_placeholder_date_in_a_parsed_report() -> None:
     report = parse_document(lines_document(text), Source(path="a.txt", sha256="", format="txt"))
     assert report.published is None
     assert any("占位" in problem for problem in report.problems)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("白鹤镇人民政府", "白鹤镇", True),
+        ("房县人民政府", "房县", True),
+        ("平潭综合实验区管委会", "平潭综合实验区", True),
+        ("房县经济开发区管理委员会", "房县经济开发区", True),
+        ("教育局", "教育", False),
+        ("人民政府", "", False),
+        ("城市管理局", "城市", False),
+    ],
+)
+def test_name_key(first: str, second: str, same: bool) -> None:
+    assert (name_key(first) == name_key(second)) is same
