@@ -89,7 +89,7 @@ _NATIONAL = re.compile(r"^(?:国家|中国|国务院|海关总署|审计署|[^�
 _DEPARTMENT = re.compile(r"(?:局|委员会|委|办公室|办公厅|办|厅|部|署)$")
 # Other bodies that publish reports, whose level the format does not fix.
 _OTHER_BODY = re.compile(r"(?:管委会|管理委员会|中心|院|所|站|队|会|处|公司|集团)$")
-_GENERIC_DEPARTMENTS = ("局", "委", "办", "厅", "部", "署", "管理局", "办公室", "委员会")
+_GENERIC_DEPARTMENTS = ("局", "委", "办", "厅", "部", "署", "管理局", "办公室", "委员会", *_ZONE_BODIES)
 
 _DATE = re.compile(r"((?:19|20)\d{2})\s*(?:年|-|/|\.)\s*(\d{1,2})\s*(?:月|-|/|\.)\s*(\d{1,2})\s*日?")
 _CHINESE_DIGITS = {
@@ -259,6 +259,8 @@ def organization_from_name(full_name: str) -> Organization:
         return Organization(name=places[-1], region=parent, level=_unit_level(places[-1], parent))
     units = _units(name)
     rest = name[len("".join(units)) :]
+    if units and rest in _ZONE_BODIES:  # 浦东新区管委会: the body is named after its place
+        rest = units.pop() + rest
     if rest and (_DEPARTMENT.search(rest) or _OTHER_BODY.search(rest)):
         return Organization(name=rest, region=units[-1] if units else None, level=_body_level(rest, units))
     return Organization(name=name or None, region=None, level="unknown")

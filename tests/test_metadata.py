@@ -55,6 +55,7 @@ from report.parse import parse_document
         ("平潭综合实验区管委会", "平潭综合实验区管委会", None, "unknown"),
         ("房县经济开发区管理委员会", "经济开发区管理委员会", "房县", "unknown"),
         ("福州片区管理局", "福州片区管理局", None, "unknown"),
+        ("上海市浦东新区管委会", "浦东新区管委会", "上海市", "unknown"),
         ("中国（福建）自由贸易试验区福州片区管理局", "中国(福建)自由贸易试验区福州片区管理局", None, "unknown"),
         # a national agency's local branch is no national body, nor its name a place
         ("国家税务总局房县税务局", "国家税务总局房县税务局", None, "department"),
