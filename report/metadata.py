@@ -63,6 +63,8 @@ _TITLE_MAX = 80
 _TITLE_WINDOW = 7  # lines a split title may span (crawler text puts every text run on its own line)
 _PARENT_MAX = 12  # characters before a name where its parent place may stand
 _TITLE_SCAN = 400  # lines from the top where a title may stand (after a web page's chrome)
+_PREFACE_LINES = 40  # lines from the top where a preface may name the body
+_SIGNATURE_LINES = 8  # lines from the end where a signature may stand
 
 # Administrative units, longest suffixes first; a unit is at least two characters (房县).
 _UNIT = re.compile(
@@ -503,11 +505,6 @@ def _region_from_prose(organization: Organization, text: str) -> str | None:
     return max(shared, key=len) if shared else None
 
 
-def _name_lines(texts: list[str]) -> list[Organization]:
-    """Bodies named by a line of their own (a title's first line, a signature)."""
-    return [organization for text in texts if (organization := _valid_name(text)) is not None]
-
-
 def _preface_name(texts: list[str]) -> Organization | None:
     """The body a preface names: 现公布XX2023年政府信息公开工作年度报告."""
     text = compact("".join(texts))
@@ -522,11 +519,15 @@ def _preface_name(texts: list[str]) -> Organization | None:
 
 
 def _signature_name(texts: list[str]) -> Organization | None:
-    """The body named by a line of its own among the last lines, beside the date (the signature)."""
-    tail = [text for text in texts if text][-8:]
-    for text in reversed(tail):
+    """The body named by a line of its own among the last lines, beside the date (the signature).
+
+    A government's 办公室 often signs the government's report: whose report it is stays open (level unknown),
+    so that no deadline rests on a guess."""
+    for text in reversed(texts[-_SIGNATURE_LINES:]):
         organization = _valid_name(text) if len(text) <= _SHORT_LINE else None
         if organization is not None:
+            if (organization.name or "").startswith(_GOVERNMENT):
+                organization.level = "unknown"
             return organization
     return None
 
@@ -543,9 +544,9 @@ def read_metadata(lines: list[str]) -> Metadata:
         organization = _valid_name(candidate) if candidate else None
         if organization is None and not candidate and start > 0:
             # a title split after the name: 洪泽区人民政府 / 2023 年政府信息公开工作年度报告
-            previous = _name_lines(texts[start - 1 : start])
-            if previous:
-                organization, title = previous[0], texts[start - 1] + title
+            organization = _valid_name(texts[start - 1])
+            if organization is not None:
+                title = texts[start - 1] + title
         if metadata.title is None:
             metadata.title, metadata.title_year = title, year
         if organization is not None:
@@ -553,12 +554,12 @@ def read_metadata(lines: list[str]) -> Metadata:
             break
         if candidate:
             rejected.append(candidate)
-    if metadata.organization.name is not None and metadata.organization.region is None:
-        metadata.organization.region = _region_from_prose(metadata.organization, compact("".join(texts)))
     if metadata.organization.name is None:
-        found = _preface_name(texts[:40]) or _signature_name(texts)
+        found = _preface_name(texts[:_PREFACE_LINES]) or _signature_name(texts)
         if found is not None:
             metadata.organization = found
         elif rejected:
             metadata.problems.append(f"标题中“{rejected[0]}”不是可识别的机关名称，未作为机关名称使用")
+    if metadata.organization.name is not None and metadata.organization.region is None:
+        metadata.organization.region = _region_from_prose(metadata.organization, compact("".join(texts)))
     return metadata

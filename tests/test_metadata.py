@@ -229,6 +229,11 @@ _BODY = ["一、总体情况", "2023年，我区坚持以习近平新时代中�
             ["2023年政府信息公开工作年度报告", *_BODY, "六、其他需要报告的事项", "无。", "房县教育局", "2024年1月20日"],
             ("教育局", "房县", "department", 2023),
         ),
+        # a government's office signing: whose report it is stays open
+        (
+            ["2023年政府信息公开工作年度报告", *_BODY, "房县人民政府办公室", "2024年3月20日"],
+            ("人民政府办公室", "房县", "unknown", 2023),
+        ),
         # no body anywhere: no name; a self-reference or a fragment is none
         (
             ["2023年政府信息公开工作年度报告", "现公布我镇2023年政府信息公开工作年度报告。"],
