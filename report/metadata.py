@@ -466,7 +466,7 @@ def _name_before_key(title: str) -> tuple[str, int | None]:
 def _valid_name(candidate: str) -> Organization | None:
     """The organization a candidate names, or None when it is a fragment rather than a body's name."""
     name = compact(candidate)
-    for word in _CHROME_WORDS:
+    for word in (*_CHROME_WORDS, *_PREFACE_LEADS):
         name = name.removeprefix(word)
     if len(name) < 2 or not _NAME_CHARACTERS.match(name) or name.startswith(_SELF_WORDS):
         return None

@@ -246,7 +246,9 @@ def test_read_metadata(lines: list[str], expected: tuple[str | None, str | None,
     assert _metadata(*lines) == expected
 
 
-@pytest.mark.parametrize("fragment", ["人民政府", "区", "管理局", "工作", "我镇", "年报"])
+@pytest.mark.parametrize(
+    "fragment", ["人民政府", "区", "管理局", "工作", "我镇", "年报", "现公布", '=HYPERLINK("x",A1)', "A1,房县"]
+)
 def test_fragments_are_no_names(fragment: str) -> None:
     assert read_metadata([f"{fragment}2023年政府信息公开工作年度报告", *_BODY]).organization.name is None
 
