@@ -393,11 +393,6 @@ def _year_number(text: str) -> int:
     return int("".join(str(_CHINESE_DIGITS[character]) for character in text))
 
 
-def title_year(title: str) -> int | None:
-    match = _YEAR.search(normalize(title))
-    return _year_number(match.group(1)) if match else None
-
-
 def _strip_title(text: str) -> str:
     """A title without a crawler's label before it and page chrome after it."""
     text = _TITLE_LABEL.sub("", text, count=1).rstrip("* ")
