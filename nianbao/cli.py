@@ -98,3 +98,7 @@ from nianbao.cli_web import serve, user  # noqa: E402
 
 main.add_command(serve)
 main.add_command(user)
+
+from nianbao.cli_notify import notify  # noqa: E402
+
+main.add_command(notify)

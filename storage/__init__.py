@@ -7,6 +7,7 @@ writes and queries them (API: docs/storage-api.md).
 from storage.store import (
     LEDGER_STATES,
     AmbiguousOrganization,
+    Digest,
     FindingRow,
     LedgerEntry,
     OutboxItem,
@@ -24,6 +25,7 @@ from storage.store import (
 __all__ = [
     "LEDGER_STATES",
     "AmbiguousOrganization",
+    "Digest",
     "FindingRow",
     "LedgerEntry",
     "OutboxItem",

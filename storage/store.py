@@ -13,10 +13,11 @@ import json
 import os
 import sqlite3
 import time
+import uuid
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,7 +26,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, not_, text, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -35,6 +36,8 @@ from report.identity import identity, name_key
 from report.model import Finding, Report
 from rules import all_rules
 from storage.tables import (
+    AlertTargetRecord,
+    DigestRecord,
     FindingRecord,
     LedgerRecord,
     NotificationRecord,
@@ -58,6 +61,8 @@ OUTBOX_MAX_ATTEMPTS = 10
 OUTBOX_FIRST_BACKOFF = timedelta(seconds=30)
 OUTBOX_MAX_BACKOFF = timedelta(hours=6)
 OUTBOX_LEASE = timedelta(minutes=5)
+# States of a digest still to be sent: a target with one gets no new digest until it is sent or abandoned.
+DIGEST_OPEN = ("pending", "failed")
 TRIAGE_DECISIONS = ("confirm", "dismiss")
 
 T = TypeVar("T")
@@ -156,6 +161,22 @@ class OutboxItem:
     created_at: datetime
     next_attempt_at: datetime
     sent_at: datetime | None
+    digest_id: int | None = None  # the message it went out in (or is going out in)
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One message to one target: a single outbox item, or several grouped. `key` is sent along with it."""
+
+    id: int
+    key: str
+    target: str
+    state: str  # pending, sent, failed (will be retried), abandoned (OUTBOX_MAX_ATTEMPTS reached)
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    items: list[OutboxItem]
 
 
 @dataclass(frozen=True)
@@ -864,42 +885,160 @@ class Store:
 
         return self._write(work)
 
-    def outbox_due(
-        self, limit: int, *, lease: timedelta = OUTBOX_LEASE, skip_targets: Collection[str] = ()
-    ) -> list[OutboxItem]:
-        """Pending or failed items whose `next_attempt_at` has come, oldest first, except those for
-        `skip_targets` (their kind ends in `:target`). They are claimed for `lease` (their next attempt moves
-        that far ahead), so concurrent senders do not deliver one item twice; an item whose sender died without
-        `outbox_mark` comes due again when the lease ends."""
+    def alert_targets_add(self, targets: Iterable[str]) -> list[str]:
+        """Record the configured targets; those seen for the first time (a target configured later)."""
 
-        def work(session: Session) -> list[OutboxItem]:
+        def work(session: Session) -> list[str]:
             now = utcnow()
-            skipped = [not_(col(OutboxRecord.kind).endswith(f":{target}", autoescape=True)) for target in skip_targets]
-            rows = session.exec(
-                select(OutboxRecord)
-                .where(col(OutboxRecord.state).in_(("pending", "failed")), col(OutboxRecord.next_attempt_at) <= now)
-                .where(*skipped)
-                .order_by(OutboxRecord.next_attempt_at, OutboxRecord.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            ).all()
-            items = [_outbox_item(row) for row in rows]
-            for row in rows:
-                row.next_attempt_at = now + lease
-                session.add(row)
-            return items
+            return [
+                target
+                for target in targets
+                if self._insert_ignore(
+                    session, AlertTargetRecord, ["target"], target=target, first_seen_at=now, next_message_at=now
+                )
+            ]
 
         return self._write(work)
 
-    def outbox_mark(self, item_id: int, *, sent: bool, error: str | None = None) -> OutboxItem:
-        """Record one delivery attempt. A failure is retried after a backoff that doubles from 30 s up to 6 h;
-        after OUTBOX_MAX_ATTEMPTS failures the item is `abandoned`."""
+    def versions_never_alerted(self, *, resolved: bool) -> list[int]:
+        """Versions with findings first seen in them (or, with `resolved`, findings they resolved) about which no
+        outbox item exists: stored while no target (or none that wanted them) was configured. Oldest first."""
+        no_item = ~select(OutboxRecord.id).where(OutboxRecord.version_id == FindingRecord.first_version_id).exists()
+        query = select(FindingRecord.first_version_id).where(no_item)
+        if resolved:
+            no_item_resolved = (
+                ~select(OutboxRecord.id).where(OutboxRecord.version_id == FindingRecord.resolved_version_id).exists()
+            )
+            query = query.union(
+                select(FindingRecord.resolved_version_id).where(
+                    col(FindingRecord.resolved_version_id).is_not(None), no_item_resolved
+                )
+            )
+        with self._session() as session:
+            return sorted({version_id for (version_id,) in session.connection().execute(query)})
 
-        def work(session: Session) -> OutboxItem:
+    def digest_claim(
+        self, spacing: Mapping[str, timedelta], group_wait: timedelta, *, lease: timedelta = OUTBOX_LEASE
+    ) -> Digest | None:
+        """The next message to send to one of the targets in `spacing` (target → least time between two of its
+        messages), claimed for `lease` so that concurrent senders do not send it twice: a digest that is due again
+        (refused before, or its sender died before `digest_mark`), else a new digest of every item waiting for a
+        target that may receive a message now, once its oldest item has waited `group_wait`. None when nothing
+        is due. A target with an unsent digest gets no new one: its items wait for that one to go out."""
+
+        def work(session: Session) -> Digest | None:
             now = utcnow()
-            row = session.exec(select(OutboxRecord).where(OutboxRecord.id == item_id).with_for_update()).one()
+            ready = (
+                select(AlertTargetRecord.target)
+                .where(col(AlertTargetRecord.target).in_(list(spacing)), AlertTargetRecord.next_message_at <= now)
+                .order_by(AlertTargetRecord.next_message_at)
+                .with_for_update(skip_locked=True)
+            )
+            targets = list(session.exec(ready))
+            if not targets:
+                return None
+            again = session.exec(
+                select(DigestRecord)
+                .where(col(DigestRecord.target).in_(targets), col(DigestRecord.state).in_(DIGEST_OPEN))
+                .where(DigestRecord.next_attempt_at <= now)
+                .order_by(DigestRecord.next_attempt_at, DigestRecord.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if again is not None:
+                again.next_attempt_at = now + lease
+                session.add(again)
+                session.connection().execute(
+                    update(AlertTargetRecord)
+                    .where(AlertTargetRecord.target == again.target)
+                    .values(next_message_at=now + spacing[again.target])
+                )
+                return self._digest(session, again)
+            busy = set(
+                session.exec(
+                    select(DigestRecord.target).where(
+                        col(DigestRecord.target).in_(targets), col(DigestRecord.state).in_(DIGEST_OPEN)
+                    )
+                )
+            )
+            for target in targets:
+                if target in busy:
+                    continue
+                waiting = _waiting_for(target)
+                oldest = session.exec(select(func.min(OutboxRecord.created_at)).where(*waiting)).one()
+                if oldest is None or _aware(oldest) > now - group_wait:
+                    continue
+                digest = DigestRecord(
+                    key=uuid.uuid4().hex, target=target, state="pending", attempts=0, created_at=now,
+                    next_attempt_at=now + lease,
+                )  # fmt: skip
+                session.add(digest)
+                session.flush()
+                session.connection().execute(update(OutboxRecord).where(*waiting).values(digest_id=digest.id))
+                session.connection().execute(
+                    update(AlertTargetRecord)
+                    .where(AlertTargetRecord.target == target)
+                    .values(next_message_at=now + spacing[target])
+                )
+                return self._digest(session, digest)
+            return None
+
+        return self._write(work)
+
+    def digest_next_due(self, targets: Collection[str], group_wait: timedelta) -> tuple[str, datetime] | None:
+        """(target, when) of the next message `digest_claim` will have for one of `targets`; None when nothing
+        waits for them."""
+        due: list[tuple[datetime, str]] = []
+        with self._session() as session:
+            limits = session.exec(
+                select(AlertTargetRecord.target, AlertTargetRecord.next_message_at).where(
+                    col(AlertTargetRecord.target).in_(list(targets))
+                )
+            ).all()
+            for target, next_message_at in limits:
+                retry = session.exec(
+                    select(func.min(DigestRecord.next_attempt_at)).where(
+                        DigestRecord.target == target, col(DigestRecord.state).in_(DIGEST_OPEN)
+                    )
+                ).one()
+                if retry is None:
+                    oldest = session.exec(select(func.min(OutboxRecord.created_at)).where(*_waiting_for(target))).one()
+                    if oldest is None:
+                        continue
+                    retry = _aware(oldest) + group_wait
+                due.append((max(_aware(retry), _aware(next_message_at)), target))
+        if not due:
+            return None
+        when, target = min(due)
+        return target, when
+
+    def digest_wake(self, target: str, when: datetime) -> bool:
+        """Whether the caller should schedule a delivery pass for `target` at `when`: True unless one is already
+        scheduled between now and then (recorded here), so a burst of passes schedules one follow-up, not one
+        each. A scheduled pass that was lost only delays the next one until `when` has passed."""
+
+        def work(session: Session) -> bool:
+            now = utcnow()
+            scheduled = col(AlertTargetRecord.wake_at)
+            statement = (
+                update(AlertTargetRecord)
+                .where(AlertTargetRecord.target == target)
+                .where(scheduled.is_(None) | (scheduled < now) | (scheduled > when))
+                .values(wake_at=when)
+            )
+            return session.connection().execute(statement).rowcount == 1
+
+        return self._write(work)
+
+    def digest_mark(self, digest_id: int, *, sent: bool, error: str | None = None) -> Digest:
+        """Record one attempt to send a digest, for it and each of its items, in one transaction. A refusal is
+        retried after a backoff that doubles from 30 s up to 6 h; after OUTBOX_MAX_ATTEMPTS the digest and its
+        items are `abandoned`."""
+
+        def work(session: Session) -> Digest:
+            now = utcnow()
+            row = session.exec(select(DigestRecord).where(DigestRecord.id == digest_id).with_for_update()).one()
             row.attempts += 1
-            session.add(NotificationRecord(outbox_id=item_id, attempted_at=now, sent=sent, error=error))
             if sent:
                 row.state, row.sent_at, row.last_error = "sent", now, None
             else:
@@ -907,9 +1046,49 @@ class Store:
                 row.last_error = error
                 row.next_attempt_at = now + min(OUTBOX_FIRST_BACKOFF * 2 ** (row.attempts - 1), OUTBOX_MAX_BACKOFF)
             session.add(row)
-            return _outbox_item(row)
+            connection = session.connection()
+            items = [item_id for (item_id,) in connection.execute(
+                select(OutboxRecord.id).where(OutboxRecord.digest_id == digest_id)
+            )]  # fmt: skip
+            connection.execute(
+                update(OutboxRecord)
+                .where(OutboxRecord.digest_id == digest_id)
+                .values(
+                    state=row.state,
+                    attempts=OutboxRecord.attempts + 1,
+                    last_error=row.last_error,
+                    sent_at=row.sent_at,
+                    next_attempt_at=row.next_attempt_at,
+                )
+            )
+            if items:
+                connection.execute(
+                    insert(NotificationRecord),
+                    [{"outbox_id": item, "attempted_at": now, "sent": sent, "error": error} for item in items],
+                )
+            return self._digest(session, row)
 
         return self._write(work)
+
+    def digest(self, digest_id: int) -> Digest | None:
+        with self._session() as session:
+            row = session.get(DigestRecord, digest_id)
+            return self._digest(session, row) if row else None
+
+    @staticmethod
+    def _digest(session: Session, row: DigestRecord) -> Digest:
+        items = session.exec(select(OutboxRecord).where(OutboxRecord.digest_id == row.id).order_by(OutboxRecord.id))
+        return Digest(
+            id=row.id,  # type: ignore[arg-type]
+            key=row.key,
+            target=row.target,
+            state=row.state,
+            attempts=row.attempts,
+            last_error=row.last_error,
+            created_at=row.created_at,
+            sent_at=row.sent_at,
+            items=[_outbox_item(item) for item in items],
+        )
 
     def outbox_item(self, item_id: int) -> OutboxItem | None:
         with self._session() as session:
@@ -1102,4 +1281,19 @@ def _outbox_item(row: OutboxRecord) -> OutboxItem:
         created_at=row.created_at,
         next_attempt_at=row.next_attempt_at,
         sent_at=row.sent_at,
+        digest_id=row.digest_id,
     )
+
+
+def _waiting_for(target: str) -> list[Any]:
+    """The conditions of an outbox item waiting for its first digest to `target` (its kind ends in `:target`)."""
+    return [
+        col(OutboxRecord.digest_id).is_(None),
+        col(OutboxRecord.state).in_(("pending", "failed")),
+        col(OutboxRecord.kind).endswith(f":{target}", autoescape=True),
+    ]
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite's aggregates return the stored text's naive datetime; every time in the store is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -28,6 +28,7 @@ from tests.storage_samples import judged, seed
 CORE_TABLES = {"organizations", "reports", "report_versions", "findings"}
 PIPELINE_TABLES = {"ledger", "outbox", "notifications"}
 TRIAGE_TABLES = {"reviewers", "triage"}
+ALERT_TABLES = {"digests", "alert_targets"}
 
 
 def tables(store: Store) -> set[str]:
@@ -38,10 +39,10 @@ def test_upgrade_an_empty_database_to_head(storage_url: str) -> None:
     store = Store(storage_url)
     assert store.revision() is None
     store.upgrade()
-    assert store.revision() == head_revision() == "0003"
-    assert tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES
+    assert store.revision() == head_revision() == "0004"
+    assert tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES | ALERT_TABLES
     store.upgrade()  # again: nothing to do
-    assert store.revision() == "0003"
+    assert store.revision() == "0004"
     store.dispose()
 
 
@@ -111,7 +112,7 @@ def test_upgrade_from_0001_keeps_the_data(storage_url: str) -> None:
     report, version, now = insert_core_rows(store)
     finding = report.findings[0]
     store.upgrade()
-    assert store.revision() == "0003" and tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES
+    assert store.revision() == "0004" and tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES | ALERT_TABLES
     assert store.report(version) == report
     (row,) = store.findings()
     assert (row.organization, row.region, row.year, row.rule, row.first_seen) == (
@@ -130,9 +131,9 @@ def test_upgrade_from_0001_keeps_the_data(storage_url: str) -> None:
 def test_db_upgrade_command(storage_url: str) -> None:
     run = CliRunner().invoke(main, ["db", "upgrade", "--db", storage_url])
     assert run.exit_code == 0, run.output
-    assert "空 → 0003" in run.output
+    assert "空 → 0004" in run.output
     run = CliRunner().invoke(main, ["db", "upgrade", "--db", storage_url])
-    assert "0003 → 0003" in run.output
+    assert "0004 → 0004" in run.output
 
 
 def test_upgrade_from_0002_the_previous_revision_keeps_ledger_and_outbox(storage_url: str) -> None:
@@ -149,15 +150,18 @@ def test_upgrade_from_0002_the_previous_revision_keeps_ledger_and_outbox(storage
         )  # fmt: skip
         outbox = connection.execute(
             insert(OutboxRecord.__table__).values(  # type: ignore[attr-defined]
-                version_id=version, kind="new", title="t", body="b", tags=["error"], state="pending", attempts=0,
+                version_id=version, kind="new:t1", title="t", body="b", tags=["error"], state="pending", attempts=0,
                 created_at=now, next_attempt_at=now,
             )
         ).inserted_primary_key[0]  # fmt: skip
     store.upgrade()
-    assert store.revision() == "0003" and tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES
+    assert store.revision() == "0004" and tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES | ALERT_TABLES
     entry = store.ledger_entry("/share/a.txt")
     assert entry is not None and (entry.state, entry.version_id) == ("stored", version)
     assert store.outbox_item(outbox).state == "pending"  # type: ignore[union-attr]
+    store.alert_targets_add(["t1"])
+    digest = store.digest_claim({"t1": timedelta(0)}, timedelta(0))  # an item waiting since 0002 goes out
+    assert digest is not None and [item.id for item in digest.items] == [outbox]
     (row,) = store.findings()
     reviewer = store.add_reviewer("张三", "hash")
     store.triage(row.id, "dismiss", "误报", reviewer.id)  # the new tables work with the old rows
