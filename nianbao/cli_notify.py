@@ -22,7 +22,9 @@ def test_targets() -> None:
 
     targets = load_targets(get_settings())
     if not targets:
-        click.echo("未配置提醒渠道：在 nianbao.toml 的 notify_urls（或 NIANBAO_NOTIFY_URLS）中添加，见 README 配置一节。")
+        click.echo(
+            "未配置提醒渠道：在 nianbao.toml 的 notify_urls（或 NIANBAO_NOTIFY_URLS）中添加，见 README 配置一节。"
+        )
         sys.exit(1)
     refused = 0
     for target, accepted, answer in send_test(targets):

@@ -112,6 +112,7 @@ class Receiver:
         self.answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
         self.accepted: list[Delivery] = []
         self.refused = 0
+        self.refused_bodies: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         receiver = self
 
@@ -124,6 +125,7 @@ class Receiver:
                         receiver.accepted.append(Delivery(self.path, json.loads(raw or b"{}"), time.time()))
                     else:
                         receiver.refused += 1
+                        receiver.refused_bodies.append(json.loads(raw or b"{}"))
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))

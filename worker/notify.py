@@ -283,7 +283,9 @@ def render(digest: Digest, target: Target, settings: Settings) -> tuple[str, str
         return item.title, target.fit(item.title, item.body.split("\n"), ["", *footer] if footer else [])
     new = [item for item in items if not item.kind.startswith("resolved")]
     with_errors = sum(1 for item in new if _severity(item) == "error")
-    counts = [f"新发现问题 {len(new)} 份" + (f"（其中有错误的 {with_errors} 份）" if with_errors else "")] if new else []
+    counts = (
+        [f"新发现问题 {len(new)} 份" + (f"（其中有错误的 {with_errors} 份）" if with_errors else "")] if new else []
+    )
     if len(new) < len(items):
         counts.append(f"已更正 {len(items) - len(new)} 份")
     title = f"{TITLE_PREFIX}{len(items)} 份报告的提醒：{'，'.join(counts)}"
@@ -317,7 +319,7 @@ def deliver_due(store: Store, targets: dict[str, Target], settings: Settings, bu
     wait = timedelta(seconds=settings.notify_group_wait)
     deadline = time.monotonic() + budget
     sent = refused = 0
-    while time.monotonic() < deadline:
+    while True:
         digest = store.digest_claim(gaps, wait)
         if digest is None:
             due = store.digest_next_due(gaps, wait)
@@ -337,7 +339,8 @@ def deliver_due(store: Store, targets: dict[str, Target], settings: Settings, bu
         else:
             refused += 1
             log.warning("提醒 %s（%d 条）发送到 %s 未被接收：%s", digest.key, len(digest.items), target.shown, answer)
-    return Delivered(sent, refused, 0.0)
+        if time.monotonic() >= deadline:
+            return Delivered(sent, refused, 0.0)
 
 
 def _mark(store: Store, digest: Digest, sent: bool, error: str | None) -> None:
