@@ -180,6 +180,19 @@ class Digest:
 
 
 @dataclass(frozen=True)
+class DigestDue:
+    """When the next message to a target is due, and when a delivery pass is scheduled for it (if one is)."""
+
+    target: str
+    when: datetime
+    wake_at: datetime | None
+
+    def scheduled(self, now: datetime) -> bool:
+        """Whether a pass is already scheduled between `now` and `when`."""
+        return self.wake_at is not None and now <= self.wake_at <= self.when
+
+
+@dataclass(frozen=True)
 class Reviewer:
     id: int
     name: str
@@ -985,32 +998,29 @@ class Store:
 
         return self._write(work)
 
-    def digest_next_due(self, targets: Collection[str], group_wait: timedelta) -> tuple[str, datetime] | None:
-        """(target, when) of the next message `digest_claim` will have for one of `targets`; None when nothing
-        waits for them."""
-        due: list[tuple[datetime, str]] = []
+    def digest_next_due(self, targets: Collection[str], group_wait: timedelta) -> DigestDue | None:
+        """The next message `digest_claim` will have for one of `targets` (read only); None when nothing waits
+        for them."""
+        due: list[DigestDue] = []
         with self._session() as session:
             limits = session.exec(
-                select(AlertTargetRecord.target, AlertTargetRecord.next_message_at).where(
-                    col(AlertTargetRecord.target).in_(list(targets))
-                )
+                select(AlertTargetRecord).where(col(AlertTargetRecord.target).in_(list(targets)))
             ).all()
-            for target, next_message_at in limits:
+            for limit in limits:
                 retry = session.exec(
                     select(func.min(DigestRecord.next_attempt_at)).where(
-                        DigestRecord.target == target, col(DigestRecord.state).in_(DIGEST_OPEN)
+                        DigestRecord.target == limit.target, col(DigestRecord.state).in_(DIGEST_OPEN)
                     )
                 ).one()
                 if retry is None:
-                    oldest = session.exec(select(func.min(OutboxRecord.created_at)).where(*_waiting_for(target))).one()
+                    waiting = _waiting_for(limit.target)
+                    oldest = session.exec(select(func.min(OutboxRecord.created_at)).where(*waiting)).one()
                     if oldest is None:
                         continue
                     retry = _aware(oldest) + group_wait
-                due.append((max(_aware(retry), _aware(next_message_at)), target))
-        if not due:
-            return None
-        when, target = min(due)
-        return target, when
+                when = max(_aware(retry), _aware(limit.next_message_at))
+                due.append(DigestDue(limit.target, when, limit.wake_at))
+        return min(due, key=lambda item: item.when, default=None)
 
     def digest_wake(self, target: str, when: datetime) -> bool:
         """Whether the caller should schedule a delivery pass for `target` at `when`: True unless one is already

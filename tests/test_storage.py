@@ -329,8 +329,11 @@ def test_outbox_items_go_out_in_digests_per_target(store: Store) -> None:
     later = store.outbox_add(store.save(judged(variant(seed("002"), "v2"))).version_id, "t", "b", [], kind="new:t1")
     assert store.digest_claim(gaps, NO_WAIT) is None
     due = store.digest_next_due(["t1"], NO_WAIT)
-    assert due is not None and due[0] == "t1" and due[1] > datetime.now(UTC) + timedelta(seconds=50)
-    assert store.digest_wake(*due) is True and store.digest_wake(*due) is False  # one scheduled pass, not two
+    assert due is not None and due.target == "t1" and due.when > datetime.now(UTC) + timedelta(seconds=50)
+    assert not due.scheduled(datetime.now(UTC))
+    assert store.digest_wake(due.target, due.when) and not store.digest_wake(due.target, due.when)  # one pass
+    again = store.digest_next_due(["t1"], NO_WAIT)
+    assert again is not None and again.scheduled(datetime.now(UTC))
     failed = store.digest_mark(first.id, sent=False, error="connection refused")
     assert (failed.state, failed.attempts, failed.last_error) == ("failed", 1, "connection refused")
     assert [(item.state, item.attempts, item.last_error) for item in failed.items] == [

@@ -306,30 +306,42 @@ class Delivered:
     next_due: float | None  # seconds until the next message is due; None when nothing waits
 
 
+# The (database, target) pairs this process has recorded with `Store.alert_targets_add`: a pass records a
+# target once per process, not once per pass.
+_RECORDED: set[tuple[str, str]] = set()
+
+
 def deliver_due(store: Store, targets: dict[str, Target], settings: Settings, budget: float) -> Delivered:
     """Send the messages that are due, for about `budget` seconds: claim a digest, send it, record the answer in
     one transaction. A message due within SHORT_WAIT is waited for; the time to a later one is returned, for a
-    pass scheduled then (`next_due` is None when no follow-up is needed or one is already scheduled)."""
-    configured = store.alert_targets_add(targets)
-    if configured:
-        queued = queue_backlog(store, settings, {target_id: targets[target_id] for target_id in configured})
-        if queued:
-            log.warning("新配置的提醒渠道：补发 %d 条已入库报告的提醒", queued)
+    pass scheduled then (`next_due` is None when no follow-up is needed or one is already scheduled). A pass
+    that finds nothing due only reads."""
+    if any((store.url, target_id) not in _RECORDED for target_id in targets):
+        configured = store.alert_targets_add(targets)
+        _RECORDED.update((store.url, target_id) for target_id in targets)
+        if configured:
+            queued = queue_backlog(store, settings, {target_id: targets[target_id] for target_id in configured})
+            if queued:
+                log.warning("新配置的提醒渠道：补发 %d 条已入库报告的提醒", queued)
     gaps = {target.id: spacing(target, settings) for target in targets.values()}
     wait = timedelta(seconds=settings.notify_group_wait)
     deadline = time.monotonic() + budget
     sent = refused = 0
     while True:
-        digest = store.digest_claim(gaps, wait)
-        if digest is None:
-            due = store.digest_next_due(gaps, wait)
-            if due is None:
-                return Delivered(sent, refused, None)
-            delay = max(0.0, (due[1] - utcnow()).total_seconds())
+        due = store.digest_next_due(gaps, wait)
+        if due is None:
+            return Delivered(sent, refused, None)
+        now = utcnow()
+        delay = (due.when - now).total_seconds()
+        if delay > 0:
             if delay <= SHORT_WAIT and time.monotonic() + delay < deadline:
                 time.sleep(delay + 0.01)
                 continue
-            return Delivered(sent, refused, delay if store.digest_wake(*due) else None)
+            wake = not due.scheduled(now) and store.digest_wake(due.target, due.when)
+            return Delivered(sent, refused, delay if wake else None)
+        digest = store.digest_claim(gaps, wait)
+        if digest is None:  # another sender claimed it
+            return Delivered(sent, refused, None)
         target = targets[digest.target]
         title, body = render(digest, target, settings)
         ok, answer = target.send(title, body, notify_type(digest.items), digest.key, [i.id for i in digest.items])
