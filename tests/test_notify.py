@@ -3,6 +3,7 @@ HTTP 200 with an error code when they reject a message."""
 
 from __future__ import annotations
 
+import email.utils
 import itertools
 import json
 import math
@@ -16,6 +17,7 @@ from pathlib import Path
 import apprise
 import pytest
 from apprise.common import NotifyType
+from apprise.plugins import email as apprise_email
 from click.testing import CliRunner
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
@@ -27,7 +29,7 @@ from nianbao.settings import Settings, get_settings
 from report.model import Finding, Organization, Report, Source
 from storage import Store
 from storage.tables import DigestRecord, utcnow
-from tests.services import Receiver, receiving
+from tests.services import Receiver, receiving, smtp_sink
 from worker import channels, notify
 from worker.notify import (
     Delivered,
@@ -349,3 +351,17 @@ def test_the_resolved_note_lists_findings_in_the_order_of_the_alert_it_answers(s
             "【提示】") for line in body.splitlines() if line[:1].isdigit()]  # fmt: skip
 
     assert order(alert.body) == ["乙", "丁", "甲", "戊", "丙"] == order(note.body)
+
+
+def test_an_email_alert_carries_its_key_as_message_id(sqlite_store: Store) -> None:
+    with smtp_sink() as sink:
+        url = f"mailto://127.0.0.1:{sink.port}/?from=nianbao@example.org&to=reviewer@example.org"
+        settings = Settings(notify_urls=[url], **FAST)
+        targets = load_targets(settings)
+        _queue(sqlite_store, _report("白鹤镇"), targets)
+        assert deliver_due(sqlite_store, targets, settings, 10) == Delivered(1, 0, None)
+    digest = sqlite_store.digest(1)
+    (raw,) = sink.messages
+    assert digest is not None and f"Message-ID: <{digest.key}@127.0.0.1>" in raw
+    assert "提醒编号" not in raw  # the header carries it
+    assert apprise_email.base.make_msgid is email.utils.make_msgid  # Apprise's own again after the send
