@@ -334,15 +334,21 @@ def test_outbox_items_go_out_in_digests_per_target(store: Store) -> None:
     assert store.digest_wake(due.target, due.when) and not store.digest_wake(due.target, due.when)  # one pass
     again = store.digest_next_due(["t1"], NO_WAIT)
     assert again is not None and again.scheduled(datetime.now(UTC))
-    failed = store.digest_mark(first.id, sent=False, error="connection refused")
+    store.digest_mark(first.id, sent=False, error="connection refused")
+    failed = store.digest(first.id)
+    assert failed is not None
     assert (failed.state, failed.attempts, failed.last_error) == ("failed", 1, "connection refused")
     assert [(item.state, item.attempts, item.last_error) for item in failed.items] == [
         ("failed", 1, "connection refused")
     ] * 2
-    sent = store.digest_mark(second.id, sent=True)
+    store.digest_mark(second.id, sent=True)
+    sent = store.digest(second.id)
+    assert sent is not None
     assert sent.state == "sent" and sent.sent_at is not None and sent.items[0].state == "sent"
     for _ in range(OUTBOX_MAX_ATTEMPTS - 1):
-        last = store.digest_mark(first.id, sent=False, error="still down")
+        store.digest_mark(first.id, sent=False, error="still down")
+    last = store.digest(first.id)
+    assert last is not None
     assert last.state == "abandoned" and last.attempts == OUTBOX_MAX_ATTEMPTS
     attempts = store.notifications(item_id)
     assert len(attempts) == OUTBOX_MAX_ATTEMPTS and not any(ok for _, ok, _ in attempts)

@@ -1,0 +1,136 @@
+"""How many alerts are sent twice when the sending process is killed at random moments (docs/pipeline.md, "What
+can still be sent twice").
+
+    .venv/bin/python bench/alert_doubles.py --items 2000 --kills 100
+
+A sender process runs delivery passes (`worker.notify.deliver_due`) against a SQLite store and a local JSON
+receiver while this script queues alerts one at a time (every 10 ms, `--items` in all); the sender is killed with SIGKILL after a
+random 0–`--max-delay` s from the moment it is ready, `--kills` times, and started again each time. After each
+kill the claims it held are ended at once (as the 5-minute lease would), so what it was sending is due again.
+At the end every item must have reached the receiver; a message received more than once has the same key each
+time. Printed: kills, messages received, distinct keys, messages doubled, items delivered (and doubled items).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import update
+from sqlmodel import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from nianbao.settings import Settings  # noqa: E402
+from report.model import Finding, Organization, Report, Source  # noqa: E402
+from storage import Store  # noqa: E402
+from storage.tables import DigestRecord, OutboxRecord, utcnow  # noqa: E402
+from tests.services import receiving, wait_for  # noqa: E402
+from worker.notify import load_targets, new_findings_message, queue_alerts  # noqa: E402
+
+SENDER = """
+import sys, time
+from nianbao.settings import Settings
+from storage import Store
+from worker.notify import deliver_due, load_targets
+settings = Settings()
+store = Store(settings.database)
+targets = load_targets(settings)
+print("ready", flush=True)
+while True:
+    deliver_due(store, targets, settings, 1.0)
+    time.sleep(0.005)
+"""
+
+
+def report(index: int) -> Report:
+    finding = Finding(rule="requests.balance", severity="error", message="不平衡", location="三/（七）总计/总计")
+    return Report(
+        source=Source(path=f"/share/镇{index}/2023.txt", sha256=f"{index:064x}", format="txt"),
+        organization=Organization(name=f"镇{index}人民政府", region="房县", level="township"),
+        year=2023,
+        findings=[finding],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--kills", type=int, default=100)
+    parser.add_argument("--max-delay", type=float, default=0.3)
+    args = parser.parse_args()
+    rng = random.Random(12)
+    with tempfile.TemporaryDirectory(prefix="nianbao-doubles-") as work, receiving() as receiver:
+        url = f"sqlite:///{Path(work) / 'nianbao.db'}"
+        env = {
+            **os.environ,
+            "NIANBAO_CONFIG": str(Path(work) / "none.toml"),
+            "NIANBAO_DATABASE_URL": url,
+            "NIANBAO_NOTIFY_URLS": json.dumps([receiver.url]),
+            "NIANBAO_NOTIFY_GROUP_WAIT": "0",
+            "NIANBAO_NOTIFY_GROUP_INTERVAL": "0",
+            "PYTHONPATH": str(ROOT),
+        }
+        store = Store.open(url)
+        targets = load_targets(Settings(notify_urls=[receiver.url]))
+        queued = 0
+
+        def queue(count: int) -> None:
+            nonlocal queued
+            for _ in range(count):
+                if queued < args.items:
+                    item = report(queued)
+                    version_id = store.save(item).version_id
+                    queue_alerts(store, [new_findings_message(item, item.findings)], version_id, targets)
+                    queued += 1
+
+        for _ in range(args.kills):
+            sender = subprocess.Popen(
+                [sys.executable, "-c", SENDER], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            )
+            assert sender.stdout is not None and sender.stdout.readline().strip() == b"ready"
+            kill_at = time.monotonic() + rng.uniform(0, args.max_delay)
+            while time.monotonic() < kill_at:  # alerts keep coming while it sends
+                queue(1)
+                time.sleep(0.01)
+            sender.send_signal(signal.SIGKILL)
+            sender.wait()
+            with Session(store.engine) as session:  # the lease of whatever it held ends now
+                session.execute(
+                    update(DigestRecord).where(DigestRecord.state != "sent").values(next_attempt_at=utcnow())
+                )
+                session.commit()
+        queue(args.items)
+        sender = subprocess.Popen([sys.executable, "-c", SENDER], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+        try:
+
+            def delivered() -> bool:
+                with Session(store.engine) as session:
+                    states = session.exec(OutboxRecord.__table__.select()).all()  # type: ignore[attr-defined]
+                return len(states) == args.items and all(row.state == "sent" for row in states)
+
+            wait_for(delivered, 120, "every item delivered", interval=0.2)
+        finally:
+            sender.kill()
+            sender.wait()
+        store.dispose()
+        messages = receiver.messages()
+    keys = Counter(message["id"] for message in messages)
+    items = Counter(item for message in messages for item in message["items"])
+    print(f"kills {args.kills}, items {args.items}, messages received {len(messages)}, distinct keys {len(keys)}, "
+          f"messages doubled {len(messages) - len(keys)}, items delivered {len(items)}, "
+          f"item deliveries {sum(items.values())} (doubled {sum(items.values()) - len(items)})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
