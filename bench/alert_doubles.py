@@ -1,14 +1,17 @@
 """How many alerts are sent twice when the sending process is killed at random moments (docs/pipeline.md, "What
 can still be sent twice").
 
-    .venv/bin/python bench/alert_doubles.py --items 2000 --kills 100
+    .venv/bin/python bench/alert_doubles.py --items 2000 --kills 60
 
 A sender process runs delivery passes (`worker.notify.deliver_due`) against a SQLite store and a local JSON
-receiver while this script queues alerts one at a time (every 10 ms, `--items` in all); the sender is killed with SIGKILL after a
+receiver while this script queues alerts one at a time (every `--writer-pause` s, `--items` in all); the sender is killed with SIGKILL after a
 random 0–`--max-delay` s from the moment it is ready, `--kills` times, and started again each time. After each
 kill the claims it held are ended at once (as the 5-minute lease would), so what it was sending is due again.
 At the end every item must have reached the receiver; a message received more than once has the same key each
-time. Printed: kills, messages received, distinct keys, messages doubled, items delivered (and doubled items).
+time. Printed: kills, messages received, distinct keys, messages doubled, items delivered (and doubled items), and
+the window each message spent between the receiver's acceptance and the commit of its record (the sender's
+clock and the receiver's are the same machine's). `--writer-pause` sets the time between two alerts the script
+writes while the sender runs: SQLite has one writer at a time, so the record waits for the script's writes.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import json
 import os
 import random
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,7 +46,13 @@ SENDER = """
 import sys, time
 from nianbao.settings import Settings
 from storage import Store
+from worker import notify
 from worker.notify import deliver_due, load_targets
+mark = notify._mark
+def timed_mark(store, digest, sent, error):
+    mark(store, digest, sent, error)
+    print(digest.key, time.time(), flush=True)  # when the record of the answer committed
+notify._mark = timed_mark
 settings = Settings()
 store = Store(settings.database)
 targets = load_targets(settings)
@@ -63,11 +73,17 @@ def report(index: int) -> Report:
     )
 
 
+def _records(output: bytes) -> dict[str, str]:
+    """The sender's "KEY TIME" lines (its first line is "ready")."""
+    return dict(line.split() for line in output.decode().splitlines() if len(line.split()) == 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--kills", type=int, default=100)
-    parser.add_argument("--max-delay", type=float, default=0.3)
+    parser.add_argument("--max-delay", type=float, default=1.0)
+    parser.add_argument("--writer-pause", type=float, default=0.01)
     args = parser.parse_args()
     rng = random.Random(12)
     with tempfile.TemporaryDirectory(prefix="nianbao-doubles-") as work, receiving() as receiver:
@@ -84,6 +100,7 @@ def main() -> None:
         store = Store.open(url)
         targets = load_targets(Settings(notify_urls=[receiver.url]))
         queued = 0
+        recorded: dict[str, str] = {}  # key → time.time() its record committed
 
         def queue(count: int) -> None:
             nonlocal queued
@@ -102,16 +119,17 @@ def main() -> None:
             kill_at = time.monotonic() + rng.uniform(0, args.max_delay)
             while time.monotonic() < kill_at:  # alerts keep coming while it sends
                 queue(1)
-                time.sleep(0.01)
+                time.sleep(args.writer_pause)
             sender.send_signal(signal.SIGKILL)
             sender.wait()
+            recorded.update(_records(sender.stdout.read()))
             with Session(store.engine) as session:  # the lease of whatever it held ends now
                 session.execute(
                     update(DigestRecord).where(DigestRecord.state != "sent").values(next_attempt_at=utcnow())
                 )
                 session.commit()
         queue(args.items)
-        sender = subprocess.Popen([sys.executable, "-c", SENDER], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+        sender = subprocess.Popen([sys.executable, "-c", SENDER], env=env, cwd=ROOT, stdout=subprocess.PIPE)
         try:
 
             def delivered() -> bool:
@@ -123,13 +141,21 @@ def main() -> None:
         finally:
             sender.kill()
             sender.wait()
+        recorded.update(_records(sender.stdout.read()))  # type: ignore[union-attr]
         store.dispose()
         messages = receiver.messages()
+        received = {delivery.body["id"]: delivery.at for delivery in reversed(receiver.accepted)}  # first arrival
     keys = Counter(message["id"] for message in messages)
     items = Counter(item for message in messages for item in message["items"])
+    once = [key for key, count in keys.items() if count == 1 and key in recorded]  # a doubled one's record is later
+    windows = sorted(float(recorded[key]) - received[key] for key in once)
     print(f"kills {args.kills}, items {args.items}, messages received {len(messages)}, distinct keys {len(keys)}, "
           f"messages doubled {len(messages) - len(keys)}, items delivered {len(items)}, "
           f"item deliveries {sum(items.values())} (doubled {sum(items.values()) - len(items)})")  # fmt: skip
+    if windows:
+        print(f"from the receiver's acceptance to the commit of its record ({len(windows)} messages): median "
+              f"{statistics.median(windows) * 1000:.1f} ms, p95 {windows[int(0.95 * (len(windows) - 1))] * 1000:.1f} ms, "
+              f"max {windows[-1] * 1000:.1f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":
