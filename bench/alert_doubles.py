@@ -8,7 +8,8 @@ receiver while this script queues alerts one at a time (every `--writer-pause` s
 random 0–`--max-delay` s from the moment it is ready, `--kills` times, and started again each time. After each
 kill the claims it held are ended at once (as the 5-minute lease would), so what it was sending is due again.
 At the end every item must have reached the receiver; a message received more than once has the same key each
-time. Printed: kills, messages received, distinct keys, messages doubled, items delivered (and doubled items), and
+time. Printed first: the median time of the record of an answer (`Store.digest_mark`) next to a transaction of
+one UPDATE on the same store. Then: kills, messages received, distinct keys, messages doubled, items delivered (and doubled items), and
 the window each message spent between the receiver's acceptance and the commit of its record (the sender's
 clock and the receiver's are the same machine's). `--writer-pause` sets the time between two alerts the script
 writes while the sender runs: SQLite has one writer at a time, so the record waits for the script's writes.
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import update
@@ -73,6 +75,29 @@ def report(index: int) -> Report:
     )
 
 
+def record_times(work: Path, runs: int = 40) -> tuple[float, float]:
+    """Median seconds of `Store.digest_mark` (the record of an answer) and of a transaction of one UPDATE, on a
+    fresh SQLite store with no other writer."""
+    store = Store.open(f"sqlite:///{work / 'record.db'}")
+    store.alert_targets_add(["t"])
+    marks, floor = [], []
+    for index in range(2 * runs):
+        version_id = store.save(report(index)).version_id
+        store.outbox_add(version_id, "t", "b", [], kind="new:t")
+        digest = store.digest_claim({"t": timedelta(0)}, timedelta(0))
+        assert digest is not None
+        started = time.perf_counter()
+        if index % 2:
+            store.digest_mark(digest.id, sent=True)
+            marks.append(time.perf_counter() - started)
+        else:
+            statement = update(DigestRecord).where(DigestRecord.id == digest.id).values(state="sent")
+            store._write(lambda session, statement=statement: session.connection().execute(statement))
+            floor.append(time.perf_counter() - started)
+    store.dispose()
+    return statistics.median(marks), statistics.median(floor)
+
+
 def _records(output: bytes) -> dict[str, str]:
     """The sender's "KEY TIME" lines (its first line is "ready")."""
     return dict(line.split() for line in output.decode().splitlines() if len(line.split()) == 2)
@@ -86,6 +111,10 @@ def main() -> None:
     parser.add_argument("--writer-pause", type=float, default=0.01)
     args = parser.parse_args()
     rng = random.Random(12)
+    with tempfile.TemporaryDirectory(prefix="nianbao-record-") as work:
+        mark, floor = record_times(Path(work))
+    print(f"record of an answer (Store.digest_mark): median {mark * 1000:.2f} ms; "
+          f"a transaction of one UPDATE: {floor * 1000:.2f} ms")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="nianbao-doubles-") as work, receiving() as receiver:
         url = f"sqlite:///{Path(work) / 'nianbao.db'}"
         env = {
