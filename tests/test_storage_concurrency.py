@@ -110,7 +110,7 @@ def test_four_workers_upgrading_an_empty_database_at_once(storage_url: str) -> N
     reports = overlapping_reports()[:6]
     run_workers(storage_url, reports, upgrade_too=True)
     store = Store(storage_url)
-    assert store.revision() == "0003"
+    assert store.revision() == "0004"
     assert_consistent(store, reports)
     store.dispose()
 
