@@ -15,10 +15,11 @@ backoff, `task_max_retries` times; after that the ledger entry waits for reconci
 from __future__ import annotations
 
 import logging
+import resource
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,11 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from nianbao.judge import judge, read_report
 from nianbao.settings import EMBEDDED_BROKER_SCHEME, Settings, get_settings
+from report.document import UnreadableFile
+from report.extract import text_path
 from report.identity import ambiguity, identity
 from storage import SchemaNotCurrent, Store
+from storage.evidence import Evidence, EvidenceChanged, EvidenceNotWritten
 from worker.app import app
 from worker.broker import purge_delivered
 from worker.notify import Target, deliver_due, load_targets, messages_for, queue_alerts
@@ -49,7 +53,9 @@ class ShareUnavailable(OSError):
 
 # Errors of the system, not of the file: retried with backoff, then left to reconciliation (a database error, a
 # database at another schema revision while a deployment is under way, the share gone).
-TRANSIENT: tuple[type[Exception], ...] = (DBAPIError, DisconnectionError, SchemaNotCurrent, ShareUnavailable)
+TRANSIENT: tuple[type[Exception], ...] = (
+    DBAPIError, DisconnectionError, SchemaNotCurrent, ShareUnavailable, EvidenceNotWritten,
+)  # fmt: skip
 
 
 class _Process:
@@ -91,6 +97,15 @@ def _upgrade_database(**_: object) -> None:
 @worker_process_init.connect
 def _after_fork(**_: object) -> None:
     _Process.store = None  # a pool process opens its own connections
+    limit_memory(_Process.settings.worker_memory_limit)
+
+
+def limit_memory(limit: int) -> None:
+    """Cap this process's address space at `limit` bytes (0: no cap): a file that would need more raises
+    MemoryError in its own task instead of taking the machine's memory."""
+    if limit > 0:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
 # -- processing a file ----------------------------------------------------------------------------------------
@@ -116,13 +131,20 @@ def process(store: Store, settings: Settings, targets: dict[str, Target], path: 
         reason = f"已尝试处理 {entry.attempts - 1} 次均未完成（处理时进程崩溃、被终止或超时），不再重试"
         store.ledger_mark(path, sha256, "failed", error=reason)
         return Outcome("failed")
+    changed = "文件在处理前已被改写；改写后的内容另行处理"
+    share = Path(root) if root else None
     try:
-        report = read_report(Path(path), settings, Path(root) if root else None)
+        report = read_report(text_path(path), settings, share)
         if not report.source.sha256:
             store.ledger_mark(path, sha256, "failed", error="；".join(report.problems) or "文件无法读取")
             return Outcome("failed")
         if report.source.sha256 != sha256:
-            store.ledger_mark(path, sha256, "failed", error="文件在处理前已被改写；改写后的内容另行处理")
+            store.ledger_mark(path, sha256, "failed", error=changed)
+            return Outcome("failed")
+        try:  # the evidence first: no version is stored without the bytes it was judged on
+            Evidence(settings.evidence).keep(text_path(path), sha256, root=share, max_bytes=settings.max_file_bytes)
+        except (EvidenceChanged, UnreadableFile):
+            store.ledger_mark(path, sha256, "failed", error=changed)
             return Outcome("failed")
         key = identity(report)
         reason = ambiguity(report, store.known_identities({key[0]}) if key else set())
@@ -135,6 +157,10 @@ def process(store: Store, settings: Settings, targets: dict[str, Target], path: 
         raise
     except SoftTimeLimitExceeded:
         store.ledger_mark(path, sha256, "failed", error=f"处理超过 {settings.task_time_limit} 秒，已放弃")
+        return Outcome("failed")
+    except MemoryError:
+        limit = settings.worker_memory_limit // 2**20
+        store.ledger_mark(path, sha256, "failed", error=f"处理所需内存超过上限（{limit} MiB），已放弃")
         return Outcome("failed")
     except Exception as error:  # a defect met on this file: record it, do not retry the same failure forever
         log.exception("processing %s failed", path)
@@ -192,7 +218,8 @@ def reconcile_once(
 ) -> Reconciled:
     """Enqueue again every file seen but not stored for `reconcile_after` seconds (its message was lost: a
     killed worker, a restarted Redis, the embedded broker), fail those attempted `max_attempts` times, request
-    a delivery of due notifications, and drop delivered messages from the embedded broker."""
+    a delivery of due notifications, drop delivered messages from the embedded broker, and prune the evidence
+    the retention setting lets go."""
     requeued = failed = 0
     for entry in store.ledger_stale(timedelta(seconds=settings.reconcile_after), sys.maxsize):
         if entry.attempts >= settings.max_attempts:
@@ -207,6 +234,9 @@ def reconcile_once(
     if settings.notify_urls or settings.notify_config:
         request_delivery()
     purged = purge_delivered(settings.broker, BROKER_KEEP) if settings.broker.startswith(EMBEDDED_BROKER_SCHEME) else 0
+    if settings.evidence_retention_days > 0:
+        cutoff = datetime.now(UTC) - timedelta(days=settings.evidence_retention_days)
+        Evidence(settings.evidence).prune(store.superseded_before(cutoff))
     if requeued or failed:
         log.warning("reconciliation: %d file(s) enqueued again, %d given up", requeued, failed)
     return Reconciled(requeued, failed, purged)
