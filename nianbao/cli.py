@@ -11,7 +11,7 @@ import click
 from nianbao.judge import check_files
 from nianbao.settings import get_settings
 from report.model import Report
-from rules import all_rules, find_rule
+from rules import BUILTIN, all_rules, find_rule
 from storage import StoreError
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
@@ -59,9 +59,13 @@ def check(files: tuple[Path, ...], output_format: str, fail_on: str | None, data
 
 @main.command(name="rules")
 @click.option("--explain", "rule_id", default=None, help="Print what one rule checks, why, and an example.")
-def rules_command(rule_id: str | None) -> None:
+@click.option("--markdown", is_flag=True, help="Print the built-in rules as README's Markdown table.")
+def rules_command(rule_id: str | None, markdown: bool) -> None:
     """List the rules (id, severity, enabled, description), or explain one."""
     settings = get_settings().rules
+    if markdown:
+        click.echo(rules_markdown(), nl=False)
+        return
     if rule_id:
         item = find_rule(rule_id)
         if item is None:
@@ -74,6 +78,13 @@ def rules_command(rule_id: str | None) -> None:
         enabled = "disabled" if item.id in settings.disabled else "enabled"
         severity = settings.severity.get(item.id, item.severity)
         click.echo(f"{item.id:36} {severity:8} {enabled:9} {item.title}")
+
+
+def rules_markdown() -> str:
+    """The built-in rules as README's table (id, default severity, one-line description), in registry order."""
+    lines = ["| id | severity | checks |", "|---|---|---|"]
+    lines += [f"| {item.id} | {item.severity} | {item.title} |" for item in BUILTIN]
+    return "\n".join(lines) + "\n"
 
 
 # Commands defined in their own modules (storage queries, the pipeline) are attached here.
@@ -98,6 +109,11 @@ from nianbao.cli_web import serve, user  # noqa: E402
 
 main.add_command(serve)
 main.add_command(user)
+
+from nianbao.cli_registry import orgs, overdue  # noqa: E402
+
+main.add_command(orgs)
+main.add_command(overdue)
 
 from nianbao.cli_notify import notify  # noqa: E402
 

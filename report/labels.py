@@ -76,6 +76,10 @@ OUTDATED_TEMPLATE_MARKERS: tuple[str, ...] = (
     "其他对外管理服务事项",
     "上一年项目数量",
 )
+# Table 二's row of the 2019 trial template; the 2021 format says 行政规范性文件. Many 2021-format tables keep the
+# old word, so as a marker it is weak: it is named with the others but does not make the finding on its own.
+OUTDATED_ACTIVE_LABEL = "规范性文件"
+OUTDATED_ACTIVE_MARKER = f"表二“{OUTDATED_ACTIVE_LABEL}”"
 
 
 def strip_numbering(text: str) -> str:

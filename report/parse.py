@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from report.document import Document, Grid, TextLine
 from report.extract import DEFAULT_MAX_BYTES, extract, path_text
-from report.labels import OUTDATED_TEMPLATE_MARKERS, heading_section
+from report.labels import (
+    OUTDATED_ACTIVE_LABEL,
+    OUTDATED_ACTIVE_MARKER,
+    OUTDATED_TEMPLATE_MARKERS,
+    SECTION_KEYS,
+    heading_section,
+    strip_numbering,
+)
 from report.metadata import (
     find_published,
     find_title,
     level_from_prose,
     organization_from_title,
+    period_spans,
     period_years,
     title_year,
 )
@@ -43,6 +52,39 @@ def _find_headings(document: Document) -> dict[int, str]:
                 seen.add(numeral)
                 headings[index] = numeral
     return headings
+
+
+# A numbered line that may be a section heading under a numeral other than the format's (七、…, 3、存在的主要问题).
+_NUMBERED_LINE = re.compile(
+    r"^[#*\s]*(?P<numeral>[一二三四五六七八九十]{1,2}|\d{1,2})\s*[、.,:：]\s*(?P<title>.{2,40}?)[*\s:：]*$"
+)
+
+
+def _misnumbered(document: Document, headings: dict[int, str]) -> dict[str, str]:
+    """Section (by its heading's words) -> the numeral written, when every section the format's numerals did
+    not find has exactly one heading of its words under another numeral, in the format's order among the
+    others. Empty unless all six sections are then present, so a sub-head is never taken for a section."""
+    found = {numeral: index for index, numeral in headings.items() if numeral in SECTION_NUMERALS}
+    missing = [numeral for numeral in SECTION_NUMERALS if numeral not in found]
+    if not missing:
+        return {}
+    candidates: dict[str, list[tuple[int, str]]] = {numeral: [] for numeral in missing}
+    for index, block in enumerate(document.blocks):
+        if index in headings or not isinstance(block, TextLine) or "\t" in block.text.strip():
+            continue
+        match = _NUMBERED_LINE.match(normalize(block.text))
+        if not match:
+            continue
+        title = match["title"].replace(" ", "")
+        sections = [numeral for numeral, keys in SECTION_KEYS.items() if any(key in title for key in keys)]
+        if len(sections) == 1 and sections[0] in candidates:
+            candidates[sections[0]].append((index, match["numeral"]))
+    if any(len(lines) != 1 for lines in candidates.values()):
+        return {}
+    positions = {**found, **{numeral: lines[0][0] for numeral, lines in candidates.items()}}
+    if sorted(positions, key=positions.__getitem__) != list(SECTION_NUMERALS):
+        return {}
+    return {numeral: lines[0][1] for numeral, lines in candidates.items()}
 
 
 def _regions(tokens: list[Token]) -> dict[str, tuple[int, int]]:
@@ -137,6 +179,11 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
         year = periods[-1]
 
     markers = [marker for marker in OUTDATED_TEMPLATE_MARKERS if marker in compact_text] + reading.markers
+    if any(
+        token.kind is Kind.TEXT and strip_numbering(compact(token.text)) == OUTDATED_ACTIVE_LABEL
+        for token in tokens[slice(*spans["二"])]
+    ):
+        markers.append(OUTDATED_ACTIVE_MARKER)
     if document.blocks and not any(block for block in document.blocks if _has_text(block)):
         problems.append("文件中没有可读的文字")
     elif document.blocks and tables.requests is None and tables.active is None and tables.appeals is None:
@@ -154,6 +201,8 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
             title=title,
             title_year=title_year(title) if title else None,
             period_years=periods,
+            period_spans=period_spans(all_text),
+            misnumbered_sections=_misnumbered(document, headings),
             section_text=_section_text(document, headings),
             invalid_cells=reading.invalid,
             blank_cells=reading.blanks,

@@ -691,7 +691,16 @@ def make_series(
 # --------------------------------------------------------------------------------------------------------------
 # A reference evaluation of the contract's rules on a ground truth
 
-_DEADLINE_MONTH_DAY = {"county": (3, 31), "city": (3, 31), "province": (3, 31)}
+_DEADLINE_MONTH_DAY = {"county": (3, 31), "city": (3, 31), "province": (3, 31), "township": (3, 31)}
+# value.unit_suspect: 行政事业性收费 (万元) from which an amount reads like 元, by level (RuleSettings' default).
+FEE_CEILING_WAN = {"township": 500.0, "department": 100000.0}
+THIN_SECTION_CHARS = 10  # narrative.thin_section's default
+
+
+def thin(text: str) -> bool:
+    """Whether a part says nothing: empty, 无, or under THIN_SECTION_CHARS characters (punctuation aside)."""
+    bare = re.sub(r"[\W_]+", "", text)
+    return len(bare) < THIN_SECTION_CHARS or bare in ("无", "暂无")
 
 
 def _requests_violations(requests: Requests) -> dict[str, set[str]]:
@@ -779,6 +788,11 @@ def violations(truth: GroundTruth) -> dict[str, set[str]]:
             add("publication.late")
     if truth.procurement is not None:
         add("structure.outdated_template")
+    if "五" in truth.order and thin(truth.section_text("五")):
+        add("narrative.thin_section")
+    fees = truth.active["fees"] if truth.active is not None else None
+    if fees is not None and fees >= FEE_CEILING_WAN.get(truth.level, float("inf")):
+        add("value.unit_suspect", ["active.fees"])
     one = truth.section_text("一")
     if "一" in truth.order and any(not any(w in one for w in TOPIC_KEYWORDS[t]) for t in TOPICS):
         add("narrative.missing_topics")
@@ -801,6 +815,12 @@ def series_violations(previous: GroundTruth, current: GroundTruth) -> dict[str, 
                 found.setdefault("regulations.in_force_continuity", set()).add(f"active.{row}.in_force")
     if "五" in current.order and current.sections.get("五") == previous.sections.get("五"):
         found["narrative.copied_from_prior_year"] = set()
+    if (
+        None not in (current.active, current.requests, current.appeals)
+        and current.cells() == previous.cells()
+        and any(current.cells().values())
+    ):
+        found["tables.copied_from_prior_year"] = set()
     return found
 
 
@@ -837,11 +857,14 @@ KINDS: tuple[str, ...] = (
     "year.inconsistent",
     "publication.late",
     "structure.outdated_template",
+    "narrative.thin_section",
+    "value.unit_suspect",
 )
 SERIES_KINDS: tuple[str, ...] = (
     "requests.carry_over_continuity",
     "regulations.in_force_continuity",
     "narrative.copied_from_prior_year",
+    "tables.copied_from_prior_year",
 )
 # What value.invalid writes into a number cell. Text makes the cell null (contract: "the cell is null"); "-1" is a
 # number and stays one (-1), so arithmetic relations may break too — `Expected.rules` then names them.
@@ -1052,6 +1075,16 @@ def _modify(truth: GroundTruth, kind: str, rng: random.Random) -> tuple[list[str
     if kind == "structure.outdated_template":
         truth.procurement = (rng.randint(0, 30), round(rng.randint(0, 99999) / 100, 2))
         return [], optional
+    if kind == "narrative.thin_section":
+        truth.sections["五"] = [rng.choice(("无。", "无", "暂无。", "工作运行良好。"))]
+        return [], optional
+    if kind == "value.unit_suspect":
+        if truth.active is None:
+            raise ValueError("value.unit_suspect needs table 二")
+        if truth.level != "township":
+            _retarget(truth, "township", rng)
+        truth.active["fees"] = float(rng.randint(6, 9999) * 100)  # yuan typed into the 万元 cell
+        return ["active.fees"], optional
     raise ValueError(f"unknown defect kind {kind!r}")
 
 
@@ -1108,6 +1141,17 @@ def plant_series(series: Sequence[GroundTruth], kind: str, rng: random.Random) -
         cells = ["active.normative_documents.in_force"]
     elif kind == "narrative.copied_from_prior_year":
         last.sections["五"] = list(previous.sections["五"])
+        cells = []
+    elif kind == "tables.copied_from_prior_year":
+        if previous.active is None or previous.requests is None or previous.appeals is None:
+            raise ValueError("tables.copied_from_prior_year needs tables 二, 三 and 四")
+        if not any(previous.cells().values()):
+            previous.active["licensing"] = 1
+        last.active, last.requests, last.appeals = copy.deepcopy((previous.active, previous.requests, previous.appeals))
+        last.raw_cells = dict(previous.raw_cells)
+        _sync_claim(last, rng)
+        last.sections["四"] = [p for p in last.sections["四"] if p != _NO_APPEALS_NOTE]
+        last.sections["六"] = [p for p in previous.sections["六"] if "收费通知" in p] or last.sections["六"]
         cells = []
     else:  # pragma: no cover - guarded above
         raise ValueError(kind)

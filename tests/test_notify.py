@@ -27,7 +27,7 @@ from nianbao.cli import main
 from nianbao.judge import judge, read_report
 from nianbao.settings import Settings, get_settings
 from report.model import Finding, Organization, Report, Source
-from storage import Store
+from storage import Digest, OutboxItem, Store
 from storage.tables import DigestRecord, utcnow
 from tests.services import Receiver, receiving, smtp_sink
 from worker import channels, notify
@@ -40,6 +40,7 @@ from worker.notify import (
     new_findings_message,
     notify_type,
     queue_alerts,
+    render,
     resolved_message,
     send_test,
     spacing,
@@ -155,7 +156,7 @@ def test_a_burst_becomes_one_digest_per_interval_listing_every_report(sqlite_sto
         if len(listed) == 1:
             assert message["message"] == listed[0].body  # type: ignore[union-attr]
             continue
-        assert message["title"].startswith(f"【年报合规】{len(listed)} 份报告的提醒：新发现问题 {len(listed)} 份")
+        assert message["title"].startswith(f"【年报合规】{len(listed)} 条提醒：新发现问题 {len(listed)} 份")
         for item in listed:  # each report with its count of findings
             assert f"【错误】{item.title.removeprefix('【年报合规】')}" in message["message"]  # type: ignore[union-attr]
     assert all(item.state == "sent" for item in items.values())  # type: ignore[union-attr]
@@ -253,7 +254,11 @@ def test_targets_configured_later_get_what_is_stored_and_not_yet_alerted(
     targets = load_targets(settings)
     assert deliver_due(sqlite_store, targets, settings, 10) == Delivered(1, 0, None)
     (digest,) = receiver.messages()
-    assert "2 份报告的提醒" in digest["title"] and "白鹤镇" in digest["message"] and "土城镇" in digest["message"]
+    assert (
+        "2 条提醒：新发现问题 2 份（其中有错误的 2 份）" in digest["title"]
+        and "白鹤镇" in digest["message"]
+        and "土城镇" in digest["message"]
+    )
     assert deliver_due(sqlite_store, targets, settings, 10) == Delivered(0, 0, None)  # once
 
 
@@ -365,3 +370,47 @@ def test_an_email_alert_carries_its_key_as_message_id(sqlite_store: Store) -> No
     assert digest is not None and f"Message-ID: <{digest.key}@127.0.0.1>" in raw
     assert "提醒编号" not in raw  # the header carries it
     assert apprise_email.base.make_msgid is email.utils.make_msgid  # Apprise's own again after the send
+
+
+def test_a_digest_counts_its_alerts_by_kind_and_links_to_the_review_pages() -> None:
+    now = utcnow()
+    alerts = [
+        ("new", "【年报合规】房县甲镇人民政府 2023 年度报告：新发现 3 项问题", ["new", "error", "warning", "房县"]),
+        ("new", "【年报合规】房县乙镇人民政府 2023 年度报告：新发现 1 项问题", ["new", "warning", "房县"]),
+        ("resolved", "【已更正】房县丙镇人民政府 2023 年度报告：2 项问题已更正", ["resolved", "error", "房县"]),
+        ("overdue", "【逾期未报】房县丁镇人民政府 2023 年度政府信息公开工作年度报告", ["overdue", "房县"]),
+    ]
+    items = [
+        OutboxItem(
+            id=number,
+            version_id=None,
+            kind=f"{kind}:t",
+            title=title,
+            body="…",
+            tags=tags,
+            state="pending",
+            attempts=0,
+            last_error=None,
+            created_at=now,
+            next_attempt_at=now,
+            sent_at=None,
+        )
+        for number, (kind, title, tags) in enumerate(alerts, 1)
+    ]
+    digest = Digest(id=1, key="k" * 32, target="t", state="pending", attempts=0, last_error=None, created_at=now,
+                    sent_at=None, items=items)  # fmt: skip
+    settings = Settings(
+        web_base_url="https://nianbao.example.org/", notify_urls=["json://127.0.0.1:9/", "wecombot://k"]
+    )
+    webhook, robot = sorted(load_targets(settings).values(), key=lambda target: target.scheme)
+    title, body = render(digest, webhook, settings)
+    assert title == "【年报合规】4 条提醒：新发现问题 2 份（其中有错误的 1 份），已更正 1 份，逾期未报 1 份"
+    assert body.splitlines()[2:6] == [
+        "1. 【错误】房县甲镇人民政府 2023 年度报告：新发现 3 项问题",
+        "2. 【警告】房县乙镇人民政府 2023 年度报告：新发现 1 项问题",
+        "3. 【已更正】房县丙镇人民政府 2023 年度报告：2 项问题已更正",
+        "4. 【逾期未报】房县丁镇人民政府 2023 年度政府信息公开工作年度报告",
+    ]
+    assert body.endswith("审阅页面：https://nianbao.example.org/findings") and "提醒编号" not in body
+    assert notify_type(items) == NotifyType.FAILURE
+    assert render(digest, robot, settings)[1].endswith("提醒编号：" + "k" * 32)  # no field for it on a robot

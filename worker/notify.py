@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,8 +42,10 @@ SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 SEVERITY_ORDER = ("error", "warning", "info")
 # One message lists at most this many findings; the rest are counted (`nianbao findings` shows them all).
 MAX_LISTED = 30
-# A digest names at most this many reports; the rest are counted.
+# A digest names at most this many alerts; the rest are counted.
 DIGEST_LISTED = 50
+# How a digest counts its alerts, by kind (the part of the outbox kind before ":"; worker/overdue.py adds two).
+DIGEST_KINDS = {"new": "新发现问题", "resolved": "已更正", "overdue": "逾期未报", "received": "已收到"}
 # The Apprise notify type of a message by the most severe finding it reports (resolved notes are `info`).
 NOTIFY_TYPES = {"error": NotifyType.FAILURE, "warning": NotifyType.WARNING, "info": NotifyType.INFO}
 # A delivery pass waits in place for a message due this soon (the group wait of a lone item); a later one is
@@ -259,8 +262,13 @@ def spacing(target: Target, settings: Settings) -> timedelta:
     return timedelta(seconds=max(settings.notify_group_interval, 60.0 / rate if rate else 0.0))
 
 
+def _kind(item: OutboxItem) -> str:
+    return item.kind.partition(":")[0]
+
+
 def _severity(item: OutboxItem) -> str | None:
-    if item.kind.startswith("resolved"):
+    """The most severe finding an alert about new findings reports (None for other kinds of alert)."""
+    if _kind(item) != "new":
         return None
     return next((severity for severity in SEVERITY_ORDER if severity in item.tags), None)
 
@@ -271,9 +279,23 @@ def notify_type(items: Sequence[OutboxItem]) -> NotifyType:
     return next((NOTIFY_TYPES[severity] for severity in SEVERITY_ORDER if severity in severities), NotifyType.INFO)
 
 
+def _counts(items: Sequence[OutboxItem]) -> str:
+    """ "新发现问题 35 份（其中有错误的 20 份），已更正 2 份": the items of a digest counted by kind."""
+    kinds = Counter(_kind(item) for item in items)
+    with_errors = sum(1 for item in items if _severity(item) == "error")
+    counts = []
+    for kind, label in DIGEST_KINDS.items():
+        if kinds[kind]:
+            errors = f"（其中有错误的 {with_errors} 份）" if kind == "new" and with_errors else ""
+            counts.append(f"{label} {kinds.pop(kind)} 份{errors}")
+    if kinds.total():
+        counts.append(f"其他提醒 {kinds.total()} 条")
+    return "，".join(counts)
+
+
 def render(digest: Digest, target: Target, settings: Settings) -> tuple[str, str]:
-    """(title, body) of a digest for a target: a lone item's own alert; for several, one line per report
-    (its title: who, year, how many findings) with the most severe finding's label, and the counts."""
+    """(title, body) of a digest for a target: a lone item's own alert; for several, the counts by kind and one
+    line per alert (its title: who, year, how many findings) with the most severe finding's label."""
     footer = [f"审阅页面：{settings.web_base_url.rstrip('/')}/findings"] if settings.web_base_url else []
     if not channels.carries_id(target.plugin):
         footer.append(f"提醒编号：{digest.key}")
@@ -281,21 +303,14 @@ def render(digest: Digest, target: Target, settings: Settings) -> tuple[str, str
     if len(items) == 1:
         (item,) = items
         return item.title, target.fit(item.title, item.body.split("\n"), ["", *footer] if footer else [])
-    new = [item for item in items if not item.kind.startswith("resolved")]
-    with_errors = sum(1 for item in new if _severity(item) == "error")
-    counts = (
-        [f"新发现问题 {len(new)} 份" + (f"（其中有错误的 {with_errors} 份）" if with_errors else "")] if new else []
-    )
-    if len(new) < len(items):
-        counts.append(f"已更正 {len(items) - len(new)} 份")
-    title = f"{TITLE_PREFIX}{len(items)} 份报告的提醒：{'，'.join(counts)}"
+    title = f"{TITLE_PREFIX}{len(items)} 条提醒：{_counts(items)}"
     first, last = items[0].created_at, items[-1].created_at
-    lines = [f"{first:%Y-%m-%d %H:%M:%S} 至 {last:%H:%M:%S}（UTC）入库的 {len(items)} 份报告：", ""]
+    lines = [f"{first:%Y-%m-%d %H:%M:%S} 至 {last:%H:%M:%S}（UTC）的 {len(items)} 条提醒：", ""]
     for number, item in enumerate(items[:DIGEST_LISTED], 1):
         label = SEVERITY_LABELS.get(_severity(item) or "", "")
         lines.append(f"{number}. " + (f"【{label}】" if label else "") + item.title.removeprefix(TITLE_PREFIX))
     if len(items) > DIGEST_LISTED:
-        lines.append(f"……另有 {len(items) - DIGEST_LISTED} 份，请在审阅页面或用 nianbao findings 查看。")
+        lines.append(f"……另有 {len(items) - DIGEST_LISTED} 条，请在审阅页面或用 nianbao findings 查看。")
     return title, target.fit(title, lines, ["", *footer] if footer else [])
 
 
