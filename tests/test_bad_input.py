@@ -16,9 +16,10 @@ from report.document import lines_document
 from report.model import Source
 from report.parse import parse_document, parse_file
 from rules import evaluate
+from tests.seed_samples import seed_paths
 
-SEEDS = sorted((Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seeds").glob("*.txt"))
-SEED_LINES = [line for seed in SEEDS for line in seed.read_text(encoding="utf-8").splitlines()] or ["一、总体情况"]
+SEEDS = seed_paths()
+SEED_LINES = [line for seed in SEEDS for line in seed.read_text(encoding="utf-8").splitlines()]
 
 
 def check_json(*paths: Path, env: dict[str, str] | None = None) -> list[dict]:

@@ -13,11 +13,12 @@ from nianbao.judge import judge, read_report
 from nianbao.settings import Settings
 from report.model import Finding, Organization, Report, Source
 from storage import Store
+from tests.seed_samples import seed_path
 from tests.services import Receiver, receiving
 from worker import channels
 from worker.notify import deliver_due, load_targets, new_findings_message, queue_alerts, resolved_message
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seeds" / "002_397039d31f300f54.txt"
+SEED = seed_path("002")
 REJECTED = {"errcode": 93000, "errmsg": "invalid webhook url, hint: [1700000000_1_abc]"}
 
 
@@ -28,7 +29,6 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     opened.dispose()
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="../shared/corpus/seeds is not beside the project")
 def test_the_alert_names_organization_year_file_and_each_finding() -> None:
     settings = Settings()
     report = judge(read_report(SEED, settings), [], settings)

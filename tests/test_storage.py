@@ -17,9 +17,8 @@ from report.model import Finding, Report
 from storage import AmbiguousOrganization, SaveResult, SchemaNotCurrent, Store, StoreError, finding_fingerprints
 from storage.store import OUTBOX_MAX_ATTEMPTS
 from storage.tables import FindingRecord, OrganizationRecord, VersionRecord
-from tests.storage_samples import SEEDS, judged, seed, variant
-
-pytestmark = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/corpus/seeds is not beside the project")
+from tests.seed_samples import seed_path
+from tests.storage_samples import judged, seed, variant
 
 T2022, T2023, T2023_CORRECTED, T2024 = (datetime(year, month, 20, 9, tzinfo=UTC) for year, month in
                                         ((2023, 1), (2024, 1), (2024, 3), (2025, 1)))  # fmt: skip
@@ -227,7 +226,7 @@ def test_reports_without_organization_are_never_matched(store: Store) -> None:
 
 def test_reports_named_and_check_with_db(store: Store, tmp_path: Path) -> None:
     file_2023 = tmp_path / "2023.txt"
-    file_2023.write_bytes(next(SEEDS.glob("002_*.txt")).read_bytes())  # 白鹤镇人民政府（房县） 2023
+    file_2023.write_bytes(seed_path("002").read_bytes())  # 白鹤镇人民政府（房县） 2023
     earlier = judged(variant(seed("002"), "stored-2022", year=2022))
     store.save(earlier)
     store.save(judged(seed("003")))  # 白桦乡: another name

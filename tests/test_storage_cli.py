@@ -7,16 +7,13 @@ import io
 import shutil
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 
 from nianbao.cli import main
 from nianbao.cli_storage import EXPORT_COLUMNS
 from storage import Store
-from tests.storage_samples import SEEDS
-
-pytestmark = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/corpus/seeds is not beside the project")
+from tests.seed_samples import seed_path
 
 
 def nianbao(*args: str) -> Result:
@@ -30,7 +27,7 @@ def seed_share(root: Path) -> Path:
     for prefix, relative in layout.items():
         target = share / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(next(SEEDS.glob(f"{prefix}_*.txt")), target)
+        shutil.copy(seed_path(prefix), target)
     (share / "房县" / "白鹤镇" / "说明.xls").write_text("not a report")  # not a report suffix: not read
     (share / "房县" / "坏文件.pdf").write_bytes(b"%PDF-1.7\n\x00\x01garbage")
     (share / "房县" / "空.docx").write_bytes(b"")
@@ -62,7 +59,7 @@ def test_ingest_a_share(storage_url: str, tmp_path: Path) -> None:
 def test_ingest_many_files_shows_progress_and_survives_bad_input(storage_url: str, tmp_path: Path) -> None:
     folder = tmp_path / "many"
     folder.mkdir()
-    text = next(SEEDS.glob("002_*.txt")).read_text(encoding="utf-8")
+    text = seed_path("002").read_text(encoding="utf-8")
     for index in range(22):
         (folder / f"{index:02}.txt").write_text(text + "\n" * (index + 1), encoding="utf-8")  # 22 versions
     (folder / "unreadable.txt").symlink_to(folder / "missing.txt")
@@ -115,9 +112,7 @@ def test_export_csv_and_xlsx(storage_url: str, tmp_path: Path) -> None:
 def test_history_of_an_unknown_or_ambiguous_body(storage_url: str, tmp_path: Path) -> None:
     nianbao("ingest", str(seed_share(tmp_path)), "--db", storage_url)
     assert "没有“某某镇”的报告记录" in nianbao("history", "某某镇", "--db", storage_url).output
-    ingest_loose = nianbao(
-        "ingest", *map(str, sorted(SEEDS.glob("004_*.txt"))), "--db", storage_url
-    )  # 白鹤镇（孟津区）
+    ingest_loose = nianbao("ingest", str(seed_path("004")), "--db", storage_url)  # 白鹤镇（孟津区）
     assert ingest_loose.exit_code == 0
     ambiguous = CliRunner().invoke(main, ["history", "白鹤镇", "--db", storage_url])
     assert ambiguous.exit_code == 1 and "请用 --region 指定地区" in ambiguous.output

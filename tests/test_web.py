@@ -31,13 +31,11 @@ from report.identity import name_key
 from storage import SaveResult, Store
 from storage.tables import FindingRecord, OrganizationRecord
 from tests.conftest import STORAGE_BACKENDS
-from tests.storage_samples import SEEDS, judged, seed, variant
+from tests.storage_samples import judged, seed, variant
 from tests.web_samples import add_reviewer, ingest, write_share
 from web.app import create_app
 from web.auth import exposure_problem, is_loopback
 from worker.notify import messages_for
-
-pytestmark = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/corpus/seeds is not beside the project")
 
 REVIEWER, PASSWORD = "审核员甲", "correct horse battery"
 ROW = re.compile(r'<tr data-org="(\d+)">\s*<td><a href="/org/\d+">([^<]+)</a>')

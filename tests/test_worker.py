@@ -15,14 +15,12 @@ from nianbao.settings import Settings
 from report.extract import sha256_of
 from storage import Store
 from storage.tables import OutboxRecord
+from tests.seed_samples import seed_path
 from tests.services import Receiver
 from worker.notify import load_targets
 from worker.tasks import ShareUnavailable, process, reconcile_once
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seeds"
-SEED = SEEDS / "002_397039d31f300f54.txt"  # 房县 白鹤镇人民政府 2023: seven findings, errors among them
-
-pytestmark = pytest.mark.skipif(not SEED.exists(), reason="../shared/corpus/seeds is not beside the project")
+SEED = seed_path("002")  # 房县 白鹤镇人民政府 2023: seven findings, errors among them
 
 
 @pytest.fixture
@@ -142,10 +140,10 @@ def test_reconciliation_enqueues_what_was_seen_but_not_stored(sqlite_store: Stor
     lost, lost_sha = dropped(share, name="lost.txt")
     sqlite_store.ledger_seen(lost, lost_sha, None)
     sqlite_store.ledger_mark(lost, lost_sha, "queued")  # its message was lost
-    hopeless, hopeless_sha = dropped(share, SEEDS / "000_825273b709a64945.txt")
+    hopeless, hopeless_sha = dropped(share, seed_path("000"))
     for _ in range(2):
         sqlite_store.ledger_mark(hopeless, hopeless_sha, "processing")
-    done, done_sha = dropped(share, SEEDS / "004_205615ee8de7c4c5.txt")
+    done, done_sha = dropped(share, seed_path("004"))
     sqlite_store.ledger_mark(done, done_sha, "stored")
     enqueued: list[tuple[str, str, str | None]] = []
     result = reconcile_once(sqlite_store, settings, share, lambda *item: enqueued.append(item))

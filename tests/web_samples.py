@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from nianbao.cli import main
 from tests.generator import FILE_SUFFIX, LAYOUTS, make_organization, make_series, plant_series
-from tests.storage_samples import SEEDS
+from tests.seed_samples import seed_path
 
 # The seeds where the ingest tests put them: 白鹤镇 of 房县 has 2022 and 2023 (whose 表三 总计 does not add up).
 SEED_FILES = {
@@ -44,7 +44,7 @@ def write_share(root: Path, bodies: int = len(PLANTED)) -> Path:
     for prefix, relative in SEED_FILES.items():
         target = share / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(next(SEEDS.glob(f"{prefix}_*.txt")), target)
+        shutil.copy(seed_path(prefix), target)
     names = {"白鹤镇人民政府", "白桦乡人民政府"}  # the seeds' bodies: a namesake in their county would be theirs
     for index in range(bodies):
         rng = random.Random(7000 + index)
