@@ -16,7 +16,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from nianbao.display import local_time, shown_value
-from nianbao.judge import judge, read_report
+from nianbao.judge import judge, read_report, rejection
 from nianbao.settings import Settings, get_settings
 from nianbao.spreadsheet import write_xlsx
 from report.extract import sha256_of
@@ -24,6 +24,7 @@ from report.identity import ambiguity, identity
 from report.model import Report, describe_cell
 from rules import compare
 from storage import LEDGER_STATES, FindingRow, SaveResult, Store, StoreError
+from watcher.intake import unreadable_key
 
 REPORT_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".docx", ".pdf"})
 PROGRESS_MIN_FILES = 20
@@ -140,8 +141,12 @@ def _ingest_chunk(
     reports.sort(key=lambda report: (report.year is None, report.year or 0, report.source.path))
     for report in reports:
         path = report.source.path
-        if not report.source.sha256:
-            yield f"{path}：无法读取（{'；'.join(report.problems)}），未入库", Counter(files=1, failed=1)
+        reason = rejection(report)
+        if reason:
+            # In the ledger as the watcher would record it: `nianbao files --state failed` lists it with its reason.
+            key = report.source.sha256 or unreadable_key(Path(path))
+            store.ledger_mark(str(Path(path).absolute()), key, "failed", error=reason)
+            yield f"{path}：未能入库：{reason}", Counter(files=1, failed=1)
             continue
         try:
             result = _judge_and_save(store, report, settings)

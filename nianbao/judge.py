@@ -12,6 +12,15 @@ from report.parse import parse_file
 from rules import compare, evaluate
 
 
+def rejection(report: Report) -> str | None:
+    """Why a read report cannot be stored (unreadable, or not an annual report), in Chinese; None when it can."""
+    if report.evidence.rejected:
+        return report.evidence.rejected
+    if not report.source.sha256:
+        return "；".join(report.problems) or "文件无法读取"
+    return None
+
+
 def judge(report: Report, earlier: Sequence[Report], settings: Settings) -> Report:
     """Fill `compared_with` and `findings` of a parsed report, given its earlier years (newest first)."""
     report.compared_with = compare(report, earlier)

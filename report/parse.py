@@ -19,16 +19,24 @@ from report.model import SECTION_NUMERALS, Evidence, Organization, Report, Sourc
 from report.tables import TableReading, read_active, read_appeals, read_requests
 from report.tokens import Kind, Token, compact, normalize, tokenize
 
+NOTHING_READ = "文件中没有读到任何文字"
+
 
 def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
-    """Read and parse one file. Never raises for a bad file: what went wrong is in `problems`."""
+    """Read and parse one file. Never raises for a bad file: what went wrong is in `problems`, and a file that
+    gave no text at all (unreadable, broken, empty) is `evidence.rejected` with the reading problem as reason."""
     path = Path(path)
     fmt, sha256, document = extract(path, max_bytes)
     source = Source(path=str(path), sha256=sha256, format=fmt)
     try:
-        return parse_document(document, source)
+        report = parse_document(document, source)
     except Exception as error:  # a parser defect must cost one report its tables, never the caller its run
-        return Report(source=source, problems=[*document.problems, f"解析出错：{type(error).__name__}: {error}"])
+        reason = f"解析出错：{type(error).__name__}: {error}"
+        return Report(source=source, problems=[*document.problems, reason], evidence=Evidence(rejected=reason))
+    if not document.blocks:
+        # The reading problem, not the parts the empty document lacks, is why this is no report.
+        report.evidence.rejected = "；".join(document.problems) or NOTHING_READ
+    return report
 
 
 def _find_headings(document: Document) -> dict[int, str]:

@@ -46,8 +46,11 @@ def find_rule(rule_id: str) -> Rule | None:
 def evaluate(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> list[Finding]:
     """Every finding of every enabled rule. `earlier` holds the same organization's earlier years, newest first.
 
-    A rule that crashes is reported in `problems`, never allowed to take the others down."""
+    A rule that crashes is reported in `problems`, never allowed to take the others down. A file that is not
+    an annual report (`evidence.rejected`) is judged by no rule: its reason is in `problems`."""
     findings: list[Finding] = []
+    if report.evidence.rejected:
+        return findings
     for item in all_rules():
         if item.id in settings.disabled:
             continue

@@ -65,6 +65,9 @@ def test_every_bad_file_gets_its_line_with_a_reason(tmp_path: Path) -> None:
     assert reasons["fake.pdf"] and reasons["fake.docx"]
     for line in lines:
         assert line["tables"] == {"active": None, "requests": None, "appeals": None}
+        assert line["findings"] == []  # nothing was read: no rule judges it
+    for path in files:
+        assert parse_file(path).evidence.rejected, path.name
 
 
 def test_huge_file_is_capped_and_says_so(tmp_path: Path) -> None:

@@ -41,18 +41,22 @@ def test_ingest_a_share(storage_url: str, tmp_path: Path) -> None:
     assert "Traceback" not in run.output
     lines = run.output.splitlines()
     assert len(lines) == 6  # five files, one summary
-    assert "共 5 个文件：新入库 5 份" in lines[-1]
+    assert "共 5 个文件：新入库 3 份" in lines[-1] and "未能入库 2 份" in lines[-1]
     # The folder gave the 2022 report its region, so both 白鹤镇 years are one body and 2023 was compared with 2022.
     store = Store(storage_url)
     assert [version.year for version in store.versions("白鹤镇", "房县")] == [2022, 2023]
     (report_2023,) = [report for report in store.reports_named({"白鹤镇"}) if report.year == 2023]
     assert report_2023.compared_with is not None and report_2023.compared_with.year == 2022
-    # Bad files are stored with their problems.
+    # Bad files are not stored: they fail with their reason, in the output and in the ledger.
     bad = [line for line in lines if "坏文件.pdf" in line or "空.docx" in line]
-    assert len(bad) == 2 and all("问题：" in line for line in bad)
+    assert len(bad) == 2 and all("：未能入库：" in line for line in bad)
+    assert "PDF 文件已损坏" in "".join(bad) and "为空" in "".join(bad)
+    failed = nianbao("files", "--state", "failed", "--db", storage_url).output
+    assert "坏文件.pdf" in failed and "原因：PDF 文件已损坏" in failed and "空.docx" in failed
+    assert all(version.year for version in store.versions("白鹤镇", "房县"))
     # Again: nothing new.
     again = nianbao("ingest", str(share), "--db", storage_url)
-    assert "新入库 0 份" in again.output and "内容未变 5 份" in again.output
+    assert "新入库 0 份" in again.output and "内容未变 3 份" in again.output and "未能入库 2 份" in again.output
     store.dispose()
 
 
@@ -65,7 +69,7 @@ def test_ingest_many_files_shows_progress_and_survives_bad_input(storage_url: st
     (folder / "unreadable.txt").symlink_to(folder / "missing.txt")
     run = nianbao("ingest", str(folder), "--db", storage_url)
     assert run.exit_code == 0
-    assert "入库" in run.output and "unreadable.txt：无法读取" in run.output
+    assert "入库" in run.output and "unreadable.txt：未能入库：文件是一个失效的符号链接" in run.output
     assert "新入库 22 份（其中更正版本 21 份）" in run.output and "未能入库 1 份" in run.output
     store = Store(storage_url)
     versions = store.versions("白鹤镇", "房县")

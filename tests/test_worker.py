@@ -3,6 +3,7 @@ errors, bounded attempts and reconciliation (the Celery tasks call exactly these
 
 from __future__ import annotations
 
+import random
 import shutil
 from collections.abc import Iterator
 from datetime import timedelta
@@ -92,14 +93,23 @@ def test_a_worker_that_died_after_saving_queues_the_alert_when_the_file_comes_ag
     assert item.body.count("规则：") == len(saved.new_findings)
 
 
-def test_a_bad_file_is_stored_with_its_problems(sqlite_store: Store, share: Path, tmp_path: Path) -> None:
+def test_an_unreadable_file_fails_with_its_reason_and_is_not_stored(
+    sqlite_store: Store, share: Path, tmp_path: Path
+) -> None:
     settings = Settings(data_dir=tmp_path)
-    bad = share / "扫描件.pdf"
-    bad.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 40)
-    outcome = process(sqlite_store, settings, {}, str(bad), sha256_of(bad), str(share))
-    assert outcome.state == "stored"
-    stored = sqlite_store.report(outcome.version_id)  # type: ignore[arg-type]
-    assert stored is not None and stored.problems
+    broken = share / "扫描件.pdf"
+    broken.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 40)
+    random_docx = share / "随机.docx"
+    random_docx.write_bytes(random.Random(16).randbytes(3000))
+    reasons = {}
+    for bad in (broken, random_docx):
+        outcome = process(sqlite_store, settings, {}, str(bad), sha256_of(bad), str(share))
+        assert (outcome.state, outcome.version_id, outcome.alerts) == ("failed", None, 0)
+        entry = sqlite_store.ledger_entry(str(bad))
+        assert entry is not None and entry.state == "failed"
+        reasons[bad.name] = entry.error or ""
+    assert "PDF" in reasons["扫描件.pdf"] and "docx" in reasons["随机.docx"]
+    assert sqlite_store.findings() == [] and outbox(sqlite_store) == []
 
 
 def test_a_vanished_or_rewritten_file_fails_with_its_reason(sqlite_store: Store, share: Path, tmp_path: Path) -> None:

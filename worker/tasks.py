@@ -27,7 +27,7 @@ from celery.signals import worker_init, worker_process_init
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
-from nianbao.judge import judge, read_report
+from nianbao.judge import judge, read_report, rejection
 from nianbao.settings import EMBEDDED_BROKER_SCHEME, Settings, get_settings
 from report.identity import ambiguity, identity
 from storage import SchemaNotCurrent, Store
@@ -118,8 +118,9 @@ def process(store: Store, settings: Settings, targets: dict[str, Target], path: 
         return Outcome("failed")
     try:
         report = read_report(Path(path), settings, Path(root) if root else None)
-        if not report.source.sha256:
-            store.ledger_mark(path, sha256, "failed", error="；".join(report.problems) or "文件无法读取")
+        reason = rejection(report)
+        if reason:
+            store.ledger_mark(path, sha256, "failed", error=reason)
             return Outcome("failed")
         if report.source.sha256 != sha256:
             store.ledger_mark(path, sha256, "failed", error="文件在处理前已被改写；改写后的内容另行处理")
