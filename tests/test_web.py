@@ -195,6 +195,18 @@ def test_overview_lists_bodies_by_region_with_their_open_findings(client: TestCl
     store.dispose()
 
 
+def test_failed_files_and_reports_without_a_body_are_shown(client: TestClient) -> None:
+    overview = client.get("/").text
+    assert '<a class="sev-error" href="/files">2 个文件未能处理</a>' in overview
+    unidentified = overview[overview.index('id="unidentified"') :]
+    assert "未识别机关（1 份报告）" in unidentified and "001.txt" in unidentified
+    assert "房县白鹤镇人民政府" in unidentified and "房县/白鹤镇/2023.pdf" in unidentified  # how to fix it
+    files = client.get("/files").text
+    assert "共 2 个文件" in files and files.count("<tr data-file>") == 2
+    assert "坏文件.pdf" in files and "PDF 文件已损坏" in files
+    assert "随机.docx" in files and "不是有效的 docx" in files
+
+
 def test_filters(client: TestClient, database: str) -> None:
     store = Store(database)
 

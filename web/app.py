@@ -37,6 +37,7 @@ from web.queries import FINDINGS, STATUSES, Filters, Item
 
 TEMPLATES = Path(__file__).with_name("templates")
 PAGE_SIZE = 50
+UNIDENTIFIED_SHOWN = 20  # reports without a body listed on the overview, newest first
 EXPORT_LIMIT = 100_000  # findings in one download; `nianbao export` writes any number
 NO_REGION = "-"  # the region filter's value for bodies stored without a region
 SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -303,6 +304,7 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
         counted = queries.counts(
             db, [FINDINGS.c.organization_id, FINDINGS.c.severity], replace(filters, organizations=tuple(shown))
         )
+        unidentified_total, unidentified = queries.unidentified_reports(db, limit=UNIDENTIFIED_SHOWN)
         return render(
             request,
             "overview.html",
@@ -311,7 +313,21 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
             params=filter_params(filters),
             show=show,
             pages=paging,
+            failed_files=queries.failed_file_count(db),
+            unidentified=unidentified,
+            unidentified_total=unidentified_total,
             **choices(db),
+        )
+
+    @pages.get("/files", response_class=HTMLResponse)
+    def failed_files(request: Request, page: int = 1, db: Connection = Db) -> Response:
+        paging = _pages(page, queries.failed_file_count(db))
+        return render(
+            request,
+            "files.html",
+            files=queries.failed_files(db, limit=PAGE_SIZE, offset=paging.offset),
+            pages=paging,
+            params={},
         )
 
     # -- findings -------------------------------------------------------------------------------------------
