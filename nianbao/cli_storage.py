@@ -15,7 +15,7 @@ from typing import IO, Any, TypeVar
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from nianbao.display import local_time, shown_value
+from nianbao.display import SEVERITY_NAMES, lang_option, local_time, severity_name, shown_value, state_name
 from nianbao.judge import judge, read_report, rejection
 from nianbao.settings import Settings, get_settings
 from nianbao.spreadsheet import write_xlsx
@@ -31,7 +31,6 @@ PROGRESS_MIN_FILES = 20
 # Files of one folder are parsed this many at a time and stored oldest year first, so that earlier years are
 # stored before the later years that compare with them.
 INGEST_CHUNK = 500
-SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
 STATUS_NAMES = {"open": "未整改", "resolved": "已整改"}
 EXPORT_COLUMNS = (
     "地区",
@@ -306,15 +305,17 @@ def history(organization: str, region: str | None, database_url: str | None) -> 
 @click.command(name="findings")
 @_filter_options
 @click.option("--limit", type=int, default=None, help="At most this many findings.")
+@lang_option
 @_database_option
 @_user_errors
-def findings_command(database_url: str | None, limit: int | None, **filters: Any) -> None:
+def findings_command(database_url: str | None, limit: int | None, lang: str, **filters: Any) -> None:
     """List stored findings, filtered; a count per rule at the end (which rule fires most)."""
     rows = _store(database_url).findings(**filters, limit=limit)
     for row in rows:
         click.echo(
-            f"{STATUS_NAMES[row.status]}  {_who(row.organization, row.region)} {row.year or '?'} 年度  "
-            f"[{row.severity}] {row.rule} @ {row.location}：{row.message}"
+            f"{STATUS_NAMES[row.status] if lang == 'zh' else row.status}  "
+            f"{_who(row.organization, row.region)} {row.year or '?'} 年度  "
+            f"[{severity_name(row.severity, lang)}] {row.rule} @ {row.location}：{row.message}"
         )
     still_open = sum(row.status == "open" for row in rows)
     click.echo(f"共 {len(rows)} 项发现（未整改 {still_open} 项，已整改 {len(rows) - still_open} 项）")
@@ -383,17 +384,19 @@ def export(output_format: str, output: Path | None, database_url: str | None, **
     help="Only files whose newest entry is in this state (failed: what could not be processed, and why).",
 )  # fmt: skip
 @click.option("--limit", type=int, default=100, show_default=True)
+@lang_option
 @_database_option
 @_user_errors
-def files(state: str | None, limit: int, database_url: str | None) -> None:
+def files(state: str | None, limit: int, lang: str, database_url: str | None) -> None:
     """The files the watcher has seen, newest first: state, attempts, path and, for a failure, its reason."""
     entries = _store(database_url).ledger_files(state, limit)
     for entry in entries:
-        click.echo(f"{local_time(entry.updated_at)}  {entry.state:<10} 第{entry.attempts}次  {entry.path}")
+        shown = state_name(entry.state, lang).ljust(*((4, "\u3000") if lang == "zh" else (10, " ")))
+        click.echo(f"{local_time(entry.updated_at)}  {shown}  第{entry.attempts}次  {entry.path}")
         if entry.error:
             click.echo(f"    原因：{entry.error}")
     if not entries:
-        click.echo("没有文件记录" + (f"（状态 {state}）" if state else ""))
+        click.echo("没有文件记录" + (f"（状态：{state_name(state, lang)}）" if state else ""))
 
 
 @click.group(name="db")

@@ -82,7 +82,9 @@ def test_findings_command(storage_url: str, tmp_path: Path) -> None:
     run = nianbao("findings", "--region", "房县", "--severity", "error", "--db", storage_url)
     assert run.exit_code == 0
     lines = run.output.splitlines()
-    assert all("白鹤镇人民政府（房县）" in line and "[error]" in line for line in lines[:-2])
+    assert all("白鹤镇人民政府（房县）" in line and "[错误]" in line for line in lines[:-2])
+    english = nianbao("findings", "--region", "房县", "--severity", "error", "--lang", "en", "--db", storage_url)
+    assert all("[error]" in line for line in english.output.splitlines()[:-2])
     assert lines[-2].startswith(f"共 {len(lines) - 2} 项发现")
     assert lines[-1].startswith("按规则：")
     none = nianbao("findings", "--rule", "no.such.rule", "--db", storage_url)
@@ -141,5 +143,6 @@ def test_files_lists_the_newest_entry_of_each_path_with_its_reason(storage_url: 
     assert "/share/a.txt" not in failed.output
     every = nianbao("files", "--db", storage_url).output
     assert every.index("/share/b.pdf") < every.index("/share/a.txt")  # newest first
-    assert "stored" in every and "没有读取权限" not in every
-    assert "没有文件记录（状态 processing）" in nianbao("files", "--state", "processing", "--db", storage_url).output
+    assert "已入库" in every and "没有读取权限" not in every
+    assert "stored" in nianbao("files", "--lang", "en", "--db", storage_url).output
+    assert "没有文件记录（状态：处理中）" in nianbao("files", "--state", "processing", "--db", storage_url).output

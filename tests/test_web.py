@@ -269,6 +269,9 @@ def test_rule_and_region_pages(client: TestClient, database: str) -> None:
     page = client.get("/rules/requests.total_row").text
     assert "<svg" in page and page.count('class="bar"') >= 2 and "为何重要" in page
     assert "依据：国办公开办函〔2021〕30号 表三：每件办结的申请只计入一个办理结果" in page
+    assert "检查内容" in page and "是否等于“（一）予以公开”至“（六）其他处理”各办理结果行" in page  # for reviewers
+    chinese, developers = page.split('<details class="developer">')
+    assert "What it does" not in chinese and "What it does" in developers  # the docstring, in a fold
     assert client.get("/rules/no.such.rule").status_code == 404
     regions = client.get("/regions").text
     store = Store(database)

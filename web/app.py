@@ -26,7 +26,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from nianbao.display import local_time, shown_value
 from nianbao.settings import Settings
 from report.model import Report, describe_cell
-from rules import all_rules, compare, find_rule
+from rules import Rule, all_rules, compare, find_rule
 from storage import Store, StoreError
 from web import queries
 from web.auth import authenticate, check_csrf, csrf_token, sign_in, sign_out, signed_in
@@ -159,6 +159,14 @@ def _finding_rows(found: Iterable[Item]) -> Iterator[list[Any]]:
             local_time(item.resolved_at),
             item.source_path,
         ]
+
+
+def reviewer_sections(rule: Rule) -> list[tuple[str, str]]:
+    """A rule's Chinese explanation for reviewers as (heading, text) sections; none when it has none."""
+    text = rule.reviewer
+    if text is None:
+        return []
+    return [("检查内容", text.checks), ("为何重要", text.why), ("示例", text.example)]
 
 
 def explanation_sections(text: str) -> list[tuple[str, str]]:
@@ -515,7 +523,8 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
             rule=rule,
             severity=settings.rules.severity.get(rule.id, rule.severity),
             enabled=rule.id not in settings.rules.disabled,
-            sections=explanation_sections(rule.explanation),
+            sections=reviewer_sections(rule) or explanation_sections(rule.explanation),
+            developer_text=rule.explanation if rule.reviewer else "",
             chart=chart if years else None,
             years=years,
             regions=[(region, [by_region[region][y] for y in years]) for region in ranked],
