@@ -3,6 +3,7 @@ errors, bounded attempts and reconciliation (the Celery tasks call exactly these
 
 from __future__ import annotations
 
+import logging
 import random
 import shutil
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from storage.tables import OutboxRecord
 from tests.seed_samples import seed_path
 from tests.services import Receiver
 from worker.notify import load_targets
+from worker.startup import NO_TARGETS, summary
 from worker.tasks import ShareUnavailable, process, reconcile_once
 
 SEED = seed_path("002")  # 房县 白鹤镇人民政府 2023: seven findings, errors among them
@@ -50,8 +52,9 @@ def dropped(share: Path, source: Path = SEED, name: str | None = None) -> tuple[
 
 
 def test_a_report_is_stored_and_its_alert_queued_once_per_matching_target(
-    sqlite_store: Store, share: Path, tmp_path: Path, receiver: Receiver
+    sqlite_store: Store, share: Path, tmp_path: Path, receiver: Receiver, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="worker.tasks")
     settings = Settings(
         data_dir=tmp_path,
         notify_urls=[receiver.url + "all", f"error={receiver.url}errors", f"孟津区={receiver.url}mengjin"],
@@ -66,6 +69,11 @@ def test_a_report_is_stored_and_its_alert_queued_once_per_matching_target(
     assert len(items) == 2  # untagged target and the error group; not the other region's group
     assert {tuple(item.tags) for item in items} == {("new", "error", "info", "房县")}
     assert "白鹤镇人民政府" in items[0].title and "2023" in items[0].title
+    # The run log names the body, the year and the findings.
+    assert (
+        f"已入库 房县白鹤镇人民政府 2023 年度：7 项发现，新发现 7（版本 #{outcome.version_id}，{path}）"
+        in caplog.messages
+    )
     # The same delivery again (a redelivered message) finds the ledger entry stored and does nothing.
     again = process(sqlite_store, settings, targets, path, sha256, str(share))
     assert (again.state, again.alerts) == ("stored", 0)
@@ -94,8 +102,9 @@ def test_a_worker_that_died_after_saving_queues_the_alert_when_the_file_comes_ag
 
 
 def test_an_unreadable_file_fails_with_its_reason_and_is_not_stored(
-    sqlite_store: Store, share: Path, tmp_path: Path
+    sqlite_store: Store, share: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="worker.tasks")
     settings = Settings(data_dir=tmp_path)
     broken = share / "扫描件.pdf"
     broken.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 40)
@@ -109,6 +118,7 @@ def test_an_unreadable_file_fails_with_its_reason_and_is_not_stored(
         assert entry is not None and entry.state == "failed"
         reasons[bad.name] = entry.error or ""
     assert "PDF" in reasons["扫描件.pdf"] and "docx" in reasons["随机.docx"]
+    assert f"未能处理 {random_docx}：{reasons['随机.docx']}" in caplog.messages
     assert sqlite_store.findings() == [] and outbox(sqlite_store) == []
 
 
@@ -161,3 +171,16 @@ def test_reconciliation_enqueues_what_was_seen_but_not_stored(sqlite_store: Stor
     assert enqueued == [(lost, lost_sha, str(share))]
     assert sqlite_store.ledger_entry(hopeless).state == "failed"  # type: ignore[union-attr]
     assert sqlite_store.ledger_stale(timedelta(hours=1), 10) == []  # the re-enqueued one was refreshed
+
+
+def test_the_start_up_summary_says_where_and_whom_it_alerts(tmp_path: Path) -> None:
+    alone = summary(Settings(data_dir=tmp_path), tmp_path / "share", "polling")
+    assert alone[0] == f"监视文件夹：{tmp_path / 'share'}（轮询模式 polling）"
+    assert f"数据库：sqlite:///{(tmp_path / 'nianbao.db').resolve()}" in alone
+    assert alone[-1] == f"提醒渠道：{NO_TARGETS}" and "README" in NO_TARGETS
+    secret = "0123456789abcdef"
+    configured = summary(
+        Settings(data_dir=tmp_path, notify_urls=[f"wecombot://{secret}"], broker_url="redis://:pw@h:6379/0")
+    )
+    assert "消息队列：redis://:***@h:6379/0" in configured
+    assert configured[-1].startswith("提醒渠道（1 个）：wecombot://") and secret not in configured[-1]

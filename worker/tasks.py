@@ -7,8 +7,9 @@ The worker orchestrates; it neither parses nor judges. `process` walks one file 
                                                            the worker `max_attempts` times, a defect)
 
 Every step is idempotent, so a task that runs twice (redelivered after a worker died, enqueued again by
-reconciliation) stores the report once and queues its alerts once. A bad file is not an error: its report is
-stored with its `problems`. Transient errors (database locked or unreachable, the share gone) are retried with
+reconciliation) stores the report once and queues its alerts once. A file that cannot be read or is not an
+annual report ends `failed` with its Chinese reason and is judged by no rule. Each file's end is one line of the
+log (已入库 房县白鹤镇人民政府 2023 年度：7 项发现，新发现 2 / 未能处理 <path>：<reason>). Transient errors (database locked or unreachable, the share gone) are retried with
 backoff, `task_max_retries` times; after that the ledger entry waits for reconciliation.
 """
 
@@ -23,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_init, worker_process_init
+from celery.signals import worker_init, worker_process_init, worker_ready
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
+from nianbao.display import failed_line, stored_line
 from nianbao.judge import judge, read_report, rejection
 from nianbao.settings import EMBEDDED_BROKER_SCHEME, Settings, get_settings
 from report.identity import ambiguity, identity
@@ -34,6 +36,7 @@ from storage import SchemaNotCurrent, Store
 from worker.app import app
 from worker.broker import purge_delivered
 from worker.notify import Target, deliver_due, load_targets, messages_for, queue_alerts
+from worker.startup import summary
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +91,13 @@ def _upgrade_database(**_: object) -> None:
     Store.open(_Process.settings.database).dispose()
 
 
+@worker_ready.connect
+def _start_up_summary(**_: object) -> None:
+    """Where the worker reads and writes and whom it alerts (once Celery's logging is set up)."""
+    for line in summary(_Process.settings):
+        log.info(line)
+
+
 @worker_process_init.connect
 def _after_fork(**_: object) -> None:
     _Process.store = None  # a pool process opens its own connections
@@ -114,17 +124,14 @@ def process(store: Store, settings: Settings, targets: dict[str, Target], path: 
     entry = store.ledger_mark(path, sha256, "processing")
     if entry.attempts > settings.max_attempts:
         reason = f"已尝试处理 {entry.attempts - 1} 次均未完成（处理时进程崩溃、被终止或超时），不再重试"
-        store.ledger_mark(path, sha256, "failed", error=reason)
-        return Outcome("failed")
+        return _failed(store, path, sha256, reason)
     try:
         report = read_report(Path(path), settings, Path(root) if root else None)
         reason = rejection(report)
         if reason:
-            store.ledger_mark(path, sha256, "failed", error=reason)
-            return Outcome("failed")
+            return _failed(store, path, sha256, reason)
         if report.source.sha256 != sha256:
-            store.ledger_mark(path, sha256, "failed", error="文件在处理前已被改写；改写后的内容另行处理")
-            return Outcome("failed")
+            return _failed(store, path, sha256, "文件在处理前已被改写；改写后的内容另行处理")
         key = identity(report)
         reason = ambiguity(report, store.known_identities({key[0]}) if key else set())
         if reason:
@@ -135,14 +142,20 @@ def process(store: Store, settings: Settings, targets: dict[str, Target], path: 
     except TRANSIENT:
         raise
     except SoftTimeLimitExceeded:
-        store.ledger_mark(path, sha256, "failed", error=f"处理超过 {settings.task_time_limit} 秒，已放弃")
-        return Outcome("failed")
+        return _failed(store, path, sha256, f"处理超过 {settings.task_time_limit} 秒，已放弃")
     except Exception as error:  # a defect met on this file: record it, do not retry the same failure forever
         log.exception("processing %s failed", path)
-        store.ledger_mark(path, sha256, "failed", error=f"处理出错：{type(error).__name__}: {error}")
-        return Outcome("failed")
+        return _failed(store, path, sha256, f"处理出错：{type(error).__name__}: {error}")
     store.ledger_mark(path, sha256, "stored", version_id=result.version_id)
+    new = len(result.new_findings)
+    log.info(stored_line(report, created=result.created, new_findings=new, version_id=result.version_id))
     return Outcome("stored", alerts, result.version_id)
+
+
+def _failed(store: Store, path: str, sha256: str, reason: str) -> Outcome:
+    store.ledger_mark(path, sha256, "failed", error=reason)
+    log.warning(failed_line(path, reason))
+    return Outcome("failed")
 
 
 @app.task(name="nianbao.process_file", **RETRY_TRANSIENT)
