@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import os
 import sys
 from collections import Counter
@@ -356,7 +357,7 @@ def _write_csv(rows: Sequence[FindingRow], stream: IO[str]) -> None:
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help=f"File to write (default: standard output for csv, {DEFAULT_XLSX} for xlsx).",
+    help=f"File to write (default: standard output; for xlsx {DEFAULT_XLSX} when standard output is a terminal).",
 )
 @_filter_options
 @_database_option
@@ -372,8 +373,14 @@ def export(output_format: str, output: Path | None, database_url: str | None, **
         # The byte-order mark makes Excel and WPS read the file as UTF-8.
         with open(output, "w", encoding="utf-8-sig", newline="") as stream:
             _write_csv(rows, stream)
+    elif output is None and not sys.stdout.isatty():  # `export --format xlsx > findings.xlsx`
+        workbook = io.BytesIO()  # a zip is written with seeks, which a pipe has not
+        write_xlsx(workbook, "发现清单", EXPORT_COLUMNS, export_rows(rows), EXPORT_WIDTHS)
+        click.get_binary_stream("stdout").write(workbook.getvalue())
+        click.echo(f"已导出 {len(rows)} 项发现", err=True)
+        return
     else:
-        output = output or DEFAULT_XLSX
+        output = output or DEFAULT_XLSX  # not into a terminal: into a file
         write_xlsx(output, "发现清单", EXPORT_COLUMNS, export_rows(rows), EXPORT_WIDTHS)
     click.echo(f"已导出 {len(rows)} 项发现到 {output}", err=True)
 

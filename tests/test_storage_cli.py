@@ -104,6 +104,11 @@ def test_export_csv_and_xlsx(storage_url: str, tmp_path: Path) -> None:
     nianbao("export", "--format", "csv", "-o", str(csv_file), "--open", "--db", storage_url)
     assert csv_file.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
 
+    piped = CliRunner().invoke(main, ["export", "--format", "xlsx", "--db", storage_url])
+    assert piped.exit_code == 0 and piped.stdout_bytes.startswith(b"PK\x03\x04")  # `> findings.xlsx`
+    sheet = load_workbook(io.BytesIO(piped.stdout_bytes)).active
+    assert sheet is not None and sheet.max_row == 1 + len(listed)
+
     xlsx_file = tmp_path / "发现.xlsx"
     run = nianbao("export", "--format", "xlsx", "-o", str(xlsx_file), "--region", "房县", "--db", storage_url)
     assert run.exit_code == 0
