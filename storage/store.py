@@ -372,7 +372,7 @@ class Store:
         if stored is not None:
             return SaveResult(version_id=stored, created=False)
         organization_id = self._organization_id(session, report)
-        year = report.year if organization_id is not None else None
+        year = report.year  # kept for a report without a body too: it is shown with the year it states
         key = f"{organization_id}/{year}" if organization_id is not None and year is not None else f"sha256:{sha}"
         locked = select(ReportRecord.id).where(ReportRecord.key == key).with_for_update()
         report_id = connection.execute(locked).scalar()

@@ -221,6 +221,7 @@ def test_reports_without_organization_are_never_matched(store: Store) -> None:
     assert store.known_identities() == set()
     assert store.earlier_reports(variant(nameless, "nameless-later", year=2023)) == []
     assert {row.organization for row in store.findings()} == {None}
+    assert {row.year for row in store.findings()} == {2022}  # the year it states, as `check` shows it
     assert count(store, OrganizationRecord) == 0
 
 
