@@ -207,6 +207,13 @@ def test_failed_files_and_reports_without_a_body_are_shown(client: TestClient) -
     assert "随机.docx" in files and "不是有效的 docx" in files
 
 
+def test_findings_list_names_rules_by_their_titles(client: TestClient) -> None:
+    page = client.get("/findings?rule=requests.total_row").text
+    title = "表三每一列：（七）总计 = 21 个办理结果行之和"
+    assert f'<a href="/rules/requests.total_row">{title}</a><br><code class="rule-id">requests.total_row</code>' in page
+    assert re.search(r'<td class="nowrap"><a href="/findings/\d+">#\d+</a></td>\s*<td class="nowrap">房县</td>', page)
+
+
 def test_filters(client: TestClient, database: str) -> None:
     store = Store(database)
 
