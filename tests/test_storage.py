@@ -346,3 +346,21 @@ def test_outbox_lease_expires(store: Store) -> None:
     item_id = store.outbox_add(version_id, "t", "b", [])
     assert [item.id for item in store.outbox_due(1, lease=timedelta(0))] == [item_id]
     assert [item.id for item in store.outbox_due(1)] == [item_id]  # the sender died: due again
+
+
+def test_the_same_content_with_a_folder_region_moves_to_that_region(store: Store) -> None:
+    loose = judged(seed("000"))  # 白鹤镇人民政府 2022, no region
+    first = store.save(loose)
+    placed = loose.model_copy(deep=True)
+    placed.organization.region = placed.evidence.folder_region = "房县"
+    again = store.save(placed)
+    assert not again.created and again.version_id == first.version_id
+    assert store.known_identities({"白鹤镇"}) == {("白鹤镇", "房县")}
+    assert {row.region for row in store.findings()} == {"房县"}
+    moved = store.report(first.version_id)
+    assert moved is not None and moved.organization.region == "房县"
+    # A body of that region that has the year already keeps its own report: nothing is merged.
+    other = judged(variant(seed("000"), "other-2022"))
+    store.save(other)
+    store.save(other.model_copy(update={"organization": placed.organization, "evidence": placed.evidence}))
+    assert {row.region for row in store.findings() if row.source_path == other.source.path} == {None}

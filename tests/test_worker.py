@@ -184,3 +184,20 @@ def test_the_start_up_summary_says_where_and_whom_it_alerts(tmp_path: Path) -> N
     )
     assert "消息队列：redis://:***@h:6379/0" in configured
     assert configured[-1].startswith("提醒渠道（1 个）：wecombot://") and secret not in configured[-1]
+
+
+def test_the_same_content_from_a_region_folder_moves_the_report_to_that_region(
+    sqlite_store: Store, share: Path, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    loose, loose_sha = dropped(share, seed_path("000"), "白鹤镇2022.txt")  # 白鹤镇人民政府 2022, no region
+    first = process(sqlite_store, settings, {}, loose, loose_sha, str(share))
+    assert {row.region for row in sqlite_store.findings()} == {None}
+    (share / "房县" / "白鹤镇").mkdir(parents=True)
+    placed, placed_sha = dropped(share, seed_path("000"), "房县/白鹤镇/2022.txt")
+    again = process(sqlite_store, settings, {}, placed, placed_sha, str(share))
+    assert again.version_id == first.version_id  # the same content: the same version, no new one
+    assert [version.year for version in sqlite_store.versions("白鹤镇", "房县")] == [2022]
+    assert {row.region for row in sqlite_store.findings()} == {"房县"}
+    stored = sqlite_store.report(first.version_id)  # type: ignore[arg-type]
+    assert stored is not None and stored.organization.region == "房县" and stored.evidence.folder_region == "房县"
