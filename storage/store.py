@@ -25,7 +25,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, not_, text, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, event, func, insert, not_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -430,7 +430,13 @@ class Store:
             return
         connection = session.connection()
         stored = connection.execute(
-            select(ReportRecord.id, ReportRecord.year, OrganizationRecord.name_key, OrganizationRecord.region_key)
+            select(
+                ReportRecord.id,
+                ReportRecord.year,
+                ReportRecord.organization_id,
+                OrganizationRecord.name_key,
+                OrganizationRecord.region_key,
+            )
             .join(VersionRecord, VersionRecord.report_id == ReportRecord.id)
             .join(OrganizationRecord, OrganizationRecord.id == ReportRecord.organization_id)
             .where(VersionRecord.id == version_id)
@@ -459,6 +465,10 @@ class Store:
             connection.execute(
                 update(VersionRecord).where(VersionRecord.id == version.id).values(contract=contract, evidence=evidence)
             )
+        left = select(ReportRecord.id).where(ReportRecord.organization_id == stored.organization_id)
+        connection.execute(
+            delete(OrganizationRecord).where(OrganizationRecord.id == stored.organization_id, ~left.exists())
+        )
 
     @staticmethod
     def _version_with(connection: Connection, sha256: str) -> int | None:
