@@ -376,7 +376,9 @@ def export(output_format: str, output: Path | None, database_url: str | None, **
     elif output is None and not sys.stdout.isatty():  # `export --format xlsx > findings.xlsx`
         workbook = io.BytesIO()  # a zip is written with seeks, which a pipe has not
         write_xlsx(workbook, "发现清单", EXPORT_COLUMNS, export_rows(rows), EXPORT_WIDTHS)
-        click.get_binary_stream("stdout").write(workbook.getvalue())
+        sys.stdout.flush()
+        sys.stdout.buffer.write(workbook.getvalue())
+        sys.stdout.buffer.flush()
         click.echo(f"已导出 {len(rows)} 项发现", err=True)
         return
     else:

@@ -358,7 +358,7 @@ def test_a_name_without_region_among_regional_namesakes_is_ambiguous() -> None:
 
 def test_rules_explain_cli_prints_the_docstring() -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "nianbao", "rules", "--explain", "requests.balance"],
+        [sys.executable, "-m", "nianbao", "rules", "--explain", "requests.balance", "--lang", "en"],
         capture_output=True,
         text=True,
         timeout=60,
