@@ -92,7 +92,7 @@ def _own_folders(settings: Settings, root: Path) -> list[Path]:
     """nianbao's data folder and database folder, when they lie inside the watched tree (never take them)."""
     from storage import Store
 
-    folders = [settings.data_dir.absolute()]
+    folders = [settings.data_dir.resolve()]
     database = Store(settings.database).sqlite_path
     if database is not None:
         folders.append(database.parent)
@@ -180,7 +180,7 @@ def run(directory: Path, concurrency: int | None, pool: str, loglevel: str) -> N
     with _stop_on_signals() as stop:
         worker.start()
         try:
-            _watch_loop(settings, directory.absolute(), stop, worker)
+            _watch_loop(settings, directory.resolve(), stop, worker)
         finally:
             worker.stop()
 
@@ -197,7 +197,7 @@ def watch(directory: Path, mode: str | None, loglevel: str) -> None:
     if mode:
         settings = settings.model_copy(update={"watch_mode": mode})
     with _stop_on_signals() as stop:
-        _watch_loop(settings, directory.absolute(), stop)
+        _watch_loop(settings, directory.resolve(), stop)
 
 
 @click.command()
@@ -223,5 +223,5 @@ def reconcile(root: Path | None) -> None:
     from worker.tasks import reconcile_once
 
     settings = get_settings()
-    result = reconcile_once(Store.open(settings.database), settings, root.absolute() if root else None)
+    result = reconcile_once(Store.open(settings.database), settings, root.resolve() if root else None)
     click.echo(f"enqueued again: {result.requeued}, given up: {result.failed}, broker messages purged: {result.purged}")

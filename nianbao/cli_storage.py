@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import os
@@ -19,12 +18,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from nianbao.display import SEVERITY_NAMES, lang_option, local_time, severity_name, shown_value, state_name
 from nianbao.judge import judge, read_report, rejection
 from nianbao.settings import Settings, get_settings
-from nianbao.spreadsheet import write_xlsx
-from report.extract import sha256_of
+from nianbao.spreadsheet import write_csv, write_xlsx
+from report.document import UnreadableFile
+from report.extract import path_text, resolved, sha256_of, text_path
 from report.identity import ambiguity, identity
 from report.model import Report, describe_cell
 from rules import compare
 from storage import LEDGER_STATES, FindingRow, SaveResult, Store, StoreError
+from storage.evidence import Evidence, EvidenceChanged
 from watcher.intake import unreadable_key
 
 REPORT_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".docx", ".pdf"})
@@ -105,11 +106,12 @@ def _who(organization: str | None, region: str | None) -> str:
 
 
 def _batches(paths: Sequence[Path]) -> Iterator[tuple[Path | None, list[Path]]]:
-    """(root, files): the files named directly as one batch, then the report files of each folder walked."""
-    files = [path for path in paths if not path.is_dir()]
+    """(root, files): the files named directly as one batch, then the report files of each folder walked; every
+    path absolute and resolved (a link inside a folder is read only when it stays inside)."""
+    files = [resolved(path) for path in paths if not path.is_dir()]
     if files:
         yield None, files
-    for root in (path for path in paths if path.is_dir()):
+    for root in (path.resolve() for path in paths if path.is_dir()):
         for folder, subfolders, names in os.walk(root):
             subfolders.sort()
             found = [Path(folder) / name for name in sorted(names) if Path(name).suffix.lower() in REPORT_SUFFIXES]
@@ -132,10 +134,11 @@ def _ingest_chunk(
 ) -> Iterator[tuple[str, Counter[str]]]:
     """(line to show, tally) for each file of a chunk, the chunk's reports stored oldest year first."""
     reports: list[Report] = []
+    evidence = Evidence(settings.evidence)
     for path in files:
-        stored = store.version_id(sha256_of(path)) if path.is_file() else None
+        stored = store.version_id(sha256_of(path, root)) if path.is_file() else None
         if stored is not None:
-            yield f"{path}：内容已入库（版本 #{stored}），跳过", Counter(files=1, unchanged=1)
+            yield f"{path_text(path)}：内容已入库（版本 #{stored}），跳过", Counter(files=1, unchanged=1)
         else:
             reports.append(read_report(path, settings, root))
     reports.sort(key=lambda report: (report.year is None, report.year or 0, report.source.path))
@@ -144,9 +147,14 @@ def _ingest_chunk(
         reason = rejection(report)
         if reason:
             # In the ledger as the watcher would record it: `nianbao files --state failed` lists it with its reason.
-            key = report.source.sha256 or unreadable_key(Path(path))
-            store.ledger_mark(str(Path(path).absolute()), key, "failed", error=reason)
+            file = resolved(text_path(path))
+            store.ledger_mark(path_text(file), report.source.sha256 or unreadable_key(file), "failed", error=reason)
             yield f"{path}：未能入库：{reason}", Counter(files=1, failed=1)
+            continue
+        try:  # the evidence first: no version is stored without the bytes it was judged on
+            evidence.keep(text_path(path), report.source.sha256, root=root, max_bytes=settings.max_file_bytes)
+        except (EvidenceChanged, UnreadableFile):
+            yield f"{path}：文件在读取后已被改写，未入库", Counter(files=1, failed=1)
             continue
         try:
             result = _judge_and_save(store, report, settings)
@@ -345,9 +353,7 @@ def export_rows(rows: Sequence[FindingRow]) -> Iterator[list[Any]]:
 
 
 def _write_csv(rows: Sequence[FindingRow], stream: IO[str]) -> None:
-    writer = csv.writer(stream)
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(export_rows(rows))
+    write_csv(stream, EXPORT_COLUMNS, export_rows(rows))
 
 
 @click.command()
@@ -382,7 +388,7 @@ def export(output_format: str, output: Path | None, database_url: str | None, **
         click.echo(f"已导出 {len(rows)} 项发现", err=True)
         return
     else:
-        output = output or DEFAULT_XLSX  # not into a terminal: into a file
+        output = output or DEFAULT_XLSX  # standard output is a terminal: into a file, not onto the screen
         write_xlsx(output, "发现清单", EXPORT_COLUMNS, export_rows(rows), EXPORT_WIDTHS)
     click.echo(f"已导出 {len(rows)} 项发现到 {output}", err=True)
 

@@ -22,8 +22,9 @@ def serve(host: str, port: int, database_url: str | None) -> None:
     """Serve the web pages for reviewers (overview, organizations, rules, findings and their triage).
 
     On loopback (the default) anyone on this machine may read and a signed-in reviewer may triage. On any other
-    address every page needs a signed-in reviewer, and the server refuses to start without a configured secret
-    key (NIANBAO_SECRET_KEY) and at least one reviewer account (`nianbao user add`)."""
+    address every page needs a signed-in reviewer, the session cookie is Secure (serve it behind HTTPS), and the
+    server refuses to start without a secret key of at least 32 random bytes (NIANBAO_SECRET_KEY) and at least
+    one reviewer account (`nianbao user add`)."""
     import uvicorn
 
     from web.app import create_app
@@ -37,7 +38,7 @@ def serve(host: str, port: int, database_url: str | None) -> None:
     store.dispose()
     if problem:
         raise click.ClickException(problem)
-    app = create_app(settings, anonymous_read=is_loopback(host))
+    app = create_app(settings, anonymous_read=is_loopback(host), secure_cookie=not is_loopback(host))
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"网页地址：http://{shown}:{port}/ （按 Ctrl+C 停止）", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -29,7 +29,8 @@ def judge(report: Report, earlier: Sequence[Report], settings: Settings) -> Repo
 
 
 def read_report(path: Path, settings: Settings, root: Path | None = None) -> Report:
-    report = parse_file(path, max_bytes=settings.max_file_bytes)
+    """Parse a file; one under a watched or ingested folder `root` is read only when it lies inside it."""
+    report = parse_file(path, max_bytes=settings.max_file_bytes, root=root)
     apply_folder_region(report, root)
     return report
 

@@ -45,6 +45,15 @@ class Settings(BaseSettings):
     data_dir: Path = Path("nianbao-data")
     database_url: str | None = None  # default: SQLite in data_dir
     max_file_bytes: int = 50 * 1024 * 1024
+    # The original bytes of every stored version (by SHA-256), served as the download of a version: default
+    # data_dir/evidence. It must be reachable by every worker and by `serve` (shared storage when they run apart).
+    evidence_dir: Path | None = None
+    # Days the evidence of a superseded version is kept after its successor arrived; 0 keeps it for ever. The
+    # current version's is always kept. Pruned by reconciliation.
+    evidence_retention_days: int = 0
+    # A worker's pool process may use at most this many bytes of address space (RLIMIT_AS); a file that needs
+    # more ends `failed` and the process is replaced. 0: no limit.
+    worker_memory_limit: int = 2 * 1024**3
     rules: RuleSettings = Field(default_factory=RuleSettings)
 
     # The pipeline: watched folder -> Celery workers -> storage -> alerts (docs/pipeline.md).
@@ -114,6 +123,10 @@ class Settings(BaseSettings):
     @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'nianbao.db').resolve()}"
+
+    @property
+    def evidence(self) -> Path:
+        return (self.evidence_dir or self.data_dir / "evidence").resolve()
 
     @property
     def broker(self) -> str:

@@ -1,7 +1,14 @@
-"""An xlsx workbook of one sheet: bold frozen header, columns wide enough to read (the CLI's export and the web's)."""
+"""The exports' writers, the CLI's and the web's: an xlsx workbook of one sheet (bold frozen header, columns wide
+enough to read) and CSV.
+
+Exported text comes from the share (titles, names, folder names) and must never run in the reader's spreadsheet
+program (OWASP's CSV injection): in xlsx every string is written as a string, never as a formula; in CSV a cell
+starting with = + - @ tab or carriage return gets a leading apostrophe, which the programs show as text.
+"""
 
 from __future__ import annotations
 
+import csv
 import itertools
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -9,6 +16,19 @@ from typing import IO, Any
 
 MAX_WIDTH = 60  # characters: a longer text is cut off at the column edge on screen, not in the file
 SAMPLED_ROWS = 500  # rows looked at to size the columns when no widths are given
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: Any) -> Any:
+    """A CSV cell no spreadsheet program evaluates: text that could start a formula gets a leading apostrophe."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def write_csv(stream: IO[str], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write the rows under a header, every cell inert."""
+    writer = csv.writer(stream)
+    writer.writerow([inert(title) for title in columns])
+    writer.writerows([inert(value) for value in row] for row in rows)
 
 
 def write_xlsx(
@@ -20,7 +40,6 @@ def write_xlsx(
 ) -> None:
     """Write the rows under a header, streaming (openpyxl's write-only mode): any number of rows."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -39,10 +58,19 @@ def write_xlsx(
     sheet.freeze_panes = "A2"
     header = []
     for title in columns:
-        cell = WriteOnlyCell(sheet, value=title)
+        cell = _text_cell(sheet, title)
         cell.font = Font(bold=True)
         header.append(cell)
     sheet.append(header)
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([_text_cell(sheet, value) if isinstance(value, str) else value for value in row])
     workbook.save(target)
+
+
+def _text_cell(sheet: Any, value: str) -> Any:
+    """A string cell, also when the text starts with "=" (openpyxl would write that as a formula)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell

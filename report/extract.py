@@ -1,14 +1,21 @@
-"""Read a report file of any supported format into a `Document`, within bounded time and memory."""
+"""Read a report file of any supported format into a `Document`, within bounded time and memory.
+
+Files of a watched share are untrusted: given the share's `root`, a file is read only when it lies inside it
+once every symbolic link is followed (a link to /etc/passwd, or a folder linking to /etc, is refused), and it is
+opened without following a link at the last step and checked again after opening, so a link swapped in between
+the check and the open is refused too.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from report.document import Document, UnreadableFile
+from report.document import Document, UnreadableFile, bounded
 from report.formats import docx, html, pdf, text
 
 FORMATS = ("txt", "md", "html", "docx", "pdf")
@@ -31,6 +38,34 @@ _READERS: dict[str, Callable[[bytes], Document]] = {
     "pdf": pdf.read,
 }
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+OUTSIDE_ROOT = "符号链接指向共享目录之外，出于安全不予读取"
+# A byte of a file name that is not UTF-8, as `path_text` writes it (only bytes >= 0x80 can be invalid UTF-8).
+_ESCAPED_BYTE = re.compile(rb"\\x([89a-f][0-9a-f])")
+
+
+def path_text(path: str | os.PathLike[str]) -> str:
+    """A path as text any database, log, page or JSON can hold: the bytes of a name that is not valid UTF-8
+    (Python keeps them as lone surrogates) written as `\\xNN`. The identity for every UTF-8 name."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def text_path(text: str) -> Path:
+    """The path `path_text` was made from (the one ambiguity: a UTF-8 name holding a literal `\\x80`…`\\xff`)."""
+    if "\\x" not in text:
+        return Path(text)
+    return Path(os.fsdecode(_ESCAPED_BYTE.sub(lambda match: bytes([int(match[1], 16)]), text.encode("utf-8"))))
+
+
+def resolved(path: str | os.PathLike[str]) -> Path:
+    """The path made absolute with its folders resolved (no `..`, no linked folder); the last part is kept as it
+    is, so that a link stays visible as one."""
+    absolute = Path(os.path.abspath(path))
+    return Path(os.path.realpath(absolute.parent)) / absolute.name
+
+
+def outside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> bool:
+    """Whether `path`, every symbolic link followed, lies outside the folder `root`."""
+    return not Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
 
 
 def sniff_format(path: Path, head: bytes) -> str:
@@ -47,8 +82,11 @@ def sniff_format(path: Path, head: bytes) -> str:
     return "txt"
 
 
-def _open(path: Path) -> BinaryIO:
-    """The file opened for reading, or UnreadableFile saying in Chinese why it cannot be."""
+def open_file(path: Path, root: Path | None = None) -> BinaryIO:
+    """The file opened for reading, or UnreadableFile saying in Chinese why it cannot be; with `root`, only a
+    file inside that folder."""
+    if root is not None and outside(path, root):
+        raise UnreadableFile(OUTSIDE_ROOT)
     if path.is_symlink() and not path.exists():
         raise UnreadableFile("文件是一个失效的符号链接，指向的文件不存在")
     if not path.exists():
@@ -58,16 +96,32 @@ def _open(path: Path) -> BinaryIO:
     if not path.is_file():
         raise UnreadableFile("这不是普通文件（设备、管道或套接字），不予读取")
     try:
-        return open(path, "rb")
+        if root is None:
+            return open(path, "rb")
+        # The resolved path, opened without following a link: a link swapped in since the check above fails.
+        handle = os.fdopen(os.open(os.path.realpath(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb")
     except PermissionError as error:
         raise UnreadableFile(f"没有读取权限：{error.strerror}") from error
     except OSError as error:
         raise UnreadableFile(f"读取文件失败：{error.strerror or error}") from error
+    opened = _opened_path(handle.fileno())
+    if opened is not None and outside(opened, root):  # a folder on the way swapped for a link since the check
+        handle.close()
+        raise UnreadableFile(OUTSIDE_ROOT)
+    return handle
 
 
-def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes, bool]:
+def _opened_path(descriptor: int) -> str | None:
+    """Where an open file really is (Linux's /proc); None where the system does not say."""
+    try:
+        return os.readlink(f"/proc/self/fd/{descriptor}")
+    except OSError:
+        return None
+
+
+def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None = None) -> tuple[bytes, bool]:
     """The file's bytes, at most `max_bytes` of them; the flag says whether it was cut."""
-    with _open(path) as handle:
+    with open_file(path, root) as handle:
         try:
             # read(n) allocates n bytes up front: ask for no more than the file holds (plus one to see growth)
             data = handle.read(min(max_bytes, os.fstat(handle.fileno()).st_size) + 1)
@@ -76,10 +130,10 @@ def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes, b
     return data[:max_bytes], len(data) > max_bytes
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256(path: Path, root: Path | None = None) -> str:
     """Hash of the whole file, streamed; UnreadableFile says why it cannot be read."""
     digest = hashlib.sha256()
-    with _open(path) as handle:
+    with open_file(path, root) as handle:
         try:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
@@ -88,24 +142,24 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(path: Path, root: Path | None = None) -> str:
     """Hash of the whole file, streamed; empty string when the file cannot be read."""
     try:
-        return file_sha256(path)
+        return file_sha256(path, root)
     except UnreadableFile:
         return ""
 
 
-def extract(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, str, Document]:
-    """(format, sha256, document) of a file. Never raises: an unreadable file gives an empty document
-    whose `problems` say why."""
+def extract(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None = None) -> tuple[str, str, Document]:
+    """(format, sha256, document) of a file (with `root`: only inside that folder). Never raises: an unreadable
+    file gives an empty document whose `problems` say why."""
     path = Path(path)
     try:
-        data, truncated = read_bytes(path, max_bytes)
+        data, truncated = read_bytes(path, max_bytes, root)
     except UnreadableFile as error:
-        return sniff_format(path, b""), sha256_of(path) if path.is_file() else "", Document([], [str(error)])
+        return sniff_format(path, b""), sha256_of(path, root) if path.is_file() else "", Document([], [str(error)])
     fmt = sniff_format(path, data[:4096])
-    sha = hashlib.sha256(data).hexdigest() if not truncated else sha256_of(path)
+    sha = hashlib.sha256(data).hexdigest() if not truncated else sha256_of(path, root)
     if truncated and fmt in ("docx", "pdf"):
         size = os.path.getsize(path)
         return (
@@ -114,7 +168,7 @@ def extract(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, str, D
             Document([], [f"文件过大（{size} 字节，上限 {max_bytes} 字节），{fmt} 文件无法只读取一部分，未解析"]),
         )
     try:
-        document = _READERS[fmt](data)
+        document = bounded(_READERS[fmt](data))
     except UnreadableFile as error:
         document = Document([], [str(error)])
     except Exception as error:  # a hostile file must never kill the caller; say what happened instead

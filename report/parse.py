@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from report.document import Document, Grid, TextLine
-from report.extract import DEFAULT_MAX_BYTES, extract
+from report.extract import DEFAULT_MAX_BYTES, extract, path_text
 from report.labels import OUTDATED_TEMPLATE_MARKERS, heading_section
 from report.metadata import (
     find_published,
@@ -22,12 +22,13 @@ from report.tokens import Kind, Token, compact, normalize, tokenize
 NOTHING_READ = "文件中没有读到任何文字"
 
 
-def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
-    """Read and parse one file. Never raises for a bad file: what went wrong is in `problems`, and a file that
-    gave no text at all (unreadable, broken, empty) is `evidence.rejected` with the reading problem as reason."""
+def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None = None) -> Report:
+    """Read and parse one file (with `root`: only a file inside that folder, links followed). Never raises for a
+    bad file: what went wrong is in `problems`, and a file that gave no text at all (unreadable, broken, empty,
+    outside `root`) is `evidence.rejected` with the reading problem as reason."""
     path = Path(path)
-    fmt, sha256, document = extract(path, max_bytes)
-    source = Source(path=str(path), sha256=sha256, format=fmt)
+    fmt, sha256, document = extract(path, max_bytes, root)
+    source = Source(path=path_text(path), sha256=sha256, format=fmt)
     try:
         report = parse_document(document, source)
     except Exception as error:  # a parser defect must cost one report its tables, never the caller its run

@@ -27,6 +27,8 @@ from report.model import (
 )
 from report.tokens import Kind, Token, compact
 
+MAX_CELL = 2**63 - 1  # the largest count a cell may hold: a database's BIGINT
+
 
 @dataclass
 class Segment:
@@ -93,6 +95,11 @@ def cell_value(token: Token, path: str, reading: TableReading, where: str, *, de
         reading.problems.append(f"{where}：单元格填的是“{token.text}”，不是数字，按空值处理")
         return None
     number: Decimal = token.number
+    if abs(number) > MAX_CELL:  # beyond a database integer (and Python's 4,300-digit int-from-text limit)
+        shown = token.text if len(token.text) <= 24 else f"{token.text[:12]}…（共 {len(token.text)} 位）"
+        reading.invalid[path] = shown
+        reading.problems.append(f"{where}：数值“{shown}”超出可以存储的范围，按空值处理")
+        return None
     if decimal:
         return float(number)
     if number != number.to_integral_value():

@@ -16,12 +16,15 @@ from rules.base import Hit, ReviewerText, rule
 _SENTENCE = re.compile(r"[。；;！!？?\n]")
 # Comparisons with other years or running totals are not statements of this year's figure.
 _OTHER_PERIOD = re.compile(r"上年|去年|同比|累计|以来|结转|历年|上一年")
-_RECEIVED = re.compile(r"(?<!未)(?:共|总共|累计)?(?:收到|受理|接收|接到)[^。；;,，]{0,25}?(\d+)(?:件|条|个|份|次|宗)")
+# Counts of at most 15 digits (a longer run of digits is no count a sentence states; int() of 4,301+ fails).
+_RECEIVED = re.compile(
+    r"(?<!未)(?:共|总共|累计)?(?:收到|受理|接收|接到)[^。；;,，]{0,25}?(?<!\d)(\d{1,15})(?:件|条|个|份|次|宗)"
+)
 _NONE_RECEIVED = re.compile(r"未(?:收到|受理|接到|接收)[^。；;]{0,25}?申请")
 _NONE_APPEALS = re.compile(
     r"未(?:发生|开展|产生|出现|收到|涉及|有)[^。；;]{0,12}?(行政复议|行政诉讼)(?:[及和、与](行政诉讼|行政复议))?"
 )
-_APPEAL_COUNT = re.compile(r"(行政复议|行政诉讼)(?:案件)?(?:共|总共)?(\d+)(?:件|起|宗)")
+_APPEAL_COUNT = re.compile(r"(行政复议|行政诉讼)(?:案件)?(?:共|总共)?(\d{1,15})(?:件|起|宗)")
 # Words that show section 一 touches a topic. Loose enough for real reports' wording, but a mere channel
 # ("通过门户网站发布") is not platform building and "管理" alone is not 政府信息管理.
 TOPICS: dict[str, tuple[str, ...]] = {

@@ -44,6 +44,7 @@ from storage.tables import (
     ReviewerRecord,
     TriageRecord,
     VersionRecord,
+    WebSessionRecord,
     utcnow,
 )
 
@@ -59,6 +60,9 @@ OUTBOX_FIRST_BACKOFF = timedelta(seconds=30)
 OUTBOX_MAX_BACKOFF = timedelta(hours=6)
 OUTBOX_LEASE = timedelta(minutes=5)
 TRIAGE_DECISIONS = ("confirm", "dismiss")
+WEB_SESSION_TOUCH = timedelta(minutes=1)  # a session's last-seen time is written at most this often
+# SQLite's messages of errors that clear (permissions given back, space freed) but not on the connection that met them.
+STUCK_ERRORS = ("readonly database", "disk is full", "disk i/o error", "unable to open database file")
 
 T = TypeVar("T")
 
@@ -259,6 +263,14 @@ def _retryable(error: IntegrityError | OperationalError) -> bool:
     return code in ("40001", "40P01", "55P03") or "locked" in str(error.orig).lower()
 
 
+def _stuck(error: OperationalError) -> bool:
+    """Whether the error may stay with the pooled connections after its cause has cleared: SQLite opens a file it
+    may not write read-only for good, and a connection that met a full disk or an I/O error is best reopened."""
+    code = getattr(error.orig, "pgcode", None)
+    message = str(error.orig).lower()
+    return code in ("53100", "25006") or any(part in message for part in STUCK_ERRORS)
+
+
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -334,6 +346,8 @@ class Store:
                 with self._session(write=True) as session, session.begin():
                     return work(session)
             except (IntegrityError, OperationalError) as error:
+                if isinstance(error, OperationalError) and _stuck(error):
+                    self.engine.dispose()  # the caller's retry opens new connections, which work once it has cleared
                 if attempt == WRITE_ATTEMPTS - 1 or not _retryable(error):
                     raise
                 time.sleep(0.02 * 2**attempt)
@@ -587,6 +601,18 @@ class Store:
             return None
         with self._session() as session:
             return self._version_with(session.connection(), sha256)
+
+    def superseded_before(self, cutoff: datetime) -> list[str]:
+        """The contents (SHA-256) of versions superseded by a version received before `cutoff` (evidence that
+        the retention setting lets go)."""
+        successor = VersionRecord.__table__.alias("successor")  # type: ignore[attr-defined]
+        query = (
+            select(VersionRecord.sha256)
+            .join(successor, successor.c.id == VersionRecord.superseded_by)
+            .where(successor.c.received_at < cutoff)
+        )
+        with self._session() as session:
+            return list(session.exec(query))
 
     def version_changes(self, version_id: int) -> tuple[list[Finding], list[Finding]]:
         """(findings first seen in this version, findings this version resolved): what `save` returned when it
@@ -1005,9 +1031,53 @@ class Store:
                 raise StoreError(f"审核人“{name}”不存在")
             row.password_hash = password_hash
             session.add(row)
+            session.connection().execute(delete(WebSessionRecord).where(WebSessionRecord.reviewer_id == row.id))
             return _reviewer(row)
 
         return self._write(work)
+
+    def open_web_session(self, session_id: str, reviewer_id: int) -> None:
+        """Record a signed-in session (`session_id`: the hash of the cookie's token)."""
+        now = utcnow()
+        values = {"id": session_id, "reviewer_id": reviewer_id, "created_at": now, "last_seen_at": now}
+        self._write(lambda session: session.connection().execute(insert(WebSessionRecord).values(**values)))
+
+    def web_session(self, session_id: str, idle: timedelta) -> Reviewer | None:
+        """The reviewer of a session seen within `idle`, its last-seen time moved on (written at most once a
+        minute); None when the session was ended, expired or never was (an expired one is deleted)."""
+        now = utcnow()
+        fresh = now - min(WEB_SESSION_TOUCH, idle)
+
+        def reviewer_of(session: Session, row: WebSessionRecord) -> Reviewer | None:
+            reviewer = session.get(ReviewerRecord, row.reviewer_id)
+            return _reviewer(reviewer) if reviewer else None
+
+        with self._session() as session:  # the common case: seen a moment ago, nothing to write
+            row = session.get(WebSessionRecord, session_id)
+            if row is None:
+                return None
+            if row.last_seen_at >= fresh:
+                return reviewer_of(session, row)
+
+        def work(session: Session) -> Reviewer | None:
+            row = session.get(WebSessionRecord, session_id)
+            if row is None:
+                return None
+            if row.last_seen_at < now - idle:
+                session.delete(row)
+                return None
+            row.last_seen_at = now
+            session.add(row)
+            return reviewer_of(session, row)
+
+        return self._write(work)
+
+    def close_web_sessions(self, *, session_id: str | None = None, reviewer_id: int | None = None) -> int:
+        """End one session, or every session of a reviewer; how many were ended."""
+        condition = WebSessionRecord.id == session_id if session_id else WebSessionRecord.reviewer_id == reviewer_id
+        return self._write(
+            lambda session: session.connection().execute(delete(WebSessionRecord).where(condition)).rowcount
+        )
 
     def reviewer(self, name: str) -> Reviewer | None:
         with self._session() as session:

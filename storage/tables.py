@@ -261,6 +261,19 @@ class TriageRecord(SQLModel, table=True):
     decided_at: datetime = _time()
 
 
+class WebSessionRecord(SQLModel, table=True):
+    """A reviewer's signed-in session on the web pages, kept server-side so that signing out and a password change
+    end it. `id` is the SHA-256 of the random token the session cookie carries (the token itself is not kept)."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_reviewer", "reviewer_id"),)
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    reviewer_id: int = Field(sa_column=Column(Integer, ForeignKey("reviewers.id"), nullable=False))
+    created_at: datetime = _time()
+    last_seen_at: datetime = _time()
+
+
 TABLES = tuple(
     record.__table__  # type: ignore[attr-defined]
     for record in (
@@ -273,5 +286,6 @@ TABLES = tuple(
         NotificationRecord,
         ReviewerRecord,
         TriageRecord,
+        WebSessionRecord,
     )
 )

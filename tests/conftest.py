@@ -94,3 +94,22 @@ def receiver() -> Iterator[Receiver]:
 
 
 # ---- end of pipeline fixtures -----------------------------------------------------------------------------
+
+
+# ---- hardening: nothing a test runs writes into the working directory ------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """NIANBAO_DATA_DIR for the whole session (the evidence `ingest` keeps, read back by the web tests), unless the
+    environment names one; a test that needs its own sets its own."""
+    from nianbao.settings import get_settings
+
+    folder = tmp_path_factory.mktemp("nianbao-data")
+    previous = os.environ.setdefault("NIANBAO_DATA_DIR", str(folder))
+    get_settings.cache_clear()
+    yield Path(previous)
+    get_settings.cache_clear()
+
+
+# ---- end of hardening fixtures ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from report.extract import sha256_of
+from report.extract import path_text, sha256_of
 from storage import LedgerEntry, Store
 from storage.tables import FindingRecord, LedgerRecord, OutboxRecord, VersionRecord
 from tests import generator
@@ -295,3 +295,55 @@ def test_the_embedded_default_runs_without_redis(tmp_path: Path, receiver: Recei
         pipeline.close()
     log = (pipeline.logs / "run.log").read_text(encoding="utf-8", errors="replace")
     assert "nianbao+sqlite" in log and "Warm shutdown" in log
+
+
+def _report(seed: int) -> bytes:
+    """A small generated report (a few kilobytes)."""
+    truth = generator.make_truth(random.Random(seed))
+    return generator.render_spaces(truth, random.Random(seed)).encode("utf-8")
+
+
+def test_links_out_of_the_share_are_refused_and_names_of_any_bytes_stored(tmp_path: Path, receiver: Receiver) -> None:
+    pipeline = Pipeline(tmp_path, receiver, broker_url=None)
+    share = pipeline.share
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_bytes(_report(11))  # a readable report: only the refusal keeps it out
+    secret = sha256_of(outside / "secret.txt")
+    (share / "a.txt").symlink_to(outside / "secret.txt")  # there before the start-up walk: a file and a folder
+    (share / "etc").symlink_to(outside)
+    try:
+        pipeline.start(str(BIN / "nianbao"), "run", "--watch", str(share), "-c", "1", name="run")
+        good = pipeline.drop(_report(12), "good.txt")
+        odd = pipeline.drop(_report(13), os.fsdecode(b"bad\xff\xfename.txt"))  # not UTF-8
+        (share / "b.txt").symlink_to(outside / "secret.txt")  # made in place
+        moved = tmp_path / "batch"  # a folder holding links, moved in
+        moved.mkdir()
+        (moved / "etc").symlink_to(outside)
+        (moved / "c.txt").symlink_to(outside / "secret.txt")
+        os.rename(moved, share / "batch2")
+        shown = str(share / "bad\\xff\\xfename.txt")
+        assert path_text(odd) == shown
+        good_entry, odd_entry = pipeline.stored([good, shown])
+        links = [str(share / name) for name in ("a.txt", "etc", "b.txt", "batch2/etc", "batch2/c.txt")]
+
+        def refused() -> list[LedgerEntry] | None:
+            entries = [pipeline.entry(path) for path in links]
+            return entries if all(e is not None and e.state == "failed" for e in entries) else None  # type: ignore[return-value]
+
+        for entry in wait_for(refused, STARTUP, "every link out of the share failed", interval=0.2):
+            assert entry.error == "符号链接指向共享目录之外，出于安全不予读取"
+        versions = pipeline.rows(VersionRecord)
+        assert sorted(row.source_path for row in versions) == sorted([good, shown])
+        assert secret not in {row.sha256 for row in versions} | {row.sha256 for row in pipeline.rows(LedgerRecord)}
+        for row in versions:  # the evidence: each version's bytes, kept by their hash
+            kept = tmp_path / "data" / "evidence" / row.sha256[:2] / row.sha256
+            assert sha256_of(kept) == row.sha256
+
+        # A stored file replaced by a link out of the share: refused too; the kept evidence is untouched.
+        os.unlink(good)
+        os.symlink(outside / "secret.txt", good)
+        wait_for(lambda: (e := pipeline.entry(good)) and e.state == "failed" and e, STARTUP, "the new link refused")
+        assert len(pipeline.rows(VersionRecord)) == 2 and good_entry.version_id and odd_entry.version_id
+    finally:
+        pipeline.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -20,6 +20,7 @@ from storage.tables import (
     OrganizationRecord,
     OutboxRecord,
     ReportRecord,
+    ReviewerRecord,
     VersionRecord,
     utcnow,
 )
@@ -28,6 +29,7 @@ from tests.storage_samples import judged, seed
 CORE_TABLES = {"organizations", "reports", "report_versions", "findings"}
 PIPELINE_TABLES = {"ledger", "outbox", "notifications"}
 TRIAGE_TABLES = {"reviewers", "triage"}
+SESSION_TABLES = {"web_sessions"}
 
 
 def tables(store: Store) -> set[str]:
@@ -38,10 +40,10 @@ def test_upgrade_an_empty_database_to_head(storage_url: str) -> None:
     store = Store(storage_url)
     assert store.revision() is None
     store.upgrade()
-    assert store.revision() == head_revision() == "0003"
-    assert tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES
+    assert store.revision() == head_revision() == "0004"
+    assert tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES | SESSION_TABLES
     store.upgrade()  # again: nothing to do
-    assert store.revision() == "0003"
+    assert store.revision() == "0004"
     store.dispose()
 
 
@@ -111,7 +113,9 @@ def test_upgrade_from_0001_keeps_the_data(storage_url: str) -> None:
     report, version, now = insert_core_rows(store)
     finding = report.findings[0]
     store.upgrade()
-    assert store.revision() == "0003" and tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES
+    assert (
+        store.revision() == "0004" and tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES | SESSION_TABLES
+    )
     assert store.report(version) == report
     (row,) = store.findings()
     assert (row.organization, row.region, row.year, row.rule, row.first_seen) == (
@@ -130,9 +134,9 @@ def test_upgrade_from_0001_keeps_the_data(storage_url: str) -> None:
 def test_db_upgrade_command(storage_url: str) -> None:
     run = CliRunner().invoke(main, ["db", "upgrade", "--db", storage_url])
     assert run.exit_code == 0, run.output
-    assert "空 → 0003" in run.output
+    assert "空 → 0004" in run.output
     run = CliRunner().invoke(main, ["db", "upgrade", "--db", storage_url])
-    assert "0003 → 0003" in run.output
+    assert "0004 → 0004" in run.output
 
 
 def test_upgrade_from_0002_the_previous_revision_keeps_ledger_and_outbox(storage_url: str) -> None:
@@ -154,7 +158,9 @@ def test_upgrade_from_0002_the_previous_revision_keeps_ledger_and_outbox(storage
             )
         ).inserted_primary_key[0]  # fmt: skip
     store.upgrade()
-    assert store.revision() == "0003" and tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES
+    assert (
+        store.revision() == "0004" and tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES | SESSION_TABLES
+    )
     entry = store.ledger_entry("/share/a.txt")
     assert entry is not None and (entry.state, entry.version_id) == ("stored", version)
     assert store.outbox_item(outbox).state == "pending"  # type: ignore[union-attr]
@@ -162,4 +168,24 @@ def test_upgrade_from_0002_the_previous_revision_keeps_ledger_and_outbox(storage
     reviewer = store.add_reviewer("张三", "hash")
     store.triage(row.id, "dismiss", "误报", reviewer.id)  # the new tables work with the old rows
     assert [entry.decision for entry in store.triage_history(row.id)] == ["dismiss"]
+    store.dispose()
+
+
+def test_upgrade_from_0003_keeps_the_reviewers_and_opens_sessions(storage_url: str) -> None:
+    store = Store(storage_url)
+    store.upgrade("0003")
+    with store.engine.begin() as connection:  # a reviewer as revision 0003 wrote it
+        connection.execute(
+            insert(ReviewerRecord.__table__).values(name="张三", password_hash="hash", created_at=utcnow())  # type: ignore[attr-defined]
+        )
+    store.upgrade()
+    reviewer = store.reviewer("张三")
+    assert reviewer is not None
+    assert store.revision() == "0004" and "web_sessions" in tables(store)
+    store.open_web_session("a" * 64, reviewer.id)
+    assert store.web_session("a" * 64, timedelta(hours=1)) == reviewer
+    assert (
+        store.close_web_sessions(reviewer_id=reviewer.id) == 1
+        and store.web_session("a" * 64, timedelta(hours=1)) is None
+    )
     store.dispose()

@@ -240,3 +240,44 @@ def test_unreadable_files_are_recorded_as_failed_with_their_reason(sqlite_store:
         wait_for(lambda: "dangling.txt" in enqueued.names(), 10, "the link taken once readable")
     assert sqlite_store.ledger_entry(str(share / "dangling.txt")).state == "queued"  # type: ignore[union-attr]
     assert sorted(Path(entry.path).name for entry in sqlite_store.ledger_files("failed")) == ["pipe.txt"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_links_out_of_the_share_are_failed_never_read(
+    mode: str, sqlite_store: Store, share: Path, tmp_path: Path
+) -> None:
+    """Links to a file or a folder outside the share — there at the start, made in place, or inside a folder
+    moved in — each get one failed entry and are never read; the files of a linked folder are never walked."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "passwd").write_text("root:x:0:0")
+    (share / "early.txt").symlink_to(outside / "passwd")
+    (share / "etc").symlink_to(outside)
+    enqueued = Enqueued()
+    intake = Intake(sqlite_store, share, enqueued)
+    with Watcher(share, intake, mode=mode, stable_seconds=0.2, poll_interval=0.2, retry_delay=0.5):
+        (share / "good.txt").write_text("2023 年度报告")
+        (share / "late.txt").symlink_to(outside / "passwd")
+        moved = tmp_path / "batch"
+        moved.mkdir()
+        (moved / "etc").symlink_to(outside)
+        (moved / "inner.txt").symlink_to(outside / "passwd")
+        os.rename(moved, share / "batch2")
+        wait_for(lambda: len(sqlite_store.ledger_files("failed")) == 5 and enqueued.items, 20, "five links refused")
+        time.sleep(1)  # what a polling pass into the linked folders would have brought
+    refused = {entry.path: entry.error for entry in sqlite_store.ledger_files()}
+    expected = {str(share / name) for name in ("early.txt", "etc", "late.txt", "batch2/etc", "batch2/inner.txt")}
+    assert {path for path, error in refused.items() if error} == expected
+    assert set(refused.values()) == {"符号链接指向共享目录之外，出于安全不予读取", None}
+    assert enqueued.names() == ["good.txt"] and len(refused) == 6
+
+
+def test_intake_records_resolved_paths_and_names_of_any_bytes(sqlite_store: Store, share: Path) -> None:
+    enqueued = Enqueued()
+    odd = Path(os.fsdecode(bytes(share) + b"/bad\xff\xfename.txt"))
+    odd.write_text("2023 年度报告")
+    (share / "sub").mkdir()
+    assert Intake(sqlite_store, share / "sub" / "..", enqueued)(share / "sub" / ".." / odd.name) is True
+    ((path, _, root),) = enqueued.items
+    assert path == f"{share}/bad\\xff\\xfename.txt" and root == str(share)
+    assert sqlite_store.ledger_entry(path).state == "queued"  # type: ignore[union-attr]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import secrets
 import shutil
 import sqlite3
 import time
@@ -38,6 +39,7 @@ from web.auth import exposure_problem, is_loopback
 from worker.notify import messages_for
 
 REVIEWER, PASSWORD = "审核员甲", "correct horse battery"
+SECRET = secrets.token_urlsafe(32)
 ROW = re.compile(r'<tr data-org="(\d+)">\s*<td><a href="/org/\d+">([^<]+)</a>')
 FINDING_ROW = re.compile(r'<tr data-finding="(\d+)">')
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -463,19 +465,92 @@ def test_serve_refuses_other_addresses_without_a_secret_and_a_reviewer(
     assert exposure_problem("127.0.0.1", Settings(database_url=database), store) is None
     problem = exposure_problem("0.0.0.0", Settings(database_url=database), store)
     assert problem and "NIANBAO_SECRET_KEY" in problem
-    assert exposure_problem("0.0.0.0", Settings(database_url=database, secret_key="k" * 32), store) is None
+    assert exposure_problem("0.0.0.0", Settings(database_url=database, secret_key=SECRET), store) is None
     store.dispose()
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     Store.open(empty).dispose()
-    no_reviewer = exposure_problem("0.0.0.0", Settings(database_url=empty, secret_key="k" * 32), Store(empty))
+    no_reviewer = exposure_problem("0.0.0.0", Settings(database_url=empty, secret_key=SECRET), Store(empty))
     assert no_reviewer and "nianbao user add" in no_reviewer
     # The command itself refuses before listening.
     monkeypatch.delenv("NIANBAO_SECRET_KEY", raising=False)
     get_settings.cache_clear()
     refused = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--db", database])
     assert refused.exit_code == 1 and "NIANBAO_SECRET_KEY" in refused.output
-    monkeypatch.setenv("NIANBAO_SECRET_KEY", "k" * 32)
+    monkeypatch.setenv("NIANBAO_SECRET_KEY", SECRET)
     get_settings.cache_clear()
     refused = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--db", empty])
     get_settings.cache_clear()
     assert refused.exit_code == 1 and "nianbao user add" in refused.output
+
+
+# -- hardening ----------------------------------------------------------------------------------------------
+
+
+def test_signing_out_ends_the_session_server_side(client: TestClient, database: str) -> None:
+    finding = finding_id(database, "requests.total_row", "白鹤镇", "房县", 2023)
+    sign_in(client)
+    copied = dict(client.cookies)  # what an onlooker copied before the reviewer signed out
+    assert client.post("/logout", data={"csrf_token": csrf(client.get("/").text)}).status_code == 200
+    with TestClient(client.app) as other:
+        other.cookies.update(copied)
+        assert REVIEWER not in other.get("/").text and triage(other, finding, "dismiss") == 403
+
+
+def test_password_change_ends_every_session_server_side(client: TestClient, database: str) -> None:
+    sign_in(client)
+    store = Store(database)
+    reviewer = store.reviewer(REVIEWER)
+    assert reviewer is not None
+    store.set_password(REVIEWER, reviewer.password_hash)  # the same password again: the sessions end all the same
+    assert REVIEWER not in client.get("/").text
+    store.dispose()
+
+
+def test_sign_in_is_rate_limited_per_account_and_per_address(client: TestClient) -> None:
+    def attempt(name: str, password: str) -> int:
+        token = csrf(client.get("/login").text)
+        return client.post("/login", data={"name": name, "password": password, "csrf_token": token}).status_code
+
+    assert [attempt(REVIEWER, f"wrong {n}") for n in range(5)] == [401] * 5
+    refused = client.post(
+        "/login", data={"name": REVIEWER, "password": PASSWORD, "csrf_token": csrf(client.get("/login").text)}
+    )
+    assert refused.status_code == 429 and "登录失败次数过多" in refused.text and "分钟后再试" in refused.text
+    # Other names from the same address: 15 more failures, then the address is refused whatever the name.
+    assert [attempt(f"猜测{n}", "wrong") for n in range(15)] == [401] * 15
+    assert attempt("另一个人", "wrong") == 429
+
+
+def test_secure_cookie_and_a_random_secret_beyond_loopback(database: str) -> None:
+    settings = Settings(database_url=database, secret_key=SECRET)
+    for secure in (True, False):
+        app = create_app(settings, anonymous_read=not secure, secure_cookie=secure)
+        with TestClient(app, base_url="https://testserver") as client:
+            cookie = client.get("/login").headers["set-cookie"].lower()
+            assert ("; secure" in cookie) is secure
+    store = Store(database)
+    for weak in (" ", " " * 40, "k" * 40, "short-but-random"):
+        problem = exposure_problem("0.0.0.0", Settings(database_url=database, secret_key=weak), store)
+        assert problem and "至少 32 字节的随机密钥" in problem, weak
+    assert exposure_problem("0.0.0.0", Settings(database_url=database, secret_key=SECRET), store) is None
+    store.dispose()
+
+
+def test_huge_ids_and_filters_are_not_found_and_head_works(client: TestClient) -> None:
+    huge = "9" * 30
+    for url in (
+        f"/org/{huge}",
+        f"/findings/{huge}",
+        f"/versions/{huge}/source",
+        f"/findings?year={huge}",
+        f"/?org={huge}",
+        f"/regions?year={2**63}",
+        f"/org/{huge}/compare",
+        f"/org/1?year={huge}&page={huge}",
+    ):
+        response = client.get(url)
+        assert response.status_code in (200, 404) and "Internal" not in response.text, url
+    assert client.get(f"/findings/{2**63}").status_code == 404
+    head = client.head("/")
+    assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) > 0
+    assert client.head("/no/such/page").status_code == 404

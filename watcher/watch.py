@@ -5,7 +5,7 @@ Two modes:
 - `native` — the operating system's change notification (inotify, FSEvents, ReadDirectoryChangesW) through
   watchdog's `Observer`. Immediate and cheap; use it for local disks and for folders the watcher's own machine
   writes to.
-- `polling` — watchdog's `PollingObserver`, which compares snapshots of the tree every `poll_interval` seconds.
+- `polling` — watchdog's polling observer (on `lstat`), which compares snapshots of the tree every `poll_interval` seconds.
   Use it for network shares (SMB/CIFS, NFS): the kernel of the machine that mounted the share hears nothing of
   files that other machines write there, so native events never come. Also for FUSE and Docker bind mounts
   from another OS.
@@ -48,7 +48,9 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
-from watchdog.observers.polling import PollingObserver
+from watchdog.observers.polling import PollingObserverVFS
+
+from report.extract import path_text
 
 log = logging.getLogger(__name__)
 
@@ -218,11 +220,15 @@ class Watcher:
 
     def walk(self, folder: Path) -> int:
         """Take every file under `folder` whose size or time differs from when it was last handed over."""
+        if folder != self.root and folder.is_symlink():  # an entry of its own: the intake refuses one leading out
+            self.touch(folder)
+            return 1
         count = 0
         for directory, folders, files in os.walk(folder):
             base = Path(directory)
             folders[:] = [name for name in folders if not self.ignored(base / name)]
-            for name in files:
+            # os.walk does not enter a linked folder; it is handed over like a file, for the intake to judge
+            for name in [*files, *(name for name in folders if (base / name).is_symlink())]:
                 path = base / name
                 if self.ignored(path):
                     continue
@@ -283,7 +289,8 @@ class Watcher:
             self.submit(path)
         except Exception as error:
             delay = min(self.retry_delay * 2**state.failures, MAX_RETRY_DELAY)
-            log.warning("could not take %s (%s: %s); trying again in %.0f s", path, type(error).__name__, error, delay)
+            shown = path_text(path)  # a name that is not UTF-8 logged escaped, whatever the log's encoding
+            log.warning("could not take %s (%s: %s); trying again in %.0f s", shown, type(error).__name__, error, delay)
             with self._lock:
                 self._pending.setdefault(path, _Pending(state.signature, time.monotonic() + delay, state.failures + 1))
             return
@@ -306,7 +313,12 @@ class Watcher:
             self.walk(self.root)
 
     def _start_observer(self) -> None:
-        observer: BaseObserver = PollingObserver(timeout=self.poll_interval) if self.mode == "polling" else Observer()
+        # Polling compares lstat snapshots: a linked folder is one entry, never walked into (it may lead out).
+        observer: BaseObserver = (
+            PollingObserverVFS(os.lstat, os.scandir, polling_interval=self.poll_interval)
+            if self.mode == "polling"
+            else Observer()
+        )
         observer.schedule(_Handler(self), str(self.root), recursive=True, event_filter=EVENTS)
         observer.start()
         self._observer = observer
@@ -320,13 +332,11 @@ class Watcher:
 
 
 def _signature(path: Path) -> Signature | None:
-    """(size, mtime) of a file; None for a folder or a path that is gone. A dangling link, a pipe or a device
-    has one too: it is handed over like a file, and the intake records why it cannot be read."""
+    """(size, mtime) of a file; None for a folder or a path that is gone. A symbolic link (to a file or a folder,
+    or dangling), a pipe or a device has one too, of its own: it is handed over like a file, and the intake
+    records why it cannot be read."""
     try:
-        status = path.stat()
+        status = path.lstat()
     except OSError:
-        try:
-            status = path.lstat()
-        except OSError:
-            return None
+        return None
     return None if stat.S_ISDIR(status.st_mode) else (status.st_size, status.st_mtime_ns)

@@ -11,25 +11,29 @@ import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from datetime import timedelta
+from pathlib import Path, PurePath
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
+from fastapi import Path as PathParameter
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nianbao.display import local_time, shown_value
 from nianbao.settings import Settings
 from report.model import Report, describe_cell
 from rules import Rule, all_rules, compare, find_rule
 from storage import Store, StoreError
+from storage.evidence import Evidence
 from web import queries
-from web.auth import authenticate, check_csrf, csrf_token, sign_in, sign_out, signed_in
+from web.auth import SignedIn, SignInThrottle, authenticate, check_csrf, csrf_token, sign_in, sign_out, signed_in
 from web.chart import stacked_bars
 from web.export import FORMATS, Sheet, download
 from web.layout import Mark, marks, report_tables
@@ -38,6 +42,8 @@ from web.queries import FINDINGS, STATUSES, Filters, Item
 TEMPLATES = Path(__file__).with_name("templates")
 PAGE_SIZE = 50
 UNIDENTIFIED_SHOWN = 20  # reports without a body listed on the overview, newest first
+MAX_ID = 2**63 - 1  # the largest id or number a database column holds: larger ones name nothing (404)
+Id = Annotated[int, PathParameter(ge=0, le=MAX_ID)]
 EXPORT_LIMIT = 100_000  # findings in one download; `nianbao export` writes any number
 NO_REGION = "-"  # the region filter's value for bodies stored without a region
 SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -86,10 +92,14 @@ def _pages(page: int, total: int) -> Pages:
 
 
 def _int(value: str | None) -> int | None:
+    """A number filter: None when absent or not a number; 404 when no stored number can be that large."""
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         return None
+    if number is not None and abs(number) > MAX_ID:
+        raise HTTPException(404, "没有这个页面")
+    return number
 
 
 def _region_name(region: str | None) -> str:
@@ -223,8 +233,9 @@ def cell_marks(found: Iterable[Item]) -> dict[str, Mark]:
     )
 
 
-def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
-    """The web application over `settings.database` (which must be at the current schema)."""
+def create_app(settings: Settings, *, anonymous_read: bool = True, secure_cookie: bool = False) -> FastAPI:
+    """The web application over `settings.database` (which must be at the current schema); `secure_cookie` marks
+    the session cookie `Secure` (served beyond loopback, behind HTTPS)."""
     store = Store(settings.database)
     store.reviewer_count()  # raises SchemaNotCurrent ("请先运行 nianbao db upgrade") before serving anything
     templates = Jinja2Templates(directory=TEMPLATES)
@@ -240,10 +251,16 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
         who=_who,
     )
     rule_titles = {item.id: item.title for item in all_rules()}
+    idle = timedelta(seconds=settings.web_session_seconds)
+    throttle = SignInThrottle()
     cache = queries.Cache()
+    evidence = Evidence(settings.evidence)
+
+    def reviewer_of(request: Request) -> SignedIn | None:
+        return signed_in(request, store, idle)
 
     def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        context.update(reviewer=signed_in(request, store), csrf=csrf_token(request), rule_titles=rule_titles)
+        context.update(reviewer=reviewer_of(request), csrf=csrf_token(request), rule_titles=rule_titles)
         return templates.TemplateResponse(request, template, context, status_code=status_code)
 
     def connection() -> Iterator[Connection]:
@@ -251,7 +268,7 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
             yield opened
 
     def reader(request: Request) -> None:
-        if not anonymous_read and signed_in(request, store) is None:
+        if not anonymous_read and reviewer_of(request) is None:
             raise SignInRequired
 
     def choices(db: Connection) -> dict[str, Any]:
@@ -269,7 +286,9 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
         session_cookie="nianbao_session",
         max_age=settings.web_session_seconds,
         same_site="lax",
+        https_only=secure_cookie,
     )
+    app.add_middleware(HeadAsGet)
     pages = APIRouter(dependencies=[Depends(reader)])
     Db = Depends(connection)
 
@@ -365,7 +384,7 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
         )
 
     @pages.get("/findings/{finding_id}", response_class=HTMLResponse)
-    def finding(request: Request, finding_id: int, db: Connection = Db) -> Response:
+    def finding(request: Request, finding_id: Id, db: Connection = Db) -> Response:
         item = queries.item(db, finding_id)
         if item is None:
             raise HTTPException(404, f"没有编号为 {finding_id} 的发现")
@@ -388,12 +407,12 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
     @pages.post("/findings/{finding_id}/triage")
     def triage(
         request: Request,
-        finding_id: int,
+        finding_id: Id,
         decision: str = Form(""),
         comment: str = Form(""),
         csrf_token: str = Form(""),
     ) -> Response:
-        reviewer = signed_in(request, store)
+        reviewer = reviewer_of(request)
         if reviewer is None:
             raise HTTPException(403, "请先登录：只有审核人可以确认或驳回发现")
         check_csrf(request, csrf_token)
@@ -406,14 +425,15 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
         return RedirectResponse(f"/findings/{finding_id}", 303)
 
     @pages.get("/versions/{version_id}/source")
-    def source(version_id: int, db: Connection = Db) -> Response:
+    def source(version_id: Id, db: Connection = Db) -> Response:
         found = queries.version_source(db, version_id)
         if found is None:
             raise HTTPException(404, f"没有编号为 {version_id} 的版本")
-        path = Path(found[0])
-        if not path.is_file():
-            raise HTTPException(404, f"源文件已不在原位置：{path}")
-        return FileResponse(path, filename=path.name)
+        source_path, sha256 = found
+        kept = evidence.verified(sha256)  # the bytes the findings were made on; the share is never served
+        if kept is None:
+            raise HTTPException(404, f"版本 {version_id} 的原始文件没有保留（入库早于存档、文件过大或已超过保留期限）")
+        return FileResponse(kept, filename=PurePath(source_path).name)
 
     # -- organizations --------------------------------------------------------------------------------------
 
@@ -440,7 +460,7 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
         }
 
     @pages.get("/org/{organization_id}", response_class=HTMLResponse)
-    def organization(request: Request, organization_id: int, year: int | None = None, db: Connection = Db) -> Response:
+    def organization(request: Request, organization_id: Id, year: int | None = None, db: Connection = Db) -> Response:
         body = _organization(db, organization_id)
         current = _year_reports(body)
         years = sorted(current)
@@ -466,7 +486,7 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
 
     @pages.get("/org/{organization_id}/compare", response_class=HTMLResponse)
     def side_by_side(
-        request: Request, organization_id: int, a: int | None = None, b: int | None = None, db: Connection = Db
+        request: Request, organization_id: Id, a: int | None = None, b: int | None = None, db: Connection = Db
     ) -> Response:
         body = _organization(db, organization_id)
         current = _year_reports(body)
@@ -597,16 +617,22 @@ def create_app(settings: Settings, *, anonymous_read: bool = True) -> FastAPI:
         csrf_token: str = Form(""),
     ) -> Response:
         check_csrf(request, csrf_token)
-        reviewer = authenticate(store, name.strip(), password)
+        account, address = name.strip(), request.client.host if request.client else ""
+        refusal = throttle.refusal(account, address)
+        if refusal:
+            return render(request, "login.html", 429, next=_safe_next(next), error=refusal, name=name)
+        reviewer = authenticate(store, account, password)
         if reviewer is None:
+            throttle.failed(account, address)
             return render(request, "login.html", 401, next=_safe_next(next), error="用户名或密码不正确", name=name)
-        sign_in(request, reviewer)
+        throttle.succeeded(account)
+        sign_in(request, store, reviewer)
         return RedirectResponse(_safe_next(next), 303)
 
     @app.post("/logout")
     def logout(request: Request, csrf_token: str = Form("")) -> Response:
         check_csrf(request, csrf_token)
-        sign_out(request)
+        sign_out(request, store)
         return RedirectResponse("/", 303)
 
     app.include_router(pages)
@@ -635,3 +661,24 @@ def _overview_rows(db: Connection, ids: Sequence[int], counted: Counter[tuple[An
         severities = tuple(counted[(organization_id, severity)] for severity in SEVERITY_NAMES)
         rows.append(OverviewRow(bodies[organization_id], shown, severities))  # type: ignore[arg-type]
     return rows
+
+
+class HeadAsGet:
+    """`HEAD` answers as `GET` would, headers only (FastAPI routes a GET route's HEAD to 405)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)

@@ -3,7 +3,6 @@ UTF-8) or an xlsx workbook."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from urllib.parse import quote
 
 from fastapi import Response
 
-from nianbao.spreadsheet import write_xlsx
+from nianbao.spreadsheet import write_csv, write_xlsx
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -29,9 +28,7 @@ class Sheet:
 
 def _csv(sheet: Sheet) -> bytes:
     stream = io.StringIO()
-    writer = csv.writer(stream)
-    writer.writerow(sheet.columns)
-    writer.writerows(sheet.rows)
+    write_csv(stream, sheet.columns, sheet.rows)
     return stream.getvalue().encode("utf-8-sig")
 
 

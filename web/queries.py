@@ -449,10 +449,10 @@ def rule_reports(connection: Connection, rule: str, *, limit: int, offset: int =
 
 
 def version_source(connection: Connection, version_id: int) -> tuple[str, str] | None:
-    """(source path, format) of a stored version."""
-    query = select(VERSIONS.c.source_path, VERSIONS.c.format).where(VERSIONS.c.id == version_id)
+    """(source path, SHA-256) of a stored version."""
+    query = select(VERSIONS.c.source_path, VERSIONS.c.sha256).where(VERSIONS.c.id == version_id)
     row = connection.execute(query).first()
-    return (row.source_path, row.format) if row else None
+    return (row.source_path, row.sha256) if row else None
 
 
 # -- what could not be stored, and what is stored without a body -------------------------------------------------

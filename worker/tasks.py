@@ -16,10 +16,11 @@ backoff, `task_max_retries` times; after that the ledger entry waits for reconci
 from __future__ import annotations
 
 import logging
+import resource
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,11 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from nianbao.display import failed_line, stored_line
 from nianbao.judge import judge, read_report, rejection
 from nianbao.settings import EMBEDDED_BROKER_SCHEME, Settings, get_settings
+from report.document import UnreadableFile
+from report.extract import text_path
 from report.identity import ambiguity, identity
 from storage import SchemaNotCurrent, Store
+from storage.evidence import Evidence, EvidenceChanged, EvidenceNotWritten
 from worker.app import app
 from worker.broker import purge_delivered
 from worker.notify import Target, deliver_due, load_targets, messages_for, queue_alerts
@@ -52,7 +56,9 @@ class ShareUnavailable(OSError):
 
 # Errors of the system, not of the file: retried with backoff, then left to reconciliation (a database error, a
 # database at another schema revision while a deployment is under way, the share gone).
-TRANSIENT: tuple[type[Exception], ...] = (DBAPIError, DisconnectionError, SchemaNotCurrent, ShareUnavailable)
+TRANSIENT: tuple[type[Exception], ...] = (
+    DBAPIError, DisconnectionError, SchemaNotCurrent, ShareUnavailable, EvidenceNotWritten,
+)  # fmt: skip
 
 
 class _Process:
@@ -101,6 +107,15 @@ def _start_up_summary(**_: object) -> None:
 @worker_process_init.connect
 def _after_fork(**_: object) -> None:
     _Process.store = None  # a pool process opens its own connections
+    limit_memory(_Process.settings.worker_memory_limit)
+
+
+def limit_memory(limit: int) -> None:
+    """Cap this process's address space at `limit` bytes (0: no cap): a file that would need more raises
+    MemoryError in its own task instead of taking the machine's memory."""
+    if limit > 0:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
 # -- processing a file ----------------------------------------------------------------------------------------
@@ -125,13 +140,19 @@ def process(store: Store, settings: Settings, targets: dict[str, Target], path: 
     if entry.attempts > settings.max_attempts:
         reason = f"已尝试处理 {entry.attempts - 1} 次均未完成（处理时进程崩溃、被终止或超时），不再重试"
         return _failed(store, path, sha256, reason)
+    changed = "文件在处理前已被改写；改写后的内容另行处理"
+    share = Path(root) if root else None
     try:
-        report = read_report(Path(path), settings, Path(root) if root else None)
+        report = read_report(text_path(path), settings, share)
         reason = rejection(report)
         if reason:
             return _failed(store, path, sha256, reason)
         if report.source.sha256 != sha256:
-            return _failed(store, path, sha256, "文件在处理前已被改写；改写后的内容另行处理")
+            return _failed(store, path, sha256, changed)
+        try:  # the evidence first: no version is stored without the bytes it was judged on
+            Evidence(settings.evidence).keep(text_path(path), sha256, root=share, max_bytes=settings.max_file_bytes)
+        except (EvidenceChanged, UnreadableFile):
+            return _failed(store, path, sha256, changed)
         key = identity(report)
         reason = ambiguity(report, store.known_identities({key[0]}) if key else set())
         if reason:
@@ -143,6 +164,9 @@ def process(store: Store, settings: Settings, targets: dict[str, Target], path: 
         raise
     except SoftTimeLimitExceeded:
         return _failed(store, path, sha256, f"处理超过 {settings.task_time_limit} 秒，已放弃")
+    except MemoryError:
+        limit = settings.worker_memory_limit // 2**20
+        return _failed(store, path, sha256, f"处理所需内存超过上限（{limit} MiB），已放弃")
     except Exception as error:  # a defect met on this file: record it, do not retry the same failure forever
         log.exception("processing %s failed", path)
         return _failed(store, path, sha256, f"处理出错：{type(error).__name__}: {error}")
@@ -205,7 +229,8 @@ def reconcile_once(
 ) -> Reconciled:
     """Enqueue again every file seen but not stored for `reconcile_after` seconds (its message was lost: a
     killed worker, a restarted Redis, the embedded broker), fail those attempted `max_attempts` times, request
-    a delivery of due notifications, and drop delivered messages from the embedded broker."""
+    a delivery of due notifications, drop delivered messages from the embedded broker, and prune the evidence
+    the retention setting lets go."""
     requeued = failed = 0
     for entry in store.ledger_stale(timedelta(seconds=settings.reconcile_after), sys.maxsize):
         if entry.attempts >= settings.max_attempts:
@@ -220,6 +245,9 @@ def reconcile_once(
     if settings.notify_urls or settings.notify_config:
         request_delivery()
     purged = purge_delivered(settings.broker, BROKER_KEEP) if settings.broker.startswith(EMBEDDED_BROKER_SCHEME) else 0
+    if settings.evidence_retention_days > 0:
+        cutoff = datetime.now(UTC) - timedelta(days=settings.evidence_retention_days)
+        Evidence(settings.evidence).prune(store.superseded_before(cutoff))
     if requeued or failed:
         log.warning("reconciliation: %d file(s) enqueued again, %d given up", requeued, failed)
     return Reconciled(requeued, failed, purged)
