@@ -12,7 +12,7 @@ from nianbao.display import lang_option, severity_name
 from nianbao.judge import check_files
 from nianbao.settings import get_settings
 from report.model import Report
-from rules import Rule, all_rules, find_rule
+from rules import BUILTIN, Rule, all_rules, find_rule
 from storage import StoreError
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
@@ -78,11 +78,15 @@ def _explained(item: Rule, severity: str, lang: str) -> str:
 
 @main.command(name="rules")
 @click.option("--explain", "rule_id", default=None, help="Print what one rule checks, why, and an example.")
+@click.option("--markdown", is_flag=True, help="Print the built-in rules as README's Markdown table.")
 @lang_option
-def rules_command(rule_id: str | None, lang: str) -> None:
+def rules_command(rule_id: str | None, markdown: bool, lang: str) -> None:
     """List the rules (id, severity, enabled, description), or explain one (in Chinese; --lang en: the
     developers' English docstring)."""
     settings = get_settings().rules
+    if markdown:
+        click.echo(rules_markdown(), nl=False)
+        return
     if rule_id:
         item = find_rule(rule_id)
         if item is None:
@@ -96,6 +100,13 @@ def rules_command(rule_id: str | None, lang: str) -> None:
             click.echo(f"{item.id:36} {severity:8} {'disabled' if disabled else 'enabled':9} {item.title}")
         else:
             click.echo(f"{item.id:36} {severity_name(severity)}  {'停用' if disabled else '启用'}  {item.title}")
+
+
+def rules_markdown() -> str:
+    """The built-in rules as README's table (id, default severity, one-line description), in registry order."""
+    lines = ["| id | severity | checks |", "|---|---|---|"]
+    lines += [f"| {item.id} | {item.severity} | {item.title} |" for item in BUILTIN]
+    return "\n".join(lines) + "\n"
 
 
 # Commands defined in their own modules (storage queries, the pipeline) are attached here.
@@ -120,3 +131,8 @@ from nianbao.cli_web import serve, user  # noqa: E402
 
 main.add_command(serve)
 main.add_command(user)
+
+from nianbao.cli_registry import orgs, overdue  # noqa: E402
+
+main.add_command(orgs)
+main.add_command(overdue)

@@ -54,8 +54,9 @@ def _watch_loop(settings: Settings, root: Path, stop: threading.Event, worker: _
     from storage import Store
     from watcher.intake import Intake
     from watcher.watch import Watcher
+    from worker.notify import load_targets
     from worker.startup import summary
-    from worker.tasks import enqueue_file, reconcile_once
+    from worker.tasks import enqueue_file, overdue_once, reconcile_once
 
     store = Store.open(settings.database)
     watcher = Watcher(
@@ -72,7 +73,8 @@ def _watch_loop(settings: Settings, root: Path, stop: threading.Event, worker: _
         log.info(line)
     heartbeat = settings.data_dir / HEARTBEAT
     heartbeat.parent.mkdir(parents=True, exist_ok=True)
-    next_pass = next_beat = time.monotonic()
+    next_pass = next_beat = next_overdue = time.monotonic()
+    targets = load_targets(settings)
     with watcher:
         while not stop.wait(0.2):
             if worker is not None:
@@ -86,6 +88,12 @@ def _watch_loop(settings: Settings, root: Path, stop: threading.Event, worker: _
                     reconcile_once(store, settings, watcher.root)
                 except Exception:
                     log.exception("reconciliation failed; trying again in %.0f s", settings.reconcile_interval)
+            if settings.overdue_interval and time.monotonic() >= next_overdue:
+                next_overdue = time.monotonic() + settings.overdue_interval
+                try:
+                    overdue_once(store, settings, targets)
+                except Exception:
+                    log.exception("overdue check failed; trying again in %.0f s", settings.overdue_interval)
 
 
 def _own_folders(settings: Settings, root: Path) -> list[Path]:

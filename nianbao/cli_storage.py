@@ -125,7 +125,7 @@ def _judge_and_save(store: Store, report: Report, settings: Settings) -> SaveRes
     reason = ambiguity(report, store.known_identities({key[0]}) if key else set())
     if reason:
         report.problems.append(reason)
-    judge(report, [] if reason else store.earlier_reports(report), settings)
+    judge(report, [] if reason else store.earlier_reports(report), settings, store.peer_reports(report))
     return store.save(report)
 
 

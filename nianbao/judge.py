@@ -10,6 +10,7 @@ from report.identity import ambiguity, apply_folder_region, earlier_reports, ide
 from report.model import Report
 from report.parse import parse_file
 from rules import compare, evaluate
+from rules.similarity import PeerIndex
 
 
 def rejection(report: Report) -> str | None:
@@ -21,10 +22,11 @@ def rejection(report: Report) -> str | None:
     return None
 
 
-def judge(report: Report, earlier: Sequence[Report], settings: Settings) -> Report:
-    """Fill `compared_with` and `findings` of a parsed report, given its earlier years (newest first)."""
+def judge(report: Report, earlier: Sequence[Report], settings: Settings, peers: Sequence[Report] = ()) -> Report:
+    """Fill `compared_with` and `findings` of a parsed report, given its earlier years (newest first) and other
+    bodies' alike reports of the same year (`rules.similarity`)."""
     report.compared_with = compare(report, earlier)
-    report.findings = evaluate(report, earlier, settings.rules)
+    report.findings = evaluate(report, earlier, settings.rules, peers)
     return report
 
 
@@ -41,6 +43,11 @@ def check_files(files: Sequence[Path], settings: Settings, database_url: str | N
     reports = [read_report(path, settings) for path in files]
     stored: list[Report] = []
     known = {key for key in map(identity, reports) if key}
+    index = PeerIndex()
+    if len(reports) > 1:  # one file alone has no peer among the files (signatures cost a library import)
+        for report in reports:
+            index.add(report)
+    store = None
     if database_url:
         from storage import Store
 
@@ -54,5 +61,8 @@ def check_files(files: Sequence[Path], settings: Settings, database_url: str | N
             earlier: list[Report] = []
         else:
             earlier = earlier_reports(report, [*stored, *reports])
-        judge(report, earlier, settings)
+        peers = index.candidates(report)
+        if store is not None:
+            peers += store.peer_reports(report)
+        judge(report, earlier, settings, peers)
     return reports

@@ -9,7 +9,8 @@ The TOML file is `nianbao.toml` in the working directory, or the path in NIANBAO
     disabled = ["narrative.missing_topics"]
     severity = { "structure.blank_cells" = "info" }
     copy_similarity = 0.9
-    township_deadline = "01-31"
+    township_deadline = "03-31"
+    township_deadlines = { "湖北省" = "01-31" }
 """
 
 from __future__ import annotations
@@ -33,10 +34,23 @@ class RuleSettings(BaseModel):
     severity: dict[str, Literal["error", "warning", "info"]] = Field(default_factory=dict)
     # narrative.copied_from_prior_year: section 五 at least this similar to last year's counts as copied.
     copy_similarity: float = 0.9
-    # publication.late: the deadline (MM-DD of the following year) for townships, which 条例 第四十九条 does not name.
-    township_deadline: str = "01-31"
+    # publication.late: the deadline (MM-DD of the following year) for townships, which 条例 第四十九条 does not
+    # name; 31 March, the governments' date, is the outer bound. `township_deadlines` sets it per province (or any
+    # region), matched against the report's title and region: { "湖北省" = "01-31" }.
+    township_deadline: str = "03-31"
+    township_deadlines: dict[str, str] = Field(default_factory=dict)
     # narrative.copied_from_prior_year ignores texts shorter than this ("无" is not a copy).
     copy_min_chars: int = 40
+    # Part 六 is mostly fixed statements (fees, period, contact) that repeat every year: compared only when longer.
+    copy_min_chars_part_six: int = 100
+    # narrative.copied_from_peer: a part (names and numbers masked) at least this similar to another body's of the
+    # same year counts as copied; parts shorter than peer_min_chars after masking are not compared.
+    peer_similarity: float = 0.95
+    peer_min_chars: int = 80
+    # narrative.thin_section: part 五 or 六 shorter than this many characters (punctuation aside) says nothing.
+    thin_section_chars: int = 10
+    # value.unit_suspect: a 行政事业性收费 (万元) at least this large, by level, reads like an amount in 元.
+    fee_ceiling_wan: dict[str, float] = Field(default_factory=lambda: {"township": 500.0, "department": 100000.0})
 
 
 class Settings(BaseSettings):
@@ -91,6 +105,9 @@ class Settings(BaseSettings):
     reconcile_interval: float = 60.0
     reconcile_after: float = 900.0
     max_attempts: int = 5
+    # Reports that never arrive: `nianbao watch`/`run` look for bodies past their deadline this often (seconds;
+    # 0 disables) and alert each (body, year) once (report.overdue).
+    overdue_interval: float = 86400.0
     # Apprise targets: URLs, each optionally prefixed with its tags ("error, 房县=wecombot://KEY"), and/or an
     # Apprise config file (YAML or text) of tagged targets. A target without tags receives every alert; a
     # tagged one receives alerts that carry one of its tags (the severities of the findings, the region).

@@ -62,12 +62,15 @@ def ambiguity(report: Report, known: Iterable[tuple[str, str | None]]) -> str | 
 
 
 def earlier_reports(report: Report, candidates: Iterable[Report]) -> list[Report]:
-    """The same organization's reports of earlier years, newest first (one per year: the last given wins)."""
+    """The same organization's reports of earlier years, newest first (one per year: the last given wins),
+    preceded by an earlier version of the same year when one with other content is given (a revision)."""
     key = identity(report)
     if key is None or report.year is None:
         return []
     by_year: dict[int, Report] = {}
     for other in candidates:
-        if other is not report and other.year is not None and other.year < report.year and identity(other) == key:
+        if other is report or other.year is None or other.year > report.year or identity(other) != key:
+            continue
+        if other.year < report.year or other.source.sha256 != report.source.sha256:
             by_year[other.year] = other
     return [by_year[year] for year in sorted(by_year, reverse=True)]

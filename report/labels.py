@@ -15,11 +15,46 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "二": ("主动公开",),
     "三": ("收到和处理", "申请情况"),
     "四": ("行政复议", "行政诉讼"),
-    "五": ("存在的主要问题", "存在问题", "主要问题", "改进情况"),
-    "六": ("其他需要报告", "其他需报告"),
+    "五": ("存在的主要问题", "存在问题", "主要问题", "改进情况", "存在的不足", "不足及改进", "改进措施"),
+    "六": ("其他需要报告", "其他需报告", "其他应说明", "其他需要说明", "其他事项"),
 }
-ARABIC_NUMERALS = {"1": "一", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六"}
-HEADING = re.compile(r"^[#*\s]*(?P<numeral>[一二三四五六1-6])\s*[、.,:：]\s*(?P<title>.{2,60}?)[*\s:：]*$")
+# Section numeral -> a pattern of its heading's words distinctive enough to place it whatever numeral it
+# bears (a renumbered report, or a heading fused into the middle of a line).
+SECTION_PHRASES: dict[str, str] = {
+    "一": r"总体情况",
+    "二": r"主动公开政[府务]信息情况",
+    "三": r"收到和处理政[府务](?:信息)?公开申请(?:情况)?",
+    # 行政复议、行政诉讼情况 and its variants (和/及, 提起, 的, even a stray character: 行政法复议).
+    "四": r"行政.?复议[、和及与]?(?:提起)?行政诉讼的?情况",
+    "五": r"(?:存在的主要问题|存在问题|主要问题)及(?:改进情况|下一步)",
+    "六": r"其他(?:需要|需|应)(?:报告|说明)的?事项",
+}
+ARABIC_NUMERALS = {"1": "一", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七", "8": "八", "9": "九"}
+# A heading inside a line: its numeral (not a sub-item's （一）, not a row label's digit), up to a few words
+# (政府信息公开工作 …), then one of its phrases. Fused text carries the whole report on one line.
+EMBEDDED_HEADING = re.compile(
+    r"(?<![（(])(?P<numeral>[一二三四五六])\s*[、.．]\s*(?P<lead>[^。；，、\d（(]{0,14}?)(?P<phrase>"
+    + "|".join(SECTION_PHRASES.values())
+    + ")"
+)
+# A line holding only a section numeral: the heading's words are on the next line (PDF text layers).
+BARE_NUMERAL = re.compile(r"^[#*\s]*[一二三四五六1-6]\s*[、.．]\s*$")
+# Numerals up to 九: a report that inserted a part carries its last ones as 七、 or 八、 (renumbered_section).
+HEADING = re.compile(r"^[#*\s]*(?P<numeral>[一二三四五六七八九1-9])\s*[、.,:：]\s*(?P<title>.{2,60}?)[*\s:：]*$")
+
+# A page number a PDF's text layer puts among the lines: - 4 -, — 6 —, 第 3 页 共 9 页, 共9页第3页, 3/9, Page 3.
+PAGE_FOOTER = re.compile(
+    r"^\s*(?:[-—–－~－]{1,2}\s*\d{1,4}\s*[-—–－~－]{1,2}"
+    r"|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
+    r"|共\s*\d{1,4}\s*页\s*[,，]?\s*第\s*\d{1,4}\s*页"
+    r"|\d{1,4}\s*/\s*\d{1,4}"
+    r"|[Pp]age\s*\d{1,4}(?:\s*of\s*\d{1,4})?)\s*$"
+)
+# Characters that make a number written against text part of the prose (2021年, 70件, 第3页), not a cell
+# fused to its row label: a digit run followed by one of these stays in the text.
+NUMBER_UNITS = (
+    "年月日号时分秒件条个项次人家批期万元亿篇份部类天名余多位所届级倍场户座台辆套本册页章节款起宗例张封则组岁%"
+)
 
 # Table 三: row key -> cores (any one found in the label text places the row).
 REQUEST_CORES: dict[str, tuple[str, ...]] = {
@@ -76,6 +111,10 @@ OUTDATED_TEMPLATE_MARKERS: tuple[str, ...] = (
     "其他对外管理服务事项",
     "上一年项目数量",
 )
+# Table 二's row of the 2019 trial template; the 2021 format says 行政规范性文件. Many 2021-format tables keep the
+# old word, so as a marker it is weak: it is named with the others but does not make the finding on its own.
+OUTDATED_ACTIVE_LABEL = "规范性文件"
+OUTDATED_ACTIVE_MARKER = f"表二“{OUTDATED_ACTIVE_LABEL}”"
 
 
 def strip_numbering(text: str) -> str:
@@ -84,6 +123,23 @@ def strip_numbering(text: str) -> str:
     while previous != text:
         previous, text = text, NUMBERING.sub("", text, count=1)
     return text
+
+
+def renumbered_section(text: str) -> tuple[str, str] | None:
+    """(section by its words, numeral as written) for a heading line under another numeral (三、主动公开政府信息情况
+    in a report that left out a part), else None. Only the distinctive phrases count: a narrative sub-head
+    such as 三、主动公开工作情况 is not a heading."""
+    from report.tokens import normalize
+
+    match = HEADING.match(normalize(text))
+    if not match:
+        return None
+    title = match["title"].replace(" ", "")
+    for numeral, phrase in SECTION_PHRASES.items():
+        found = re.search(phrase, title)
+        if found and (found.start() == 0 or found.end() == len(title)):
+            return numeral, ARABIC_NUMERALS.get(match["numeral"], match["numeral"])
+    return None
 
 
 def heading_section(text: str) -> str | None:
@@ -99,6 +155,6 @@ def heading_section(text: str) -> str | None:
         return None
     numeral = ARABIC_NUMERALS.get(match["numeral"], match["numeral"])
     title = match["title"].replace(" ", "")
-    if any(key in title for key in SECTION_KEYS[numeral]):
+    if any(key in title for key in SECTION_KEYS.get(numeral, ())):
         return numeral
     return None

@@ -52,7 +52,7 @@ _DATE_LABEL = re.compile(r"(?:撰写|发布|印发|成文|公开|生成|发文)(
 _PERIOD = re.compile(
     r"((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日\s*(?:起)?\s*(?:至|到|-|—|~|～)\s*((?:19|20)\d{2})\s*年\s*12\s*月\s*31\s*日"
 )
-_SELF_REFERENCE = {
+SELF_REFERENCE = {
     "township": ("我镇", "我乡", "本镇", "本乡", "全镇", "全乡", "我街道", "本街道"),
     "department": ("我局", "本局", "我委", "本委", "我办", "本办", "我厅", "本厅"),
     "county": ("我县", "全县", "本县", "我旗"),
@@ -183,7 +183,7 @@ def organization_from_title(title: str) -> Organization:
 
 def level_from_prose(text: str) -> Level:
     """A body's level from how it names itself (我镇, 我局, 我县) when nothing else says."""
-    counts = Counter({level: sum(text.count(word) for word in words) for level, words in _SELF_REFERENCE.items()})
+    counts = Counter({level: sum(text.count(word) for word in words) for level, words in SELF_REFERENCE.items()})
     level, count = counts.most_common(1)[0]
     return level if count else "unknown"  # type: ignore[return-value]
 
@@ -239,6 +239,11 @@ def find_published(lines: list[str]) -> str | None:
             if found:
                 return found
     return None
+
+
+def period_spans(text: str) -> list[tuple[int, int]]:
+    """Statistics periods stated as 自X年1月1日至Y年12月31日, as (X, Y) in the order written, once each."""
+    return list(dict.fromkeys((int(a), int(b)) for a, b in (m.groups() for m in _PERIOD.finditer(normalize(text)))))
 
 
 def period_years(text: str) -> list[int]:

@@ -159,12 +159,17 @@ class Evidence(_Model):
     title: str | None = None
     title_year: int | None = None
     period_years: list[int] = Field(default_factory=list)
+    # Statistics periods as (first year, last year) in the order written: 自2023年1月1日至2022年12月31日 -> (2023, 2022).
+    period_spans: list[tuple[int, int]] = Field(default_factory=list)
     # Section numeral -> the prose under that heading (table rows excluded).
     section_text: dict[str, str] = Field(default_factory=dict)
     # Cell path -> the raw text found where a number was due ("五", "无", "-1.5", …).
     invalid_cells: dict[str, str] = Field(default_factory=dict)
     # Cell paths read as blank (an existing empty cell), as opposed to cells the parser could not place.
     blank_cells: list[str] = Field(default_factory=list)
+    # Section (by its heading's words) -> the numeral its heading carries instead (五 -> "六"), filled only when
+    # all six sections are there once renumbering is allowed for.
+    misnumbered_sections: dict[str, str] = Field(default_factory=dict)
     # Phrases that only the 2019 trial template has.
     template_markers: list[str] = Field(default_factory=list)
     # Region named by the folder the file came from (<share>/房县/白鹤镇/2023.pdf), when known.

@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import re
+from itertools import pairwise
 from pathlib import Path
 
 from report.document import Document, Grid, TextLine
 from report.extract import DEFAULT_MAX_BYTES, extract, path_text
-from report.labels import OUTDATED_TEMPLATE_MARKERS, heading_section
+from report.labels import (
+    BARE_NUMERAL,
+    EMBEDDED_HEADING,
+    OUTDATED_ACTIVE_LABEL,
+    OUTDATED_ACTIVE_MARKER,
+    OUTDATED_TEMPLATE_MARKERS,
+    PAGE_FOOTER,
+    SECTION_KEYS,
+    heading_section,
+    renumbered_section,
+    strip_numbering,
+)
 from report.metadata import (
     find_published,
     find_title,
     level_from_prose,
     organization_from_title,
+    period_spans,
     period_years,
     title_year,
 )
 from report.model import SECTION_NUMERALS, Evidence, Organization, Report, Source, Tables
 from report.tables import TableReading, read_active, read_appeals, read_requests
-from report.tokens import Kind, Token, compact, normalize, tokenize
+from report.tokens import Kind, Token, collapsed_lines, compact, normalize, tokenize
+
+NOT_A_REPORT = "文件中没有年度报告的任何部分或统计表，不是政府信息公开工作年度报告"
 
 NOTHING_READ = "文件中没有读到任何文字"
 
@@ -40,17 +56,100 @@ def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, root: Pa
     return report
 
 
-def _find_headings(document: Document) -> dict[int, str]:
-    """Block index -> section numeral, for the first heading of each section."""
+# What every heading starts with; lines without it are not searched for headings inside them.
+_NUMBERED = re.compile(r"[一二三四五六]\s*[、.．]")
+# A heading phrase followed by one of these, or preceded by a list's separator or lead-in, is a list in prose
+# (本报告包括一、总体情况，二、…等六个部分), not a heading.
+_LIST_AFTER = ("，", "、", "；", ",", ";", "等", "和", "及", "以及")
+_LIST_BEFORE = ("，", "、", "；", ",", ";", "包括", "分为", "涵盖", "和", "及")
+# Text after a heading phrase on its line longer than this is the section's body fused onto the heading.
+_HEADING_TAIL = 24
+
+
+def _heading_cuts(text: str) -> list[int]:
+    """Where a line must be cut so that each heading inside it (fused text) stands on a line of its own."""
+    cuts: list[int] = []
+    for match in EMBEDDED_HEADING.finditer(text):
+        after = text[match.end() :].lstrip()
+        before = text[: match.start()].rstrip()
+        if after.startswith(_LIST_AFTER) or before.endswith(_LIST_BEFORE):
+            continue
+        if text[: match.start()].strip():
+            cuts.append(match.start())
+        if len(after) > _HEADING_TAIL or after[:1].isdigit() or any(mark in after for mark in "。，"):
+            cuts.append(match.end())
+    return cuts
+
+
+def _bare_numeral_heading(line: str, following: str) -> bool:
+    """`六、` on a line of its own with the heading's words on the next line."""
+    if not BARE_NUMERAL.match(line):
+        return False
+    head = compact(following)[:24]
+    return any(key in head for keys in SECTION_KEYS.values() for key in keys)
+
+
+def _unfuse(document: Document) -> Document:
+    """The document with headings fused into lines cut out onto lines of their own, and headings split
+    after their numeral joined again. Table cells (tab-separated lines) are left alone."""
+    blocks: list[TextLine | Grid] = []
+    pending: str | None = None  # a bare numeral line waiting for its words
+    for block in document.blocks:
+        if not isinstance(block, TextLine) or "\t" in block.text.strip():
+            if pending is not None:
+                blocks.append(TextLine(pending))
+                pending = None
+            blocks.append(block)
+            continue
+        text = block.text
+        if pending is not None:
+            if not text.strip():
+                continue
+            if PAGE_FOOTER.match(normalize(text)):
+                blocks.append(block)  # a page break between the numeral and its words
+                continue
+            if _bare_numeral_heading(pending, text):
+                text = pending.strip() + text.strip()
+            else:
+                blocks.append(TextLine(pending))
+            pending = None
+        if BARE_NUMERAL.match(text):
+            pending = text
+            continue
+        cuts = _heading_cuts(text) if _NUMBERED.search(text) else []
+        if not cuts:
+            blocks.append(block if text is block.text else TextLine(text))
+            continue
+        edges = [0, *sorted(set(cuts)), len(text)]
+        blocks.extend(TextLine(text[a:b]) for a, b in pairwise(edges) if text[a:b].strip())
+    if pending is not None:
+        blocks.append(TextLine(pending))
+    return Document(blocks, document.problems)
+
+
+def _find_headings(document: Document) -> tuple[dict[int, str], dict[str, str]]:
+    """Block index -> section numeral, for the first heading of each section; and the numeral each section's
+    heading actually bears where that differs (a renumbered report).
+
+    A heading counts by its numeral and words together first; a section still missing is then looked for by
+    its distinctive words under any numeral, so a part whose words are there is never reported missing."""
     headings: dict[int, str] = {}
-    seen: set[str] = set()
     for index, block in enumerate(document.blocks):
         if isinstance(block, TextLine) and "\t" not in block.text.strip():
             numeral = heading_section(block.text)
-            if numeral and numeral not in seen:
-                seen.add(numeral)
+            if numeral and numeral not in headings.values():
                 headings[index] = numeral
-    return headings
+    written: dict[str, str] = {}
+    if len(headings) == len(SECTION_KEYS):
+        return headings, written
+    for index, block in enumerate(document.blocks):
+        if index in headings or not isinstance(block, TextLine) or "\t" in block.text.strip():
+            continue
+        found = renumbered_section(block.text)
+        if found and found[0] not in headings.values():
+            headings[index] = found[0]
+            written[found[0]] = found[1]
+    return dict(sorted(headings.items())), written
 
 
 def _regions(tokens: list[Token]) -> dict[str, tuple[int, int]]:
@@ -112,13 +211,14 @@ def _section_text(document: Document, headings: dict[int, str]) -> dict[str, str
 
 def parse_document(document: Document, source: Source, *, folder_region: str | None = None) -> Report:
     """The report model of an extracted document."""
+    document = _unfuse(document)
     problems = list(document.problems)
-    headings = _find_headings(document)
+    headings, written_numerals = _find_headings(document)
     tokens = tokenize(document, headings)
     regions = _regions(tokens)
     spans = _table_spans(tokens, regions)
 
-    reading = TableReading()
+    reading = TableReading(collapsed=collapsed_lines(document))
     tables = Tables(
         active=read_active(tokens[slice(*spans["二"])], reading),
         requests=read_requests(tokens[slice(*spans["三"])], reading),
@@ -144,29 +244,43 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     if year is None and periods:
         year = periods[-1]
 
+    sections = [headings[index] for index in sorted(headings) if headings[index] in SECTION_NUMERALS]
+    rejected = None
     markers = [marker for marker in OUTDATED_TEMPLATE_MARKERS if marker in compact_text] + reading.markers
+    if any(
+        token.kind is Kind.TEXT and strip_numbering(compact(token.text)) == OUTDATED_ACTIVE_LABEL
+        for token in tokens[slice(*spans["二"])]
+    ):
+        markers.append(OUTDATED_ACTIVE_MARKER)
     if document.blocks and not any(block for block in document.blocks if _has_text(block)):
         problems.append("文件中没有可读的文字")
     elif document.blocks and tables.requests is None and tables.active is None and tables.appeals is None:
-        problems.append("没有找到任何统计表（二、三、四），这可能不是政府信息公开工作年度报告")
+        if sections:
+            problems.append("没有找到任何统计表（二、三、四），这可能不是政府信息公开工作年度报告")
+        else:
+            rejected = NOT_A_REPORT
+            problems.append(NOT_A_REPORT)
 
     return Report(
         source=source,
         organization=organization,
         year=year,
         published=find_published(lines),
-        sections=[headings[index] for index in sorted(headings) if headings[index] in SECTION_NUMERALS],
+        sections=sections,
         tables=tables,
         problems=problems,
         evidence=Evidence(
             title=title,
             title_year=title_year(title) if title else None,
             period_years=periods,
+            period_spans=period_spans(all_text),
+            misnumbered_sections=written_numerals if len(sections) == len(SECTION_NUMERALS) else {},
             section_text=_section_text(document, headings),
             invalid_cells=reading.invalid,
             blank_cells=reading.blanks,
             template_markers=markers,
             folder_region=folder_region,
+            rejected=rejected,
         ),
     )
 

@@ -7,9 +7,11 @@ run that still does not fit is not guessed at: the row stays null and `problems`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import combinations, pairwise, product
+from math import prod
 
 from report.labels import ACTIVE_LABELS, REQUEST_CORES, REQUEST_EXACT, strip_numbering
 from report.model import (
@@ -17,6 +19,7 @@ from report.model import (
     APPEAL_BLOCKS,
     APPEAL_FIELDS,
     APPLICANT_COLUMNS,
+    OUTCOME_KEYS,
     REQUEST_KEYS,
     REQUEST_ROWS,
     ActiveTable,
@@ -27,7 +30,19 @@ from report.model import (
 )
 from report.tokens import Kind, Token, compact
 
+# The fixed widths of the format's rows.
+REQUEST_WIDTH = len(APPLICANT_COLUMNS)  # 6 applicant columns and 总计
+APPEAL_BLOCK_WIDTH = len(APPEAL_FIELDS)  # 维持, 纠正, 其他, 尚未审结, 总计
+APPEAL_WIDTH = len(APPEAL_BLOCKS) * APPEAL_BLOCK_WIDTH  # 15
+DOCUMENT_WIDTH = len(ACTIVE_DOCUMENT_FIELDS)  # 本年制发, 本年废止, 现行有效
+# How many ways of cutting a damaged row are tried before it is given up as unreadable.
+SEARCH_LIMIT = 50_000
+# A lone CJK numeral among values: a merged label printed one character per line (三 of 三、本年度办理结果).
+_VERTICAL_LABEL = frozenset("一二三四五六七八九十")
+
+Check = Callable[[Sequence[int]], bool]
 MAX_CELL = 2**63 - 1  # the largest count a cell may hold: a database's BIGINT
+_CELL_DIGITS = len(str(MAX_CELL))  # digits of the largest cell
 
 
 @dataclass
@@ -50,6 +65,7 @@ class TableReading:
     blanks: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     markers: list[str] = field(default_factory=list)
+    collapsed: bool = False  # the document's repeated lines were collapsed (see `tokens.collapsed_lines`)
 
 
 def segments(tokens: Sequence[Token]) -> list[Segment]:
@@ -58,6 +74,11 @@ def segments(tokens: Sequence[Token]) -> list[Segment]:
     values: list[Token] = []
     for token in tokens:
         if token.kind is Kind.HEADING:
+            continue
+        if token.kind is Kind.BREAK:
+            if labels or values:
+                result.append(Segment(labels, values))
+            labels, values = [], []
             continue
         if token.is_value:
             values.append(token)
@@ -78,7 +99,121 @@ def fit(values: list[Token], width: int) -> list[Token] | None:
         run.pop()
     while len(run) > width and run[0].kind is Kind.BLANK:
         run.pop(0)
+    if len(run) > width:
+        # A merged label printed one character per line leaves its numeral among the values (… 0 0 三).
+        while len(run) > width and run[-1].kind is Kind.PLACEHOLDER and run[-1].text in _VERTICAL_LABEL:
+            run.pop()
+        while len(run) > width and run[0].kind is Kind.PLACEHOLDER and run[0].text in _VERTICAL_LABEL:
+            run.pop(0)
     return run if len(run) == width else None
+
+
+def row_total_holds(cells: Sequence[int]) -> bool:
+    """Table 三: the six applicant columns add up to 总计."""
+    return sum(cells[:-1]) == cells[-1]
+
+
+def appeal_totals_hold(cells: Sequence[int]) -> bool:
+    """Table 四: in each block 维持 + 纠正 + 其他 + 尚未审结 = 总计 (checked on the complete blocks)."""
+    for start in range(0, len(cells) - APPEAL_BLOCK_WIDTH + 1, APPEAL_BLOCK_WIDTH):
+        block = cells[start : start + APPEAL_BLOCK_WIDTH]
+        if sum(block[:-1]) != block[-1]:
+            return False
+    return True
+
+
+def _cuts(digits: str, width: int, fixed: set[int], check: Check, partial: Check | None) -> Iterator[tuple[int, ...]]:
+    """Every way of cutting `digits` into `width` numbers without leading zeros, cutting at every position in
+    `fixed` (the boundaries between tokens), for which `check` holds; `partial` prunes prefixes."""
+    budget = [SEARCH_LIMIT]
+    boundaries = sorted(fixed | {len(digits)})
+
+    def walk(position: int, cells: list[int]) -> Iterator[tuple[int, ...]]:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _TooMany
+        if position == len(digits):
+            if len(cells) == width and check(cells):
+                yield tuple(cells)
+            return
+        pending = sum(1 for b in boundaries if b > position)  # tokens still to cut: each needs a cell
+        if len(cells) + pending > width:
+            return
+        limit = min(next(b for b in boundaries if b > position), position + _CELL_DIGITS)
+        for end in range(position + 1, limit + 1):
+            if digits[position] == "0" and end > position + 1:
+                break
+            cells.append(int(digits[position:end]))
+            if partial is None or partial(cells):
+                yield from walk(end, cells)
+            cells.pop()
+
+    yield from walk(0, [])
+
+
+class _TooMany(Exception):
+    """More ways to read a damaged row than are worth trying: it is unreadable."""
+
+
+def _joins(texts: list[str], width: int, check: Check) -> list[tuple[int, ...]]:
+    """Ways of joining neighbouring tokens (a number split over lines, 1 / 62) into `width` numbers."""
+    found: list[tuple[int, ...]] = []
+    for kept in combinations(range(1, len(texts)), width - 1):
+        edges = [0, *kept, len(texts)]
+        pieces = ["".join(texts[a:b]) for a, b in pairwise(edges)]
+        if any(len(piece) > 1 and piece[0] == "0" for piece in pieces):
+            continue
+        cells = tuple(int(piece) for piece in pieces)
+        if check(cells):
+            found.append(cells)
+    return found
+
+
+def _expansions(numbers: list[int], width: int, check: Check) -> list[tuple[int, ...]]:
+    """Ways of undoing a crawler's collapse of repeated lines: each value stood for one or more equal cells."""
+    found: list[tuple[int, ...]] = []
+    for kept in combinations(range(1, width), len(numbers) - 1):
+        edges = [0, *kept, width]
+        cells = tuple(number for number, a, b in zip(numbers, edges, edges[1:], strict=False) for _ in range(b - a))
+        if check(cells):
+            found.append(cells)
+    return found
+
+
+def readings(
+    values: Sequence[Token], width: int, check: Check | None, *, collapsed: bool = False, partial: Check | None = None
+) -> list[tuple[int, ...]] | None:
+    """The ways a damaged run of whole numbers can be read as `width` cells consistent with `check`, or None
+    when the run is not of that kind (text in it, decimals) or has too many readings to try.
+
+    Fewer numbers than cells: each number stood for several (a crawler that collapsed repeated lines) or
+    holds several cells' digits fused together; more numbers than cells (and a relation to test): numbers
+    split over lines are joined. A row with one reading is read; with several it is not guessed."""
+    texts = [token.text for token in values]
+    if not values or any(token.kind is not Kind.NUMBER or not token.text.isdigit() for token in values):
+        return None
+    if sum(map(len, texts)) > width * _CELL_DIGITS:
+        return None  # more digits than the cells can hold
+    accept = check or (lambda cells: True)
+    if len(values) > width:
+        if check is None or len(values) > 2 * width:
+            return None
+        return _joins(texts, width, accept)
+    if collapsed:
+        return _expansions([int(text) for text in texts], width, accept)
+    fixed: set[int] = set()
+    position = 0
+    for text in texts[:-1]:
+        position += len(text)
+        fixed.add(position)
+    try:
+        return list(_cuts("".join(texts), width, fixed, accept, partial))
+    except _TooMany:
+        return None
+
+
+def _digits_cell(number: int, block: int) -> Token:
+    return Token(Kind.NUMBER, str(number), block, Decimal(number))
 
 
 def _describe(values: Sequence[Token]) -> str:
@@ -129,38 +264,252 @@ def _request_match(segment: Segment) -> str | None:
     return best[1] if best else None
 
 
+def _read_damaged(
+    values: Sequence[Token], width: int, check: Check | None, reading: TableReading, where: str, **options: Check | None
+) -> tuple[list[tuple[int, ...]], str]:
+    """Readings of a run that does not fit its row, and the Chinese reason when there is not exactly one."""
+    found = readings(values, width, check, collapsed=reading.collapsed, **options)
+    if found is None:
+        return [], f"应有 {width} 列数值，找到 {len(values)} 个（{_describe(values)}），无法确定各列，按空值处理"
+    if not found:
+        return [], f"数值（{_describe(values)}）无论怎样拆分或合并都不符合表内的合计关系，无法确定各列，按空值处理"
+    if len(found) > 1:
+        return (
+            found,
+            f"数值（{_describe(values)}）有 {len(found)} 种拆分方式都符合表内的合计关系，无法确定各列，按空值处理",
+        )
+    return found, ""
+
+
+def _recovered_note(where: str, values: Sequence[Token], cells: Sequence[int], reading: TableReading) -> None:
+    how = "重复行被合并" if reading.collapsed else "数字粘连或被拆到多行"
+    shown = " ".join(str(cell) for cell in cells)
+    reading.problems.append(f"{where}：原文数值为“{_describe(values)}”（{how}），按表内合计关系唯一还原为 {shown}")
+
+
+# Table 三's relations between rows, column by column: (rows added, rows added) that must be equal.
+REQUEST_RELATIONS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("new", "carried_in"), ("total", "carried_out")),
+    (("total",), OUTCOME_KEYS),
+)
+
+
+def _relation_holds(rows: dict[str, Sequence[int]], left: Sequence[str], right: Sequence[str]) -> bool:
+    return all(
+        sum(rows[key][column] for key in left) == sum(rows[key][column] for key in right)
+        for column in range(REQUEST_WIDTH)
+    )
+
+
+def _settle_requests(
+    rows: dict[str, list[Cell]], open_rows: dict[str, list[tuple[int, ...]]], recovered: set[str], reading: TableReading
+) -> None:
+    """Rows with several readings are settled by the columns' relations (balance, total row) where every other
+    row of a relation is known; a recovered row that breaks a relation whose rows are all known is dropped."""
+
+    def known(key: str) -> bool:
+        return all(cell is not None for cell in rows[key])
+
+    def fix(key: str, cells: tuple[int, ...]) -> None:
+        rows[key] = list(cells)
+        recovered.add(key)
+        del open_rows[key]
+        reading.problems.append(f"三/{REQUEST_ROWS[key]}：按本行与各列的合计关系唯一还原为 {' '.join(map(str, cells))}")
+
+    changed = True
+    while changed and open_rows:
+        changed = False
+        for left, right in REQUEST_RELATIONS:
+            keys = (*left, *right)
+            pending = [key for key in keys if key in open_rows]
+            if not pending or not all(known(key) for key in keys if key not in pending):
+                continue
+            if prod(len(open_rows[key]) for key in pending) > SEARCH_LIMIT:
+                continue
+            fitting = [
+                choice
+                for choice in product(*(open_rows[key] for key in pending))
+                if _relation_holds({**rows, **{k: list(c) for k, c in zip(pending, choice, strict=True)}}, left, right)
+            ]
+            if not fitting:
+                for key in pending:
+                    del open_rows[key]
+                    reading.problems.append(f"三/{REQUEST_ROWS[key]}：任何读法都不符合各列的合计关系，按空值处理")
+                changed = True
+                continue
+            for position, key in enumerate(pending):
+                kept = list(dict.fromkeys(choice[position] for choice in fitting))
+                if len(kept) == 1:
+                    fix(key, kept[0])
+                    changed = True
+                elif len(kept) < len(open_rows[key]):
+                    open_rows[key] = kept
+                    changed = True
+    for key in open_rows:
+        reading.problems.append(
+            f"三/{REQUEST_ROWS[key]}：有 {len(open_rows[key])} 种读法都符合表内的合计关系，无法唯一确定各列，按空值处理"
+        )
+    for left, right in REQUEST_RELATIONS:
+        keys = (*left, *right)
+        if recovered & set(keys) and all(known(key) for key in keys):
+            if not _relation_holds(rows, left, right):  # type: ignore[arg-type]
+                for key in recovered & set(keys):
+                    rows[key] = [None] * REQUEST_WIDTH
+                    reading.problems.append(f"三/{REQUEST_ROWS[key]}：还原的数值与表内各列的合计关系不符，按空值处理")
+
+
+def _place_unlabelled(matched: list[tuple[Segment, str | None]], found: set[str]) -> list[tuple[Segment, str | None]]:
+    """A row whose label the text layer garbled (2.其他法律行政止公开) takes the one row missing between its
+    neighbours, when exactly one is missing there."""
+    placed = list(matched)
+    for position, (segment, key) in enumerate(matched):
+        if key is not None or not segment.labels or not segment.values:
+            continue
+        before = next((k for _, k in reversed(placed[:position]) if k is not None), None)
+        after = next((k for _, k in matched[position + 1 :] if k is not None), None)
+        if before is None or after is None:
+            continue
+        between = REQUEST_KEYS[REQUEST_KEYS.index(before) + 1 : REQUEST_KEYS.index(after)]
+        if len(between) == 1 and between[0] not in found:
+            placed[position] = (segment, between[0])
+            found.add(between[0])
+    return placed
+
+
+def _lines_of_values(tokens: Sequence[Token]) -> list[tuple[list[Token], str]] | None:
+    """Table 三's rows as whole lines, in order: each line's values fitted to the row width, with the label
+    text the line itself carries ('' when its label was printed elsewhere). None unless there is exactly one
+    such line per row (a lone number on a line of its own, such as a page number, aside)."""
+    lines: dict[int, tuple[list[Token], list[Token]]] = {}
+    for token in tokens:
+        if token.kind in (Kind.HEADING, Kind.BREAK):
+            continue
+        texts, values = lines.setdefault(token.block, ([], []))
+        (values if token.is_value else texts).append(token)
+    rows: list[tuple[list[Token], str]] = []
+    for texts, values in lines.values():
+        if all(token.kind is Kind.BLANK for token in values):
+            continue  # no values, or the empty cells of a header row
+        run = fit(values, REQUEST_WIDTH)
+        if run is None:
+            if len(values) == 1 and not texts:
+                continue
+            return None
+        rows.append((run, "".join(compact(token.text) for token in texts)))
+    return rows if len(rows) == len(REQUEST_KEYS) else None
+
+
+def _requests_in_row_order(tokens: Sequence[Token]) -> dict[str, list[Token]] | None:
+    """Table 三 read by row order, for a converter that printed row labels away from their values (a
+    PDF-to-Markdown shred): used only when there is one line of values per row, every line that still
+    carries its label sits at that row's place (a third of the rows at least), and the table's relations
+    (balance, total row) hold on the result."""
+    lines = _lines_of_values(tokens)
+    if lines is None:
+        return None
+    anchors = 0
+    for (run, label), key in zip(lines, REQUEST_KEYS, strict=True):
+        if any(token.kind is Kind.PLACEHOLDER or (token.kind is Kind.NUMBER and token.number is None) for token in run):
+            return None
+        if label:
+            placed = _request_match(Segment([Token(Kind.TEXT, label, run[0].block)], run))
+            if placed is not None and placed != key:
+                return None
+            anchors += placed == key
+    if anchors * 3 < len(REQUEST_KEYS):
+        return None
+    by_key = {key: run for (run, _), key in zip(lines, REQUEST_KEYS, strict=True)}
+    for left, right in REQUEST_RELATIONS:
+        for column in range(REQUEST_WIDTH):
+            cells = [by_key[key][column].number for key in (*left, *right)]
+            if any(cell is None for cell in cells):
+                continue
+            if sum(by_key[key][column].number or 0 for key in left) != sum(
+                by_key[key][column].number or 0 for key in right
+            ):
+                return None
+    return by_key
+
+
 def read_requests(tokens: Sequence[Token], reading: TableReading) -> dict[str, list[Cell]] | None:
-    """Table 三, or None when none of its rows is there."""
+    """Table 三, or None when none of its rows is there. Rows are found by their labels; when that leaves
+    rows unread and the values stand one line per row in order, they are read by row order."""
+    problems, blanks, invalid = len(reading.problems), len(reading.blanks), dict(reading.invalid)
+    rows = _read_requests_by_label(tokens, reading)
+    if rows is None or len(reading.problems) == problems:
+        return rows
+    in_order = _requests_in_row_order(tokens)
+    if in_order is None:
+        return rows
+    del reading.problems[problems:]
+    del reading.blanks[blanks:]
+    reading.invalid = invalid
+    reading.problems.append(
+        "三：行标签与数值分开排列（如 PDF 转换所致），按行序读取，与留在行内的标签及表内合计关系一致"
+    )
+    return {
+        key: [
+            cell_value(
+                token, f"requests.{key}[{column}]", reading, f"三/{REQUEST_ROWS[key]}/{APPLICANT_COLUMNS[column]}"
+            )
+            for column, token in enumerate(run)
+        ]
+        for key, run in in_order.items()
+    }
+
+
+def _read_requests_by_label(tokens: Sequence[Token], reading: TableReading) -> dict[str, list[Cell]] | None:
     rows = empty_requests()
     found: set[str] = set()
+    matched: list[tuple[Segment, str | None]] = []
     for segment in segments(tokens):
         key = _request_match(segment)
         if key is None:
             if segment.values and segment.labels and "其他处理" in segment.label_text:
                 reading.markers.append("（六）其他处理没有细分项（2019 年试行模板）")
+            matched.append((segment, None))
             continue
-        where = f"三/{REQUEST_ROWS[key]}"
-        if segment.values and all(token.kind is Kind.BLANK for token in segment.values) and not fit(segment.values, 7):
+        if (
+            segment.values
+            and all(token.kind is Kind.BLANK for token in segment.values)
+            and not fit(segment.values, REQUEST_WIDTH)
+        ):
             continue  # a header cell (总计, 其他) followed by the empty cells of a merged header row
         if key in found:
-            reading.problems.append(f"{where}：该行出现了不止一次，只采用第一次的数值")
+            reading.problems.append(f"三/{REQUEST_ROWS[key]}：该行出现了不止一次，只采用第一次的数值")
             continue
         found.add(key)
+        matched.append((segment, key))
+    if not found:
+        return None
+    open_rows: dict[str, list[tuple[int, ...]]] = {}
+    recovered: set[str] = set()
+    placed = _place_unlabelled(matched, found) if len(found) < len(REQUEST_KEYS) else matched
+    for segment, key in placed:
+        if key is None:
+            continue
+        where = f"三/{REQUEST_ROWS[key]}"
         if not segment.values:
             reading.problems.append(f"{where}：找到了行标签，但后面没有数值")
             continue
-        run = fit(segment.values, 7)
+        run = fit(segment.values, REQUEST_WIDTH)
         if run is None:
-            reading.problems.append(
-                f"{where}：应有 7 列数值，找到 {len(segment.values)} 个（{_describe(segment.values)}），无法确定各列，按空值处理"
-            )
+            candidates, reason = _read_damaged(segment.values, REQUEST_WIDTH, row_total_holds, reading, where)
+            if len(candidates) == 1:
+                rows[key] = list(candidates[0])
+                recovered.add(key)
+                _recovered_note(where, segment.values, candidates[0], reading)
+            elif candidates and len(candidates) <= SEARCH_LIMIT // 100:
+                open_rows[key] = candidates
+            else:
+                reading.problems.append(f"{where}：{reason}")
             continue
         rows[key] = [
             cell_value(token, f"requests.{key}[{column}]", reading, f"{where}/{APPLICANT_COLUMNS[column]}")
             for column, token in enumerate(run)
         ]
-    if not found:
-        return None
+    if open_rows or recovered:
+        _settle_requests(rows, open_rows, recovered, reading)
     missing = [REQUEST_ROWS[key] for key in REQUEST_KEYS if key not in found]
     if missing:
         reading.problems.append(f"三：没有找到这些行：{'、'.join(missing)}")
@@ -174,20 +523,25 @@ def read_active(tokens: Sequence[Token], reading: TableReading) -> ActiveTable |
     for segment in segments(tokens):
         if not segment.labels:
             continue
-        label = compact(segment.labels[-1].text)
-        row = ACTIVE_LABELS.get(label)
-        if row is None or row in found:
+        text = compact(segment.labels[-1].text)
+        # The longest label the text ends with: fused text puts the block's header words before it.
+        label = max((name for name in ACTIVE_LABELS if text.endswith(name)), key=len, default=None)
+        row = ACTIVE_LABELS.get(label) if label else None
+        if label is None or row is None or row in found:
             continue
         found.add(row)
         where = f"二/{label}"
         if row in ("regulations", "normative_documents"):
-            run = fit(segment.values, 3)
-            if run is None:
-                reading.problems.append(
-                    f"{where}：应有 3 个数值，找到 {len(segment.values)} 个（{_describe(segment.values)}）"
-                )
-                continue
+            run = fit(segment.values, DOCUMENT_WIDTH)
             counts = DocumentCounts()
+            if run is None:
+                candidates, reason = _read_damaged(segment.values, DOCUMENT_WIDTH, None, reading, where)
+                if len(candidates) != 1:
+                    reading.problems.append(f"{where}：{reason}")
+                    setattr(table, row, counts)
+                    continue
+                _recovered_note(where, segment.values, candidates[0], reading)
+                run = [_digits_cell(number, segment.values[0].block) for number in candidates[0]]
             for field_name, token in zip(ACTIVE_DOCUMENT_FIELDS, run, strict=True):
                 label_name = ACTIVE_DOCUMENT_FIELDS[field_name]
                 value = cell_value(token, f"active.{row}.{field_name}", reading, f"{where}/{label_name}")
@@ -205,15 +559,24 @@ def read_active(tokens: Sequence[Token], reading: TableReading) -> ActiveTable |
 
 
 def read_appeals(tokens: Sequence[Token], reading: TableReading) -> AppealsTable | None:
-    """Table 四: its fifteen numbers, in the order 复议 ×5, 直接起诉 ×5, 复议后起诉 ×5."""
+    """Table 四: its fifteen numbers, in the order 复议 ×5, 直接起诉 ×5, 复议后起诉 ×5.
+
+    A table that is there but cannot be read reliably is all null, with a problem saying so: it is not
+    missing, and no sum is checked over cells that are not sure."""
     values = [token for token in tokens if token.is_value]
     if not values:
         return None
-    run = fit(values, 15)
-    if run is None:
-        reading.problems.append(f"四：应有 15 个数值，找到 {len(values)} 个（{_describe(values[:30])}），无法确定各列")
-        return None
     table = AppealsTable()
+    run = fit(values, APPEAL_WIDTH)
+    if run is None:
+        candidates, reason = _read_damaged(
+            values, APPEAL_WIDTH, appeal_totals_hold, reading, "四", partial=appeal_totals_hold
+        )
+        if len(candidates) != 1:
+            reading.problems.append(f"表四无法可靠读取：{reason}")
+            return table
+        _recovered_note("四", values, candidates[0], reading)
+        run = [_digits_cell(number, values[0].block) for number in candidates[0]]
     position = 0
     for block, block_label in APPEAL_BLOCKS.items():
         appeal = getattr(table, block)

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 
 from report.document import Document, Grid, TextLine
+from report.labels import NUMBER_UNITS, PAGE_FOOTER
 
 
 class Kind(Enum):
@@ -22,6 +23,7 @@ class Kind(Enum):
     BLANK = "blank"  # a cell that exists and holds nothing
     PLACEHOLDER = "placeholder"  # text standing where a number is due: 无, /, ——, 五 …
     HEADING = "heading"  # a section heading (一、总体情况 …); ends every run
+    BREAK = "break"  # values that cannot belong to the label before them (a Markdown row without its label)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,11 @@ _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 _PLACEHOLDER = re.compile(r"^(?:[无/／\\—–－\-_×xX*]{1,3}|[〇零一二三四五六七八九十百千万两]{1,4})$")
 _MARKDOWN_RULE = re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|?)+\s*$")
 _TAB_RULE = re.compile(r"^(?:-{3,}\t?)+$")
+_DIGIT_RUN = re.compile(r"\d+(?:\.\d+)?")
+_DIGIT = re.compile(r"\d")
+_DASH_CELL = re.compile(r"^\s*[-—–－]{1,2}\s*$")
+# What may stand right before a number fused to its label: a CJK character or a closing bracket/quote.
+_LABEL_END = re.compile(r"[\u4e00-\u9fff）)”\"]")
 
 
 def normalize(text: str) -> str:
@@ -65,7 +72,50 @@ def parse_number(text: str) -> Decimal | None:
         return None
 
 
-def _cell_tokens(raw: str, block: int) -> list[Token]:
+def _fused_number_end(text: str, start: int, end: int) -> int | None:
+    """Where the number of digits text[start:end] written against its label ends, or None when the digits
+    belong to the prose (2021年, 第3页, 〔2021〕, 0591-…). A trailing digit followed by `.`/`、` and text is
+    the next row's numbering (…0000000 then 2.其他法律…), not part of the number."""
+    before = text[start - 1] if start else ""
+    if not before or (
+        not _LABEL_END.match(before)
+        and not (before == " " and start > 1 and (_LABEL_END.match(text[start - 2]) or text[start - 2].isdigit()))
+    ):
+        return None
+    after = text[end : end + 1]
+    if after in (".", "、", "．") and not text[end + 1 : end + 2].isdigit():
+        return end - 1 if end - start > 1 and "." not in text[start:end] else None
+    following = text[end:].lstrip(" ")[:1]
+    if not following or following in "（(" or following.isdigit():
+        return end
+    if following in NUMBER_UNITS or not _LABEL_END.match(following) or following in '）)”"':
+        return None
+    return end
+
+
+def _split_fused(text: str, block: int) -> list[Token]:
+    """Text with numbers written against their labels (fused crawler text) cut into text and number tokens."""
+    if not _DIGIT.search(text):
+        return [Token(Kind.TEXT, text, block)]
+    tokens: list[Token] = []
+    position = 0
+    for match in _DIGIT_RUN.finditer(text):
+        end = _fused_number_end(text, match.start(), match.end())
+        if end is None or end <= match.start():
+            continue
+        label = text[position : match.start()].strip()
+        if label:
+            tokens.append(Token(Kind.TEXT, label, block))
+        digits = text[match.start() : end]
+        tokens.append(Token(Kind.NUMBER, digits, block, Decimal(digits)))
+        position = end
+    rest = text[position:].strip()
+    if rest:
+        tokens.append(Token(Kind.TEXT, rest, block))
+    return tokens
+
+
+def _cell_tokens(raw: str, block: int, *, plain: bool = False) -> list[Token]:
     """Tokens of one cell: whitespace only is a blank; trailing space-separated numbers are split off a label."""
     text = normalize(raw)
     if not text:
@@ -87,7 +137,9 @@ def _cell_tokens(raw: str, block: int) -> list[Token]:
             break
     if not parts:
         return values
-    return [Token(Kind.TEXT, " ".join(parts), block), *values]
+    label = " ".join(parts)
+    # Only a plain line can hold numbers fused to their labels: a table cell (数据1, 第1项) is whole.
+    return [*(_split_fused(label, block) if plain else [Token(Kind.TEXT, label, block)]), *values]
 
 
 def _line_cells(text: str) -> list[str]:
@@ -106,19 +158,101 @@ def _line_cells(text: str) -> list[str]:
     return cells
 
 
+def collapsed_lines(document: Document) -> bool:
+    """Whether a crawler collapsed repeated lines (like `uniq`): the tables are one cell per line, yet no
+    line repeats the one before it, not even the zeros of table 三."""
+    previous = None
+    single_values = 0
+    for block in document.blocks:
+        if not isinstance(block, TextLine):
+            return False
+        text = block.text.strip()
+        if not text:
+            continue
+        if text == previous:
+            return False
+        previous = text
+        single_values += bool(_NUMBER.match(text))
+    return single_values >= _COLLAPSED_MIN_VALUES
+
+
+# Fewer one-number lines than this are not a table flattened one cell per line.
+_COLLAPSED_MIN_VALUES = 20
+
+
+_TABLE_SECTIONS = frozenset("二三四")
+_DECIMAL_POINTS = (".", "．")
+# No page footer is longer than this (第 12 页 共 30 页 with spaces around).
+_FOOTER_LENGTH = 40
+
+
+_FOOTER_HINT = re.compile(r"[页/\-—–－~]|[Pp]age")
+
+
+def _looks_like_footer(text: str) -> bool:
+    return len(text) <= _FOOTER_LENGTH and bool(_FOOTER_HINT.search(text)) and bool(PAGE_FOOTER.match(normalize(text)))
+
+
+def _is_pipe_row(text: str) -> bool:
+    stripped = text.strip()
+    return stripped.startswith("|") and stripped.endswith("|") and stripped.count("|") >= 2
+
+
+def _join_split_decimals(tokens: list[Token]) -> list[Token]:
+    """`851` / `.` / `776247` on three lines is one number: 851.776247."""
+    joined: list[Token] = []
+    for token in tokens:
+        if (
+            token.kind is Kind.NUMBER
+            and len(joined) >= 2
+            and joined[-1].kind is Kind.TEXT
+            and joined[-1].text in _DECIMAL_POINTS
+            and joined[-2].kind is Kind.NUMBER
+            and token.text.isdigit()
+            and joined[-2].text.isdigit()
+        ):
+            text = f"{joined[-2].text}.{token.text}"
+            joined[-2:] = [Token(Kind.NUMBER, text, joined[-2].block, Decimal(text))]
+            continue
+        joined.append(token)
+    return joined
+
+
 def tokenize(document: Document, headings: dict[int, str]) -> list[Token]:
-    """The token stream of a document; `headings` maps block index -> section numeral for heading lines."""
+    """The token stream of a document; `headings` maps block index -> section numeral for heading lines.
+
+    Page footers are dropped; a Markdown row of values whose label is not in it, right after free text,
+    gets a BREAK before it (a PDF-to-Markdown converter printed its label elsewhere); a row of dash
+    placeholders right under a Markdown rule is a header's filler, not data."""
     tokens: list[Token] = []
     blank_cell_line = False  # the last non-empty line was a tab-led blank cell ("\t\xa0")
+    previous_line = ""  # the last non-empty text line
+    # Numbers fused to their labels are looked for where tables are: sections 二–四, or anywhere when the
+    # document has no heading at all (prose elsewhere keeps its numbers).
+    fusable = not headings
     for index, block in enumerate(document.blocks):
         if index in headings:
             text = normalize(block.text) if isinstance(block, TextLine) else ""
             tokens.append(Token(Kind.HEADING, text, index, section=headings[index]))
+            fusable = headings[index] in _TABLE_SECTIONS
             blank_cell_line = False
+            previous_line = ""
         elif isinstance(block, TextLine):
+            if not block.text.strip() and "\t" not in block.text:
+                continue
+            after = previous_line
+            previous_line = block.text
             if _MARKDOWN_RULE.match(block.text) or _TAB_RULE.match(block.text.strip()):
                 continue
-            line_tokens = [token for cell in _line_cells(block.text) for token in _cell_tokens(cell, index)]
+            if "\t" not in block.text and _looks_like_footer(block.text):
+                previous_line = after
+                continue
+            cells = _line_cells(block.text)
+            pipe_row = _is_pipe_row(block.text)
+            if pipe_row and _MARKDOWN_RULE.match(after) and cells and all(_DASH_CELL.match(c) for c in cells):
+                continue
+            plain = fusable and not pipe_row and "\t" not in block.text
+            line_tokens = [token for cell in cells for token in _cell_tokens(cell, index, plain=plain)]
             if not line_tokens:
                 continue
             if blank_cell_line and "\t" not in block.text and len(line_tokens) == 1 and line_tokens[0].is_value:
@@ -128,11 +262,19 @@ def tokenize(document: Document, headings: dict[int, str]) -> list[Token]:
                 blank_cell_line = False
                 continue
             blank_cell_line = block.text.startswith("\t") and [token.kind for token in line_tokens] == [Kind.BLANK]
+            if pipe_row and after and not _is_pipe_row(after) and all(t.is_value for t in line_tokens):
+                if not _MARKDOWN_RULE.match(after):
+                    tokens.append(Token(Kind.BREAK, "", index))
             tokens.extend(line_tokens)
         elif isinstance(block, Grid):
             blank_cell_line = False
+            previous_line = ""
             for row in block.rows:
                 for cell in row:
                     if cell is not None:
                         tokens.extend(_cell_tokens(cell, index))
-    return tokens
+    return (
+        _join_split_decimals(tokens)
+        if any(t.text in _DECIMAL_POINTS for t in tokens if t.kind is Kind.TEXT)
+        else tokens
+    )

@@ -1,7 +1,8 @@
 """What a rule is: an id, a default severity, a message template and a pure check function.
 
 A check is a function of (this report, the same organization's earlier reports newest first, the rule
-settings) that yields `Hit`s; it does no I/O. The rule turns each hit into a `Finding` through its one
+settings) that yields `Hit`s; it does no I/O. A rule registered with `peers=True` also receives other bodies'
+reports of the same year that an index found alike (`rules.similarity`); the caller looks them up. The rule turns each hit into a `Finding` through its one
 message template, so every finding of a rule reads the same way.
 """
 
@@ -16,6 +17,7 @@ from nianbao.settings import RuleSettings
 from report.model import Finding, Report, Severity
 
 Check = Callable[[Report, Sequence[Report], RuleSettings], Iterable["Hit"]]
+PeerCheck = Callable[[Report, Sequence[Report], RuleSettings, Sequence[Report]], Iterable["Hit"]]
 
 
 @dataclass(frozen=True)
@@ -45,18 +47,26 @@ class Rule:
     severity: Severity
     title: str  # one line, for `nianbao rules`
     template: str  # str.format template over Hit.fields plus location/expected/actual
-    check: Check
+    check: Check | PeerCheck
     version: int = 1
     basis: str = ""  # the legal basis in one Chinese sentence, for reviewers (the explanation is for developers)
     reviewer: ReviewerText | None = None  # the Chinese explanation for reviewers
+    uses_peers: bool = False  # the check takes a fourth argument: other bodies' alike reports of the same year
 
     @property
     def explanation(self) -> str:
         """The check's docstring: What it does / Why is this bad? / Example."""
         return inspect.cleandoc(self.check.__doc__ or "")
 
-    def findings(self, report: Report, earlier: Sequence[Report], settings: RuleSettings) -> list[Finding]:
+    def findings(
+        self, report: Report, earlier: Sequence[Report], settings: RuleSettings, peers: Sequence[Report] = ()
+    ) -> list[Finding]:
         severity = settings.severity.get(self.id, self.severity)
+        hits = (
+            self.check(report, earlier, settings, peers)  # type: ignore[call-arg]
+            if self.uses_peers
+            else self.check(report, earlier, settings)  # type: ignore[call-arg]
+        )
         return [
             Finding(
                 rule=self.id,
@@ -69,7 +79,7 @@ class Rule:
                 expected=hit.expected,
                 actual=hit.actual,
             )
-            for hit in self.check(report, earlier, settings)
+            for hit in hits
         ]
 
 
@@ -93,11 +103,14 @@ def rule(
     version: int = 1,
     basis: str = "",
     reviewer: ReviewerText | None = None,
-) -> Callable[[Check], Rule]:
-    """Register a built-in rule: decorate its check function."""
+    peers: bool = False,
+) -> Callable[[Any], Rule]:
+    """Register a built-in rule: decorate its check function (with `peers=True`, one that takes peers too)."""
 
-    def register(check: Check) -> Rule:
-        made = make_rule(id, severity, title, template, version=version, basis=basis, reviewer=reviewer)(check)
+    def register(check: Check | PeerCheck) -> Rule:
+        made = make_rule(id, severity, title, template, version=version, basis=basis, reviewer=reviewer, peers=peers)(
+            check
+        )
         BUILTIN.append(made)
         return made
 
@@ -113,10 +126,11 @@ def make_rule(
     version: int = 1,
     basis: str = "",
     reviewer: ReviewerText | None = None,
-) -> Callable[[Check], Rule]:
+    peers: bool = False,
+) -> Callable[[Any], Rule]:
     """Make a rule without registering it as built-in: for plugins, exposed through the `nianbao.rules` entry point."""
 
-    def build(check: Check) -> Rule:
-        return Rule(id, severity, title, template, check, version, basis, reviewer)
+    def build(check: Check | PeerCheck) -> Rule:
+        return Rule(id, severity, title, template, check, version, basis, reviewer, peers)
 
     return build

@@ -108,36 +108,122 @@ def similarity(first: str, second: str) -> float:
     return SequenceMatcher(None, compact(first), compact(second), autojunk=False).ratio()
 
 
+# The prose parts compared with last year's, with the names reviewers know them by.
+PROSE_PARTS = {"一": "总体情况", "五": "存在的主要问题及改进情况", "六": "其他需要报告的事项"}
+
+
 @rule(
     "narrative.copied_from_prior_year",
     "warning",
-    "第五部分与上年报告几乎相同",
-    "第五部分“存在的主要问题及改进情况”与 {year} 年报告的相似度为 {actual}，达到抄袭阈值 {expected}。",
-    basis="《政府信息公开条例》第五十条要求报告当年存在的主要问题及改进情况；内容与上年雷同是督查通报中常见的问题（条例第四十七条）。",
+    "第一、五或六部分与上年报告几乎相同",
+    "第{part}部分“{title}”与 {year} 年报告的相似度为 {actual}，达到抄袭阈值 {expected}。",
+    basis="《政府信息公开条例》第五十条要求报告当年的工作情况、存在的主要问题及改进情况；内容与上年雷同是督查通报中常见的问题（条例第四十七条）。",
     reviewer=ReviewerText(
-        checks="第五部分“存在的主要问题及改进情况”与上一年度报告的第五部分相比，文字相似度是否达到设定的阈值（默认 90%）。“无”之类很短的内容不比较。",
-        why="《政府信息公开条例》第五十条要求年度报告写明当年存在的主要问题及改进情况；上级督查（条例第四十七条）通报中常见“内容与上年雷同”。照抄上年的问题和措施，等于没有报告本年情况。",
-        example="2023 年度报告第五部分“一是主动公开的深度和广度还不够……下一步将进一步加强……”与 2022 年度报告逐字相同，只改了年份。",
+        checks="把第一部分（总体情况）、第五部分（存在的主要问题及改进情况）、第六部分（其他需要报告的事项）分别与本机关上一年度报告的同一部分比较，几乎相同（默认相似度 ≥ 0.9）即提示，并指出是哪一部分。“无”之类很短的内容不比较。",
+        why="《政府信息公开条例》第五十条要求每年报告当年的情况；各地政务公开办通报（如怀化市对2021年度报告的通报）和第三方评估都把“内容与上年雷同、照搬照抄”列为常见问题。",
+        example="某局2023年报告的第五部分与2022年报告只改了年份，其余一字未改。",
     ),
 )
 def copied_from_prior_year(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
-    Compares section 五 (存在的主要问题及改进情况) with last year's and fires when they are at least as similar
-    as the configured threshold (default 0.9). Very short texts (“无”) are not compared.
+    Compares each prose part — 一 (总体情况), 五 (存在的主要问题及改进情况) and 六 (其他需要报告的事项) — with
+    the same part of last year's report and fires, naming the part, when they are at least as similar as the
+    configured threshold (default 0.9). Very short texts (“无”) are not compared, nor a part 六 of only a few
+    fixed statements (fees, period, contact), which repeat legitimately.
 
     Why is this bad?
-    《政府信息公开条例》第五十条 asks each year for that year's problems and improvements; supervising offices
-    (条例 第四十七条) criticise 内容雷同 reports. A copied section says nothing about the year.
+    《政府信息公开条例》第五十条 asks each year for that year's work, problems and improvements; supervising
+    offices (条例 第四十七条) criticise 内容雷同 reports. A copied part says nothing about the year.
 
     Example
-    The 2023 section 五 repeats the 2022 one with only the year changed.
+    The 2023 part 五 repeats the 2022 one with only the year changed.
     """
     previous = last_year(report, earlier)
     if previous is None:
         return
-    now, before = report.evidence.section_text.get("五", ""), previous.evidence.section_text.get("五", "")
-    if min(len(compact(now)), len(compact(before))) < settings.copy_min_chars:
+    for part, title in PROSE_PARTS.items():
+        now, before = report.evidence.section_text.get(part, ""), previous.evidence.section_text.get(part, "")
+        shortest = settings.copy_min_chars_part_six if part == "六" else settings.copy_min_chars
+        if min(len(compact(now)), len(compact(before))) < shortest:
+            continue
+        ratio = round(similarity(now, before), 3)
+        if ratio >= settings.copy_similarity:
+            yield Hit(
+                location=part,
+                expected=settings.copy_similarity,
+                actual=ratio,
+                fields={"part": part, "title": title, "year": previous.year},
+            )
+
+
+@rule(
+    "tables.copied_from_prior_year",
+    "warning",
+    "统计表二至四与上年报告完全相同",
+    "表二、表三、表四的 {actual} 个单元格与 {year} 年报告逐格相同（且并非全为 0），疑为照搬上年数据。",
+    basis="《政府信息公开条例》第五十条要求报告当年的统计数据；国办公开办函〔2021〕30号 表二至表四按年度统计，逐格与上年相同几乎不可能。",
+    reviewer=ReviewerText(
+        checks="表二、表三、表四的每一个单元格都与本机关上一年度报告相同，而且不全是 0。全为 0 的表格年年相同是正常的，不提示。",
+        why="统计表按年度填报（国办公开办函〔2021〕30号），许可、处罚、申请件数等逐格与上年一致几乎不可能，通常是复制了上年报告而没有更新数据；第三方评估和媒体报道（如东莞市统计局连续三年报告雷同）都把这种情况作为典型问题。",
+        example="某镇2023年报告表二行政许可 35、行政处罚 12，表三本年新收 4 件……与2022年报告完全一样。",
+    ),
+)
+def tables_copied(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    Fires when tables 二, 三 and 四 are all present in this and last year's report, every cell is equal, and
+    not every cell is zero or blank.
+
+    Why is this bad?
+    The tables count one year's documents, decisions, applications and cases (国办公开办函〔2021〕30号);
+    hundreds of identical figures two years running mean last year's tables were pasted in. All-zero tables
+    repeat legitimately, so they are not judged.
+
+    Example
+    2023: 行政许可 35, 行政处罚 12, 本年新收 4 … exactly as in 2022.
+    """
+    previous = last_year(report, earlier)
+    if previous is None:
         return
-    ratio = round(similarity(now, before), 3)
-    if ratio >= settings.copy_similarity:
-        yield Hit(location="五", expected=settings.copy_similarity, actual=ratio, fields={"year": previous.year})
+    tables = (report.tables.active, report.tables.requests, report.tables.appeals)
+    before = (previous.tables.active, previous.tables.requests, previous.tables.appeals)
+    if None in tables or None in before:
+        return
+    now, then = report.cell_values(), previous.cell_values()
+    if now == then and any(value for value in now.values()):
+        yield Hit(location="二、三、四", actual=len(now), fields={"year": previous.year})
+
+
+@rule(
+    "report.revised_after_publication",
+    "info",
+    "同一机关同一年度收到了内容不同的第二份报告",
+    "本报告是 {year} 年度报告的另一版本，与此前收到的版本（{before}）内容不同，两个版本均已保存。",
+    basis="《政府信息公开条例》第四十九条要求按期公布年度报告；公布后改动内容应有说明，审核人员需核对改了什么。",
+    reviewer=ReviewerText(
+        checks="同一机关、同一年度此前已收到一份报告，这次收到的文件内容不同（不是同一文件的重复投递）。两个版本都保留，网页上可对比改动。",
+        why="年度报告公布后又被替换，可能是更正错误，也可能是事后修改数据；按《政府信息公开条例》第四十九条按期公布的应是定稿，审核人员应核对两个版本的差异。",
+        example="房县白鹤镇人民政府2023年度报告1月20日收到一版，2月5日又收到一版，表三本年新收由 4 件改为 6 件。",
+    ),
+)
+def revised_after_publication(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    Fires when an earlier version of the same body's report for the same year, with different content, is
+    known (stored, or given in the same check).
+
+    Why is this bad?
+    A published report that is replaced may be a correction or a quiet change of figures; either way the
+    reviewer should look at what changed (《政府信息公开条例》第四十九条 wants the report published on time, not
+    rewritten afterwards without a word).
+
+    Example
+    房县白鹤镇人民政府's 2023 report received on 20 January, and another file with other figures on 5 February.
+    """
+    for other in earlier:
+        if other.year == report.year and other.source.sha256 != report.source.sha256:
+            yield Hit(  # `expected` stays the same across versions: the finding is one, carried forward
+                location="报告版本",
+                expected="同一年度只有一个公布版本",
+                actual=f"另有内容不同的版本（{other.source.sha256[:12]}）",
+                fields={"year": report.year, "before": other.published or other.source.sha256[:12]},
+            )
+            return

@@ -9,7 +9,7 @@ from importlib.metadata import entry_points
 
 from nianbao.settings import RuleSettings
 from report.model import Change, Comparison, Finding, Report
-from rules import arithmetic, crossyear, legal, narrative, structure  # noqa: F401  (importing registers them)
+from rules import arithmetic, copying, crossyear, legal, narrative, structure  # noqa: F401  (importing registers them)
 from rules.base import BUILTIN, Rule
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,11 @@ def find_rule(rule_id: str) -> Rule | None:
     return next((item for item in all_rules() if item.id == rule_id), None)
 
 
-def evaluate(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> list[Finding]:
-    """Every finding of every enabled rule. `earlier` holds the same organization's earlier years, newest first.
+def evaluate(
+    report: Report, earlier: Sequence[Report], settings: RuleSettings, peers: Sequence[Report] = ()
+) -> list[Finding]:
+    """Every finding of every enabled rule. `earlier` holds the same organization's earlier years, newest first;
+    `peers` other bodies' reports of the same year that the near-duplicate index found alike.
 
     A rule that crashes is reported in `problems`, never allowed to take the others down. A file that is not
     an annual report (`evidence.rejected`) is judged by no rule: its reason is in `problems`."""
@@ -55,7 +58,7 @@ def evaluate(report: Report, earlier: Sequence[Report], settings: RuleSettings) 
         if item.id in settings.disabled:
             continue
         try:
-            findings.extend(item.findings(report, earlier, settings))
+            findings.extend(item.findings(report, earlier, settings, peers))
         except Exception as error:
             report.problems.append(f"规则 {item.id} 运行出错：{type(error).__name__}: {error}")
     return findings
@@ -63,7 +66,7 @@ def evaluate(report: Report, earlier: Sequence[Report], settings: RuleSettings) 
 
 def compare(report: Report, earlier: Sequence[Report]) -> Comparison | None:
     """The latest earlier year and every table cell that changed since."""
-    previous = next((item for item in earlier if item.year is not None), None)
+    previous = next((item for item in earlier if item.year is not None and item.year != report.year), None)
     if previous is None:
         return None
     before, after = previous.cell_values(), report.cell_values()

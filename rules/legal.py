@@ -20,6 +20,13 @@ LEVEL_NAMES = {
 # Bodies that may never make 规章: only 国务院部门 and the governments of provinces, 设区的市 and 自治州 may.
 # A "city" may be a county-level city, so it is not judged.
 INELIGIBLE_LEVELS = ("township", "county", "department")
+# A government's general office (办公厅/办公室) publishes and counts its government's 规章, so the office of a
+# government that may make them is no ineligible department. Its region names that government; a 市 may be a
+# 设区的市, so a 市's office is not judged either (precision first).
+_GENERAL_OFFICES = ("人民政府办公厅", "人民政府办公室", "政府办公厅", "政府办公室")
+_RULE_MAKING_REGIONS = ("省", "自治区", "直辖市", "市", "自治州", "州", "盟")
+# Reports on 2018 and earlier fall under the 2008 条例 (第三十一条): 3月31日 for every body.
+LAST_YEAR_OF_OLD_DEADLINE = 2018
 
 
 @rule(
@@ -44,11 +51,14 @@ def ineligible_issuer(report: Report, earlier: Sequence[Report], settings: RuleS
     地方政府规章. A township or a 局 that lists 规章 has counted internal rules or documents it only drafted;
     they belong under 行政规范性文件 or nowhere.
 
+    The general office (办公厅/办公室) of a province's, a 市's or a 自治州's government is not judged: it counts the
+    规章 its government makes.
+
     Example
     房县白鹤镇人民政府: 规章 本年制发件数 2, 现行有效件数 2.
     """
     active = report.tables.active
-    if active is None or report.organization.level not in INELIGIBLE_LEVELS:
+    if active is None or report.organization.level not in INELIGIBLE_LEVELS or _office_of_rule_maker(report):
         return
     body = LEVEL_NAMES[report.organization.level]
     for field, label in (("issued", "本年制发件数"), ("in_force", "现行有效件数")):
@@ -63,19 +73,41 @@ def ineligible_issuer(report: Report, earlier: Sequence[Report], settings: RuleS
             )
 
 
+def _office_of_rule_maker(report: Report) -> bool:
+    name, region = report.organization.name or "", report.organization.region or ""
+    return name.endswith(_GENERAL_OFFICES) and region.endswith(_RULE_MAKING_REGIONS)
+
+
+def township_deadline(settings: RuleSettings, places: str) -> str:
+    """MM-DD for a township: the setting of the first province (or region) named in `places`, else the default."""
+    return next(
+        (limit for place, limit in settings.township_deadlines.items() if place and place in places),
+        settings.township_deadline,
+    )
+
+
+def deadline_for(year: int, level: str, settings: RuleSettings, places: str = "") -> date | None:
+    """The last day to publish a body's report on `year` (条例 第四十九条; 第三十一条 of 2008 up to 2018 reports).
+
+    `places` is the text that may name the body's province (its title, its region), for townships' deadlines."""
+    if level == "unknown":
+        return None
+    if year <= LAST_YEAR_OF_OLD_DEADLINE:
+        return date(year + 1, 3, 31)
+    if level in ("department", "national"):
+        return date(year + 1, 1, 31)
+    if level in ("county", "city", "province"):
+        return date(year + 1, 3, 31)
+    month, day = (int(part) for part in township_deadline(settings, places).split("-"))
+    return date(year + 1, month, day)
+
+
 def deadline(report: Report, settings: RuleSettings) -> date | None:
-    """The last day to publish this report under 条例 第四十九条, by the body's level."""
+    """The last day to publish this report, by the body's level and the reporting year."""
     if report.year is None:
         return None
-    level = report.organization.level
-    if level in ("department", "national"):
-        return date(report.year + 1, 1, 31)
-    if level in ("county", "city", "province"):
-        return date(report.year + 1, 3, 31)
-    if level == "township":
-        month, day = (int(part) for part in settings.township_deadline.split("-"))
-        return date(report.year + 1, month, day)
-    return None
+    places = f"{report.evidence.title or ''} {report.organization.region or ''}"
+    return deadline_for(report.year, report.organization.level, settings, places)
 
 
 @rule(
@@ -93,13 +125,14 @@ def deadline(report: Report, settings: RuleSettings) -> date | None:
 def publication_late(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
     Compares the stated publication date with the deadline for the body's level: 31 January for departments
-    and 国务院部门, 31 March for county, city and province governments, and for townships the configured
-    deadline (default 31 January).
+    (a government's 办公厅/办公室 included) and 国务院部门, 31 March for county, city and province governments,
+    and for townships the configured deadline (default 31 March, settable per province). Reports on 2018 and
+    earlier are due by 31 March whatever the level.
 
     Why is this bad?
     《政府信息公开条例》第四十九条: 县级以上人民政府部门 publish the previous year's report by 1月31日, and the
-    本级人民政府's report is published by 3月31日. Townships are not named there; most provinces collect theirs
-    with the departments, hence the default.
+    本级人民政府's report is published by 3月31日. Townships are not named there, so the governments' date is
+    the outer bound unless the province set an earlier one. The 2008 条例 (第三十一条) had 3月31日 for all.
 
     Example
     A 教育局 report for 2023 dated 2024年3月2日.
@@ -108,5 +141,10 @@ def publication_late(report: Report, earlier: Sequence[Report], settings: RuleSe
     if limit is None or report.published is None:
         return
     if date.fromisoformat(report.published) > limit:
-        basis = "本地设定的乡镇期限" if report.organization.level == "township" else "《政府信息公开条例》第四十九条"
+        if report.year is not None and report.year <= LAST_YEAR_OF_OLD_DEADLINE:
+            basis = "2008年《政府信息公开条例》第三十一条"
+        elif report.organization.level == "township":
+            basis = "乡镇期限（条例未列明，按本地设定，默认以3月31日为限）"
+        else:
+            basis = "《政府信息公开条例》第四十九条"
         yield Hit(location="发布日期", expected=limit.isoformat(), actual=report.published, fields={"basis": basis})

@@ -9,9 +9,20 @@ import re
 from collections.abc import Iterator, Sequence
 
 from nianbao.settings import RuleSettings
-from report.model import APPEAL_BLOCKS, AppealBlock, Report
+from report.identity import name_key
+from report.metadata import SELF_REFERENCE, organization_from_name
+from report.model import (
+    ACTIVE_DOCUMENT_FIELDS,
+    ACTIVE_DOCUMENT_ROWS,
+    APPEAL_BLOCKS,
+    REQUEST_ROWS,
+    SECTION_NUMERALS,
+    AppealBlock,
+    Report,
+)
 from report.tokens import compact
 from rules.base import Hit, ReviewerText, rule
+from rules.structure import SECTION_TITLES
 
 _SENTENCE = re.compile(r"[。；;！!？?\n]")
 # Comparisons with other years or running totals are not statements of this year's figure.
@@ -24,7 +35,23 @@ _NONE_RECEIVED = re.compile(r"未(?:收到|受理|接到|接收)[^。；;]{0,25}
 _NONE_APPEALS = re.compile(
     r"未(?:发生|开展|产生|出现|收到|涉及|有)[^。；;]{0,12}?(行政复议|行政诉讼)(?:[及和、与](行政诉讼|行政复议))?"
 )
-_APPEAL_COUNT = re.compile(r"(行政复议|行政诉讼)(?:案件)?(?:共|总共)?(\d{1,15})(?:件|起|宗)")
+_APPEAL_COUNT = re.compile(r"(行政复议|行政诉讼)(?:申请|案件)?(?:共|总共)?(\d{1,15})(?:件|起|宗)")
+# Table 二 in prose: 制发/废止/现行有效 规章 or (行政)规范性文件 N件, in either order of verb and noun.
+_DOCUMENT = r"(规章|(?:行政)?规范性文件)"
+_COUNT = r"(?:共|总共|共计)?(\d{1,15})(?:件|个|份)"
+_DOCUMENT_STATEMENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("issued", re.compile(rf"(?:制发|制定|出台|印发){_DOCUMENT}{_COUNT}")),
+    ("repealed", re.compile(rf"废止{_DOCUMENT}{_COUNT}")),
+    ("in_force", re.compile(rf"现行有效(?:的)?{_DOCUMENT}{_COUNT}")),
+    ("in_force", re.compile(rf"{_DOCUMENT}(?:中)?现行有效(?:的)?{_COUNT}")),
+)
+# Figures of others (the whole area's bodies) are not the reporting body's table.
+_OTHER_BODIES = re.compile(r"各级|各部门|各单位|下属|所属|全省|指导")
+# Carry-over in prose: 上年结转…N件 and N件结转下年度 / 结转下年度…N件.
+_CARRIED_IN = re.compile(r"上年结转(?:的)?(?:政府信息公开)?(?:申请)?(?:共)?(\d{1,15})件")
+_CARRIED_OUT = re.compile(
+    r"(?:(\d{1,15})件(?:申请)?结转下(?:一)?年度|结转下(?:一)?年度(?:继续办理)?(?:的)?(?:申请)?(?:共)?(\d{1,15})件)"
+)
 # Words that show section 一 touches a topic. Loose enough for real reports' wording, but a mere channel
 # ("通过门户网站发布") is not platform building and "管理" alone is not 政府信息管理.
 TOPICS: dict[str, tuple[str, ...]] = {
@@ -67,8 +94,10 @@ def _appeal_total(report: Report, kind: str) -> int | None:
 def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
     Reads statements of this year's figures in the prose — 收到…申请N件, 未收到…申请, 未发生行政复议,
-    行政复议N件 — and compares them with table 三's 本年新收 (总计 column) and table 四's totals. Sentences
-    about other years (上年, 同比, 累计, 以来) are skipped.
+    行政复议N件, 上年结转N件, N件结转下年度, 制发/废止/现行有效 规章 or 行政规范性文件 N件 — and compares them
+    with table 三's 本年新收, 上年结转 and 结转下年度 (总计 column), table 四's totals and table 二's document
+    counts, quoting the sentence. Sentences about other years (上年, 同比, 累计, 以来) are skipped except for
+    the carry-over, and so are sentences about other bodies (各部门, 下属, 全省).
 
     Why is this bad?
     The prose and the tables are one report (《政府信息公开条例》第五十条); when they disagree, at least one of
@@ -115,6 +144,54 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
                     actual=actual,
                     fields={"sentence": sentence[:60]},
                 )
+        yield from _document_contradictions(report, sentence, seen)
+    yield from _carry_over_contradictions(report, seen)
+
+
+def _document_contradictions(report: Report, sentence: str, seen: set[tuple[str, int]]) -> Iterator[Hit]:
+    active = report.tables.active
+    if active is None or _OTHER_BODIES.search(sentence):
+        return
+    for field, pattern in _DOCUMENT_STATEMENTS:
+        for match in pattern.finditer(sentence):
+            row = "regulations" if match.group(1) == "规章" else "normative_documents"
+            actual = getattr(getattr(active, row), field)
+            stated = int(match.group(2))
+            if actual is None or actual == stated or (f"{row}.{field}", stated) in seen:
+                continue
+            seen.add((f"{row}.{field}", stated))
+            yield Hit(
+                location=f"二/{ACTIVE_DOCUMENT_ROWS[row]}/{ACTIVE_DOCUMENT_FIELDS[field]}",
+                cells=[f"active.{row}.{field}"],
+                expected=stated,
+                actual=actual,
+                fields={"sentence": sentence[:60]},
+            )
+
+
+def _carry_over_contradictions(report: Report, seen: set[tuple[str, int]]) -> Iterator[Hit]:
+    requests = report.tables.requests
+    if requests is None:
+        return
+    for text in report.evidence.section_text.values():
+        for sentence in _SENTENCE.split(compact(text)):
+            if "结转" not in sentence or _OTHER_BODIES.search(sentence):
+                continue
+            for key, pattern in (("carried_in", _CARRIED_IN), ("carried_out", _CARRIED_OUT)):
+                match = pattern.search(sentence)
+                actual = requests[key][6]
+                if match is None or actual is None:
+                    continue
+                stated = int(next(group for group in match.groups() if group is not None))
+                if stated != actual and (key, stated) not in seen:
+                    seen.add((key, stated))
+                    yield Hit(
+                        location=f"三/{REQUEST_ROWS[key]}/总计",
+                        cells=[f"requests.{key}[6]"],
+                        expected=stated,
+                        actual=actual,
+                        fields={"sentence": sentence[:60]},
+                    )
 
 
 def _appeal_statements(sentence: str) -> Iterator[tuple[str, int]]:
@@ -216,11 +293,13 @@ def fee_statement_missing(report: Report, earlier: Sequence[Report], settings: R
 def year_inconsistent(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
     Compares the year in the title, the statistics period (自X年1月1日至X年12月31日) and the publication date,
-    which should fall in the year after the reporting year.
+    which should fall in the year after the reporting year. Also fires on a period whose end precedes its
+    start, and on a report dated on or before the last day of its own period.
 
     Why is this bad?
     A report is about one calendar year and published early in the next (《政府信息公开条例》第四十九条).
-    Disagreeing years are the mark of a report copied from another year with the dates half updated.
+    Disagreeing years are the mark of a report copied from another year with the dates half updated; a report
+    dated before its period has ended cannot report that period.
 
     Example
     Title “2023年政府信息公开工作年度报告”, statistics period 2022年1月1日至2022年12月31日.
@@ -235,7 +314,24 @@ def year_inconsistent(report: Report, earlier: Sequence[Report], settings: RuleS
                     actual=year,
                     fields={"what": "统计期限的年份与标题年份不一致"},
                 )
-    if report.year is not None and report.published is not None:
+    for start, end in evidence.period_spans:
+        if end < start:
+            yield Hit(
+                location="统计期限",
+                expected=f"{start}年12月31日或以后",
+                actual=f"自{start}年1月1日至{end}年12月31日",
+                fields={"what": "统计期限的截止日期早于起始日期"},
+            )
+    period_end = max((f"{end}-12-31" for _, end in evidence.period_spans), default=None)
+    dated_too_early = report.published is not None and period_end is not None and report.published <= period_end
+    if dated_too_early:
+        yield Hit(
+            location="发布日期",
+            expected=f"{period_end} 以后",
+            actual=report.published,
+            fields={"what": "报告的发布日期不晚于统计期限的截止日期"},
+        )
+    if report.year is not None and report.published is not None and not dated_too_early:
         published_year = int(report.published[:4])
         if published_year != report.year + 1:
             yield Hit(
@@ -276,3 +372,170 @@ def missing_topics(report: Report, earlier: Sequence[Report], settings: RuleSett
     for topic, words in TOPICS.items():
         if not any(word in text for word in words):
             yield Hit(location="一", expected=topic, actual=None)
+
+
+_PUNCTUATION = re.compile(r"[\W_]+")
+_NOTHING = ("无", "暂无", "没有", "无其他需要报告的事项", "无需要报告的事项")
+
+
+@rule(
+    "narrative.thin_section",
+    "info",
+    "第五或第六部分为空、只写“无”或过短",
+    "第{part}部分“{title}”{what}（{actual}）。",
+    basis="《政府信息公开条例》第五十条要求报告存在的主要问题及改进情况和其他需要报告的事项；国办公开办函〔2021〕30号 对这两部分有具体要求。",
+    reviewer=ReviewerText(
+        checks="第五部分“存在的主要问题及改进情况”或第六部分“其他需要报告的事项”只有标题、只写“无”，或不足设定字数（默认 10 字，标点不计）。第六部分没有提到信息处理费时由“第六部分没有说明信息处理费收取情况”一条提示，这里不重复。",
+        why="《政府信息公开条例》第五十条要求如实报告存在的问题及改进情况；各地评估（如泉州鲤城区2020年度评分表）把“问题查摆不深、一笔带过”列为扣分项。只写“无”等于没有报告。",
+        example="五、存在的主要问题及改进情况：无。",
+    ),
+)
+def thin_section(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    Fires when part 五 (存在的主要问题及改进情况) or part 六 (其他需要报告的事项) is present but empty, only
+    “无”, or shorter than the configured length (default 10 characters, punctuation aside). A part 六 without
+    any word on 信息处理费 is left to fees.statement_missing.
+
+    Why is this bad?
+    《政府信息公开条例》第五十条 asks for the year's problems and improvements and the other matters to report;
+    evaluators mark down parts that dispose of them in a word. “无” reports nothing.
+
+    Example
+    五、存在的主要问题及改进情况 — 无。
+    """
+    for part in ("五", "六"):
+        if part not in report.sections:
+            continue
+        text = _PUNCTUATION.sub("", compact(report.evidence.section_text.get(part, "")))
+        if part == "六" and "处理费" not in text:
+            continue
+        if not text:
+            what = "为空"
+        elif text in _NOTHING:
+            what = "只写了“无”"
+        elif len(text) < settings.thin_section_chars:
+            what = f"不足 {settings.thin_section_chars} 字"
+        else:
+            continue
+        yield Hit(
+            location=part,
+            expected=f"至少 {settings.thin_section_chars} 字",
+            actual=text or "空",
+            fields={"part": part, "title": SECTION_TITLES[part].split("、", 1)[1], "what": what},
+        )
+
+
+# Words naming a problem, and words that announce a measure. A problem word inside "有待加强" etc. is not a
+# measure: those phrases are removed before measures are looked for.
+_PROBLEM_WORDS = re.compile(r"问题|不足|差距|短板|薄弱|有待|不够|滞后|欠缺")
+_NOT_A_MEASURE = re.compile(
+    r"(?:有待|还需|仍需|尚需|亟需|亟待|需要|需)(?:进一步)?(?:加强|提高|提升|完善|规范|改进|强化|健全)"
+)
+_MEASURE_WORDS = re.compile(
+    r"措施|改进|整改|下一步|今后|将|加强|完善|强化|提升|提高|健全|规范|落实|推进|建立|丰富|充实|拓宽|坚持|做好|确保"
+)
+
+
+@rule(
+    "narrative.problems_without_measures",
+    "info",
+    "第五部分列了问题，却没有改进措施",
+    "第五部分“存在的主要问题及改进情况”只列了问题（如“{actual}”），没有写改进措施。",
+    basis="《政府信息公开条例》第五十条要求报告“存在的主要问题及改进情况”，问题与改进措施缺一不可。",
+    reviewer=ReviewerText(
+        checks="第五部分写了存在的问题（问题、不足、差距、薄弱、有待……），但没有任何改进措施的字眼（改进、整改、下一步、加强、完善、将……）。“有待加强”之类属于问题描述，不算措施。",
+        why="条例第五十条要求报告的是“存在的主要问题及改进情况”；武威市（武政办发〔2025〕54号）等地的通报把“只谈问题不提措施”列为典型问题。",
+        example="五、存在的主要问题及改进情况：信息公开的及时性有待提高，部分栏目更新滞后。（到此为止）",
+    ),
+)
+def problems_without_measures(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    Fires when part 五 names problems (问题, 不足, 差距, 薄弱, 有待 …) and has no word of a measure (改进, 整改,
+    下一步, 加强, 完善, 将 …). Phrases such as 有待加强 describe a problem and do not count as measures.
+
+    Why is this bad?
+    《政府信息公开条例》第五十条 asks for 存在的主要问题及改进情况: the problems and what is done about them.
+    Supervising offices criticise parts that only list problems.
+
+    Example
+    五 reads “信息公开的及时性有待提高，部分栏目更新滞后。” and nothing more.
+    """
+    if "五" not in report.sections:
+        return
+    text = compact(report.evidence.section_text.get("五", ""))
+    problem = _PROBLEM_WORDS.search(text)
+    if problem is None or _MEASURE_WORDS.search(_NOT_A_MEASURE.sub("", text)):
+        return
+    sentence = next((s for s in _SENTENCE.split(text) if _PROBLEM_WORDS.search(s)), text)
+    yield Hit(location="五", expected="改进措施", actual=sentence[:40])
+
+
+_SIGNATURE_MAX = 30  # a signature line is a body's name alone
+# Offices that draft a government's report in its name (县政府办, 政务公开办): not another body's signature.
+_WRITING_OFFICE = re.compile(r"政府办|办公室|办公厅|政务公开|信息公开")
+
+
+def _signature_bodies(report: Report) -> Iterator[tuple[str, str]]:
+    """(where, line) of the lines that name a body alone: the last lines of the last part (the signature)
+    and the first line of the preface."""
+    texts = report.evidence.section_text
+    last = next((texts[part] for part in reversed(SECTION_NUMERALS) if texts.get(part)), "")
+    tail = [line for line in last.split("\n") if line.strip()][-3:]
+    head = [line for line in texts.get("", "").split("\n") if line.strip()][:2]
+    for where, lines in (("落款", tail), ("前言", head)):
+        for line in lines:
+            text = compact(line)
+            if len(text) <= _SIGNATURE_MAX and not re.search(r"\d|年度报告|[，。：:]", text):
+                yield where, text
+
+
+@rule(
+    "narrative.foreign_entity_name",
+    "warning",
+    "标题写的是一个机关，落款、前言或自称却是另一个机关",
+    "标题中的机关是“{expected}”，但{where}写的是“{actual}”，疑为套用其他机关的报告。",
+    basis="《政府信息公开条例》第四十八条、第五十条：各行政机关编制并公布本机关的年度报告；套用其他机关的报告不能反映本机关的工作。",
+    reviewer=ReviewerText(
+        checks="标题写明的机关与落款或标题下方署名的机关不同；或者标题是一个“局”，正文却通篇自称“本镇/我镇”（或反之），而本机关应有的自称一次都没有出现。",
+        why="条例第四十八条、第五十条要求每个行政机关报告本机关的情况；落款或自称是别的机关，几乎总是照抄了其他机关的报告而没有改干净，第三方评估和各地通报都把“照搬照抄”列为问题。",
+        example="标题“房县白鹤镇人民政府2023年政府信息公开工作年度报告”，落款“房县黄龙镇人民政府”。",
+    ),
+)
+def foreign_entity_name(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    Fires when the title names one body and the signature (the last lines) or the line under the title names
+    another body; or when the title names a township and the prose calls itself only 我局/本局 (or a 局 that
+    calls itself only 我镇/本镇), at least twice and never by its own kind.
+
+    Why is this bad?
+    Each body reports its own work (《政府信息公开条例》第四十八条、第五十条). Another body's name in the
+    signature or self-reference is the trace of a report copied from someone else and not fully edited.
+
+    Example
+    Title “房县白鹤镇人民政府2023年…年度报告”, signature “房县黄龙镇人民政府”.
+    """
+    own = report.organization
+    if not report.evidence.title or not own.name or own.level not in ("township", "department", "county"):
+        return
+    own_key = name_key(own.name)
+    for where, line in _signature_bodies(report):
+        other = organization_from_name(line)
+        if other.name is None or other.level not in ("township", "county", "department"):
+            continue
+        if own_key in line or name_key(other.name) in compact(report.evidence.title) or _WRITING_OFFICE.search(line):
+            continue
+        yield Hit(location=where, expected=f"{own.region or ''}{own.name}", actual=line, fields={"where": where})
+        return
+    if own.level not in ("township", "department"):
+        return
+    prose = compact("\n".join(text for part, text in report.evidence.section_text.items() if part))
+    counts = {level: sum(prose.count(word) for word in words) for level, words in SELF_REFERENCE.items()}
+    for level in ("township", "department"):
+        if level != own.level and own.level in counts and counts[own.level] == 0 and counts[level] >= 2:
+            word = next(word for word in SELF_REFERENCE[level] if word in prose)
+            yield Hit(
+                location="正文",
+                expected=f"{own.region or ''}{own.name}",
+                actual=word,
+                fields={"where": f"正文自称“{word}”共 {counts[level]} 次，"},
+            )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from nianbao.settings import RuleSettings
+from report.labels import OUTDATED_ACTIVE_MARKER
 from report.model import SECTION_NUMERALS, Report, describe_cell
 from rules.base import Hit, ReviewerText, rule
 
@@ -22,6 +23,7 @@ TABLE_TITLES = {
     "appeals": ("四", "行政复议、行政诉讼情况"),
 }
 TABLE_LABELS = {"active": "表二", "requests": "表三", "appeals": "表四"}
+FIRST_YEAR_OF_2021_FORMAT = 2021  # 国办公开办函〔2021〕30号 applies from the reports on 2021
 
 
 @rule(
@@ -45,13 +47,15 @@ def missing_section(report: Report, earlier: Sequence[Report], settings: RuleSet
     《政府信息公开条例》第五十条 fixes what the report contains and 国办公开办函〔2021〕30号 fixes its six
     sections; a missing part (for instance no 五、存在的主要问题及改进情况) leaves out what the law requires.
 
+    A part that is there under another numeral is left to structure.misnumbered_section.
+
     Example
     A report that goes from 四、…行政诉讼情况 straight to 六、其他需要报告的事项.
     """
     if not report.sections and not report.evidence.section_text.get(""):
         return  # nothing readable at all: the problems say so, and there is no form to judge
     for numeral in SECTION_NUMERALS:
-        if numeral not in report.sections:
+        if numeral not in report.sections and numeral not in report.evidence.misnumbered_sections:
             yield Hit(
                 location=SECTION_TITLES[numeral],
                 expected=SECTION_TITLES[numeral],
@@ -66,6 +70,39 @@ def missing_section(report: Report, earlier: Sequence[Report], settings: RuleSet
             expected="、".join(expected_order),
             actual="、".join(present),
             fields={"problem": "各部分顺序不对，实际顺序为"},
+        )
+
+
+@rule(
+    "structure.misnumbered_section",
+    "warning",
+    "六个部分都在，但编号不对",
+    "“{title}”标为“{actual}、”，应为“{expected}、”。",
+    basis="国办公开办函〔2021〕30号 规定年度报告六个部分的标题及其编号（一至六）；编号错乱使读者和汇总统计无法按部分对照。",
+    reviewer=ReviewerText(
+        checks="六个部分都有，但某些部分的标题编号与格式规定的“一、总体情况 …… 六、其他需要报告的事项”不一致，例如多出一个部分导致后面的编号顺延。",
+        why="国办公开办函〔2021〕30号 固定了六个部分及其编号，上级汇总和社会公众都按编号查找；编号错乱说明报告未按格式编写。内容都在，故只是警告，不按“缺少部分”处理。",
+        example="报告在“四、政府信息公开行政复议、行政诉讼情况”之后写“六、存在的主要问题及改进情况”“七、其他需要报告的事项”。",
+    ),
+)
+def misnumbered_section(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    Fires, once per part, when all six parts are there but some carry a numeral other than the format's
+    (五、存在的主要问题 written as 六、, or a part inserted so that the rest shift).
+
+    Why is this bad?
+    国办公开办函〔2021〕30号 fixes the six parts and their numerals; readers and the offices that compile the
+    reports look parts up by number. The content is there, so it is a warning, not a missing part.
+
+    Example
+    一 … 四 as in the format, then “六、存在的主要问题及改进情况” and “七、其他需要报告的事项”.
+    """
+    for numeral, written in report.evidence.misnumbered_sections.items():
+        yield Hit(
+            location=SECTION_TITLES[numeral],
+            expected=numeral,
+            actual=written,
+            fields={"title": SECTION_TITLES[numeral].split("、", 1)[1]},
         )
 
 
@@ -203,8 +240,10 @@ def invalid_value(report: Report, earlier: Sequence[Report], settings: RuleSetti
 def outdated_template(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
     Looks for what only the 2019 trial template (国办公开办函〔2019〕60号) had: a 第二十条第（九）项 政府集中采购
-    block, the columns 本年新制作数量 / 对外公开总数量 / 上一年项目数量, a 其他对外管理服务事项 row, or
-    （六）其他处理 without its three numbered items.
+    block, the columns 本年新制作数量 / 对外公开总数量 / 上一年项目数量, a 其他对外管理服务事项 row, or （六）其他处理
+    without its three numbered items. A table 二 row named 规范性文件 instead of 行政规范性文件 is named too, but
+    alone it does not fire: many reports in the 2021 format keep that word. Only reports on 2021 and later are
+    judged; 2019 and 2020 reports were due in the trial template.
 
     Why is this bad?
     Since the 2021 reports the format of 国办公开办函〔2021〕30号 applies. Old-template tables have other rows
@@ -214,9 +253,50 @@ def outdated_template(report: Report, earlier: Sequence[Report], settings: RuleS
     Table 二 still has “第二十条第（九）项 | 采购项目数量 | 采购总金额”.
     """
     markers = report.evidence.template_markers
-    if markers:
+    strong = [marker for marker in markers if marker != OUTDATED_ACTIVE_MARKER]
+    if strong and report.year is not None and report.year >= FIRST_YEAR_OF_2021_FORMAT:
         yield Hit(
-            location="三" if markers[0].startswith("（六）") else "二",
+            location="三" if strong[0].startswith("（六）") else "二",
             expected="国办公开办函〔2021〕30号格式",
             actual="、".join(markers),
         )
+
+
+@rule(
+    "value.unit_suspect",
+    "warning",
+    "行政事业性收费金额像是以“元”填入了“万元”栏",
+    "表二“行政事业性收费”填的是 {actual} 万元，对{body}而言过大（≥ {expected} 万元），疑为按“元”填写；按元计应为 {as_wan} 万元。",
+    basis="国办公开办函〔2021〕30号 表二“行政事业性收费”的单位是万元；按元填写会使金额放大一万倍。",
+    reviewer=ReviewerText(
+        checks="表二“行政事业性收费（单位：万元）”的金额，对乡镇或政府部门而言大得不合常理（默认乡镇 ≥ 500 万元、部门 ≥ 10 亿元），像是把以“元”计的金额填进了“万元”栏。",
+        why="国办公开办函〔2021〕30号 规定该栏单位为万元；按元填写会把金额放大一万倍，汇总全省数据时严重失真。",
+        example="某镇表二行政事业性收费填“3500”，实际收费 3500 元（0.35 万元）。",
+    ),
+)
+def unit_suspect(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
+    """What it does
+    Fires when table 二's 行政事业性收费, stated in 万元, is at least the configured ceiling for the body's
+    level (default: township 500 万元, department 100,000 万元); other levels are not judged.
+
+    Why is this bad?
+    The column is in 万元 (国办公开办函〔2021〕30号). An amount in 元 typed into it is ten thousand times too
+    large and distorts every sum made from the reports.
+
+    Example
+    A township's 行政事业性收费 given as 3500 — 3,500 元, not 35 million.
+    """
+    active = report.tables.active
+    ceiling = settings.fee_ceiling_wan.get(report.organization.level)
+    if active is None or active.fees is None or ceiling is None or active.fees < ceiling:
+        return
+    yield Hit(
+        location="二/行政事业性收费",
+        cells=["active.fees"],
+        expected=ceiling,
+        actual=active.fees,
+        fields={
+            "body": {"township": "乡镇（街道）", "department": "政府部门"}.get(report.organization.level, "该机关"),
+            "as_wan": f"{active.fees / 10000:g}",
+        },
+    )

@@ -34,12 +34,14 @@ from sqlmodel import Session, SQLModel, col, select
 from report.identity import identity, name_key
 from report.model import Finding, Report
 from rules import all_rules
+from rules.similarity import report_bands
 from storage.tables import (
     FindingRecord,
     LedgerRecord,
     NotificationRecord,
     OrganizationRecord,
     OutboxRecord,
+    ProseBandRecord,
     ReportRecord,
     ReviewerRecord,
     TriageRecord,
@@ -149,7 +151,7 @@ class LedgerEntry:
 @dataclass(frozen=True)
 class OutboxItem:
     id: int
-    version_id: int
+    version_id: int | None  # None: an alert about a report that has not arrived (report.overdue)
     kind: str
     title: str
     body: str
@@ -423,6 +425,7 @@ class Store:
             connection.execute(
                 update(VersionRecord).where(VersionRecord.id == previous).values(superseded_by=version_id)
             )
+        self._index_prose(connection, version_id, report)
         new, resolved = self._track_findings(
             connection, (report_id, organization_id, year), version_id, report.findings, when, rule_versions
         )
@@ -483,6 +486,46 @@ class Store:
         connection.execute(
             delete(OrganizationRecord).where(OrganizationRecord.id == stored.organization_id, ~left.exists())
         )
+
+    def _index_prose(self, connection: Connection, version_id: int, report: Report) -> None:
+        if report.year is None or identity(report) is None:
+            return  # a report of no known body and year is nobody's peer
+        bands = report_bands(report)
+        if bands:
+            connection.execute(
+                insert(ProseBandRecord),
+                [{"version_id": version_id, "year": report.year, "part": part, "band_key": key} for part, key in bands],
+            )
+
+    def peer_reports(self, report: Report, limit: int = 20) -> list[Report]:
+        """Other bodies' current versions of the same year whose prose shares an LSH band with the report's
+        (candidates for narrative.copied_from_peer), most shared bands first."""
+        bands = report_bands(report)
+        if report.year is None or not bands:
+            return []
+        key = identity(report)
+        with self._session() as session:
+            own = self._organization(session, *key) if key else None
+            shared = func.count(ProseBandRecord.id)
+            query = (
+                select(ProseBandRecord.version_id, shared)
+                .join(VersionRecord, VersionRecord.id == ProseBandRecord.version_id)
+                .join(ReportRecord, ReportRecord.id == VersionRecord.report_id)
+                .where(
+                    ProseBandRecord.year == report.year,
+                    col(ProseBandRecord.band_key).in_(sorted({band for _, band in bands})),
+                    col(VersionRecord.superseded_by).is_(None),
+                    VersionRecord.sha256 != report.source.sha256,
+                )
+                .group_by(ProseBandRecord.version_id)
+                .order_by(shared.desc())
+                .limit(limit)
+            )
+            if own is not None:
+                query = query.where(ReportRecord.organization_id != own.id)
+            ids = [version_id for version_id, _ in session.exec(query)]
+            versions = [session.get(VersionRecord, version_id) for version_id in ids]
+            return [_report(version) for version in versions if version is not None]
 
     @staticmethod
     def _version_with(connection: Connection, sha256: str) -> int | None:
@@ -638,7 +681,8 @@ class Store:
 
     def earlier_reports(self, report: Report) -> list[Report]:
         """The latest version of each earlier year of the same organization (name key and region equal), newest
-        first. Whether the report's identity is ambiguous is the caller's question (`report.identity.ambiguity`)."""
+        first, preceded by the stored version of the report's own year when its content differs (a revision).
+        Whether the report's identity is ambiguous is the caller's question (`report.identity.ambiguity`)."""
         key = identity(report)
         if key is None or report.year is None:
             return []
@@ -648,10 +692,11 @@ class Store:
                 return []
             rows = session.exec(
                 self._current_versions()
-                .where(ReportRecord.organization_id == organization.id, col(ReportRecord.year) < report.year)
+                .where(ReportRecord.organization_id == organization.id, col(ReportRecord.year) <= report.year)
                 .order_by(col(ReportRecord.year).desc())
             ).all()
-            return [_report(version) for version in rows]
+            found = [_report(version) for version in rows]
+            return [item for item in found if item.source.sha256 != report.source.sha256]
 
     def reports_named(self, name_keys: set[str]) -> list[Report]:
         """The latest version of every stored report whose organization's name key is in `name_keys`."""
@@ -914,12 +959,20 @@ class Store:
     # -- notifications ------------------------------------------------------------------------------------
 
     def outbox_add(
-        self, version_id: int, title: str, body: str, tags: Sequence[str], *, kind: str = "new_findings"
+        self, version_id: int | None, title: str, body: str, tags: Sequence[str], *, kind: str = "new_findings"
     ) -> int:
-        """Queue a notification about a version; the same (version, kind) again returns the queued item's id."""
+        """Queue a notification about a version; the same (version, kind) again returns the queued item's id.
+        Without a version (a report that never arrived) the caller makes sure it queues the item once."""
 
         def work(session: Session) -> int:
             now = utcnow()
+            if version_id is None:
+                return session.connection().execute(
+                    insert(OutboxRecord).values(
+                        version_id=None, kind=kind, title=title, body=body, tags=list(tags), state="pending",
+                        attempts=0, created_at=now, next_attempt_at=now,
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]  # fmt: skip
             self._insert_ignore(
                 session,
                 OutboxRecord,

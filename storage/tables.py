@@ -84,6 +84,10 @@ class OrganizationRecord(SQLModel, table=True):
     region: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     region_key: str = Field(default="", sa_column=Column(Text, nullable=False))
     level: str = Field(default="unknown", sa_column=Column(String(16), nullable=False))
+    # The registry of bodies (`nianbao orgs import`): the body above it, and when the registry listed it. A body
+    # never imported is known only from its reports.
+    parent: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    registered_at: datetime | None = _time(nullable=True)
 
 
 class ReportRecord(SQLModel, table=True):
@@ -125,6 +129,41 @@ class VersionRecord(SQLModel, table=True):
     contract: dict[str, Any] = _json(nullable=False)
     evidence: dict[str, Any] = _json(nullable=False)
     superseded_by: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("report_versions.id"), nullable=True)
+    )
+
+
+class ProseBandRecord(SQLModel, table=True):
+    """One LSH band key of a version's prose part (`rules.similarity`): versions of one year that share a key are
+    candidate copies of each other, found without comparing a new report with every stored one."""
+
+    __tablename__ = "prose_bands"
+    __table_args__ = (
+        Index("ix_prose_bands_year_key", "year", "band_key"),
+        Index("ix_prose_bands_version", "version_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(sa_column=Column(Integer, ForeignKey("report_versions.id"), nullable=False))
+    year: int = Field(sa_column=Column(Integer, nullable=False))
+    part: str = Field(sa_column=Column(String(4), nullable=False))
+    band_key: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class OverdueNoticeRecord(SQLModel, table=True):
+    """A body's report for a year not in by its deadline: alerted once (`report.overdue`), and when the report
+    then arrives, `received_*` are set and a 已收到 note is sent."""
+
+    __tablename__ = "overdue_notices"
+    __table_args__ = (UniqueConstraint("organization_id", "year", name="uq_overdue_notices_body_year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(sa_column=Column(Integer, ForeignKey("organizations.id"), nullable=False))
+    year: int = Field(sa_column=Column(Integer, nullable=False))
+    deadline: str = Field(sa_column=Column(String(10), nullable=False))
+    alerted_at: datetime = _time()
+    received_at: datetime | None = _time(nullable=True)
+    received_version_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("report_versions.id"), nullable=True)
     )
 
@@ -201,7 +240,8 @@ class OutboxRecord(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    version_id: int = Field(sa_column=Column(Integer, ForeignKey("report_versions.id"), nullable=False))
+    # None for an alert about a report that has not arrived (report.overdue): no version to point at.
+    version_id: int | None = Field(sa_column=Column(Integer, ForeignKey("report_versions.id"), nullable=True))
     kind: str = Field(sa_column=Column(String(32), nullable=False))
     title: str = Field(sa_column=Column(Text, nullable=False))
     body: str = Field(sa_column=Column(Text, nullable=False))
@@ -286,6 +326,8 @@ TABLES = tuple(
         NotificationRecord,
         ReviewerRecord,
         TriageRecord,
+        ProseBandRecord,
+        OverdueNoticeRecord,
         WebSessionRecord,
     )
 )

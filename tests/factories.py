@@ -33,6 +33,17 @@ YEARLY_PROBLEMS = (
 )
 
 
+# Section 一 texts that differ from year to year, so a clean series is not a copy.
+YEARLY_OVERVIEWS = (
+    "本年度，我镇围绕重点领域信息主动公开，规范依申请公开答复流程，健全政府信息管理制度，"
+    "升级政府信息公开平台栏目，把政务公开纳入绩效考核，强化监督保障。",
+    "一年来，我镇坚持以公开为常态，主动公开财政预决算和惠民政策，依申请公开按时答复，"
+    "落实保密审查和发布审核，优化网站专栏建设，建立监督考核机制。",
+    "本年度，我镇以群众需求为导向做好主动公开，依申请公开件件有回复，信息管理台账动态更新，"
+    "新媒体平台同步发布，开展社会评议并接受群众监督。",
+)
+
+
 def clean_report(
     *,
     name: str = "白鹤镇人民政府",
@@ -102,6 +113,9 @@ def next_year(report: Report, **changes: object) -> Report:
     )
     following.tables.requests["carried_in"] = list(report.tables.requests["carried_out"])
     following.evidence.section_text["五"] = YEARLY_PROBLEMS[(following.year or 0) % len(YEARLY_PROBLEMS)]
+    following.evidence.section_text["一"] = following.evidence.section_text["一"].replace(
+        SECTION_ONE, YEARLY_OVERVIEWS[(following.year or 0) % len(YEARLY_OVERVIEWS)]
+    )
     for key, value in changes.items():
         setattr(following, key, value)
     return following

@@ -20,10 +20,15 @@ import html
 import io
 import random
 import re
+import tempfile
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+from report.document import TextLine
+from report.extract import extract
 from report.model import APPEAL_BLOCKS, APPEAL_FIELDS, OUTCOME_KEYS, REQUEST_KEYS, SECTION_NUMERALS
 
 Cell = int | None
@@ -691,7 +696,16 @@ def make_series(
 # --------------------------------------------------------------------------------------------------------------
 # A reference evaluation of the contract's rules on a ground truth
 
-_DEADLINE_MONTH_DAY = {"county": (3, 31), "city": (3, 31), "province": (3, 31)}
+_DEADLINE_MONTH_DAY = {"county": (3, 31), "city": (3, 31), "province": (3, 31), "township": (3, 31)}
+# value.unit_suspect: 行政事业性收费 (万元) from which an amount reads like 元, by level (RuleSettings' default).
+FEE_CEILING_WAN = {"township": 500.0, "department": 100000.0}
+THIN_SECTION_CHARS = 10  # narrative.thin_section's default
+
+
+def thin(text: str) -> bool:
+    """Whether a part says nothing: empty, 无, or under THIN_SECTION_CHARS characters (punctuation aside)."""
+    bare = re.sub(r"[\W_]+", "", text)
+    return len(bare) < THIN_SECTION_CHARS or bare in ("无", "暂无")
 
 
 def _requests_violations(requests: Requests) -> dict[str, set[str]]:
@@ -779,6 +793,11 @@ def violations(truth: GroundTruth) -> dict[str, set[str]]:
             add("publication.late")
     if truth.procurement is not None:
         add("structure.outdated_template")
+    if "五" in truth.order and thin(truth.section_text("五")):
+        add("narrative.thin_section")
+    fees = truth.active["fees"] if truth.active is not None else None
+    if fees is not None and fees >= FEE_CEILING_WAN.get(truth.level, float("inf")):
+        add("value.unit_suspect", ["active.fees"])
     one = truth.section_text("一")
     if "一" in truth.order and any(not any(w in one for w in TOPIC_KEYWORDS[t]) for t in TOPICS):
         add("narrative.missing_topics")
@@ -801,6 +820,12 @@ def series_violations(previous: GroundTruth, current: GroundTruth) -> dict[str, 
                 found.setdefault("regulations.in_force_continuity", set()).add(f"active.{row}.in_force")
     if "五" in current.order and current.sections.get("五") == previous.sections.get("五"):
         found["narrative.copied_from_prior_year"] = set()
+    if (
+        None not in (current.active, current.requests, current.appeals)
+        and current.cells() == previous.cells()
+        and any(current.cells().values())
+    ):
+        found["tables.copied_from_prior_year"] = set()
     return found
 
 
@@ -837,11 +862,14 @@ KINDS: tuple[str, ...] = (
     "year.inconsistent",
     "publication.late",
     "structure.outdated_template",
+    "narrative.thin_section",
+    "value.unit_suspect",
 )
 SERIES_KINDS: tuple[str, ...] = (
     "requests.carry_over_continuity",
     "regulations.in_force_continuity",
     "narrative.copied_from_prior_year",
+    "tables.copied_from_prior_year",
 )
 # What value.invalid writes into a number cell. Text makes the cell null (contract: "the cell is null"); "-1" is a
 # number and stays one (-1), so arithmetic relations may break too — `Expected.rules` then names them.
@@ -1052,6 +1080,16 @@ def _modify(truth: GroundTruth, kind: str, rng: random.Random) -> tuple[list[str
     if kind == "structure.outdated_template":
         truth.procurement = (rng.randint(0, 30), round(rng.randint(0, 99999) / 100, 2))
         return [], optional
+    if kind == "narrative.thin_section":
+        truth.sections["五"] = [rng.choice(("无。", "无", "暂无。", "工作运行良好。"))]
+        return [], optional
+    if kind == "value.unit_suspect":
+        if truth.active is None:
+            raise ValueError("value.unit_suspect needs table 二")
+        if truth.level != "township":
+            _retarget(truth, "township", rng)
+        truth.active["fees"] = float(rng.randint(6, 9999) * 100)  # yuan typed into the 万元 cell
+        return ["active.fees"], optional
     raise ValueError(f"unknown defect kind {kind!r}")
 
 
@@ -1108,6 +1146,17 @@ def plant_series(series: Sequence[GroundTruth], kind: str, rng: random.Random) -
         cells = ["active.normative_documents.in_force"]
     elif kind == "narrative.copied_from_prior_year":
         last.sections["五"] = list(previous.sections["五"])
+        cells = []
+    elif kind == "tables.copied_from_prior_year":
+        if previous.active is None or previous.requests is None or previous.appeals is None:
+            raise ValueError("tables.copied_from_prior_year needs tables 二, 三 and 四")
+        if not any(previous.cells().values()):
+            previous.active["licensing"] = 1
+        last.active, last.requests, last.appeals = copy.deepcopy((previous.active, previous.requests, previous.appeals))
+        last.raw_cells = dict(previous.raw_cells)
+        _sync_claim(last, rng)
+        last.sections["四"] = [p for p in last.sections["四"] if p != _NO_APPEALS_NOTE]
+        last.sections["六"] = [p for p in previous.sections["六"] if "收费通知" in p] or last.sections["六"]
         cells = []
     else:  # pragma: no cover - guarded above
         raise ValueError(kind)
@@ -2149,3 +2198,233 @@ def render(layout: str, truth: GroundTruth, rng: random.Random) -> bytes:
     """The file's bytes for a layout (text layouts as UTF-8 with LF)."""
     result = LAYOUTS[layout](truth, rng)
     return result if isinstance(result, bytes) else result.encode("utf-8")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Damage to headings and tables (issue 10): how real text arrives after PDF text layers, converters and crawlers.
+# Each operator takes the lines of a rendering and gives damaged lines; `damage` applies several at random.
+
+Damage = Callable[[list[str], random.Random], list[str]]
+
+_HEADING_LINE = re.compile(
+    r"^(?P<lead>[#*\s\u3000\u00a0]*)(?P<numeral>[一二三四五六1-6])(?P<sep>\s*、\s*)(?P<words>"
+    + "|".join(re.escape(words) for words in {*_HEADINGS.values(), *_FIVE_VARIANTS, "政务公开"})
+    + r".*)$"
+)
+_NUMBER_LINE = re.compile(r"^\s*\d+\s*$")
+_TRAILING_NUMBERS = re.compile(r"^(?P<label>.*?\D)(?P<numbers>(?: +\d+){3,})\s*$")
+_FOOTER_STYLES = ("- {n} -", "— {n} —", "第 {n} 页 共 {m} 页", "{n}/{m}", "第{n}页")
+_VERTICAL_LABEL_TEXT = "三、本年度办理结果"
+
+
+def _is_heading(line: str) -> bool:
+    return bool(_HEADING_LINE.match(line)) and "本年" not in line and "结转" not in line
+
+
+def damage_fused_lines(lines: list[str], rng: random.Random) -> list[str]:
+    """A crawler's one-line page: every line joined, table cells written against each other (r07's kind)."""
+    kept = [line for line in lines if not re.match(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|?)+\s*$", line)]
+    cells = [re.sub(r"[\t|]+", "", line).strip() for line in kept]
+    joined = rng.choice(("", " ")).join(cell for cell in cells if cell)
+    return [re.sub(r"(?<=\d) +(?=\d)", "", joined)]
+
+
+def damage_split_headings(lines: list[str], rng: random.Random) -> list[str]:
+    """A heading cut after its numeral: `六、` on one line, `其他需要报告的事项` on the next."""
+    result: list[str] = []
+    for line in lines:
+        match = _HEADING_LINE.match(line)
+        if match and _is_heading(line) and rng.random() < 0.7:
+            result += [match["lead"] + match["numeral"] + match["sep"].rstrip(), match["words"]]
+        else:
+            result.append(line)
+    return result
+
+
+def damage_renumber(lines: list[str], rng: random.Random) -> list[str]:
+    """All six parts present under other numerals (a report that numbered its parts its own way)."""
+    numerals = list("一二三四五六")
+    shuffled = numerals[:]
+    while shuffled == numerals:
+        rng.shuffle(shuffled)
+    mapping = {**dict(zip(numerals, shuffled, strict=True)), **dict(zip("123456", shuffled, strict=True))}
+    result: list[str] = []
+    for line in lines:
+        match = _HEADING_LINE.match(line)
+        if match and _is_heading(line):
+            line = match["lead"] + mapping[match["numeral"]] + match["sep"] + match["words"]
+        result.append(line)
+    return result
+
+
+def damage_vertical_label(lines: list[str], rng: random.Random) -> list[str]:
+    """The merged label 三、本年度办理结果 as a PDF text layer gives it: one character per line, after the
+    上年结转 row."""
+    for index, line in enumerate(lines):
+        if "予以公开" in line and any("上年结转" in earlier for earlier in lines[:index]):
+            label_free = [line.replace(_VERTICAL_LABEL_TEXT, "")]
+            return [*lines[:index], *_VERTICAL_LABEL_TEXT, *label_free, *lines[index + 1 :]]
+    return lines
+
+
+def damage_placeholder_header(lines: list[str], rng: random.Random) -> list[str]:
+    """A converter's header row of placeholders under the applicant columns: `|---|…` then `| - | - |…`."""
+    for index, line in enumerate(lines):
+        if "法律服务机构" in line:
+            width = rng.randint(2, 5)
+            filler = ["|" + "---|" * width, "| " + " | ".join("-" * width) + " |"]
+            return [*lines[: index + 1], *filler, *lines[index + 1 :]]
+    return lines
+
+
+def damage_footers(lines: list[str], rng: random.Random) -> list[str]:
+    """Page footers of a PDF's text layer between lines, in every style."""
+    result = list(lines)
+    pages = rng.randint(5, 12)
+    for page in sorted(rng.sample(range(1, len(result)), min(4, len(result) - 1)), reverse=True):
+        footer = rng.choice(_FOOTER_STYLES).format(n=rng.randint(1, pages), m=pages)
+        result.insert(page, footer)
+    return result
+
+
+def damage_split_numbers(lines: list[str], rng: random.Random) -> list[str]:
+    """Numbers of two or more digits cut in two: over two lines (cell per line) or by a space (row per line)."""
+    result: list[str] = []
+    for line in lines:
+        if _NUMBER_LINE.match(line) and len(line.strip()) >= 2 and rng.random() < 0.5:
+            digits = line.strip()
+            cut = rng.randint(1, len(digits) - 1)
+            result += [digits[:cut], digits[cut:]]
+            continue
+        match = _TRAILING_NUMBERS.match(line) if "\t" not in line and "|" not in line else None
+        if match and rng.random() < 0.5:
+            numbers = match["numbers"].split()
+            long = [i for i, number in enumerate(numbers) if len(number) >= 2]
+            if long:
+                i = rng.choice(long)
+                cut = rng.randint(1, len(numbers[i]) - 1)
+                numbers[i] = numbers[i][:cut] + " " + numbers[i][cut:]
+                line = match["label"] + " " + " ".join(numbers)
+        result.append(line)
+    return result
+
+
+def damage_fused_digits(lines: list[str], rng: random.Random) -> list[str]:
+    """The cells of a row written against each other (`…申请数量801000081`): space-separated rows lose their
+    spaces, and runs of one-number lines are joined into one line."""
+    result: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if len(run) >= 3 and rng.random() < 0.6:
+            result.append("".join(cell.strip() for cell in run))
+        else:
+            result.extend(run)
+        run.clear()
+
+    for line in lines:
+        if _NUMBER_LINE.match(line):
+            run.append(line)
+            continue
+        if not line.strip() and run:
+            continue  # the blank lines between cells go with the join
+        flush()
+        match = _TRAILING_NUMBERS.match(line) if "\t" not in line and "|" not in line else None
+        if match and rng.random() < 0.6:
+            line = match["label"] + rng.choice(("", " ")) + "".join(match["numbers"].split())
+        result.append(line)
+    flush()
+    return result
+
+
+def damage_collapsed_repeats(lines: list[str], rng: random.Random) -> list[str]:
+    """A crawler that dropped empty lines and collapsed repeated lines like `uniq` (8 0 0 0 0 0 8 -> 8 0 8)."""
+    result: list[str] = []
+    for line in lines:
+        if line.strip() and (not result or result[-1].strip() != line.strip()):
+            result.append(line)
+    return result
+
+
+def _row_cells(line: str) -> tuple[str, list[str]] | None:
+    """(label, seven values) of a table-三 row written on one line (space- or tab-separated), else None."""
+    cells = [cell.strip() for cell in line.split("\t")] if "\t" in line else line.split()
+    values = [cell for cell in cells if cell]
+    if len(values) < 8 or not all(unicodedata.normalize("NFKC", v).isdigit() for v in values[-7:]):
+        return None
+    return "".join(values[:-7]), values[-7:]
+
+
+def damage_detached_labels(lines: list[str], rng: random.Random) -> list[str]:
+    """A PDF-to-Markdown converter's table 三 (r05's kind): every row a `| … |` line, and some rows' labels
+    printed as free text a line or two away from their values, which stay in report order."""
+    first = next((i for i, line in enumerate(lines) if "本年新收" in line and _row_cells(line)), None)
+    last = next((i for i, line in enumerate(lines) if "结转下年" in line and _row_cells(line)), None)
+    if first is None or last is None:
+        return lines
+    result = lines[:first]
+    loose: list[str] = []
+    for line in lines[first : last + 1]:
+        row = _row_cells(line)
+        if row is None:
+            result.append(line)
+            continue
+        label, values = row
+        if rng.random() < 0.5:
+            loose.append(label)
+            result.append("| " + " | ".join(values) + " |")
+        else:
+            result.append("| " + " | ".join([label, *values]) + " |")
+        if loose and rng.random() < 0.5:
+            result.append(loose.pop(0))
+    return [*result, *loose, *lines[last + 1 :]]
+
+
+DAMAGES: dict[str, Damage] = {
+    "fused_lines": damage_fused_lines,
+    "split_headings": damage_split_headings,
+    "renumber": damage_renumber,
+    "vertical_label": damage_vertical_label,
+    "placeholder_header": damage_placeholder_header,
+    "footers": damage_footers,
+    "split_numbers": damage_split_numbers,
+    "fused_digits": damage_fused_digits,
+    "collapsed_repeats": damage_collapsed_repeats,
+    "detached_labels": damage_detached_labels,
+}
+# Damage that leaves every line of the table in place: combined freely with the rest.
+_LINE_DAMAGES = ("split_headings", "renumber", "vertical_label", "placeholder_header", "footers")
+# Damage that rewrites the table rows: one of them at a time (a crawler does one thing to a page).
+_ROW_DAMAGES = ("fused_lines", "split_numbers", "fused_digits", "collapsed_repeats", "detached_labels")
+
+
+def rendered_lines(layout: str, truth: GroundTruth, rng: random.Random) -> list[str]:
+    """A rendering's text as lines: text layouts as written, HTML/Word/PDF as their reader gives them (a
+    grid's rows tab-joined), which is how such files reach people after a converter."""
+    result = LAYOUTS[layout](truth, rng)
+    if isinstance(result, str) and layout in TEXT_LAYOUTS:
+        return result.split("\n")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"report.{FILE_SUFFIX[layout]}"
+        path.write_bytes(result if isinstance(result, bytes) else result.encode("utf-8"))
+        _, _, document = extract(path, 50_000_000)
+    lines: list[str] = []
+    for block in document.blocks:
+        if isinstance(block, TextLine):
+            lines.append(block.text)
+        else:
+            lines.extend("\t".join(cell or "" for cell in row) for row in block.rows)
+    return lines
+
+
+def damage(lines: list[str], rng: random.Random, kinds: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
+    """The lines with damage applied (the given kinds, or one row damage and up to three line damages at
+    random), and the kinds applied in order."""
+    if kinds is None:
+        kinds = [*rng.sample(_LINE_DAMAGES, rng.randint(0, 3)), rng.choice(_ROW_DAMAGES)]
+        rng.shuffle(kinds)
+        if "fused_lines" in kinds:  # fusing the lines comes last: every other damage works on lines
+            kinds = [kind for kind in kinds if kind != "fused_lines"] + ["fused_lines"]
+    for kind in kinds:
+        lines = DAMAGES[kind](lines, rng)
+    return lines, list(kinds)

@@ -98,11 +98,12 @@ def test_gb18030_bom_crlf_and_cut_off_utf8_are_read(tmp_path: Path) -> None:
     assert any("不完整的字符" in problem for problem in parse_file(tmp_path / "cut.txt").problems)
 
 
-def test_text_with_no_tables_says_it_is_probably_not_a_report(tmp_path: Path) -> None:
+def test_text_with_no_tables_says_it_is_not_a_report(tmp_path: Path) -> None:
     path = tmp_path / "letter.txt"
     path.write_text("关于召开会议的通知\n请各单位准时参加。\n", encoding="utf-8")
     report = parse_file(path)
-    assert any("没有找到任何统计表" in problem for problem in report.problems)
+    assert report.evidence.rejected is not None
+    assert any("不是政府信息公开工作年度报告" in problem for problem in report.problems)
 
 
 fragments = st.lists(st.sampled_from(SEED_LINES), max_size=80).map("\n".join)

@@ -90,11 +90,16 @@ def rules_fired(truth: GroundTruth) -> set[str]:
     if truth.year != truth.period_year:
         fired.add("year.inconsistent")
     if truth.published:
-        deadline = (3, 31) if truth.level in ("county", "city", "province") else (1, 31)
+        deadline = (3, 31) if truth.level in ("county", "city", "province", "township") else (1, 31)
         if datetime.date.fromisoformat(truth.published) > datetime.date(truth.period_year + 1, *deadline):
             fired.add("publication.late")
     if truth.procurement is not None:
         fired.add("structure.outdated_template")
+    if "五" in truth.order and len(re.sub(r"[\W_]+", "", truth.section_text("五"))) < 10:
+        fired.add("narrative.thin_section")
+    if active is not None and active["fees"] is not None:
+        if active["fees"] >= {"township": 500, "department": 100000}.get(truth.level, float("inf")):
+            fired.add("value.unit_suspect")
     one = truth.section_text("一")
     if any(not any(word in one for word in TOPIC_KEYWORDS[topic]) for topic in TOPICS):
         fired.add("narrative.missing_topics")
@@ -115,6 +120,8 @@ def cross_year_fired(previous: GroundTruth, current: GroundTruth) -> set[str]:
             fired.add("regulations.in_force_continuity")
     if current.sections.get("五") == previous.sections.get("五"):
         fired.add("narrative.copied_from_prior_year")
+    if current.cells() == previous.cells() and any(current.cells().values()):
+        fired.add("tables.copied_from_prior_year")
     return fired
 
 

@@ -6,6 +6,7 @@ that the defect does not explain may fire. The measured figures are printed (pyt
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import random
 from collections import Counter
@@ -20,6 +21,7 @@ from tests.generator import (
     LAYOUTS,
     SERIES_KINDS,
     GroundTruth,
+    make_organization,
     make_series,
     make_truth,
     plant,
@@ -113,3 +115,50 @@ def test_cross_year_defects_in_series_and_namesakes_in_other_regions(tmp_path: P
         assert reports[2].compared_with is not None and reports[2].compared_with.year == 2023
         assert reports[5].compared_with is not None and reports[5].compared_with.sha256 == reports[4].source.sha256
         assert expected.rules <= rules_by_file[2]
+
+
+def test_prose_defects_of_the_reviewers_rules_across_layouts(tmp_path: Path) -> None:
+    """Problems without measures, another body's signature, a copy of another body's part 五 and a revised
+    file: each found in every layout, and the unmodified report raises none of them."""
+    reviewers_rules = {
+        "narrative.problems_without_measures",
+        "narrative.foreign_entity_name",
+        "narrative.copied_from_peer",
+        "report.revised_after_publication",
+    }
+    for index, layout in enumerate(LAYOUT_NAMES):
+        rng = random.Random(900 + index)
+        truth = make_truth(rng, level="township", show_title=True)
+        clean = write(tmp_path, f"clean-{layout}", layout, truth, index)
+        assert not fired(clean) & reviewers_rules, layout
+
+        problems_only = copy.deepcopy(truth)
+        five = problems_only.sections["五"]
+        problems_only.sections["五"] = five[: five.index("（二）改进措施")]
+        assert "narrative.problems_without_measures" in fired(
+            write(tmp_path, f"pwm-{layout}", layout, problems_only, index)
+        )
+
+        signed = copy.deepcopy(truth)
+        other = make_organization(random.Random(index), "township")
+        if other.title_name == truth.organization.title_name:
+            continue
+        signed.sections["六"] = [*signed.sections["六"], other.title_name]
+        assert "narrative.foreign_entity_name" in fired(write(tmp_path, f"sig-{layout}", layout, signed, index))
+
+        peer_truth = make_truth(random.Random(950 + index), level="township", year=truth.year, show_title=True)
+        if peer_truth.organization.name == truth.organization.name:
+            continue
+        copied = copy.deepcopy(peer_truth)
+        copied.sections["五"] = [
+            p.replace(truth.organization.self_name, peer_truth.organization.self_name) for p in truth.sections["五"]
+        ]
+        copied.sections["一"] = peer_truth.sections["一"]
+        paths = [clean, write(tmp_path, f"peer-{layout}", LAYOUT_NAMES[(index + 3) % 8], copied, index)]
+        reports = check_files(paths, SETTINGS)
+        assert "narrative.copied_from_peer" in {f.rule for f in reports[1].findings}, layout
+
+        other_layout = LAYOUT_NAMES[(index + 1) % 8]
+        revised = write(tmp_path, f"revised-{layout}", other_layout, truth, index + 1)
+        reports = check_files([clean, revised], SETTINGS)
+        assert "report.revised_after_publication" in {f.rule for f in reports[1].findings}, layout

@@ -10,8 +10,8 @@ import pytest
 
 from nianbao.settings import RuleSettings, Settings
 from report.identity import ambiguity, earlier_reports, identity
-from report.model import Finding, Report
-from rules import all_rules, compare, evaluate
+from report.model import DocumentCounts, Finding, Report
+from rules import BUILTIN, all_rules, compare, evaluate
 from tests.factories import clean_report, next_year
 
 SETTINGS = RuleSettings()
@@ -35,9 +35,19 @@ def test_clean_series_has_no_findings() -> None:
     assert evaluate(third, [second, first], SETTINGS) == []
 
 
+CONTRACT_RULES = {
+    "requests.balance", "requests.total_row", "requests.total_column", "appeals.totals",
+    "requests.carry_over_continuity", "regulations.in_force_continuity", "narrative.copied_from_prior_year",
+    "regulations.ineligible_issuer", "publication.late", "narrative.contradicts_table", "appeals.without_requests",
+    "fees.statement_missing", "year.inconsistent", "narrative.missing_topics", "structure.missing_section",
+    "structure.missing_table", "structure.blank_cells", "value.invalid", "structure.outdated_template",
+}  # fmt: skip
+
+
 def test_every_contract_rule_is_registered_with_a_three_part_explanation() -> None:
-    ids = {item.id for item in all_rules()}
-    assert len(ids) == 19
+    ids = [item.id for item in all_rules()]
+    assert len(ids) == len(set(ids)), "two rules share an id"
+    assert CONTRACT_RULES <= set(ids)
     for item in all_rules():
         assert item.severity in ("error", "warning", "info")
         for part in ("What it does", "Why is this bad?", "Example"):
@@ -255,7 +265,8 @@ def test_year_inconsistent() -> None:
         ("department", "2024-01-31", False),
         ("county", "2024-03-20", False),
         ("county", "2024-04-01", True),
-        ("township", "2024-02-10", True),
+        ("township", "2024-02-10", False),
+        ("township", "2024-04-01", True),
         ("unknown", "2024-09-01", False),
     ],
 )
@@ -268,11 +279,78 @@ def test_publication_late(level: str, published: str, fires: bool) -> None:
         assert found[0].actual == published
 
 
-def test_publication_late_township_deadline_is_a_setting() -> None:
+def test_publication_late_township_deadline_is_a_setting_per_province() -> None:
     report = clean_report(level="township", year=2023)
     report.published = "2024-02-10"
-    relaxed = RuleSettings(township_deadline="02-20")
-    assert [f for f in evaluate(report, [], relaxed) if f.rule == "publication.late"] == []
+    strict = RuleSettings(township_deadline="01-31")
+    assert [f.expected for f in evaluate(report, [], strict) if f.rule == "publication.late"] == ["2024-01-31"]
+    report.evidence.title = "湖北省十堰市房县白鹤镇人民政府2023年政府信息公开工作年度报告"
+    by_province = RuleSettings(township_deadlines={"湖北省": "02-01", "河南省": "03-31"})
+    assert [f.expected for f in evaluate(report, [], by_province) if f.rule == "publication.late"] == ["2024-02-01"]
+    report.evidence.title = "洛阳市孟津区白鹤镇人民政府2023年政府信息公开工作年度报告"
+    assert [f for f in evaluate(report, [], by_province) if f.rule == "publication.late"] == []
+
+
+def test_publication_late_government_office_is_a_department_and_old_reports_had_march() -> None:
+    office = clean_report(name="人民政府办公室", region="十堰市", level="department", year=2023)
+    office.published = "2024-02-15"
+    assert [f.expected for f in findings_of(office, "publication.late")] == ["2024-01-31"]
+    old = clean_report(name="教育局", region="房县", level="department", year=2018)
+    old.published = "2019-03-20"
+    assert findings_of(old, "publication.late") == []
+    old.published = "2019-04-02"
+    found = findings_of(old, "publication.late")
+    assert [f.expected for f in found] == ["2019-03-31"] and "第三十一条" in found[0].message
+
+
+def test_ineligible_issuer_spares_the_general_office_of_a_rule_making_government() -> None:
+    for name, region, fires in (
+        ("人民政府办公厅", "湖北省", False),
+        ("人民政府办公室", "十堰市", False),
+        ("人民政府办公室", "恩施土家族苗族自治州", False),
+        ("人民政府办公室", "房县", True),
+        ("教育局", "十堰市", True),
+    ):
+        report = clean_report(name=name, region=region, level="department")
+        assert report.tables.active is not None
+        report.tables.active.regulations = DocumentCounts(issued=1, repealed=0, in_force=3)
+        assert bool(findings_of(report, "regulations.ineligible_issuer")) == fires, (name, region)
+
+
+def test_year_inconsistent_period_backwards_or_report_dated_within_it() -> None:
+    report = clean_report(year=2023)
+    report.evidence.period_spans = [(2023, 2022)]
+    found = findings_of(report, "year.inconsistent")
+    assert [(f.location, f.actual) for f in found] == [("统计期限", "自2023年1月1日至2022年12月31日")]
+    report.evidence.period_spans = [(2023, 2023)]
+    assert findings_of(report, "year.inconsistent") == []
+    report.published = "2023-12-31"
+    found = findings_of(report, "year.inconsistent")
+    assert [(f.location, f.expected, f.actual) for f in found] == [("发布日期", "2023-12-31 以后", "2023-12-31")]
+
+
+def test_outdated_template_only_from_2021_and_on_table_two_labels(tmp_path) -> None:
+    from report.parse import parse_file
+
+    report = clean_report(year=2020)
+    report.evidence.template_markers = ["采购总金额"]
+    assert findings_of(report, "structure.outdated_template") == []
+    text = (
+        "房县白鹤镇人民政府2023年政府信息公开工作年度报告\n二、主动公开政府信息情况\n"
+        "第二十条第（一）项\n信息内容 本年制发件数 本年废止件数 现行有效件数\n规章 0 0 0\n规范性文件 2 1 5\n"
+        "三、收到和处理政府信息公开申请情况\n"
+    )
+    path = tmp_path / "r.txt"
+    path.write_text(text, encoding="utf-8")
+    parsed = parse_file(path)
+    assert parsed.tables.active is not None and parsed.tables.active.normative_documents.in_force == 5
+    assert parsed.evidence.template_markers == ["表二“规范性文件”"]
+    assert findings_of(parsed, "structure.outdated_template") == []  # the old word alone: many 2021 tables keep it
+    path.write_text(text + "上一年项目数量\n", encoding="utf-8")
+    found = findings_of(parse_file(path), "structure.outdated_template")
+    assert [f.actual for f in found] == ["上一年项目数量、表二“规范性文件”"]
+    path.write_text(text.replace("规范性文件 2", "行政规范性文件 2"), encoding="utf-8")
+    assert parse_file(path).evidence.template_markers == []
 
 
 def test_copied_from_prior_year() -> None:
@@ -284,6 +362,55 @@ def test_copied_from_prior_year() -> None:
     second.evidence.section_text["五"] = "无"
     first.evidence.section_text["五"] = "无"
     assert findings_of(second, "narrative.copied_from_prior_year", [first]) == []
+
+
+def test_copied_from_prior_year_names_the_part() -> None:
+    first = clean_report(year=2022)
+    second = next_year(first)
+    second.evidence.section_text["一"] = first.evidence.section_text["一"]
+    found = findings_of(second, "narrative.copied_from_prior_year", [first])
+    assert [(f.location, f.actual) for f in found] == [("一", 1.0)] and "第一部分“总体情况”" in found[0].message
+
+
+def test_tables_copied_from_prior_year() -> None:
+    first = clean_report(year=2022)
+    second = next_year(first)
+    assert findings_of(second, "tables.copied_from_prior_year", [first]) == []
+    second.tables = first.tables.model_copy(deep=True)
+    found = findings_of(second, "tables.copied_from_prior_year", [first])
+    assert [(f.location, f.actual) for f in found] == [("二、三、四", len(first.cell_values()))]
+    for report in (first, second):  # all-zero tables repeat legitimately
+        report.tables = clean_report().tables.model_copy(deep=True)
+        for path in report.cell_values():
+            _zero(report, path)
+    assert findings_of(second, "tables.copied_from_prior_year", [first]) == []
+
+
+def _zero(report: Report, path: str) -> None:
+    tables = report.tables
+    assert tables.active and tables.requests and tables.appeals
+    table, _, rest = path.partition(".")
+    if table == "requests":
+        key, _, column = rest.rstrip("]").partition("[")
+        tables.requests[key][int(column)] = 0
+    elif table == "appeals":
+        block, _, field = rest.partition(".")
+        setattr(getattr(tables.appeals, block), field, 0)
+    else:
+        row, _, field = rest.partition(".")
+        setattr(getattr(tables.active, row), field, 0) if field else setattr(tables.active, row, 0)
+
+
+def test_revised_after_publication() -> None:
+    first = clean_report(year=2023, sha="a" * 64)
+    revised = clean_report(year=2023, sha="c" * 64)
+    candidates = [first, revised]
+    assert earlier_reports(revised, candidates) == [first]
+    found = findings_of(revised, "report.revised_after_publication", earlier_reports(revised, candidates))
+    assert [(f.severity, f.actual) for f in found] == [("info", f"另有内容不同的版本（{'a' * 12}）")]
+    assert compare(revised, [first]) is None  # the comparison stays with the year before
+    same = clean_report(year=2023, sha="a" * 64)
+    assert findings_of(same, "report.revised_after_publication", earlier_reports(same, [first])) == []
 
 
 def test_outdated_template() -> None:
@@ -356,6 +483,18 @@ def test_a_name_without_region_among_regional_namesakes_is_ambiguous() -> None:
     assert ambiguity(regional, known) is None
 
 
+def test_readme_rule_table_is_generated_from_the_registry() -> None:
+    from pathlib import Path
+
+    from nianbao.cli import rules_markdown
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("| id | severity | checks |")
+    table = readme[start : readme.index("\n\n", start) + 1]
+    assert table == rules_markdown(), "README's rule table differs: paste `nianbao rules --markdown` into it"
+    assert table.count("\n") == len(BUILTIN) + 2
+
+
 def test_rules_explain_cli_prints_the_docstring() -> None:
     run = subprocess.run(
         [sys.executable, "-m", "nianbao", "rules", "--explain", "requests.balance", "--lang", "en"],
@@ -369,7 +508,7 @@ def test_rules_explain_cli_prints_the_docstring() -> None:
     listing = subprocess.run(
         [sys.executable, "-m", "nianbao", "rules"], capture_output=True, text=True, timeout=60, check=True
     )
-    assert len(listing.stdout.splitlines()) == 19 and "regulations.ineligible_issuer" in listing.stdout
+    assert len(listing.stdout.splitlines()) == len(all_rules()) and "regulations.ineligible_issuer" in listing.stdout
     unknown = subprocess.run(
         [sys.executable, "-m", "nianbao", "rules", "--explain", "no.such"],
         capture_output=True,

@@ -62,7 +62,7 @@ def test_series_versions_carried_forward_and_resolved_findings(store: Store) -> 
     first, second, corrected, following = (saved[label][1] for label in ("2022", "2023", "2023-corrected", "2024"))
     assert all(result.created for result in (first, second, corrected, following))
     assert keys(first.new_findings) == keys(saved["2022"][0].findings)
-    assert len(second.new_findings) == 9 and second.previous_version_id is None
+    assert len(second.new_findings) == 11 and second.previous_version_id is None
 
     # The corrected 2023 supersedes the first 2023; what it fixed is resolved, what it added is new.
     assert corrected.previous_version_id == second.version_id
@@ -73,13 +73,16 @@ def test_series_versions_carried_forward_and_resolved_findings(store: Store) -> 
         ("requests.balance", "三/（七）总计/总计"),
         ("requests.total_row", "三/（七）总计/其他"),
         ("requests.total_row", "三/（七）总计/总计"),
+        ("tables.copied_from_prior_year", "二、三、四"),
     ]
     assert keys(corrected.new_findings) == [
         ("appeals.totals", "四/行政复议/总计"),
         ("appeals.without_requests", "四/行政复议/总计"),
         ("narrative.contradicts_table", "四/行政复议/总计"),
+        ("report.revised_after_publication", "报告版本"),
     ]
     assert keys(following.new_findings) == [
+        ("narrative.copied_from_prior_year", "一"),
         ("narrative.copied_from_prior_year", "五"),
         ("narrative.missing_topics", "一"),
     ]
@@ -92,9 +95,9 @@ def test_series_versions_carried_forward_and_resolved_findings(store: Store) -> 
         (2024, None),
     ]
 
-    # 2023's findings: one row per fingerprint over both versions (9 + 3 new), never duplicated.
+    # 2023's findings: one row per fingerprint over both versions (11 + 4 new), never duplicated.
     rows = store.findings(year=2023, organization="白鹤镇人民政府", region="房县")
-    assert len(rows) == 12 and len({(row.rule, row.location, row.message) for row in rows}) == 12
+    assert len(rows) == 15 and len({(row.rule, row.location, row.message) for row in rows}) == 15
     carried = {row.rule: row for row in rows if row.status == "open" and row.first_seen == T2023}
     assert sorted(carried) == [
         "narrative.copied_from_prior_year",
@@ -110,7 +113,7 @@ def test_series_versions_carried_forward_and_resolved_findings(store: Store) -> 
     assert continuity["2023"] != continuity["2023-corrected"]
     assert carried["regulations.in_force_continuity"].message == continuity["2023-corrected"]
     resolved = [row for row in rows if row.status == "resolved"]
-    assert len(resolved) == 6 and {row.resolved_at for row in resolved} == {T2023_CORRECTED}
+    assert len(resolved) == 7 and {row.resolved_at for row in resolved} == {T2023_CORRECTED}
     assert {row.last_seen for row in resolved} == {T2023}
     assert {row.rule_version for row in rows} == {1}
 
@@ -149,6 +152,8 @@ def test_series_history(store: Store) -> None:
         "regulations.ineligible_issuer": ["✗", "✓", "✓"],
         "requests.balance": ["✗", "✓", "✓"],
         "requests.total_row": ["✗", "✓", "✓"],
+        "report.revised_after_publication": ["·", "✗", "✓"],
+        "tables.copied_from_prior_year": ["·", "✓", "✓"],
     }
     assert "白鹤镇人民政府（房县）：3 个年度，4 个版本" in run.output
     assert "2023 年度：2 个版本" in run.output
@@ -248,7 +253,7 @@ def test_findings_filters(store: Store) -> None:
     assert {row.severity for row in store.findings(severity="error")} == {"error"}
     still_open = store.findings(open_only=True)
     assert still_open and all(row.resolved_at is None for row in still_open)
-    assert len(still_open) == len(everything) - 6
+    assert len(still_open) == len(everything) - 7
     assert len(store.findings(limit=3)) == 3
     regions = [row.region for row in everything]
     assert regions == sorted(regions)  # sorted by region, then organization, year, rule

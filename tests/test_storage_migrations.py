@@ -30,6 +30,9 @@ CORE_TABLES = {"organizations", "reports", "report_versions", "findings"}
 PIPELINE_TABLES = {"ledger", "outbox", "notifications"}
 TRIAGE_TABLES = {"reviewers", "triage"}
 SESSION_TABLES = {"web_sessions"}
+PEER_TABLES = {"prose_bands", "overdue_notices"}
+ALL_TABLES = CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES | SESSION_TABLES | PEER_TABLES
+HEAD = "0005"
 
 
 def tables(store: Store) -> set[str]:
@@ -40,10 +43,10 @@ def test_upgrade_an_empty_database_to_head(storage_url: str) -> None:
     store = Store(storage_url)
     assert store.revision() is None
     store.upgrade()
-    assert store.revision() == head_revision() == "0004"
-    assert tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES | SESSION_TABLES
+    assert store.revision() == head_revision() == HEAD
+    assert tables(store) == ALL_TABLES
     store.upgrade()  # again: nothing to do
-    assert store.revision() == "0004"
+    assert store.revision() == HEAD
     store.dispose()
 
 
@@ -113,9 +116,7 @@ def test_upgrade_from_0001_keeps_the_data(storage_url: str) -> None:
     report, version, now = insert_core_rows(store)
     finding = report.findings[0]
     store.upgrade()
-    assert (
-        store.revision() == "0004" and tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES | SESSION_TABLES
-    )
+    assert store.revision() == HEAD and tables(store) == ALL_TABLES
     assert store.report(version) == report
     (row,) = store.findings()
     assert (row.organization, row.region, row.year, row.rule, row.first_seen) == (
@@ -134,9 +135,9 @@ def test_upgrade_from_0001_keeps_the_data(storage_url: str) -> None:
 def test_db_upgrade_command(storage_url: str) -> None:
     run = CliRunner().invoke(main, ["db", "upgrade", "--db", storage_url])
     assert run.exit_code == 0, run.output
-    assert "空 → 0004" in run.output
+    assert f"空 → {HEAD}" in run.output
     run = CliRunner().invoke(main, ["db", "upgrade", "--db", storage_url])
-    assert "0004 → 0004" in run.output
+    assert f"{HEAD} → {HEAD}" in run.output
 
 
 def test_upgrade_from_0002_the_previous_revision_keeps_ledger_and_outbox(storage_url: str) -> None:
@@ -158,9 +159,7 @@ def test_upgrade_from_0002_the_previous_revision_keeps_ledger_and_outbox(storage
             )
         ).inserted_primary_key[0]  # fmt: skip
     store.upgrade()
-    assert (
-        store.revision() == "0004" and tables(store) == CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES | SESSION_TABLES
-    )
+    assert store.revision() == HEAD and tables(store) == ALL_TABLES
     entry = store.ledger_entry("/share/a.txt")
     assert entry is not None and (entry.state, entry.version_id) == ("stored", version)
     assert store.outbox_item(outbox).state == "pending"  # type: ignore[union-attr]
@@ -181,7 +180,7 @@ def test_upgrade_from_0003_keeps_the_reviewers_and_opens_sessions(storage_url: s
     store.upgrade()
     reviewer = store.reviewer("张三")
     assert reviewer is not None
-    assert store.revision() == "0004" and "web_sessions" in tables(store)
+    assert store.revision() == HEAD and "web_sessions" in tables(store)
     store.open_web_session("a" * 64, reviewer.id)
     assert store.web_session("a" * 64, timedelta(hours=1)) == reviewer
     assert (

@@ -11,7 +11,7 @@ import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path, PurePath
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -32,6 +32,7 @@ from report.model import Report, describe_cell
 from rules import Rule, all_rules, compare, find_rule
 from storage import Store, StoreError
 from storage.evidence import Evidence
+from storage.registry import OverdueBody, overdue
 from web import queries
 from web.auth import SignedIn, SignInThrottle, authenticate, check_csrf, csrf_token, sign_in, sign_out, signed_in
 from web.chart import stacked_bars
@@ -271,6 +272,15 @@ def create_app(settings: Settings, *, anonymous_read: bool = True, secure_cookie
         if not anonymous_read and reviewer_of(request) is None:
             raise SignInRequired
 
+    def overdue_bodies(db: Connection, region: str | None = None) -> tuple[int, str, list[OverdueBody]]:
+        """(year, today, the bodies whose report for the year due this year is overdue), of one region if given."""
+        today = date.today()
+        year = today.year - 1
+        bodies = cache.get(db, ("overdue", year, today), lambda: overdue(store, year, today, settings.rules))
+        if region is not None:
+            bodies = [body for body in bodies if (body.region or "") == region]
+        return year, today.isoformat(), bodies
+
     def choices(db: Connection) -> dict[str, Any]:
         """What the filter forms offer."""
         return {
@@ -343,6 +353,7 @@ def create_app(settings: Settings, *, anonymous_read: bool = True, secure_cookie
             failed_files=queries.failed_file_count(db),
             unidentified=unidentified,
             unidentified_total=unidentified_total,
+            overdue=overdue_bodies(db, filters.region),
             **choices(db),
         )
 
@@ -600,6 +611,7 @@ def create_app(settings: Settings, *, anonymous_read: bool = True, secure_cookie
             ],
             by_rule=[(rule, count) for (rule,), count in by_rule],
             years=queries.years(db),
+            overdue=overdue_bodies(db),
         )
 
     # -- signing in -----------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import resource
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +35,13 @@ from nianbao.settings import EMBEDDED_BROKER_SCHEME, Settings, get_settings
 from report.document import UnreadableFile
 from report.extract import text_path
 from report.identity import ambiguity, identity
+from rules.similarity import warm_up
 from storage import SchemaNotCurrent, Store
 from storage.evidence import Evidence, EvidenceChanged, EvidenceNotWritten
 from worker.app import app
 from worker.broker import purge_delivered
 from worker.notify import Target, deliver_due, load_targets, messages_for, queue_alerts
+from worker.overdue import alert_overdue, alert_received
 from worker.startup import summary
 
 log = logging.getLogger(__name__)
@@ -107,6 +109,7 @@ def _start_up_summary(**_: object) -> None:
 @worker_process_init.connect
 def _after_fork(**_: object) -> None:
     _Process.store = None  # a pool process opens its own connections
+    warm_up()  # numpy and the MinHash permutations, before the first file rather than in its time
     limit_memory(_Process.settings.worker_memory_limit)
 
 
@@ -157,9 +160,10 @@ def process(store: Store, settings: Settings, targets: dict[str, Target], path: 
         reason = ambiguity(report, store.known_identities({key[0]}) if key else set())
         if reason:
             report.problems.append(reason)
-        judge(report, [] if reason else store.earlier_reports(report), settings)
+        judge(report, [] if reason else store.earlier_reports(report), settings, store.peer_reports(report))
         result = store.save(report, received_at=entry.seen_at)
         alerts = queue_alerts(store, messages_for(report, result, store, settings), result.version_id, targets)
+        alerts += alert_received(store, report, result, targets)
     except TRANSIENT:
         raise
     except SoftTimeLimitExceeded:
@@ -251,6 +255,23 @@ def reconcile_once(
     if requeued or failed:
         log.warning("reconciliation: %d file(s) enqueued again, %d given up", requeued, failed)
     return Reconciled(requeued, failed, purged)
+
+
+def overdue_once(store: Store, settings: Settings, targets: dict[str, Target], as_of: date | None = None) -> int:
+    """The daily check for reports that never arrived: alert each newly overdue body once; bodies alerted."""
+    bodies, items = alert_overdue(store, settings, targets, as_of or date.today())
+    if items:
+        request_delivery()
+    if bodies:
+        log.warning("overdue check: %d body/bodies newly overdue", bodies)
+    return bodies
+
+
+@app.task(name="nianbao.overdue", **RETRY_TRANSIENT)
+def overdue_check() -> int:
+    """The overdue check as a task (for `celery beat`); `nianbao watch` and `nianbao run` run it themselves every
+    `overdue_interval`."""
+    return overdue_once(get_store(), _Process.settings, get_targets())
 
 
 @app.task(name="nianbao.reconcile")

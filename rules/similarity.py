@@ -1,0 +1,136 @@
+"""Near-duplicate prose across bodies: masking, MinHash signatures and the LSH band keys an index looks up.
+
+Two bodies' parts are compared with their names, self-references (我镇, 本局) and numbers masked, so a report
+copied from a neighbour and given the new name and figures still reads as the copy it is. The exact comparison
+is `rules.crossyear.similarity` on the masked texts; the MinHash signatures (datasketch's algorithm, numpy's
+arithmetic) only find the candidates, so that a new report is compared with a handful of stored ones rather
+than with every report of the year (bench/peer_bench.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from report.identity import name_key
+from report.metadata import SELF_REFERENCE
+from report.model import Report
+from report.tokens import compact
+
+# The prose parts compared with other bodies' (part 六 is fixed statements: fees, period, contact, which repeat).
+PEER_PARTS = ("一", "五")
+SHINGLE = 5  # characters per shingle: long enough that shared stock phrases alone do not make texts alike
+PERMUTATIONS = 64
+# 8 bands of 8 rows: a pair with shingle Jaccard 0.9 shares a band with probability 0.99, at 0.8 with 0.77, at 0.6
+# with 0.13. Measured (bench/peer_bench.py): 16 bands of 4 gave 15 times the candidates for the same recall.
+ROWS_PER_BAND = 8
+MASK = "〇"
+# Parts shorter than this after masking are not indexed (the rule's own floor, peer_min_chars, is higher).
+INDEX_MIN_CHARS = 40
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_PUNCTUATION = re.compile(r"[\W_]+")
+_SELF_WORDS = re.compile("|".join(sorted({word for words in SELF_REFERENCE.values() for word in words}, key=len)[::-1]))
+
+
+def names_of(report: Report) -> list[str]:
+    """The strings that name the report's body: its name, its name key, its region."""
+    own = report.organization
+    return [name for name in (own.name, name_key(own.name) if own.name else None, own.region) if name]
+
+
+def masked(text: str, names: Iterable[str]) -> str:
+    """The text without whitespace, punctuation, numbers, and with body names and self-references masked."""
+    text = compact(text)
+    for name in sorted(set(names), key=len, reverse=True):
+        text = text.replace(name, MASK)
+    text = _SELF_WORDS.sub(MASK, text)
+    return _PUNCTUATION.sub("", _NUMBER.sub("", text))  # numbers and list numbering (1.) go alike
+
+
+_MERSENNE_PRIME = (1 << 61) - 1
+_MAX_HASH = (1 << 32) - 1
+
+
+@lru_cache(maxsize=1)
+def _permutations() -> tuple[Any, Any]:
+    """The MinHash permutations (a, b), drawn as datasketch draws them for its "legacy" scheme and seed 13."""
+    import numpy as np
+
+    generator = np.random.RandomState(13)
+    pairs = [
+        (generator.randint(1, _MERSENNE_PRIME, dtype=np.uint64), generator.randint(0, _MERSENNE_PRIME, dtype=np.uint64))
+        for _ in range(PERMUTATIONS)
+    ]
+    return np.array([a for a, _ in pairs], dtype=np.uint64), np.array([b for _, b in pairs], dtype=np.uint64)
+
+
+def warm_up() -> None:
+    """Load numpy and draw the permutations now rather than in the first report's time."""
+    _permutations()
+
+
+def signature(text: str) -> list[int]:
+    """The MinHash of a masked text's character shingles: bit for bit datasketch's
+    `MinHash(num_perm=64, seed=13, scheme="legacy")` after `update_batch` (tests/test_rules_reviewers.py checks
+    it), computed with numpy alone — datasketch's import pulls in scipy, seconds on a busy worker."""
+    import numpy as np
+
+    a, b = _permutations()
+    shingles = {text[i : i + SHINGLE].encode() for i in range(max(1, len(text) - SHINGLE + 1))}
+    hashes = np.array(
+        [struct.unpack("<I", hashlib.sha1(shingle).digest()[:4])[0] for shingle in shingles], dtype=np.uint64
+    )
+    values = np.bitwise_and((a * hashes[:, None] + b) % np.uint64(_MERSENNE_PRIME), np.uint64(_MAX_HASH))
+    return [int(value) for value in values.min(axis=0)]
+
+
+def band_keys(part: str, text: str) -> list[int]:
+    """The LSH band keys of a masked part: reports sharing one key with it are its candidate copies."""
+    values = signature(text)
+    keys = []
+    for band in range(0, PERMUTATIONS, ROWS_PER_BAND):
+        digest = hashlib.blake2b(f"{part}:{band}:{values[band : band + ROWS_PER_BAND]}".encode(), digest_size=8)
+        keys.append(int.from_bytes(digest.digest(), "big") >> 1)  # 63 bits: a signed BIGINT holds it
+    return keys
+
+
+def report_bands(report: Report, min_chars: int = INDEX_MIN_CHARS) -> list[tuple[str, int]]:
+    """(part, key) for every band of every prose part long enough to compare."""
+    names = names_of(report)
+    bands: list[tuple[str, int]] = []
+    for part in PEER_PARTS:
+        text = masked(report.evidence.section_text.get(part, ""), names)
+        if len(text) >= min_chars:
+            bands += [(part, key) for key in band_keys(part, text)]
+    return bands
+
+
+class PeerIndex:
+    """An in-memory LSH index of reports' prose bands, for files checked together."""
+
+    def __init__(self) -> None:
+        self._bands: dict[tuple[int | None, str, int], list[Report]] = {}
+
+    def add(self, report: Report) -> None:
+        for part, key in report_bands(report):
+            self._bands.setdefault((report.year, part, key), []).append(report)
+
+    def candidates(self, report: Report) -> list[Report]:
+        """Indexed reports of the same year and another body that share a band with the report."""
+        if report.year is None or not self._bands:
+            return []
+        identity = _identity(report)
+        found: dict[int, Report] = {}
+        for part, key in report_bands(report):
+            for other in self._bands.get((report.year, part, key), []):
+                if other is not report and _identity(other) != identity:
+                    found[id(other)] = other
+        return list(found.values())
+
+
+def _identity(report: Report) -> tuple[str, str | None]:
+    return name_key(report.organization.name or ""), report.organization.region

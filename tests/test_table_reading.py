@@ -1,0 +1,153 @@
+"""Table-driven unit tests of the parser's layers: line -> tokens (report/tokens.py), heading and label
+recognition (report/labels.py), tokens -> cells (report/tables.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from report.document import Document, TextLine, lines_document
+from report.labels import PAGE_FOOTER, heading_section, renumbered_section
+from report.parse import _find_headings, _unfuse
+from report.tables import (
+    APPEAL_WIDTH,
+    REQUEST_WIDTH,
+    TableReading,
+    appeal_totals_hold,
+    read_appeals,
+    read_requests,
+    readings,
+    row_total_holds,
+)
+from report.tokens import Kind, Token, collapsed_lines, tokenize
+
+
+def kinds_and_texts(*lines: str) -> list[tuple[str, str]]:
+    return [(token.kind.value, token.text) for token in tokenize(lines_document("\n".join(lines)), {})]
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["规章 0 0 0"], [("text", "规章"), ("number", "0"), ("number", "0"), ("number", "0")]),
+        (["规章 000"], [("text", "规章"), ("number", "000")]),  # fused digits stay one token
+        (
+            ["行政许可2293行政强制42"],
+            [("text", "行政许可"), ("number", "2293"), ("text", "行政强制"), ("number", "42")],
+        ),
+        (["（三）不予公开1.属于国家秘密0000000"], [("text", "(三)不予公开1.属于国家秘密"), ("number", "0000000")]),
+        (["00000002.其他法律"], [("text", "00000002.其他法律")]),  # at line start: a label's numbering
+        (["秘密00000002.其他法律"], [("text", "秘密"), ("number", "0000000"), ("text", "2.其他法律")]),
+        (["共收到70件申请，2021年办结"], [("text", "共收到70件申请,2021年办结")]),  # prose keeps its numbers
+        (["| 类别 | 数据1 | 总计 |"], [("text", "类别"), ("text", "数据1"), ("text", "总计")]),  # cells are whole
+        (["- 4 -", "— 6 —", "第 3 页 共 9 页", "3/9", "5"], [("number", "5")]),  # page footers are not values
+        (["收费", "851", ".", "776247"], [("text", "收费"), ("number", "851.776247")]),
+        (["|---|---|", "| - | - |", "1"], [("number", "1")]),  # a placeholder header row is not data
+        (["标签", "| 1 | 0 |"], [("text", "标签"), ("break", ""), ("number", "1"), ("number", "0")]),
+    ],
+)
+def test_line_to_tokens(lines: list[str], expected: list[tuple[str, str]]) -> None:
+    assert kinds_and_texts(*lines) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "section"),
+    [
+        ("六、其他需要报告的事项", "六"),
+        ("六、其他应说明事项", "六"),
+        ("五、存在的不足及改进措施", "五"),
+        ("5、政务公开工作存在的主要问题及改进情况", "五"),
+        ("四、结转下年度继续办理", None),
+        ("三、主动公开政府信息情况", None),  # numeral and words disagree: not a heading by its numeral
+    ],
+)
+def test_heading_section(line: str, section: str | None) -> None:
+    assert heading_section(line) == section
+
+
+@pytest.mark.parametrize(
+    ("line", "found"),
+    [
+        ("一、主动公开政府信息情况", ("二", "一")),
+        ("三、政府信息公开行政复议、行政诉讼情况", ("四", "三")),
+        ("5、因政府信息公开申请提起行政复议、行政诉讼的情况", ("四", "五")),
+        ("五、其他需要说明的事项", ("六", "五")),
+        ("三、主动公开工作情况", None),  # a narrative sub-head, not the part's words
+    ],
+)
+def test_renumbered_section(line: str, found: tuple[str, str] | None) -> None:
+    assert renumbered_section(line) == found
+
+
+@pytest.mark.parametrize("line", ["- 4 -", "— 6 —", "第 3 页 共 9 页", "第3页", "3/9", "共9页 第3页"])
+def test_page_footers(line: str) -> None:
+    assert PAGE_FOOTER.match(line)
+
+
+@pytest.mark.parametrize(
+    ("text", "numerals"),
+    [
+        ("前言。一、总体情况2021年，我区……。二、主动公开政府信息情况 第二十条", ["一", "二"]),
+        ("本报告包括一、总体情况，二、主动公开政府信息情况等六个部分。", []),  # a list in prose
+        ("行政事业性收费无三、收到和处理政府信息公开申请情况（本列数据…）申请人情况", ["三"]),
+        ("结转下年度继续办理 0000000 四、政府信息公开行政法复议、行政诉讼情况行政复议 行政诉讼 结果维持", ["四"]),
+    ],
+)
+def test_headings_inside_a_line(text: str, numerals: list[str]) -> None:
+    document = _unfuse(Document([TextLine(text)]))
+    headings, _ = _find_headings(document)
+    assert list(headings.values()) == numerals
+
+
+def test_heading_split_after_its_numeral() -> None:
+    document = _unfuse(lines_document("六、\n- 9 -\n其他需要报告的事项\n无。"))
+    headings, _ = _find_headings(document)
+    assert list(headings.values()) == ["六"]
+
+
+def numbers(*texts: str) -> list[Token]:
+    return [Token(Kind.NUMBER, text, 0, None) for text in texts]
+
+
+@pytest.mark.parametrize(
+    ("values", "collapsed", "expected"),
+    [
+        (["640020470"], False, [(64, 0, 0, 2, 0, 4, 70)]),  # fused: the one split whose columns add up
+        (["801000081"], False, [(80, 1, 0, 0, 0, 0, 81)]),
+        (["8", "0", "8"], True, [(8, 0, 0, 0, 0, 0, 8)]),  # collapsed repeats
+        (["0"], True, [(0,) * 7]),
+        (["160", "0", "0", "2", "0", "0", "1", "62"], False, [(160, 0, 0, 2, 0, 0, 162)]),  # split over lines
+        (["5", "3", "0", "1", "0", "9"], True, [(5, 3, 0, 0, 1, 0, 9), (5, 3, 0, 1, 0, 0, 9)]),  # ambiguous
+        (["99"], False, []),  # too few digits for seven cells
+    ],
+)
+def test_readings_of_damaged_rows(values: list[str], collapsed: bool, expected: list[tuple[int, ...]]) -> None:
+    found = readings(numbers(*values), REQUEST_WIDTH, row_total_holds, collapsed=collapsed)
+    assert sorted(found or []) == sorted(expected)
+
+
+def test_fused_table_four_has_one_split() -> None:
+    found = readings(numbers("10203120001200000"), APPEAL_WIDTH, appeal_totals_hold, partial=appeal_totals_hold)
+    assert found == [(1, 0, 2, 0, 3, 12, 0, 0, 0, 12, 0, 0, 0, 0, 0)]
+
+
+def test_row_with_a_vertical_label_character() -> None:
+    tokens = tokenize(
+        lines_document("二、上年结转政府信息公开申请数量 0 0 0 0 0 0 0\n三\n、\n本\n（一）予以公开 1 0 0 0 0 0 1"), {}
+    )
+    reading = TableReading()
+    rows = read_requests(tokens, reading)
+    assert rows is not None
+    assert rows["carried_in"] == [0] * 7 and rows["granted"] == [1, 0, 0, 0, 0, 0, 1]
+
+
+def test_unreadable_table_four_is_present_but_null() -> None:
+    reading = TableReading()
+    table = read_appeals(numbers("1", "2", "3"), reading)
+    assert table is not None and table.review.total is None
+    assert any(problem.startswith("表四无法可靠读取") for problem in reading.problems)
+
+
+def test_collapsed_lines_detection() -> None:
+    values = "\n".join(["标签", *(str(n % 2) for n in range(30))])
+    assert collapsed_lines(lines_document(values))
+    assert not collapsed_lines(lines_document(values + "\n1\n1"))
