@@ -53,6 +53,7 @@ def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, root: Pa
     if not document.blocks:
         # The reading problem, not the parts the empty document lacks, is why this is no report.
         report.evidence.rejected = "；".join(document.problems) or NOTHING_READ
+        report.problems = [problem for problem in report.problems if problem != NOT_A_REPORT] or [NOTHING_READ]
     return report
 
 

@@ -147,11 +147,11 @@ def process(store: Store, settings: Settings, targets: dict[str, Target], path: 
     share = Path(root) if root else None
     try:
         report = read_report(text_path(path), settings, share)
+        if report.source.sha256 and report.source.sha256 != sha256:
+            return _failed(store, path, sha256, changed)  # the new content is judged as a file of its own
         reason = rejection(report)
         if reason:
             return _failed(store, path, sha256, reason)
-        if report.source.sha256 != sha256:
-            return _failed(store, path, sha256, changed)
         try:  # the evidence first: no version is stored without the bytes it was judged on
             Evidence(settings.evidence).keep(text_path(path), sha256, root=share, max_bytes=settings.max_file_bytes)
         except (EvidenceChanged, UnreadableFile):
