@@ -13,6 +13,15 @@ from rules import compare, evaluate
 from rules.similarity import PeerIndex
 
 
+def rejection(report: Report) -> str | None:
+    """Why a read report cannot be stored (unreadable, or not an annual report), in Chinese; None when it can."""
+    if report.evidence.rejected:
+        return report.evidence.rejected
+    if not report.source.sha256:
+        return "；".join(report.problems) or "文件无法读取"
+    return None
+
+
 def judge(report: Report, earlier: Sequence[Report], settings: Settings, peers: Sequence[Report] = ()) -> Report:
     """Fill `compared_with` and `findings` of a parsed report, given its earlier years (newest first) and other
     bodies' alike reports of the same year (`rules.similarity`)."""

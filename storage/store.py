@@ -255,6 +255,8 @@ class BatchOutcome:
     version_id: int | None = None
     alerts: int = 0  # outbox items queued
     error: str | None = None
+    created: bool = False  # a new version (not the same content again)
+    new_findings: int = 0  # findings first seen in the new version
 
 
 @dataclass(frozen=True)
@@ -514,10 +516,14 @@ class Store:
         rounds: list[list[_Planned]] = []
         taken: Counter[tuple[Any, ...]] = Counter()
         for plan in planned:
-            taken[plan.hint] += 1
-            if len(rounds) < taken[plan.hint]:
+            # The same content under another identity (a copy in a region folder) waits for a later round too.
+            alike = (plan.hint, ("sha256", plan.sha256))
+            index = max(taken[key] for key in alike)
+            for key in alike:
+                taken[key] = index + 1
+            if len(rounds) <= index:
                 rounds.append([])
-            rounds[taken[plan.hint] - 1].append(plan)
+            rounds[index].append(plan)
 
         order = {(path, sha): index for index, (path, sha, _) in enumerate(failures)}
         order |= {(save.path, save.sha256): len(failures) + index for index, save in enumerate(saves)}
@@ -550,7 +556,7 @@ class Store:
         organizations = self._organization_ids(session, [plan.save.report for plan in fresh])
         for plan in fresh:
             organization_id = organizations.get(plan.identity) if plan.identity else None
-            year = plan.save.report.year if organization_id is not None else None
+            year = plan.save.report.year  # kept for a report without a body too: shown with the year it states
             plan.target = (organization_id, year)
             plan.key = (
                 f"{organization_id}/{year}"
@@ -582,6 +588,7 @@ class Store:
             try:
                 if plan.sha256 in stored:  # the same content again: its alerts may not have been queued
                     version_id = stored[plan.sha256]
+                    self._adopt_folder_region(session, version_id, report)
                     new, resolved = self._version_changes(connection, version_id)
                     if new:
                         new = self._undismissed(session, report, new)
@@ -616,8 +623,19 @@ class Store:
         queued: list[tuple[int, OutboxDraft]] = []
         for plan in created:
             version_id = version_ids[plan.sha256]
+            self._index_prose(connection, version_id, plan.save.report)
             queued += [(version_id, draft) for draft in plan.drafts]
-            outcomes.append(BatchOutcome(plan.save.path, plan.sha256, "stored", version_id, len(plan.drafts)))
+            outcomes.append(
+                BatchOutcome(
+                    plan.save.path,
+                    plan.sha256,
+                    "stored",
+                    version_id,
+                    len(plan.drafts),
+                    created=True,
+                    new_findings=len(plan.diff.new),
+                )
+            )
         existing = self._outbox_kinds(connection, [version_id for _, version_id in again])
         for plan, version_id in again:
             fresh_drafts = [draft for draft in plan.drafts if (version_id, draft.kind) not in existing]
@@ -800,9 +818,10 @@ class Store:
         sha = report.source.sha256
         stored = self._version_with(connection, sha)
         if stored is not None:
+            self._adopt_folder_region(session, stored, report)
             return SaveResult(version_id=stored, created=False)
         organization_id = self._organization_id(session, report)
-        year = report.year if organization_id is not None else None
+        year = report.year  # kept for a report without a body too: it is shown with the year it states
         key = f"{organization_id}/{year}" if organization_id is not None and year is not None else f"sha256:{sha}"
         locked = select(ReportRecord.id).where(ReportRecord.key == key).with_for_update()
         report_id = connection.execute(locked).scalar()
@@ -857,6 +876,56 @@ class Store:
             new_findings=new,
             resolved_findings=resolved,
             previous_version_id=previous,
+        )
+
+    def _adopt_folder_region(self, session: Session, version_id: int, report: Report) -> None:
+        """The same content again, now from a folder that names its region (<share>/房县/白鹤镇/): a report stored
+        under the same body without a region moves to the body of that region, with its findings — unless that
+        body already has a report of the year (two contents of one report are not merged here)."""
+        region = report.evidence.folder_region
+        key = identity(report)
+        if not region or key is None:
+            return
+        connection = session.connection()
+        stored = connection.execute(
+            select(
+                ReportRecord.id,
+                ReportRecord.year,
+                ReportRecord.organization_id,
+                OrganizationRecord.name_key,
+                OrganizationRecord.region_key,
+            )
+            .join(VersionRecord, VersionRecord.report_id == ReportRecord.id)
+            .join(OrganizationRecord, OrganizationRecord.id == ReportRecord.organization_id)
+            .where(VersionRecord.id == version_id)
+        ).first()
+        if stored is None or stored.region_key or stored.name_key != key[0] or stored.year is None:
+            return
+        organization_id = self._organization_id(session, report)
+        new_key = f"{organization_id}/{stored.year}"
+        if connection.execute(select(ReportRecord.id).where(ReportRecord.key == new_key)).first() is not None:
+            return
+        connection.execute(
+            update(ReportRecord)
+            .where(ReportRecord.id == stored.id)
+            .values(organization_id=organization_id, key=new_key)
+        )
+        connection.execute(
+            update(FindingRecord).where(FindingRecord.report_id == stored.id).values(organization_id=organization_id)
+        )
+        for version in connection.execute(
+            select(VersionRecord.id, VersionRecord.contract, VersionRecord.evidence).where(
+                VersionRecord.report_id == stored.id
+            )
+        ).all():
+            contract = {**version.contract, "organization": {**version.contract["organization"], "region": region}}
+            evidence = {**version.evidence, "folder_region": region}
+            connection.execute(
+                update(VersionRecord).where(VersionRecord.id == version.id).values(contract=contract, evidence=evidence)
+            )
+        left = select(ReportRecord.id).where(ReportRecord.organization_id == stored.organization_id)
+        connection.execute(
+            delete(OrganizationRecord).where(OrganizationRecord.id == stored.organization_id, ~left.exists())
         )
 
     def _index_prose(self, connection: Connection, version_id: int, report: Report) -> None:

@@ -8,9 +8,11 @@ watcher took at once, up to `watch_batch_size`) through the ledger together:
                                                             the worker `max_attempts` times, a defect)
 
 Every step is idempotent, so a task that runs twice (redelivered after a worker died, enqueued again by
-reconciliation) stores the report once and queues its alerts once. A bad file is not an error: its report is
-stored with its `problems`. Transient errors (database locked or unreachable, the share gone) are retried with
-backoff, `task_max_retries` times; after that the ledger entry waits for reconciliation.
+reconciliation) stores the report once and queues its alerts once. A file that cannot be read or is not an
+annual report ends `failed` with its Chinese reason and is judged by no rule. Each file's end is one line of the
+log (已入库 房县白鹤镇人民政府 2023 年度：7 项发现，新发现 2 / 未能处理 <path>：<reason>). Transient errors
+(database locked or unreachable, the share gone) are retried with backoff, `task_max_retries` times; after that
+the ledger entry waits for reconciliation.
 """
 
 from __future__ import annotations
@@ -26,24 +28,26 @@ from pathlib import Path
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_init, worker_process_init
+from celery.signals import worker_init, worker_process_init, worker_ready
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
-from nianbao.judge import judge, read_report
+from nianbao.display import failed_line, stored_line
+from nianbao.judge import judge, read_report, rejection
 from nianbao.settings import EMBEDDED_BROKER_SCHEME, Settings, get_settings
 from report.document import UnreadableFile
 from report.extract import text_path
 from report.identity import ambiguity, earlier_reports, identity
 from report.model import Finding, Report
 from rules.similarity import warm_up
-from storage import BatchSave, LedgerEntry, OutboxDraft, SaveResult, SchemaNotCurrent, Store
+from storage import BatchOutcome, BatchSave, LedgerEntry, OutboxDraft, SaveResult, SchemaNotCurrent, Store
 from storage.evidence import Evidence, EvidenceChanged, EvidenceNotWritten
 from storage.registry import open_notices
 from worker.app import app
 from worker.broker import purge_delivered
 from worker.notify import Target, deliver_due, load_targets, messages_about, outbox_drafts
 from worker.overdue import alert_overdue, alert_received
+from worker.startup import summary
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +104,13 @@ def _upgrade_database(**_: object) -> None:
     Store.open(_Process.settings.database).dispose()
 
 
+@worker_ready.connect
+def _start_up_summary(**_: object) -> None:
+    """Where the worker reads and writes and whom it alerts (once Celery's logging is set up)."""
+    for line in summary(_Process.settings):
+        log.info(line)
+
+
 @worker_process_init.connect
 def _after_fork(**_: object) -> None:
     _Process.store = None  # a pool process opens its own connections
@@ -152,11 +163,12 @@ def process_batch(
             continue  # stored or failed already (a duplicate delivery), or given up just now
         try:
             report = read_report(text_path(entry.path), settings, share)
-            if not report.source.sha256:
-                failures.append((entry.path, entry.sha256, "；".join(report.problems) or "文件无法读取"))
+            if report.source.sha256 and report.source.sha256 != entry.sha256:
+                failures.append((entry.path, entry.sha256, changed))  # the new content is a file of its own
                 continue
-            if report.source.sha256 != entry.sha256:
-                failures.append((entry.path, entry.sha256, changed))
+            reason = rejection(report)  # unreadable or not an annual report: no findings, failed with the reason
+            if reason:
+                failures.append((entry.path, entry.sha256, reason))
                 continue
             try:  # the evidence first: no version is stored without the bytes it was judged on
                 evidence.keep(text_path(entry.path), entry.sha256, root=share, max_bytes=settings.max_file_bytes)
@@ -181,6 +193,7 @@ def process_batch(
 
     saved = {(o.path, o.sha256): o for o in store.save_batch(saves, failures, alerts)}
     received = _alert_received(store, targets, saves, saved)
+    _log_ends(saves, saved, [entry for entry in entries.values() if entry.state == "failed"])
     outcomes = []
     for key in items:
         result, entry = saved.get(key), entries.get(key)
@@ -207,6 +220,21 @@ def _alert_received(
             result = SaveResult(saved[(save.path, save.sha256)].version_id, created=True)
             queued[(save.path, save.sha256)] = alert_received(store, save.report, result, targets)
     return queued
+
+
+def _log_ends(saves: list[BatchSave], saved: dict[Item, BatchOutcome], given_up: list[LedgerEntry]) -> None:
+    """One line of the run log per file of the batch that ended here: stored (with its findings) or failed."""
+    reports = {(save.path, save.sha256): save.report for save in saves}
+    for entry in given_up:  # failed at the claim (attempts spent), or failed already (a duplicate delivery)
+        log.warning(failed_line(entry.path, entry.error or ""))
+    for key, outcome in saved.items():
+        if outcome.state == "failed":
+            log.warning(failed_line(outcome.path, outcome.error or ""))
+        elif outcome.version_id is not None:
+            line = stored_line(
+                reports[key], created=outcome.created, new_findings=outcome.new_findings, version_id=outcome.version_id
+            )
+            log.info(line)
 
 
 def _failure(error: Exception, path: str, settings: Settings) -> str:
