@@ -73,10 +73,12 @@ def test_a_batch_stores_what_one_save_at_a_time_stores(store: Store, tmp_path: P
     reference = Store.open(f"sqlite:///{tmp_path / 'reference.db'}")
     try:
         expected_alerts = []
+        expected_new = []  # (created, new findings) as the run log states them
         for label, report in reports:
             result = reference.save(report, received_at=times[label])
             new, resolved = (result.new_findings, result.resolved_findings) if result.created else ([], [])
             expected_alerts.append(len(alerts(report, new, resolved)))
+            expected_new.append((result.created, len(result.new_findings)))
         expected = snapshot(reference)
     finally:
         reference.dispose()
@@ -87,6 +89,7 @@ def test_a_batch_stores_what_one_save_at_a_time_stores(store: Store, tmp_path: P
     assert [outcome.state for outcome in outcomes] == ["stored"] * 5
     assert snapshot(store) == expected
     assert [outcome.alerts for outcome in outcomes] == expected_alerts == [0, 1, 1, 1, 0]
+    assert [(outcome.created, outcome.new_findings) for outcome in outcomes] == expected_new
     assert outcomes[4].version_id == outcomes[0].version_id  # the same bytes are the same version
     assert {store.ledger_entry(save.path).state for save in saves} == {"stored"}  # type: ignore[union-attr]
     # The same batch again: nothing changes, nothing is queued.
@@ -108,3 +111,13 @@ def test_a_claim_counts_attempts_and_gives_up_after_the_last(store: Store) -> No
     # Claimed again a moment later (a duplicate delivery, a retry): processed again, no attempt spent.
     (again,) = store.ledger_claim(items[1:2], max_attempts=5, recent=timedelta(hours=1))
     assert (again.state, again.attempts) == ("processing", 2)
+
+
+def test_a_batch_indexes_the_prose_of_its_reports_for_later_peers(store: Store) -> None:
+    from tests.test_rules_reviewers import peer_pair
+
+    baihe, huanglong = peer_pair()
+    store.ledger_claim([("/share/baihe.txt", baihe.source.sha256)], max_attempts=5)
+    (outcome,) = store.save_batch([BatchSave("/share/baihe.txt", baihe.source.sha256, baihe, START)], [], alerts)
+    assert outcome.state == "stored"
+    assert [peer.source.sha256 for peer in store.peer_reports(huanglong)] == [baihe.source.sha256]
