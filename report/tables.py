@@ -28,7 +28,8 @@ from report.model import (
     DocumentCounts,
     empty_requests,
 )
-from report.tokens import Kind, Token, compact
+from report.normalized import compact
+from report.tokens import Kind, Token
 
 # The fixed widths of the format's rows.
 REQUEST_WIDTH = len(APPLICANT_COLUMNS)  # 6 applicant columns and 总计

@@ -8,13 +8,14 @@ some text (the row label, perhaps wrapped over lines), then a run of values. The
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 
 from report.document import Document, Grid, TextLine
 from report.labels import NUMBER_UNITS, PAGE_FOOTER
+from report.normalized import compact as compact  # metadata.py imports it from here
+from report.normalized import normalize
 
 
 class Kind(Enum):
@@ -39,7 +40,6 @@ class Token:
         return self.kind in (Kind.NUMBER, Kind.BLANK, Kind.PLACEHOLDER)
 
 
-_SPACES = re.compile(r"\s+")
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 # A cell that stands for "no number" in real reports: 无, /, —, ——, -, 五 (a numeral typed as text), ×.
 _PLACEHOLDER = re.compile(r"^(?:[无/／\\—–－\-_×xX*]{1,3}|[〇零一二三四五六七八九十百千万两]{1,4})$")
@@ -50,16 +50,6 @@ _DIGIT = re.compile(r"\d")
 _DASH_CELL = re.compile(r"^\s*[-—–－]{1,2}\s*$")
 # What may stand right before a number fused to its label: a CJK character or a closing bracket/quote.
 _LABEL_END = re.compile(r"[\u4e00-\u9fff）)”\"]")
-
-
-def normalize(text: str) -> str:
-    """NFKC (full-width digits and punctuation to ASCII, NBSP and U+3000 to spaces), spaces collapsed."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
-
-
-def compact(text: str) -> str:
-    """The normalized text without any whitespace: what label matching compares."""
-    return _SPACES.sub("", unicodedata.normalize("NFKC", text))
 
 
 def parse_number(text: str) -> Decimal | None:

@@ -7,7 +7,7 @@ from difflib import SequenceMatcher
 
 from nianbao.settings import RuleSettings
 from report.model import ACTIVE_DOCUMENT_ROWS, APPLICANT_COLUMNS, REQUEST_ROWS, Report
-from report.tokens import compact
+from report.normalized import compact
 from rules.base import Hit, ReviewerText, rule
 
 

@@ -20,7 +20,7 @@ from report.model import (
     AppealBlock,
     Report,
 )
-from report.tokens import compact
+from report.normalized import compact
 from rules.base import Hit, ReviewerText, rule
 from rules.structure import SECTION_TITLES
 
