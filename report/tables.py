@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from itertools import combinations, pairwise, product
 from math import prod
 
@@ -28,7 +29,7 @@ from report.model import (
     DocumentCounts,
     empty_requests,
 )
-from report.normalized import compact
+from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, compact
 from report.tokens import Kind, Token
 
 # The fixed widths of the format's rows.
@@ -247,7 +248,16 @@ def cell_value(token: Token, path: str, reading: TableReading, where: str, *, de
 
 def _request_match(segment: Segment) -> str | None:
     """The row key whose label ends this segment's text (the last label wins: headers come before)."""
-    text = segment.label_text
+    labels = tuple(token.text for token in segment.labels)
+    if sum(map(len, labels)) > REMEMBERED_LENGTH:
+        return _request_key.__wrapped__(labels)
+    return _request_key(labels)
+
+
+@lru_cache(maxsize=REMEMBERED_LINES)
+def _request_key(labels: tuple[str, ...]) -> str | None:
+    """`_request_match` on the labels' texts, remembered: the same labels come in report after report."""
+    text = "".join(map(compact, labels))
     best: tuple[int, str] | None = None
     for key, cores in REQUEST_CORES.items():
         for core in cores:
@@ -255,8 +265,8 @@ def _request_match(segment: Segment) -> str | None:
             if position >= 0 and (best is None or position + len(core) > best[0]):
                 best = (position + len(core), key)
     offset = 0
-    for token in segment.labels:
-        piece = compact(token.text)
+    for label in labels:
+        piece = compact(label)
         offset += len(piece)
         bare = strip_numbering(piece)
         for key, words in REQUEST_EXACT.items():

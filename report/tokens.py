@@ -8,14 +8,15 @@ some text (the row label, perhaps wrapped over lines), then a run of values. The
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from functools import lru_cache
+from typing import NamedTuple
 
 from report.document import Document, Grid, TextLine
 from report.labels import NUMBER_UNITS, PAGE_FOOTER
+from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, normalize
 from report.normalized import compact as compact  # metadata.py imports it from here
-from report.normalized import normalize
 
 
 class Kind(Enum):
@@ -27,8 +28,9 @@ class Kind(Enum):
     BREAK = "break"  # values that cannot belong to the label before them (a Markdown row without its label)
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """One token; a named tuple because a report has hundreds and a frozen dataclass costs ~4× to build."""
+
     kind: Kind
     text: str  # normalized text (NFKC, spaces collapsed)
     block: int  # index of the block it came from
@@ -106,7 +108,21 @@ def _split_fused(text: str, block: int) -> list[Token]:
 
 
 def _cell_tokens(raw: str, block: int, *, plain: bool = False) -> list[Token]:
-    """Tokens of one cell: whitespace only is a blank; trailing space-separated numbers are split off a label."""
+    """Tokens of one cell: whitespace only is a blank; trailing space-separated numbers are split off a label.
+
+    Cells repeat across lines and reports (0, 1, 无, every row label), so a short cell's tokens are
+    worked out once (at block 0) and only given their block here."""
+    if len(raw) > REMEMBERED_LENGTH:
+        return _cell_tokens_at(raw, block, plain)
+    return [Token(kind, text, block, number) for kind, text, _, number, _ in _remembered_cell(raw, plain)]
+
+
+@lru_cache(maxsize=REMEMBERED_LINES)
+def _remembered_cell(raw: str, plain: bool) -> tuple[Token, ...]:
+    return tuple(_cell_tokens_at(raw, 0, plain))
+
+
+def _cell_tokens_at(raw: str, block: int, plain: bool) -> list[Token]:
     text = normalize(raw)
     if not text:
         return [Token(Kind.BLANK, "", block)]
