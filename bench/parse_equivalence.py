@@ -29,10 +29,10 @@ from tests import generator
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def write_files(folder: Path, n: int, seed: int) -> list[Path]:
+def write_files(folder: Path, n: int, seed: int, layouts: list[str]) -> list[Path]:
     rng = random.Random(seed)
     paths: list[Path] = []
-    for layout in generator.LAYOUTS:
+    for layout in layouts:
         for index in range(n):
             truth = generator.make_truth(rng)
             rendered = generator.LAYOUTS[layout](truth, rng)
@@ -79,13 +79,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", type=Path, required=True, help="a checkout of the tree to compare with")
     parser.add_argument("--n", type=int, default=200, help="reports per layout, and as many damaged ones")
+    parser.add_argument("--layouts", default=",".join(generator.LAYOUTS), help="comma-separated generator layouts")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--batch", type=int, default=40, help="files per `check` run")
     parser.add_argument("--tree", type=Path, default=ROOT, help="the tree under test (default: this checkout)")
     parser.add_argument("--extra", type=Path, action="append", default=[], help="a folder of more report files")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir="/tmp") as folder:
-        paths = write_files(Path(folder), args.n, args.seed)
+        paths = write_files(Path(folder), args.n, args.seed, [x for x in args.layouts.split(",") if x])
         for extra in args.extra:
             paths += sorted(p for p in extra.iterdir() if p.suffix in {".txt", ".md", ".html", ".docx", ".pdf"})
         old = check_lines(args.baseline.resolve(), paths, args.batch)
