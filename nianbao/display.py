@@ -1,9 +1,20 @@
-"""How values and times are shown to reviewers, the same in alerts, pages, exports and the command line."""
+"""How values, times, severities and bodies are shown to reviewers, the same in alerts, pages, exports and the
+command line."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+
+SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}  # most severe first
+NO_ORGANIZATION = "（未写明机关）"
+
+
+def who(organization: str | None, region: str | None) -> str:
+    """A body as reviewers read it: 白鹤镇人民政府（房县）; the region left out when none is stored."""
+    if not organization:
+        return NO_ORGANIZATION
+    return f"{organization}（{region}）" if region else organization
 
 
 def shown_value(value: Any) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from difflib import SequenceMatcher
 
-from nianbao.settings import RuleSettings
 from report.model import ACTIVE_DOCUMENT_ROWS, APPLICANT_COLUMNS, REQUEST_ROWS, Report
 from report.tokens import compact
 from rules.base import Hit, ReviewerText, rule
+from rules.settings import RuleSettings
 
 
 def last_year(report: Report, earlier: Sequence[Report]) -> Report | None:

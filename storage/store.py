@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+import sqlalchemy
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -35,6 +36,7 @@ from report.identity import identity, name_key
 from report.model import Finding, Report
 from rules import all_rules
 from rules.similarity import report_bands
+from storage.status import decision_in_force, finding_status, open_condition
 from storage.tables import (
     FindingRecord,
     LedgerRecord,
@@ -115,10 +117,12 @@ class FindingRow:
     resolved_at: datetime | None
     version_id: int  # the latest version that has (or had) this finding
     source_path: str
+    decision: str | None  # in force: confirm, dismiss; 'stale' (made on other wording) or None: undecided
 
     @property
     def status(self) -> str:
-        return "open" if self.resolved_at is None else "resolved"
+        """resolved, confirmed, dismissed or pending (`storage.status`)."""
+        return finding_status(self.resolved_at, self.decision)
 
 
 @dataclass(frozen=True)
@@ -360,7 +364,11 @@ class Store:
         """INSERT … ON CONFLICT DO NOTHING: the row exists afterwards, whoever inserted it. Returns 1 when this
         call inserted it, 0 when it was there."""
         dialect = session.get_bind().dialect.name
-        insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+        inserts: dict[str, Callable[[type[SQLModel]], postgresql.Insert | sqlite.Insert]] = {
+            "postgresql": postgresql.insert,
+            "sqlite": sqlite.insert,
+        }
+        insert = inserts.get(dialect)
         if insert is None:
             raise StoreError(f"不支持的数据库类型 {dialect}：请使用 SQLite 或 PostgreSQL")
         statement = insert(record).values(**values).on_conflict_do_nothing(index_elements=conflict)
@@ -714,6 +722,8 @@ class Store:
             ).all()
         fired: dict[tuple[int, str], bool] = {}
         for year, rule, resolved_at in rows:
+            if year is None:  # excluded by the query; the column is nullable
+                continue
             fired[(year, rule)] = fired.get((year, rule), False) or resolved_at is None
         return [(year, rule, "fired" if fired[(year, rule)] else "fixed") for year, rule in sorted(fired)]
 
@@ -755,26 +765,28 @@ class Store:
         organization: str | None = None,
         limit: int | None = None,
     ) -> list[FindingRow]:
-        """Findings across all reports, filtered; sorted by region, organization, year and rule."""
+        """Findings across all reports, filtered; sorted by region, organization, year and rule. `open_only`: those
+        neither resolved nor dismissed by a reviewer (`storage.status`)."""
         query = (
-            select(
-                FindingRecord.id,
-                OrganizationRecord.name,
-                OrganizationRecord.region,
-                FindingRecord.year,
-                FindingRecord.rule,
-                FindingRecord.rule_version,
-                FindingRecord.severity,
-                FindingRecord.message,
-                FindingRecord.location,
-                FindingRecord.cells,
-                FindingRecord.expected,
-                FindingRecord.actual,
-                FindingRecord.first_seen,
-                FindingRecord.last_seen,
-                FindingRecord.resolved_at,
-                FindingRecord.last_version_id,
-                VersionRecord.source_path,
+            sqlalchemy.select(  # sqlmodel's `select` is typed for at most four columns
+                col(FindingRecord.id),
+                col(OrganizationRecord.name),
+                col(OrganizationRecord.region),
+                col(FindingRecord.year),
+                col(FindingRecord.rule),
+                col(FindingRecord.rule_version),
+                col(FindingRecord.severity),
+                col(FindingRecord.message),
+                col(FindingRecord.location),
+                col(FindingRecord.cells),
+                col(FindingRecord.expected),
+                col(FindingRecord.actual),
+                col(FindingRecord.first_seen),
+                col(FindingRecord.last_seen),
+                col(FindingRecord.resolved_at),
+                col(FindingRecord.last_version_id),
+                col(VersionRecord.source_path),
+                decision_in_force(),
             )  # in the order of FindingRow's fields
             .join(OrganizationRecord, FindingRecord.organization_id == OrganizationRecord.id, isouter=True)
             .join(VersionRecord, FindingRecord.last_version_id == VersionRecord.id)
@@ -794,7 +806,7 @@ class Store:
         if severity is not None:
             query = query.where(FindingRecord.severity == severity)
         if open_only:
-            query = query.where(col(FindingRecord.resolved_at).is_(None))
+            query = query.where(open_condition())
         query = query.order_by(
             OrganizationRecord.region_key,
             OrganizationRecord.name_key,
@@ -805,7 +817,7 @@ class Store:
         if limit is not None:
             query = query.limit(limit)
         with self._session() as session:
-            return [FindingRow(*row) for row in session.connection().execute(query)]
+            return [FindingRow(*tuple(row)) for row in session.connection().execute(query)]
 
     # -- the watcher's ledger -----------------------------------------------------------------------------
 

@@ -11,11 +11,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nianbao.settings import RuleSettings
 from report.document import lines_document
 from report.model import Source
 from report.parse import parse_document, parse_file
 from rules import evaluate
+from rules.settings import RuleSettings
 
 SEEDS = sorted((Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seeds").glob("*.txt"))
 SEED_LINES = [line for seed in SEEDS for line in seed.read_text(encoding="utf-8").splitlines()] or ["一、总体情况"]

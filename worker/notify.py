@@ -184,6 +184,7 @@ def deliver_due(store: Store, targets: dict[str, Target], budget: float) -> tupl
         item = due[0]
         target_id = item.kind.partition(":")[2]
         target = targets.get(target_id)
+        error: str | None
         if target is None:
             ok, error = False, f"通知目标 {target_id} 已不在配置中（notify_urls / notify_config）"
         else:

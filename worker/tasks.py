@@ -28,11 +28,10 @@ from celery.signals import worker_init, worker_process_init
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
-from nianbao.judge import judge, read_report
+from nianbao.judge import judge_and_save, read_report
 from nianbao.settings import EMBEDDED_BROKER_SCHEME, Settings, get_settings
 from report.document import UnreadableFile
 from report.extract import text_path
-from report.identity import ambiguity, identity
 from rules.similarity import warm_up
 from storage import SchemaNotCurrent, Store
 from storage.evidence import Evidence, EvidenceChanged, EvidenceNotWritten
@@ -149,12 +148,7 @@ def process(store: Store, settings: Settings, targets: dict[str, Target], path: 
         except (EvidenceChanged, UnreadableFile):
             store.ledger_mark(path, sha256, "failed", error=changed)
             return Outcome("failed")
-        key = identity(report)
-        reason = ambiguity(report, store.known_identities({key[0]}) if key else set())
-        if reason:
-            report.problems.append(reason)
-        judge(report, [] if reason else store.earlier_reports(report), settings, store.peer_reports(report))
-        result = store.save(report, received_at=entry.seen_at)
+        result = judge_and_save(store, report, settings, received_at=entry.seen_at)
         alerts = queue_alerts(store, messages_for(report, result, store, settings), result.version_id, targets)
         alerts += alert_received(store, report, result, targets)
     except TRANSIENT:
