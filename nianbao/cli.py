@@ -8,13 +8,12 @@ from pathlib import Path
 
 import click
 
+from nianbao.display import SEVERITY_RANK, who
 from nianbao.judge import check_files
 from nianbao.settings import get_settings
 from report.model import Report
 from rules import BUILTIN, all_rules, find_rule
 from storage import StoreError
-
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,9 +22,8 @@ def main() -> None:
 
 
 def _text_summary(report: Report) -> str:
-    org = report.organization
-    who = "".join(part for part in (org.region, org.name) if part) or "（未写明机关）"
-    lines = [f"{report.source.path}: {who} {report.year or '?'} 年度，{len(report.findings)} 项发现"]
+    body = who(report.organization.name, report.organization.region)
+    lines = [f"{report.source.path}: {body} {report.year or '?'} 年度，{len(report.findings)} 项发现"]
     lines += [f"  [{f.severity}] {f.rule} @ {f.location}: {f.message}" for f in report.findings]
     lines += [f"  [问题] {problem}" for problem in report.problems]
     return "\n".join(lines)

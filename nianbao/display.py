@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}  # most severe first
+SEVERITY_RANK = {severity: len(SEVERITY_NAMES) - index for index, severity in enumerate(SEVERITY_NAMES)}  # error 3
 NO_ORGANIZATION = "（未写明机关）"
 
 

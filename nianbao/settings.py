@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     # tagged one receives alerts that carry one of its tags (the severities of the findings, the region).
     notify_urls: list[str] = Field(default_factory=list)
     notify_config: Path | None = None
+    # A failed delivery is tried again after this many seconds, doubling each time up to the maximum; after
+    # storage.store.OUTBOX_MAX_ATTEMPTS failures the alert is abandoned.
+    outbox_first_backoff: float = 30.0
+    outbox_max_backoff: float = 6 * 3600.0
     notify_resolved: bool = True  # also send a short "已更正" note when a new version fixes earlier findings
 
     # The web pages (`nianbao serve`, web/). The key signs the reviewers' session cookies: required to serve on an

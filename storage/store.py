@@ -982,9 +982,18 @@ class Store:
 
         return self._write(work)
 
-    def outbox_mark(self, item_id: int, *, sent: bool, error: str | None = None) -> OutboxItem:
-        """Record one delivery attempt. A failure is retried after a backoff that doubles from 30 s up to 6 h;
-        after OUTBOX_MAX_ATTEMPTS failures the item is `abandoned`."""
+    def outbox_mark(
+        self,
+        item_id: int,
+        *,
+        sent: bool,
+        error: str | None = None,
+        first_backoff: timedelta = OUTBOX_FIRST_BACKOFF,
+        max_backoff: timedelta = OUTBOX_MAX_BACKOFF,
+    ) -> OutboxItem:
+        """Record one delivery attempt. A failure is retried after a backoff that doubles from `first_backoff` up
+        to `max_backoff` (settings outbox_first_backoff, outbox_max_backoff); after OUTBOX_MAX_ATTEMPTS failures
+        the item is `abandoned`."""
 
         def work(session: Session) -> OutboxItem:
             now = utcnow()
@@ -996,7 +1005,7 @@ class Store:
             else:
                 row.state = "abandoned" if row.attempts >= OUTBOX_MAX_ATTEMPTS else "failed"
                 row.last_error = error
-                row.next_attempt_at = now + min(OUTBOX_FIRST_BACKOFF * 2 ** (row.attempts - 1), OUTBOX_MAX_BACKOFF)
+                row.next_attempt_at = now + min(first_backoff * 2 ** (row.attempts - 1), max_backoff)
             session.add(row)
             return _outbox_item(row)
 

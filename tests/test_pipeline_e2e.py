@@ -46,6 +46,7 @@ class Pipeline:
             "NIANBAO_WATCH_STABLE_SECONDS": "0.5",
             "NIANBAO_RECONCILE_INTERVAL": "1",
             "NIANBAO_RECONCILE_AFTER": "4",
+            "NIANBAO_OUTBOX_FIRST_BACKOFF": "1",  # a failed alert is due again after a second, not 30
         }
         self.env.pop("NIANBAO_BROKER_URL", None)
         if broker_url:
@@ -276,8 +277,8 @@ def test_alerts_wait_in_the_outbox_while_the_notifier_is_down(redis_pipeline: Pi
 
     wait_for(failed, 30, "both deliveries to fail")
     assert pipeline.receiver.refused >= 2 and pipeline.receiver.messages() == []
-    pipeline.receiver.status = 200  # back up: delivered at the next attempt (first backoff 30 s)
-    messages = pipeline.quiet(timeout=90)
+    pipeline.receiver.status = 200  # back up: delivered at the next attempt (first backoff 1 s here)
+    messages = pipeline.quiet(timeout=60)
     assert len(messages) == 2
     for item in pipeline.rows(OutboxRecord):
         attempts = pipeline.store.notifications(item.id)

@@ -337,6 +337,17 @@ def test_outbox(store: Store) -> None:
     assert store.outbox_item(item_id) == last
 
 
+def test_outbox_backoff_is_given_by_the_caller(store: Store) -> None:
+    item_id = store.outbox_add(None, "报告逾期未发布", "…", [], kind="report.overdue:test")
+    store.outbox_due(1)
+    first = store.outbox_mark(item_id, sent=False, error="down", first_backoff=timedelta(seconds=2))
+    assert timedelta(0) < first.next_attempt_at - datetime.now(UTC) <= timedelta(seconds=2)
+    second = store.outbox_mark(
+        item_id, sent=False, error="down", first_backoff=timedelta(seconds=2), max_backoff=timedelta(seconds=3)
+    )
+    assert timedelta(seconds=2) < second.next_attempt_at - datetime.now(UTC) <= timedelta(seconds=3)  # 4 s capped
+
+
 def test_outbox_skips_the_targets_asked(store: Store) -> None:
     version_id = store.save(judged(seed("002"))).version_id
     down = store.outbox_add(version_id, "t", "b", [], kind="new_findings:wecom_1")

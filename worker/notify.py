@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import apprise
 from apprise.common import OverflowMode
@@ -24,6 +25,7 @@ from nianbao.display import shown_value
 from nianbao.settings import Settings
 from report.model import Finding, Report
 from storage import SaveResult, Store
+from storage.store import OUTBOX_FIRST_BACKOFF, OUTBOX_MAX_BACKOFF
 from worker import channels
 
 log = logging.getLogger(__name__)
@@ -169,11 +171,19 @@ def queue_alerts(store: Store, messages: Sequence[Message], version_id: int, tar
     return count
 
 
-def deliver_due(store: Store, targets: dict[str, Target], budget: float) -> tuple[int, int, bool]:
+def deliver_due(
+    store: Store,
+    targets: dict[str, Target],
+    budget: float,
+    *,
+    first_backoff: timedelta = OUTBOX_FIRST_BACKOFF,
+    max_backoff: timedelta = OUTBOX_MAX_BACKOFF,
+) -> tuple[int, int, bool]:
     """Send outbox items that are due, one claimed at a time, for about `budget` seconds; (sent, failed, whether
     time ran out first). Apprise spaces a bot's messages (WeCom and DingTalk accept 20 a minute), so a backlog
     is sent over several tasks instead of holding one worker process for an hour. A target that fails is not
-    tried again in this pass: its other items are left unclaimed, due for the next pass."""
+    tried again in this pass: its other items are left unclaimed, due for the next pass. A failed item is due
+    again after a backoff that doubles from `first_backoff` up to `max_backoff`."""
     sent = failed = 0
     down: set[str] = set()
     deadline = time.monotonic() + budget
@@ -189,7 +199,7 @@ def deliver_due(store: Store, targets: dict[str, Target], budget: float) -> tupl
             ok, error = False, f"通知目标 {target_id} 已不在配置中（notify_urls / notify_config）"
         else:
             ok, error = target.send(item.title, item.body)
-        store.outbox_mark(item.id, sent=ok, error=error)
+        store.outbox_mark(item.id, sent=ok, error=error, first_backoff=first_backoff, max_backoff=max_backoff)
         if ok:
             sent += 1
         else:

@@ -186,7 +186,14 @@ def enqueue_file(path: str, sha256: str, root: str | None) -> None:
 @app.task(name="nianbao.send_notifications", **RETRY_TRANSIENT)
 def send_notifications() -> tuple[int, int]:
     """Deliver the outbox items that are due; (sent, failed). When its time is up, a new task goes on."""
-    sent, failed, more = deliver_due(get_store(), get_targets(), DELIVERY_BUDGET)
+    settings = _Process.settings
+    sent, failed, more = deliver_due(
+        get_store(),
+        get_targets(),
+        DELIVERY_BUDGET,
+        first_backoff=timedelta(seconds=settings.outbox_first_backoff),
+        max_backoff=timedelta(seconds=settings.outbox_max_backoff),
+    )
     if more:
         request_delivery()
     return sent, failed
