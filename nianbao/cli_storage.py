@@ -19,14 +19,13 @@ from nianbao.judge import judge_and_save, read_report
 from nianbao.settings import Settings, get_settings
 from nianbao.spreadsheet import FINDING_COLUMNS, FINDING_WIDTHS, finding_rows, write_csv, write_xlsx
 from report.document import UnreadableFile
-from report.extract import path_text, resolved, sha256_of, text_path
+from report.extract import REPORT_SUFFIXES, path_text, resolved, sha256_of, text_path
 from report.model import Report, describe_cell
 from rules import compare
 from storage import LEDGER_STATES, FindingRow, SaveResult, Store, StoreError
 from storage.evidence import Evidence, EvidenceChanged
 from storage.status import OPEN_STATUSES, STATUSES
 
-REPORT_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".docx", ".pdf"})
 PROGRESS_MIN_FILES = 20
 # Files of one folder are parsed this many at a time and stored oldest year first, so that earlier years are
 # stored before the later years that compare with them.
@@ -166,8 +165,8 @@ def _ingest_line(report: Report, result: SaveResult) -> str:
 @_database_option
 @_user_errors
 def ingest(paths: tuple[Path, ...], database_url: str | None) -> None:
-    """Parse, judge and store report FILEs and the reports in DIRs (*.txt, .md, .html, .htm, .docx, .pdf),
-    without the queue. Each folder's reports are stored oldest year first, compared with the stored earlier
+    """Parse, judge and store report FILEs and the reports in DIRs (*.txt, .text, .md, .markdown, .html, .htm,
+    .xhtml, .docx, .pdf), without the queue. Each folder's reports are stored oldest year first, compared with the stored earlier
     years of the same body; unchanged files are skipped, changed ones become new versions."""
     settings = get_settings()
     store = Store.open(database_url or settings.database)

@@ -144,3 +144,14 @@ def test_files_lists_the_newest_entry_of_each_path_with_its_reason(storage_url: 
     assert every.index("/share/b.pdf") < every.index("/share/a.txt")  # newest first
     assert "stored" in every and "没有读取权限" not in every
     assert "没有文件记录（状态 processing）" in nianbao("files", "--state", "processing", "--db", storage_url).output
+
+
+def test_ingest_takes_every_suffix_the_readers_know(storage_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "share"
+    folder.mkdir()
+    text = next(SEEDS.glob("002_*.txt")).read_bytes()
+    for suffix in (".text", ".markdown"):
+        (folder / f"2023{suffix}").write_bytes(text + suffix.encode())  # two contents: two versions
+    (folder / "说明.xls").write_bytes(b"not a report")
+    run = nianbao("ingest", str(folder), "--db", storage_url)
+    assert "共 2 个文件：新入库 2 份" in run.output
