@@ -112,3 +112,7 @@ from nianbao.cli_registry import orgs, overdue  # noqa: E402
 
 main.add_command(orgs)
 main.add_command(overdue)
+
+from nianbao.cli_notify import notify  # noqa: E402
+
+main.add_command(notify)

@@ -97,6 +97,16 @@ class Settings(BaseSettings):
     outbox_first_backoff: float = 30.0
     outbox_max_backoff: float = 6 * 3600.0
     notify_resolved: bool = True  # also send a short "已更正" note when a new version fixes earlier findings
+    # Alerts are grouped per target (docs/pipeline.md, Alerts): the first alert to a quiet target waits
+    # `notify_group_wait` seconds for others to join it (a lone one then goes out alone); after a message, the
+    # next one to that target waits `notify_group_interval` seconds and lists every report that came meanwhile.
+    notify_group_wait: float = 0.5
+    notify_group_interval: float = 60.0
+    # Messages a minute a target accepts, by URL scheme (WeCom and DingTalk group robots: 20); the time between two
+    # messages to such a target is never shorter than this allows, retries included.
+    notify_rate_limits: dict[str, float] = Field(default_factory=lambda: {"wecombot": 20.0, "dingtalk": 20.0})
+    # The review pages' address as reviewers open it (e.g. "https://nianbao.example.org"); alerts link to it.
+    web_base_url: str | None = None
 
     # The web pages (`nianbao serve`, web/). The key signs the reviewers' session cookies: required to serve on an
     # address other than loopback; without it a random key is made at start (sessions end with the process).

@@ -10,15 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from report.metadata import organization_from_name
+from report.metadata import organization_from_name, zone_of
 from report.model import Report
 
 _GOVERNMENT = "人民政府"
 
 
 def name_key(name: str) -> str:
-    """白鹤镇人民政府 and 白鹤镇 name the same body."""
-    return name[: -len(_GOVERNMENT)] if name.endswith(_GOVERNMENT) and len(name) > len(_GOVERNMENT) else name
+    """白鹤镇人民政府 and 白鹤镇 name the same body; so do 平潭综合实验区管委会 and 平潭综合实验区."""
+    if name.endswith(_GOVERNMENT) and len(name) > len(_GOVERNMENT):
+        return name[: -len(_GOVERNMENT)]
+    return zone_of(name) or name
 
 
 def identity(report: Report) -> tuple[str, str | None] | None:

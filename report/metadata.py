@@ -1,33 +1,97 @@
-"""Who wrote the report, for which year, and when it was published — read from its own words."""
+"""Who wrote the report, for which year, and when it was published — read from its own words.
+
+Real reports name themselves in many ways: a title on one line or split over several (under a PDF page
+number, one text run per line), behind a crawler's `标题：` or inside page chrome (breadcrumbs, a page title
+ending `-XX局`), `X关于2022年度政府信息公开工作情况的报告`, years in Chinese numerals, or only in the preface or
+the signature. A name is accepted only when its structure is that of a body's name (places, then a body);
+anything else is a fragment and is left out, with a problem.
+"""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date
 
 from report.model import Level, Organization
 from report.tokens import compact, normalize
 
-_TITLE = re.compile(r"(?:政府信息公开|政务公开|信息公开).{0,8}(?:年度报告|年报)")
-_YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?:度)?")
-_TITLE_TAIL = re.compile(r"(?:关于)?(?:政府信息公开|政务公开|信息公开).*$")
+# -- Label words ---------------------------------------------------------------------------------------------
+# The report words a title ends with, and the subjects it may name.
+_REPORT_WORDS = r"(?:年度报告|年报|情况的报告|工作报告|报告)"
+_SUBJECTS = r"(?:政府信息公开|政务信息公开|政务公开|信息公开)"
+# Labels a crawler or a web page puts before a title; words that open page chrome rather than a name.
+_TITLE_LABELS = ("标题", "名称", "题目", "文章标题", "正文")
+_CHROME_WORDS = ("当前位置", "您的位置", "首页", "正文", "标题", "名称", "关于")
+# Words that end a phrase right before a name in prose (本报告由淮安市洪泽区人民政府办公室…, 请与…联系): a
+# parent place read off the prose starts after them.
+_PROSE_BOUNDARIES = "由与将在对是的和及向为从经据按请现"
+# Lead-ins of a preface sentence that names the body: 现公布XX2023年政府信息公开工作年度报告.
+_PREFACE_LEADS = ("现公布", "现予公布", "现将", "特公布", "公布", "发布")
+# How a body refers to itself in prose: never a name.
+_SELF_WORDS = ("我", "本", "全", "该")
+# Labels of a stated publication date. A page's 生成时间 or a crawler's 采集时间 is not one.
+_DATE_LABEL = re.compile(r"(?:撰写|发布|印发|成文|公开|发文)(?:时间|日期)|^日期")
+
+_YEAR_ARABIC = r"(?:19|20)\d{2}"
+_YEAR_CHINESE = r"[〇零○O一二三四五六七八九]{4}"
+_YEAR = re.compile(rf"({_YEAR_ARABIC}|{_YEAR_CHINESE})\s*年(?:度)?")
+_TITLE = re.compile(rf"{_SUBJECTS}.{{0,10}}{_REPORT_WORDS}")
+# A title's keyword, where the name before it ends: (关于)(2023年度)政府信息公开…
+_TITLE_KEY = re.compile(rf"(?:关于)?\s*(?:(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})\s*年度?\s*)?{_SUBJECTS}")
+_TITLE_LABEL = re.compile(r"^[#*\s]*(?:" + "|".join(_TITLE_LABELS) + r")?\s*[:：]?\s*")
+# Page chrome after a title: `…年度报告-沭阳县发改局`, `…年度报告_房县人民政府`, `…年度报告 来源：…`.
+_TITLE_CHROME_TAIL = re.compile(
+    rf"({_REPORT_WORDS}(?:\s*[(（]\s*(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})\s*年度?\s*[)）])?)"
+    r"\s*(?:[-_|—–－]+.*|\s+\S+[:：].*|\.(?:pdf|docx?|wps|html?|shtml)"
+    rf"|[(（](?!\s*(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})\s*年度?\s*[)）])[^()（）]*[)）])$",
+    re.IGNORECASE,
+)
+# A title inside a longer line (a page fused onto one line): name, year, subject, report word, then a space.
+_EMBEDDED_TITLE = re.compile(
+    rf"(\S{{2,40}}?\s?(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})\s*年度?\s*{_SUBJECTS}\S{{0,10}}?{_REPORT_WORDS})(?=\s|$)"
+)
+# A title ends with its report word, or with the year in brackets after it: …年度报告（2023年度）.
+_TITLE_END = re.compile(rf"{_REPORT_WORDS}(?:\s*[(（]\s*(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})\s*年度?\s*[)）])?$")
+_PAGE_NUMBER = re.compile(r"^(?:[-—–－\s]*\d{1,3}[-—–－\s]*|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})$")
+# Where page chrome or prose ends before a name; brackets belong to names (中国（福建）自由贸易试验区).
+_NAME_SEPARATORS = re.compile(r"[\s:：>»›|/\\,，。、;；“”\"'\[\]【】《》<]+")
+_NAME_CHARACTERS = re.compile(r"^[\u4e00-\u9fff（）()]+$")
+_SHORT_LINE = 40  # a title piece is a short line; prose wraps at 30-60 characters but ends a sentence
+_TITLE_MAX = 80
+_TITLE_WINDOW = 7  # lines a split title may span (crawler text puts every text run on its own line)
+_PARENT_MAX = 12  # characters before a name where its parent place may stand
+_TITLE_SCAN = 400  # lines from the top where a title may stand (after a web page's chrome)
+_PREFACE_LINES = 40  # lines from the top where a preface may name the body
+_SIGNATURE_LINES = 8  # lines from the end where a signature may stand
 
 # Administrative units, longest suffixes first; a unit is at least two characters (房县).
 _UNIT = re.compile(
-    r"(.+?(?:特别行政区|自治区|自治州|自治县|自治旗|街道办事处|街道|苏木|省|市|州|盟|地区|县|区|旗|镇|乡))"
+    r"(.+?(?:特别行政区|自治区|自治州|自治县|自治旗|街道办事处|街道|苏木|省|市(?!场)|州|盟|地区|县|区|旗|镇|乡))"
 )
-_UNIT_PREFIXES = re.compile(
-    r"(?:特别行政区|自治区|自治州|自治县|自治旗|街道办事处|街道|苏木|省|市|州|盟|地区|县|区|旗|镇|乡)"
-)
-_NOT_PLACES = ("城乡", "城区", "社区", "园区", "辖区", "片区", "景区", "市区")
+# Common words that end like a place but are none (城市管理局 is a department, not 城市 + 管理局).
+_NOT_PLACES = ("城乡", "城区", "社区", "园区", "辖区", "片区", "景区", "市区", "城市", "都市", "超市", "小区", "街区")
+# Functional zones: run by a 管委会 or 管理局, not a level of government, so their level is unknown.
+_ZONES = ("综合实验区", "实验区", "试验区", "开发区", "高新区", "示范区", "合作区", "保税区", "园区", "片区", "管理区")
+# What a zone's governing body adds to the zone's name.
+_ZONE_BODIES = ("党工委管委会", "管理委员会", "管委会")
 _TOWNSHIP = ("镇", "乡", "街道", "街道办事处", "苏木")
 _COUNTY = ("县", "区", "旗", "自治县", "自治旗")
 _CITY = ("州", "自治州", "盟", "地区")
 _PROVINCE = ("省", "自治区", "特别行政区")
 _GOVERNMENT = "人民政府"
+_UNIT_MAX = 12  # characters of one place unit (恩施土家族苗族自治州)
+# Characters of a body's name that no place name holds.
+_BODY_CHARACTERS = "局厅署委办"
+# A place inside a name below the national level (市场 is no 市).
+_LOCAL_PLACE = re.compile(r"[省县区镇乡旗]|市(?!场)")
 _NATIONAL = re.compile(r"^(?:国家|中国|国务院|海关总署|审计署|[^县区市镇乡]{2,8}部$)")
-_DEPARTMENT = re.compile(r"(?:局|委员会|委|办公室|办|厅|部|署|中心|院|所|站|队|会|处|公司)$")
+# A local government's department (deadline 31 January); a government's 办公厅/办公室 counts as one.
+_DEPARTMENT = re.compile(r"(?:局|委员会|委|办公室|办公厅|办|厅|部|署)$")
+# Other bodies that publish reports, whose level the format does not fix.
+_OTHER_BODY = re.compile(r"(?:管委会|管理委员会|中心|院|所|站|队|会|处|公司|集团)$")
+_GENERIC_DEPARTMENTS = ("局", "委", "办", "厅", "部", "署", "管理局", "办公室", "委员会", *_ZONE_BODIES)
 
 _DATE = re.compile(r"((?:19|20)\d{2})\s*(?:年|-|/|\.)\s*(\d{1,2})\s*(?:月|-|/|\.)\s*(\d{1,2})\s*日?")
 _CHINESE_DIGITS = {
@@ -48,7 +112,6 @@ _CHINESE_DIGITS = {
 _CHINESE_DATE = re.compile(
     r"([〇零○O一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,4})日"
 )
-_DATE_LABEL = re.compile(r"(?:撰写|发布|印发|成文|公开|生成|发文)(?:时间|日期)|^日期")
 _PERIOD = re.compile(
     r"((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日\s*(?:起)?\s*(?:至|到|-|—|~|～)\s*((?:19|20)\d{2})\s*年\s*12\s*月\s*31\s*日"
 )
@@ -59,18 +122,18 @@ SELF_REFERENCE = {
 }
 
 
-def find_title(lines: list[str]) -> str | None:
-    """The first short line that names a 政府信息公开 annual report and a year."""
-    for line in lines:
-        text = normalize(line).lstrip("#* ").rstrip("* ")
-        if 6 <= len(text) <= 80 and "《" not in text and _TITLE.search(text) and _YEAR.search(text):
-            return text
+def is_zone(unit: str) -> bool:
+    """A functional zone's name (平潭综合实验区, 房县经济开发区), not an administrative unit's."""
+    return unit.endswith(_ZONES) and unit not in _NOT_PLACES
+
+
+def zone_of(name: str) -> str | None:
+    """The zone a zone's governing body is named after (平潭综合实验区管委会 -> 平潭综合实验区), else None."""
+    for body in _ZONE_BODIES:
+        zone = name.removesuffix(body)
+        if zone != name and is_zone(zone):
+            return zone
     return None
-
-
-def title_year(title: str) -> int | None:
-    match = _YEAR.search(title)
-    return int(match.group(1)) if match else None
 
 
 def _units(place: str) -> list[str]:
@@ -79,11 +142,26 @@ def _units(place: str) -> list[str]:
     position = 0
     while position < len(place):
         match = _UNIT.match(place, position)
-        if not match or match.group(1) in _NOT_PLACES or "和" in match.group(1) or len(match.group(1)) > 12:
+        unit = match.group(1) if match else ""
+        # 和 joins two subjects of a department (住房和城乡建设局), never two places
+        if not unit or not _placeable(unit) or is_zone(unit) or "和" in unit:
             break
-        units.append(match.group(1))
-        position = match.end()
+        units.append(unit)
+        position += len(unit)
+    if units and place[position:].startswith(_ZONES):  # 福州 + 片区管理局: the place names the zone
+        units.pop()
     return units
+
+
+def _placeable(unit: str) -> bool:
+    """Whether a piece ending like a place may be one: not a common word (城市), not a body's name (国家税务总局房县)."""
+    suffix = next((suffix for suffix, _ in _RANKS if unit.endswith(suffix)), "")
+    proper = unit[: len(unit) - len(suffix)]
+    return (
+        unit not in _NOT_PLACES
+        and len(unit) <= _UNIT_MAX
+        and not any(character in proper for character in _BODY_CHARACTERS)
+    )
 
 
 # How high a unit ends up in the hierarchy: a chain of places descends (省 → 市/州 → 县/区 → 镇/乡/街道).
@@ -124,17 +202,24 @@ def _split_places(place: str, above: int = -1) -> list[str] | None:
     for end in range(2, len(place) + 1):
         unit = place[:end]
         rank = next((rank for rank in _ranks(unit) if rank > above), None)
-        if rank is None or unit in _NOT_PLACES:
+        if rank is None or not _placeable(unit):
             continue
         rest = _split_places(place[end:], rank)
-        if rest is not None and (best is None or len(rest) + 1 > len(best)):
+        if rest is not None and (best is None or _split_score([unit, *rest]) > _split_score(best)):
             best = [unit, *rest]
     return best
+
+
+def _split_score(units: list[str]) -> tuple[int, int]:
+    """More units first; then fewer units opening with a unit's suffix (襄州区 + 红坪镇, not 襄州 + 区红坪镇)."""
+    return len(units), -sum(bool(_ranks(unit[0])) for unit in units)
 
 
 def _unit_level(unit: str, parent: str | None) -> Level:
     if unit.endswith(_TOWNSHIP):
         return "township"
+    if is_zone(unit):
+        return "unknown"
     if unit.endswith(_PROVINCE):
         return "province"
     if unit.endswith("市"):
@@ -147,11 +232,22 @@ def _unit_level(unit: str, parent: str | None) -> Level:
     return "unknown"
 
 
+def _body_level(body: str, units: list[str]) -> Level:
+    """The level of a body that is not a government of a place: a department of a local government (or of
+    the State Council), else unknown — a zone's 管委会 or 管理局, a 中心, an institute."""
+    if any(is_zone(unit) for unit in units) or any(zone in body for zone in _ZONES) or not _DEPARTMENT.search(body):
+        return "unknown"
+    if not units and _NATIONAL.match(body) and not _LOCAL_PLACE.search(body):
+        return "national"
+    return "department"
+
+
 def organization_from_name(full_name: str) -> Organization:
     """Split a body's full name into its own name, the region qualifier before it, and its level.
 
     房县白鹤镇人民政府 -> 白鹤镇人民政府 / 房县 / township; 房县教育局 -> 教育局 / 房县 / department;
-    十堰市房县人民政府 -> 房县人民政府 / 十堰市 / county.
+    十堰市房县人民政府 -> 房县人民政府 / 十堰市 / county; 莆田市城市管理局 -> 城市管理局 / 莆田市 / department;
+    平潭综合实验区 -> 平潭综合实验区 / - / unknown.
     """
     name = compact(full_name)
     if name.endswith(_GOVERNMENT):
@@ -165,20 +261,17 @@ def organization_from_name(full_name: str) -> Organization:
         return Organization(name=places[-1], region=parent, level=_unit_level(places[-1], parent))
     units = _units(name)
     rest = name[len("".join(units)) :]
-    if rest and _DEPARTMENT.search(rest):
-        if not units and _NATIONAL.match(rest):
-            return Organization(name=rest, region=None, level="national")
-        return Organization(name=rest, region=units[-1] if units else None, level="department")
+    if units and rest in _ZONE_BODIES:  # 浦东新区管委会: the body is named after its place
+        rest = units.pop() + rest
+    if rest and (_DEPARTMENT.search(rest) or _OTHER_BODY.search(rest)):
+        return Organization(name=rest, region=units[-1] if units else None, level=_body_level(rest, units))
     return Organization(name=name or None, region=None, level="unknown")
 
 
 def organization_from_title(title: str) -> Organization:
-    text = compact(title)
-    text = _YEAR.sub("", text, count=1)
-    text = _TITLE_TAIL.sub("", text)
-    if not text:
-        return Organization()
-    return organization_from_name(text)
+    """The body a title names (an empty organization when it names none)."""
+    candidate, _ = _name_before_key(title)
+    return (_valid_name(candidate) if candidate else None) or Organization()
 
 
 def level_from_prose(text: str) -> Level:
@@ -220,25 +313,56 @@ def _is_bare_date(text: str) -> bool:
     return len(rest.strip(" ()（）:：")) == 0
 
 
-def find_published(lines: list[str]) -> str | None:
-    """The stated publication date: a labelled date (撰写时间, 发布日期 …) or the date under the signature."""
-    texts = [normalize(line) for line in lines]
+def _date_at(text: str) -> str | None:
+    """The date a piece of text starts with (after a label's colon), if any."""
+    text = text.lstrip(" :：")
+    match = _DATE.match(text) or _CHINESE_DATE.match(text)
+    return parse_date(match.group(0)) if match else None
+
+
+def published_dates(lines: list[str]) -> list[str]:
+    """Every stated publication date, best first: labelled dates (撰写时间, 发布日期 …, the date right after
+    the label or alone on the next line), then the date under the signature."""
+    return _stated_dates([normalize(line) for line in lines])
+
+
+def _stated_dates(texts: list[str]) -> list[str]:
+    found: list[str] = []
     for index, text in enumerate(texts):
-        label = _DATE_LABEL.search(text)
-        if not label or len(text) > 40:
+        if "日期" not in text and "时间" not in text:
             continue
-        found = parse_date(text[label.end() :])
-        if found is None and index + 1 < len(texts):
-            found = parse_date(texts[index + 1])
-        if found:
-            return found
+        for label in _DATE_LABEL.finditer(text):
+            rest = text[label.end() :]
+            stated = _date_at(rest)
+            if stated is None and not rest.strip(" :：") and index + 1 < len(texts):
+                stated = _date_at(texts[index + 1])  # the label alone on its line, the date on the next
+            if stated:
+                found.append(stated)
     tail = [text for text in texts if text][-6:]
     for text in reversed(tail):
         if len(text) <= 24 and _is_bare_date(text):
-            found = parse_date(text)
-            if found:
-                return found
-    return None
+            stated = parse_date(text)
+            if stated:
+                found.append(stated)
+                break
+    return list(dict.fromkeys(found))
+
+
+def find_published(lines: list[str]) -> str | None:
+    """The stated publication date (the first of `published_dates`)."""
+    dates = published_dates(lines)
+    return dates[0] if dates else None
+
+
+def choose_published(dates: list[str], year: int | None) -> tuple[str | None, str | None]:
+    """The first stated date after the reporting period; a date that falls before the period ends is a
+    template's placeholder, not a date: None and a problem when no other date is stated."""
+    if year is None:
+        return (dates[0] if dates else None), None
+    after = [stated for stated in dates if stated > f"{year}-12-31"]
+    if after or not dates:
+        return (after[0] if after else None), None
+    return None, f"发布日期 {dates[0]} 早于统计期结束（{year}年12月31日），应为占位日期，未作为发布日期"
 
 
 def period_spans(text: str) -> list[tuple[int, int]]:
@@ -249,3 +373,193 @@ def period_spans(text: str) -> list[tuple[int, int]]:
 def period_years(text: str) -> list[int]:
     """Years of statistics periods stated as 自X年1月1日至Y年12月31日."""
     return sorted({int(year) for match in _PERIOD.finditer(normalize(text)) for year in match.groups()})
+
+
+@dataclass
+class Metadata:
+    """What the text says about who wrote it and when; `problems` says what could not be read."""
+
+    title: str | None = None
+    organization: Organization = field(default_factory=Organization)
+    title_year: int | None = None
+    dates: list[str] = field(default_factory=list)  # stated publication dates, best first
+    problems: list[str] = field(default_factory=list)
+
+
+def _year_number(text: str) -> int:
+    """2023 or 二〇二三 as a number."""
+    if text.isdigit():
+        return int(text)
+    return int("".join(str(_CHINESE_DIGITS[character]) for character in text))
+
+
+def _strip_title(text: str) -> str:
+    """A title without a crawler's label before it and page chrome after it."""
+    text = _TITLE_LABEL.sub("", text, count=1).rstrip("* ")
+    return _TITLE_CHROME_TAIL.sub(r"\1", text)
+
+
+def _is_title(text: str) -> bool:
+    return (
+        8 <= len(text) <= _TITLE_MAX
+        and "《" not in text
+        and not any(mark in text for mark in "。，,；;")
+        and bool(_TITLE_END.search(text))
+        and bool(_TITLE.search(text))
+        and bool(_YEAR.search(text))
+    )
+
+
+def _is_piece(text: str) -> bool:
+    """A line that may be part of a title split over lines."""
+    return 0 < len(text) <= _SHORT_LINE and not text.endswith(("。", "；", ";", "，", ","))
+
+
+def _title_windows(texts: list[str]) -> list[tuple[int, str]]:
+    """(first line, title text) of every title, in document order: a line, a run of short lines, or a
+    title inside a long line."""
+    found: list[tuple[int, str]] = []
+    for end, line in enumerate(texts[:_TITLE_SCAN]):
+        if "告" not in line and "报" not in line:  # a title's last line holds (the end of) its report word
+            continue
+        whole = _strip_title(line)
+        if _is_title(whole):
+            found.append((end, whole))
+            continue
+        if len(line) > _TITLE_MAX:
+            embedded = _EMBEDDED_TITLE.search(line)
+            if embedded and "《" not in embedded.group(1):
+                found.append((end, embedded.group(1)))
+            continue
+        if not _is_piece(line):
+            continue
+        for start in range(end - 1, max(-1, end - _TITLE_WINDOW), -1):
+            if not _is_piece(texts[start]):
+                break
+            joined = _strip_title("".join(texts[start : end + 1]))
+            if _is_title(joined):
+                found.append((start, joined))
+                break
+    return found
+
+
+def _name_before_key(title: str) -> tuple[str, int | None]:
+    """The text naming the body in a title (before the year, or between a leading year and the subject),
+    and the title's year."""
+    text = normalize(title)
+    year_match = _YEAR.search(text)
+    year = _year_number(year_match.group(1)) if year_match else None
+    # the subject after the year: breadcrumbs before a title hold 政务公开, 政府信息公开年报 …
+    key = _TITLE_KEY.search(text, year_match.start() if year_match else 0) or _TITLE_KEY.search(text)
+    if not key:
+        return "", year
+    before = text[: key.start()]
+    if year_match and year_match.start() < key.start():
+        head, tail = text[: year_match.start()], text[year_match.end() : key.start()]
+        before = head if head.strip() else tail
+    before = before.rstrip()
+    if before.endswith("关于"):
+        before = before[: -len("关于")]
+    return _NAME_SEPARATORS.split(before.strip())[-1] if before.strip() else "", year
+
+
+def _valid_name(candidate: str) -> Organization | None:
+    """The organization a candidate names, or None when it is a fragment rather than a body's name."""
+    name = compact(candidate)
+    for word in (*_CHROME_WORDS, *_PREFACE_LEADS):
+        name = name.removeprefix(word)
+    if len(name) < 2 or not _NAME_CHARACTERS.match(name) or name.startswith(_SELF_WORDS):
+        return None
+    organization = organization_from_name(name)
+    if organization.name is None or organization.name in _GENERIC_DEPARTMENTS:
+        return None
+    own_place = organization.name.removesuffix(_GOVERNMENT) if organization.name.endswith(_GOVERNMENT) else ""
+    if organization.level == "unknown" and not (
+        _OTHER_BODY.search(organization.name) or is_zone(organization.name) or _split_places(own_place)
+    ):
+        return None
+    return organization
+
+
+def _region_from_prose(organization: Organization, text: str) -> str | None:
+    """The parent place the prose puts right before a government's name when the title gives none
+    (洪泽区人民政府 titled alone, 本报告由淮安市洪泽区人民政府办公室… in the preface): the longest place that
+    every such mention shares, read from at least two mentions."""
+    name = organization.name or ""
+    own = name.removesuffix(_GOVERNMENT)
+    if organization.region or organization.level not in ("township", "county", "city") or len(own) < 2:
+        return None
+    mentions: list[set[str]] = []
+    for match in re.finditer(re.escape(name), text):
+        before = text[max(0, match.start() - _PARENT_MAX) : match.start()]
+        pieces: set[str] = set()
+        for start in range(len(before) - 2, -1, -1):
+            piece = before[start:]
+            if piece[0] in _PROSE_BOUNDARIES or not _NAME_CHARACTERS.match(piece):
+                break
+            if _split_places(piece + own) == [piece, own]:
+                pieces.add(piece)
+        if pieces:
+            mentions.append(pieces)
+    shared = set.intersection(*mentions) if len(mentions) >= 2 else set()
+    return max(shared, key=len) if shared else None
+
+
+def _preface_name(texts: list[str]) -> Organization | None:
+    """The body a preface names: 现公布XX2023年政府信息公开工作年度报告."""
+    text = compact("".join(texts))
+    for lead in _PREFACE_LEADS:
+        for match in re.finditer(
+            rf"{lead}([\u4e00-\u9fff（）()]{{2,40}}?)(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})年度?{_SUBJECTS}", text
+        ):
+            organization = _valid_name(match.group(1))
+            if organization is not None:
+                return organization
+    return None
+
+
+def _signature_name(texts: list[str]) -> Organization | None:
+    """The body named by a line of its own among the last lines, beside the date (the signature).
+
+    A government's 办公室 often signs the government's report: whose report it is stays open (level unknown),
+    so that no deadline rests on a guess."""
+    for text in reversed(texts[-_SIGNATURE_LINES:]):
+        organization = _valid_name(text) if len(text) <= _SHORT_LINE else None
+        if organization is not None:
+            if (organization.name or "").startswith(_GOVERNMENT):
+                organization.level = "unknown"
+            return organization
+    return None
+
+
+def read_metadata(lines: list[str]) -> Metadata:
+    """Title, organization, title year and stated publication date of a report's lines."""
+    texts = [normalize(line) for line in lines]
+    metadata = Metadata(dates=_stated_dates(texts))
+    texts = [text for text in texts if text and not _PAGE_NUMBER.match(text)]
+    titles = _title_windows(texts)
+    rejected: list[str] = []
+    for start, title in titles:
+        candidate, year = _name_before_key(title)
+        organization = _valid_name(candidate) if candidate else None
+        if organization is None and not candidate and start > 0:
+            # a title split after the name: 洪泽区人民政府 / 2023 年政府信息公开工作年度报告
+            organization = _valid_name(texts[start - 1])
+            if organization is not None:
+                title = texts[start - 1] + title
+        if metadata.title is None:
+            metadata.title, metadata.title_year = title, year
+        if organization is not None:
+            metadata.title, metadata.title_year, metadata.organization = title, year, organization
+            break
+        if candidate:
+            rejected.append(candidate)
+    if metadata.organization.name is None:
+        found = _preface_name(texts[:_PREFACE_LINES]) or _signature_name(texts)
+        if found is not None:
+            metadata.organization = found
+        elif rejected:
+            metadata.problems.append(f"标题中“{rejected[0]}”不是可识别的机关名称，未作为机关名称使用")
+    if metadata.organization.name is not None and metadata.organization.region is None:
+        metadata.organization.region = _region_from_prose(metadata.organization, compact("".join(texts)))
+    return metadata

@@ -20,16 +20,8 @@ from report.labels import (
     renumbered_section,
     strip_numbering,
 )
-from report.metadata import (
-    find_published,
-    find_title,
-    level_from_prose,
-    organization_from_title,
-    period_spans,
-    period_years,
-    title_year,
-)
-from report.model import SECTION_NUMERALS, Evidence, Organization, Report, Source, Tables
+from report.metadata import choose_published, level_from_prose, period_spans, period_years, read_metadata
+from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
 from report.tables import TableReading, read_active, read_appeals, read_requests
 from report.tokens import Kind, Token, collapsed_lines, compact, normalize, tokenize
 
@@ -227,14 +219,18 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     all_text = "\n".join(lines)
     compact_text = compact(all_text)
 
-    title = find_title(lines)
-    organization = organization_from_title(title) if title else Organization()
-    if organization.level == "unknown":
+    metadata = read_metadata(lines)
+    problems.extend(metadata.problems)
+    organization = metadata.organization
+    if organization.level == "unknown" and organization.name is None:
         organization.level = level_from_prose(compact_text)
     periods = period_years(all_text)
-    year = title_year(title) if title else None
+    year = metadata.title_year
     if year is None and periods:
         year = periods[-1]
+    # the period the report covers: the statistics period where stated (a title may misstate its year)
+    published, placeholder = choose_published(metadata.dates, periods[-1] if periods else year)
+    problems.extend([placeholder] if placeholder else [])
 
     sections = [headings[index] for index in sorted(headings) if headings[index] in SECTION_NUMERALS]
     rejected = None
@@ -257,13 +253,13 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
         source=source,
         organization=organization,
         year=year,
-        published=find_published(lines),
+        published=published,
         sections=sections,
         tables=tables,
         problems=problems,
         evidence=Evidence(
-            title=title,
-            title_year=title_year(title) if title else None,
+            title=metadata.title,
+            title_year=metadata.title_year,
             period_years=periods,
             period_spans=period_spans(all_text),
             misnumbered_sections=written_numerals if len(sections) == len(SECTION_NUMERALS) else {},

@@ -7,6 +7,8 @@ writes and queries them (API: docs/storage-api.md).
 from storage.store import (
     LEDGER_STATES,
     AmbiguousOrganization,
+    Digest,
+    DigestDue,
     FindingRow,
     LedgerEntry,
     OutboxItem,
@@ -24,6 +26,8 @@ from storage.store import (
 __all__ = [
     "LEDGER_STATES",
     "AmbiguousOrganization",
+    "Digest",
+    "DigestDue",
     "FindingRow",
     "LedgerEntry",
     "OutboxItem",

@@ -252,6 +252,41 @@ class OutboxRecord(SQLModel, table=True):
     created_at: datetime = _time()
     next_attempt_at: datetime = _time()
     sent_at: datetime | None = _time(nullable=True)
+    # The message (one item alone, or a digest of several) this item went out in; None while it waits.
+    digest_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True, index=True))
+
+
+class DigestRecord(SQLModel, table=True):
+    """One message to one target carrying one or more outbox items; its `key` goes with every attempt to send it
+    (a JSON field, the e-mail's Message-ID), so a receiver can tell a repeated delivery from a new message."""
+
+    __tablename__ = "digests"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_digests_key"),
+        Index("ix_digests_target_state", "target", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(String(32), nullable=False))
+    target: str = Field(sa_column=Column(String(64), nullable=False))
+    state: str = Field(default="pending", sa_column=Column(String(16), nullable=False))
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _time()
+    next_attempt_at: datetime = _time()
+    sent_at: datetime | None = _time(nullable=True)
+
+
+class AlertTargetRecord(SQLModel, table=True):
+    """A notification target as delivery last saw it: when it may receive its next message (the group interval
+    and its rate limit), and when it was first configured."""
+
+    __tablename__ = "alert_targets"
+
+    target: str = Field(sa_column=Column(String(64), primary_key=True))
+    first_seen_at: datetime = _time()
+    next_message_at: datetime = _time()
+    wake_at: datetime | None = _time(nullable=True)  # when a delivery pass is scheduled for it
 
 
 class NotificationRecord(SQLModel, table=True):
@@ -323,6 +358,8 @@ TABLES = tuple(
         FindingRecord,
         LedgerRecord,
         OutboxRecord,
+        DigestRecord,
+        AlertTargetRecord,
         NotificationRecord,
         ReviewerRecord,
         TriageRecord,

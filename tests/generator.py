@@ -223,6 +223,11 @@ class GroundTruth:
     claim_sentence: str = ""  # the sentence of section 一 that states it
     raw_cells: dict[str, str] = field(default_factory=dict)  # cell path -> text printed instead of a number
     procurement: tuple[int, float] | None = None  # the 2019 template's 第二十条第（九）项 block, when present
+    # How the title and signature are printed (see "Title damage" below); None / empty: the layout's own.
+    title_lines: list[str] | None = None  # the title, line by line
+    head_lines: list[str] = field(default_factory=list)  # page chrome before the title
+    signature_name: str | None = None  # the body named in the signature
+    signed: bool = False  # print the signature even where the layout would leave it out
 
     # -- what the parse must give ------------------------------------------------------------------------------
     @property
@@ -244,6 +249,10 @@ class GroundTruth:
     @property
     def title(self) -> str:
         return f"{self.title_name}{self.year}年政府信息公开工作年度报告"
+
+    @property
+    def signer(self) -> str:
+        return self.signature_name if self.signature_name is not None else self.title_name
 
     def expected_organization(self) -> dict[str, Any]:
         """The contract's `organization` object. Without a title the text never names the body."""
@@ -1386,6 +1395,13 @@ class _Composer:
     def signature_date(self) -> str | None:
         return _date_text(self.truth.published, self.rng) if self.truth.published else None
 
+    def title_block(self) -> list[str]:
+        """Page chrome, then the title's lines."""
+        return [*self.truth.head_lines, *self.title_only()]
+
+    def title_only(self) -> list[str]:
+        return list(self.truth.title_lines) if self.truth.title_lines is not None else [self.truth.title]
+
 
 # --------------------------------------------------------------------------------------------------------------
 # Text layouts
@@ -1441,7 +1457,7 @@ class _SpacesComposer(_Composer):
         if self.heading_first and t.order and t.order[0] == "一":
             self.emit(" " + heading_text("一", self.style))
         if t.show_title:
-            self.emit(_half(t.title, self.style))
+            self.emit(*(_half(line, self.style) for line in self.title_block()))
         for paragraph in t.preface:
             self.prose(paragraph)
         for numeral in t.order:
@@ -1457,8 +1473,8 @@ class _SpacesComposer(_Composer):
                 self.requests()
             if numeral == "四" and t.appeals is not None:
                 self.appeals()
-        if t.show_title and t.published:
-            self.emit(t.title_name, self.signature_date() or "")
+        if t.show_title and (t.published or t.signed):
+            self.emit(t.signer, self.signature_date() or "")
         return self.lines
 
     def prose(self, text: str) -> None:
@@ -1551,7 +1567,7 @@ class _TabsComposer(_Composer):
         t, s = self.truth, self.style
         out: list[str] = []
         if t.show_title:
-            out += [t.title, ""]
+            out += [*self.title_block(), ""]
         for paragraph in t.preface:
             out += [" " + paragraph, ""]
         for numeral in t.order:
@@ -1566,8 +1582,8 @@ class _TabsComposer(_Composer):
             if numeral == "四" and t.appeals is not None:
                 out += self.appeals()
             out.append("")
-        if t.show_title and t.published:
-            out += [t.title_name, self.signature_date() or ""]
+        if t.show_title and (t.published or t.signed):
+            out += [t.signer, self.signature_date() or ""]
         return "\n".join(out) + "\n"
 
     def cell(self, text: str) -> str:
@@ -1666,14 +1682,14 @@ class _BlankLinesComposer(_Composer):
         t, s = self.truth, self.style
         out: list[str] = []
         if t.show_title:
-            out.append(t.title)
+            out += self.title_block()
             out += (
                 ["撰写时间", self.rng.choice((f"{t.published} 16:12:21", f"{self.signature_date()} 09:30:00"))]
                 if t.published
                 else []
             )
             out += ["来源", t.title_name, "编辑", f"{t.region or ''}-{t.name}".lstrip("-")]
-            out.append(t.title)
+            out += self.title_only()
         for paragraph in t.preface:
             out.append(_half(paragraph, s))
         for numeral in t.order:
@@ -1724,8 +1740,8 @@ class _BlankLinesComposer(_Composer):
                     *words[1:],
                 ]
                 out += [self.rng.choice((" ", "", "")) + (c or "\u00a0") for c in self.appeal_cells()]
-        if t.show_title:
-            out.append(" " * 54 + t.title_name)
+        if t.show_title and (t.published or t.signed or t.signature_name is None):
+            out.append(" " * 54 + t.signer)
             if t.published:
                 out.append(" " * 57 + (self.signature_date() or ""))
         return "\n\n".join(out) + "\n"
@@ -1748,7 +1764,8 @@ class _TsvComposer(_Composer):
         signed = False
         if t.show_title:
             title = t.title if self.rng.random() < 0.6 else f"{t.title_name} {t.year} 年 政府信息公开工作年度报告"
-            out += [("# " if self.markdown else "") + title, ""]
+            lines = [*t.head_lines, *(t.title_lines if t.title_lines is not None else [title])]
+            out += [*lines[:-1], ("# " if self.markdown else "") + lines[-1], ""]
             if t.published and self.rng.random() < 0.5:
                 out += [f"发布日期：{self.signature_date()}", ""]
                 signed = True
@@ -1769,8 +1786,8 @@ class _TsvComposer(_Composer):
                 out += [*self.requests(), ""]
             if numeral == "四" and t.appeals is not None:
                 out += [*self.appeals(), ""]
-        if t.show_title and t.published and not signed:
-            out += [t.title_name, self.signature_date() or ""]
+        if t.show_title and ((t.published and not signed) or t.signed):
+            out += [t.signer, self.signature_date() or ""]
         return "\n".join(out).rstrip("\n") + ("\n" if self.rng.random() < 0.5 else "")
 
     def active(self) -> list[str]:
@@ -1968,7 +1985,8 @@ class _HtmlComposer(_Composer):
         body: list[str] = []
         signed = False
         if t.show_title:
-            body.append(f'<h1 class="title">{esc(t.title)}</h1>')
+            body += [f'<div class="crumb">{esc(line)}</div>' for line in t.head_lines]
+            body += [f'<h1 class="title">{esc(line)}</h1>' for line in self.title_only()]
             if t.published and rng.random() < 0.6:
                 body.append(
                     f'<div class="info"><span>发布时间：{esc(self.signature_date() or "")}</span>'
@@ -1996,8 +2014,8 @@ class _HtmlComposer(_Composer):
                 body.append(self.table(_span_requests(self)))
             if numeral == "四" and t.appeals is not None:
                 body.append(self.table(_span_appeals(self)))
-        if t.show_title and t.published and not signed:
-            body.append(f'<p style="text-align:right">{esc(t.title_name)}</p>')
+        if t.show_title and ((t.published and not signed) or t.signed):
+            body.append(f'<p style="text-align:right">{esc(t.signer)}</p>')
             body.append(f'<p style="text-align:right">{esc(self.signature_date() or "")}</p>')
         body.append("</div>")
         meta = rng.choice(
@@ -2047,12 +2065,16 @@ class _DocxComposer(_Composer):
         document = Document()
         as_heading = rng.random() < 0.5
         if t.show_title:
-            if rng.random() < 0.5:
-                document.add_paragraph(t.title)._p.style = "Title"  # add_heading looks styles up by name: slow
-            else:
-                paragraph = document.add_paragraph()
-                paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                paragraph.add_run(t.title).bold = True
+            for line in t.head_lines:
+                document.add_paragraph(line)
+            as_title = rng.random() < 0.5
+            for line in self.title_only():
+                if as_title:
+                    document.add_paragraph(line)._p.style = "Title"  # add_heading looks styles up by name: slow
+                else:
+                    paragraph = document.add_paragraph()
+                    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                    paragraph.add_run(line).bold = True
         for text in t.preface:
             document.add_paragraph(text)
         one_table = rng.random() < 0.5
@@ -2073,8 +2095,8 @@ class _DocxComposer(_Composer):
                 tables = [_span_appeals(self)]
             for table in tables:
                 self.table(document, table)
-        if t.show_title and t.published:
-            for text in (t.title_name, self.signature_date() or ""):
+        if t.show_title and (t.published or t.signed):
+            for text in (t.signer, self.signature_date() or ""):
                 paragraph = document.add_paragraph(text)
                 paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         buffer = io.BytesIO()
@@ -2198,6 +2220,107 @@ def render(layout: str, truth: GroundTruth, rng: random.Random) -> bytes:
     """The file's bytes for a layout (text layouts as UTF-8 with LF)."""
     result = LAYOUTS[layout](truth, rng)
     return result if isinstance(result, bytes) else result.encode("utf-8")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Title damage (who and when): the forms in which real reports name their body, year and date.
+# Each operator changes how the title, the page around it and the signature are printed, never what the report
+# says: the parse must still give the truth's organization, year and publication date.
+
+# How the title names body and year. `preface` and `signature` print a title without the body, which is then
+# named only in the preface or only in the signature.
+TITLE_FORMS: tuple[str, ...] = ("plain", "spaced_year", "chinese_year", "guanyu", "preface", "signature")
+# What happens to the title's lines: split under a PDF page number, a crawler's header, a web page's chrome.
+TITLE_WRAPPINGS: tuple[str, ...] = ("split", "crawler_label", "page_chrome")
+TITLE_DAMAGE: tuple[str, ...] = (*TITLE_FORMS[1:], *TITLE_WRAPPINGS)
+_CHINESE_YEAR_DIGITS = "〇一二三四五六七八九"
+_PAGE_NUMBERS = ("- 1 -", "— 1 —", "第 1 页 共 9 页", "1/9")
+_REPORT_TAIL = "政府信息公开工作年度报告"
+
+
+def chinese_year(year: int) -> str:
+    """2023 -> 二〇二三."""
+    return "".join(_CHINESE_YEAR_DIGITS[int(digit)] for digit in str(year))
+
+
+def _title_pieces(truth: GroundTruth, form: str) -> tuple[str, str]:
+    """(the part naming the body, the rest) of a title in one of TITLE_FORMS."""
+    name, year = truth.title_name, truth.year
+    if form == "spaced_year":
+        return name, f" {year} 年{_REPORT_TAIL}"
+    if form == "chinese_year":
+        return name, f"{chinese_year(year)}年{_REPORT_TAIL}"
+    if form == "guanyu":
+        return name, f"关于{year}年度政府信息公开工作情况的报告"
+    if form in ("preface", "signature"):
+        return "", f"{year}年{_REPORT_TAIL}"
+    return name, f"{year}年{_REPORT_TAIL}"
+
+
+def _other_government(truth: GroundTruth, rng: random.Random) -> str:
+    """A government that is not the report's body (a page's 来源 or site name: 平潭县人民政府 on 平潭综合实验区's page)."""
+    places = sorted({county.name for county in _COUNTIES} | set(_CITIES))
+    own = truth.title_name
+    return rng.choice([place for place in places if place not in own]) + "人民政府"
+
+
+def damage_title(truth: GroundTruth, form: str, wrappings: Sequence[str], rng: random.Random) -> GroundTruth:
+    """A copy of a titled truth whose title is printed in `form`, wrapped in `wrappings` (see TITLE_WRAPPINGS)."""
+    if form not in TITLE_FORMS or any(wrapping not in TITLE_WRAPPINGS for wrapping in wrappings):
+        raise ValueError(f"unknown title damage {form!r} {wrappings!r}")
+    damaged = copy.deepcopy(truth)
+    damaged.show_title = True
+    name, rest = _title_pieces(damaged, form)
+    one_line = f"{name}{rest}"
+    lines = [one_line]
+    if "split" in wrappings:
+        if name:
+            lines = [rng.choice(_PAGE_NUMBERS), name, rest.strip()]
+        else:  # 2024 年上海市科委政府信息公开工作 / 年度报告
+            cut = rng.randint(len(rest) - 6, len(rest) - 2)
+            lines = [rng.choice(_PAGE_NUMBERS), rest[:cut], rest[cut:]]
+    published = damaged.published
+    head: list[str] = []
+    if "page_chrome" in wrappings:
+        site = _other_government(damaged, rng)
+        when = f"发布时间：{published} {rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}" if published else "发布时间："
+        head += [
+            f"{one_line}{rng.choice(('_', '-', ' - '))}{site}",
+            f"当前位置：首页 > 政务公开 > 政府信息公开年报 > {one_line}",
+            f"{when} 来源：{site} 浏览次数：{rng.randint(10, 9999)}",
+        ]
+    if "crawler_label" in wrappings:
+        separator = rng.choice((": ", "：", ":"))
+        head = [
+            f"标题{separator}{one_line}",
+            f"发布时间{separator}{published + ' 10:48' if published else ''}",
+            f"文号{separator}",
+            f"发布机构{separator}",
+            f"正文{separator}",
+            *head,
+        ]
+    damaged.title_lines, damaged.head_lines = lines, head
+    if form == "preface":
+        damaged.preface.insert(
+            0, f"根据《中华人民共和国政府信息公开条例》规定，现公布{damaged.title_name}{damaged.year}年{_REPORT_TAIL}。"
+        )
+        damaged.signature_name = ""
+    elif form == "signature":
+        damaged.signature_name = damaged.title_name
+        damaged.signed = True
+    else:
+        damaged.signature_name = None
+    if form in ("preface", "signature"):
+        # the contact line of section 六 names the body too: leave it out so that one place names it
+        damaged.sections["六"] = [p for p in damaged.sections["六"] if damaged.title_name not in p]
+    return damaged
+
+
+def damage_title_at_random(truth: GroundTruth, rng: random.Random) -> tuple[GroundTruth, str]:
+    """A random title form with a random combination of wrappings, and a label saying which."""
+    form = rng.choice(TITLE_FORMS)
+    wrappings = [wrapping for wrapping in TITLE_WRAPPINGS if rng.random() < 0.5]
+    return damage_title(truth, form, wrappings, rng), "+".join([form, *wrappings])
 
 
 # --------------------------------------------------------------------------------------------------------------

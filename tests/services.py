@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import socketserver
 import subprocess
 import tempfile
 import threading
@@ -112,6 +113,7 @@ class Receiver:
         self.answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
         self.accepted: list[Delivery] = []
         self.refused = 0
+        self.refused_bodies: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         receiver = self
 
@@ -124,6 +126,7 @@ class Receiver:
                         receiver.accepted.append(Delivery(self.path, json.loads(raw or b"{}"), time.time()))
                     else:
                         receiver.refused += 1
+                        receiver.refused_bodies.append(json.loads(raw or b"{}"))
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))
@@ -156,3 +159,49 @@ def receiving() -> Iterator[Receiver]:
     finally:
         receiver.server.shutdown()
         receiver.server.server_close()
+
+
+class SmtpSink:
+    """A minimal SMTP server on 127.0.0.1 that accepts every message and keeps its raw text (`messages`)."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        sink = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def reply(self, line: str) -> None:
+                self.wfile.write(f"{line}\r\n".encode())
+
+            def handle(self) -> None:
+                self.reply("220 sink")
+                while line := self.rfile.readline():
+                    verb = line.decode("ascii", "replace").strip().split(" ")[0].upper()
+                    if verb == "EHLO":
+                        self.reply("250-sink")
+                        self.reply("250 8BITMIME")
+                    elif verb == "DATA":
+                        self.reply("354 go on")
+                        data = b"".join(iter(lambda: self.rfile.readline(), b".\r\n"))
+                        sink.messages.append(data.decode("utf-8", "replace"))
+                        self.reply("250 kept")
+                    elif verb == "QUIT":
+                        self.reply("221 bye")
+                        return
+                    else:  # HELO, MAIL, RCPT, RSET, NOOP
+                        self.reply("250 ok")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+
+
+@contextmanager
+def smtp_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    thread = threading.Thread(target=sink.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield sink
+    finally:
+        sink.server.shutdown()
+        sink.server.server_close()

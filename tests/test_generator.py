@@ -23,9 +23,13 @@ from tests.generator import (
     NEWLINES,
     SERIES_KINDS,
     TEXT_LAYOUTS,
+    TITLE_FORMS,
+    TITLE_WRAPPINGS,
     TOPIC_KEYWORDS,
     TOPICS,
     GroundTruth,
+    chinese_year,
+    damage_title,
     encode,
     encode_as,
     make_series,
@@ -454,3 +458,67 @@ def test_defects_render(layout: str) -> None:
             assert "复议后起诉" not in result
         if kind == "fees.statement_missing":
             assert "信息处理费" not in result
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Title damage
+
+
+def _damaged_text(form: str, wrappings: list[str], seed: int = 5) -> tuple[GroundTruth, list[str]]:
+    rng = random.Random(seed)
+    damaged = damage_title(truth_for(seed, show_title=True), form, wrappings, rng)
+    text = LAYOUTS["tsv_shifted"](damaged, random.Random(seed))
+    assert isinstance(text, str)
+    return damaged, [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def test_title_forms_print_what_they_say() -> None:
+    truth, lines = _damaged_text("spaced_year", [])
+    assert f"{truth.title_name} {truth.year} 年政府信息公开工作年度报告" in lines[0]
+    truth, lines = _damaged_text("chinese_year", [])
+    assert f"{truth.title_name}{chinese_year(truth.year)}年" in lines[0] and str(truth.year) not in lines[0]
+    truth, lines = _damaged_text("guanyu", [])
+    assert lines[0].endswith(f"{truth.title_name}关于{truth.year}年度政府信息公开工作情况的报告")
+    assert chinese_year(2023) == "二〇二三"
+
+
+@pytest.mark.parametrize("form", ["preface", "signature"])
+def test_body_named_only_in_preface_or_signature(form: str) -> None:
+    truth, lines = _damaged_text(form, [])
+    assert truth.title_name not in lines[0]
+    naming = [line for line in lines if truth.title_name in line]
+    assert naming, "the body is named somewhere"
+    if form == "preface":
+        assert all(line.startswith("根据") for line in naming)
+    else:
+        assert naming == [truth.title_name] and lines[-2] == truth.title_name
+
+
+def test_split_title_sits_under_a_page_number() -> None:
+    truth, lines = _damaged_text("plain", ["split"])
+    assert re.fullmatch(r"[-—]\s*1\s*[-—]|第 1 页 共 9 页|1/9", lines[0])
+    assert lines[1] == truth.title_name and lines[2].startswith(str(truth.year))
+
+
+def test_crawler_header_and_page_chrome_come_before_the_title() -> None:
+    truth, lines = _damaged_text("plain", ["crawler_label", "page_chrome"])
+    assert re.match(r"标题\s*[:：]", lines[0]) and truth.title in lines[0]
+    assert lines[1].startswith("发布时间")
+    chrome = [line for line in lines if line.startswith("当前位置")]
+    assert chrome and truth.title in chrome[0]
+    source = next(line for line in lines if "来源：" in line)
+    assert truth.title_name not in source.split("来源：")[1], "the page's 来源 names another government"
+    assert lines.index(truth.title) > lines.index(chrome[0])
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_every_title_damage_renders(layout: str) -> None:
+    for form, count in itertools.product(TITLE_FORMS, range(len(TITLE_WRAPPINGS) + 1)):
+        rng = random.Random(count)
+        damaged = damage_title(truth_for(count, show_title=True), form, list(TITLE_WRAPPINGS[:count]), rng)
+        assert LAYOUTS[layout](damaged, random.Random(count))
+
+
+def test_unknown_title_damage_is_refused() -> None:
+    with pytest.raises(ValueError):
+        damage_title(truth_for(1, show_title=True), "upside_down", [], random.Random(1))

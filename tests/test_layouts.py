@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
+from nianbao.settings import RuleSettings
 from report.model import OUTCOME_KEYS
 from report.parse import parse_file
+from rules import evaluate
 from tests.generator import (
     BLANK_CAPABLE,
     ENCODINGS,
@@ -22,9 +24,13 @@ from tests.generator import (
     LAYOUTS,
     NEWLINES,
     TEXT_LAYOUTS,
+    TITLE_FORMS,
+    TITLE_WRAPPINGS,
     GroundTruth,
     Organization,
     cell_values,
+    damage_title,
+    damage_title_at_random,
     encode_as,
     make_organization,
     make_truth,
@@ -106,6 +112,47 @@ def test_blank_applicant_columns_parse_as_null(tmp_path: Path, layout: str, seed
     """Seed 001's filling: only the 总计 column of table 三; the six applicant columns stay null."""
     truth = make_truth(random.Random(seed), blanks=True, requests=True)
     assert_parses_to(write(tmp_path, layout, truth, seed), truth)
+
+
+@pytest.mark.parametrize("combined", [True, False], ids=["all-wrappings", "random-wrappings"])
+@pytest.mark.parametrize("form", TITLE_FORMS)
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_damaged_titles_parse_to_their_truth(tmp_path: Path, layout: str, form: str, combined: bool) -> None:
+    """Every title form real bodies use, split under a page number, behind a crawler's header and inside page
+    chrome (alone or together): the same organization, year, date and tables as the clean report, no problem."""
+    seed = 300 + TITLE_FORMS.index(form) + 10 * combined
+    rng = random.Random(seed)
+    truth = make_truth(rng, show_title=True)
+    wrappings = list(TITLE_WRAPPINGS) if combined else [w for w in TITLE_WRAPPINGS if rng.random() < 0.5]
+    damaged = damage_title(truth, form, wrappings, rng)
+    assert_parses_to(write(tmp_path, layout, damaged, seed), damaged)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_random_title_damage_on_any_truth(tmp_path: Path, layout: str, seed: int) -> None:
+    """Random title damage on random truths of every level, with the other defects' truths' variety."""
+    rng = random.Random(700 + seed)
+    damaged, label = damage_title_at_random(make_truth(rng, show_title=True), rng)
+    try:
+        assert_parses_to(write(tmp_path, layout, damaged, seed), damaged)
+    except AssertionError as error:
+        raise AssertionError(f"title damage {label}: {error}") from error
+
+
+@pytest.mark.parametrize("form", TITLE_FORMS)
+def test_title_damage_raises_no_finding_the_clean_report_would_not(tmp_path: Path, form: str) -> None:
+    """Same findings, damaged title or not: a planted publication.late still fires, nothing new appears."""
+    rng = random.Random(900 + TITLE_FORMS.index(form))
+    clean, _ = plant(make_truth(rng, show_title=True, level="department"), "publication.late", rng)
+    damaged = damage_title(clean, form, list(TITLE_WRAPPINGS), rng)
+    fired = []
+    for name, truth in (("clean", clean), ("damaged", damaged)):
+        folder = tmp_path / name
+        folder.mkdir()
+        report = parse_file(write(folder, "html", truth, 9))
+        fired.append(sorted({finding.rule for finding in evaluate(report, [], RuleSettings())}))
+    assert fired[0] == fired[1] and "publication.late" in fired[0]
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))

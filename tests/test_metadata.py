@@ -7,8 +7,16 @@ from pathlib import Path
 import pytest
 
 from report.document import lines_document
-from report.identity import apply_folder_region, region_from_folder
-from report.metadata import find_published, find_title, organization_from_name, organization_from_title, parse_date
+from report.identity import apply_folder_region, name_key, region_from_folder
+from report.metadata import (
+    choose_published,
+    find_published,
+    organization_from_name,
+    organization_from_title,
+    parse_date,
+    published_dates,
+    read_metadata,
+)
 from report.model import Organization, Source
 from report.parse import parse_document
 
@@ -32,6 +40,28 @@ from report.parse import parse_document
         ("国家统计局", "国家统计局", None, "national"),
         ("孟津区会盟镇人民政府", "会盟镇人民政府", "孟津区", "township"),
         ("尧都区屯里街道办事处", "屯里街道办事处", "尧都区", "township"),
+        # the 市 of 城市管理局 is no place
+        ("莆田市城市管理局", "城市管理局", "莆田市", "department"),
+        ("房县城市管理局", "城市管理局", "房县", "department"),
+        ("上海市科委", "科委", "上海市", "department"),
+        ("三明市", "三明市", None, "city"),
+        ("淮安市洪泽区人民政府", "洪泽区人民政府", "淮安市", "county"),
+        # a government's 办公厅/办公室 counts as a department
+        ("湖北省人民政府办公厅", "人民政府办公厅", "湖北省", "department"),
+        ("房县人民政府办公室", "人民政府办公室", "房县", "department"),
+        ("国务院办公厅", "国务院办公厅", None, "national"),
+        # functional zones and their bodies: no level of government the format names
+        ("平潭综合实验区", "平潭综合实验区", None, "unknown"),
+        ("平潭综合实验区管委会", "平潭综合实验区管委会", None, "unknown"),
+        ("房县经济开发区管理委员会", "经济开发区管理委员会", "房县", "unknown"),
+        ("福州片区管理局", "福州片区管理局", None, "unknown"),
+        ("上海市浦东新区管委会", "浦东新区管委会", "上海市", "unknown"),
+        ("中国（福建）自由贸易试验区福州片区管理局", "中国(福建)自由贸易试验区福州片区管理局", None, "unknown"),
+        # a national agency's local branch is no national body, nor its name a place
+        ("国家税务总局房县税务局", "国家税务总局房县税务局", None, "department"),
+        ("国家市场监督管理总局", "国家市场监督管理总局", None, "national"),
+        ("天津市和平区人民政府", "和平区人民政府", "天津市", "county"),
+        ("房县公共资源交易中心", "公共资源交易中心", "房县", "unknown"),
     ],
 )
 def test_organization_from_name(full_name: str, name: str, region: str | None, level: str) -> None:
@@ -45,6 +75,14 @@ def test_organization_from_name(full_name: str, name: str, region: str | None, l
         ("2023年房县白鹤镇人民政府政府信息公开工作年度报告", "白鹤镇人民政府", "房县"),
         ("加格达奇区白桦乡人民政府 2022 年 政府信息公开工作年度报告", "白桦乡人民政府", "加格达奇区"),
         ("房县教育局2023年度政府信息公开工作年度报告", "教育局", "房县"),
+        ("房县白鹤镇人民政府关于2022年度政府信息公开工作情况的报告", "白鹤镇人民政府", "房县"),
+        ("襄州区红坪镇人民政府 2024 年政府信息公开工作年度报告", "红坪镇人民政府", "襄州区"),
+        ("房县白鹤镇人民政府二〇二二年政府信息公开工作年度报告", "白鹤镇人民政府", "房县"),
+        ("标题：莆田市城市管理局2022年度政府信息公开工作年度报告", "城市管理局", "莆田市"),
+        ("沭阳县发展和改革局2023年政府信息公开年度报告-沭阳县发改局", "发展和改革局", "沭阳县"),
+        ("首页 > 政府信息公开年报 > 房县教育局2023年政府信息公开工作年度报告", "教育局", "房县"),
+        ("房县人民政府政府信息公开工作年度报告（2023年度）", "房县人民政府", None),
+        ("2023年度房县教育局政府信息公开工作年度报告", "教育局", "房县"),
     ],
 )
 def test_organization_from_title(title: str, name: str, region: str) -> None:
@@ -57,7 +95,7 @@ def test_title_is_a_short_line_not_a_citation() -> None:
         "按照《关于印发<中华人民共和国政府信息公开工作年度报告格式>的通知》（2021年）相关规定，现将工作报告如下：",
         "# 孟津区白鹤镇人民政府 2024 年政府信息公开工作年度报告",
     ]
-    assert find_title(lines) == "孟津区白鹤镇人民政府 2024 年政府信息公开工作年度报告"
+    assert read_metadata(lines).title == "孟津区白鹤镇人民政府 2024 年政府信息公开工作年度报告"
 
 
 @pytest.mark.parametrize(
@@ -104,3 +142,177 @@ def test_folder_region_fills_only_a_missing_region() -> None:
     other = parse_document(lines_document("孟津区" + text), source)
     apply_folder_region(other)
     assert other.organization.region == "孟津区"
+
+
+def _metadata(*lines: str) -> tuple[str | None, str | None, str, int | None]:
+    metadata = read_metadata(list(lines))
+    organization = metadata.organization
+    return organization.name, organization.region, organization.level, metadata.title_year
+
+
+_BODY = ["一、总体情况", "2023年，我区坚持以习近平新时代中国特色社会主义思想为指导。"]
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # a title split under a PDF page number
+        (
+            ["- 1 -", "洪泽区人民政府", "2023 年政府信息公开工作年度报告", *_BODY],
+            ("洪泽区人民政府", None, "county", 2023),
+        ),
+        (
+            ["第 1 页 共 9 页", "淮安市洪泽区人民政府", "2024 年政府信息公开工作年度报告"],
+            ("洪泽区人民政府", "淮安市", "county", 2024),
+        ),
+        # split in the middle, after a crawler's 正文 label
+        (["正文", "2024 年上海市科委政府信息公开工作", "年度报告", *_BODY], ("科委", "上海市", "department", 2024)),
+        # every text run on its own line
+        (
+            ["莆田市水利局", "2023年", "度", "政府信息", "公开", "工作年度报告"],
+            ("水利局", "莆田市", "department", 2023),
+        ),
+        # a crawler's header; the page's 来源 names another government
+        (
+            [
+                "标题: 平潭综合实验区2021年度政府信息公开工作年度报告",
+                "发布时间: 2022-02-08 16:34",
+                "来源：平潭县人民政府",
+            ],
+            ("平潭综合实验区", None, "unknown", 2021),
+        ),
+        # the title inside a breadcrumb of a page fused onto one line
+        (
+            [
+                "当前位置： 首页政务公开政府信息公开年报 平潭综合实验区2021年度政府信息公开工作年度报告 来源：平潭县人民政府"
+                " 时间：2022-02-08 16:34 根据《中华人民共和国政府信息公开条例》要求，我区编制完成了本报告。" * 2
+            ],
+            ("平潭综合实验区", None, "unknown", 2021),
+        ),
+        # the parent place from the prose, when at least two mentions agree on it
+        (
+            [
+                "洪泽区人民政府",
+                "2023 年政府信息公开工作年度报告",
+                "本报告由淮安市洪泽区人民政府办公室编制。如对本报告有疑问，请与淮安市洪",
+                "泽区人民政府办公室联系（地址：淮安市洪泽区洪泽湖大道 90 号）。",
+            ],
+            ("洪泽区人民政府", "淮安市", "county", 2023),
+        ),
+        (
+            ["洪泽区人民政府", "2023 年政府信息公开工作年度报告", "本报告由淮安市洪泽区人民政府办公室编制。"],
+            ("洪泽区人民政府", None, "county", 2023),
+        ),
+        (
+            [
+                "白鹤镇人民政府2023年政府信息公开工作年度报告",
+                "本报告由房县白鹤镇人民政府编制，请与孟津区白鹤镇人民政府联系。",
+            ],
+            ("白鹤镇人民政府", None, "township", 2023),
+        ),
+        # chrome after the title: a file name, a bracketed note
+        (["房县教育局2023年政府信息公开工作年度报告.pdf"], ("教育局", "房县", "department", 2023)),
+        (["房县教育局2023年政府信息公开工作年度报告（全文）"], ("教育局", "房县", "department", 2023)),
+        (["房县教育局2023年政府信息公开工作年度报告（2024年1月修订）"], ("教育局", "房县", "department", 2023)),
+        (["房县人民政府政府信息公开工作年度报告（二〇二三年度）"], ("房县人民政府", None, "county", 2023)),
+        # a page title ending with the site's name
+        (["房县教育局2023年政府信息公开工作年度报告_十堰市人民政府"], ("教育局", "房县", "department", 2023)),
+        # the body only in the preface, or only in the signature
+        (
+            [
+                "2023年政府信息公开工作年度报告",
+                "根据《条例》规定，现公布房县白鹤镇人民政府2023年政府信息公开工作年度报告。",
+            ],
+            ("白鹤镇人民政府", "房县", "township", 2023),
+        ),
+        (
+            ["2023年政府信息公开工作年度报告", *_BODY, "六、其他需要报告的事项", "无。", "房县教育局", "2024年1月20日"],
+            ("教育局", "房县", "department", 2023),
+        ),
+        # a government's office signing: whose report it is stays open
+        (
+            ["2023年政府信息公开工作年度报告", *_BODY, "房县人民政府办公室", "2024年3月20日"],
+            ("人民政府办公室", "房县", "unknown", 2023),
+        ),
+        # no body anywhere: no name; a self-reference or a fragment is none
+        (
+            ["2023年政府信息公开工作年度报告", "现公布我镇2023年政府信息公开工作年度报告。"],
+            (None, None, "unknown", 2023),
+        ),
+        (["关于2022年度政府信息公开工作情况的报告", *_BODY], (None, None, "unknown", 2022)),
+    ],
+)
+def test_read_metadata(lines: list[str], expected: tuple[str | None, str | None, str, int | None]) -> None:
+    assert _metadata(*lines) == expected
+
+
+@pytest.mark.parametrize(
+    "fragment", ["人民政府", "区", "管理局", "工作", "我镇", "年报", "现公布", '=HYPERLINK("x",A1)', "A1,房县"]
+)
+def test_fragments_are_no_names(fragment: str) -> None:
+    assert read_metadata([f"{fragment}2023年政府信息公开工作年度报告", *_BODY]).organization.name is None
+
+
+def test_wrapped_prose_is_no_title() -> None:
+    lines = ["根据《条例》要求，现公布房县白鹤镇人民政府", "2023年政府信息公开工作年度报告，报告如下"]
+    assert read_metadata(lines).title is None
+
+
+def test_a_fragment_is_no_name_and_says_so() -> None:
+    metadata = read_metadata(["工作2023年政府信息公开工作年度报告", *_BODY])
+    assert metadata.organization.name is None
+    assert metadata.problems == ["标题中“工作”不是可识别的机关名称，未作为机关名称使用"]
+
+
+@pytest.mark.parametrize(
+    ("dates", "year", "published", "problem"),
+    [
+        (["2024-01-20"], 2023, "2024-01-20", False),
+        (["2023-01-01", "2024-01-20"], 2023, "2024-01-20", False),  # a placeholder, then the signature
+        (["2023-01-01"], 2023, None, True),
+        (["2023-12-31"], 2023, None, True),
+        ([], 2023, None, False),
+        (["2023-06-01"], None, "2023-06-01", False),
+    ],
+)
+def test_a_date_before_the_period_ends_is_a_placeholder(
+    dates: list[str], year: int | None, published: str | None, problem: bool
+) -> None:
+    chosen, reason = choose_published(dates, year)
+    assert chosen == published
+    assert (reason is not None) == problem
+    if reason:
+        assert dates[0] in reason and f"{year}年12月31日" in reason
+
+
+def test_page_chrome_dates_are_not_publication_dates() -> None:
+    lines = ["采集时间：2025-12-30T21:37:37+08:00", "页面生成时间 2024-05-28", "公开日期", "2024-01-17", "正文"]
+    assert published_dates(lines) == ["2024-01-17"]
+    assert published_dates(["撰写时间", "2024年01月23日 16:12:21", "来源"]) == ["2024-01-23"]
+    assert (
+        find_published(["发布时间：2022-02-08 16:34 来源：平潭县人民政府 浏览次数：1234 微信 微博 QQ空间"])
+        == "2022-02-08"
+    )
+
+
+def test_placeholder_date_in_a_parsed_report() -> None:
+    text = "房县教育局2023年政府信息公开工作年度报告\n发布时间：2023-01-01\n一、总体情况\n我局全年公开信息。\n"
+    report = parse_document(lines_document(text), Source(path="a.txt", sha256="", format="txt"))
+    assert report.published is None
+    assert any("占位" in problem for problem in report.problems)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("白鹤镇人民政府", "白鹤镇", True),
+        ("房县人民政府", "房县", True),
+        ("平潭综合实验区管委会", "平潭综合实验区", True),
+        ("房县经济开发区管理委员会", "房县经济开发区", True),
+        ("教育局", "教育", False),
+        ("人民政府", "", False),
+        ("城市管理局", "城市", False),
+    ],
+)
+def test_name_key(first: str, second: str, same: bool) -> None:
+    assert (name_key(first) == name_key(second)) is same

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from openpyxl import Workbook
+from sqlmodel import Session, select
 
 from nianbao.cli import main
 from nianbao.judge import judge, read_report
@@ -15,6 +16,7 @@ from nianbao.settings import Settings
 from report.model import Report
 from storage import Store
 from storage.registry import overdue
+from storage.tables import OutboxRecord
 from tests.generator import LAYOUTS, Organization, make_truth
 from worker.notify import load_targets
 from worker.overdue import alert_overdue, alert_received
@@ -82,12 +84,18 @@ def test_imported_registry_adds_bodies_that_never_filed(tmp_path: Path) -> None:
     store.dispose()
 
 
+def queued(store: Store) -> list[OutboxRecord]:
+    """The outbox items waiting to be sent, in the order queued."""
+    with Session(store.engine) as session:
+        return list(session.exec(select(OutboxRecord).where(OutboxRecord.state == "pending").order_by(OutboxRecord.id)))
+
+
 def test_one_alert_per_body_and_year_and_a_note_when_the_report_arrives(tmp_path: Path) -> None:
     store = seeded_store(tmp_path)
     targets = load_targets(Settings(notify_urls=["json://127.0.0.1:9/alerts"]))
     assert alert_overdue(store, SETTINGS, targets, date(2025, 6, 1)) == (1, 1)
     assert alert_overdue(store, SETTINGS, targets, date(2025, 6, 2)) == (0, 0)  # alerted once
-    (item,) = store.outbox_due(10)
+    (item,) = queued(store)
     assert item.version_id is None and item.kind.startswith("overdue:")
     assert item.title == "【逾期未报】房县白鹤镇人民政府 2024 年度政府信息公开工作年度报告"
     assert "应于 2025-03-31 前公布" in item.body and "最近收到的是 2023 年度报告" in item.body
@@ -95,7 +103,7 @@ def test_one_alert_per_body_and_year_and_a_note_when_the_report_arrives(tmp_path
     result = store.save(late)
     assert alert_received(store, late, result, targets) == 1
     assert alert_received(store, late, result, targets) == 0  # the notice is closed
-    received = [entry for entry in store.outbox_due(10) if entry.kind.startswith("received:")]
+    received = [entry for entry in queued(store) if entry.kind.startswith("received:")]
     assert [entry.version_id for entry in received] == [result.version_id]
     assert received[0].title.startswith("【已收到】房县白鹤镇人民政府 2024 年度")
     assert overdue(store, 2024, date(2025, 6, 3), SETTINGS.rules) == []

@@ -4,6 +4,7 @@ SQLite database and a local HTTP receiver of the Apprise `json://` alerts. Every
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import signal
@@ -46,7 +47,8 @@ class Pipeline:
             "NIANBAO_WATCH_STABLE_SECONDS": "0.5",
             "NIANBAO_RECONCILE_INTERVAL": "1",
             "NIANBAO_RECONCILE_AFTER": "4",
-            "NIANBAO_OUTBOX_FIRST_BACKOFF": "1",  # a failed alert is due again after a second, not 30
+            "NIANBAO_NOTIFY_GROUP_INTERVAL": "1",
+            "NIANBAO_OUTBOX_FIRST_BACKOFF": "1",  # a refused alert is due again after a second, not 30
         }
         self.env.pop("NIANBAO_BROKER_URL", None)
         if broker_url:
@@ -109,12 +111,14 @@ class Pipeline:
             return list(session.exec(select(record).order_by(record.id)))  # type: ignore[attr-defined]
 
     def quiet(self, timeout: float = 30) -> list[dict]:
-        """Wait until every outbox item was delivered and the receiver got each; its messages."""
+        """Wait until every outbox item was delivered and the receiver got each exactly once (a message alone or
+        in a digest, named by the message's `items`); the messages."""
 
         def delivered() -> list[dict] | None:
             items = self.rows(OutboxRecord)
             messages = self.receiver.messages()
-            if all(item.state == "sent" for item in items) and len(messages) == len(items):
+            carried = sorted(item_id for message in messages for item_id in message["items"])
+            if all(item.state == "sent" for item in items) and carried == sorted(item.id for item in items):
                 return messages
             return None
 
@@ -141,15 +145,25 @@ def test_seeds_are_stored_and_each_new_finding_alerted_once(redis_pipeline: Pipe
     versions = {row.id: row for row in pipeline.rows(VersionRecord)}
     assert len(versions) == 5 and {entry.version_id for entry in entries} == set(versions)
     alerted = pipeline.versions_with_new_findings()
-    assert len(alerted) == 4 and len(messages) == 4  # the 2024 孟津区 report has no findings
+    items = pipeline.rows(OutboxRecord)
+    assert len(alerted) == 4 and sorted(item.version_id for item in items) == sorted(alerted)  # 2024 孟津区: none
+    assert len(messages) <= 4  # alone, or grouped into digests
+    carrying = {item_id: message for message in messages for item_id in message["items"]}
     findings = pipeline.rows(FindingRecord)
-    for message in messages:
-        (version,) = [v for v in versions.values() if f"文件：{v.source_path}\n" in message["message"]]
+    for item in items:
+        version = versions[item.version_id]
+        assert f"文件：{version.source_path}\n" in item.body
         own = [row for row in findings if row.first_version_id == version.id]
-        assert f"新发现 {len(own)} 项问题" in message["title"]
+        assert f"新发现 {len(own)} 项问题" in item.title
         for row in own:
-            assert f"{row.location}：{row.message}" in message["message"]
-    assert "机关：白鹤镇人民政府（房县）" in "".join(m["message"] for m in messages)
+            assert f"{row.location}：{row.message}" in item.body
+        message = carrying[item.id]  # the item's own alert, or a digest line naming it
+        assert (
+            message["message"] == item.body
+            if len(message["items"]) == 1
+            else item.title.removeprefix("【年报合规】") in message["message"]
+        )
+    assert "机关：白鹤镇人民政府（房县）" in "".join(item.body for item in items)
 
     # The same bytes again, under a new name and re-saved in place: stored as the same versions, no alert.
     again = pipeline.drop(SEEDS[2], "again.txt")
@@ -161,12 +175,13 @@ def test_seeds_are_stored_and_each_new_finding_alerted_once(redis_pipeline: Pipe
     revised = pipeline.drop(planted, "004-修订.txt")
     again_entry, _ = pipeline.stored([again, revised])
     assert again_entry.version_id == entries[2].version_id
+    before = len(messages)
     messages = pipeline.quiet()
-    assert len(messages) == 5 and "新发现" in messages[-1]["title"] and "规章" in messages[-1]["message"]
+    assert len(messages) == before + 1 and "新发现" in messages[-1]["title"] and "规章" in messages[-1]["message"]
     # The error fixed in a third version: a short 已更正 note, nothing else.
     pipeline.stored([pipeline.drop(original + b"\n", "004-再修订.txt")])
     messages = pipeline.quiet()
-    assert len(messages) == 6 and messages[-1]["title"].startswith("【已更正】")
+    assert len(messages) == before + 2 and messages[-1]["title"].startswith("【已更正】")
     assert len(pipeline.rows(VersionRecord)) == 7
 
 
@@ -231,7 +246,11 @@ def test_kill_9_of_a_worker_mid_task_leaves_every_report_stored_exactly_once(red
     assert {entry.version_id for entry in entries} == {v.id for v in versions}
     items = pipeline.rows(OutboxRecord)
     assert sorted(item.version_id for item in items) == sorted(pipeline.versions_with_new_findings())
-    assert len(pipeline.quiet()) == len(items)
+    pipeline.quiet()  # each item delivered exactly once
+    # 31 alerts to one target, grouped: messages at least the group interval (1 s here) apart, each listing its
+    # reports (0.9 s: the receiver's clock sees each request's own network delay).
+    times = [delivery.at for delivery in pipeline.receiver.accepted]
+    assert len(times) <= math.ceil((times[-1] - times[0]) / 0.9) + 1
 
 
 def test_messages_lost_by_a_restarted_redis_are_enqueued_again_and_stored_once(
@@ -258,7 +277,7 @@ def test_messages_lost_by_a_restarted_redis_are_enqueued_again_and_stored_once(
         assert len(pipeline.rows(LedgerRecord)) == 3
         items = pipeline.rows(OutboxRecord)
         assert sorted(item.version_id for item in items) == sorted(pipeline.versions_with_new_findings())
-        assert len(pipeline.quiet()) == len(items)
+        pipeline.quiet()  # each item delivered exactly once
     finally:
         pipeline.close()
     assert "enqueued again" in (pipeline.logs / "watch.log").read_text(encoding="utf-8", errors="replace")
@@ -273,13 +292,13 @@ def test_alerts_wait_in_the_outbox_while_the_notifier_is_down(redis_pipeline: Pi
 
     def failed() -> bool:
         items = pipeline.rows(OutboxRecord)
-        return len(items) == 2 and all(item.state == "failed" and item.attempts >= 1 for item in items)
+        return len(items) == 2 and any(item.state == "failed" and item.attempts >= 1 for item in items)
 
-    wait_for(failed, 30, "both deliveries to fail")
-    assert pipeline.receiver.refused >= 2 and pipeline.receiver.messages() == []
+    wait_for(failed, 30, "a delivery to fail")  # the items that came meanwhile wait behind the refused message
+    assert pipeline.receiver.refused >= 1 and pipeline.receiver.messages() == []
     pipeline.receiver.status = 200  # back up: delivered at the next attempt (first backoff 1 s here)
     messages = pipeline.quiet(timeout=60)
-    assert len(messages) == 2
+    assert 1 <= len(messages) <= 2
     for item in pipeline.rows(OutboxRecord):
         attempts = pipeline.store.notifications(item.id)
         assert [sent for _, sent, _ in attempts] == [False] * (len(attempts) - 1) + [True]
@@ -291,7 +310,8 @@ def test_the_embedded_default_runs_without_redis(tmp_path: Path, receiver: Recei
         run = pipeline.start(str(BIN / "nianbao"), "run", "--watch", str(pipeline.share), "-c", "1", name="run")
         paths = [pipeline.drop(seed, seed.name) for seed in SEEDS]
         pipeline.stored(paths)
-        assert len(pipeline.quiet()) == 4
+        pipeline.quiet()
+        assert len(pipeline.rows(OutboxRecord)) == 4
         assert (tmp_path / "data" / "broker.db").exists()
         assert pipeline.stop(run, signal.SIGINT) == 0  # Ctrl-C stops watcher and worker
     finally:

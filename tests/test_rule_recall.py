@@ -89,14 +89,14 @@ def test_recall_of_every_planted_defect_across_layouts(tmp_path: Path) -> None:
 def test_cross_year_defects_in_series_and_namesakes_in_other_regions(tmp_path: Path) -> None:
     for index, kind in enumerate(SERIES_KINDS):
         rng = random.Random(500 + index)
-        series = make_series(rng, (2022, 2023, 2024), level="township")
+        # a body whose title names its county: without one it would be ambiguous beside its namesake
+        own = make_organization(rng, "township")
+        while own.region is None:
+            own = make_organization(rng, "township")
+        series = make_series(rng, (2022, 2023, 2024), organization=own)
         defective, expected = plant_series(series, kind, random.Random(600 + index))
-        own = series[0].organization
-        namesake = dataclasses.replace(
-            own,
-            region="郧西县" if own.region != "郧西县" else "房县",
-            title_name=own.title_name.replace(own.region or "", "郧西县"),
-        )
+        region = "郧西县" if own.region != "郧西县" else "房县"
+        namesake = dataclasses.replace(own, region=region, title_name=f"{region}{own.name}")
         others = make_series(random.Random(700 + index), (2022, 2023, 2024), organization=namesake)
         paths = [
             write(tmp_path, f"{kind}-own-{truth.year}", LAYOUT_NAMES[(year_index + index) % 8], truth, year_index)

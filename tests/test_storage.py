@@ -313,52 +313,85 @@ def test_ledger(store: Store) -> None:
         store.ledger_mark("/share/a.pdf", "1" * 64, "done")
 
 
-def test_outbox(store: Store) -> None:
+NO_WAIT = timedelta(0)
+
+
+def test_outbox_items_go_out_in_digests_per_target(store: Store) -> None:
     version_id = store.save(judged(seed("002"))).version_id
-    item_id = store.outbox_add(version_id, "白鹤镇 2023 年度报告：7 项新发现", "…", ["房县", "error"])
-    assert store.outbox_add(version_id, "again", "…", []) == item_id  # one per (version, kind)
-    other_kind = store.outbox_add(version_id, "更正", "…", [], kind="resolved")
-    assert other_kind != item_id
-    due = store.outbox_due(10)
-    assert [item.id for item in due] == [item_id, other_kind] and due[0].tags == ["房县", "error"]
-    assert store.outbox_due(10) == []  # claimed by the first call for the lease
-    failed = store.outbox_mark(item_id, sent=False, error="connection refused")
+    item_id = store.outbox_add(version_id, "白鹤镇 2023 年度报告：7 项新发现", "…", ["房县", "error"], kind="new:t1")
+    assert store.outbox_add(version_id, "again", "…", [], kind="new:t1") == item_id  # one per (version, kind)
+    other_kind = store.outbox_add(version_id, "更正", "…", [], kind="resolved:t1")
+    elsewhere = store.outbox_add(version_id, "t", "b", [], kind="new:t2")
+    assert store.alert_targets_add(["t1", "t2"]) == ["t1", "t2"] and store.alert_targets_add(["t1"]) == []
+    gaps = {"t1": timedelta(minutes=1), "t2": timedelta(minutes=1)}
+    first = store.digest_claim(gaps, NO_WAIT)
+    second = store.digest_claim(gaps, NO_WAIT)
+    assert first is not None and second is not None and store.digest_claim(gaps, NO_WAIT) is None
+    assert first.target == "t1" and [item.id for item in first.items] == [item_id, other_kind]
+    assert first.items[0].tags == ["房县", "error"] and [item.id for item in second.items] == [elsewhere]
+    assert first.key != second.key and len(first.key) == 32
+    # A new item for t1 waits: t1's digest is not sent yet, and its next message is a minute away.
+    later = store.outbox_add(store.save(judged(variant(seed("002"), "v2"))).version_id, "t", "b", [], kind="new:t1")
+    assert store.digest_claim(gaps, NO_WAIT) is None
+    due = store.digest_next_due(["t1"], NO_WAIT)
+    assert due is not None and due.target == "t1" and due.when > datetime.now(UTC) + timedelta(seconds=50)
+    assert not due.scheduled(datetime.now(UTC))
+    assert store.digest_wake(due.target, due.when) and not store.digest_wake(due.target, due.when)  # one pass
+    again = store.digest_next_due(["t1"], NO_WAIT)
+    assert again is not None and again.scheduled(datetime.now(UTC))
+    store.digest_mark(first.id, sent=False, error="connection refused")
+    failed = store.digest(first.id)
+    assert failed is not None
     assert (failed.state, failed.attempts, failed.last_error) == ("failed", 1, "connection refused")
-    assert failed.next_attempt_at > datetime.now(UTC) + timedelta(seconds=20)
-    sent = store.outbox_mark(other_kind, sent=True)
-    assert sent.state == "sent" and sent.sent_at is not None
+    assert [(item.state, item.attempts, item.last_error) for item in failed.items] == [
+        ("failed", 1, "connection refused")
+    ] * 2
+    store.digest_mark(second.id, sent=True)
+    sent = store.digest(second.id)
+    assert sent is not None
+    assert sent.state == "sent" and sent.sent_at is not None and sent.items[0].state == "sent"
     for _ in range(OUTBOX_MAX_ATTEMPTS - 1):
-        last = store.outbox_mark(item_id, sent=False, error="still down")
+        store.digest_mark(first.id, sent=False, error="still down")
+    last = store.digest(first.id)
+    assert last is not None
     assert last.state == "abandoned" and last.attempts == OUTBOX_MAX_ATTEMPTS
-    assert last.next_attempt_at - datetime.now(UTC) <= timedelta(hours=6)
     attempts = store.notifications(item_id)
     assert len(attempts) == OUTBOX_MAX_ATTEMPTS and not any(ok for _, ok, _ in attempts)
-    assert store.notifications(other_kind)[0][1] is True
-    assert store.outbox_item(item_id) == last
+    assert store.notifications(elsewhere)[0][1] is True
+    assert store.outbox_item(item_id) == last.items[0] and store.outbox_item(later).digest_id is None  # type: ignore[union-attr]
 
 
-def test_outbox_backoff_is_given_by_the_caller(store: Store) -> None:
-    item_id = store.outbox_add(None, "报告逾期未发布", "…", [], kind="report.overdue:test")
-    store.outbox_due(1)
-    first = store.outbox_mark(item_id, sent=False, error="down", first_backoff=timedelta(seconds=2))
-    assert timedelta(0) < first.next_attempt_at - datetime.now(UTC) <= timedelta(seconds=2)
-    second = store.outbox_mark(
-        item_id, sent=False, error="down", first_backoff=timedelta(seconds=2), max_backoff=timedelta(seconds=3)
-    )
-    assert timedelta(seconds=2) < second.next_attempt_at - datetime.now(UTC) <= timedelta(seconds=3)  # 4 s capped
+def test_the_backoff_of_a_refused_digest_is_given_by_the_caller(store: Store) -> None:
+    item_id = store.outbox_add(None, "报告逾期未发布", "…", [], kind="report.overdue:t1")
+    store.alert_targets_add(["t1"])
+    digest = store.digest_claim({"t1": NO_WAIT}, NO_WAIT)
+    assert digest is not None and [item.id for item in digest.items] == [item_id]
+    backoff = {"first_backoff": timedelta(seconds=2), "max_backoff": timedelta(seconds=3)}
+    store.digest_mark(digest.id, sent=False, error="down", **backoff)
+    first = store.outbox_item(item_id)
+    assert first is not None and timedelta(0) < first.next_attempt_at - datetime.now(UTC) <= timedelta(seconds=2)
+    store.digest_mark(digest.id, sent=False, error="down", **backoff)
+    second = store.outbox_item(item_id)
+    assert second is not None  # 4 s, capped at 3
+    assert timedelta(seconds=2) < second.next_attempt_at - datetime.now(UTC) <= timedelta(seconds=3)
 
 
-def test_outbox_skips_the_targets_asked(store: Store) -> None:
+def test_an_outbox_target_is_matched_exactly(store: Store) -> None:
     version_id = store.save(judged(seed("002"))).version_id
-    down = store.outbox_add(version_id, "t", "b", [], kind="new_findings:wecom_1")
-    up = store.outbox_add(version_id, "t", "b", [], kind="new_findings:wecom11")
-    # `_` and `%` are LIKE wildcards: "wecom_1" must not also skip "wecom11"
-    assert [item.id for item in store.outbox_due(10, skip_targets={"wecom_1", "%"})] == [up]
-    assert [item.id for item in store.outbox_due(10)] == [down]  # left unclaimed by the first call
+    store.outbox_add(version_id, "t", "b", [], kind="new:wecom_1")
+    up = store.outbox_add(version_id, "t", "b", [], kind="new:wecom11")
+    store.alert_targets_add(["wecom11", "%"])
+    # `_` and `%` are LIKE wildcards: target "wecom11" must not take "wecom_1"'s item, nor "%" every item
+    claimed = store.digest_claim({"wecom11": NO_WAIT, "%": NO_WAIT}, NO_WAIT)
+    assert claimed is not None and [item.id for item in claimed.items] == [up]
+    assert store.digest_claim({"wecom11": NO_WAIT, "%": NO_WAIT}, NO_WAIT) is None
 
 
-def test_outbox_lease_expires(store: Store) -> None:
+def test_a_digest_whose_sender_died_comes_due_again_with_its_key(store: Store) -> None:
     version_id = store.save(judged(seed("002"))).version_id
-    item_id = store.outbox_add(version_id, "t", "b", [])
-    assert [item.id for item in store.outbox_due(1, lease=timedelta(0))] == [item_id]
-    assert [item.id for item in store.outbox_due(1)] == [item_id]  # the sender died: due again
+    item_id = store.outbox_add(version_id, "t", "b", [], kind="new:t1")
+    store.alert_targets_add(["t1"])
+    claimed = store.digest_claim({"t1": NO_WAIT}, NO_WAIT, lease=timedelta(0))
+    again = store.digest_claim({"t1": NO_WAIT}, NO_WAIT)  # the sender died before digest_mark: due again
+    assert claimed is not None and again is not None and (again.id, again.key) == (claimed.id, claimed.key)
+    assert [item.id for item in again.items] == [item_id]

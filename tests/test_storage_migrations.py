@@ -29,10 +29,11 @@ from tests.storage_samples import judged, seed
 CORE_TABLES = {"organizations", "reports", "report_versions", "findings"}
 PIPELINE_TABLES = {"ledger", "outbox", "notifications"}
 TRIAGE_TABLES = {"reviewers", "triage"}
+ALERT_TABLES = {"digests", "alert_targets"}
 SESSION_TABLES = {"web_sessions"}
 PEER_TABLES = {"prose_bands", "overdue_notices"}
-ALL_TABLES = CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES | SESSION_TABLES | PEER_TABLES
-HEAD = "0005"
+ALL_TABLES = CORE_TABLES | PIPELINE_TABLES | TRIAGE_TABLES | SESSION_TABLES | PEER_TABLES | ALERT_TABLES
+HEAD = "0006"
 
 
 def tables(store: Store) -> set[str]:
@@ -154,7 +155,7 @@ def test_upgrade_from_0002_the_previous_revision_keeps_ledger_and_outbox(storage
         )  # fmt: skip
         outbox = connection.execute(
             insert(OutboxRecord.__table__).values(  # type: ignore[attr-defined]
-                version_id=version, kind="new", title="t", body="b", tags=["error"], state="pending", attempts=0,
+                version_id=version, kind="new:t1", title="t", body="b", tags=["error"], state="pending", attempts=0,
                 created_at=now, next_attempt_at=now,
             )
         ).inserted_primary_key[0]  # fmt: skip
@@ -163,6 +164,9 @@ def test_upgrade_from_0002_the_previous_revision_keeps_ledger_and_outbox(storage
     entry = store.ledger_entry("/share/a.txt")
     assert entry is not None and (entry.state, entry.version_id) == ("stored", version)
     assert store.outbox_item(outbox).state == "pending"  # type: ignore[union-attr]
+    store.alert_targets_add(["t1"])
+    digest = store.digest_claim({"t1": timedelta(0)}, timedelta(0))  # an item waiting since 0002 goes out
+    assert digest is not None and [item.id for item in digest.items] == [outbox]
     (row,) = store.findings()
     reviewer = store.add_reviewer("张三", "hash")
     store.triage(row.id, "dismiss", "误报", reviewer.id)  # the new tables work with the old rows

@@ -185,24 +185,18 @@ def enqueue_file(path: str, sha256: str, root: str | None) -> None:
 
 @app.task(name="nianbao.send_notifications", **RETRY_TRANSIENT)
 def send_notifications() -> tuple[int, int]:
-    """Deliver the outbox items that are due; (sent, failed). When its time is up, a new task goes on."""
-    settings = _Process.settings
-    sent, failed, more = deliver_due(
-        get_store(),
-        get_targets(),
-        DELIVERY_BUDGET,
-        first_backoff=timedelta(seconds=settings.outbox_first_backoff),
-        max_backoff=timedelta(seconds=settings.outbox_max_backoff),
-    )
-    if more:
-        request_delivery()
-    return sent, failed
+    """Deliver the alerts that are due; (sent, refused). A new task goes on when the next one is due."""
+    delivered = deliver_due(get_store(), get_targets(), _Process.settings, DELIVERY_BUDGET)
+    if delivered.next_due is not None:
+        request_delivery(delivered.next_due)
+    return delivered.sent, delivered.refused
 
 
-def request_delivery() -> None:
-    """Enqueue a delivery pass. Failing to is harmless: reconciliation enqueues one every interval."""
+def request_delivery(countdown: float = 0.0) -> None:
+    """Enqueue a delivery pass (in `countdown` seconds). Failing to is harmless: reconciliation enqueues one
+    every interval."""
     try:
-        send_notifications.apply_async()
+        send_notifications.apply_async(countdown=countdown or None)
     except BrokerError:
         log.warning("could not enqueue a notification delivery; reconciliation will", exc_info=True)
 
