@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 import os
 import sys
 from collections import Counter
@@ -14,8 +15,8 @@ from typing import IO, Any, TypeVar
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from nianbao.display import SEVERITY_NAMES, local_time, shown_value, who
-from nianbao.judge import judge_and_save, read_report
+from nianbao.display import SEVERITY_NAMES, lang_option, local_time, severity_name, shown_value, state_name, who
+from nianbao.judge import judge_and_save, read_report, rejection
 from nianbao.settings import Settings, get_settings
 from nianbao.spreadsheet import FINDING_COLUMNS, FINDING_WIDTHS, finding_rows, write_csv, write_xlsx
 from report.document import UnreadableFile
@@ -25,6 +26,7 @@ from rules import compare
 from storage import LEDGER_STATES, FindingRow, SaveResult, Store, StoreError
 from storage.evidence import Evidence, EvidenceChanged
 from storage.status import OPEN_STATUSES, STATUSES
+from watcher.intake import unreadable_key
 
 PROGRESS_MIN_FILES = 20
 # Files of one folder are parsed this many at a time and stored oldest year first, so that earlier years are
@@ -114,8 +116,12 @@ def _ingest_chunk(
     reports.sort(key=lambda report: (report.year is None, report.year or 0, report.source.path))
     for report in reports:
         source = report.source.path
-        if not report.source.sha256:
-            yield f"{source}：无法读取（{'；'.join(report.problems)}），未入库", Counter(files=1, failed=1)
+        reason = rejection(report)
+        if reason:
+            # In the ledger as the watcher would record it: `nianbao files --state failed` lists it with its reason.
+            file = resolved(text_path(source))
+            store.ledger_mark(path_text(file), report.source.sha256 or unreadable_key(file), "failed", error=reason)
+            yield f"{source}：未能入库：{reason}", Counter(files=1, failed=1)
             continue
         try:  # the evidence first: no version is stored without the bytes it was judged on
             evidence.keep(text_path(source), report.source.sha256, root=root, max_bytes=settings.max_file_bytes)
@@ -280,15 +286,17 @@ def history(organization: str, region: str | None, database_url: str | None) -> 
 @click.command(name="findings")
 @_filter_options
 @click.option("--limit", type=int, default=None, help="At most this many findings.")
+@lang_option
 @_database_option
 @_user_errors
-def findings_command(database_url: str | None, limit: int | None, **filters: Any) -> None:
+def findings_command(database_url: str | None, limit: int | None, lang: str, **filters: Any) -> None:
     """List stored findings, filtered; a count per rule at the end (which rule fires most)."""
     rows = _store(database_url).findings(**filters, limit=limit)
     for row in rows:
         click.echo(
-            f"{STATUSES[row.status]}  {who(row.organization, row.region)} {row.year or '?'} 年度  "
-            f"[{row.severity}] {row.rule} @ {row.location}：{row.message}"
+            f"{STATUSES[row.status] if lang == 'zh' else row.status}  "
+            f"{who(row.organization, row.region)} {row.year or '?'} 年度  "
+            f"[{severity_name(row.severity, lang)}] {row.rule} @ {row.location}：{row.message}"
         )
     statuses = Counter(row.status for row in rows)
     still_open = sum(statuses[status] for status in OPEN_STATUSES)
@@ -312,7 +320,7 @@ def _write_csv(rows: Sequence[FindingRow], stream: IO[str]) -> None:
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help=f"File to write (default: standard output for csv, {DEFAULT_XLSX} for xlsx).",
+    help=f"File to write (default: standard output; for xlsx {DEFAULT_XLSX} when standard output is a terminal).",
 )
 @_filter_options
 @_database_option
@@ -329,8 +337,16 @@ def export(output_format: str, output: Path | None, database_url: str | None, **
         # The byte-order mark makes Excel and WPS read the file as UTF-8.
         with open(output, "w", encoding="utf-8-sig", newline="") as stream:
             _write_csv(rows, stream)
+    elif output is None and not sys.stdout.isatty():  # `export --format xlsx > findings.xlsx`
+        workbook = io.BytesIO()  # a zip is written with seeks, which a pipe has not
+        write_xlsx(workbook, "发现清单", FINDING_COLUMNS, finding_rows(rows), FINDING_WIDTHS)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(workbook.getvalue())
+        sys.stdout.buffer.flush()
+        click.echo(f"已导出 {len(rows)} 项发现", err=True)
+        return
     else:
-        output = output or DEFAULT_XLSX
+        output = output or DEFAULT_XLSX  # standard output is a terminal: into a file, not onto the screen
         write_xlsx(output, "发现清单", FINDING_COLUMNS, finding_rows(rows), FINDING_WIDTHS)
     click.echo(f"已导出 {len(rows)} 项发现到 {output}", err=True)
 
@@ -341,17 +357,19 @@ def export(output_format: str, output: Path | None, database_url: str | None, **
     help="Only files whose newest entry is in this state (failed: what could not be processed, and why).",
 )  # fmt: skip
 @click.option("--limit", type=int, default=100, show_default=True)
+@lang_option
 @_database_option
 @_user_errors
-def files(state: str | None, limit: int, database_url: str | None) -> None:
+def files(state: str | None, limit: int, lang: str, database_url: str | None) -> None:
     """The files the watcher has seen, newest first: state, attempts, path and, for a failure, its reason."""
     entries = _store(database_url).ledger_files(state, limit)
     for entry in entries:
-        click.echo(f"{local_time(entry.updated_at)}  {entry.state:<10} 第{entry.attempts}次  {entry.path}")
+        shown = state_name(entry.state, lang).ljust(*((4, "\u3000") if lang == "zh" else (10, " ")))
+        click.echo(f"{local_time(entry.updated_at)}  {shown}  第{entry.attempts}次  {entry.path}")
         if entry.error:
             click.echo(f"    原因：{entry.error}")
     if not entries:
-        click.echo("没有文件记录" + (f"（状态 {state}）" if state else ""))
+        click.echo("没有文件记录" + (f"（状态：{state_name(state, lang)}）" if state else ""))
 
 
 @click.group(name="db")

@@ -18,6 +18,15 @@ if TYPE_CHECKING:  # storage is imported where it is used: `nianbao check` runs 
     from storage import SaveResult, Store
 
 
+def rejection(report: Report) -> str | None:
+    """Why a read report cannot be stored (unreadable, or not an annual report), in Chinese; None when it can."""
+    if report.evidence.rejected:
+        return report.evidence.rejected
+    if not report.source.sha256:
+        return "；".join(report.problems) or "文件无法读取"
+    return None
+
+
 def judge(report: Report, earlier: Sequence[Report], settings: Settings, peers: Sequence[Report] = ()) -> Report:
     """Fill `compared_with` and `findings` of a parsed report, given its earlier years (newest first) and other
     bodies' alike reports of the same year (`rules.similarity`)."""

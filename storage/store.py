@@ -443,9 +443,10 @@ class Store:
         sha = report.source.sha256
         stored = self._version_with(connection, sha)
         if stored is not None:
+            self._adopt_folder_region(session, stored, report)
             return SaveResult(version_id=stored, created=False)
         organization_id = self._organization_id(session, report)
-        year = report.year if organization_id is not None else None
+        year = report.year  # kept for a report without a body too: it is shown with the year it states
         key = f"{organization_id}/{year}" if organization_id is not None and year is not None else f"sha256:{sha}"
         locked = select(ReportRecord.id).where(ReportRecord.key == key).with_for_update()
         report_id = connection.execute(locked).scalar()
@@ -491,6 +492,56 @@ class Store:
             new_findings=new,
             resolved_findings=resolved,
             previous_version_id=previous,
+        )
+
+    def _adopt_folder_region(self, session: Session, version_id: int, report: Report) -> None:
+        """The same content again, now from a folder that names its region (<share>/房县/白鹤镇/): a report stored
+        under the same body without a region moves to the body of that region, with its findings — unless that
+        body already has a report of the year (two contents of one report are not merged here)."""
+        region = report.evidence.folder_region
+        key = identity(report)
+        if not region or key is None:
+            return
+        connection = session.connection()
+        stored = connection.execute(
+            sqlalchemy.select(  # sqlmodel's `select` is typed for at most four columns
+                col(ReportRecord.id),
+                col(ReportRecord.year),
+                col(ReportRecord.organization_id),
+                col(OrganizationRecord.name_key),
+                col(OrganizationRecord.region_key),
+            )
+            .join(VersionRecord, VersionRecord.report_id == ReportRecord.id)
+            .join(OrganizationRecord, OrganizationRecord.id == ReportRecord.organization_id)
+            .where(VersionRecord.id == version_id)
+        ).first()
+        if stored is None or stored.region_key or stored.name_key != key[0] or stored.year is None:
+            return
+        organization_id = self._organization_id(session, report)
+        new_key = f"{organization_id}/{stored.year}"
+        if connection.execute(select(ReportRecord.id).where(ReportRecord.key == new_key)).first() is not None:
+            return
+        connection.execute(
+            update(ReportRecord)
+            .where(ReportRecord.id == stored.id)
+            .values(organization_id=organization_id, key=new_key)
+        )
+        connection.execute(
+            update(FindingRecord).where(FindingRecord.report_id == stored.id).values(organization_id=organization_id)
+        )
+        for version in connection.execute(
+            select(VersionRecord.id, VersionRecord.contract, VersionRecord.evidence).where(
+                VersionRecord.report_id == stored.id
+            )
+        ).all():
+            contract = {**version.contract, "organization": {**version.contract["organization"], "region": region}}
+            evidence = {**version.evidence, "folder_region": region}
+            connection.execute(
+                update(VersionRecord).where(VersionRecord.id == version.id).values(contract=contract, evidence=evidence)
+            )
+        left = select(ReportRecord.id).where(ReportRecord.organization_id == stored.organization_id)
+        connection.execute(
+            delete(OrganizationRecord).where(OrganizationRecord.id == stored.organization_id, ~left.exists())
         )
 
     def _index_prose(self, connection: Connection, version_id: int, report: Report) -> None:

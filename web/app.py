@@ -30,7 +30,7 @@ from nianbao.display import SEVERITY_NAMES, local_time, shown_value, who
 from nianbao.settings import Settings
 from nianbao.spreadsheet import FINDING_COLUMNS, finding_rows
 from report.model import Report, describe_cell
-from rules import all_rules, compare, find_rule
+from rules import Rule, all_rules, compare, find_rule
 from storage import Store, StoreError
 from storage.evidence import Evidence
 from storage.registry import OverdueBody, overdue
@@ -43,6 +43,7 @@ from web.queries import FINDINGS, STATUSES, Filters, Item
 
 TEMPLATES = Path(__file__).with_name("templates")
 PAGE_SIZE = 50
+UNIDENTIFIED_SHOWN = 20  # reports without a body listed on the overview, newest first
 MAX_ID = 2**63 - 1  # the largest id or number a database column holds: larger ones name nothing (404)
 Id = Annotated[int, PathParameter(ge=0, le=MAX_ID)]
 EXPORT_LIMIT = 100_000  # findings in one download; `nianbao export` writes any number
@@ -139,6 +140,14 @@ def filter_params(filters: Filters) -> dict[str, Any]:
 def _export_format(request: Request) -> str | None:
     wanted = request.query_params.get("format")
     return wanted if wanted in FORMATS else None
+
+
+def reviewer_sections(rule: Rule) -> list[tuple[str, str]]:
+    """A rule's Chinese explanation for reviewers as (heading, text) sections; none when it has none."""
+    text = rule.reviewer
+    if text is None:
+        return []
+    return [("检查内容", text.checks), ("为何重要", text.why), ("示例", text.example)]
 
 
 def explanation_sections(text: str) -> list[tuple[str, str]]:
@@ -302,6 +311,7 @@ def create_app(settings: Settings, *, anonymous_read: bool = True, secure_cookie
         counted = queries.counts(
             db, [FINDINGS.c.organization_id, FINDINGS.c.severity], replace(filters, organizations=tuple(shown))
         )
+        unidentified_total, unidentified = queries.unidentified_reports(db, limit=UNIDENTIFIED_SHOWN)
         return render(
             request,
             "overview.html",
@@ -310,8 +320,22 @@ def create_app(settings: Settings, *, anonymous_read: bool = True, secure_cookie
             params=filter_params(filters),
             show=show,
             pages=paging,
+            failed_files=queries.failed_file_count(db),
+            unidentified=unidentified,
+            unidentified_total=unidentified_total,
             overdue=overdue_bodies(db, filters.region),
             **choices(db),
+        )
+
+    @pages.get("/files", response_class=HTMLResponse)
+    def failed_files(request: Request, page: int = 1, db: Connection = Db) -> Response:
+        paging = _pages(page, queries.failed_file_count(db))
+        return render(
+            request,
+            "files.html",
+            files=queries.failed_files(db, limit=PAGE_SIZE, offset=paging.offset),
+            pages=paging,
+            params={},
         )
 
     # -- findings -------------------------------------------------------------------------------------------
@@ -500,7 +524,8 @@ def create_app(settings: Settings, *, anonymous_read: bool = True, secure_cookie
             rule=rule,
             severity=settings.rules.severity.get(rule.id, rule.severity),
             enabled=rule.id not in settings.rules.disabled,
-            sections=explanation_sections(rule.explanation),
+            sections=reviewer_sections(rule) or explanation_sections(rule.explanation),
+            developer_text=rule.explanation if rule.reviewer else "",
             chart=chart if years else None,
             years=years,
             regions=[(region, [by_region[region][y] for y in years]) for region in ranked],

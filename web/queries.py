@@ -23,11 +23,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from storage.status import FINDINGS, TRIAGE, decision_in_force, finding_status, status_condition
 from storage.status import STATUSES as STATUSES  # the pages' filter names, re-exported
-from storage.tables import OrganizationRecord, ReportRecord, VersionRecord
+from storage.tables import LedgerRecord, OrganizationRecord, ReportRecord, VersionRecord
 
 ORGANIZATIONS: Table = OrganizationRecord.__table__  # type: ignore[attr-defined]
 REPORTS: Table = ReportRecord.__table__  # type: ignore[attr-defined]
 VERSIONS: Table = VersionRecord.__table__  # type: ignore[attr-defined]
+LEDGER: Table = LedgerRecord.__table__  # type: ignore[attr-defined]
 
 T = TypeVar("T")
 
@@ -408,3 +409,69 @@ def version_source(connection: Connection, version_id: int) -> tuple[str, str] |
     query = select(VERSIONS.c.source_path, VERSIONS.c.sha256).where(VERSIONS.c.id == version_id)
     row = connection.execute(query).first()
     return (row.source_path, row.sha256) if row else None
+
+
+# -- what could not be stored, and what is stored without a body -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FailedFile:
+    path: str
+    reason: str
+    attempts: int
+    updated_at: datetime
+
+
+def _failed_newest() -> Select[Any]:
+    """Ledger entries in state `failed` that are their path's newest entry (a path stored later is no failure)."""
+    newer = LEDGER.alias("newer")
+    later = select(newer.c.id).where(
+        newer.c.path == LEDGER.c.path,
+        (newer.c.updated_at > LEDGER.c.updated_at)
+        | (and_(newer.c.updated_at == LEDGER.c.updated_at, newer.c.id > LEDGER.c.id)),
+    )
+    return select(LEDGER).where(LEDGER.c.state == "failed", ~later.exists())
+
+
+def failed_files(connection: Connection, *, limit: int, offset: int = 0) -> list[FailedFile]:
+    """The files whose newest ledger entry is `failed`, most recent first, with their reasons."""
+    query = _failed_newest().order_by(LEDGER.c.updated_at.desc(), LEDGER.c.id.desc()).limit(limit).offset(offset)
+    return [FailedFile(row.path, row.error or "", row.attempts, row.updated_at) for row in connection.execute(query)]
+
+
+def failed_file_count(connection: Connection) -> int:
+    return connection.execute(select(func.count()).select_from(_failed_newest().subquery())).scalar_one()
+
+
+@dataclass(frozen=True)
+class Unidentified:
+    version_id: int
+    path: str
+    year: int | None
+    received_at: datetime
+    findings: int
+
+
+def unidentified_reports(connection: Connection, *, limit: int) -> tuple[int, list[Unidentified]]:
+    """(how many, the newest `limit`) current versions of reports that name no organization."""
+    condition = and_(REPORTS.c.organization_id.is_(None), VERSIONS.c.superseded_by.is_(None))
+    joined = VERSIONS.join(REPORTS, VERSIONS.c.report_id == REPORTS.c.id)
+    total = connection.execute(select(func.count()).select_from(joined).where(condition)).scalar_one()
+    found = (
+        select(FINDINGS.c.report_id, func.count().label("n"))
+        .where(FINDINGS.c.resolved_version_id.is_(None))
+        .group_by(FINDINGS.c.report_id)
+        .subquery()
+    )
+    query = (
+        select(VERSIONS.c.id, VERSIONS.c.source_path, REPORTS.c.year, VERSIONS.c.received_at, found.c.n)
+        .select_from(joined.outerjoin(found, found.c.report_id == REPORTS.c.id))
+        .where(condition)
+        .order_by(VERSIONS.c.received_at.desc(), VERSIONS.c.id.desc())
+        .limit(limit)
+    )
+    rows = [
+        Unidentified(row.id, row.source_path, row.year, row.received_at, row.n or 0)
+        for row in connection.execute(query)
+    ]
+    return total, rows
