@@ -28,10 +28,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nianbao.settings import RuleSettings
 from report.formats.text import decode
 from report.parse import parse_file
 from rules import evaluate
+from rules.settings import RuleSettings
 from tests import generator
 
 TEXT_FORMATS = {"txt", "md", "html"}

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import click
 
+from nianbao.display import SEVERITY_RANK, body_name, lang_option, severity_name
 from nianbao.judge import check_files
 from nianbao.settings import get_settings
 from report.model import Report
-from rules import BUILTIN, all_rules, find_rule
+from rules import BUILTIN, Rule, all_rules, find_rule
 from storage import StoreError
-
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,12 +21,13 @@ def main() -> None:
     """nianbao: checks 政府信息公开工作年度报告 against the format, the 条例 and the 立法法."""
 
 
-def _text_summary(report: Report) -> str:
-    org = report.organization
-    who = "".join(part for part in (org.region, org.name) if part) or "（未写明机关）"
+def _text_summary(report: Report, lang: str) -> str:
+    who = body_name(report.organization.name, report.organization.region)
     lines = [f"{report.source.path}: {who} {report.year or '?'} 年度，{len(report.findings)} 项发现"]
-    lines += [f"  [{f.severity}] {f.rule} @ {f.location}: {f.message}" for f in report.findings]
-    lines += [f"  [问题] {problem}" for problem in report.problems]
+    if report.evidence.rejected:
+        lines[0] = f"{report.source.path}: 未能处理：{report.evidence.rejected}"
+    lines += [f"  [{severity_name(f.severity, lang)}] {f.rule} @ {f.location}: {f.message}" for f in report.findings]
+    lines += [f"  [问题] {problem}" for problem in report.problems if problem != report.evidence.rejected]
     return "\n".join(lines)
 
 
@@ -41,7 +41,10 @@ def _text_summary(report: Report) -> str:
     help="Exit 1 when a finding at or above this severity is reported.",
 )
 @click.option("--db", "database_url", default=None, help="Also compare with the earlier years stored in this database.")
-def check(files: tuple[Path, ...], output_format: str, fail_on: str | None, database_url: str | None) -> None:
+@lang_option
+def check(
+    files: tuple[Path, ...], output_format: str, fail_on: str | None, database_url: str | None, lang: str
+) -> None:
     """Parse and check report FILES; one JSON line (or a short summary) per file, in the order given."""
     settings = get_settings()
     try:
@@ -52,16 +55,31 @@ def check(files: tuple[Path, ...], output_format: str, fail_on: str | None, data
         if output_format == "json":
             click.echo(json.dumps(report.to_contract(), ensure_ascii=False))
         else:
-            click.echo(_text_summary(report))
+            click.echo(_text_summary(report, lang))
     if fail_on and any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for r in reports for f in r.findings):
         sys.exit(1)
+
+
+def _explained(item: Rule, severity: str, lang: str) -> str:
+    """A rule explained: to reviewers in Chinese (检查内容 / 为何重要 / 示例, then the basis), or with `lang`
+    en to developers (the docstring). A rule without a Chinese explanation (a plugin's) shows its docstring."""
+    basis = f"依据：{item.basis}\n" if item.basis else ""
+    if lang == "en" or item.reviewer is None:
+        return f"{item.id} ({severity}, version {item.version})\n{item.title}\n{basis}\n{item.explanation}"
+    text = item.reviewer
+    return (
+        f"{item.id}（{severity_name(severity)}，第 {item.version} 版）\n{item.title}\n\n"
+        f"检查内容：{text.checks}\n\n为何重要：{text.why}\n\n示例：{text.example}\n\n{basis}"
+    ).rstrip()
 
 
 @main.command(name="rules")
 @click.option("--explain", "rule_id", default=None, help="Print what one rule checks, why, and an example.")
 @click.option("--markdown", is_flag=True, help="Print the built-in rules as README's Markdown table.")
-def rules_command(rule_id: str | None, markdown: bool) -> None:
-    """List the rules (id, severity, enabled, description), or explain one."""
+@lang_option
+def rules_command(rule_id: str | None, markdown: bool, lang: str) -> None:
+    """List the rules (id, severity, enabled, description), or explain one (in Chinese; --lang en: the
+    developers' English docstring)."""
     settings = get_settings().rules
     if markdown:
         click.echo(rules_markdown(), nl=False)
@@ -70,14 +88,15 @@ def rules_command(rule_id: str | None, markdown: bool) -> None:
         item = find_rule(rule_id)
         if item is None:
             raise click.UsageError(f"unknown rule: {rule_id}")
-        severity = settings.severity.get(item.id, item.severity)
-        basis = f"依据：{item.basis}\n" if item.basis else ""
-        click.echo(f"{item.id} ({severity}, version {item.version})\n{item.title}\n{basis}\n{item.explanation}")
+        click.echo(_explained(item, settings.severity.get(item.id, item.severity), lang))
         return
     for item in all_rules():
-        enabled = "disabled" if item.id in settings.disabled else "enabled"
+        disabled = item.id in settings.disabled
         severity = settings.severity.get(item.id, item.severity)
-        click.echo(f"{item.id:36} {severity:8} {enabled:9} {item.title}")
+        if lang == "en":
+            click.echo(f"{item.id:36} {severity:8} {'disabled' if disabled else 'enabled':9} {item.title}")
+        else:
+            click.echo(f"{item.id:36} {severity_name(severity)}  {'停用' if disabled else '启用'}  {item.title}")
 
 
 def rules_markdown() -> str:

@@ -55,6 +55,7 @@ def _watch_loop(settings: Settings, root: Path, stop: threading.Event, worker: _
     from watcher.intake import Intake
     from watcher.watch import Watcher
     from worker.notify import load_targets
+    from worker.startup import summary
     from worker.tasks import enqueue_file, overdue_once, reconcile_once
 
     store = Store.open(settings.database)
@@ -68,7 +69,8 @@ def _watch_loop(settings: Settings, root: Path, stop: threading.Event, worker: _
         rescan_interval=settings.watch_rescan_interval,
         exclude=_own_folders(settings, root),
     )
-    log.info("watching %s (%s mode); broker %s", root, settings.watch_mode, _shown(settings.broker))
+    for line in summary(settings, root, settings.watch_mode):
+        log.info(line)
     heartbeat = settings.data_dir / HEARTBEAT
     heartbeat.parent.mkdir(parents=True, exist_ok=True)
     next_pass = next_beat = next_overdue = time.monotonic()
@@ -106,15 +108,6 @@ def _own_folders(settings: Settings, root: Path) -> list[Path]:
     for folder in inside:
         log.warning("%s lies inside the watched folder: its files are not taken as reports", folder)
     return inside
-
-
-def _shown(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url.split("@")[-1]
 
 
 class _WorkerProcess:

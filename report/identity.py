@@ -51,7 +51,9 @@ def apply_folder_region(report: Report, root: Path | None = None) -> None:
 
 
 def ambiguity(report: Report, known: Iterable[tuple[str, str | None]]) -> str | None:
-    """Why this report cannot be matched with earlier years, or None when it can."""
+    """Why this report cannot be matched with earlier years, or None when it can (or when it is no report)."""
+    if report.evidence.rejected:
+        return None  # its rejection is the one thing to say about it
     key = identity(report)
     if key is None:
         return "报告没有写明机关名称，无法与往年报告比较"

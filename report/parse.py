@@ -28,17 +28,26 @@ from report.tokens import Kind, Token, collapsed_lines, tokenize
 
 NOT_A_REPORT = "文件中没有年度报告的任何部分或统计表，不是政府信息公开工作年度报告"
 
+NOTHING_READ = "文件中没有读到任何文字"
+
 
 def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None = None) -> Report:
     """Read and parse one file (with `root`: only a file inside that folder, links followed). Never raises for a
-    bad file: what went wrong is in `problems`."""
+    bad file: what went wrong is in `problems`, and a file that gave no text at all (unreadable, broken, empty,
+    outside `root`) is `evidence.rejected` with the reading problem as reason."""
     path = Path(path)
     fmt, sha256, document = extract(path, max_bytes, root)
     source = Source(path=path_text(path), sha256=sha256, format=fmt)
     try:
-        return parse_document(document, source)
+        report = parse_document(document, source)
     except Exception as error:  # a parser defect must cost one report its tables, never the caller its run
-        return Report(source=source, problems=[*document.problems, f"解析出错：{type(error).__name__}: {error}"])
+        reason = f"解析出错：{type(error).__name__}: {error}"
+        return Report(source=source, problems=[*document.problems, reason], evidence=Evidence(rejected=reason))
+    if not document.blocks:
+        # The reading problem, not the parts the empty document lacks, is why this is no report.
+        report.evidence.rejected = "；".join(document.problems) or NOTHING_READ
+        report.problems = [problem for problem in report.problems if problem != NOT_A_REPORT] or [NOTHING_READ]
+    return report
 
 
 # What every heading starts with; lines without it are not searched for headings inside them.

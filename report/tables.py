@@ -7,12 +7,13 @@ run that still does not fit is not guessed at: the row stays null and `problems`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from itertools import combinations, pairwise, product
 from math import prod
+from typing import Literal, overload
 
 from report.labels import ACTIVE_LABELS, REQUEST_CORES, REQUEST_EXACT, strip_numbering
 from report.model import (
@@ -222,6 +223,12 @@ def _describe(values: Sequence[Token]) -> str:
     return " ".join(token.text or "(空)" for token in values)
 
 
+@overload
+def cell_value(
+    token: Token, path: str, reading: TableReading, where: str, *, decimal: Literal[False] = False
+) -> Cell: ...
+@overload
+def cell_value(token: Token, path: str, reading: TableReading, where: str, *, decimal: bool) -> Cell | float: ...
 def cell_value(token: Token, path: str, reading: TableReading, where: str, *, decimal: bool = False) -> Cell | float:
     """A cell's value: numbers as int (or float for 万元); text where a number is due is null and recorded."""
     if token.kind is Kind.BLANK:
@@ -305,11 +312,16 @@ REQUEST_RELATIONS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 
-def _relation_holds(rows: dict[str, Sequence[int]], left: Sequence[str], right: Sequence[str]) -> bool:
-    return all(
-        sum(rows[key][column] for key in left) == sum(rows[key][column] for key in right)
-        for column in range(REQUEST_WIDTH)
-    )
+def _relation_holds(rows: Mapping[str, Sequence[Cell]], left: Sequence[str], right: Sequence[str]) -> bool:
+    """Whether sum(left rows) == sum(right rows) in every column; a blank cell holds nothing up."""
+    for column in range(REQUEST_WIDTH):
+        values = [rows[key][column] for key in (*left, *right)]
+        known = [value for value in values if value is not None]
+        if len(known) < len(values):
+            return False
+        if sum(known[: len(left)]) != sum(known[len(left) :]):
+            return False
+    return True
 
 
 def _settle_requests(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from nianbao.settings import RuleSettings
 from report.model import (
     APPEAL_BLOCKS,
     APPLICANT_COLUMNS,
@@ -14,7 +13,8 @@ from report.model import (
     AppealBlock,
     Report,
 )
-from rules.base import Hit, rule
+from rules.base import Hit, ReviewerText, rule
+from rules.settings import RuleSettings
 
 
 @rule(
@@ -24,6 +24,11 @@ from rules.base import Hit, rule
     "表三“{column}”列不平衡：本年新收 {new} + 上年结转 {carried_in} = {expected}，"
     "但（七）总计 {total} + 结转下年度 {carried_out} = {actual}。",
     basis="国办公开办函〔2021〕30号 表三表头：“本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和”。",
+    reviewer=ReviewerText(
+        checks="表三（收到和处理政府信息公开申请情况）的每一列（自然人、五类法人或其他组织、总计）：“一、本年新收政府信息公开申请数量”加“二、上年结转政府信息公开申请数量”，应等于“三、本年度办理结果”中的“（七）总计”加“四、结转下年度继续办理”。",
+        why="国办公开办函〔2021〕30号印发的年度报告格式在表三表头写明：“本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和”。收到的申请要么本年办结，要么结转下年，不平衡说明申请被漏计或多计。",
+        example="表三“自然人”列：本年新收 3 件、上年结转 0 件，但（七）总计 2 件、结转下年度继续办理 0 件，3 + 0 ≠ 2 + 0。",
+    ),
 )
 def requests_balance(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -43,7 +48,7 @@ def requests_balance(report: Report, earlier: Sequence[Report], settings: RuleSe
     for column, name in enumerate(APPLICANT_COLUMNS):
         new, carried_in = requests["new"][column], requests["carried_in"][column]
         total, carried_out = requests["total"][column], requests["carried_out"][column]
-        if None in (new, carried_in, total, carried_out):
+        if new is None or carried_in is None or total is None or carried_out is None:
             continue
         if new + carried_in != total + carried_out:
             yield Hit(
@@ -67,6 +72,11 @@ def requests_balance(report: Report, earlier: Sequence[Report], settings: RuleSe
     "表三每一列：（七）总计 = 21 个办理结果行之和",
     "表三“{column}”列：（一）至（六）各办理结果之和为 {expected}，但（七）总计填的是 {actual}。",
     basis="国办公开办函〔2021〕30号 表三：每件办结的申请只计入一个办理结果（区分处理的只计“部分公开”），各结果行之和即总计。",
+    reviewer=ReviewerText(
+        checks="表三每一列的“（七）总计”，是否等于“（一）予以公开”至“（六）其他处理”各办理结果行（共 21 行）之和。",
+        why="国办公开办函〔2021〕30号规定每件办结的申请只计入一种办理结果（部分公开、部分不公开的只计“（二）部分公开”），各结果行相加即为总计；不相等说明漏填了某一行或填错了数字。",
+        example="表三“总计”列：“（一）予以公开”1 件，其他办理结果都是 0，但“（七）总计”填了 2。",
+    ),
 )
 def requests_total_row(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -105,6 +115,11 @@ def requests_total_row(report: Report, earlier: Sequence[Report], settings: Rule
     "表三每一行：总计列 = 六类申请人之和（六列都填写时）",
     "表三“{row}”行：六类申请人之和为 {expected}，但总计列填的是 {actual}。",
     basis="国办公开办函〔2021〕30号 表三：总计为自然人与五类法人或其他组织之和。",
+    reviewer=ReviewerText(
+        checks="表三每一行中，当自然人和五类法人或其他组织（商业企业、科研机构、社会公益组织、法律服务机构、其他）六列都已填写时，“总计”列是否等于这六列之和。",
+        why="国办公开办函〔2021〕30号表三的“总计”是六类申请人之和；不相等说明某一列或总计填错。只填总计、六列空白的行不在此检查，由“统计表中有空白单元格”一条提示。",
+        example="“一、本年新收政府信息公开申请数量”一行：自然人 2、商业企业 1、其余 0，但总计填了 4。",
+    ),
 )
 def requests_total_column(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -144,6 +159,11 @@ def requests_total_column(report: Report, earlier: Sequence[Report], settings: R
     "表四每一块：总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结",
     "表四“{block}”：结果维持、结果纠正、其他结果、尚未审结之和为 {expected}，但总计填的是 {actual}。",
     basis="国办公开办函〔2021〕30号 表四：每件复议、诉讼或已有结果（维持、纠正、其他），或尚未审结，四项之和即总计。",
+    reviewer=ReviewerText(
+        checks="表四（政府信息公开行政复议、行政诉讼情况）的行政复议、未经复议直接起诉、复议后起诉三块中，“总计”是否等于“结果维持”“结果纠正”“其他结果”“尚未审结”四项之和。",
+        why="国办公开办函〔2021〕30号表四中，每件复议或诉讼要么已有结果（维持、纠正、其他），要么尚未审结，四项之和就是总计；不相等会误报公开决定经复议、诉讼后的结果。",
+        example="行政复议：结果维持 1、结果纠正 1、其他结果 0、尚未审结 0，总计却填 1。",
+    ),
 )
 def appeals_totals(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does

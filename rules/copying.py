@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from nianbao.settings import RuleSettings
 from report.identity import name_key
 from report.model import Report
 from rules.base import Hit, ReviewerText, rule
 from rules.crossyear import PROSE_PARTS, similarity_reaching
+from rules.settings import RuleSettings
 from rules.similarity import PEER_PARTS, masked, names_of
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from difflib import SequenceMatcher
 
-from nianbao.settings import RuleSettings
 from report.model import ACTIVE_DOCUMENT_ROWS, APPLICANT_COLUMNS, REQUEST_ROWS, Report
 from report.normalized import compact
 from rules.base import Hit, ReviewerText, rule
+from rules.settings import RuleSettings
 
 
 def last_year(report: Report, earlier: Sequence[Report]) -> Report | None:
@@ -24,6 +24,11 @@ def last_year(report: Report, earlier: Sequence[Report]) -> Report | None:
     "本年“上年结转”应等于上年报告的“结转下年度继续办理”",
     "表三“{column}”列：本年上年结转 {actual} 件，但 {year} 年报告的结转下年度继续办理为 {expected} 件。",
     basis="国办公开办函〔2021〕30号 表三：上年“结转下年度继续办理”的申请，即本年“上年结转”的申请。",
+    reviewer=ReviewerText(
+        checks="本年表三“二、上年结转政府信息公开申请数量”的每一列，是否等于上一年度报告表三“四、结转下年度继续办理”的同一列（已入库上一年度报告时才检查）。",
+        why="国办公开办函〔2021〕30号表三中，上一年结转下年度继续办理的申请，就是本年的上年结转申请。两年数字不同，说明有申请在年度之间丢失，或两份报告之一填错。",
+        example="2022 年度报告“结转下年度继续办理”总计 2 件，2023 年度报告“上年结转政府信息公开申请数量”总计却是 0 件。",
+    ),
 )
 def carry_over_continuity(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -61,6 +66,11 @@ def carry_over_continuity(report: Report, earlier: Sequence[Report], settings: R
     "表二“{row}”：上年现行有效 {last_in_force} + 本年制发 {issued} − 本年废止 {repealed} = {expected}，"
     "但本年现行有效件数为 {actual}。",
     basis="国办公开办函〔2021〕30号 表二：现行有效件数只随本年制发、废止而变（文件到期失效或机构调整时可能例外，故为警告）。",
+    reviewer=ReviewerText(
+        checks="表二中“规章”和“行政规范性文件”分别检查：本年“现行有效件数”是否等于上一年度报告的现行有效件数，加本年“本年制发件数”，减本年“本年废止件数”。",
+        why="国办公开办函〔2021〕30号表二的现行有效件数只随制发、废止变化。文件有效期届满自动失效、机构调整等情况下可能合理地对不上，所以只作警告，请审核人结合说明判断；否则说明两年中有一年填错。",
+        example="2022 年行政规范性文件现行有效 5 件；2023 年本年制发 2 件、本年废止 1 件，现行有效却填 9 件（应为 6 件）。",
+    ),
 )
 def in_force_continuity(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does

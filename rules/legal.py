@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date
 
-from nianbao.settings import RuleSettings
 from report.model import Report
-from rules.base import Hit, rule
+from rules.base import Hit, ReviewerText, rule
+from rules.settings import RuleSettings
 
 LEVEL_NAMES = {
     "township": "乡镇（街道）",
@@ -35,6 +35,11 @@ LAST_YEAR_OF_OLD_DEADLINE = 2018
     "无权制定规章的机关填报了规章",
     "{body}无权制定规章（《立法法》），但表二“规章”{field}填的是 {actual}，应为 0。",
     basis="《立法法》：只有国务院各部门和省、自治区、直辖市、设区的市、自治州人民政府可以制定规章；乡镇、县级政府和地方政府部门无权制定。",
+    reviewer=ReviewerText(
+        checks="乡镇（街道）、县（区）人民政府和地方政府工作部门的报告中，表二“规章”的“本年制发件数”或“现行有效件数”是否大于 0。",
+        why="依照《立法法》，只有国务院各部门可以制定部门规章，只有省、自治区、直辖市和设区的市、自治州的人民政府可以制定地方政府规章。乡镇、县级政府和政府部门填报规章，通常是把内部制度或代拟的文件当成了规章，应改填“行政规范性文件”或不填。",
+        example="房县白鹤镇人民政府 2023 年度报告表二：规章 本年制发件数 2、现行有效件数 2。",
+    ),
 )
 def ineligible_issuer(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -111,6 +116,11 @@ def deadline(report: Report, settings: RuleSettings) -> date | None:
     "发布日期晚于《政府信息公开条例》第四十九条规定的期限",
     "报告发布日期为 {actual}，晚于 {expected} 的期限（{basis}）。",
     basis="《政府信息公开条例》第四十九条：县级以上人民政府部门于每年1月31日前、本级人民政府于每年3月31日前公布上一年度报告。",
+    reviewer=ReviewerText(
+        checks="报告写明的发布日期是否晚于期限：县级以上人民政府部门为次年 1 月 31 日，县级以上人民政府为次年 3 月 31 日，乡镇（街道）按设定的期限（默认次年 1 月 31 日）。",
+        why="《政府信息公开条例》第四十九条规定，县级以上人民政府部门应当在每年 1 月 31 日前向本级政府信息公开工作主管部门提交上一年度报告并向社会公布，县级以上地方人民政府应当在每年 3 月 31 日前公布本级政府上一年度报告。条例未写明乡镇的期限，多数地方随部门一并收集，因此默认 1 月 31 日，可在配置中修改。",
+        example="某县教育局 2023 年度报告落款日期为“2024年3月2日”，晚于 2024 年 1 月 31 日。",
+    ),
 )
 def publication_late(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from nianbao.settings import RuleSettings
 from report.identity import name_key
 from report.metadata import SELF_REFERENCE, organization_from_name
 from report.model import (
@@ -22,6 +21,7 @@ from report.model import (
 )
 from report.normalized import compact
 from rules.base import Hit, ReviewerText, rule
+from rules.settings import RuleSettings
 from rules.structure import SECTION_TITLES
 
 _SENTENCE = re.compile(r"[。；;！!？?\n]")
@@ -85,6 +85,11 @@ def _appeal_total(report: Report, kind: str) -> int | None:
     "正文陈述的数字与统计表不一致",
     "正文称“{sentence}”，即 {expected}，但表中 {location} 为 {actual}。",
     basis="《政府信息公开条例》第五十条：正文与统计表是同一份报告，数字不一致说明至少一处有误。",
+    reviewer=ReviewerText(
+        checks="正文中关于本年度数字的陈述——如“共收到政府信息公开申请12件”“未收到政府信息公开申请”“未发生行政复议”“行政复议2件”——是否与表三“本年新收”（总计列）和表四各块的总计一致。涉及上年、同比、累计的句子不比较。",
+        why="正文和统计表是同一份报告（《政府信息公开条例》第五十条），两处数字不一致，至少有一处是错的；“发布内容不准确”也是督查通报中常见的问题。",
+        example="第一部分写“本年度共收到政府信息公开申请12件”，表三“本年新收政府信息公开申请数量”总计却是 10 件。",
+    ),
 )
 def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -206,6 +211,11 @@ def _appeal_statements(sentence: str) -> Iterator[tuple[str, int]]:
     "有行政复议或行政诉讼，却没有任何政府信息公开申请",
     "表四“{block}”总计 {actual} 件，但表三本年新收和上年结转的申请都是 0。",
     basis="国办公开办函〔2021〕30号 表四只统计因政府信息公开引起的复议、诉讼，它们源于公开申请；没有申请却有案件，值得复核。",
+    reviewer=ReviewerText(
+        checks="表四有行政复议或行政诉讼案件，而表三各列的“本年新收”和“上年结转”申请都是 0。",
+        why="国办公开办函〔2021〕30号的表四只统计因政府信息公开引起的行政复议和行政诉讼，这类案件源于公开申请。没有任何申请却有案件，可能是往年申请引起的案件，但更常见的是把其他类型的案件计入了表四，或表格填错，值得审核人复核。",
+        example="表三全部为 0；表四行政复议“结果纠正”1 件、总计 1 件。",
+    ),
 )
 def without_requests(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -244,6 +254,11 @@ def without_requests(report: Report, earlier: Sequence[Report], settings: RuleSe
     "第六部分没有说明信息处理费收取情况",
     "第六部分“其他需要报告的事项”没有说明信息处理费的收取情况（即使未收取也应写明）。",
     basis="国办公开办函〔2021〕30号 第六部分须说明依据《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）收取信息处理费的情况，未收取也应写明。",
+    reviewer=ReviewerText(
+        checks="第六部分“其他需要报告的事项”是否说明了信息处理费的收取情况。",
+        why="国办公开办函〔2021〕30号要求第六部分报告依据《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）收取信息处理费的情况，没有收取也应写明“未收取信息处理费”。表二的“行政事业性收费”是另一回事，不能代替这一说明。",
+        example="第六部分只写了“无”，或只写了人大代表建议办理情况，没有一句话提到信息处理费。",
+    ),
 )
 def fee_statement_missing(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -269,6 +284,11 @@ def fee_statement_missing(report: Report, earlier: Sequence[Report], settings: R
     "标题年份、统计期限与发布日期不一致",
     "{what}：应为 {expected}，实际为 {actual}。",
     basis="《政府信息公开条例》第四十九条：年度报告说明上一年度的工作，于次年年初公布；年份不一致多为套用往年报告。",
+    reviewer=ReviewerText(
+        checks="标题中的年份、统计期限（“自X年1月1日起至X年12月31日止”）和发布日期是否相互一致：统计期限应是标题所写的年度，发布日期应在该年度的次年。",
+        why="年度报告说明一个自然年度的工作，在次年年初公布（《政府信息公开条例》第四十九条）。年份对不上，多是套用往年报告时只改了一部分日期，报告中的数字也可能是往年的。",
+        example="标题为“2023年政府信息公开工作年度报告”，正文却写“本报告中所列数据的统计期限自2022年1月1日起至2022年12月31日止”。",
+    ),
 )
 def year_inconsistent(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -328,6 +348,11 @@ def year_inconsistent(report: Report, earlier: Sequence[Report], settings: RuleS
     "第一部分没有涉及格式要求的五个方面之一",
     "第一部分“总体情况”没有涉及“{expected}”。",
     basis="国办公开办函〔2021〕30号 要求第一部分总体情况涵盖主动公开、依申请公开、政府信息管理、平台建设、监督保障五个方面。",
+    reviewer=ReviewerText(
+        checks="第一部分“总体情况”是否涉及年度报告格式列出的五个方面：主动公开、依申请公开、政府信息管理、政府信息公开平台建设、监督保障。每缺一个方面提示一次。",
+        why="国办公开办函〔2021〕30号要求第一部分总体情况涵盖这五个方面，《政府信息公开条例》第五十条要求全面报告本年度工作。这是提示，不一定是错误：有的机关把相关内容写在其他部分，请审核人判断。",
+        example="第一部分只写了“（一）主动公开”和“（二）依申请公开”，没有提到信息管理、平台建设和监督保障。",
+    ),
 )
 def missing_topics(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from nianbao.settings import RuleSettings
 from report.labels import OUTDATED_ACTIVE_MARKER
 from report.model import SECTION_NUMERALS, Report, describe_cell
 from rules.base import Hit, ReviewerText, rule
+from rules.settings import RuleSettings
 
 SECTION_TITLES = {
     "一": "一、总体情况",
@@ -32,6 +32,11 @@ FIRST_YEAR_OF_2021_FORMAT = 2021  # 国办公开办函〔2021〕30号 applies fr
     "六个部分缺少一个，或顺序不对",
     "报告{problem}：{location}。",
     basis="《政府信息公开条例》第五十条规定报告内容，国办公开办函〔2021〕30号规定六个部分及其顺序。",
+    reviewer=ReviewerText(
+        checks="报告是否有格式规定的全部六个部分：一、总体情况；二、主动公开政府信息情况；三、收到和处理政府信息公开申请情况；四、政府信息公开行政复议、行政诉讼情况；五、存在的主要问题及改进情况；六、其他需要报告的事项，并且顺序正确。标题用“3、”代替“三、”也算。",
+        why="《政府信息公开条例》第五十条规定年度报告应当包括的内容，国办公开办函〔2021〕30号规定了这六个部分及其顺序。缺少某一部分，就缺少了法规要求报告的内容。",
+        example="报告从“四、政府信息公开行政复议、行政诉讼情况”直接跳到“六、其他需要报告的事项”，没有“五、存在的主要问题及改进情况”。",
+    ),
 )
 def missing_section(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -107,6 +112,11 @@ def misnumbered_section(report: Report, earlier: Sequence[Report], settings: Rul
     "统计表（二、三、四）缺失或无法读取",
     "{table}（{location}）缺失或无法读取。",
     basis="国办公开办函〔2021〕30号 规定表二、表三、表四为每份报告必备的统计表；《政府信息公开条例》第五十条要求报告这些数字。",
+    reviewer=ReviewerText(
+        checks="三张统计表是否齐全并且能够读出：表二“主动公开政府信息情况”、表三“收到和处理政府信息公开申请情况”、表四“政府信息公开行政复议、行政诉讼情况”。",
+        why="国办公开办函〔2021〕30号把这三张表定为每份报告必备、可比较的部分；没有这些表，《政府信息公开条例》第五十条要求报告的数字就无从核对。表格排版损坏、无法读出时也会提示，请审核人查看原文件。",
+        example="第四部分只写了“本年度无行政复议、行政诉讼”，没有附表四。",
+    ),
 )
 def missing_table(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -139,6 +149,11 @@ def missing_table(report: Report, earlier: Sequence[Report], settings: RuleSetti
     "统计表中有空白单元格",
     "{table}有 {actual} 个单元格空白（例如 {examples}），应填写数字，没有的填 0。",
     basis="国办公开办函〔2021〕30号 的统计表每格都应填数；空白既不能看作零，也无法核对合计。",
+    reviewer=ReviewerText(
+        checks="统计表中是否有留空的单元格（列出空白格的数量和几个例子）。",
+        why="空白不等于零：读者无法分辨“没有”还是“没填”，表内的合计关系也无法核对。国办公开办函〔2021〕30号的统计表每格都应填写数字，没有的填 0。",
+        example="表三只填了“总计”一列，自然人、商业企业等六列全部空白。",
+    ),
 )
 def blank_cells(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -177,6 +192,11 @@ def _negative_cells(report: Report) -> Iterator[tuple[str, float]]:
     "单元格为负数、件数带小数，或不是数字",
     "{location} 填的是“{actual}”，{reason}。",
     basis="国办公开办函〔2021〕30号：件数是不小于零的整数，行政事业性收费是不小于零的金额（万元）。",
+    reviewer=ReviewerText(
+        checks="统计表的单元格是否为负数、件数带小数，或者根本不是数字（如“五”“无”“/”“——”）。",
+        why="文件件数、申请件数、案件数都是不小于零的整数，表二“行政事业性收费”是不小于零的金额（万元）（国办公开办函〔2021〕30号）。填文字的格子无法相加和比较，相关的合计检查也会受影响。",
+        example="表三“（一）予以公开”一行自然人一列填的是“五”，而不是 5。",
+    ),
 )
 def invalid_value(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -211,6 +231,11 @@ def invalid_value(report: Report, earlier: Sequence[Report], settings: RuleSetti
     "仍在使用 2019 年试行模板，而不是 2021 年格式",
     "报告仍使用 2019 年试行模板（发现“{actual}”），应改用国办公开办函〔2021〕30号的格式。",
     basis="自2021年度报告起适用国办公开办函〔2021〕30号的格式；2019年试行模板的表格行列不同，无法按现行关系核对或比较。",
+    reviewer=ReviewerText(
+        checks="报告是否仍在使用 2019 年试行模板（国办公开办函〔2019〕60号）才有的内容：表二中“第二十条第（九）项”政府集中采购一栏，“本年新制作数量”“对外公开总数量”“上一年项目数量”等列，“其他对外管理服务事项”一行，或表三“（六）其他处理”下没有分列三项。",
+        why="自 2021 年度报告起应使用国办公开办函〔2021〕30号的格式。旧模板的表格行列不同，数字既无法按现行勾稽关系核对，也无法与其他机关比较。",
+        example="表二仍有“第二十条第（九）项 | 采购项目数量 | 采购总金额”一栏。",
+    ),
 )
 def outdated_template(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does

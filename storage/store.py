@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+import sqlalchemy
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -43,12 +44,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, SQLModel, col, select
 
 from report.identity import identity, name_key
 from report.model import Finding, Report
 from rules import all_rules
 from rules.similarity import report_bands
+from storage.status import decision_in_force, finding_status, open_condition
 from storage.tables import (
     AlertTargetRecord,
     DigestRecord,
@@ -134,10 +137,12 @@ class FindingRow:
     resolved_at: datetime | None
     version_id: int  # the latest version that has (or had) this finding
     source_path: str
+    decision: str | None  # in force: confirm, dismiss; 'stale' (made on other wording) or None: undecided
 
     @property
     def status(self) -> str:
-        return "open" if self.resolved_at is None else "resolved"
+        """resolved, confirmed, dismissed or pending (`storage.status`)."""
+        return finding_status(self.resolved_at, self.decision)
 
 
 @dataclass(frozen=True)
@@ -408,7 +413,11 @@ class Store:
         """INSERT … ON CONFLICT DO NOTHING: the row exists afterwards, whoever inserted it. Returns 1 when this
         call inserted it, 0 when it was there."""
         dialect = session.get_bind().dialect.name
-        insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+        inserts: dict[str, Callable[[type[SQLModel]], postgresql.Insert | sqlite.Insert]] = {
+            "postgresql": postgresql.insert,
+            "sqlite": sqlite.insert,
+        }
+        insert = inserts.get(dialect)
         if insert is None:
             raise StoreError(f"不支持的数据库类型 {dialect}：请使用 SQLite 或 PostgreSQL")
         statement = insert(record).values(**values).on_conflict_do_nothing(index_elements=conflict)
@@ -434,9 +443,10 @@ class Store:
         sha = report.source.sha256
         stored = self._version_with(connection, sha)
         if stored is not None:
+            self._adopt_folder_region(session, stored, report)
             return SaveResult(version_id=stored, created=False)
         organization_id = self._organization_id(session, report)
-        year = report.year if organization_id is not None else None
+        year = report.year  # kept for a report without a body too: it is shown with the year it states
         key = f"{organization_id}/{year}" if organization_id is not None and year is not None else f"sha256:{sha}"
         locked = select(ReportRecord.id).where(ReportRecord.key == key).with_for_update()
         report_id = connection.execute(locked).scalar()
@@ -482,6 +492,56 @@ class Store:
             new_findings=new,
             resolved_findings=resolved,
             previous_version_id=previous,
+        )
+
+    def _adopt_folder_region(self, session: Session, version_id: int, report: Report) -> None:
+        """The same content again, now from a folder that names its region (<share>/房县/白鹤镇/): a report stored
+        under the same body without a region moves to the body of that region, with its findings — unless that
+        body already has a report of the year (two contents of one report are not merged here)."""
+        region = report.evidence.folder_region
+        key = identity(report)
+        if not region or key is None:
+            return
+        connection = session.connection()
+        stored = connection.execute(
+            sqlalchemy.select(  # sqlmodel's `select` is typed for at most four columns
+                col(ReportRecord.id),
+                col(ReportRecord.year),
+                col(ReportRecord.organization_id),
+                col(OrganizationRecord.name_key),
+                col(OrganizationRecord.region_key),
+            )
+            .join(VersionRecord, VersionRecord.report_id == ReportRecord.id)
+            .join(OrganizationRecord, OrganizationRecord.id == ReportRecord.organization_id)
+            .where(VersionRecord.id == version_id)
+        ).first()
+        if stored is None or stored.region_key or stored.name_key != key[0] or stored.year is None:
+            return
+        organization_id = self._organization_id(session, report)
+        new_key = f"{organization_id}/{stored.year}"
+        if connection.execute(select(ReportRecord.id).where(ReportRecord.key == new_key)).first() is not None:
+            return
+        connection.execute(
+            update(ReportRecord)
+            .where(ReportRecord.id == stored.id)
+            .values(organization_id=organization_id, key=new_key)
+        )
+        connection.execute(
+            update(FindingRecord).where(FindingRecord.report_id == stored.id).values(organization_id=organization_id)
+        )
+        for version in connection.execute(
+            select(VersionRecord.id, VersionRecord.contract, VersionRecord.evidence).where(
+                VersionRecord.report_id == stored.id
+            )
+        ).all():
+            contract = {**version.contract, "organization": {**version.contract["organization"], "region": region}}
+            evidence = {**version.evidence, "folder_region": region}
+            connection.execute(
+                update(VersionRecord).where(VersionRecord.id == version.id).values(contract=contract, evidence=evidence)
+            )
+        left = select(ReportRecord.id).where(ReportRecord.organization_id == stored.organization_id)
+        connection.execute(
+            delete(OrganizationRecord).where(OrganizationRecord.id == stored.organization_id, ~left.exists())
         )
 
     def _index_prose(self, connection: Connection, version_id: int, report: Report) -> None:
@@ -762,6 +822,8 @@ class Store:
             ).all()
         fired: dict[tuple[int, str], bool] = {}
         for year, rule, resolved_at in rows:
+            if year is None:  # excluded by the query; the column is nullable
+                continue
             fired[(year, rule)] = fired.get((year, rule), False) or resolved_at is None
         return [(year, rule, "fired" if fired[(year, rule)] else "fixed") for year, rule in sorted(fired)]
 
@@ -803,26 +865,28 @@ class Store:
         organization: str | None = None,
         limit: int | None = None,
     ) -> list[FindingRow]:
-        """Findings across all reports, filtered; sorted by region, organization, year and rule."""
+        """Findings across all reports, filtered; sorted by region, organization, year and rule. `open_only`: those
+        neither resolved nor dismissed by a reviewer (`storage.status`)."""
         query = (
-            select(
-                FindingRecord.id,
-                OrganizationRecord.name,
-                OrganizationRecord.region,
-                FindingRecord.year,
-                FindingRecord.rule,
-                FindingRecord.rule_version,
-                FindingRecord.severity,
-                FindingRecord.message,
-                FindingRecord.location,
-                FindingRecord.cells,
-                FindingRecord.expected,
-                FindingRecord.actual,
-                FindingRecord.first_seen,
-                FindingRecord.last_seen,
-                FindingRecord.resolved_at,
-                FindingRecord.last_version_id,
-                VersionRecord.source_path,
+            sqlalchemy.select(  # sqlmodel's `select` is typed for at most four columns
+                col(FindingRecord.id),
+                col(OrganizationRecord.name),
+                col(OrganizationRecord.region),
+                col(FindingRecord.year),
+                col(FindingRecord.rule),
+                col(FindingRecord.rule_version),
+                col(FindingRecord.severity),
+                col(FindingRecord.message),
+                col(FindingRecord.location),
+                col(FindingRecord.cells),
+                col(FindingRecord.expected),
+                col(FindingRecord.actual),
+                col(FindingRecord.first_seen),
+                col(FindingRecord.last_seen),
+                col(FindingRecord.resolved_at),
+                col(FindingRecord.last_version_id),
+                col(VersionRecord.source_path),
+                decision_in_force(),
             )  # in the order of FindingRow's fields
             .join(OrganizationRecord, FindingRecord.organization_id == OrganizationRecord.id, isouter=True)
             .join(VersionRecord, FindingRecord.last_version_id == VersionRecord.id)
@@ -842,7 +906,7 @@ class Store:
         if severity is not None:
             query = query.where(FindingRecord.severity == severity)
         if open_only:
-            query = query.where(col(FindingRecord.resolved_at).is_(None))
+            query = query.where(open_condition())
         query = query.order_by(
             OrganizationRecord.region_key,
             OrganizationRecord.name_key,
@@ -853,7 +917,7 @@ class Store:
         if limit is not None:
             query = query.limit(limit)
         with self._session() as session:
-            return [FindingRow(*row) for row in session.connection().execute(query)]
+            return [FindingRow(*tuple(row)) for row in session.connection().execute(query)]
 
     # -- the watcher's ledger -----------------------------------------------------------------------------
 
@@ -1010,12 +1074,13 @@ class Store:
         """Versions with findings first seen in them (or, with `resolved`, findings they resolved) about which no
         outbox item exists: stored while no target (or none that wanted them) was configured. Oldest first."""
         no_item = ~select(OutboxRecord.id).where(OutboxRecord.version_id == FindingRecord.first_version_id).exists()
-        query = select(FindingRecord.first_version_id).where(no_item)
+        first_seen = select(FindingRecord.first_version_id).where(no_item)
+        query: Executable = first_seen
         if resolved:
             no_item_resolved = (
                 ~select(OutboxRecord.id).where(OutboxRecord.version_id == FindingRecord.resolved_version_id).exists()
             )
-            query = query.union(
+            query = first_seen.union(
                 select(FindingRecord.resolved_version_id).where(
                     col(FindingRecord.resolved_version_id).is_not(None), no_item_resolved
                 )
@@ -1133,11 +1198,20 @@ class Store:
 
         return self._write(work)
 
-    def digest_mark(self, digest_id: int, *, sent: bool, error: str | None = None) -> None:
+    def digest_mark(
+        self,
+        digest_id: int,
+        *,
+        sent: bool,
+        error: str | None = None,
+        first_backoff: timedelta = OUTBOX_FIRST_BACKOFF,
+        max_backoff: timedelta = OUTBOX_MAX_BACKOFF,
+    ) -> None:
         """Record one attempt to send a digest, for it and each of its items, in one transaction of prepared
         statements (it is the window in which a message the channel accepted is not yet recorded). A refusal is
-        retried after a backoff that doubles from 30 s up to 6 h; after OUTBOX_MAX_ATTEMPTS the digest and its
-        items are `abandoned`."""
+        retried after a backoff that doubles from `first_backoff` up to `max_backoff` (settings
+        outbox_first_backoff, outbox_max_backoff); after OUTBOX_MAX_ATTEMPTS the digest and its items are
+        `abandoned`."""
 
         def work(session: Session) -> None:
             now = utcnow()
@@ -1147,7 +1221,7 @@ class Store:
                 state, next_attempt_at = "sent", now
             else:
                 state = "abandoned" if attempts >= OUTBOX_MAX_ATTEMPTS else "failed"
-                next_attempt_at = now + min(OUTBOX_FIRST_BACKOFF * 2 ** (attempts - 1), OUTBOX_MAX_BACKOFF)
+                next_attempt_at = now + min(first_backoff * 2 ** (attempts - 1), max_backoff)
             outcome = {
                 "mark_digest": digest_id, "new_state": state, "new_error": error, "new_sent_at": now if sent else None,
                 "new_next": next_attempt_at, "now": now, "sent": sent,

@@ -1,4 +1,5 @@
-"""Reports for the storage tests: the seed reports parsed and judged, and changed copies of them.
+"""Reports for the storage tests: the seed-like reports (tests/seed_samples.py) parsed and judged, and changed
+copies of them.
 
 Nothing here is a test: the storage test modules import it."""
 
@@ -7,24 +8,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 
 from nianbao.judge import judge
 from nianbao.settings import Settings
 from report.model import Report
 from report.parse import parse_file
-
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seeds"
+from tests.seed_samples import seed_path
 
 
 @cache
 def _parsed(stem_prefix: str) -> Report:
-    path = next(SEEDS.glob(f"{stem_prefix}_*.txt"))
-    return parse_file(path)
+    return parse_file(seed_path(stem_prefix))
 
 
 def seed(stem_prefix: str) -> Report:
-    """A fresh copy of the parsed seed whose file name starts with `stem_prefix` ("000" … "004")."""
+    """A fresh copy of the parsed seed-like report whose file name starts with `stem_prefix` ("000" … "004")."""
     return _parsed(stem_prefix).model_copy(deep=True)
 
 

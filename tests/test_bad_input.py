@@ -11,14 +11,15 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nianbao.settings import RuleSettings
 from report.document import lines_document
 from report.model import Source
 from report.parse import parse_document, parse_file
 from rules import evaluate
+from rules.settings import RuleSettings
+from tests.seed_samples import seed_paths
 
-SEEDS = sorted((Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seeds").glob("*.txt"))
-SEED_LINES = [line for seed in SEEDS for line in seed.read_text(encoding="utf-8").splitlines()] or ["一、总体情况"]
+SEEDS = seed_paths()
+SEED_LINES = [line for seed in SEEDS for line in seed.read_text(encoding="utf-8").splitlines()]
 
 
 def check_json(*paths: Path, env: dict[str, str] | None = None) -> list[dict]:
@@ -64,6 +65,9 @@ def test_every_bad_file_gets_its_line_with_a_reason(tmp_path: Path) -> None:
     assert reasons["fake.pdf"] and reasons["fake.docx"]
     for line in lines:
         assert line["tables"] == {"active": None, "requests": None, "appeals": None}
+        assert line["findings"] == []  # nothing was read: no rule judges it
+    for path in files:
+        assert parse_file(path).evidence.rejected, path.name
 
 
 def test_huge_file_is_capped_and_says_so(tmp_path: Path) -> None:

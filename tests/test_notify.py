@@ -29,6 +29,7 @@ from nianbao.settings import Settings, get_settings
 from report.model import Finding, Organization, Report, Source
 from storage import Digest, OutboxItem, Store
 from storage.tables import DigestRecord, utcnow
+from tests.seed_samples import seed_path
 from tests.services import Receiver, receiving, smtp_sink
 from worker import channels, notify
 from worker.notify import (
@@ -46,7 +47,7 @@ from worker.notify import (
     spacing,
 )
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seeds" / "002_397039d31f300f54.txt"
+SEED = seed_path("002")
 REJECTED = {"errcode": 93000, "errmsg": "invalid webhook url, hint: [1700000000_1_abc]"}
 
 
@@ -57,7 +58,6 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     opened.dispose()
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="../shared/corpus/seeds is not beside the project")
 def test_the_alert_names_organization_year_file_and_each_finding() -> None:
     settings = Settings()
     report = judge(read_report(SEED, settings), [], settings)

@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-SEEDS = sorted((Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seeds").glob("*.txt"))
+from tests.seed_samples import seed_path
+
 PLUGIN = Path(__file__).parent / "plugins" / "nianbao_example_rules"
 
 
@@ -36,8 +37,7 @@ def test_entry_point_plugin_rule_is_listed_and_fires(tmp_path: Path) -> None:
         [sys.executable, "-m", "nianbao", "rules"], env=env, capture_output=True, text=True, timeout=60, check=True
     )
     assert "example.contact_missing" in listing.stdout
-    seed_without_phone = next(seed for seed in SEEDS if seed.name.startswith("000"))
-    seed_with_phone = next(seed for seed in SEEDS if seed.name.startswith("003"))
+    seed_without_phone, seed_with_phone = seed_path("000"), seed_path("003")
     run = subprocess.run(
         [sys.executable, "-m", "nianbao", "check", str(seed_without_phone), str(seed_with_phone), "--format", "json"],
         env=env,

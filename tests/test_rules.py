@@ -497,7 +497,7 @@ def test_readme_rule_table_is_generated_from_the_registry() -> None:
 
 def test_rules_explain_cli_prints_the_docstring() -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "nianbao", "rules", "--explain", "requests.balance"],
+        [sys.executable, "-m", "nianbao", "rules", "--explain", "requests.balance", "--lang", "en"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -17,9 +17,8 @@ from report.model import Finding, Report
 from storage import AmbiguousOrganization, SaveResult, SchemaNotCurrent, Store, StoreError, finding_fingerprints
 from storage.store import OUTBOX_MAX_ATTEMPTS
 from storage.tables import FindingRecord, OrganizationRecord, VersionRecord
-from tests.storage_samples import SEEDS, judged, seed, variant
-
-pytestmark = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/corpus/seeds is not beside the project")
+from tests.seed_samples import seed_path
+from tests.storage_samples import judged, seed, variant
 
 T2022, T2023, T2023_CORRECTED, T2024 = (datetime(year, month, 20, 9, tzinfo=UTC) for year, month in
                                         ((2023, 1), (2024, 1), (2024, 3), (2025, 1)))  # fmt: skip
@@ -99,7 +98,7 @@ def test_series_versions_carried_forward_and_resolved_findings(store: Store) -> 
     # 2023's findings: one row per fingerprint over both versions (11 + 4 new), never duplicated.
     rows = store.findings(year=2023, organization="白鹤镇人民政府", region="房县")
     assert len(rows) == 15 and len({(row.rule, row.location, row.message) for row in rows}) == 15
-    carried = {row.rule: row for row in rows if row.status == "open" and row.first_seen == T2023}
+    carried = {row.rule: row for row in rows if row.status == "pending" and row.first_seen == T2023}
     assert sorted(carried) == [
         "narrative.copied_from_prior_year",
         "narrative.missing_topics",
@@ -227,12 +226,13 @@ def test_reports_without_organization_are_never_matched(store: Store) -> None:
     assert store.known_identities() == set()
     assert store.earlier_reports(variant(nameless, "nameless-later", year=2023)) == []
     assert {row.organization for row in store.findings()} == {None}
+    assert {row.year for row in store.findings()} == {2022}  # the year it states, as `check` shows it
     assert count(store, OrganizationRecord) == 0
 
 
 def test_reports_named_and_check_with_db(store: Store, tmp_path: Path) -> None:
     file_2023 = tmp_path / "2023.txt"
-    file_2023.write_bytes(next(SEEDS.glob("002_*.txt")).read_bytes())  # 白鹤镇人民政府（房县） 2023
+    file_2023.write_bytes(seed_path("002").read_bytes())  # 白鹤镇人民政府（房县） 2023
     earlier = judged(variant(seed("002"), "stored-2022", year=2022))
     store.save(earlier)
     store.save(judged(seed("003")))  # 白桦乡: another name
@@ -361,6 +361,21 @@ def test_outbox_items_go_out_in_digests_per_target(store: Store) -> None:
     assert store.outbox_item(item_id) == last.items[0] and store.outbox_item(later).digest_id is None  # type: ignore[union-attr]
 
 
+def test_the_backoff_of_a_refused_digest_is_given_by_the_caller(store: Store) -> None:
+    item_id = store.outbox_add(None, "报告逾期未发布", "…", [], kind="report.overdue:t1")
+    store.alert_targets_add(["t1"])
+    digest = store.digest_claim({"t1": NO_WAIT}, NO_WAIT)
+    assert digest is not None and [item.id for item in digest.items] == [item_id]
+    backoff = {"first_backoff": timedelta(seconds=2), "max_backoff": timedelta(seconds=3)}
+    store.digest_mark(digest.id, sent=False, error="down", **backoff)
+    first = store.outbox_item(item_id)
+    assert first is not None and timedelta(0) < first.next_attempt_at - datetime.now(UTC) <= timedelta(seconds=2)
+    store.digest_mark(digest.id, sent=False, error="down", **backoff)
+    second = store.outbox_item(item_id)
+    assert second is not None  # 4 s, capped at 3
+    assert timedelta(seconds=2) < second.next_attempt_at - datetime.now(UTC) <= timedelta(seconds=3)
+
+
 def test_an_outbox_target_is_matched_exactly(store: Store) -> None:
     version_id = store.save(judged(seed("002"))).version_id
     store.outbox_add(version_id, "t", "b", [], kind="new:wecom_1")
@@ -380,3 +395,21 @@ def test_a_digest_whose_sender_died_comes_due_again_with_its_key(store: Store) -
     again = store.digest_claim({"t1": NO_WAIT}, NO_WAIT)  # the sender died before digest_mark: due again
     assert claimed is not None and again is not None and (again.id, again.key) == (claimed.id, claimed.key)
     assert [item.id for item in again.items] == [item_id]
+
+
+def test_the_same_content_with_a_folder_region_moves_to_that_region(store: Store) -> None:
+    loose = judged(seed("000"))  # 白鹤镇人民政府 2022, no region
+    first = store.save(loose)
+    placed = loose.model_copy(deep=True)
+    placed.organization.region = placed.evidence.folder_region = "房县"
+    again = store.save(placed)
+    assert not again.created and again.version_id == first.version_id
+    assert store.known_identities({"白鹤镇"}) == {("白鹤镇", "房县")}
+    assert {row.region for row in store.findings()} == {"房县"}
+    moved = store.report(first.version_id)
+    assert moved is not None and moved.organization.region == "房县"
+    # A body of that region that has the year already keeps its own report: nothing is merged.
+    other = judged(variant(seed("000"), "other-2022"))
+    store.save(other)
+    store.save(other.model_copy(update={"organization": placed.organization, "evidence": placed.evidence}))
+    assert {row.region for row in store.findings() if row.source_path == other.source.path} == {None}

@@ -32,13 +32,11 @@ from report.identity import name_key
 from storage import SaveResult, Store
 from storage.tables import FindingRecord, OrganizationRecord
 from tests.conftest import STORAGE_BACKENDS
-from tests.storage_samples import SEEDS, judged, seed, variant
+from tests.storage_samples import judged, seed, variant
 from tests.web_samples import add_reviewer, ingest, write_share
 from web.app import create_app
 from web.auth import exposure_problem, is_loopback
 from worker.notify import messages_for
-
-pytestmark = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/corpus/seeds is not beside the project")
 
 REVIEWER, PASSWORD = "审核员甲", "correct horse battery"
 SECRET = secrets.token_urlsafe(32)
@@ -199,6 +197,25 @@ def test_overview_lists_bodies_by_region_with_their_open_findings(client: TestCl
     store.dispose()
 
 
+def test_failed_files_and_reports_without_a_body_are_shown(client: TestClient) -> None:
+    overview = client.get("/").text
+    assert '<a class="sev-error" href="/files">2 个文件未能处理</a>' in overview
+    unidentified = overview[overview.index('id="unidentified"') :]
+    assert "未识别机关（1 份报告）" in unidentified and "001.txt" in unidentified
+    assert "房县白鹤镇人民政府" in unidentified and "房县/白鹤镇/2023.pdf" in unidentified  # how to fix it
+    files = client.get("/files").text
+    assert "共 2 个文件" in files and files.count("<tr data-file>") == 2
+    assert "坏文件.pdf" in files and "PDF 文件已损坏" in files
+    assert "随机.docx" in files and "不是有效的 docx" in files
+
+
+def test_findings_list_names_rules_by_their_titles(client: TestClient) -> None:
+    page = client.get("/findings?rule=requests.total_row").text
+    title = "表三每一列：（七）总计 = 21 个办理结果行之和"
+    assert f'<a href="/rules/requests.total_row">{title}</a><br><code class="rule-id">requests.total_row</code>' in page
+    assert re.search(r'<td class="nowrap"><a href="/findings/\d+">#\d+</a></td>\s*<td class="nowrap">房县</td>', page)
+
+
 def test_filters(client: TestClient, database: str) -> None:
     store = Store(database)
 
@@ -261,6 +278,9 @@ def test_rule_and_region_pages(client: TestClient, database: str) -> None:
     page = client.get("/rules/requests.total_row").text
     assert "<svg" in page and page.count('class="bar"') >= 2 and "为何重要" in page
     assert "依据：国办公开办函〔2021〕30号 表三：每件办结的申请只计入一个办理结果" in page
+    assert "检查内容" in page and "是否等于“（一）予以公开”至“（六）其他处理”各办理结果行" in page  # for reviewers
+    chinese, developers = page.split('<details class="developer">')
+    assert "What it does" not in chinese and "What it does" in developers  # the docstring, in a fold
     assert client.get("/rules/no.such.rule").status_code == 404
     regions = client.get("/regions").text
     store = Store(database)

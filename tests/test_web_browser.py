@@ -23,7 +23,6 @@ from openpyxl import load_workbook
 from nianbao.settings import Settings
 from storage import Store
 from tests.services import free_port, wait_for
-from tests.storage_samples import SEEDS
 from tests.web_samples import add_reviewer, ingest, write_share
 from web.app import create_app
 
@@ -42,8 +41,6 @@ CHROMIUM_FLAGS = (
 )
 REVIEWER, PASSWORD = "审核员甲", "correct horse battery"
 TOTAL = "requests.total[6]"
-
-pytestmark = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/corpus/seeds is not beside the project")
 
 
 def _browser_missing() -> str | None:

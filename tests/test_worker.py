@@ -3,6 +3,8 @@ errors, bounded attempts and reconciliation (the Celery tasks call exactly these
 
 from __future__ import annotations
 
+import logging
+import random
 import shutil
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,14 +17,13 @@ from nianbao.settings import Settings
 from report.extract import sha256_of
 from storage import Store
 from storage.tables import OutboxRecord
+from tests.seed_samples import seed_path
 from tests.services import Receiver
 from worker.notify import load_targets
+from worker.startup import NO_TARGETS, summary
 from worker.tasks import ShareUnavailable, process, reconcile_once
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seeds"
-SEED = SEEDS / "002_397039d31f300f54.txt"  # 房县 白鹤镇人民政府 2023: seven findings, errors among them
-
-pytestmark = pytest.mark.skipif(not SEED.exists(), reason="../shared/corpus/seeds is not beside the project")
+SEED = seed_path("002")  # 房县 白鹤镇人民政府 2023: seven findings, errors among them
 
 
 @pytest.fixture
@@ -51,8 +52,9 @@ def dropped(share: Path, source: Path = SEED, name: str | None = None) -> tuple[
 
 
 def test_a_report_is_stored_and_its_alert_queued_once_per_matching_target(
-    sqlite_store: Store, share: Path, tmp_path: Path, receiver: Receiver
+    sqlite_store: Store, share: Path, tmp_path: Path, receiver: Receiver, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="worker.tasks")
     settings = Settings(
         data_dir=tmp_path,
         notify_urls=[receiver.url + "all", f"error={receiver.url}errors", f"孟津区={receiver.url}mengjin"],
@@ -67,6 +69,11 @@ def test_a_report_is_stored_and_its_alert_queued_once_per_matching_target(
     assert len(items) == 2  # untagged target and the error group; not the other region's group
     assert {tuple(item.tags) for item in items} == {("new", "error", "info", "房县")}
     assert "白鹤镇人民政府" in items[0].title and "2023" in items[0].title
+    # The run log names the body, the year and the findings.
+    assert (
+        f"已入库 房县白鹤镇人民政府 2023 年度：7 项发现，新发现 7（版本 #{outcome.version_id}，{path}）"
+        in caplog.messages
+    )
     # The same delivery again (a redelivered message) finds the ledger entry stored and does nothing.
     again = process(sqlite_store, settings, targets, path, sha256, str(share))
     assert (again.state, again.alerts) == ("stored", 0)
@@ -94,14 +101,25 @@ def test_a_worker_that_died_after_saving_queues_the_alert_when_the_file_comes_ag
     assert item.body.count("规则：") == len(saved.new_findings)
 
 
-def test_a_bad_file_is_stored_with_its_problems(sqlite_store: Store, share: Path, tmp_path: Path) -> None:
+def test_an_unreadable_file_fails_with_its_reason_and_is_not_stored(
+    sqlite_store: Store, share: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="worker.tasks")
     settings = Settings(data_dir=tmp_path)
-    bad = share / "扫描件.pdf"
-    bad.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 40)
-    outcome = process(sqlite_store, settings, {}, str(bad), sha256_of(bad), str(share))
-    assert outcome.state == "stored"
-    stored = sqlite_store.report(outcome.version_id)  # type: ignore[arg-type]
-    assert stored is not None and stored.problems
+    broken = share / "扫描件.pdf"
+    broken.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 40)
+    random_docx = share / "随机.docx"
+    random_docx.write_bytes(random.Random(16).randbytes(3000))
+    reasons = {}
+    for bad in (broken, random_docx):
+        outcome = process(sqlite_store, settings, {}, str(bad), sha256_of(bad), str(share))
+        assert (outcome.state, outcome.version_id, outcome.alerts) == ("failed", None, 0)
+        entry = sqlite_store.ledger_entry(str(bad))
+        assert entry is not None and entry.state == "failed"
+        reasons[bad.name] = entry.error or ""
+    assert "PDF" in reasons["扫描件.pdf"] and "docx" in reasons["随机.docx"]
+    assert f"未能处理 {random_docx}：{reasons['随机.docx']}" in caplog.messages
+    assert sqlite_store.findings() == [] and outbox(sqlite_store) == []
 
 
 def test_a_vanished_or_rewritten_file_fails_with_its_reason(sqlite_store: Store, share: Path, tmp_path: Path) -> None:
@@ -142,10 +160,10 @@ def test_reconciliation_enqueues_what_was_seen_but_not_stored(sqlite_store: Stor
     lost, lost_sha = dropped(share, name="lost.txt")
     sqlite_store.ledger_seen(lost, lost_sha, None)
     sqlite_store.ledger_mark(lost, lost_sha, "queued")  # its message was lost
-    hopeless, hopeless_sha = dropped(share, SEEDS / "000_825273b709a64945.txt")
+    hopeless, hopeless_sha = dropped(share, seed_path("000"))
     for _ in range(2):
         sqlite_store.ledger_mark(hopeless, hopeless_sha, "processing")
-    done, done_sha = dropped(share, SEEDS / "004_205615ee8de7c4c5.txt")
+    done, done_sha = dropped(share, seed_path("004"))
     sqlite_store.ledger_mark(done, done_sha, "stored")
     enqueued: list[tuple[str, str, str | None]] = []
     result = reconcile_once(sqlite_store, settings, share, lambda *item: enqueued.append(item))
@@ -153,3 +171,33 @@ def test_reconciliation_enqueues_what_was_seen_but_not_stored(sqlite_store: Stor
     assert enqueued == [(lost, lost_sha, str(share))]
     assert sqlite_store.ledger_entry(hopeless).state == "failed"  # type: ignore[union-attr]
     assert sqlite_store.ledger_stale(timedelta(hours=1), 10) == []  # the re-enqueued one was refreshed
+
+
+def test_the_start_up_summary_says_where_and_whom_it_alerts(tmp_path: Path) -> None:
+    alone = summary(Settings(data_dir=tmp_path), tmp_path / "share", "polling")
+    assert alone[0] == f"监视文件夹：{tmp_path / 'share'}（轮询模式 polling）"
+    assert f"数据库：sqlite:///{(tmp_path / 'nianbao.db').resolve()}" in alone
+    assert alone[-1] == f"提醒渠道：{NO_TARGETS}" and "README" in NO_TARGETS
+    secret = "0123456789abcdef"
+    configured = summary(
+        Settings(data_dir=tmp_path, notify_urls=[f"wecombot://{secret}"], broker_url="redis://:pw@h:6379/0")
+    )
+    assert "消息队列：redis://:***@h:6379/0" in configured
+    assert configured[-1].startswith("提醒渠道（1 个）：wecombot://") and secret not in configured[-1]
+
+
+def test_the_same_content_from_a_region_folder_moves_the_report_to_that_region(
+    sqlite_store: Store, share: Path, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    loose, loose_sha = dropped(share, seed_path("000"), "白鹤镇2022.txt")  # 白鹤镇人民政府 2022, no region
+    first = process(sqlite_store, settings, {}, loose, loose_sha, str(share))
+    assert {row.region for row in sqlite_store.findings()} == {None}
+    (share / "房县" / "白鹤镇").mkdir(parents=True)
+    placed, placed_sha = dropped(share, seed_path("000"), "房县/白鹤镇/2022.txt")
+    again = process(sqlite_store, settings, {}, placed, placed_sha, str(share))
+    assert again.version_id == first.version_id  # the same content: the same version, no new one
+    assert [version.year for version in sqlite_store.versions("白鹤镇", "房县")] == [2022]
+    assert {row.region for row in sqlite_store.findings()} == {"房县"}
+    stored = sqlite_store.report(first.version_id)  # type: ignore[arg-type]
+    assert stored is not None and stored.organization.region == "房县" and stored.evidence.folder_region == "房县"

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from nianbao.cli import main
 from tests.generator import FILE_SUFFIX, LAYOUTS, make_organization, make_series, plant_series
-from tests.storage_samples import SEEDS
+from tests.seed_samples import seed_path
 
 # The seeds where the ingest tests put them: 白鹤镇 of 房县 has 2022 and 2023 (whose 表三 总计 does not add up).
 SEED_FILES = {
@@ -39,12 +39,16 @@ LAYOUT_NAMES = sorted(LAYOUTS)
 
 
 def write_share(root: Path, bodies: int = len(PLANTED)) -> Path:
-    """The seeds and `bodies` generated townships with four years each; returns the share's folder."""
+    """The seeds, two unreadable files and `bodies` generated townships with four years each; returns the
+    share's folder."""
     share = root / "share"
     for prefix, relative in SEED_FILES.items():
         target = share / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(next(SEEDS.glob(f"{prefix}_*.txt")), target)
+        shutil.copy(seed_path(prefix), target)
+    # Files that cannot be read: they end `failed` in the ledger, with their reasons.
+    (share / "房县" / "坏文件.pdf").write_bytes(b"%PDF-1.7\n\x00\x01garbage")
+    (share / "房县" / "随机.docx").write_bytes(random.Random(16).randbytes(3000))
     names = {"白鹤镇人民政府", "白桦乡人民政府"}  # the seeds' bodies: a namesake in their county would be theirs
     for index in range(bodies):
         rng = random.Random(7000 + index)

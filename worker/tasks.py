@@ -7,8 +7,9 @@ The worker orchestrates; it neither parses nor judges. `process` walks one file 
                                                            the worker `max_attempts` times, a defect)
 
 Every step is idempotent, so a task that runs twice (redelivered after a worker died, enqueued again by
-reconciliation) stores the report once and queues its alerts once. A bad file is not an error: its report is
-stored with its `problems`. Transient errors (database locked or unreachable, the share gone) are retried with
+reconciliation) stores the report once and queues its alerts once. A file that cannot be read or is not an
+annual report ends `failed` with its Chinese reason and is judged by no rule. Each file's end is one line of the
+log (已入库 房县白鹤镇人民政府 2023 年度：7 项发现，新发现 2 / 未能处理 <path>：<reason>). Transient errors (database locked or unreachable, the share gone) are retried with
 backoff, `task_max_retries` times; after that the ledger entry waits for reconciliation.
 """
 
@@ -24,15 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_init, worker_process_init
+from celery.signals import worker_init, worker_process_init, worker_ready
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
-from nianbao.judge import judge, read_report
+from nianbao.display import failed_line, stored_line
+from nianbao.judge import judge_and_save, read_report, rejection
 from nianbao.settings import EMBEDDED_BROKER_SCHEME, Settings, get_settings
 from report.document import UnreadableFile
 from report.extract import text_path
-from report.identity import ambiguity, identity
 from rules.similarity import warm_up
 from storage import SchemaNotCurrent, Store
 from storage.evidence import Evidence, EvidenceChanged, EvidenceNotWritten
@@ -40,6 +41,7 @@ from worker.app import app
 from worker.broker import purge_delivered
 from worker.notify import Target, deliver_due, load_targets, messages_for, queue_alerts
 from worker.overdue import alert_overdue, alert_received
+from worker.startup import summary
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +98,13 @@ def _upgrade_database(**_: object) -> None:
     Store.open(_Process.settings.database).dispose()
 
 
+@worker_ready.connect
+def _start_up_summary(**_: object) -> None:
+    """Where the worker reads and writes and whom it alerts (once Celery's logging is set up)."""
+    for line in summary(_Process.settings):
+        log.info(line)
+
+
 @worker_process_init.connect
 def _after_fork(**_: object) -> None:
     _Process.store = None  # a pool process opens its own connections
@@ -132,46 +141,43 @@ def process(store: Store, settings: Settings, targets: dict[str, Target], path: 
     entry = store.ledger_mark(path, sha256, "processing")
     if entry.attempts > settings.max_attempts:
         reason = f"已尝试处理 {entry.attempts - 1} 次均未完成（处理时进程崩溃、被终止或超时），不再重试"
-        store.ledger_mark(path, sha256, "failed", error=reason)
-        return Outcome("failed")
+        return _failed(store, path, sha256, reason)
     changed = "文件在处理前已被改写；改写后的内容另行处理"
     share = Path(root) if root else None
     try:
         report = read_report(text_path(path), settings, share)
-        if not report.source.sha256:
-            store.ledger_mark(path, sha256, "failed", error="；".join(report.problems) or "文件无法读取")
-            return Outcome("failed")
-        if report.source.sha256 != sha256:
-            store.ledger_mark(path, sha256, "failed", error=changed)
-            return Outcome("failed")
+        if report.source.sha256 and report.source.sha256 != sha256:
+            return _failed(store, path, sha256, changed)  # the new content is judged as a file of its own
+        rejected = rejection(report)
+        if rejected:
+            return _failed(store, path, sha256, rejected)
         try:  # the evidence first: no version is stored without the bytes it was judged on
             Evidence(settings.evidence).keep(text_path(path), sha256, root=share, max_bytes=settings.max_file_bytes)
         except (EvidenceChanged, UnreadableFile):
-            store.ledger_mark(path, sha256, "failed", error=changed)
-            return Outcome("failed")
-        key = identity(report)
-        reason = ambiguity(report, store.known_identities({key[0]}) if key else set())
-        if reason:
-            report.problems.append(reason)
-        judge(report, [] if reason else store.earlier_reports(report), settings, store.peer_reports(report))
-        result = store.save(report, received_at=entry.seen_at)
+            return _failed(store, path, sha256, changed)
+        result = judge_and_save(store, report, settings, received_at=entry.seen_at)
         alerts = queue_alerts(store, messages_for(report, result, store, settings), result.version_id, targets)
         alerts += alert_received(store, report, result, targets)
     except TRANSIENT:
         raise
     except SoftTimeLimitExceeded:
-        store.ledger_mark(path, sha256, "failed", error=f"处理超过 {settings.task_time_limit} 秒，已放弃")
-        return Outcome("failed")
+        return _failed(store, path, sha256, f"处理超过 {settings.task_time_limit} 秒，已放弃")
     except MemoryError:
         limit = settings.worker_memory_limit // 2**20
-        store.ledger_mark(path, sha256, "failed", error=f"处理所需内存超过上限（{limit} MiB），已放弃")
-        return Outcome("failed")
+        return _failed(store, path, sha256, f"处理所需内存超过上限（{limit} MiB），已放弃")
     except Exception as error:  # a defect met on this file: record it, do not retry the same failure forever
         log.exception("processing %s failed", path)
-        store.ledger_mark(path, sha256, "failed", error=f"处理出错：{type(error).__name__}: {error}")
-        return Outcome("failed")
+        return _failed(store, path, sha256, f"处理出错：{type(error).__name__}: {error}")
     store.ledger_mark(path, sha256, "stored", version_id=result.version_id)
+    new = len(result.new_findings)
+    log.info(stored_line(report, created=result.created, new_findings=new, version_id=result.version_id))
     return Outcome("stored", alerts, result.version_id)
+
+
+def _failed(store: Store, path: str, sha256: str, reason: str) -> Outcome:
+    store.ledger_mark(path, sha256, "failed", error=reason)
+    log.warning(failed_line(path, reason))
+    return Outcome("failed")
 
 
 @app.task(name="nianbao.process_file", **RETRY_TRANSIENT)

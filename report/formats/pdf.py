@@ -111,4 +111,4 @@ def read(data: bytes) -> Document:
         problems.append(f"PDF 第 {_page_list(pages.blank)}没有文本层（可能是扫描页），这些页的内容未检查")
     if pages.failed:
         problems.append(f"PDF 第 {_page_list(pages.failed)}已损坏，无法提取文字")
-    return Document(pages.lines, problems)
+    return Document([*pages.lines], problems)
