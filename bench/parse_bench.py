@@ -1,12 +1,17 @@
-"""Parse and rule-evaluation time per report, per format, next to the floor of reading and decoding the bytes.
+"""Parse and rule-evaluation time per report, per layout, next to the floor of reading and decoding the bytes
+and, for PDFs, next to pypdfium2's bare text extraction of the same files.
 
-    .venv/bin/python bench/parse_bench.py --n 2000            # a few thousand generated reports per format
-    .venv/bin/python bench/parse_bench.py --n 200 --formats txt,html
+    .venv/bin/python bench/parse_bench.py --n 300 --rounds 3
+    .venv/bin/python bench/parse_bench.py --n 100 --layouts spaces,pdf --extra ../shared/corpus/real
 
-For every format the generator renders N reports into a temporary folder, then three passes run over the
-same files: the floor (read the bytes and decode them: UTF-8/GB18030 text, or for docx/pdf just the bytes),
-the parse (`report.parse.parse_file`), and the rules (`rules.evaluate` on the parsed report). Peak memory is
-tracemalloc's peak while parsing one report, the largest over a sample of 50.
+For every layout the generator renders N reports into a temporary folder (and --extra adds the report files
+of a folder, grouped by suffix as `real-pdf`, `real-txt` …). The measurements are interleaved: each round
+walks the files once and, file by file, times the floor (read the bytes and decode them: UTF-8/GB18030 text,
+or for docx/pdf just the bytes), the parse (`report.parse.parse_file`), the rules (`rules.evaluate` on that
+parse) and, for PDFs, the bare text extraction by pypdfium2 (every page's text, nothing else; when the
+package is installed) — so load from other processes on a shared machine falls on all of them alike.
+Figures are medians over all rounds and files; peak memory is tracemalloc's peak while parsing one report,
+the largest over a sample of 50.
 """
 
 from __future__ import annotations
@@ -23,13 +28,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nianbao.settings import RuleSettings
 from report.formats.text import decode
 from report.parse import parse_file
 from rules import evaluate
+from rules.settings import RuleSettings
 from tests import generator
 
 TEXT_FORMATS = {"txt", "md", "html"}
+REPORT_SUFFIXES = {".txt", ".md", ".html", ".docx", ".pdf"}
 
 
 def write_reports(layout: str, n: int, folder: Path, rng: random.Random) -> list[Path]:
@@ -44,18 +50,47 @@ def write_reports(layout: str, n: int, folder: Path, rng: random.Random) -> list
     return paths
 
 
-def timed(paths: list[Path], work: Callable[[Path], object]) -> list[float]:
-    times = []
-    for path in paths:
-        start = time.perf_counter()
-        work(path)
-        times.append(time.perf_counter() - start)
-    return times
-
-
 def floor(path: Path) -> object:
     data = path.read_bytes()
     return decode(data) if path.suffix.lstrip(".") in TEXT_FORMATS else data
+
+
+def pdfium_text() -> Callable[[Path], str] | None:
+    """pypdfium2's bare text extraction of every page, or None when pypdfium2 is not installed."""
+    try:
+        import pypdfium2
+    except ImportError:
+        return None
+
+    def extract(path: Path) -> str:
+        document = pypdfium2.PdfDocument(path.read_bytes())
+        try:
+            return "\n".join(page.get_textpage().get_text_range() for page in document)
+        finally:
+            document.close()
+
+    return extract
+
+
+def elapsed(work: Callable[[], object]) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = work()
+    return time.perf_counter() - start, result
+
+
+def measure(paths: list[Path], rounds: int, settings: RuleSettings, bare: Callable[[Path], str] | None) -> dict:
+    times: dict[str, list[float]] = {"floor": [], "parse": [], "rules": [], "both": [], "bare": []}
+    for _ in range(rounds):
+        for path in paths:
+            times["floor"].append(elapsed(lambda path=path: floor(path))[0])
+            parse_time, report = elapsed(lambda path=path: parse_file(path))
+            rules_time, _ = elapsed(lambda report=report: evaluate(report, [], settings))
+            times["parse"].append(parse_time)
+            times["rules"].append(rules_time)
+            times["both"].append(parse_time + rules_time)
+            if bare is not None and path.suffix == ".pdf":
+                times["bare"].append(elapsed(lambda path=path: bare(path))[0])
+    return times
 
 
 def peak_memory(paths: list[Path]) -> int:
@@ -72,38 +107,56 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) >= 20 else max(values)
 
 
+def ms(value: float) -> str:
+    return f"{value * 1e3:.3f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=2000, help="reports per layout")
+    parser.add_argument("--n", type=int, default=300, help="reports per layout")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved passes over the files")
     parser.add_argument("--layouts", default=",".join(generator.LAYOUTS), help="comma-separated generator layouts")
+    parser.add_argument("--extra", type=Path, action="append", default=[], help="a folder of real report files")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     settings = RuleSettings()
-    print(f"command: {' '.join(sys.argv)}")
-    header = (
-        f"{'layout':18} {'n':>6} {'floor med ms':>12} {'parse med ms':>12} {'parse p95 ms':>12} "
-        f"{'ratio':>7} {'rules med ms':>12} {'peak KiB':>9}"
+    bare = pdfium_text()
+    print(f"command: {' '.join(sys.argv)}  (medians of {args.rounds} interleaved rounds; times in ms)")
+    print(
+        f"{'layout':18} {'files':>5} {'floor':>7} {'parse':>7} {'p95':>7} {'rules':>7} {'parse+rules':>11} "
+        f"{'÷floor':>7} {'pdfium':>7} {'÷pdfium':>7} {'peak KiB':>8}"
     )
-    print(header)
     with tempfile.TemporaryDirectory() as folder:
-        for layout in args.layouts.split(","):
-            paths = write_reports(layout, args.n, Path(folder), rng)
-            floor_times = timed(paths, floor)
-            parse_times = timed(paths, parse_file)
-            rule_times = []
-            for report in map(parse_file, paths):
-                start = time.perf_counter()
-                evaluate(report, [], settings)
-                rule_times.append(time.perf_counter() - start)
-            floor_median, parse_median = statistics.median(floor_times), statistics.median(parse_times)
-            print(
-                f"{layout:18} {len(paths):>6} {floor_median * 1e3:>12.3f} {parse_median * 1e3:>12.3f} "
-                f"{p95(parse_times) * 1e3:>12.3f} {parse_median / floor_median:>6.0f}x "
-                f"{statistics.median(rule_times) * 1e3:>12.3f} {peak_memory(paths) / 1024:>9.0f}"
+        groups = [
+            (layout, lambda layout=layout: write_reports(layout, args.n, Path(folder), rng))
+            for layout in args.layouts.split(",")
+            if layout
+        ]
+        for extra in args.extra:
+            for suffix in sorted(REPORT_SUFFIXES):
+                found = sorted(path for path in extra.iterdir() if path.suffix == suffix)
+                if found:
+                    groups.append((f"real-{suffix[1:]}", lambda found=found: found))
+        for name, make in groups:
+            paths = make()
+            for path in paths[:3]:  # imports and first-call caches are not what is measured
+                evaluate(parse_file(path), [], settings)
+            times = measure(paths, args.rounds, settings, bare)
+            median = {key: statistics.median(values) for key, values in times.items() if values}
+            pdfium = (
+                f"{ms(median['bare']):>7} {median['both'] / median['bare']:>6.2f}x"
+                if "bare" in median
+                else (f"{'-':>7} {'-':>7}")
             )
-            for path in paths:
-                path.unlink()
+            print(
+                f"{name:18} {len(paths):>5} {ms(median['floor']):>7} {ms(median['parse']):>7} "
+                f"{ms(p95(times['parse'])):>7} {ms(median['rules']):>7} {ms(median['both']):>11} "
+                f"{median['both'] / median['floor']:>6.0f}x {pdfium} {peak_memory(paths) / 1024:>8.0f}"
+            )
+            if not name.startswith("real-"):
+                for path in paths:
+                    path.unlink()
 
 
 if __name__ == "__main__":

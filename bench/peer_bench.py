@@ -28,10 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, insert, select
 from sqlmodel import SQLModel
 
-from nianbao.settings import RuleSettings
 from report.model import Evidence, Organization, Report, Source
 from rules import similarity as similarity_module
 from rules.crossyear import similarity
+from rules.settings import RuleSettings
 from rules.similarity import PeerIndex, masked, names_of, report_bands
 from storage.tables import ProseBandRecord
 from tests import generator

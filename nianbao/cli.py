@@ -8,14 +8,12 @@ from pathlib import Path
 
 import click
 
-from nianbao.display import lang_option, severity_name
+from nianbao.display import SEVERITY_RANK, body_name, lang_option, severity_name
 from nianbao.judge import check_files
 from nianbao.settings import get_settings
 from report.model import Report
 from rules import BUILTIN, Rule, all_rules, find_rule
 from storage import StoreError
-
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,8 +22,7 @@ def main() -> None:
 
 
 def _text_summary(report: Report, lang: str) -> str:
-    org = report.organization
-    who = "".join(part for part in (org.region, org.name) if part) or "（未写明机关）"
+    who = body_name(report.organization.name, report.organization.region)
     lines = [f"{report.source.path}: {who} {report.year or '?'} 年度，{len(report.findings)} 项发现"]
     if report.evidence.rejected:
         lines[0] = f"{report.source.path}: 未能处理：{report.evidence.rejected}"

@@ -15,40 +15,23 @@ from typing import IO, Any, TypeVar
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from nianbao.display import SEVERITY_NAMES, lang_option, local_time, severity_name, shown_value, state_name
-from nianbao.judge import judge, read_report, rejection
+from nianbao.display import SEVERITY_NAMES, lang_option, local_time, severity_name, shown_value, state_name, who
+from nianbao.judge import judge_and_save, read_report, rejection
 from nianbao.settings import Settings, get_settings
-from nianbao.spreadsheet import write_csv, write_xlsx
+from nianbao.spreadsheet import FINDING_COLUMNS, FINDING_WIDTHS, finding_rows, write_csv, write_xlsx
 from report.document import UnreadableFile
-from report.extract import path_text, resolved, sha256_of, text_path
-from report.identity import ambiguity, identity
+from report.extract import REPORT_SUFFIXES, path_text, resolved, sha256_of, text_path
 from report.model import Report, describe_cell
 from rules import compare
 from storage import LEDGER_STATES, FindingRow, SaveResult, Store, StoreError
 from storage.evidence import Evidence, EvidenceChanged
+from storage.status import OPEN_STATUSES, STATUSES
 from watcher.intake import unreadable_key
 
-REPORT_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".docx", ".pdf"})
 PROGRESS_MIN_FILES = 20
 # Files of one folder are parsed this many at a time and stored oldest year first, so that earlier years are
 # stored before the later years that compare with them.
 INGEST_CHUNK = 500
-STATUS_NAMES = {"open": "未整改", "resolved": "已整改"}
-EXPORT_COLUMNS = (
-    "地区",
-    "机关",
-    "年度",
-    "规则",
-    "严重程度",
-    "问题描述",
-    "位置",
-    "状态",
-    "首次发现",
-    "最近发现",
-    "整改时间",
-    "文件",
-)
-EXPORT_WIDTHS = (12, 24, 6, 32, 8, 80, 30, 8, 17, 17, 17, 40)
 DEFAULT_XLSX = Path("nianbao-findings.xlsx")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,7 +53,12 @@ def _filter_options(function: F) -> F:
         click.option("--org", "organization", default=None, help="Only this body (白鹤镇 or 白鹤镇人民政府)."),
         click.option("--year", type=int, default=None, help="Only reports of this year."),
         click.option("--severity", type=click.Choice(sorted(SEVERITY_NAMES)), default=None),
-        click.option("--open", "open_only", is_flag=True, help="Only findings the latest version still has."),
+        click.option(
+            "--open",
+            "open_only",
+            is_flag=True,
+            help="Only open findings: the latest version still has them and no reviewer dismissed them.",
+        ),
     )
     for option in reversed(options):
         function = option(function)
@@ -96,12 +84,6 @@ def _store(database_url: str | None) -> Store:
     return Store(database_url or get_settings().database)
 
 
-def _who(organization: str | None, region: str | None) -> str:
-    if not organization:
-        return "（未写明机关）"
-    return f"{organization}（{region}）" if region else organization
-
-
 # -- ingest -------------------------------------------------------------------------------------------------
 
 
@@ -119,16 +101,6 @@ def _batches(paths: Sequence[Path]) -> Iterator[tuple[Path | None, list[Path]]]:
                 yield root, found
 
 
-def _judge_and_save(store: Store, report: Report, settings: Settings) -> SaveResult:
-    """Judge a parsed report against its stored earlier years and store it."""
-    key = identity(report)
-    reason = ambiguity(report, store.known_identities({key[0]}) if key else set())
-    if reason:
-        report.problems.append(reason)
-    judge(report, [] if reason else store.earlier_reports(report), settings, store.peer_reports(report))
-    return store.save(report)
-
-
 def _ingest_chunk(
     store: Store, files: list[Path], root: Path | None, settings: Settings
 ) -> Iterator[tuple[str, Counter[str]]]:
@@ -143,25 +115,25 @@ def _ingest_chunk(
             reports.append(read_report(path, settings, root))
     reports.sort(key=lambda report: (report.year is None, report.year or 0, report.source.path))
     for report in reports:
-        path = report.source.path
+        source = report.source.path
         reason = rejection(report)
         if reason:
             # In the ledger as the watcher would record it: `nianbao files --state failed` lists it with its reason.
-            file = resolved(text_path(path))
+            file = resolved(text_path(source))
             store.ledger_mark(path_text(file), report.source.sha256 or unreadable_key(file), "failed", error=reason)
-            yield f"{path}：未能入库：{reason}", Counter(files=1, failed=1)
+            yield f"{source}：未能入库：{reason}", Counter(files=1, failed=1)
             continue
         try:  # the evidence first: no version is stored without the bytes it was judged on
-            evidence.keep(text_path(path), report.source.sha256, root=root, max_bytes=settings.max_file_bytes)
+            evidence.keep(text_path(source), report.source.sha256, root=root, max_bytes=settings.max_file_bytes)
         except (EvidenceChanged, UnreadableFile):
-            yield f"{path}：文件在读取后已被改写，未入库", Counter(files=1, failed=1)
+            yield f"{source}：文件在读取后已被改写，未入库", Counter(files=1, failed=1)
             continue
         try:
-            result = _judge_and_save(store, report, settings)
+            result = judge_and_save(store, report, settings)
         except (StoreError, SQLAlchemyError):
             raise  # the database's problem, not the file's
         except Exception as error:  # one bad file must not stop a folder of thousands; say what happened instead
-            yield f"{path}：处理出错（{type(error).__name__}: {error}），未入库", Counter(files=1, failed=1)
+            yield f"{source}：处理出错（{type(error).__name__}: {error}），未入库", Counter(files=1, failed=1)
             continue
         yield _ingest_line(report, result), _tally(result)
 
@@ -182,9 +154,9 @@ def _ingest_line(report: Report, result: SaveResult) -> str:
     path = report.source.path
     if not result.created:
         return f"{path}：内容已入库（版本 #{result.version_id}），跳过"
-    who = _who(report.organization.name, report.organization.region)
+    body = who(report.organization.name, report.organization.region)
     line = (
-        f"{path}：{who} {report.year or '?'} 年度 已入库（版本 #{result.version_id}），{len(report.findings)} 项发现，"
+        f"{path}：{body} {report.year or '?'} 年度 已入库（版本 #{result.version_id}），{len(report.findings)} 项发现，"
         f"新发现 {len(result.new_findings)} 项，已整改 {len(result.resolved_findings)} 项"
     )
     if result.previous_version_id is not None:
@@ -199,8 +171,8 @@ def _ingest_line(report: Report, result: SaveResult) -> str:
 @_database_option
 @_user_errors
 def ingest(paths: tuple[Path, ...], database_url: str | None) -> None:
-    """Parse, judge and store report FILEs and the reports in DIRs (*.txt, .md, .html, .htm, .docx, .pdf),
-    without the queue. Each folder's reports are stored oldest year first, compared with the stored earlier
+    """Parse, judge and store report FILEs and the reports in DIRs (*.txt, .text, .md, .markdown, .html, .htm,
+    .xhtml, .docx, .pdf), without the queue. Each folder's reports are stored oldest year first, compared with the stored earlier
     years of the same body; unchanged files are skipped, changed ones become new versions."""
     settings = get_settings()
     store = Store.open(database_url or settings.database)
@@ -280,7 +252,7 @@ def history(organization: str, region: str | None, database_url: str | None) -> 
         version.year: version for version in versions if version.year is not None and version.superseded_by is None
     }
     years = sorted(current)
-    click.echo(f"{_who(versions[0].organization, versions[0].region)}：{len(years)} 个年度，{len(versions)} 个版本")
+    click.echo(f"{who(versions[0].organization, versions[0].region)}：{len(years)} 个年度，{len(versions)} 个版本")
     if rows:
         click.echo("\n".join(history_table(rows, years)))
         click.echo("✗ 存在问题   ✓ 已整改   · 未发现")
@@ -322,38 +294,23 @@ def findings_command(database_url: str | None, limit: int | None, lang: str, **f
     rows = _store(database_url).findings(**filters, limit=limit)
     for row in rows:
         click.echo(
-            f"{STATUS_NAMES[row.status] if lang == 'zh' else row.status}  "
-            f"{_who(row.organization, row.region)} {row.year or '?'} 年度  "
+            f"{STATUSES[row.status] if lang == 'zh' else row.status}  "
+            f"{who(row.organization, row.region)} {row.year or '?'} 年度  "
             f"[{severity_name(row.severity, lang)}] {row.rule} @ {row.location}：{row.message}"
         )
-    still_open = sum(row.status == "open" for row in rows)
-    click.echo(f"共 {len(rows)} 项发现（未整改 {still_open} 项，已整改 {len(rows) - still_open} 项）")
+    statuses = Counter(row.status for row in rows)
+    still_open = sum(statuses[status] for status in OPEN_STATUSES)
+    click.echo(
+        f"共 {len(rows)} 项发现（未整改 {still_open} 项，已驳回 {statuses['dismissed']} 项，"
+        f"已整改 {statuses['resolved']} 项）"
+    )
     by_rule = Counter(row.rule for row in rows).most_common()
     if by_rule:
         click.echo("按规则：" + "，".join(f"{rule} {count} 项" for rule, count in by_rule))
 
 
-def export_rows(rows: Sequence[FindingRow]) -> Iterator[list[Any]]:
-    """One spreadsheet row per finding, in EXPORT_COLUMNS order."""
-    for row in rows:
-        yield [
-            row.region or "",
-            row.organization or "（未写明机关）",
-            row.year,
-            row.rule,
-            SEVERITY_NAMES.get(row.severity, row.severity),
-            row.message,
-            row.location,
-            STATUS_NAMES[row.status],
-            local_time(row.first_seen),
-            local_time(row.last_seen),
-            local_time(row.resolved_at),
-            row.source_path,
-        ]
-
-
 def _write_csv(rows: Sequence[FindingRow], stream: IO[str]) -> None:
-    write_csv(stream, EXPORT_COLUMNS, export_rows(rows))
+    write_csv(stream, FINDING_COLUMNS, finding_rows(rows))
 
 
 @click.command()
@@ -370,7 +327,8 @@ def _write_csv(rows: Sequence[FindingRow], stream: IO[str]) -> None:
 @_user_errors
 def export(output_format: str, output: Path | None, database_url: str | None, **filters: Any) -> None:
     """Write the findings spreadsheet a 政务公开办 circulates: one row per finding with region, organization,
-    year, rule, severity, message, location and status (未整改/已整改)."""
+    year, rule, severity, message, location, expected and actual values and status (待审核/已确认/已驳回/已整改),
+    the same columns as the web's download."""
     rows = _store(database_url).findings(**filters)
     if output_format == "csv":
         if output is None:
@@ -381,7 +339,7 @@ def export(output_format: str, output: Path | None, database_url: str | None, **
             _write_csv(rows, stream)
     elif output is None and not sys.stdout.isatty():  # `export --format xlsx > findings.xlsx`
         workbook = io.BytesIO()  # a zip is written with seeks, which a pipe has not
-        write_xlsx(workbook, "发现清单", EXPORT_COLUMNS, export_rows(rows), EXPORT_WIDTHS)
+        write_xlsx(workbook, "发现清单", FINDING_COLUMNS, finding_rows(rows), FINDING_WIDTHS)
         sys.stdout.flush()
         sys.stdout.buffer.write(workbook.getvalue())
         sys.stdout.buffer.flush()
@@ -389,7 +347,7 @@ def export(output_format: str, output: Path | None, database_url: str | None, **
         return
     else:
         output = output or DEFAULT_XLSX  # standard output is a terminal: into a file, not onto the screen
-        write_xlsx(output, "发现清单", EXPORT_COLUMNS, export_rows(rows), EXPORT_WIDTHS)
+        write_xlsx(output, "发现清单", FINDING_COLUMNS, finding_rows(rows), FINDING_WIDTHS)
     click.echo(f"已导出 {len(rows)} 项发现到 {output}", err=True)
 
 

@@ -1,4 +1,5 @@
-"""How values and times are shown to reviewers, the same in alerts, pages, exports and the command line."""
+"""How values, times, severities and bodies are shown to reviewers, the same in alerts, pages, exports and the
+command line."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import click
 
 from report.model import Report
 
-SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
+SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}  # most severe first
+SEVERITY_RANK = {severity: len(SEVERITY_NAMES) - index for index, severity in enumerate(SEVERITY_NAMES)}  # error 3
+NO_ORGANIZATION = "（未写明机关）"
 # The ledger's states (storage.LEDGER_STATES) as reviewers and operators read them.
 STATE_NAMES = {"new": "待处理", "queued": "排队中", "processing": "处理中", "stored": "已入库", "failed": "未能处理"}
 LANGUAGES = ("zh", "en")
@@ -38,6 +41,13 @@ def state_name(state: str, lang: str = "zh") -> str:
     return STATE_NAMES.get(state, state) if lang == "zh" else state
 
 
+def who(organization: str | None, region: str | None) -> str:
+    """A body as reviewers read it: 白鹤镇人民政府（房县）; the region left out when none is stored."""
+    if not organization:
+        return NO_ORGANIZATION
+    return f"{organization}（{region}）" if region else organization
+
+
 def shown_value(value: Any) -> str:
     """A cell's or a finding's expected/actual value: a blank cell is （空）, several values are joined by 、."""
     if value is None:
@@ -54,7 +64,7 @@ def local_time(moment: datetime | None) -> str:
 
 def body_name(name: str | None, region: str | None) -> str:
     """A body as its report's title names it: 房县白鹤镇人民政府 (region first), or （未写明机关）."""
-    return "".join(part for part in (region, name) if part) or "（未写明机关）"
+    return "".join(part for part in (region, name) if part) or NO_ORGANIZATION
 
 
 def stored_line(report: Report, *, created: bool, new_findings: int, version_id: int) -> str:

@@ -1,9 +1,11 @@
-"""Parse, match and judge: the steps shared by `nianbao check`, `nianbao ingest` and the Celery worker."""
+"""Parse, match, judge and save: the steps shared by `nianbao check`, `nianbao ingest` and the Celery worker."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nianbao.settings import Settings
 from report.identity import ambiguity, apply_folder_region, earlier_reports, identity
@@ -11,6 +13,9 @@ from report.model import Report
 from report.parse import parse_file
 from rules import compare, evaluate
 from rules.similarity import PeerIndex
+
+if TYPE_CHECKING:  # storage is imported where it is used: `nianbao check` runs without a database
+    from storage import SaveResult, Store
 
 
 def rejection(report: Report) -> str | None:
@@ -28,6 +33,17 @@ def judge(report: Report, earlier: Sequence[Report], settings: Settings, peers: 
     report.compared_with = compare(report, earlier)
     report.findings = evaluate(report, earlier, settings.rules, peers)
     return report
+
+
+def judge_and_save(store: Store, report: Report, settings: Settings, received_at: datetime | None = None) -> SaveResult:
+    """Match a parsed report with its body's stored earlier years (none when the match is ambiguous: the reason
+    becomes a problem), judge it and store it."""
+    key = identity(report)
+    reason = ambiguity(report, store.known_identities({key[0]}) if key else set())
+    if reason:
+        report.problems.append(reason)
+    judge(report, [] if reason else store.earlier_reports(report), settings, store.peer_reports(report))
+    return store.save(report, received_at=received_at)
 
 
 def read_report(path: Path, settings: Settings, root: Path | None = None) -> Report:

@@ -1,5 +1,8 @@
 """All configuration in one object: environment variables (NIANBAO_*) over a TOML file over defaults.
 
+The rules' part (`[rules]`) is `rules.settings.RuleSettings`, nested here: the rules import nothing from this
+package, so they stay usable (and testable) without the command line.
+
 The TOML file is `nianbao.toml` in the working directory, or the path in NIANBAO_CONFIG. Example:
 
     database_url = "sqlite:///var/nianbao/nianbao.db"
@@ -20,37 +23,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from rules.settings import RuleSettings
 
 # The embedded broker: kombu's SQLAlchemy transport on a SQLite file (worker/broker.py).
 EMBEDDED_BROKER_SCHEME = "nianbao+sqlite"
-
-
-class RuleSettings(BaseModel):
-    """Which rules run, at which severity, with which thresholds."""
-
-    disabled: list[str] = Field(default_factory=list)
-    severity: dict[str, Literal["error", "warning", "info"]] = Field(default_factory=dict)
-    # narrative.copied_from_prior_year: section 五 at least this similar to last year's counts as copied.
-    copy_similarity: float = 0.9
-    # publication.late: the deadline (MM-DD of the following year) for townships, which 条例 第四十九条 does not
-    # name; 31 March, the governments' date, is the outer bound. `township_deadlines` sets it per province (or any
-    # region), matched against the report's title and region: { "湖北省" = "01-31" }.
-    township_deadline: str = "03-31"
-    township_deadlines: dict[str, str] = Field(default_factory=dict)
-    # narrative.copied_from_prior_year ignores texts shorter than this ("无" is not a copy).
-    copy_min_chars: int = 40
-    # Part 六 is mostly fixed statements (fees, period, contact) that repeat every year: compared only when longer.
-    copy_min_chars_part_six: int = 100
-    # narrative.copied_from_peer: a part (names and numbers masked) at least this similar to another body's of the
-    # same year counts as copied; parts shorter than peer_min_chars after masking are not compared.
-    peer_similarity: float = 0.95
-    peer_min_chars: int = 80
-    # narrative.thin_section: part 五 or 六 shorter than this many characters (punctuation aside) says nothing.
-    thin_section_chars: int = 10
-    # value.unit_suspect: a 行政事业性收费 (万元) at least this large, by level, reads like an amount in 元.
-    fee_ceiling_wan: dict[str, float] = Field(default_factory=lambda: {"township": 500.0, "department": 100000.0})
 
 
 class Settings(BaseSettings):
@@ -118,6 +97,10 @@ class Settings(BaseSettings):
     # tagged one receives alerts that carry one of its tags (the severities of the findings, the region).
     notify_urls: list[str] = Field(default_factory=list)
     notify_config: Path | None = None
+    # A failed delivery is tried again after this many seconds, doubling each time up to the maximum; after
+    # storage.store.OUTBOX_MAX_ATTEMPTS failures the alert is abandoned.
+    outbox_first_backoff: float = 30.0
+    outbox_max_backoff: float = 6 * 3600.0
     notify_resolved: bool = True  # also send a short "已更正" note when a new version fixes earlier findings
     # Alerts are grouped per target (docs/pipeline.md, Alerts): the first alert to a quiet target waits
     # `notify_group_wait` seconds for others to join it (a lone one then goes out alone); after a message, the

@@ -1,4 +1,4 @@
-"""The exports' writers, the CLI's and the web's: an xlsx workbook of one sheet (bold frozen header, columns wide
+"""The exports' writers and the findings sheet's columns and rows, the CLI's and the web's: an xlsx workbook of one sheet (bold frozen header, columns wide
 enough to read) and CSV.
 
 Exported text comes from the share (titles, names, folder names) and must never run in the reader's spreadsheet
@@ -10,13 +10,77 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
+
+from nianbao.display import NO_ORGANIZATION, SEVERITY_NAMES, local_time, shown_value
+from storage.status import STATUSES
 
 MAX_WIDTH = 60  # characters: a longer text is cut off at the column edge on screen, not in the file
 SAMPLED_ROWS = 500  # rows looked at to size the columns when no widths are given
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The findings sheet, the same from `nianbao export` and from the web's download.
+FINDING_COLUMNS = (
+    "地区", "机关", "年度", "规则", "严重程度", "问题描述", "位置", "应为", "实为", "状态",
+    "首次发现", "最近发现", "整改时间", "文件",
+)  # fmt: skip
+FINDING_WIDTHS = (12, 24, 6, 32, 8, 80, 30, 16, 16, 8, 17, 17, 17, 40)
+
+
+class ExportedFinding(Protocol):
+    """What a findings row is made of: the store's `FindingRow` and the pages' `Item` both have it."""
+
+    @property
+    def region(self) -> str | None: ...
+    @property
+    def organization(self) -> str | None: ...
+    @property
+    def year(self) -> int | None: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def location(self) -> str: ...
+    @property
+    def expected(self) -> Any: ...
+    @property
+    def actual(self) -> Any: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def first_seen(self) -> datetime: ...
+    @property
+    def last_seen(self) -> datetime: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+    @property
+    def source_path(self) -> str: ...
+
+
+def finding_rows(findings: Iterable[ExportedFinding]) -> Iterator[list[Any]]:
+    """One row per finding, in FINDING_COLUMNS order."""
+    for finding in findings:
+        yield [
+            finding.region or "",
+            finding.organization or NO_ORGANIZATION,
+            finding.year,
+            finding.rule,
+            SEVERITY_NAMES.get(finding.severity, finding.severity),
+            finding.message,
+            finding.location,
+            shown_value(finding.expected),
+            shown_value(finding.actual),
+            STATUSES[finding.status],
+            local_time(finding.first_seen),
+            local_time(finding.last_seen),
+            local_time(finding.resolved_at),
+            finding.source_path,
+        ]
 
 
 def inert(value: Any) -> Any:

@@ -30,6 +30,7 @@ _BY_SUFFIX = {
     ".docx": "docx",
     ".pdf": "pdf",
 }
+REPORT_SUFFIXES = frozenset(_BY_SUFFIX)  # what `nianbao ingest DIR` takes from a folder (the watcher takes any file)
 _READERS: dict[str, Callable[[bytes], Document]] = {
     "txt": text.read,
     "md": text.read,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from report.normalized import normalize
+
 # Section numeral -> phrases one of which its heading contains (国办公开办函〔2021〕30号 and variants).
 SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "一": ("总体情况",),
@@ -129,8 +131,6 @@ def renumbered_section(text: str) -> tuple[str, str] | None:
     """(section by its words, numeral as written) for a heading line under another numeral (三、主动公开政府信息情况
     in a report that left out a part), else None. Only the distinctive phrases count: a narrative sub-head
     such as 三、主动公开工作情况 is not a heading."""
-    from report.tokens import normalize
-
     match = HEADING.match(normalize(text))
     if not match:
         return None
@@ -148,8 +148,6 @@ def heading_section(text: str) -> str | None:
     The numeral must agree with the heading's own words: table 三's row `四、结转下年度继续办理` and a
     narrative sub-head `三、2023年工作打算` are not headings.
     """
-    from report.tokens import normalize
-
     match = HEADING.match(normalize(text))
     if not match:
         return None

@@ -22,8 +22,9 @@ from report.labels import (
 )
 from report.metadata import choose_published, level_from_prose, period_spans, period_years, read_metadata
 from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
+from report.normalized import compact, normalize
 from report.tables import TableReading, read_active, read_appeals, read_requests
-from report.tokens import Kind, Token, collapsed_lines, compact, normalize, tokenize
+from report.tokens import Kind, Token, collapsed_lines, tokenize
 
 NOT_A_REPORT = "文件中没有年度报告的任何部分或统计表，不是政府信息公开工作年度报告"
 

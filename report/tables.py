@@ -7,11 +7,13 @@ run that still does not fit is not guessed at: the row stays null and `problems`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from itertools import combinations, pairwise, product
 from math import prod
+from typing import Literal, overload
 
 from report.labels import ACTIVE_LABELS, REQUEST_CORES, REQUEST_EXACT, strip_numbering
 from report.model import (
@@ -28,7 +30,8 @@ from report.model import (
     DocumentCounts,
     empty_requests,
 )
-from report.tokens import Kind, Token, compact
+from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, compact
+from report.tokens import Kind, Token
 
 # The fixed widths of the format's rows.
 REQUEST_WIDTH = len(APPLICANT_COLUMNS)  # 6 applicant columns and 总计
@@ -220,6 +223,12 @@ def _describe(values: Sequence[Token]) -> str:
     return " ".join(token.text or "(空)" for token in values)
 
 
+@overload
+def cell_value(
+    token: Token, path: str, reading: TableReading, where: str, *, decimal: Literal[False] = False
+) -> Cell: ...
+@overload
+def cell_value(token: Token, path: str, reading: TableReading, where: str, *, decimal: bool) -> Cell | float: ...
 def cell_value(token: Token, path: str, reading: TableReading, where: str, *, decimal: bool = False) -> Cell | float:
     """A cell's value: numbers as int (or float for 万元); text where a number is due is null and recorded."""
     if token.kind is Kind.BLANK:
@@ -246,7 +255,16 @@ def cell_value(token: Token, path: str, reading: TableReading, where: str, *, de
 
 def _request_match(segment: Segment) -> str | None:
     """The row key whose label ends this segment's text (the last label wins: headers come before)."""
-    text = segment.label_text
+    labels = tuple(token.text for token in segment.labels)
+    if sum(map(len, labels)) > REMEMBERED_LENGTH:
+        return _request_key.__wrapped__(labels)
+    return _request_key(labels)
+
+
+@lru_cache(maxsize=REMEMBERED_LINES)
+def _request_key(labels: tuple[str, ...]) -> str | None:
+    """`_request_match` on the labels' texts, remembered: the same labels come in report after report."""
+    text = "".join(map(compact, labels))
     best: tuple[int, str] | None = None
     for key, cores in REQUEST_CORES.items():
         for core in cores:
@@ -254,8 +272,8 @@ def _request_match(segment: Segment) -> str | None:
             if position >= 0 and (best is None or position + len(core) > best[0]):
                 best = (position + len(core), key)
     offset = 0
-    for token in segment.labels:
-        piece = compact(token.text)
+    for label in labels:
+        piece = compact(label)
         offset += len(piece)
         bare = strip_numbering(piece)
         for key, words in REQUEST_EXACT.items():
@@ -294,11 +312,16 @@ REQUEST_RELATIONS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 
-def _relation_holds(rows: dict[str, Sequence[int]], left: Sequence[str], right: Sequence[str]) -> bool:
-    return all(
-        sum(rows[key][column] for key in left) == sum(rows[key][column] for key in right)
-        for column in range(REQUEST_WIDTH)
-    )
+def _relation_holds(rows: Mapping[str, Sequence[Cell]], left: Sequence[str], right: Sequence[str]) -> bool:
+    """Whether sum(left rows) == sum(right rows) in every column; a blank cell holds nothing up."""
+    for column in range(REQUEST_WIDTH):
+        values = [rows[key][column] for key in (*left, *right)]
+        known = [value for value in values if value is not None]
+        if len(known) < len(values):
+            return False
+        if sum(known[: len(left)]) != sum(known[len(left) :]):
+            return False
+    return True
 
 
 def _settle_requests(

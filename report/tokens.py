@@ -8,13 +8,15 @@ some text (the row label, perhaps wrapped over lines), then a run of values. The
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from functools import lru_cache
+from typing import NamedTuple
 
 from report.document import Document, Grid, TextLine
 from report.labels import NUMBER_UNITS, PAGE_FOOTER
+from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, normalize
+from report.normalized import compact as compact  # metadata.py imports it from here
 
 
 class Kind(Enum):
@@ -26,8 +28,9 @@ class Kind(Enum):
     BREAK = "break"  # values that cannot belong to the label before them (a Markdown row without its label)
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """One token; a named tuple because a report has hundreds and a frozen dataclass costs ~4× to build."""
+
     kind: Kind
     text: str  # normalized text (NFKC, spaces collapsed)
     block: int  # index of the block it came from
@@ -39,7 +42,6 @@ class Token:
         return self.kind in (Kind.NUMBER, Kind.BLANK, Kind.PLACEHOLDER)
 
 
-_SPACES = re.compile(r"\s+")
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 # A cell that stands for "no number" in real reports: 无, /, —, ——, -, 五 (a numeral typed as text), ×.
 _PLACEHOLDER = re.compile(r"^(?:[无/／\\—–－\-_×xX*]{1,3}|[〇零一二三四五六七八九十百千万两]{1,4})$")
@@ -50,16 +52,6 @@ _DIGIT = re.compile(r"\d")
 _DASH_CELL = re.compile(r"^\s*[-—–－]{1,2}\s*$")
 # What may stand right before a number fused to its label: a CJK character or a closing bracket/quote.
 _LABEL_END = re.compile(r"[\u4e00-\u9fff）)”\"]")
-
-
-def normalize(text: str) -> str:
-    """NFKC (full-width digits and punctuation to ASCII, NBSP and U+3000 to spaces), spaces collapsed."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
-
-
-def compact(text: str) -> str:
-    """The normalized text without any whitespace: what label matching compares."""
-    return _SPACES.sub("", unicodedata.normalize("NFKC", text))
 
 
 def parse_number(text: str) -> Decimal | None:
@@ -116,7 +108,21 @@ def _split_fused(text: str, block: int) -> list[Token]:
 
 
 def _cell_tokens(raw: str, block: int, *, plain: bool = False) -> list[Token]:
-    """Tokens of one cell: whitespace only is a blank; trailing space-separated numbers are split off a label."""
+    """Tokens of one cell: whitespace only is a blank; trailing space-separated numbers are split off a label.
+
+    Cells repeat across lines and reports (0, 1, 无, every row label), so a short cell's tokens are
+    worked out once (at block 0) and only given their block here."""
+    if len(raw) > REMEMBERED_LENGTH:
+        return _cell_tokens_at(raw, block, plain)
+    return [Token(kind, text, block, number) for kind, text, _, number, _ in _remembered_cell(raw, plain)]
+
+
+@lru_cache(maxsize=REMEMBERED_LINES)
+def _remembered_cell(raw: str, plain: bool) -> tuple[Token, ...]:
+    return tuple(_cell_tokens_at(raw, 0, plain))
+
+
+def _cell_tokens_at(raw: str, block: int, plain: bool) -> list[Token]:
     text = normalize(raw)
     if not text:
         return [Token(Kind.BLANK, "", block)]

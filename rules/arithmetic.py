@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from nianbao.settings import RuleSettings
 from report.model import (
     APPEAL_BLOCKS,
     APPLICANT_COLUMNS,
@@ -15,6 +14,7 @@ from report.model import (
     Report,
 )
 from rules.base import Hit, ReviewerText, rule
+from rules.settings import RuleSettings
 
 
 @rule(
@@ -48,7 +48,7 @@ def requests_balance(report: Report, earlier: Sequence[Report], settings: RuleSe
     for column, name in enumerate(APPLICANT_COLUMNS):
         new, carried_in = requests["new"][column], requests["carried_in"][column]
         total, carried_out = requests["total"][column], requests["carried_out"][column]
-        if None in (new, carried_in, total, carried_out):
+        if new is None or carried_in is None or total is None or carried_out is None:
             continue
         if new + carried_in != total + carried_out:
             yield Hit(

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from nianbao.settings import RuleSettings
 from report.model import Finding, Report, Severity
+from rules.settings import RuleSettings
 
 Check = Callable[[Report, Sequence[Report], RuleSettings], Iterable["Hit"]]
 PeerCheck = Callable[[Report, Sequence[Report], RuleSettings, Sequence[Report]], Iterable["Hit"]]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from nianbao.settings import RuleSettings
 from report.identity import name_key
 from report.model import Report
 from rules.base import Hit, ReviewerText, rule
-from rules.crossyear import PROSE_PARTS, similarity
+from rules.crossyear import PROSE_PARTS, similarity_reaching
+from rules.settings import RuleSettings
 from rules.similarity import PEER_PARTS, masked, names_of
 
 
@@ -55,8 +55,8 @@ def copied_from_peer(
             theirs = masked(peer.evidence.section_text.get(part, ""), names)
             if min(len(mine), len(theirs)) < shortest:
                 continue
-            ratio = round(similarity(mine, theirs), 3)
-            if ratio >= settings.peer_similarity and (best is None or ratio > best[0]):
+            ratio = similarity_reaching(mine, theirs, settings.peer_similarity)
+            if ratio is not None and (best is None or ratio > best[0]):
                 best = (ratio, peer)
         if best is not None:
             ratio, peer = best

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from difflib import SequenceMatcher
 
-from nianbao.settings import RuleSettings
 from report.model import ACTIVE_DOCUMENT_ROWS, APPLICANT_COLUMNS, REQUEST_ROWS, Report
-from report.tokens import compact
+from report.normalized import compact
 from rules.base import Hit, ReviewerText, rule
+from rules.settings import RuleSettings
 
 
 def last_year(report: Report, earlier: Sequence[Report]) -> Report | None:
@@ -108,6 +108,19 @@ def similarity(first: str, second: str) -> float:
     return SequenceMatcher(None, compact(first), compact(second), autojunk=False).ratio()
 
 
+def similarity_reaching(first: str, second: str, threshold: float) -> float | None:
+    """`similarity` rounded to 3 places when that reaches `threshold`, else None.
+
+    `ratio()` never exceeds `real_quick_ratio()` (the lengths) nor `quick_ratio()` (the shared characters),
+    and rounding keeps that order, so a pair either bound already puts below the threshold is let go
+    without the quadratic matching (0.1 ms instead of up to 100 ms on long parts)."""
+    matcher = SequenceMatcher(None, compact(first), compact(second), autojunk=False)
+    if round(matcher.real_quick_ratio(), 3) < threshold or round(matcher.quick_ratio(), 3) < threshold:
+        return None
+    ratio = round(matcher.ratio(), 3)
+    return ratio if ratio >= threshold else None
+
+
 # The prose parts compared with last year's, with the names reviewers know them by.
 PROSE_PARTS = {"一": "总体情况", "五": "存在的主要问题及改进情况", "六": "其他需要报告的事项"}
 
@@ -146,8 +159,8 @@ def copied_from_prior_year(report: Report, earlier: Sequence[Report], settings: 
         shortest = settings.copy_min_chars_part_six if part == "六" else settings.copy_min_chars
         if min(len(compact(now)), len(compact(before))) < shortest:
             continue
-        ratio = round(similarity(now, before), 3)
-        if ratio >= settings.copy_similarity:
+        ratio = similarity_reaching(now, before, settings.copy_similarity)
+        if ratio is not None:
             yield Hit(
                 location=part,
                 expected=settings.copy_similarity,

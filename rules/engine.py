@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from functools import lru_cache
 from importlib.metadata import entry_points
 
-from nianbao.settings import RuleSettings
 from report.model import Change, Comparison, Finding, Report
 from rules import arithmetic, copying, crossyear, legal, narrative, structure  # noqa: F401  (importing registers them)
 from rules.base import BUILTIN, Rule
+from rules.settings import RuleSettings
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "nianbao.rules"

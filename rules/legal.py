@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date
 
-from nianbao.settings import RuleSettings
 from report.model import Report
 from rules.base import Hit, ReviewerText, rule
+from rules.settings import RuleSettings
 
 LEVEL_NAMES = {
     "township": "乡镇（街道）",

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from nianbao.settings import RuleSettings
 from report.identity import name_key
 from report.metadata import SELF_REFERENCE, organization_from_name
 from report.model import (
@@ -20,8 +19,9 @@ from report.model import (
     AppealBlock,
     Report,
 )
-from report.tokens import compact
+from report.normalized import compact
 from rules.base import Hit, ReviewerText, rule
+from rules.settings import RuleSettings
 from rules.structure import SECTION_TITLES
 
 _SENTENCE = re.compile(r"[。；;！!？?\n]")

@@ -19,7 +19,7 @@ from typing import Any
 from report.identity import name_key
 from report.metadata import SELF_REFERENCE
 from report.model import Report
-from report.tokens import compact
+from report.normalized import compact
 
 # The prose parts compared with other bodies' (part 六 is fixed statements: fees, period, contact, which repeat).
 PEER_PARTS = ("一", "五")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from nianbao.settings import RuleSettings
 from report.labels import OUTDATED_ACTIVE_MARKER
 from report.model import SECTION_NUMERALS, Report, describe_cell
 from rules.base import Hit, ReviewerText, rule
+from rules.settings import RuleSettings
 
 SECTION_TITLES = {
     "一": "一、总体情况",

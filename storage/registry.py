@@ -16,10 +16,10 @@ from datetime import date, datetime
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from nianbao.settings import RuleSettings
 from report.identity import identity, name_key
 from report.model import Level, Report
 from rules.legal import deadline_for
+from rules.settings import RuleSettings
 from storage.store import Store
 from storage.tables import OrganizationRecord, OverdueNoticeRecord, ReportRecord, VersionRecord, utcnow
 

@@ -28,6 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+import sqlalchemy
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -49,12 +50,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, SQLModel, col, select
 
 from report.identity import identity, name_key
 from report.model import Finding, Report
 from rules import all_rules
 from rules.similarity import report_bands
+from storage.status import decision_in_force, finding_status, open_condition
 from storage.tables import (
     AlertTargetRecord,
     DigestRecord,
@@ -145,10 +148,12 @@ class FindingRow:
     resolved_at: datetime | None
     version_id: int  # the latest version that has (or had) this finding
     source_path: str
+    decision: str | None  # in force: confirm, dismiss; 'stale' (made on other wording) or None: undecided
 
     @property
     def status(self) -> str:
-        return "open" if self.resolved_at is None else "resolved"
+        """resolved, confirmed, dismissed or pending (`storage.status`)."""
+        return finding_status(self.resolved_at, self.decision)
 
 
 @dataclass(frozen=True)
@@ -473,7 +478,11 @@ class Store:
         """INSERT … ON CONFLICT DO NOTHING: the row exists afterwards, whoever inserted it. Returns 1 when this
         call inserted it, 0 when it was there."""
         dialect = session.get_bind().dialect.name
-        insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+        inserts: dict[str, Callable[[type[SQLModel]], postgresql.Insert | sqlite.Insert]] = {
+            "postgresql": postgresql.insert,
+            "sqlite": sqlite.insert,
+        }
+        insert = inserts.get(dialect)
         if insert is None:
             raise StoreError(f"不支持的数据库类型 {dialect}：请使用 SQLite 或 PostgreSQL")
         statement = insert(record).values(**values).on_conflict_do_nothing(index_elements=conflict)
@@ -804,11 +813,7 @@ class Store:
         """INSERT … ON CONFLICT DO NOTHING of many rows in one call."""
         if not rows:
             return
-        dialect = session.get_bind().dialect.name
-        insert_into = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-        if insert_into is None:
-            raise StoreError(f"不支持的数据库类型 {dialect}：请使用 SQLite 或 PostgreSQL")
-        session.connection().execute(insert_into(record).on_conflict_do_nothing(index_elements=conflict), rows)
+        session.connection().execute(_insert_ignoring(session, record, conflict), rows)
 
     # The save path runs Core statements on the session's connection: it is the hot path of ingestion, and ORM
     # objects for every finding would cost several times the database's own time.
@@ -888,12 +893,12 @@ class Store:
             return
         connection = session.connection()
         stored = connection.execute(
-            select(
-                ReportRecord.id,
-                ReportRecord.year,
-                ReportRecord.organization_id,
-                OrganizationRecord.name_key,
-                OrganizationRecord.region_key,
+            sqlalchemy.select(  # sqlmodel's `select` is typed for at most four columns
+                col(ReportRecord.id),
+                col(ReportRecord.year),
+                col(ReportRecord.organization_id),
+                col(OrganizationRecord.name_key),
+                col(OrganizationRecord.region_key),
             )
             .join(VersionRecord, VersionRecord.report_id == ReportRecord.id)
             .join(OrganizationRecord, OrganizationRecord.id == ReportRecord.organization_id)
@@ -1230,6 +1235,8 @@ class Store:
             ).all()
         fired: dict[tuple[int, str], bool] = {}
         for year, rule, resolved_at in rows:
+            if year is None:  # excluded by the query; the column is nullable
+                continue
             fired[(year, rule)] = fired.get((year, rule), False) or resolved_at is None
         return [(year, rule, "fired" if fired[(year, rule)] else "fixed") for year, rule in sorted(fired)]
 
@@ -1271,26 +1278,28 @@ class Store:
         organization: str | None = None,
         limit: int | None = None,
     ) -> list[FindingRow]:
-        """Findings across all reports, filtered; sorted by region, organization, year and rule."""
+        """Findings across all reports, filtered; sorted by region, organization, year and rule. `open_only`: those
+        neither resolved nor dismissed by a reviewer (`storage.status`)."""
         query = (
-            select(
-                FindingRecord.id,
-                OrganizationRecord.name,
-                OrganizationRecord.region,
-                FindingRecord.year,
-                FindingRecord.rule,
-                FindingRecord.rule_version,
-                FindingRecord.severity,
-                FindingRecord.message,
-                FindingRecord.location,
-                FindingRecord.cells,
-                FindingRecord.expected,
-                FindingRecord.actual,
-                FindingRecord.first_seen,
-                FindingRecord.last_seen,
-                FindingRecord.resolved_at,
-                FindingRecord.last_version_id,
-                VersionRecord.source_path,
+            sqlalchemy.select(  # sqlmodel's `select` is typed for at most four columns
+                col(FindingRecord.id),
+                col(OrganizationRecord.name),
+                col(OrganizationRecord.region),
+                col(FindingRecord.year),
+                col(FindingRecord.rule),
+                col(FindingRecord.rule_version),
+                col(FindingRecord.severity),
+                col(FindingRecord.message),
+                col(FindingRecord.location),
+                col(FindingRecord.cells),
+                col(FindingRecord.expected),
+                col(FindingRecord.actual),
+                col(FindingRecord.first_seen),
+                col(FindingRecord.last_seen),
+                col(FindingRecord.resolved_at),
+                col(FindingRecord.last_version_id),
+                col(VersionRecord.source_path),
+                decision_in_force(),
             )  # in the order of FindingRow's fields
             .join(OrganizationRecord, FindingRecord.organization_id == OrganizationRecord.id, isouter=True)
             .join(VersionRecord, FindingRecord.last_version_id == VersionRecord.id)
@@ -1310,7 +1319,7 @@ class Store:
         if severity is not None:
             query = query.where(FindingRecord.severity == severity)
         if open_only:
-            query = query.where(col(FindingRecord.resolved_at).is_(None))
+            query = query.where(open_condition())
         query = query.order_by(
             OrganizationRecord.region_key,
             OrganizationRecord.name_key,
@@ -1321,7 +1330,7 @@ class Store:
         if limit is not None:
             query = query.limit(limit)
         with self._session() as session:
-            return [FindingRow(*row) for row in session.connection().execute(query)]
+            return [FindingRow(*tuple(row)) for row in session.connection().execute(query)]
 
     # -- the watcher's ledger -----------------------------------------------------------------------------
 
@@ -1467,10 +1476,7 @@ class Store:
     def _insert_ledger(cls, session: Session, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        dialect = session.get_bind().dialect.name
-        insert_into = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-        statement = insert_into(LedgerRecord).on_conflict_do_nothing(index_elements=["path", "sha256"])
-        session.connection().execute(statement, rows)
+        session.connection().execute(_insert_ignoring(session, LedgerRecord, ["path", "sha256"]), rows)
 
     @staticmethod
     def _ledger_rows(
@@ -1611,12 +1617,13 @@ class Store:
         """Versions with findings first seen in them (or, with `resolved`, findings they resolved) about which no
         outbox item exists: stored while no target (or none that wanted them) was configured. Oldest first."""
         no_item = ~select(OutboxRecord.id).where(OutboxRecord.version_id == FindingRecord.first_version_id).exists()
-        query = select(FindingRecord.first_version_id).where(no_item)
+        first_seen = select(FindingRecord.first_version_id).where(no_item)
+        query: Executable = first_seen
         if resolved:
             no_item_resolved = (
                 ~select(OutboxRecord.id).where(OutboxRecord.version_id == FindingRecord.resolved_version_id).exists()
             )
-            query = query.union(
+            query = first_seen.union(
                 select(FindingRecord.resolved_version_id).where(
                     col(FindingRecord.resolved_version_id).is_not(None), no_item_resolved
                 )
@@ -1734,11 +1741,20 @@ class Store:
 
         return self._write(work)
 
-    def digest_mark(self, digest_id: int, *, sent: bool, error: str | None = None) -> None:
+    def digest_mark(
+        self,
+        digest_id: int,
+        *,
+        sent: bool,
+        error: str | None = None,
+        first_backoff: timedelta = OUTBOX_FIRST_BACKOFF,
+        max_backoff: timedelta = OUTBOX_MAX_BACKOFF,
+    ) -> None:
         """Record one attempt to send a digest, for it and each of its items, in one transaction of prepared
         statements (it is the window in which a message the channel accepted is not yet recorded). A refusal is
-        retried after a backoff that doubles from 30 s up to 6 h; after OUTBOX_MAX_ATTEMPTS the digest and its
-        items are `abandoned`."""
+        retried after a backoff that doubles from `first_backoff` up to `max_backoff` (settings
+        outbox_first_backoff, outbox_max_backoff); after OUTBOX_MAX_ATTEMPTS the digest and its items are
+        `abandoned`."""
 
         def work(session: Session) -> None:
             now = utcnow()
@@ -1748,7 +1764,7 @@ class Store:
                 state, next_attempt_at = "sent", now
             else:
                 state = "abandoned" if attempts >= OUTBOX_MAX_ATTEMPTS else "failed"
-                next_attempt_at = now + min(OUTBOX_FIRST_BACKOFF * 2 ** (attempts - 1), OUTBOX_MAX_BACKOFF)
+                next_attempt_at = now + min(first_backoff * 2 ** (attempts - 1), max_backoff)
             outcome = {
                 "mark_digest": digest_id, "new_state": state, "new_error": error, "new_sent_at": now if sent else None,
                 "new_next": next_attempt_at, "now": now, "sent": sent,
@@ -2152,3 +2168,13 @@ _RECORD_ATTEMPTS = insert(NotificationRecord.__table__).from_select(  # type: ig
         bindparam("new_error", type_=Text()),
     ).where(_OUTBOX.c.digest_id == bindparam("mark_digest")),
 )
+
+
+def _insert_ignoring(session: Session, record: type[SQLModel], conflict: list[str]) -> Executable:
+    """INSERT … ON CONFLICT (conflict) DO NOTHING into record's table, in the session's SQL dialect."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(record).on_conflict_do_nothing(index_elements=conflict)
+    if dialect == "sqlite":
+        return sqlite.insert(record).on_conflict_do_nothing(index_elements=conflict)
+    raise StoreError(f"不支持的数据库类型 {dialect}：请使用 SQLite 或 PostgreSQL")

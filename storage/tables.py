@@ -350,7 +350,7 @@ class WebSessionRecord(SQLModel, table=True):
 
 
 TABLES = tuple(
-    record.__table__  # type: ignore[attr-defined]
+    record.__table__  # type: ignore[union-attr]
     for record in (
         OrganizationRecord,
         ReportRecord,

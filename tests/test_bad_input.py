@@ -11,11 +11,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nianbao.settings import RuleSettings
 from report.document import lines_document
 from report.model import Source
 from report.parse import parse_document, parse_file
 from rules import evaluate
+from rules.settings import RuleSettings
 from tests.seed_samples import seed_paths
 
 SEEDS = seed_paths()

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from nianbao.settings import RuleSettings
 from report.model import Report, table_cells
 from report.parse import parse_file
 from rules.engine import evaluate
+from rules.settings import RuleSettings
 from tests.generator import DAMAGES, LAYOUTS, damage, make_truth, rendered_lines
 
 # Rules about the title, dates and prose: item 1 of the issue (metadata), not what this damage is about.

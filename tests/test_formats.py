@@ -394,7 +394,7 @@ def test_docx_damaged_member_is_unreadable() -> None:
 # PDF
 
 
-def pdf_bytes(*pages: Callable[[Canvas], None], password: str | None = None) -> bytes:
+def pdf_bytes(*pages: Callable[[Canvas], None], password: str | None = None, algorithm: str = "RC4-128") -> bytes:
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4)
     for draw in pages:
@@ -404,7 +404,7 @@ def pdf_bytes(*pages: Callable[[Canvas], None], password: str | None = None) -> 
     if password is None:
         return buffer.getvalue()
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(buffer.getvalue())))
-    writer.encrypt(password, "owner-secret")
+    writer.encrypt(password, "owner-secret", algorithm=algorithm)
     encrypted = io.BytesIO()
     writer.write(encrypted)
     return encrypted.getvalue()
@@ -444,6 +444,10 @@ def test_pdf_with_a_user_password_is_unreadable() -> None:
 
 def test_pdf_with_only_an_owner_password_is_read() -> None:
     assert lines(pdf.read(pdf_bytes(REPORT_PAGE, password="")))[1] == "一、总体情况"
+
+
+def test_pdf_aes_encrypted_with_an_empty_user_password_is_read() -> None:
+    assert lines(pdf.read(pdf_bytes(REPORT_PAGE, password="", algorithm="AES-256")))[1] == "一、总体情况"
 
 
 def test_pdf_without_a_text_layer_asks_for_ocr() -> None:

@@ -317,12 +317,12 @@ def test_docx_opens_with_python_docx() -> None:
 
 
 def test_pdf_is_a_pdf_with_extractable_chinese() -> None:
-    from pypdf import PdfReader
+    from report.formats import pdf
 
     truth = truth_for(11)
     data = LAYOUTS["pdf"](truth, random.Random(11))
     assert isinstance(data, bytes) and data.startswith(b"%PDF")
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    text = "\n".join(line.text for line in pdf.read(data).blocks)
     assert "其他需要报告的事项" in text and "本年新收政府信息公开申请数量" in text
 
 

@@ -47,6 +47,7 @@ class Pipeline:
             "NIANBAO_RECONCILE_INTERVAL": "1",
             "NIANBAO_RECONCILE_AFTER": "4",
             "NIANBAO_NOTIFY_GROUP_INTERVAL": "1",
+            "NIANBAO_OUTBOX_FIRST_BACKOFF": "1",  # a refused alert is due again after a second, not 30
         }
         self.env.pop("NIANBAO_BROKER_URL", None)
         if broker_url:
@@ -295,8 +296,8 @@ def test_alerts_wait_in_the_outbox_while_the_notifier_is_down(redis_pipeline: Pi
 
     wait_for(failed, 30, "a delivery to fail")  # the items that came meanwhile wait behind the refused message
     assert pipeline.receiver.refused >= 1 and pipeline.receiver.messages() == []
-    pipeline.receiver.status = 200  # back up: delivered at the next attempt (first backoff 30 s)
-    messages = pipeline.quiet(timeout=90)
+    pipeline.receiver.status = 200  # back up: delivered at the next attempt (first backoff 1 s here)
+    messages = pipeline.quiet(timeout=60)
     assert 1 <= len(messages) <= 2
     for item in pipeline.rows(OutboxRecord):
         attempts = pipeline.store.notifications(item.id)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nianbao.settings import RuleSettings
 from report.model import Finding, Report
 from report.parse import parse_file
 from rules import all_rules, evaluate
+from rules.settings import RuleSettings
 from tests.factories import YEARLY_OVERVIEWS, clean_report
 
 SETTINGS = RuleSettings()

@@ -98,7 +98,7 @@ def test_series_versions_carried_forward_and_resolved_findings(store: Store) -> 
     # 2023's findings: one row per fingerprint over both versions (11 + 4 new), never duplicated.
     rows = store.findings(year=2023, organization="白鹤镇人民政府", region="房县")
     assert len(rows) == 15 and len({(row.rule, row.location, row.message) for row in rows}) == 15
-    carried = {row.rule: row for row in rows if row.status == "open" and row.first_seen == T2023}
+    carried = {row.rule: row for row in rows if row.status == "pending" and row.first_seen == T2023}
     assert sorted(carried) == [
         "narrative.copied_from_prior_year",
         "narrative.missing_topics",
@@ -359,6 +359,21 @@ def test_outbox_items_go_out_in_digests_per_target(store: Store) -> None:
     assert len(attempts) == OUTBOX_MAX_ATTEMPTS and not any(ok for _, ok, _ in attempts)
     assert store.notifications(elsewhere)[0][1] is True
     assert store.outbox_item(item_id) == last.items[0] and store.outbox_item(later).digest_id is None  # type: ignore[union-attr]
+
+
+def test_the_backoff_of_a_refused_digest_is_given_by_the_caller(store: Store) -> None:
+    item_id = store.outbox_add(None, "报告逾期未发布", "…", [], kind="report.overdue:t1")
+    store.alert_targets_add(["t1"])
+    digest = store.digest_claim({"t1": NO_WAIT}, NO_WAIT)
+    assert digest is not None and [item.id for item in digest.items] == [item_id]
+    backoff = {"first_backoff": timedelta(seconds=2), "max_backoff": timedelta(seconds=3)}
+    store.digest_mark(digest.id, sent=False, error="down", **backoff)
+    first = store.outbox_item(item_id)
+    assert first is not None and timedelta(0) < first.next_attempt_at - datetime.now(UTC) <= timedelta(seconds=2)
+    store.digest_mark(digest.id, sent=False, error="down", **backoff)
+    second = store.outbox_item(item_id)
+    assert second is not None  # 4 s, capped at 3
+    assert timedelta(seconds=2) < second.next_attempt_at - datetime.now(UTC) <= timedelta(seconds=3)
 
 
 def test_an_outbox_target_is_matched_exactly(store: Store) -> None:

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 
 from nianbao.cli import main
-from nianbao.cli_storage import EXPORT_COLUMNS
+from nianbao.spreadsheet import FINDING_COLUMNS
 from storage import Store
 from tests.seed_samples import seed_path
 
@@ -88,7 +88,7 @@ def test_findings_command(storage_url: str, tmp_path: Path) -> None:
     assert lines[-2].startswith(f"共 {len(lines) - 2} 项发现")
     assert lines[-1].startswith("按规则：")
     none = nianbao("findings", "--rule", "no.such.rule", "--db", storage_url)
-    assert none.output.splitlines() == ["共 0 项发现（未整改 0 项，已整改 0 项）"]
+    assert none.output.splitlines() == ["共 0 项发现（未整改 0 项，已驳回 0 项，已整改 0 项）"]
 
 
 def test_export_csv_and_xlsx(storage_url: str, tmp_path: Path) -> None:
@@ -96,9 +96,9 @@ def test_export_csv_and_xlsx(storage_url: str, tmp_path: Path) -> None:
     listed = Store(storage_url).findings()
     run = nianbao("export", "--format", "csv", "--db", storage_url)
     rows = list(csv.reader(io.StringIO(run.output)))
-    assert tuple(rows[0]) == EXPORT_COLUMNS and len(rows) == len(listed) + 1
-    first = dict(zip(EXPORT_COLUMNS, rows[1], strict=True))
-    assert first["状态"] == "未整改" and first["机关"] and first["规则"] == listed[0].rule
+    assert tuple(rows[0]) == FINDING_COLUMNS and len(rows) == len(listed) + 1
+    first = dict(zip(FINDING_COLUMNS, rows[1], strict=True))
+    assert first["状态"] == "待审核" and first["机关"] and first["规则"] == listed[0].rule
 
     csv_file = tmp_path / "发现.csv"
     nianbao("export", "--format", "csv", "-o", str(csv_file), "--open", "--db", storage_url)
@@ -115,7 +115,7 @@ def test_export_csv_and_xlsx(storage_url: str, tmp_path: Path) -> None:
     sheet = load_workbook(xlsx_file).active
     assert sheet is not None
     values = list(sheet.iter_rows(values_only=True))
-    assert values[0] == EXPORT_COLUMNS
+    assert values[0] == FINDING_COLUMNS
     assert len(values) == 1 + len(Store(storage_url).findings(region="房县"))
     assert {row[0] for row in values[1:]} == {"房县"}
 
@@ -151,3 +151,14 @@ def test_files_lists_the_newest_entry_of_each_path_with_its_reason(storage_url: 
     assert "已入库" in every and "没有读取权限" not in every
     assert "stored" in nianbao("files", "--lang", "en", "--db", storage_url).output
     assert "没有文件记录（状态：处理中）" in nianbao("files", "--state", "processing", "--db", storage_url).output
+
+
+def test_ingest_takes_every_suffix_the_readers_know(storage_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "share"
+    folder.mkdir()
+    text = seed_path("002").read_bytes()
+    for suffix in (".text", ".markdown"):
+        (folder / f"2023{suffix}").write_bytes(text + suffix.encode())  # two contents: two versions
+    (folder / "说明.xls").write_bytes(b"not a report")
+    run = nianbao("ingest", str(folder), "--db", storage_url)
+    assert "共 2 个文件：新入库 2 份" in run.output

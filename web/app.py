@@ -26,8 +26,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nianbao.display import local_time, shown_value
+from nianbao.display import SEVERITY_NAMES, local_time, shown_value, who
 from nianbao.settings import Settings
+from nianbao.spreadsheet import FINDING_COLUMNS, finding_rows
 from report.model import Report, describe_cell
 from rules import Rule, all_rules, compare, find_rule
 from storage import Store, StoreError
@@ -47,7 +48,6 @@ MAX_ID = 2**63 - 1  # the largest id or number a database column holds: larger o
 Id = Annotated[int, PathParameter(ge=0, le=MAX_ID)]
 EXPORT_LIMIT = 100_000  # findings in one download; `nianbao export` writes any number
 NO_REGION = "-"  # the region filter's value for bodies stored without a region
-SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
 LEVEL_NAMES = {
     "township": "乡镇（街道）",
     "county": "县（区）",
@@ -66,10 +66,6 @@ GRID_STATES = {
 }
 EXPLANATION_HEADINGS = {"What it does": "检查内容", "Why is this bad?": "为何重要", "Example": "示例"}
 CHART_REGIONS = 6  # regions drawn on their own in the rule chart; the rest are stacked as one
-FINDING_COLUMNS = (
-    "地区", "机关", "年度", "规则", "严重程度", "问题描述", "位置", "应为", "实为", "状态",
-    "首次发现", "最近发现", "整改时间", "文件",
-)  # fmt: skip
 
 
 class SignInRequired(Exception):
@@ -107,12 +103,6 @@ def _region_name(region: str | None) -> str:
     return region or "未写明地区"
 
 
-def _who(organization: str | None, region: str | None) -> str:
-    if not organization:
-        return "（未写明机关）"
-    return f"{organization}（{region}）" if region else organization
-
-
 def _query(**params: Any) -> str:
     """`?a=1&b=2` of the parameters that have a value."""
     kept = {key: value for key, value in params.items() if value is not None and value != ""}
@@ -130,7 +120,7 @@ def filters_of(request: Request, *, status: str = "open") -> Filters:
         region="" if region == NO_REGION else region,
         name=(params.get("q") or "").strip() or None,
         organizations=(organization,) if organization is not None else None,
-        status=params.get("status") if params.get("status") in STATUSES else status,
+        status=params.get("status", status) if params.get("status") in STATUSES else status,
     )
 
 
@@ -150,26 +140,6 @@ def filter_params(filters: Filters) -> dict[str, Any]:
 def _export_format(request: Request) -> str | None:
     wanted = request.query_params.get("format")
     return wanted if wanted in FORMATS else None
-
-
-def _finding_rows(found: Iterable[Item]) -> Iterator[list[Any]]:
-    for item in found:
-        yield [
-            item.region or "",
-            item.organization or "（未写明机关）",
-            item.year,
-            item.rule,
-            SEVERITY_NAMES.get(item.severity, item.severity),
-            item.message,
-            item.location,
-            shown_value(item.expected),
-            shown_value(item.actual),
-            STATUSES[item.status],
-            local_time(item.first_seen),
-            local_time(item.last_seen),
-            local_time(item.resolved_at),
-            item.source_path,
-        ]
 
 
 def reviewer_sections(rule: Rule) -> list[tuple[str, str]]:
@@ -249,7 +219,7 @@ def create_app(settings: Settings, *, anonymous_read: bool = True, secure_cookie
         GRID_STATES=GRID_STATES,
         NO_REGION=NO_REGION,
         query=_query,
-        who=_who,
+        who=who,
     )
     rule_titles = {item.id: item.title for item in all_rules()}
     idle = timedelta(seconds=settings.web_session_seconds)
@@ -377,7 +347,7 @@ def create_app(settings: Settings, *, anonymous_read: bool = True, secure_cookie
         if output:
             found = queries.items(db, filters, limit=EXPORT_LIMIT)
             return download(
-                Sheet(f"发现清单（{STATUSES[filters.status]}）", FINDING_COLUMNS, _finding_rows(found)), output
+                Sheet(f"发现清单（{STATUSES[filters.status]}）", FINDING_COLUMNS, finding_rows(found)), output
             )
         paging = _pages(page, cache.get(db, ("total", filters), lambda: queries.total(db, filters)))
         organization = None
@@ -503,7 +473,7 @@ def create_app(settings: Settings, *, anonymous_read: bool = True, secure_cookie
         current = _year_reports(body)
         years = sorted(current)
         if len(years) < 2:
-            raise HTTPException(404, f"{_who(body.name, body.region)}只有 {len(years)} 个年度的报告，无法对比")
+            raise HTTPException(404, f"{who(body.name, body.region)}只有 {len(years)} 个年度的报告，无法对比")
         left = a if a in current else years[-2]
         right = b if b in current else years[-1]
         found = queries.items(db, Filters(organizations=(organization_id,), status="all"))

@@ -39,7 +39,7 @@ def stacked_bars(categories: Sequence[str], series: Sequence[tuple[str, Sequence
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{value}</text>')
     for index, category in enumerate(categories):
         x = LEFT + slot * index + (slot - bar) / 2
-        base = TOP + plot_height
+        base: float = TOP + plot_height
         for number, (name, values) in enumerate(series):
             if not values[index]:
                 continue

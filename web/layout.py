@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nianbao.display import SEVERITY_RANK
 from report.model import (
     ACTIVE_DECISION_ROWS,
     ACTIVE_DOCUMENT_FIELDS,
@@ -20,8 +21,6 @@ from report.model import (
     REQUEST_ROWS,
     Report,
 )
-
-SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
 
 
 @dataclass(frozen=True)

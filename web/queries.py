@@ -5,7 +5,8 @@ They read the store's tables with Core statements on `Store.engine`, because the
 has no call for; every write goes through `Store`. Counts by status are taken without a per-row look-up of the
 triage table: the open findings counted plainly, less those whose decision in force is a dismissal, counted from
 the (small) triage table outwards. Counts over all bodies go through the narrow (rule, year, …) index; the pages
-keep them in a `Cache` until the next stored version or triage decision.
+keep them in a `Cache` until the next stored version or triage decision. What each status means is defined once,
+in `storage.status`, which the command line and the exports share.
 """
 
 from __future__ import annotations
@@ -20,25 +21,14 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Select, Table, and_, case, distinct, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.tables import FindingRecord, LedgerRecord, OrganizationRecord, ReportRecord, TriageRecord, VersionRecord
+from storage.status import FINDINGS, TRIAGE, decision_in_force, finding_status, status_condition
+from storage.status import STATUSES as STATUSES  # the pages' filter names, re-exported
+from storage.tables import LedgerRecord, OrganizationRecord, ReportRecord, VersionRecord
 
-FINDINGS: Table = FindingRecord.__table__  # type: ignore[attr-defined]
 ORGANIZATIONS: Table = OrganizationRecord.__table__  # type: ignore[attr-defined]
 REPORTS: Table = ReportRecord.__table__  # type: ignore[attr-defined]
 VERSIONS: Table = VersionRecord.__table__  # type: ignore[attr-defined]
-TRIAGE: Table = TriageRecord.__table__  # type: ignore[attr-defined]
 LEDGER: Table = LedgerRecord.__table__  # type: ignore[attr-defined]
-
-# A finding's status: resolved by a later version, or open and then as the reviewers decided.
-STATUSES = {
-    "open": "未整改",
-    "pending": "待审核",
-    "confirmed": "已确认",
-    "dismissed": "已驳回",
-    "resolved": "已整改",
-    "all": "全部",
-}
-DECISION_STATUS = {"confirm": "confirmed", "dismiss": "dismissed"}
 
 T = TypeVar("T")
 
@@ -85,38 +75,6 @@ def organization_conditions(region: str | None, name: str | None) -> list[Column
     if name:
         conditions.append(ORGANIZATIONS.c.name.contains(name, autoescape=True))
     return conditions
-
-
-def decision_in_force() -> Any:
-    """The decision in force on the finding of the enclosing query: the newest on its report and fingerprint,
-    when it was made on the finding's current wording ('stale' when the wording changed since; NULL: none)."""
-    return (
-        select(case((TRIAGE.c.message == FINDINGS.c.message, TRIAGE.c.decision), else_="stale"))
-        .where(TRIAGE.c.report_id == FINDINGS.c.report_id, TRIAGE.c.fingerprint == FINDINGS.c.fingerprint)
-        .order_by(TRIAGE.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
-def status_condition(status: str) -> ColumnElement[bool] | None:
-    """The row-level condition of a status (for lists; the counts use `counts`)."""
-    if status == "all":
-        return None
-    if status == "resolved":
-        return FINDINGS.c.resolved_at.is_not(None)
-    decision = func.coalesce(decision_in_force(), "")
-    still_open = FINDINGS.c.resolved_at.is_(None)
-    match status:
-        case "open":
-            return and_(still_open, decision != "dismiss")
-        case "pending":
-            return and_(still_open, decision.not_in(("confirm", "dismiss")))
-        case "confirmed":
-            return and_(still_open, decision == "confirm")
-        case "dismissed":
-            return and_(still_open, decision == "dismiss")
-    raise ValueError(f"unknown status {status!r}")
 
 
 def _decided(decisions: Sequence[str]) -> Any:
@@ -324,9 +282,7 @@ class Item:
 
     @property
     def status(self) -> str:
-        if self.resolved_at is not None:
-            return "resolved"
-        return DECISION_STATUS.get(self.decision or "", "pending")
+        return finding_status(self.resolved_at, self.decision)
 
 
 def _items_query() -> Select[Any]:
@@ -430,11 +386,11 @@ def rule_reports(connection: Connection, rule: str, *, limit: int, offset: int =
         .limit(limit)
         .offset(offset)
     )
-    found = Counter(dict(connection.execute(query).all()))
+    found: Counter[int] = Counter(dict(connection.execute(query).all()))
     if not found:
         return []
     dismissed = Filters(rule=rule, status="dismissed", report_ids=tuple(found))
-    found -= counts(connection, [FINDINGS.c.report_id], dismissed)
+    found -= Counter({key[0]: count for key, count in counts(connection, [FINDINGS.c.report_id], dismissed).items()})
     details = (
         select(REPORTS.c.id, REPORTS.c.organization_id, ORGANIZATIONS.c.name, ORGANIZATIONS.c.region, REPORTS.c.year)
         .select_from(REPORTS)

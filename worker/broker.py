@@ -62,8 +62,8 @@ class Transport(sqla.Transport):
     Channel = Channel
     _last_delivery = 0.0
 
-    @property  # type: ignore[override]
-    def polling_interval(self) -> float:
+    @property
+    def polling_interval(self) -> float:  # type: ignore[override]
         """Read by kombu at the start of every wait for a message."""
         return BUSY_POLLING if monotonic() - self._last_delivery < BUSY_WINDOW else IDLE_POLLING
 

@@ -373,7 +373,7 @@ def deliver_due(store: Store, targets: dict[str, Target], settings: Settings, bu
         target = targets[digest.target]
         title, body = render(digest, target, settings)
         ok, answer = target.send(title, body, notify_type(digest.items), digest.key, [i.id for i in digest.items])
-        _mark(store, digest, ok, None if ok else answer)
+        _mark(store, digest, ok, None if ok else answer, settings)
         if ok:
             sent += 1
         else:
@@ -383,12 +383,18 @@ def deliver_due(store: Store, targets: dict[str, Target], settings: Settings, bu
             return Delivered(sent, refused, 0.0)
 
 
-def _mark(store: Store, digest: Digest, sent: bool, error: str | None) -> None:
+def _mark(store: Store, digest: Digest, sent: bool, error: str | None, settings: Settings) -> None:
     """Record the answer; a database that refuses the write for a while (locked, read-only, disk full) is tried
     again for about 15 s, since a message sent but not recorded is sent again when its claim ends."""
     for attempt in range(MARK_ATTEMPTS):
         try:
-            store.digest_mark(digest.id, sent=sent, error=error)
+            store.digest_mark(
+                digest.id,
+                sent=sent,
+                error=error,
+                first_backoff=timedelta(seconds=settings.outbox_first_backoff),
+                max_backoff=timedelta(seconds=settings.outbox_max_backoff),
+            )
             return
         except DBAPIError:
             if attempt == MARK_ATTEMPTS - 1:

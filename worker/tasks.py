@@ -196,11 +196,11 @@ def process_batch(
     _log_ends(saves, saved, [entry for entry in entries.values() if entry.state == "failed"])
     outcomes = []
     for key in items:
-        result, entry = saved.get(key), entries.get(key)
+        result, claimed = saved.get(key), entries.get(key)
         if result is not None:
             outcomes.append(Outcome(result.state, result.alerts + received.get(key, 0), result.version_id))
-        elif entry is not None:
-            outcomes.append(Outcome(entry.state, version_id=entry.version_id))
+        elif claimed is not None:
+            outcomes.append(Outcome(claimed.state, version_id=claimed.version_id))
         else:
             outcomes.append(Outcome("processing"))  # claimed by another worker at this moment (PostgreSQL)
     return outcomes

@@ -1,8 +1,10 @@
 """docx reports: the main document part read straight from the zip, never trusting its sizes or its XML.
 
 Before anything is decompressed the member's declared size and compression ratio are checked (zip bombs),
-and it is then read in a bounded way. The XML goes through defusedxml with DTDs forbidden, so entity
-tricks (billion laughs, external entities) are refused. The body is walked in order: each paragraph gives
+and it is then read in a bounded way. The XML goes through lxml (libxml2, ~5× faster than the standard
+library's tree builder) with entities left unresolved, no network, libxml2's default limits on depth (256) and
+text size kept (no huge_tree), and any document type declaration refused, so entity tricks (billion laughs,
+external entities) never reach the reader; comments and processing instructions are dropped. The body is walked in order: each paragraph gives
 one line per line break, each table the grid a reader sees (gridSpan spreads a cell to the right, vMerge
 down; covered slots are None; a row shorter than the grid is padded with ""). A table holding other tables
 is page layout: its cells are read as running text, the tables inside it as tables. Content controls
@@ -16,10 +18,9 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from lxml import etree
+from lxml.etree import _Element as Element
 
 from report.document import Block, Document, Grid, TextLine, UnreadableFile
 from report.formats.html import join_wrapped
@@ -233,13 +234,29 @@ def _member(archive: zipfile.ZipFile, name: str) -> bytes | None:
     return data
 
 
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
 def _xml(data: bytes, name: str) -> Element:
+    refused = f"docx 文件的 {name} 含有 XML 实体或文档类型声明，已拒绝解析"
     try:
-        return fromstring(data, forbid_dtd=True)
-    except DefusedXmlException as error:
-        raise UnreadableFile(f"docx 文件的 {name} 含有 XML 实体或文档类型声明，已拒绝解析") from error
-    except ParseError as error:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as error:
+        if "entity" in str(error).lower():
+            raise UnreadableFile(refused) from error
         raise UnreadableFile(f"docx 文件的 {name} 不是完好的 XML（{error}），可能已损坏") from error
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise UnreadableFile(refused)
+    return root
 
 
 def _main_part(archive: zipfile.ZipFile) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from nianbao.settings import RuleSettings
 from report.model import Report
 from rules import Hit, make_rule
+from rules.settings import RuleSettings
 
 PHONE = re.compile(r"\d{3,4}-?\d{7,8}")
 

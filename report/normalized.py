@@ -1,0 +1,43 @@
+"""The one normal form report text is compared in: NFKC with whitespace collapsed (or removed).
+
+Both functions are pure and see the same lines again and again (every row label of the national format,
+every heading, in every report), so they remember recent answers for short lines: a line is normalised once.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+# Distinct short lines remembered, and what counts as short: a bound on the memory the cache can hold
+# (~16k × 200 characters), while a crawler's one-line page is simply normalised each time.
+REMEMBERED_LINES = 16384
+REMEMBERED_LENGTH = 200
+
+
+def _normalize(text: str) -> str:
+    # `str.split()` splits on exactly the characters the regex `\s` matches in a str pattern (both are
+    # Py_UNICODE_ISSPACE), and NFKC leaves ASCII as it is.
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(text.split())
+
+
+def _compact(text: str) -> str:
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return "".join(text.split())
+
+
+_remembered_normalize = lru_cache(maxsize=REMEMBERED_LINES)(_normalize)
+_remembered_compact = lru_cache(maxsize=REMEMBERED_LINES)(_compact)
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width digits and punctuation to ASCII, NBSP and U+3000 to spaces), spaces collapsed."""
+    return _remembered_normalize(text) if len(text) <= REMEMBERED_LENGTH else _normalize(text)
+
+
+def compact(text: str) -> str:
+    """The normalized text without any whitespace: what label matching compares."""
+    return _remembered_compact(text) if len(text) <= REMEMBERED_LENGTH else _compact(text)
