@@ -3,11 +3,8 @@ command line."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
-
-import click
+from typing import Any
 
 from report.model import Report
 
@@ -17,20 +14,6 @@ NO_ORGANIZATION = "（未写明机关）"
 # The ledger's states (storage.LEDGER_STATES) as reviewers and operators read them.
 STATE_NAMES = {"new": "待处理", "queued": "排队中", "processing": "处理中", "stored": "已入库", "failed": "未能处理"}
 LANGUAGES = ("zh", "en")
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def lang_option(function: F) -> F:
-    """`--lang zh` (default: severities and states in Chinese) or `--lang en` (their ids, for tools and
-    developers)."""
-    return click.option(
-        "--lang",
-        type=click.Choice(LANGUAGES),
-        default="zh",
-        show_default=True,
-        help="zh: severities, states and explanations in Chinese; en: ids and the developers' English.",
-    )(function)
 
 
 def severity_name(severity: str, lang: str = "zh") -> str:

@@ -262,6 +262,8 @@ class BatchOutcome:
     error: str | None = None
     created: bool = False  # a new version (not the same content again)
     new_findings: int = 0  # findings first seen in the new version
+    resolved_findings: int = 0  # findings of the report's previous version that the new one no longer has
+    previous_version_id: int | None = None  # the version the new one superseded
 
 
 @dataclass(frozen=True)
@@ -643,6 +645,8 @@ class Store:
                     len(plan.drafts),
                     created=True,
                     new_findings=len(plan.diff.new),
+                    resolved_findings=len(plan.diff.resolved),
+                    previous_version_id=plan.previous,
                 )
             )
         existing = self._outbox_kinds(connection, [version_id for _, version_id in again])
