@@ -12,11 +12,14 @@ from pathlib import Path
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlmodel import Session, select
 
 from nianbao.cli import main
+from nianbao.display import GRID_STATES
 from nianbao.settings import Settings
 from nianbao.spreadsheet import FINDING_COLUMNS
 from storage import Store
+from storage.tables import OrganizationRecord
 from tests.generator import LAYOUTS, make_organization, make_series, plant_series
 from web import queries
 from web.app import create_app
@@ -107,4 +110,18 @@ def test_cli_exports_and_web_agree_after_a_dismissal(tmp_path: Path) -> None:
         hits = queries.rule_reports(connection, "requests.balance", limit=50)
     assert sum(hit.findings for hit in hits) == len(store.findings(rule="requests.balance", open_only=True))
     assert cli_by_status["已驳回"] == statuses["dismissed"] and cli_by_status["已整改"] == statuses["resolved"]
+
+    # The body's history: the dismissed finding's year is ○ on the command line and on the web, one legend.
+    legend = [f"{symbol} {name}" for symbol, name in GRID_STATES.values()]
+    history = nianbao("history", balance.organization or "", "--region", balance.region or "", "--db", url)
+    (row,) = [line.split() for line in history.splitlines() if line.startswith("requests.balance")]
+    years = history.splitlines()[1].split()[1:]
+    assert row[1 + years.index(str(balance.year))] == GRID_STATES["dismissed"][0]
+    assert "   ".join(legend) in history
+    with Session(store.engine) as session:
+        body = session.exec(select(OrganizationRecord).where(OrganizationRecord.name == balance.organization)).one()
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        page = client.get(f"/org/{body.id}").text
+    assert all(f"<span>{shown}</span>" in page for shown in legend)
+    assert f'title="{balance.year} 年度：{GRID_STATES["dismissed"][1]}"' in page
     store.dispose()

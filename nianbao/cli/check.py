@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from nianbao.cli.options import lang_option
-from nianbao.display import SEVERITY_RANK, body_name, severity_name
+from nianbao.display import SEVERITY_RANK, severity_name, who
 from nianbao.judge import check_files
 from nianbao.settings import get_settings
 from report.model import Report
@@ -17,8 +17,8 @@ from storage import StoreError
 
 
 def _text_summary(report: Report, lang: str) -> str:
-    who = body_name(report.organization.name, report.organization.region)
-    lines = [f"{report.source.path}: {who} {report.year or '?'} 年度，{len(report.findings)} 项发现"]
+    body = who(report.organization.name, report.organization.region)
+    lines = [f"{report.source.path}: {body} {report.year or '?'} 年度，{len(report.findings)} 项发现"]
     if report.evidence.rejected:
         lines[0] = f"{report.source.path}: 未能处理：{report.evidence.rejected}"
     lines += [f"  [{severity_name(f.severity, lang)}] {f.rule} @ {f.location}: {f.message}" for f in report.findings]

@@ -7,31 +7,18 @@ from collections.abc import Sequence
 import click
 
 from nianbao.cli.options import database_option, open_store, user_errors
-from nianbao.display import local_time, shown_value, who
+from nianbao.display import GRID_STATES, history_grid, local_time, shown_value, who
 from report.model import describe_cell
 from rules import compare
 
 
-def history_table(rows: Sequence[tuple[int, str, str]], years: Sequence[int]) -> list[str]:
-    """The year × rule table: ✗ fired in that year's current version, ✓ fixed (fired before, not any more),
-    · never fired so far."""
-    status = {(year, rule): state for year, rule, state in rows}
-    rules = sorted({rule for _, rule, _ in rows})
-    width = max([len("规则") + 2, *map(len, rules)])
+def history_table(grid: Sequence[tuple[str, Sequence[str]]], years: Sequence[int]) -> list[str]:
+    """The rule × year table of `display.history_grid`, one symbol of GRID_STATES per cell, and its legend."""
+    width = max([len("规则") + 2, *(len(rule) for rule, _ in grid)])
     lines = ["规则".ljust(width - 2) + "".join(f"{year:>6}" for year in years)]
-    for rule in rules:
-        cells: list[str] = []
-        fired_before = False
-        for year in years:
-            state = status.get((year, rule))
-            if state == "fired":
-                cells.append("✗")
-            elif state == "fixed" or fired_before:
-                cells.append("✓")
-            else:
-                cells.append("·")
-            fired_before = fired_before or state is not None
-        lines.append(rule.ljust(width) + "".join(f"{cell:>6}" for cell in cells))
+    for rule, states in grid:
+        lines.append(rule.ljust(width) + "".join(f"{GRID_STATES[state][0]:>6}" for state in states))
+    lines.append("   ".join(f"{symbol} {name}" for symbol, name in GRID_STATES.values()))
     return lines
 
 
@@ -41,22 +28,24 @@ def history_table(rows: Sequence[tuple[int, str, str]], years: Sequence[int]) ->
 @database_option
 @user_errors
 def history(organization: str, region: str | None, database_url: str | None) -> None:
-    """What ORGANIZATION's reports got wrong year by year: a rule × year table (✗ fired, ✓ fixed, · never),
-    the versions received, and the table cells that changed between consecutive years."""
+    """What ORGANIZATION's reports got wrong year by year: a rule × year table (✗ open, ○ dismissed by a
+    reviewer, ✓ fixed, · never), the versions received, and the table cells that changed between consecutive
+    years."""
     store = open_store(database_url)
     versions = store.versions(organization, region)
     if not versions:
         click.echo(f"没有“{organization}”{f'（{region}）' if region else ''}的报告记录。")
         return
-    rows = store.history(organization, region)
+    body = versions[0]
+    found = store.findings(organization=body.organization, region=body.region or "")
     current = {
         version.year: version for version in versions if version.year is not None and version.superseded_by is None
     }
     years = sorted(current)
-    click.echo(f"{who(versions[0].organization, versions[0].region)}：{len(years)} 个年度，{len(versions)} 个版本")
-    if rows:
-        click.echo("\n".join(history_table(rows, years)))
-        click.echo("✗ 存在问题   ✓ 已整改   · 未发现")
+    click.echo(f"{who(body.organization, body.region)}：{len(years)} 个年度，{len(versions)} 个版本")
+    grid = history_grid(found, years)
+    if grid:
+        click.echo("\n".join(history_table(grid, years)))
     else:
         click.echo("各年度报告均未发现问题。")
     click.echo("")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from nianbao.cli.options import database_option, open_store, user_errors
-from nianbao.display import local_time
+from nianbao.display import local_time, who
 from nianbao.settings import get_settings
 from rules.legal import LEVEL_NAMES
 from storage.registry import Body, level_of
@@ -94,5 +94,5 @@ def overdue(year: int | None, as_of: datetime | None, database_url: str | None) 
             else "从未报送"
         )
         level = LEVEL_NAMES.get(body.level, "层级未知")
-        click.echo(f"{body.who}\t{level}\t期限 {body.deadline.isoformat()}\t{last}")
+        click.echo(f"{who(body.name, body.region)}\t{level}\t期限 {body.deadline.isoformat()}\t{last}")
     click.echo(f"{year} 年度报告截至 {day.isoformat()} 逾期未报：{len(bodies)} 个机关")
