@@ -15,7 +15,7 @@ from nianbao.judge import check_files
 from nianbao.settings import Settings
 from report.model import Finding, Report
 from storage import AmbiguousOrganization, SaveResult, SchemaNotCurrent, Store, StoreError, finding_fingerprints
-from storage.store import OUTBOX_MAX_ATTEMPTS
+from storage.outbox import OUTBOX_MAX_ATTEMPTS
 from storage.tables import FindingRecord, OrganizationRecord, VersionRecord
 from tests.seed_samples import seed_path
 from tests.storage_samples import judged, seed, variant
