@@ -7,13 +7,13 @@ writes and queries them (API: docs/storage-api.md).
 from storage.engine import use_write_ahead_log
 from storage.errors import AmbiguousOrganization, SchemaNotCurrent, StoreError
 from storage.ledger import LEDGER_STATES
+from storage.read_model import FindingRow
 from storage.reports import finding_fingerprints
 from storage.rows import (
     BatchOutcome,
     BatchSave,
     Digest,
     DigestDue,
-    FindingRow,
     LedgerEntry,
     OutboxDraft,
     OutboxItem,

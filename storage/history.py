@@ -4,17 +4,16 @@ and the findings across all reports, filtered.
 
 from __future__ import annotations
 
-import sqlalchemy
 from sqlmodel import col, select
 
 from report.identity import name_key
+from storage import read_model
 from storage.engine import StoreBase
 from storage.organizations import named_organization
-from storage.rows import FindingRow, VersionRow
-from storage.status import decision_in_force, open_condition
+from storage.read_model import Filters, FindingRow
+from storage.rows import VersionRow
 from storage.tables import (
     FindingRecord,
-    OrganizationRecord,
     ReportRecord,
     VersionRecord,
 )
@@ -82,54 +81,13 @@ class HistoryStore(StoreBase):
     ) -> list[FindingRow]:
         """Findings across all reports, filtered; sorted by region, organization, year and rule. `open_only`: those
         neither resolved nor dismissed by a reviewer (`storage.status`)."""
-        query = (
-            sqlalchemy.select(  # sqlmodel's `select` is typed for at most four columns
-                col(FindingRecord.id),
-                col(OrganizationRecord.name),
-                col(OrganizationRecord.region),
-                col(FindingRecord.year),
-                col(FindingRecord.rule),
-                col(FindingRecord.rule_version),
-                col(FindingRecord.severity),
-                col(FindingRecord.message),
-                col(FindingRecord.location),
-                col(FindingRecord.cells),
-                col(FindingRecord.expected),
-                col(FindingRecord.actual),
-                col(FindingRecord.first_seen),
-                col(FindingRecord.last_seen),
-                col(FindingRecord.resolved_at),
-                col(FindingRecord.last_version_id),
-                col(VersionRecord.source_path),
-                decision_in_force(),
-            )  # in the order of FindingRow's fields
-            .join(OrganizationRecord, FindingRecord.organization_id == OrganizationRecord.id, isouter=True)
-            .join(VersionRecord, FindingRecord.last_version_id == VersionRecord.id)
+        filters = Filters(
+            year=year,
+            rule=rule,
+            severity=severity,
+            region=region,
+            status="open" if open_only else "all",
+            name_key=name_key(organization) if organization is not None else None,
         )
-        if rule is not None:
-            query = query.where(FindingRecord.rule == rule)
-        # Bodies as a subquery, so that the planner reaches findings through (organization_id, year).
-        bodies = select(OrganizationRecord.id)
-        if region is not None:
-            bodies = bodies.where(OrganizationRecord.region_key == region)
-        if organization is not None:
-            bodies = bodies.where(OrganizationRecord.name_key == name_key(organization))
-        if region is not None or organization is not None:
-            query = query.where(col(FindingRecord.organization_id).in_(bodies))
-        if year is not None:
-            query = query.where(FindingRecord.year == year)
-        if severity is not None:
-            query = query.where(FindingRecord.severity == severity)
-        if open_only:
-            query = query.where(open_condition())
-        query = query.order_by(
-            OrganizationRecord.region_key,
-            OrganizationRecord.name_key,
-            FindingRecord.year,
-            FindingRecord.rule,
-            FindingRecord.id,
-        )
-        if limit is not None:
-            query = query.limit(limit)
         with self._session() as session:
-            return [FindingRow(*tuple(row)) for row in session.connection().execute(query)]
+            return read_model.items(session.connection(), filters, limit=limit, by_body=True)

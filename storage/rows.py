@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from report.model import Finding, Report
-from storage.status import finding_status
 from storage.tables import (
     VersionRecord,
 )
@@ -25,33 +24,6 @@ class SaveResult:
     resolved_findings: list[Finding] = field(default_factory=list)
     # The version this one superseded (the report's previous current version), if any.
     previous_version_id: int | None = None
-
-
-@dataclass(frozen=True)
-class FindingRow:
-    id: int
-    organization: str | None
-    region: str | None
-    year: int | None
-    rule: str
-    rule_version: int | None
-    severity: str
-    message: str
-    location: str
-    cells: list[str]
-    expected: Any
-    actual: Any
-    first_seen: datetime
-    last_seen: datetime
-    resolved_at: datetime | None
-    version_id: int  # the latest version that has (or had) this finding
-    source_path: str
-    decision: str | None  # in force: confirm, dismiss; 'stale' (made on other wording) or None: undecided
-
-    @property
-    def status(self) -> str:
-        """resolved, confirmed, dismissed or pending (`storage.status`)."""
-        return finding_status(self.resolved_at, self.decision)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ to SQLite's busy handler, which sleeps and polls.
 | `OutboxStore` | `storage/outbox.py` | outbox items, digests, delivery attempts |
 | `ReviewerStore` | `storage/reviewers.py` | reviewers, web sessions, triage |
 | `PeerStore` | `storage/peers.py` | the prose index and peer reports |
-| `HistoryStore` | `storage/history.py` | a body's history and versions, findings filtered |
+| `HistoryStore` | `storage/history.py` | a body's history and versions, findings filtered (read through `read_model.py`) |
 
 The row types they return are in `storage/rows.py`, the errors in `storage/errors.py`, and the look-up of a
 stored body by name in `storage/organizations.py`.

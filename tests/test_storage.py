@@ -104,7 +104,9 @@ def test_series_versions_carried_forward_and_resolved_findings(store: Store) -> 
         "narrative.missing_topics",
         "regulations.in_force_continuity",
     ]
-    assert all(row.last_seen == T2023_CORRECTED and row.version_id == corrected.version_id for row in carried.values())
+    assert all(
+        row.last_seen == T2023_CORRECTED and row.last_version_id == corrected.version_id for row in carried.values()
+    )
     # A carried finding reads as the latest version words it.
     continuity = {
         label: next(f.message for f in saved[label][0].findings if f.rule == "regulations.in_force_continuity")
