@@ -56,7 +56,7 @@ def stored(store: Store) -> Stored:
             row.location,
             row.message,
             row.status,
-            content[row.version_id],
+            content[row.last_version_id],
         )
         for row in store.findings()
     ]
