@@ -11,7 +11,7 @@ from report.identity import ambiguity, apply_folder_region, earlier_reports, ide
 from report.model import Report
 from report.parse import parse_file
 from rules import compare, evaluate
-from rules.similarity import PeerIndex
+from rules.similarity import PeerIndex, report_bands
 
 if TYPE_CHECKING:  # storage is imported where it is used: `nianbao check` runs without a database
     from storage import Store
@@ -58,13 +58,14 @@ def judge_batch(store: Store, reports: Sequence[Report], settings: Settings) -> 
         if key and not reason:
             before, after = reports[:position], reports[position + 1 :]
             candidates = [*stored.get(key, []), *before, *(other for other in after if other.year != report.year)]
-        peers = [*store.peer_reports(report), *batch_peers.candidates(report)]
+        bands = report_bands(report)  # once: a signature costs a few tenths of a millisecond per part
+        peers = [*store.peer_reports(report, bands=bands), *batch_peers.candidates(report, bands)]
         try:
             judge(report, earlier_reports(report, candidates), settings, peers)
         except Exception as error:  # the rules are pure: what they raise is a defect met on this report
             outcomes.append(error)
             continue
-        batch_peers.add(report)
+        batch_peers.add(report, bands)
         outcomes.append(None)
     return outcomes
 

@@ -4,6 +4,8 @@ the same year that share bands with a report (candidates for narrative.copied_fr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import (
     Connection,
     func,
@@ -27,10 +29,12 @@ from storage.tables import (
 class PeerStore(StoreBase):
     """Other bodies' reports whose prose shares LSH bands with a report."""
 
-    def peer_reports(self, report: Report, limit: int = 20) -> list[Report]:
+    def peer_reports(
+        self, report: Report, limit: int = 20, bands: Sequence[tuple[str, int]] | None = None
+    ) -> list[Report]:
         """Other bodies' current versions of the same year whose prose shares an LSH band with the report's
-        (candidates for narrative.copied_from_peer), most shared bands first."""
-        bands = report_bands(report)
+        (`bands`, computed when not given): candidates for narrative.copied_from_peer, most shared bands first."""
+        bands = report_bands(report) if bands is None else bands
         if report.year is None or not bands:
             return []
         key = identity(report)
