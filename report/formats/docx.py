@@ -9,6 +9,10 @@ one line per line break, each table the grid a reader sees (gridSpan spreads a c
 down; covered slots are None; a row shorter than the grid is padded with ""). A table holding other tables
 is page layout: its cells are read as running text, the tables inside it as tables. Content controls
 (w:sdt) and custom XML wrappers are looked through; deleted revisions are left out.
+
+The walk leaves the per-element work to libxml2 (a Python step per element cost ~10 ms a report): wrappers
+are stripped in one call, rows, cells and text pieces are found by lxml's filtered iteration, and tag facts
+(local name, hidden or not) are looked up in per-tag caches.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from lxml import etree
 from lxml.etree import _Element as Element
 
 from report.document import Block, Document, Grid, TextLine, UnreadableFile
-from report.formats.html import join_wrapped
+from report.formats.html import collapse
 
 MAX_PART_BYTES = 32 * 1024 * 1024  # uncompressed size of one XML part (a 100-page report's is a few MB)
 MAX_RATIO = 200  # uncompressed : compressed, beyond which a large part is taken for a zip bomb
@@ -42,128 +46,162 @@ _OFFICE_DOCUMENT = "/officeDocument"
 # What zipfile raises on a damaged member (bad CRC or header, broken deflate stream, unknown compression …).
 _DAMAGED_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, NotImplementedError, RuntimeError)
 _DEFAULT_MAIN_PART = "word/document.xml"
-# Wrappers around paragraphs, tables, rows or cells: content controls and custom XML.
-_WRAPPERS = frozenset({"sdt", "sdtContent", "customXml"})
+# Wrappers around paragraphs, tables, rows or cells: content controls and custom XML. They are stripped from
+# the tree (their content stays in place) before it is read, by libxml2 in one pass.
+_WRAPPERS = ("{*}sdt", "{*}sdtContent", "{*}customXml")
 # Subtrees holding no visible text besides properties (…Pr): deleted revisions, and the duplicate
 # fallback of an alternate content block (its Choice is read).
 _HIDDEN = frozenset({"del", "moveFrom", "Fallback"})
+# What a paragraph's text is made of, by local name (in any namespace, as Word's own and DrawingML's `t`);
+# None for a nested paragraph (a text box's), which starts a new line and is read through.
+_TEXT_PIECES: dict[str, str | None] = {
+    "t": "", "tab": "\t", "ptab": "\t", "br": "\n", "cr": "\n", "noBreakHyphen": "-", "p": None,
+}  # fmt: skip
+_TEXT_TAGS = tuple(f"{{*}}{name}" for name in _TEXT_PIECES)
+_BLOCK_TAGS = ("{*}p", "{*}tbl", "{*}altChunk")
+_VISIBLE, _SKIPPED, _LEAF = 0, 1, 2  # how a paragraph's text reading treats an element and what it holds
+_CACHED_TAGS = 10_000  # a file may use any number of distinct tags; the caches below forget them past this
 
 
 def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _hidden(element: Element) -> bool:
-    name = _local(element.tag)
-    return name in _HIDDEN or name.endswith("Pr")
+class _Kinds(dict[object, int]):
+    """Element tag → _VISIBLE, _SKIPPED (hidden: not read into) or _LEAF (a text piece: not read into), by
+    its local name; computed once per distinct tag, so that a lookup is one dictionary access."""
+
+    def __missing__(self, tag: object) -> int:
+        if len(self) > _CACHED_TAGS:
+            self.clear()
+        name = _local(tag)
+        if name in _HIDDEN or name.endswith("Pr"):
+            kind = _SKIPPED
+        elif name in _TEXT_PIECES and name != "p":
+            kind = _LEAF
+        else:
+            kind = _VISIBLE
+        self[tag] = kind
+        return kind
 
 
-def _word_attribute(element: Element, name: str) -> str | None:
-    for namespace in _WORD_NAMESPACES:
-        value = element.get(f"{{{namespace}}}{name}")
+_KINDS = _Kinds()
+
+
+class _Locals(dict[object, str]):
+    """Element tag → its local name."""
+
+    def __missing__(self, tag: object) -> str:
+        if len(self) > _CACHED_TAGS:
+            self.clear()
+        name = self[tag] = _local(tag)
+        return name
+
+
+_LOCALS = _Locals()
+
+
+class _Pieces(dict[object, "str | None"]):
+    """Element tag → its text piece (see _TEXT_PIECES), by its local name."""
+
+    def __missing__(self, tag: object) -> str | None:
+        if len(self) > _CACHED_TAGS:
+            self.clear()
+        piece = _TEXT_PIECES.get(_local(tag), "")
+        self[tag] = piece
+        return piece
+
+
+_PIECES = _Pieces()
+
+
+_VALUE_NAMES = tuple(f"{{{namespace}}}val" for namespace in _WORD_NAMESPACES)
+
+
+def _value(element: Element) -> str | None:
+    """The element's w:val."""
+    for name in _VALUE_NAMES:
+        value = element.get(name)
         if value is not None:
             return value
     return None
 
 
-def _children(container: Element) -> Iterator[Element]:
-    """Child elements with content-control and similar wrappers looked through."""
-    for child in container:
-        if _local(child.tag) in _WRAPPERS:
-            yield from _children(child)
-        elif not _hidden(child):
-            yield child
-
-
 def _paragraph_text(paragraph: Element) -> str:
-    """A paragraph's text in document order: tabs as "\\t", breaks (and paragraphs of a text box) as "\\n"."""
+    """A paragraph's text in document order: tabs as "\\t", breaks (and paragraphs of a text box) as "\\n".
+    A piece counts when nothing between it and the paragraph hides it (properties, deleted text) or is itself
+    a piece (a `t` holds no other pieces)."""
     pieces: list[str] = []
-    stack = [iter(paragraph)]
-    while stack:
-        element = next(stack[-1], None)
-        if element is None:
-            stack.pop()
-            continue
-        if _hidden(element):
-            continue
-        name = _local(element.tag)
-        if name == "t":
-            pieces.append(element.text or "")
-        elif name in ("tab", "ptab"):
-            pieces.append("\t")
-        elif name in ("br", "cr"):
-            pieces.append("\n")
-        elif name == "noBreakHyphen":
-            pieces.append("-")
-        else:
-            if name == "p":
-                pieces.append("\n")
-            stack.append(iter(element))
+    for element in paragraph.iter(*_TEXT_TAGS):
+        parent = element.getparent()
+        while parent is not paragraph and parent is not None and not _KINDS[parent.tag]:
+            parent = parent.getparent()
+        if parent is not paragraph:
+            continue  # the paragraph itself (no parent in it), or a hidden piece
+        piece = _PIECES[element.tag]
+        pieces.append("\n" if piece is None else piece or element.text or "")
     return "".join(pieces)
 
 
 def _cells(table: Element) -> Iterator[Element]:
-    for row in _children(table):
-        if _local(row.tag) == "tr":
-            yield from (cell for cell in _children(row) if _local(cell.tag) == "tc")
+    for row in table.iterchildren("{*}tr"):
+        yield from row.iterchildren("{*}tc")
 
 
 def _holds_tables(table: Element) -> bool:
-    return any(_local(child.tag) == "tbl" for cell in _cells(table) for child in _children(cell))
+    return any(next(cell.iterchildren("{*}tbl"), None) is not None for cell in _cells(table))
 
 
 def _cell_text(cell: Element) -> str:
     """A cell's paragraphs and lines joined as a reader reads them."""
-    pieces = (
-        line for child in _children(cell) if _local(child.tag) == "p" for line in _paragraph_text(child).split("\n")
-    )
-    return join_wrapped(pieces).replace("\t", " ")
+    return collapse("\n".join(map(_paragraph_text, cell.iterchildren("{*}p")))).replace("\t", " ")
 
 
-def _property(element: Element, properties: str, name: str) -> Element | None:
-    """The `name` element inside the element's `properties` (w:tcPr, w:trPr …), if any."""
-    for child in element:
-        if _local(child.tag) == properties:
-            for item in child:
-                if _local(item.tag) == name:
-                    return item
-    return None
+def _properties(element: Element, holder: str, names: tuple[str, ...]) -> dict[str, Element]:
+    """The first of each of `names` inside the element's properties `holder` (w:tcPr, w:trPr …), by local name."""
+    found: dict[str, Element] = {}
+    for properties in element.iterchildren(holder):
+        for item in properties.iterchildren(*names):
+            found.setdefault(_LOCALS[item.tag], item)
+    return found
 
 
 def _int_value(element: Element | None, default: int, cap: int) -> int:
-    value = _word_attribute(element, "val") if element is not None else None
+    value = _value(element) if element is not None else None
     try:
         return min(max(int(value or default), 0), cap)
     except ValueError:
         return default
 
 
-def _merge(cell: Element, name: str) -> str | None:
-    """A cell's vMerge/hMerge: "restart", "continue" (also a bare w:vMerge) or None."""
-    merge = _property(cell, "tcPr", name)
-    if merge is None:
-        return None
-    return _word_attribute(merge, "val") or "continue"
+def _continues(properties: dict[str, Element], name: str) -> bool:
+    """Whether a cell's vMerge/hMerge continues the merge ("continue", also a bare w:vMerge), not restarts it."""
+    merge = properties.get(name)
+    return merge is not None and (_value(merge) or "continue") == "continue"
+
+
+_CELL_PROPERTIES = ("{*}gridSpan", "{*}vMerge", "{*}hMerge")
 
 
 def _row_slots(row: Element, above: tuple[str | None, ...] | None) -> list[str | None]:
     """One table row as grid slots; `above` is the row before it, for vertical merges."""
-    slots: list[str | None] = [""] * _int_value(_property(row, "trPr", "gridBefore"), 0, MAX_GRID_COLUMNS)
-    for cell in _children(row):
-        if _local(cell.tag) != "tc":
-            continue
-        span = max(_int_value(_property(cell, "tcPr", "gridSpan"), 1, MAX_GRID_COLUMNS), 1)
+    before = _properties(row, "{*}trPr", ("{*}gridBefore",)).get("gridBefore")
+    slots: list[str | None] = [""] * _int_value(before, 0, MAX_GRID_COLUMNS)
+    for cell in row.iterchildren("{*}tc"):
+        properties = _properties(cell, "{*}tcPr", _CELL_PROPERTIES)
+        span = max(_int_value(properties.get("gridSpan"), 1, MAX_GRID_COLUMNS), 1) if properties else 1
         column = len(slots)
         if column + span > MAX_GRID_COLUMNS:
             break
-        continues_above = above is not None and column < len(above)
-        if _merge(cell, "vMerge") == "continue" and continues_above:
-            slots.extend([None] * span)
-        elif _merge(cell, "hMerge") == "continue" and slots:
+        if properties and (
+            (_continues(properties, "vMerge") and above is not None and column < len(above))
+            or (_continues(properties, "hMerge") and slots)
+        ):
             slots.extend([None] * span)
         else:
             slots.append(_cell_text(cell))
-            slots.extend([None] * (span - 1))
+            if span > 1:
+                slots.extend([None] * (span - 1))
     return slots
 
 
@@ -179,9 +217,7 @@ class _Reading:
 
 def _grid(table: Element, reading: _Reading) -> Grid | None:
     rows: list[tuple[str | None, ...]] = []
-    for row in _children(table):
-        if _local(row.tag) != "tr":
-            continue
+    for row in table.iterchildren("{*}tr"):
         slots = tuple(_row_slots(row, rows[-1] if rows else None))
         if len(slots) > reading.cells_left:
             reading.problem(_TOO_LARGE)
@@ -195,7 +231,7 @@ def _grid(table: Element, reading: _Reading) -> Grid | None:
 
 
 def _blocks(container: Element, reading: _Reading) -> Iterator[Block]:
-    for child in _children(container):
+    for child in container.iterchildren(*_BLOCK_TAGS):
         name = _local(child.tag)
         if name == "p":
             for line in _paragraph_text(child).split("\n"):
@@ -208,7 +244,7 @@ def _blocks(container: Element, reading: _Reading) -> Iterator[Block]:
             grid = _grid(child, reading)
             if grid is not None:
                 yield grid
-        elif name == "altChunk":
+        else:
             reading.problem("docx 中嵌入了外部文档片段（altChunk），其内容未读取")
 
 
@@ -276,9 +312,10 @@ def _body(archive: zipfile.ZipFile) -> Element:
     if data is None:
         raise UnreadableFile(f"zip 包中没有 Word 正文（{name}），这不是 docx 文件")
     root = _xml(data, name)
-    body = next((child for child in root if _local(child.tag) == "body"), None)
+    body = next(root.iterchildren("{*}body"), None)
     if body is None:
         raise UnreadableFile(f"docx 文件的 {name} 中没有正文（w:body），无法读取")
+    etree.strip_tags(body, *_WRAPPERS)
     return body
 
 
