@@ -186,8 +186,32 @@ def test_html_cells_outside_a_table_are_tab_separated_and_pre_keeps_its_lines() 
 
 
 def test_html_unclosed_and_deeply_nested_tables_do_not_break_reading() -> None:
-    document = html.read(b"<table>" * 5000 + b"<tr><td>deep</td></tr><p>tail")
+    document = html.read(b"<table>" * 200 + b"<tr><td>deep</td></tr><p>tail")
     assert "deep" in lines(document) or any("deep" in str(rows) for rows in grids(document))
+
+
+def test_html_nesting_past_the_parser_limit_keeps_what_came_before_and_says_so() -> None:
+    document = html.read("<p>前言</p>".encode() + b"<div>" * 5000 + "正文".encode())
+    assert lines(document) == ["前言"]
+    assert any("嵌套过深" in problem for problem in document.problems)
+    with pytest.raises(UnreadableFile, match="嵌套过深"):
+        html.read(b"<table>" * 5000 + b"<tr><td>deep</td></tr>")
+
+
+def test_html_page_past_the_size_cap_is_cut_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(html, "MAX_PAGE_CHARS", 40)
+    document = read_html("<p>第一段</p><p>第二段</p>" + "<p>之后</p>" * 10)  # 22 characters, then 9 each
+    assert lines(document) == ["第一段", "第二段", "之后", "之后"]
+    assert any("只解析了前 40 字" in problem for problem in document.problems)
+
+
+def test_html_entities_are_not_declared_by_the_page_and_nothing_is_fetched() -> None:
+    page = (
+        '<!DOCTYPE html [<!ENTITY lol "lol"><!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        '<p>&lol;&x;</p><img src="http://127.0.0.1:9/x.png"><iframe src="file:///etc/passwd"></iframe>'
+    )
+    text = "".join(lines(read_html(page)))
+    assert "&lol;&x;" in text and "root:" not in text
 
 
 @pytest.mark.parametrize("markup", ["", "   \n", "<html><head><script>load()</script></head><body></body></html>"])
