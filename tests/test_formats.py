@@ -319,6 +319,26 @@ def test_docx_content_controls_revisions_and_alternate_content_are_read_as_shown
     assert lines(docx_format.read(raw_docx(body))) == ["控件里的段落", "保留插入", "选择", "无制表符"]
 
 
+def test_docx_text_box_paragraphs_are_lines_of_the_paragraph_holding_them() -> None:
+    box = (
+        "<w:r><w:pict><w:txbxContent>"
+        f"{paragraph('框一')}<w:p><w:del><w:r><w:t>删</w:t></w:r></w:del><w:r><w:t>框二</w:t></w:r></w:p>"
+        f"<w:tbl><w:tr><w:tc>{paragraph('格')}</w:tc></w:tr></w:tbl>"
+        "</w:txbxContent></w:pict></w:r>"
+    )
+    body = (
+        f"<w:p><w:r><w:t>前</w:t></w:r>{box}<w:r><w:t>后</w:t></w:r></w:p>"
+        f"<w:tbl><w:tr><w:tc><w:p><w:r><w:t>甲</w:t></w:r>{box}</w:p></w:tc></w:tr></w:tbl>"
+    )
+    assert docx_format.read(raw_docx(body)).blocks == [
+        TextLine("前"),
+        TextLine("框一"),
+        TextLine("框二"),
+        TextLine("格后"),  # the box's table is text of the paragraph, not a table of the body
+        Grid((("甲框一框二格",),)),  # a cell's lines join as a reader reads them
+    ]
+
+
 def test_docx_vmerge_and_gridspan_by_hand() -> None:
     def cell(text: str, properties: str = "") -> str:
         return f"<w:tc><w:tcPr>{properties}</w:tcPr>{paragraph(text) if text else '<w:p/>'}</w:tc>"

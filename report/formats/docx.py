@@ -10,9 +10,10 @@ down; covered slots are None; a row shorter than the grid is padded with ""). A 
 is page layout: its cells are read as running text, the tables inside it as tables. Content controls
 (w:sdt) and custom XML wrappers are looked through; deleted revisions are left out.
 
-The walk leaves the per-element work to libxml2 (a Python step per element cost ~10 ms a report): wrappers
-are stripped in one call, rows, cells and text pieces are found by lxml's filtered iteration, and tag facts
-(local name, hidden or not) are looked up in per-tag caches.
+The walk leaves the per-element work to libxml2 (a Python step per element cost ~8 ms a report): wrappers
+are stripped in one call; one pass over the text pieces only (`_scan`, lxml's filtered iteration) gives
+every paragraph's and cell's text and one over the merge properties gives the spans, so that rows and cells
+are then a few dictionary lookups each; tag facts (local name, hidden or not) come from per-tag caches.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -59,7 +60,7 @@ _TEXT_PIECES: dict[str, str | None] = {
 }  # fmt: skip
 _TEXT_TAGS = tuple(f"{{*}}{name}" for name in _TEXT_PIECES)
 _BLOCK_TAGS = ("{*}p", "{*}tbl", "{*}altChunk")
-_VISIBLE, _SKIPPED, _LEAF = 0, 1, 2  # how a paragraph's text reading treats an element and what it holds
+_VISIBLE, _SKIPPED, _LEAF, _PARAGRAPH = 0, 1, 2, 3  # what an element is to the paragraph text around it
 _CACHED_TAGS = 10_000  # a file may use any number of distinct tags; the caches below forget them past this
 
 
@@ -67,53 +68,33 @@ def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-class _Kinds(dict[object, int]):
-    """Element tag → _VISIBLE, _SKIPPED (hidden: not read into) or _LEAF (a text piece: not read into), by
-    its local name; computed once per distinct tag, so that a lookup is one dictionary access."""
+class _TagCache(dict[object, object]):
+    """Element tag → a fact computed from its local name once per distinct tag, so that a lookup is one
+    dictionary access; forgets everything past _CACHED_TAGS tags."""
 
-    def __missing__(self, tag: object) -> int:
+    def __init__(self, fact: Callable[[str], object]) -> None:
+        super().__init__()
+        self._fact = fact
+
+    def __missing__(self, tag: object) -> object:
         if len(self) > _CACHED_TAGS:
             self.clear()
-        name = _local(tag)
-        if name in _HIDDEN or name.endswith("Pr"):
-            kind = _SKIPPED
-        elif name in _TEXT_PIECES and name != "p":
-            kind = _LEAF
-        else:
-            kind = _VISIBLE
-        self[tag] = kind
-        return kind
+        value = self[tag] = self._fact(_local(tag))
+        return value
 
 
-_KINDS = _Kinds()
+def _kind(name: str) -> int:
+    """_SKIPPED: hidden, not read into; _LEAF: a text piece, not read into; _PARAGRAPH; else _VISIBLE."""
+    if name in _HIDDEN or name.endswith("Pr"):
+        return _SKIPPED
+    if name == "p":
+        return _PARAGRAPH
+    return _LEAF if name in _TEXT_PIECES else _VISIBLE
 
 
-class _Locals(dict[object, str]):
-    """Element tag → its local name."""
-
-    def __missing__(self, tag: object) -> str:
-        if len(self) > _CACHED_TAGS:
-            self.clear()
-        name = self[tag] = _local(tag)
-        return name
-
-
-_LOCALS = _Locals()
-
-
-class _Pieces(dict[object, "str | None"]):
-    """Element tag → its text piece (see _TEXT_PIECES), by its local name."""
-
-    def __missing__(self, tag: object) -> str | None:
-        if len(self) > _CACHED_TAGS:
-            self.clear()
-        piece = _TEXT_PIECES.get(_local(tag), "")
-        self[tag] = piece
-        return piece
-
-
-_PIECES = _Pieces()
-
+_KINDS = _TagCache(_kind)
+_LOCALS = _TagCache(lambda name: name)
+_PIECES = _TagCache(lambda name: _TEXT_PIECES.get(name, ""))
 
 _VALUE_NAMES = tuple(f"{{{namespace}}}val" for namespace in _WORD_NAMESPACES)
 
@@ -127,20 +108,72 @@ def _value(element: Element) -> str | None:
     return None
 
 
-def _paragraph_text(paragraph: Element) -> str:
-    """A paragraph's text in document order: tabs as "\\t", breaks (and paragraphs of a text box) as "\\n".
-    A piece counts when nothing between it and the paragraph hides it (properties, deleted text) or is itself
-    a piece (a `t` holds no other pieces)."""
-    pieces: list[str] = []
-    for element in paragraph.iter(*_TEXT_TAGS):
-        parent = element.getparent()
-        while parent is not paragraph and parent is not None and not _KINDS[parent.tag]:
-            parent = parent.getparent()
-        if parent is not paragraph:
-            continue  # the paragraph itself (no parent in it), or a hidden piece
+_MERGE_PROPERTIES = ("{*}gridSpan", "{*}vMerge", "{*}hMerge", "{*}gridBefore")
+_PROPERTY_PLACES = frozenset({("tcPr", "tc"), ("trPr", "tr")})
+
+
+@dataclass
+class _Reading:
+    """What one pass over the body's text pieces and table properties found, and the reading's state."""
+
+    texts: dict[Element, str] = field(default_factory=dict)  # paragraph (not inside another one) → its text
+    cell_lines: dict[Element, list[str]] = field(default_factory=dict)  # cell → its paragraphs' texts
+    properties: dict[Element, dict[str, Element]] = field(default_factory=dict)  # cell/row → gridSpan …
+    problems: list[str] = field(default_factory=list)
+    cells_left: int = MAX_GRID_CELLS
+
+    def problem(self, message: str) -> None:
+        if message not in self.problems:
+            self.problems.append(message)
+
+
+def _scan(body: Element) -> _Reading:
+    """The text of every paragraph that is not inside another one, from one pass over the body's text
+    pieces: tabs as "\\t", breaks (and paragraphs of a text box) as "\\n", in document order. A piece
+    counts when nothing between it and its paragraph hides it (properties, deleted text) or is itself a
+    piece (a `t` holds no other pieces). Then each cell's and row's merge and span properties: the first
+    of each name in its w:tcPr / w:trPr."""
+    reading = _Reading()
+    pieces: dict[Element, list[str]] = {}
+    cell_paragraphs: dict[Element, list[Element]] = {}
+    nested: set[Element] = set()  # paragraphs of text boxes: their text is their outer paragraph's
+    for element in body.iter(*_TEXT_TAGS):  # document order: a paragraph comes before what is inside it
+        is_paragraph = _KINDS[element.tag] == _PARAGRAPH
+        owner = element.getparent()
+        hidden = False
+        while owner is not None and owner is not body:
+            kind = _KINDS[owner.tag]
+            if kind == _PARAGRAPH:
+                if is_paragraph:  # inside another paragraph: a piece ("\\n") of the outermost one
+                    nested.add(element)
+                    is_paragraph = False
+                if owner not in nested:
+                    break
+            elif kind:
+                hidden = True
+            owner = owner.getparent()
+        if owner is None or owner is body or hidden:
+            continue  # a paragraph not inside another one (not a piece), or a hidden piece
         piece = _PIECES[element.tag]
-        pieces.append("\n" if piece is None else piece or element.text or "")
-    return "".join(pieces)
+        text = "\n" if piece is None else piece or element.text or ""
+        if owner in pieces:
+            pieces[owner].append(text)
+        else:
+            pieces[owner] = [text]
+            owner_parent = owner.getparent()
+            if owner_parent is not None and _LOCALS[owner_parent.tag] == "tc":
+                cell_paragraphs.setdefault(owner_parent, []).append(owner)
+    reading.texts = {paragraph: "".join(texts) for paragraph, texts in pieces.items()}
+    # A paragraph without pieces adds nothing to its cell's text: blank lines are one run of whitespace.
+    reading.cell_lines = {
+        cell: [reading.texts[paragraph] for paragraph in paragraphs] for cell, paragraphs in cell_paragraphs.items()
+    }
+    for item in body.iter(*_MERGE_PROPERTIES):
+        holder = item.getparent()
+        owner = holder.getparent() if holder is not None else None
+        if owner is not None and (_LOCALS[holder.tag], _LOCALS[owner.tag]) in _PROPERTY_PLACES:
+            reading.properties.setdefault(owner, {}).setdefault(str(_LOCALS[item.tag]), item)
+    return reading
 
 
 def _cells(table: Element) -> Iterator[Element]:
@@ -152,20 +185,6 @@ def _holds_tables(table: Element) -> bool:
     return any(next(cell.iterchildren("{*}tbl"), None) is not None for cell in _cells(table))
 
 
-def _cell_text(cell: Element) -> str:
-    """A cell's paragraphs and lines joined as a reader reads them."""
-    return collapse("\n".join(map(_paragraph_text, cell.iterchildren("{*}p")))).replace("\t", " ")
-
-
-def _properties(element: Element, holder: str, names: tuple[str, ...]) -> dict[str, Element]:
-    """The first of each of `names` inside the element's properties `holder` (w:tcPr, w:trPr …), by local name."""
-    found: dict[str, Element] = {}
-    for properties in element.iterchildren(holder):
-        for item in properties.iterchildren(*names):
-            found.setdefault(_LOCALS[item.tag], item)
-    return found
-
-
 def _int_value(element: Element | None, default: int, cap: int) -> int:
     value = _value(element) if element is not None else None
     try:
@@ -174,51 +193,41 @@ def _int_value(element: Element | None, default: int, cap: int) -> int:
         return default
 
 
-def _continues(properties: dict[str, Element], name: str) -> bool:
+def _continues(merge: Element | None) -> bool:
     """Whether a cell's vMerge/hMerge continues the merge ("continue", also a bare w:vMerge), not restarts it."""
-    merge = properties.get(name)
     return merge is not None and (_value(merge) or "continue") == "continue"
 
 
-_CELL_PROPERTIES = ("{*}gridSpan", "{*}vMerge", "{*}hMerge")
+_NONE: dict[str, Element] = {}
 
 
-def _row_slots(row: Element, above: tuple[str | None, ...] | None) -> list[str | None]:
+def _row_slots(row: Element, above: tuple[str | None, ...] | None, reading: _Reading) -> list[str | None]:
     """One table row as grid slots; `above` is the row before it, for vertical merges."""
-    before = _properties(row, "{*}trPr", ("{*}gridBefore",)).get("gridBefore")
-    slots: list[str | None] = [""] * _int_value(before, 0, MAX_GRID_COLUMNS)
+    before = reading.properties.get(row, _NONE).get("gridBefore")
+    slots: list[str | None] = [""] * _int_value(before, 0, MAX_GRID_COLUMNS) if before is not None else []
     for cell in row.iterchildren("{*}tc"):
-        properties = _properties(cell, "{*}tcPr", _CELL_PROPERTIES)
+        properties = reading.properties.get(cell, _NONE)
         span = max(_int_value(properties.get("gridSpan"), 1, MAX_GRID_COLUMNS), 1) if properties else 1
         column = len(slots)
         if column + span > MAX_GRID_COLUMNS:
             break
         if properties and (
-            (_continues(properties, "vMerge") and above is not None and column < len(above))
-            or (_continues(properties, "hMerge") and slots)
+            (_continues(properties.get("vMerge")) and above is not None and column < len(above))
+            or (_continues(properties.get("hMerge")) and slots)
         ):
             slots.extend([None] * span)
         else:
-            slots.append(_cell_text(cell))
+            # the cell's lines joined as a reader reads them
+            slots.append(collapse("\n".join(reading.cell_lines.get(cell, ()))).replace("\t", " "))
             if span > 1:
                 slots.extend([None] * (span - 1))
     return slots
 
 
-@dataclass
-class _Reading:
-    problems: list[str] = field(default_factory=list)
-    cells_left: int = MAX_GRID_CELLS
-
-    def problem(self, message: str) -> None:
-        if message not in self.problems:
-            self.problems.append(message)
-
-
 def _grid(table: Element, reading: _Reading) -> Grid | None:
     rows: list[tuple[str | None, ...]] = []
     for row in table.iterchildren("{*}tr"):
-        slots = tuple(_row_slots(row, rows[-1] if rows else None))
+        slots = tuple(_row_slots(row, rows[-1] if rows else None, reading))
         if len(slots) > reading.cells_left:
             reading.problem(_TOO_LARGE)
             break
@@ -232,9 +241,9 @@ def _grid(table: Element, reading: _Reading) -> Grid | None:
 
 def _blocks(container: Element, reading: _Reading) -> Iterator[Block]:
     for child in container.iterchildren(*_BLOCK_TAGS):
-        name = _local(child.tag)
+        name = _LOCALS[child.tag]
         if name == "p":
-            for line in _paragraph_text(child).split("\n"):
+            for line in reading.texts.get(child, "").split("\n"):
                 if line.strip():
                     yield TextLine(line)
         elif name == "tbl" and _holds_tables(child):
@@ -346,10 +355,11 @@ def read(data: bytes) -> Document:
         raise _not_a_zip(data) from error
     except _DAMAGED_ZIP as error:
         raise _damaged(error) from error
-    reading = _Reading()
     with archive:
         try:
-            blocks = list(_blocks(_body(archive), reading))
+            body = _body(archive)
+            reading = _scan(body)
+            blocks = list(_blocks(body, reading))
         except RecursionError as error:
             raise UnreadableFile("docx 文件的表格或内容控件嵌套过深，已拒绝解析") from error
         except _DAMAGED_ZIP as error:
