@@ -23,6 +23,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from lxml import etree
 from lxml.etree import _Element as Element
@@ -68,15 +69,18 @@ def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-class _TagCache(dict[object, object]):
+_Fact = TypeVar("_Fact")
+
+
+class _TagCache(dict[object, _Fact]):
     """Element tag → a fact computed from its local name once per distinct tag, so that a lookup is one
     dictionary access; forgets everything past _CACHED_TAGS tags."""
 
-    def __init__(self, fact: Callable[[str], object]) -> None:
+    def __init__(self, fact: Callable[[str], _Fact]) -> None:
         super().__init__()
         self._fact = fact
 
-    def __missing__(self, tag: object) -> object:
+    def __missing__(self, tag: object) -> _Fact:
         if len(self) > _CACHED_TAGS:
             self.clear()
         value = self[tag] = self._fact(_local(tag))
@@ -93,8 +97,8 @@ def _kind(name: str) -> int:
 
 
 _KINDS = _TagCache(_kind)
-_LOCALS = _TagCache(lambda name: name)
-_PIECES = _TagCache(lambda name: _TEXT_PIECES.get(name, ""))
+_LOCALS: _TagCache[str] = _TagCache(lambda name: name)
+_PIECES: _TagCache[str | None] = _TagCache(lambda name: _TEXT_PIECES.get(name, ""))
 
 _VALUE_NAMES = tuple(f"{{{namespace}}}val" for namespace in _WORD_NAMESPACES)
 
@@ -172,7 +176,7 @@ def _scan(body: Element) -> _Reading:
         holder = item.getparent()
         owner = holder.getparent() if holder is not None else None
         if owner is not None and (_LOCALS[holder.tag], _LOCALS[owner.tag]) in _PROPERTY_PLACES:
-            reading.properties.setdefault(owner, {}).setdefault(str(_LOCALS[item.tag]), item)
+            reading.properties.setdefault(owner, {}).setdefault(_LOCALS[item.tag], item)
     return reading
 
 
