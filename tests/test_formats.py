@@ -205,6 +205,14 @@ def test_html_page_past_the_size_cap_is_cut_and_says_so(monkeypatch: pytest.Monk
     assert any("只解析了前 40 字" in problem for problem in document.problems)
 
 
+def test_html_page_over_the_cap_because_of_inlined_images_is_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(html, "MAX_PAGE_CHARS", 2000)
+    image = '<img src="data:image/png;base64,' + "A" * 5000 + '">'
+    document = read_html(f"<p>第一段</p>{image}<p>第二段</p>")
+    assert lines(document) == ["第一段", "第二段"]
+    assert document.problems == []
+
+
 def test_html_entities_are_not_declared_by_the_page_and_nothing_is_fetched() -> None:
     page = (
         '<!DOCTYPE html [<!ENTITY lol "lol"><!ENTITY x SYSTEM "file:///etc/passwd">]>'

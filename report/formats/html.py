@@ -37,6 +37,7 @@ MAX_GRID_CELLS = 500_000  # over the whole document, so that a hostile page cann
 # Markup read, at most: libxml2 holds the whole tree (~20-40 bytes a character of markup); portal pages are
 # 0.1-1 MB, and the text the parser reads is cut at MAX_TEXT_CHARS anyway.
 MAX_PAGE_CHARS = 8_000_000
+_DATA_URI = re.compile(r"data:[^\"'\s<>()]{256,}")
 _RESOURCE_LIMIT = etree.ErrorTypes.ERR_RESOURCE_LIMIT
 
 _TOO_LARGE = "网页中的表格过大，超出部分已忽略"
@@ -67,7 +68,7 @@ _BLOCKS = frozenset(
 _BREAKS_IN_TABLE = _BLOCKS - {"tr"}
 _CELLS = frozenset({"td", "th"})
 _SECTIONS = frozenset({"thead", "tbody", "tfoot"})
-_STRUCTURE = ("table", "tr", "td", "th", "thead", "tbody", "tfoot")
+_STRUCTURE = frozenset({"table", "tr", "td", "th", "thead", "tbody", "tfoot"})
 _WHITESPACE = re.compile(r"[ \t\n\r\f]+")
 _NON_NEGATIVE = re.compile(r"[ \t\n\r\f]*\+?(\d+)")
 _MARKUP_OPEN = re.compile(r"<[A-Za-z/!?]")
@@ -337,32 +338,35 @@ def _cell_text(cell: Element) -> str | None:
     reading goes (the general walk reads those)."""
     if not len(cell):
         return collapse(cell.text or "")
-    if next(cell.iterdescendants(*_STRUCTURE), None) is not None:
-        return None
     pieces = [cell.text or ""]
     try:
-        _flow(cell, pieces)
+        if not _flow(cell, pieces):
+            return None
     except RecursionError:
         return None
     return collapse("".join(pieces))
 
 
-def _flow(element: Element, pieces: list[str]) -> None:
-    """The text inside the element's children, in order, with "\\n" at each block boundary."""
+def _flow(element: Element, pieces: list[str]) -> bool:
+    """The text inside the element's children, in order, with "\\n" at each block boundary; False (and
+    pieces left half-done) when a row, cell, row group or table stands among them."""
     for child in element:
         tag = child.tag
+        if tag in _STRUCTURE:
+            return False
         if tag not in _SKIPPED and isinstance(tag, str):
             block = tag in _BREAKS_IN_TABLE
             if block:
                 pieces.append("\n")
             if child.text:
                 pieces.append(child.text)
-            if len(child):
-                _flow(child, pieces)
+            if len(child) and not _flow(child, pieces):
+                return False
             if block:
                 pieces.append("\n")
         if child.tail:
             pieces.append(child.tail)
+    return True
 
 
 def _regular_row(row: Element) -> list[tuple[int, int, str]] | None:
@@ -428,6 +432,8 @@ def _tree(page: str) -> tuple[Element | None, list[str]]:
     ones expanded). libxml2 stops at its nesting limit (2048 levels with huge_tree; its 10 MB text-node limit
     is replaced by MAX_PAGE_CHARS on the whole page): what came before is read and the problem says so."""
     problems: list[str] = []
+    if len(page) > MAX_PAGE_CHARS:
+        page = _DATA_URI.sub("data:,", page)  # images inlined as data: URIs are not text, and can be megabytes
     if len(page) > MAX_PAGE_CHARS:
         page = _without_unterminated_markup(page[:MAX_PAGE_CHARS])
         problems.append(f"网页源码超过 {MAX_PAGE_CHARS} 字，只解析了前 {MAX_PAGE_CHARS} 字，其后内容未解析")
