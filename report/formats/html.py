@@ -420,8 +420,8 @@ def _regular_rows(table: Element) -> list[_RowCells] | None:
 
 
 def _without_unterminated_markup(page: str) -> str:
-    """The page without markup left open at its very end (browsers drop such a tag, and so did the reader
-    before libxml2 read the pages: the text stays the same)."""
+    """The page without markup left open at its very end: browsers drop such a tag, libxml2 would keep some
+    of it ("</") as text."""
     match = _MARKUP_OPEN.search(page, page.rfind(">") + 1)
     return page if match is None else page[: match.start()]
 
