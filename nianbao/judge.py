@@ -38,18 +38,20 @@ def judge_batch(store: Store, reports: Sequence[Report], settings: Settings) -> 
     """Match each report of a batch with its body's earlier years and judge it; for each report, in order, None
     when it was judged or the exception its rules raised (a defect met on that report: it is not to be saved).
 
-    The batch is judged as if its reports arrived one after another, in the order given, with two lookups on the
-    database whatever its size (known bodies, stored earlier years) plus each report's stored peers: a report's
-    earlier years are the stored ones and those of the batch, earlier versions of its own year and other bodies'
-    alike reports (`rules.similarity`) only the stored ones and those before it in the batch, so that the same
-    files give the same findings in batches of any size. A report whose match is ambiguous is compared with
-    nothing (the reason becomes a problem). Errors of the store propagate."""
+    The batch is judged as if its reports arrived one after another, in the order given, with three look-ups on
+    the database whatever its size (known bodies, stored earlier years, stored peers). A report's earlier years
+    are the stored ones and those of the batch; earlier versions of its own year and other bodies' alike reports
+    (`rules.similarity`) are the stored ones and those before it in the batch. So a batch gives the findings its
+    reports would get one at a time, save that every alike report of the batch is compared where only the 20 most
+    alike stored ones are (`Store.peer_reports_of`). A report whose match is ambiguous is compared with nothing
+    (the reason becomes a problem). Errors of the store propagate."""
     keys = {key for report in reports if (key := identity(report))}
     known = store.known_identities({name for name, _ in keys}) | keys if keys else set()
     stored = store.earlier_reports_of(keys) if keys else {}
+    stored_peers = store.peer_reports_of(reports)
     batch_peers = PeerIndex()
     outcomes: list[Exception | None] = []
-    for position, report in enumerate(reports):
+    for position, (report, its_peers) in enumerate(zip(reports, stored_peers, strict=True)):
         key = identity(report)
         reason = ambiguity(report, known)
         if reason:
@@ -58,8 +60,8 @@ def judge_batch(store: Store, reports: Sequence[Report], settings: Settings) -> 
         if key and not reason:
             before, after = reports[:position], reports[position + 1 :]
             candidates = [*stored.get(key, []), *before, *(other for other in after if other.year != report.year)]
-        bands = report_bands(report)  # once: a signature costs a few tenths of a millisecond per part
-        peers = [*store.peer_reports(report, bands=bands), *batch_peers.candidates(report, bands)]
+        bands = report_bands(report)  # once for the batch's index: a signature costs tenths of a ms per part
+        peers = [*its_peers, *batch_peers.candidates(report, bands)]
         try:
             judge(report, earlier_reports(report, candidates), settings, peers)
         except Exception as error:  # the rules are pure: what they raise is a defect met on this report
