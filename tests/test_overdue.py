@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from sqlmodel import Session, select
 
 from nianbao.cli import main
+from nianbao.display import who
 from nianbao.judge import judge, read_report
 from nianbao.settings import Settings
 from report.model import Report
@@ -150,24 +151,27 @@ def test_the_overdue_list_kept_for_a_store_follows_every_change(tmp_path: Path) 
         fresh = Store(store.url)  # another store: its list is computed afresh
         assert overdue(fresh, 2024, as_of, SETTINGS.rules) == kept
         fresh.dispose()
-        return [(body.who, body.last_year, body.last_received) for body in kept]
+        return [(who(body.name, body.region), body.last_year, body.last_received) for body in kept]
 
-    first = [(body.who, body.last_year, body.last_received) for body in overdue(store, 2024, as_of, SETTINGS.rules)]
-    assert [(who, year) for who, year, _ in first] == [("房县白鹤镇人民政府", 2023)]
+    first = [
+        (who(body.name, body.region), body.last_year, body.last_received)
+        for body in overdue(store, 2024, as_of, SETTINGS.rules)
+    ]
+    assert [(name, year) for name, year, _ in first] == [("白鹤镇人民政府（房县）", 2023)]
     statements.clear()
     again = overdue(store, 2024, as_of, SETTINGS.rules)
-    assert [(body.who, body.last_year, body.last_received) for body in again] == first
+    assert [(who(body.name, body.region), body.last_year, body.last_received) for body in again] == first
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 1  # the stamp: nothing changed, nothing read again
 
     import_bodies(store, [Body("教育局", "房县", "department"), Body("教育局")])  # the region-less one: a namesake
-    assert [who for who, _, _ in listed()] == ["房县教育局", "房县白鹤镇人民政府"]
+    assert [name for name, _, _ in listed()] == ["教育局（房县）", "白鹤镇人民政府（房县）"]
     corrected = report_of(tmp_path, FANGXIAN, 2023, 5)  # a corrected 2023 report, received later
     later = datetime.now(UTC) + timedelta(minutes=5)
     store.save(corrected, received_at=later)
-    assert listed()[1] == ("房县白鹤镇人民政府", 2023, later)
+    assert listed()[1] == ("白鹤镇人民政府（房县）", 2023, later)
     store.save(report_of(tmp_path, FANGXIAN, 2024, 4))  # the overdue report arrives
-    assert [who for who, _, _ in listed()] == ["房县教育局"]
+    assert [name for name, _, _ in listed()] == ["教育局（房县）"]
     store.dispose()
 
 
@@ -184,7 +188,9 @@ def test_the_kept_overdue_list_sees_a_report_move_to_its_regions_body(tmp_path: 
     import_bodies(store, [Body("白鹤镇人民政府", "房县", "township")])
     store.save(report_of(tmp_path, FANGXIAN, 2022, 3))
     as_of = date(2025, 6, 1)
-    assert [body.who for body in overdue(store, 2024, as_of, SETTINGS.rules)] == ["房县白鹤镇人民政府"]
+    assert [who(body.name, body.region) for body in overdue(store, 2024, as_of, SETTINGS.rules)] == [
+        "白鹤镇人民政府（房县）"
+    ]
     placed = unplaced.model_copy(deep=True)
     placed.organization.region = placed.evidence.folder_region = "房县"
     assert not store.save(placed).created  # moved: 房县白鹤镇 has its 2024 report now
