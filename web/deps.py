@@ -24,13 +24,12 @@ from nianbao.display import SEVERITY_NAMES, local_time, shown_value, who
 from nianbao.settings import Settings
 from report.model import describe_cell
 from rules import all_rules
-from storage import Store
+from storage import Store, read_model
 from storage.evidence import Evidence
+from storage.read_model import STATUSES, Filters
 from storage.registry import OverdueBody, overdue
-from web import queries
 from web.auth import SignedIn, SignInThrottle, csrf_token, signed_in
 from web.export import FORMATS
-from web.queries import STATUSES, Filters
 
 PAGE_SIZE = 50
 MAX_ID = 2**63 - 1  # the largest id or number a database column holds: larger ones name nothing (404)
@@ -67,7 +66,7 @@ class Site:
     anonymous_read: bool
     rule_titles: dict[str, str]
     throttle: SignInThrottle
-    cache: queries.Cache
+    cache: read_model.Cache
     evidence: Evidence
 
     @classmethod
@@ -81,7 +80,7 @@ class Site:
             anonymous_read=anonymous_read,
             rule_titles={rule.id: rule.title for rule in all_rules()},
             throttle=SignInThrottle(),
-            cache=queries.Cache(),
+            cache=read_model.Cache(),
             evidence=Evidence(settings.evidence),
         )
 
@@ -233,8 +232,8 @@ def export_format(request: Request) -> str | None:
 def choices(site: Site, db: Connection) -> dict[str, Any]:
     """What the filter forms offer."""
     return {
-        "years": queries.years(db),
-        "regions": queries.regions(db),
+        "years": read_model.years(db),
+        "regions": read_model.regions(db),
         "rules": sorted(site.rule_titles),
     }
 

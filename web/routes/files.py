@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from web import queries
+from storage import read_model
 from web.deps import PAGE_SIZE, DbDep, paginate, render
 
 router = APIRouter()
@@ -13,11 +13,11 @@ router = APIRouter()
 
 @router.get("/files", response_class=HTMLResponse)
 def failed_files(request: Request, db: DbDep, page: int = 1) -> Response:
-    paging = paginate(page, queries.failed_file_count(db))
+    paging = paginate(page, read_model.failed_file_count(db))
     return render(
         request,
         "files.html",
-        files=queries.failed_files(db, limit=PAGE_SIZE, offset=paging.offset),
+        files=read_model.failed_files(db, limit=PAGE_SIZE, offset=paging.offset),
         pages=paging,
         params={},
     )

@@ -7,8 +7,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from rules import find_rule
-from storage import StoreError
-from web import queries
+from storage import StoreError, read_model
 from web.auth import check_csrf
 from web.deps import DECISION_NAMES, DbDep, Id, SiteDep, render, reviewer_of
 
@@ -17,7 +16,7 @@ router = APIRouter()
 
 @router.get("/findings/{finding_id}", response_class=HTMLResponse)
 def finding(request: Request, site: SiteDep, db: DbDep, finding_id: Id) -> Response:
-    item = queries.item(db, finding_id)
+    item = read_model.item(db, finding_id)
     if item is None:
         raise HTTPException(404, f"没有编号为 {finding_id} 的发现")
     alerts = [

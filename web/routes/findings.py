@@ -7,10 +7,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from nianbao.spreadsheet import FINDING_COLUMNS, finding_rows
-from web import queries
+from storage import read_model
+from storage.read_model import STATUSES
 from web.deps import PAGE_SIZE, DbDep, SiteDep, choices, export_format, filter_params, filters_of, paginate, render
 from web.export import Sheet, download
-from web.queries import STATUSES
 
 EXPORT_LIMIT = 100_000  # findings in one download; `nianbao export` writes any number
 
@@ -22,16 +22,16 @@ def findings(request: Request, site: SiteDep, db: DbDep, page: int = 1) -> Respo
     filters = filters_of(request)
     output = export_format(request)
     if output:
-        found = queries.items(db, filters, limit=EXPORT_LIMIT)
+        found = read_model.items(db, filters, limit=EXPORT_LIMIT)
         return download(Sheet(f"发现清单（{STATUSES[filters.status]}）", FINDING_COLUMNS, finding_rows(found)), output)
-    paging = paginate(page, site.cache.get(db, ("total", filters), lambda: queries.total(db, filters)))
+    paging = paginate(page, site.cache.get(db, ("total", filters), lambda: read_model.total(db, filters)))
     organization = None
     if filters.organizations:
-        organization = queries.organizations(db, filters.organizations).get(filters.organizations[0])
+        organization = read_model.organizations(db, filters.organizations).get(filters.organizations[0])
     return render(
         request,
         "findings.html",
-        items=queries.items(db, filters, limit=PAGE_SIZE, offset=paging.offset),
+        items=read_model.items(db, filters, limit=PAGE_SIZE, offset=paging.offset),
         filters=filters,
         params=filter_params(filters),
         organization=organization,

@@ -14,11 +14,10 @@ from sqlalchemy import Connection
 from nianbao.display import who
 from report.model import Report
 from rules import compare
-from storage import Store
-from web import queries
+from storage import Store, read_model
+from storage.read_model import Filters, FindingRow
 from web.deps import DbDep, Id, SiteDep, render
 from web.layout import Mark, marks, report_tables
-from web.queries import Filters, Item
 
 router = APIRouter()
 
@@ -28,7 +27,7 @@ def organization(request: Request, site: SiteDep, db: DbDep, organization_id: Id
     body = _organization(db, organization_id)
     current = _year_reports(site.store, body)
     years = sorted(current)
-    found = queries.items(db, Filters(organizations=(organization_id,), status="all"))
+    found = read_model.items(db, Filters(organizations=(organization_id,), status="all"))
     chosen = year if year in current else (years[-1] if years else None)
     view: dict[str, Any] = {}
     if chosen is not None:
@@ -60,7 +59,7 @@ def side_by_side(
         raise HTTPException(404, f"{who(body.name, body.region)}只有 {len(years)} 个年度的报告，无法对比")
     left = a if a in current else years[-2]
     right = b if b in current else years[-1]
-    found = queries.items(db, Filters(organizations=(organization_id,), status="all"))
+    found = read_model.items(db, Filters(organizations=(organization_id,), status="all"))
     reports = {year: site.store.report(current[year]) for year in {left, right}}
     return render(
         request,
@@ -74,20 +73,20 @@ def side_by_side(
     )
 
 
-def _organization(db: Connection, organization_id: int) -> queries.Organization:
-    found = queries.organizations(db, [organization_id]).get(organization_id)
+def _organization(db: Connection, organization_id: int) -> read_model.Organization:
+    found = read_model.organizations(db, [organization_id]).get(organization_id)
     if found is None:
         raise HTTPException(404, f"没有编号为 {organization_id} 的机关")
     return found
 
 
-def _year_reports(store: Store, organization: queries.Organization) -> dict[int, int]:
+def _year_reports(store: Store, organization: read_model.Organization) -> dict[int, int]:
     """year -> the current version of that year's report."""
     versions = store.versions(organization.name, organization.region_key)
     return {v.year: v.id for v in versions if v.year is not None and v.superseded_by is None}
 
 
-def _year_view(report: Report | None, found: Sequence[Item], earlier: Report | None) -> dict[str, Any]:
+def _year_view(report: Report | None, found: Sequence[FindingRow], earlier: Report | None) -> dict[str, Any]:
     changes = compare(report, [earlier]) if report and earlier else None
     return {
         "report": report,
@@ -99,10 +98,10 @@ def _year_view(report: Report | None, found: Sequence[Item], earlier: Report | N
     }
 
 
-def history_grid(found: Sequence[Item], years: Sequence[int]) -> list[tuple[str, list[str]]]:
+def history_grid(found: Sequence[FindingRow], years: Sequence[int]) -> list[tuple[str, list[str]]]:
     """(rule, one state per year) for each rule that ever fired: `fired` (open and not dismissed), `dismissed`,
     `fixed` (fired in a superseded version of that year, or in an earlier year), `never`."""
-    by_cell: dict[tuple[str, int], list[Item]] = defaultdict(list)
+    by_cell: dict[tuple[str, int], list[FindingRow]] = defaultdict(list)
     for item in found:
         if item.year is not None:
             by_cell[(item.rule, item.year)].append(item)
@@ -124,7 +123,7 @@ def history_grid(found: Sequence[Item], years: Sequence[int]) -> list[tuple[str,
     return grid
 
 
-def cell_marks(found: Iterable[Item]) -> dict[str, Mark]:
+def cell_marks(found: Iterable[FindingRow]) -> dict[str, Mark]:
     """The marks of a report's table cells: its open findings, the dismissed ones as such."""
     return marks(
         (item.cells, "dismissed" if item.status == "dismissed" else item.severity, item.message, item.id)

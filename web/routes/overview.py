@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
 from nianbao.display import SEVERITY_NAMES
-from web import queries
+from storage import read_model
+from storage.read_model import FINDINGS, STATUSES
 from web.deps import (
     LEVEL_NAMES,
     PAGE_SIZE,
@@ -29,7 +30,6 @@ from web.deps import (
     render,
 )
 from web.export import Sheet, download
-from web.queries import FINDINGS, STATUSES
 
 UNIDENTIFIED_SHOWN = 20  # reports without a body listed on the overview, newest first
 
@@ -43,11 +43,11 @@ def overview(request: Request, site: SiteDep, db: DbDep, page: int = 1, show: st
     ids = site.cache.get(
         db,
         ("bodies", filters, flagged_only),
-        lambda: queries.organization_ids(db, filters, flagged_only=flagged_only),
+        lambda: read_model.organization_ids(db, filters, flagged_only=flagged_only),
     )
     output = export_format(request)
     if output:
-        every = queries.counts(db, [FINDINGS.c.organization_id, FINDINGS.c.severity], filters)
+        every = read_model.counts(db, [FINDINGS.c.organization_id, FINDINGS.c.severity], filters)
         rows = _overview_rows(db, ids, every)
         columns = ("地区", "机关", "级别", "报告年度", "错误", "警告", "提示", "合计")
         data = [
@@ -58,10 +58,10 @@ def overview(request: Request, site: SiteDep, db: DbDep, page: int = 1, show: st
         return download(Sheet(f"机关总览（{STATUSES[filters.status]}）", columns, data), output)
     paging = paginate(page, len(ids))
     shown = ids[paging.offset : paging.offset + PAGE_SIZE]
-    counted = queries.counts(
+    counted = read_model.counts(
         db, [FINDINGS.c.organization_id, FINDINGS.c.severity], replace(filters, organizations=tuple(shown))
     )
-    unidentified_total, unidentified = queries.unidentified_reports(db, limit=UNIDENTIFIED_SHOWN)
+    unidentified_total, unidentified = read_model.unidentified_reports(db, limit=UNIDENTIFIED_SHOWN)
     return render(
         request,
         "overview.html",
@@ -70,7 +70,7 @@ def overview(request: Request, site: SiteDep, db: DbDep, page: int = 1, show: st
         params=filter_params(filters),
         show=show,
         pages=paging,
-        failed_files=queries.failed_file_count(db),
+        failed_files=read_model.failed_file_count(db),
         unidentified=unidentified,
         unidentified_total=unidentified_total,
         overdue=overdue_bodies(site, db, filters.region),
@@ -80,14 +80,14 @@ def overview(request: Request, site: SiteDep, db: DbDep, page: int = 1, show: st
 
 @dataclass(frozen=True)
 class OverviewRow:
-    organization: queries.Organization
+    organization: read_model.Organization
     years: str
     counts: tuple[int, int, int]  # errors, warnings, infos
 
 
 def _overview_rows(db: Connection, ids: Sequence[int], counted: Counter[tuple[Any, ...]]) -> list[OverviewRow]:
-    bodies = queries.organizations(db, ids)
-    years = queries.report_years(db, ids)
+    bodies = read_model.organizations(db, ids)
+    years = read_model.report_years(db, ids)
     rows = []
     for organization_id in ids:
         spans = years.get(organization_id, [])

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from nianbao.display import SEVERITY_NAMES
-from web import queries
+from storage import read_model
+from storage.read_model import FINDINGS, Filters
 from web.deps import DbDep, SiteDep, export_format, number_param, overdue_bodies, region_name, render
 from web.export import Sheet, download
-from web.queries import FINDINGS, Filters
 
 router = APIRouter()
 
@@ -27,8 +27,8 @@ def regions(request: Request, site: SiteDep, db: DbDep) -> Response:
         status="open",
     )
     cache = site.cache
-    by_body = cache.get(db, ("by body", filters), lambda: queries.counts(db, [FINDINGS.c.organization_id], filters))
-    body_regions = cache.get(db, ("regions",), lambda: queries.organization_regions(db))
+    by_body = cache.get(db, ("by body", filters), lambda: read_model.counts(db, [FINDINGS.c.organization_id], filters))
+    body_regions = cache.get(db, ("regions",), lambda: read_model.organization_regions(db))
     findings_by_region: Counter[str] = Counter()
     bodies_by_region: Counter[str] = Counter()
     for (organization_id,), count in by_body.items():
@@ -38,7 +38,7 @@ def regions(request: Request, site: SiteDep, db: DbDep) -> Response:
     sizes = Counter(body_regions.values())
     ranked = sorted(sizes, key=lambda region: (-findings_by_region[region], region))
     by_rule = sorted(
-        cache.get(db, ("rules", filters), lambda: queries.counts(db, [FINDINGS.c.rule], filters)).items(),
+        cache.get(db, ("rules", filters), lambda: read_model.counts(db, [FINDINGS.c.rule], filters)).items(),
         key=lambda entry: (-entry[1], entry[0]),
     )
     output = export_format(request)
@@ -60,6 +60,6 @@ def regions(request: Request, site: SiteDep, db: DbDep) -> Response:
         severity_param=severity,
         regions=[(region, sizes[region], bodies_by_region[region], findings_by_region[region]) for region in ranked],
         by_rule=[(rule, count) for (rule,), count in by_rule],
-        years=queries.years(db),
+        years=read_model.years(db),
         overdue=overdue_bodies(site, db),
     )

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from rules import Rule, all_rules, find_rule
-from web import queries
+from storage import read_model
 from web.chart import stacked_bars
 from web.deps import PAGE_SIZE, DbDep, SiteDep, export_format, paginate, region_name, render
 from web.export import Sheet, download
@@ -32,8 +32,8 @@ def rule_page(request: Request, site: SiteDep, db: DbDep, rule_id: str, page: in
     rule = find_rule(rule_id)
     if rule is None:
         raise HTTPException(404, f"没有规则 {rule_id}")
-    counted = site.cache.get(db, ("rule", rule_id), lambda: queries.rule_counts(db, rule_id))
-    years = sorted(queries.years(db)) if counted else []
+    counted = site.cache.get(db, ("rule", rule_id), lambda: read_model.rule_counts(db, rule_id))
+    years = sorted(read_model.years(db)) if counted else []
     by_region: dict[str, Counter[int | None]] = defaultdict(Counter)
     for count in counted:
         by_region[count.region][count.year] += count.reports
@@ -61,7 +61,7 @@ def rule_page(request: Request, site: SiteDep, db: DbDep, rule_id: str, page: in
         chart=chart if years else None,
         years=years,
         regions=[(region, [by_region[region][y] for y in years]) for region in ranked],
-        hits=queries.rule_reports(db, rule_id, limit=PAGE_SIZE, offset=paging.offset),
+        hits=read_model.rule_reports(db, rule_id, limit=PAGE_SIZE, offset=paging.offset),
         open_reports=open_reports,
         pages=paging,
     )

@@ -8,7 +8,7 @@ from pathlib import PurePath
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, Response
 
-from web import queries
+from storage import read_model
 from web.deps import DbDep, Id, SiteDep
 
 router = APIRouter()
@@ -16,7 +16,7 @@ router = APIRouter()
 
 @router.get("/versions/{version_id}/source")
 def source(site: SiteDep, db: DbDep, version_id: Id) -> Response:
-    found = queries.version_source(db, version_id)
+    found = read_model.version_source(db, version_id)
     if found is None:
         raise HTTPException(404, f"没有编号为 {version_id} 的版本")
     source_path, sha256 = found
