@@ -46,7 +46,7 @@ from storage.evidence import Evidence, EvidenceChanged, EvidenceNotWritten
 from storage.registry import open_notices
 from worker.app import app
 from worker.broker import purge_delivered
-from worker.notify import Target, deliver_due, load_targets, messages_about, outbox_drafts
+from worker.notify import Target, deliver_due, delivery_needed, load_targets, messages_about, outbox_drafts
 from worker.overdue import alert_overdue, alert_received
 from worker.startup import summary
 
@@ -325,8 +325,9 @@ def process(store: Store, settings: Settings, targets: dict[str, Target], path: 
 @app.task(name="nianbao.process_files", **RETRY_TRANSIENT)
 def process_files(items: list[list[str]], root: str | None = None) -> dict[str, int]:
     """The task of a batch the watcher took; how many files ended in each state."""
-    outcomes = process_batch(get_store(), _Process.settings, get_targets(), [(p, s) for p, s in items], root)
-    if any(outcome.alerts for outcome in outcomes):
+    store, targets = get_store(), get_targets()
+    outcomes = process_batch(store, _Process.settings, targets, [(p, s) for p, s in items], root)
+    if any(outcome.alerts for outcome in outcomes) and delivery_needed(store, targets, _Process.settings):
         request_delivery()
     return dict(Counter(outcome.state for outcome in outcomes))
 
