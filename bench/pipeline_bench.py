@@ -31,7 +31,11 @@ receiver is a process of its own (its CPU is shown apart, not in the pipeline's)
 each process's CPU time and peak resident memory (VmHWM) from /proc: CPU-seconds are summed per process kind
 from the first drop to the last report stored (and, apart, from then to the last alert), peak memory is the
 largest process of each kind. CPU-seconds barely
-depend on what else runs on the machine, wall times do: the load average is printed before and after.
+depend on what else runs on the machine, wall times do: the load average is printed before and after. Process
+kinds: the watcher (`nianbao run`/`nianbao watch`: watching, hashing, the ledger, publishing, reconciliation),
+the Celery worker's main process (fetching and acknowledging tasks), its pool processes (the tasks), the broker
+(redis-server; the embedded broker has no process: its work is in the watcher and the worker's main process),
+the database (the PostgreSQL server's processes; SQLite has none).
 """
 
 from __future__ import annotations
@@ -357,14 +361,16 @@ class ProcessMeter:
             except (OSError, IndexError):
                 continue
             table[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / self._tick, command)
+        database = set()
+        if self.postgres_port is not None:  # the postmaster (started by pg_ctl, not our child) and its backends
+            database = {pid for pid, (_, _, command) in table.items() if f"port={self.postgres_port}" in command}
+            database |= {pid for pid, (parent, _, _) in table.items() if parent in database}
         ours = {os.getpid()}
-        if self.postgres_port is not None:
-            ours |= {pid for pid, (_, _, command) in table.items() if f"port={self.postgres_port}" in command}
         for _ in range(5):  # bench -> nianbao run -> celery main -> pool process
             ours |= {pid for pid, (parent, _, _) in table.items() if parent in ours}
-        for pid in ours:
+        for pid in ours | database:
             parent, cpu, command = table[pid]
-            kind = _kind(command, table.get(parent, (0, 0.0, ""))[2], pid)
+            kind = "database" if pid in database else _kind(command, table.get(parent, (0, 0.0, ""))[2], pid)
             if kind is None:
                 continue
             try:
@@ -405,8 +411,6 @@ def _kind(command: str, parent_command: str, pid: int) -> str | None:
         return "bench"
     if "redis-server" in command:
         return "broker"
-    if "postgres" in command and "runuser" not in command and "pg_ctl" not in command:
-        return "database"
     if "--receiver" in command:
         return "receiver"
     if "celery" in command:
