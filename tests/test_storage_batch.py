@@ -60,7 +60,7 @@ def snapshot(store: Store) -> tuple[list[tuple[object, ...]], list[tuple[object,
             row.first_seen,
             row.last_seen,
             row.resolved_at,
-            sha[row.version_id],
+            sha[row.last_version_id],
         )
         for row in store.findings(organization=name, region=region)
     )
