@@ -401,9 +401,11 @@ class ProcessMeter:
                 kinds[process.kind] = max(kinds.get(process.kind, 0.0), process.peak_mib)
         return kinds
 
-    def count(self, kind: str) -> int:
+    def each(self, kind: str) -> list[float]:
+        """CPU-seconds since `mark()` of each process of a kind, largest first."""
         with self._lock:
-            return sum(1 for process in self.processes.values() if process.kind == kind)
+            seconds = [p.cpu - p.cpu_at_mark for p in self.processes.values() if p.kind == kind]
+        return sorted(seconds, reverse=True)
 
 
 def _kind(command: str, parent_command: str, pid: int) -> str | None:
@@ -449,7 +451,7 @@ class Result:
     cpu: dict[str, float] = field(default_factory=dict)  # kind -> CPU-seconds, first drop -> last stored
     cpu_alerts: dict[str, float] = field(default_factory=dict)  # kind -> CPU-seconds, last stored -> last alert
     peaks: dict[str, float] = field(default_factory=dict)  # kind -> MiB
-    pool_processes: int = 0
+    pool_processes: list[float] = field(default_factory=list)  # CPU-seconds of each, first drop -> last stored
 
     @property
     def rate(self) -> float:
@@ -563,10 +565,11 @@ def run_pipeline(
                  interval=0.25)  # fmt: skip
         meter.sample()
         cpu_stored = meter.cpu()
+        pool_stored = meter.each("pool process")
         items = _items(store)
         wait_for(lambda: _received(receiver) >= set(items), 3 * interval + 300, "every alert", interval=0.25)
         meter.sample()
-        cpu, peaks, pool_processes = meter.cpu(), meter.peaks(), meter.count("pool process")
+        cpu, peaks = meter.cpu(), meter.peaks()
     with Session(store.engine) as session:
         ledger = session.exec(select(LedgerRecord).where(LedgerRecord.state == "stored")).all()
         versions = session.exec(select(func.count()).select_from(VersionRecord)).one()
@@ -604,7 +607,7 @@ def run_pipeline(
         cpu=cpu_stored,
         cpu_alerts={kind: seconds - cpu_stored.get(kind, 0.0) for kind, seconds in cpu.items()},
         peaks=peaks,
-        pool_processes=pool_processes,
+        pool_processes=pool_stored,
     )
 
 
@@ -673,7 +676,8 @@ def describe(setup: Setup, baseline: Baseline, result: Result, load: tuple[str, 
         f"   one file alone: stored {result.alone_stored:.2f} s, alerted {result.alone_alerted:.2f} s after its "
         f"drop; one at a time: stored median {result.one_by_one_p50:.2f} s, p95 {result.one_by_one_p95:.2f} s",
         f"   CPU-seconds from the first drop to the last stored: {cpu}; pipeline {result.pipeline_cpu:.1f} s = "
-        f"{result.pipeline_cpu / result.n * 1000:.1f} ms per report ({result.pool_processes} pool processes); "
+        f"{result.pipeline_cpu / result.n * 1000:.1f} ms per report; each pool process "
+        f"{' + '.join(f'{seconds:.1f}' for seconds in result.pool_processes)} s; "
         f"from then to the last alert: pipeline {result.alerts_cpu:.1f} s",
         f"   peak memory (VmHWM of the largest process of each kind, MiB): {memory}",
         f"   load average before {load[0]}, after {load[1]}",
