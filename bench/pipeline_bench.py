@@ -317,6 +317,13 @@ class _Sampled:
     cpu: float  # CPU-seconds (user + system) at the last sample
     cpu_at_mark: float  # at the last `mark()` (0 for a process started after it)
     peak_mib: float  # VmHWM
+    # Seconds the process's main thread was running or waiting for a CPU (/proc/PID/schedstat), at the last sample
+    # and at `mark()`, and when those were: the rest of the time it slept (blocked on a disk, a lock, a pipe, or
+    # waiting for a task), which no load on the machine explains.
+    awake: float = 0.0
+    awake_at_mark: float = 0.0
+    sampled_at: float = 0.0
+    marked_at: float = 0.0
 
 
 class ProcessMeter:
@@ -348,7 +355,8 @@ class ProcessMeter:
         self.sample()
         with self._lock:
             for process in self.processes.values():
-                process.cpu_at_mark = process.cpu
+                process.cpu_at_mark, process.awake_at_mark = process.cpu, process.awake
+                process.marked_at = process.sampled_at
 
     def sample(self) -> None:
         table: dict[int, tuple[int, float, str]] = {}  # pid -> (parent, CPU seconds, command line)
@@ -376,14 +384,17 @@ class ProcessMeter:
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
                 peak = int(status.split("VmHWM:", 1)[1].split()[0]) / 1024
+                running, runnable = Path(f"/proc/{pid}/schedstat").read_text().split()[:2]
             except (OSError, IndexError, ValueError):
-                peak = 0.0
+                continue
+            awake, now = (int(running) + int(runnable)) / 1e9, time.monotonic()
             with self._lock:
                 known = self.processes.get(pid)
                 if known is None:
-                    self.processes[pid] = _Sampled(kind, cpu, 0.0, peak)
+                    self.processes[pid] = _Sampled(kind, cpu, 0.0, peak, awake, 0.0, now, now)
                 else:
                     known.cpu, known.peak_mib = cpu, max(known.peak_mib, peak)
+                    known.awake, known.sampled_at = awake, now
 
     def cpu(self) -> dict[str, float]:
         """CPU-seconds per process kind since `mark()`."""
@@ -400,6 +411,15 @@ class ProcessMeter:
             for process in self.processes.values():
                 kinds[process.kind] = max(kinds.get(process.kind, 0.0), process.peak_mib)
         return kinds
+
+    def asleep(self, kind: str) -> list[float]:
+        """The share of the time since `mark()` each process of a kind slept (its main thread)."""
+        with self._lock:
+            return [
+                1 - (p.awake - p.awake_at_mark) / (p.sampled_at - p.marked_at)
+                for p in self.processes.values()
+                if p.kind == kind and p.sampled_at > p.marked_at
+            ]
 
     def each(self, kind: str) -> list[float]:
         """CPU-seconds since `mark()` of each process of a kind, largest first."""
@@ -452,6 +472,7 @@ class Result:
     cpu_alerts: dict[str, float] = field(default_factory=dict)  # kind -> CPU-seconds, last stored -> last alert
     peaks: dict[str, float] = field(default_factory=dict)  # kind -> MiB
     pool_processes: list[float] = field(default_factory=list)  # CPU-seconds of each, first drop -> last stored
+    pool_asleep: list[float] = field(default_factory=list)  # share of that time each slept
 
     @property
     def rate(self) -> float:
@@ -565,7 +586,7 @@ def run_pipeline(
                  interval=0.25)  # fmt: skip
         meter.sample()
         cpu_stored = meter.cpu()
-        pool_stored = meter.each("pool process")
+        pool_stored, pool_asleep = meter.each("pool process"), meter.asleep("pool process")
         items = _items(store)
         wait_for(lambda: _received(receiver) >= set(items), 3 * interval + 300, "every alert", interval=0.25)
         meter.sample()
@@ -608,6 +629,7 @@ def run_pipeline(
         cpu_alerts={kind: seconds - cpu_stored.get(kind, 0.0) for kind, seconds in cpu.items()},
         peaks=peaks,
         pool_processes=pool_stored,
+        pool_asleep=pool_asleep,
     )
 
 
@@ -677,7 +699,8 @@ def describe(setup: Setup, baseline: Baseline, result: Result, load: tuple[str, 
         f"drop; one at a time: stored median {result.one_by_one_p50:.2f} s, p95 {result.one_by_one_p95:.2f} s",
         f"   CPU-seconds from the first drop to the last stored: {cpu}; pipeline {result.pipeline_cpu:.1f} s = "
         f"{result.pipeline_cpu / result.n * 1000:.1f} ms per report; each pool process "
-        f"{' + '.join(f'{seconds:.1f}' for seconds in result.pool_processes)} s; "
+        f"{' + '.join(f'{seconds:.1f}' for seconds in result.pool_processes)} s, asleep "
+        f"{' / '.join(f'{share:.0%}' for share in result.pool_asleep)} of the time; "
         f"from then to the last alert: pipeline {result.alerts_cpu:.1f} s",
         f"   peak memory (VmHWM of the largest process of each kind, MiB): {memory}",
         f"   load average before {load[0]}, after {load[1]}",
@@ -689,8 +712,8 @@ def table(results: list[tuple[Setup, Baseline, Result, tuple[str, str]]]) -> lis
     lines = [
         "| setup | no-op tasks/s | stored in | reports/s | ÷ no-op | last alert (after last stored) | "
         "1 alone: stored / alerted | 1 by 1 stored p50 | CPU-s watcher / main / pool / broker / db | "
-        "CPU ms per report | peak MiB watcher / main / pool | load before → after |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "CPU ms per report | pool processes asleep | peak MiB watcher / main / pool | load before → after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for setup, baseline, result, load in results:
         cpu = " / ".join(f"{result.cpu.get(kind, 0.0):.0f}" for kind in PIPELINE_KINDS)
@@ -699,7 +722,8 @@ def table(results: list[tuple[Setup, Baseline, Result, tuple[str, str]]]) -> lis
             f"| {setup.name} | {baseline.rate:.0f} | {result.stored:.1f} s | {result.rate:.1f} | "
             f"{result.rate / baseline.rate:.0%} | {result.alerted:.1f} s ({result.alerted - result.stored:+.1f} s) | "
             f"{result.alone_stored:.2f} / {result.alone_alerted:.2f} s | {result.one_by_one_p50:.2f} s | {cpu} | "
-            f"{result.pipeline_cpu / result.n * 1000:.1f} | {memory} | {load[0].split()[0]} → {load[1].split()[0]} |"
+            f"{result.pipeline_cpu / result.n * 1000:.1f} | {' / '.join(f'{a:.0%}' for a in result.pool_asleep)} | "
+            f"{memory} | {load[0].split()[0]} → {load[1].split()[0]} |"
         )
     return lines
 
