@@ -185,8 +185,10 @@ def process_batch(
             failures.append((entry.path, entry.sha256, _failure(error, entry.path, settings)))
             continue
         # The evidence is copied and synced on a thread while the next file is parsed.
-        keep = evidence.keep, text_path(entry.path), entry.sha256
-        parsed.append((entry, report, _evidence_threads().submit(*keep, root=share, max_bytes=settings.max_file_bytes)))
+        copy = _evidence_threads().submit(
+            evidence.keep, text_path(entry.path), entry.sha256, root=share, max_bytes=settings.max_file_bytes
+        )
+        parsed.append((entry, report, copy))
     reports = _kept(parsed, failures, settings)
     judged = _judge_batch(store, settings, reports, failures)
     saves = [BatchSave(entry.path, entry.sha256, report, entry.seen_at) for entry, report in judged]
