@@ -716,7 +716,7 @@ def table(results: list[tuple[Setup, Baseline, Result, tuple[str, str]]]) -> lis
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for setup, baseline, result, load in results:
-        cpu = " / ".join(f"{result.cpu.get(kind, 0.0):.0f}" for kind in PIPELINE_KINDS)
+        cpu = " / ".join(f"{result.cpu.get(kind, 0.0):.1f}" for kind in PIPELINE_KINDS)
         memory = " / ".join(f"{result.peaks.get(kind, 0.0):.0f}" for kind in KINDS[:3])
         lines.append(
             f"| {setup.name} | {baseline.rate:.0f} | {result.stored:.1f} s | {result.rate:.1f} | "
