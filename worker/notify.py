@@ -386,8 +386,12 @@ def deliver_due(store: Store, targets: dict[str, Target], settings: Settings, bu
 def delivery_needed(store: Store, targets: dict[str, Target], settings: Settings) -> bool:
     """Whether alerts just queued call for a delivery pass: not when the next message is more than SHORT_WAIT
     away and a pass is already scheduled for it (a burst of batches in a target's interval costs one read each,
-    not a task and a pass each). A pass that was lost is made good by reconciliation, as for `deliver_due`."""
-    due = store.digest_next_due(list(targets), timedelta(seconds=settings.notify_group_wait))
+    not a task and a pass each). A pass that was lost is made good by reconciliation, as for `deliver_due`. A
+    database error asks for a pass (the batch is stored: it is not retried for this)."""
+    try:
+        due = store.digest_next_due(list(targets), timedelta(seconds=settings.notify_group_wait))
+    except DBAPIError:
+        return True
     if due is None:
         return True  # a target no pass has recorded yet
     now = utcnow()
