@@ -81,8 +81,10 @@ class BatchStore(ReportStore, LedgerStore):
         def work(session: Session) -> list[BatchOutcome]:
             now = utcnow()
             done = list(outcomes)
+            indexed: list[tuple[int, Report]] = []  # the new versions, their prose indexed at once
             for plans in rounds:
-                done += self._save_round(session, plans, alerts, now)
+                done += self._save_round(session, plans, alerts, now, indexed)
+            index_prose(session.connection(), indexed)
             done.sort(key=lambda outcome: order[(outcome.path, outcome.sha256)])
             self._ledger_update(
                 session,
@@ -97,8 +99,11 @@ class BatchStore(ReportStore, LedgerStore):
 
         return self._write(work)
 
-    def _save_round(self, session: Session, plans: list[_Planned], alerts: Alerts, now: datetime) -> list[BatchOutcome]:
-        """Save reports of distinct (organization, year) in bulk; see `save_batch`."""
+    def _save_round(
+        self, session: Session, plans: list[_Planned], alerts: Alerts, now: datetime, indexed: list[tuple[int, Report]]
+    ) -> list[BatchOutcome]:
+        """Save reports of distinct (organization, year) in bulk; see `save_batch`. The new versions are added to
+        `indexed`, whose prose the caller indexes."""
         connection = session.connection()
         shas = sorted({plan.sha256 for plan in plans})
         stored = self._versions_by_sha(connection, shas)
@@ -173,7 +178,7 @@ class BatchStore(ReportStore, LedgerStore):
         queued: list[tuple[int, OutboxDraft]] = []
         for plan in created:
             version_id = version_ids[plan.sha256]
-            index_prose(connection, version_id, plan.save.report)
+            indexed.append((version_id, plan.save.report))
             queued += [(version_id, draft) for draft in plan.drafts]
             outcomes.append(
                 BatchOutcome(

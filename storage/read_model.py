@@ -17,7 +17,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection, Select, Table, and_, case, distinct, func, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -263,9 +263,9 @@ def years(connection: Connection) -> list[int]:
 # -- findings -----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FindingRow:
-    """A finding as reviewers see it: where, what, since when, and its status."""
+class FindingRow(NamedTuple):
+    """A finding as reviewers see it: where, what, since when, and its status. (A named tuple: lists and exports
+    build thousands, and one is made in a tenth of a frozen dataclass's time.)"""
 
     id: int
     organization_id: int | None

@@ -120,7 +120,7 @@ class ReportStore(StoreBase):
             connection.execute(
                 update(VersionRecord).where(VersionRecord.id == previous).values(superseded_by=version_id)
             )
-        index_prose(connection, version_id, report)
+        index_prose(connection, [(version_id, report)])
         new, resolved = self._track_findings(
             connection,
             (report_id, organization_id, year),
