@@ -367,12 +367,18 @@ def choose_published(dates: list[str], year: int | None) -> tuple[str | None, st
 
 def period_spans(text: str) -> list[tuple[int, int]]:
     """Statistics periods stated as 自X年1月1日至Y年12月31日, as (X, Y) in the order written, once each."""
-    return list(dict.fromkeys((int(a), int(b)) for a, b in (m.groups() for m in _PERIOD.finditer(normalize(text)))))
+    return periods_of(normalize(text))[1]
 
 
 def period_years(text: str) -> list[int]:
     """Years of statistics periods stated as 自X年1月1日至Y年12月31日."""
-    return sorted({int(year) for match in _PERIOD.finditer(normalize(text)) for year in match.groups()})
+    return periods_of(normalize(text))[0]
+
+
+def periods_of(text: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """`period_years` and `period_spans` of text already `normalize`d, in one scan."""
+    spans = list(dict.fromkeys((int(a), int(b)) for a, b in (m.groups() for m in _PERIOD.finditer(text))))
+    return sorted({year for span in spans for year in span}), spans
 
 
 @dataclass
@@ -534,7 +540,11 @@ def _signature_name(texts: list[str]) -> Organization | None:
 
 def read_metadata(lines: list[str]) -> Metadata:
     """Title, organization, title year and stated publication date of a report's lines."""
-    texts = [normalize(line) for line in lines]
+    return read_normalized_metadata([normalize(line) for line in lines])
+
+
+def read_normalized_metadata(texts: list[str]) -> Metadata:
+    """`read_metadata` of lines already `normalize`d."""
     metadata = Metadata(dates=_stated_dates(texts))
     texts = [text for text in texts if text and not _PAGE_NUMBER.match(text)]
     titles = _title_windows(texts)

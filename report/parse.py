@@ -16,11 +16,11 @@ from report.labels import (
     OUTDATED_TEMPLATE_MARKERS,
     PAGE_FOOTER,
     SECTION_KEYS,
-    heading_section,
-    renumbered_section,
+    heading_section_normalized,
+    renumbered_section_normalized,
     strip_numbering,
 )
-from report.metadata import choose_published, level_from_prose, period_spans, period_years, read_metadata
+from report.metadata import choose_published, level_from_prose, periods_of, read_normalized_metadata
 from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
 from report.normalized import compact, normalize
 from report.tables import TableReading, read_active, read_appeals, read_requests
@@ -121,16 +121,17 @@ def _unfuse(document: Document) -> Document:
     return Document(blocks, document.problems)
 
 
-def _find_headings(document: Document) -> tuple[dict[int, str], dict[str, str]]:
+def _find_headings(document: Document, texts: list[str]) -> tuple[dict[int, str], dict[str, str]]:
     """Block index -> section numeral, for the first heading of each section; and the numeral each section's
     heading actually bears where that differs (a renumbered report).
 
     A heading counts by its numeral and words together first; a section still missing is then looked for by
-    its distinctive words under any numeral, so a part whose words are there is never reported missing."""
+    its distinctive words under any numeral, so a part whose words are there is never reported missing.
+    `texts` are the blocks' normalized lines."""
     headings: dict[int, str] = {}
     for index, block in enumerate(document.blocks):
         if isinstance(block, TextLine) and "\t" not in block.text.strip():
-            numeral = heading_section(block.text)
+            numeral = heading_section_normalized(texts[index])
             if numeral and numeral not in headings.values():
                 headings[index] = numeral
     written: dict[str, str] = {}
@@ -139,7 +140,7 @@ def _find_headings(document: Document) -> tuple[dict[int, str], dict[str, str]]:
     for index, block in enumerate(document.blocks):
         if index in headings or not isinstance(block, TextLine) or "\t" in block.text.strip():
             continue
-        found = renumbered_section(block.text)
+        found = renumbered_section_normalized(texts[index])
         if found and found[0] not in headings.values():
             headings[index] = found[0]
             written[found[0]] = found[1]
@@ -187,7 +188,7 @@ def _table_spans(tokens: list[Token], regions: dict[str, tuple[int, int]]) -> di
     }
 
 
-def _section_text(document: Document, headings: dict[int, str]) -> dict[str, str]:
+def _section_text(document: Document, headings: dict[int, str], lines: list[str]) -> dict[str, str]:
     """Each section's text lines (tables as grids left out), normalized. Text before 一 is under ''."""
     texts: dict[str, list[str]] = {"": []}
     current = ""
@@ -197,18 +198,26 @@ def _section_text(document: Document, headings: dict[int, str]) -> dict[str, str
             texts.setdefault(current, [])
             continue
         if isinstance(block, TextLine):
-            line = normalize(block.text)
+            line = lines[index]
             if line:
                 texts.setdefault(current, []).append(line)
     return {numeral: "\n".join(lines) for numeral, lines in texts.items()}
+
+
+def normalized_lines(document: Document) -> list[str]:
+    """Each block's text line normalized; a grid's place holds ""."""
+    return [normalize(block.text) if isinstance(block, TextLine) else "" for block in document.blocks]
 
 
 def parse_document(document: Document, source: Source, *, folder_region: str | None = None) -> Report:
     """The report model of an extracted document."""
     document = _unfuse(document)
     problems = list(document.problems)
-    headings, written_numerals = _find_headings(document)
-    tokens = tokenize(document, headings)
+    # Every text line normalized once (a grid's place holds ""): headings, tokens, metadata and the
+    # whole-text views all read these.
+    texts = normalized_lines(document)
+    headings, written_numerals = _find_headings(document, texts)
+    tokens = tokenize(document, headings, texts)
     regions = _regions(tokens)
     spans = _table_spans(tokens, regions)
 
@@ -220,21 +229,23 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     )
     problems.extend(reading.problems)
 
-    lines: list[str] = []  # every line in document order, table rows as tab-joined cells
-    for block in document.blocks:
+    lines: list[str] = []  # every line in document order, table rows as tab-joined cells, normalized
+    for block, text in zip(document.blocks, texts, strict=True):
         if isinstance(block, TextLine):
-            lines.append(block.text)
+            lines.append(text)
         else:
-            lines.extend("\t".join(cell or "" for cell in row) for row in block.rows)
-    all_text = "\n".join(lines)
-    compact_text = compact(all_text)
+            lines.extend(normalize("\t".join(cell or "" for cell in row)) for row in block.rows)
+    # The whole text normalized is its normalized lines joined by a space (NFKC never reaches across a
+    # line end), and without whitespace it is their spaces dropped.
+    all_text = " ".join(line for line in lines if line)
+    compact_text = all_text.replace(" ", "")
 
-    metadata = read_metadata(lines)
+    metadata = read_normalized_metadata(lines)
     problems.extend(metadata.problems)
     organization = metadata.organization
     if organization.level == "unknown" and organization.name is None:
         organization.level = level_from_prose(compact_text)
-    periods = period_years(all_text)
+    periods, spans_written = periods_of(all_text)
     year = metadata.title_year
     if year is None and periods:
         year = periods[-1]
@@ -271,9 +282,9 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
             title=metadata.title,
             title_year=metadata.title_year,
             period_years=periods,
-            period_spans=period_spans(all_text),
+            period_spans=spans_written,
             misnumbered_sections=written_numerals if len(sections) == len(SECTION_NUMERALS) else {},
-            section_text=_section_text(document, headings),
+            section_text=_section_text(document, headings, texts),
             invalid_cells=reading.invalid,
             blank_cells=reading.blanks,
             template_markers=markers,

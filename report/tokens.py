@@ -224,8 +224,9 @@ def _join_split_decimals(tokens: list[Token]) -> list[Token]:
     return joined
 
 
-def tokenize(document: Document, headings: dict[int, str]) -> list[Token]:
-    """The token stream of a document; `headings` maps block index -> section numeral for heading lines.
+def tokenize(document: Document, headings: dict[int, str], texts: list[str] | None = None) -> list[Token]:
+    """The token stream of a document; `headings` maps block index -> section numeral for heading lines,
+    `texts` (when given) holds each text block's normalized line.
 
     Page footers are dropped; a Markdown row of values whose label is not in it, right after free text,
     gets a BREAK before it (a PDF-to-Markdown converter printed its label elsewhere); a row of dash
@@ -238,7 +239,10 @@ def tokenize(document: Document, headings: dict[int, str]) -> list[Token]:
     fusable = not headings
     for index, block in enumerate(document.blocks):
         if index in headings:
-            text = normalize(block.text) if isinstance(block, TextLine) else ""
+            if not isinstance(block, TextLine):
+                text = ""
+            else:
+                text = texts[index] if texts is not None else normalize(block.text)
             tokens.append(Token(Kind.HEADING, text, index, section=headings[index]))
             fusable = headings[index] in _TABLE_SECTIONS
             blank_cell_line = False
