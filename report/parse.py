@@ -11,6 +11,7 @@ from report.extract import DEFAULT_MAX_BYTES, extract, path_text
 from report.labels import (
     BARE_NUMERAL,
     EMBEDDED_HEADING,
+    HEADING,
     OUTDATED_ACTIVE_LABEL,
     OUTDATED_ACTIVE_MARKER,
     OUTDATED_TEMPLATE_MARKERS,
@@ -52,6 +53,8 @@ def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, root: Pa
 
 # What every heading starts with; lines without it are not searched for headings inside them.
 _NUMBERED = re.compile(r"[一二三四五六]\s*[、.．]")
+# What a heading or a bare numeral line holds somewhere: a line without it is left as it is.
+_MAY_HOLD_HEADING = re.compile(r"[一二三四五六1-6]\s*[、.．]")
 # A heading phrase followed by one of these, or preceded by a list's separator or lead-in, is a list in prose
 # (本报告包括一、总体情况，二、…等六个部分), not a heading.
 _LIST_AFTER = ("，", "、", "；", ",", ";", "等", "和", "及", "以及")
@@ -89,6 +92,9 @@ def _unfuse(document: Document) -> Document:
     blocks: list[TextLine | Grid] = []
     pending: str | None = None  # a bare numeral line waiting for its words
     for block in document.blocks:
+        if pending is None and isinstance(block, TextLine) and not _MAY_HOLD_HEADING.search(block.text):
+            blocks.append(block)  # most lines: neither a heading nor a bare numeral, nor one's words
+            continue
         if not isinstance(block, TextLine) or "\t" in block.text.strip():
             if pending is not None:
                 blocks.append(TextLine(pending))
@@ -129,7 +135,11 @@ def _find_headings(document: Document, texts: list[str]) -> tuple[dict[int, str]
     its distinctive words under any numeral, so a part whose words are there is never reported missing.
     `texts` are the blocks' normalized lines."""
     headings: dict[int, str] = {}
-    for index, block in enumerate(document.blocks):
+    blocks = document.blocks
+    # A heading (of either kind) matches HEADING: the other lines are let go after that one test.
+    candidates = [index for index, text in enumerate(texts) if text and HEADING.match(text)]
+    for index in candidates:
+        block = blocks[index]
         if isinstance(block, TextLine) and "\t" not in block.text.strip():
             numeral = heading_section_normalized(texts[index])
             if numeral and numeral not in headings.values():
@@ -137,7 +147,8 @@ def _find_headings(document: Document, texts: list[str]) -> tuple[dict[int, str]
     written: dict[str, str] = {}
     if len(headings) == len(SECTION_KEYS):
         return headings, written
-    for index, block in enumerate(document.blocks):
+    for index in candidates:
+        block = blocks[index]
         if index in headings or not isinstance(block, TextLine) or "\t" in block.text.strip():
             continue
         found = renumbered_section_normalized(texts[index])
@@ -188,20 +199,15 @@ def _table_spans(tokens: list[Token], regions: dict[str, tuple[int, int]]) -> di
     }
 
 
-def _section_text(document: Document, headings: dict[int, str], lines: list[str]) -> dict[str, str]:
-    """Each section's text lines (tables as grids left out), normalized. Text before 一 is under ''."""
-    texts: dict[str, list[str]] = {"": []}
-    current = ""
-    for index, block in enumerate(document.blocks):
-        if index in headings:
-            current = headings[index]
-            texts.setdefault(current, [])
-            continue
-        if isinstance(block, TextLine):
-            line = lines[index]
-            if line:
-                texts.setdefault(current, []).append(line)
-    return {numeral: "\n".join(lines) for numeral, lines in texts.items()}
+def _section_text(headings: dict[int, str], lines: list[str]) -> dict[str, str]:
+    """Each section's text lines (tables as grids left out), normalized. Text before 一 is under ''.
+    `lines` are the blocks' normalized lines (a grid's place holds "", which is left out like an empty line)."""
+    starts = sorted(headings)
+    ends = [*starts, len(lines)]
+    texts = {"": "\n".join(filter(None, lines[: ends[0]]))}
+    for start, end in zip(starts, ends[1:], strict=True):
+        texts[headings[start]] = "\n".join(filter(None, lines[start + 1 : end]))
+    return texts
 
 
 def normalized_lines(document: Document) -> list[str]:
@@ -284,7 +290,7 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
             period_years=periods,
             period_spans=spans_written,
             misnumbered_sections=written_numerals if len(sections) == len(SECTION_NUMERALS) else {},
-            section_text=_section_text(document, headings, texts),
+            section_text=_section_text(headings, texts),
             invalid_cells=reading.invalid,
             blank_cells=reading.blanks,
             template_markers=markers,
