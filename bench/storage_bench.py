@@ -14,7 +14,8 @@ binaries in a temporary directory (as the fixture of the tests does, but with fs
 
 Printed per backend: ingest rate (reports/s, all steps) and save rate (the `Store.save` call alone), then the
 median and 95th percentile of 200 random `history(name, region)` queries and of 200 random `findings(...)`
-queries of each of three shapes (a region; a region's open findings of a year; one rule in a region).
+queries of each of three shapes (a region; a region's open findings of a year; one rule in a region), and the
+time of the overview's overdue list asked once and then after each of 20 new versions (those are stored).
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
@@ -41,6 +44,7 @@ from report.model import Report
 from report.parse import parse_file
 from rules import all_rules
 from storage import Store
+from storage.registry import overdue
 from tests.pg_server import running_postgres, server_binaries
 
 R = TypeVar("R")
@@ -156,8 +160,28 @@ def query(label: str, store: Store, n: int, queries: int, rng: random.Random) ->
             filters = make_filters()
             rows += len(timed(times, lambda filters=filters: store.findings(**filters)))  # type: ignore[arg-type]
         print(f"  {shape + ',':35} {queries} random: {percentiles(times)}   ({rows / queries:.0f} rows each)")
+    overdue_timings(store, n, queries, rng)
     print(f"  database size: {database_size(store) / 2**20:.0f} MiB")
     store.dispose()
+
+
+def overdue_timings(store: Store, n: int, queries: int, rng: random.Random) -> None:
+    """Time the overview's overdue list (every body is overdue for the year after the last generated one) asked
+    once, then again after each of `queries // 10` corrected versions of a random body's last report: what the
+    overview asks for while reports come in. Adds those versions to the database."""
+    year, as_of, rules = YEARS[-1] + 1, date(YEARS[-1] + 2, 6, 1), Settings().rules
+    bodies = max(1, round(n / len(YEARS) / (1 + CORRECTED_SHARE)))
+    base = parse_file(SEED)
+    first: list[float] = []
+    listed = len(timed(first, lambda: overdue(store, year, as_of, rules)))
+    times: list[float] = []
+    for _ in range(max(1, queries // 10)):
+        corrected = clone(base, rng.randrange(bodies), YEARS[-1], 2, rng)
+        corrected.source.sha256 = uuid.uuid4().hex * 2  # new content on every run, also over an existing database
+        store.save(corrected)
+        timed(times, lambda: overdue(store, year, as_of, rules))
+    print(f"  overdue({year}), {listed} bodies: first {first[0] * 1000:.0f} ms; after each new version, "
+          f"{len(times)} times: {percentiles(times)}")  # fmt: skip
 
 
 def database_size(store: Store) -> int:

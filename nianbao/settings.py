@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     notify_urls: list[str] = Field(default_factory=list)
     notify_config: Path | None = None
     # A failed delivery is tried again after this many seconds, doubling each time up to the maximum; after
-    # storage.store.OUTBOX_MAX_ATTEMPTS failures the alert is abandoned.
+    # storage.outbox.OUTBOX_MAX_ATTEMPTS failures the alert is abandoned.
     outbox_first_backoff: float = 30.0
     outbox_max_backoff: float = 6 * 3600.0
     notify_resolved: bool = True  # also send a short "已更正" note when a new version fixes earlier findings

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from report.extract import open_file
-from storage.store import StoreError
+from storage.errors import StoreError
 
 log = logging.getLogger(__name__)
 

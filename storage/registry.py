@@ -9,11 +9,16 @@ is recorded in `overdue_notices`, and closed with a 已收到 note when the repo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import func, update
+import sqlalchemy
+from sqlalchemy import Table, func, update
 from sqlmodel import Session, col, select
 
 from report.identity import identity, name_key
@@ -23,6 +28,9 @@ from rules.settings import RuleSettings
 from storage.store import Store
 from storage.tables import OrganizationRecord, OverdueNoticeRecord, ReportRecord, VersionRecord, utcnow
 
+ORGANIZATIONS: Table = OrganizationRecord.__table__  # type: ignore[attr-defined]
+REPORTS: Table = ReportRecord.__table__  # type: ignore[attr-defined]
+VERSIONS: Table = VersionRecord.__table__  # type: ignore[attr-defined]
 LEVELS: tuple[str, ...] = ("township", "county", "city", "province", "department", "national", "unknown")
 # How a workbook may name a level.
 LEVEL_WORDS: dict[str, Level] = {
@@ -110,33 +118,160 @@ def import_bodies(store: Store, bodies: Iterable[Body]) -> tuple[int, int]:
 def overdue(store: Store, year: int, as_of: date, settings: RuleSettings) -> list[OverdueBody]:
     """Bodies whose report for `year` is not stored although their deadline passed before `as_of`, by region and
     name. A body known only from its reports counts from the year after its first one (before, nobody watched
-    it); a body without region is left out when a namesake with region is known (it may be that one)."""
-    with store._session() as session:
-        bodies = session.exec(select(OrganizationRecord)).all()
-        filed: dict[int, list[int]] = {}
-        for organization_id, report_year in session.exec(
-            select(ReportRecord.organization_id, ReportRecord.year).where(
-                col(ReportRecord.organization_id).is_not(None), col(ReportRecord.year).is_not(None)
-            )
-        ):
-            filed.setdefault(organization_id, []).append(report_year)  # type: ignore[arg-type]
-        received = dict(
-            session.exec(
-                select(ReportRecord.id, func.max(VersionRecord.received_at))
-                .join(VersionRecord, VersionRecord.report_id == ReportRecord.id)
-                .group_by(ReportRecord.id)
-            ).all()
+    it); a body without region is left out when a namesake with region is known (it may be that one).
+
+    The list is kept for the store (`OverdueLists`): asked again, only the bodies touched since are computed again."""
+    with _LISTS_LOCK:
+        lists = _LISTS.setdefault(store, OverdueLists())
+    return lists.get(store, year, as_of, settings)
+
+
+@dataclass(frozen=True)
+class _Stamp:
+    """How far the data an overdue list was computed from had come: its newest ids, counts and registration."""
+
+    version: int
+    versions: int
+    report: int
+    reports: int
+    filed_by: int  # the sum of the reports' organization ids: it changes when a report moves to another body
+    organization: int
+    organizations: int
+    registered: datetime | None
+
+
+class OverdueLists:
+    """The overdue lists computed for a store, by (year, as_of, settings), each with the stamp of the data it was
+    computed from, brought up to date when asked again by computing only the bodies touched since: bodies with
+    a new version (a report received or corrected), bodies added or registered again, and their namesakes (a
+    body without region is left out when a namesake with region is known). When rows appeared out of id order
+    (a transaction that committed late), a body was removed, a report moved to another body, or many bodies
+    were touched, the list is computed afresh."""
+
+    KEPT = 8  # lists kept (the web asks for one year as of today; the CLI and the alert task for others)
+    MOST_TOUCHED = 1000  # more bodies touched than this: computed afresh, in a few scans rather than many look-ups
+
+    def __init__(self) -> None:
+        self._lists: OrderedDict[tuple[Any, ...], tuple[_Stamp, dict[int, OverdueBody]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, store: Store, year: int, as_of: date, settings: RuleSettings) -> list[OverdueBody]:
+        key = (year, as_of, settings.model_dump_json())
+        with store._session() as session:
+            stamp = _stamp(session)  # before the bodies are read: what comes in meanwhile is touched next time
+            with self._lock:
+                kept = self._lists.get(key)
+            touched = None if kept is None else _touched(session, kept[0], stamp, self.MOST_TOUCHED)
+            if kept is not None and touched is not None:
+                bodies = {body_id: body for body_id, body in kept[1].items() if body_id not in touched}
+                bodies |= _overdue_bodies(session, year, as_of, settings, touched) if touched else {}
+            else:
+                bodies = _overdue_bodies(session, year, as_of, settings, None)
+        with self._lock:
+            self._lists[key] = (stamp, bodies)
+            self._lists.move_to_end(key)
+            while len(self._lists) > self.KEPT:
+                self._lists.popitem(last=False)
+        return sorted(bodies.values(), key=lambda item: (item.region or "", item.name))
+
+
+_LISTS: WeakKeyDictionary[Store, OverdueLists] = WeakKeyDictionary()
+_LISTS_LOCK = threading.Lock()
+
+
+def _stamp(session: Session) -> _Stamp:
+    query = sqlalchemy.select(
+        sqlalchemy.select(func.coalesce(func.max(VERSIONS.c.id), 0)).scalar_subquery(),
+        sqlalchemy.select(func.count()).select_from(VERSIONS).scalar_subquery(),
+        sqlalchemy.select(func.coalesce(func.max(REPORTS.c.id), 0)).scalar_subquery(),
+        sqlalchemy.select(func.count()).select_from(REPORTS).scalar_subquery(),
+        sqlalchemy.select(func.coalesce(func.sum(REPORTS.c.organization_id), 0)).scalar_subquery(),
+        sqlalchemy.select(func.coalesce(func.max(ORGANIZATIONS.c.id), 0)).scalar_subquery(),
+        sqlalchemy.select(func.count()).select_from(ORGANIZATIONS).scalar_subquery(),
+        sqlalchemy.select(func.max(ORGANIZATIONS.c.registered_at)).scalar_subquery(),
+    )
+    return _Stamp(*session.connection().execute(query).one())
+
+
+def _touched(session: Session, since: _Stamp, now: _Stamp, most: int) -> set[int] | None:
+    """The bodies whose overdue status may have changed from `since` to `now`, with their namesakes; None when
+    the list is to be computed afresh."""
+    if now == since:
+        return set()
+    connection = session.connection()
+    new_versions = connection.execute(
+        sqlalchemy.select(REPORTS.c.organization_id)
+        .join(VERSIONS, VERSIONS.c.report_id == REPORTS.c.id)
+        .where(VERSIONS.c.id > since.version)
+    ).all()
+    new_reports = connection.execute(
+        sqlalchemy.select(REPORTS.c.organization_id).where(REPORTS.c.id > since.report)
+    ).all()
+    new_bodies = connection.execute(
+        sqlalchemy.select(ORGANIZATIONS.c.id).where(ORGANIZATIONS.c.id > since.organization)
+    ).all()
+    if (
+        since.versions + len(new_versions) != now.versions
+        or since.reports + len(new_reports) != now.reports
+        or since.organizations + len(new_bodies) != now.organizations
+    ):
+        return None  # a row committed out of id order, or a body removed
+    if since.filed_by + sum(row[0] or 0 for row in new_reports) != now.filed_by:
+        return None  # a stored report moved to another body (the same content again, from its region's folder)
+    touched = {row[0] for row in [*new_versions, *new_bodies] if row[0] is not None}
+    if now.registered is not None and now.registered != since.registered:
+        registered = sqlalchemy.select(ORGANIZATIONS.c.id).where(
+            ORGANIZATIONS.c.registered_at > since.registered
+            if since.registered is not None
+            else ORGANIZATIONS.c.registered_at.is_not(None)
         )
-        report_ids = {
-            (organization_id, report_year): report_id
-            for report_id, organization_id, report_year in session.exec(
-                select(ReportRecord.id, ReportRecord.organization_id, ReportRecord.year)
+        touched |= set(connection.execute(registered).scalars())
+    if len(touched) > most:
+        return None
+    names = sqlalchemy.select(ORGANIZATIONS.c.name_key).where(ORGANIZATIONS.c.id.in_(touched))
+    namesakes = sqlalchemy.select(ORGANIZATIONS.c.id).where(ORGANIZATIONS.c.name_key.in_(names))
+    return touched | set(connection.execute(namesakes).scalars()) if touched else touched
+
+
+def _overdue_bodies(
+    session: Session, year: int, as_of: date, settings: RuleSettings, only: Collection[int] | None
+) -> dict[int, OverdueBody]:
+    """The overdue bodies by id, of all bodies or of those in `only` (see `overdue`)."""
+    connection = session.connection()
+    bodies: list[OrganizationRecord] = []
+    filed: dict[int, list[int]] = {}
+    report_ids: dict[tuple[int, int], int] = {}
+    reports = sqlalchemy.select(REPORTS.c.id, REPORTS.c.organization_id, REPORTS.c.year).where(
+        REPORTS.c.organization_id.is_not(None), REPORTS.c.year.is_not(None)
+    )
+    for chunk in _chunks(only):
+        if chunk is None:
+            bodies += session.exec(select(OrganizationRecord)).all()
+            rows = connection.execute(reports)
+        else:
+            bodies += session.exec(select(OrganizationRecord).where(col(OrganizationRecord.id).in_(chunk))).all()
+            rows = connection.execute(reports.where(REPORTS.c.organization_id.in_(chunk)))
+        for report_id, organization_id, report_year in rows:
+            filed.setdefault(organization_id, []).append(report_year)
+            report_ids[(organization_id, report_year)] = report_id
+    if only is None:
+        regional_names = {body.name_key for body in bodies if body.region_key}
+    else:
+        names = sorted({body.name_key for body in bodies})
+        regional_names = set()
+        for start in range(0, len(names), 500):
+            regional_names |= set(
+                connection.execute(
+                    sqlalchemy.select(ORGANIZATIONS.c.name_key).where(
+                        ORGANIZATIONS.c.name_key.in_(names[start : start + 500]),
+                        ORGANIZATIONS.c.region_key != "",
+                    )
+                ).scalars()
             )
-        }
-    regional_names = {body.name_key for body in bodies if body.region_key}
-    found: list[OverdueBody] = []
+    found: dict[int, OverdueBody] = {}
     for body in bodies:
-        years = filed.get(body.id, [])  # type: ignore[arg-type]
+        assert body.id is not None
+        years = filed.get(body.id, [])
         if year in years or (not body.region_key and body.name_key in regional_names):
             continue
         if body.registered_at is None and (not years or min(years) >= year):
@@ -147,19 +282,48 @@ def overdue(store: Store, year: int, as_of: date, settings: RuleSettings) -> lis
         assert limit is not None
         if as_of <= limit:
             continue
-        last = max(years, default=None)
-        found.append(
-            OverdueBody(
-                organization_id=body.id,  # type: ignore[arg-type]
-                name=body.name,
-                region=body.region,
-                level=body.level,
-                deadline=limit,
-                last_year=last,
-                last_received=received.get(report_ids.get((body.id, last))) if last is not None else None,
-            )
+        found[body.id] = OverdueBody(
+            organization_id=body.id,
+            name=body.name,
+            region=body.region,
+            level=body.level,
+            deadline=limit,
+            last_year=max(years, default=None),
+            last_received=None,
         )
-    return sorted(found, key=lambda item: (item.region or "", item.name))
+    received = _last_received(
+        connection, [report_ids[(b.organization_id, b.last_year)] for b in found.values() if b.last_year is not None]
+    )
+    return {
+        body_id: replace(body, last_received=received.get(report_ids[(body_id, body.last_year)]))
+        if body.last_year is not None
+        else body
+        for body_id, body in found.items()
+    }
+
+
+def _last_received(connection: Any, report_ids: Sequence[int]) -> dict[int, datetime]:
+    """When each report's newest version was received."""
+    found: dict[int, datetime] = {}
+    ordered = sorted(set(report_ids))
+    for start in range(0, len(ordered), 500):
+        query = (
+            sqlalchemy.select(VERSIONS.c.report_id, func.max(VERSIONS.c.received_at))
+            .where(VERSIONS.c.report_id.in_(ordered[start : start + 500]))
+            .group_by(VERSIONS.c.report_id)
+        )
+        found |= {report_id: received for report_id, received in connection.execute(query)}
+    return found
+
+
+def _chunks(ids: Collection[int] | None) -> Iterator[list[int] | None]:
+    """`ids` a few hundred at a time (a database limits the parameters of one statement); None: all at once."""
+    if ids is None:
+        yield None
+        return
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        yield ordered[start : start + 500]
 
 
 def record_notice(store: Store, body: OverdueBody, year: int) -> bool:

@@ -126,3 +126,67 @@ def test_overview_and_regions_pages_show_overdue_bodies(tmp_path: Path) -> None:
     regions = client.get("/regions").text
     assert f"逾期未报：{year} 年度报告" in regions and regions.count("data-overdue=") == 2
     store.dispose()
+
+
+def test_the_overdue_list_kept_for_a_store_follows_every_change(tmp_path: Path) -> None:
+    """`overdue` keeps its list per store and computes again only the bodies touched since it was asked: after
+    each change it equals a list computed afresh, and asked again with nothing changed it reads no table."""
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import event
+
+    from storage.registry import Body, import_bodies
+
+    store = seeded_store(tmp_path)
+    as_of = date(2025, 6, 1)
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    def listed() -> list[tuple[str, int | None, datetime | None]]:
+        statements.clear()
+        kept = overdue(store, 2024, as_of, SETTINGS.rules)
+        assert not any(re.search(r"FROM organizations\s*$", statement) for statement in statements)  # no scan
+        fresh = Store(store.url)  # another store: its list is computed afresh
+        assert overdue(fresh, 2024, as_of, SETTINGS.rules) == kept
+        fresh.dispose()
+        return [(body.who, body.last_year, body.last_received) for body in kept]
+
+    first = [(body.who, body.last_year, body.last_received) for body in overdue(store, 2024, as_of, SETTINGS.rules)]
+    assert [(who, year) for who, year, _ in first] == [("房县白鹤镇人民政府", 2023)]
+    statements.clear()
+    again = overdue(store, 2024, as_of, SETTINGS.rules)
+    assert [(body.who, body.last_year, body.last_received) for body in again] == first
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 1  # the stamp: nothing changed, nothing read again
+
+    import_bodies(store, [Body("教育局", "房县", "department"), Body("教育局")])  # the region-less one: a namesake
+    assert [who for who, _, _ in listed()] == ["房县教育局", "房县白鹤镇人民政府"]
+    corrected = report_of(tmp_path, FANGXIAN, 2023, 5)  # a corrected 2023 report, received later
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    store.save(corrected, received_at=later)
+    assert listed()[1] == ("房县白鹤镇人民政府", 2023, later)
+    store.save(report_of(tmp_path, FANGXIAN, 2024, 4))  # the overdue report arrives
+    assert [who for who, _, _ in listed()] == ["房县教育局"]
+    store.dispose()
+
+
+def test_the_kept_overdue_list_sees_a_report_move_to_its_regions_body(tmp_path: Path) -> None:
+    """The same content again from its region's folder moves a stored report to that region's body, with no new
+    version and no body added or removed when both bodies have other reports: the kept list sees it too."""
+    from storage.registry import Body, import_bodies
+
+    store = Store.open(f"sqlite:///{tmp_path / 'nianbao.db'}")
+    loose = Organization("白鹤镇人民政府", "白鹤镇人民政府", None, "township", "我镇", "0719-3221234")
+    store.save(report_of(tmp_path, loose, 2023, 1))
+    unplaced = report_of(tmp_path, loose, 2024, 2)
+    store.save(unplaced)
+    import_bodies(store, [Body("白鹤镇人民政府", "房县", "township")])
+    store.save(report_of(tmp_path, FANGXIAN, 2022, 3))
+    as_of = date(2025, 6, 1)
+    assert [body.who for body in overdue(store, 2024, as_of, SETTINGS.rules)] == ["房县白鹤镇人民政府"]
+    placed = unplaced.model_copy(deep=True)
+    placed.organization.region = placed.evidence.folder_region = "房县"
+    assert not store.save(placed).created  # moved: 房县白鹤镇 has its 2024 report now
+    assert overdue(store, 2024, as_of, SETTINGS.rules) == []
+    store.dispose()

@@ -16,9 +16,8 @@ from openpyxl import load_workbook
 from nianbao.cli import main
 from nianbao.settings import Settings
 from nianbao.spreadsheet import FINDING_COLUMNS
-from storage import Store
+from storage import Store, read_model
 from tests.generator import LAYOUTS, make_organization, make_series, plant_series
-from web import queries
 from web.app import create_app
 
 STATUS_COLUMN = FINDING_COLUMNS.index("状态")
@@ -104,7 +103,7 @@ def test_cli_exports_and_web_agree_after_a_dismissal(tmp_path: Path) -> None:
     assert web_by_status == cli_by_status
     # The rule page's reports count the rule's open findings: the dismissed one is not among them.
     with store.engine.connect() as connection:
-        hits = queries.rule_reports(connection, "requests.balance", limit=50)
+        hits = read_model.rule_reports(connection, "requests.balance", limit=50)
     assert sum(hit.findings for hit in hits) == len(store.findings(rule="requests.balance", open_only=True))
     assert cli_by_status["已驳回"] == statuses["dismissed"] and cli_by_status["已整改"] == statuses["resolved"]
     store.dispose()

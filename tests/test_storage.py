@@ -15,7 +15,7 @@ from nianbao.judge import check_files
 from nianbao.settings import Settings
 from report.model import Finding, Report
 from storage import AmbiguousOrganization, SaveResult, SchemaNotCurrent, Store, StoreError, finding_fingerprints
-from storage.store import OUTBOX_MAX_ATTEMPTS
+from storage.outbox import OUTBOX_MAX_ATTEMPTS
 from storage.tables import FindingRecord, OrganizationRecord, VersionRecord
 from tests.seed_samples import seed_path
 from tests.storage_samples import judged, seed, variant
@@ -104,7 +104,9 @@ def test_series_versions_carried_forward_and_resolved_findings(store: Store) -> 
         "narrative.missing_topics",
         "regulations.in_force_continuity",
     ]
-    assert all(row.last_seen == T2023_CORRECTED and row.version_id == corrected.version_id for row in carried.values())
+    assert all(
+        row.last_seen == T2023_CORRECTED and row.last_version_id == corrected.version_id for row in carried.values()
+    )
     # A carried finding reads as the latest version words it.
     continuity = {
         label: next(f.message for f in saved[label][0].findings if f.rule == "regulations.in_force_continuity")

@@ -60,7 +60,7 @@ def snapshot(store: Store) -> tuple[list[tuple[object, ...]], list[tuple[object,
             row.first_seen,
             row.last_seen,
             row.resolved_at,
-            sha[row.version_id],
+            sha[row.last_version_id],
         )
         for row in store.findings(organization=name, region=region)
     )
@@ -121,3 +121,36 @@ def test_a_batch_indexes_the_prose_of_its_reports_for_later_peers(store: Store) 
     (outcome,) = store.save_batch([BatchSave("/share/baihe.txt", baihe.source.sha256, baihe, START)], [], alerts)
     assert outcome.state == "stored"
     assert [peer.source.sha256 for peer in store.peer_reports(huanglong)] == [baihe.source.sha256]
+
+
+def test_the_peers_of_a_batch_are_found_together_as_one_at_a_time(store: Store) -> None:
+    """`peer_reports_of` ranks the peers of several reports in one query: each report gets other bodies' current
+    versions of its year sharing bands with it, most shared first, never its own body's or its own content."""
+    from tests.factories import clean_report
+    from tests.test_rules_reviewers import PEER_FIVE, peer_pair
+
+    baihe, huanglong = peer_pair()
+    own_earlier = huanglong.model_copy(deep=True)  # 黄龙镇's own earlier version: not its peer, but 白鹤镇's
+    own_earlier.source.sha256 = "3" * 64
+    partly = clean_report(name="城关镇人民政府", sha="5" * 64)  # shares one band with 黄龙镇, 白鹤镇 shares 8
+    cut = int(len(PEER_FIVE) * 0.9)
+    partly.evidence.section_text["五"] = "城关镇" + PEER_FIVE[:cut] + "".join(reversed(PEER_FIVE[cut:]))
+    copied, rewritten = (clean_report(name="茅塔乡人民政府", sha=sha * 64) for sha in "67")
+    copied.evidence.section_text["五"] = huanglong.evidence.section_text["五"]
+    rewritten.evidence.section_text["五"] = "茅塔乡" + "".join(reversed(PEER_FIVE))  # supersedes the copy
+    blank = clean_report(name="土城镇人民政府", sha="8" * 64)  # prose too short to compare: no bands
+    for report in (partly, copied, rewritten, blank):
+        report.evidence.section_text["一"] = ""  # the factory's part 一, which 白鹤镇 has too
+    for report in (baihe, own_earlier, partly, copied, rewritten):
+        store.save(report)
+    later = huanglong.model_copy(deep=True)
+    later.year, later.source.sha256 = 2024, "9" * 64
+
+    def shas(found: list[Report]) -> list[str]:
+        return [peer.source.sha256[0] for peer in found]
+
+    asked = [huanglong, later, baihe, blank]
+    together = store.peer_reports_of(asked)
+    assert [shas(found) for found in together] == [["a", "5"], [], ["3", "5"], []]
+    assert together == [store.peer_reports(report) for report in asked]
+    assert [shas(found) for found in store.peer_reports_of(asked, limit=1)] == [["a"], [], ["3"], []]

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from report.identity import identity
 from report.model import Report
 from storage import Store, finding_fingerprints, use_write_ahead_log
-from storage.store import head_revision
+from storage.engine import head_revision
 from storage.tables import FindingRecord, OrganizationRecord, ReportRecord, VersionRecord
 from tests.storage_samples import judged, seed, variant
 

@@ -12,7 +12,7 @@ from sqlalchemy import MetaData, insert, inspect
 from nianbao.cli import main
 from report.model import Report
 from storage import Store
-from storage.store import head_revision
+from storage.engine import head_revision
 from storage.tables import (
     TABLES,
     FindingRecord,

@@ -249,7 +249,7 @@ def test_a_dismissal_survives_reingesting_the_file(
     assert "已驳回" in by_css(browser, "h1")[0].text
     assert "表格原文无误，系解析问题" in by_css(browser, "table.triage-history")[0].text
     (again,) = [row for row in store.findings(rule="requests.total_row", region="房县") if row.id == finding.id]
-    assert again.version_id != finding.version_id  # carried forward to the new version
+    assert again.last_version_id != finding.last_version_id  # carried forward to the new version
     screenshot(browser, "finding")
     open_page(browser, site + "/regions")
     screenshot(browser, "regions")

@@ -32,14 +32,15 @@ from nianbao.spreadsheet import FINDING_COLUMNS, finding_rows
 from report.model import Report, describe_cell
 from rules import Rule, all_rules, compare, find_rule
 from storage import Store, StoreError
+from storage import read_model as queries
 from storage.evidence import Evidence
+from storage.read_model import FINDINGS, STATUSES, Filters
+from storage.read_model import FindingRow as Item
 from storage.registry import OverdueBody, overdue
-from web import queries
 from web.auth import SignedIn, SignInThrottle, authenticate, check_csrf, csrf_token, sign_in, sign_out, signed_in
 from web.chart import stacked_bars
 from web.export import FORMATS, Sheet, download
 from web.layout import Mark, marks, report_tables
-from web.queries import FINDINGS, STATUSES, Filters, Item
 
 TEMPLATES = Path(__file__).with_name("templates")
 PAGE_SIZE = 50

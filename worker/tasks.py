@@ -254,15 +254,16 @@ def _judge_batch(
     known = store.known_identities({name for name, _ in keys}) | keys if keys else set()
     stored = store.earlier_reports_of(keys) if keys else {}
     batch = [report for _, report in reports]
+    peers = store.peer_reports_of(batch)
     judged = []
-    for entry, report in reports:
+    for (entry, report), its_peers in zip(reports, peers, strict=True):
         key = identity(report)
         reason = ambiguity(report, known)
         if reason:
             report.problems.append(reason)
         try:
             candidates = [*stored.get(key, []), *batch] if key and not reason else []
-            judge(report, earlier_reports(report, candidates), settings, store.peer_reports(report))
+            judge(report, earlier_reports(report, candidates), settings, its_peers)
         except TRANSIENT:
             raise
         except Exception as error:

@@ -1,1 +1,1 @@
-"""Alembic migrations of the storage schema, shipped inside the package (see `storage.store.alembic_config`)."""
+"""Alembic migrations of the storage schema, shipped inside the package (see `storage.engine.alembic_config`)."""

@@ -1,0 +1,270 @@
+"""The watcher's ledger: one entry per (path, content) seen on the share, and its state from `new` through
+`queued` and `processing` to `stored` or `failed`, with the attempts spent and the last error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    bindparam,
+    update,
+)
+from sqlmodel import Session, col, select
+
+from storage.engine import StoreBase, insert_ignoring
+from storage.rows import LedgerEntry
+from storage.tables import (
+    LedgerRecord,
+    utcnow,
+)
+
+LEDGER_STATES = ("new", "queued", "processing", "stored", "failed")
+LEDGER_PENDING = ("new", "queued", "processing")
+
+
+class LedgerStore(StoreBase):
+    """The watcher's ledger: what was seen on the share and how far each file got."""
+
+    def ledger_seen(self, path: str, sha256: str, size: int | None) -> LedgerEntry:
+        """Record that the watcher saw this content at `path`; the entry is `new` unless seen before."""
+
+        def work(session: Session) -> LedgerEntry:
+            now = utcnow()
+            self._insert_ignore(
+                session,
+                LedgerRecord,
+                ["path", "sha256"],
+                path=path,
+                sha256=sha256,
+                size=size,
+                state="new",
+                attempts=0,
+                seen_at=now,
+                updated_at=now,
+            )
+            return _ledger_entry(self._ledger_row(session, path, sha256))
+
+        return self._write(work)
+
+    def ledger_mark(
+        self, path: str, sha256: str, state: str, *, error: str | None = None, version_id: int | None = None
+    ) -> LedgerEntry:
+        """Move an entry to `state` (recording it if the watcher never did); `processing` counts an attempt.
+        `error` replaces the last error (None clears it); `version_id` is kept unless a new one is given."""
+        if state not in LEDGER_STATES:
+            raise ValueError(f"ledger state {state!r} is not one of {LEDGER_STATES}")
+
+        def work(session: Session) -> LedgerEntry:
+            now = utcnow()
+            self._insert_ignore(
+                session,
+                LedgerRecord,
+                ["path", "sha256"],
+                path=path,
+                sha256=sha256,
+                size=None,
+                state=state,
+                attempts=0,
+                seen_at=now,
+                updated_at=now,
+            )
+            row = self._ledger_row(session, path, sha256)
+            row.state, row.error, row.updated_at = state, error, now
+            row.attempts += state == "processing"
+            if version_id is not None:
+                row.version_id = version_id
+            session.add(row)
+            session.flush()
+            return _ledger_entry(row)
+
+        return self._write(work)
+
+    def ledger_take(
+        self, files: Sequence[tuple[str, str, int | None]], unreadable: Sequence[tuple[str, str, str]] = ()
+    ) -> list[tuple[str, str]]:
+        """The watcher's batch, in one transaction: record each (path, sha256, size) seen and move those that are
+        `new` to `queued`; record each (path, key, reason) of `unreadable` as `failed`. Returns the (path, sha256)
+        now queued, in the order given: content seen before at its path is not queued again."""
+
+        def work(session: Session) -> list[tuple[str, str]]:
+            now = utcnow()
+            rows = [
+                {"path": path, "sha256": sha, "size": size, "state": "new", "attempts": 0, "seen_at": now,
+                 "updated_at": now}
+                for path, sha, size in files
+            ]  # fmt: skip
+            rows += [
+                {"path": path, "sha256": key, "size": None, "state": "failed", "attempts": 0, "seen_at": now,
+                 "updated_at": now}
+                for path, key, _ in unreadable
+            ]  # fmt: skip
+            self._insert_ledger(session, rows)
+            self._ledger_update(
+                session, [{"path": p, "sha256": k, "state": "failed", "error": why} for p, k, why in unreadable], now
+            )
+            states = self._ledger_rows(session, [(path, sha) for path, sha, _ in files])
+            queued = [(path, sha) for path, sha, _ in files if states[(path, sha)].state == "new"]
+            self._ledger_update(session, [{"path": p, "sha256": k, "state": "queued"} for p, k in queued], now)
+            return list(dict.fromkeys(queued))
+
+        return self._write(work)
+
+    def ledger_mark_many(self, changes: Sequence[tuple[str, str, str, str | None]]) -> None:
+        """Move many entries, each (path, sha256, state, error), in one transaction (no attempt is counted)."""
+        for _, _, state, _ in changes:
+            if state not in LEDGER_STATES:
+                raise ValueError(f"ledger state {state!r} is not one of {LEDGER_STATES}")
+
+        def work(session: Session) -> None:
+            rows = [
+                {"path": path, "sha256": sha, "state": state, "error": error} for path, sha, state, error in changes
+            ]
+            self._ledger_update(session, rows, utcnow())
+
+        if changes:
+            self._write(work)
+
+    def ledger_claim(
+        self, items: Sequence[tuple[str, str]], max_attempts: int, recent: timedelta = timedelta(0)
+    ) -> list[LedgerEntry]:
+        """A worker's claim on a batch, in one transaction: each (path, sha256) not yet `stored` or `failed`
+        becomes `processing` with one more attempt, or `failed` when it already had `max_attempts` (it crashed
+        or hung its workers each time). An entry claimed less than `recent` ago is claimed again without an
+        attempt: a duplicate delivery or a retry after a transient error, not a worker that died on it.
+        Returns the entries as they are afterwards, in the order given; on PostgreSQL, rows another worker is
+        claiming at this moment are skipped (`FOR UPDATE SKIP LOCKED`) and left out of the result."""
+
+        def work(session: Session) -> list[LedgerEntry]:
+            now = utcnow()
+            self._insert_ledger(
+                session,
+                [{"path": path, "sha256": sha, "size": None, "state": "new", "attempts": 0, "seen_at": now,
+                  "updated_at": now} for path, sha in items],
+            )  # fmt: skip
+            rows = self._ledger_rows(session, items, skip_locked=True)
+            claimed: list[LedgerEntry] = []
+            for key in dict.fromkeys(items):
+                row = rows.get(key)
+                if row is None:
+                    continue
+                if row.state == "processing" and row.updated_at > now - recent:
+                    pass  # claimed a moment ago: processed again (idempotent), no attempt spent
+                elif row.state not in ("stored", "failed"):
+                    if row.attempts >= max_attempts:
+                        row.state = "failed"
+                        row.error = f"已尝试处理 {row.attempts} 次均未完成（处理时进程崩溃、被终止或超时），不再重试"
+                    else:
+                        row.state, row.error = "processing", None
+                        row.attempts += 1
+                    row.updated_at = now
+                    session.add(row)
+                claimed.append(_ledger_entry(row))
+            return claimed
+
+        return self._write(work)
+
+    @classmethod
+    def _insert_ledger(cls, session: Session, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        session.connection().execute(insert_ignoring(session, LedgerRecord, ["path", "sha256"]), rows)
+
+    @staticmethod
+    def _ledger_rows(
+        session: Session, keys: Sequence[tuple[str, str]], *, skip_locked: bool = False
+    ) -> dict[tuple[str, str], LedgerRecord]:
+        """The ledger rows of (path, sha256) keys, locked (PostgreSQL; SQLite's write transaction is exclusive)."""
+        found: dict[tuple[str, str], LedgerRecord] = {}
+        paths = sorted({path for path, _ in keys})
+        wanted = set(keys)
+        for start in range(0, len(paths), 500):
+            query = (
+                select(LedgerRecord)
+                .where(col(LedgerRecord.path).in_(paths[start : start + 500]))
+                .order_by(LedgerRecord.id)
+                .with_for_update(skip_locked=skip_locked)
+            )
+            for row in session.exec(query):
+                if (row.path, row.sha256) in wanted:
+                    found[(row.path, row.sha256)] = row
+        return found
+
+    @staticmethod
+    def _ledger_update(session: Session, changes: list[dict[str, Any]], now: datetime) -> None:
+        """Set `state` (and `error`, `version_id` when a change has them) of ledger rows by (path, sha256)."""
+        if not changes:
+            return
+        table = LedgerRecord.__table__  # type: ignore[attr-defined]
+        for columns in sorted({tuple(sorted(change)) for change in changes}):
+            group = [{f"b_{k}": v for k, v in change.items()} for change in changes if tuple(sorted(change)) == columns]
+            values: dict[str, Any] = {
+                column: bindparam(f"b_{column}") for column in columns if column not in ("path", "sha256")
+            }
+            if "error" not in values:
+                values["error"] = None
+            session.connection().execute(
+                update(table)
+                .where(table.c.path == bindparam("b_path"), table.c.sha256 == bindparam("b_sha256"))
+                .values(**values, updated_at=now),
+                group,
+            )
+
+    def ledger_stale(self, older_than: timedelta, max_attempts: int) -> list[LedgerEntry]:
+        """Entries still `new`, `queued` or `processing` after `older_than`, with attempts left: oldest first."""
+        query = (
+            select(LedgerRecord)
+            .where(
+                col(LedgerRecord.state).in_(LEDGER_PENDING),
+                col(LedgerRecord.updated_at) < utcnow() - older_than,
+                col(LedgerRecord.attempts) < max_attempts,
+            )
+            .order_by(LedgerRecord.updated_at, LedgerRecord.id)
+        )
+        with self._session() as session:
+            return [_ledger_entry(row) for row in session.exec(query)]
+
+    def ledger_entry(self, path: str) -> LedgerEntry | None:
+        """The most recently updated entry for a path."""
+        query = (
+            select(LedgerRecord)
+            .where(LedgerRecord.path == path)
+            .order_by(col(LedgerRecord.updated_at).desc(), col(LedgerRecord.id).desc())
+        )
+        with self._session() as session:
+            row = session.exec(query).first()
+            return _ledger_entry(row) if row else None
+
+    def ledger_files(self, state: str | None = None, limit: int = 100) -> list[LedgerEntry]:
+        """The newest entry of each path, most recently updated first; only those in `state` when given (what
+        `nianbao files` lists: which files failed and why)."""
+        query = select(LedgerRecord).order_by(col(LedgerRecord.updated_at).desc(), col(LedgerRecord.id).desc())
+        newest: dict[str, LedgerEntry] = {}
+        with self._session() as session:
+            for row in session.exec(query):
+                if row.path not in newest:
+                    newest[row.path] = _ledger_entry(row)
+        return [entry for entry in newest.values() if state in (None, entry.state)][:limit]
+
+    @staticmethod
+    def _ledger_row(session: Session, path: str, sha256: str) -> LedgerRecord:
+        return session.exec(
+            select(LedgerRecord).where(LedgerRecord.path == path, LedgerRecord.sha256 == sha256).with_for_update()
+        ).one()
+
+
+def _ledger_entry(row: LedgerRecord) -> LedgerEntry:
+    return LedgerEntry(
+        id=row.id,  # type: ignore[arg-type]
+        path=row.path,
+        sha256=row.sha256,
+        size=row.size,
+        state=row.state,
+        attempts=row.attempts,
+        error=row.error,
+        version_id=row.version_id,
+        seen_at=row.seen_at,
+        updated_at=row.updated_at,
+    )

@@ -1,0 +1,158 @@
+"""The prose index: each current version's LSH bands of its narrative parts, and the other bodies' reports of
+the same year that share bands with a report (candidates for narrative.copied_from_peer).
+
+Both sides work a batch at a time: `index_prose` writes the bands of all the versions a batch stored in one
+statement, and `peer_reports_of` finds the peers of all the reports a batch judges in one ranking query (the
+reports' bands sent along as a VALUES list), one look-up of their bodies and one read of the peers' versions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Integer,
+    String,
+    Table,
+    and_,
+    cast,
+    column,
+    func,
+    insert,
+    or_,
+    select,
+    values,
+)
+from sqlmodel import Session, col
+
+from report.identity import identity
+from report.model import Report
+from rules.similarity import report_bands
+from storage.engine import StoreBase
+from storage.rows import report_from
+from storage.tables import OrganizationRecord, ProseBandRecord, ReportRecord, VersionRecord
+
+BANDS: Table = ProseBandRecord.__table__  # type: ignore[attr-defined]
+VERSIONS: Table = VersionRecord.__table__  # type: ignore[attr-defined]
+REPORTS: Table = ReportRecord.__table__  # type: ignore[attr-defined]
+ORGANIZATIONS: Table = OrganizationRecord.__table__  # type: ignore[attr-defined]
+ASKED_PER_QUERY = 100  # reports whose peers one query ranks: keeps its bound parameters within any database's limit
+
+
+class PeerStore(StoreBase):
+    """Other bodies' reports whose prose shares LSH bands with a report."""
+
+    def peer_reports(self, report: Report, limit: int = 20) -> list[Report]:
+        """Other bodies' current versions of the same year whose prose shares an LSH band with the report's
+        (candidates for narrative.copied_from_peer), most shared bands first."""
+        return self.peer_reports_of([report], limit)[0]
+
+    def peer_reports_of(self, reports: Sequence[Report], limit: int = 20) -> list[list[Report]]:
+        """`peer_reports` of each report, in the order given, with a few statements for all of them (a batch)."""
+        asked: list[tuple[int, Report, list[int]]] = []
+        for index, report in enumerate(reports):
+            bands = sorted({band for _, band in report_bands(report)})
+            if report.year is not None and bands:
+                asked.append((index, report, bands))
+        found: list[list[Report]] = [[] for _ in reports]
+        if not asked:
+            return found
+        with self._session() as session:
+            connection = session.connection()
+            own = _organization_ids(session, [report for _, report, _ in asked])
+            ranked: list[tuple[int, int]] = []  # (index of the report, peer's version id), best first
+            for start in range(0, len(asked), ASKED_PER_QUERY):
+                chunk = asked[start : start + ASKED_PER_QUERY]
+                ranked += [
+                    (asked_index, version_id)
+                    for asked_index, version_id in connection.execute(_ranking(chunk, own, limit))
+                ]
+            ids = sorted({version_id for _, version_id in ranked})
+            peers: dict[int, Report] = {}
+            for start in range(0, len(ids), 500):
+                query = select(VersionRecord).where(col(VersionRecord.id).in_(ids[start : start + 500]))
+                peers |= {version.id: report_from(version) for version in session.scalars(query)}  # type: ignore[misc]
+        for index, version_id in ranked:
+            if version_id in peers:
+                found[index].append(peers[version_id])
+        return found
+
+
+def _organization_ids(session: Session, reports: Sequence[Report]) -> dict[tuple[str, str | None], int]:
+    """The stored body of each report's identity, by identity (those stored)."""
+    keys = {key for report in reports if (key := identity(report))}
+    names = sorted({name for name, _ in keys})
+    found: dict[tuple[str, str | None], int] = {}
+    for start in range(0, len(names), 500):
+        query = select(ORGANIZATIONS.c.name_key, ORGANIZATIONS.c.region_key, ORGANIZATIONS.c.id).where(
+            ORGANIZATIONS.c.name_key.in_(names[start : start + 500])
+        )
+        for name, region, organization_id in session.connection().execute(query):
+            if (name, region or None) in keys:
+                found[(name, region or None)] = organization_id
+    return found
+
+
+def _ranking(asked: Sequence[tuple[int, Report, list[int]]], own: dict[tuple[str, str | None], int], limit: int) -> Any:
+    """(index of the report, version id) of the `limit` current versions of another body and content that share
+    the most bands of the same year with each asked report, most shared first (then oldest version first)."""
+    reports = values(
+        column("asked", Integer), column("year", Integer), column("organization_id", Integer),
+        column("sha256", String), name="asked_reports",
+    ).data(
+        [(index, report.year, own.get(key) if (key := identity(report)) else None, report.source.sha256)
+         for index, report, _ in asked]
+    ).cte()  # fmt: skip
+    wanted = (
+        values(column("asked", Integer), column("band_key", BigInteger), name="asked_bands")
+        .data([(index, band) for index, _, bands in asked for band in bands])
+        .cte()
+    )
+    shared = func.count(BANDS.c.id)
+    counted = (
+        select(wanted.c.asked, BANDS.c.version_id, shared.label("shared"))
+        .select_from(wanted)
+        .join(reports, reports.c.asked == wanted.c.asked)
+        .join(BANDS, and_(BANDS.c.year == reports.c.year, BANDS.c.band_key == wanted.c.band_key))
+        .join(VERSIONS, VERSIONS.c.id == BANDS.c.version_id)
+        .join(REPORTS, REPORTS.c.id == VERSIONS.c.report_id)
+        .where(
+            VERSIONS.c.superseded_by.is_(None),
+            VERSIONS.c.sha256 != reports.c.sha256,
+            # As `!=` in SQL has it: a report of a stored body has no peers among reports of no body. (The cast:
+            # PostgreSQL reads a VALUES column of NULLs only as text.)
+            or_(
+                reports.c.organization_id.is_(None),
+                REPORTS.c.organization_id != cast(reports.c.organization_id, Integer),
+            ),
+        )
+        .group_by(wanted.c.asked, BANDS.c.version_id)
+        .subquery()
+    )
+    rank = (
+        func.row_number()
+        .over(partition_by=counted.c.asked, order_by=(counted.c.shared.desc(), counted.c.version_id))
+        .label("rank")
+    )
+    ranked = select(counted.c.asked, counted.c.version_id, counted.c.shared, rank).subquery()
+    return (
+        select(ranked.c.asked, ranked.c.version_id)
+        .where(ranked.c.rank <= limit)
+        .order_by(ranked.c.asked, ranked.c.rank)
+    )
+
+
+def index_prose(connection: Connection, versions: Sequence[tuple[int, Report]]) -> None:
+    """Index the prose of new versions, (version id, report) each, for later peers' look-ups, in one statement."""
+    rows = [
+        {"version_id": version_id, "year": report.year, "part": part, "band_key": key}
+        for version_id, report in versions
+        # A report of no known body and year is nobody's peer.
+        if report.year is not None and identity(report) is not None
+        for part, key in report_bands(report)
+    ]
+    if rows:
+        connection.execute(insert(ProseBandRecord), rows)
