@@ -64,11 +64,16 @@ TOPICS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _sentences(report: Report) -> Iterator[str]:
-    for text in compact_sections(report).values():
-        for sentence in _SENTENCE.split(text):
-            if sentence and not _OTHER_PERIOD.search(sentence):
-                yield sentence
+def _all_sentences(report: Report) -> list[str]:
+    """Every sentence of the prose, compacted, section after section."""
+    return [sentence for text in compact_sections(report).values() for sentence in _SENTENCE.split(text)]
+
+
+def _sentences(sentences: list[str]) -> Iterator[str]:
+    """The sentences about this year's figures."""
+    for sentence in sentences:
+        if sentence and not _OTHER_PERIOD.search(sentence):
+            yield sentence
 
 
 def _appeal_total(report: Report, kind: str) -> int | None:
@@ -110,7 +115,8 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
     requests = report.tables.requests
     new_total = requests["new"][6] if requests is not None else None
     seen: set[tuple[str, int]] = set()
-    for sentence in _sentences(report):
+    sentences = _all_sentences(report)
+    for sentence in _sentences(sentences):
         if new_total is not None and "申请" in sentence:
             stated: int | None = None
             if _NONE_RECEIVED.search(sentence):
@@ -146,7 +152,7 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
                     fields={"sentence": sentence[:60]},
                 )
         yield from _document_contradictions(report, sentence, seen)
-    yield from _carry_over_contradictions(report, seen)
+    yield from _carry_over_contradictions(report, sentences, seen)
 
 
 def _document_contradictions(report: Report, sentence: str, seen: set[tuple[str, int]]) -> Iterator[Hit]:
@@ -171,29 +177,28 @@ def _document_contradictions(report: Report, sentence: str, seen: set[tuple[str,
             )
 
 
-def _carry_over_contradictions(report: Report, seen: set[tuple[str, int]]) -> Iterator[Hit]:
+def _carry_over_contradictions(report: Report, sentences: list[str], seen: set[tuple[str, int]]) -> Iterator[Hit]:
     requests = report.tables.requests
     if requests is None:
         return
-    for text in compact_sections(report).values():
-        for sentence in _SENTENCE.split(text):
-            if "结转" not in sentence or _OTHER_BODIES.search(sentence):
+    for sentence in sentences:
+        if "结转" not in sentence or _OTHER_BODIES.search(sentence):
+            continue
+        for key, pattern in (("carried_in", _CARRIED_IN), ("carried_out", _CARRIED_OUT)):
+            match = pattern.search(sentence)
+            actual = requests[key][6]
+            if match is None or actual is None:
                 continue
-            for key, pattern in (("carried_in", _CARRIED_IN), ("carried_out", _CARRIED_OUT)):
-                match = pattern.search(sentence)
-                actual = requests[key][6]
-                if match is None or actual is None:
-                    continue
-                stated = int(next(group for group in match.groups() if group is not None))
-                if stated != actual and (key, stated) not in seen:
-                    seen.add((key, stated))
-                    yield Hit(
-                        location=f"三/{REQUEST_ROWS[key]}/总计",
-                        cells=[f"requests.{key}[6]"],
-                        expected=stated,
-                        actual=actual,
-                        fields={"sentence": sentence[:60]},
-                    )
+            stated = int(next(group for group in match.groups() if group is not None))
+            if stated != actual and (key, stated) not in seen:
+                seen.add((key, stated))
+                yield Hit(
+                    location=f"三/{REQUEST_ROWS[key]}/总计",
+                    cells=[f"requests.{key}[6]"],
+                    expected=stated,
+                    actual=actual,
+                    fields={"sentence": sentence[:60]},
+                )
 
 
 def _appeal_statements(sentence: str) -> Iterator[tuple[str, int]]:
