@@ -7,8 +7,8 @@ and, for PDFs, next to pypdfium2's bare text extraction of the same files.
 For every layout the generator renders N reports into a temporary folder (and --extra adds the report files
 of a folder, grouped by suffix as `real-pdf`, `real-txt` …). The measurements are interleaved: each round
 walks the files once and, file by file, times the floor (read the bytes and decode them: UTF-8/GB18030 text,
-or for docx/pdf just the bytes), the parse (`report.parse.parse_file`), the rules (`rules.evaluate` on that
-parse) and, for PDFs, the bare text extraction by pypdfium2 (every page's text, nothing else; when the
+or for docx/pdf just the bytes), the reader alone (`report.extract.extract`: bytes → lines and grids), the
+parse (`report.parse.parse_file`, reader included), the rules (`rules.evaluate` on that parse) and, for PDFs, the bare text extraction by pypdfium2 (every page's text, nothing else; when the
 package is installed) — so load from other processes on a shared machine falls on all of them alike.
 Figures are medians over all rounds and files; peak memory is tracemalloc's peak while parsing one report,
 the largest over a sample of 50. With `--clock cpu` every time is this process's CPU time instead of wall time:
@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from report.extract import extract
 from report.formats.text import decode
 from report.parse import parse_file
 from rules import evaluate
@@ -85,10 +86,11 @@ def elapsed(work: Callable[[], object]) -> tuple[float, object]:
 
 
 def measure(paths: list[Path], rounds: int, settings: RuleSettings, bare: Callable[[Path], str] | None) -> dict:
-    times: dict[str, list[float]] = {"floor": [], "parse": [], "rules": [], "both": [], "bare": []}
+    times: dict[str, list[float]] = {"floor": [], "read": [], "parse": [], "rules": [], "both": [], "bare": []}
     for _ in range(rounds):
         for path in paths:
             times["floor"].append(elapsed(lambda path=path: floor(path))[0])
+            times["read"].append(elapsed(lambda path=path: extract(path))[0])
             parse_time, report = elapsed(lambda path=path: parse_file(path))
             rules_time, _ = elapsed(lambda report=report: evaluate(report, [], settings))
             times["parse"].append(parse_time)
@@ -133,7 +135,7 @@ def main() -> None:
     bare = pdfium_text()
     print(f"command: {' '.join(sys.argv)}  (medians of {args.rounds} interleaved rounds; {args.clock} times in ms)")
     print(
-        f"{'layout':18} {'files':>5} {'floor':>7} {'parse':>7} {'p95':>7} {'rules':>7} {'parse+rules':>11} "
+        f"{'layout':18} {'files':>5} {'floor':>7} {'read':>7} {'parse':>7} {'p95':>7} {'rules':>7} {'parse+rules':>11} "
         f"{'÷floor':>7} {'pdfium':>7} {'÷pdfium':>7} {'peak KiB':>8}"
     )
     with tempfile.TemporaryDirectory() as folder:
@@ -159,7 +161,7 @@ def main() -> None:
                 else (f"{'-':>7} {'-':>7}")
             )
             print(
-                f"{name:18} {len(paths):>5} {ms(median['floor']):>7} {ms(median['parse']):>7} "
+                f"{name:18} {len(paths):>5} {ms(median['floor']):>7} {ms(median['read']):>7} {ms(median['parse']):>7} "
                 f"{ms(p95(times['parse'])):>7} {ms(median['rules']):>7} {ms(median['both']):>11} "
                 f"{median['both'] / median['floor']:>6.0f}x {pdfium} {peak_memory(paths) / 1024:>8.0f}"
             )

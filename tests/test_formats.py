@@ -186,8 +186,40 @@ def test_html_cells_outside_a_table_are_tab_separated_and_pre_keeps_its_lines() 
 
 
 def test_html_unclosed_and_deeply_nested_tables_do_not_break_reading() -> None:
-    document = html.read(b"<table>" * 5000 + b"<tr><td>deep</td></tr><p>tail")
+    document = html.read(b"<table>" * 200 + b"<tr><td>deep</td></tr><p>tail")
     assert "deep" in lines(document) or any("deep" in str(rows) for rows in grids(document))
+
+
+def test_html_nesting_past_the_parser_limit_keeps_what_came_before_and_says_so() -> None:
+    document = html.read("<p>前言</p>".encode() + b"<div>" * 5000 + "正文".encode())
+    assert lines(document) == ["前言"]
+    assert any("嵌套过深" in problem for problem in document.problems)
+    with pytest.raises(UnreadableFile, match="嵌套过深"):
+        html.read(b"<table>" * 5000 + b"<tr><td>deep</td></tr>")
+
+
+def test_html_page_past_the_size_cap_is_cut_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(html, "MAX_PAGE_CHARS", 40)
+    document = read_html("<p>第一段</p><p>第二段</p>" + "<p>之后</p>" * 10)  # 22 characters, then 9 each
+    assert lines(document) == ["第一段", "第二段", "之后", "之后"]
+    assert any("只解析了前 40 字" in problem for problem in document.problems)
+
+
+def test_html_page_over_the_cap_because_of_inlined_images_is_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(html, "MAX_PAGE_CHARS", 2000)
+    image = '<img src="data:image/png;base64,' + "A" * 5000 + '">'
+    document = read_html(f"<p>第一段</p>{image}<p>第二段</p>")
+    assert lines(document) == ["第一段", "第二段"]
+    assert document.problems == []
+
+
+def test_html_entities_are_not_declared_by_the_page_and_nothing_is_fetched() -> None:
+    page = (
+        '<!DOCTYPE html [<!ENTITY lol "lol"><!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        '<p>&lol;&x;</p><img src="http://127.0.0.1:9/x.png"><iframe src="file:///etc/passwd"></iframe>'
+    )
+    text = "".join(lines(read_html(page)))
+    assert "&lol;&x;" in text and "root:" not in text
 
 
 @pytest.mark.parametrize("markup", ["", "   \n", "<html><head><script>load()</script></head><body></body></html>"])
@@ -293,6 +325,26 @@ def test_docx_content_controls_revisions_and_alternate_content_are_read_as_shown
         "<w:p><w:pPr><w:tabs><w:tab w:val='left' w:pos='720'/></w:tabs></w:pPr><w:r><w:t>无制表符</w:t></w:r></w:p>"
     )
     assert lines(docx_format.read(raw_docx(body))) == ["控件里的段落", "保留插入", "选择", "无制表符"]
+
+
+def test_docx_text_box_paragraphs_are_lines_of_the_paragraph_holding_them() -> None:
+    box = (
+        "<w:r><w:pict><w:txbxContent>"
+        f"{paragraph('框一')}<w:p><w:del><w:r><w:t>删</w:t></w:r></w:del><w:r><w:t>框二</w:t></w:r></w:p>"
+        f"<w:tbl><w:tr><w:tc>{paragraph('格')}</w:tc></w:tr></w:tbl>"
+        "</w:txbxContent></w:pict></w:r>"
+    )
+    body = (
+        f"<w:p><w:r><w:t>前</w:t></w:r>{box}<w:r><w:t>后</w:t></w:r></w:p>"
+        f"<w:tbl><w:tr><w:tc><w:p><w:r><w:t>甲</w:t></w:r>{box}</w:p></w:tc></w:tr></w:tbl>"
+    )
+    assert docx_format.read(raw_docx(body)).blocks == [
+        TextLine("前"),
+        TextLine("框一"),
+        TextLine("框二"),
+        TextLine("格后"),  # the box's table is text of the paragraph, not a table of the body
+        Grid((("甲框一框二格",),)),  # a cell's lines join as a reader reads them
+    ]
 
 
 def test_docx_vmerge_and_gridspan_by_hand() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import pkgutil
 import re
 import secrets
 import shutil
@@ -17,15 +18,18 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from importlib import import_module
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
+import web.routes
 from nianbao.cli import main
 from nianbao.settings import Settings, get_settings
 from report.identity import name_key
@@ -418,6 +422,37 @@ def test_reading_needs_signing_in_off_loopback(database: str) -> None:
         assert response.status_code == 303 and response.headers["location"].startswith("/login?next=")
         sign_in(client)
         assert client.get("/regions").status_code == 200
+
+
+def route_paths(method: str) -> list[str]:
+    """The paths of every route that a page module of web/routes/ declares for `method`, with 1 for each id."""
+    declared = [
+        import_module(f"web.routes.{module.name}").router for module in pkgutil.iter_modules(web.routes.__path__)
+    ]
+    return sorted(
+        re.sub(r"\{\w+\}", "1", route.path)
+        for router in declared
+        for route in router.routes
+        if isinstance(route, APIRoute) and method in route.methods
+    )
+
+
+def test_every_page_but_signing_in_needs_a_reviewer_off_loopback_and_every_form_checks_csrf(database: str) -> None:
+    """Read from the page modules themselves, so that one added later is held to the same rules (and served)."""
+    pages, forms = route_paths("GET"), route_paths("POST")
+    assert "/login" in pages and "/findings/1" in pages and "/logout" in forms
+    with TestClient(create_app(Settings(database_url=database), anonymous_read=False)) as client:
+        for path in pages:
+            response = client.get(path, follow_redirects=False)
+            if path == "/login":
+                assert response.status_code == 200, path
+            else:
+                assert response.status_code == 303 and response.headers["location"].startswith("/login?next="), path
+        sign_in(client)
+        for path in forms:
+            response = client.post(path, data={"csrf_token": "forged"}, follow_redirects=False)
+            assert response.status_code == 403 and "表单已过期" in response.text, path
+        assert REVIEWER in client.get("/").text  # a refused form changed nothing: still signed in
 
 
 def test_user_add(database: str) -> None:
