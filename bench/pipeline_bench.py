@@ -1,30 +1,41 @@
-"""Pipeline throughput and drop-to-alert latency, next to a no-op Celery task on the same broker.
+"""Pipeline throughput, alert digests and CPU per process kind, next to a no-op Celery task on the same broker.
 
-    .venv/bin/python bench/pipeline_bench.py --n 1000
-    .venv/bin/python bench/pipeline_bench.py --n 10000 --setups embedded:2,redis:1,redis:2
+    .venv/bin/python bench/pipeline_bench.py --n 10000                  # embedded, redis:1, redis:2, postgres:2
+    .venv/bin/python bench/pipeline_bench.py --n 2000 --setups embedded  # while developing
 
-A setup is `<broker>:<worker processes>`; broker is `embedded` (the default SQLite broker; `nianbao run`),
-`filesystem` (kombu's filesystem transport, the alternative embedded broker), `redis` (a local redis-server;
-`nianbao watch` plus that many `celery -A worker worker -c 1` processes) or `postgres` (the same on Redis, with
-the database on a local PostgreSQL server instead of SQLite). For each setup, in the same run:
+A setup is `<broker>[:<worker processes>]`:
 
-1. baseline — N no-op tasks published straight to the broker and run by the same number of worker processes:
-   what the broker and Celery cost by themselves;
-2. pipeline — N generated reports of N/3 bodies, three consecutive years each (2022–2024; each year with a
-   planted defect, so each report has a new finding to alert about, the last year's a cross-year one, so the
-   earlier years are looked up and the cross-year rules run), dropped into the watched folder at once, year by
-   year (written beside it, then renamed in). "stored" is the time from the first drop to the last ledger
-   entry `stored`, and throughput is N over it; "alerted" is the time to the last alert received at a local
-   HTTP receiver (Apprise `json://`, one message per report and target: the alerts before digests), and
-   latency is a file's drop to the arrival of its alert, median and 95th percentile;
-3. idle latency — before the burst, `--idle` reports dropped one at a time, each after the previous alert
-   arrived: what one reviewer dropping one file waits, next to the no-op task's own latency.
+- `embedded` — `nianbao run --watch DIR` on its defaults: SQLite, the embedded broker, the worker's default
+  number of pool processes (one per CPU); `embedded:N` adds `-c N`;
+- `redis:N` — a local redis-server, `nianbao watch DIR` and N `celery -A worker worker -c 1` processes;
+- `postgres:N` — the same with the database on a local PostgreSQL 15 server instead of SQLite.
 
-The ratio columns put the pipeline next to the baseline. The watcher's stability wait (`--stable`, 0.5 s by
-default here, 2 s in production) is part of every latency. The peak resident memory (VmHWM) of every process
-of the pipeline is sampled each second: the largest per role (watcher, Celery main process, pool process) is
-shown. The receiver runs in the bench's own process, on the same two cores; the load average is printed
-before and after each setup (the machine may be shared).
+For each setup, in the same run:
+
+1. baseline — N no-op tasks, one per report, published straight to the broker and run by the same worker
+   processes: what the broker and Celery cost by themselves (tasks/s);
+2. one at a time — a junk file first (failed, not an annual report: every process has started and taken a
+   task), then `--idle` reports dropped one at a time, each once the previous one is stored: drop → stored, and
+   for the first one, whose alert goes to a quiet target, drop → alert (the group wait is part of it);
+3. the burst — N generated reports of N/3 bodies × three consecutive years (2022–2024; each year with a planted
+   defect, the last year's a cross-year one, so earlier years are looked up and the cross-year rules run),
+   dropped into the watched folder at once, year by year (written beside it, then renamed in). "stored" is the
+   first drop → the last ledger entry `stored`; reports/s is N over it; "÷ no-op" puts that next to the
+   baseline. Every report must be stored once (ledger entries `stored` = versions = reports dropped, none
+   doubled). "last alert" is the first drop → the arrival of the last outbox item in a digest (Apprise
+   `json://`; a digest's JSON names its items in `items`), which comes at most `notify_group_interval` (60 s)
+   after the last report stored; every item must arrive, once.
+
+The watcher's stability wait (`--stable`, 0.5 s here, 2 s by default) is part of every latency. The alert
+receiver is a process of its own (its CPU is shown apart, not in the pipeline's). Every second the bench samples
+each process's CPU time and peak resident memory (VmHWM) from /proc: CPU-seconds are summed per process kind
+from the first drop to the last report stored (and, apart, from then to the last alert), peak memory is the
+largest process of each kind. CPU-seconds barely
+depend on what else runs on the machine, wall times do: the load average is printed before and after. Process
+kinds: the watcher (`nianbao run`/`nianbao watch`: watching, hashing, the ledger, publishing, reconciliation),
+the Celery worker's main process (fetching and acknowledging tasks), its pool processes (the tasks), the broker
+(redis-server; the embedded broker has no process: its work is in the watcher and the worker's main process),
+the database (the PostgreSQL server's processes; SQLite has none).
 """
 
 from __future__ import annotations
@@ -33,7 +44,6 @@ import argparse
 import json
 import os
 import random
-import re
 import shutil
 import statistics
 import subprocess
@@ -44,20 +54,24 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlmodel import Session, select  # noqa: E402
+from sqlalchemy import func  # noqa: E402
+from sqlmodel import Session, col, select  # noqa: E402
 
 from nianbao.cli.pipeline import worker_argv  # noqa: E402
 from nianbao.settings import Settings  # noqa: E402
 from storage import Store  # noqa: E402
-from storage.tables import LedgerRecord, OutboxRecord  # noqa: E402
+from storage.tables import LedgerRecord, OutboxRecord, VersionRecord  # noqa: E402
 from tests import generator  # noqa: E402
 from tests.pg_server import running_postgres  # noqa: E402
-from tests.services import Receiver, receiving, running_redis, wait_for  # noqa: E402
+from tests.services import running_redis, wait_for  # noqa: E402
 from worker.app import app, make_app  # noqa: E402
 
 NOOP = "nianbao.bench.noop"
@@ -67,6 +81,11 @@ PLANTS = ("requests.total_row", "fees.statement_missing", "regulations.ineligibl
 SERIES_PLANTS = tuple(kind for kind in PLANTS if kind != "regulations.ineligible_issuer")
 PLACE_CHARACTERS = "安平和兴东西南北新青石金龙凤泉山河桥松柏"
 LAYOUTS = ("spaces", "cell_lines_tabs", "tsv_shifted", "markdown", "html")
+DEFAULT_SETUPS = "embedded,redis:1,redis:2,postgres:2"
+JUNK = "这不是年度报告，只是一份会议通知。\n".encode() * 20
+# Process kinds, in the order shown.
+KINDS = ("watcher", "worker main", "pool process", "broker", "database", "receiver", "bench")
+PIPELINE_KINDS = KINDS[:5]
 
 
 @app.task(name=NOOP)
@@ -138,26 +157,107 @@ def _invented_township(rng: random.Random) -> generator.Organization:
     return replace(county, title_name=f"{county.region}{name}", name=name, self_name="我镇")
 
 
+# -- the alert receiver, a process of its own --------------------------------------------------------------------
+
+
+def serve_receiver(record: Path) -> None:
+    """Accept every JSON POST (answering as a chat bot that took it) and append one line per message to
+    `record`: arrival time, the digest's key and items. The port is written to `record`.port."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            line = json.dumps({"at": time.time(), "id": body.get("id"), "items": body.get("items", []),
+                               "title": body.get("title", "")}, ensure_ascii=False)  # fmt: skip
+            with lock, open(record, "a", encoding="utf-8") as output:
+                output.write(line + "\n")
+            answer = b'{"errcode": 0, "errmsg": "ok"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    lock = threading.Lock()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    Path(f"{record}.port").write_text(str(server.server_address[1]))
+    server.serve_forever()
+
+
+@dataclass(frozen=True)
+class Message:
+    at: float  # time.time() of its arrival
+    key: str
+    items: tuple[int, ...]
+
+
+class Receiver:
+    """The receiver process's record, read back."""
+
+    def __init__(self, record: Path, port: int) -> None:
+        self.record = record
+        self.url = f"json://127.0.0.1:{port}/"
+
+    def messages(self) -> list[Message]:
+        try:
+            lines = self.record.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        rows = [json.loads(line) for line in lines if line.endswith("}")]
+        return [Message(row["at"], row["id"] or "", tuple(row["items"])) for row in rows]
+
+
+@contextmanager
+def receiving(folder: Path) -> Iterator[Receiver]:
+    record = folder / "alerts.jsonl"
+    argv = [sys.executable, str(Path(__file__).resolve()), "--receiver", str(record)]
+    process = subprocess.Popen(argv, cwd=ROOT)
+    try:
+        port = wait_for(lambda: _read(Path(f"{record}.port")), 30, "the alert receiver to listen")
+        yield Receiver(record, int(port))
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text() or None
+    except FileNotFoundError:
+        return None
+
+
 # -- processes --------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Setup:
-    broker: str  # embedded, filesystem, redis
-    workers: int
+    broker: str  # embedded, redis, postgres
+    workers: int | None  # None: the default of `nianbao run` (one pool process per CPU)
 
     @property
     def name(self) -> str:
-        return f"{self.broker}:{self.workers}"
+        return self.broker if self.workers is None else f"{self.broker}:{self.workers}"
 
     @property
     def redis(self) -> bool:
         return self.broker in ("redis", "postgres")
 
     @property
-    def broker_url(self) -> str | None:
-        """The broker URL for the embedded kinds (None: the default, SQLite); Redis URLs come per run."""
-        return "filesystem://" if self.broker == "filesystem" else None
+    def processes(self) -> int:
+        """Worker pool processes in all."""
+        return self.workers or os.cpu_count() or 1
+
+    @property
+    def shown(self) -> str:
+        if self.redis:
+            database = "PostgreSQL" if self.broker == "postgres" else "SQLite"
+            return f"Redis + {database}, `nianbao watch` + {self.workers} × `celery worker -c 1`"
+        concurrency = f" -c {self.workers}" if self.workers else ""
+        return f"embedded broker + SQLite, `nianbao run{concurrency}` ({self.processes} pool processes)"
 
 
 def database(env: dict[str, str]) -> str:
@@ -172,8 +272,7 @@ def environment(work: Path, broker_url: str | None, receiver: Receiver, stable: 
         "NIANBAO_DATA_DIR": str(work / "data"),
         "NIANBAO_NOTIFY_URLS": json.dumps([receiver.url]),
         "NIANBAO_WATCH_STABLE_SECONDS": str(stable),
-        "NIANBAO_RECONCILE_INTERVAL": "5",
-        "NIANBAO_RECONCILE_AFTER": "3600",
+        "NIANBAO_RECONCILE_AFTER": "3600",  # a slow run on a busy machine does not enqueue its backlog again
     }
     env.pop("NIANBAO_BROKER_URL", None)
     if broker_url:
@@ -197,13 +296,10 @@ def started(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
 
 
 def worker_commands(setup: Setup, app_module: str) -> list[list[str]]:
-    """The Celery worker processes of a setup: on the embedded brokers one prefork worker with `workers` pool
-    processes (what `nianbao run -c N` starts), on Redis `workers` prefork workers with one pool process each."""
-    settings = Settings(broker_url="redis://" if setup.redis else setup.broker_url)
-    if setup.redis:
-        shapes = [1] * setup.workers
-    else:
-        shapes = [setup.workers]
+    """The Celery worker processes of a setup: on the embedded broker one prefork worker with the setup's pool
+    processes (what `nianbao run` starts), on Redis `workers` prefork workers with one pool process each."""
+    settings = Settings(broker_url="redis://" if setup.redis else None)
+    shapes: list[int | None] = [1] * setup.processes if setup.redis else [setup.workers]
     commands = []
     for index, concurrency in enumerate(shapes):
         argv = worker_argv(settings, concurrency, "prefork", "warning")
@@ -215,30 +311,34 @@ def worker_commands(setup: Setup, app_module: str) -> list[list[str]]:
 # -- measurements -----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Result:
-    rate: float  # per second
-    median: float  # seconds
-    p95: float
-    idle_median: float = float("nan")  # seconds, one file at a time (pipeline only)
-    idle_p95: float = float("nan")
-    stored: float = float("nan")  # seconds from the first drop to the last stored (pipeline only)
-    alerted: float = float("nan")  # seconds from the first drop to the last alert received
-    memory: dict[str, float] = field(default_factory=dict)  # role -> largest peak RSS, MiB
-    cpu: dict[str, float] = field(default_factory=dict)  # role -> CPU seconds over the whole run, all its processes
+@dataclass
+class _Sampled:
+    kind: str
+    cpu: float  # CPU-seconds (user + system) at the last sample
+    cpu_at_mark: float  # at the last `mark()` (0 for a process started after it)
+    peak_mib: float  # VmHWM
+    # Seconds the process's main thread was running or waiting for a CPU (/proc/PID/schedstat), at the last sample
+    # and at `mark()`, and when those were: the rest of the time it slept (blocked on a disk, a lock, a pipe, or
+    # waiting for a task), which no load on the machine explains.
+    awake: float = 0.0
+    awake_at_mark: float = 0.0
+    sampled_at: float = 0.0
+    marked_at: float = 0.0
 
 
-class MemorySampler:
-    """Samples the peak resident memory (VmHWM) and the CPU time of every descendant of the bench each second,
-    by role."""
+class ProcessMeter:
+    """Samples, each second, the CPU time and peak resident memory of every process of the run from /proc: the
+    bench's descendants (the pipeline, redis-server, the receiver) and the PostgreSQL server's processes."""
 
-    def __init__(self) -> None:
-        self.peaks: dict[int, tuple[str, float]] = {}
-        self.cpu: dict[int, float] = {}  # CPU seconds of each process at its last sample
+    def __init__(self, postgres_port: int | None = None) -> None:
+        self.postgres_port = postgres_port
+        self.processes: dict[int, _Sampled] = {}
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> MemorySampler:
+    def __enter__(self) -> ProcessMeter:
         self._thread.start()
         return self
 
@@ -250,58 +350,151 @@ class MemorySampler:
         while not self._stop.wait(1.0):
             self.sample()
 
+    def mark(self) -> None:
+        """Start counting CPU-seconds from now."""
+        self.sample()
+        with self._lock:
+            for process in self.processes.values():
+                process.cpu_at_mark, process.awake_at_mark = process.cpu, process.awake
+                process.marked_at = process.sampled_at
+
     def sample(self) -> None:
-        parents: dict[int, int] = {}
-        ticks: dict[int, int] = {}
+        table: dict[int, tuple[int, float, str]] = {}  # pid -> (parent, CPU seconds, command line)
         for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                    parents[int(entry.name)] = int(fields[1])
-                    ticks[int(entry.name)] = int(fields[11]) + int(fields[12])  # utime + stime
-                except (OSError, IndexError, ValueError):
-                    continue
-        ours = {os.getpid()}
-        for _ in range(4):  # bench -> nianbao run -> celery main -> pool process
-            ours |= {pid for pid, parent in parents.items() if parent in ours}
-        for pid in ours - {os.getpid()}:
+            if not entry.name.isdigit():
+                continue
             try:
-                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except (OSError, IndexError):
+                continue
+            table[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / self._tick, command)
+        database = set()
+        if self.postgres_port is not None:  # the postmaster (started by pg_ctl, not our child) and its backends
+            database = {pid for pid, (_, _, command) in table.items() if f"port={self.postgres_port}" in command}
+            database |= {pid for pid, (parent, _, _) in table.items() if parent in database}
+        ours = {os.getpid()}
+        for _ in range(5):  # bench -> nianbao run -> celery main -> pool process
+            ours |= {pid for pid, (parent, _, _) in table.items() if parent in ours}
+        for pid in ours | database:
+            parent, cpu, command = table[pid]
+            kind = "database" if pid in database else _kind(command, table.get(parent, (0, 0.0, ""))[2], pid)
+            if kind is None:
+                continue
+            try:
                 status = Path(f"/proc/{pid}/status").read_text()
-            except OSError:
+                peak = int(status.split("VmHWM:", 1)[1].split()[0]) / 1024
+                running, runnable = Path(f"/proc/{pid}/schedstat").read_text().split()[:2]
+            except (OSError, IndexError, ValueError):
                 continue
-            peak = re.search(r"VmHWM:\s+(\d+) kB", status)
-            if peak is None or "redis-server" in command:
-                continue
-            if "celery" not in command:
-                role = "watcher"
-            elif "celery" in Path(f"/proc/{parents.get(pid, 0)}/cmdline").read_bytes().decode(errors="replace"):
-                role = "pool process"
-            else:
-                role = "celery main"
-            self.peaks[pid] = (role, int(peak[1]) / 1024)
-            self.cpu[pid] = ticks.get(pid, 0) / os.sysconf("SC_CLK_TCK")
+            awake, now = (int(running) + int(runnable)) / 1e9, time.monotonic()
+            with self._lock:
+                known = self.processes.get(pid)
+                if known is None:
+                    self.processes[pid] = _Sampled(kind, cpu, 0.0, peak, awake, 0.0, now, now)
+                else:
+                    known.cpu, known.peak_mib = cpu, max(known.peak_mib, peak)
+                    known.awake, known.sampled_at = awake, now
 
-    def by_role(self) -> dict[str, float]:
-        roles: dict[str, float] = {}
-        for role, mib in self.peaks.values():
-            roles[role] = max(roles.get(role, 0.0), mib)
-        return roles
+    def cpu(self) -> dict[str, float]:
+        """CPU-seconds per process kind since `mark()`."""
+        kinds: dict[str, float] = {}
+        with self._lock:
+            for process in self.processes.values():
+                kinds[process.kind] = kinds.get(process.kind, 0.0) + process.cpu - process.cpu_at_mark
+        return kinds
 
-    def cpu_by_role(self) -> dict[str, float]:
-        roles: dict[str, float] = {}
-        for pid, seconds in self.cpu.items():
-            role = self.peaks[pid][0]
-            roles[role] = roles.get(role, 0.0) + seconds
-        return roles
+    def peaks(self) -> dict[str, float]:
+        """The largest peak resident memory (MiB) of a process of each kind."""
+        kinds: dict[str, float] = {}
+        with self._lock:
+            for process in self.processes.values():
+                kinds[process.kind] = max(kinds.get(process.kind, 0.0), process.peak_mib)
+        return kinds
+
+    def asleep(self, kind: str) -> list[float]:
+        """The share of the time since `mark()` each process of a kind slept (its main thread)."""
+        with self._lock:
+            return [
+                1 - (p.awake - p.awake_at_mark) / (p.sampled_at - p.marked_at)
+                for p in self.processes.values()
+                if p.kind == kind and p.sampled_at > p.marked_at
+            ]
+
+    def each(self, kind: str) -> list[float]:
+        """CPU-seconds since `mark()` of each process of a kind, largest first."""
+        with self._lock:
+            seconds = [p.cpu - p.cpu_at_mark for p in self.processes.values() if p.kind == kind]
+        return sorted(seconds, reverse=True)
+
+
+def _kind(command: str, parent_command: str, pid: int) -> str | None:
+    if pid == os.getpid():
+        return "bench"
+    if "redis-server" in command:
+        return "broker"
+    if "--receiver" in command:
+        return "receiver"
+    if "celery" in command:
+        return "pool process" if "celery" in parent_command else "worker main"
+    if "nianbao run" in command or "nianbao watch" in command:
+        return "watcher"
+    return None
+
+
+@dataclass(frozen=True)
+class Baseline:
+    rate: float  # no-op tasks per second
+    median: float  # seconds from publishing to running
+
+
+@dataclass
+class Result:
+    n: int
+    stored: float  # seconds, first drop -> last report stored
+    alerted: float  # seconds, first drop -> last outbox item received in a digest
+    stored_p50: float  # seconds, a file's drop -> its ledger entry stored
+    stored_p95: float
+    alert_p50: float  # seconds, a file's drop -> the digest carrying its alert
+    alert_p95: float
+    alone_stored: float  # seconds: one file dropped into an idle pipeline -> stored
+    alone_alerted: float  # -> its alert received (a quiet target: the group wait, not the interval)
+    one_by_one_p50: float  # seconds, drop -> stored, files dropped one at a time
+    one_by_one_p95: float
+    versions: int
+    ledger_stored: int
+    expected_reports: int
+    items: int  # outbox items queued
+    received: int  # distinct items received
+    doubled: int  # items received more than once
+    messages: int  # messages (digests or lone alerts) received during the burst
+    cpu: dict[str, float] = field(default_factory=dict)  # kind -> CPU-seconds, first drop -> last stored
+    cpu_alerts: dict[str, float] = field(default_factory=dict)  # kind -> CPU-seconds, last stored -> last alert
+    peaks: dict[str, float] = field(default_factory=dict)  # kind -> MiB
+    pool_processes: list[float] = field(default_factory=list)  # CPU-seconds of each, first drop -> last stored
+    pool_asleep: list[float] = field(default_factory=list)  # share of that time each slept
+
+    @property
+    def rate(self) -> float:
+        return self.n / self.stored
+
+    @property
+    def pipeline_cpu(self) -> float:
+        return sum(self.cpu.get(kind, 0.0) for kind in PIPELINE_KINDS)
+
+    @property
+    def alerts_cpu(self) -> float:
+        return sum(self.cpu_alerts.get(kind, 0.0) for kind in PIPELINE_KINDS)
 
 
 def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def run_baseline(setup: Setup, env: dict[str, str], work: Path, n: int) -> Result:
+def run_baseline(setup: Setup, env: dict[str, str], work: Path, n: int) -> Baseline:
     """N no-op tasks through the broker to the setup's worker processes."""
     done, warmup = work / "noop.txt", work / "warmup.txt"
     settings = Settings(data_dir=work / "data", broker_url=env.get("NIANBAO_BROKER_URL"))
@@ -310,17 +503,16 @@ def run_baseline(setup: Setup, env: dict[str, str], work: Path, n: int) -> Resul
         for argv in worker_commands(setup, "bench.pipeline_bench"):
             stack.enter_context(started(argv, env, work / "baseline.log"))
         # Warm up: every worker process has started and run a task before the clock starts.
-        for _ in range(setup.workers * 2):
+        for _ in range(setup.processes * 2):
             publisher.send_task(NOOP, (time.time(), str(warmup)))
-        wait_for(lambda: _lines(warmup) >= setup.workers * 2, 120, "the baseline workers")
+        wait_for(lambda: _lines(warmup) >= setup.processes * 2, 180, "the baseline workers")
         start = time.time()
         for _ in range(n):
             publisher.send_task(NOOP, (time.time(), str(done)))
-        wait_for(lambda: _lines(done) >= n, 60 + n / 20, f"{n} no-op tasks", interval=0.2)
+        wait_for(lambda: _lines(done) >= n, 120 + n / 5, f"{n} no-op tasks", interval=0.2)
     rows = [tuple(map(float, line.split())) for line in done.read_text().splitlines()]
     latencies = [finished - sent for sent, finished in rows]
-    return Result(n / (max(finished for _, finished in rows) - start), statistics.median(latencies),
-                  percentile(latencies, 0.95))  # fmt: skip
+    return Baseline(n / (max(finished for _, finished in rows) - start), statistics.median(latencies))
 
 
 def _lines(path: Path) -> int:
@@ -330,79 +522,210 @@ def _lines(path: Path) -> int:
         return 0
 
 
+def _timestamp(moment: datetime) -> float:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _drop(report: Path, staging: Path, share: Path) -> tuple[str, float]:
+    """Copy a report in the way a network copy does (written beside the folder, renamed in); (path, when)."""
+    shutil.copy(report, staging / report.name)
+    os.rename(staging / report.name, share / report.name)
+    return str(share / report.name), time.time()
+
+
 def run_pipeline(
-    setup: Setup, env: dict[str, str], work: Path, reports: list[Path], idle: int, receiver: Receiver
+    setup: Setup,
+    env: dict[str, str],
+    work: Path,
+    reports: list[Path],
+    idle: int,
+    receiver: Receiver,
+    postgres_port: int | None,
 ) -> Result:
-    """Drop the reports (the first one is a warm-up, not measured; the next `idle` one at a time) and wait for
-    every report and alert."""
+    """The junk warm-up, `idle` reports one at a time, then the burst; wait for every report and alert."""
     share, staging = work / "share", work / "staging"
     share.mkdir()
     staging.mkdir()
     store = Store.open(database(env))
     log = work / "pipeline.log"
     nianbao = str(BIN / "nianbao")
-    warmup, one_by_one, measured = reports[0], reports[1 : 1 + idle], reports[1 + idle :]
+    one_by_one, measured = reports[:idle], reports[idle:]
+    interval = Settings().notify_group_interval
     with ExitStack() as stack:
-        memory = stack.enter_context(MemorySampler())
+        meter = stack.enter_context(ProcessMeter(postgres_port))
         if setup.redis:
             stack.enter_context(started([nianbao, "watch", str(share), "--loglevel", "warning"], env, log))
             for argv in worker_commands(setup, "worker"):
                 stack.enter_context(started(argv, env, log))
         else:
-            argv = [nianbao, "run", "--watch", str(share), "-c", str(setup.workers), "--loglevel", "warning"]
+            concurrency = ["-c", str(setup.workers)] if setup.workers else []
+            argv = [nianbao, "run", "--watch", str(share), *concurrency, "--loglevel", "warning"]
             stack.enter_context(started(argv, env, log))
-        receiver.accepted.clear()
-        shutil.copy(warmup, share / warmup.name)
-        wait_for(lambda: receiver.accepted, 180, "the pipeline to alert about a first report")
-        idle_latencies = []
-        for report in one_by_one:
-            receiver.accepted.clear()
-            shutil.copy(report, staging / report.name)
-            os.rename(staging / report.name, share / report.name)
-            dropped_at = time.time()
-            wait_for(lambda: receiver.accepted, 120, f"the alert about {report.name}", interval=0.01)
-            idle_latencies.append(receiver.accepted[0].at - dropped_at)
-        queued_before = _outbox(store)
-        receiver.accepted.clear()
+        (staging / "junk.txt").write_bytes(JUNK)
+        os.rename(staging / "junk.txt", share / "junk.txt")
+        wait_for(lambda: _state(store, str(share / "junk.txt")), 300, "the pipeline to take a first file")
+        stored_times: list[float] = []
+        alone_alerted = float("nan")
+        for number, report in enumerate(one_by_one):
+            path, dropped_at = _drop(report, staging, share)
+            wait_for(lambda: _state(store, path) == "stored", 120, f"{report.name} stored", interval=0.02)  # noqa: B023
+            stored_times.append(_stored_at(store, path) - dropped_at)
+            if number == 0:
+                arrived = wait_for(lambda: receiver.messages(), 120, "the first alert", interval=0.02)
+                alone_alerted = arrived[0].at - dropped_at
+        messages_before = len(receiver.messages())
         for report in measured:
             shutil.copy(report, staging / report.name)
+        meter.mark()
         dropped: dict[str, float] = {}
         for report in measured:
             os.rename(staging / report.name, share / report.name)
             dropped[str(share / report.name)] = time.time()
         start = min(dropped.values())
-        wait_for(lambda: _stored(store) >= len(reports), 120 + len(reports) / 5, "every report stored", interval=0.2)
-        expected = _outbox(store) - queued_before
-        wait_for(lambda: len(receiver.accepted) >= expected, 120 + expected / 20, "every alert", interval=0.2)
-        memory.sample()
-        with Session(store.engine) as session:
-            last = max(row.updated_at for row in session.exec(select(LedgerRecord)))
-    latencies = []
-    for delivery in receiver.accepted:
-        match = re.search(r"文件：(\S+)", delivery.body.get("message", ""))
-        if match and match[1] in dropped:
-            latencies.append(delivery.at - dropped[match[1]])
+        wait_for(lambda: _count_stored(store) >= len(reports), 300 + len(reports) / 2, "every report stored",
+                 interval=0.25)  # fmt: skip
+        meter.sample()
+        cpu_stored = meter.cpu()
+        pool_stored, pool_asleep = meter.each("pool process"), meter.asleep("pool process")
+        items = _items(store)
+        wait_for(lambda: _received(receiver) >= set(items), 3 * interval + 300, "every alert", interval=0.25)
+        meter.sample()
+        cpu, peaks = meter.cpu(), meter.peaks()
+    with Session(store.engine) as session:
+        ledger = session.exec(select(LedgerRecord).where(LedgerRecord.state == "stored")).all()
+        versions = session.exec(select(func.count()).select_from(VersionRecord)).one()
     store.dispose()
-    stored = last.timestamp() - start
-    alerted = max(delivery.at for delivery in receiver.accepted) - start
-    idle_median = statistics.median(idle_latencies) if idle_latencies else float("nan")
-    idle_p95 = percentile(idle_latencies, 0.95) if idle_latencies else float("nan")
-    return Result(len(measured) / stored, statistics.median(latencies), percentile(latencies, 0.95), idle_median,
-                  idle_p95, stored, alerted, memory.by_role(), memory.cpu_by_role())  # fmt: skip
+    stored_at = {row.path: _timestamp(row.updated_at) for row in ledger}
+    messages = receiver.messages()
+    arrival: dict[int, float] = {}
+    times_received: dict[int, int] = {}
+    for message in messages:
+        for item in message.items:
+            arrival.setdefault(item, message.at)
+            times_received[item] = times_received.get(item, 0) + 1
+    measured_items = {item: path for item, path in items.items() if path in dropped}
+    stored_latency = [stored_at[path] - at for path, at in dropped.items() if path in stored_at]
+    alert_latency = [arrival[item] - dropped[path] for item, path in measured_items.items() if item in arrival]
+    return Result(
+        n=len(measured),
+        stored=max(stored_at[path] for path in dropped) - start,
+        alerted=max(arrival[item] for item in measured_items) - start,
+        stored_p50=statistics.median(stored_latency),
+        stored_p95=percentile(stored_latency, 0.95),
+        alert_p50=statistics.median(alert_latency),
+        alert_p95=percentile(alert_latency, 0.95),
+        alone_stored=stored_times[0] if stored_times else float("nan"),
+        alone_alerted=alone_alerted,
+        one_by_one_p50=statistics.median(stored_times) if stored_times else float("nan"),
+        one_by_one_p95=percentile(stored_times, 0.95),
+        versions=versions,
+        ledger_stored=len(ledger),
+        expected_reports=len(reports),
+        items=len(items),
+        received=len(set(items) & set(arrival)),
+        doubled=sum(1 for count in times_received.values() if count > 1),
+        messages=len(messages) - messages_before,
+        cpu=cpu_stored,
+        cpu_alerts={kind: seconds - cpu_stored.get(kind, 0.0) for kind, seconds in cpu.items()},
+        peaks=peaks,
+        pool_processes=pool_stored,
+        pool_asleep=pool_asleep,
+    )
+
+
+def _state(store: Store, path: str) -> str | None:
+    entry = store.ledger_entry(path)
+    return entry.state if entry is not None and entry.state in ("stored", "failed") else None
+
+
+def _stored_at(store: Store, path: str) -> float:
+    entry = store.ledger_entry(path)
+    assert entry is not None
+    with Session(store.engine) as session:
+        row = session.exec(select(LedgerRecord).where(LedgerRecord.id == entry.id)).one()
+        return _timestamp(row.updated_at)
+
+
+def _count_stored(store: Store) -> int:
+    with Session(store.engine) as session:
+        query = select(func.count()).select_from(LedgerRecord).where(LedgerRecord.state == "stored")
+        return session.exec(query).one()
+
+
+def _items(store: Store) -> dict[int, str]:
+    """Every outbox item about a report (the bench has one target) -> the path of its report's file."""
+    with Session(store.engine) as session:
+        rows = session.exec(
+            select(OutboxRecord.id, LedgerRecord.path)
+            .join(LedgerRecord, col(LedgerRecord.version_id) == OutboxRecord.version_id)
+            .where(LedgerRecord.state == "stored")
+        ).all()
+    return {item: path for item, path in rows}
+
+
+def _received(receiver: Receiver) -> set[int]:
+    return {item for message in receiver.messages() for item in message.items}
 
 
 def _load() -> str:
     return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
-def _stored(store: Store) -> int:
-    with Session(store.engine) as session:
-        return len(session.exec(select(LedgerRecord.id).where(LedgerRecord.state == "stored")).all())
+# -- output -----------------------------------------------------------------------------------------------------
 
 
-def _outbox(store: Store) -> int:
-    with Session(store.engine) as session:
-        return len(session.exec(select(OutboxRecord.id)).all())
+def describe(setup: Setup, baseline: Baseline, result: Result, load: tuple[str, str]) -> str:
+    """The whole result of one setup, in words."""
+    checks = "OK" if (
+        result.ledger_stored == result.versions == result.expected_reports
+        and result.received == result.items and not result.doubled
+    ) else "NOT OK"  # fmt: skip
+    cpu = ", ".join(f"{kind} {result.cpu.get(kind, 0.0):.1f}" for kind in KINDS if kind in result.cpu)
+    memory = ", ".join(f"{kind} {result.peaks[kind]:.0f}" for kind in KINDS if kind in result.peaks)
+    interval = Settings().notify_group_interval
+    return "\n".join([
+        f"== {setup.name}: {setup.shown}",
+        f"   baseline: {baseline.rate:.0f} no-op tasks/s (publish -> run median {baseline.median * 1000:.0f} ms)",
+        f"   burst of {result.n}: all stored in {result.stored:.1f} s = {result.rate:.1f} reports/s "
+        f"= {result.rate / baseline.rate:.0%} of the no-op rate; drop -> stored median {result.stored_p50:.1f} s, "
+        f"p95 {result.stored_p95:.1f} s",
+        f"   checks {checks}: ledger stored {result.ledger_stored}, versions {result.versions}, reports dropped "
+        f"{result.expected_reports}; alert items queued {result.items}, received {result.received}, "
+        f"received twice {result.doubled}",
+        f"   alerts: last item at {result.alerted:.1f} s ({result.alerted - result.stored:.1f} s after the last "
+        f"stored; group interval {interval:.0f} s) in {result.messages} messages; drop -> alert median "
+        f"{result.alert_p50:.1f} s, p95 {result.alert_p95:.1f} s",
+        f"   one file alone: stored {result.alone_stored:.2f} s, alerted {result.alone_alerted:.2f} s after its "
+        f"drop; one at a time: stored median {result.one_by_one_p50:.2f} s, p95 {result.one_by_one_p95:.2f} s",
+        f"   CPU-seconds from the first drop to the last stored: {cpu}; pipeline {result.pipeline_cpu:.1f} s = "
+        f"{result.pipeline_cpu / result.n * 1000:.1f} ms per report; each pool process "
+        f"{' + '.join(f'{seconds:.1f}' for seconds in result.pool_processes)} s, asleep "
+        f"{' / '.join(f'{share:.0%}' for share in result.pool_asleep)} of the time; "
+        f"from then to the last alert: pipeline {result.alerts_cpu:.1f} s",
+        f"   peak memory (VmHWM of the largest process of each kind, MiB): {memory}",
+        f"   load average before {load[0]}, after {load[1]}",
+    ])  # fmt: skip
+
+
+def table(results: list[tuple[Setup, Baseline, Result, tuple[str, str]]]) -> list[str]:
+    """The README's table: one row per setup."""
+    lines = [
+        "| setup | no-op tasks/s | stored in | reports/s | ÷ no-op | last alert (after last stored) | "
+        "1 alone: stored / alerted | 1 by 1 stored p50 | CPU-s watcher / main / pool / broker / db | "
+        "CPU ms per report | pool processes asleep | peak MiB watcher / main / pool | load before → after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for setup, baseline, result, load in results:
+        cpu = " / ".join(f"{result.cpu.get(kind, 0.0):.1f}" for kind in PIPELINE_KINDS)
+        memory = " / ".join(f"{result.peaks.get(kind, 0.0):.0f}" for kind in KINDS[:3])
+        lines.append(
+            f"| {setup.name} | {baseline.rate:.0f} | {result.stored:.1f} s | {result.rate:.1f} | "
+            f"{result.rate / baseline.rate:.0%} | {result.alerted:.1f} s ({result.alerted - result.stored:+.1f} s) | "
+            f"{result.alone_stored:.2f} / {result.alone_alerted:.2f} s | {result.one_by_one_p50:.2f} s | {cpu} | "
+            f"{result.pipeline_cpu / result.n * 1000:.1f} | {' / '.join(f'{a:.0%}' for a in result.pool_asleep)} | "
+            f"{memory} | {load[0].split()[0]} → {load[1].split()[0]} |"
+        )
+    return lines
 
 
 # -- main -------------------------------------------------------------------------------------------------------
@@ -410,51 +733,51 @@ def _outbox(store: Store) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--setups", default="embedded:1,embedded:2,filesystem:2,redis:1,redis:2")
-    parser.add_argument("--idle", type=int, default=20, help="reports dropped one at a time before the burst")
+    parser.add_argument("--n", type=int, default=1000, help="reports in the burst (and no-op tasks)")
+    parser.add_argument("--setups", default=DEFAULT_SETUPS, help=f"comma-separated (default {DEFAULT_SETUPS})")
+    parser.add_argument("--idle", type=int, default=5, help="reports dropped one at a time before the burst")
     parser.add_argument("--stable", type=float, default=0.5, help="the watcher's stability wait, seconds")
     parser.add_argument("--keep", action="store_true", help="keep the working folders (logs, databases)")
+    parser.add_argument("--receiver", type=Path, help=argparse.SUPPRESS)  # the receiver process
     args = parser.parse_args()
-    setups = [Setup(broker, int(workers)) for broker, _, workers in (s.partition(":") for s in args.setups.split(","))]
+    if args.receiver:
+        serve_receiver(args.receiver)
+        return
+    setups = []
+    for spec in args.setups.split(","):
+        broker, _, workers = spec.strip().partition(":")
+        if broker not in ("embedded", "redis", "postgres") or (broker != "embedded" and not workers):
+            parser.error(f"unknown setup {spec!r}: embedded[:N], redis:N or postgres:N")
+        setups.append(Setup(broker, int(workers) if workers else None))
     base = Path(tempfile.mkdtemp(prefix="nianbao-pipeline-bench-"))
-    print(f"generating {args.n} reports in {base} …", flush=True)
-    reports = make_series_reports(1 + args.idle + args.n, base / "reports")
-    results: list[tuple[Setup, Result, Result]] = []
-    with receiving() as receiver:
-        for setup in setups:
-            work = base / setup.name.replace(":", "-")
-            work.mkdir()
-            with ExitStack() as stack:
-                url = stack.enter_context(running_redis()).url if setup.redis else setup.broker_url
-                env = environment(work, url, receiver, args.stable)
-                if setup.broker == "postgres":
-                    env["NIANBAO_DATABASE_URL"] = stack.enter_context(running_postgres())
-                Store.open(database(env)).dispose()
-                print(f"{setup.name}: baseline … (load {_load()})", flush=True)
-                baseline = run_baseline(setup, env, work, args.n)
-                print(f"{setup.name}: pipeline …", flush=True)
-                pipeline = run_pipeline(setup, env, work, reports, args.idle, receiver)
-            results.append((setup, baseline, pipeline))
-            memory = ", ".join(f"{role} {mib:.0f} MiB" for role, mib in sorted(pipeline.memory.items()))
-            cpu = ", ".join(f"{role} {seconds:.0f} s" for role, seconds in sorted(pipeline.cpu.items()))
-            print(f"{setup.name}: no-op {baseline.rate:.0f}/s; pipeline {pipeline.rate:.1f} reports/s, all stored in "
-                  f"{pipeline.stored:.1f} s, last alert at {pipeline.alerted:.1f} s, drop-to-alert median "
-                  f"{pipeline.median:.2f} s, p95 {pipeline.p95:.2f} s, one at a time {pipeline.idle_median:.2f} s; "
-                  f"peak memory {memory}; CPU time (whole run, idle part included) {cpu}; load {_load()}",
-                  flush=True)  # fmt: skip
+    command = " ".join(["bench/pipeline_bench.py", *sys.argv[1:]])
+    print(f"$ {command}\n  {os.cpu_count()} CPUs, load {_load()}; generating {args.n + args.idle} reports in {base} …",
+          flush=True)  # fmt: skip
+    reports = make_series_reports(args.idle + args.n, base / "reports")
+    results: list[tuple[Setup, Baseline, Result, tuple[str, str]]] = []
+    for setup in setups:
+        work = base / setup.name.replace(":", "-")
+        work.mkdir()
+        with ExitStack() as stack:
+            receiver = stack.enter_context(receiving(work))
+            url = stack.enter_context(running_redis()).url if setup.redis else None
+            env = environment(work, url, receiver, args.stable)
+            postgres_port = None
+            if setup.broker == "postgres":
+                env["NIANBAO_DATABASE_URL"] = stack.enter_context(running_postgres(durable=True))
+                postgres_port = int(env["NIANBAO_DATABASE_URL"].rsplit(":", 1)[1].split("/")[0])
+            Store.open(database(env)).dispose()
+            before = _load()
+            print(f"{setup.name}: baseline … (load {before})", flush=True)
+            baseline = run_baseline(setup, env, work, args.n)
+            print(f"{setup.name}: pipeline …", flush=True)
+            result = run_pipeline(setup, env, work, reports, args.idle, receiver, postgres_port)
+        results.append((setup, baseline, result, (before, _load())))
+        print(describe(*results[-1]), flush=True)
     print()
-    print(f"$ {' '.join([Path(sys.executable).name, *sys.argv])}   (N = {args.n}, stability wait {args.stable} s, "
-          f"{args.idle} one at a time first, {os.cpu_count()} CPUs)")  # fmt: skip
-    header = (f"{'setup':14} {'no-op/s':>9} {'no-op p50':>10} {'reports/s':>10} {'% of no-op':>11} {'stored':>8} "
-              f"{'alerted':>8} {'alert p50':>10} {'alert p95':>10} {'1-by-1 p50':>11} {'1-by-1 p95':>11}")  # fmt: skip
-    print(header)
-    print("-" * len(header))
-    for setup, baseline, pipeline in results:
-        print(f"{setup.name:14} {baseline.rate:9.0f} {baseline.median * 1000:8.0f}ms {pipeline.rate:10.1f} "
-              f"{pipeline.rate / baseline.rate:10.1%} {pipeline.stored:7.1f}s {pipeline.alerted:7.1f}s "
-              f"{pipeline.median:9.2f}s {pipeline.p95:9.2f}s {pipeline.idle_median:10.2f}s "
-              f"{pipeline.idle_p95:10.2f}s")  # fmt: skip
+    print(f"$ {command}   (N = {args.n}, stability wait {args.stable} s, {args.idle} one at a time first, "
+          f"{os.cpu_count()} CPUs; CPU-seconds from the first drop to the last report stored)")  # fmt: skip
+    print("\n".join(table(results)))
     if args.keep:
         print(f"\nworking folders kept in {base}")
     else:

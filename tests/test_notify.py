@@ -36,6 +36,7 @@ from worker.notify import (
     Delivered,
     Target,
     deliver_due,
+    delivery_needed,
     load_targets,
     messages_for,
     new_findings_message,
@@ -162,6 +163,25 @@ def test_a_burst_becomes_one_digest_per_interval_listing_every_report(sqlite_sto
     assert all(item.state == "sent" for item in items.values())  # type: ignore[union-attr]
     times = [delivery.at for delivery in receiver.accepted]
     assert all(later - earlier >= 0.9 for earlier, later in itertools.pairwise(times))  # the group interval
+
+
+def test_a_burst_in_a_targets_interval_requests_one_delivery_pass(sqlite_store: Store, receiver: Receiver) -> None:
+    settings = Settings(notify_urls=[receiver.url], notify_group_wait=0.2, notify_group_interval=60)
+    targets = load_targets(settings)
+    _queue(sqlite_store, _report("镇0", 0), targets)
+    assert delivery_needed(sqlite_store, targets, settings)  # a target no pass has seen yet
+    assert deliver_due(sqlite_store, targets, settings, 5) == Delivered(1, 0, None)  # alone, after the group wait
+    _queue(sqlite_store, _report("镇1", 1), targets)
+    assert delivery_needed(sqlite_store, targets, settings)  # due in a minute, and no pass scheduled for it yet
+    scheduled = deliver_due(sqlite_store, targets, settings, 5)
+    assert scheduled.sent == 0 and scheduled.next_due is not None and 55 < scheduled.next_due <= 60
+    _queue(sqlite_store, _report("镇2", 2), targets)
+    assert not delivery_needed(sqlite_store, targets, settings)  # the scheduled pass will carry it
+    quiet = load_targets(Settings(notify_urls=[receiver.url + "quiet"]))
+    _queue(sqlite_store, _report("镇3", 3), quiet)
+    assert deliver_due(sqlite_store, quiet, settings, 0).next_due is not None  # recorded, due in the group wait
+    assert delivery_needed(sqlite_store, {**targets, **quiet}, settings)  # a quiet target's first message is near
+    assert len(receiver.accepted) == 1
 
 
 def test_a_rate_limited_robot_gets_one_message_per_its_limit() -> None:

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = seed_paths()
 BIN = Path(sys.executable).parent
 STARTUP = 60  # seconds a fresh worker may take to import everything and take its first task on a busy machine
+WORKER_STOP = 30  # seconds a process may take to stop when terminated at the end of a test
 
 
 class Pipeline:
@@ -76,8 +77,15 @@ class Pipeline:
         return process.wait(timeout)
 
     def close(self) -> None:
+        """Stop what still runs: terminated first, so `nianbao run` stops its worker (killed, it would leave the
+        worker running on its own), killed when it does not stop."""
         for process in self.processes:
             if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(WORKER_STOP)
+            except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
         self.store.dispose()

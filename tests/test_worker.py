@@ -19,6 +19,7 @@ from nianbao.settings import Settings
 from report.extract import sha256_of
 from report.model import Finding, Report
 from storage import BatchSave, OutboxDraft, Store
+from storage.evidence import Evidence, EvidenceChanged, EvidenceNotWritten
 from storage.tables import OutboxRecord, utcnow
 from tests import generator
 from tests.seed_samples import seed_path
@@ -263,6 +264,36 @@ def test_a_report_whose_save_fails_is_failed_alone_and_leaves_nothing_behind(
     assert sqlite_store.version_id(first[1]) is None  # rolled back: no version, no findings of it
     assert sqlite_store.ledger_entry(first[0]).state == "failed"  # type: ignore[union-attr]
     assert sqlite_store.ledger_entry(second[0]).state == "stored"  # type: ignore[union-attr]
+
+
+def test_a_batch_stores_a_report_only_with_its_evidence_kept(
+    sqlite_store: Store, share: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The evidence is copied on threads while the batch's next files are parsed; every stored version has its
+    bytes kept, a file whose copy finds it rewritten fails alone, and an evidence folder that cannot be written
+    stores nothing (a transient error: the batch is retried)."""
+    (first, second), _ = series_files(share, 5)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the evidence folder should be", encoding="utf-8")
+    with pytest.raises(EvidenceNotWritten):
+        process_batch(sqlite_store, Settings(data_dir=tmp_path, evidence_dir=blocked), {}, [first, second], str(share))
+    assert sqlite_store.version_id(first[1]) is None and sqlite_store.version_id(second[1]) is None
+    assert {sqlite_store.ledger_entry(path).state for path, _ in (first, second)} == {"processing"}  # type: ignore[union-attr]
+
+    keep = Evidence.keep
+
+    def rewritten_meanwhile(evidence: Evidence, source: Path, sha256: str, **options: object) -> bool:
+        if str(source) == first[0]:
+            raise EvidenceChanged(f"{source}: content changed since it was hashed")
+        return keep(evidence, source, sha256, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Evidence, "keep", rewritten_meanwhile)
+    settings = Settings(data_dir=tmp_path)
+    outcomes = process_batch(sqlite_store, settings, {}, [first, second], str(share))
+    assert [outcome.state for outcome in outcomes] == ["failed", "stored"]
+    assert "改写" in (sqlite_store.ledger_entry(first[0]).error or "")  # type: ignore[union-attr]
+    assert Evidence(settings.evidence).verified(second[1]) is not None
+    assert Evidence(settings.evidence).verified(first[1]) is None
 
 
 def test_the_start_up_summary_says_where_and_whom_it_alerts(tmp_path: Path) -> None:

@@ -373,6 +373,21 @@ def deliver_due(store: Store, targets: dict[str, Target], settings: Settings, bu
             return Delivered(sent, refused, 0.0)
 
 
+def delivery_needed(store: Store, targets: dict[str, Target], settings: Settings) -> bool:
+    """Whether alerts just queued call for a delivery pass: not when the next message is more than SHORT_WAIT
+    away and a pass is already scheduled for it (a burst of batches in a target's interval costs one read each,
+    not a task and a pass each). A pass that was lost is made good by reconciliation, as for `deliver_due`. A
+    database error asks for a pass (the batch is stored: it is not retried for this)."""
+    try:
+        due = store.digest_next_due(list(targets), timedelta(seconds=settings.notify_group_wait))
+    except DBAPIError:
+        return True
+    if due is None:
+        return True  # a target no pass has recorded yet
+    now = utcnow()
+    return (due.when - now).total_seconds() <= SHORT_WAIT or not due.scheduled(now)
+
+
 def _mark(store: Store, digest: Digest, sent: bool, error: str | None, settings: Settings) -> None:
     """Record the answer; a database that refuses the write for a while (locked, read-only, disk full) is tried
     again for about 15 s, since a message sent but not recorded is sent again when its claim ends."""

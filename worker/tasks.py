@@ -22,6 +22,7 @@ import resource
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -45,7 +46,7 @@ from storage.evidence import Evidence, EvidenceChanged, EvidenceNotWritten
 from storage.registry import open_notices
 from worker.app import app
 from worker.broker import purge_delivered
-from worker.notify import Target, deliver_due, load_targets, messages_about, outbox_drafts
+from worker.notify import Target, deliver_due, delivery_needed, load_targets, messages_about, outbox_drafts
 from worker.overdue import alert_overdue, alert_received
 from worker.startup import summary
 
@@ -55,6 +56,10 @@ log = logging.getLogger(__name__)
 DELIVERY_BUDGET = 30.0
 # Delivered messages of the embedded broker are deleted after this long.
 BROKER_KEEP = timedelta(days=1)
+# Threads of a worker process that copy and sync the evidence of a batch's files while the next files are parsed:
+# an fsync waits some milliseconds for the disk, and concurrent ones are committed together.
+EVIDENCE_THREADS = 8
+CHANGED = "文件在处理前已被改写；改写后的内容另行处理"
 
 
 class ShareUnavailable(OSError):
@@ -74,6 +79,7 @@ class _Process:
     settings: Settings = get_settings()
     store: Store | None = None
     targets: dict[str, Target] | None = None
+    evidence_threads: ThreadPoolExecutor | None = None
 
 
 # Celery task options of the tasks that meet transient errors: retried with exponential backoff and jitter.
@@ -114,6 +120,7 @@ def _start_up_summary(**_: object) -> None:
 @worker_process_init.connect
 def _after_fork(**_: object) -> None:
     _Process.store = None  # a pool process opens its own connections
+    _Process.evidence_threads = None  # and starts its own threads
     warm_up()  # numpy and the MinHash permutations, before the first file rather than in its time
     limit_memory(_Process.settings.worker_memory_limit)
 
@@ -153,38 +160,36 @@ def process_batch(
         raise ShareUnavailable(f"watched folder {root} is not reachable")
     recent = timedelta(seconds=settings.reconcile_after)  # younger claims are duplicates or retries, not deaths
     entries = {(entry.path, entry.sha256): entry for entry in store.ledger_claim(items, settings.max_attempts, recent)}
-    reports: list[tuple[LedgerEntry, Report]] = []
+    parsed: list[tuple[LedgerEntry, Report, Future[bool]]] = []
     failures: list[tuple[str, str, str]] = []
     share = Path(root) if root else None
     evidence = Evidence(settings.evidence)
-    changed = "文件在处理前已被改写；改写后的内容另行处理"
     for entry in entries.values():
         if entry.state != "processing":
             continue  # stored or failed already (a duplicate delivery), or given up just now
         try:
             report = read_report(text_path(entry.path), settings, share)
             if report.source.sha256 and report.source.sha256 != entry.sha256:
-                failures.append((entry.path, entry.sha256, changed))  # the new content is a file of its own
+                failures.append((entry.path, entry.sha256, CHANGED))  # the new content is a file of its own
                 continue
             reason = rejection(report)  # unreadable or not an annual report: no findings, failed with the reason
             if reason:
                 failures.append((entry.path, entry.sha256, reason))
                 continue
-            try:  # the evidence first: no version is stored without the bytes it was judged on
-                evidence.keep(text_path(entry.path), entry.sha256, root=share, max_bytes=settings.max_file_bytes)
-            except (EvidenceChanged, UnreadableFile):
-                failures.append((entry.path, entry.sha256, changed))
-                continue
         except TRANSIENT:
             raise
         except SoftTimeLimitExceeded:
-            # Out of time: this file fails; the rest of the batch stays `processing` for reconciliation.
-            failures.append((entry.path, entry.sha256, f"处理超过 {settings.task_time_limit} 秒，已放弃"))
+            failures.append((entry.path, entry.sha256, _out_of_time(settings)))
             break
         except Exception as error:  # a defect met on this file: record it, do not retry the same failure forever
             failures.append((entry.path, entry.sha256, _failure(error, entry.path, settings)))
             continue
-        reports.append((entry, report))
+        # The evidence is copied and synced on a thread while the next file is parsed.
+        copy = _evidence_threads().submit(
+            evidence.keep, text_path(entry.path), entry.sha256, root=share, max_bytes=settings.max_file_bytes
+        )
+        parsed.append((entry, report, copy))
+    reports = _kept(parsed, failures, settings)
     saves = []
     defects = judge_batch(store, [report for _, report in reports], settings)
     for (entry, report), defect in zip(reports, defects, strict=True):
@@ -209,6 +214,47 @@ def process_batch(
         else:
             outcomes.append(Outcome("processing"))  # claimed by another worker at this moment (PostgreSQL)
     return outcomes
+
+
+def _evidence_threads() -> ThreadPoolExecutor:
+    """This process's threads that copy the evidence (made after the fork: a pool process has its own)."""
+    if _Process.evidence_threads is None:
+        _Process.evidence_threads = ThreadPoolExecutor(EVIDENCE_THREADS, thread_name_prefix="nianbao-evidence")
+    return _Process.evidence_threads
+
+
+def _kept(
+    parsed: list[tuple[LedgerEntry, Report, Future[bool]]], failures: list[tuple[str, str, str]], settings: Settings
+) -> list[tuple[LedgerEntry, Report]]:
+    """The parsed reports whose evidence is kept: no version is stored without the bytes it was judged on. A file
+    rewritten since it was hashed fails alone; an evidence folder that cannot be written fails the batch (a
+    transient error, retried)."""
+    reports: list[tuple[LedgerEntry, Report]] = []
+    try:
+        for entry, report, copied in parsed:
+            try:
+                copied.result()
+            except (EvidenceChanged, UnreadableFile):
+                failures.append((entry.path, entry.sha256, CHANGED))
+                continue
+            except TRANSIENT:
+                raise
+            except SoftTimeLimitExceeded:
+                failures.append((entry.path, entry.sha256, _out_of_time(settings)))
+                break
+            except Exception as error:
+                failures.append((entry.path, entry.sha256, _failure(error, entry.path, settings)))
+                continue
+            reports.append((entry, report))
+    finally:
+        for _, _, copied in parsed:
+            copied.cancel()
+    return reports
+
+
+def _out_of_time(settings: Settings) -> str:
+    """Out of time: this file fails; the rest of the batch stays `processing` for reconciliation."""
+    return f"处理超过 {settings.task_time_limit} 秒，已放弃"
 
 
 def _alert_received(
@@ -259,8 +305,9 @@ def process(store: Store, settings: Settings, targets: dict[str, Target], path: 
 @app.task(name="nianbao.process_files", **RETRY_TRANSIENT)
 def process_files(items: list[list[str]], root: str | None = None) -> dict[str, int]:
     """The task of a batch the watcher took; how many files ended in each state."""
-    outcomes = process_batch(get_store(), _Process.settings, get_targets(), [(p, s) for p, s in items], root)
-    if any(outcome.alerts for outcome in outcomes):
+    store, targets = get_store(), get_targets()
+    outcomes = process_batch(store, _Process.settings, targets, [(p, s) for p, s in items], root)
+    if any(outcome.alerts for outcome in outcomes) and delivery_needed(store, targets, _Process.settings):
         request_delivery()
     return dict(Counter(outcome.state for outcome in outcomes))
 
