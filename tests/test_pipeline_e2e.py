@@ -7,6 +7,7 @@ import json
 import math
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -326,6 +327,34 @@ def test_the_embedded_default_runs_without_redis(tmp_path: Path, receiver: Recei
         pipeline.close()
     log = (pipeline.logs / "run.log").read_text(encoding="utf-8", errors="replace")
     assert "nianbao+sqlite" in log and "Warm shutdown" in log
+
+
+def test_a_killed_run_leaves_no_worker_behind(tmp_path: Path, receiver: Receiver) -> None:
+    """`nianbao run` killed with -9 cannot stop its worker warmly: the worker learns of it from the kernel."""
+    pipeline = Pipeline(tmp_path, receiver, broker_url=None)
+    try:
+        run = pipeline.start(str(BIN / "nianbao"), "run", "--watch", str(pipeline.share), "-c", "1", name="run")
+        log = pipeline.logs / "run.log"
+        started = wait_for(
+            lambda: re.search(r"worker started \(pid (\d+)\)", log.read_text(encoding="utf-8", errors="replace")),
+            STARTUP,
+            "the worker started",
+        )
+        worker = int(started.group(1))
+        pipeline.stored([pipeline.drop(_report(1), "a.txt")])  # the worker is up and working
+        pipeline.stop(run, signal.SIGKILL)
+        wait_for(lambda: not _running(worker), WORKER_STOP, "the orphaned worker to stop")
+    finally:
+        pipeline.close()
+
+
+def _running(pid: int) -> bool:
+    """Whether the process runs: not gone, nor a zombie waiting for its new parent to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
 
 
 def _report(seed: int) -> bytes:

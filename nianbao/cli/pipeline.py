@@ -3,13 +3,15 @@ setup `nianbao watch DIR`, `nianbao worker` and `nianbao reconcile`."""
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -123,7 +125,7 @@ class _WorkerProcess:
 
     def start(self) -> None:
         # Its own session: Ctrl-C reaches this process only, which then stops the worker warmly (see stop).
-        self.process = subprocess.Popen(self.argv, start_new_session=True)
+        self.process = subprocess.Popen(self.argv, start_new_session=True, preexec_fn=_stop_with_parent(os.getpid()))
         log.info("worker started (pid %d): %s", self.process.pid, " ".join(self.argv[1:]))
 
     def keep_alive(self) -> None:
@@ -143,6 +145,22 @@ class _WorkerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+
+
+def _stop_with_parent(parent: int) -> Callable[[], None]:
+    """Run in the worker's process before exec: on Linux the worker is sent SIGTERM (a warm shutdown) when
+    `nianbao run` dies, even by kill -9, so no worker is left orphaned taking tasks nobody watches over."""
+
+    def prepare() -> None:
+        if sys.platform.startswith("linux"):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+            if os.getppid() != parent:  # the parent died before the request took effect
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    return prepare
 
 
 def worker_argv(settings: Settings, concurrency: int | None, pool: str, loglevel: str) -> list[str]:
