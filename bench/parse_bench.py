@@ -11,7 +11,9 @@ or for docx/pdf just the bytes), the reader alone (`report.extract.extract`: byt
 parse (`report.parse.parse_file`, reader included), the rules (`rules.evaluate` on that parse) and, for PDFs, the bare text extraction by pypdfium2 (every page's text, nothing else; when the
 package is installed) — so load from other processes on a shared machine falls on all of them alike.
 Figures are medians over all rounds and files; peak memory is tracemalloc's peak while parsing one report,
-the largest over a sample of 50.
+the largest over a sample of 50. With `--clock cpu` every time is this process's CPU time instead of wall time:
+on a machine other processes load, a wall time holds the waits for a core, which fall unevenly on long and short
+measurements and so skew the ratios.
 """
 
 from __future__ import annotations
@@ -73,10 +75,14 @@ def pdfium_text() -> Callable[[Path], str] | None:
     return extract
 
 
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+clock = CLOCKS["wall"]
+
+
 def elapsed(work: Callable[[], object]) -> tuple[float, object]:
-    start = time.perf_counter()
+    start = clock()
     result = work()
-    return time.perf_counter() - start, result
+    return clock() - start, result
 
 
 def measure(paths: list[Path], rounds: int, settings: RuleSettings, bare: Callable[[Path], str] | None) -> dict:
@@ -120,11 +126,14 @@ def main() -> None:
     parser.add_argument("--layouts", default=",".join(generator.LAYOUTS), help="comma-separated generator layouts")
     parser.add_argument("--extra", type=Path, action="append", default=[], help="a folder of real report files")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall", help="wall time or this process's CPU time")
     args = parser.parse_args()
+    global clock
+    clock = CLOCKS[args.clock]
     rng = random.Random(args.seed)
     settings = RuleSettings()
     bare = pdfium_text()
-    print(f"command: {' '.join(sys.argv)}  (medians of {args.rounds} interleaved rounds; times in ms)")
+    print(f"command: {' '.join(sys.argv)}  (medians of {args.rounds} interleaved rounds; {args.clock} times in ms)")
     print(
         f"{'layout':18} {'files':>5} {'floor':>7} {'read':>7} {'parse':>7} {'p95':>7} {'rules':>7} {'parse+rules':>11} "
         f"{'÷floor':>7} {'pdfium':>7} {'÷pdfium':>7} {'peak KiB':>8}"

@@ -38,6 +38,9 @@ _READERS: dict[str, Callable[[bytes], Document]] = {
     "docx": docx.read,
     "pdf": pdf.read,
 }
+# Readers whose documents are bounded already: plain text is cut to MAX_TEXT_CHARS before it is split into lines
+# (`lines_document`), so `bounded` would walk every line to find nothing to cut.
+_BOUNDED_READERS = frozenset(("txt", "md"))
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 OUTSIDE_ROOT = "符号链接指向共享目录之外，出于安全不予读取"
 # A byte of a file name that is not UTF-8, as `path_text` writes it (only bytes >= 0x80 can be invalid UTF-8).
@@ -169,7 +172,9 @@ def extract(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None = 
             Document([], [f"文件过大（{size} 字节，上限 {max_bytes} 字节），{fmt} 文件无法只读取一部分，未解析"]),
         )
     try:
-        document = bounded(_READERS[fmt](data))
+        document = _READERS[fmt](data)
+        if fmt not in _BOUNDED_READERS:
+            document = bounded(document)
     except UnreadableFile as error:
         document = Document([], [str(error)])
     except Exception as error:  # a hostile file must never kill the caller; say what happened instead

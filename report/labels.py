@@ -131,7 +131,12 @@ def renumbered_section(text: str) -> tuple[str, str] | None:
     """(section by its words, numeral as written) for a heading line under another numeral (三、主动公开政府信息情况
     in a report that left out a part), else None. Only the distinctive phrases count: a narrative sub-head
     such as 三、主动公开工作情况 is not a heading."""
-    match = HEADING.match(normalize(text))
+    return renumbered_section_normalized(normalize(text))
+
+
+def renumbered_section_normalized(text: str) -> tuple[str, str] | None:
+    """`renumbered_section` of a line already `normalize`d."""
+    match = HEADING.match(text)
     if not match:
         return None
     title = match["title"].replace(" ", "")
@@ -148,7 +153,12 @@ def heading_section(text: str) -> str | None:
     The numeral must agree with the heading's own words: table 三's row `四、结转下年度继续办理` and a
     narrative sub-head `三、2023年工作打算` are not headings.
     """
-    match = HEADING.match(normalize(text))
+    return heading_section_normalized(normalize(text))
+
+
+def heading_section_normalized(text: str) -> str | None:
+    """`heading_section` of a line already `normalize`d."""
+    match = HEADING.match(text)
     if not match:
         return None
     numeral = ARABIC_NUMERALS.get(match["numeral"], match["numeral"])

@@ -13,8 +13,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from report.model import Level, Organization
+from report.normalized import REMEMBERED_LINES
 from report.tokens import compact, normalize
 
 # -- Label words ---------------------------------------------------------------------------------------------
@@ -52,9 +54,15 @@ _TITLE_CHROME_TAIL = re.compile(
 _EMBEDDED_TITLE = re.compile(
     rf"(\S{{2,40}}?\s?(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})\s*年度?\s*{_SUBJECTS}\S{{0,10}}?{_REPORT_WORDS})(?=\s|$)"
 )
+# Where a year stands before 年 (every position, overlapping): an embedded title's year starts at one of them.
+_YEAR_AT = re.compile(rf"(?=(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})\s*年)")
+# How far before its year an embedded title may start: the 2–40 characters of its name and a space.
+_EMBEDDED_NAME_REACH = 41
 # A title ends with its report word, or with the year in brackets after it: …年度报告（2023年度）.
 _TITLE_END = re.compile(rf"{_REPORT_WORDS}(?:\s*[(（]\s*(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})\s*年度?\s*[)）])?$")
 _PAGE_NUMBER = re.compile(r"^(?:[-—–－\s]*\d{1,3}[-—–－\s]*|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})$")
+# What a page number line starts with besides a digit (lines are normalized: no space first).
+_PAGE_NUMBER_FIRST = frozenset("-—–－第")
 # Where page chrome or prose ends before a name; brackets belong to names (中国（福建）自由贸易试验区).
 _NAME_SEPARATORS = re.compile(r"[\s:：>»›|/\\,，。、;；“”\"'\[\]【】《》<]+")
 _NAME_CHARACTERS = re.compile(r"^[\u4e00-\u9fff（）()]+$")
@@ -153,6 +161,7 @@ def _units(place: str) -> list[str]:
     return units
 
 
+@lru_cache(maxsize=REMEMBERED_LINES)
 def _placeable(unit: str) -> bool:
     """Whether a piece ending like a place may be one: not a common word (城市), not a body's name (国家税务总局房县)."""
     suffix = next((suffix for suffix, _ in _RANKS if unit.endswith(suffix)), "")
@@ -188,6 +197,7 @@ _RANKS: tuple[tuple[str, tuple[int, ...]], ...] = (
 )
 
 
+@lru_cache(maxsize=REMEMBERED_LINES)
 def _ranks(unit: str) -> tuple[int, ...]:
     return next((ranks for suffix, ranks in _RANKS if unit.endswith(suffix)), ())
 
@@ -196,21 +206,28 @@ def _split_places(place: str, above: int = -1) -> list[str] | None:
     """Split a string made only of place names into its units, each lower in the hierarchy than the one
     before; of the possible splits, the one with most units (会盟镇 is one unit; 丹江口市均州路街道办事处 is
     丹江口市 + 均州路街道办事处, since a 州 cannot sit below a 市)."""
+    found = _place_units(place, above)
+    return list(found) if found is not None else None
+
+
+@lru_cache(maxsize=REMEMBERED_LINES)
+def _place_units(place: str, above: int) -> tuple[str, ...] | None:
+    """`_split_places` as a tuple, remembered: names and their tails are split again and again."""
     if not place:
-        return []
-    best: list[str] | None = None
+        return ()
+    best: tuple[str, ...] | None = None
     for end in range(2, len(place) + 1):
         unit = place[:end]
         rank = next((rank for rank in _ranks(unit) if rank > above), None)
         if rank is None or not _placeable(unit):
             continue
-        rest = _split_places(place[end:], rank)
-        if rest is not None and (best is None or _split_score([unit, *rest]) > _split_score(best)):
-            best = [unit, *rest]
+        rest = _place_units(place[end:], rank)
+        if rest is not None and (best is None or _split_score((unit, *rest)) > _split_score(best)):
+            best = (unit, *rest)
     return best
 
 
-def _split_score(units: list[str]) -> tuple[int, int]:
+def _split_score(units: tuple[str, ...]) -> tuple[int, int]:
     """More units first; then fewer units opening with a unit's suffix (襄州区 + 红坪镇, not 襄州 + 区红坪镇)."""
     return len(units), -sum(bool(_ranks(unit[0])) for unit in units)
 
@@ -367,12 +384,18 @@ def choose_published(dates: list[str], year: int | None) -> tuple[str | None, st
 
 def period_spans(text: str) -> list[tuple[int, int]]:
     """Statistics periods stated as 自X年1月1日至Y年12月31日, as (X, Y) in the order written, once each."""
-    return list(dict.fromkeys((int(a), int(b)) for a, b in (m.groups() for m in _PERIOD.finditer(normalize(text)))))
+    return periods_of(normalize(text))[1]
 
 
 def period_years(text: str) -> list[int]:
     """Years of statistics periods stated as 自X年1月1日至Y年12月31日."""
-    return sorted({int(year) for match in _PERIOD.finditer(normalize(text)) for year in match.groups()})
+    return periods_of(normalize(text))[0]
+
+
+def periods_of(text: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """`period_years` and `period_spans` of text already `normalize`d, in one scan."""
+    spans = list(dict.fromkeys((int(a), int(b)) for a, b in (m.groups() for m in _PERIOD.finditer(text))))
+    return sorted({year for span in spans for year in span}), spans
 
 
 @dataclass
@@ -427,7 +450,7 @@ def _title_windows(texts: list[str]) -> list[tuple[int, str]]:
             found.append((end, whole))
             continue
         if len(line) > _TITLE_MAX:
-            embedded = _EMBEDDED_TITLE.search(line)
+            embedded = _embedded_title(line)
             if embedded and "《" not in embedded.group(1):
                 found.append((end, embedded.group(1)))
             continue
@@ -441,6 +464,19 @@ def _title_windows(texts: list[str]) -> list[tuple[int, str]]:
                 found.append((start, joined))
                 break
     return found
+
+
+def _embedded_title(line: str) -> re.Match[str] | None:
+    """`_EMBEDDED_TITLE.search(line)`, tried only where a match can start (a little before a year): a page
+    fused onto one line is long, and trying every position of it costs milliseconds."""
+    tried = -1
+    for year in _YEAR_AT.finditer(line):
+        for start in range(max(tried + 1, year.start() - _EMBEDDED_NAME_REACH), year.start() - 1):
+            found = _EMBEDDED_TITLE.match(line, start)
+            if found:
+                return found
+            tried = start
+    return None
 
 
 def _name_before_key(title: str) -> tuple[str, int | None]:
@@ -532,11 +568,22 @@ def _signature_name(texts: list[str]) -> Organization | None:
     return None
 
 
+def _is_page_number(text: str) -> bool:
+    """`_PAGE_NUMBER` on a normalized line, after a cheap test of its first character (`isdigit` holds for
+    every digit `\\d` matches)."""
+    first = text[0]
+    return (first in _PAGE_NUMBER_FIRST or first.isdigit()) and bool(_PAGE_NUMBER.match(text))
+
+
 def read_metadata(lines: list[str]) -> Metadata:
     """Title, organization, title year and stated publication date of a report's lines."""
-    texts = [normalize(line) for line in lines]
+    return read_normalized_metadata([normalize(line) for line in lines])
+
+
+def read_normalized_metadata(texts: list[str]) -> Metadata:
+    """`read_metadata` of lines already `normalize`d."""
     metadata = Metadata(dates=_stated_dates(texts))
-    texts = [text for text in texts if text and not _PAGE_NUMBER.match(text)]
+    texts = [text for text in texts if text and not _is_page_number(text)]
     titles = _title_windows(texts)
     rejected: list[str] = []
     for start, title in titles:

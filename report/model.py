@@ -205,22 +205,39 @@ class Report(_Model):
 def table_cells(tables: Tables) -> dict[str, Any]:
     cells: dict[str, Any] = {}
     if tables.active is not None:
-        for row in ACTIVE_DOCUMENT_ROWS:
+        for row, fields in _ACTIVE_DOCUMENT_PATHS:
             counts: DocumentCounts = getattr(tables.active, row)
-            for field in ACTIVE_DOCUMENT_FIELDS:
-                cells[f"active.{row}.{field}"] = getattr(counts, field)
-        for row in (*ACTIVE_DECISION_ROWS, "fees"):
-            cells[f"active.{row}"] = getattr(tables.active, row)
+            for field, path in fields:
+                cells[path] = getattr(counts, field)
+        for row, path in _ACTIVE_ROW_PATHS:
+            cells[path] = getattr(tables.active, row)
     if tables.requests is not None:
-        for key in REQUEST_KEYS:
-            for column, value in enumerate(tables.requests.get(key, [None] * 7)):
-                cells[f"requests.{key}[{column}]"] = value
+        for key, paths in _REQUEST_CELL_PATHS:
+            cell_row: list[Cell] = tables.requests.get(key, _NO_ROW)
+            if len(cell_row) == len(paths):
+                cells.update(zip(paths, cell_row, strict=True))
+            else:  # a row of another width (a hand-made model): every cell it has, by its own index
+                cells.update((f"requests.{key}[{column}]", value) for column, value in enumerate(cell_row))
     if tables.appeals is not None:
-        for block in APPEAL_BLOCKS:
+        for block, fields in _APPEAL_PATHS:
             appeal: AppealBlock = getattr(tables.appeals, block)
-            for field in APPEAL_FIELDS:
-                cells[f"appeals.{block}.{field}"] = getattr(appeal, field)
+            for field, path in fields:
+                cells[path] = getattr(appeal, field)
     return cells
+
+
+# Every cell's contract path, in `table_cells`' order: made once, not for every report.
+_ACTIVE_DOCUMENT_PATHS = tuple(
+    (row, tuple((field, f"active.{row}.{field}") for field in ACTIVE_DOCUMENT_FIELDS)) for row in ACTIVE_DOCUMENT_ROWS
+)
+_ACTIVE_ROW_PATHS = tuple((row, f"active.{row}") for row in (*ACTIVE_DECISION_ROWS, "fees"))
+_REQUEST_CELL_PATHS = tuple(
+    (key, tuple(f"requests.{key}[{column}]" for column in range(len(APPLICANT_COLUMNS)))) for key in REQUEST_KEYS
+)
+_NO_ROW: list[Cell] = [None] * len(APPLICANT_COLUMNS)
+_APPEAL_PATHS = tuple(
+    (block, tuple((field, f"appeals.{block}.{field}") for field in APPEAL_FIELDS)) for block in APPEAL_BLOCKS
+)
 
 
 def empty_requests() -> dict[str, list[Cell]]:

@@ -11,16 +11,17 @@ from report.extract import DEFAULT_MAX_BYTES, extract, path_text
 from report.labels import (
     BARE_NUMERAL,
     EMBEDDED_HEADING,
+    HEADING,
     OUTDATED_ACTIVE_LABEL,
     OUTDATED_ACTIVE_MARKER,
     OUTDATED_TEMPLATE_MARKERS,
     PAGE_FOOTER,
     SECTION_KEYS,
-    heading_section,
-    renumbered_section,
+    heading_section_normalized,
+    renumbered_section_normalized,
     strip_numbering,
 )
-from report.metadata import choose_published, level_from_prose, period_spans, period_years, read_metadata
+from report.metadata import choose_published, level_from_prose, periods_of, read_normalized_metadata
 from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
 from report.normalized import compact, normalize
 from report.tables import TableReading, read_active, read_appeals, read_requests
@@ -52,6 +53,8 @@ def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, root: Pa
 
 # What every heading starts with; lines without it are not searched for headings inside them.
 _NUMBERED = re.compile(r"[一二三四五六]\s*[、.．]")
+# What a heading or a bare numeral line holds somewhere: a line without it is left as it is.
+_MAY_HOLD_HEADING = re.compile(r"[一二三四五六1-6]\s*[、.．]")
 # A heading phrase followed by one of these, or preceded by a list's separator or lead-in, is a list in prose
 # (本报告包括一、总体情况，二、…等六个部分), not a heading.
 _LIST_AFTER = ("，", "、", "；", ",", ";", "等", "和", "及", "以及")
@@ -89,6 +92,9 @@ def _unfuse(document: Document) -> Document:
     blocks: list[TextLine | Grid] = []
     pending: str | None = None  # a bare numeral line waiting for its words
     for block in document.blocks:
+        if pending is None and isinstance(block, TextLine) and not _MAY_HOLD_HEADING.search(block.text):
+            blocks.append(block)  # most lines: neither a heading nor a bare numeral, nor one's words
+            continue
         if not isinstance(block, TextLine) or "\t" in block.text.strip():
             if pending is not None:
                 blocks.append(TextLine(pending))
@@ -121,25 +127,31 @@ def _unfuse(document: Document) -> Document:
     return Document(blocks, document.problems)
 
 
-def _find_headings(document: Document) -> tuple[dict[int, str], dict[str, str]]:
+def _find_headings(document: Document, texts: list[str]) -> tuple[dict[int, str], dict[str, str]]:
     """Block index -> section numeral, for the first heading of each section; and the numeral each section's
     heading actually bears where that differs (a renumbered report).
 
     A heading counts by its numeral and words together first; a section still missing is then looked for by
-    its distinctive words under any numeral, so a part whose words are there is never reported missing."""
+    its distinctive words under any numeral, so a part whose words are there is never reported missing.
+    `texts` are the blocks' normalized lines."""
     headings: dict[int, str] = {}
-    for index, block in enumerate(document.blocks):
+    blocks = document.blocks
+    # A heading (of either kind) matches HEADING: the other lines are let go after that one test.
+    candidates = [index for index, text in enumerate(texts) if text and HEADING.match(text)]
+    for index in candidates:
+        block = blocks[index]
         if isinstance(block, TextLine) and "\t" not in block.text.strip():
-            numeral = heading_section(block.text)
+            numeral = heading_section_normalized(texts[index])
             if numeral and numeral not in headings.values():
                 headings[index] = numeral
     written: dict[str, str] = {}
     if len(headings) == len(SECTION_KEYS):
         return headings, written
-    for index, block in enumerate(document.blocks):
+    for index in candidates:
+        block = blocks[index]
         if index in headings or not isinstance(block, TextLine) or "\t" in block.text.strip():
             continue
-        found = renumbered_section(block.text)
+        found = renumbered_section_normalized(texts[index])
         if found and found[0] not in headings.values():
             headings[index] = found[0]
             written[found[0]] = found[1]
@@ -187,28 +199,31 @@ def _table_spans(tokens: list[Token], regions: dict[str, tuple[int, int]]) -> di
     }
 
 
-def _section_text(document: Document, headings: dict[int, str]) -> dict[str, str]:
-    """Each section's text lines (tables as grids left out), normalized. Text before 一 is under ''."""
-    texts: dict[str, list[str]] = {"": []}
-    current = ""
-    for index, block in enumerate(document.blocks):
-        if index in headings:
-            current = headings[index]
-            texts.setdefault(current, [])
-            continue
-        if isinstance(block, TextLine):
-            line = normalize(block.text)
-            if line:
-                texts.setdefault(current, []).append(line)
-    return {numeral: "\n".join(lines) for numeral, lines in texts.items()}
+def _section_text(headings: dict[int, str], lines: list[str]) -> dict[str, str]:
+    """Each section's text lines (tables as grids left out), normalized. Text before 一 is under ''.
+    `lines` are the blocks' normalized lines (a grid's place holds "", which is left out like an empty line)."""
+    starts = sorted(headings)
+    ends = [*starts, len(lines)]
+    texts = {"": "\n".join(filter(None, lines[: ends[0]]))}
+    for start, end in zip(starts, ends[1:], strict=True):
+        texts[headings[start]] = "\n".join(filter(None, lines[start + 1 : end]))
+    return texts
+
+
+def normalized_lines(document: Document) -> list[str]:
+    """Each block's text line normalized; a grid's place holds ""."""
+    return [normalize(block.text) if isinstance(block, TextLine) else "" for block in document.blocks]
 
 
 def parse_document(document: Document, source: Source, *, folder_region: str | None = None) -> Report:
     """The report model of an extracted document."""
     document = _unfuse(document)
     problems = list(document.problems)
-    headings, written_numerals = _find_headings(document)
-    tokens = tokenize(document, headings)
+    # Every text line normalized once (a grid's place holds ""): headings, tokens, metadata and the
+    # whole-text views all read these.
+    texts = normalized_lines(document)
+    headings, written_numerals = _find_headings(document, texts)
+    tokens = tokenize(document, headings, texts)
     regions = _regions(tokens)
     spans = _table_spans(tokens, regions)
 
@@ -220,21 +235,23 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     )
     problems.extend(reading.problems)
 
-    lines: list[str] = []  # every line in document order, table rows as tab-joined cells
-    for block in document.blocks:
+    lines: list[str] = []  # every line in document order, table rows as tab-joined cells, normalized
+    for block, text in zip(document.blocks, texts, strict=True):
         if isinstance(block, TextLine):
-            lines.append(block.text)
+            lines.append(text)
         else:
-            lines.extend("\t".join(cell or "" for cell in row) for row in block.rows)
-    all_text = "\n".join(lines)
-    compact_text = compact(all_text)
+            lines.extend(normalize("\t".join(cell or "" for cell in row)) for row in block.rows)
+    # The whole text normalized is its normalized lines joined by a space (NFKC never reaches across a
+    # line end), and without whitespace it is their spaces dropped.
+    all_text = " ".join(line for line in lines if line)
+    compact_text = all_text.replace(" ", "")
 
-    metadata = read_metadata(lines)
+    metadata = read_normalized_metadata(lines)
     problems.extend(metadata.problems)
     organization = metadata.organization
     if organization.level == "unknown" and organization.name is None:
         organization.level = level_from_prose(compact_text)
-    periods = period_years(all_text)
+    periods, spans_written = periods_of(all_text)
     year = metadata.title_year
     if year is None and periods:
         year = periods[-1]
@@ -271,9 +288,9 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
             title=metadata.title,
             title_year=metadata.title_year,
             period_years=periods,
-            period_spans=period_spans(all_text),
+            period_spans=spans_written,
             misnumbered_sections=written_numerals if len(sections) == len(SECTION_NUMERALS) else {},
-            section_text=_section_text(document, headings),
+            section_text=_section_text(headings, texts),
             invalid_cells=reading.invalid,
             blank_cells=reading.blanks,
             template_markers=markers,

@@ -7,11 +7,11 @@ run that still does not fit is not guessed at: the row stays null and `problems`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from itertools import combinations, pairwise, product
+from itertools import combinations, product
 from math import prod
 from typing import Literal, overload
 
@@ -31,7 +31,7 @@ from report.model import (
     empty_requests,
 )
 from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, compact
-from report.tokens import Kind, Token
+from report.tokens import VALUE_KINDS, Kind, Token
 
 # The fixed widths of the format's rows.
 REQUEST_WIDTH = len(APPLICANT_COLUMNS)  # 6 applicant columns and 总计
@@ -83,7 +83,7 @@ def segments(tokens: Sequence[Token]) -> list[Segment]:
                 result.append(Segment(labels, values))
             labels, values = [], []
             continue
-        if token.is_value:
+        if token.kind in VALUE_KINDS:
             values.append(token)
             continue
         if values:
@@ -125,33 +125,38 @@ def appeal_totals_hold(cells: Sequence[int]) -> bool:
     return True
 
 
-def _cuts(digits: str, width: int, fixed: set[int], check: Check, partial: Check | None) -> Iterator[tuple[int, ...]]:
+def _cuts(digits: str, width: int, fixed: set[int], check: Check, partial: Check | None) -> list[tuple[int, ...]]:
     """Every way of cutting `digits` into `width` numbers without leading zeros, cutting at every position in
     `fixed` (the boundaries between tokens), for which `check` holds; `partial` prunes prefixes."""
     budget = [SEARCH_LIMIT]
     boundaries = sorted(fixed | {len(digits)})
+    # For every position: the next boundary after it, and how many boundaries lie after it (tokens still to
+    # cut: each needs a cell).
+    following = [next(b for b in boundaries if b > position) for position in range(len(digits))]
+    pendings = [sum(1 for b in boundaries if b > position) for position in range(len(digits))]
+    found: list[tuple[int, ...]] = []
 
-    def walk(position: int, cells: list[int]) -> Iterator[tuple[int, ...]]:
+    def walk(position: int, cells: list[int]) -> None:
         budget[0] -= 1
         if budget[0] < 0:
             raise _TooMany
         if position == len(digits):
             if len(cells) == width and check(cells):
-                yield tuple(cells)
+                found.append(tuple(cells))
             return
-        pending = sum(1 for b in boundaries if b > position)  # tokens still to cut: each needs a cell
-        if len(cells) + pending > width:
+        if len(cells) + pendings[position] > width:
             return
-        limit = min(next(b for b in boundaries if b > position), position + _CELL_DIGITS)
+        limit = min(following[position], position + _CELL_DIGITS)
         for end in range(position + 1, limit + 1):
             if digits[position] == "0" and end > position + 1:
                 break
             cells.append(int(digits[position:end]))
             if partial is None or partial(cells):
-                yield from walk(end, cells)
+                walk(end, cells)
             cells.pop()
 
-    yield from walk(0, [])
+    walk(0, [])
+    return found
 
 
 class _TooMany(Exception):
@@ -159,16 +164,33 @@ class _TooMany(Exception):
 
 
 def _joins(texts: list[str], width: int, check: Check) -> list[tuple[int, ...]]:
-    """Ways of joining neighbouring tokens (a number split over lines, 1 / 62) into `width` numbers."""
+    """Ways of joining neighbouring tokens (a number split over lines, 1 / 62) into `width` numbers, in the
+    order of the cut positions. Each join of tokens a..b is read once; a join with a leading zero ends every
+    way that would use it."""
+    count = len(texts)
+    pieces: dict[tuple[int, int], int | None] = {}  # (first, end) token -> their digits joined, None: leading 0
+    for first in range(count):
+        joined = ""
+        for end in range(first + 1, count + 1):
+            joined += texts[end - 1]
+            pieces[first, end] = None if len(joined) > 1 and joined[0] == "0" else int(joined)
     found: list[tuple[int, ...]] = []
-    for kept in combinations(range(1, len(texts)), width - 1):
-        edges = [0, *kept, len(texts)]
-        pieces = ["".join(texts[a:b]) for a, b in pairwise(edges)]
-        if any(len(piece) > 1 and piece[0] == "0" for piece in pieces):
-            continue
-        cells = tuple(int(piece) for piece in pieces)
-        if check(cells):
-            found.append(cells)
+    cells: list[int] = []
+
+    def walk(first: int, cuts: int) -> None:
+        if cuts == 0:
+            last = pieces[first, count]
+            if last is not None and check(reading := (*cells, last)):
+                found.append(reading)
+            return
+        for end in range(first + 1, count - cuts + 1):
+            piece = pieces[first, end]
+            if piece is not None:
+                cells.append(piece)
+                walk(end, cuts - 1)
+                cells.pop()
+
+    walk(0, width - 1)
     return found
 
 
@@ -210,7 +232,7 @@ def readings(
         position += len(text)
         fixed.add(position)
     try:
-        return list(_cuts("".join(texts), width, fixed, accept, partial))
+        return _cuts("".join(texts), width, fixed, accept, partial)
     except _TooMany:
         return None
 
@@ -231,22 +253,26 @@ def cell_value(
 def cell_value(token: Token, path: str, reading: TableReading, where: str, *, decimal: bool) -> Cell | float: ...
 def cell_value(token: Token, path: str, reading: TableReading, where: str, *, decimal: bool = False) -> Cell | float:
     """A cell's value: numbers as int (or float for 万元); text where a number is due is null and recorded."""
+    number: int | Decimal | None = token.number
+    if type(number) is int and token.kind is Kind.NUMBER:  # the common case: a whole number of at most 18 digits
+        return float(number) if decimal else number
     if token.kind is Kind.BLANK:
         reading.blanks.append(path)
         return None
-    if token.kind is Kind.PLACEHOLDER or token.number is None:
+    if token.kind is Kind.PLACEHOLDER or number is None:
         reading.invalid[path] = token.text
         reading.problems.append(f"{where}：单元格填的是“{token.text}”，不是数字，按空值处理")
         return None
-    number: Decimal = token.number
-    if abs(number) > MAX_CELL:  # beyond a database integer (and Python's 4,300-digit int-from-text limit)
+    if (
+        number > MAX_CELL or number < -MAX_CELL
+    ):  # beyond a database integer (and Python's 4,300-digit int-from-text limit)
         shown = token.text if len(token.text) <= 24 else f"{token.text[:12]}…（共 {len(token.text)} 位）"
         reading.invalid[path] = shown
         reading.problems.append(f"{where}：数值“{shown}”超出可以存储的范围，按空值处理")
         return None
     if decimal:
         return float(number)
-    if number != number.to_integral_value():
+    if isinstance(number, Decimal) and number != number.to_integral_value():
         reading.invalid[path] = token.text
         reading.problems.append(f"{where}：件数应为整数，实际为 {token.text}，按空值处理")
         return None
@@ -408,7 +434,7 @@ def _lines_of_values(tokens: Sequence[Token]) -> list[tuple[list[Token], str]] |
         if token.kind in (Kind.HEADING, Kind.BREAK):
             continue
         texts, values = lines.setdefault(token.block, ([], []))
-        (values if token.is_value else texts).append(token)
+        (values if token.kind in VALUE_KINDS else texts).append(token)
     rows: list[tuple[list[Token], str]] = []
     for texts, values in lines.values():
         if all(token.kind is Kind.BLANK for token in values):
@@ -454,6 +480,13 @@ def _requests_in_row_order(tokens: Sequence[Token]) -> dict[str, list[Token]] | 
     return by_key
 
 
+# Table 三's cell paths and the places a reviewer reads, row by row: built once, not for every cell read.
+_REQUEST_PATHS = {key: tuple(f"requests.{key}[{column}]" for column in range(REQUEST_WIDTH)) for key in REQUEST_KEYS}
+_REQUEST_PLACES = {
+    key: tuple(f"三/{REQUEST_ROWS[key]}/{column}" for column in APPLICANT_COLUMNS) for key in REQUEST_KEYS
+}
+
+
 def read_requests(tokens: Sequence[Token], reading: TableReading) -> dict[str, list[Cell]] | None:
     """Table 三, or None when none of its rows is there. Rows are found by their labels; when that leaves
     rows unread and the values stand one line per row in order, they are read by row order."""
@@ -472,10 +505,8 @@ def read_requests(tokens: Sequence[Token], reading: TableReading) -> dict[str, l
     )
     return {
         key: [
-            cell_value(
-                token, f"requests.{key}[{column}]", reading, f"三/{REQUEST_ROWS[key]}/{APPLICANT_COLUMNS[column]}"
-            )
-            for column, token in enumerate(run)
+            cell_value(token, path, reading, place)
+            for token, path, place in zip(run, _REQUEST_PATHS[key], _REQUEST_PLACES[key], strict=True)
         ]
         for key, run in in_order.items()
     }
@@ -527,9 +558,13 @@ def _read_requests_by_label(tokens: Sequence[Token], reading: TableReading) -> d
             else:
                 reading.problems.append(f"{where}：{reason}")
             continue
+        numbers = [token.number for token in run]
+        if all(type(number) is int for number in numbers):  # whole numbers only: nothing to record
+            rows[key] = numbers  # type: ignore[assignment]  # ints, as just checked
+            continue
         rows[key] = [
-            cell_value(token, f"requests.{key}[{column}]", reading, f"{where}/{APPLICANT_COLUMNS[column]}")
-            for column, token in enumerate(run)
+            cell_value(token, path, reading, place)
+            for token, path, place in zip(run, _REQUEST_PATHS[key], _REQUEST_PLACES[key], strict=True)
         ]
     if open_rows or recovered:
         _settle_requests(rows, open_rows, recovered, reading)
@@ -586,7 +621,7 @@ def read_appeals(tokens: Sequence[Token], reading: TableReading) -> AppealsTable
 
     A table that is there but cannot be read reliably is all null, with a problem saying so: it is not
     missing, and no sum is checked over cells that are not sure."""
-    values = [token for token in tokens if token.is_value]
+    values = [token for token in tokens if token.kind in VALUE_KINDS]
     if not values:
         return None
     table = AppealsTable()

@@ -34,12 +34,12 @@ class Token(NamedTuple):
     kind: Kind
     text: str  # normalized text (NFKC, spaces collapsed)
     block: int  # index of the block it came from
-    number: Decimal | None = None
+    number: int | Decimal | None = None  # whole numbers as int, others as Decimal
     section: str | None = None  # for HEADING tokens
 
-    @property
-    def is_value(self) -> bool:
-        return self.kind in (Kind.NUMBER, Kind.BLANK, Kind.PLACEHOLDER)
+
+# What a cell holding a value (or standing for one) is; hot loops test `token.kind in VALUE_KINDS` directly.
+VALUE_KINDS = frozenset((Kind.NUMBER, Kind.BLANK, Kind.PLACEHOLDER))
 
 
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
@@ -49,17 +49,27 @@ _MARKDOWN_RULE = re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|?)+\s*$")
 _TAB_RULE = re.compile(r"^(?:-{3,}\t?)+$")
 _DIGIT_RUN = re.compile(r"\d+(?:\.\d+)?")
 _DIGIT = re.compile(r"\d")
+_NOT_SPACE = re.compile(r"[^ ]")
 _DASH_CELL = re.compile(r"^\s*[-—–－]{1,2}\s*$")
 # What may stand right before a number fused to its label: a CJK character or a closing bracket/quote.
 _LABEL_END = re.compile(r"[\u4e00-\u9fff）)”\"]")
 
 
-def parse_number(text: str) -> Decimal | None:
+# Digits up to which a whole number is read as an int: any cell a database holds, far below Python's limit on
+# the digits of an int read from text.
+_INT_DIGITS = 18
+
+
+def parse_number(text: str) -> int | Decimal | None:
+    """A number as written in a cell (1,234 / -5 / 12.50): int when whole and short, else Decimal."""
     candidate = text.replace(" ", "")
     if not _NUMBER.match(candidate):
         return None
+    candidate = candidate.replace(",", "")
+    if "." not in candidate and len(candidate) <= _INT_DIGITS:
+        return int(candidate)
     try:
-        return Decimal(candidate.replace(",", ""))
+        return Decimal(candidate)
     except InvalidOperation:
         return None
 
@@ -77,7 +87,8 @@ def _fused_number_end(text: str, start: int, end: int) -> int | None:
     after = text[end : end + 1]
     if after in (".", "、", "．") and not text[end + 1 : end + 2].isdigit():
         return end - 1 if end - start > 1 and "." not in text[start:end] else None
-    following = text[end:].lstrip(" ")[:1]
+    beyond = _NOT_SPACE.search(text, end)  # the first character after the spaces (not a copy of the rest)
+    following = beyond.group() if beyond else ""
     if not following or following in "（(" or following.isdigit():
         return end
     if following in NUMBER_UNITS or not _LABEL_END.match(following) or following in '）)”"':
@@ -99,7 +110,7 @@ def _split_fused(text: str, block: int) -> list[Token]:
         if label:
             tokens.append(Token(Kind.TEXT, label, block))
         digits = text[match.start() : end]
-        tokens.append(Token(Kind.NUMBER, digits, block, Decimal(digits)))
+        tokens.append(Token(Kind.NUMBER, digits, block, parse_number(digits)))
         position = end
     rest = text[position:].strip()
     if rest:
@@ -114,12 +125,19 @@ def _cell_tokens(raw: str, block: int, *, plain: bool = False) -> list[Token]:
     worked out once (at block 0) and only given their block here."""
     if len(raw) > REMEMBERED_LENGTH:
         return _cell_tokens_at(raw, block, plain)
-    return [Token(kind, text, block, number) for kind, text, _, number, _ in _remembered_cell(raw, plain)]
+    return [Token(kind, text, block, number) for kind, text, number in _remembered_cell(raw, plain)]
+
+
+def _cell_parts(raw: str, plain: bool) -> tuple[tuple[Kind, str, int | Decimal | None], ...]:
+    """(kind, text, number) of each token of a cell."""
+    if len(raw) > REMEMBERED_LENGTH:
+        return tuple((token.kind, token.text, token.number) for token in _cell_tokens_at(raw, 0, plain))
+    return _remembered_cell(raw, plain)
 
 
 @lru_cache(maxsize=REMEMBERED_LINES)
-def _remembered_cell(raw: str, plain: bool) -> tuple[Token, ...]:
-    return tuple(_cell_tokens_at(raw, 0, plain))
+def _remembered_cell(raw: str, plain: bool) -> tuple[tuple[Kind, str, int | Decimal | None], ...]:
+    return tuple((token.kind, token.text, token.number) for token in _cell_tokens_at(raw, 0, plain))
 
 
 def _cell_tokens_at(raw: str, block: int, plain: bool) -> list[Token]:
@@ -218,69 +236,127 @@ def _join_split_decimals(tokens: list[Token]) -> list[Token]:
             and joined[-2].text.isdigit()
         ):
             text = f"{joined[-2].text}.{token.text}"
-            joined[-2:] = [Token(Kind.NUMBER, text, joined[-2].block, Decimal(text))]
+            joined[-2:] = [Token(Kind.NUMBER, text, joined[-2].block, parse_number(text))]
             continue
         joined.append(token)
     return joined
 
 
-def tokenize(document: Document, headings: dict[int, str]) -> list[Token]:
-    """The token stream of a document; `headings` maps block index -> section numeral for heading lines.
+class _Line(NamedTuple):
+    """What a text line is, worked out once per distinct line: lines repeat across rows and reports."""
+
+    kind: int  # _EMPTY, _RULE, _FOOTER or _ROW
+    markdown_rule: bool  # a Markdown table rule (|---|---|)
+    pipe_row: bool  # a Markdown row (| a | b |)
+    tabbed: bool  # holds a tab
+    dash_filler: bool  # a row of dash cells only
+    tokens: tuple[tuple[Kind, str, int | Decimal | None], ...]  # (kind, text, number) of each token
+    all_values: bool  # every token a value
+    blank_cell: bool  # a tab-led line holding one blank cell ("\t\xa0")
+    split_decimal: bool  # a text token that is a decimal point (851 / . / 776247)
+
+
+_EMPTY, _RULE, _FOOTER, _ROW = range(4)
+
+
+def _analyse(raw: str, fusable: bool) -> _Line:
+    if not raw.strip() and "\t" not in raw:
+        return _Line(_EMPTY, False, False, False, False, (), False, False, False)
+    markdown_rule = bool(_MARKDOWN_RULE.match(raw))
+    pipe_row = _is_pipe_row(raw)
+    tabbed = "\t" in raw
+    if markdown_rule or _TAB_RULE.match(raw.strip()):
+        return _Line(_RULE, markdown_rule, pipe_row, tabbed, False, (), False, False, False)
+    if not tabbed and _looks_like_footer(raw):
+        return _Line(_FOOTER, markdown_rule, pipe_row, tabbed, False, (), False, False, False)
+    cells = _line_cells(raw)
+    dash_filler = bool(cells) and all(_DASH_CELL.match(cell) for cell in cells)
+    plain = fusable and not pipe_row and not tabbed
+    tokens = tuple(part for cell in cells for part in _cell_parts(cell, plain))
+    return _Line(
+        _ROW,
+        markdown_rule,
+        pipe_row,
+        tabbed,
+        dash_filler,
+        tokens,
+        all(kind in VALUE_KINDS for kind, _, _ in tokens),
+        raw.startswith("\t") and len(tokens) == 1 and tokens[0][0] is Kind.BLANK,
+        any(kind is Kind.TEXT and text in _DECIMAL_POINTS for kind, text, _ in tokens),
+    )
+
+
+# One cache per fusability: a one-argument cache is looked up faster than a two-argument one.
+_REMEMBERED_LINES = {
+    fusable: lru_cache(maxsize=REMEMBERED_LINES)(lambda raw, fusable=fusable: _analyse(raw, fusable))
+    for fusable in (False, True)
+}
+
+
+def tokenize(document: Document, headings: dict[int, str], texts: list[str] | None = None) -> list[Token]:
+    """The token stream of a document; `headings` maps block index -> section numeral for heading lines,
+    `texts` (when given) holds each text block's normalized line.
 
     Page footers are dropped; a Markdown row of values whose label is not in it, right after free text,
     gets a BREAK before it (a PDF-to-Markdown converter printed its label elsewhere); a row of dash
     placeholders right under a Markdown rule is a header's filler, not data."""
     tokens: list[Token] = []
     blank_cell_line = False  # the last non-empty line was a tab-led blank cell ("\t\xa0")
-    previous_line = ""  # the last non-empty text line
+    after: _Line | None = None  # the last non-empty text line
+    split_decimal = False
     # Numbers fused to their labels are looked for where tables are: sections 二–四, or anywhere when the
     # document has no heading at all (prose elsewhere keeps its numbers).
     fusable = not headings
     for index, block in enumerate(document.blocks):
         if index in headings:
-            text = normalize(block.text) if isinstance(block, TextLine) else ""
+            if not isinstance(block, TextLine):
+                text = ""
+            else:
+                text = texts[index] if texts is not None else normalize(block.text)
             tokens.append(Token(Kind.HEADING, text, index, section=headings[index]))
             fusable = headings[index] in _TABLE_SECTIONS
             blank_cell_line = False
-            previous_line = ""
+            after = None
         elif isinstance(block, TextLine):
-            if not block.text.strip() and "\t" not in block.text:
+            raw = block.text
+            if not raw:
+                continue  # an empty line (as `_EMPTY` below), the commonest line there is
+            line = _REMEMBERED_LINES[fusable](raw) if len(raw) <= REMEMBERED_LENGTH else _analyse(raw, fusable)
+            kind = line.kind
+            if kind == _ROW:
+                before, after = after, line
+            elif kind == _RULE:
+                after = line
                 continue
-            after = previous_line
-            previous_line = block.text
-            if _MARKDOWN_RULE.match(block.text) or _TAB_RULE.match(block.text.strip()):
+            else:
                 continue
-            if "\t" not in block.text and _looks_like_footer(block.text):
-                previous_line = after
+            if line.pipe_row and line.dash_filler and before is not None and before.markdown_rule:
                 continue
-            cells = _line_cells(block.text)
-            pipe_row = _is_pipe_row(block.text)
-            if pipe_row and _MARKDOWN_RULE.match(after) and cells and all(_DASH_CELL.match(c) for c in cells):
+            if not line.tokens:
                 continue
-            plain = fusable and not pipe_row and "\t" not in block.text
-            line_tokens = [token for cell in cells for token in _cell_tokens(cell, index, plain=plain)]
-            if not line_tokens:
-                continue
-            if blank_cell_line and "\t" not in block.text and len(line_tokens) == 1 and line_tokens[0].is_value:
+            if blank_cell_line and not line.tabbed and len(line.tokens) == 1 and line.all_values:
                 # Where every cell starts with a tab, a line without one continues the cell before it:
                 # a value wrapped below its blank-looking cell.
-                tokens[-1] = line_tokens[0]
+                kind_, text_, number = line.tokens[0]
+                tokens[-1] = Token(kind_, text_, index, number)
                 blank_cell_line = False
                 continue
-            blank_cell_line = block.text.startswith("\t") and [token.kind for token in line_tokens] == [Kind.BLANK]
-            if pipe_row and after and not _is_pipe_row(after) and all(t.is_value for t in line_tokens):
-                if not _MARKDOWN_RULE.match(after):
+            blank_cell_line = line.blank_cell
+            if line.pipe_row and before is not None and not before.pipe_row and line.all_values:
+                if not before.markdown_rule:
                     tokens.append(Token(Kind.BREAK, "", index))
-            tokens.extend(line_tokens)
+            tokens.extend([Token(kind_, text_, index, number) for kind_, text_, number in line.tokens])
+            split_decimal = split_decimal or line.split_decimal
         elif isinstance(block, Grid):
             blank_cell_line = False
-            previous_line = ""
+            after = None
             for row in block.rows:
                 for cell in row:
                     if cell is not None:
                         tokens.extend(_cell_tokens(cell, index))
+            split_decimal = True  # grids are rare: let the scan below decide
     return (
         _join_split_decimals(tokens)
-        if any(t.text in _DECIMAL_POINTS for t in tokens if t.kind is Kind.TEXT)
+        if split_decimal and any(t.text in _DECIMAL_POINTS for t in tokens if t.kind is Kind.TEXT)
         else tokens
     )

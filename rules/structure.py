@@ -182,7 +182,7 @@ def blank_cells(report: Report, earlier: Sequence[Report], settings: RuleSetting
 
 def _negative_cells(report: Report) -> Iterator[tuple[str, float]]:
     for path, value in report.cell_values().items():
-        if isinstance(value, int | float) and value < 0:
+        if value is not None and value < 0:  # a cell holds an int, a float (万元) or None
             yield path, value
 
 

@@ -6,11 +6,16 @@ import random
 import re
 import sys
 import unicodedata
+from itertools import combinations, pairwise
 
 import pytest
 
+from report.metadata import _EMBEDDED_TITLE, _embedded_title, period_spans, period_years, periods_of
+from report.model import Report, Source
 from report.normalized import REMEMBERED_LENGTH, compact, normalize
+from report.tables import _joins
 from rules.crossyear import similarity, similarity_reaching
+from rules.views import compact_sections
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -59,3 +64,61 @@ def test_similarity_reaching_is_the_rounded_ratio_against_the_threshold() -> Non
         assert got == (expected if expected >= threshold else None)
         reached += got is not None
     assert 0 < reached < 400  # both outcomes were exercised
+
+
+def test_embedded_title_is_the_first_match_anywhere() -> None:
+    """Trying only the positions a little before a year finds the match a scan of every position finds."""
+    rng = random.Random(15)
+    pieces = [
+        "房县白鹤镇人民政府",
+        "2023年",
+        "二〇二三年度",
+        " ",
+        "政府信息公开工作年度报告",
+        "年报",
+        "报告",
+        "。",
+        "x",
+    ]
+    matched = 0
+    for _ in range(3000):
+        line = "".join(rng.choices(pieces, k=rng.randint(1, 14)))
+        expected = _EMBEDDED_TITLE.search(line)
+        got = _embedded_title(line)
+        assert (got and (got.span(), got.group(1))) == (expected and (expected.span(), expected.group(1)))
+        matched += expected is not None
+    assert 0 < matched < 3000  # both outcomes were exercised
+
+
+def test_whole_text_views_from_normalized_lines() -> None:
+    """The periods read from the normalized lines joined are those of the whole text normalized."""
+    lines = ["统计期自２０２３年１月１日", "至2023年12月31日止。", "", "\u3000自2022年1月1日至2021年12月31日"]
+    joined = " ".join(filter(None, map(normalize, lines)))
+    assert joined == normalize("\n".join(lines))
+    assert periods_of(joined) == (period_years("\n".join(lines)), period_spans("\n".join(lines)))
+    assert periods_of(joined) == ([2021, 2022, 2023], [(2023, 2023), (2022, 2021)])
+
+
+def test_damaged_row_joins_in_the_order_of_their_cuts() -> None:
+    """The joins of a row split over lines: every way, in the order of the cut positions, none with a
+    leading zero, each checked."""
+    texts = ["1", "0", "2", "3", "0", "5"]
+    expected = []
+    for kept in combinations(range(1, len(texts)), 2):
+        edges = [0, *kept, len(texts)]
+        pieces = ["".join(texts[a:b]) for a, b in pairwise(edges)]
+        if not any(len(piece) > 1 and piece[0] == "0" for piece in pieces):
+            expected.append(tuple(int(piece) for piece in pieces))
+    assert _joins(texts, 3, lambda cells: True) == expected
+    assert _joins(texts, 3, lambda cells: cells[0] + cells[1] == cells[2]) == [
+        cells for cells in expected if cells[0] + cells[1] == cells[2]
+    ]
+
+
+def test_compact_sections_follow_the_section_text() -> None:
+    """The rules' shared view is the sections compacted, and a changed section gives a changed view."""
+    report = Report(source=Source(path="a.txt", sha256="", format="txt"))
+    report.evidence.section_text = {"": "前言", "一": "本机关\u3000２０２３年\n公开 信息"}
+    assert compact_sections(report) == {"": "前言", "一": "本机关2023年公开信息"}
+    report.evidence.section_text["一"] = "无 。"
+    assert compact_sections(report) == {"": "前言", "一": "无。"}
