@@ -65,7 +65,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func  # noqa: E402
 from sqlmodel import Session, col, select  # noqa: E402
 
-from nianbao.cli_pipeline import worker_argv  # noqa: E402
+from nianbao.cli.pipeline import worker_argv  # noqa: E402
 from nianbao.settings import Settings  # noqa: E402
 from storage import Store  # noqa: E402
 from storage.tables import LedgerRecord, OutboxRecord, VersionRecord  # noqa: E402

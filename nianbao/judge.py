@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,10 +11,10 @@ from report.identity import ambiguity, apply_folder_region, earlier_reports, ide
 from report.model import Report
 from report.parse import parse_file
 from rules import compare, evaluate
-from rules.similarity import PeerIndex
+from rules.similarity import PeerIndex, report_bands
 
 if TYPE_CHECKING:  # storage is imported where it is used: `nianbao check` runs without a database
-    from storage import SaveResult, Store
+    from storage import Store
 
 
 def rejection(report: Report) -> str | None:
@@ -35,15 +34,42 @@ def judge(report: Report, earlier: Sequence[Report], settings: Settings, peers: 
     return report
 
 
-def judge_and_save(store: Store, report: Report, settings: Settings, received_at: datetime | None = None) -> SaveResult:
-    """Match a parsed report with its body's stored earlier years (none when the match is ambiguous: the reason
-    becomes a problem), judge it and store it."""
-    key = identity(report)
-    reason = ambiguity(report, store.known_identities({key[0]}) if key else set())
-    if reason:
-        report.problems.append(reason)
-    judge(report, [] if reason else store.earlier_reports(report), settings, store.peer_reports(report))
-    return store.save(report, received_at=received_at)
+def judge_batch(store: Store, reports: Sequence[Report], settings: Settings) -> list[Exception | None]:
+    """Match each report of a batch with its body's earlier years and judge it; for each report, in order, None
+    when it was judged or the exception its rules raised (a defect met on that report: it is not to be saved).
+
+    The batch is judged as if its reports arrived one after another, in the order given, with three look-ups on
+    the database whatever its size (known bodies, stored earlier years, stored peers). A report's earlier years
+    are the stored ones and those of the batch; earlier versions of its own year and other bodies' alike reports
+    (`rules.similarity`) are the stored ones and those before it in the batch. So a batch gives the findings its
+    reports would get one at a time, save that every alike report of the batch is compared where only the 20 most
+    alike stored ones are (`Store.peer_reports_of`). A report whose match is ambiguous is compared with nothing
+    (the reason becomes a problem). Errors of the store propagate."""
+    keys = {key for report in reports if (key := identity(report))}
+    known = store.known_identities({name for name, _ in keys}) | keys if keys else set()
+    stored = store.earlier_reports_of(keys) if keys else {}
+    stored_peers = store.peer_reports_of(reports)
+    batch_peers = PeerIndex()
+    outcomes: list[Exception | None] = []
+    for position, (report, its_peers) in enumerate(zip(reports, stored_peers, strict=True)):
+        key = identity(report)
+        reason = ambiguity(report, known)
+        if reason:
+            report.problems.append(reason)
+        candidates: list[Report] = []
+        if key and not reason:
+            before, after = reports[:position], reports[position + 1 :]
+            candidates = [*stored.get(key, []), *before, *(other for other in after if other.year != report.year)]
+        bands = report_bands(report)  # once for the batch's index: a signature costs tenths of a ms per part
+        peers = [*its_peers, *batch_peers.candidates(report, bands)]
+        try:
+            judge(report, earlier_reports(report, candidates), settings, peers)
+        except Exception as error:  # the rules are pure: what they raise is a defect met on this report
+            outcomes.append(error)
+            continue
+        batch_peers.add(report, bands)
+        outcomes.append(None)
+    return outcomes
 
 
 def read_report(path: Path, settings: Settings, root: Path | None = None) -> Report:

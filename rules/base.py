@@ -18,6 +18,9 @@ from rules.settings import RuleSettings
 
 Check = Callable[[Report, Sequence[Report], RuleSettings], Iterable["Hit"]]
 PeerCheck = Callable[[Report, Sequence[Report], RuleSettings, Sequence[Report]], Iterable["Hit"]]
+# A value that is not there (a blank or unreadable cell), as reviewers read it in findings, alerts, pages and
+# exports: the word stored findings already carry in their messages.
+MISSING_VALUE = "无"
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,10 @@ class Rule:
                 rule=self.id,
                 severity=severity,
                 message=self.template.format(
-                    location=hit.location, expected=_show(hit.expected), actual=_show(hit.actual), **hit.fields
+                    location=hit.location,
+                    expected=show_value(hit.expected),
+                    actual=show_value(hit.actual),
+                    **hit.fields,
                 ),
                 location=hit.location,
                 cells=hit.cells,
@@ -83,9 +89,11 @@ class Rule:
         ]
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """An expected or actual value in a finding's message: MISSING_VALUE for none, a whole number without its
+    decimals. `nianbao.display.shown_value` shows values this way in alerts, pages and exports too."""
     if value is None:
-        return "无"
+        return MISSING_VALUE
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

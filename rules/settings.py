@@ -3,16 +3,16 @@ nests it as its `rules` part (the `[rules]` table of nianbao.toml, NIANBAO_RULES
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
+
+from report.model import Severity
 
 
 class RuleSettings(BaseModel):
     """Which rules run, at which severity, with which thresholds."""
 
     disabled: list[str] = Field(default_factory=list)
-    severity: dict[str, Literal["error", "warning", "info"]] = Field(default_factory=dict)
+    severity: dict[str, Severity] = Field(default_factory=dict)
     # narrative.copied_from_prior_year: section 五 at least this similar to last year's counts as copied.
     copy_similarity: float = 0.9
     # publication.late: the deadline (MM-DD of the following year) for townships, which 条例 第四十九条 does not

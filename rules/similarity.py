@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -118,17 +118,19 @@ class PeerIndex:
     def __init__(self) -> None:
         self._bands: dict[tuple[int | None, str, int], list[Report]] = {}
 
-    def add(self, report: Report) -> None:
-        for part, key in report_bands(report):
+    def add(self, report: Report, bands: Sequence[tuple[str, int]] | None = None) -> None:
+        """Index a report by its bands (`report_bands`, computed when not given)."""
+        for part, key in report_bands(report) if bands is None else bands:
             self._bands.setdefault((report.year, part, key), []).append(report)
 
-    def candidates(self, report: Report) -> list[Report]:
-        """Indexed reports of the same year and another body that share a band with the report."""
+    def candidates(self, report: Report, bands: Sequence[tuple[str, int]] | None = None) -> list[Report]:
+        """Indexed reports of the same year and another body that share a band with the report (its `bands`,
+        computed when not given)."""
         if report.year is None or not self._bands:
             return []
         identity = _identity(report)
         found: dict[int, Report] = {}
-        for part, key in report_bands(report):
+        for part, key in report_bands(report) if bands is None else bands:
             for other in self._bands.get((report.year, part, key), []):
                 if other is not report and _identity(other) != identity:
                     found[id(other)] = other

@@ -189,6 +189,8 @@ class BatchStore(ReportStore, LedgerStore):
                     len(plan.drafts),
                     created=True,
                     new_findings=len(plan.diff.new),
+                    resolved_findings=len(plan.diff.resolved),
+                    previous_version_id=plan.previous,
                 )
             )
         existing = self._outbox_kinds(connection, [version_id for _, version_id in again])

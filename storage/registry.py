@@ -63,10 +63,6 @@ class OverdueBody:
     last_year: int | None  # the latest year it filed for, None when it never filed
     last_received: datetime | None  # when that report was received
 
-    @property
-    def who(self) -> str:
-        return f"{self.region}{self.name}" if self.region and not self.name.startswith(self.region) else self.name
-
 
 @dataclass(frozen=True)
 class Notice:

@@ -132,6 +132,8 @@ class BatchOutcome:
     error: str | None = None
     created: bool = False  # a new version (not the same content again)
     new_findings: int = 0  # findings first seen in the new version
+    resolved_findings: int = 0  # findings of the report's previous version that the new one no longer has
+    previous_version_id: int | None = None  # the version the new one superseded
 
 
 @dataclass(frozen=True)

@@ -46,3 +46,34 @@ def test_layer_imports_nothing_above_it(layer: str) -> None:
         if imported_packages(path) & set(FORBIDDEN[layer])
     }
     assert upward == {}
+
+
+PROJECT = ("report", "rules", "storage", *UPPER)
+
+
+def test_the_command_line_imports_no_private_names() -> None:
+    """What command modules share is public (`nianbao.cli.options`), not another module's `_helper`."""
+    private = {
+        f"{path.relative_to(ROOT)}: {node.module}.{alias.name}"
+        for path in sorted((ROOT / "nianbao").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in PROJECT
+        for alias in node.names
+        if alias.name.startswith("_")
+    }
+    assert private == set()
+
+
+def test_the_commands_are_attached_without_imports_below_code() -> None:
+    """Every module of the command line imports at its top: no command group is attached by an import at the
+    bottom of a file (which hides the dependency and invites cycles)."""
+    late = []
+    for path in sorted((ROOT / "nianbao").rglob("*.py")):
+        seen_code = False
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                if seen_code:
+                    late.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+            elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):  # not the docstring
+                seen_code = True
+    assert late == []

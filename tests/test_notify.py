@@ -63,7 +63,7 @@ def test_the_alert_names_organization_year_file_and_each_finding() -> None:
     settings = Settings()
     report = judge(read_report(SEED, settings), [], settings)
     message = new_findings_message(report, report.findings)
-    assert message.title == f"【年报合规】房县白鹤镇人民政府 2023 年度报告：新发现 {len(report.findings)} 项问题"
+    assert message.title == f"【年报合规】白鹤镇人民政府（房县） 2023 年度报告：新发现 {len(report.findings)} 项问题"
     assert "机关：白鹤镇人民政府（房县）" in message.body and "年度：2023" in message.body
     assert f"文件：{SEED}" in message.body
     for finding in report.findings:

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from sqlmodel import Session, select
 
 from nianbao.cli import main
+from nianbao.display import who
 from nianbao.judge import judge, read_report
 from nianbao.settings import Settings
 from report.model import Report
@@ -48,7 +49,7 @@ def test_overdue_lists_the_body_that_filed_last_year_and_not_this_one(tmp_path: 
     run = CliRunner().invoke(main, ["overdue", "--year", "2024", "--as-of", "2025-06-01", "--db", store.url])
     assert run.exit_code == 0, run.output
     lines = run.output.splitlines()
-    assert lines[0].startswith("房县白鹤镇人民政府\t乡镇（街道）\t期限 2025-03-31\t最近一次：2023 年度")
+    assert lines[0].startswith("白鹤镇人民政府（房县）\t乡镇（街道）\t期限 2025-03-31\t最近一次：2023 年度")
     assert not any("孟津区" in line for line in lines)
     assert lines[-1] == "2024 年度报告截至 2025-06-01 逾期未报：1 个机关"
     early = CliRunner().invoke(main, ["overdue", "--year", "2024", "--as-of", "2025-03-31", "--db", store.url])
@@ -72,11 +73,11 @@ def test_imported_registry_adds_bodies_that_never_filed(tmp_path: Path) -> None:
     run = CliRunner().invoke(main, ["orgs", "import", str(path), "--db", store.url])
     assert run.exit_code == 0, run.output
     assert "2 个机关，新增 1 个，更新 1 个" in run.output
-    found = {body.who: body for body in overdue(store, 2024, date(2025, 2, 5), SETTINGS.rules)}
-    assert list(found) == ["房县教育局"]  # a department is due by 31 January; the township by 31 March
-    assert found["房县教育局"].last_year is None and found["房县教育局"].deadline == date(2025, 1, 31)
+    found = {(body.name, body.region): body for body in overdue(store, 2024, date(2025, 2, 5), SETTINGS.rules)}
+    assert list(found) == [("教育局", "房县")]  # a department is due by 31 January; the township by 31 March
+    assert found[("教育局", "房县")].last_year is None and found[("教育局", "房县")].deadline == date(2025, 1, 31)
     listed = CliRunner().invoke(main, ["overdue", "--year", "2024", "--as-of", "2025-02-05", "--db", store.url])
-    assert "房县教育局\t地方政府部门\t期限 2025-01-31\t从未报送" in listed.output
+    assert "教育局（房县）\t地方政府部门\t期限 2025-01-31\t从未报送" in listed.output
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"not a workbook")
     failed = CliRunner().invoke(main, ["orgs", "import", str(bad), "--db", store.url])
@@ -97,7 +98,7 @@ def test_one_alert_per_body_and_year_and_a_note_when_the_report_arrives(tmp_path
     assert alert_overdue(store, SETTINGS, targets, date(2025, 6, 2)) == (0, 0)  # alerted once
     (item,) = queued(store)
     assert item.version_id is None and item.kind.startswith("overdue:")
-    assert item.title == "【逾期未报】房县白鹤镇人民政府 2024 年度政府信息公开工作年度报告"
+    assert item.title == "【逾期未报】白鹤镇人民政府（房县） 2024 年度政府信息公开工作年度报告"
     assert "应于 2025-03-31 前公布" in item.body and "最近收到的是 2023 年度报告" in item.body
     late = report_of(tmp_path, FANGXIAN, 2024, 4)
     result = store.save(late)
@@ -105,7 +106,7 @@ def test_one_alert_per_body_and_year_and_a_note_when_the_report_arrives(tmp_path
     assert alert_received(store, late, result, targets) == 0  # the notice is closed
     received = [entry for entry in queued(store) if entry.kind.startswith("received:")]
     assert [entry.version_id for entry in received] == [result.version_id]
-    assert received[0].title.startswith("【已收到】房县白鹤镇人民政府 2024 年度")
+    assert received[0].title.startswith("【已收到】白鹤镇人民政府（房县） 2024 年度")
     assert overdue(store, 2024, date(2025, 6, 3), SETTINGS.rules) == []
     store.dispose()
 
@@ -150,24 +151,27 @@ def test_the_overdue_list_kept_for_a_store_follows_every_change(tmp_path: Path) 
         fresh = Store(store.url)  # another store: its list is computed afresh
         assert overdue(fresh, 2024, as_of, SETTINGS.rules) == kept
         fresh.dispose()
-        return [(body.who, body.last_year, body.last_received) for body in kept]
+        return [(who(body.name, body.region), body.last_year, body.last_received) for body in kept]
 
-    first = [(body.who, body.last_year, body.last_received) for body in overdue(store, 2024, as_of, SETTINGS.rules)]
-    assert [(who, year) for who, year, _ in first] == [("房县白鹤镇人民政府", 2023)]
+    first = [
+        (who(body.name, body.region), body.last_year, body.last_received)
+        for body in overdue(store, 2024, as_of, SETTINGS.rules)
+    ]
+    assert [(name, year) for name, year, _ in first] == [("白鹤镇人民政府（房县）", 2023)]
     statements.clear()
     again = overdue(store, 2024, as_of, SETTINGS.rules)
-    assert [(body.who, body.last_year, body.last_received) for body in again] == first
+    assert [(who(body.name, body.region), body.last_year, body.last_received) for body in again] == first
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 1  # the stamp: nothing changed, nothing read again
 
     import_bodies(store, [Body("教育局", "房县", "department"), Body("教育局")])  # the region-less one: a namesake
-    assert [who for who, _, _ in listed()] == ["房县教育局", "房县白鹤镇人民政府"]
+    assert [name for name, _, _ in listed()] == ["教育局（房县）", "白鹤镇人民政府（房县）"]
     corrected = report_of(tmp_path, FANGXIAN, 2023, 5)  # a corrected 2023 report, received later
     later = datetime.now(UTC) + timedelta(minutes=5)
     store.save(corrected, received_at=later)
-    assert listed()[1] == ("房县白鹤镇人民政府", 2023, later)
+    assert listed()[1] == ("白鹤镇人民政府（房县）", 2023, later)
     store.save(report_of(tmp_path, FANGXIAN, 2024, 4))  # the overdue report arrives
-    assert [who for who, _, _ in listed()] == ["房县教育局"]
+    assert [name for name, _, _ in listed()] == ["教育局（房县）"]
     store.dispose()
 
 
@@ -184,7 +188,9 @@ def test_the_kept_overdue_list_sees_a_report_move_to_its_regions_body(tmp_path: 
     import_bodies(store, [Body("白鹤镇人民政府", "房县", "township")])
     store.save(report_of(tmp_path, FANGXIAN, 2022, 3))
     as_of = date(2025, 6, 1)
-    assert [body.who for body in overdue(store, 2024, as_of, SETTINGS.rules)] == ["房县白鹤镇人民政府"]
+    assert [who(body.name, body.region) for body in overdue(store, 2024, as_of, SETTINGS.rules)] == [
+        "白鹤镇人民政府（房县）"
+    ]
     placed = unplaced.model_copy(deep=True)
     placed.organization.region = placed.evidence.folder_region = "房县"
     assert not store.save(placed).created  # moved: 房县白鹤镇 has its 2024 report now

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from nianbao.cli import main
+from nianbao.display import GRID_STATES
 from nianbao.settings import Settings
 from nianbao.spreadsheet import FINDING_COLUMNS
 from storage import Store, read_model
@@ -106,4 +107,20 @@ def test_cli_exports_and_web_agree_after_a_dismissal(tmp_path: Path) -> None:
         hits = read_model.rule_reports(connection, "requests.balance", limit=50)
     assert sum(hit.findings for hit in hits) == len(store.findings(rule="requests.balance", open_only=True))
     assert cli_by_status["已驳回"] == statuses["dismissed"] and cli_by_status["已整改"] == statuses["resolved"]
+
+    # The body's history: once a reviewer has dismissed every finding of a rule in a year, that year is ○ on the
+    # command line and on the web, with one legend.
+    for row in store.findings(rule=balance.rule, year=balance.year, organization=balance.organization or ""):
+        if row.region == balance.region and row.status == "pending":
+            store.triage(row.id, "dismiss", "误报", reviewer.id)
+    legend = [f"{symbol} {name}" for symbol, name in GRID_STATES.values()]
+    history = nianbao("history", balance.organization or "", "--region", balance.region or "", "--db", url)
+    (row,) = [line.split() for line in history.splitlines() if line.startswith("requests.balance")]
+    years = history.splitlines()[1].split()[1:]
+    assert row[1 + years.index(str(balance.year))] == GRID_STATES["dismissed"][0]
+    assert "   ".join(legend) in history
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        page = client.get(f"/org/{balance.organization_id}").text
+    assert all(f"<span>{shown}</span>" in page for shown in legend)
+    assert f'title="{balance.year} 年度：{GRID_STATES["dismissed"][1]}"' in page
     store.dispose()

@@ -76,7 +76,7 @@ def test_a_report_is_stored_and_its_alert_queued_once_per_matching_target(
     assert "白鹤镇人民政府" in items[0].title and "2023" in items[0].title
     # The run log names the body, the year and the findings.
     assert (
-        f"已入库 房县白鹤镇人民政府 2023 年度：7 项发现，新发现 7（版本 #{outcome.version_id}，{path}）"
+        f"已入库 白鹤镇人民政府（房县） 2023 年度：7 项发现，新发现 7（版本 #{outcome.version_id}，{path}）"
         in caplog.messages
     )
     # The same delivery again (a redelivered message) finds the ledger entry stored and does nothing.

@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from nianbao.display import SEVERITY_NAMES, local_time, shown_value, who
+from nianbao.display import GRID_STATES, SEVERITY_NAMES, local_time, shown_value, who
 from nianbao.settings import Settings
 from report.model import describe_cell
 from rules import all_rules
@@ -45,12 +45,6 @@ LEVEL_NAMES = {
     "unknown": "未知",
 }
 DECISION_NAMES = {"confirm": "确认问题", "dismiss": "驳回（误报）"}
-GRID_STATES = {
-    "fired": ("✗", "存在问题"),
-    "dismissed": ("○", "已驳回"),
-    "fixed": ("✓", "已整改"),
-    "never": ("·", "未发现"),
-}
 
 
 class SignInRequired(Exception):

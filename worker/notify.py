@@ -29,7 +29,7 @@ from apprise.plugins.base import NotifyBase
 from apprise.utils.logic import is_exclusive_match
 from sqlalchemy.exc import DBAPIError
 
-from nianbao.display import shown_value
+from nianbao.display import SEVERITIES, SEVERITY_NAMES, SEVERITY_RANK, shown_value, who
 from nianbao.settings import Settings
 from report.model import Finding, Report
 from storage import Digest, OutboxDraft, OutboxItem, SaveResult, Store
@@ -38,8 +38,6 @@ from worker import channels
 
 log = logging.getLogger(__name__)
 
-SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
-SEVERITY_ORDER = ("error", "warning", "info")
 # One message lists at most this many findings; the rest are counted (`nianbao findings` shows them all).
 MAX_LISTED = 30
 # A digest names at most this many alerts; the rest are counted.
@@ -67,16 +65,9 @@ class Message:
     tags: tuple[str, ...]
 
 
-def _who(report: Report) -> str:
-    org = report.organization
-    if not org.name:
-        return "（未写明机关）"
-    return f"{org.region}{org.name}" if org.region and not org.name.startswith(org.region) else org.name
-
-
 def _finding_lines(number: int, finding: Finding) -> list[str]:
     lines = [
-        f"{number}. 【{SEVERITY_LABELS.get(finding.severity, finding.severity)}】{finding.location}：{finding.message}"
+        f"{number}. 【{SEVERITY_NAMES.get(finding.severity, finding.severity)}】{finding.location}：{finding.message}"
     ]
     if finding.expected is not None or finding.actual is not None:
         lines.append(f"   应为：{shown_value(finding.expected)}；实为：{shown_value(finding.actual)}")
@@ -85,15 +76,14 @@ def _finding_lines(number: int, finding: Finding) -> list[str]:
 
 
 def _tags(kind: str, report: Report, findings: Sequence[Finding]) -> tuple[str, ...]:
-    severities = [severity for severity in SEVERITY_ORDER if any(f.severity == severity for f in findings)]
+    severities = [severity for severity in SEVERITIES if any(f.severity == severity for f in findings)]
     region = [report.organization.region] if report.organization.region else []
     return (kind, *severities, *region)
 
 
 def _header(report: Report) -> list[str]:
-    org = report.organization
     return [
-        f"机关：{org.name or '（未写明）'}" + (f"（{org.region}）" if org.region else ""),
+        f"机关：{who(report.organization.name, report.organization.region)}",
         f"年度：{report.year or '（未写明）'}",
         f"文件：{report.source.path}",
     ]
@@ -101,7 +91,7 @@ def _header(report: Report) -> list[str]:
 
 def _alert_order(findings: Sequence[Finding]) -> list[Finding]:
     """Errors first, then warnings, then notes; in report order within each (the order of every alert)."""
-    return sorted(findings, key=lambda f: SEVERITY_ORDER.index(f.severity) if f.severity in SEVERITY_ORDER else 9)
+    return sorted(findings, key=lambda f: -SEVERITY_RANK.get(f.severity, 0))
 
 
 def new_findings_message(report: Report, findings: Sequence[Finding]) -> Message:
@@ -114,7 +104,7 @@ def new_findings_message(report: Report, findings: Sequence[Finding]) -> Message
         lines.append(f"……另有 {len(ordered) - MAX_LISTED} 项，请用 nianbao findings 查看。")
     if report.problems:
         lines += ["", "读取时的问题：", *(f"- {problem}" for problem in report.problems)]
-    title = f"{TITLE_PREFIX}{_who(report)} {report.year or ''} 年度报告：新发现 {len(findings)} 项问题"
+    title = f"{TITLE_PREFIX}{who(report.organization.name, report.organization.region)} {report.year or ''} 年度报告：新发现 {len(findings)} 项问题"
     return Message("new", title, "\n".join(lines), _tags("new", report, findings))
 
 
@@ -127,7 +117,7 @@ def resolved_message(report: Report, findings: Sequence[Finding]) -> Message:
         lines.append(f"{number}. {finding.location}：{finding.message}")
     if len(findings) > MAX_LISTED:
         lines.append(f"……另有 {len(findings) - MAX_LISTED} 项。")
-    title = f"【已更正】{_who(report)} {report.year or ''} 年度报告：{len(findings)} 项问题已更正"
+    title = f"【已更正】{who(report.organization.name, report.organization.region)} {report.year or ''} 年度报告：{len(findings)} 项问题已更正"
     return Message("resolved", title, "\n".join(lines), _tags("resolved", report, findings))
 
 
@@ -283,13 +273,13 @@ def _severity(item: OutboxItem) -> str | None:
     """The most severe finding an alert about new findings reports (None for other kinds of alert)."""
     if _kind(item) != "new":
         return None
-    return next((severity for severity in SEVERITY_ORDER if severity in item.tags), None)
+    return next((severity for severity in SEVERITIES if severity in item.tags), None)
 
 
 def notify_type(items: Sequence[OutboxItem]) -> NotifyType:
     """failure for a message reporting errors, warning for warnings, info otherwise (notes, resolved)."""
     severities = {_severity(item) for item in items}
-    return next((NOTIFY_TYPES[severity] for severity in SEVERITY_ORDER if severity in severities), NotifyType.INFO)
+    return next((NOTIFY_TYPES[severity] for severity in SEVERITIES if severity in severities), NotifyType.INFO)
 
 
 def _counts(items: Sequence[OutboxItem]) -> str:
@@ -320,7 +310,7 @@ def render(digest: Digest, target: Target, settings: Settings) -> tuple[str, str
     first, last = items[0].created_at, items[-1].created_at
     lines = [f"{first:%Y-%m-%d %H:%M:%S} 至 {last:%H:%M:%S}（UTC）的 {len(items)} 条提醒：", ""]
     for number, item in enumerate(items[:DIGEST_LISTED], 1):
-        label = SEVERITY_LABELS.get(_severity(item) or "", "")
+        label = SEVERITY_NAMES.get(_severity(item) or "", "")
         lines.append(f"{number}. " + (f"【{label}】" if label else "") + item.title.removeprefix(TITLE_PREFIX))
     if len(items) > DIGEST_LISTED:
         lines.append(f"……另有 {len(items) - DIGEST_LISTED} 条，请在审阅页面或用 nianbao findings 查看。")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from nianbao.display import local_time
+from nianbao.display import local_time, who
 from nianbao.settings import Settings
 from report.model import Report
 from rules.legal import LEVEL_NAMES
@@ -29,11 +29,12 @@ def overdue_message(body: OverdueBody, year: int, as_of: date) -> Message:
         last = "从未收到该机关的年度报告。"
     else:
         last = f"最近收到的是 {body.last_year} 年度报告（{local_time(body.last_received) or '收到时间未知'}）。"
+    name = who(body.name, body.region)
     return Message(
         kind=OVERDUE_KIND,
-        title=f"【逾期未报】{body.who} {year} 年度政府信息公开工作年度报告",
+        title=f"【逾期未报】{name} {year} 年度政府信息公开工作年度报告",
         body=(
-            f"{body.who}（{level}）的 {year} 年度报告应于 {body.deadline.isoformat()} 前公布"
+            f"{name}（{level}）的 {year} 年度报告应于 {body.deadline.isoformat()} 前公布"
             f"（《政府信息公开条例》第四十九条），截至 {as_of.isoformat()} 仍未收到。{last}\n规则：report.overdue"
         ),
         tags=(OVERDUE_KIND, "report.overdue", *([body.region] if body.region else [])),
@@ -42,12 +43,12 @@ def overdue_message(body: OverdueBody, year: int, as_of: date) -> Message:
 
 def received_message(report: Report, notice: Notice) -> Message:
     org = report.organization
-    who = f"{org.region or ''}{org.name or ''}"
+    name = who(org.name, org.region)
     return Message(
         kind=RECEIVED_KIND,
-        title=f"【已收到】{who} {notice.year} 年度政府信息公开工作年度报告",
+        title=f"【已收到】{name} {notice.year} 年度政府信息公开工作年度报告",
         body=(
-            f"此前提示逾期未报（期限 {notice.deadline}，{local_time(notice.alerted_at)} 提示）的 {who} "
+            f"此前提示逾期未报（期限 {notice.deadline}，{local_time(notice.alerted_at)} 提示）的 {name} "
             f"{notice.year} 年度报告已于 {local_time(notice.received_at)} 收到。"
         ),
         tags=(RECEIVED_KIND, "report.overdue", *([org.region] if org.region else [])),

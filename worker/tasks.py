@@ -34,11 +34,11 @@ from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from nianbao.display import failed_line, stored_line
-from nianbao.judge import judge, read_report, rejection
+from nianbao.judge import judge_batch, read_report, rejection
 from nianbao.settings import EMBEDDED_BROKER_SCHEME, Settings, get_settings
 from report.document import UnreadableFile
 from report.extract import text_path
-from report.identity import ambiguity, earlier_reports, identity
+from report.identity import identity
 from report.model import Finding, Report
 from rules.similarity import warm_up
 from storage import BatchOutcome, BatchSave, LedgerEntry, OutboxDraft, SaveResult, SchemaNotCurrent, Store
@@ -190,8 +190,13 @@ def process_batch(
         )
         parsed.append((entry, report, copy))
     reports = _kept(parsed, failures, settings)
-    judged = _judge_batch(store, settings, reports, failures)
-    saves = [BatchSave(entry.path, entry.sha256, report, entry.seen_at) for entry, report in judged]
+    saves = []
+    defects = judge_batch(store, [report for _, report in reports], settings)
+    for (entry, report), defect in zip(reports, defects, strict=True):
+        if defect is None:
+            saves.append(BatchSave(entry.path, entry.sha256, report, entry.seen_at))
+        else:
+            failures.append((entry.path, entry.sha256, _failure(defect, entry.path, settings)))
 
     def alerts(report: Report, new: list[Finding], resolved: list[Finding]) -> list[OutboxDraft]:
         return outbox_drafts(messages_about(report, new, resolved, settings), targets)
@@ -289,34 +294,6 @@ def _failure(error: Exception, path: str, settings: Settings) -> str:
         return f"处理所需内存超过上限（{settings.worker_memory_limit // 2**20} MiB），已放弃"
     log.exception("processing %s failed", path)
     return f"处理出错：{type(error).__name__}: {error}"
-
-
-def _judge_batch(
-    store: Store, settings: Settings, reports: list[tuple[LedgerEntry, Report]], failures: list[tuple[str, str, str]]
-) -> list[tuple[LedgerEntry, Report]]:
-    """Judge each report against its earlier years (stored ones and the batch's own); a report whose rules
-    raise goes to `failures`."""
-    keys = {key for _, report in reports if (key := identity(report))}
-    known = store.known_identities({name for name, _ in keys}) | keys if keys else set()
-    stored = store.earlier_reports_of(keys) if keys else {}
-    batch = [report for _, report in reports]
-    peers = store.peer_reports_of(batch)
-    judged = []
-    for (entry, report), its_peers in zip(reports, peers, strict=True):
-        key = identity(report)
-        reason = ambiguity(report, known)
-        if reason:
-            report.problems.append(reason)
-        try:
-            candidates = [*stored.get(key, []), *batch] if key and not reason else []
-            judge(report, earlier_reports(report, candidates), settings, its_peers)
-        except TRANSIENT:
-            raise
-        except Exception as error:
-            failures.append((entry.path, entry.sha256, _failure(error, entry.path, settings)))
-            continue
-        judged.append((entry, report))
-    return judged
 
 
 def process(store: Store, settings: Settings, targets: dict[str, Target], path: str, sha256: str,

@@ -3,7 +3,6 @@ changes since the year before; and two of its years side by side (`/org/{id}/com
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -11,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
-from nianbao.display import who
+from nianbao.display import history_grid, who
 from report.model import Report
 from rules import compare
 from storage import Store, read_model
@@ -96,31 +95,6 @@ def _year_view(report: Report | None, found: Sequence[FindingRow], earlier: Repo
         "before": {change.cell: change.before for change in changes.changes} if changes else {},
         "findings": found,
     }
-
-
-def history_grid(found: Sequence[FindingRow], years: Sequence[int]) -> list[tuple[str, list[str]]]:
-    """(rule, one state per year) for each rule that ever fired: `fired` (open and not dismissed), `dismissed`,
-    `fixed` (fired in a superseded version of that year, or in an earlier year), `never`."""
-    by_cell: dict[tuple[str, int], list[FindingRow]] = defaultdict(list)
-    for item in found:
-        if item.year is not None:
-            by_cell[(item.rule, item.year)].append(item)
-    grid = []
-    for rule in sorted({rule for rule, _ in by_cell}):
-        states: list[str] = []
-        for year in years:
-            cell = by_cell.get((rule, year), [])
-            statuses = {item.status for item in cell}
-            if statuses & {"pending", "confirmed"}:
-                states.append("fired")
-            elif "dismissed" in statuses:
-                states.append("dismissed")
-            elif cell or any(state != "never" for state in states):
-                states.append("fixed")
-            else:
-                states.append("never")
-        grid.append((rule, states))
-    return grid
 
 
 def cell_marks(found: Iterable[FindingRow]) -> dict[str, Mark]:

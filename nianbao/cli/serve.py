@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from nianbao.cli_storage import _database_option, _user_errors
+from nianbao.cli.options import database_option, user_errors
 from nianbao.settings import get_settings
 from storage import Store
 
@@ -16,8 +16,8 @@ MAX_NAME_LENGTH = 64
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8000, show_default=True)
-@_database_option
-@_user_errors
+@database_option
+@user_errors
 def serve(host: str, port: int, database_url: str | None) -> None:
     """Serve the web pages for reviewers (overview, organizations, rules, findings and their triage).
 
@@ -70,8 +70,8 @@ def _read_password(from_stdin: bool) -> str:
 @user.command(name="add")
 @click.argument("name")
 @_password_stdin
-@_database_option
-@_user_errors
+@database_option
+@user_errors
 def add_user(name: str, password_stdin: bool, database_url: str | None) -> None:
     """Create the reviewer account NAME (the password is asked for twice, or read with --password-stdin)."""
     from web.auth import hash_password
@@ -88,8 +88,8 @@ def add_user(name: str, password_stdin: bool, database_url: str | None) -> None:
 @user.command(name="passwd")
 @click.argument("name")
 @_password_stdin
-@_database_option
-@_user_errors
+@database_option
+@user_errors
 def change_password(name: str, password_stdin: bool, database_url: str | None) -> None:
     """Give the reviewer NAME a new password; every session signed in with the old one ends."""
     from web.auth import hash_password

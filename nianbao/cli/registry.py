@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from nianbao.cli_storage import _database_option, _store, _user_errors
-from nianbao.display import local_time
+from nianbao.cli.options import database_option, open_store, user_errors
+from nianbao.display import local_time, who
 from nianbao.settings import get_settings
 from rules.legal import LEVEL_NAMES
 from storage.registry import Body, level_of
@@ -61,14 +61,14 @@ def orgs() -> None:
 
 @orgs.command(name="import")
 @click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@_database_option
-@_user_errors
+@database_option
+@user_errors
 def import_command(workbook: Path, database_url: str | None) -> None:
     """Add the bodies of an xlsx workbook (columns 名称, 地区, 层级, 上级) to the registry."""
     from storage.registry import import_bodies
 
     bodies = read_bodies(workbook)
-    added, updated = import_bodies(_store(database_url), bodies)
+    added, updated = import_bodies(open_store(database_url), bodies)
     click.echo(f"{workbook}：{len(bodies)} 个机关，新增 {added} 个，更新 {updated} 个")
 
 
@@ -77,8 +77,8 @@ def import_command(workbook: Path, database_url: str | None) -> None:
 @click.option(
     "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The day to judge on (default today)."
 )
-@_database_option
-@_user_errors
+@database_option
+@user_errors
 def overdue(year: int | None, as_of: datetime | None, database_url: str | None) -> None:
     """List the bodies whose report for YEAR is not in by the deadline that applies to them."""
     from storage.registry import overdue as overdue_bodies
@@ -86,7 +86,7 @@ def overdue(year: int | None, as_of: datetime | None, database_url: str | None) 
 
     day = as_of.date() if as_of else date.today()
     year = year if year is not None else default_year(day)
-    bodies = overdue_bodies(_store(database_url), year, day, get_settings().rules)
+    bodies = overdue_bodies(open_store(database_url), year, day, get_settings().rules)
     for body in bodies:
         last = (
             f"最近一次：{body.last_year} 年度（{local_time(body.last_received) or '收到时间未知'} 收到）"
@@ -94,5 +94,5 @@ def overdue(year: int | None, as_of: datetime | None, database_url: str | None) 
             else "从未报送"
         )
         level = LEVEL_NAMES.get(body.level, "层级未知")
-        click.echo(f"{body.who}\t{level}\t期限 {body.deadline.isoformat()}\t{last}")
+        click.echo(f"{who(body.name, body.region)}\t{level}\t期限 {body.deadline.isoformat()}\t{last}")
     click.echo(f"{year} 年度报告截至 {day.isoformat()} 逾期未报：{len(bodies)} 个机关")
