@@ -88,14 +88,17 @@ def signature(text: str) -> list[int]:
     return [int(value) for value in values.min(axis=0)]
 
 
-def band_keys(part: str, text: str) -> list[int]:
+# Memoised: a worker computes a report's bands twice (asking for its peers, then indexing it) and stock prose
+# recurs across reports; the keys depend on the part and masked text alone.
+@lru_cache(maxsize=1024)
+def band_keys(part: str, text: str) -> tuple[int, ...]:
     """The LSH band keys of a masked part: reports sharing one key with it are its candidate copies."""
     values = signature(text)
     keys = []
     for band in range(0, PERMUTATIONS, ROWS_PER_BAND):
         digest = hashlib.blake2b(f"{part}:{band}:{values[band : band + ROWS_PER_BAND]}".encode(), digest_size=8)
         keys.append(int.from_bytes(digest.digest(), "big") >> 1)  # 63 bits: a signed BIGINT holds it
-    return keys
+    return tuple(keys)
 
 
 def report_bands(report: Report, min_chars: int = INDEX_MIN_CHARS) -> list[tuple[str, int]]:
