@@ -104,8 +104,8 @@ def main() -> None:
             store = Store.open(f"sqlite:///{base / name.replace(' ', '-')}.db")
             if name == "one batch per call":
                 phases.wrap(worker.tasks, "read_report", "read and parse")
-                phases.wrap(worker.tasks, "judge", "judge")
-                for method in ("ledger_claim", "known_identities", "earlier_reports_of", "save_batch"):
+                phases.wrap(worker.tasks, "judge_batch", "judge (earlier years, peers, rules)")
+                for method in ("ledger_claim", "save_batch"):
                     phases.wrap(store, method, method)
             items = [(str(path), sha256_of(path)) for path in paths]
             intake = Intake(store, base / "share", lambda _batch, _root: None)  # no broker: counted apart
