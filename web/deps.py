@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from nianbao.display import GRID_STATES, SEVERITY_NAMES, local_time, shown_value, who
+from nianbao.display import GRID_STATES, NO_ORGANIZATION, SEVERITY_NAMES, local_time, shown_value, who
 from nianbao.settings import Settings
 from report.model import describe_cell
 from rules import all_rules
@@ -133,6 +133,7 @@ TEMPLATES.env.globals.update(
     DECISION_NAMES=DECISION_NAMES,
     GRID_STATES=GRID_STATES,
     NO_REGION=NO_REGION,
+    NO_ORGANIZATION=NO_ORGANIZATION,
     query=query,
     who=who,
 )
