@@ -7,6 +7,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from nianbao.judge import judge, read_report
 from nianbao.settings import Settings
 from report.model import Finding, Report
@@ -185,3 +187,31 @@ def test_the_peers_ranking_statement_is_compiled_once_whatever_the_batch(store: 
         [],
     ]
     assert hits[-1] is True and len(hits) >= 2
+
+
+def test_a_passage_many_bodies_share_is_boilerplate_and_finds_no_peers(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A band found in more versions of the year than `COMMON_BAND_VERSIONS` is a template's, not a copy's: the
+    bodies that share only such bands are nobody's peers (and the look-up stays bounded however many share them)."""
+    import storage.peers
+    from tests.factories import clean_report
+    from tests.test_rules_reviewers import peer_pair
+
+    baihe, huanglong = peer_pair()
+    sharing = []
+    for name, sha in (("城关镇人民政府", "5"), ("茅塔乡人民政府", "6")):
+        other = clean_report(name=name, sha=sha * 64)
+        other.evidence.section_text["五"] = baihe.evidence.section_text["五"]
+        other.evidence.section_text["一"] = ""  # the factory's part 一, which 白鹤镇 has too
+        sharing.append(other.source.sha256)
+        store.save(other)
+    store.save(baihe)
+
+    def found() -> set[str]:
+        return {peer.source.sha256 for peer in store.peer_reports(huanglong)}
+
+    monkeypatch.setattr(storage.peers, "COMMON_BAND_VERSIONS", 3)  # three versions share the passage: not common
+    assert {baihe.source.sha256, *sharing} <= found()
+    monkeypatch.setattr(storage.peers, "COMMON_BAND_VERSIONS", 2)  # now it is
+    assert not set(sharing) & found()
