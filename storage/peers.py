@@ -4,7 +4,7 @@ than `COMMON_BAND_VERSIONS` versions of a year are boilerplate and find no peers
 
 Both sides work a batch at a time: `index_prose` writes the bands of all the versions a batch stored in one
 statement, and `peer_reports_of` finds the peers of all the reports a batch judges in one ranking query (the
-reports' bands sent along as a VALUES list), one look-up of their bodies and one read of the peers' versions.
+reports' bands sent along as one JSON parameter), one look-up of their bodies and one read of the peers' versions.
 """
 
 from __future__ import annotations
@@ -108,27 +108,25 @@ def _ranking(
 ) -> Any:
     """(index of the report, version id) of the `limit` current versions of another body and content that share
     the most bands of the same year with each asked report, most shared first (then oldest version first)."""
-    # The asked reports and bands travel as two JSON parameters, not as VALUES lists: a VALUES list of thousands
-    # of bound rows was compiled anew for every batch (half of this method's time), this statement compiles once.
-    reports = _json_rows(
-        dialect,
-        "asked_reports",
-        {"asked": Integer, "year": Integer, "organization_id": Integer, "sha256": String},
-        [
-            [index, report.year, own.get(key) if (key := identity(report)) else None, report.source.sha256]
-            for index, report, _ in asked
-        ],
-    )
+    # The asked bands travel as one JSON parameter, not as a VALUES list: a VALUES list of thousands of bound rows
+    # was compiled anew for every batch (half of this method's time), this statement compiles once.
+    # One row per asked band, carrying its report's year, body and content, so the only table the database starts
+    # from is this one and each row finds its postings through the (year, band_key) index: with the reports in a
+    # table of their own, SQLite started from them and read every band of the year for each (quadratic in a year).
     wanted = _json_rows(
         dialect,
         "asked_bands",
-        {"asked": Integer, "band_key": BigInteger},
-        [[index, band] for index, _, bands in asked for band in bands],
+        {"asked": Integer, "year": Integer, "organization_id": Integer, "sha256": String, "band_key": BigInteger},
+        [
+            [index, report.year, own.get(key) if (key := identity(report)) else None, report.source.sha256, band]
+            for index, report, bands in asked
+            for band in bands
+        ],
     )
     postings = BANDS.alias("postings")
     common = (
         select(postings.c.id)
-        .where(postings.c.year == reports.c.year, postings.c.band_key == wanted.c.band_key)
+        .where(postings.c.year == wanted.c.year, postings.c.band_key == wanted.c.band_key)
         .limit(1)
         .offset(COMMON_BAND_VERSIONS)  # the (cap + 1)-th posting: looked for in at most cap + 1 index steps
         .exists()
@@ -137,16 +135,15 @@ def _ranking(
     counted = (
         select(wanted.c.asked, BANDS.c.version_id, shared.label("shared"))
         .select_from(wanted)
-        .join(reports, reports.c.asked == wanted.c.asked)
-        .join(BANDS, and_(BANDS.c.year == reports.c.year, BANDS.c.band_key == wanted.c.band_key))
+        .join(BANDS, and_(BANDS.c.year == wanted.c.year, BANDS.c.band_key == wanted.c.band_key))
         .join(VERSIONS, VERSIONS.c.id == BANDS.c.version_id)
         .join(REPORTS, REPORTS.c.id == VERSIONS.c.report_id)
         .where(
             ~common,
             VERSIONS.c.superseded_by.is_(None),
-            VERSIONS.c.sha256 != reports.c.sha256,
+            VERSIONS.c.sha256 != wanted.c.sha256,
             # As `!=` in SQL has it: a report of a stored body has no peers among reports of no body.
-            or_(reports.c.organization_id.is_(None), REPORTS.c.organization_id != reports.c.organization_id),
+            or_(wanted.c.organization_id.is_(None), REPORTS.c.organization_id != wanted.c.organization_id),
         )
         .group_by(wanted.c.asked, BANDS.c.version_id)
         .subquery()
