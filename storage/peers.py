@@ -41,9 +41,8 @@ REPORTS: Table = ReportRecord.__table__  # type: ignore[attr-defined]
 ORGANIZATIONS: Table = OrganizationRecord.__table__  # type: ignore[attr-defined]
 ASKED_PER_QUERY = 100  # reports whose peers one query ranks: keeps its bound parameters within any database's limit
 # A band found in more than this many indexed versions of a year is boilerplate (a template many bodies share), not
-# a sign that one body copied another: it is not used to find peers. Without the cap every report of a year whose
-# prose follows a common template ranks every other one, and the look-up grows with the year's reports (at 5,000
-# stored reports of stock prose: ~130 ms of a worker's CPU per report, against ~2 ms with it).
+# a sign that one body copied another: it is not used to find peers. Without the cap a report whose prose follows
+# a template all bodies use would rank every other report of its year, a look-up that grows with the year.
 COMMON_BAND_VERSIONS = 50
 
 
