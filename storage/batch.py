@@ -25,7 +25,7 @@ from rules import all_rules
 from storage.errors import StoreError
 from storage.ledger import LedgerStore
 from storage.peers import index_prose
-from storage.reports import ReportStore, finding_fingerprints
+from storage.reports import ReportStore, finding_content, finding_fingerprints
 from storage.reviewers import undismissed_findings
 from storage.rows import Alerts, BatchOutcome, BatchSave, OutboxDraft, finding_from
 from storage.tables import (
@@ -395,7 +395,7 @@ def _plan(save: BatchSave, rule_versions: dict[str, int]) -> _Planned:
         raise StoreError(f"{report.source.path}：文件无法读取，没有内容可以入库")
     key = identity(report)
     contents = [
-        (fingerprint, finding, _finding_content(finding, rule_versions))
+        (fingerprint, finding, finding_content(finding, rule_versions))
         for finding, fingerprint in zip(report.findings, finding_fingerprints(report.findings), strict=True)
     ]
     return _Planned(
@@ -406,18 +406,6 @@ def _plan(save: BatchSave, rule_versions: dict[str, int]) -> _Planned:
         identity=key,
         hint=(key, report.year) if key is not None and report.year is not None else ("sha256", save.sha256),
     )
-
-
-def _finding_content(finding: Finding, rule_versions: dict[str, int]) -> dict[str, Any]:
-    return {
-        "rule_version": rule_versions.get(finding.rule),
-        "severity": finding.severity,
-        "message": finding.message,
-        "location": finding.location,
-        "cells": list(finding.cells),
-        "expected": finding.expected,
-        "actual": finding.actual,
-    }
 
 
 def _diff_findings(known_rows: Sequence[Any], plan: _Planned) -> _FindingsDiff:

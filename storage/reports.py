@@ -39,6 +39,19 @@ from storage.tables import (
 )
 
 
+def finding_content(finding: Finding, rule_versions: dict[str, int]) -> dict[str, Any]:
+    """The stored columns of a finding that a later version may change (its fingerprint stays)."""
+    return {
+        "rule_version": rule_versions.get(finding.rule),
+        "severity": finding.severity,
+        "message": finding.message,
+        "location": finding.location,
+        "cells": list(finding.cells),
+        "expected": finding.expected,
+        "actual": finding.actual,
+    }
+
+
 def finding_fingerprints(findings: Sequence[Finding]) -> list[str]:
     """The fingerprint of each finding: a hash of rule id, location and sorted cells.
 
@@ -245,15 +258,7 @@ class ReportStore(StoreBase):
         carried: list[int] = []
         new: list[Finding] = []
         for finding, fingerprint in zip(findings, finding_fingerprints(findings), strict=True):
-            content = {
-                "rule_version": rule_versions.get(finding.rule),
-                "severity": finding.severity,
-                "message": finding.message,
-                "location": finding.location,
-                "cells": list(finding.cells),
-                "expected": finding.expected,
-                "actual": finding.actual,
-            }
+            content = finding_content(finding, rule_versions)
             row = known.pop(fingerprint, None)
             if row is None:
                 inserts.append(
