@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.parse_bench import write_reports
 from tests import generator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,13 +34,7 @@ def write_files(folder: Path, n: int, seed: int, layouts: list[str]) -> list[Pat
     rng = random.Random(seed)
     paths: list[Path] = []
     for layout in layouts:
-        for index in range(n):
-            truth = generator.make_truth(rng)
-            rendered = generator.LAYOUTS[layout](truth, rng)
-            data = generator.encode(rendered, rng) if isinstance(rendered, str) else rendered
-            path = folder / f"{layout}-{index}.{generator.FILE_SUFFIX[layout]}"
-            path.write_bytes(data)
-            paths.append(path)
+        paths += write_reports(layout, n, folder, rng)
         for index in range(n):
             truth = generator.make_truth(rng)
             lines, kinds = generator.damage(generator.rendered_lines(layout, truth, rng), rng)
