@@ -44,11 +44,26 @@ def names_of(report: Report) -> list[str]:
 
 def masked(text: str, names: Iterable[str]) -> str:
     """The text without whitespace, punctuation, numbers, and with body names and self-references masked."""
-    text = compact(text)
-    for name in sorted(set(names), key=len, reverse=True):
+    names = set(names)
+    text = _compacted(text)
+    # Only the names found in the text change it (a name's mask cannot make another name appear, as no name holds
+    # the mask), longest first: so the masked text depends on the text and those names alone and is remembered —
+    # a report's part is masked against each of its peers' names in turn, and the same peers recur.
+    found = sorted((name for name in names if name in text), key=len, reverse=True)
+    if any(MASK in name for name in names) or len({len(name) for name in found}) < len(found):
+        return _masked(text, sorted(names, key=len, reverse=True))  # names of equal length found: as they come
+    return _remembered_masked(text, tuple(found))
+
+
+def _masked(text: str, names: Iterable[str]) -> str:
+    for name in names:
         text = text.replace(name, MASK)
     text = _SELF_WORDS.sub(MASK, text)
     return _PUNCTUATION.sub("", _NUMBER.sub("", text))  # numbers and list numbering (1.) go alike
+
+
+_remembered_masked = lru_cache(maxsize=2048)(_masked)
+_compacted = lru_cache(maxsize=2048)(compact)
 
 
 _MERSENNE_PRIME = (1 << 61) - 1
@@ -128,14 +143,14 @@ class PeerIndex:
         computed when not given)."""
         if report.year is None or not self._bands:
             return []
-        identity = _identity(report)
+        identity = body_identity(report)
         found: dict[int, Report] = {}
         for part, key in report_bands(report) if bands is None else bands:
             for other in self._bands.get((report.year, part, key), []):
-                if other is not report and _identity(other) != identity:
+                if other is not report and body_identity(other) != identity:
                     found[id(other)] = other
         return list(found.values())
 
 
-def _identity(report: Report) -> tuple[str, str | None]:
+def body_identity(report: Report) -> tuple[str, str | None]:
     return name_key(report.organization.name or ""), report.organization.region
