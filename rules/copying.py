@@ -25,6 +25,7 @@ from rules.similarity import PEER_PARTS, body_identity, masked, names_of
         example="房县白鹤镇人民政府与房县黄龙镇人民政府2023年报告的第五部分，除机关名称和数字外一字不差。",
     ),
     peers=True,
+    prose_peers=True,
 )
 def copied_from_peer(
     report: Report, earlier: Sequence[Report], settings: RuleSettings, peers: Sequence[Report]

@@ -30,7 +30,7 @@ from sqlmodel import Session, col
 
 from report.identity import identity
 from report.model import Report
-from rules.similarity import report_bands
+from rules.similarity import PEER_PARTS, report_bands
 from storage.engine import StoreBase
 from storage.rows import report_from
 from storage.tables import OrganizationRecord, ProseBandRecord, ReportRecord, VersionRecord
@@ -49,12 +49,14 @@ COMMON_BAND_VERSIONS = 50
 class PeerStore(StoreBase):
     """Other bodies' reports whose prose shares LSH bands with a report."""
 
-    def peer_reports(self, report: Report, limit: int = 20) -> list[Report]:
+    def peer_reports(self, report: Report, limit: int = 20, *, whole: bool = True) -> list[Report]:
         """Other bodies' current versions of the same year whose prose shares an LSH band with the report's
-        (candidates for narrative.copied_from_peer), most shared bands first."""
-        return self.peer_reports_of([report], limit)[0]
+        (candidates for narrative.copied_from_peer), most shared bands first. With `whole=False` each holds only
+        its source, body, year and prose parts (`PEER_PARTS`), all that the built-in rule reads
+        (`rules.engine.whole_peers`): reading back whole reports was most of the look-up's time."""
+        return self.peer_reports_of([report], limit, whole=whole)[0]
 
-    def peer_reports_of(self, reports: Sequence[Report], limit: int = 20) -> list[list[Report]]:
+    def peer_reports_of(self, reports: Sequence[Report], limit: int = 20, *, whole: bool = True) -> list[list[Report]]:
         """`peer_reports` of each report, in the order given, with a few statements for all of them (a batch)."""
         asked: list[tuple[int, Report, list[int]]] = []
         for index, report in enumerate(reports):
@@ -79,12 +81,41 @@ class PeerStore(StoreBase):
             ids = sorted({version_id for _, version_id in ranked})
             peers: dict[int, Report] = {}
             for start in range(0, len(ids), 500):
-                query = select(VersionRecord).where(col(VersionRecord.id).in_(ids[start : start + 500]))
-                peers |= {version.id: report_from(version) for version in session.scalars(query)}  # type: ignore[misc]
+                chunk_ids = ids[start : start + 500]
+                if whole:
+                    query = select(VersionRecord).where(col(VersionRecord.id).in_(chunk_ids))
+                    peers |= {version.id: report_from(version) for version in session.scalars(query)}  # type: ignore[misc]
+                else:
+                    peers |= {row.id: _prose_of(row) for row in connection.execute(_prose_query(chunk_ids))}
         for index, version_id in ranked:
             if version_id in peers:
                 found[index].append(peers[version_id])
         return found
+
+
+def _prose_query(ids: Sequence[int]) -> Any:
+    """Of each version, the parts of the stored JSON a peer's prose is: its source, body, year and parts' text."""
+    contract, evidence = VERSIONS.c.contract, VERSIONS.c.evidence
+    return select(
+        VERSIONS.c.id,
+        contract["source"].label("source"),
+        contract["organization"].label("organization"),
+        contract["year"].label("year"),
+        *(evidence[("section_text", part)].label(f"part_{index}") for index, part in enumerate(PEER_PARTS)),
+    ).where(VERSIONS.c.id.in_(ids))
+
+
+def _prose_of(row: Any) -> Report:
+    """The report of a `_prose_query` row, with nothing but what the query read."""
+    parts = {part: text for index, part in enumerate(PEER_PARTS) if (text := row._mapping[f"part_{index}"]) is not None}
+    return Report.model_validate(
+        {
+            "source": row.source,
+            "organization": row.organization,
+            "year": row.year,
+            "evidence": {"section_text": parts},
+        }
+    )
 
 
 def _organization_ids(session: Session, reports: Sequence[Report]) -> dict[tuple[str, str | None], int]:
