@@ -44,15 +44,14 @@ def names_of(report: Report) -> list[str]:
 
 def masked(text: str, names: Iterable[str]) -> str:
     """The text without whitespace, punctuation, numbers, and with body names and self-references masked."""
-    names = set(names)
+    ordered = sorted(set(names), key=len, reverse=True)
     text = _compacted(text)
-    # Only the names found in the text change it (a name's mask cannot make another name appear, as no name holds
-    # the mask), longest first: so the masked text depends on the text and those names alone and is remembered —
-    # a report's part is masked against each of its peers' names in turn, and the same peers recur.
-    found = sorted((name for name in names if name in text), key=len, reverse=True)
-    if any(MASK in name for name in names) or len({len(name) for name in found}) < len(found):
-        return _masked(text, sorted(names, key=len, reverse=True))  # names of equal length found: as they come
-    return _remembered_masked(text, tuple(found))
+    if any(MASK in name for name in ordered):
+        return _masked(text, ordered)
+    # A name not in the text changes nothing, whenever its turn comes: masking others cannot make it appear, as it
+    # holds no mask. So the masked text depends on the text and the names found alone, in their order, and is
+    # remembered: a report's part is masked with each of its peers' names in turn, and the same peers recur.
+    return _remembered_masked(text, tuple(name for name in ordered if name in text))
 
 
 def _masked(text: str, names: Iterable[str]) -> str:
