@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import struct
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -94,12 +93,26 @@ def signature(text: str) -> list[int]:
     import numpy as np
 
     a, b = _permutations()
-    shingles = {text[i : i + SHINGLE].encode() for i in range(max(1, len(text) - SHINGLE + 1))}
-    hashes = np.array(
-        [struct.unpack("<I", hashlib.sha1(shingle).digest()[:4])[0] for shingle in shingles], dtype=np.uint64
-    )
+    shingles = {text[i : i + SHINGLE] for i in range(max(1, len(text) - SHINGLE + 1))}
+    if len(_SHINGLE_HASHES) > REMEMBERED_SHINGLES:
+        _SHINGLE_HASHES.clear()
+    known = _SHINGLE_HASHES.get
+    digests = []
+    for shingle in shingles:
+        digest = known(shingle)
+        if digest is None:
+            digest = _SHINGLE_HASHES[shingle] = hashlib.sha1(shingle.encode()).digest()[:4]
+        digests.append(digest)
+    # datasketch's sha1_hash32: the first 4 bytes of the SHA-1, little-endian.
+    hashes = np.frombuffer(b"".join(digests), dtype="<u4").astype(np.uint64)
     values = np.bitwise_and((a * hashes[:, None] + b) % np.uint64(_MERSENNE_PRIME), np.uint64(_MAX_HASH))
     return [int(value) for value in values.min(axis=0)]
+
+
+# The 4 bytes of each shingle's SHA-1 (most of a signature's time): bodies' prose shares stock phrases, so most
+# shingles were met before. Emptied when full: ~160 bytes an entry, 5 MB.
+REMEMBERED_SHINGLES = 1 << 15
+_SHINGLE_HASHES: dict[str, bytes] = {}
 
 
 # Memoised: a worker computes a report's bands twice (asking for its peers, then indexing it) and stock prose
