@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -86,7 +87,10 @@ class PeerStore(StoreBase):
                     query = select(VersionRecord).where(col(VersionRecord.id).in_(chunk_ids))
                     peers |= {version.id: report_from(version) for version in session.scalars(query)}  # type: ignore[misc]
                 else:
-                    peers |= {row.id: _prose_of(row) for row in connection.execute(_prose_query(chunk_ids))}
+                    peers |= {
+                        version_id: _prose_of(*read)
+                        for version_id, *read in connection.execute(_prose_query(chunk_ids))
+                    }
         for index, version_id in ranked:
             if version_id in peers:
                 found[index].append(peers[version_id])
@@ -94,26 +98,31 @@ class PeerStore(StoreBase):
 
 
 def _prose_query(ids: Sequence[int]) -> Any:
-    """Of each version, the parts of the stored JSON a peer's prose is: its source, body, year and parts' text."""
+    """Of each version, the parts of the stored JSON a peer's prose is, as text: its source and body (JSON), its
+    year and its parts' text."""
     contract, evidence = VERSIONS.c.contract, VERSIONS.c.evidence
     return select(
         VERSIONS.c.id,
-        contract["source"].label("source"),
-        contract["organization"].label("organization"),
-        contract["year"].label("year"),
-        *(evidence[("section_text", part)].label(f"part_{index}") for index, part in enumerate(PEER_PARTS)),
+        contract["source"].as_string(),
+        contract["organization"].as_string(),
+        contract["year"].as_integer(),
+        *(evidence[("section_text", part)].as_string() for part in PEER_PARTS),
     ).where(VERSIONS.c.id.in_(ids))
 
 
-def _prose_of(row: Any) -> Report:
-    """The report of a `_prose_query` row, with nothing but what the query read."""
-    parts = {part: text for index, part in enumerate(PEER_PARTS) if (text := row._mapping[f"part_{index}"]) is not None}
+# Remembered by what was read (a version read again with another region is decoded anew): the same stored
+# versions are the peers of report after report. A few kB an entry.
+@lru_cache(maxsize=2048)
+def _prose_of(source: str, organization: str, year: int | None, *parts: str | None) -> Report:
+    """The report of a `_prose_query` row, with nothing but what the query read. Shared between look-ups: not to be
+    modified."""
+    section_text = {part: text for part, text in zip(PEER_PARTS, parts, strict=True) if text is not None}
     return Report.model_validate(
         {
-            "source": row.source,
-            "organization": row.organization,
-            "year": row.year,
-            "evidence": {"section_text": parts},
+            "source": json.loads(source),
+            "organization": json.loads(organization),
+            "year": year,
+            "evidence": {"section_text": section_text},
         }
     )
 
