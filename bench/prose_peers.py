@@ -16,6 +16,7 @@ narrative.copied_from_prior_year compares them).
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import statistics
 import sys
@@ -26,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.pipeline_bench import make_series_reports
+from bench.pipeline_bench import PEER_COPY_EVERY, make_series_reports
 from report.identity import identity
 from report.model import Report
 from report.parse import parse_file
@@ -111,6 +112,8 @@ def main() -> None:
     for part, values in lengths.items():
         print(f"part {part} masked length: mean {statistics.fmean(values):.0f}, min {min(values)}, max {max(values)}")
 
+    bodies = -(-args.n // 3)
+    print(f"planted copies of another body's part 五: {len(range(PEER_COPY_EVERY - 1, bodies, PEER_COPY_EVERY))}")
     settings = RuleSettings()
     for earlier_only in (False, True):
         peers = peers_by_year(reports, earlier_only)
@@ -145,9 +148,7 @@ def main() -> None:
         if identity(first) != identity(second):
             pairs.append((first, second))
     series_pairs = [
-        (a, b)
-        for group in bodies.values()
-        for a, b in zip(sorted(group, key=lambda r: r.year or 0), sorted(group, key=lambda r: r.year or 0)[1:])
+        pair for group in bodies.values() for pair in itertools.pairwise(sorted(group, key=lambda r: r.year or 0))
     ]
     for part in PEER_PARTS:
         ratios, jaccards = pair_figures(pairs, part, mask=True)
