@@ -862,7 +862,7 @@ def _supervision_paragraph(rng: random.Random, org: Organization, voice: _Voice)
     def training() -> str:
         return (
             f"{_month(rng)}组织开展政务公开业务培训{rng.randint(1, 6)}次，参训{rng.randint(10, 300)}人次，"
-            f"重点学习{rng.choice(('条例内容', '公开目录编制', '依申请公开办理', '政策解读要点'))}。"
+            f"重点学习{rng.choice(('条例内容', '公开目录编制', '答复文书规范', '政策解读要点'))}。"
         )
 
     def inspection() -> str:
@@ -905,9 +905,9 @@ _ASPECTS = (
     "信息公开的及时性",
     "政策解读的针对性",
     "公开栏的更新频次",
-    "依申请公开答复的规范性",
+    "依申请公开答复的统一性",
     "工作人员的业务水平",
-    "基层公开的标准化规范化",
+    "基层公开的标准化水平",
     "公开内容的全面性",
     "回应关切的时效",
     "网站栏目的维护",
