@@ -112,8 +112,8 @@ def main() -> None:
     for part, values in lengths.items():
         print(f"part {part} masked length: mean {statistics.fmean(values):.0f}, min {min(values)}, max {max(values)}")
 
-    bodies = -(-args.n // 3)
-    print(f"planted copies of another body's part 五: {len(range(PEER_COPY_EVERY - 1, bodies, PEER_COPY_EVERY))}")
+    series = -(-args.n // 3)
+    print(f"planted copies of another body's part 五: {len(range(PEER_COPY_EVERY - 1, series, PEER_COPY_EVERY))}")
     settings = RuleSettings()
     for earlier_only in (False, True):
         peers = peers_by_year(reports, earlier_only)
@@ -142,7 +142,7 @@ def main() -> None:
     for report in reports:
         by_year[report.year].append(report)
     years = [year for year, group in by_year.items() if len(group) > 1]
-    pairs = []
+    pairs: list[tuple[Report, Report]] = []
     while len(pairs) < args.pairs:
         first, second = rng.sample(by_year[rng.choice(years)], 2)
         if identity(first) != identity(second):

@@ -7,7 +7,8 @@ Nothing here is a test: test modules import it.  Everything is deterministic giv
 - `LAYOUTS[name](truth, rng)` renders a truth as text (str) or as a binary document (bytes, docx and pdf);
   `FILE_SUFFIX[name]` is the file extension to save it under; `encode(text, rng)` picks an encoding.
 - `plant(truth, kind, rng)` / `plant_series(series, kind, rng)` return a modified copy and an `Expected`:
-  the rule ids a correct checker must report and the cells involved.
+  the rule ids a correct checker must report and the cells involved; `plant_peer_copy(truth, peer, rng)` gives
+  a body another body's part 五 (narrative.copied_from_peer, which the generator's own prose never makes fire).
 - `violations(truth)` is a reference evaluation of the contract's rules on a ground truth (rule id -> cells),
   used to work out which rules a planted change breaks.
 """
@@ -449,8 +450,9 @@ def _make_active(rng: random.Random, level: str, previous: dict[str, Any] | None
 # Prose
 #
 # Each body writes its own sentences: a paragraph is a few clauses drawn from pools and combined (which clauses,
-# in which order, filled with which subjects, channels, months and figures), so two bodies' parts 一 and 五 are
-# about as alike as two real reports of different bodies (bench/prose_peers.py). A body keeps some habits from
+# in which order, filled with which subjects, channels, months and figures), so two bodies' parts 一 and 五 rarely
+# share an LSH band, as real reports of different bodies do not (a few stock sentences made every report a
+# candidate copy of a dozen others; bench/prose_peers.py gives the figures). A body keeps some habits from
 # year to year (`_Voice`: its named channels, the subjects it returns to) and bodies of one county share a few
 # template phrases, as real ones do. Sentences that rules read (the claim of applications received, the
 # statistics period, the fee statement, the note on appeals) come from the fixed lists below; the other prose
