@@ -637,6 +637,10 @@ _RESULTS = (
 )
 
 
+_PLACE_CHARACTERS = "安平和兴东西南北新青石金龙凤泉山河桥松柏槐杨柳梨枣桃李庄沟坪岭湾塘坝营寨岗店铺楼台"
+_SUBHEAD_ENDINGS = ("", "情况", "：", "方面", "工作")
+
+
 @dataclass(frozen=True)
 class _Voice:
     """How one body writes, year after year: its own channels, the subjects it returns to, its county's phrases."""
@@ -648,6 +652,8 @@ class _Voice:
     guide: str
     supervision_lead: int  # which opening sentence the county's bodies use for 监督保障
     five_intro: int
+    places: tuple[str, ...]  # its villages and communities (a department: the areas it serves)
+    subhead: str  # how its part 一's sub-heads end: （一）主动公开情况, （一）主动公开工作…
 
 
 def _stem(org: Organization) -> str:
@@ -674,6 +680,12 @@ def _voice(org: Organization) -> _Voice:
         guide=county.choice(_GUIDES),
         supervision_lead=county.randrange(len(_SUPERVISION_LEADS)),
         five_intro=county.randrange(len(_FIVE_INTROS)),
+        places=tuple(
+            "".join(own.sample(_PLACE_CHARACTERS, 2))
+            + (own.choice(("村", "社区")) if org.level != "department" else "片区")
+            for _ in range(5)
+        ),
+        subhead=own.choice(_SUBHEAD_ENDINGS),
     )
 
 
@@ -702,8 +714,8 @@ def _sentences(rng: random.Random, lead: str, pool: Sequence[Callable[[], str]],
 
 
 def _intro(rng: random.Random, org: Organization, year: int, voice: _Voice) -> str:
-    start = rng.choice((f"{year}年，", f"{year}年以来，", "过去一年，", "本年度，", ""))
-    actions = _listed(rng.sample(_ACTIONS, rng.randint(2, 3))).replace("、", "，", 1)
+    start = rng.choice((f"{year}年，", f"{year}年以来，", "过去一年，", "本年度，", "一年来，", ""))
+    actions = "，".join(rng.sample(_ACTIONS, rng.randint(2, 3)))
     pieces = [voice.leadership, voice.guide] if rng.random() < 0.7 else [voice.guide]
     return f"{start}{org.self_name}{'，'.join(pieces)}，{actions}，{rng.choice(_RESULTS)}。"
 
@@ -718,6 +730,9 @@ def _open_paragraph(rng: random.Random, org: Organization, voice: _Voice) -> str
             f"{me}紧扣群众关心关注的热点难点，",
             f"{me}对照基层政务公开标准目录，",
             f"{me}持续扩大主动公开范围，",
+            f"{me}以群众需求为导向，",
+            f"{me}把主动公开贯穿工作全过程，",
+            f"{me}围绕{rng.choice(_subjects(rng, voice, 1))}等重点工作，",
             "",
         )
     )
@@ -753,7 +768,20 @@ def _open_paragraph(rng: random.Random, org: Organization, voice: _Voice) -> str
             f"{rng.randint(5, 400)}份，{rng.choice(_EFFECTS)}。"
         )
 
-    return _sentences(rng, lead, (breakdown, subject, campaign, explain, offline), 1, 3)
+    def places() -> str:
+        chosen = _listed(rng.sample(voice.places, rng.randint(1, 3)))
+        return rng.choice(
+            (
+                f"在{chosen}设立政务公开示范点，集中展示{_listed(rng.sample(_DETAILS, 2))}。",
+                f"{_month(rng)}，在{chosen}公示{rng.choice(_subjects(rng, voice, 1))}{rng.choice(_DETAILS)}，"
+                f"公示期{rng.choice(('五', '七', '十'))}个工作日。",
+                f"组织{chosen}的群众代表参与{rng.choice(_subjects(rng, voice, 1))}事项的意见征集。",
+            )
+        )
+
+    if rng.random() < 0.4:  # "其中" goes right after the total it breaks down
+        lead += breakdown()
+    return _sentences(rng, lead, (subject, campaign, explain, offline, places), 1, 3)
 
 
 def _request_paragraph(rng: random.Random, org: Organization, claim: str) -> str:
@@ -764,6 +792,8 @@ def _request_paragraph(rng: random.Random, org: Organization, claim: str) -> str
             f"{me}严格执行依申请公开工作流程，规范{steps}各环节。",
             f"{me}依申请公开工作做到依法办理、按时答复，{steps}等环节均留痕管理。",
             f"{me}进一步规范依申请公开工作，明确{steps}等环节的责任和时限。",
+            f"{me}畅通依申请公开渠道，{steps}等环节按规定办理。",
+            f"{me}把依申请公开作为回应群众需求的重要途径，细化{steps}等环节的要求。",
         )
     )
 
@@ -781,7 +811,11 @@ def _request_paragraph(rng: random.Random, org: Organization, claim: str) -> str
         office = rng.choice(("党政办", "办公室", "综合办", "政务公开办"))
         return f"依申请公开工作由{office}统一负责，明确{rng.randint(1, 4)}名工作人员具体承办。"
 
-    body = _sentences(rng, lead, (documents, cases, staff), 0, 2)
+    def channels() -> str:
+        ways = _listed(rng.sample(("当面提交", "信函", "网上提交", "传真", "电子邮件"), rng.randint(2, 4)))
+        return f"申请人可通过{ways}等方式提出申请，{rng.choice(('指南已在网站公开', '办理时限已明示', '联系方式已公布'))}。"
+
+    body = _sentences(rng, lead, (documents, cases, staff, channels), 0, 2)
     return claim + body if rng.random() < 0.5 else body + claim
 
 
@@ -818,7 +852,11 @@ def _management_paragraph(rng: random.Random, org: Organization) -> str:
         bad = rng.choice(("泄密", "信息发布错误", "敏感信息泄露", "公开不当"))
         return f"全年未发生{bad}情况。"
 
-    return _sentences(rng, lead, (review, ledger, incident), 1, 3)
+    def publicity() -> str:
+        thing = rng.choice(("公文公开属性", "拟公开信息的保密性", "涉及个人信息的内容", "图片和附件"))
+        return f"在信息发布前逐条核对{thing}，{rng.choice(('做到应删尽删', '严防信息泄露', '确保表述准确'))}。"
+
+    return _sentences(rng, lead, (review, ledger, incident, publicity), 1, 3)
 
 
 def _platform_paragraph(rng: random.Random, org: Organization, voice: _Voice) -> str:
@@ -847,7 +885,11 @@ def _platform_paragraph(rng: random.Random, org: Organization, voice: _Voice) ->
     def sync() -> str:
         return f"建立{rng.choice(voice.channels)}与门户网站信息同步发布机制，做到重要信息同步推送。"
 
-    return _sentences(rng, lead, (columns, checks, sync), 1, 2)
+    def terminals() -> str:
+        where = _listed(rng.sample(voice.places, rng.randint(1, 2)))
+        return f"在{where}设置自助查询终端{rng.randint(1, 9)}台，方便群众就近查询。"
+
+    return _sentences(rng, lead, (columns, checks, sync, terminals), 1, 2)
 
 
 _SUPERVISION_LEADS = (
@@ -876,7 +918,11 @@ def _supervision_paragraph(rng: random.Random, org: Organization, voice: _Voice)
     def accountability() -> str:
         return "全年未发生因政府信息公开工作被责任追究的情况。"
 
-    return _sentences(rng, lead, (training, inspection, monitors, accountability), 1, 3)
+    def visits() -> str:
+        where = _listed(rng.sample(voice.places, rng.randint(1, 3)))
+        return f"{_month(rng)}，到{where}实地督导公开栏更新情况，现场反馈意见{rng.randint(2, 20)}条。"
+
+    return _sentences(rng, lead, (training, inspection, monitors, accountability, visits), 1, 3)
 
 
 def _claim(rng: random.Random, n: int, year: int, self_name: str) -> str:
@@ -889,7 +935,7 @@ def _section_one(
 ) -> list[str]:
     voice = _voice(org)
     paragraphs = [_intro(rng, org, year, voice)]
-    suffix = rng.choice(("", "情况", "："))
+    suffix = voice.subhead if rng.random() < 0.8 else rng.choice(_SUBHEAD_ENDINGS)
     writers: dict[str, Callable[[], str]] = {
         "主动公开": lambda: _open_paragraph(rng, org, voice),
         "依申请公开": lambda: _request_paragraph(rng, org, claim),
