@@ -105,8 +105,13 @@ def signature(text: str) -> list[int]:
         digests.append(digest)
     # datasketch's sha1_hash32: the first 4 bytes of the SHA-1, little-endian.
     hashes = np.frombuffer(b"".join(digests), dtype="<u4").astype(np.uint64)
-    values = np.bitwise_and((a * hashes[:, None] + b) % np.uint64(_MERSENNE_PRIME), np.uint64(_MAX_HASH))
-    return [int(value) for value in values.min(axis=0)]
+    values = a * hashes[:, None] + b  # modulo 2**64, as datasketch's numpy arithmetic has it
+    # values % (2**61 - 1) without dividing: 2**61 is 1 modulo the prime, so the high 3 bits add to the low 61,
+    # which leaves less than twice the prime.
+    prime = np.uint64(_MERSENNE_PRIME)
+    values = (values & prime) + (values >> np.uint64(61))
+    values[values >= prime] -= prime
+    return (values & np.uint64(_MAX_HASH)).min(axis=0).tolist()
 
 
 # The 4 bytes of each shingle's SHA-1 (most of a signature's time): bodies' prose shares stock phrases, so most

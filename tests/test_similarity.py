@@ -200,3 +200,18 @@ def test_peers_are_read_whole_only_for_an_enabled_rule_that_reads_more_than_thei
     monkeypatch.setattr(rules.engine, "plugin_rules", lambda: (peer_tables,))
     assert whole_peers(SETTINGS) is True
     assert whole_peers(RuleSettings(disabled=["example.peer_tables"])) is False
+
+
+def test_signatures_are_datasketchs_for_texts_of_any_length() -> None:
+    """The shingles' hashes remembered and the modulo taken without dividing give datasketch's MinHash, bit for bit
+    (a * hash + b wraps around 2**64 in both, and reaches far beyond the prime)."""
+    from datasketch import MinHash
+
+    from rules.similarity import PERMUTATIONS, SHINGLE, signature
+
+    rng = random.Random(8)
+    for length in [1, SHINGLE - 1, SHINGLE, 30, 200, 900]:
+        text = "".join(rng.choices(CHARACTERS + "〇abc", k=length))
+        reference = MinHash(num_perm=PERMUTATIONS, seed=13, scheme="legacy")
+        reference.update_batch([text[i : i + SHINGLE].encode() for i in range(max(1, len(text) - SHINGLE + 1))])
+        assert signature(text) == [int(value) for value in reference.hashvalues] == signature(text)
