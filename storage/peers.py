@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     func,
     insert,
     or_,
@@ -73,10 +74,22 @@ class PeerStore(StoreBase):
             ranked: list[tuple[int, int]] = []  # (index of the report, peer's version id), best first
             for start in range(0, len(asked), ASKED_PER_QUERY):
                 chunk = asked[start : start + ASKED_PER_QUERY]
+                asked_bands = [
+                    [
+                        index,
+                        report.year,
+                        own.get(key) if (key := identity(report)) else None,
+                        report.source.sha256,
+                        band,
+                    ]
+                    for index, report, bands in chunk
+                    for band in bands
+                ]
+                statement = _ranking(connection.dialect.name, limit, COMMON_BAND_VERSIONS)
                 ranked += [
                     (asked_index, version_id)
                     for asked_index, version_id in connection.execute(
-                        _ranking(connection.dialect.name, chunk, own, limit)
+                        statement, {"asked_bands": json.dumps(asked_bands)}
                     )
                 ]
             ids = sorted({version_id for _, version_id in ranked})
@@ -142,11 +155,12 @@ def _organization_ids(session: Session, reports: Sequence[Report]) -> dict[tuple
     return found
 
 
-def _ranking(
-    dialect: str, asked: Sequence[tuple[int, Report, list[int]]], own: dict[tuple[str, str | None], int], limit: int
-) -> Any:
+# Built once (a few ms of SQLAlchemy's time for each batch otherwise); the asked bands are its parameter.
+@lru_cache(maxsize=16)
+def _ranking(dialect: str, limit: int, common_band_versions: int) -> Any:
     """(index of the report, version id) of the `limit` current versions of another body and content that share
-    the most bands of the same year with each asked report, most shared first (then oldest version first)."""
+    the most bands of the same year with each asked report, most shared first (then oldest version first). The
+    parameter `asked_bands`: [index of the report, year, its stored body's id or None, sha256, band key] each."""
     # The asked bands travel as one JSON parameter, not as a VALUES list: a VALUES list of thousands of bound rows
     # was compiled anew for every batch (half of this method's time), this statement compiles once.
     # One row per asked band, carrying its report's year, body and content, so the only table the database starts
@@ -156,18 +170,13 @@ def _ranking(
         dialect,
         "asked_bands",
         {"asked": Integer, "year": Integer, "organization_id": Integer, "sha256": String, "band_key": BigInteger},
-        [
-            [index, report.year, own.get(key) if (key := identity(report)) else None, report.source.sha256, band]
-            for index, report, bands in asked
-            for band in bands
-        ],
     )
     postings = BANDS.alias("postings")
     common = (
         select(postings.c.id)
         .where(postings.c.year == wanted.c.year, postings.c.band_key == wanted.c.band_key)
         .limit(1)
-        .offset(COMMON_BAND_VERSIONS)  # the (cap + 1)-th posting: looked for in at most cap + 1 index steps
+        .offset(common_band_versions)  # the (cap + 1)-th posting: looked for in at most cap + 1 index steps
         .exists()
     )
     shared = func.count(BANDS.c.id)
@@ -203,9 +212,9 @@ def _ranking(
 _SQL_TYPES = {Integer: "integer", BigInteger: "bigint", String: "text"}
 
 
-def _json_rows(dialect: str, name: str, columns: dict[str, type[Integer | String]], rows: list[list[Any]]) -> Any:
-    """A CTE `name` of `rows` (lists in the order of `columns`) sent as one JSON parameter and unpacked by the
-    database (json_each on SQLite, jsonb_array_elements on PostgreSQL)."""
+def _json_rows(dialect: str, name: str, columns: dict[str, type[Integer | String]]) -> Any:
+    """A CTE `name` of rows (lists in the order of `columns`) sent as one JSON parameter, `name`, and unpacked by
+    the database (json_each on SQLite, jsonb_array_elements on PostgreSQL)."""
     if dialect == "postgresql":
         selected = ", ".join(
             f"(value->>{i})::{_SQL_TYPES[kind]} AS {label}" for i, (label, kind) in enumerate(columns.items())
@@ -214,7 +223,7 @@ def _json_rows(dialect: str, name: str, columns: dict[str, type[Integer | String
     else:
         selected = ", ".join(f"json_extract(value, '$[{i}]') AS {label}" for i, label in enumerate(columns))
         source = f"json_each(:{name})"
-    statement = text(f"SELECT {selected} FROM {source}").bindparams(**{name: json.dumps(rows)})
+    statement = text(f"SELECT {selected} FROM {source}").bindparams(bindparam(name, type_=String))
     # MATERIALIZED: unpacked once, and the planner starts from these rows rather than from the band index.
     return statement.columns(**{label: kind() for label, kind in columns.items()}).cte(name).prefix_with("MATERIALIZED")
 
