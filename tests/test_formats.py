@@ -44,6 +44,61 @@ def read_html(markup: str, encoding: str = "utf-8") -> Document:
 # HTML
 
 
+def slot_layout(rows: list[tuple[int, list[tuple[int, int, str]]]], cells_left: int) -> tuple[tuple, bool]:
+    """The grid as the HTML table model places it, slot by slot in one dictionary: what `html.layout` must give."""
+    slots: dict[tuple[int, int], str | None] = {}
+    width, cut, placed = 0, False, len(rows)
+    ends = [next((e for e in range(i + 1, len(rows)) if rows[e][0] != rows[i][0]), len(rows)) for i in range(len(rows))]
+    for index, (_, cells) in enumerate(rows):
+        if len(slots) > cells_left:
+            placed, cut = index, True
+            break
+        column = 0
+        for rowspan, colspan, text in cells:
+            while (index, column) in slots:
+                column += 1
+            if column + colspan > html.MAX_TABLE_WIDTH:
+                cut = True
+                break
+            last_row = ends[index] if rowspan == 0 else min(index + rowspan, ends[index])
+            for covered_row in range(index, last_row):
+                for covered_column in range(column, column + colspan):
+                    slots.setdefault((covered_row, covered_column), None)
+            slots[(index, column)] = text
+            column += colspan
+            width = max(width, column)
+    grid = []
+    for index, (_, cells) in enumerate(rows[:placed]):
+        row = tuple(slots.get((index, column), "") for column in range(width))
+        if not cells and all(cell == "" for cell in row):
+            continue
+        if cells_left < width:
+            return tuple(grid), True
+        cells_left -= width
+        grid.append(row)
+    return tuple(grid), cut
+
+
+SPANNED_ROWS = st.lists(
+    st.tuples(
+        st.integers(0, 2),
+        st.lists(st.tuples(st.sampled_from([1, 1, 1, 0, 2, 3]), st.sampled_from([1, 1, 1, 2, 3, 999]), st.just("x"))),
+    ),
+    max_size=8,
+).map(
+    lambda rows: [
+        (group, [(r, c, f"{i}.{j}") for j, (r, c, _) in enumerate(cells)])
+        for i, (group, cells) in enumerate(sorted(rows, key=lambda row: row[0]))
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SPANNED_ROWS, st.integers(0, 60))
+def test_html_layout_places_cells_as_the_table_model_does(rows: list, cells_left: int) -> None:
+    assert html.layout(rows, cells_left) == slot_layout(rows, cells_left)
+
+
 def test_html_rowspan_and_colspan_give_the_grid_a_reader_sees() -> None:
     document = read_html(
         """<table>
@@ -233,6 +288,22 @@ TAG_SOUP = [
     '<td rowspan="0" colspan=0>', "<tbody>", "</thead>", "<p>", "<br>", "<script>", "</script>", "<head>",
     "<caption>", "文字", "12", " ", "\n", "&nbsp;", "&", "<", "<!--", "-->", "<pre>",
 ]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TAG_SOUP), max_size=60))
+def test_html_the_flattened_page_reads_as_the_walk_reads_it(pieces: list[str]) -> None:
+    """Pages libxslt flattens in one pass give the blocks the element walk gives (others are walked)."""
+    root, _ = html._tree("".join(pieces))
+    if root is None:
+        return
+    flat = html._flatten(root)
+    if flat is None:
+        return
+    walked, flattened = html._Reader(), html._Reader()
+    walked.read(root)
+    flattened.read_flat(flat)
+    assert (flattened.blocks, flattened.problems) == (walked.blocks, walked.problems)
 
 
 @settings(max_examples=200, deadline=None)
