@@ -274,9 +274,9 @@ class _Table:
             self.loose_blocks.extend(blocks)
 
 
-# A table row for layout: its row group (thead/tbody/tfoot: a rowspan never reaches past it) and its cells as
-# (rowspan, colspan, text).
-_RowCells = tuple[int, list[tuple[int, int, str]]]
+# A table row for layout: its row group (thead/tbody/tfoot: a rowspan never reaches past it) and its cells'
+# rowspans, colspans and texts.
+_RowCells = tuple[int, list[int], list[int], list[str]]
 _NONE_COVERED: frozenset[int] = frozenset()
 
 
@@ -302,14 +302,31 @@ def layout(rows: list[_RowCells], cells_left: int) -> tuple[tuple[tuple[str | No
     width = 0
     slot_count = 0  # slots placed so far, those rowspans cover in rows below included
     cut = False
-    for index, (_, cells) in enumerate(rows):
+    for index, (_, rowspans, colspans, texts) in enumerate(rows):
         if slot_count > cells_left:
             cut = True
             break
         covered = covered_below.pop(index, _NONE_COVERED)
-        slots: list[str | None] = []
+        slots: list[str | None] = [None] * len(covered)
+        if rowspans.count(1) == len(texts) and (not covered or max(covered) < len(covered)):
+            # The usual row: no rowspan down from it, and those from above (if any) cover its first columns.
+            if colspans.count(1) == len(texts) and len(slots) + len(texts) <= MAX_TABLE_WIDTH:
+                slots += texts
+            else:
+                for cell_text, colspan in zip(texts, colspans, strict=True):
+                    if len(slots) + colspan > MAX_TABLE_WIDTH:
+                        cut = True
+                        break
+                    slots.append(cell_text)
+                    if colspan > 1:
+                        slots += [None] * (colspan - 1)
+            slot_count += len(slots) - len(covered)
+            width = max(width, len(slots))
+            placed.append((bool(texts or covered), slots))
+            continue
+        slots = []
         column = 0
-        for rowspan, colspan, cell_text in cells:
+        for rowspan, colspan, cell_text in zip(rowspans, colspans, texts, strict=True):
             while column in covered:
                 column += 1
             if column + colspan > MAX_TABLE_WIDTH:
@@ -339,7 +356,7 @@ def layout(rows: list[_RowCells], cells_left: int) -> tuple[tuple[tuple[str | No
                     slots.append(None)
         else:
             slot_count += len(slots)
-        placed.append((bool(cells or covered), slots))
+        placed.append((bool(texts or covered), slots))
     grid: list[tuple[str | None, ...]] = []
     for shown, slots in placed:
         if not shown:
@@ -392,10 +409,12 @@ def _flow(element: Element, pieces: list[str]) -> bool:
     return True
 
 
-def _regular_row(row: Element) -> list[tuple[int, int, str]] | None:
+def _regular_row(row: Element, group: int) -> _RowCells | None:
     if not _blank(row.text):
         return None
-    cells: list[tuple[int, int, str]] = []
+    rowspans: list[int] = []
+    colspans: list[int] = []
+    texts: list[str] = []
     for cell in row:
         if cell.tag not in _CELLS or not _blank(cell.tail):
             return None
@@ -403,14 +422,10 @@ def _regular_row(row: Element) -> list[tuple[int, int, str]] | None:
         if text is None:
             return None
         rowspan, colspan = cell.get("rowspan"), cell.get("colspan")
-        cells.append(
-            (
-                1 if rowspan is None else _span(rowspan, MAX_ROWSPAN),
-                1 if colspan is None else max(_span(colspan, MAX_COLSPAN), 1),
-                text,
-            )
-        )
-    return cells
+        rowspans.append(1 if rowspan is None else _span(rowspan, MAX_ROWSPAN))
+        colspans.append(1 if colspan is None else max(_span(colspan, MAX_COLSPAN), 1))
+        texts.append(text)
+    return group, rowspans, colspans, texts
 
 
 def _regular_rows(table: Element) -> list[_RowCells] | None:
@@ -425,17 +440,17 @@ def _regular_rows(table: Element) -> list[_RowCells] | None:
         if not _blank(child.tail):
             return None
         if child.tag == "tr":
-            cells = _regular_row(child)
+            cells = _regular_row(child, group)
             if cells is None:
                 return None
-            rows.append((group, cells))
+            rows.append(cells)
         elif child.tag in _SECTIONS and _blank(child.text):
             group += 1
             for row in child:
-                cells = _regular_row(row) if row.tag == "tr" and _blank(row.tail) else None
+                cells = _regular_row(row, group) if row.tag == "tr" and _blank(row.tail) else None
                 if cells is None:
                     return None
-                rows.append((group, cells))
+                rows.append(cells)
             group += 1
         else:
             return None
@@ -515,10 +530,11 @@ class _Reader:
         """The blocks of a page flattened by `_flatten`: the same as `read` gives."""
         first, *tables = flat.text.split(_TABLE_START)
         _flat_lines(first, self.blocks)
-        spans = iter(flat.spans)
+        first_cell = 0
         for piece in tables:
             table, after = piece.split(_TABLE_END, 1)
-            self.blocks.extend(self._grid_blocks(_flat_rows(table, spans), []))
+            self.blocks.extend(self._grid_blocks(_flat_rows(table, flat, first_cell), []))
+            first_cell += table.count(_CELL)
             _flat_lines(after, self.blocks)
 
     def _start(self, tag: str, element: Element) -> None:
@@ -593,7 +609,15 @@ class _Reader:
                 *table.loose_blocks,
                 *(block for row in table.rows for cell in row.cells for block in cell.blocks()),
             ]
-        rows = [(row.group, [(cell.rowspan, cell.colspan, cell.text()) for cell in row.cells]) for row in table.rows]
+        rows = [
+            (
+                row.group,
+                [cell.rowspan for cell in row.cells],
+                [cell.colspan for cell in row.cells],
+                [cell.text() for cell in row.cells],
+            )
+            for row in table.rows
+        ]
         return self._grid_blocks(rows, table.loose_blocks)
 
     def _grid_blocks(self, rows: list[_RowCells], loose_blocks: list[Block]) -> list[Block]:
@@ -645,7 +669,8 @@ class _Reader:
 # Markers libxslt writes between the pieces of a flattened page (`_flatten`): Unicode noncharacters, which no
 # page holds (one whose text does is walked instead).
 _BREAK, _TABLE_START, _TABLE_END, _GROUP, _ROW, _CELL, _IRREGULAR = (chr(0xFDD0 + n) for n in range(7))
-_MARKER = re.compile("[\ufdd0-\ufdd6]")
+_MARKERS = "\ufdd0-\ufdd6"  # as a character class
+_MARKER = re.compile(f"[{_MARKERS}]")
 
 
 def _flattening() -> etree.XSLT:
@@ -687,16 +712,14 @@ def _flattening() -> etree.XSLT:
 
 _FLATTEN = _flattening()
 
-# A cell's (rowspan, colspan) as a regular table reads them.
-_Spans = tuple[int, int]
-
 
 @dataclass
 class _Flat:
-    """A page flattened by libxslt, and the spans of its cells in document order."""
+    """A page flattened by libxslt, and the rowspans and colspans of its cells in document order."""
 
     text: str
-    spans: list[_Spans]
+    rowspans: list[int]
+    colspans: list[int]
 
 
 def _flatten(root: Element) -> _Flat | None:
@@ -709,25 +732,34 @@ def _flatten(root: Element) -> _Flat | None:
         return None
     if _IRREGULAR in text:
         return None
-    spans = [
-        (
-            1 if (rowspan := cell.get("rowspan")) is None else _span(rowspan, MAX_ROWSPAN),
-            1 if (colspan := cell.get("colspan")) is None else max(_span(colspan, MAX_COLSPAN), 1),
-        )
-        for cell in root.iter("td", "th")
-    ]
+    cells = list(root.iter("td", "th"))
     # Every cell of the page is a flattened one, in the same order, unless some stand where no text is shown
-    # (inside a script-less `noscript` …); the walk reads those pages.
-    return _Flat(text, spans) if len(spans) == text.count(_CELL) else None
+    # (in a `noscript` …); the walk reads those pages.
+    if len(cells) != text.count(_CELL):
+        return None
+    return _Flat(
+        text,
+        [1 if (rowspan := cell.get("rowspan")) is None else _span(rowspan, MAX_ROWSPAN) for cell in cells],
+        [1 if (colspan := cell.get("colspan")) is None else max(_span(colspan, MAX_COLSPAN), 1) for cell in cells],
+    )
 
 
-def _flat_rows(table: str, spans: Iterator[_Spans]) -> list[_RowCells]:
-    """A flattened table's rows, as `_regular_rows` reads them: row groups are numbered as markers pass."""
-    return [
-        (group, [(*next(spans), collapse(cell_text)) for cell_text in row.split(_CELL)[1:]])
-        for group, rows in enumerate(table.split(_GROUP))
-        for row in rows.split(_ROW)[1:]
-    ]
+def _flat_rows(table: str, flat: _Flat, first_cell: int) -> list[_RowCells]:
+    """A flattened table's rows, as `_regular_rows` reads them (row groups are numbered as markers pass), its
+    cells' spans taken from `flat` from `first_cell` on."""
+    rows: list[_RowCells] = []
+    start = first_cell
+    for group, segment in enumerate(table.split(_GROUP)):
+        for row in segment.split(_ROW)[1:]:
+            # `collapse` inlined for the usual cell, whose text has whitespace at its ends only
+            texts = [
+                trimmed if _WHITESPACE.search(trimmed := raw.strip(_HTML_SPACES)) is None else collapse(raw)
+                for raw in row.split(_CELL)[1:]
+            ]
+            end = start + len(texts)
+            rows.append((group, flat.rowspans[start:end], flat.colspans[start:end], texts))
+            start = end
+    return rows
 
 
 def _flat_lines(text: str, blocks: list[Block]) -> None:
