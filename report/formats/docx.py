@@ -21,7 +21,7 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -189,58 +189,90 @@ def _holds_tables(table: Element) -> bool:
     return any(next(cell.iterchildren("{*}tbl"), None) is not None for cell in _cells(table))
 
 
-def _int_value(element: Element | None, default: int, cap: int) -> int:
-    value = _value(element) if element is not None else None
+_NONE: dict[str, Element] = {}
+
+
+@dataclass(slots=True)
+class _CellValues:
+    """A cell as the grid needs it: its text (its paragraphs' lines joined by "\\n") and the w:val of its
+    first gridSpan, vMerge and hMerge ("" for one without a value, None for none)."""
+
+    text: str
+    grid_span: str | None = None
+    v_merge: str | None = None
+    h_merge: str | None = None
+
+
+# A table row as the grid needs it: the w:val of its gridBefore (as a cell's values), and its cells.
+_RowValues = tuple[str | None, list[_CellValues]]
+
+
+def _int_value(value: str | None, default: int, cap: int) -> int:
     try:
         return min(max(int(value or default), 0), cap)
     except ValueError:
         return default
 
 
-def _continues(merge: Element | None) -> bool:
-    """Whether a cell's vMerge/hMerge continues the merge ("continue", also a bare w:vMerge), not restarts it."""
-    return merge is not None and (_value(merge) or "continue") == "continue"
+def _continues(merge: str | None) -> bool:
+    """Whether a vMerge/hMerge of this w:val continues the merge ("continue", also none), not restarts it."""
+    return merge is not None and (merge or "continue") == "continue"
 
 
-_NONE: dict[str, Element] = {}
-
-
-def _row_slots(row: Element, above: tuple[str | None, ...] | None, reading: _Reading) -> list[str | None]:
+def _row_slots(row: _RowValues, above: tuple[str | None, ...] | None) -> list[str | None]:
     """One table row as grid slots; `above` is the row before it, for vertical merges."""
-    before = reading.properties.get(row, _NONE).get("gridBefore")
-    slots: list[str | None] = [""] * _int_value(before, 0, MAX_GRID_COLUMNS) if before is not None else []
-    for cell in row.iterchildren("{*}tc"):
-        properties = reading.properties.get(cell, _NONE)
-        span = max(_int_value(properties.get("gridSpan"), 1, MAX_GRID_COLUMNS), 1) if properties else 1
+    grid_before, cells = row
+    slots: list[str | None] = [""] * _int_value(grid_before, 0, MAX_GRID_COLUMNS) if grid_before is not None else []
+    for cell in cells:
+        span = max(_int_value(cell.grid_span, 1, MAX_GRID_COLUMNS), 1)
         column = len(slots)
         if column + span > MAX_GRID_COLUMNS:
             break
-        if properties and (
-            (_continues(properties.get("vMerge")) and above is not None and column < len(above))
-            or (_continues(properties.get("hMerge")) and slots)
+        if (_continues(cell.v_merge) and above is not None and column < len(above)) or (
+            _continues(cell.h_merge) and slots
         ):
             slots.extend([None] * span)
         else:
-            # the cell's lines joined as a reader reads them
-            slots.append(collapse("\n".join(reading.cell_lines.get(cell, ()))).replace("\t", " "))
+            slots.append(collapse(cell.text).replace("\t", " "))  # the cell's lines joined as a reader reads them
             if span > 1:
                 slots.extend([None] * (span - 1))
     return slots
 
 
-def _grid(table: Element, reading: _Reading) -> Grid | None:
-    rows: list[tuple[str | None, ...]] = []
-    for row in table.iterchildren("{*}tr"):
-        slots = tuple(_row_slots(row, rows[-1] if rows else None, reading))
+def _grid(rows: Iterable[_RowValues], reading: _Reading) -> Grid | None:
+    grid: list[tuple[str | None, ...]] = []
+    for row in rows:
+        slots = tuple(_row_slots(row, grid[-1] if grid else None))
         if len(slots) > reading.cells_left:
             reading.problem(_TOO_LARGE)
             break
         reading.cells_left -= len(slots)
-        rows.append(slots)
-    width = max((len(row) for row in rows), default=0)
+        grid.append(slots)
+    width = max((len(row) for row in grid), default=0)
     if not width:
         return None
-    return Grid(tuple(row + ("",) * (width - len(row)) for row in rows))
+    return Grid(tuple(row + ("",) * (width - len(row)) for row in grid))
+
+
+def _value_of(element: Element | None) -> str | None:
+    return None if element is None else _value(element) or ""
+
+
+def _tree_rows(table: Element, reading: _Reading) -> Iterator[_RowValues]:
+    """A table's rows as the tree and the scan give them."""
+    for row in table.iterchildren("{*}tr"):
+        cells = []
+        for cell in row.iterchildren("{*}tc"):
+            properties = reading.properties.get(cell, _NONE)
+            cells.append(
+                _CellValues(
+                    "\n".join(reading.cell_lines.get(cell, ())),
+                    _value_of(properties.get("gridSpan")),
+                    _value_of(properties.get("vMerge")),
+                    _value_of(properties.get("hMerge")),
+                )
+            )
+        yield _value_of(reading.properties.get(row, _NONE).get("gridBefore")), cells
 
 
 def _blocks(container: Element, reading: _Reading) -> Iterator[Block]:
@@ -254,7 +286,7 @@ def _blocks(container: Element, reading: _Reading) -> Iterator[Block]:
             for cell in _cells(child):
                 yield from _blocks(cell, reading)
         elif name == "tbl":
-            grid = _grid(child, reading)
+            grid = _grid(_tree_rows(child, reading), reading)
             if grid is not None:
                 yield grid
         else:
