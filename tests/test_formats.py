@@ -11,8 +11,9 @@ from pathlib import Path
 
 import docx
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
@@ -460,6 +461,47 @@ def bomb(size: int) -> bytes:
             for _ in range(size >> 20):
                 member.write(chunk)
     return buffer.getvalue()
+
+
+WORD_LEAVES = [
+    "文字", "12", " ", "\t", "a b", "<w:tab/>", "<w:br/>", "<w:cr/>", "<w:noBreakHyphen/>", "<w:ptab/>", "<w:t>字</w:t>",
+    "<w:t> 3 </w:t>", "<w:t/>", "<a:t>图</a:t>", "<x:t>x</x:t>", "<w:altChunk/>", "<w:tab><w:t>in</w:t></w:tab>",
+    '<w:gridSpan w:val="2"/>', '<w:gridSpan w:val="x"/>', "<w:gridSpan/>", '<w:gridSpan s:val="3"/>', "<w:vMerge/>",
+    '<w:vMerge w:val="restart"/>', "<w:hMerge/>", '<w:gridBefore w:val="1"/>', '<x:gridSpan w:val="2"/>', "<w:tcW/>",
+]  # fmt: skip
+WORD_CONTAINERS = [
+    "w:p", "w:p", "w:r", "w:r", "w:t", "w:tbl", "w:tbl", "w:tr", "w:tr", "w:tc", "w:tc", "w:tcPr", "w:trPr", "w:pPr",
+    "w:rPr", "w:tabs", "w:del", "w:ins", "w:hyperlink", "w:sdt", "w:sdtContent", "mc:AlternateContent", "mc:Choice",
+    "mc:Fallback", "a:p", "x:tc", "x:tr", "x:tbl", "x:p", "x:tcPr", "w:txbxContent", "w:fooPr", "w:moveFrom", "x:wrap",
+]  # fmt: skip
+WORD_SOUP = st.recursive(
+    st.sampled_from(WORD_LEAVES),
+    lambda children: st.tuples(st.sampled_from(WORD_CONTAINERS), st.lists(children, max_size=5)).map(
+        lambda element: f"<{element[0]}>{''.join(element[1])}</{element[0]}>"
+    ),
+    max_leaves=60,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(WORD_SOUP, max_size=6))
+def test_docx_the_flattened_body_reads_as_the_tree_walk_reads_it(blocks: list[str]) -> None:
+    """Bodies libxslt flattens in one pass give the blocks and problems the tree walk gives (others are walked)."""
+    namespaces = (
+        f'xmlns:w="{W}" xmlns:s="http://purl.oclc.org/ooxml/wordprocessingml/main" xmlns:x="urn:x" '
+        'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+        'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+    )
+    root = docx_format._xml(f"<w:document {namespaces}><w:body>{''.join(blocks)}</w:body></w:document>".encode(), "d")
+    body = root[0]
+    etree.strip_tags(body, *docx_format._WRAPPERS)
+    flat = docx_format._flatten(body)
+    if flat is None:
+        return
+    walked = docx_format._scan(body)
+    walked_blocks = list(docx_format._blocks(body, walked))
+    flattened = docx_format._Reading()
+    assert (docx_format._flat_blocks(flat, flattened), flattened.problems) == (walked_blocks, walked.problems)
 
 
 @pytest.mark.parametrize(("size", "reason"), [(300 << 20, "超过上限"), (20 << 20, "压缩炸弹")])

@@ -193,6 +193,7 @@ def _holds_tables(table: Element) -> bool:
 
 
 _NONE: dict[str, Element] = {}
+_NO_PROPERTIES: dict[str, str] = {}
 
 
 # A table row as the grid needs it: the w:val of its gridBefore ("" for one without a value, None for none), and
@@ -407,7 +408,7 @@ def _flatten(body: Element) -> str | None:
 def _properties(text: str, pattern: re.Pattern[str]) -> tuple[str, dict[str, str]]:
     """A flattened cell's or row's text without its merge properties, and the first value of each kind."""
     if _PROPERTY not in text:
-        return text, {}
+        return text, _NO_PROPERTIES
     found: dict[str, str] = {}
     for kind, found_value in pattern.findall(text):
         found.setdefault(kind, found_value)
@@ -417,7 +418,11 @@ def _properties(text: str, pattern: re.Pattern[str]) -> tuple[str, dict[str, str
 def _flat_rows(table: str) -> Iterator[_RowValues]:
     for row in table.split(_ROW)[1:]:
         row, row_properties = _properties(row, _ROW_PROPERTY)
-        yield row_properties.get("gridBefore"), [_properties(cell, _CELL_PROPERTY) for cell in row.split(_CELL)[1:]]
+        cells = [
+            (cell, _NO_PROPERTIES) if _PROPERTY not in cell else _properties(cell, _CELL_PROPERTY)
+            for cell in row.split(_CELL)[1:]
+        ]
+        yield row_properties.get("gridBefore"), cells
 
 
 def _flat_paragraphs(text: str, blocks: list[Block], reading: _Reading) -> None:
