@@ -219,13 +219,17 @@ def _row_slots(row: _RowValues, above: tuple[str | None, ...] | None) -> list[st
     grid_before, cells = row
     slots: list[str | None] = [""] * _int_value(grid_before, 0, MAX_GRID_COLUMNS) if grid_before is not None else []
     for text, properties in cells:
-        span = max(_int_value(properties.get("gridSpan"), 1, MAX_GRID_COLUMNS), 1) if properties else 1
+        if not properties:  # the usual cell: one slot
+            if len(slots) >= MAX_GRID_COLUMNS:
+                break
+            slots.append(collapse(text))
+            continue
+        span = max(_int_value(properties.get("gridSpan"), 1, MAX_GRID_COLUMNS), 1)
         column = len(slots)
         if column + span > MAX_GRID_COLUMNS:
             break
-        if properties and (
-            (_continues(properties.get("vMerge")) and above is not None and column < len(above))
-            or (_continues(properties.get("hMerge")) and slots)
+        if (_continues(properties.get("vMerge")) and above is not None and column < len(above)) or (
+            _continues(properties.get("hMerge")) and slots
         ):
             slots.extend([None] * span)
         else:
