@@ -381,6 +381,15 @@ def test_docx_paragraphs_in_order_with_cjk_and_merged_cells_as_the_grid() -> Non
     assert document.problems == []
 
 
+def test_docx_and_html_text_holding_the_flattening_markers_is_read_whole() -> None:
+    """Text may hold any character, the noncharacters the flattening marks its pieces with included."""
+    marked = "甲\ufdd0\ufdd4乙"
+    page = html.read(f"<p>{marked}</p><table><tr><td>{marked}</td><td>&#xfdd3;3</td></tr></table>".encode())
+    assert lines(page) == [marked] and grids(page) == [((marked, "\ufdd33"),)]
+    document = docx_format.read(raw_docx(f"<w:p><w:r><w:t>{marked}</w:t></w:r></w:p>"))
+    assert lines(document) == [marked]
+
+
 def test_docx_breaks_split_lines_and_tabs_are_kept() -> None:
     def build(document: docx.document.Document) -> None:
         runs = document.add_paragraph("（一）予以公开")
