@@ -151,8 +151,8 @@ def bound_reaching(first: str, second: str, threshold: float) -> float | None:
 
 
 # Remembered: a worker compares one report's parts with many peers', and the same stored peers come back for
-# report after report (a shared template makes many bodies each other's peers). ~12 kB a part: 6 MB at most.
-@lru_cache(maxsize=512)
+# report after report (a shared template makes many bodies each other's peers). ~12 kB a part: 12 MB at most.
+@lru_cache(maxsize=1024)
 def _characters(text: str) -> Counter[str]:
     return Counter(text)
 
