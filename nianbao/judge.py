@@ -72,9 +72,10 @@ def judge_batch(store: Store, reports: Sequence[Report], settings: Settings) -> 
     return outcomes
 
 
-def read_report(path: Path, settings: Settings, root: Path | None = None) -> Report:
-    """Parse a file; one under a watched or ingested folder `root` is read only when it lies inside it."""
-    report = parse_file(path, max_bytes=settings.max_file_bytes, root=root)
+def read_report(path: Path, settings: Settings, root: Path | None = None, data: bytes | None = None) -> Report:
+    """Parse a file (`data`: its bytes, read already); one under a watched or ingested folder `root` is read only
+    when it lies inside it."""
+    report = parse_file(path, max_bytes=settings.max_file_bytes, root=root, data=data)
     apply_folder_region(report, root)
     return report
 

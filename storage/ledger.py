@@ -105,8 +105,8 @@ class LedgerStore(StoreBase):
             self._ledger_update(
                 session, [{"path": p, "sha256": k, "state": "failed", "error": why} for p, k, why in unreadable], now
             )
-            states = self._ledger_rows(session, [(path, sha) for path, sha, _ in files])
-            queued = [(path, sha) for path, sha, _ in files if states[(path, sha)].state == "new"]
+            states = self._ledger_states(session, [(path, sha) for path, sha, _ in files])
+            queued = [(path, sha) for path, sha, _ in files if states[(path, sha)] == "new"]
             self._ledger_update(session, [{"path": p, "sha256": k, "state": "queued"} for p, k in queued], now)
             return list(dict.fromkeys(queued))
 
@@ -190,6 +190,22 @@ class LedgerStore(StoreBase):
             for row in session.exec(query):
                 if (row.path, row.sha256) in wanted:
                     found[(row.path, row.sha256)] = row
+        return found
+
+    @staticmethod
+    def _ledger_states(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The state of the ledger rows of (path, sha256) keys (rows, not records: the watcher reads no more)."""
+        found: dict[tuple[str, str], str] = {}
+        paths = sorted({path for path, _ in keys})
+        wanted = set(keys)
+        table = LedgerRecord.__table__  # type: ignore[attr-defined]
+        for start in range(0, len(paths), 500):
+            query = select(table.c.path, table.c.sha256, table.c.state).where(
+                table.c.path.in_(paths[start : start + 500])
+            )
+            for path, sha256, state in session.connection().execute(query):
+                if (path, sha256) in wanted:
+                    found[(path, sha256)] = state
         return found
 
     @staticmethod
