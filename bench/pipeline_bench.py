@@ -126,7 +126,7 @@ def make_series_reports(n: int, folder: Path, seed: int = 7, years: tuple[int, .
         else:
             last = _with_a_defect(series[-1], rng, SERIES_PLANTS)
         series_list.append([*planted, last][: n - sum(map(len, series_list))])
-    paths = []
+    paths: list[Path] = []
     for position in range(len(years)):
         for number, series in enumerate(series_list):
             if position >= len(series):
@@ -691,7 +691,7 @@ def _items(store: Store) -> dict[int, str]:
             .join(LedgerRecord, col(LedgerRecord.version_id) == OutboxRecord.version_id)
             .where(LedgerRecord.state == "stored")
         ).all()
-    return {item: path for item, path in rows}
+    return {item: path for item, path in rows if item is not None}
 
 
 def _received(receiver: Receiver) -> set[int]:
