@@ -118,7 +118,7 @@ def open_file(path: Path, root: Path | None = None) -> BinaryIO:
 
 def _within(real: str, real_root: str) -> bool:
     """Whether a resolved path lies in (or is) a resolved folder."""
-    return real == real_root or real.startswith(real_root.rstrip("/") + "/")
+    return Path(real).is_relative_to(real_root)
 
 
 def _not_a_file(path: Path) -> str:
