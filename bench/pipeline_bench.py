@@ -780,7 +780,7 @@ def main() -> None:
         "--py-spy",
         type=Path,
         dest="profile",
-        help="record each pipeline process with py-spy during the burst into this folder",
+        help="record each pipeline process with py-spy (pip install py-spy) during the burst into this folder",
     )
     parser.add_argument("--receiver", type=Path, help=argparse.SUPPRESS)  # the receiver process
     args = parser.parse_args()
