@@ -32,12 +32,15 @@ NOT_A_REPORT = "文件中没有年度报告的任何部分或统计表，不是�
 NOTHING_READ = "文件中没有读到任何文字"
 
 
-def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None = None) -> Report:
-    """Read and parse one file (with `root`: only a file inside that folder, links followed). Never raises for a
-    bad file: what went wrong is in `problems`, and a file that gave no text at all (unreadable, broken, empty,
-    outside `root`) is `evidence.rejected` with the reading problem as reason."""
+def parse_file(
+    path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None = None, data: bytes | None = None
+) -> Report:
+    """Read and parse one file (with `root`: only a file inside that folder, links followed; `data`: its bytes,
+    read already by the caller). Never raises for a bad file: what went wrong is in `problems`, and a file that
+    gave no text at all (unreadable, broken, empty, outside `root`) is `evidence.rejected` with the reading
+    problem as reason."""
     path = Path(path)
-    fmt, sha256, document = extract(path, max_bytes, root)
+    fmt, sha256, document = extract(path, max_bytes, root, data)
     source = Source(path=path_text(path), sha256=sha256, format=fmt)
     try:
         report = parse_document(document, source)
