@@ -25,7 +25,7 @@ from report.metadata import choose_published, level_from_prose, periods_of, read
 from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
 from report.normalized import compact, normalize
 from report.tables import TableReading, read_active, read_appeals, read_requests
-from report.tokens import Kind, Token, collapsed_lines, tokenize
+from report.tokens import Kind, Stream, Token, collapsed_lines, tokenize
 
 NOT_A_REPORT = "文件中没有年度报告的任何部分或统计表，不是政府信息公开工作年度报告"
 
@@ -158,12 +158,14 @@ def _find_headings(document: Document, texts: list[str]) -> tuple[dict[int, str]
     return dict(sorted(headings.items())), written
 
 
-def _regions(tokens: list[Token]) -> dict[str, tuple[int, int]]:
+def _regions(stream: Stream) -> dict[str, tuple[int, int]]:
     """Section numeral -> (first, end) token positions of the section body."""
-    starts = [(position, token.section) for position, token in enumerate(tokens) if token.kind is Kind.HEADING]
     regions: dict[str, tuple[int, int]] = {}
-    ends = [position for position, _ in starts[1:]] + [len(tokens)] * bool(starts)
-    for (start, numeral), end in zip(starts, ends, strict=True):
+    if not stream.headings:
+        return regions
+    ends = [*stream.headings[1:], len(stream.tokens)]
+    for start, end in zip(stream.headings, ends, strict=True):
+        numeral = stream.tokens[start].section
         if numeral:
             regions[numeral] = (start + 1, end)
     return regions
@@ -223,14 +225,14 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     # whole-text views all read these.
     texts = normalized_lines(document)
     headings, written_numerals = _find_headings(document, texts)
-    tokens = tokenize(document, headings, texts)
-    regions = _regions(tokens)
-    spans = _table_spans(tokens, regions)
+    stream = tokenize(document, headings, texts)
+    tokens = stream.tokens
+    spans = _table_spans(tokens, _regions(stream))
 
     reading = TableReading(collapsed=collapsed_lines(document))
     tables = Tables(
         active=read_active(tokens[slice(*spans["二"])], reading),
-        requests=read_requests(tokens[slice(*spans["三"])], reading),
+        requests=read_requests(stream.part(*spans["三"]), reading),
         appeals=read_appeals(tokens[slice(*spans["四"])], reading),
     )
     problems.extend(reading.problems)

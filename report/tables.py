@@ -31,7 +31,7 @@ from report.model import (
     empty_requests,
 )
 from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, compact
-from report.tokens import VALUE_KINDS, Kind, Token
+from report.tokens import VALUE_KINDS, Kind, Stream, Token
 
 # The fixed widths of the format's rows.
 REQUEST_WIDTH = len(APPLICANT_COLUMNS)  # 6 applicant columns and 总计
@@ -237,8 +237,8 @@ def readings(
         return None
 
 
-def _digits_cell(number: int, block: int) -> Token:
-    return Token(Kind.NUMBER, str(number), block, Decimal(number))
+def _digits_cell(number: int) -> Token:
+    return Token(Kind.NUMBER, str(number), Decimal(number))
 
 
 def _describe(values: Sequence[Token]) -> str:
@@ -425,15 +425,15 @@ def _place_unlabelled(matched: list[tuple[Segment, str | None]], found: set[str]
     return placed
 
 
-def _lines_of_values(tokens: Sequence[Token]) -> list[tuple[list[Token], str]] | None:
+def _lines_of_values(stream: Stream) -> list[tuple[list[Token], str]] | None:
     """Table 三's rows as whole lines, in order: each line's values fitted to the row width, with the label
     text the line itself carries ('' when its label was printed elsewhere). None unless there is exactly one
     such line per row (a lone number on a line of its own, such as a page number, aside)."""
     lines: dict[int, tuple[list[Token], list[Token]]] = {}
-    for token in tokens:
+    for token, block in zip(stream.tokens, stream.blocks, strict=True):
         if token.kind in (Kind.HEADING, Kind.BREAK):
             continue
-        texts, values = lines.setdefault(token.block, ([], []))
+        texts, values = lines.setdefault(block, ([], []))
         (values if token.kind in VALUE_KINDS else texts).append(token)
     rows: list[tuple[list[Token], str]] = []
     for texts, values in lines.values():
@@ -448,12 +448,12 @@ def _lines_of_values(tokens: Sequence[Token]) -> list[tuple[list[Token], str]] |
     return rows if len(rows) == len(REQUEST_KEYS) else None
 
 
-def _requests_in_row_order(tokens: Sequence[Token]) -> dict[str, list[Token]] | None:
+def _requests_in_row_order(stream: Stream) -> dict[str, list[Token]] | None:
     """Table 三 read by row order, for a converter that printed row labels away from their values (a
     PDF-to-Markdown shred): used only when there is one line of values per row, every line that still
     carries its label sits at that row's place (a third of the rows at least), and the table's relations
     (balance, total row) hold on the result."""
-    lines = _lines_of_values(tokens)
+    lines = _lines_of_values(stream)
     if lines is None:
         return None
     anchors = 0
@@ -461,7 +461,7 @@ def _requests_in_row_order(tokens: Sequence[Token]) -> dict[str, list[Token]] | 
         if any(token.kind is Kind.PLACEHOLDER or (token.kind is Kind.NUMBER and token.number is None) for token in run):
             return None
         if label:
-            placed = _request_match(Segment([Token(Kind.TEXT, label, run[0].block)], run))
+            placed = _request_match(Segment([Token(Kind.TEXT, label)], run))
             if placed is not None and placed != key:
                 return None
             anchors += placed == key
@@ -487,14 +487,14 @@ _REQUEST_PLACES = {
 }
 
 
-def read_requests(tokens: Sequence[Token], reading: TableReading) -> dict[str, list[Cell]] | None:
+def read_requests(stream: Stream, reading: TableReading) -> dict[str, list[Cell]] | None:
     """Table 三, or None when none of its rows is there. Rows are found by their labels; when that leaves
     rows unread and the values stand one line per row in order, they are read by row order."""
     problems, blanks, invalid = len(reading.problems), len(reading.blanks), dict(reading.invalid)
-    rows = _read_requests_by_label(tokens, reading)
+    rows = _read_requests_by_label(stream.tokens, reading)
     if rows is None or len(reading.problems) == problems:
         return rows
-    in_order = _requests_in_row_order(tokens)
+    in_order = _requests_in_row_order(stream)
     if in_order is None:
         return rows
     del reading.problems[problems:]
@@ -599,7 +599,7 @@ def read_active(tokens: Sequence[Token], reading: TableReading) -> ActiveTable |
                     setattr(table, row, counts)
                     continue
                 _recovered_note(where, segment.values, candidates[0], reading)
-                run = [_digits_cell(number, segment.values[0].block) for number in candidates[0]]
+                run = [_digits_cell(number) for number in candidates[0]]
             for field_name, token in zip(ACTIVE_DOCUMENT_FIELDS, run, strict=True):
                 label_name = ACTIVE_DOCUMENT_FIELDS[field_name]
                 value = cell_value(token, f"active.{row}.{field_name}", reading, f"{where}/{label_name}")
@@ -634,7 +634,7 @@ def read_appeals(tokens: Sequence[Token], reading: TableReading) -> AppealsTable
             reading.problems.append(f"表四无法可靠读取：{reason}")
             return table
         _recovered_note("四", values, candidates[0], reading)
-        run = [_digits_cell(number, values[0].block) for number in candidates[0]]
+        run = [_digits_cell(number) for number in candidates[0]]
     position = 0
     for block, block_label in APPEAL_BLOCKS.items():
         appeal = getattr(table, block)

@@ -22,7 +22,7 @@ from report.tokens import Kind, Token, collapsed_lines, tokenize
 
 
 def kinds_and_texts(*lines: str) -> list[tuple[str, str]]:
-    return [(token.kind.value, token.text) for token in tokenize(lines_document("\n".join(lines)), {})]
+    return [(token.kind.value, token.text) for token in tokenize(lines_document("\n".join(lines)), {}).tokens]
 
 
 @pytest.mark.parametrize(
@@ -105,7 +105,7 @@ def test_heading_split_after_its_numeral() -> None:
 
 
 def numbers(*texts: str) -> list[Token]:
-    return [Token(Kind.NUMBER, text, 0, None) for text in texts]
+    return [Token(Kind.NUMBER, text) for text in texts]
 
 
 @pytest.mark.parametrize(
