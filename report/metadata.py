@@ -419,7 +419,9 @@ def _year_number(text: str) -> int:
 def _strip_title(text: str) -> str:
     """A title without a crawler's label before it and page chrome after it."""
     text = _TITLE_LABEL.sub("", text, count=1).rstrip("* ")
-    return _TITLE_CHROME_TAIL.sub(r"\1", text)
+    # The tail cut by hand: `sub` with a group reference in its template costs ~10 µs a call.
+    tail = _TITLE_CHROME_TAIL.search(text)
+    return text[: tail.start()] + tail[1] + text[tail.end() :] if tail else text
 
 
 def _is_title(text: str) -> bool:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
+from typing import NamedTuple
 
 from report.document import Document, Grid, TextLine
 from report.extract import DEFAULT_MAX_BYTES, extract, path_text
@@ -23,7 +25,7 @@ from report.labels import (
 )
 from report.metadata import choose_published, level_from_prose, periods_of, read_normalized_metadata
 from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
-from report.normalized import compact, normalize
+from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, compact, normalize
 from report.tables import TableReading, read_active, read_appeals, read_requests
 from report.tokens import Kind, Stream, Token, collapsed_lines, tokenize
 
@@ -86,72 +88,118 @@ def _bare_numeral_heading(line: str, following: str) -> bool:
     return any(key in head for keys in SECTION_KEYS.values() for key in keys)
 
 
-def _unfuse(document: Document) -> Document:
+class _LineFacts(NamedTuple):
+    """What the parser asks of a text line, worked out once per distinct line: lines repeat across rows
+    and reports."""
+
+    text: str  # the line normalized
+    may_hold_heading: bool  # it may be a heading, hold one (fused text) or be a bare numeral
+    heading_like: bool  # HEADING matches it and it holds no table cells: a heading candidate
+
+
+def _line_facts(raw: str) -> _LineFacts:
+    text = normalize(raw)
+    return _LineFacts(
+        text,
+        bool(_MAY_HOLD_HEADING.search(raw)),
+        bool(text) and bool(HEADING.match(text)) and "\t" not in raw.strip(),
+    )
+
+
+_remembered_facts = lru_cache(maxsize=REMEMBERED_LINES)(_line_facts)
+_GRID_FACTS = _LineFacts("", False, False)  # a grid holds no heading and stands for no text line
+
+
+class _Unfused(NamedTuple):
+    document: Document  # headings fused into lines cut out, headings split after their numeral joined
+    facts: list[_LineFacts]  # each block's line facts
+    has_grids: bool  # a block is a grid (most documents are text lines only)
+
+
+def _unfuse(document: Document) -> _Unfused:
     """The document with headings fused into lines cut out onto lines of their own, and headings split
-    after their numeral joined again. Table cells (tab-separated lines) are left alone."""
+    after their numeral joined again (table cells, tab-separated lines, are left alone); and each of its
+    blocks' line facts."""
     blocks: list[TextLine | Grid] = []
+    facts: list[_LineFacts] = []
     pending: str | None = None  # a bare numeral line waiting for its words
+    has_grids = False
+
+    def keep(block: TextLine | Grid) -> None:
+        nonlocal has_grids
+        blocks.append(block)
+        if isinstance(block, TextLine):
+            facts.append(_facts_of(block.text))
+        else:
+            facts.append(_GRID_FACTS)
+            has_grids = True
+
     for block in document.blocks:
-        if pending is None and isinstance(block, TextLine) and not _MAY_HOLD_HEADING.search(block.text):
-            blocks.append(block)  # most lines: neither a heading nor a bare numeral, nor one's words
-            continue
+        if isinstance(block, TextLine):
+            raw = block.text
+            line = _remembered_facts(raw) if len(raw) <= REMEMBERED_LENGTH else _line_facts(raw)
+            if pending is None and not line.may_hold_heading:
+                blocks.append(block)  # most lines: neither a heading nor a bare numeral, nor one's words
+                facts.append(line)
+                continue
         if not isinstance(block, TextLine) or "\t" in block.text.strip():
             if pending is not None:
-                blocks.append(TextLine(pending))
+                keep(TextLine(pending))
                 pending = None
-            blocks.append(block)
+            keep(block)
             continue
         text = block.text
         if pending is not None:
             if not text.strip():
                 continue
             if PAGE_FOOTER.match(normalize(text)):
-                blocks.append(block)  # a page break between the numeral and its words
+                keep(block)  # a page break between the numeral and its words
                 continue
             if _bare_numeral_heading(pending, text):
                 text = pending.strip() + text.strip()
             else:
-                blocks.append(TextLine(pending))
+                keep(TextLine(pending))
             pending = None
         if BARE_NUMERAL.match(text):
             pending = text
             continue
         cuts = _heading_cuts(text) if _NUMBERED.search(text) else []
         if not cuts:
-            blocks.append(block if text is block.text else TextLine(text))
+            keep(block if text is block.text else TextLine(text))
             continue
         edges = [0, *sorted(set(cuts)), len(text)]
-        blocks.extend(TextLine(text[a:b]) for a, b in pairwise(edges) if text[a:b].strip())
+        for a, b in pairwise(edges):
+            if text[a:b].strip():
+                keep(TextLine(text[a:b]))
     if pending is not None:
-        blocks.append(TextLine(pending))
-    return Document(blocks, document.problems)
+        keep(TextLine(pending))
+    return _Unfused(Document(blocks, document.problems), facts, has_grids)
 
 
-def _find_headings(document: Document, texts: list[str]) -> tuple[dict[int, str], dict[str, str]]:
+def _facts_of(raw: str) -> _LineFacts:
+    return _remembered_facts(raw) if len(raw) <= REMEMBERED_LENGTH else _line_facts(raw)
+
+
+def _find_headings(facts: list[_LineFacts]) -> tuple[dict[int, str], dict[str, str]]:
     """Block index -> section numeral, for the first heading of each section; and the numeral each section's
     heading actually bears where that differs (a renumbered report).
 
     A heading counts by its numeral and words together first; a section still missing is then looked for by
     its distinctive words under any numeral, so a part whose words are there is never reported missing.
-    `texts` are the blocks' normalized lines."""
+    `facts` are the blocks' line facts."""
     headings: dict[int, str] = {}
-    blocks = document.blocks
-    # A heading (of either kind) matches HEADING: the other lines are let go after that one test.
-    candidates = [index for index, text in enumerate(texts) if text and HEADING.match(text)]
+    candidates = [index for index, line in enumerate(facts) if line.heading_like]
     for index in candidates:
-        block = blocks[index]
-        if isinstance(block, TextLine) and "\t" not in block.text.strip():
-            numeral = heading_section_normalized(texts[index])
-            if numeral and numeral not in headings.values():
-                headings[index] = numeral
+        numeral = heading_section_normalized(facts[index].text)
+        if numeral and numeral not in headings.values():
+            headings[index] = numeral
     written: dict[str, str] = {}
     if len(headings) == len(SECTION_KEYS):
         return headings, written
     for index in candidates:
-        block = blocks[index]
-        if index in headings or not isinstance(block, TextLine) or "\t" in block.text.strip():
+        if index in headings:
             continue
-        found = renumbered_section_normalized(texts[index])
+        found = renumbered_section_normalized(facts[index].text)
         if found and found[0] not in headings.values():
             headings[index] = found[0]
             written[found[0]] = found[1]
@@ -212,19 +260,14 @@ def _section_text(headings: dict[int, str], lines: list[str]) -> dict[str, str]:
     return texts
 
 
-def normalized_lines(document: Document) -> list[str]:
-    """Each block's text line normalized; a grid's place holds ""."""
-    return [normalize(block.text) if isinstance(block, TextLine) else "" for block in document.blocks]
-
-
 def parse_document(document: Document, source: Source, *, folder_region: str | None = None) -> Report:
     """The report model of an extracted document."""
-    document = _unfuse(document)
+    document, facts, has_grids = _unfuse(document)
     problems = list(document.problems)
     # Every text line normalized once (a grid's place holds ""): headings, tokens, metadata and the
     # whole-text views all read these.
-    texts = normalized_lines(document)
-    headings, written_numerals = _find_headings(document, texts)
+    texts = [line.text for line in facts]
+    headings, written_numerals = _find_headings(facts)
     stream = tokenize(document, headings, texts)
     tokens = stream.tokens
     spans = _table_spans(tokens, _regions(stream))
@@ -237,15 +280,17 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     )
     problems.extend(reading.problems)
 
-    lines: list[str] = []  # every line in document order, table rows as tab-joined cells, normalized
-    for block, text in zip(document.blocks, texts, strict=True):
-        if isinstance(block, TextLine):
-            lines.append(text)
-        else:
-            lines.extend(normalize("\t".join(cell or "" for cell in row)) for row in block.rows)
+    lines = texts  # every line in document order, table rows as tab-joined cells, normalized
+    if has_grids:
+        lines = []
+        for block, text in zip(document.blocks, texts, strict=True):
+            if isinstance(block, TextLine):
+                lines.append(text)
+            else:
+                lines.extend(normalize("\t".join(cell or "" for cell in row)) for row in block.rows)
     # The whole text normalized is its normalized lines joined by a space (NFKC never reaches across a
     # line end), and without whitespace it is their spaces dropped.
-    all_text = " ".join(line for line in lines if line)
+    all_text = " ".join(filter(None, lines))
     compact_text = all_text.replace(" ", "")
 
     metadata = read_normalized_metadata(lines)

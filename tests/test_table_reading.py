@@ -7,7 +7,7 @@ import pytest
 
 from report.document import Document, TextLine, lines_document
 from report.labels import PAGE_FOOTER, heading_section, renumbered_section
-from report.parse import _find_headings, _unfuse, normalized_lines
+from report.parse import _find_headings, _unfuse
 from report.tables import (
     APPEAL_WIDTH,
     REQUEST_WIDTH,
@@ -93,14 +93,14 @@ def test_page_footers(line: str) -> None:
     ],
 )
 def test_headings_inside_a_line(text: str, numerals: list[str]) -> None:
-    document = _unfuse(Document([TextLine(text)]))
-    headings, _ = _find_headings(document, normalized_lines(document))
+    facts = _unfuse(Document([TextLine(text)])).facts
+    headings, _ = _find_headings(facts)
     assert list(headings.values()) == numerals
 
 
 def test_heading_split_after_its_numeral() -> None:
-    document = _unfuse(lines_document("六、\n- 9 -\n其他需要报告的事项\n无。"))
-    headings, _ = _find_headings(document, normalized_lines(document))
+    facts = _unfuse(lines_document("六、\n- 9 -\n其他需要报告的事项\n无。")).facts
+    headings, _ = _find_headings(facts)
     assert list(headings.values()) == ["六"]
 
 
