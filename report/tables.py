@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 from itertools import combinations, product
 from math import prod
-from typing import Literal, overload
+from typing import Literal, NamedTuple, overload
 
 from report.labels import ACTIVE_LABELS, REQUEST_CORES, REQUEST_EXACT, strip_numbering
 from report.model import (
@@ -48,8 +48,7 @@ MAX_CELL = 2**63 - 1  # the largest count a cell may hold: a database's BIGINT
 _CELL_DIGITS = len(str(MAX_CELL))  # digits of the largest cell
 
 
-@dataclass
-class Segment:
+class Segment(NamedTuple):
     """Consecutive text tokens (a label, perhaps wrapped) and the values right after them."""
 
     labels: list[Token]
@@ -76,20 +75,19 @@ def segments(tokens: Sequence[Token]) -> list[Segment]:
     labels: list[Token] = []
     values: list[Token] = []
     for token in tokens:
-        if token.kind is Kind.HEADING:
-            continue
-        if token.kind is Kind.BREAK:
+        kind = token.kind
+        if kind in VALUE_KINDS:  # the commonest token first
+            values.append(token)
+        elif kind is Kind.TEXT:
+            if values:
+                result.append(Segment(labels, values))
+                labels, values = [], []
+            labels.append(token)
+        elif kind is Kind.BREAK:
             if labels or values:
                 result.append(Segment(labels, values))
             labels, values = [], []
-            continue
-        if token.kind in VALUE_KINDS:
-            values.append(token)
-            continue
-        if values:
-            result.append(Segment(labels, values))
-            labels, values = [], []
-        labels.append(token)
+        # a HEADING token ends nothing: a table is read within its section
     if labels or values:
         result.append(Segment(labels, values))
     return result
@@ -281,7 +279,7 @@ def cell_value(token: Token, path: str, reading: TableReading, where: str, *, de
 
 def _request_match(segment: Segment) -> str | None:
     """The row key whose label ends this segment's text (the last label wins: headers come before)."""
-    labels = tuple(token.text for token in segment.labels)
+    labels = tuple([token.text for token in segment.labels])
     if sum(map(len, labels)) > REMEMBERED_LENGTH:
         return _request_key.__wrapped__(labels)
     return _request_key(labels)
@@ -574,6 +572,14 @@ def _read_requests_by_label(tokens: Sequence[Token], reading: TableReading) -> d
     return rows
 
 
+@lru_cache(maxsize=REMEMBERED_LINES)
+def _active_label(text: str) -> str | None:
+    """The longest table 二 label a label token ends with: fused text puts the block's header words before it.
+    Remembered: the same labels come in report after report."""
+    text = compact(text)
+    return max((name for name in ACTIVE_LABELS if text.endswith(name)), key=len, default=None)
+
+
 def read_active(tokens: Sequence[Token], reading: TableReading) -> ActiveTable | None:
     """Table 二, or None when none of its rows is there."""
     table = ActiveTable()
@@ -581,9 +587,7 @@ def read_active(tokens: Sequence[Token], reading: TableReading) -> ActiveTable |
     for segment in segments(tokens):
         if not segment.labels:
             continue
-        text = compact(segment.labels[-1].text)
-        # The longest label the text ends with: fused text puts the block's header words before it.
-        label = max((name for name in ACTIVE_LABELS if text.endswith(name)), key=len, default=None)
+        label = _active_label(segment.labels[-1].text)
         row = ACTIVE_LABELS.get(label) if label else None
         if label is None or row is None or row in found:
             continue
