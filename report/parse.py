@@ -93,26 +93,24 @@ class _LineFacts(NamedTuple):
     and reports."""
 
     text: str  # the line normalized
-    may_hold_heading: bool  # it may be a heading, hold one (fused text) or be a bare numeral
+    plain: bool  # neither a heading candidate nor may it hold one (fused text) or be a bare numeral
     heading_like: bool  # HEADING matches it and it holds no table cells: a heading candidate
 
 
 def _line_facts(raw: str) -> _LineFacts:
     text = normalize(raw)
-    return _LineFacts(
-        text,
-        bool(_MAY_HOLD_HEADING.search(raw)),
-        bool(text) and bool(HEADING.match(text)) and "\t" not in raw.strip(),
-    )
+    heading_like = bool(text) and bool(HEADING.match(text)) and "\t" not in raw.strip()
+    return _LineFacts(text, not heading_like and not _MAY_HOLD_HEADING.search(raw), heading_like)
 
 
 _remembered_facts = lru_cache(maxsize=REMEMBERED_LINES)(_line_facts)
-_GRID_FACTS = _LineFacts("", False, False)  # a grid holds no heading and stands for no text line
+_GRID_FACTS = _LineFacts("", True, False)  # a grid holds no heading and stands for no text line
 
 
 class _Unfused(NamedTuple):
     document: Document  # headings fused into lines cut out, headings split after their numeral joined
     facts: list[_LineFacts]  # each block's line facts
+    candidates: list[int]  # the blocks that are `heading_like`
     has_grids: bool  # a block is a grid (most documents are text lines only)
 
 
@@ -122,23 +120,27 @@ def _unfuse(document: Document) -> _Unfused:
     blocks' line facts."""
     blocks: list[TextLine | Grid] = []
     facts: list[_LineFacts] = []
+    candidates: list[int] = []
     pending: str | None = None  # a bare numeral line waiting for its words
     has_grids = False
 
     def keep(block: TextLine | Grid) -> None:
         nonlocal has_grids
-        blocks.append(block)
         if isinstance(block, TextLine):
-            facts.append(_facts_of(block.text))
+            line = _facts_of(block.text)
+            if line.heading_like:
+                candidates.append(len(blocks))
+            facts.append(line)
         else:
             facts.append(_GRID_FACTS)
             has_grids = True
+        blocks.append(block)
 
     for block in document.blocks:
         if isinstance(block, TextLine):
             raw = block.text
             line = _remembered_facts(raw) if len(raw) <= REMEMBERED_LENGTH else _line_facts(raw)
-            if pending is None and not line.may_hold_heading:
+            if pending is None and line.plain:
                 blocks.append(block)  # most lines: neither a heading nor a bare numeral, nor one's words
                 facts.append(line)
                 continue
@@ -173,22 +175,21 @@ def _unfuse(document: Document) -> _Unfused:
                 keep(TextLine(text[a:b]))
     if pending is not None:
         keep(TextLine(pending))
-    return _Unfused(Document(blocks, document.problems), facts, has_grids)
+    return _Unfused(Document(blocks, document.problems), facts, candidates, has_grids)
 
 
 def _facts_of(raw: str) -> _LineFacts:
     return _remembered_facts(raw) if len(raw) <= REMEMBERED_LENGTH else _line_facts(raw)
 
 
-def _find_headings(facts: list[_LineFacts]) -> tuple[dict[int, str], dict[str, str]]:
+def _find_headings(unfused: _Unfused) -> tuple[dict[int, str], dict[str, str]]:
     """Block index -> section numeral, for the first heading of each section; and the numeral each section's
     heading actually bears where that differs (a renumbered report).
 
     A heading counts by its numeral and words together first; a section still missing is then looked for by
-    its distinctive words under any numeral, so a part whose words are there is never reported missing.
-    `facts` are the blocks' line facts."""
+    its distinctive words under any numeral, so a part whose words are there is never reported missing."""
     headings: dict[int, str] = {}
-    candidates = [index for index, line in enumerate(facts) if line.heading_like]
+    facts, candidates = unfused.facts, unfused.candidates
     for index in candidates:
         numeral = heading_section_normalized(facts[index].text)
         if numeral and numeral not in headings.values():
@@ -262,12 +263,13 @@ def _section_text(headings: dict[int, str], lines: list[str]) -> dict[str, str]:
 
 def parse_document(document: Document, source: Source, *, folder_region: str | None = None) -> Report:
     """The report model of an extracted document."""
-    document, facts, has_grids = _unfuse(document)
+    unfused = _unfuse(document)
+    document, facts = unfused.document, unfused.facts
     problems = list(document.problems)
     # Every text line normalized once (a grid's place holds ""): headings, tokens, metadata and the
     # whole-text views all read these.
     texts = [line.text for line in facts]
-    headings, written_numerals = _find_headings(facts)
+    headings, written_numerals = _find_headings(unfused)
     stream = tokenize(document, headings, texts)
     tokens = stream.tokens
     spans = _table_spans(tokens, _regions(stream))
@@ -281,7 +283,7 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     problems.extend(reading.problems)
 
     lines = texts  # every line in document order, table rows as tab-joined cells, normalized
-    if has_grids:
+    if unfused.has_grids:
         lines = []
         for block, text in zip(document.blocks, texts, strict=True):
             if isinstance(block, TextLine):

@@ -93,14 +93,12 @@ def test_page_footers(line: str) -> None:
     ],
 )
 def test_headings_inside_a_line(text: str, numerals: list[str]) -> None:
-    facts = _unfuse(Document([TextLine(text)])).facts
-    headings, _ = _find_headings(facts)
+    headings, _ = _find_headings(_unfuse(Document([TextLine(text)])))
     assert list(headings.values()) == numerals
 
 
 def test_heading_split_after_its_numeral() -> None:
-    facts = _unfuse(lines_document("六、\n- 9 -\n其他需要报告的事项\n无。")).facts
-    headings, _ = _find_headings(facts)
+    headings, _ = _find_headings(_unfuse(lines_document("六、\n- 9 -\n其他需要报告的事项\n无。")))
     assert list(headings.values()) == ["六"]
 
 
