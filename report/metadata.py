@@ -570,7 +570,7 @@ def _signature_name(texts: list[str]) -> Organization | None:
     return None
 
 
-def _is_page_number(text: str) -> bool:
+def is_page_number(text: str) -> bool:
     """`_PAGE_NUMBER` on a normalized line, after a cheap test of its first character (`isdigit` holds for
     every digit `\\d` matches)."""
     first = text[0]
@@ -582,10 +582,11 @@ def read_metadata(lines: list[str]) -> Metadata:
     return read_normalized_metadata([normalize(line) for line in lines])
 
 
-def read_normalized_metadata(texts: list[str]) -> Metadata:
-    """`read_metadata` of lines already `normalize`d."""
+def read_normalized_metadata(texts: list[str], content: list[str] | None = None) -> Metadata:
+    """`read_metadata` of lines already `normalize`d; `content`, where the caller has it, holds those lines
+    without the empty ones and the page numbers."""
     metadata = Metadata(dates=_stated_dates(texts))
-    texts = [text for text in texts if text and not _is_page_number(text)]
+    texts = content if content is not None else [text for text in texts if text and not is_page_number(text)]
     titles = _title_windows(texts)
     rejected: list[str] = []
     for start, title in titles:

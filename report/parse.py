@@ -23,7 +23,13 @@ from report.labels import (
     renumbered_section_normalized,
     strip_numbering,
 )
-from report.metadata import choose_published, level_from_prose, periods_of, read_normalized_metadata
+from report.metadata import (
+    choose_published,
+    is_page_number,
+    level_from_prose,
+    periods_of,
+    read_normalized_metadata,
+)
 from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
 from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, compact, normalize
 from report.tables import TableReading, read_active, read_appeals, read_requests
@@ -95,16 +101,21 @@ class _LineFacts(NamedTuple):
     text: str  # the line normalized
     plain: bool  # neither a heading candidate nor may it hold one (fused text) or be a bare numeral
     heading_like: bool  # HEADING matches it and it holds no table cells: a heading candidate
+    section: str | None  # a candidate's section by its numeral and words (`heading_section`)
+    renumbered: tuple[str, str] | None  # a candidate's section by its words alone (`renumbered_section`)
+    content: bool  # neither empty nor a page number: a line the metadata is read from
 
 
 def _line_facts(raw: str) -> _LineFacts:
     text = normalize(raw)
-    heading_like = bool(text) and bool(HEADING.match(text)) and "\t" not in raw.strip()
-    return _LineFacts(text, not heading_like and not _MAY_HOLD_HEADING.search(raw), heading_like)
+    content = bool(text) and not is_page_number(text)
+    if not (text and HEADING.match(text) and "\t" not in raw.strip()):
+        return _LineFacts(text, not _MAY_HOLD_HEADING.search(raw), False, None, None, content)
+    return _LineFacts(text, False, True, heading_section_normalized(text), renumbered_section_normalized(text), content)
 
 
 _remembered_facts = lru_cache(maxsize=REMEMBERED_LINES)(_line_facts)
-_GRID_FACTS = _LineFacts("", True, False)  # a grid holds no heading and stands for no text line
+_GRID_FACTS = _LineFacts("", True, False, None, None, False)  # a grid holds no heading and stands for no text line
 
 
 class _Unfused(NamedTuple):
@@ -191,7 +202,7 @@ def _find_headings(unfused: _Unfused) -> tuple[dict[int, str], dict[str, str]]:
     headings: dict[int, str] = {}
     facts, candidates = unfused.facts, unfused.candidates
     for index in candidates:
-        numeral = heading_section_normalized(facts[index].text)
+        numeral = facts[index].section
         if numeral and numeral not in headings.values():
             headings[index] = numeral
     written: dict[str, str] = {}
@@ -200,7 +211,7 @@ def _find_headings(unfused: _Unfused) -> tuple[dict[int, str], dict[str, str]]:
     for index in candidates:
         if index in headings:
             continue
-        found = renumbered_section_normalized(facts[index].text)
+        found = facts[index].renumbered
         if found and found[0] not in headings.values():
             headings[index] = found[0]
             written[found[0]] = found[1]
@@ -295,7 +306,9 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     all_text = " ".join(filter(None, lines))
     compact_text = all_text.replace(" ", "")
 
-    metadata = read_normalized_metadata(lines)
+    metadata = read_normalized_metadata(
+        lines, None if unfused.has_grids else [line.text for line in facts if line.content]
+    )
     problems.extend(metadata.problems)
     organization = metadata.organization
     if organization.level == "unknown" and organization.name is None:
