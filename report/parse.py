@@ -33,7 +33,7 @@ from report.metadata import (
 from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
 from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, compact, normalize
 from report.tables import TableReading, read_active, read_appeals, read_requests
-from report.tokens import Kind, Stream, Token, collapsed_lines, tokenize
+from report.tokens import Kind, Stream, Token, tokenize
 
 NOT_A_REPORT = "文件中没有年度报告的任何部分或统计表，不是政府信息公开工作年度报告"
 
@@ -285,7 +285,7 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     tokens = stream.tokens
     spans = _table_spans(tokens, _regions(stream))
 
-    reading = TableReading(collapsed=collapsed_lines(document))
+    reading = TableReading(document=document)
     tables = Tables(
         active=read_active(tokens[slice(*spans["二"])], reading),
         requests=read_requests(stream.part(*spans["三"]), reading),

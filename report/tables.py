@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import combinations, product
 from math import prod
 from typing import Literal, NamedTuple, overload
 
+from report.document import Document
 from report.labels import ACTIVE_LABELS, REQUEST_CORES, REQUEST_EXACT, strip_numbering
 from report.model import (
     ACTIVE_DOCUMENT_FIELDS,
@@ -31,7 +32,7 @@ from report.model import (
     empty_requests,
 )
 from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, compact
-from report.tokens import VALUE_KINDS, Kind, Stream, Token
+from report.tokens import VALUE_KINDS, Kind, Stream, Token, collapsed_lines
 
 # The fixed widths of the format's rows.
 REQUEST_WIDTH = len(APPLICANT_COLUMNS)  # 6 applicant columns and 总计
@@ -67,7 +68,14 @@ class TableReading:
     blanks: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     markers: list[str] = field(default_factory=list)
-    collapsed: bool = False  # the document's repeated lines were collapsed (see `tokens.collapsed_lines`)
+    # The document the tables are read from: whether a crawler collapsed its repeated lines is worked out only
+    # when a damaged row asks (most reports have none).
+    document: Document | None = None
+
+    @cached_property
+    def collapsed(self) -> bool:
+        """The document's repeated lines were collapsed (see `tokens.collapsed_lines`)."""
+        return self.document is not None and collapsed_lines(self.document)
 
 
 def segments(tokens: Sequence[Token]) -> list[Segment]:
