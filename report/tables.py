@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import cached_property, lru_cache
 from itertools import combinations, product
 from math import prod
-from typing import Literal, NamedTuple, overload
+from typing import Any, Literal, NamedTuple, overload
 
 from report.document import Document
 from report.labels import ACTIVE_LABELS, REQUEST_CORES, REQUEST_EXACT, strip_numbering
@@ -26,6 +26,7 @@ from report.model import (
     REQUEST_KEYS,
     REQUEST_ROWS,
     ActiveTable,
+    AppealBlock,
     AppealsTable,
     Cell,
     DocumentCounts,
@@ -590,42 +591,50 @@ def _active_label(text: str) -> str | None:
 
 def read_active(tokens: Sequence[Token], reading: TableReading) -> ActiveTable | None:
     """Table 二, or None when none of its rows is there."""
-    table = ActiveTable()
-    found: set[str] = set()
+    # Row -> its value; the model is made once, at the end: setting a pydantic model's attributes costs more.
+    rows: dict[str, Any] = {}
     for segment in segments(tokens):
         if not segment.labels:
             continue
         label = _active_label(segment.labels[-1].text)
         row = ACTIVE_LABELS.get(label) if label else None
-        if label is None or row is None or row in found:
+        if label is None or row is None or row in rows:
             continue
-        found.add(row)
         where = f"二/{label}"
         if row in ("regulations", "normative_documents"):
             run = fit(segment.values, DOCUMENT_WIDTH)
-            counts = DocumentCounts()
             if run is None:
                 candidates, reason = _read_damaged(segment.values, DOCUMENT_WIDTH, None, reading, where)
                 if len(candidates) != 1:
                     reading.problems.append(f"{where}：{reason}")
-                    setattr(table, row, counts)
+                    rows[row] = DocumentCounts()
                     continue
                 _recovered_note(where, segment.values, candidates[0], reading)
                 run = [_digits_cell(number) for number in candidates[0]]
-            for field_name, token in zip(ACTIVE_DOCUMENT_FIELDS, run, strict=True):
-                label_name = ACTIVE_DOCUMENT_FIELDS[field_name]
-                value = cell_value(token, f"active.{row}.{field_name}", reading, f"{where}/{label_name}")
-                setattr(counts, field_name, value)
-            setattr(table, row, counts)
+            rows[row] = DocumentCounts(
+                **{
+                    field_name: cell_value(token, f"active.{row}.{field_name}", reading, f"{where}/{label_name}")
+                    for (field_name, label_name), token in zip(ACTIVE_DOCUMENT_FIELDS.items(), run, strict=True)
+                }
+            )
             continue
         run = fit(segment.values, 1)
         if run is None:
+            rows[row] = None  # found, and read as nothing
             reading.problems.append(
                 f"{where}：应有 1 个数值，找到 {len(segment.values)} 个（{_describe(segment.values)}）"
             )
             continue
-        setattr(table, row, cell_value(run[0], f"active.{row}", reading, where, decimal=row == "fees"))
-    return table if found else None
+        rows[row] = cell_value(run[0], f"active.{row}", reading, where, decimal=row == "fees")
+    return ActiveTable(**rows) if rows else None
+
+
+# Table 四's cells in reading order: (block, field, contract path, the place a reviewer reads).
+_APPEAL_CELLS = tuple(
+    (block, field_name, f"appeals.{block}.{field_name}", f"四/{block_label}/{field_label}")
+    for block, block_label in APPEAL_BLOCKS.items()
+    for field_name, field_label in APPEAL_FIELDS.items()
+)
 
 
 def read_appeals(tokens: Sequence[Token], reading: TableReading) -> AppealsTable | None:
@@ -636,7 +645,6 @@ def read_appeals(tokens: Sequence[Token], reading: TableReading) -> AppealsTable
     values = [token for token in tokens if token.kind in VALUE_KINDS]
     if not values:
         return None
-    table = AppealsTable()
     run = fit(values, APPEAL_WIDTH)
     if run is None:
         candidates, reason = _read_damaged(
@@ -644,14 +652,10 @@ def read_appeals(tokens: Sequence[Token], reading: TableReading) -> AppealsTable
         )
         if len(candidates) != 1:
             reading.problems.append(f"表四无法可靠读取：{reason}")
-            return table
+            return AppealsTable()
         _recovered_note("四", values, candidates[0], reading)
         run = [_digits_cell(number) for number in candidates[0]]
-    position = 0
-    for block, block_label in APPEAL_BLOCKS.items():
-        appeal = getattr(table, block)
-        for field_name, field_label in APPEAL_FIELDS.items():
-            where = f"四/{block_label}/{field_label}"
-            setattr(appeal, field_name, cell_value(run[position], f"appeals.{block}.{field_name}", reading, where))
-            position += 1
-    return table
+    cells: dict[str, dict[str, Cell]] = {block: {} for block in APPEAL_BLOCKS}
+    for token, (block, field_name, path, where) in zip(run, _APPEAL_CELLS, strict=True):
+        cells[block][field_name] = cell_value(token, path, reading, where)
+    return AppealsTable(**{block: AppealBlock(**fields) for block, fields in cells.items()})
