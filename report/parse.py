@@ -324,10 +324,7 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     sections = [headings[index] for index in sorted(headings) if headings[index] in SECTION_NUMERALS]
     rejected = None
     markers = [marker for marker in OUTDATED_TEMPLATE_MARKERS if marker in compact_text] + reading.markers
-    if any(
-        token.kind is Kind.TEXT and strip_numbering(compact(token.text)) == OUTDATED_ACTIVE_LABEL
-        for token in tokens[slice(*spans["二"])]
-    ):
+    if any(token.kind is Kind.TEXT and _outdated_active_label(token.text) for token in tokens[slice(*spans["二"])]):
         markers.append(OUTDATED_ACTIVE_MARKER)
     if document.blocks and not any(block for block in document.blocks if _has_text(block)):
         problems.append("文件中没有可读的文字")
@@ -360,6 +357,13 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
             rejected=rejected,
         ),
     )
+
+
+def _outdated_active_label(text: str) -> bool:
+    """Whether a label is the 2019 template's 规范性文件, numbering aside (stripped only from the labels
+    that end with it)."""
+    label = compact(text)
+    return label.endswith(OUTDATED_ACTIVE_LABEL) and strip_numbering(label) == OUTDATED_ACTIVE_LABEL
 
 
 def _has_text(block: TextLine | Grid) -> bool:

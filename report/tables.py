@@ -104,6 +104,8 @@ def segments(tokens: Sequence[Token]) -> list[Segment]:
 
 def fit(values: list[Token], width: int) -> list[Token] | None:
     """The run trimmed to `width`: surplus blanks go from the end first, then from the start."""
+    if len(values) == width:
+        return values  # the commonest run: nothing to trim (callers only read a run)
     run = list(values)
     while len(run) > width and run[-1].kind is Kind.BLANK:
         run.pop()

@@ -320,6 +320,7 @@ def tokenize(document: Document, headings: dict[int, str], texts: list[str] | No
     # Numbers fused to their labels are looked for where tables are: sections 二–四, or anywhere when the
     # document has no heading at all (prose elsewhere keeps its numbers).
     fusable = not headings
+    remembered = _REMEMBERED_LINES[fusable]
     for index, block in enumerate(document.blocks):
         if index in headings:
             if not isinstance(block, TextLine):
@@ -330,13 +331,14 @@ def tokenize(document: Document, headings: dict[int, str], texts: list[str] | No
             tokens.append(Token(Kind.HEADING, text, section=headings[index]))
             blocks.append(index)
             fusable = headings[index] in _TABLE_SECTIONS
+            remembered = _REMEMBERED_LINES[fusable]
             blank_cell_line = False
             after = None
         elif isinstance(block, TextLine):
             raw = block.text
             if not raw:
                 continue  # an empty line (as `_EMPTY` below), the commonest line there is
-            line = _REMEMBERED_LINES[fusable](raw) if len(raw) <= REMEMBERED_LENGTH else _analyse(raw, fusable)
+            line = remembered(raw) if len(raw) <= REMEMBERED_LENGTH else _analyse(raw, fusable)
             kind = line.kind
             if kind == _ROW:
                 before, after = after, line
