@@ -86,6 +86,19 @@ def _heading_cuts(text: str) -> list[int]:
     return cuts
 
 
+def _fused_pieces(text: str) -> tuple[str, ...] | None:
+    """The pieces a line holding headings fused into it is cut into, each heading on a line of its own;
+    None when the line stays whole."""
+    cuts = _heading_cuts(text) if _NUMBERED.search(text) else []
+    if not cuts:
+        return None
+    edges = [0, *sorted(set(cuts)), len(text)]
+    return tuple(text[a:b] for a, b in pairwise(edges) if text[a:b].strip())
+
+
+_remembered_pieces = lru_cache(maxsize=REMEMBERED_LINES)(_fused_pieces)
+
+
 def _bare_numeral_heading(line: str, following: str) -> bool:
     """`六、` on a line of its own with the heading's words on the next line."""
     if not BARE_NUMERAL.match(line):
@@ -176,14 +189,12 @@ def _unfuse(document: Document) -> _Unfused:
         if BARE_NUMERAL.match(text):
             pending = text
             continue
-        cuts = _heading_cuts(text) if _NUMBERED.search(text) else []
-        if not cuts:
+        pieces = _remembered_pieces(text) if len(text) <= REMEMBERED_LENGTH else _fused_pieces(text)
+        if pieces is None:
             keep(block if text is block.text else TextLine(text))
             continue
-        edges = [0, *sorted(set(cuts)), len(text)]
-        for a, b in pairwise(edges):
-            if text[a:b].strip():
-                keep(TextLine(text[a:b]))
+        for piece in pieces:
+            keep(TextLine(piece))
     if pending is not None:
         keep(TextLine(pending))
     return _Unfused(Document(blocks, document.problems), facts, candidates, has_grids)
