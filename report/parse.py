@@ -31,7 +31,7 @@ from report.metadata import (
     read_normalized_metadata,
 )
 from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
-from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, compact, normalize
+from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, LineMemo, compact, normalize
 from report.tables import TableReading, read_active, read_appeals, read_requests
 from report.tokens import Kind, Stream, Token, tokenize
 
@@ -127,7 +127,7 @@ def _line_facts(raw: str) -> _LineFacts:
     return _LineFacts(text, False, True, heading_section_normalized(text), renumbered_section_normalized(text), content)
 
 
-_remembered_facts = lru_cache(maxsize=REMEMBERED_LINES)(_line_facts)
+_FACTS: LineMemo[_LineFacts] = LineMemo()
 _GRID_FACTS = _LineFacts("", True, False, None, None, False)  # a grid holds no heading and stands for no text line
 
 
@@ -151,7 +151,7 @@ def _unfuse(document: Document) -> _Unfused:
     def keep(block: TextLine | Grid) -> None:
         nonlocal has_grids
         if isinstance(block, TextLine):
-            line = _facts_of(block.text)
+            line = _FACTS.get(block.text) or _FACTS.keep(block.text, _line_facts(block.text))
             if line.heading_like:
                 candidates.append(len(blocks))
             facts.append(line)
@@ -163,7 +163,7 @@ def _unfuse(document: Document) -> _Unfused:
     for block in document.blocks:
         if isinstance(block, TextLine):
             raw = block.text
-            line = _remembered_facts(raw) if len(raw) <= REMEMBERED_LENGTH else _line_facts(raw)
+            line = _FACTS.get(raw) or _FACTS.keep(raw, _line_facts(raw))
             if pending is None and line.plain:
                 blocks.append(block)  # most lines: neither a heading nor a bare numeral, nor one's words
                 facts.append(line)
@@ -198,10 +198,6 @@ def _unfuse(document: Document) -> _Unfused:
     if pending is not None:
         keep(TextLine(pending))
     return _Unfused(Document(blocks, document.problems), facts, candidates, has_grids)
-
-
-def _facts_of(raw: str) -> _LineFacts:
-    return _remembered_facts(raw) if len(raw) <= REMEMBERED_LENGTH else _line_facts(raw)
 
 
 def _find_headings(unfused: _Unfused) -> tuple[dict[int, str], dict[str, str]]:

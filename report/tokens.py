@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from report.document import Document, Grid, TextLine
 from report.labels import NUMBER_UNITS, PAGE_FOOTER
-from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, normalize
+from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, LineMemo, normalize
 from report.normalized import compact as compact  # metadata.py imports it from here
 
 
@@ -298,11 +298,8 @@ def _analyse(raw: str, fusable: bool) -> _Line:
     )
 
 
-# One cache per fusability: a one-argument cache is looked up faster than a two-argument one.
-_REMEMBERED_LINES = {
-    fusable: lru_cache(maxsize=REMEMBERED_LINES)(lambda raw, fusable=fusable: _analyse(raw, fusable))
-    for fusable in (False, True)
-}
+# What each line is, per fusability.
+_LINES: dict[bool, LineMemo[_Line]] = {False: LineMemo(), True: LineMemo()}
 
 
 def tokenize(document: Document, headings: dict[int, str], texts: list[str] | None = None) -> Stream:
@@ -320,7 +317,7 @@ def tokenize(document: Document, headings: dict[int, str], texts: list[str] | No
     # Numbers fused to their labels are looked for where tables are: sections 二–四, or anywhere when the
     # document has no heading at all (prose elsewhere keeps its numbers).
     fusable = not headings
-    remembered = _REMEMBERED_LINES[fusable]
+    remembered = _LINES[fusable]
     for index, block in enumerate(document.blocks):
         if index in headings:
             if not isinstance(block, TextLine):
@@ -331,14 +328,14 @@ def tokenize(document: Document, headings: dict[int, str], texts: list[str] | No
             tokens.append(Token(Kind.HEADING, text, section=headings[index]))
             blocks.append(index)
             fusable = headings[index] in _TABLE_SECTIONS
-            remembered = _REMEMBERED_LINES[fusable]
+            remembered = _LINES[fusable]
             blank_cell_line = False
             after = None
         elif isinstance(block, TextLine):
             raw = block.text
             if not raw:
                 continue  # an empty line (as `_EMPTY` below), the commonest line there is
-            line = remembered(raw) if len(raw) <= REMEMBERED_LENGTH else _analyse(raw, fusable)
+            line = remembered.get(raw) or remembered.keep(raw, _analyse(raw, fusable))
             kind = line.kind
             if kind == _ROW:
                 before, after = after, line
