@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import cached_property, lru_cache
 from itertools import combinations, product
 from math import prod
+from operator import attrgetter
 from typing import Any, Literal, NamedTuple, overload
 
 from report.document import Document
@@ -489,6 +490,9 @@ def _requests_in_row_order(stream: Stream) -> dict[str, list[Token]] | None:
     return by_key
 
 
+_NUMBER_OF = attrgetter("number")
+_WHOLE_NUMBERS = {int}
+
 # Table 三's cell paths and the places a reviewer reads, row by row: built once, not for every cell read.
 _REQUEST_PATHS = {key: tuple(f"requests.{key}[{column}]" for column in range(REQUEST_WIDTH)) for key in REQUEST_KEYS}
 _REQUEST_PLACES = {
@@ -567,8 +571,8 @@ def _read_requests_by_label(tokens: Sequence[Token], reading: TableReading) -> d
             else:
                 reading.problems.append(f"{where}：{reason}")
             continue
-        numbers = [token.number for token in run]
-        if all(type(number) is int for number in numbers):  # whole numbers only: nothing to record
+        numbers = list(map(_NUMBER_OF, run))
+        if set(map(type, numbers)) == _WHOLE_NUMBERS:  # whole numbers only: nothing to record
             rows[key] = numbers  # type: ignore[assignment]  # ints, as just checked
             continue
         rows[key] = [
