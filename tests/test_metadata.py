@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import re
 from pathlib import Path
 
 import pytest
@@ -322,9 +321,9 @@ def test_name_key(first: str, second: str, same: bool) -> None:
 
 
 def test_lines_holding_finds_the_lines_a_line_by_line_test_finds() -> None:
-    pattern = re.compile("[告报]|日期")
+    words = ("告", "报", "日期")
     pieces = ["报告", "年报", "日期", "日", "期", "工作", "", "告", "2023年"]
     rng = random.Random(15)
     for _ in range(500):
         lines = ["".join(rng.choices(pieces, k=rng.randint(0, 4))) for _ in range(rng.randint(0, 8))]
-        assert lines_holding(lines, pattern) == [i for i, line in enumerate(lines) if pattern.search(line)]
+        assert lines_holding(lines, words) == [i for i, line in enumerate(lines) if any(w in line for w in words)]
