@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from itertools import compress, count, pairwise
+from itertools import compress, pairwise
 from operator import attrgetter
 from pathlib import Path
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 from report.document import Document, Grid, TextLine
 from report.extract import DEFAULT_MAX_BYTES, extract, path_text
@@ -100,10 +100,6 @@ def _fused_pieces(text: str) -> tuple[str, ...] | None:
 _remembered_pieces = lru_cache(maxsize=REMEMBERED_LINES)(_fused_pieces)
 
 
-def _pieces_of(text: str) -> tuple[str, ...] | None:
-    return _remembered_pieces(text) if len(text) <= REMEMBERED_LENGTH else _fused_pieces(text)
-
-
 def _bare_numeral_heading(line: str, following: str) -> bool:
     """`六、` on a line of its own with the heading's words on the next line."""
     if not BARE_NUMERAL.match(line):
@@ -118,7 +114,6 @@ class _LineFacts(NamedTuple):
 
     text: str  # the line normalized
     plain: bool  # neither a heading candidate nor may it hold one (fused text) or be a bare numeral
-    whole: bool  # stays a line of its own as it is, whatever stands around it (no bare numeral, no fused heading)
     heading_like: bool  # HEADING matches it and it holds no table cells: a heading candidate
     section: str | None  # a candidate's section by its numeral and words (`heading_section`)
     renumbered: tuple[str, str] | None  # a candidate's section by its words alone (`renumbered_section`)
@@ -128,20 +123,13 @@ class _LineFacts(NamedTuple):
 def _line_facts(raw: str) -> _LineFacts:
     text = normalize(raw)
     content = bool(text) and not is_page_number(text)
-    tabbed = "\t" in raw.strip()
-    if not (text and HEADING.match(text) and not tabbed):
-        plain = not _MAY_HOLD_HEADING.search(raw)
-        whole = plain or tabbed or (not BARE_NUMERAL.match(raw) and _pieces_of(raw) is None)
-        return _LineFacts(text, plain, whole, False, None, None, content)
-    whole = not BARE_NUMERAL.match(raw) and _pieces_of(raw) is None
-    section, renumbered = heading_section_normalized(text), renumbered_section_normalized(text)
-    return _LineFacts(text, False, whole, True, section, renumbered, content)
+    if not (text and HEADING.match(text) and "\t" not in raw.strip()):
+        return _LineFacts(text, not _MAY_HOLD_HEADING.search(raw), False, None, None, content)
+    return _LineFacts(text, False, True, heading_section_normalized(text), renumbered_section_normalized(text), content)
 
 
 _FACTS: LineMemo[_LineFacts] = LineMemo()
-_GRID_FACTS = _LineFacts(
-    "", True, True, False, None, None, False
-)  # a grid holds no heading and stands for no text line
+_GRID_FACTS = _LineFacts("", True, False, None, None, False)  # a grid holds no heading and stands for no text line
 
 
 class _Unfused(NamedTuple):
@@ -155,29 +143,6 @@ def _unfuse(document: Document) -> _Unfused:
     """The document with headings fused into lines cut out onto lines of their own, and headings split
     after their numeral joined again (table cells, tab-separated lines, are left alone); and each of its
     blocks' line facts."""
-    if Grid in map(type, document.blocks):
-        return _unfuse_blocks(document)
-    # Text lines only (every text format): the facts are looked up with maps, which loop in C; only when a line
-    # must be cut or joined does the document go through the loop block by block.
-    raws = list(map(_TEXT, document.blocks))
-    remembered = list(map(_FACTS.get, raws))
-    if None in remembered:
-        facts = [line or _FACTS.keep(raw, _line_facts(raw)) for line, raw in zip(remembered, raws, strict=True)]
-    else:
-        facts = cast(list[_LineFacts], remembered)
-    if not all(map(_WHOLE, facts)):
-        return _unfuse_blocks(document)
-    return _Unfused(document, facts, list(compress(count(), map(_HEADING_LIKE, facts))), False)
-
-
-_TEXT = attrgetter("text")
-_WHOLE = attrgetter("whole")
-_HEADING_LIKE = attrgetter("heading_like")
-_CONTENT = attrgetter("content")
-
-
-def _unfuse_blocks(document: Document) -> _Unfused:
-    """`_unfuse` block by block."""
     blocks: list[TextLine | Grid] = []
     facts: list[_LineFacts] = []
     candidates: list[int] = []
@@ -225,7 +190,7 @@ def _unfuse_blocks(document: Document) -> _Unfused:
         if BARE_NUMERAL.match(text):
             pending = text
             continue
-        pieces = _pieces_of(text)
+        pieces = _remembered_pieces(text) if len(text) <= REMEMBERED_LENGTH else _fused_pieces(text)
         if pieces is None:
             keep(block if text is block.text else TextLine(text))
             continue
@@ -234,6 +199,11 @@ def _unfuse_blocks(document: Document) -> _Unfused:
     if pending is not None:
         keep(TextLine(pending))
     return _Unfused(Document(blocks, document.problems), facts, candidates, has_grids)
+
+
+# Fields of the line facts, read with maps (which loop in C).
+_TEXT = attrgetter("text")
+_CONTENT = attrgetter("content")
 
 
 def _find_headings(unfused: _Unfused) -> tuple[dict[int, str], dict[str, str]]:

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache
-from itertools import chain, repeat
-from operator import attrgetter
 from typing import NamedTuple
 
 from report.document import Document, Grid, TextLine
@@ -268,7 +266,6 @@ class _Line(NamedTuple):
     all_values: bool  # every token a value
     blank_cell: bool  # a tab-led line holding one blank cell ("\t\xa0")
     split_decimal: bool  # a text token that is a decimal point (851 / . / 776247)
-    special: bool  # its tokens depend on the lines around it: a Markdown row, or a tab-led blank cell
 
 
 _EMPTY, _RULE, _FOOTER, _ROW = range(4)
@@ -276,19 +273,18 @@ _EMPTY, _RULE, _FOOTER, _ROW = range(4)
 
 def _analyse(raw: str, fusable: bool) -> _Line:
     if not raw.strip() and "\t" not in raw:
-        return _Line(_EMPTY, False, False, False, False, (), False, False, False, False)
+        return _Line(_EMPTY, False, False, False, False, (), False, False, False)
     markdown_rule = bool(_MARKDOWN_RULE.match(raw))
     pipe_row = _is_pipe_row(raw)
     tabbed = "\t" in raw
     if markdown_rule or _TAB_RULE.match(raw.strip()):
-        return _Line(_RULE, markdown_rule, pipe_row, tabbed, False, (), False, False, False, pipe_row)
+        return _Line(_RULE, markdown_rule, pipe_row, tabbed, False, (), False, False, False)
     if not tabbed and _looks_like_footer(raw):
-        return _Line(_FOOTER, markdown_rule, pipe_row, tabbed, False, (), False, False, False, pipe_row)
+        return _Line(_FOOTER, markdown_rule, pipe_row, tabbed, False, (), False, False, False)
     cells = _line_cells(raw)
     dash_filler = bool(cells) and all(_DASH_CELL.match(cell) for cell in cells)
     plain = fusable and not pipe_row and not tabbed
     tokens = tuple(token for cell in cells for token in cell_tokens(cell, plain))
-    blank_cell = raw.startswith("\t") and len(tokens) == 1 and tokens[0].kind is Kind.BLANK
     return _Line(
         _ROW,
         markdown_rule,
@@ -297,9 +293,8 @@ def _analyse(raw: str, fusable: bool) -> _Line:
         dash_filler,
         tokens,
         all(token.kind in VALUE_KINDS for token in tokens),
-        blank_cell,
+        raw.startswith("\t") and len(tokens) == 1 and tokens[0].kind is Kind.BLANK,
         any(token.kind is Kind.TEXT and token.text in _DECIMAL_POINTS for token in tokens),
-        pipe_row or blank_cell,
     )
 
 
@@ -313,80 +308,17 @@ def tokenize(document: Document, headings: dict[int, str], texts: list[str] | No
 
     Page footers are dropped; a Markdown row of values whose label is not in it, right after free text,
     gets a BREAK before it (a PDF-to-Markdown converter printed its label elsewhere); a row of dash
-    placeholders right under a Markdown rule is a header's filler, not data. Numbers fused to their labels
-    are looked for where tables are: sections 二–四, or anywhere when the document has no heading at all
-    (prose elsewhere keeps its numbers)."""
+    placeholders right under a Markdown rule is a header's filler, not data."""
     stream = Stream()
-    if Grid in map(type, document.blocks):
-        split_decimal = _tokenize_blocks(stream, document, headings, texts, 0, len(document.blocks), not headings)
-        return _decimals_joined(stream) if split_decimal else stream
-    raws: list[str] = list(map(_TEXT, document.blocks))
-    split_decimal = False
-    fusable = not headings
-    start = 0
-    for end in [*sorted(headings), len(raws)]:
-        split_decimal |= _tokenize_section(stream, document, raws, start, end, fusable)
-        if end == len(raws):
-            break
-        stream.headings.append(len(stream.tokens))
-        text = texts[end] if texts is not None else normalize(raws[end])
-        stream.tokens.append(Token(Kind.HEADING, text, section=headings[end]))
-        stream.blocks.append(end)
-        fusable = headings[end] in _TABLE_SECTIONS
-        start = end + 1
-    return _decimals_joined(stream) if split_decimal else stream
-
-
-def _decimals_joined(stream: Stream) -> Stream:
-    if any(token.text in _DECIMAL_POINTS for token in stream.tokens if token.kind is Kind.TEXT):
-        return _join_split_decimals(stream)
-    return stream
-
-
-_TEXT = attrgetter("text")
-_TOKENS = attrgetter("tokens")
-_SPECIAL = attrgetter("special")
-_SPLIT_DECIMAL = attrgetter("split_decimal")
-
-
-def _tokenize_section(stream: Stream, document: Document, raws: list[str], start: int, end: int, fusable: bool) -> bool:
-    """The tokens of text lines start..end (no heading among them) added to the stream; whether a text token
-    is a decimal point. Where no line is a Markdown row or a tab-led blank cell, a line's tokens do not
-    depend on the lines around it: the section is its lines' tokens one after the other, put together with
-    maps (which loop in C)."""
-    remembered = _LINES[fusable]
-    lines = list(map(remembered.get, raws[start:end]))
-    if None in lines:
-        lines = [
-            line or remembered.keep(raw, _analyse(raw, fusable))
-            for line, raw in zip(lines, raws[start:end], strict=True)
-        ]
-    if any(map(_SPECIAL, lines)):
-        return _tokenize_blocks(stream, document, {}, None, start, end, fusable)
-    line_tokens = list(map(_TOKENS, lines))
-    stream.tokens.extend(chain.from_iterable(line_tokens))
-    stream.blocks.extend(chain.from_iterable(map(repeat, range(start, end), map(len, line_tokens))))
-    return any(map(_SPLIT_DECIMAL, lines))
-
-
-def _tokenize_blocks(
-    stream: Stream,
-    document: Document,
-    headings: dict[int, str],
-    texts: list[str] | None,
-    start: int,
-    end: int,
-    fusable: bool,
-) -> bool:
-    """The tokens of blocks start..end added to the stream, block by block; whether a text token is a decimal
-    point (or a grid holds one)."""
     tokens, blocks = stream.tokens, stream.blocks
     blank_cell_line = False  # the last non-empty line was a tab-led blank cell ("\t\xa0")
     after: _Line | None = None  # the last non-empty text line
     split_decimal = False
+    # Numbers fused to their labels are looked for where tables are: sections 二–四, or anywhere when the
+    # document has no heading at all (prose elsewhere keeps its numbers).
+    fusable = not headings
     remembered = _LINES[fusable]
-    for index in range(start, end):
-        block = document.blocks[index]
+    for index, block in enumerate(document.blocks):
         if index in headings:
             if not isinstance(block, TextLine):
                 text = ""
@@ -440,8 +372,10 @@ def _tokenize_blocks(
                         cell_parts = cell_tokens(cell)
                         tokens += cell_parts
                         blocks += [index] * len(cell_parts)
-            split_decimal = True  # grids are rare: let the scan for decimal points decide
-    return split_decimal
+            split_decimal = True  # grids are rare: let the scan below decide
+    if split_decimal and any(token.text in _DECIMAL_POINTS for token in tokens if token.kind is Kind.TEXT):
+        return _join_split_decimals(stream)
+    return stream
 
 
 _BREAK = Token(Kind.BREAK, "")
