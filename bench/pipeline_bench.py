@@ -18,7 +18,8 @@ For each setup, in the same run:
    task), then `--idle` reports dropped one at a time, each once the previous one is stored: drop → stored, and
    for the first one, whose alert goes to a quiet target, drop → alert (the group wait is part of it);
 3. the burst — N generated reports of N/3 bodies × three consecutive years (2022–2024; each year with a planted
-   defect, the last year's a cross-year one, so earlier years are looked up and the cross-year rules run),
+   defect, the last year's a cross-year one, so earlier years are looked up and the cross-year rules run; one
+   body in `PEER_COPY_EVERY` copies another's part 五 of the same year, so the peer look-up finds something),
    dropped into the watched folder at once, year by year (written beside it, then renamed in). "stored" is the
    first drop → the last ledger entry `stored`; reports/s is N over it; "÷ no-op" puts that next to the
    baseline. Every report must be stored once (ledger entries `stored` = versions = reports dropped, none
@@ -80,6 +81,8 @@ PLANTS = ("requests.total_row", "fees.statement_missing", "regulations.ineligibl
 # Defects that keep the body's name (ineligible_issuer renames it): the years of a series stay one body's.
 SERIES_PLANTS = tuple(kind for kind in PLANTS if kind != "regulations.ineligible_issuer")
 PLACE_CHARACTERS = "安平和兴东西南北新青石金龙凤泉山河桥松柏"
+# One body in this many copies part 五 of another body's report of the same year (narrative.copied_from_peer).
+PEER_COPY_EVERY = 50
 LAYOUTS = ("spaces", "cell_lines_tabs", "tsv_shifted", "markdown", "html")
 DEFAULT_SETUPS = "embedded,redis:1,redis:2,postgres:2"
 JUNK = "这不是年度报告，只是一份会议通知。\n".encode() * 20
@@ -101,7 +104,7 @@ def noop(sent_at: float, done_file: str) -> None:
 def make_series_reports(n: int, folder: Path, seed: int = 7, years: tuple[int, ...] = (2022, 2023, 2024)) -> list[Path]:
     """N generated reports: series of consecutive years of different bodies, each year with one planted defect
     and the last year's a cross-year one (so each report queues one alert, and the last year is judged against
-    the earlier ones). Ordered year by year, as a province's folder of several years would be copied: most
+    the earlier ones); every `PEER_COPY_EVERY`-th body's second year copies part 五 of the body before it. Ordered year by year, as a province's folder of several years would be copied: most
     earlier years are in storage by the time their next year is processed."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -125,6 +128,10 @@ def make_series_reports(n: int, folder: Path, seed: int = 7, years: tuple[int, .
         else:
             last = _with_a_defect(series[-1], rng, SERIES_PLANTS)
         series_list.append([*planted, last][: n - sum(map(len, series_list))])
+    for number in range(PEER_COPY_EVERY - 1, len(series_list), PEER_COPY_EVERY):  # part 五 of another body's year
+        copier, source = series_list[number], series_list[number - 1]
+        position = min(1, len(copier) - 1, len(source) - 1)
+        copier[position] = generator.plant_peer_copy(copier[position], source[position], rng)[0]
     paths = []
     for position in range(len(years)):
         for number, series in enumerate(series_list):

@@ -7,7 +7,8 @@ Nothing here is a test: test modules import it.  Everything is deterministic giv
 - `LAYOUTS[name](truth, rng)` renders a truth as text (str) or as a binary document (bytes, docx and pdf);
   `FILE_SUFFIX[name]` is the file extension to save it under; `encode(text, rng)` picks an encoding.
 - `plant(truth, kind, rng)` / `plant_series(series, kind, rng)` return a modified copy and an `Expected`:
-  the rule ids a correct checker must report and the cells involved.
+  the rule ids a correct checker must report and the cells involved; `plant_peer_copy(truth, peer, rng)` gives
+  a body another body's part 五 (narrative.copied_from_peer, which the generator's own prose never makes fire).
 - `violations(truth)` is a reference evaluation of the contract's rules on a ground truth (rule id -> cells),
   used to work out which rules a planted change breaks.
 """
@@ -447,69 +448,23 @@ def _make_active(rng: random.Random, level: str, previous: dict[str, Any] | None
 
 # --------------------------------------------------------------------------------------------------------------
 # Prose
+#
+# Each body writes its own sentences: a paragraph is a few clauses drawn from pools and combined (which clauses,
+# in which order, filled with which subjects, channels, months and figures), so two bodies' parts 一 and 五 rarely
+# share an LSH band, as real reports of different bodies do not (a few stock sentences made every report a
+# candidate copy of a dozen others; bench/prose_peers.py gives the figures). A body keeps some habits from
+# year to year (`_Voice`: its named channels, the subjects it returns to) and bodies of one county share a few
+# template phrases, as real ones do. Sentences that rules read (the claim of applications received, the
+# statistics period, the fee statement, the note on appeals) come from the fixed lists below; the other prose
+# never names an application count, a period, a 规章 or a table's row, and a topic's words appear only in its
+# own paragraphs (so dropping a topic leaves none of them behind).
 
-_INTRO = (
-    "{year}年，{self}深入贯彻落实《中华人民共和国政府信息公开条例》，按照上级关于政务公开工作的部署要求，"
-    "扎实推进政府信息公开各项工作。现将有关情况报告如下：",
-    "{year}年，在上级党委、政府的正确领导下，{self}认真落实政府信息公开各项要求，不断提高政务公开工作水平。",
-    "本报告依据《中华人民共和国政府信息公开条例》和《中华人民共和国政府信息公开工作年度报告格式》"
-    "（国办公开办函〔2021〕30号）要求编制，全文包括总体情况、主动公开政府信息情况、收到和处理政府信息公开申请情况等内容。",
-)
-_TOPIC_TEXT: dict[str, tuple[str, ...]] = {
-    "主动公开": (
-        "{self}坚持以公开为常态、不公开为例外，围绕中心工作主动公开政府信息，全年通过门户网站发布各类信息{n}条，"
-        "涉及财政预决算、惠民补贴、乡村振兴等内容。",
-        "全年主动公开政府信息{n}条，重点公开了政策文件、财政资金、民生实事和重大项目等信息，及时回应群众关切。",
-        "{self}严格落实主动公开基本目录，及时更新机构职能、规划计划、财政信息等栏目，全年主动公开各类信息{n}条。",
-    ),
-    "依申请公开": (
-        "{self}严格执行依申请公开工作流程，规范受理、办理、答复各环节。{claim}",
-        "{claim}{self}依申请公开工作做到依法受理、按时答复。",
-    ),
-    "政府信息管理": (
-        "{self}加强政府信息管理，坚持先审查、后公开，严格落实信息发布审核程序，全年未发生泄密事件。",
-        "加强政府信息管理，对现行有效的规范性文件进行清理，动态更新政策文件库，确保公开信息准确、完整。",
-        "规范政府信息管理流程，明确专人负责信息的收集、审核、发布和归档工作。",
-    ),
-    "政府信息公开平台建设": (
-        "依托政府门户网站政府信息公开专栏，及时更新栏目内容，同时利用微信公众号、公开栏等平台拓宽公开渠道。",
-        "加强政府信息公开平台建设，规范栏目设置，定期检查网站内容，确保平台安全稳定运行。",
-        "持续优化政府网站信息公开专栏，推动政务新媒体与网站联动，提升平台便民服务水平。",
-    ),
-    "监督保障": (
-        "成立政务公开工作领导小组，由主要负责同志任组长，明确专人负责日常工作，将政务公开工作纳入年度目标考核，"
-        "强化监督保障。",
-        "组织工作人员参加政务公开业务培训，建立健全考核、社会评议和责任追究制度，全年未发生因政府信息公开工作"
-        "被追究责任的情况。",
-        "自觉接受社会监督，畅通意见反馈渠道，将政务公开工作纳入绩效考核体系，做好监督保障工作。",
-    ),
-}
 _CLAIMS = (
     "本年度共收到政府信息公开申请{n}件，均在法定期限内依法作出答复。",
     "本年度共收到政府信息公开申请{n}件。",
     "全年共收到政府信息公开申请{n}件，已全部按时办理。",
 )
 _NO_CLAIMS = ("本年度未收到政府信息公开申请。", "{year}年，{self}未收到政府信息公开申请。")
-_PROBLEMS = (
-    "信息公开的及时性有待提高，部分信息发布滞后。",
-    "公开内容不够全面，政策解读形式较为单一。",
-    "工作人员业务能力有待加强，对条例的学习理解不够深入。",
-    "办理政府信息公开申请的流程还需进一步规范。",
-    "基层公开栏更新不及时，部分内容与网站不一致。",
-    "信息公开工作人员多为兼职，力量相对薄弱。",
-    "政策解读的针对性不强，对群众关注热点的回应不够充分。",
-    "公开信息的可读性不强，图表图解等形式运用较少。",
-)
-_MEASURES = (
-    "加强学习培训，组织工作人员系统学习《中华人民共和国政府信息公开条例》，提升业务能力。",
-    "完善信息发布审核机制，明确信息发布时限，确保信息及时准确公开。",
-    "丰富政策解读形式，综合运用图解、视频等方式，提高解读质量。",
-    "规范申请办理流程，严格按照法定时限答复申请人。",
-    "加强公开栏日常管理，做到线上线下公开内容一致。",
-    "充实工作力量，明确专人负责，保持队伍相对稳定。",
-    "聚焦群众关切，及时回应社会热点，增强公开实效。",
-    "强化督促检查，定期开展自查，发现问题及时整改。",
-)
 _FEE_STATEMENTS = (
     "本年度未收取信息处理费。",
     "{year}年度，{self}未收取政府信息公开信息处理费。",
@@ -524,6 +479,451 @@ _FEE_WORD = "信息处理费"
 _CHINESE_ORDINALS = "一二三四五六七八九十"
 _SUBHEAD = re.compile(r"^[（(][一二三四五六七八九十][）)]\S{2,16}$")
 
+# What bodies publish and write about (no word of a topic's keywords, of a table row or of 规章).
+_SUBJECTS = (
+    "财政预决算",
+    "“三公”经费",
+    "惠农补贴发放",
+    "乡村振兴项目",
+    "低保救助",
+    "特困人员供养",
+    "高龄津贴发放",
+    "耕地地力补贴",
+    "农村危房改造",
+    "人居环境整治",
+    "防汛抗旱",
+    "森林防火",
+    "安全生产",
+    "重大建设项目",
+    "政府采购",
+    "公共资源交易",
+    "征地补偿",
+    "就业创业",
+    "义务教育招生",
+    "医疗救助",
+    "养老服务",
+    "食品安全",
+    "生态环境治理",
+    "人事任免",
+    "公开招聘",
+    "权责清单",
+    "民生实事",
+    "河湖长制",
+    "秸秆禁烧",
+    "退役军人优待",
+    "残疾人补贴",
+    "临时救助",
+    "村级集体“三资”",
+    "特色产业发展",
+    "移民后期扶持",
+    "村庄规划",
+    "农村饮水安全",
+    "校舍改造",
+    "村级事务",
+    "防灾减灾",
+    "社会救助",
+    "文化惠民活动",
+    "城乡环境卫生",
+    "道路建设",
+    "小型水利工程",
+    "土地流转",
+    "殡葬改革",
+    "消防安全",
+    "营商环境",
+    "企业帮扶",
+    "老旧小区改造",
+    "燃气安全",
+    "农产品质量安全",
+)
+_DETAILS = (
+    "资金分配结果",
+    "项目实施进度",
+    "补贴对象名单",
+    "办理流程和时限",
+    "申报条件和程序",
+    "验收结果",
+    "责任单位和联系人",
+    "政策依据和标准",
+    "年度计划",
+    "招标和中标结果",
+    "审批结果",
+    "检查通报",
+    "工作进展",
+    "资金使用明细",
+)
+_PUBLISH_VERBS = ("及时公开", "逐项公开", "按月公示", "分批公示", "动态更新", "集中公布", "定期公示", "全程公开")
+_EFFECTS = (
+    "方便群众查阅",
+    "做到应公开尽公开",
+    "让群众看得到、看得懂",
+    "及时回应群众关切",
+    "切实维护群众知情权",
+    "做到程序公开、结果透明",
+    "群众知晓率明显提高",
+    "公开内容更加具体",
+)
+_FORMS = ("图文", "图解", "短视频", "问答", "一图读懂", "负责人解读", "漫画", "音频", "H5", "案例说明")
+_OFFLINE = (
+    "各村（社区）公开栏",
+    "便民服务大厅",
+    "村务公开栏",
+    "政务服务大厅电子屏",
+    "集镇宣传栏",
+    "宣传展板",
+    "政务公开专区",
+    "公共查阅点",
+)
+_CHANNEL_FORMS = (
+    "“{stem}发布”微信公众号",
+    "“{stem}之声”微信公众号",
+    "“幸福{stem}”微信公众号",
+    "“{stem}在线”政务微博",
+    "“{stem}政务”抖音号",
+    "“{stem}融媒”客户端",
+    "“{stem}微讯”视频号",
+    "“{stem}手机台”",
+    "“掌上{stem}”小程序",
+)
+_COLUMNS = (
+    "重点领域信息公开",
+    "政策解读",
+    "乡村振兴",
+    "财政信息",
+    "惠民政策",
+    "人事信息",
+    "应急管理",
+    "公示公告",
+    "办事指南",
+    "建议提案办理",
+    "政策问答",
+    "回应关切",
+)
+
+# Phrases bodies of one county share (a county's template), drawn per county.
+_LEADERSHIP = (
+    "在{party}委、{party}政府的坚强领导下",
+    "在{party}委、{party}政府的正确领导下",
+    "在上级政务公开主管部门的指导下",
+    "在{party}政务公开办的具体指导下",
+    "按照{party}委、{party}政府的统一部署",
+)
+_GUIDES = (
+    "深入贯彻落实《中华人民共和国政府信息公开条例》",
+    "坚持以人民为中心的发展思想",
+    "认真落实上级关于政务公开工作的部署要求",
+    "对照政务公开工作要点",
+    "以推进基层政务公开标准化规范化为抓手",
+    "紧扣年度重点工作",
+)
+_ACTIONS = (
+    "持续深化政务公开",
+    "不断提高公开质量",
+    "着力推进决策、执行、管理、服务、结果公开",
+    "积极回应社会关切",
+    "扎实推进政府信息公开各项工作",
+    "不断拓展公开的广度和深度",
+    "推动政务公开提质增效",
+    "认真做好政策解读",
+    "规范公开工作流程",
+    "提升公开的针对性和实效性",
+)
+_RESULTS = (
+    "政府信息公开工作取得新成效",
+    "政务公开工作水平进一步提高",
+    "群众的知情权、参与权得到有效落实",
+    "各项工作有序推进",
+    "公开工作的规范化水平稳步提升",
+    "为中心工作营造了良好的公开环境",
+)
+
+
+_PLACE_CHARACTERS = "安平和兴东西南北新青石金龙凤泉山河桥松柏槐杨柳梨枣桃李庄沟坪岭湾塘坝营寨岗店铺楼台"
+_SUBHEAD_ENDINGS = ("", "情况", "：", "方面", "工作")
+
+
+@dataclass(frozen=True)
+class _Voice:
+    """How one body writes, year after year: its own channels, the subjects it returns to, its county's phrases."""
+
+    channels: tuple[str, ...]  # named platforms (part 一's platform paragraph only: they say 公众号 etc.)
+    offline: tuple[str, ...]
+    subjects: tuple[str, ...]
+    leadership: str
+    guide: str
+    supervision_lead: int  # which opening sentence the county's bodies use for 监督保障
+    five_intro: int
+    places: tuple[str, ...]  # its villages and communities (a department: the areas it serves)
+    subhead: str  # how its part 一's sub-heads end: （一）主动公开情况, （一）主动公开工作…
+
+
+def _stem(org: Organization) -> str:
+    """The short word a body's own channels are named after (白鹤 for 白鹤镇, 教育 for 教育局)."""
+    if org.level == "department":
+        return org.name[:2]
+    name = org.name.removesuffix("人民政府").removesuffix("办事处").removesuffix("街道")
+    short = name.rstrip("镇乡县区市省") if len(name) > 2 else name
+    return short or name
+
+
+def _voice(org: Organization) -> _Voice:
+    own = random.Random(f"voice:{org.title_name}")  # str seeds are hashed with sha512: stable across runs
+    county = random.Random(f"county:{org.region or org.title_name}")
+    # The party committee and government above the body (or its own, for a government): 县委、县政府, 区委、区政府…
+    place = (org.name.removesuffix("人民政府") if org.level in GOVERNMENT_LEVELS else org.region) or org.title_name
+    party = next((unit for unit in "省市区县" if place.endswith(unit)), "县")
+    stem = _stem(org)
+    return _Voice(
+        channels=tuple(form.format(stem=stem) for form in own.sample(_CHANNEL_FORMS, own.randint(1, 3))),
+        offline=tuple(own.sample(_OFFLINE, 2)),
+        subjects=tuple(own.sample(_SUBJECTS, 8)),
+        leadership=county.choice(_LEADERSHIP).format(party=party),
+        guide=county.choice(_GUIDES),
+        supervision_lead=county.randrange(len(_SUPERVISION_LEADS)),
+        five_intro=county.randrange(len(_FIVE_INTROS)),
+        places=tuple(
+            "".join(own.sample(_PLACE_CHARACTERS, 2))
+            + (own.choice(("村", "社区")) if org.level != "department" else "片区")
+            for _ in range(5)
+        ),
+        subhead=own.choice(_SUBHEAD_ENDINGS),
+    )
+
+
+def _subjects(rng: random.Random, voice: _Voice, k: int) -> list[str]:
+    """k subjects, mostly the body's own."""
+    chosen: list[str] = []
+    while len(chosen) < k:
+        subject = rng.choice(voice.subjects if rng.random() < 0.6 else _SUBJECTS)
+        if subject not in chosen:
+            chosen.append(subject)
+    return chosen
+
+
+def _listed(items: Sequence[str]) -> str:
+    return "、".join(items)
+
+
+def _month(rng: random.Random) -> str:
+    return f"{rng.randint(1, 12)}月" if rng.random() < 0.7 else f"{rng.randint(1, 12)}月{rng.randint(1, 28)}日"
+
+
+def _sentences(rng: random.Random, lead: str, pool: Sequence[Callable[[], str]], low: int, high: int) -> str:
+    """A lead sentence and a few others of the pool, in a random order."""
+    chosen = rng.sample(list(pool), rng.randint(low, min(high, len(pool))))
+    return lead + "".join(make() for make in chosen)
+
+
+def _intro(rng: random.Random, org: Organization, year: int, voice: _Voice) -> str:
+    start = rng.choice((f"{year}年，", f"{year}年以来，", "过去一年，", "本年度，", "一年来，", ""))
+    actions = "，".join(rng.sample(_ACTIONS, rng.randint(2, 3)))
+    pieces = [voice.leadership, voice.guide] if rng.random() < 0.7 else [voice.guide]
+    return f"{start}{org.self_name}{'，'.join(pieces)}，{actions}，{rng.choice(_RESULTS)}。"
+
+
+def _open_paragraph(rng: random.Random, org: Organization, voice: _Voice) -> str:
+    me = org.self_name
+    lead = rng.choice(
+        (
+            f"{me}坚持以公开为常态、不公开为例外，",
+            f"{me}严格对照主动公开基本目录，",
+            f"{me}围绕年度中心工作，",
+            f"{me}紧扣群众关心关注的热点难点，",
+            f"{me}对照基层政务公开标准目录，",
+            f"{me}持续扩大主动公开范围，",
+            f"{me}以群众需求为导向，",
+            f"{me}把主动公开贯穿工作全过程，",
+            f"{me}围绕{rng.choice(_subjects(rng, voice, 1))}等重点工作，",
+            "",
+        )
+    )
+    lead += rng.choice(("全年主动公开", "主动公开", "全年共发布", "通过门户网站主动公开")) + (
+        f"{_listed(_subjects(rng, voice, rng.randint(2, 5)))}等各类政府信息{rng.randint(20, 1500)}条。"
+    )
+
+    def breakdown() -> str:
+        parts = [f"{s}信息{rng.randint(1, 90)}条" for s in _subjects(rng, voice, rng.randint(2, 3))]
+        return f"其中，{_listed(parts)}。"
+
+    def subject() -> str:
+        return (
+            f"在{rng.choice(_subjects(rng, voice, 1))}方面，{rng.choice(_PUBLISH_VERBS)}"
+            f"{_listed(rng.sample(_DETAILS, rng.randint(1, 3)))}，{rng.choice(_EFFECTS)}。"
+        )
+
+    def campaign() -> str:
+        return (
+            f"{_month(rng)}，集中开展{rng.choice(_subjects(rng, voice, 1))}信息专项公开，"
+            f"在{rng.choice(voice.offline)}公示{rng.randint(2, 30)}批次。"
+        )
+
+    def explain() -> str:
+        return (
+            f"围绕{_listed(_subjects(rng, voice, rng.randint(1, 2)))}等政策，采用{_listed(rng.sample(_FORMS, 2))}"
+            f"等形式发布解读材料{rng.randint(2, 60)}篇。"
+        )
+
+    def offline() -> str:
+        return (
+            f"利用{_listed(voice.offline)}公开{rng.choice(_subjects(rng, voice, 1))}等纸质材料"
+            f"{rng.randint(5, 400)}份，{rng.choice(_EFFECTS)}。"
+        )
+
+    def places() -> str:
+        chosen = _listed(rng.sample(voice.places, rng.randint(1, 3)))
+        return rng.choice(
+            (
+                f"在{chosen}设立政务公开示范点，集中展示{_listed(rng.sample(_DETAILS, 2))}。",
+                f"{_month(rng)}，在{chosen}公示{rng.choice(_subjects(rng, voice, 1))}{rng.choice(_DETAILS)}，"
+                f"公示期{rng.choice(('五', '七', '十'))}个工作日。",
+                f"组织{chosen}的群众代表参与{rng.choice(_subjects(rng, voice, 1))}事项的意见征集。",
+            )
+        )
+
+    if rng.random() < 0.4:  # "其中" goes right after the total it breaks down
+        lead += breakdown()
+    return _sentences(rng, lead, (subject, campaign, explain, offline, places), 1, 3)
+
+
+def _request_paragraph(rng: random.Random, org: Organization, claim: str) -> str:
+    me = org.self_name
+    steps = _listed(rng.sample(("登记", "审核", "办理", "答复", "归档", "补正告知", "征求意见"), rng.randint(3, 5)))
+    lead = rng.choice(
+        (
+            f"{me}严格执行依申请公开工作流程，规范{steps}各环节。",
+            f"{me}依申请公开工作做到依法办理、按时答复，{steps}等环节均留痕管理。",
+            f"{me}进一步规范依申请公开工作，明确{steps}等环节的责任和时限。",
+            f"{me}畅通依申请公开渠道，{steps}等环节按规定办理。",
+            f"{me}把依申请公开作为回应群众需求的重要途径，细化{steps}等环节的要求。",
+        )
+    )
+
+    def documents() -> str:
+        thing = rng.choice(("办理制度", "答复文书模板", "工作台账", "会商机制", "办理指引"))
+        effect = rng.choice(("答复内容更加规范", "做到依法依规、按时答复", "答复质量进一步提高", "办理过程全程可查"))
+        return f"完善依申请公开{thing}，{effect}。"
+
+    def cases() -> str:
+        kind = rng.choice(("内容不明确", "涉及第三方权益", "需要多个单位共同办理", "属于咨询性质"))
+        action = rng.choice(("及时告知申请人补正", "依法书面征求意见", "由办公室统一协调答复", "耐心做好解释说明"))
+        return f"对{kind}的申请，{action}。"
+
+    def staff() -> str:
+        office = rng.choice(("党政办", "办公室", "综合办", "政务公开办"))
+        return f"依申请公开工作由{office}统一负责，明确{rng.randint(1, 4)}名工作人员具体承办。"
+
+    def channels() -> str:
+        ways = _listed(rng.sample(("当面提交", "信函", "网上提交", "传真", "电子邮件"), rng.randint(2, 4)))
+        return f"申请人可通过{ways}等方式提出申请，{rng.choice(('指南已在网站公开', '办理时限已明示', '联系方式已公布'))}。"
+
+    body = _sentences(rng, lead, (documents, cases, staff, channels), 0, 2)
+    return claim + body if rng.random() < 0.5 else body + claim
+
+
+def _management_paragraph(rng: random.Random, org: Organization) -> str:
+    me = org.self_name
+    mechanism = rng.choice(
+        (
+            "“先审查、后公开”和“一事一审”制度",
+            "信息发布“三审三校”制度",
+            "保密审查和发布审核机制",
+            "专人负责、分级把关的信息发布流程",
+        )
+    )
+    lead = f"{me}{rng.choice(('加强', '规范', '持续加强', '着力规范', '不断完善'))}政府信息管理，落实{mechanism}。"
+
+    def review() -> str:
+        scope = rng.choice(("现行有效的政策文件", "历年公开的信息", "网站存量信息", "公开目录", "政府信息公开指南"))
+        result = rng.choice(
+            (
+                f"调整公开目录{rng.randint(2, 40)}项",
+                f"清理过时信息{rng.randint(3, 200)}条",
+                "及时更新相关内容",
+                f"修改完善{rng.randint(1, 12)}处表述",
+            )
+        )
+        return f"{_month(rng)}，对{scope}进行全面梳理，{result}。"
+
+    def ledger() -> str:
+        thing = rng.choice(("政府信息管理台账", "政策文件库", "公开信息动态调整机制", "信息公开属性源头认定机制"))
+        mode = rng.choice(("动态管理", "全过程管理", "分类管理", "统一编号管理"))
+        return f"建立{thing}，对拟公开信息实行{mode}。"
+
+    def incident() -> str:
+        bad = rng.choice(("泄密", "信息发布错误", "敏感信息泄露", "公开不当"))
+        return f"全年未发生{bad}情况。"
+
+    def publicity() -> str:
+        thing = rng.choice(("公文公开属性", "拟公开信息的保密性", "涉及个人信息的内容", "图片和附件"))
+        return f"在信息发布前逐条核对{thing}，{rng.choice(('做到应删尽删', '严防信息泄露', '确保表述准确'))}。"
+
+    return _sentences(rng, lead, (review, ledger, incident, publicity), 1, 3)
+
+
+def _platform_paragraph(rng: random.Random, org: Organization, voice: _Voice) -> str:
+    me = org.self_name
+    lead = rng.choice(
+        (
+            f"{me}持续加强政府信息公开平台建设，",
+            f"{me}以门户网站为主、政务新媒体为辅推进平台建设，",
+            "加强政务公开平台建设，",
+            f"{me}不断优化信息公开平台，",
+        )
+    ) + rng.choice(
+        (
+            f"通过{_listed(voice.channels)}发布信息{rng.randint(30, 2000)}条。",
+            f"依托政府网站信息公开专栏和{_listed(voice.channels)}拓宽公开渠道。",
+            "规范栏目设置，优化页面布局和检索功能。",
+        )
+    )
+
+    def columns() -> str:
+        return f"{_month(rng)}对政府网站信息公开专栏进行调整，新增{_listed(rng.sample(_COLUMNS, rng.randint(1, 3)))}等栏目。"
+
+    def checks() -> str:
+        return f"定期开展网站内容检查，全年检查{rng.randint(4, 52)}次，整改错链、断链{rng.randint(1, 30)}处。"
+
+    def sync() -> str:
+        return f"建立{rng.choice(voice.channels)}与门户网站信息同步发布机制，做到重要信息同步推送。"
+
+    def terminals() -> str:
+        where = _listed(rng.sample(voice.places, rng.randint(1, 2)))
+        return f"在{where}设置自助查询终端{rng.randint(1, 9)}台，方便群众就近查询。"
+
+    return _sentences(rng, lead, (columns, checks, sync, terminals), 1, 2)
+
+
+_SUPERVISION_LEADS = (
+    "成立以主要负责同志为组长的政务公开工作领导小组，将政务公开工作纳入年度目标考核。",
+    "健全政务公开工作监督保障机制，明确分管负责同志和专人负责日常工作。",
+    "把政务公开工作纳入绩效考核体系，做好监督保障工作。",
+    "自觉接受社会监督，畅通意见反馈渠道。",
+)
+
+
+def _supervision_paragraph(rng: random.Random, org: Organization, voice: _Voice) -> str:
+    lead = _SUPERVISION_LEADS[voice.supervision_lead if rng.random() < 0.6 else rng.randrange(len(_SUPERVISION_LEADS))]
+
+    def training() -> str:
+        return (
+            f"{_month(rng)}组织开展政务公开业务培训{rng.randint(1, 6)}次，参训{rng.randint(10, 300)}人次，"
+            f"重点学习{rng.choice(('条例内容', '公开目录编制', '答复文书规范', '政策解读要点'))}。"
+        )
+
+    def inspection() -> str:
+        return f"开展自查{rng.randint(1, 8)}次，发现并整改问题{rng.randint(1, 30)}个。"
+
+    def monitors() -> str:
+        return f"聘请社会监督员{rng.randint(2, 15)}名，通过{rng.choice(voice.offline)}设置意见箱收集意见建议。"
+
+    def accountability() -> str:
+        return "全年未发生因政府信息公开工作被责任追究的情况。"
+
+    def visits() -> str:
+        where = _listed(rng.sample(voice.places, rng.randint(1, 3)))
+        return f"{_month(rng)}，到{where}实地督导公开栏更新情况，现场反馈意见{rng.randint(2, 20)}条。"
+
+    return _sentences(rng, lead, (training, inspection, monitors, accountability, visits), 1, 3)
+
 
 def _claim(rng: random.Random, n: int, year: int, self_name: str) -> str:
     template = rng.choice(_CLAIMS if n else _NO_CLAIMS)
@@ -533,48 +933,189 @@ def _claim(rng: random.Random, n: int, year: int, self_name: str) -> str:
 def _section_one(
     rng: random.Random, org: Organization, year: int, claim: str, topics: Sequence[str] = TOPICS
 ) -> list[str]:
-    paragraphs = [rng.choice(_INTRO).format(year=year, self=org.self_name)]
-    suffix = rng.choice(("", "情况", "："))
+    voice = _voice(org)
+    paragraphs = [_intro(rng, org, year, voice)]
+    suffix = voice.subhead if rng.random() < 0.8 else rng.choice(_SUBHEAD_ENDINGS)
+    writers: dict[str, Callable[[], str]] = {
+        "主动公开": lambda: _open_paragraph(rng, org, voice),
+        "依申请公开": lambda: _request_paragraph(rng, org, claim),
+        "政府信息管理": lambda: _management_paragraph(rng, org),
+        "政府信息公开平台建设": lambda: _platform_paragraph(rng, org, voice),
+        "监督保障": lambda: _supervision_paragraph(rng, org, voice),
+    }
     for index, topic in enumerate(topics):
-        text = rng.choice(_TOPIC_TEXT[topic]).format(self=org.self_name, n=rng.randint(20, 1500), claim=claim)
-        paragraphs += [f"（{_CHINESE_ORDINALS[index]}）{topic}{suffix}", text]
+        paragraphs += [f"（{_CHINESE_ORDINALS[index]}）{topic}{suffix}", writers[topic]()]
     return paragraphs
 
 
-def _section_five(rng: random.Random, org: Organization, year: int, avoid: tuple[str, ...] = ()) -> list[str]:
-    problems = rng.sample([p for p in _PROBLEMS if p not in avoid] or list(_PROBLEMS), 2)
-    measures = rng.sample([m for m in _MEASURES if m not in avoid] or list(_MEASURES), 2)
-    numbering = rng.choice(("arabic", "ordinal"))
-    intro = rng.choice(
-        (
-            f"{year}年，{org.self_name}政府信息公开工作取得了一定成效，但仍存在一些不足：",
-            f"对照上级要求，{org.self_name}{year}年政府信息公开工作仍存在以下问题：",
-        )
+# Part 五: problems and measures, each an aspect and what is wrong with it / an action, an object and a way.
+_ASPECTS = (
+    "信息公开的及时性",
+    "政策解读的针对性",
+    "公开栏的更新频次",
+    "依申请公开答复的统一性",
+    "工作人员的业务水平",
+    "基层公开的标准化水平",
+    "公开内容的全面性",
+    "回应关切的时效",
+    "网站栏目的维护",
+    "公开信息的可读性",
+    "重点领域信息公开的深度",
+    "公开目录的动态调整",
+    "政务新媒体的运维",
+    "村级事务公开",
+    "公开工作的协调联动",
+)
+_SHORTCOMINGS = ("有待提高", "还需加强", "不够到位", "与群众期待仍有差距", "仍存在短板", "还不够高", "需要进一步提升")
+_SYMPTOMS = (
+    "部分栏目更新滞后",
+    "个别信息发布不及时",
+    "解读形式较为单一",
+    "图表图解运用较少",
+    "兼职人员流动较大",
+    "部分公开内容与网站不一致",
+    "答复文书格式不够统一",
+    "对群众关注的热点回应不够充分",
+    "公开信息多为结果性信息",
+    "部分信息表述不够通俗",
+    "线上线下公开衔接不够紧密",
+    "培训覆盖面不够广",
+)
+_MEASURE_VERBS = ("加强", "完善", "健全", "规范", "强化", "优化", "深化", "改进")
+_MEASURE_OBJECTS = (
+    "信息发布审核机制",
+    "政策解读工作",
+    "公开栏日常管理",
+    "依申请公开办理流程",
+    "业务培训",
+    "公开目录动态更新",
+    "重点领域信息公开",
+    "政务新媒体运维",
+    "村级事务公开",
+    "回应关切机制",
+    "网站内容检查",
+    "工作队伍建设",
+    "信息公开台账管理",
+    "线上线下公开衔接",
+    "公开内容审核把关",
+)
+_MEASURE_WAYS = (
+    "定期开展自查",
+    "每季度至少开展一次专项检查",
+    "组织工作人员集中学习",
+    "综合运用图解、视频等方式",
+    "明确信息发布时限",
+    "建立问题整改台账",
+    "推行清单化管理",
+    "加强与业务科室的沟通协调",
+    "实行专人负责",
+    "邀请上级业务骨干现场指导",
+)
+_MEASURE_AIMS = (
+    "确保信息及时准确公开",
+    "切实提升公开实效",
+    "推动政务公开工作再上新台阶",
+    "提高群众满意度",
+    "做到线上线下公开内容一致",
+    "增强公开工作的规范性",
+    "保持队伍相对稳定",
+    "让政策真正惠及群众",
+)
+_FIVE_INTROS = (
+    "{year}年，{self}政府信息公开工作取得了一定成效，但仍存在一些不足：",
+    "对照上级要求，{self}{year}年政府信息公开工作仍存在以下问题：",
+    "{self}政府信息公开工作虽然取得了一定成绩，但与群众的期待相比还有差距，主要表现在：",
+    "回顾{year}年的工作，{self}在政府信息公开方面还存在以下不足：",
+)
+_PROBLEM_HEADS = ("（一）存在的主要问题", "（一）存在的问题", "（一）主要问题")
+_MEASURE_HEADS = ("（二）改进措施", "（二）改进情况", "（二）下一步工作打算")
+_MEASURE_INTROS = (
+    "下一步，将重点做好以下工作：",
+    "针对上述问题，{self}将采取以下措施：",
+    "新的一年，{self}将着力做好以下工作：",
+)
+
+
+def _problem(rng: random.Random) -> str:
+    aspect = rng.choice(_ASPECTS)
+    if rng.random() < 0.5:
+        return f"{aspect}{rng.choice(_SHORTCOMINGS)}，{rng.choice(_SYMPTOMS)}。"
+    return f"{rng.choice(_SYMPTOMS)}，{aspect}{rng.choice(_SHORTCOMINGS)}。"
+
+
+def _measure(rng: random.Random) -> str:
+    verb, thing, way, aim = (
+        rng.choice(pool) for pool in (_MEASURE_VERBS, _MEASURE_OBJECTS, _MEASURE_WAYS, _MEASURE_AIMS)
     )
-    paragraphs = ["（一）存在的主要问题", intro]
+    if rng.random() < 0.5:
+        return f"{verb}{thing}，{way}，{aim}。"
+    return f"{way}，{verb}{thing}，{aim}。"
+
+
+def _items(rng: random.Random, make: Callable[[random.Random], str], count: int, avoid: set[str]) -> list[str]:
+    found: list[str] = []
+    while len(found) < count:
+        text = make(rng)
+        if text not in avoid and text not in found:
+            found.append(text)
+    return found
+
+
+def _section_five(rng: random.Random, org: Organization, year: int, avoid: Sequence[str] = ()) -> list[str]:
+    """Part 五; `avoid`: last year's items, none of which comes back."""
+    voice = _voice(org)
+    last = set(avoid)
+    problems = _items(rng, _problem, rng.randint(2, 4), last)
+    measures = _items(rng, _measure, rng.randint(2, 4), last)
+    numbering = rng.choice(("arabic", "ordinal"))
+    template = _FIVE_INTROS[voice.five_intro if rng.random() < 0.5 else rng.randrange(len(_FIVE_INTROS))]
+    paragraphs = [rng.choice(_PROBLEM_HEADS), template.format(year=year, self=org.self_name)]
     for index, text in enumerate(problems):
         paragraphs.append(f"{index + 1}.{text}" if numbering == "arabic" else f"{_CHINESE_ORDINALS[index]}是{text}")
-    paragraphs += ["（二）改进措施", "下一步，将重点做好以下工作："]
+    paragraphs += [rng.choice(_MEASURE_HEADS), rng.choice(_MEASURE_INTROS).format(self=org.self_name)]
     for index, text in enumerate(measures):
         paragraphs.append(f"{index + 1}.{text}" if numbering == "arabic" else f"{_CHINESE_ORDINALS[index]}是{text}")
     return paragraphs
 
 
+def _five_items(paragraphs: Sequence[str]) -> list[str]:
+    """The enumerated items of a part 五 ("1.…", "一是…"), without their numbers."""
+    return [
+        re.sub(r"^(?:\d\.|[一二三四五六七八九十]是)", "", p)
+        for p in paragraphs
+        if re.match(r"^(?:\d\.|[一二三四五六七八九十]是)", p)
+    ]
+
+
 def _section_six(
     rng: random.Random, org: Organization, year: int, requests: Requests, *, period: bool, contact: bool
 ) -> list[str]:
+    me = org.self_name
     no_fee = requests["other_no_fee"][6] or 0
     if no_fee:
         paragraphs = [f"本年度向申请人发出收费通知{no_fee}件，申请人逾期未缴纳，实际收取信息处理费0元。"]
     else:
-        paragraphs = [rng.choice(_FEE_STATEMENTS).format(year=year, self=org.self_name)]
-    if rng.random() < 0.4:
-        paragraphs.append(f"{org.self_name}认真办理人大代表建议和政协委员提案，办理结果已按要求公开。")
+        paragraphs = [rng.choice(_FEE_STATEMENTS).format(year=year, self=me)]
+    extras = (
+        f"{me}认真办理人大代表建议和政协委员提案，办理结果已按要求公开。",
+        f"{me}年度政务公开工作要点已于{rng.randint(1, 6)}月在门户网站公开，各项任务均已落实。",
+        f"本年度{me}办理人大代表建议{rng.randint(0, 12)}件、政协委员提案{rng.randint(0, 12)}件，均已按时办结。",
+        f"{me}按要求开展了政务公开第三方评估整改，{rng.randint(1, 9)}项问题均已整改到位。",
+    )
+    if rng.random() < 0.5:
+        paragraphs.append(rng.choice(extras))
     if period:
         paragraphs.append(rng.choice(_PERIODS).format(year=year))
     if contact:
         paragraphs.append(f"如对本报告有疑问，请与{org.title_name}联系，联系电话：{org.phone}。")
     return paragraphs
+
+
+_PREFACES = (
+    "根据《中华人民共和国政府信息公开条例》规定，现公布{self}{year}年政府信息公开工作年度报告。",
+    "根据《中华人民共和国政府信息公开条例》要求，{self}编制了{year}年政府信息公开工作年度报告。",
+    "按照《中华人民共和国政府信息公开条例》有关规定，现将{self}{year}年政府信息公开工作年度报告予以公布。",
+)
 
 
 def _published(rng: random.Random, level: str, year: int) -> str:
@@ -636,13 +1177,10 @@ def _build(
     period_where = rng.choice(("六", "preface", "none")) if show_title else "preface"
     preface: list[str] = []
     if period_where == "preface" or rng.random() < 0.2:
-        preface.append(
-            f"根据《中华人民共和国政府信息公开条例》规定，现公布{org.self_name}{year}年政府信息公开工作年度报告。"
-        )
+        preface.append(rng.choice(_PREFACES).format(self=org.self_name, year=year))
         if period_where == "preface":
             preface.append(rng.choice(_PERIODS).format(year=year))
-    avoid = tuple(p for p in previous.sections["五"]) if previous else ()
-    avoid = tuple(text for text in (*_PROBLEMS, *_MEASURES) if any(text in p for p in avoid))
+    avoid = _five_items(previous.sections["五"]) if previous else []
     sections = {
         "一": _section_one(rng, org, year, claim),
         "二": [f"{year}年，{org.self_name}主动公开政府信息情况如下："] if rng.random() < 0.3 else [],
@@ -1171,6 +1709,31 @@ def plant_series(series: Sequence[GroundTruth], kind: str, rng: random.Random) -
         raise ValueError(kind)
     after = {**violations(last), **series_violations(previous, last)}
     return modified, _expected(kind, before, after, cells, optional)
+
+
+PEER_COPY = "narrative.copied_from_peer"
+
+
+def plant_peer_copy(truth: GroundTruth, peer: GroundTruth, rng: random.Random) -> tuple[GroundTruth, Expected]:
+    """A copy of `truth` whose part 五 is `peer`'s (another body's report of the same year) with the peer's name
+    and self-reference made this body's and every figure changed: the copy narrative.copied_from_peer must find
+    when the peer's report is stored or checked with it. The generator's own prose never makes two bodies' parts
+    that alike, so this is the only way the rule fires on generated reports."""
+    if peer.year != truth.year or (peer.name, peer.region) == (truth.name, truth.region):
+        raise ValueError("a peer copy needs another body's report of the same year")
+    if "五" not in peer.sections or "五" not in truth.sections:
+        raise ValueError("a peer copy needs part 五 in both reports")
+    modified = copy.deepcopy(truth)
+    before = violations(truth)
+    own, theirs = truth.organization, peer.organization
+
+    def adapted(text: str) -> str:
+        text = text.replace(theirs.title_name, own.title_name).replace(theirs.name, own.name)
+        text = text.replace(theirs.self_name, own.self_name)
+        return re.sub(r"\d", lambda _: str(rng.randint(1, 9)), text)
+
+    modified.sections["五"] = [adapted(p) for p in peer.sections["五"]]
+    return modified, _expected(PEER_COPY, before, violations(modified), [], set())
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import docx
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
@@ -42,6 +43,65 @@ def read_html(markup: str, encoding: str = "utf-8") -> Document:
 
 
 # HTML
+
+
+def slot_layout(rows: list[tuple[int, list[tuple[int, int, str]]]], cells_left: int) -> tuple[tuple, bool]:
+    """The grid as the HTML table model places it, slot by slot in one dictionary: what `html.layout` must give."""
+    slots: dict[tuple[int, int], str | None] = {}
+    width, cut, placed = 0, False, len(rows)
+    ends = [next((e for e in range(i + 1, len(rows)) if rows[e][0] != rows[i][0]), len(rows)) for i in range(len(rows))]
+    for index, (_, cells) in enumerate(rows):
+        if len(slots) > cells_left:
+            placed, cut = index, True
+            break
+        column = 0
+        for rowspan, colspan, text in cells:
+            while (index, column) in slots:
+                column += 1
+            if column + colspan > html.MAX_TABLE_WIDTH:
+                cut = True
+                break
+            last_row = ends[index] if rowspan == 0 else min(index + rowspan, ends[index])
+            for covered_row in range(index, last_row):
+                for covered_column in range(column, column + colspan):
+                    slots.setdefault((covered_row, covered_column), None)
+            slots[(index, column)] = text
+            column += colspan
+            width = max(width, column)
+    grid: list[tuple[str | None, ...]] = []
+    for index, (_, cells) in enumerate(rows[:placed]):
+        row = tuple(slots.get((index, column), "") for column in range(width))
+        if not cells and all(cell == "" for cell in row):
+            continue
+        if cells_left < width:
+            return tuple(grid), True
+        cells_left -= width
+        grid.append(row)
+    return tuple(grid), cut
+
+
+SPANNED_ROWS = st.lists(
+    st.tuples(
+        st.integers(0, 2),
+        st.lists(st.tuples(st.sampled_from([1, 1, 1, 0, 2, 3]), st.sampled_from([1, 1, 1, 2, 3, 999]), st.just("x"))),
+    ),
+    max_size=8,
+).map(
+    lambda rows: [
+        (group, [(r, c, f"{i}.{j}") for j, (r, c, _) in enumerate(cells)])
+        for i, (group, cells) in enumerate(sorted(rows, key=lambda row: row[0]))
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SPANNED_ROWS, st.integers(0, 60))
+def test_html_layout_places_cells_as_the_table_model_does(rows: list, cells_left: int) -> None:
+    columns = [
+        (group, [cell[0] for cell in cells], [cell[1] for cell in cells], [cell[2] for cell in cells])
+        for group, cells in rows
+    ]
+    assert html.layout(columns, cells_left) == slot_layout(rows, cells_left)
 
 
 def test_html_rowspan_and_colspan_give_the_grid_a_reader_sees() -> None:
@@ -235,6 +295,22 @@ TAG_SOUP = [
 ]  # fmt: skip
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TAG_SOUP), max_size=60))
+def test_html_the_flattened_page_reads_as_the_walk_reads_it(pieces: list[str]) -> None:
+    """Pages libxslt flattens in one pass give the blocks the element walk gives (others are walked)."""
+    root, _ = html._tree("".join(pieces))
+    if root is None:
+        return
+    flat = html._flatten(root)
+    if flat is None:
+        return
+    walked, flattened = html._Reader(), html._Reader()
+    walked.read(root)
+    flattened.read_flat(flat)
+    assert (flattened.blocks, flattened.problems) == (walked.blocks, walked.problems)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(TAG_SOUP), max_size=60))
 def test_html_any_tag_soup_gives_rectangular_grids_or_a_reason(pieces: list[str]) -> None:
@@ -303,6 +379,15 @@ def test_docx_paragraphs_in_order_with_cjk_and_merged_cells_as_the_grid() -> Non
     ]
     assert isinstance(document.blocks[2], Grid)  # the table sits between the paragraphs around it
     assert document.problems == []
+
+
+def test_docx_and_html_text_holding_the_flattening_markers_is_read_whole() -> None:
+    """Text may hold any character, the noncharacters the flattening marks its pieces with included."""
+    marked = "甲\ufdd0\ufdd4乙"
+    page = html.read(f"<p>{marked}</p><table><tr><td>{marked}</td><td>&#xfdd3;3</td></tr></table>".encode())
+    assert lines(page) == [marked] and grids(page) == [((marked, "\ufdd33"),)]
+    document = docx_format.read(raw_docx(f"<w:p><w:r><w:t>{marked}</w:t></w:r></w:p>"))
+    assert lines(document) == [marked]
 
 
 def test_docx_breaks_split_lines_and_tabs_are_kept() -> None:
@@ -385,6 +470,47 @@ def bomb(size: int) -> bytes:
             for _ in range(size >> 20):
                 member.write(chunk)
     return buffer.getvalue()
+
+
+WORD_LEAVES = [
+    "文字", "12", " ", "\t", "a b", "<w:tab/>", "<w:br/>", "<w:cr/>", "<w:noBreakHyphen/>", "<w:ptab/>", "<w:t>字</w:t>",
+    "<w:t> 3 </w:t>", "<w:t/>", "<a:t>图</a:t>", "<x:t>x</x:t>", "<w:altChunk/>", "<w:tab><w:t>in</w:t></w:tab>",
+    '<w:gridSpan w:val="2"/>', '<w:gridSpan w:val="x"/>', "<w:gridSpan/>", '<w:gridSpan s:val="3"/>', "<w:vMerge/>",
+    '<w:vMerge w:val="restart"/>', "<w:hMerge/>", '<w:gridBefore w:val="1"/>', '<x:gridSpan w:val="2"/>', "<w:tcW/>",
+]  # fmt: skip
+WORD_CONTAINERS = [
+    "w:p", "w:p", "w:r", "w:r", "w:t", "w:tbl", "w:tbl", "w:tr", "w:tr", "w:tc", "w:tc", "w:tcPr", "w:trPr", "w:pPr",
+    "w:rPr", "w:tabs", "w:del", "w:ins", "w:hyperlink", "w:sdt", "w:sdtContent", "mc:AlternateContent", "mc:Choice",
+    "mc:Fallback", "a:p", "x:tc", "x:tr", "x:tbl", "x:p", "x:tcPr", "w:txbxContent", "w:fooPr", "w:moveFrom", "x:wrap",
+]  # fmt: skip
+WORD_SOUP = st.recursive(
+    st.sampled_from(WORD_LEAVES),
+    lambda children: st.tuples(st.sampled_from(WORD_CONTAINERS), st.lists(children, max_size=5)).map(
+        lambda element: f"<{element[0]}>{''.join(element[1])}</{element[0]}>"
+    ),
+    max_leaves=60,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(WORD_SOUP, max_size=6))
+def test_docx_the_flattened_body_reads_as_the_tree_walk_reads_it(blocks: list[str]) -> None:
+    """Bodies libxslt flattens in one pass give the blocks and problems the tree walk gives (others are walked)."""
+    namespaces = (
+        f'xmlns:w="{W}" xmlns:s="http://purl.oclc.org/ooxml/wordprocessingml/main" xmlns:x="urn:x" '
+        'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+        'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+    )
+    root = docx_format._xml(f"<w:document {namespaces}><w:body>{''.join(blocks)}</w:body></w:document>".encode(), "d")
+    body = root[0]
+    etree.strip_tags(body, *docx_format._WRAPPERS)
+    flat = docx_format._flatten(body)
+    if flat is None:
+        return
+    walked = docx_format._scan(body)
+    walked_blocks = list(docx_format._blocks(body, walked))
+    flattened = docx_format._Reading()
+    assert (docx_format._flat_blocks(flat, flattened), flattened.problems) == (walked_blocks, walked.problems)
 
 
 @pytest.mark.parametrize(("size", "reason"), [(300 << 20, "超过上限"), (20 << 20, "压缩炸弹")])

@@ -13,7 +13,11 @@ from typing import Any
 
 import pytest
 
+from report.identity import name_key
 from report.model import APPEAL_BLOCKS, OUTCOME_KEYS, REQUEST_KEYS, SECTION_NUMERALS
+from rules.crossyear import similarity
+from rules.narrative import TOPICS as RULE_TOPICS
+from rules.similarity import band_keys, masked
 from tests.generator import (
     ENCODINGS,
     FILE_SUFFIX,
@@ -32,9 +36,11 @@ from tests.generator import (
     damage_title,
     encode,
     encode_as,
+    make_organization,
     make_series,
     make_truth,
     plant,
+    plant_peer_copy,
     plant_series,
     violations,
 )
@@ -232,6 +238,77 @@ def test_series_continue_from_year_to_year() -> None:
             assert not items(previous.sections["五"]) & items(current.sections["五"])  # 五 never repeats an item
         for truth in series:
             assert rules_fired(truth) <= {"structure.blank_cells"}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Prose
+
+
+def masked_part(truth: GroundTruth, part: str, *others: GroundTruth) -> str:
+    """A part as narrative.copied_from_peer compares it: names, self-references and numbers masked."""
+    names = [n for t in (truth, *others) for n in (t.name, name_key(t.name), t.region) if n]
+    return masked(truth.section_text(part), names)
+
+
+def test_bodies_write_their_own_prose() -> None:
+    """300 bodies of one year: hardly any shares an LSH band of part 一 or 五 with another (stock sentences made
+    every report a candidate copy of a dozen others), and none is a copy of another by the rule's threshold."""
+    truths = []
+    for seed in range(300):
+        org = make_organization(random.Random(seed), ("township", "department")[seed % 2])
+        truths.append(make_truth(random.Random(10_000 + seed), organization=org, year=2023))
+    owners_of: dict[tuple[str, int, int], set[int]] = {}
+    for index, truth in enumerate(truths):
+        for part in ("一", "五"):
+            for band, key in enumerate(band_keys(part, masked_part(truth, part))):
+                owners_of.setdefault((part, band, key), set()).add(index)
+    sharing = {
+        i
+        for owners in owners_of.values()
+        if len({(truths[o].name, truths[o].region) for o in owners}) > 1
+        for i in owners
+    }
+    assert len(sharing) <= 6, len(sharing)
+    for first, second in itertools.combinations(sorted(sharing), 2):
+        a, b = truths[first], truths[second]
+        for part in ("一", "五"):
+            assert similarity(masked_part(a, part, b), masked_part(b, part, a)) < 0.95
+
+
+def test_a_peer_copy_is_what_the_rule_finds() -> None:
+    for seed in range(20):
+        rng = random.Random(seed)
+        truth, peer = make_truth(rng, year=2023), make_truth(rng, year=2023)
+        if (truth.name, truth.region) == (peer.name, peer.region):
+            continue
+        copied, expected = plant_peer_copy(truth, peer, rng)
+        assert expected.rules == {"narrative.copied_from_peer"}
+        assert copied.sections["一"] == truth.sections["一"] and copied.sections["六"] == truth.sections["六"]
+        mine, theirs = masked_part(copied, "五", peer), masked_part(peer, "五", copied)
+        assert similarity(mine, theirs) >= 0.95
+        assert set(band_keys("五", mine)) & set(band_keys("五", theirs))
+        assert similarity(masked_part(truth, "五", peer), theirs) < 0.95
+    with pytest.raises(ValueError):
+        plant_peer_copy(truth, make_truth(random.Random(1), year=2022), random.Random(1))
+    with pytest.raises(ValueError):
+        plant_peer_copy(truth, truth, random.Random(1))
+
+
+def test_topic_words_stay_in_their_topic() -> None:
+    """Section 一's words for a topic (as narrative.missing_topics reads them) appear only under that topic's
+    sub-head, so a report without the topic's paragraphs touches no word of it."""
+    for seed in range(150):
+        truth = truth_for(seed)
+        current, text_of = "", {}
+        for paragraph in truth.sections["一"]:
+            topic = next((t for t in TOPICS if re.match(rf"^（[一二三四五]）{t}", paragraph)), None)
+            current = topic or current
+            text_of[current] = text_of.get(current, "") + paragraph
+        for topic, words in RULE_TOPICS.items():
+            assert any(word in text_of[topic] for word in words), (seed, topic)
+            for other, text in text_of.items():
+                if other != topic:
+                    assert not any(word in text for word in words), (seed, topic, other)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from tests.generator import (
     make_series,
     make_truth,
     plant,
+    plant_peer_copy,
     plant_series,
     violations,
 )
@@ -134,7 +135,7 @@ def test_prose_defects_of_the_reviewers_rules_across_layouts(tmp_path: Path) -> 
 
         problems_only = copy.deepcopy(truth)
         five = problems_only.sections["五"]
-        problems_only.sections["五"] = five[: five.index("（二）改进措施")]
+        problems_only.sections["五"] = five[: next(i for i, p in enumerate(five) if p.startswith("（二）"))]
         assert "narrative.problems_without_measures" in fired(
             write(tmp_path, f"pwm-{layout}", layout, problems_only, index)
         )
@@ -149,11 +150,7 @@ def test_prose_defects_of_the_reviewers_rules_across_layouts(tmp_path: Path) -> 
         peer_truth = make_truth(random.Random(950 + index), level="township", year=truth.year, show_title=True)
         if peer_truth.organization.name == truth.organization.name:
             continue
-        copied = copy.deepcopy(peer_truth)
-        copied.sections["五"] = [
-            p.replace(truth.organization.self_name, peer_truth.organization.self_name) for p in truth.sections["五"]
-        ]
-        copied.sections["一"] = peer_truth.sections["一"]
+        copied, _ = plant_peer_copy(peer_truth, truth, rng)
         paths = [clean, write(tmp_path, f"peer-{layout}", LAYOUT_NAMES[(index + 3) % 8], copied, index)]
         reports = check_files(paths, SETTINGS)
         assert "narrative.copied_from_peer" in {f.rule for f in reports[1].findings}, layout

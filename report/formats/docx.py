@@ -19,9 +19,10 @@ are then a few dictionary lookups each; tag facts (local name, hidden or not) co
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -37,6 +38,7 @@ RATIO_CHECKED_FROM = 10 * 1024 * 1024  # small parts may compress as well as the
 MAX_GRID_COLUMNS = 1000
 MAX_GRID_CELLS = 500_000  # over the whole document, so that a hostile file cannot exhaust memory
 _TOO_LARGE = "docx 中的表格过大，超出部分已忽略"
+_ALT_CHUNK_PROBLEM = "docx 中嵌入了外部文档片段（altChunk），其内容未读取"
 
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
@@ -113,6 +115,7 @@ def _value(element: Element) -> str | None:
 
 
 _MERGE_PROPERTIES = ("{*}gridSpan", "{*}vMerge", "{*}hMerge", "{*}gridBefore")
+_CELL_MERGES = frozenset({"gridSpan", "vMerge", "hMerge"})
 _PROPERTY_PLACES = frozenset({("tcPr", "tc"), ("trPr", "tr")})
 
 
@@ -189,58 +192,85 @@ def _holds_tables(table: Element) -> bool:
     return any(next(cell.iterchildren("{*}tbl"), None) is not None for cell in _cells(table))
 
 
-def _int_value(element: Element | None, default: int, cap: int) -> int:
-    value = _value(element) if element is not None else None
+_NONE: dict[str, Element] = {}
+_NO_PROPERTIES: dict[str, str] = {}
+
+
+# A table row as the grid needs it: the w:val of its gridBefore ("" for one without a value, None for none), and
+# its cells, each as its text (its paragraphs' lines joined by "\\n") and the w:val of its first gridSpan,
+# vMerge and hMerge by name (when it has any).
+_RowValues = tuple[str | None, list[tuple[str, dict[str, str]]]]
+
+
+def _int_value(value: str | None, default: int, cap: int) -> int:
     try:
         return min(max(int(value or default), 0), cap)
     except ValueError:
         return default
 
 
-def _continues(merge: Element | None) -> bool:
-    """Whether a cell's vMerge/hMerge continues the merge ("continue", also a bare w:vMerge), not restarts it."""
-    return merge is not None and (_value(merge) or "continue") == "continue"
+def _continues(merge: str | None) -> bool:
+    """Whether a vMerge/hMerge of this w:val continues the merge ("continue", also none), not restarts it."""
+    return merge is not None and (merge or "continue") == "continue"
 
 
-_NONE: dict[str, Element] = {}
-
-
-def _row_slots(row: Element, above: tuple[str | None, ...] | None, reading: _Reading) -> list[str | None]:
+def _row_slots(row: _RowValues, above: tuple[str | None, ...] | None) -> list[str | None]:
     """One table row as grid slots; `above` is the row before it, for vertical merges."""
-    before = reading.properties.get(row, _NONE).get("gridBefore")
-    slots: list[str | None] = [""] * _int_value(before, 0, MAX_GRID_COLUMNS) if before is not None else []
-    for cell in row.iterchildren("{*}tc"):
-        properties = reading.properties.get(cell, _NONE)
-        span = max(_int_value(properties.get("gridSpan"), 1, MAX_GRID_COLUMNS), 1) if properties else 1
+    grid_before, cells = row
+    slots: list[str | None] = [""] * _int_value(grid_before, 0, MAX_GRID_COLUMNS) if grid_before is not None else []
+    for text, properties in cells:
+        if not properties:  # the usual cell: one slot
+            if len(slots) >= MAX_GRID_COLUMNS:
+                break
+            slots.append(collapse(text))
+            continue
+        span = max(_int_value(properties.get("gridSpan"), 1, MAX_GRID_COLUMNS), 1)
         column = len(slots)
         if column + span > MAX_GRID_COLUMNS:
             break
-        if properties and (
-            (_continues(properties.get("vMerge")) and above is not None and column < len(above))
-            or (_continues(properties.get("hMerge")) and slots)
+        if (_continues(properties.get("vMerge")) and above is not None and column < len(above)) or (
+            _continues(properties.get("hMerge")) and slots
         ):
             slots.extend([None] * span)
         else:
-            # the cell's lines joined as a reader reads them
-            slots.append(collapse("\n".join(reading.cell_lines.get(cell, ()))).replace("\t", " "))
+            slots.append(collapse(text))  # the cell's lines joined as a reader reads them (no tab is left)
             if span > 1:
                 slots.extend([None] * (span - 1))
     return slots
 
 
-def _grid(table: Element, reading: _Reading) -> Grid | None:
-    rows: list[tuple[str | None, ...]] = []
-    for row in table.iterchildren("{*}tr"):
-        slots = tuple(_row_slots(row, rows[-1] if rows else None, reading))
+def _grid(rows: Iterable[_RowValues], reading: _Reading) -> Grid | None:
+    grid: list[tuple[str | None, ...]] = []
+    for row in rows:
+        slots = tuple(_row_slots(row, grid[-1] if grid else None))
         if len(slots) > reading.cells_left:
             reading.problem(_TOO_LARGE)
             break
         reading.cells_left -= len(slots)
-        rows.append(slots)
-    width = max((len(row) for row in rows), default=0)
+        grid.append(slots)
+    width = max((len(row) for row in grid), default=0)
     if not width:
         return None
-    return Grid(tuple(row + ("",) * (width - len(row)) for row in rows))
+    return Grid(tuple(row + ("",) * (width - len(row)) for row in grid))
+
+
+def _value_of(element: Element | None) -> str | None:
+    return None if element is None else _value(element) or ""
+
+
+def _tree_rows(table: Element, reading: _Reading) -> Iterator[_RowValues]:
+    """A table's rows as the tree and the scan give them."""
+    for row in table.iterchildren("{*}tr"):
+        cells = []
+        for cell in row.iterchildren("{*}tc"):
+            properties = reading.properties.get(cell, _NONE)
+            cells.append(
+                (
+                    "\n".join(reading.cell_lines.get(cell, ())),
+                    {name: _value(element) or "" for name, element in properties.items() if name in _CELL_MERGES},
+                )
+            )
+        yield _value_of(reading.properties.get(row, _NONE).get("gridBefore")), cells
 
 
 def _blocks(container: Element, reading: _Reading) -> Iterator[Block]:
@@ -254,11 +284,171 @@ def _blocks(container: Element, reading: _Reading) -> Iterator[Block]:
             for cell in _cells(child):
                 yield from _blocks(cell, reading)
         elif name == "tbl":
-            grid = _grid(child, reading)
+            grid = _grid(_tree_rows(child, reading), reading)
             if grid is not None:
                 yield grid
         else:
-            reading.problem("docx 中嵌入了外部文档片段（altChunk），其内容未读取")
+            reading.problem(_ALT_CHUNK_PROBLEM)
+
+
+# Markers libxslt writes between the pieces of a flattened body (`_flatten`): Unicode noncharacters, which no
+# document holds (one whose text does is read from the tree instead).
+_PARAGRAPH_START, _TABLE_START, _TABLE_END, _ROW, _CELL, _ALT_CHUNK, _PROPERTY, _PROPERTY_END, _IRREGULAR = (
+    chr(0xFDD0 + n) for n in range(9)
+)
+_MARKER = re.compile("[\ufdd0-\ufdd8]")
+# A merge property of a cell or of a row, by name, and its w:val.
+_CELL_PROPERTY = re.compile(f"{_PROPERTY}(gridSpan|vMerge|hMerge)([^{_PROPERTY_END}]*){_PROPERTY_END}")
+_ROW_PROPERTY = re.compile(f"{_PROPERTY}(gridBefore)([^{_PROPERTY_END}]*){_PROPERTY_END}")
+
+
+def _flattening() -> etree.XSLT:
+    """The body as one string, written by libxslt in a single pass over the tree, in the order `_blocks` reads
+    it: each paragraph after _PARAGRAPH_START (its text as `_scan` gathers it); each table of rows and cells
+    between _TABLE_START and _TABLE_END, a row after _ROW, a cell after _CELL with "\\n" before each of its
+    paragraphs, merge properties as _PROPERTY kind value _PROPERTY_END; the cells of a table holding tables
+    as blocks; _ALT_CHUNK for an altChunk. Word's own namespace is matched by name; an element of any other
+    namespace whose local name matters here (a DrawingML `t` or `p` is read as Word's) is read the same way,
+    except where it would stand for a table part, a block or a property: the body is then read from the tree
+    (_IRREGULAR)."""
+    local = "local-name()"
+    ends_with_pr = f"substring({local}, string-length({local}) - 1) = 'Pr'"
+    # a marker in a w:val reads as any letter (neither a number nor "continue")
+    letters = "x" * len(_MARKERS)
+    # w:val in Word's namespace, else in Strict's (as `_value`)
+    value = f"translate(concat(@w:val, substring(@s:val, 1 div not(@w:val))), '{_MARKERS}', '{letters}')"
+    stylesheet = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+ xmlns:w="{_WORD_NAMESPACES[0]}" xmlns:s="{_WORD_NAMESPACES[1]}">
+<xsl:output method="text" encoding="UTF-8"/>
+<xsl:template match="/"><xsl:apply-templates mode="root"/></xsl:template>
+<xsl:template match="*" mode="root"><xsl:apply-templates mode="body"/></xsl:template>
+
+<xsl:template match="text()" mode="body"/>
+<xsl:template match="w:p" mode="body">{_PARAGRAPH_START}<xsl:apply-templates mode="p"/></xsl:template>
+<xsl:template match="w:altChunk" mode="body">{_ALT_CHUNK}</xsl:template>
+<xsl:template match="w:tbl" mode="body"><xsl:choose>
+ <xsl:when test="w:tr/w:tc/w:tbl"><xsl:apply-templates mode="layout-table"/></xsl:when>
+ <xsl:otherwise>{_TABLE_START}<xsl:apply-templates mode="table"/>{_TABLE_END}</xsl:otherwise>
+</xsl:choose></xsl:template>
+<xsl:template match="text()" mode="layout-table"/>
+<xsl:template match="w:tr" mode="layout-table"><xsl:apply-templates mode="layout-row"/></xsl:template>
+<xsl:template match="w:*" mode="layout-table"/>
+<xsl:template match="*" mode="layout-table"><xsl:if test="{local}='tr'">{_IRREGULAR}</xsl:if></xsl:template>
+<xsl:template match="text()" mode="layout-row"/>
+<xsl:template match="w:tc" mode="layout-row"><xsl:apply-templates mode="body"/></xsl:template>
+<xsl:template match="w:*" mode="layout-row"/>
+<xsl:template match="*" mode="layout-row"><xsl:if test="{local}='tc'">{_IRREGULAR}</xsl:if></xsl:template>
+<xsl:template match="w:*" mode="body"/>
+<xsl:template match="*" mode="body"><xsl:if test="{local}='p' or {local}='tbl' or {local}='altChunk'">{_IRREGULAR}</xsl:if></xsl:template>
+
+<xsl:template match="text()" mode="table"/>
+<xsl:template match="w:tr" mode="table">{_ROW}<xsl:apply-templates mode="row"/></xsl:template>
+<xsl:template match="w:*" mode="table"/>
+<xsl:template match="*" mode="table"><xsl:if test="{local}='tr'">{_IRREGULAR}</xsl:if></xsl:template>
+
+<xsl:template match="text()" mode="row"/>
+<xsl:template match="w:tc" mode="row">{_CELL}<xsl:apply-templates mode="cell"/></xsl:template>
+<xsl:template match="w:trPr" mode="row"><xsl:apply-templates mode="row-properties"/></xsl:template>
+<xsl:template match="w:*" mode="row"/>
+<xsl:template match="*" mode="row"><xsl:if test="{local}='tc' or {local}='trPr'">{_IRREGULAR}</xsl:if></xsl:template>
+<xsl:template match="text()" mode="row-properties"/>
+<xsl:template match="w:gridBefore" mode="row-properties">{_PROPERTY}gridBefore<xsl:value-of select="{value}"/>{_PROPERTY_END}</xsl:template>
+<xsl:template match="w:*" mode="row-properties"/>
+<xsl:template match="*" mode="row-properties"><xsl:if test="{local}='gridBefore'">{_IRREGULAR}</xsl:if></xsl:template>
+
+<xsl:template match="text()" mode="cell"/>
+<xsl:template match="w:p" mode="cell"><xsl:text>&#10;</xsl:text><xsl:apply-templates mode="p"/></xsl:template>
+<xsl:template match="w:tcPr" mode="cell"><xsl:apply-templates mode="cell-properties"/></xsl:template>
+<xsl:template match="w:*" mode="cell"/>
+<xsl:template match="*" mode="cell"><xsl:if
+ test="{local}='p' or {local}='tcPr' or {local}='tbl'">{_IRREGULAR}</xsl:if></xsl:template>
+<xsl:template match="text()" mode="cell-properties"/>
+<xsl:template match="w:gridSpan" mode="cell-properties">{_PROPERTY}gridSpan<xsl:value-of select="{value}"/>{_PROPERTY_END}</xsl:template>
+<xsl:template match="w:vMerge" mode="cell-properties">{_PROPERTY}vMerge<xsl:value-of select="{value}"/>{_PROPERTY_END}</xsl:template>
+<xsl:template match="w:hMerge" mode="cell-properties">{_PROPERTY}hMerge<xsl:value-of select="{value}"/>{_PROPERTY_END}</xsl:template>
+<xsl:template match="w:*" mode="cell-properties"/>
+<xsl:template match="*" mode="cell-properties"><xsl:if
+ test="{local}='gridSpan' or {local}='vMerge' or {local}='hMerge'">{_IRREGULAR}</xsl:if></xsl:template>
+
+<xsl:template match="text()" mode="p"/>
+<xsl:template match="w:r|w:hyperlink|w:ins|w:smartTag|w:fldSimple|w:moveTo|w:bookmarkStart|w:bookmarkEnd|w:proofErr"
+ mode="p"><xsl:apply-templates mode="p"/></xsl:template>
+<xsl:template match="w:t" mode="p"><xsl:apply-templates mode="t"/></xsl:template>
+<xsl:template match="w:tab|w:ptab" mode="p"><xsl:text>&#9;</xsl:text></xsl:template>
+<xsl:template match="w:br|w:cr" mode="p"><xsl:text>&#10;</xsl:text></xsl:template>
+<xsl:template match="w:noBreakHyphen" mode="p">-</xsl:template>
+<xsl:template match="w:p" mode="p"><xsl:text>&#10;</xsl:text><xsl:apply-templates mode="p"/></xsl:template>
+<xsl:template match="w:rPr|w:pPr|w:del|w:moveFrom|w:Fallback" mode="p"/>
+<xsl:template match="w:*" mode="p"><xsl:if test="not({ends_with_pr})"><xsl:apply-templates mode="p"/></xsl:if></xsl:template>
+<xsl:template match="*" mode="p"><xsl:choose>
+ <xsl:when test="{local}='t'"><xsl:apply-templates mode="t"/></xsl:when>
+ <xsl:when test="{local}='tab' or {local}='ptab'"><xsl:text>&#9;</xsl:text></xsl:when>
+ <xsl:when test="{local}='br' or {local}='cr'"><xsl:text>&#10;</xsl:text></xsl:when>
+ <xsl:when test="{local}='noBreakHyphen'">-</xsl:when>
+ <xsl:when test="{local}='p'"><xsl:text>&#10;</xsl:text><xsl:apply-templates mode="p"/></xsl:when>
+ <xsl:when test="{local}='del' or {local}='moveFrom' or {local}='Fallback' or {ends_with_pr}"/>
+ <xsl:otherwise><xsl:apply-templates mode="p"/></xsl:otherwise>
+</xsl:choose></xsl:template>
+<xsl:template match="*" mode="t">{_IRREGULAR}</xsl:template>
+</xsl:stylesheet>"""
+    return etree.XSLT(etree.XML(stylesheet), access_control=etree.XSLTAccessControl.DENY_ALL)
+
+
+_MARKERS = "".join(chr(0xFDD0 + n) for n in range(9))
+_FLATTEN = _flattening()
+
+
+def _flatten(body: Element) -> str | None:
+    """The body flattened by libxslt (see `_flattening`), or None when it must be read from the tree."""
+    if _MARKER.search(etree.tostring(body, method="text", encoding=str)):
+        return None
+    try:
+        text = str(_FLATTEN(body))
+    except etree.XSLTApplyError:
+        return None
+    return None if _IRREGULAR in text else text
+
+
+def _properties(text: str, pattern: re.Pattern[str]) -> tuple[str, dict[str, str]]:
+    """A flattened cell's or row's text without its merge properties, and the first value of each kind."""
+    if _PROPERTY not in text:
+        return text, _NO_PROPERTIES
+    found: dict[str, str] = {}
+    for kind, found_value in pattern.findall(text):
+        found.setdefault(kind, found_value)
+    return pattern.sub("", text), found
+
+
+def _flat_rows(table: str) -> Iterator[_RowValues]:
+    for row in table.split(_ROW)[1:]:
+        row, row_properties = _properties(row, _ROW_PROPERTY)
+        cells = [
+            (cell, _NO_PROPERTIES) if _PROPERTY not in cell else _properties(cell, _CELL_PROPERTY)
+            for cell in row.split(_CELL)[1:]
+        ]
+        yield row_properties.get("gridBefore"), cells
+
+
+def _flat_paragraphs(text: str, blocks: list[Block], reading: _Reading) -> None:
+    for paragraph in text.split(_PARAGRAPH_START):
+        if _ALT_CHUNK in paragraph:
+            reading.problem(_ALT_CHUNK_PROBLEM)
+            paragraph = paragraph.replace(_ALT_CHUNK, "")
+        blocks.extend(TextLine(line) for line in paragraph.split("\n") if line.strip())
+
+
+def _flat_blocks(text: str, reading: _Reading) -> list[Block]:
+    """The blocks of a flattened body: the same as `_blocks` gives."""
+    blocks: list[Block] = []
+    first, *tables = text.split(_TABLE_START)
+    _flat_paragraphs(first, blocks, reading)
+    for piece in tables:
+        table, after = piece.split(_TABLE_END, 1)
+        grid = _grid(_flat_rows(table), reading)
+        if grid is not None:
+            blocks.append(grid)
+        _flat_paragraphs(after, blocks, reading)
+    return blocks
 
 
 def _member(archive: zipfile.ZipFile, name: str) -> bytes | None:
@@ -362,8 +552,13 @@ def read(data: bytes) -> Document:
     with archive:
         try:
             body = _body(archive)
-            reading = _scan(body)
-            blocks = list(_blocks(body, reading))
+            flat = _flatten(body)
+            if flat is None:
+                reading = _scan(body)
+                blocks = list(_blocks(body, reading))
+            else:
+                reading = _Reading()
+                blocks = _flat_blocks(flat, reading)
         except RecursionError as error:
             raise UnreadableFile("docx 文件的表格或内容控件嵌套过深，已拒绝解析") from error
         except _DAMAGED_ZIP as error:

@@ -69,6 +69,7 @@ _BREAKS_IN_TABLE = _BLOCKS - {"tr"}
 _CELLS = frozenset({"td", "th"})
 _SECTIONS = frozenset({"thead", "tbody", "tfoot"})
 _STRUCTURE = frozenset({"table", "tr", "td", "th", "thead", "tbody", "tfoot"})
+_HTML_SPACES = " \t\n\r\f"
 _WHITESPACE = re.compile(r"[ \t\n\r\f]+")
 _NON_NEGATIVE = re.compile(r"[ \t\n\r\f]*\+?(\d+)")
 _MARKUP_OPEN = re.compile(r"<[A-Za-z/!?]")
@@ -81,8 +82,11 @@ def _wide(char: str) -> bool:
 def collapse(raw: str) -> str:
     """Whitespace as a reader sees it: each run becomes one space, except a line break between two CJK
     characters, which disappears (a wrapped Chinese line is one line); ends trimmed. NBSP is not touched."""
-    if "\n" not in raw and "\r" not in raw:  # every run is one space (the commonest case, without a callback)
-        return _WHITESPACE.sub(" ", raw).strip(" ")
+    trimmed = raw.strip(_HTML_SPACES)
+    if _WHITESPACE.search(trimmed) is None:  # no run inside (a table cell's usual text)
+        return trimmed
+    if "\n" not in trimmed and "\r" not in trimmed:  # every run is one space (without a callback)
+        return _WHITESPACE.sub(" ", trimmed)
 
     def gap(match: re.Match[str]) -> str:
         start, end = match.span()
@@ -270,9 +274,10 @@ class _Table:
             self.loose_blocks.extend(blocks)
 
 
-# A table row for layout: its row group (thead/tbody/tfoot: a rowspan never reaches past it) and its cells as
-# (rowspan, colspan, text).
-_RowCells = tuple[int, list[tuple[int, int, str]]]
+# A table row for layout: its row group (thead/tbody/tfoot: a rowspan never reaches past it) and its cells'
+# rowspans, colspans and texts.
+_RowCells = tuple[int, list[int], list[int], list[str]]
+_NONE_COVERED: frozenset[int] = frozenset()
 
 
 def _group_ends(rows: list[_RowCells]) -> list[int]:
@@ -283,48 +288,83 @@ def _group_ends(rows: list[_RowCells]) -> list[int]:
     return ends
 
 
-def _place(rows: list[_RowCells], limit: int) -> tuple[dict[tuple[int, int], str | None], int, int, bool]:
-    """Cell texts by (row, column), covered slots as None; the width; how many rows were placed before the
-    slots passed `limit`; whether anything was cut (cells past the width cap, or rows past the limit)."""
-    slots: dict[tuple[int, int], str | None] = {}
+def layout(rows: list[_RowCells], cells_left: int) -> tuple[tuple[tuple[str | None, ...], ...], bool]:
+    """The grid a reader sees, at most `cells_left` slots of it, and whether it had to be cut: cells past the
+    width cap are dropped, and so are the rows from the first one met after more than `cells_left` slots were
+    placed (its cells and those merged cells cover, in rows below too).
+
+    One pass: each row's slots are built left to right, a cell's text then None in each column its colspan
+    covers, skipping the columns a rowspan from above covers (None too). A row without cells of its own and
+    not reached by any rowspan (`<tr></tr>`) shows nothing and is left out."""
+    placed: list[tuple[bool, list[str | None]]] = []
+    covered_below: dict[int, set[int]] = {}  # row index → the columns rowspans from above cover in it
+    ends: list[int] | None = None
     width = 0
+    slot_count = 0  # slots placed so far, those rowspans cover in rows below included
     cut = False
-    ends = _group_ends(rows)
-    for index, (_, cells) in enumerate(rows):
-        if len(slots) > limit:
-            return slots, width, index, True
+    for index, (_, rowspans, colspans, texts) in enumerate(rows):
+        if slot_count > cells_left:
+            cut = True
+            break
+        covered = covered_below.pop(index, _NONE_COVERED)
+        slots: list[str | None] = [None] * len(covered)
+        if rowspans.count(1) == len(texts) and (not covered or max(covered) < len(covered)):
+            # The usual row: no rowspan down from it, and those from above (if any) cover its first columns.
+            if colspans.count(1) == len(texts) and len(slots) + len(texts) <= MAX_TABLE_WIDTH:
+                slots += texts
+            else:
+                for cell_text, colspan in zip(texts, colspans, strict=True):
+                    if len(slots) + colspan > MAX_TABLE_WIDTH:
+                        cut = True
+                        break
+                    slots.append(cell_text)
+                    if colspan > 1:
+                        slots += [None] * (colspan - 1)
+            slot_count += len(slots) - len(covered)
+            width = max(width, len(slots))
+            placed.append((bool(texts or covered), slots))
+            continue
+        slots = []
         column = 0
-        for rowspan, colspan, cell_text in cells:
-            while (index, column) in slots:
+        for rowspan, colspan, cell_text in zip(rowspans, colspans, texts, strict=True):
+            while column in covered:
                 column += 1
             if column + colspan > MAX_TABLE_WIDTH:
                 cut = True
                 break
-            last_row = ends[index] if rowspan == 0 else min(index + rowspan, ends[index])
-            if last_row > index + 1 or colspan > 1:
-                for covered_row in range(index, last_row):
-                    for covered_column in range(column, column + colspan):
-                        slots.setdefault((covered_row, covered_column), None)
-            slots[(index, column)] = cell_text
+            if column > len(slots):
+                slots += [None] * (column - len(slots))
+            slots.append(cell_text)
+            if colspan > 1:
+                slots += [None] * (colspan - 1)
+            if rowspan != 1:
+                if ends is None:
+                    ends = _group_ends(rows)
+                last_row = ends[index] if rowspan == 0 else min(index + rowspan, ends[index])
+                for below in range(index + 1, last_row):
+                    row_below = covered_below.setdefault(below, set())
+                    known = len(row_below)
+                    row_below.update(range(column, column + colspan))
+                    slot_count += len(row_below) - known
             column += colspan
-            width = max(width, column)
-    return slots, width, len(rows), cut
-
-
-def layout(rows: list[_RowCells], cells_left: int) -> tuple[tuple[tuple[str | None, ...], ...], bool]:
-    """The grid a reader sees, at most `cells_left` slots of it, and whether it had to be cut.
-
-    A row without cells of its own and not reached by any rowspan (`<tr></tr>`) shows nothing and is left out."""
-    slots, width, placed, cut = _place(rows, cells_left)
+        width = max(width, len(slots))
+        if covered:
+            slot_count += len(slots) - sum(1 for column in covered if column < len(slots))
+            for column in sorted(covered):
+                if column >= len(slots):
+                    slots += [""] * (column - len(slots))
+                    slots.append(None)
+        else:
+            slot_count += len(slots)
+        placed.append((bool(texts or covered), slots))
     grid: list[tuple[str | None, ...]] = []
-    for index, (_, cells) in enumerate(rows[:placed]):
-        row = tuple(slots.get((index, column), "") for column in range(width))
-        if not cells and all(cell == "" for cell in row):
+    for shown, slots in placed:
+        if not shown:
             continue
         if cells_left < width:
             return tuple(grid), True
         cells_left -= width
-        grid.append(row)
+        grid.append((*slots, *("",) * (width - len(slots))))
     return tuple(grid), cut
 
 
@@ -369,10 +409,12 @@ def _flow(element: Element, pieces: list[str]) -> bool:
     return True
 
 
-def _regular_row(row: Element) -> list[tuple[int, int, str]] | None:
+def _regular_row(row: Element, group: int) -> _RowCells | None:
     if not _blank(row.text):
         return None
-    cells: list[tuple[int, int, str]] = []
+    rowspans: list[int] = []
+    colspans: list[int] = []
+    texts: list[str] = []
     for cell in row:
         if cell.tag not in _CELLS or not _blank(cell.tail):
             return None
@@ -380,14 +422,10 @@ def _regular_row(row: Element) -> list[tuple[int, int, str]] | None:
         if text is None:
             return None
         rowspan, colspan = cell.get("rowspan"), cell.get("colspan")
-        cells.append(
-            (
-                1 if rowspan is None else _span(rowspan, MAX_ROWSPAN),
-                1 if colspan is None else max(_span(colspan, MAX_COLSPAN), 1),
-                text,
-            )
-        )
-    return cells
+        rowspans.append(1 if rowspan is None else _span(rowspan, MAX_ROWSPAN))
+        colspans.append(1 if colspan is None else max(_span(colspan, MAX_COLSPAN), 1))
+        texts.append(text)
+    return group, rowspans, colspans, texts
 
 
 def _regular_rows(table: Element) -> list[_RowCells] | None:
@@ -402,17 +440,17 @@ def _regular_rows(table: Element) -> list[_RowCells] | None:
         if not _blank(child.tail):
             return None
         if child.tag == "tr":
-            cells = _regular_row(child)
+            cells = _regular_row(child, group)
             if cells is None:
                 return None
-            rows.append((group, cells))
+            rows.append(cells)
         elif child.tag in _SECTIONS and _blank(child.text):
             group += 1
             for row in child:
-                cells = _regular_row(row) if row.tag == "tr" and _blank(row.tail) else None
+                cells = _regular_row(row, group) if row.tag == "tr" and _blank(row.tail) else None
                 if cells is None:
                     return None
-                rows.append((group, cells))
+                rows.append(cells)
             group += 1
         else:
             return None
@@ -488,6 +526,17 @@ class _Reader:
             self._end_table()
         self._end_line()
 
+    def read_flat(self, flat: _Flat) -> None:
+        """The blocks of a page flattened by `_flatten`: the same as `read` gives."""
+        first, *tables = flat.text.split(_TABLE_START)
+        _flat_lines(first, self.blocks)
+        first_cell = 0
+        for piece in tables:
+            table, after = piece.split(_TABLE_END, 1)
+            self.blocks.extend(self._grid_blocks(_flat_rows(table, flat, first_cell), []))
+            first_cell += table.count(_CELL)
+            _flat_lines(after, self.blocks)
+
     def _start(self, tag: str, element: Element) -> None:
         if tag == "table":
             self._start_table()
@@ -560,7 +609,15 @@ class _Reader:
                 *table.loose_blocks,
                 *(block for row in table.rows for cell in row.cells for block in cell.blocks()),
             ]
-        rows = [(row.group, [(cell.rowspan, cell.colspan, cell.text()) for cell in row.cells]) for row in table.rows]
+        rows = [
+            (
+                row.group,
+                [cell.rowspan for cell in row.cells],
+                [cell.colspan for cell in row.cells],
+                [cell.text() for cell in row.cells],
+            )
+            for row in table.rows
+        ]
         return self._grid_blocks(rows, table.loose_blocks)
 
     def _grid_blocks(self, rows: list[_RowCells], loose_blocks: list[Block]) -> list[Block]:
@@ -609,6 +666,109 @@ class _Reader:
             table.new_group()
 
 
+# Markers libxslt writes between the pieces of a flattened page (`_flatten`): Unicode noncharacters, which no
+# page holds (one whose text does is walked instead).
+_BREAK, _TABLE_START, _TABLE_END, _GROUP, _ROW, _CELL, _IRREGULAR = (chr(0xFDD0 + n) for n in range(7))
+_MARKERS = "\ufdd0-\ufdd6"  # as a character class
+_MARKER = re.compile(f"[{_MARKERS}]")
+
+
+def _flattening() -> etree.XSLT:
+    """The page as one string, written by libxslt in a single pass over the tree: running text with _BREAK at
+    each block boundary (where `_Reader` ends a line); each table between _TABLE_START and _TABLE_END, _GROUP
+    before and after each row group (thead/tbody/tfoot), _ROW before each row and _CELL before each cell's
+    text, which has "\\n" at the block boundaries inside it (as `_flow`). Whatever only the walk reads the way
+    a browser shows it — a `<pre>`, a cell outside any table, a table that is not regular (see `_regular_rows`)
+    — writes _IRREGULAR. Span attributes are not written: reading them costs libxslt more than lxml."""
+    skipped = "|".join(sorted(_SKIPPED))
+    blocks = "|".join(sorted(_BLOCKS - {"pre"}))  # a `tr` outside any table is a block like any other
+    breaks = "|".join(sorted(_BREAKS_IN_TABLE))
+    structure = "|".join(sorted(_STRUCTURE))
+    # Text between rows and cells must be blank. XML cannot hold a form feed: text with one reads irregular.
+    not_blank = "translate(., ' &#9;&#10;&#13;', '') != ''"
+    stylesheet = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+<xsl:output method="text" encoding="UTF-8"/>
+<xsl:template match="{skipped}"/>
+<xsl:template match="{blocks}">{_BREAK}<xsl:apply-templates/>{_BREAK}</xsl:template>
+<xsl:template match="pre|td|th">{_IRREGULAR}</xsl:template>
+<xsl:template match="table">{_TABLE_START}<xsl:apply-templates mode="table"/>{_TABLE_END}</xsl:template>
+<xsl:template match="*" mode="table">{_IRREGULAR}</xsl:template>
+<xsl:template match="text()" mode="table"><xsl:if test="{not_blank}">{_IRREGULAR}</xsl:if></xsl:template>
+<xsl:template match="thead|tbody|tfoot" mode="table">{_GROUP}<xsl:apply-templates mode="group"/>{_GROUP}</xsl:template>
+<xsl:template match="tr" mode="table"><xsl:apply-templates select="." mode="group"/></xsl:template>
+<xsl:template match="*" mode="group">{_IRREGULAR}</xsl:template>
+<xsl:template match="text()" mode="group"><xsl:if test="{not_blank}">{_IRREGULAR}</xsl:if></xsl:template>
+<xsl:template match="tr" mode="group">{_ROW}<xsl:apply-templates mode="row"/></xsl:template>
+<xsl:template match="*" mode="row">{_IRREGULAR}</xsl:template>
+<xsl:template match="text()" mode="row"><xsl:if test="{not_blank}">{_IRREGULAR}</xsl:if></xsl:template>
+<xsl:template match="td|th" mode="row">{_CELL}<xsl:apply-templates mode="cell"/></xsl:template>
+<xsl:template match="{skipped}" mode="cell"><xsl:if test=".//table">{_IRREGULAR}</xsl:if></xsl:template>
+<xsl:template match="{structure}" mode="cell">{_IRREGULAR}</xsl:template>
+<xsl:template match="{breaks}" mode="cell"><xsl:text>&#10;</xsl:text><xsl:apply-templates
+ mode="cell"/><xsl:text>&#10;</xsl:text></xsl:template>
+</xsl:stylesheet>"""
+    return etree.XSLT(etree.XML(stylesheet), access_control=etree.XSLTAccessControl.DENY_ALL)
+
+
+_FLATTEN = _flattening()
+
+
+@dataclass
+class _Flat:
+    """A page flattened by libxslt, and the rowspans and colspans of its cells in document order."""
+
+    text: str
+    rowspans: list[int]
+    colspans: list[int]
+
+
+def _flatten(root: Element) -> _Flat | None:
+    """The page flattened by libxslt (see `_flattening`), or None when the walk must read it."""
+    if _MARKER.search(etree.tostring(root, method="text", encoding=str)):
+        return None
+    try:
+        text = str(_FLATTEN(root))
+    except etree.XSLTApplyError:  # nesting past libxslt's template depth: the walk reads it
+        return None
+    if _IRREGULAR in text:
+        return None
+    cells = list(root.iter("td", "th"))
+    # Every cell of the page is a flattened one, in the same order, unless some stand where no text is shown
+    # (in a `noscript` …); the walk reads those pages.
+    if len(cells) != text.count(_CELL):
+        return None
+    return _Flat(
+        text,
+        [1 if (rowspan := cell.get("rowspan")) is None else _span(rowspan, MAX_ROWSPAN) for cell in cells],
+        [1 if (colspan := cell.get("colspan")) is None else max(_span(colspan, MAX_COLSPAN), 1) for cell in cells],
+    )
+
+
+def _flat_rows(table: str, flat: _Flat, first_cell: int) -> list[_RowCells]:
+    """A flattened table's rows, as `_regular_rows` reads them (row groups are numbered as markers pass), its
+    cells' spans taken from `flat` from `first_cell` on."""
+    rows: list[_RowCells] = []
+    start = first_cell
+    for group, segment in enumerate(table.split(_GROUP)):
+        for row in segment.split(_ROW)[1:]:
+            # `collapse` inlined for the usual cell, whose text has whitespace at its ends only
+            texts = [
+                trimmed if _WHITESPACE.search(trimmed := raw.strip(_HTML_SPACES)) is None else collapse(raw)
+                for raw in row.split(_CELL)[1:]
+            ]
+            end = start + len(texts)
+            rows.append((group, flat.rowspans[start:end], flat.colspans[start:end], texts))
+            start = end
+    return rows
+
+
+def _flat_lines(text: str, blocks: list[Block]) -> None:
+    """Running text of a flattened page: a line between each two block boundaries."""
+    for piece in text.split(_BREAK):
+        if piece.strip():
+            blocks.append(TextLine(collapse(piece)))
+
+
 def read(data: bytes) -> Document:
     if not data.strip():
         raise UnreadableFile("文件为空，没有可读取的内容")
@@ -616,7 +776,11 @@ def read(data: bytes) -> Document:
     root, cut = _tree(_without_unterminated_markup(page))
     reader = _Reader()
     if root is not None:
-        reader.read(root)
+        flat = _flatten(root)
+        if flat is None:
+            reader.read(root)
+        else:
+            reader.read_flat(flat)
     if not reader.blocks:
         if cut:
             raise UnreadableFile("；".join(cut))
