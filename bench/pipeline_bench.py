@@ -46,6 +46,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -132,7 +133,7 @@ def make_series_reports(n: int, folder: Path, seed: int = 7, years: tuple[int, .
         copier, source = series_list[number], series_list[number - 1]
         position = min(1, len(copier) - 1, len(source) - 1)
         copier[position] = generator.plant_peer_copy(copier[position], source[position], rng)[0]
-    paths = []
+    paths: list[Path] = []
     for position in range(len(years)):
         for number, series in enumerate(series_list):
             if position >= len(series):
@@ -428,6 +429,11 @@ class ProcessMeter:
                 if p.kind == kind and p.sampled_at > p.marked_at
             ]
 
+    def pids(self, kinds: tuple[str, ...]) -> dict[int, str]:
+        """The processes of these kinds seen so far: pid -> kind."""
+        with self._lock:
+            return {pid: p.kind for pid, p in self.processes.items() if p.kind in kinds}
+
     def each(self, kind: str) -> list[float]:
         """CPU-seconds since `mark()` of each process of a kind, largest first."""
         with self._lock:
@@ -548,6 +554,7 @@ def run_pipeline(
     idle: int,
     receiver: Receiver,
     postgres_port: int | None,
+    profile: Path | None = None,
 ) -> Result:
     """The junk warm-up, `idle` reports one at a time, then the burst; wait for every report and alert."""
     share, staging = work / "share", work / "staging"
@@ -584,6 +591,9 @@ def run_pipeline(
         for report in measured:
             shutil.copy(report, staging / report.name)
         meter.mark()
+        profilers = stack.enter_context(ExitStack())
+        if profile is not None:
+            profilers.enter_context(profiling(profile / setup.name.replace(":", "-"), meter.pids(PIPELINE_KINDS)))
         dropped: dict[str, float] = {}
         for report in measured:
             os.rename(staging / report.name, share / report.name)
@@ -592,6 +602,7 @@ def run_pipeline(
         wait_for(lambda: _count_stored(store) >= len(reports), 300 + len(reports) / 2, "every report stored",
                  interval=0.25)  # fmt: skip
         meter.sample()
+        profilers.close()  # py-spy stops and writes its profiles
         cpu_stored = meter.cpu()
         pool_stored, pool_asleep = meter.each("pool process"), meter.asleep("pool process")
         items = _items(store)
@@ -640,6 +651,26 @@ def run_pipeline(
     )
 
 
+@contextmanager
+def profiling(folder: Path, pids: dict[int, str]) -> Iterator[None]:
+    """py-spy records each of these processes (raw folded stacks, `<kind>-<pid>.txt` in `folder`) until the
+    context ends."""
+    folder.mkdir(parents=True, exist_ok=True)
+    spies = []
+    for pid, kind in pids.items():
+        output = folder / f"{kind.replace(' ', '-')}-{pid}.txt"
+        argv = [str(BIN / "py-spy"), "record", "--pid", str(pid), "--format", "raw", "--rate", "100",
+                "--output", str(output)]  # fmt: skip
+        spies.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    try:
+        yield
+    finally:
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)
+        for spy in spies:
+            spy.wait(60)
+
+
 def _state(store: Store, path: str) -> str | None:
     entry = store.ledger_entry(path)
     return entry.state if entry is not None and entry.state in ("stored", "failed") else None
@@ -667,7 +698,7 @@ def _items(store: Store) -> dict[int, str]:
             .join(LedgerRecord, col(LedgerRecord.version_id) == OutboxRecord.version_id)
             .where(LedgerRecord.state == "stored")
         ).all()
-    return {item: path for item, path in rows}
+    return {item: path for item, path in rows if item is not None}
 
 
 def _received(receiver: Receiver) -> set[int]:
@@ -745,6 +776,12 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=5, help="reports dropped one at a time before the burst")
     parser.add_argument("--stable", type=float, default=0.5, help="the watcher's stability wait, seconds")
     parser.add_argument("--keep", action="store_true", help="keep the working folders (logs, databases)")
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        dest="profile",
+        help="record each pipeline process with py-spy (pip install py-spy) during the burst into this folder",
+    )
     parser.add_argument("--receiver", type=Path, help=argparse.SUPPRESS)  # the receiver process
     args = parser.parse_args()
     if args.receiver:
@@ -778,7 +815,7 @@ def main() -> None:
             print(f"{setup.name}: baseline … (load {before})", flush=True)
             baseline = run_baseline(setup, env, work, args.n)
             print(f"{setup.name}: pipeline …", flush=True)
-            result = run_pipeline(setup, env, work, reports, args.idle, receiver, postgres_port)
+            result = run_pipeline(setup, env, work, reports, args.idle, receiver, postgres_port, args.profile)
         results.append((setup, baseline, result, (before, _load())))
         print(describe(*results[-1]), flush=True)
     print()

@@ -46,21 +46,26 @@ def judge_batch(store: Store, reports: Sequence[Report], settings: Settings) -> 
     reports would get one at a time, save that every alike report of the batch is compared where only the 20 most
     alike stored ones are (`Store.peer_reports_of`). A report whose match is ambiguous is compared with nothing
     (the reason becomes a problem). Errors of the store propagate."""
-    keys = {key for report in reports if (key := identity(report))}
+    identities = [identity(report) for report in reports]  # once: each report is matched against the batch
+    keys = {key for key in identities if key}
     known = store.known_identities({name for name, _ in keys}) | keys if keys else set()
     stored = store.earlier_reports_of(keys) if keys else {}
     stored_peers = store.peer_reports_of(reports, whole=whole_peers(settings.rules))
     batch_peers = PeerIndex()
     outcomes: list[Exception | None] = []
     for position, (report, its_peers) in enumerate(zip(reports, stored_peers, strict=True)):
-        key = identity(report)
+        key = identities[position]
         reason = ambiguity(report, known)
         if reason:
             report.problems.append(reason)
         candidates: list[Report] = []
         if key and not reason:
-            before, after = reports[:position], reports[position + 1 :]
-            candidates = [*stored.get(key, []), *before, *(other for other in after if other.year != report.year)]
+            alike = [
+                other
+                for index, other in enumerate(reports)
+                if identities[index] == key and (index < position or (index > position and other.year != report.year))
+            ]
+            candidates = [*stored.get(key, []), *alike]
         bands = report_bands(report)  # once for the batch's index: a signature costs tenths of a ms per part
         peers = [*its_peers, *batch_peers.candidates(report, bands)]
         try:
@@ -73,9 +78,10 @@ def judge_batch(store: Store, reports: Sequence[Report], settings: Settings) -> 
     return outcomes
 
 
-def read_report(path: Path, settings: Settings, root: Path | None = None) -> Report:
-    """Parse a file; one under a watched or ingested folder `root` is read only when it lies inside it."""
-    report = parse_file(path, max_bytes=settings.max_file_bytes, root=root)
+def read_report(path: Path, settings: Settings, root: Path | None = None, data: bytes | None = None) -> Report:
+    """Parse a file (`data`: its bytes, read already); one under a watched or ingested folder `root` is read only
+    when it lies inside it."""
+    report = parse_file(path, max_bytes=settings.max_file_bytes, root=root, data=data)
     apply_folder_region(report, root)
     return report
 

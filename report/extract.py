@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -89,30 +90,46 @@ def sniff_format(path: Path, head: bytes) -> str:
 def open_file(path: Path, root: Path | None = None) -> BinaryIO:
     """The file opened for reading, or UnreadableFile saying in Chinese why it cannot be; with `root`, only a
     file inside that folder."""
-    if root is not None and outside(path, root):
+    real = os.path.realpath(path)  # once: each resolution costs a system call per folder on the way
+    real_root = os.path.realpath(root) if root is not None else None
+    if real_root is not None and not _within(real, real_root):
         raise UnreadableFile(OUTSIDE_ROOT)
-    if path.is_symlink() and not path.exists():
-        raise UnreadableFile("文件是一个失效的符号链接，指向的文件不存在")
-    if not path.exists():
-        raise UnreadableFile("文件不存在")
-    if path.is_dir():
-        raise UnreadableFile("这是一个目录，不是报告文件")
-    if not path.is_file():
-        raise UnreadableFile("这不是普通文件（设备、管道或套接字），不予读取")
     try:
-        if root is None:
+        regular = stat.S_ISREG(os.stat(real).st_mode)
+    except OSError:
+        regular = False
+    if not regular:
+        raise UnreadableFile(_not_a_file(path))
+    try:
+        if real_root is None:
             return open(path, "rb")
         # The resolved path, opened without following a link: a link swapped in since the check above fails.
-        handle = os.fdopen(os.open(os.path.realpath(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb")
+        handle = os.fdopen(os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb")
     except PermissionError as error:
         raise UnreadableFile(f"没有读取权限：{error.strerror}") from error
     except OSError as error:
         raise UnreadableFile(f"读取文件失败：{error.strerror or error}") from error
     opened = _opened_path(handle.fileno())
-    if opened is not None and outside(opened, root):  # a folder on the way swapped for a link since the check
+    if opened is not None and not _within(opened, real_root):  # a folder on the way swapped for a link
         handle.close()
         raise UnreadableFile(OUTSIDE_ROOT)
     return handle
+
+
+def _within(real: str, real_root: str) -> bool:
+    """Whether a resolved path lies in (or is) a resolved folder."""
+    return Path(real).is_relative_to(real_root)
+
+
+def _not_a_file(path: Path) -> str:
+    """Why a path that is not a regular file cannot be read."""
+    if path.is_symlink() and not path.exists():
+        return "文件是一个失效的符号链接，指向的文件不存在"
+    if not path.exists():
+        return "文件不存在"
+    if path.is_dir():
+        return "这是一个目录，不是报告文件"
+    return "这不是普通文件（设备、管道或套接字），不予读取"
 
 
 def _opened_path(descriptor: int) -> str | None:
@@ -154,14 +171,21 @@ def sha256_of(path: Path, root: Path | None = None) -> str:
         return ""
 
 
-def extract(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None = None) -> tuple[str, str, Document]:
-    """(format, sha256, document) of a file (with `root`: only inside that folder). Never raises: an unreadable
-    file gives an empty document whose `problems` say why."""
+def extract(
+    path: Path, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None = None, data: bytes | None = None
+) -> tuple[str, str, Document]:
+    """(format, sha256, document) of a file (with `root`: only inside that folder); `data`: the whole file, read
+    already by the caller (`read_bytes`), not read again. Never raises: an unreadable file gives an empty
+    document whose `problems` say why."""
     path = Path(path)
-    try:
-        data, truncated = read_bytes(path, max_bytes, root)
-    except UnreadableFile as error:
-        return sniff_format(path, b""), sha256_of(path, root) if path.is_file() else "", Document([], [str(error)])
+    if data is not None:
+        truncated = len(data) > max_bytes
+        data = data[:max_bytes]
+    else:
+        try:
+            data, truncated = read_bytes(path, max_bytes, root)
+        except UnreadableFile as error:
+            return sniff_format(path, b""), sha256_of(path, root) if path.is_file() else "", Document([], [str(error)])
     fmt = sniff_format(path, data[:4096])
     sha = hashlib.sha256(data).hexdigest() if not truncated else sha256_of(path, root)
     if truncated and fmt in ("docx", "pdf"):

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
+from typing import Generic, TypeVar
+
+Answer = TypeVar("Answer")
 
 # Distinct short lines remembered, and what counts as short: a bound on the memory the cache can hold
 # (~16k × 200 characters), while a crawler's one-line page is simply normalised each time.
@@ -41,3 +44,17 @@ def normalize(text: str) -> str:
 def compact(text: str) -> str:
     """The normalized text without any whitespace: what label matching compares."""
     return _remembered_compact(text) if len(text) <= REMEMBERED_LENGTH else _compact(text)
+
+
+class LineMemo(dict[str, Answer], Generic[Answer]):
+    """Answers worked out for short lines, kept for the next time the same line comes: a hot loop asks
+    `memo.get(line)` (a plain dict lookup, cheaper than calling an `lru_cache`) and, when that gives None,
+    works the answer out and hands it to `keep`. Full, it forgets everything at once: the lines that recur
+    (row labels, values, boilerplate) are back after a report or two."""
+
+    def keep(self, line: str, answer: Answer) -> Answer:
+        if len(line) <= REMEMBERED_LENGTH:
+            if len(self) >= REMEMBERED_LINES:
+                self.clear()
+            self[line] = answer
+        return answer

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
-from itertools import pairwise
+from functools import lru_cache
+from itertools import compress, pairwise
+from operator import attrgetter
 from pathlib import Path
+from typing import NamedTuple
 
 from report.document import Document, Grid, TextLine
 from report.extract import DEFAULT_MAX_BYTES, extract, path_text
@@ -21,23 +24,32 @@ from report.labels import (
     renumbered_section_normalized,
     strip_numbering,
 )
-from report.metadata import choose_published, level_from_prose, periods_of, read_normalized_metadata
+from report.metadata import (
+    choose_published,
+    is_page_number,
+    level_from_prose,
+    periods_of,
+    read_normalized_metadata,
+)
 from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
-from report.normalized import compact, normalize
+from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, LineMemo, compact, normalize
 from report.tables import TableReading, read_active, read_appeals, read_requests
-from report.tokens import Kind, Token, collapsed_lines, tokenize
+from report.tokens import Kind, Stream, Token, tokenize
 
 NOT_A_REPORT = "文件中没有年度报告的任何部分或统计表，不是政府信息公开工作年度报告"
 
 NOTHING_READ = "文件中没有读到任何文字"
 
 
-def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None = None) -> Report:
-    """Read and parse one file (with `root`: only a file inside that folder, links followed). Never raises for a
-    bad file: what went wrong is in `problems`, and a file that gave no text at all (unreadable, broken, empty,
-    outside `root`) is `evidence.rejected` with the reading problem as reason."""
+def parse_file(
+    path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None = None, data: bytes | None = None
+) -> Report:
+    """Read and parse one file (with `root`: only a file inside that folder, links followed; `data`: its bytes,
+    read already by the caller). Never raises for a bad file: what went wrong is in `problems`, and a file that
+    gave no text at all (unreadable, broken, empty, outside `root`) is `evidence.rejected` with the reading
+    problem as reason."""
     path = Path(path)
-    fmt, sha256, document = extract(path, max_bytes, root)
+    fmt, sha256, document = extract(path, max_bytes, root, data)
     source = Source(path=path_text(path), sha256=sha256, format=fmt)
     try:
         report = parse_document(document, source)
@@ -78,6 +90,19 @@ def _heading_cuts(text: str) -> list[int]:
     return cuts
 
 
+def _fused_pieces(text: str) -> tuple[str, ...] | None:
+    """The pieces a line holding headings fused into it is cut into, each heading on a line of its own;
+    None when the line stays whole."""
+    cuts = _heading_cuts(text) if _NUMBERED.search(text) else []
+    if not cuts:
+        return None
+    edges = [0, *sorted(set(cuts)), len(text)]
+    return tuple(text[a:b] for a, b in pairwise(edges) if text[a:b].strip())
+
+
+_remembered_pieces = lru_cache(maxsize=REMEMBERED_LINES)(_fused_pieces)
+
+
 def _bare_numeral_heading(line: str, following: str) -> bool:
     """`六、` on a line of its own with the heading's words on the next line."""
     if not BARE_NUMERAL.match(line):
@@ -86,84 +111,137 @@ def _bare_numeral_heading(line: str, following: str) -> bool:
     return any(key in head for keys in SECTION_KEYS.values() for key in keys)
 
 
-def _unfuse(document: Document) -> Document:
+class _LineFacts(NamedTuple):
+    """What the parser asks of a text line, worked out once per distinct line: lines repeat across rows
+    and reports."""
+
+    text: str  # the line normalized
+    plain: bool  # neither a heading candidate nor may it hold one (fused text) or be a bare numeral
+    heading_like: bool  # HEADING matches it and it holds no table cells: a heading candidate
+    section: str | None  # a candidate's section by its numeral and words (`heading_section`)
+    renumbered: tuple[str, str] | None  # a candidate's section by its words alone (`renumbered_section`)
+    content: bool  # neither empty nor a page number: a line the metadata is read from
+
+
+def _line_facts(raw: str) -> _LineFacts:
+    text = normalize(raw)
+    content = bool(text) and not is_page_number(text)
+    if not (text and HEADING.match(text) and "\t" not in raw.strip()):
+        return _LineFacts(text, not _MAY_HOLD_HEADING.search(raw), False, None, None, content)
+    return _LineFacts(text, False, True, heading_section_normalized(text), renumbered_section_normalized(text), content)
+
+
+_FACTS: LineMemo[_LineFacts] = LineMemo()
+_GRID_FACTS = _LineFacts("", True, False, None, None, False)  # a grid holds no heading and stands for no text line
+
+
+class _Unfused(NamedTuple):
+    document: Document  # headings fused into lines cut out, headings split after their numeral joined
+    facts: list[_LineFacts]  # each block's line facts
+    candidates: list[int]  # the blocks that are `heading_like`
+    has_grids: bool  # a block is a grid (most documents are text lines only)
+
+
+def _unfuse(document: Document) -> _Unfused:
     """The document with headings fused into lines cut out onto lines of their own, and headings split
-    after their numeral joined again. Table cells (tab-separated lines) are left alone."""
+    after their numeral joined again (table cells, tab-separated lines, are left alone); and each of its
+    blocks' line facts."""
     blocks: list[TextLine | Grid] = []
+    facts: list[_LineFacts] = []
+    candidates: list[int] = []
     pending: str | None = None  # a bare numeral line waiting for its words
+    has_grids = False
+
+    def keep(block: TextLine | Grid) -> None:
+        nonlocal has_grids
+        if isinstance(block, TextLine):
+            line = _FACTS.get(block.text) or _FACTS.keep(block.text, _line_facts(block.text))
+            if line.heading_like:
+                candidates.append(len(blocks))
+            facts.append(line)
+        else:
+            facts.append(_GRID_FACTS)
+            has_grids = True
+        blocks.append(block)
+
     for block in document.blocks:
-        if pending is None and isinstance(block, TextLine) and not _MAY_HOLD_HEADING.search(block.text):
-            blocks.append(block)  # most lines: neither a heading nor a bare numeral, nor one's words
-            continue
+        if isinstance(block, TextLine):
+            raw = block.text
+            line = _FACTS.get(raw) or _FACTS.keep(raw, _line_facts(raw))
+            if pending is None and line.plain:
+                blocks.append(block)  # most lines: neither a heading nor a bare numeral, nor one's words
+                facts.append(line)
+                continue
         if not isinstance(block, TextLine) or "\t" in block.text.strip():
             if pending is not None:
-                blocks.append(TextLine(pending))
+                keep(TextLine(pending))
                 pending = None
-            blocks.append(block)
+            keep(block)
             continue
         text = block.text
         if pending is not None:
             if not text.strip():
                 continue
             if PAGE_FOOTER.match(normalize(text)):
-                blocks.append(block)  # a page break between the numeral and its words
+                keep(block)  # a page break between the numeral and its words
                 continue
             if _bare_numeral_heading(pending, text):
                 text = pending.strip() + text.strip()
             else:
-                blocks.append(TextLine(pending))
+                keep(TextLine(pending))
             pending = None
         if BARE_NUMERAL.match(text):
             pending = text
             continue
-        cuts = _heading_cuts(text) if _NUMBERED.search(text) else []
-        if not cuts:
-            blocks.append(block if text is block.text else TextLine(text))
+        pieces = _remembered_pieces(text) if len(text) <= REMEMBERED_LENGTH else _fused_pieces(text)
+        if pieces is None:
+            keep(block if text is block.text else TextLine(text))
             continue
-        edges = [0, *sorted(set(cuts)), len(text)]
-        blocks.extend(TextLine(text[a:b]) for a, b in pairwise(edges) if text[a:b].strip())
+        for piece in pieces:
+            keep(TextLine(piece))
     if pending is not None:
-        blocks.append(TextLine(pending))
-    return Document(blocks, document.problems)
+        keep(TextLine(pending))
+    return _Unfused(Document(blocks, document.problems), facts, candidates, has_grids)
 
 
-def _find_headings(document: Document, texts: list[str]) -> tuple[dict[int, str], dict[str, str]]:
+# Fields of the line facts, read with maps (which loop in C).
+_TEXT = attrgetter("text")
+_CONTENT = attrgetter("content")
+
+
+def _find_headings(unfused: _Unfused) -> tuple[dict[int, str], dict[str, str]]:
     """Block index -> section numeral, for the first heading of each section; and the numeral each section's
     heading actually bears where that differs (a renumbered report).
 
     A heading counts by its numeral and words together first; a section still missing is then looked for by
-    its distinctive words under any numeral, so a part whose words are there is never reported missing.
-    `texts` are the blocks' normalized lines."""
+    its distinctive words under any numeral, so a part whose words are there is never reported missing."""
     headings: dict[int, str] = {}
-    blocks = document.blocks
-    # A heading (of either kind) matches HEADING: the other lines are let go after that one test.
-    candidates = [index for index, text in enumerate(texts) if text and HEADING.match(text)]
+    facts, candidates = unfused.facts, unfused.candidates
     for index in candidates:
-        block = blocks[index]
-        if isinstance(block, TextLine) and "\t" not in block.text.strip():
-            numeral = heading_section_normalized(texts[index])
-            if numeral and numeral not in headings.values():
-                headings[index] = numeral
+        numeral = facts[index].section
+        if numeral and numeral not in headings.values():
+            headings[index] = numeral
     written: dict[str, str] = {}
     if len(headings) == len(SECTION_KEYS):
         return headings, written
     for index in candidates:
-        block = blocks[index]
-        if index in headings or not isinstance(block, TextLine) or "\t" in block.text.strip():
+        if index in headings:
             continue
-        found = renumbered_section_normalized(texts[index])
+        found = facts[index].renumbered
         if found and found[0] not in headings.values():
             headings[index] = found[0]
             written[found[0]] = found[1]
     return dict(sorted(headings.items())), written
 
 
-def _regions(tokens: list[Token]) -> dict[str, tuple[int, int]]:
+def _regions(stream: Stream) -> dict[str, tuple[int, int]]:
     """Section numeral -> (first, end) token positions of the section body."""
-    starts = [(position, token.section) for position, token in enumerate(tokens) if token.kind is Kind.HEADING]
     regions: dict[str, tuple[int, int]] = {}
-    ends = [position for position, _ in starts[1:]] + [len(tokens)] * bool(starts)
-    for (start, numeral), end in zip(starts, ends, strict=True):
+    if not stream.headings:
+        return regions
+    ends = [*stream.headings[1:], len(stream.tokens)]
+    for start, end in zip(stream.headings, ends, strict=True):
+        numeral = stream.tokens[start].section
         if numeral:
             regions[numeral] = (start + 1, end)
     return regions
@@ -210,43 +288,43 @@ def _section_text(headings: dict[int, str], lines: list[str]) -> dict[str, str]:
     return texts
 
 
-def normalized_lines(document: Document) -> list[str]:
-    """Each block's text line normalized; a grid's place holds ""."""
-    return [normalize(block.text) if isinstance(block, TextLine) else "" for block in document.blocks]
-
-
 def parse_document(document: Document, source: Source, *, folder_region: str | None = None) -> Report:
     """The report model of an extracted document."""
-    document = _unfuse(document)
+    unfused = _unfuse(document)
+    document, facts = unfused.document, unfused.facts
     problems = list(document.problems)
     # Every text line normalized once (a grid's place holds ""): headings, tokens, metadata and the
     # whole-text views all read these.
-    texts = normalized_lines(document)
-    headings, written_numerals = _find_headings(document, texts)
-    tokens = tokenize(document, headings, texts)
-    regions = _regions(tokens)
-    spans = _table_spans(tokens, regions)
+    texts = list(map(_TEXT, facts))
+    headings, written_numerals = _find_headings(unfused)
+    stream = tokenize(document, headings, texts)
+    tokens = stream.tokens
+    spans = _table_spans(tokens, _regions(stream))
 
-    reading = TableReading(collapsed=collapsed_lines(document))
+    reading = TableReading(document=document)
     tables = Tables(
         active=read_active(tokens[slice(*spans["二"])], reading),
-        requests=read_requests(tokens[slice(*spans["三"])], reading),
+        requests=read_requests(stream.part(*spans["三"]), reading),
         appeals=read_appeals(tokens[slice(*spans["四"])], reading),
     )
     problems.extend(reading.problems)
 
-    lines: list[str] = []  # every line in document order, table rows as tab-joined cells, normalized
-    for block, text in zip(document.blocks, texts, strict=True):
-        if isinstance(block, TextLine):
-            lines.append(text)
-        else:
-            lines.extend(normalize("\t".join(cell or "" for cell in row)) for row in block.rows)
+    lines = texts  # every line in document order, table rows as tab-joined cells, normalized
+    if unfused.has_grids:
+        lines = []
+        for block, text in zip(document.blocks, texts, strict=True):
+            if isinstance(block, TextLine):
+                lines.append(text)
+            else:
+                lines.extend(normalize("\t".join(cell or "" for cell in row)) for row in block.rows)
     # The whole text normalized is its normalized lines joined by a space (NFKC never reaches across a
     # line end), and without whitespace it is their spaces dropped.
-    all_text = " ".join(line for line in lines if line)
+    all_text = " ".join(filter(None, lines))
     compact_text = all_text.replace(" ", "")
 
-    metadata = read_normalized_metadata(lines)
+    metadata = read_normalized_metadata(
+        lines, None if unfused.has_grids else list(compress(texts, map(_CONTENT, facts)))
+    )
     problems.extend(metadata.problems)
     organization = metadata.organization
     if organization.level == "unknown" and organization.name is None:
@@ -262,10 +340,7 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     sections = [headings[index] for index in sorted(headings) if headings[index] in SECTION_NUMERALS]
     rejected = None
     markers = [marker for marker in OUTDATED_TEMPLATE_MARKERS if marker in compact_text] + reading.markers
-    if any(
-        token.kind is Kind.TEXT and strip_numbering(compact(token.text)) == OUTDATED_ACTIVE_LABEL
-        for token in tokens[slice(*spans["二"])]
-    ):
+    if any(token.kind is Kind.TEXT and _outdated_active_label(token.text) for token in tokens[slice(*spans["二"])]):
         markers.append(OUTDATED_ACTIVE_MARKER)
     if document.blocks and not any(block for block in document.blocks if _has_text(block)):
         problems.append("文件中没有可读的文字")
@@ -298,6 +373,13 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
             rejected=rejected,
         ),
     )
+
+
+def _outdated_active_label(text: str) -> bool:
+    """Whether a label is the 2019 template's 规范性文件, numbering aside (stripped only from the labels
+    that end with it)."""
+    label = compact(text)
+    return label.endswith(OUTDATED_ACTIVE_LABEL) and strip_numbering(label) == OUTDATED_ACTIVE_LABEL
 
 
 def _has_text(block: TextLine | Grid) -> bool:

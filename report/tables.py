@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import combinations, product
 from math import prod
-from typing import Literal, overload
+from operator import attrgetter
+from typing import Any, Literal, NamedTuple, overload
 
+from report.document import Document
 from report.labels import ACTIVE_LABELS, REQUEST_CORES, REQUEST_EXACT, strip_numbering
 from report.model import (
     ACTIVE_DOCUMENT_FIELDS,
@@ -25,13 +27,14 @@ from report.model import (
     REQUEST_KEYS,
     REQUEST_ROWS,
     ActiveTable,
+    AppealBlock,
     AppealsTable,
     Cell,
     DocumentCounts,
     empty_requests,
 )
 from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, compact
-from report.tokens import VALUE_KINDS, Kind, Token
+from report.tokens import VALUE_KINDS, Kind, Stream, Token, collapsed_lines
 
 # The fixed widths of the format's rows.
 REQUEST_WIDTH = len(APPLICANT_COLUMNS)  # 6 applicant columns and 总计
@@ -48,8 +51,7 @@ MAX_CELL = 2**63 - 1  # the largest count a cell may hold: a database's BIGINT
 _CELL_DIGITS = len(str(MAX_CELL))  # digits of the largest cell
 
 
-@dataclass
-class Segment:
+class Segment(NamedTuple):
     """Consecutive text tokens (a label, perhaps wrapped) and the values right after them."""
 
     labels: list[Token]
@@ -68,7 +70,14 @@ class TableReading:
     blanks: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     markers: list[str] = field(default_factory=list)
-    collapsed: bool = False  # the document's repeated lines were collapsed (see `tokens.collapsed_lines`)
+    # The document the tables are read from: whether a crawler collapsed its repeated lines is worked out only
+    # when a damaged row asks (most reports have none).
+    document: Document | None = None
+
+    @cached_property
+    def collapsed(self) -> bool:
+        """The document's repeated lines were collapsed (see `tokens.collapsed_lines`)."""
+        return self.document is not None and collapsed_lines(self.document)
 
 
 def segments(tokens: Sequence[Token]) -> list[Segment]:
@@ -76,20 +85,19 @@ def segments(tokens: Sequence[Token]) -> list[Segment]:
     labels: list[Token] = []
     values: list[Token] = []
     for token in tokens:
-        if token.kind is Kind.HEADING:
-            continue
-        if token.kind is Kind.BREAK:
+        kind = token.kind
+        if kind in VALUE_KINDS:  # the commonest token first
+            values.append(token)
+        elif kind is Kind.TEXT:
+            if values:
+                result.append(Segment(labels, values))
+                labels, values = [], []
+            labels.append(token)
+        elif kind is Kind.BREAK:
             if labels or values:
                 result.append(Segment(labels, values))
             labels, values = [], []
-            continue
-        if token.kind in VALUE_KINDS:
-            values.append(token)
-            continue
-        if values:
-            result.append(Segment(labels, values))
-            labels, values = [], []
-        labels.append(token)
+        # a HEADING token ends nothing: a table is read within its section
     if labels or values:
         result.append(Segment(labels, values))
     return result
@@ -97,6 +105,8 @@ def segments(tokens: Sequence[Token]) -> list[Segment]:
 
 def fit(values: list[Token], width: int) -> list[Token] | None:
     """The run trimmed to `width`: surplus blanks go from the end first, then from the start."""
+    if len(values) == width:
+        return values  # the commonest run: nothing to trim (callers only read a run)
     run = list(values)
     while len(run) > width and run[-1].kind is Kind.BLANK:
         run.pop()
@@ -237,8 +247,8 @@ def readings(
         return None
 
 
-def _digits_cell(number: int, block: int) -> Token:
-    return Token(Kind.NUMBER, str(number), block, Decimal(number))
+def _digits_cell(number: int) -> Token:
+    return Token(Kind.NUMBER, str(number), Decimal(number))
 
 
 def _describe(values: Sequence[Token]) -> str:
@@ -281,7 +291,7 @@ def cell_value(token: Token, path: str, reading: TableReading, where: str, *, de
 
 def _request_match(segment: Segment) -> str | None:
     """The row key whose label ends this segment's text (the last label wins: headers come before)."""
-    labels = tuple(token.text for token in segment.labels)
+    labels = tuple([token.text for token in segment.labels])
     if sum(map(len, labels)) > REMEMBERED_LENGTH:
         return _request_key.__wrapped__(labels)
     return _request_key(labels)
@@ -425,15 +435,15 @@ def _place_unlabelled(matched: list[tuple[Segment, str | None]], found: set[str]
     return placed
 
 
-def _lines_of_values(tokens: Sequence[Token]) -> list[tuple[list[Token], str]] | None:
+def _lines_of_values(stream: Stream) -> list[tuple[list[Token], str]] | None:
     """Table 三's rows as whole lines, in order: each line's values fitted to the row width, with the label
     text the line itself carries ('' when its label was printed elsewhere). None unless there is exactly one
     such line per row (a lone number on a line of its own, such as a page number, aside)."""
     lines: dict[int, tuple[list[Token], list[Token]]] = {}
-    for token in tokens:
+    for token, block in zip(stream.tokens, stream.blocks, strict=True):
         if token.kind in (Kind.HEADING, Kind.BREAK):
             continue
-        texts, values = lines.setdefault(token.block, ([], []))
+        texts, values = lines.setdefault(block, ([], []))
         (values if token.kind in VALUE_KINDS else texts).append(token)
     rows: list[tuple[list[Token], str]] = []
     for texts, values in lines.values():
@@ -448,12 +458,12 @@ def _lines_of_values(tokens: Sequence[Token]) -> list[tuple[list[Token], str]] |
     return rows if len(rows) == len(REQUEST_KEYS) else None
 
 
-def _requests_in_row_order(tokens: Sequence[Token]) -> dict[str, list[Token]] | None:
+def _requests_in_row_order(stream: Stream) -> dict[str, list[Token]] | None:
     """Table 三 read by row order, for a converter that printed row labels away from their values (a
     PDF-to-Markdown shred): used only when there is one line of values per row, every line that still
     carries its label sits at that row's place (a third of the rows at least), and the table's relations
     (balance, total row) hold on the result."""
-    lines = _lines_of_values(tokens)
+    lines = _lines_of_values(stream)
     if lines is None:
         return None
     anchors = 0
@@ -461,7 +471,7 @@ def _requests_in_row_order(tokens: Sequence[Token]) -> dict[str, list[Token]] | 
         if any(token.kind is Kind.PLACEHOLDER or (token.kind is Kind.NUMBER and token.number is None) for token in run):
             return None
         if label:
-            placed = _request_match(Segment([Token(Kind.TEXT, label, run[0].block)], run))
+            placed = _request_match(Segment([Token(Kind.TEXT, label)], run))
             if placed is not None and placed != key:
                 return None
             anchors += placed == key
@@ -480,6 +490,9 @@ def _requests_in_row_order(tokens: Sequence[Token]) -> dict[str, list[Token]] | 
     return by_key
 
 
+_NUMBER_OF = attrgetter("number")
+_WHOLE_NUMBERS = {int}
+
 # Table 三's cell paths and the places a reviewer reads, row by row: built once, not for every cell read.
 _REQUEST_PATHS = {key: tuple(f"requests.{key}[{column}]" for column in range(REQUEST_WIDTH)) for key in REQUEST_KEYS}
 _REQUEST_PLACES = {
@@ -487,14 +500,14 @@ _REQUEST_PLACES = {
 }
 
 
-def read_requests(tokens: Sequence[Token], reading: TableReading) -> dict[str, list[Cell]] | None:
+def read_requests(stream: Stream, reading: TableReading) -> dict[str, list[Cell]] | None:
     """Table 三, or None when none of its rows is there. Rows are found by their labels; when that leaves
     rows unread and the values stand one line per row in order, they are read by row order."""
     problems, blanks, invalid = len(reading.problems), len(reading.blanks), dict(reading.invalid)
-    rows = _read_requests_by_label(tokens, reading)
+    rows = _read_requests_by_label(stream.tokens, reading)
     if rows is None or len(reading.problems) == problems:
         return rows
-    in_order = _requests_in_row_order(tokens)
+    in_order = _requests_in_row_order(stream)
     if in_order is None:
         return rows
     del reading.problems[problems:]
@@ -558,8 +571,8 @@ def _read_requests_by_label(tokens: Sequence[Token], reading: TableReading) -> d
             else:
                 reading.problems.append(f"{where}：{reason}")
             continue
-        numbers = [token.number for token in run]
-        if all(type(number) is int for number in numbers):  # whole numbers only: nothing to record
+        numbers = list(map(_NUMBER_OF, run))
+        if set(map(type, numbers)) == _WHOLE_NUMBERS:  # whole numbers only: nothing to record
             rows[key] = numbers  # type: ignore[assignment]  # ints, as just checked
             continue
         rows[key] = [
@@ -574,46 +587,60 @@ def _read_requests_by_label(tokens: Sequence[Token], reading: TableReading) -> d
     return rows
 
 
+@lru_cache(maxsize=REMEMBERED_LINES)
+def _active_label(text: str) -> str | None:
+    """The longest table 二 label a label token ends with: fused text puts the block's header words before it.
+    Remembered: the same labels come in report after report."""
+    text = compact(text)
+    return max((name for name in ACTIVE_LABELS if text.endswith(name)), key=len, default=None)
+
+
 def read_active(tokens: Sequence[Token], reading: TableReading) -> ActiveTable | None:
     """Table 二, or None when none of its rows is there."""
-    table = ActiveTable()
-    found: set[str] = set()
+    # Row -> its value; the model is made once, at the end: setting a pydantic model's attributes costs more.
+    rows: dict[str, Any] = {}
     for segment in segments(tokens):
         if not segment.labels:
             continue
-        text = compact(segment.labels[-1].text)
-        # The longest label the text ends with: fused text puts the block's header words before it.
-        label = max((name for name in ACTIVE_LABELS if text.endswith(name)), key=len, default=None)
+        label = _active_label(segment.labels[-1].text)
         row = ACTIVE_LABELS.get(label) if label else None
-        if label is None or row is None or row in found:
+        if label is None or row is None or row in rows:
             continue
-        found.add(row)
         where = f"二/{label}"
         if row in ("regulations", "normative_documents"):
             run = fit(segment.values, DOCUMENT_WIDTH)
-            counts = DocumentCounts()
             if run is None:
                 candidates, reason = _read_damaged(segment.values, DOCUMENT_WIDTH, None, reading, where)
                 if len(candidates) != 1:
                     reading.problems.append(f"{where}：{reason}")
-                    setattr(table, row, counts)
+                    rows[row] = DocumentCounts()
                     continue
                 _recovered_note(where, segment.values, candidates[0], reading)
-                run = [_digits_cell(number, segment.values[0].block) for number in candidates[0]]
-            for field_name, token in zip(ACTIVE_DOCUMENT_FIELDS, run, strict=True):
-                label_name = ACTIVE_DOCUMENT_FIELDS[field_name]
-                value = cell_value(token, f"active.{row}.{field_name}", reading, f"{where}/{label_name}")
-                setattr(counts, field_name, value)
-            setattr(table, row, counts)
+                run = [_digits_cell(number) for number in candidates[0]]
+            rows[row] = DocumentCounts(
+                **{
+                    field_name: cell_value(token, f"active.{row}.{field_name}", reading, f"{where}/{label_name}")
+                    for (field_name, label_name), token in zip(ACTIVE_DOCUMENT_FIELDS.items(), run, strict=True)
+                }
+            )
             continue
         run = fit(segment.values, 1)
         if run is None:
+            rows[row] = None  # found, and read as nothing
             reading.problems.append(
                 f"{where}：应有 1 个数值，找到 {len(segment.values)} 个（{_describe(segment.values)}）"
             )
             continue
-        setattr(table, row, cell_value(run[0], f"active.{row}", reading, where, decimal=row == "fees"))
-    return table if found else None
+        rows[row] = cell_value(run[0], f"active.{row}", reading, where, decimal=row == "fees")
+    return ActiveTable(**rows) if rows else None
+
+
+# Table 四's cells in reading order: (block, field, contract path, the place a reviewer reads).
+_APPEAL_CELLS = tuple(
+    (block, field_name, f"appeals.{block}.{field_name}", f"四/{block_label}/{field_label}")
+    for block, block_label in APPEAL_BLOCKS.items()
+    for field_name, field_label in APPEAL_FIELDS.items()
+)
 
 
 def read_appeals(tokens: Sequence[Token], reading: TableReading) -> AppealsTable | None:
@@ -624,7 +651,6 @@ def read_appeals(tokens: Sequence[Token], reading: TableReading) -> AppealsTable
     values = [token for token in tokens if token.kind in VALUE_KINDS]
     if not values:
         return None
-    table = AppealsTable()
     run = fit(values, APPEAL_WIDTH)
     if run is None:
         candidates, reason = _read_damaged(
@@ -632,14 +658,10 @@ def read_appeals(tokens: Sequence[Token], reading: TableReading) -> AppealsTable
         )
         if len(candidates) != 1:
             reading.problems.append(f"表四无法可靠读取：{reason}")
-            return table
+            return AppealsTable()
         _recovered_note("四", values, candidates[0], reading)
-        run = [_digits_cell(number, values[0].block) for number in candidates[0]]
-    position = 0
-    for block, block_label in APPEAL_BLOCKS.items():
-        appeal = getattr(table, block)
-        for field_name, field_label in APPEAL_FIELDS.items():
-            where = f"四/{block_label}/{field_label}"
-            setattr(appeal, field_name, cell_value(run[position], f"appeals.{block}.{field_name}", reading, where))
-            position += 1
-    return table
+        run = [_digits_cell(number) for number in candidates[0]]
+    cells: dict[str, dict[str, Cell]] = {block: {} for block in APPEAL_BLOCKS}
+    for token, (block, field_name, path, where) in zip(run, _APPEAL_CELLS, strict=True):
+        cells[block][field_name] = cell_value(token, path, reading, where)
+    return AppealsTable(**{block: AppealBlock(**fields) for block, fields in cells.items()})

@@ -8,18 +8,21 @@ some text (the row label, perhaps wrapped over lines), then a run of values. The
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 from typing import NamedTuple
 
 from report.document import Document, Grid, TextLine
 from report.labels import NUMBER_UNITS, PAGE_FOOTER
-from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, normalize
+from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, LineMemo, normalize
 from report.normalized import compact as compact  # metadata.py imports it from here
 
 
-class Kind(Enum):
+class Kind(StrEnum):
+    # A str enum: its members hash and compare in C (an Enum's __hash__ is Python code, and `kind in
+    # VALUE_KINDS` runs for every token).
     TEXT = "text"
     NUMBER = "number"
     BLANK = "blank"  # a cell that exists and holds nothing
@@ -29,13 +32,27 @@ class Kind(Enum):
 
 
 class Token(NamedTuple):
-    """One token; a named tuple because a report has hundreds and a frozen dataclass costs ~4× to build."""
+    """One token; a named tuple because a report has hundreds. A token does not know its line: the same
+    tokens (0, 无, every row label) recur on line after line and report after report, so each distinct
+    line's tokens are made once and shared, and `Stream.blocks` says where each one stands."""
 
     kind: Kind
     text: str  # normalized text (NFKC, spaces collapsed)
-    block: int  # index of the block it came from
     number: int | Decimal | None = None  # whole numbers as int, others as Decimal
     section: str | None = None  # for HEADING tokens
+
+
+@dataclass(slots=True)
+class Stream:
+    """A document's tokens, with the block index each one came from and where its headings stand."""
+
+    tokens: list[Token] = field(default_factory=list)
+    blocks: list[int] = field(default_factory=list)  # blocks[i]: the block token i came from
+    headings: list[int] = field(default_factory=list)  # positions of the HEADING tokens, in order
+
+    def part(self, start: int, end: int) -> Stream:
+        """Tokens start..end (their headings left out: a part is read within one section)."""
+        return Stream(self.tokens[start:end], self.blocks[start:end])
 
 
 # What a cell holding a value (or standing for one) is; hot loops test `token.kind in VALUE_KINDS` directly.
@@ -96,10 +113,10 @@ def _fused_number_end(text: str, start: int, end: int) -> int | None:
     return end
 
 
-def _split_fused(text: str, block: int) -> list[Token]:
+def _split_fused(text: str) -> list[Token]:
     """Text with numbers written against their labels (fused crawler text) cut into text and number tokens."""
     if not _DIGIT.search(text):
-        return [Token(Kind.TEXT, text, block)]
+        return [Token(Kind.TEXT, text)]
     tokens: list[Token] = []
     position = 0
     for match in _DIGIT_RUN.finditer(text):
@@ -108,62 +125,52 @@ def _split_fused(text: str, block: int) -> list[Token]:
             continue
         label = text[position : match.start()].strip()
         if label:
-            tokens.append(Token(Kind.TEXT, label, block))
+            tokens.append(Token(Kind.TEXT, label))
         digits = text[match.start() : end]
-        tokens.append(Token(Kind.NUMBER, digits, block, parse_number(digits)))
+        tokens.append(Token(Kind.NUMBER, digits, parse_number(digits)))
         position = end
     rest = text[position:].strip()
     if rest:
-        tokens.append(Token(Kind.TEXT, rest, block))
+        tokens.append(Token(Kind.TEXT, rest))
     return tokens
 
 
-def _cell_tokens(raw: str, block: int, *, plain: bool = False) -> list[Token]:
+def cell_tokens(raw: str, plain: bool = False) -> tuple[Token, ...]:
     """Tokens of one cell: whitespace only is a blank; trailing space-separated numbers are split off a label.
 
-    Cells repeat across lines and reports (0, 1, 无, every row label), so a short cell's tokens are
-    worked out once (at block 0) and only given their block here."""
+    Cells repeat across lines and reports (0, 1, 无, every row label): a short cell's tokens are made once."""
     if len(raw) > REMEMBERED_LENGTH:
-        return _cell_tokens_at(raw, block, plain)
-    return [Token(kind, text, block, number) for kind, text, number in _remembered_cell(raw, plain)]
-
-
-def _cell_parts(raw: str, plain: bool) -> tuple[tuple[Kind, str, int | Decimal | None], ...]:
-    """(kind, text, number) of each token of a cell."""
-    if len(raw) > REMEMBERED_LENGTH:
-        return tuple((token.kind, token.text, token.number) for token in _cell_tokens_at(raw, 0, plain))
+        return _cell_tokens(raw, plain)
     return _remembered_cell(raw, plain)
 
 
-@lru_cache(maxsize=REMEMBERED_LINES)
-def _remembered_cell(raw: str, plain: bool) -> tuple[tuple[Kind, str, int | Decimal | None], ...]:
-    return tuple((token.kind, token.text, token.number) for token in _cell_tokens_at(raw, 0, plain))
-
-
-def _cell_tokens_at(raw: str, block: int, plain: bool) -> list[Token]:
+def _cell_tokens(raw: str, plain: bool) -> tuple[Token, ...]:
     text = normalize(raw)
     if not text:
-        return [Token(Kind.BLANK, "", block)]
+        return (Token(Kind.BLANK, ""),)
     whole = parse_number(text)
     if whole is not None and " " not in text:
-        return [Token(Kind.NUMBER, text, block, whole)]
+        return (Token(Kind.NUMBER, text, whole),)
     if _PLACEHOLDER.match(text):
-        return [Token(Kind.PLACEHOLDER, text, block)]
+        return (Token(Kind.PLACEHOLDER, text),)
     parts = text.split(" ")
     values: list[Token] = []
     while parts:  # space-separated rows: the values trail the label (placeholders like "-" included)
         number = parse_number(parts[-1])
         if number is not None:
-            values.insert(0, Token(Kind.NUMBER, parts.pop(), block, number))
+            values.insert(0, Token(Kind.NUMBER, parts.pop(), number))
         elif len(parts) > 1 and _PLACEHOLDER.match(parts[-1]):
-            values.insert(0, Token(Kind.PLACEHOLDER, parts.pop(), block))
+            values.insert(0, Token(Kind.PLACEHOLDER, parts.pop()))
         else:
             break
     if not parts:
-        return values
+        return tuple(values)
     label = " ".join(parts)
     # Only a plain line can hold numbers fused to their labels: a table cell (数据1, 第1项) is whole.
-    return [*(_split_fused(label, block) if plain else [Token(Kind.TEXT, label, block)]), *values]
+    return (*(_split_fused(label) if plain else [Token(Kind.TEXT, label)]), *values)
+
+
+_remembered_cell = lru_cache(maxsize=REMEMBERED_LINES)(_cell_tokens)
 
 
 def _line_cells(text: str) -> list[str]:
@@ -222,23 +229,28 @@ def _is_pipe_row(text: str) -> bool:
     return stripped.startswith("|") and stripped.endswith("|") and stripped.count("|") >= 2
 
 
-def _join_split_decimals(tokens: list[Token]) -> list[Token]:
+def _join_split_decimals(stream: Stream) -> Stream:
     """`851` / `.` / `776247` on three lines is one number: 851.776247."""
-    joined: list[Token] = []
-    for token in tokens:
-        if (
+    joined = Stream()
+    tokens, blocks = joined.tokens, joined.blocks
+    for token, block in zip(stream.tokens, stream.blocks, strict=True):
+        if token.kind is Kind.HEADING:
+            joined.headings.append(len(tokens))
+        elif (
             token.kind is Kind.NUMBER
-            and len(joined) >= 2
-            and joined[-1].kind is Kind.TEXT
-            and joined[-1].text in _DECIMAL_POINTS
-            and joined[-2].kind is Kind.NUMBER
+            and len(tokens) >= 2
+            and tokens[-1].kind is Kind.TEXT
+            and tokens[-1].text in _DECIMAL_POINTS
+            and tokens[-2].kind is Kind.NUMBER
             and token.text.isdigit()
-            and joined[-2].text.isdigit()
+            and tokens[-2].text.isdigit()
         ):
-            text = f"{joined[-2].text}.{token.text}"
-            joined[-2:] = [Token(Kind.NUMBER, text, joined[-2].block, parse_number(text))]
+            text = f"{tokens[-2].text}.{token.text}"
+            tokens[-2:] = [Token(Kind.NUMBER, text, parse_number(text))]
+            del blocks[-1]
             continue
-        joined.append(token)
+        tokens.append(token)
+        blocks.append(block)
     return joined
 
 
@@ -250,7 +262,7 @@ class _Line(NamedTuple):
     pipe_row: bool  # a Markdown row (| a | b |)
     tabbed: bool  # holds a tab
     dash_filler: bool  # a row of dash cells only
-    tokens: tuple[tuple[Kind, str, int | Decimal | None], ...]  # (kind, text, number) of each token
+    tokens: tuple[Token, ...]
     all_values: bool  # every token a value
     blank_cell: bool  # a tab-led line holding one blank cell ("\t\xa0")
     split_decimal: bool  # a text token that is a decimal point (851 / . / 776247)
@@ -272,7 +284,7 @@ def _analyse(raw: str, fusable: bool) -> _Line:
     cells = _line_cells(raw)
     dash_filler = bool(cells) and all(_DASH_CELL.match(cell) for cell in cells)
     plain = fusable and not pipe_row and not tabbed
-    tokens = tuple(part for cell in cells for part in _cell_parts(cell, plain))
+    tokens = tuple(token for cell in cells for token in cell_tokens(cell, plain))
     return _Line(
         _ROW,
         markdown_rule,
@@ -280,48 +292,50 @@ def _analyse(raw: str, fusable: bool) -> _Line:
         tabbed,
         dash_filler,
         tokens,
-        all(kind in VALUE_KINDS for kind, _, _ in tokens),
-        raw.startswith("\t") and len(tokens) == 1 and tokens[0][0] is Kind.BLANK,
-        any(kind is Kind.TEXT and text in _DECIMAL_POINTS for kind, text, _ in tokens),
+        all(token.kind in VALUE_KINDS for token in tokens),
+        raw.startswith("\t") and len(tokens) == 1 and tokens[0].kind is Kind.BLANK,
+        any(token.kind is Kind.TEXT and token.text in _DECIMAL_POINTS for token in tokens),
     )
 
 
-# One cache per fusability: a one-argument cache is looked up faster than a two-argument one.
-_REMEMBERED_LINES = {
-    fusable: lru_cache(maxsize=REMEMBERED_LINES)(lambda raw, fusable=fusable: _analyse(raw, fusable))
-    for fusable in (False, True)
-}
+# What each line is, per fusability.
+_LINES: dict[bool, LineMemo[_Line]] = {False: LineMemo(), True: LineMemo()}
 
 
-def tokenize(document: Document, headings: dict[int, str], texts: list[str] | None = None) -> list[Token]:
+def tokenize(document: Document, headings: dict[int, str], texts: list[str] | None = None) -> Stream:
     """The token stream of a document; `headings` maps block index -> section numeral for heading lines,
     `texts` (when given) holds each text block's normalized line.
 
     Page footers are dropped; a Markdown row of values whose label is not in it, right after free text,
     gets a BREAK before it (a PDF-to-Markdown converter printed its label elsewhere); a row of dash
     placeholders right under a Markdown rule is a header's filler, not data."""
-    tokens: list[Token] = []
+    stream = Stream()
+    tokens, blocks = stream.tokens, stream.blocks
     blank_cell_line = False  # the last non-empty line was a tab-led blank cell ("\t\xa0")
     after: _Line | None = None  # the last non-empty text line
     split_decimal = False
     # Numbers fused to their labels are looked for where tables are: sections 二–四, or anywhere when the
     # document has no heading at all (prose elsewhere keeps its numbers).
     fusable = not headings
+    remembered = _LINES[fusable]
     for index, block in enumerate(document.blocks):
         if index in headings:
             if not isinstance(block, TextLine):
                 text = ""
             else:
                 text = texts[index] if texts is not None else normalize(block.text)
-            tokens.append(Token(Kind.HEADING, text, index, section=headings[index]))
+            stream.headings.append(len(tokens))
+            tokens.append(Token(Kind.HEADING, text, section=headings[index]))
+            blocks.append(index)
             fusable = headings[index] in _TABLE_SECTIONS
+            remembered = _LINES[fusable]
             blank_cell_line = False
             after = None
         elif isinstance(block, TextLine):
             raw = block.text
             if not raw:
                 continue  # an empty line (as `_EMPTY` below), the commonest line there is
-            line = _REMEMBERED_LINES[fusable](raw) if len(raw) <= REMEMBERED_LENGTH else _analyse(raw, fusable)
+            line = remembered.get(raw) or remembered.keep(raw, _analyse(raw, fusable))
             kind = line.kind
             if kind == _ROW:
                 before, after = after, line
@@ -337,15 +351,17 @@ def tokenize(document: Document, headings: dict[int, str], texts: list[str] | No
             if blank_cell_line and not line.tabbed and len(line.tokens) == 1 and line.all_values:
                 # Where every cell starts with a tab, a line without one continues the cell before it:
                 # a value wrapped below its blank-looking cell.
-                kind_, text_, number = line.tokens[0]
-                tokens[-1] = Token(kind_, text_, index, number)
+                tokens[-1] = line.tokens[0]
+                blocks[-1] = index
                 blank_cell_line = False
                 continue
             blank_cell_line = line.blank_cell
             if line.pipe_row and before is not None and not before.pipe_row and line.all_values:
                 if not before.markdown_rule:
-                    tokens.append(Token(Kind.BREAK, "", index))
-            tokens.extend([Token(kind_, text_, index, number) for kind_, text_, number in line.tokens])
+                    tokens.append(_BREAK)
+                    blocks.append(index)
+            tokens += line.tokens
+            blocks += [index] * len(line.tokens)
             split_decimal = split_decimal or line.split_decimal
         elif isinstance(block, Grid):
             blank_cell_line = False
@@ -353,10 +369,13 @@ def tokenize(document: Document, headings: dict[int, str], texts: list[str] | No
             for row in block.rows:
                 for cell in row:
                     if cell is not None:
-                        tokens.extend(_cell_tokens(cell, index))
+                        cell_parts = cell_tokens(cell)
+                        tokens += cell_parts
+                        blocks += [index] * len(cell_parts)
             split_decimal = True  # grids are rare: let the scan below decide
-    return (
-        _join_split_decimals(tokens)
-        if split_decimal and any(t.text in _DECIMAL_POINTS for t in tokens if t.kind is Kind.TEXT)
-        else tokens
-    )
+    if split_decimal and any(token.text in _DECIMAL_POINTS for token in tokens if token.kind is Kind.TEXT):
+        return _join_split_decimals(stream)
+    return stream
+
+
+_BREAK = Token(Kind.BREAK, "")

@@ -40,11 +40,13 @@ _APPEAL_COUNT = re.compile(r"(行政复议|行政诉讼)(?:申请|案件)?(?:共
 # Table 二 in prose: 制发/废止/现行有效 规章 or (行政)规范性文件 N件, in either order of verb and noun.
 _DOCUMENT = r"(规章|(?:行政)?规范性文件)"
 _COUNT = r"(?:共|总共|共计)?(\d{1,15})(?:件|个|份)"
-_DOCUMENT_STATEMENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("issued", re.compile(rf"(?:制发|制定|出台|印发){_DOCUMENT}{_COUNT}")),
-    ("repealed", re.compile(rf"废止{_DOCUMENT}{_COUNT}")),
-    ("in_force", re.compile(rf"现行有效(?:的)?{_DOCUMENT}{_COUNT}")),
-    ("in_force", re.compile(rf"{_DOCUMENT}(?:中)?现行有效(?:的)?{_COUNT}")),
+# (field, the words one of which the statement holds, the statement): a sentence without the words is let go
+# before the pattern runs.
+_DOCUMENT_STATEMENTS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
+    ("issued", ("制发", "制定", "出台", "印发"), re.compile(rf"(?:制发|制定|出台|印发){_DOCUMENT}{_COUNT}")),
+    ("repealed", ("废止",), re.compile(rf"废止{_DOCUMENT}{_COUNT}")),
+    ("in_force", ("现行有效",), re.compile(rf"现行有效(?:的)?{_DOCUMENT}{_COUNT}")),
+    ("in_force", ("现行有效",), re.compile(rf"{_DOCUMENT}(?:中)?现行有效(?:的)?{_COUNT}")),
 )
 # Figures of others (the whole area's bodies) are not the reporting body's table.
 _OTHER_BODIES = re.compile(r"各级|各部门|各单位|下属|所属|全省|指导")
@@ -53,6 +55,9 @@ _CARRIED_IN = re.compile(r"上年结转(?:的)?(?:政府信息公开)?(?:申请)
 _CARRIED_OUT = re.compile(
     r"(?:(\d{1,15})件(?:申请)?结转下(?:一)?年度|结转下(?:一)?年度(?:继续办理)?(?:的)?(?:申请)?(?:共)?(\d{1,15})件)"
 )
+# A 结转下年度 statement starts at most this far before its 结转下 (a count of 15 digits, 件, 申请): a sentence
+# (a whole table of digits, in a text layout) is searched from there, not from every digit on.
+_CARRIED_OUT_REACH = 18
 # Words that show section 一 touches a topic. Loose enough for real reports' wording, but a mere channel
 # ("通过门户网站发布") is not platform building and "管理" alone is not 政府信息管理.
 TOPICS: dict[str, tuple[str, ...]] = {
@@ -119,7 +124,7 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
     for sentence in _sentences(sentences):
         if new_total is not None and "申请" in sentence:
             stated: int | None = None
-            if _NONE_RECEIVED.search(sentence):
+            if "未" in sentence and _NONE_RECEIVED.search(sentence):
                 stated = 0
             else:
                 match = _RECEIVED.search(sentence)
@@ -160,7 +165,9 @@ def _document_contradictions(report: Report, sentence: str, seen: set[tuple[str,
     # every statement names 规章 or 规范性文件: a sentence without either is let go before the patterns run
     if active is None or ("规章" not in sentence and "规范性文件" not in sentence) or _OTHER_BODIES.search(sentence):
         return
-    for field, pattern in _DOCUMENT_STATEMENTS:
+    for field, words, pattern in _DOCUMENT_STATEMENTS:
+        if not any(word in sentence for word in words):
+            continue
         for match in pattern.finditer(sentence):
             row = "regulations" if match.group(1) == "规章" else "normative_documents"
             actual = getattr(getattr(active, row), field)
@@ -184,8 +191,14 @@ def _carry_over_contradictions(report: Report, sentences: list[str], seen: set[t
     for sentence in sentences:
         if "结转" not in sentence or _OTHER_BODIES.search(sentence):
             continue
-        for key, pattern in (("carried_in", _CARRIED_IN), ("carried_out", _CARRIED_OUT)):
-            match = pattern.search(sentence)
+        carried_out = sentence.find("结转下")  # every 结转下年度 statement holds it
+        for key, match in (
+            ("carried_in", _CARRIED_IN.search(sentence)),
+            (
+                "carried_out",
+                None if carried_out < 0 else _CARRIED_OUT.search(sentence, max(0, carried_out - _CARRIED_OUT_REACH)),
+            ),
+        ):
             actual = requests[key][6]
             if match is None or actual is None:
                 continue
@@ -204,7 +217,7 @@ def _carry_over_contradictions(report: Report, sentences: list[str], seen: set[t
 def _appeal_statements(sentence: str) -> Iterator[tuple[str, int]]:
     if "行政复议" not in sentence and "行政诉讼" not in sentence:
         return  # both patterns name one of them
-    none = _NONE_APPEALS.search(sentence)
+    none = _NONE_APPEALS.search(sentence) if "未" in sentence else None
     if none:
         for kind in none.groups():
             if kind:

@@ -16,8 +16,9 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from report.extract import open_file
 from storage.errors import StoreError
@@ -52,31 +53,54 @@ class Evidence:
         target = self.path(sha256)
         if target.exists():
             return True
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".part-")
-        except OSError as error:
-            raise EvidenceNotWritten(f"无法写入原始文件存档 {self.folder}：{error.strerror or error}") from error
-        try:
-            digest = hashlib.sha256()
-            size = 0
-            with os.fdopen(descriptor, "wb") as copy, open_file(source, root) as original:
+        with open_file(source, root) as original:
+
+            def copy(output: BinaryIO) -> bool:
+                digest = hashlib.sha256()
+                size = 0
                 for chunk in iter(lambda: original.read(CHUNK), b""):
                     size += len(chunk)
                     if max_bytes is not None and size > max_bytes:
                         return False
                     digest.update(chunk)
-                    try:
-                        copy.write(chunk)
-                    except OSError as error:
-                        raise EvidenceNotWritten(f"无法写入原始文件存档：{error.strerror or error}") from error
+                    _write_chunk(output, chunk)
+                if digest.hexdigest() != sha256:
+                    raise EvidenceChanged(f"{source}: content changed since it was hashed")
+                return True
+
+            return self._write(target, copy)
+
+    def keep_bytes(self, data: bytes, sha256: str) -> bool:
+        """Keep `data`, which the caller read and hashed to `sha256` (the file is not read again); True, as
+        `keep`. EvidenceNotWritten when the copy cannot be written."""
+        target = self.path(sha256)
+        if target.exists():
+            return True
+
+        def copy(output: BinaryIO) -> bool:
+            _write_chunk(output, data)
+            return True
+
+        return self._write(target, copy)
+
+    def _write(self, target: Path, fill: Callable[[BinaryIO], bool]) -> bool:
+        """Write a temporary file beside `target` with `fill`, and when it says the copy is whole, sync it and
+        rename it into place, read-only; what `fill` said."""
+        try:
+            if not target.parent.is_dir():  # one of 256 folders, there after the first files: no mkdir call
+                target.parent.mkdir(parents=True, exist_ok=True)
+            descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+        except OSError as error:
+            raise EvidenceNotWritten(f"无法写入原始文件存档 {self.folder}：{error.strerror or error}") from error
+        try:
+            with os.fdopen(descriptor, "wb") as output:
+                if not fill(output):
+                    return False
                 try:
-                    copy.flush()
-                    os.fsync(copy.fileno())
+                    output.flush()
+                    os.fsync(output.fileno())
                 except OSError as error:
                     raise EvidenceNotWritten(f"无法写入原始文件存档：{error.strerror or error}") from error
-            if digest.hexdigest() != sha256:
-                raise EvidenceChanged(f"{source}: content changed since it was hashed")
             os.chmod(temporary, 0o444)
             os.replace(temporary, target)  # atomic; a concurrent copy of the same content wrote the same bytes
         finally:
@@ -112,3 +136,10 @@ class Evidence:
             except (FileNotFoundError, ValueError):
                 continue
         return removed
+
+
+def _write_chunk(output: BinaryIO, chunk: bytes) -> None:
+    try:
+        output.write(chunk)
+    except OSError as error:
+        raise EvidenceNotWritten(f"无法写入原始文件存档：{error.strerror or error}") from error

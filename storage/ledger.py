@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -105,8 +106,8 @@ class LedgerStore(StoreBase):
             self._ledger_update(
                 session, [{"path": p, "sha256": k, "state": "failed", "error": why} for p, k, why in unreadable], now
             )
-            states = self._ledger_rows(session, [(path, sha) for path, sha, _ in files])
-            queued = [(path, sha) for path, sha, _ in files if states[(path, sha)].state == "new"]
+            states = self._ledger_states(session, [(path, sha) for path, sha, _ in files])
+            queued = [(path, sha) for path, sha, _ in files if states[(path, sha)] == "new"]
             self._ledger_update(session, [{"path": p, "sha256": k, "state": "queued"} for p, k in queued], now)
             return list(dict.fromkeys(queued))
 
@@ -146,22 +147,37 @@ class LedgerStore(StoreBase):
             )  # fmt: skip
             rows = self._ledger_rows(session, items, skip_locked=True)
             claimed: list[LedgerEntry] = []
+            changes: list[dict[str, Any]] = []
             for key in dict.fromkeys(items):
                 row = rows.get(key)
                 if row is None:
                     continue
+                entry = _ledger_entry(row)
                 if row.state == "processing" and row.updated_at > now - recent:
                     pass  # claimed a moment ago: processed again (idempotent), no attempt spent
                 elif row.state not in ("stored", "failed"):
                     if row.attempts >= max_attempts:
-                        row.state = "failed"
-                        row.error = f"已尝试处理 {row.attempts} 次均未完成（处理时进程崩溃、被终止或超时），不再重试"
+                        error = f"已尝试处理 {row.attempts} 次均未完成（处理时进程崩溃、被终止或超时），不再重试"
+                        entry = replace(entry, state="failed", error=error, updated_at=now)
                     else:
-                        row.state, row.error = "processing", None
-                        row.attempts += 1
-                    row.updated_at = now
-                    session.add(row)
-                claimed.append(_ledger_entry(row))
+                        entry = replace(
+                            entry, state="processing", error=None, attempts=row.attempts + 1, updated_at=now
+                        )
+                    changes.append(
+                        {"b_id": entry.id, "b_state": entry.state, "b_error": entry.error, "b_attempts": entry.attempts}
+                    )
+                claimed.append(entry)
+            if changes:
+                table = LedgerRecord.__table__  # type: ignore[attr-defined]
+                session.connection().execute(
+                    update(table)
+                    .where(table.c.id == bindparam("b_id"))
+                    .values(
+                        state=bindparam("b_state"), error=bindparam("b_error"), attempts=bindparam("b_attempts"),
+                        updated_at=now,
+                    ),
+                    changes,
+                )  # fmt: skip
             return claimed
 
         return self._write(work)
@@ -175,21 +191,39 @@ class LedgerStore(StoreBase):
     @staticmethod
     def _ledger_rows(
         session: Session, keys: Sequence[tuple[str, str]], *, skip_locked: bool = False
-    ) -> dict[tuple[str, str], LedgerRecord]:
-        """The ledger rows of (path, sha256) keys, locked (PostgreSQL; SQLite's write transaction is exclusive)."""
-        found: dict[tuple[str, str], LedgerRecord] = {}
+    ) -> dict[tuple[str, str], Any]:
+        """The ledger rows (all columns, as rows: no records to track) of (path, sha256) keys, locked (PostgreSQL;
+        SQLite's write transaction is exclusive)."""
+        found: dict[tuple[str, str], Any] = {}
         paths = sorted({path for path, _ in keys})
         wanted = set(keys)
+        table = LedgerRecord.__table__  # type: ignore[attr-defined]
         for start in range(0, len(paths), 500):
             query = (
-                select(LedgerRecord)
-                .where(col(LedgerRecord.path).in_(paths[start : start + 500]))
-                .order_by(LedgerRecord.id)
+                select(table)
+                .where(table.c.path.in_(paths[start : start + 500]))
+                .order_by(table.c.id)
                 .with_for_update(skip_locked=skip_locked)
             )
-            for row in session.exec(query):
+            for row in session.connection().execute(query):
                 if (row.path, row.sha256) in wanted:
                     found[(row.path, row.sha256)] = row
+        return found
+
+    @staticmethod
+    def _ledger_states(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The state of the ledger rows of (path, sha256) keys (rows, not records: the watcher reads no more)."""
+        found: dict[tuple[str, str], str] = {}
+        paths = sorted({path for path, _ in keys})
+        wanted = set(keys)
+        table = LedgerRecord.__table__  # type: ignore[attr-defined]
+        for start in range(0, len(paths), 500):
+            query = select(table.c.path, table.c.sha256, table.c.state).where(
+                table.c.path.in_(paths[start : start + 500])
+            )
+            for path, sha256, state in session.connection().execute(query):
+                if (path, sha256) in wanted:
+                    found[(path, sha256)] = state
         return found
 
     @staticmethod
@@ -255,7 +289,7 @@ class LedgerStore(StoreBase):
         ).one()
 
 
-def _ledger_entry(row: LedgerRecord) -> LedgerEntry:
+def _ledger_entry(row: Any) -> LedgerEntry:
     return LedgerEntry(
         id=row.id,  # type: ignore[arg-type]
         path=row.path,

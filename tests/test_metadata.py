@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from report.identity import apply_folder_region, name_key, region_from_folder
 from report.metadata import (
     choose_published,
     find_published,
+    lines_holding,
     organization_from_name,
     organization_from_title,
     parse_date,
@@ -316,3 +318,12 @@ def test_placeholder_date_in_a_parsed_report() -> None:
 )
 def test_name_key(first: str, second: str, same: bool) -> None:
     assert (name_key(first) == name_key(second)) is same
+
+
+def test_lines_holding_finds_the_lines_a_line_by_line_test_finds() -> None:
+    words = ("告", "报", "日期")
+    pieces = ["报告", "年报", "日期", "日", "期", "工作", "", "告", "2023年"]
+    rng = random.Random(15)
+    for _ in range(500):
+        lines = ["".join(rng.choices(pieces, k=rng.randint(0, 4))) for _ in range(rng.randint(0, 8))]
+        assert lines_holding(lines, words) == [i for i, line in enumerate(lines) if any(w in line for w in words)]

@@ -7,7 +7,7 @@ import pytest
 
 from report.document import Document, TextLine, lines_document
 from report.labels import PAGE_FOOTER, heading_section, renumbered_section
-from report.parse import _find_headings, _unfuse, normalized_lines
+from report.parse import _find_headings, _unfuse
 from report.tables import (
     APPEAL_WIDTH,
     REQUEST_WIDTH,
@@ -22,7 +22,7 @@ from report.tokens import Kind, Token, collapsed_lines, tokenize
 
 
 def kinds_and_texts(*lines: str) -> list[tuple[str, str]]:
-    return [(token.kind.value, token.text) for token in tokenize(lines_document("\n".join(lines)), {})]
+    return [(token.kind.value, token.text) for token in tokenize(lines_document("\n".join(lines)), {}).tokens]
 
 
 @pytest.mark.parametrize(
@@ -93,19 +93,17 @@ def test_page_footers(line: str) -> None:
     ],
 )
 def test_headings_inside_a_line(text: str, numerals: list[str]) -> None:
-    document = _unfuse(Document([TextLine(text)]))
-    headings, _ = _find_headings(document, normalized_lines(document))
+    headings, _ = _find_headings(_unfuse(Document([TextLine(text)])))
     assert list(headings.values()) == numerals
 
 
 def test_heading_split_after_its_numeral() -> None:
-    document = _unfuse(lines_document("六、\n- 9 -\n其他需要报告的事项\n无。"))
-    headings, _ = _find_headings(document, normalized_lines(document))
+    headings, _ = _find_headings(_unfuse(lines_document("六、\n- 9 -\n其他需要报告的事项\n无。")))
     assert list(headings.values()) == ["六"]
 
 
 def numbers(*texts: str) -> list[Token]:
-    return [Token(Kind.NUMBER, text, 0, None) for text in texts]
+    return [Token(Kind.NUMBER, text) for text in texts]
 
 
 @pytest.mark.parametrize(

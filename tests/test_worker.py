@@ -269,9 +269,9 @@ def test_a_report_whose_save_fails_is_failed_alone_and_leaves_nothing_behind(
 def test_a_batch_stores_a_report_only_with_its_evidence_kept(
     sqlite_store: Store, share: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The evidence is copied on threads while the batch's next files are parsed; every stored version has its
-    bytes kept, a file whose copy finds it rewritten fails alone, and an evidence folder that cannot be written
-    stores nothing (a transient error: the batch is retried)."""
+    """The evidence is written on threads while the batch's next files are parsed; every stored version has its
+    bytes kept, a large file (copied from the share apart) whose copy finds it rewritten fails alone, and an
+    evidence folder that cannot be written stores nothing (a transient error: the batch is retried)."""
     (first, second), _ = series_files(share, 5)
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the evidence folder should be", encoding="utf-8")
@@ -288,12 +288,33 @@ def test_a_batch_stores_a_report_only_with_its_evidence_kept(
         return keep(evidence, source, sha256, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Evidence, "keep", rewritten_meanwhile)
+    monkeypatch.setattr("worker.tasks.MEMORY_EVIDENCE_BYTES", 100)  # every file large: copied from the share
     settings = Settings(data_dir=tmp_path)
     outcomes = process_batch(sqlite_store, settings, {}, [first, second], str(share))
     assert [outcome.state for outcome in outcomes] == ["failed", "stored"]
     assert "改写" in (sqlite_store.ledger_entry(first[0]).error or "")  # type: ignore[union-attr]
     assert Evidence(settings.evidence).verified(second[1]) is not None
     assert Evidence(settings.evidence).verified(first[1]) is None
+
+
+def test_the_evidence_kept_is_the_bytes_parsed_even_if_the_file_changes_after_it_was_read(
+    sqlite_store: Store, share: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file is read once: its bytes are parsed and kept, so a rewrite after the read changes neither."""
+    (first, second), _ = series_files(share, 6)
+    original = Path(first[0]).read_bytes()
+
+    def read_then_rewritten(path: Path, *args: object) -> Report:
+        report = read_report(path, *args)  # type: ignore[arg-type]
+        path.write_bytes(b"rewritten after it was read")
+        return report
+
+    monkeypatch.setattr("worker.tasks.read_report", read_then_rewritten)
+    settings = Settings(data_dir=tmp_path)
+    outcomes = process_batch(sqlite_store, settings, {}, [first, second], str(share))
+    assert [outcome.state for outcome in outcomes] == ["stored", "stored"]
+    kept = Evidence(settings.evidence).verified(first[1])
+    assert kept is not None and kept.read_bytes() == original and oct(kept.stat().st_mode & 0o777) == "0o444"
 
 
 def test_the_start_up_summary_says_where_and_whom_it_alerts(tmp_path: Path) -> None:

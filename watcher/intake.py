@@ -15,13 +15,14 @@ once it can be read its content gets an entry of its own.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from report.document import UnreadableFile
-from report.extract import OUTSIDE_ROOT, file_sha256, outside, path_text, resolved
+from report.extract import OUTSIDE_ROOT, file_sha256, open_file, outside, path_text
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -41,32 +42,52 @@ class Intake:
         files: list[tuple[str, str, int | None]] = []
         failed: list[tuple[str, str, str]] = []  # (path as text, ledger key, reason)
         unreadable: dict[Path, str] = {}
+        folders: dict[str, str] = {}  # folder -> resolved: a batch's files mostly share a few
+        root = Path(self.root)
         for offered in paths:
-            path = resolved(offered)
+            absolute = os.path.abspath(offered)
+            folder, name = os.path.split(absolute)
+            if folder not in folders:
+                folders[folder] = os.path.realpath(folder)
+            path = Path(folders[folder], name)  # as `resolved`: the folders resolved, a link kept as one
             key = path_text(path)
-            if not path.exists() and not path.is_symlink():
-                continue  # gone again before it could be read
-            if outside(path, self.root):  # not offered again: the link is refused until it changes
-                log.warning("%s leads out of the watched folder; not read", key)
-                failed.append((key, unreadable_key(path), OUTSIDE_ROOT))
-                continue
-            if path.is_dir():
-                continue  # a link to a folder of the share: its files are taken where they are
             try:
-                sha256 = file_sha256(path, Path(self.root))
-            except UnreadableFile as error:
-                failed.append((key, unreadable_key(path), f"无法读取：{error}"))
-                unreadable[offered] = str(error)
-                continue
-            try:
-                size: int | None = path.stat().st_size
-            except OSError:
-                size = None  # removed right after it was read: the worker will say so
+                sha256, size = _content(path, root)  # a regular file inside the folder: one open, one read
+            except UnreadableFile:
+                # Why not, in the order that decides what happens to it (gone, outside, a folder, unreadable).
+                if not path.exists() and not path.is_symlink():
+                    continue  # gone again before it could be read
+                if outside(path, self.root):  # not offered again: the link is refused until it changes
+                    log.warning("%s leads out of the watched folder; not read", key)
+                    failed.append((key, unreadable_key(path), OUTSIDE_ROOT))
+                    continue
+                if path.is_dir():
+                    continue  # a link to a folder of the share: its files are taken where they are
+                try:
+                    sha256 = file_sha256(path, root)
+                except UnreadableFile as error:
+                    failed.append((key, unreadable_key(path), f"无法读取：{error}"))
+                    unreadable[offered] = str(error)
+                    continue
+                size = None  # readable after all (it changed meanwhile): the worker will say what it holds
             files.append((key, sha256, size))
         queued = self.store.ledger_take(files, failed)
         if queued:
             self.enqueue(queued, self.root)
         return unreadable
+
+
+def _content(path: Path, root: Path) -> tuple[str, int]:
+    """(SHA-256, size) of a regular file inside `root`, read once; UnreadableFile otherwise."""
+    digest = hashlib.sha256()
+    with open_file(path, root) as handle:
+        try:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+            size = os.fstat(handle.fileno()).st_size
+        except OSError as error:
+            raise UnreadableFile(f"读取文件失败：{error.strerror or error}") from error
+    return digest.hexdigest(), size
 
 
 def unreadable_key(path: Path) -> str:

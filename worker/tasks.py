@@ -37,7 +37,7 @@ from nianbao.display import failed_line, stored_line
 from nianbao.judge import judge_batch, read_report, rejection
 from nianbao.settings import EMBEDDED_BROKER_SCHEME, Settings, get_settings
 from report.document import UnreadableFile
-from report.extract import text_path
+from report.extract import read_bytes, text_path
 from report.identity import identity
 from report.model import Finding, Report
 from rules.similarity import warm_up
@@ -59,6 +59,9 @@ BROKER_KEEP = timedelta(days=1)
 # Threads of a worker process that copy and sync the evidence of a batch's files while the next files are parsed:
 # an fsync waits some milliseconds for the disk, and concurrent ones are committed together.
 EVIDENCE_THREADS = 8
+# A file up to this size is read once: the bytes parsed are the bytes kept (a batch holds at most this much per
+# file until its copy is written); a larger one is copied from the share apart, in chunks.
+MEMORY_EVIDENCE_BYTES = 4 * 2**20
 CHANGED = "文件在处理前已被改写；改写后的内容另行处理"
 
 
@@ -167,8 +170,10 @@ def process_batch(
     for entry in entries.values():
         if entry.state != "processing":
             continue  # stored or failed already (a duplicate delivery), or given up just now
+        path = text_path(entry.path)
         try:
-            report = read_report(text_path(entry.path), settings, share)
+            data = _whole_file(path, settings, share)
+            report = read_report(path, settings, share, data)
             if report.source.sha256 and report.source.sha256 != entry.sha256:
                 failures.append((entry.path, entry.sha256, CHANGED))  # the new content is a file of its own
                 continue
@@ -184,9 +189,14 @@ def process_batch(
         except Exception as error:  # a defect met on this file: record it, do not retry the same failure forever
             failures.append((entry.path, entry.sha256, _failure(error, entry.path, settings)))
             continue
-        # The evidence is copied and synced on a thread while the next file is parsed.
-        copy = _evidence_threads().submit(
-            evidence.keep, text_path(entry.path), entry.sha256, root=share, max_bytes=settings.max_file_bytes
+        # The evidence is written and synced on a thread while the next file is parsed: the bytes parsed, which
+        # hash to the ledger's content, or (a large file) a copy from the share, checked against that hash.
+        copy = (
+            _evidence_threads().submit(evidence.keep_bytes, data, entry.sha256)
+            if data is not None
+            else _evidence_threads().submit(
+                evidence.keep, path, entry.sha256, root=share, max_bytes=settings.max_file_bytes
+            )
         )
         parsed.append((entry, report, copy))
     reports = _kept(parsed, failures, settings)
@@ -214,6 +224,17 @@ def process_batch(
         else:
             outcomes.append(Outcome("processing"))  # claimed by another worker at this moment (PostgreSQL)
     return outcomes
+
+
+def _whole_file(path: Path, settings: Settings, share: Path | None) -> bytes | None:
+    """The file's bytes, read once for the parser and the evidence; None when it is larger than
+    `MEMORY_EVIDENCE_BYTES` (read as it is parsed, and copied from the share) or cannot be read (the parser says
+    why)."""
+    try:
+        data, truncated = read_bytes(path, min(settings.max_file_bytes, MEMORY_EVIDENCE_BYTES), share)
+    except UnreadableFile:
+        return None
+    return None if truncated else data
 
 
 def _evidence_threads() -> ThreadPoolExecutor:
