@@ -11,6 +11,7 @@ from report.identity import ambiguity, apply_folder_region, earlier_reports, ide
 from report.model import Report
 from report.parse import parse_file
 from rules import compare, evaluate
+from rules.engine import whole_peers
 from rules.similarity import PeerIndex, report_bands
 
 if TYPE_CHECKING:  # storage is imported where it is used: `nianbao check` runs without a database
@@ -49,7 +50,7 @@ def judge_batch(store: Store, reports: Sequence[Report], settings: Settings) -> 
     keys = {key for key in identities if key}
     known = store.known_identities({name for name, _ in keys}) | keys if keys else set()
     stored = store.earlier_reports_of(keys) if keys else {}
-    stored_peers = store.peer_reports_of(reports)
+    stored_peers = store.peer_reports_of(reports, whole=whole_peers(settings.rules))
     batch_peers = PeerIndex()
     outcomes: list[Exception | None] = []
     for position, (report, its_peers) in enumerate(zip(reports, stored_peers, strict=True)):

@@ -55,6 +55,9 @@ class Rule:
     basis: str = ""  # the legal basis in one Chinese sentence, for reviewers (the explanation is for developers)
     reviewer: ReviewerText | None = None  # the Chinese explanation for reviewers
     uses_peers: bool = False  # the check takes a fourth argument: other bodies' alike reports of the same year
+    # Of each peer the check reads only its source, body, year and prose parts (`rules.similarity.PEER_PARTS`):
+    # when no enabled rule reads more, peers are read back from storage with those alone (`prose_of`).
+    prose_peers: bool = False
 
     @property
     def explanation(self) -> str:
@@ -112,13 +115,23 @@ def rule(
     basis: str = "",
     reviewer: ReviewerText | None = None,
     peers: bool = False,
+    prose_peers: bool = False,
 ) -> Callable[[Any], Rule]:
-    """Register a built-in rule: decorate its check function (with `peers=True`, one that takes peers too)."""
+    """Register a built-in rule: decorate its check function (with `peers=True`, one that takes peers too; with
+    `prose_peers=True` as well, one that reads only their source, body, year and prose parts)."""
 
     def register(check: Check | PeerCheck) -> Rule:
-        made = make_rule(id, severity, title, template, version=version, basis=basis, reviewer=reviewer, peers=peers)(
-            check
-        )
+        made = make_rule(
+            id,
+            severity,
+            title,
+            template,
+            version=version,
+            basis=basis,
+            reviewer=reviewer,
+            peers=peers,
+            prose_peers=prose_peers,
+        )(check)
         BUILTIN.append(made)
         return made
 
@@ -135,10 +148,11 @@ def make_rule(
     basis: str = "",
     reviewer: ReviewerText | None = None,
     peers: bool = False,
+    prose_peers: bool = False,
 ) -> Callable[[Any], Rule]:
     """Make a rule without registering it as built-in: for plugins, exposed through the `nianbao.rules` entry point."""
 
     def build(check: Check | PeerCheck) -> Rule:
-        return Rule(id, severity, title, template, check, version, basis, reviewer, peers)
+        return Rule(id, severity, title, template, check, version, basis, reviewer, peers, prose_peers)
 
     return build

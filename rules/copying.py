@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
-from report.identity import name_key
 from report.model import Report
+from report.normalized import compact
 from rules.base import Hit, ReviewerText, rule
-from rules.crossyear import PROSE_PARTS, similarity_reaching
+from rules.crossyear import PROSE_PARTS, bound_reaching, compacted_similarity_reaching
 from rules.settings import RuleSettings
-from rules.similarity import PEER_PARTS, masked, names_of
+from rules.similarity import PEER_PARTS, body_identity, masked, names_of
 
 
 @rule(
@@ -24,6 +25,7 @@ from rules.similarity import PEER_PARTS, masked, names_of
         example="房县白鹤镇人民政府与房县黄龙镇人民政府2023年报告的第五部分，除机关名称和数字外一字不差。",
     ),
     peers=True,
+    prose_peers=True,
 )
 def copied_from_peer(
     report: Report, earlier: Sequence[Report], settings: RuleSettings, peers: Sequence[Report]
@@ -43,26 +45,39 @@ def copied_from_peer(
     """
     if report.year is None:
         return
-    own = name_key(report.organization.name or ""), report.organization.region
+    own = body_identity(report)
+    names = names_of(report)
+    others = [
+        (peer, [*names, *names_of(peer)]) for peer in peers if peer.year == report.year and body_identity(peer) != own
+    ]
+    threshold = settings.peer_similarity
     for part in PEER_PARTS:
         shortest = settings.copy_min_chars_part_six if part == "六" else settings.peer_min_chars
-        best: tuple[float, Report] | None = None
-        for peer in peers:
-            if peer.year != report.year or (name_key(peer.organization.name or ""), peer.organization.region) == own:
-                continue
-            names = [*names_of(report), *names_of(peer)]
-            mine = masked(report.evidence.section_text.get(part, ""), names)
-            theirs = masked(peer.evidence.section_text.get(part, ""), names)
+        text = report.evidence.section_text.get(part, "")
+        # (bound, position, my part, the peer's part, peer) of each peer whose bound reaches the threshold.
+        alike: list[tuple[float, int, str, str, Report]] = []
+        for position, (peer, both) in enumerate(others):
+            mine, theirs = masked(text, both), masked(peer.evidence.section_text.get(part, ""), both)
             if min(len(mine), len(theirs)) < shortest:
                 continue
-            ratio = similarity_reaching(mine, theirs, settings.peer_similarity)
-            if ratio is not None and (best is None or ratio > best[0]):
-                best = (ratio, peer)
+            mine, theirs = _compacted(mine), _compacted(theirs)  # as `similarity_reaching` compares them
+            bound = bound_reaching(mine, theirs, threshold)
+            if bound is not None:
+                alike.append((bound, position, mine, theirs, peer))
+        # The most similar peer, the first given of equals: matched in the order of their bounds, so that once
+        # the best ratio found exceeds the next bound, or equals it for a peer given later, no other can win.
+        best: tuple[float, int, Report] | None = None
+        for bound, position, mine, theirs, peer in sorted(alike, key=lambda item: (-item[0], item[1])):
+            if best is not None and (bound < best[0] or (bound == best[0] and position > best[1])):
+                continue
+            ratio = compacted_similarity_reaching(mine, theirs, threshold)
+            if ratio is not None and (best is None or (ratio, -position) > (best[0], -best[1])):
+                best = ratio, position, peer
         if best is not None:
-            ratio, peer = best
+            ratio, _, peer = best
             yield Hit(
                 location=part,
-                expected=settings.peer_similarity,
+                expected=threshold,
                 actual=ratio,
                 fields={
                     "part": part,
@@ -70,3 +85,7 @@ def copied_from_peer(
                     "peer": f"{peer.organization.region or ''}{peer.organization.name or '（未署名机关）'}",
                 },
             )
+
+
+# Peers' masked parts recur report after report: compacted once (`compact` remembers short lines only).
+_compacted = lru_cache(maxsize=2048)(compact)

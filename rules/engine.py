@@ -43,6 +43,12 @@ def find_rule(rule_id: str) -> Rule | None:
     return next((item for item in all_rules() if item.id == rule_id), None)
 
 
+def whole_peers(settings: RuleSettings) -> bool:
+    """Whether an enabled rule reads more of its peers than their source, body, year and prose parts (a plugin's
+    peer rule may); when none does, the peers can be read back with those alone (`rules.similarity.prose_of`)."""
+    return any(item.uses_peers and not item.prose_peers for item in all_rules() if item.id not in settings.disabled)
+
+
 def evaluate(
     report: Report, earlier: Sequence[Report], settings: RuleSettings, peers: Sequence[Report] = ()
 ) -> list[Finding]:

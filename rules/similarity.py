@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import struct
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -44,11 +43,25 @@ def names_of(report: Report) -> list[str]:
 
 def masked(text: str, names: Iterable[str]) -> str:
     """The text without whitespace, punctuation, numbers, and with body names and self-references masked."""
-    text = compact(text)
-    for name in sorted(set(names), key=len, reverse=True):
+    ordered = sorted(set(names), key=len, reverse=True)
+    text = _compacted(text)
+    if any(MASK in name for name in ordered):
+        return _masked(text, ordered)
+    # A name not in the text changes nothing, whenever its turn comes: masking others cannot make it appear, as it
+    # holds no mask. So the masked text depends on the text and the names found alone, in their order, and is
+    # remembered: a report's part is masked with each of its peers' names in turn, and the same peers recur.
+    return _remembered_masked(text, tuple(name for name in ordered if name in text))
+
+
+def _masked(text: str, names: Iterable[str]) -> str:
+    for name in names:
         text = text.replace(name, MASK)
     text = _SELF_WORDS.sub(MASK, text)
     return _PUNCTUATION.sub("", _NUMBER.sub("", text))  # numbers and list numbering (1.) go alike
+
+
+_remembered_masked = lru_cache(maxsize=2048)(_masked)
+_compacted = lru_cache(maxsize=2048)(compact)
 
 
 _MERSENNE_PRIME = (1 << 61) - 1
@@ -80,12 +93,31 @@ def signature(text: str) -> list[int]:
     import numpy as np
 
     a, b = _permutations()
-    shingles = {text[i : i + SHINGLE].encode() for i in range(max(1, len(text) - SHINGLE + 1))}
-    hashes = np.array(
-        [struct.unpack("<I", hashlib.sha1(shingle).digest()[:4])[0] for shingle in shingles], dtype=np.uint64
-    )
-    values = np.bitwise_and((a * hashes[:, None] + b) % np.uint64(_MERSENNE_PRIME), np.uint64(_MAX_HASH))
-    return [int(value) for value in values.min(axis=0)]
+    shingles = {text[i : i + SHINGLE] for i in range(max(1, len(text) - SHINGLE + 1))}
+    if len(_SHINGLE_HASHES) > REMEMBERED_SHINGLES:
+        _SHINGLE_HASHES.clear()
+    known = _SHINGLE_HASHES.get
+    digests = []
+    for shingle in shingles:
+        digest = known(shingle)
+        if digest is None:
+            digest = _SHINGLE_HASHES[shingle] = hashlib.sha1(shingle.encode()).digest()[:4]
+        digests.append(digest)
+    # datasketch's sha1_hash32: the first 4 bytes of the SHA-1, little-endian.
+    hashes = np.frombuffer(b"".join(digests), dtype="<u4").astype(np.uint64)
+    values = a * hashes[:, None] + b  # modulo 2**64, as datasketch's numpy arithmetic has it
+    # values % (2**61 - 1) without dividing: 2**61 is 1 modulo the prime, so the high 3 bits add to the low 61,
+    # which leaves less than twice the prime.
+    prime = np.uint64(_MERSENNE_PRIME)
+    values = (values & prime) + (values >> np.uint64(61))
+    values[values >= prime] -= prime
+    return (values & np.uint64(_MAX_HASH)).min(axis=0).tolist()
+
+
+# The 4 bytes of each shingle's SHA-1 (most of a signature's time): bodies' prose shares stock phrases, so most
+# shingles were met before. Emptied when full: ~160 bytes an entry, 5 MB.
+REMEMBERED_SHINGLES = 1 << 15
+_SHINGLE_HASHES: dict[str, bytes] = {}
 
 
 # Memoised: a worker computes a report's bands twice (asking for its peers, then indexing it) and stock prose
@@ -128,14 +160,14 @@ class PeerIndex:
         computed when not given)."""
         if report.year is None or not self._bands:
             return []
-        identity = _identity(report)
+        identity = body_identity(report)
         found: dict[int, Report] = {}
         for part, key in report_bands(report) if bands is None else bands:
             for other in self._bands.get((report.year, part, key), []):
-                if other is not report and _identity(other) != identity:
+                if other is not report and body_identity(other) != identity:
                     found[id(other)] = other
         return list(found.values())
 
 
-def _identity(report: Report) -> tuple[str, str | None]:
+def body_identity(report: Report) -> tuple[str, str | None]:
     return name_key(report.organization.name or ""), report.organization.region

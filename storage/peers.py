@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     func,
     insert,
     or_,
@@ -30,7 +32,7 @@ from sqlmodel import Session, col
 
 from report.identity import identity
 from report.model import Report
-from rules.similarity import report_bands
+from rules.similarity import PEER_PARTS, report_bands
 from storage.engine import StoreBase
 from storage.rows import report_from
 from storage.tables import OrganizationRecord, ProseBandRecord, ReportRecord, VersionRecord
@@ -49,12 +51,14 @@ COMMON_BAND_VERSIONS = 50
 class PeerStore(StoreBase):
     """Other bodies' reports whose prose shares LSH bands with a report."""
 
-    def peer_reports(self, report: Report, limit: int = 20) -> list[Report]:
+    def peer_reports(self, report: Report, limit: int = 20, *, whole: bool = True) -> list[Report]:
         """Other bodies' current versions of the same year whose prose shares an LSH band with the report's
-        (candidates for narrative.copied_from_peer), most shared bands first."""
-        return self.peer_reports_of([report], limit)[0]
+        (candidates for narrative.copied_from_peer), most shared bands first. With `whole=False` each holds only
+        its source, body, year and prose parts (`PEER_PARTS`), all that the built-in rule reads
+        (`rules.engine.whole_peers`): reading back whole reports was most of the look-up's time."""
+        return self.peer_reports_of([report], limit, whole=whole)[0]
 
-    def peer_reports_of(self, reports: Sequence[Report], limit: int = 20) -> list[list[Report]]:
+    def peer_reports_of(self, reports: Sequence[Report], limit: int = 20, *, whole: bool = True) -> list[list[Report]]:
         """`peer_reports` of each report, in the order given, with a few statements for all of them (a batch)."""
         asked: list[tuple[int, Report, list[int]]] = []
         for index, report in enumerate(reports):
@@ -70,21 +74,70 @@ class PeerStore(StoreBase):
             ranked: list[tuple[int, int]] = []  # (index of the report, peer's version id), best first
             for start in range(0, len(asked), ASKED_PER_QUERY):
                 chunk = asked[start : start + ASKED_PER_QUERY]
+                asked_bands = [
+                    [
+                        index,
+                        report.year,
+                        own.get(key) if (key := identity(report)) else None,
+                        report.source.sha256,
+                        band,
+                    ]
+                    for index, report, bands in chunk
+                    for band in bands
+                ]
+                statement = _ranking(connection.dialect.name, limit, COMMON_BAND_VERSIONS)
                 ranked += [
                     (asked_index, version_id)
                     for asked_index, version_id in connection.execute(
-                        _ranking(connection.dialect.name, chunk, own, limit)
+                        statement, {"asked_bands": json.dumps(asked_bands)}
                     )
                 ]
             ids = sorted({version_id for _, version_id in ranked})
             peers: dict[int, Report] = {}
             for start in range(0, len(ids), 500):
-                query = select(VersionRecord).where(col(VersionRecord.id).in_(ids[start : start + 500]))
-                peers |= {version.id: report_from(version) for version in session.scalars(query)}  # type: ignore[misc]
+                chunk_ids = ids[start : start + 500]
+                if whole:
+                    query = select(VersionRecord).where(col(VersionRecord.id).in_(chunk_ids))
+                    peers |= {version.id: report_from(version) for version in session.scalars(query)}  # type: ignore[misc]
+                else:
+                    peers |= {
+                        version_id: _prose_of(*read)
+                        for version_id, *read in connection.execute(_prose_query(chunk_ids))
+                    }
         for index, version_id in ranked:
             if version_id in peers:
                 found[index].append(peers[version_id])
         return found
+
+
+def _prose_query(ids: Sequence[int]) -> Any:
+    """Of each version, the parts of the stored JSON a peer's prose is, as text: its source and body (JSON), its
+    year and its parts' text."""
+    contract, evidence = VERSIONS.c.contract, VERSIONS.c.evidence
+    return select(
+        VERSIONS.c.id,
+        contract["source"].as_string(),
+        contract["organization"].as_string(),
+        contract["year"].as_integer(),
+        *(evidence[("section_text", part)].as_string() for part in PEER_PARTS),
+    ).where(VERSIONS.c.id.in_(ids))
+
+
+# Remembered by what was read (a version read again with another region is decoded anew): the same stored
+# versions are the peers of report after report. A few kB an entry.
+@lru_cache(maxsize=2048)
+def _prose_of(source: str, organization: str, year: int | None, *parts: str | None) -> Report:
+    """The report of a `_prose_query` row, with nothing but what the query read. Shared between look-ups: not to be
+    modified."""
+    section_text = {part: text for part, text in zip(PEER_PARTS, parts, strict=True) if text is not None}
+    return Report.model_validate(
+        {
+            "source": json.loads(source),
+            "organization": json.loads(organization),
+            "year": year,
+            "evidence": {"section_text": section_text},
+        }
+    )
 
 
 def _organization_ids(session: Session, reports: Sequence[Report]) -> dict[tuple[str, str | None], int]:
@@ -102,11 +155,12 @@ def _organization_ids(session: Session, reports: Sequence[Report]) -> dict[tuple
     return found
 
 
-def _ranking(
-    dialect: str, asked: Sequence[tuple[int, Report, list[int]]], own: dict[tuple[str, str | None], int], limit: int
-) -> Any:
+# Built once (a few ms of SQLAlchemy's time for each batch otherwise); the asked bands are its parameter.
+@lru_cache(maxsize=16)
+def _ranking(dialect: str, limit: int, common_band_versions: int) -> Any:
     """(index of the report, version id) of the `limit` current versions of another body and content that share
-    the most bands of the same year with each asked report, most shared first (then oldest version first)."""
+    the most bands of the same year with each asked report, most shared first (then oldest version first). The
+    parameter `asked_bands`: [index of the report, year, its stored body's id or None, sha256, band key] each."""
     # The asked bands travel as one JSON parameter, not as a VALUES list: a VALUES list of thousands of bound rows
     # was compiled anew for every batch (half of this method's time), this statement compiles once.
     # One row per asked band, carrying its report's year, body and content, so the only table the database starts
@@ -116,18 +170,13 @@ def _ranking(
         dialect,
         "asked_bands",
         {"asked": Integer, "year": Integer, "organization_id": Integer, "sha256": String, "band_key": BigInteger},
-        [
-            [index, report.year, own.get(key) if (key := identity(report)) else None, report.source.sha256, band]
-            for index, report, bands in asked
-            for band in bands
-        ],
     )
     postings = BANDS.alias("postings")
     common = (
         select(postings.c.id)
         .where(postings.c.year == wanted.c.year, postings.c.band_key == wanted.c.band_key)
         .limit(1)
-        .offset(COMMON_BAND_VERSIONS)  # the (cap + 1)-th posting: looked for in at most cap + 1 index steps
+        .offset(common_band_versions)  # the (cap + 1)-th posting: looked for in at most cap + 1 index steps
         .exists()
     )
     shared = func.count(BANDS.c.id)
@@ -163,9 +212,9 @@ def _ranking(
 _SQL_TYPES = {Integer: "integer", BigInteger: "bigint", String: "text"}
 
 
-def _json_rows(dialect: str, name: str, columns: dict[str, type[Integer | String]], rows: list[list[Any]]) -> Any:
-    """A CTE `name` of `rows` (lists in the order of `columns`) sent as one JSON parameter and unpacked by the
-    database (json_each on SQLite, jsonb_array_elements on PostgreSQL)."""
+def _json_rows(dialect: str, name: str, columns: dict[str, type[Integer | String]]) -> Any:
+    """A CTE `name` of rows (lists in the order of `columns`) sent as one JSON parameter, `name`, and unpacked by
+    the database (json_each on SQLite, jsonb_array_elements on PostgreSQL)."""
     if dialect == "postgresql":
         selected = ", ".join(
             f"(value->>{i})::{_SQL_TYPES[kind]} AS {label}" for i, (label, kind) in enumerate(columns.items())
@@ -174,7 +223,7 @@ def _json_rows(dialect: str, name: str, columns: dict[str, type[Integer | String
     else:
         selected = ", ".join(f"json_extract(value, '$[{i}]') AS {label}" for i, label in enumerate(columns))
         source = f"json_each(:{name})"
-    statement = text(f"SELECT {selected} FROM {source}").bindparams(**{name: json.dumps(rows)})
+    statement = text(f"SELECT {selected} FROM {source}").bindparams(bindparam(name, type_=String))
     # MATERIALIZED: unpacked once, and the planner starts from these rows rather than from the band index.
     return statement.columns(**{label: kind() for label, kind in columns.items()}).cte(name).prefix_with("MATERIALIZED")
 

@@ -12,6 +12,7 @@ import pytest
 from nianbao.judge import judge, read_report
 from nianbao.settings import Settings
 from report.model import Finding, Report
+from rules.similarity import PEER_PARTS
 from storage import BatchSave, OutboxDraft, Store
 from tests import generator
 
@@ -156,6 +157,17 @@ def test_the_peers_of_a_batch_are_found_together_as_one_at_a_time(store: Store) 
     assert [shas(found) for found in together] == [["a", "5"], [], ["3", "5"], []]
     assert together == [store.peer_reports(report) for report in asked]
     assert [shas(found) for found in store.peer_reports_of(asked, limit=1)] == [["a"], [], ["3"], []]
+    # Read back slim: the same peers, each with its source, body, year and prose parts, and nothing else.
+    slim = store.peer_reports_of(asked, whole=False)
+    assert [shas(found) for found in slim] == [shas(found) for found in together]
+    for whole_peers, slim_peers in zip(together, slim, strict=True):
+        for whole, peer in zip(whole_peers, slim_peers, strict=True):
+            parts = {
+                part: whole.evidence.section_text[part] for part in PEER_PARTS if part in whole.evidence.section_text
+            }
+            assert parts and peer.evidence.section_text == parts
+            assert (peer.source, peer.organization, peer.year) == (whole.source, whole.organization, whole.year)
+            assert peer.tables == Report.model_validate({"source": whole.source}).tables != whole.tables
 
 
 def test_the_peers_ranking_statement_is_compiled_once_whatever_the_batch(store: Store) -> None:
