@@ -17,6 +17,7 @@ the ledger entry waits for reconciliation.
 
 from __future__ import annotations
 
+import gc
 import logging
 import resource
 import sys
@@ -125,7 +126,22 @@ def _after_fork(**_: object) -> None:
     _Process.store = None  # a pool process opens its own connections
     _Process.evidence_threads = None  # and starts its own threads
     warm_up()  # numpy and the MinHash permutations, before the first file rather than in its time
+    tune_collector()
     limit_memory(_Process.settings.worker_memory_limit)
+
+
+# Python's cyclic garbage collector, in a pool process: a parse builds and drops thousands of short-lived tuples
+# and lists, so the default young threshold (700) runs a collection every few lines, and the long-lived caches
+# (line facts, character counts, signatures) make the older collections long. Reports make no reference cycles
+# worth collecting early. Measured (`bench/sql_count.py --series 150 --batches-only`, interleaved, two pairs each
+# way): 6–14 % less CPU per report.
+COLLECTOR_THRESHOLDS = (100_000, 50, 1_000)
+
+
+def tune_collector() -> None:
+    """Leave what start-up built out of every collection and collect the young generation less often."""
+    gc.freeze()
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
 
 
 def limit_memory(limit: int) -> None:
