@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from report.identity import name_key
 from report.metadata import SELF_REFERENCE
@@ -88,36 +89,111 @@ def warm_up() -> None:
 
 def signature(text: str) -> list[int]:
     """The MinHash of a masked text's character shingles: bit for bit datasketch's
-    `MinHash(num_perm=64, seed=13, scheme="legacy")` after `update_batch` (tests/test_rules_reviewers.py checks
-    it), computed with numpy alone — datasketch's import pulls in scipy, seconds on a busy worker."""
+    `MinHash(num_perm=64, seed=13, scheme="legacy")` after `update_batch` (tests/test_similarity.py checks it),
+    computed with numpy alone — datasketch's import pulls in scipy, seconds on a busy worker."""
     import numpy as np
 
     a, b = _permutations()
-    shingles = {text[i : i + SHINGLE] for i in range(max(1, len(text) - SHINGLE + 1))}
-    if len(_SHINGLE_HASHES) > REMEMBERED_SHINGLES:
-        _SHINGLE_HASHES.clear()
-    known = _SHINGLE_HASHES.get
-    digests = []
-    for shingle in shingles:
-        digest = known(shingle)
-        if digest is None:
-            digest = _SHINGLE_HASHES[shingle] = hashlib.sha1(shingle.encode()).digest()[:4]
-        digests.append(digest)
-    # datasketch's sha1_hash32: the first 4 bytes of the SHA-1, little-endian.
-    hashes = np.frombuffer(b"".join(digests), dtype="<u4").astype(np.uint64)
-    values = a * hashes[:, None] + b  # modulo 2**64, as datasketch's numpy arithmetic has it
-    # values % (2**61 - 1) without dividing: 2**61 is 1 modulo the prime, so the high 3 bits add to the low 61,
-    # which leaves less than twice the prime.
+    hashes = _remembered_hashes(text)
+    if hashes is None:
+        shingles = {text[i : i + SHINGLE] for i in range(max(1, len(text) - SHINGLE + 1))}
+        hashes = np.frombuffer(b"".join(_sha1_hash32(shingle) for shingle in shingles), dtype="<u4").astype(np.uint64)
+    # One row per permutation, a shingle a column, worked on in place: (a * hash + b) modulo 2**64, as datasketch's
+    # numpy arithmetic has it, then modulo 2**61 - 1 without dividing: 2**61 is 1 modulo the prime, so the high
+    # 3 bits add to the low 61, which leaves less than twice the prime. A shingle met twice changes no minimum.
+    values = a[:, None] * hashes
+    values += b[:, None]
+    high = values >> np.uint64(61)
     prime = np.uint64(_MERSENNE_PRIME)
-    values = (values & prime) + (values >> np.uint64(61))
-    values[values >= prime] -= prime
-    return (values & np.uint64(_MAX_HASH)).min(axis=0).tolist()
+    values &= prime
+    values += high
+    beyond = values >= prime
+    if beyond.any():
+        values[beyond] -= prime
+    values &= np.uint64(_MAX_HASH)
+    return values.min(axis=1).tolist()
 
 
-# The 4 bytes of each shingle's SHA-1 (most of a signature's time): bodies' prose shares stock phrases, so most
-# shingles were met before. Emptied when full: ~160 bytes an entry, 5 MB.
-REMEMBERED_SHINGLES = 1 << 15
-_SHINGLE_HASHES: dict[str, bytes] = {}
+def _sha1_hash32(shingle: str) -> bytes:
+    """datasketch's sha1_hash32 of a shingle (its UTF-8): the first 4 bytes of the SHA-1, read little-endian."""
+    return hashlib.sha1(shingle.encode()).digest()[:4]
+
+
+# Most of a signature's time was making each shingle a string and looking its hash up: instead each character
+# gets a rank of `RANK_BITS` bits the first time it is met, and a shingle's key is its characters' ranks side by
+# side (60 bits), worked out for the whole text at once with numpy. Bodies' prose shares stock phrases, so most
+# shingles were met before and their hashes are looked up by key; the others are hashed and remembered.
+RANK_BITS = 12
+RANKED_CHARACTERS = (1 << RANK_BITS) - 1  # rank 0: not met yet
+# Shingle hashes remembered: emptied when full, ~120 bytes an entry, 8 MB.
+REMEMBERED_SHINGLES = 1 << 16
+
+
+class _Shingles:
+    """The characters' ranks and the hashes of the shingles met, by key. Replaced, never re-ranked, when the ranks
+    run out: within one object a key stands for one shingle."""
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        self.ranks = np.zeros(0x10000, dtype=np.uint16)  # by code point, the Basic Multilingual Plane's
+        self.ranked = 0
+        self.hashes: dict[int, bytes] = {}
+
+
+_shingles: _Shingles | None = None
+_RANKING = threading.Lock()  # ranks are handed out once each, should two threads meet new characters together
+
+
+def _remembered_hashes(text: str) -> Any:
+    """`_sha1_hash32` of each shingle of the text, in order, as uint64; None for a text shorter than a shingle, or
+    with a character beyond the Basic Multilingual Plane, or of more characters than ranks."""
+    import numpy as np
+
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    if len(codes) < SHINGLE or codes.max() > 0xFFFF:
+        return None
+    shingles = _shingles
+    if shingles is None or not (ranks := shingles.ranks[codes]).all():
+        shingles = _rank(codes)
+        if shingles is None:
+            return None
+        ranks = shingles.ranks[codes]
+    ranks = ranks.astype(np.uint64)
+    count = len(codes) - SHINGLE + 1
+    keys = ranks[:count] << np.uint64(RANK_BITS * (SHINGLE - 1))
+    for position in range(1, SHINGLE):
+        keys |= ranks[position : position + count] << np.uint64(RANK_BITS * (SHINGLE - 1 - position))
+    found = keys.tolist()
+    digests = list(map(shingles.hashes.get, found))
+    if None in digests:
+        if len(shingles.hashes) > REMEMBERED_SHINGLES:
+            shingles.hashes.clear()
+        for position, digest in enumerate(digests):
+            if digest is None:
+                digests[position] = shingles.hashes[found[position]] = _sha1_hash32(text[position : position + SHINGLE])
+    return np.frombuffer(b"".join(cast("list[bytes]", digests)), dtype="<u4").astype(np.uint64)  # all found now
+
+
+def _rank(codes: Any) -> _Shingles | None:
+    """The current ranks and hashes, with every character of `codes` ranked (afresh when the ranks ran out); None
+    when the text alone has more characters than ranks."""
+    import numpy as np
+
+    global _shingles
+    with _RANKING:
+        shingles = _shingles
+        if shingles is None:
+            shingles = _shingles = _Shingles()
+        new = np.unique(codes[shingles.ranks[codes] == 0])
+        if shingles.ranked + len(new) > RANKED_CHARACTERS:
+            new = np.unique(codes)
+            if len(new) > RANKED_CHARACTERS:
+                return None
+            shingles = _shingles = _Shingles()
+        shingles.ranks[new] = np.arange(shingles.ranked + 1, shingles.ranked + 1 + len(new), dtype=np.uint16)
+        shingles.ranked += len(new)
+        return shingles
 
 
 # Memoised: a worker computes a report's bands twice (asking for its peers, then indexing it) and stock prose
