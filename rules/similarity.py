@@ -211,13 +211,19 @@ def band_keys(part: str, text: str) -> tuple[int, ...]:
 
 def report_bands(report: Report, min_chars: int = INDEX_MIN_CHARS) -> list[tuple[str, int]]:
     """(part, key) for every band of every prose part long enough to compare."""
-    names = names_of(report)
-    bands: list[tuple[str, int]] = []
-    for part in PEER_PARTS:
-        text = masked(report.evidence.section_text.get(part, ""), names)
-        if len(text) >= min_chars:
-            bands += [(part, key) for key in band_keys(part, text)]
-    return bands
+    names = tuple(names_of(report))
+    return [
+        (part, key)
+        for part in PEER_PARTS
+        for key in _part_bands(part, report.evidence.section_text.get(part, ""), names, min_chars)
+    ]
+
+
+# Memoised: a batch asks for a report's bands three times (its peers, the batch's index, the prose index saved).
+@lru_cache(maxsize=1024)
+def _part_bands(part: str, text: str, names: tuple[str, ...], min_chars: int) -> tuple[int, ...]:
+    masked_text = masked(text, names)
+    return band_keys(part, masked_text) if len(masked_text) >= min_chars else ()
 
 
 class PeerIndex:
