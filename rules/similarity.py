@@ -107,9 +107,8 @@ def signature(text: str) -> list[int]:
     prime = np.uint64(_MERSENNE_PRIME)
     values &= prime
     values += high
-    beyond = values >= prime
-    if beyond.any():
-        values[beyond] -= prime
+    if values.max() >= prime:
+        values[values >= prime] -= prime
     values &= np.uint64(_MAX_HASH)
     return values.min(axis=1).tolist()
 
