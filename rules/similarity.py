@@ -14,7 +14,9 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any, cast
+from itertools import compress, count, repeat
+from operator import is_
+from typing import Any
 
 from report.identity import name_key
 from report.metadata import SELF_REFERENCE
@@ -91,18 +93,24 @@ def signature(text: str) -> list[int]:
     """The MinHash of a masked text's character shingles: bit for bit datasketch's
     `MinHash(num_perm=64, seed=13, scheme="legacy")` after `update_batch` (tests/test_similarity.py checks it),
     computed with numpy alone — datasketch's import pulls in scipy, seconds on a busy worker."""
+    values = _remembered_values(text)
+    if values is None:
+        values = _permuted([*{text[i : i + SHINGLE] for i in range(max(1, len(text) - SHINGLE + 1))}])
+    return values.min(axis=0).tolist()  # a shingle met twice changes no minimum
+
+
+def _permuted(shingles: Sequence[str]) -> Any:
+    """Each shingle's hash under each permutation, a row of `PERMUTATIONS` uint32 a shingle: datasketch's
+    sha1_hash32 of its UTF-8 (the first 4 bytes of the SHA-1, little-endian), then (a * hash + b) modulo 2**64, as
+    datasketch's numpy arithmetic has it, modulo 2**61 - 1, its low 32 bits."""
     import numpy as np
 
     a, b = _permutations()
-    hashes = _remembered_hashes(text)
-    if hashes is None:
-        shingles = {text[i : i + SHINGLE] for i in range(max(1, len(text) - SHINGLE + 1))}
-        hashes = np.frombuffer(b"".join(_sha1_hash32(shingle) for shingle in shingles), dtype="<u4").astype(np.uint64)
-    # One row per permutation, a shingle a column, worked on in place: (a * hash + b) modulo 2**64, as datasketch's
-    # numpy arithmetic has it, then modulo 2**61 - 1 without dividing: 2**61 is 1 modulo the prime, so the high
-    # 3 bits add to the low 61, which leaves less than twice the prime. A shingle met twice changes no minimum.
-    values = a[:, None] * hashes
-    values += b[:, None]
+    digests = b"".join(hashlib.sha1(shingle.encode()).digest()[:4] for shingle in shingles)
+    values = np.frombuffer(digests, dtype="<u4").astype(np.uint64)[:, None] * a
+    values += b
+    # Modulo 2**61 - 1 without dividing: 2**61 is 1 modulo the prime, so the high 3 bits add to the low 61, which
+    # leaves less than twice the prime (rarely above it: looked for with one maximum).
     high = values >> np.uint64(61)
     prime = np.uint64(_MERSENNE_PRIME)
     values &= prime
@@ -110,43 +118,40 @@ def signature(text: str) -> list[int]:
     if values.max() >= prime:
         values[values >= prime] -= prime
     values &= np.uint64(_MAX_HASH)
-    return values.min(axis=1).tolist()
+    return values.astype(np.uint32)
 
 
-def _sha1_hash32(shingle: str) -> bytes:
-    """datasketch's sha1_hash32 of a shingle (its UTF-8): the first 4 bytes of the SHA-1, read little-endian."""
-    return hashlib.sha1(shingle.encode()).digest()[:4]
-
-
-# Most of a signature's time was making each shingle a string and looking its hash up: instead each character
-# gets a rank of `RANK_BITS` bits the first time it is met, and a shingle's key is its characters' ranks side by
-# side (60 bits), worked out for the whole text at once with numpy. Bodies' prose shares stock phrases, so most
-# shingles were met before and their hashes are looked up by key; the others are hashed and remembered.
+# Most of a signature's time was making each shingle a string, hashing it or looking its hash up, and permuting
+# the hashes. Now each character gets a rank of `RANK_BITS` bits the first time it is met, a shingle's key is its
+# characters' ranks side by side (60 bits), worked out for the whole text at once with numpy, and each shingle's
+# permuted hashes (`_permuted`) are remembered by key: bodies' prose shares stock phrases, so most shingles were
+# met before, and a signature is the minimum of their remembered rows.
 RANK_BITS = 12
 RANKED_CHARACTERS = (1 << RANK_BITS) - 1  # rank 0: not met yet
-# Shingle hashes remembered: emptied when full, ~120 bytes an entry, 8 MB.
-REMEMBERED_SHINGLES = 1 << 16
+REMEMBERED_SHINGLES = 1 << 15  # rows of 64 uint32: 8 MiB, and ~3 MB of keys; forgotten all at once when full
 
 
 class _Shingles:
-    """The characters' ranks and the hashes of the shingles met, by key. Replaced, never re-ranked, when the ranks
-    run out: within one object a key stands for one shingle."""
+    """Ranks of the characters met, and the permuted hashes of the shingles met by key. Replaced, never changed
+    but by additions: within one object a key stands for one shingle and its row for that shingle's hashes."""
 
-    def __init__(self) -> None:
+    def __init__(self, ranks: Any = None, ranked: int = 0) -> None:
         import numpy as np
 
-        self.ranks = np.zeros(0x10000, dtype=np.uint16)  # by code point, the Basic Multilingual Plane's
-        self.ranked = 0
-        self.hashes: dict[int, bytes] = {}
+        self.ranks = np.zeros(0x10000, dtype=np.uint16) if ranks is None else ranks  # by code point (the BMP)
+        self.ranked = ranked
+        self.rows: dict[int, int] = {}
+        self.values: Any = np.empty((REMEMBERED_SHINGLES, PERMUTATIONS), dtype=np.uint32)
 
 
 _shingles: _Shingles | None = None
-_RANKING = threading.Lock()  # ranks are handed out once each, should two threads meet new characters together
+_REMEMBERING = threading.Lock()  # should two threads meet new characters or shingles together
 
 
-def _remembered_hashes(text: str) -> Any:
-    """`_sha1_hash32` of each shingle of the text, in order, as uint64; None for a text shorter than a shingle, or
-    with a character beyond the Basic Multilingual Plane, or of more characters than ranks."""
+def _remembered_values(text: str) -> Any:
+    """`_permuted` of each shingle of the text, in order, from memory; None for a text shorter than a shingle, or
+    with a character beyond the Basic Multilingual Plane, or of more characters or shingles than can be
+    remembered."""
     import numpy as np
 
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
@@ -159,28 +164,32 @@ def _remembered_hashes(text: str) -> Any:
             return None
         ranks = shingles.ranks[codes]
     ranks = ranks.astype(np.uint64)
-    count = len(codes) - SHINGLE + 1
-    keys = ranks[:count] << np.uint64(RANK_BITS * (SHINGLE - 1))
+    shingle_count = len(codes) - SHINGLE + 1
+    keys = ranks[:shingle_count] << np.uint64(RANK_BITS * (SHINGLE - 1))
     for position in range(1, SHINGLE):
-        keys |= ranks[position : position + count] << np.uint64(RANK_BITS * (SHINGLE - 1 - position))
+        keys |= ranks[position : position + shingle_count] << np.uint64(RANK_BITS * (SHINGLE - 1 - position))
     found = keys.tolist()
-    digests = list(map(shingles.hashes.get, found))
-    if None in digests:
-        if len(shingles.hashes) > REMEMBERED_SHINGLES:
-            shingles.hashes.clear()
-        for position, digest in enumerate(digests):
-            if digest is None:
-                digests[position] = shingles.hashes[found[position]] = _sha1_hash32(text[position : position + SHINGLE])
-    return np.frombuffer(b"".join(cast("list[bytes]", digests)), dtype="<u4").astype(np.uint64)  # all found now
+    rows = list(map(shingles.rows.get, found))
+    if None in rows:
+        remembered = _remember(shingles, text, found, rows)
+        if remembered is None:
+            return None
+        if remembered is shingles:  # the new shingles' rows alone
+            for position in compress(count(), map(is_, rows, repeat(None))):
+                rows[position] = shingles.rows[found[position]]
+        else:  # a new memory: every row anew
+            shingles = remembered
+            rows[:] = map(shingles.rows.__getitem__, found)
+    return shingles.values.take(np.fromiter(rows, dtype=np.intp, count=len(rows)), axis=0)
 
 
 def _rank(codes: Any) -> _Shingles | None:
-    """The current ranks and hashes, with every character of `codes` ranked (afresh when the ranks ran out); None
-    when the text alone has more characters than ranks."""
+    """The memory with every character of `codes` ranked (a new one when the ranks ran out); None when the text
+    alone has more characters than ranks."""
     import numpy as np
 
     global _shingles
-    with _RANKING:
+    with _REMEMBERING:
         shingles = _shingles
         if shingles is None:
             shingles = _shingles = _Shingles()
@@ -192,6 +201,34 @@ def _rank(codes: Any) -> _Shingles | None:
             shingles = _shingles = _Shingles()
         shingles.ranks[new] = np.arange(shingles.ranked + 1, shingles.ranked + 1 + len(new), dtype=np.uint16)
         shingles.ranked += len(new)
+        return shingles
+
+
+def _remember(shingles: _Shingles, text: str, keys: list[int], rows: list[int | None]) -> _Shingles | None:
+    """The memory with the permuted hashes of every shingle of the text (its `keys`, `rows` found None when new)
+    remembered, in a new memory with the ranks kept when full; None when another thread renewed the memory
+    meanwhile, or the text alone has more shingles than can be remembered."""
+    global _shingles
+    with _REMEMBERING:
+        if shingles is not _shingles:
+            return None
+        missing: dict[int, int] = {}  # key → the position of its shingle
+        for position in compress(count(), map(is_, rows, repeat(None))):  # a loop over the new ones alone
+            if keys[position] not in shingles.rows:
+                missing.setdefault(keys[position], position)
+        if len(shingles.rows) + len(missing) > REMEMBERED_SHINGLES:
+            missing = {}
+            for position, key in enumerate(keys):
+                missing.setdefault(key, position)
+            if len(missing) > REMEMBERED_SHINGLES:
+                return None
+            shingles = _shingles = _Shingles(shingles.ranks, shingles.ranked)
+        if missing:
+            first = len(shingles.rows)
+            shingles.values[first : first + len(missing)] = _permuted(
+                [text[at : at + SHINGLE] for at in missing.values()]
+            )
+            shingles.rows.update(zip(missing, range(first, first + len(missing)), strict=True))
         return shingles
 
 

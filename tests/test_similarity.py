@@ -213,8 +213,8 @@ def _datasketch_signature(text: str) -> list[int]:
 
 
 def test_signatures_are_datasketchs_for_texts_of_any_length() -> None:
-    """The shingles' hashes remembered by key and the modulo taken without dividing give datasketch's MinHash, bit
-    for bit (a * hash + b wraps around 2**64 in both, and reaches far beyond the prime)."""
+    """The shingles' permuted hashes remembered by key and the modulo taken without dividing give datasketch's
+    MinHash, bit for bit (a * hash + b wraps around 2**64 in both, and reaches far beyond the prime)."""
     from rules.similarity import SHINGLE, signature
 
     rng = random.Random(8)
@@ -226,21 +226,28 @@ def test_signatures_are_datasketchs_for_texts_of_any_length() -> None:
     assert signature(text) == _datasketch_signature(text)
 
 
-def test_signatures_stay_datasketchs_when_the_characters_outnumber_the_ranks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ranks run out over a worker's life: characters are ranked afresh, with the hashes remembered under the former
-    ranks forgotten, and a text of more characters than ranks is hashed from its shingles' text."""
+def test_signatures_stay_datasketchs_when_the_characters_or_shingles_outnumber_the_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ranks and remembered shingles run out over a worker's life: characters are ranked afresh, with what was
+    remembered under the former ranks forgotten, shingles are remembered afresh, and a text of more characters or
+    shingles than can be remembered is hashed from its shingles' text."""
     from rules import similarity
     from rules.similarity import signature
 
     monkeypatch.setattr(similarity, "RANKED_CHARACTERS", 20)
-    monkeypatch.setattr(similarity, "REMEMBERED_SHINGLES", 50)
+    monkeypatch.setattr(similarity, "REMEMBERED_SHINGLES", 100)
     monkeypatch.setattr(similarity, "_shingles", None)
     alphabet = sorted(set(CHARACTERS + "年度报告主动依申请复议诉讼"))
     rng = random.Random(3)
-    first = "".join(rng.choices(alphabet[:12], k=60))
+    first = "".join(rng.choices(alphabet[:12], k=40))
     # The same ranks in the same order once ranked afresh: the same keys for other shingles.
     second = first.translate(str.maketrans("".join(alphabet[:12]), "".join(alphabet[12:24])))
-    texts = [first, second, first, *("".join(rng.choices(alphabet[start : start + 12], k=60)) for start in range(9))]
-    for text in [*texts, "".join(alphabet)]:  # the last: more characters than ranks
+    texts = [first, second, first, *("".join(rng.choices(alphabet[start : start + 12], k=40)) for start in range(9))]
+    for text in [*texts, *texts[::-1]]:
         assert signature(text) == _datasketch_signature(text)
     assert similarity._shingles is not None and similarity._shingles.ranked <= 20
+    assert 0 < len(similarity._shingles.rows) <= 100
+    longer = "".join(rng.choices(alphabet[:12], k=300))  # more shingles than remembered
+    assert signature(longer) == _datasketch_signature(longer)
+    assert signature("".join(alphabet)) == _datasketch_signature("".join(alphabet))  # more characters than ranks
