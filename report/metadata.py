@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -462,21 +463,21 @@ def _is_piece(text: str) -> bool:
     return 0 < len(text) <= _SHORT_LINE and not text.endswith(("。", "；", ";", "，", ","))
 
 
-def _title_windows(texts: list[str]) -> list[tuple[int, str]]:
+def _title_windows(texts: list[str]) -> Iterator[tuple[int, str]]:
     """(first line, title text) of every title, in document order: a line, a run of short lines, or a
-    title inside a long line."""
-    found: list[tuple[int, str]] = []
+    title inside a long line. Lazily: the reader stops at the first title that names a body (most often the
+    first line), and the rest of the candidates (every table row holding 举报) are never looked at."""
     # a title's last line holds (the end of) its report word
     for end in lines_holding(texts[:_TITLE_SCAN], _REPORT_CHARACTERS):
         line = texts[end]
         whole = _strip_title(line)
         if _is_title(whole):
-            found.append((end, whole))
+            yield end, whole
             continue
         if len(line) > _TITLE_MAX:
             embedded = _embedded_title(line)
             if embedded and "《" not in embedded.group(1):
-                found.append((end, embedded.group(1)))
+                yield end, embedded.group(1)
             continue
         if not _is_piece(line):
             continue
@@ -485,9 +486,8 @@ def _title_windows(texts: list[str]) -> list[tuple[int, str]]:
                 break
             joined = _strip_title("".join(texts[start : end + 1]))
             if _is_title(joined):
-                found.append((start, joined))
+                yield start, joined
                 break
-    return found
 
 
 def _embedded_title(line: str) -> re.Match[str] | None:
@@ -609,9 +609,8 @@ def read_normalized_metadata(texts: list[str], content: list[str] | None = None)
     without the empty ones and the page numbers."""
     metadata = Metadata(dates=_stated_dates(texts))
     texts = content if content is not None else [text for text in texts if text and not is_page_number(text)]
-    titles = _title_windows(texts)
     rejected: list[str] = []
-    for start, title in titles:
+    for start, title in _title_windows(texts):
         candidate, year = _name_before_key(title)
         organization = _valid_name(candidate) if candidate else None
         if organization is None and not candidate and start > 0:
