@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache
+from itertools import chain, repeat
+from operator import attrgetter
 from typing import NamedTuple
 
-from report.document import Document, Grid, TextLine
+from report.document import Document
 from report.labels import NUMBER_UNITS, PAGE_FOOTER
 from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, LineMemo, normalize
 from report.normalized import compact as compact  # metadata.py imports it from here
@@ -192,12 +194,12 @@ def _line_cells(text: str) -> list[str]:
 def collapsed_lines(document: Document) -> bool:
     """Whether a crawler collapsed repeated lines (like `uniq`): the tables are one cell per line, yet no
     line repeats the one before it, not even the zeros of table 三."""
+    if document.grids:
+        return False
     previous = None
     single_values = 0
-    for block in document.blocks:
-        if not isinstance(block, TextLine):
-            return False
-        text = block.text.strip()
+    for line in document.lines:
+        text = line.strip()
         if not text:
             continue
         if text == previous:
@@ -303,79 +305,107 @@ _LINES: dict[bool, LineMemo[_Line]] = {False: LineMemo(), True: LineMemo()}
 
 
 def tokenize(document: Document, headings: dict[int, str], texts: list[str] | None = None) -> Stream:
-    """The token stream of a document; `headings` maps block index -> section numeral for heading lines,
-    `texts` (when given) holds each text block's normalized line.
+    """The token stream of a document; `headings` maps line index -> section numeral for heading lines,
+    `texts` (when given) holds each line normalized.
 
     Page footers are dropped; a Markdown row of values whose label is not in it, right after free text,
     gets a BREAK before it (a PDF-to-Markdown converter printed its label elsewhere); a row of dash
     placeholders right under a Markdown rule is a header's filler, not data."""
     stream = Stream()
+    lines = document.lines
+    # Numbers fused to their labels are looked for where tables are: sections 二–四, or anywhere when the
+    # document has no heading at all (prose elsewhere keeps its numbers).
+    fusable = not headings
+    split_decimal = False
+    start = 0
+    for index in sorted(headings):
+        split_decimal |= _tokenize_lines(stream, document, start, index, fusable)
+        stream.headings.append(len(stream.tokens))
+        text = texts[index] if texts is not None else normalize(lines[index])
+        stream.tokens.append(Token(Kind.HEADING, text, section=headings[index]))
+        stream.blocks.append(index)
+        fusable = headings[index] in _TABLE_SECTIONS
+        start = index + 1
+    split_decimal |= _tokenize_lines(stream, document, start, len(lines), fusable)
+    if split_decimal and any(token.text in _DECIMAL_POINTS for token in stream.tokens if token.kind is Kind.TEXT):
+        return _join_split_decimals(stream)
+    return stream
+
+
+# Fields of a line's analysis, read with maps (which loop in C).
+_TOKENS = attrgetter("tokens")
+_SPLIT_DECIMAL = attrgetter("split_decimal")
+
+
+def _stateful(line: _Line) -> bool:
+    """Whether what a line gives depends on the lines around it: a Markdown row, or a tab-led blank cell
+    whose value may be wrapped onto the next line."""
+    return line.pipe_row or line.blank_cell
+
+
+def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fusable: bool) -> bool:
+    """Add the tokens of lines start..end (between two headings) to the stream; whether a text token among
+    them may be a decimal point split from its number."""
+    lines = document.lines[start:end]
+    remembered = _LINES[fusable]
+    analysed = list(map(remembered.get, lines))  # a dict lookup per line, in C; new lines are analysed
+    if None in analysed:
+        analysed = [
+            known or remembered.keep(raw, _analyse(raw, fusable)) for known, raw in zip(analysed, lines, strict=True)
+        ]
+    has_grid = bool(document.grids) and any(start <= place < end for place in document.grids)
+    if not has_grid and not any(map(_stateful, analysed)):
+        # Every line gives its own tokens whatever stands around it (empty lines, rules and footers none):
+        # the tokens are joined in C.
+        counts = list(map(len, map(_TOKENS, analysed)))
+        stream.tokens += chain.from_iterable(map(_TOKENS, analysed))
+        stream.blocks += chain.from_iterable(map(repeat, range(start, end), counts))
+        return any(map(_SPLIT_DECIMAL, analysed))
     tokens, blocks = stream.tokens, stream.blocks
     blank_cell_line = False  # the last non-empty line was a tab-led blank cell ("\t\xa0")
     after: _Line | None = None  # the last non-empty text line
     split_decimal = False
-    # Numbers fused to their labels are looked for where tables are: sections 二–四, or anywhere when the
-    # document has no heading at all (prose elsewhere keeps its numbers).
-    fusable = not headings
-    remembered = _LINES[fusable]
-    for index, block in enumerate(document.blocks):
-        if index in headings:
-            if not isinstance(block, TextLine):
-                text = ""
-            else:
-                text = texts[index] if texts is not None else normalize(block.text)
-            stream.headings.append(len(tokens))
-            tokens.append(Token(Kind.HEADING, text, section=headings[index]))
-            blocks.append(index)
-            fusable = headings[index] in _TABLE_SECTIONS
-            remembered = _LINES[fusable]
+    for index, line in enumerate(analysed, start):
+        grid = document.grids.get(index) if has_grid else None
+        if grid is not None:
             blank_cell_line = False
             after = None
-        elif isinstance(block, TextLine):
-            raw = block.text
-            if not raw:
-                continue  # an empty line (as `_EMPTY` below), the commonest line there is
-            line = remembered.get(raw) or remembered.keep(raw, _analyse(raw, fusable))
-            kind = line.kind
-            if kind == _ROW:
-                before, after = after, line
-            elif kind == _RULE:
-                after = line
-                continue
-            else:
-                continue
-            if line.pipe_row and line.dash_filler and before is not None and before.markdown_rule:
-                continue
-            if not line.tokens:
-                continue
-            if blank_cell_line and not line.tabbed and len(line.tokens) == 1 and line.all_values:
-                # Where every cell starts with a tab, a line without one continues the cell before it:
-                # a value wrapped below its blank-looking cell.
-                tokens[-1] = line.tokens[0]
-                blocks[-1] = index
-                blank_cell_line = False
-                continue
-            blank_cell_line = line.blank_cell
-            if line.pipe_row and before is not None and not before.pipe_row and line.all_values:
-                if not before.markdown_rule:
-                    tokens.append(_BREAK)
-                    blocks.append(index)
-            tokens += line.tokens
-            blocks += [index] * len(line.tokens)
-            split_decimal = split_decimal or line.split_decimal
-        elif isinstance(block, Grid):
-            blank_cell_line = False
-            after = None
-            for row in block.rows:
+            for row in grid.rows:
                 for cell in row:
                     if cell is not None:
                         cell_parts = cell_tokens(cell)
                         tokens += cell_parts
                         blocks += [index] * len(cell_parts)
-            split_decimal = True  # grids are rare: let the scan below decide
-    if split_decimal and any(token.text in _DECIMAL_POINTS for token in tokens if token.kind is Kind.TEXT):
-        return _join_split_decimals(stream)
-    return stream
+            split_decimal = True  # grids are rare: let the scan for decimal points decide
+            continue
+        kind = line.kind
+        if kind == _ROW:
+            before, after = after, line
+        elif kind == _RULE:
+            after = line
+            continue
+        else:
+            continue
+        if line.pipe_row and line.dash_filler and before is not None and before.markdown_rule:
+            continue
+        if not line.tokens:
+            continue
+        if blank_cell_line and not line.tabbed and len(line.tokens) == 1 and line.all_values:
+            # Where every cell starts with a tab, a line without one continues the cell before it:
+            # a value wrapped below its blank-looking cell.
+            tokens[-1] = line.tokens[0]
+            blocks[-1] = index
+            blank_cell_line = False
+            continue
+        blank_cell_line = line.blank_cell
+        if line.pipe_row and before is not None and not before.pipe_row and line.all_values:
+            if not before.markdown_rule:
+                tokens.append(_BREAK)
+                blocks.append(index)
+        tokens += line.tokens
+        blocks += [index] * len(line.tokens)
+        split_decimal = split_decimal or line.split_decimal
+    return split_decimal
 
 
 _BREAK = Token(Kind.BREAK, "")
