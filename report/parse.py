@@ -34,7 +34,7 @@ from report.metadata import (
 from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
 from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, LineMemo, compact, normalize
 from report.tables import TableReading, read_active, read_appeals, read_requests
-from report.tokens import Kind, Stream, Token, tokenize
+from report.tokens import TEXT, Stream, Token, tokenize
 
 NOT_A_REPORT = "文件中没有年度报告的任何部分或统计表，不是政府信息公开工作年度报告"
 
@@ -172,9 +172,7 @@ def _unfuse(document: Document) -> _Unfused:
     Most lines stay as they are: they are copied in slices, and only the lines that change (and the grids,
     whose places move when lines are cut or joined before them) are looked at one by one."""
     lines, grids = document.lines, document.grids
-    facts = list(map(_FACTS.get, lines))  # a dict lookup per line, in C; the lines not met before are worked out
-    if None in facts:
-        facts = [known or _facts_of(line) for known, line in zip(facts, lines, strict=True)]
+    facts = _FACTS.answers(lines, _line_facts)
     changing = list(compress(range(len(lines)), map(_changes, facts)))
     if grids and changing:
         changing = sorted({*changing, *grids})
@@ -279,7 +277,7 @@ def _regions(stream: Stream) -> dict[str, tuple[int, int]]:
 
 def _first_label(tokens: list[Token], start: int, words: tuple[str, ...]) -> int | None:
     for position in range(start, len(tokens)):
-        if tokens[position].kind is Kind.TEXT and any(word in compact(tokens[position].text) for word in words):
+        if tokens[position].kind is TEXT and any(word in compact(tokens[position].text) for word in words):
             return position
     return None
 
@@ -371,7 +369,7 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     sections = [headings[index] for index in sorted(headings) if headings[index] in SECTION_NUMERALS]
     rejected = None
     markers = [marker for marker in OUTDATED_TEMPLATE_MARKERS if marker in compact_text] + reading.markers
-    if any(token.kind is Kind.TEXT and _outdated_active_label(token.text) for token in tokens[slice(*spans["二"])]):
+    if any(token.kind is TEXT and _outdated_active_label(token.text) for token in tokens[slice(*spans["二"])]):
         markers.append(OUTDATED_ACTIVE_MARKER)
     if document.lines and not _has_text(document):
         problems.append("文件中没有可读的文字")
