@@ -34,7 +34,7 @@ from report.metadata import (
 from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
 from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, LineMemo, compact, normalize
 from report.tables import TableReading, read_active, read_appeals, read_requests
-from report.tokens import TEXT, Stream, Token, tokenize
+from report.tokens import TEXT, Stream, Token, texts_of, tokenize
 
 NOT_A_REPORT = "文件中没有年度报告的任何部分或统计表，不是政府信息公开工作年度报告"
 
@@ -369,7 +369,7 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     sections = [headings[index] for index in sorted(headings) if headings[index] in SECTION_NUMERALS]
     rejected = None
     markers = [marker for marker in OUTDATED_TEMPLATE_MARKERS if marker in compact_text] + reading.markers
-    if any(token.kind is TEXT and _outdated_active_label(token.text) for token in tokens[slice(*spans["二"])]):
+    if any(map(_outdated_active_label, texts_of(tokens[slice(*spans["二"])]))):
         markers.append(OUTDATED_ACTIVE_MARKER)
     if document.lines and not _has_text(document):
         problems.append("文件中没有可读的文字")
@@ -404,6 +404,7 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     )
 
 
+@lru_cache(maxsize=REMEMBERED_LINES)
 def _outdated_active_label(text: str) -> bool:
     """Whether a label is the 2019 template's 规范性文件, numbering aside (stripped only from the labels
     that end with it)."""

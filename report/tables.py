@@ -302,7 +302,7 @@ def cell_value(token: Token, path: str, reading: TableReading, where: str, *, de
 
 def _request_match(segment: Segment) -> str | None:
     """The row key whose label ends this segment's text (the last label wins: headers come before)."""
-    labels = tuple([token.text for token in segment.labels])
+    labels = tuple(map(_TEXT_OF, segment.labels))
     if sum(map(len, labels)) > REMEMBERED_LENGTH:
         return _request_key.__wrapped__(labels)
     return _request_key(labels)
@@ -502,6 +502,7 @@ def _requests_in_row_order(stream: Stream) -> dict[str, list[Token]] | None:
 
 
 _NUMBER_OF = attrgetter("number")
+_TEXT_OF = attrgetter("text")
 _WHOLE_NUMBERS = {int}
 
 # Table 三's cell paths and the places a reviewer reads, row by row: built once, not for every cell read.
@@ -549,6 +550,7 @@ def _read_requests_by_label(tokens: Sequence[Token], reading: TableReading) -> d
             continue
         if (
             segment.values
+            and segment.values[0].kind is BLANK  # most rows start with a number: the test below is skipped
             and all(token.kind is BLANK for token in segment.values)
             and not fit(segment.values, REQUEST_WIDTH)
         ):
@@ -566,12 +568,12 @@ def _read_requests_by_label(tokens: Sequence[Token], reading: TableReading) -> d
     for segment, key in placed:
         if key is None:
             continue
-        where = f"三/{REQUEST_ROWS[key]}"
         if not segment.values:
-            reading.problems.append(f"{where}：找到了行标签，但后面没有数值")
+            reading.problems.append(f"三/{REQUEST_ROWS[key]}：找到了行标签，但后面没有数值")
             continue
         run = fit(segment.values, REQUEST_WIDTH)
         if run is None:
+            where = f"三/{REQUEST_ROWS[key]}"
             candidates, reason = _read_damaged(segment.values, REQUEST_WIDTH, row_total_holds, reading, where)
             if len(candidates) == 1:
                 rows[key] = list(candidates[0])

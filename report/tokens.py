@@ -8,6 +8,7 @@ some text (the row label, perhaps wrapped over lines), then a run of values. The
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -73,6 +74,15 @@ class Stream:
 
 # What a cell holding a value (or standing for one) is; hot loops test `token.kind in VALUE_KINDS` directly.
 VALUE_KINDS = frozenset((NUMBER, BLANK, PLACEHOLDER))
+
+
+_KIND_OF = itemgetter(Token._fields.index("kind"))
+_TEXT_OF = itemgetter(Token._fields.index("text"))
+
+
+def texts_of(tokens: list[Token]) -> Iterator[str]:
+    """The texts of the TEXT tokens among `tokens`, picked out in C."""
+    return compress(map(_TEXT_OF, tokens), map(TEXT.__eq__, map(_KIND_OF, tokens)))
 
 
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
