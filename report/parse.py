@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from itertools import compress, pairwise
-from operator import attrgetter
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -123,6 +123,7 @@ class _LineFacts(NamedTuple):
     content: bool  # neither empty nor a page number: a line the metadata is read from
     bare: bool  # a section numeral on a line of its own, its words on a line to come (not a table row)
     pieces: tuple[str, ...] | None  # the pieces a line with headings fused into it is cut into (not a table row)
+    changes: bool  # unfusing changes it: it is `bare` or has `pieces`
 
 
 def _line_facts(raw: str) -> _LineFacts:
@@ -133,10 +134,11 @@ def _line_facts(raw: str) -> _LineFacts:
     plain = not heading_like and not _MAY_HOLD_HEADING.search(raw)
     bare = not plain and not tabbed and bool(BARE_NUMERAL.match(raw))
     pieces = None if plain or tabbed or bare else _fused_pieces(raw)
+    changes = bare or pieces is not None
     if not heading_like:
-        return _LineFacts(text, plain, False, None, None, content, bare, pieces)
+        return _LineFacts(text, plain, False, None, None, content, bare, pieces, changes)
     section, renumbered = heading_section_normalized(text), renumbered_section_normalized(text)
-    return _LineFacts(text, False, True, section, renumbered, content, bare, pieces)
+    return _LineFacts(text, False, True, section, renumbered, content, bare, pieces, changes)
 
 
 _FACTS: LineMemo[_LineFacts] = LineMemo()
@@ -146,15 +148,11 @@ def _facts_of(line: str) -> _LineFacts:
     return _FACTS.get(line) or _FACTS.keep(line, _line_facts(line))
 
 
-# Fields of the line facts, read with maps (which loop in C).
-_TEXT = attrgetter("text")
-_CONTENT = attrgetter("content")
-_HEADING_LIKE = attrgetter("heading_like")
-
-
-def _changes(facts: _LineFacts) -> bool:
-    """Whether unfusing changes the line: it is cut into pieces, or it is a numeral waiting for its words."""
-    return facts.bare or facts.pieces is not None
+# Fields of the line facts, read with maps (which loop in C; a tuple's item is read faster than a named field).
+_TEXT = itemgetter(_LineFacts._fields.index("text"))
+_CONTENT = itemgetter(_LineFacts._fields.index("content"))
+_HEADING_LIKE = itemgetter(_LineFacts._fields.index("heading_like"))
+_CHANGES = itemgetter(_LineFacts._fields.index("changes"))
 
 
 class _Unfused(NamedTuple):
@@ -173,7 +171,7 @@ def _unfuse(document: Document) -> _Unfused:
     whose places move when lines are cut or joined before them) are looked at one by one."""
     lines, grids = document.lines, document.grids
     facts = _FACTS.answers(lines, _line_facts)
-    changing = list(compress(range(len(lines)), map(_changes, facts)))
+    changing = list(compress(range(len(lines)), map(_CHANGES, facts)))
     if grids and changing:
         changing = sorted({*changing, *grids})
     if not changing:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache, partial
-from itertools import chain, compress, islice, repeat, starmap
+from itertools import chain, compress, count, islice, repeat
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -55,16 +55,19 @@ class Stream:
     """A document's tokens, with the line each one came from and where its headings stand."""
 
     tokens: list[Token] = field(default_factory=list)
-    # The line each token came from, run-length encoded: (line index, how many tokens in a row came from it).
-    # `blocks` spells it out for the few readers that ask (a damaged table 三, a decimal split over lines).
-    runs: list[tuple[int, int]] = field(default_factory=list)
+    # The line each token came from, as runs of consecutive lines: (first line, how many tokens each line of
+    # the run gave). `blocks` spells it out for the few readers that ask (a damaged table 三, a decimal
+    # split over lines).
+    runs: list[tuple[int, list[int]]] = field(default_factory=list)
     headings: list[int] = field(default_factory=list)  # positions of the HEADING tokens, in order
     first: int = 0  # where the first token stands among the tokens `runs` counts (a part of a stream)
 
     @property
     def blocks(self) -> list[int]:
         """blocks[i]: the line token i came from."""
-        blocks = chain.from_iterable(starmap(repeat, self.runs))
+        blocks = chain.from_iterable(
+            chain.from_iterable(map(repeat, count(first), counts)) for first, counts in self.runs
+        )
         return list(islice(blocks, self.first, self.first + len(self.tokens)))
 
     def part(self, start: int, end: int) -> Stream:
@@ -276,7 +279,7 @@ def _join_split_decimals(stream: Stream) -> Stream:
             del runs[-1]
             continue
         tokens.append(token)
-        runs.append((block, 1))
+        runs.append((block, [1]))
     return joined
 
 
@@ -352,7 +355,7 @@ def tokenize(document: Document, headings: dict[int, str], texts: list[str] | No
         stream.headings.append(len(stream.tokens))
         text = texts[index] if texts is not None else normalize(lines[index])
         stream.tokens.append(Token(HEADING_KIND, text, section=headings[index]))
-        stream.runs.append((index, 1))
+        stream.runs.append((index, [1]))
         fusable = headings[index] in _TABLE_SECTIONS
         start = index + 1
     split_decimal |= _tokenize_lines(stream, document, start, len(lines), fusable)
@@ -376,9 +379,8 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
     if not has_grid and not any(map(_STATEFUL, analysed)):
         # Every line gives its own tokens whatever stands around it (empty lines, rules and footers none):
         # the tokens are joined in C.
-        counts = list(map(len, map(_TOKENS, analysed)))
         stream.tokens += chain.from_iterable(map(_TOKENS, analysed))
-        stream.runs += compress(zip(range(start, end), counts, strict=True), counts)
+        stream.runs.append((start, list(map(len, map(_TOKENS, analysed)))))
         return any(map(_SPLIT_DECIMAL, analysed))
     tokens, runs = stream.tokens, stream.runs
     blank_cell_line = False  # the last non-empty line was a tab-led blank cell ("\t\xa0")
@@ -394,7 +396,7 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
                     if cell is not None:
                         cell_parts = cell_tokens(cell)
                         tokens += cell_parts
-                        runs.append((index, len(cell_parts)))
+                        runs.append((index, [len(cell_parts)]))
             split_decimal = True  # grids are rare: let the scan for decimal points decide
             continue
         kind = line.kind
@@ -413,17 +415,17 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
             # Where every cell starts with a tab, a line without one continues the cell before it:
             # a value wrapped below its blank-looking cell.
             tokens[-1] = line.tokens[0]
-            last, count = runs.pop()
-            runs += [(last, count - 1), (index, 1)] if count > 1 else [(index, 1)]
+            last, [given] = runs.pop()  # the general path's runs are one line each
+            runs += [(last, [given - 1]), (index, [1])] if given > 1 else [(index, [1])]
             blank_cell_line = False
             continue
         blank_cell_line = line.blank_cell
         if line.pipe_row and before is not None and not before.pipe_row and line.all_values:
             if not before.markdown_rule:
                 tokens.append(_BREAK)
-                runs.append((index, 1))
+                runs.append((index, [1]))
         tokens += line.tokens
-        runs.append((index, len(line.tokens)))
+        runs.append((index, [len(line.tokens)]))
         split_decimal = split_decimal or line.split_decimal
     return split_decimal
 
