@@ -669,8 +669,15 @@ class _Reader:
 # Markers libxslt writes between the pieces of a flattened page (`_flatten`): Unicode noncharacters, which no
 # page holds (one whose text does is walked instead).
 _BREAK, _TABLE_START, _TABLE_END, _GROUP, _ROW, _CELL, _IRREGULAR = (chr(0xFDD0 + n) for n in range(7))
-_MARKERS = "\ufdd0-\ufdd6"  # as a character class
-_MARKER = re.compile(f"[{_MARKERS}]")
+_MARKERS = "".join(chr(0xFDD0 + n) for n in range(7))
+_MARKER_REFERENCE = re.compile(r"&#(?:[xX]0*[fF][dD][dD]|0*649[7-9])")  # &#xFDD0; … &#64976; … and neighbours
+
+
+def _may_hold_markers(page: str) -> bool:
+    """Whether the page's text might hold a marker: the page holds one (in its text or its markup), or a
+    character reference that could stand for one. Cheaper than looking at the text libxml2 gives (~20 µs
+    against ~90 µs for a portal page), and never misses one."""
+    return any(marker in page for marker in _MARKERS) or ("&#" in page and _MARKER_REFERENCE.search(page) is not None)
 
 
 def _flattening() -> etree.XSLT:
@@ -723,9 +730,8 @@ class _Flat:
 
 
 def _flatten(root: Element) -> _Flat | None:
-    """The page flattened by libxslt (see `_flattening`), or None when the walk must read it."""
-    if _MARKER.search(etree.tostring(root, method="text", encoding=str)):
-        return None
+    """The page flattened by libxslt (see `_flattening`), or None when the walk must read it. The caller
+    makes sure no text of the page holds a marker (`_may_hold_markers`)."""
     try:
         text = str(_FLATTEN(root))
     except etree.XSLTApplyError:  # nesting past libxslt's template depth: the walk reads it
@@ -776,7 +782,7 @@ def read(data: bytes) -> Document:
     root, cut = _tree(_without_unterminated_markup(page))
     reader = _Reader()
     if root is not None:
-        flat = _flatten(root)
+        flat = None if _may_hold_markers(page) else _flatten(root)
         if flat is None:
             reader.read(root)
         else:
