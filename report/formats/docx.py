@@ -31,7 +31,7 @@ from lxml import etree
 from lxml.etree import _Element as Element
 
 from report.document import Block, Document, Grid, TextLine, UnreadableFile
-from report.formats.html import collapse
+from report.formats.html import collapse, collapse_all
 
 MAX_PART_BYTES = 32 * 1024 * 1024  # uncompressed size of one XML part (a 100-page report's is a few MB)
 MAX_RATIO = 200  # uncompressed : compressed, beyond which a large part is taken for a zip bomb
@@ -242,8 +242,15 @@ def _row_slots(row: _RowValues, above: tuple[str | None, ...] | None) -> list[st
 
 def _grid(rows: Iterable[_RowValues], reading: _Reading) -> Grid | None:
     grid: list[tuple[str | None, ...]] = []
-    for row in rows:
-        slots = tuple(_row_slots(row, grid[-1] if grid else None))
+    return _laid_out(grid, (tuple(_row_slots(row, grid[-1] if grid else None)) for row in rows), reading)
+
+
+def _laid_out(
+    grid: list[tuple[str | None, ...]], rows: Iterator[tuple[str | None, ...]], reading: _Reading
+) -> Grid | None:
+    """The grid of a table's rows of slots, each row made once the row before it is in `grid` (a vertical merge
+    looks at it); rows past MAX_GRID_CELLS are cut, short rows padded with ""."""
+    for slots in rows:
         if len(slots) > reading.cells_left:
             reading.problem(_TOO_LARGE)
             break
@@ -439,14 +446,23 @@ def _properties(text: str, pattern: re.Pattern[str]) -> tuple[str, dict[str, str
     return pattern.sub("", text), found
 
 
-def _flat_rows(table: str) -> Iterator[_RowValues]:
+def _flat_row(row: str) -> _RowValues:
+    row, row_properties = _properties(row, _ROW_PROPERTY)
+    cells = [
+        (cell, _NO_PROPERTIES) if _PROPERTY not in cell else _properties(cell, _CELL_PROPERTY)
+        for cell in row.split(_CELL)[1:]
+    ]
+    return row_properties.get("gridBefore"), cells
+
+
+def _flat_slots(table: str, grid: list[tuple[str | None, ...]]) -> Iterator[tuple[str | None, ...]]:
+    """A flattened table's rows of slots, as `_row_slots` makes them; a row without merge properties (the usual
+    one) is its cells' texts, collapsed."""
     for row in table.split(_ROW)[1:]:
-        row, row_properties = _properties(row, _ROW_PROPERTY)
-        cells = [
-            (cell, _NO_PROPERTIES) if _PROPERTY not in cell else _properties(cell, _CELL_PROPERTY)
-            for cell in row.split(_CELL)[1:]
-        ]
-        yield row_properties.get("gridBefore"), cells
+        if _PROPERTY in row:
+            yield tuple(_row_slots(_flat_row(row), grid[-1] if grid else None))
+        else:
+            yield tuple(collapse_all(row.split(_CELL)[1 : MAX_GRID_COLUMNS + 1]))
 
 
 def _flat_paragraphs(text: str, blocks: list[Block], reading: _Reading) -> None:
@@ -464,7 +480,8 @@ def _flat_blocks(text: str, reading: _Reading) -> list[Block]:
     _flat_paragraphs(first, blocks, reading)
     for piece in tables:
         table, after = piece.split(_TABLE_END, 1)
-        grid = _grid(_flat_rows(table), reading)
+        rows: list[tuple[str | None, ...]] = []
+        grid = _laid_out(rows, _flat_slots(table, rows), reading)
         if grid is not None:
             blocks.append(grid)
         _flat_paragraphs(after, blocks, reading)

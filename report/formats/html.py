@@ -99,6 +99,13 @@ def collapse(raw: str) -> str:
     return _WHITESPACE.sub(gap, raw)
 
 
+def collapse_all(raws: list[str]) -> list[str]:
+    """`collapse` of each text; the usual one (a table cell's: whitespace at its ends only) costs no call."""
+    return [
+        trimmed if _WHITESPACE.search(trimmed := raw.strip(_HTML_SPACES)) is None else collapse(raw) for raw in raws
+    ]
+
+
 def join_wrapped(pieces: Iterable[str]) -> str:
     """Pieces of one cell (its paragraphs, lines, inner cells) as one string, joined as `collapse` joins lines."""
     return collapse("\n".join(pieces))
@@ -759,11 +766,7 @@ def _flat_rows(table: str, flat: _Flat, first_cell: int) -> list[_RowCells]:
     start = first_cell
     for group, segment in enumerate(table.split(_GROUP)):
         for row in segment.split(_ROW)[1:]:
-            # `collapse` inlined for the usual cell, whose text has whitespace at its ends only
-            texts = [
-                trimmed if _WHITESPACE.search(trimmed := raw.strip(_HTML_SPACES)) is None else collapse(raw)
-                for raw in row.split(_CELL)[1:]
-            ]
+            texts = collapse_all(row.split(_CELL)[1:])
             end = start + len(texts)
             rows.append((group, flat.rowspans[start:end], flat.colspans[start:end], texts))
             start = end
