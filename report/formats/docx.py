@@ -210,9 +210,8 @@ def _int_value(value: str | None, default: int, cap: int) -> int:
         return default
 
 
-def _continues(merge: str | None) -> bool:
-    """Whether a vMerge/hMerge of this w:val continues the merge ("continue", also none), not restarts it."""
-    return merge is not None and (merge or "continue") == "continue"
+# The w:val of a vMerge/hMerge that continues the merge ("continue", also none), not restarts it.
+_CONTINUES = frozenset({"", "continue"})
 
 
 def _row_slots(row: _RowValues, above: tuple[str | None, ...] | None) -> list[str | None]:
@@ -225,12 +224,13 @@ def _row_slots(row: _RowValues, above: tuple[str | None, ...] | None) -> list[st
                 break
             slots.append(collapse(text))
             continue
-        span = max(_int_value(properties.get("gridSpan"), 1, MAX_GRID_COLUMNS), 1)
+        span_value = properties.get("gridSpan")
+        span = 1 if span_value is None else max(_int_value(span_value, 1, MAX_GRID_COLUMNS), 1)
         column = len(slots)
         if column + span > MAX_GRID_COLUMNS:
             break
-        if (_continues(properties.get("vMerge")) and above is not None and column < len(above)) or (
-            _continues(properties.get("hMerge")) and slots
+        if (properties.get("vMerge") in _CONTINUES and above is not None and column < len(above)) or (
+            properties.get("hMerge") in _CONTINUES and slots
         ):
             slots.extend([None] * span)
         else:
@@ -308,6 +308,7 @@ _MARKER = re.compile("[\ufdd0-\ufdd8]")
 # A merge property of a cell or of a row, by name, and its w:val.
 _CELL_PROPERTY = re.compile(f"{_PROPERTY}(gridSpan|vMerge|hMerge)([^{_PROPERTY_END}]*){_PROPERTY_END}")
 _ROW_PROPERTY = re.compile(f"{_PROPERTY}(gridBefore)([^{_PROPERTY_END}]*){_PROPERTY_END}")
+_GRID_BEFORE = f"{_PROPERTY}gridBefore"
 
 
 def _flattening() -> etree.XSLT:
@@ -447,12 +448,15 @@ def _properties(text: str, pattern: re.Pattern[str]) -> tuple[str, dict[str, str
 
 
 def _flat_row(row: str) -> _RowValues:
-    row, row_properties = _properties(row, _ROW_PROPERTY)
+    grid_before = None
+    if _GRID_BEFORE in row:
+        row, row_properties = _properties(row, _ROW_PROPERTY)
+        grid_before = row_properties.get("gridBefore")
     cells = [
         (cell, _NO_PROPERTIES) if _PROPERTY not in cell else _properties(cell, _CELL_PROPERTY)
         for cell in row.split(_CELL)[1:]
     ]
-    return row_properties.get("gridBefore"), cells
+    return grid_before, cells
 
 
 def _flat_slots(table: str, grid: list[tuple[str | None, ...]]) -> Iterator[tuple[str | None, ...]]:
