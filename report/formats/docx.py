@@ -300,7 +300,7 @@ def _blocks(container: Element, reading: _Reading) -> Iterator[Block]:
 
 
 # Markers libxslt writes between the pieces of a flattened body (`_flatten`): Unicode noncharacters, which no
-# document holds (one whose text does is read from the tree instead).
+# document holds (one that holds one, or a character reference that may stand for one, is read from the tree).
 _PARAGRAPH_START, _TABLE_START, _TABLE_END, _ROW, _CELL, _ALT_CHUNK, _PROPERTY, _PROPERTY_END, _IRREGULAR = (
     chr(0xFDD0 + n) for n in range(9)
 )
@@ -413,17 +413,19 @@ _DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._
 
 def _holds_markers(body: Element, data: bytes) -> bool:
     """Whether the body's text may hold a marker. In a UTF-8 part (the usual one) it is looked for in the
-    part's characters, markup and references included (~40 µs; the text libxml2 gives takes ~0.2 ms)."""
+    part's characters, markup and character references included (~40 µs, single characters first as in
+    html._may_hold_markers); in a part of another encoding, in the text libxml2 gives (~0.1-0.2 ms)."""
     head = data[3:] if data.startswith(codecs.BOM_UTF8) else data
     declared = _DECLARED_ENCODING.match(head)
     if head.startswith(b"<") and (declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")):
         try:
             part = data.decode("utf-8")
-        except UnicodeDecodeError:  # libxml2 will say what is wrong with it
-            return True
-        return any(marker in part for marker in _MARKERS) or (
-            "&" in part and "#" in part and _MARKER_REFERENCE.search(part) is not None
-        )
+        except UnicodeDecodeError:
+            part = None
+        if part is not None:
+            return any(marker in part for marker in _MARKERS) or (
+                "&" in part and "#" in part and _MARKER_REFERENCE.search(part) is not None
+            )
     return _MARKER.search(etree.tostring(body, method="text", encoding=str)) is not None
 
 
