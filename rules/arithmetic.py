@@ -93,8 +93,9 @@ def requests_total_row(report: Report, earlier: Sequence[Report], settings: Rule
     requests = report.tables.requests
     if requests is None:
         return
+    rows = [requests[key] for key in OUTCOME_KEYS]
     for column, name in enumerate(APPLICANT_COLUMNS):
-        outcomes = [requests[key][column] for key in OUTCOME_KEYS]
+        outcomes = [row[column] for row in rows]
         total = requests["total"][column]
         if total is None or None in outcomes:
             continue

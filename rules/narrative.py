@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
 from report.identity import name_key
 from report.metadata import SELF_REFERENCE, organization_from_name
@@ -25,13 +26,18 @@ from rules.settings import RuleSettings
 from rules.structure import SECTION_TITLES
 from rules.views import compact_sections
 
-_SENTENCE = re.compile(r"[。；;！!？?\n]")
+# What ends a sentence in a `compact`ed text: 。 and the ; ! ? that NFKC makes of ；！？ (line ends went with the
+# whitespace). The others are made 。 and the text split there: plain `str` methods, cheaper than a pattern.
+_SENTENCE_END = "。"
+_OTHER_SENTENCE_ENDS = (";", "!", "?")
 # Comparisons with other years or running totals are not statements of this year's figure.
-_OTHER_PERIOD = re.compile(r"上年|去年|同比|累计|以来|结转|历年|上一年")
+_OTHER_PERIOD = ("上年", "去年", "同比", "累计", "以来", "结转", "历年", "上一年")
 # Counts of at most 15 digits (a longer run of digits is no count a sentence states; int() of 4,301+ fails).
 _RECEIVED = re.compile(
     r"(?<!未)(?:共|总共|累计)?(?:收到|受理|接收|接到)[^。；;,，]{0,25}?(?<!\d)(\d{1,15})(?:件|条|个|份|次|宗)"
 )
+# one of them is in every statement _RECEIVED or _NONE_RECEIVED reads
+_RECEIVING = ("收到", "受理", "接收", "接到")
 _NONE_RECEIVED = re.compile(r"未(?:收到|受理|接到|接收)[^。；;]{0,25}?申请")
 _NONE_APPEALS = re.compile(
     r"未(?:发生|开展|产生|出现|收到|涉及|有)[^。；;]{0,12}?(行政复议|行政诉讼)(?:[及和、与](行政诉讼|行政复议))?"
@@ -49,7 +55,7 @@ _DOCUMENT_STATEMENTS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] =
     ("in_force", ("现行有效",), re.compile(rf"{_DOCUMENT}(?:中)?现行有效(?:的)?{_COUNT}")),
 )
 # Figures of others (the whole area's bodies) are not the reporting body's table.
-_OTHER_BODIES = re.compile(r"各级|各部门|各单位|下属|所属|全省|指导")
+_OTHER_BODIES = ("各级", "各部门", "各单位", "下属", "所属", "全省", "指导")
 # Carry-over in prose: 上年结转…N件 and N件结转下年度 / 结转下年度…N件.
 _CARRIED_IN = re.compile(r"上年结转(?:的)?(?:政府信息公开)?(?:申请)?(?:共)?(\d{1,15})件")
 _CARRIED_OUT = re.compile(
@@ -69,15 +75,27 @@ TOPICS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _holds_any(text: str, words: tuple[str, ...]) -> bool:
+    """Whether `text` holds one of `words`: what a search for their alternation tells, in C string searches."""
+    return any(map(text.__contains__, words))
+
+
+def _split_sentences(text: str) -> list[str]:
+    """A `compact`ed text's sentences (empty ones too, where two ends meet)."""
+    for end in _OTHER_SENTENCE_ENDS:
+        text = text.replace(end, _SENTENCE_END)
+    return text.split(_SENTENCE_END)
+
+
 def _all_sentences(report: Report) -> list[str]:
     """Every sentence of the prose, compacted, section after section."""
-    return [sentence for text in compact_sections(report).values() for sentence in _SENTENCE.split(text)]
+    return [sentence for text in compact_sections(report).values() for sentence in _split_sentences(text)]
 
 
 def _sentences(sentences: list[str]) -> Iterator[str]:
     """The sentences about this year's figures."""
     for sentence in sentences:
-        if sentence and not _OTHER_PERIOD.search(sentence):
+        if sentence and not _holds_any(sentence, _OTHER_PERIOD):
             yield sentence
 
 
@@ -117,16 +135,25 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
     Example
     Section 一 says “本年度共收到政府信息公开申请12件” while 本年新收 总计 is 10.
     """
-    requests = report.tables.requests
+    requests, active = report.tables.requests, report.tables.active
     new_total = requests["new"][6] if requests is not None else None
     seen: set[tuple[str, int]] = set()
     sentences = _all_sentences(report)
-    for sentence in _sentences(sentences):
+    # Each statement names 申请, 行政复议/行政诉讼 or 规章/规范性文件, and is read only when its table is there: a
+    # sentence without any of them is let go before a pattern runs on it.
+    words = (
+        *(("申请",) if new_total is not None else ()),
+        "行政复议",
+        "行政诉讼",
+        *(("规章", "规范性文件") if active is not None else ()),
+    )
+    stating = [sentence for sentence in sentences if _holds_any(sentence, words)]
+    for sentence in _sentences(stating):
         if new_total is not None and "申请" in sentence:
             stated: int | None = None
             if "未" in sentence and _NONE_RECEIVED.search(sentence):
                 stated = 0
-            else:
+            elif _holds_any(sentence, _RECEIVING):
                 match = _RECEIVED.search(sentence)
                 if match:
                     stated = int(match.group(1))
@@ -163,7 +190,11 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
 def _document_contradictions(report: Report, sentence: str, seen: set[tuple[str, int]]) -> Iterator[Hit]:
     active = report.tables.active
     # every statement names 规章 or 规范性文件: a sentence without either is let go before the patterns run
-    if active is None or ("规章" not in sentence and "规范性文件" not in sentence) or _OTHER_BODIES.search(sentence):
+    if (
+        active is None
+        or ("规章" not in sentence and "规范性文件" not in sentence)
+        or _holds_any(sentence, _OTHER_BODIES)
+    ):
         return
     for field, words, pattern in _DOCUMENT_STATEMENTS:
         if not any(word in sentence for word in words):
@@ -189,7 +220,7 @@ def _carry_over_contradictions(report: Report, sentences: list[str], seen: set[t
     if requests is None:
         return
     for sentence in sentences:
-        if "结转" not in sentence or _OTHER_BODIES.search(sentence):
+        if "结转" not in sentence or _holds_any(sentence, _OTHER_BODIES):
             continue
         carried_out = sentence.find("结转下")  # every 结转下年度 statement holds it
         for key, match in (
@@ -398,6 +429,14 @@ def missing_topics(report: Report, earlier: Sequence[Report], settings: RuleSett
 
 _PUNCTUATION = re.compile(r"[\W_]+")
 _NOTHING = ("无", "暂无", "没有", "无其他需要报告的事项", "无需要报告的事项")
+_LONGEST_NOTHING = max(map(len, _NOTHING))
+
+
+@lru_cache(maxsize=8)
+def _at_least_letters(count: int) -> re.Pattern[str]:
+    """A pattern that matches a text holding at least `count` characters _PUNCTUATION leaves: it stops at the
+    count-th, where removing the punctuation of a whole part costs a pass over all of it."""
+    return re.compile(rf"(?:[\W_]*[^\W_]){{{count}}}")
 
 
 @rule(
@@ -425,10 +464,14 @@ def thin_section(report: Report, earlier: Sequence[Report], settings: RuleSettin
     Example
     五、存在的主要问题及改进情况 — 无。
     """
+    enough = _at_least_letters(max(settings.thin_section_chars, _LONGEST_NOTHING + 1))
     for part in ("五", "六"):
         if part not in report.sections:
             continue
-        text = _PUNCTUATION.sub("", compact_sections(report).get(part, ""))
+        text = compact_sections(report).get(part, "")
+        if enough.match(text):  # long enough, and longer than any way of saying nothing
+            continue
+        text = _PUNCTUATION.sub("", text)
         if part == "六" and "处理费" not in text:
             continue
         if not text:
@@ -449,12 +492,15 @@ def thin_section(report: Report, earlier: Sequence[Report], settings: RuleSettin
 
 # Words naming a problem, and words that announce a measure. A problem word inside "有待加强" etc. is not a
 # measure: those phrases are removed before measures are looked for.
-_PROBLEM_WORDS = re.compile(r"问题|不足|差距|短板|薄弱|有待|不够|滞后|欠缺")
+_PROBLEM_WORDS = ("问题", "不足", "差距", "短板", "薄弱", "有待", "不够", "滞后", "欠缺")
 _NOT_A_MEASURE = re.compile(
     r"(?:有待|还需|仍需|尚需|亟需|亟待|需要|需)(?:进一步)?(?:加强|提高|提升|完善|规范|改进|强化|健全)"
 )
-_MEASURE_WORDS = re.compile(
-    r"措施|改进|整改|下一步|今后|将|加强|完善|强化|提升|提高|健全|规范|落实|推进|建立|丰富|充实|拓宽|坚持|做好|确保"
+# one of them is in every phrase _NOT_A_MEASURE removes: a text without them keeps all its words
+_NOT_A_MEASURE_MARKS = ("需", "待")
+_MEASURE_WORDS = (
+    *("措施", "改进", "整改", "下一步", "今后", "将", "加强", "完善", "强化", "提升", "提高", "健全", "规范"),
+    *("落实", "推进", "建立", "丰富", "充实", "拓宽", "坚持", "做好", "确保"),
 )
 
 
@@ -485,16 +531,20 @@ def problems_without_measures(report: Report, earlier: Sequence[Report], setting
     if "五" not in report.sections:
         return
     text = compact_sections(report).get("五", "")
-    problem = _PROBLEM_WORDS.search(text)
-    if problem is None or _MEASURE_WORDS.search(_NOT_A_MEASURE.sub("", text)):
+    if not _holds_any(text, _PROBLEM_WORDS):
         return
-    sentence = next((s for s in _SENTENCE.split(text) if _PROBLEM_WORDS.search(s)), text)
+    measures = _NOT_A_MEASURE.sub("", text) if _holds_any(text, _NOT_A_MEASURE_MARKS) else text
+    if _holds_any(measures, _MEASURE_WORDS):
+        return
+    sentence = next((s for s in _split_sentences(text) if _holds_any(s, _PROBLEM_WORDS)), text)
     yield Hit(location="五", expected="改进措施", actual=sentence[:40])
 
 
 _SIGNATURE_MAX = 30  # a signature line is a body's name alone
 # Offices that draft a government's report in its name (县政府办, 政务公开办): not another body's signature.
 _WRITING_OFFICE = re.compile(r"政府办|办公室|办公厅|政务公开|信息公开")
+# A line with a figure, the report's own words or sentence punctuation is no name.
+_NOT_A_NAME = re.compile(r"\d|年度报告|[，。：:]")
 
 
 def _signature_bodies(report: Report) -> Iterator[tuple[str, str]]:
@@ -507,7 +557,7 @@ def _signature_bodies(report: Report) -> Iterator[tuple[str, str]]:
     for where, lines in (("落款", tail), ("前言", head)):
         for line in lines:
             text = compact(line)
-            if len(text) <= _SIGNATURE_MAX and not re.search(r"\d|年度报告|[，。：:]", text):
+            if len(text) <= _SIGNATURE_MAX and not _NOT_A_NAME.search(text):
                 yield where, text
 
 
@@ -552,13 +602,15 @@ def foreign_entity_name(report: Report, earlier: Sequence[Report], settings: Rul
         return
     # the parts' compact texts joined: `compact` never reaches across the line end that joined the parts
     prose = "".join(text for part, text in compact_sections(report).items() if part)
-    counts = {level: sum(prose.count(word) for word in words) for level, words in SELF_REFERENCE.items()}
+    if _holds_any(prose, SELF_REFERENCE[own.level]):
+        return  # it calls itself by its own kind (most do, early in the text): no other kind is counted
     for level in ("township", "department"):
-        if level != own.level and own.level in counts and counts[own.level] == 0 and counts[level] >= 2:
+        count = sum(prose.count(word) for word in SELF_REFERENCE[level]) if level != own.level else 0
+        if count >= 2:
             word = next(word for word in SELF_REFERENCE[level] if word in prose)
             yield Hit(
                 location="正文",
                 expected=f"{own.region or ''}{own.name}",
                 actual=word,
-                fields={"where": f"正文自称“{word}”共 {counts[level]} 次，"},
+                fields={"where": f"正文自称“{word}”共 {count} 次，"},
             )
