@@ -24,20 +24,21 @@ from report.normalized import compact
 from rules.base import Hit, ReviewerText, rule
 from rules.settings import RuleSettings
 from rules.structure import SECTION_TITLES
-from rules.views import compact_sections
+from rules.views import Words, compact_sections
 
 # What ends a sentence in a `compact`ed text: 。 and the ; ! ? that NFKC makes of ；！？ (line ends went with the
 # whitespace). The others are made 。 and the text split there: plain `str` methods, cheaper than a pattern.
 _SENTENCE_END = "。"
 _OTHER_SENTENCE_ENDS = (";", "!", "?")
 # Comparisons with other years or running totals are not statements of this year's figure.
-_OTHER_PERIOD = ("上年", "去年", "同比", "累计", "以来", "结转", "历年", "上一年")
+_OTHER_PERIOD = Words("上年", "去年", "同比", "累计", "以来", "结转", "历年", "上一年")
 # Counts of at most 15 digits (a longer run of digits is no count a sentence states; int() of 4,301+ fails).
 _RECEIVED = re.compile(
     r"(?<!未)(?:共|总共|累计)?(?:收到|受理|接收|接到)[^。；;,，]{0,25}?(?<!\d)(\d{1,15})(?:件|条|个|份|次|宗)"
 )
 # one of them is in every statement _RECEIVED or _NONE_RECEIVED reads
-_RECEIVING = ("收到", "受理", "接收", "接到")
+_RECEIVING = Words("收到", "受理", "接收", "接到")
+_APPLICATION = Words("申请")
 _NONE_RECEIVED = re.compile(r"未(?:收到|受理|接到|接收)[^。；;]{0,25}?申请")
 _NONE_APPEALS = re.compile(
     r"未(?:发生|开展|产生|出现|收到|涉及|有)[^。；;]{0,12}?(行政复议|行政诉讼)(?:[及和、与](行政诉讼|行政复议))?"
@@ -46,16 +47,42 @@ _APPEAL_COUNT = re.compile(r"(行政复议|行政诉讼)(?:申请|案件)?(?:共
 # Table 二 in prose: 制发/废止/现行有效 规章 or (行政)规范性文件 N件, in either order of verb and noun.
 _DOCUMENT = r"(规章|(?:行政)?规范性文件)"
 _COUNT = r"(?:共|总共|共计)?(\d{1,15})(?:件|个|份)"
-# (field, the words one of which the statement holds, the statement): a sentence without the words is let go
-# before the pattern runs.
-_DOCUMENT_STATEMENTS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
-    ("issued", ("制发", "制定", "出台", "印发"), re.compile(rf"(?:制发|制定|出台|印发){_DOCUMENT}{_COUNT}")),
-    ("repealed", ("废止",), re.compile(rf"废止{_DOCUMENT}{_COUNT}")),
-    ("in_force", ("现行有效",), re.compile(rf"现行有效(?:的)?{_DOCUMENT}{_COUNT}")),
-    ("in_force", ("现行有效",), re.compile(rf"{_DOCUMENT}(?:中)?现行有效(?:的)?{_COUNT}")),
+# How a _DOCUMENT starts (行政规范性文件 too) and ends (规章, …规范性文件).
+_DOCUMENT_STARTS = ("规", "行政规")
+_DOCUMENT_ENDS = ("规章", "规范性文件")
+
+
+def _joined(firsts: tuple[str, ...], seconds: tuple[str, ...]) -> Words:
+    return Words(*(first + second for first in firsts for second in seconds))
+
+
+# (field, the words one of which the statement holds where its verb meets its noun, the statement): a sentence
+# without them is let go before the pattern runs — a table's header row (本年制发件数 … 现行有效件数) among them.
+_DOCUMENT_STATEMENTS: tuple[tuple[str, Words, re.Pattern[str]], ...] = (
+    (
+        "issued",
+        _joined(("制发", "制定", "出台", "印发"), _DOCUMENT_STARTS),
+        re.compile(rf"(?:制发|制定|出台|印发){_DOCUMENT}{_COUNT}"),
+    ),
+    ("repealed", _joined(("废止",), _DOCUMENT_STARTS), re.compile(rf"废止{_DOCUMENT}{_COUNT}")),
+    (
+        "in_force",
+        _joined(("现行有效", "现行有效的"), _DOCUMENT_STARTS),
+        re.compile(rf"现行有效(?:的)?{_DOCUMENT}{_COUNT}"),
+    ),
+    (
+        "in_force",
+        _joined(_DOCUMENT_ENDS, ("现行有效", "中现行有效")),
+        re.compile(rf"{_DOCUMENT}(?:中)?现行有效(?:的)?{_COUNT}"),
+    ),
 )
+# every statement of table 二 names one of them
+_DOCUMENT_WORDS = Words("规章", "规范性文件")
+# every statement of table 四 names one of them
+_APPEAL_WORDS = Words("行政复议", "行政诉讼")
+_CARRY_OVER = Words("结转")
 # Figures of others (the whole area's bodies) are not the reporting body's table.
-_OTHER_BODIES = ("各级", "各部门", "各单位", "下属", "所属", "全省", "指导")
+_OTHER_BODIES = Words("各级", "各部门", "各单位", "下属", "所属", "全省", "指导")
 # Carry-over in prose: 上年结转…N件 and N件结转下年度 / 结转下年度…N件.
 _CARRIED_IN = re.compile(r"上年结转(?:的)?(?:政府信息公开)?(?:申请)?(?:共)?(\d{1,15})件")
 _CARRIED_OUT = re.compile(
@@ -64,6 +91,9 @@ _CARRIED_OUT = re.compile(
 # A 结转下年度 statement starts at most this far before its 结转下 (a count of 15 digits, 件, 申请): a sentence
 # (a whole table of digits, in a text layout) is searched from there, not from every digit on.
 _CARRIED_OUT_REACH = 18
+# …and ends at most this far after its last 结转下 (结转下一年度继续办理的申请共, 15 digits, 件): the search stops
+# there, where the rest of a sentence holds no statement.
+_CARRIED_OUT_SPAN = 30
 # Words that show section 一 touches a topic. Loose enough for real reports' wording, but a mere channel
 # ("通过门户网站发布") is not platform building and "管理" alone is not 政府信息管理.
 TOPICS: dict[str, tuple[str, ...]] = {
@@ -73,11 +103,18 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "政府信息公开平台建设": ("平台", "网站建设", "栏目建设", "专栏建设", "新媒体", "公众号"),
     "监督保障": ("监督", "考核", "保障", "责任追究"),
 }
-
-
-def _holds_any(text: str, words: tuple[str, ...]) -> bool:
-    """Whether `text` holds one of `words`: what a search for their alternation tells, in C string searches."""
-    return any(map(text.__contains__, words))
+_TOPIC_WORDS = {topic: Words(*words) for topic, words in TOPICS.items()}
+# The words one of which each statement contradicts_table reads names (申请; 行政复议/行政诉讼; 规章/规范性文件),
+# by whether table 三 gives 本年新收 and whether table 二 is there: a statement without its table is not read.
+_STATING_WORDS = {
+    (new_total, active): Words(
+        *(("申请",) if new_total else ()), "行政复议", "行政诉讼", *(("规章", "规范性文件") if active else ())
+    )
+    for new_total in (False, True)
+    for active in (False, True)
+}
+_FEE = Words("处理费")
+_SELF_WORDS = {level: Words(*words) for level, words in SELF_REFERENCE.items()}
 
 
 def _split_sentences(text: str) -> list[str]:
@@ -95,7 +132,7 @@ def _all_sentences(report: Report) -> list[str]:
 def _sentences(sentences: list[str]) -> Iterator[str]:
     """The sentences about this year's figures."""
     for sentence in sentences:
-        if sentence and not _holds_any(sentence, _OTHER_PERIOD):
+        if sentence and not _OTHER_PERIOD.any_in(sentence):
             yield sentence
 
 
@@ -141,19 +178,14 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
     sentences = _all_sentences(report)
     # Each statement names 申请, 行政复议/行政诉讼 or 规章/规范性文件, and is read only when its table is there: a
     # sentence without any of them is let go before a pattern runs on it.
-    words = (
-        *(("申请",) if new_total is not None else ()),
-        "行政复议",
-        "行政诉讼",
-        *(("规章", "规范性文件") if active is not None else ()),
-    )
-    stating = [sentence for sentence in sentences if _holds_any(sentence, words)]
+    words = _STATING_WORDS[new_total is not None, active is not None]
+    stating = [sentence for sentence in sentences if words.any_in(sentence)]
     for sentence in _sentences(stating):
-        if new_total is not None and "申请" in sentence:
+        if new_total is not None and _APPLICATION.any_in(sentence):
             stated: int | None = None
             if "未" in sentence and _NONE_RECEIVED.search(sentence):
                 stated = 0
-            elif _holds_any(sentence, _RECEIVING):
+            elif _RECEIVING.any_in(sentence):
                 match = _RECEIVED.search(sentence)
                 if match:
                     stated = int(match.group(1))
@@ -190,14 +222,10 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
 def _document_contradictions(report: Report, sentence: str, seen: set[tuple[str, int]]) -> Iterator[Hit]:
     active = report.tables.active
     # every statement names 规章 or 规范性文件: a sentence without either is let go before the patterns run
-    if (
-        active is None
-        or ("规章" not in sentence and "规范性文件" not in sentence)
-        or _holds_any(sentence, _OTHER_BODIES)
-    ):
+    if active is None or not _DOCUMENT_WORDS.any_in(sentence) or _OTHER_BODIES.any_in(sentence):
         return
     for field, words, pattern in _DOCUMENT_STATEMENTS:
-        if not any(word in sentence for word in words):
+        if not words.any_in(sentence):
             continue
         for match in pattern.finditer(sentence):
             row = "regulations" if match.group(1) == "规章" else "normative_documents"
@@ -220,14 +248,20 @@ def _carry_over_contradictions(report: Report, sentences: list[str], seen: set[t
     if requests is None:
         return
     for sentence in sentences:
-        if "结转" not in sentence or _holds_any(sentence, _OTHER_BODIES):
+        if not _CARRY_OVER.any_in(sentence) or _OTHER_BODIES.any_in(sentence):
             continue
         carried_out = sentence.find("结转下")  # every 结转下年度 statement holds it
         for key, match in (
             ("carried_in", _CARRIED_IN.search(sentence)),
             (
                 "carried_out",
-                None if carried_out < 0 else _CARRIED_OUT.search(sentence, max(0, carried_out - _CARRIED_OUT_REACH)),
+                None
+                if carried_out < 0
+                else _CARRIED_OUT.search(
+                    sentence,
+                    max(0, carried_out - _CARRIED_OUT_REACH),
+                    sentence.rfind("结转下") + _CARRIED_OUT_SPAN,
+                ),
             ),
         ):
             actual = requests[key][6]
@@ -246,7 +280,7 @@ def _carry_over_contradictions(report: Report, sentences: list[str], seen: set[t
 
 
 def _appeal_statements(sentence: str) -> Iterator[tuple[str, int]]:
-    if "行政复议" not in sentence and "行政诉讼" not in sentence:
+    if not _APPEAL_WORDS.any_in(sentence):
         return  # both patterns name one of them
     none = _NONE_APPEALS.search(sentence) if "未" in sentence else None
     if none:
@@ -327,7 +361,7 @@ def fee_statement_missing(report: Report, earlier: Sequence[Report], settings: R
     """
     if "六" not in report.sections:
         return
-    if "处理费" not in compact_sections(report).get("六", ""):
+    if not _FEE.any_in(compact_sections(report).get("六", "")):
         yield Hit(location="六", expected="信息处理费收取情况", actual=None)
 
 
@@ -422,8 +456,8 @@ def missing_topics(report: Report, earlier: Sequence[Report], settings: RuleSett
     if "一" not in report.sections:
         return
     text = compact_sections(report).get("一", "")
-    for topic, words in TOPICS.items():
-        if not any(word in text for word in words):
+    for topic, words in _TOPIC_WORDS.items():
+        if not words.any_in(text):
             yield Hit(location="一", expected=topic, actual=None)
 
 
@@ -472,7 +506,7 @@ def thin_section(report: Report, earlier: Sequence[Report], settings: RuleSettin
         if enough.match(text):  # long enough, and longer than any way of saying nothing
             continue
         text = _PUNCTUATION.sub("", text)
-        if part == "六" and "处理费" not in text:
+        if part == "六" and not _FEE.any_in(text):
             continue
         if not text:
             what = "为空"
@@ -492,13 +526,13 @@ def thin_section(report: Report, earlier: Sequence[Report], settings: RuleSettin
 
 # Words naming a problem, and words that announce a measure. A problem word inside "有待加强" etc. is not a
 # measure: those phrases are removed before measures are looked for.
-_PROBLEM_WORDS = ("问题", "不足", "差距", "短板", "薄弱", "有待", "不够", "滞后", "欠缺")
+_PROBLEM_WORDS = Words("问题", "不足", "差距", "短板", "薄弱", "有待", "不够", "滞后", "欠缺")
 _NOT_A_MEASURE = re.compile(
     r"(?:有待|还需|仍需|尚需|亟需|亟待|需要|需)(?:进一步)?(?:加强|提高|提升|完善|规范|改进|强化|健全)"
 )
 # one of them is in every phrase _NOT_A_MEASURE removes: a text without them keeps all its words
-_NOT_A_MEASURE_MARKS = ("需", "待")
-_MEASURE_WORDS = (
+_NOT_A_MEASURE_MARKS = Words("需", "待")
+_MEASURE_WORDS = Words(
     *("措施", "改进", "整改", "下一步", "今后", "将", "加强", "完善", "强化", "提升", "提高", "健全", "规范"),
     *("落实", "推进", "建立", "丰富", "充实", "拓宽", "坚持", "做好", "确保"),
 )
@@ -531,12 +565,12 @@ def problems_without_measures(report: Report, earlier: Sequence[Report], setting
     if "五" not in report.sections:
         return
     text = compact_sections(report).get("五", "")
-    if not _holds_any(text, _PROBLEM_WORDS):
+    if not _PROBLEM_WORDS.any_in(text):
         return
-    measures = _NOT_A_MEASURE.sub("", text) if _holds_any(text, _NOT_A_MEASURE_MARKS) else text
-    if _holds_any(measures, _MEASURE_WORDS):
+    measures = _NOT_A_MEASURE.sub("", text) if _NOT_A_MEASURE_MARKS.any_in(text) else text
+    if _MEASURE_WORDS.any_in(measures):
         return
-    sentence = next((s for s in _split_sentences(text) if _holds_any(s, _PROBLEM_WORDS)), text)
+    sentence = next((s for s in _split_sentences(text) if _PROBLEM_WORDS.any_in(s)), text)
     yield Hit(location="五", expected="改进措施", actual=sentence[:40])
 
 
@@ -602,12 +636,12 @@ def foreign_entity_name(report: Report, earlier: Sequence[Report], settings: Rul
         return
     # the parts' compact texts joined: `compact` never reaches across the line end that joined the parts
     prose = "".join(text for part, text in compact_sections(report).items() if part)
-    if _holds_any(prose, SELF_REFERENCE[own.level]):
-        return  # it calls itself by its own kind (most do, early in the text): no other kind is counted
+    if _SELF_WORDS[own.level].any_in(prose):
+        return  # it calls itself by its own kind (most do): the other kind is not counted
     for level in ("township", "department"):
-        count = sum(prose.count(word) for word in SELF_REFERENCE[level]) if level != own.level else 0
+        count = _SELF_WORDS[level].count_in(prose) if level != own.level else 0
         if count >= 2:
-            word = next(word for word in SELF_REFERENCE[level] if word in prose)
+            word = _SELF_WORDS[level].first_in(prose)
             yield Hit(
                 location="正文",
                 expected=f"{own.region or ''}{own.name}",
