@@ -63,8 +63,9 @@ def evaluate(
     findings: list[Finding] = []
     if report.evidence.rejected:
         return findings
+    disabled = settings.disabled
     for item in all_rules():
-        if item.id in settings.disabled:
+        if item.id in disabled:
             continue
         try:
             findings.extend(item.findings(report, earlier, settings, peers))
