@@ -659,7 +659,7 @@ def profiling(folder: Path, pids: dict[int, str]) -> Iterator[None]:
     spies = []
     for pid, kind in pids.items():
         output = folder / f"{kind.replace(' ', '-')}-{pid}.txt"
-        argv = [str(BIN / "py-spy"), "record", "--pid", str(pid), "--format", "raw", "--rate", "100",
+        argv = [str(BIN / "py-spy"), "record", "--pid", str(pid), "--gil", "--format", "raw", "--rate", "100",
                 "--output", str(output)]  # fmt: skip
         spies.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     try:

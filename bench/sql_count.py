@@ -7,7 +7,9 @@ last year a cross-year one), drops them into a folder, and processes them the wa
 SQLite database with one alert target: one file per call (`process`: a batch of one) and one batch per call
 (`process_batch`, `--batch` files, what a task runs). The watcher's ledger steps are counted apart (`Intake`:
 the files taken in batches of the same size). Also the CPU time per report of each step of a batch (read and
-parse, judge, the database calls), measured by wrapping them.
+parse, judge with its two look-ups, the database calls), measured on the processing thread by wrapping them, and
+the CPU of the other threads (the evidence copies). `--pool` starts as a worker's pool process does (the
+collector tuned, `worker.tasks.tune_collector`); without it the figures compare with earlier releases'.
 """
 
 from __future__ import annotations
@@ -46,10 +48,12 @@ class Counts:
     statements: int = 0
     commits: int = 0
     seconds: float = 0.0  # CPU time of this process
+    thread_seconds: float = 0.0  # of this thread (the rest: the evidence copies' threads)
 
 
 class Phases:
-    """CPU time spent in named functions: each is replaced by a timing wrapper on its owner (a bench only)."""
+    """CPU time of this thread spent in named functions: each is replaced by a timing wrapper on its owner (a
+    bench only)."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -58,11 +62,11 @@ class Phases:
         function = getattr(owner, name)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            start = time.process_time()
+            start = time.thread_time()
             try:
                 return function(*args, **kwargs)
             finally:
-                self.seconds[label] = self.seconds.get(label, 0.0) + time.process_time() - start
+                self.seconds[label] = self.seconds.get(label, 0.0) + time.thread_time() - start
 
         setattr(owner, name, timed)
 
@@ -79,11 +83,12 @@ def counting(store: Store) -> Iterator[Counts]:
 
     event.listen(store.engine, "before_cursor_execute", statement)
     event.listen(store.engine, "commit", commit)
-    start = time.process_time()
+    start, thread_start = time.process_time(), time.thread_time()
     try:
         yield counts
     finally:
         counts.seconds = time.process_time() - start
+        counts.thread_seconds = time.thread_time() - thread_start
         event.remove(store.engine, "before_cursor_execute", statement)
         event.remove(store.engine, "commit", commit)
 
@@ -93,7 +98,10 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=20, help="bodies, three years each")
     parser.add_argument("--batch", type=int, default=50, help="files per batch")
     parser.add_argument("--batches-only", action="store_true", help="skip the one-file-per-call run")
+    parser.add_argument("--pool", action="store_true", help="tune the collector as a worker's pool process does")
     args = parser.parse_args()
+    if args.pool:
+        worker.tasks.tune_collector()
     base = Path(tempfile.mkdtemp(prefix="nianbao-sql-count-"))
     try:
         paths = make_series_reports(args.series * 3, base / "share")
@@ -106,7 +114,7 @@ def main() -> None:
             if name == "one batch per call":
                 phases.wrap(worker.tasks, "read_report", "read and parse")
                 phases.wrap(worker.tasks, "judge_batch", "judge (earlier years, peers, rules)")
-                for method in ("ledger_claim", "save_batch"):
+                for method in ("ledger_claim", "earlier_reports_of", "peer_reports_of", "save_batch"):
                     phases.wrap(store, method, method)
             items = [(str(path), sha256_of(path)) for path in paths]
             intake = Intake(store, base / "share", lambda _batch, _root: None)  # no broker: counted apart
@@ -132,7 +140,8 @@ def main() -> None:
             )
             store.dispose()
         shown = ", ".join(f"{label} {seconds / n * 1000:.2f}" for label, seconds in phases.seconds.items())
-        print(f"CPU ms per report in a batch: {shown}")
+        print(f"CPU ms per report in a batch: {shown}; the evidence copies' threads "
+              f"{(work.seconds - work.thread_seconds) / n * 1000:.2f}")  # fmt: skip
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

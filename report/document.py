@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # The text a report is parsed from, at most: 20 times the longest report met (about 15,000 characters). Parsing
 # costs a few microseconds and a few hundred bytes per character, so this bounds what any file costs the parser
@@ -34,11 +34,43 @@ class Grid:
 Block = TextLine | Grid
 
 
-@dataclass
 class Document:
-    blocks: list[Block] = field(default_factory=list)
-    # Reading problems (truncated, odd encoding, …) in Chinese, for the report's `problems`.
-    problems: list[str] = field(default_factory=list)
+    """A file's text as blocks in reading order: text lines and grids.
+
+    It is kept as the lines' strings (`lines`, "" where a grid stands) and the grids by their place (`grids`):
+    the parser reads the strings directly, and a text file's hundreds of lines never become `TextLine`
+    objects. `blocks` makes the blocks when a caller asks for them."""
+
+    __slots__ = ("grids", "lines", "problems")
+
+    def __init__(
+        self,
+        blocks: list[Block] | None = None,
+        problems: list[str] | None = None,
+        *,
+        lines: list[str] | None = None,
+        grids: dict[int, Grid] | None = None,
+    ) -> None:
+        self.lines: list[str] = [] if lines is None else lines
+        self.grids: dict[int, Grid] = {} if grids is None else grids
+        # Reading problems (truncated, odd encoding, …) in Chinese, for the report's `problems`.
+        self.problems: list[str] = [] if problems is None else problems
+        for block in blocks or ():
+            if isinstance(block, Grid):
+                self.grids[len(self.lines)] = block
+                self.lines.append("")
+            else:
+                self.lines.append(block.text)
+
+    @property
+    def blocks(self) -> list[Block]:
+        """The blocks in reading order (made anew on every call: changing the list changes no document)."""
+        if not self.grids:
+            return list(map(TextLine, self.lines))
+        return [self.grids.get(index) or TextLine(line) for index, line in enumerate(self.lines)]
+
+    def __repr__(self) -> str:
+        return f"Document(blocks={self.blocks!r}, problems={self.problems!r})"
 
 
 class UnreadableFile(Exception):
@@ -51,23 +83,21 @@ def lines_document(text: str, problems: list[str] | None = None) -> Document:
     if len(text) > MAX_TEXT_CHARS:
         text = text[:MAX_TEXT_CHARS]
         problems.append(_cut_problem())
-    return Document([TextLine(line) for line in text.splitlines()], problems)
+    return Document(problems=problems, lines=text.splitlines())
 
 
 def bounded(document: Document) -> Document:
     """The document cut after MAX_TEXT_CHARS characters of text (lines and table cells)."""
     left = MAX_TEXT_CHARS
-    for index, block in enumerate(document.blocks):
-        size = (
-            len(block.text)
-            if isinstance(block, TextLine)
-            else sum(len(cell or "") for row in block.rows for cell in row)
-        )
-        left -= size
+    for index, line in enumerate(document.lines):
+        grid = document.grids.get(index)
+        left -= len(line) if grid is None else sum(len(cell or "") for row in grid.rows for cell in row)
         if left < 0:
             if _cut_problem() not in document.problems:
                 document.problems.append(_cut_problem())
-            del document.blocks[index:]
+            del document.lines[index:]
+            for place in [place for place in document.grids if place >= index]:
+                del document.grids[place]
             break
     return document
 

@@ -87,11 +87,13 @@ def sniff_format(path: Path, head: bytes) -> str:
     return "txt"
 
 
-def open_file(path: Path, root: Path | None = None) -> BinaryIO:
+def open_file(path: Path, root: Path | None = None, *, real_root: str | None = None) -> BinaryIO:
     """The file opened for reading, or UnreadableFile saying in Chinese why it cannot be; with `root`, only a
-    file inside that folder."""
+    file inside that folder (`real_root`: the folder already resolved, `os.path.realpath`, by a caller that reads
+    many files of it)."""
     real = os.path.realpath(path)  # once: each resolution costs a system call per folder on the way
-    real_root = os.path.realpath(root) if root is not None else None
+    if real_root is None and root is not None:
+        real_root = os.path.realpath(root)
     if real_root is not None and not _within(real, real_root):
         raise UnreadableFile(OUTSIDE_ROOT)
     try:
@@ -117,8 +119,8 @@ def open_file(path: Path, root: Path | None = None) -> BinaryIO:
 
 
 def _within(real: str, real_root: str) -> bool:
-    """Whether a resolved path lies in (or is) a resolved folder."""
-    return Path(real).is_relative_to(real_root)
+    """Whether a resolved path lies in (or is) a resolved folder (as `Path.is_relative_to`, on the strings)."""
+    return real == real_root or real.startswith(real_root if real_root.endswith(os.sep) else real_root + os.sep)
 
 
 def _not_a_file(path: Path) -> str:
@@ -140,9 +142,12 @@ def _opened_path(descriptor: int) -> str | None:
         return None
 
 
-def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None = None) -> tuple[bytes, bool]:
-    """The file's bytes, at most `max_bytes` of them; the flag says whether it was cut."""
-    with open_file(path, root) as handle:
+def read_bytes(
+    path: Path, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None = None, *, real_root: str | None = None
+) -> tuple[bytes, bool]:
+    """The file's bytes, at most `max_bytes` of them; the flag says whether it was cut (`root`, `real_root`: as
+    for `open_file`)."""
+    with open_file(path, root, real_root=real_root) as handle:
         try:
             # read(n) allocates n bytes up front: ask for no more than the file holds (plus one to see growth)
             data = handle.read(min(max_bytes, os.fstat(handle.fileno()).st_size) + 1)

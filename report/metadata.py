@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from itertools import islice
 
 from report.model import Level, Organization
 from report.normalized import REMEMBERED_LINES
@@ -75,6 +77,7 @@ _PARENT_MAX = 12  # characters before a name where its parent place may stand
 _TITLE_SCAN = 400  # lines from the top where a title may stand (after a web page's chrome)
 _PREFACE_LINES = 40  # lines from the top where a preface may name the body
 _SIGNATURE_LINES = 8  # lines from the end where a signature may stand
+_DATE_TAIL_LINES = 6  # non-empty lines from the end where a date under the signature may stand
 
 # Administrative units, longest suffixes first; a unit is at least two characters (房县).
 _UNIT = re.compile(
@@ -377,8 +380,7 @@ def _stated_dates(texts: list[str]) -> list[str]:
                 stated = _date_at(texts[index + 1])  # the label alone on its line, the date on the next
             if stated:
                 found.append(stated)
-    tail = [text for text in texts if text][-6:]
-    for text in reversed(tail):
+    for text in islice(filter(None, reversed(texts)), _DATE_TAIL_LINES):
         if len(text) <= 24 and _is_bare_date(text):
             stated = parse_date(text)
             if stated:
@@ -462,21 +464,21 @@ def _is_piece(text: str) -> bool:
     return 0 < len(text) <= _SHORT_LINE and not text.endswith(("。", "；", ";", "，", ","))
 
 
-def _title_windows(texts: list[str]) -> list[tuple[int, str]]:
+def _title_windows(texts: list[str]) -> Iterator[tuple[int, str]]:
     """(first line, title text) of every title, in document order: a line, a run of short lines, or a
-    title inside a long line."""
-    found: list[tuple[int, str]] = []
+    title inside a long line. Lazily: the reader stops at the first title that names a body (most often the
+    first line), and the rest of the candidates (every table row holding 举报) are never looked at."""
     # a title's last line holds (the end of) its report word
     for end in lines_holding(texts[:_TITLE_SCAN], _REPORT_CHARACTERS):
         line = texts[end]
         whole = _strip_title(line)
         if _is_title(whole):
-            found.append((end, whole))
+            yield end, whole
             continue
         if len(line) > _TITLE_MAX:
             embedded = _embedded_title(line)
             if embedded and "《" not in embedded.group(1):
-                found.append((end, embedded.group(1)))
+                yield end, embedded.group(1)
             continue
         if not _is_piece(line):
             continue
@@ -485,9 +487,8 @@ def _title_windows(texts: list[str]) -> list[tuple[int, str]]:
                 break
             joined = _strip_title("".join(texts[start : end + 1]))
             if _is_title(joined):
-                found.append((start, joined))
+                yield start, joined
                 break
-    return found
 
 
 def _embedded_title(line: str) -> re.Match[str] | None:
@@ -541,7 +542,7 @@ def _valid_name(candidate: str) -> Organization | None:
     return organization
 
 
-def _region_from_prose(organization: Organization, text: str) -> str | None:
+def _region_from_prose(organization: Organization, texts: list[str]) -> str | None:
     """The parent place the prose puts right before a government's name when the title gives none
     (洪泽区人民政府 titled alone, 本报告由淮安市洪泽区人民政府办公室… in the preface): the longest place that
     every such mention shares, read from at least two mentions."""
@@ -549,6 +550,7 @@ def _region_from_prose(organization: Organization, text: str) -> str | None:
     own = name.removesuffix(_GOVERNMENT)
     if organization.region or organization.level not in ("township", "county", "city") or len(own) < 2:
         return None
+    text = compact("".join(texts))  # the whole text: made only here, where it is read
     mentions: list[set[str]] = []
     for match in re.finditer(re.escape(name), text):
         before = text[max(0, match.start() - _PARENT_MAX) : match.start()]
@@ -609,9 +611,8 @@ def read_normalized_metadata(texts: list[str], content: list[str] | None = None)
     without the empty ones and the page numbers."""
     metadata = Metadata(dates=_stated_dates(texts))
     texts = content if content is not None else [text for text in texts if text and not is_page_number(text)]
-    titles = _title_windows(texts)
     rejected: list[str] = []
-    for start, title in titles:
+    for start, title in _title_windows(texts):
         candidate, year = _name_before_key(title)
         organization = _valid_name(candidate) if candidate else None
         if organization is None and not candidate and start > 0:
@@ -633,5 +634,5 @@ def read_normalized_metadata(texts: list[str], content: list[str] | None = None)
         elif rejected:
             metadata.problems.append(f"标题中“{rejected[0]}”不是可识别的机关名称，未作为机关名称使用")
     if metadata.organization.name is not None and metadata.organization.region is None:
-        metadata.organization.region = _region_from_prose(metadata.organization, compact("".join(texts)))
+        metadata.organization.region = _region_from_prose(metadata.organization, texts)
     return metadata

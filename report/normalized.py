@@ -7,6 +7,7 @@ every heading, in every report), so they remember recent answers for short lines
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Generic, TypeVar
 
@@ -49,8 +50,17 @@ def compact(text: str) -> str:
 class LineMemo(dict[str, Answer], Generic[Answer]):
     """Answers worked out for short lines, kept for the next time the same line comes: a hot loop asks
     `memo.get(line)` (a plain dict lookup, cheaper than calling an `lru_cache`) and, when that gives None,
-    works the answer out and hands it to `keep`. Full, it forgets everything at once: the lines that recur
-    (row labels, values, boilerplate) are back after a report or two."""
+    works the answer out and hands it to `keep`; `answers` does that for a whole list of lines. Answers are
+    never falsy (named tuples). Full, it forgets everything at once: the lines that recur (row labels,
+    values, boilerplate) are back after a report or two."""
+
+    def answers(self, lines: list[str], work: Callable[[str], Answer]) -> list[Answer]:
+        """The answer for every line: all looked up in one `map` (which loops in C), then the lines not met
+        before worked out."""
+        found = list(map(self.get, lines))
+        if None in found:
+            return [answer or self.keep(line, work(line)) for answer, line in zip(found, lines, strict=True)]
+        return found  # type: ignore[return-value]  # no None in it, as just checked
 
     def keep(self, line: str, answer: Answer) -> Answer:
         if len(line) <= REMEMBERED_LENGTH:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from itertools import compress, pairwise
-from operator import attrgetter
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
-from report.document import Document, Grid, TextLine
+from report.document import Document, Grid
 from report.extract import DEFAULT_MAX_BYTES, extract, path_text
 from report.labels import (
     BARE_NUMERAL,
@@ -34,7 +34,7 @@ from report.metadata import (
 from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
 from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, LineMemo, compact, normalize
 from report.tables import TableReading, read_active, read_appeals, read_requests
-from report.tokens import Kind, Stream, Token, tokenize
+from report.tokens import TEXT, Stream, Token, texts_of, tokenize
 
 NOT_A_REPORT = "文件中没有年度报告的任何部分或统计表，不是政府信息公开工作年度报告"
 
@@ -56,7 +56,7 @@ def parse_file(
     except Exception as error:  # a parser defect must cost one report its tables, never the caller its run
         reason = f"解析出错：{type(error).__name__}: {error}"
         return Report(source=source, problems=[*document.problems, reason], evidence=Evidence(rejected=reason))
-    if not document.blocks:
+    if not document.lines:
         # The reading problem, not the parts the empty document lacks, is why this is no report.
         report.evidence.rejected = "；".join(document.problems) or NOTHING_READ
         report.problems = [problem for problem in report.problems if problem != NOT_A_REPORT] or [NOTHING_READ]
@@ -121,92 +121,118 @@ class _LineFacts(NamedTuple):
     section: str | None  # a candidate's section by its numeral and words (`heading_section`)
     renumbered: tuple[str, str] | None  # a candidate's section by its words alone (`renumbered_section`)
     content: bool  # neither empty nor a page number: a line the metadata is read from
+    bare: bool  # a section numeral on a line of its own, its words on a line to come (not a table row)
+    pieces: tuple[str, ...] | None  # the pieces a line with headings fused into it is cut into (not a table row)
+    changes: bool  # unfusing changes it: it is `bare` or has `pieces`
 
 
 def _line_facts(raw: str) -> _LineFacts:
     text = normalize(raw)
     content = bool(text) and not is_page_number(text)
-    if not (text and HEADING.match(text) and "\t" not in raw.strip()):
-        return _LineFacts(text, not _MAY_HOLD_HEADING.search(raw), False, None, None, content)
-    return _LineFacts(text, False, True, heading_section_normalized(text), renumbered_section_normalized(text), content)
+    tabbed = "\t" in raw.strip()  # a table row: never cut, never a heading
+    heading_like = bool(text and HEADING.match(text)) and not tabbed
+    plain = not heading_like and not _MAY_HOLD_HEADING.search(raw)
+    bare = not plain and not tabbed and bool(BARE_NUMERAL.match(raw))
+    pieces = None if plain or tabbed or bare else _fused_pieces(raw)
+    changes = bare or pieces is not None
+    if not heading_like:
+        return _LineFacts(text, plain, False, None, None, content, bare, pieces, changes)
+    section, renumbered = heading_section_normalized(text), renumbered_section_normalized(text)
+    return _LineFacts(text, False, True, section, renumbered, content, bare, pieces, changes)
 
 
 _FACTS: LineMemo[_LineFacts] = LineMemo()
-_GRID_FACTS = _LineFacts("", True, False, None, None, False)  # a grid holds no heading and stands for no text line
+
+
+def _facts_of(line: str) -> _LineFacts:
+    return _FACTS.get(line) or _FACTS.keep(line, _line_facts(line))
+
+
+# Fields of the line facts, read with maps (which loop in C; a tuple's item is read faster than a named field).
+_TEXT = itemgetter(_LineFacts._fields.index("text"))
+_CONTENT = itemgetter(_LineFacts._fields.index("content"))
+_HEADING_LIKE = itemgetter(_LineFacts._fields.index("heading_like"))
+_CHANGES = itemgetter(_LineFacts._fields.index("changes"))
 
 
 class _Unfused(NamedTuple):
     document: Document  # headings fused into lines cut out, headings split after their numeral joined
-    facts: list[_LineFacts]  # each block's line facts
-    candidates: list[int]  # the blocks that are `heading_like`
+    facts: list[_LineFacts]  # each line's facts (a grid's place has those of an empty line)
+    candidates: list[int]  # the lines that are `heading_like`
     has_grids: bool  # a block is a grid (most documents are text lines only)
 
 
 def _unfuse(document: Document) -> _Unfused:
     """The document with headings fused into lines cut out onto lines of their own, and headings split
     after their numeral joined again (table cells, tab-separated lines, are left alone); and each of its
-    blocks' line facts."""
-    blocks: list[TextLine | Grid] = []
-    facts: list[_LineFacts] = []
-    candidates: list[int] = []
-    pending: str | None = None  # a bare numeral line waiting for its words
-    has_grids = False
+    lines' facts.
 
-    def keep(block: TextLine | Grid) -> None:
-        nonlocal has_grids
-        if isinstance(block, TextLine):
-            line = _FACTS.get(block.text) or _FACTS.keep(block.text, _line_facts(block.text))
-            if line.heading_like:
-                candidates.append(len(blocks))
-            facts.append(line)
-        else:
-            facts.append(_GRID_FACTS)
-            has_grids = True
-        blocks.append(block)
+    Most lines stay as they are: they are copied in slices, and only the lines that change (and the grids,
+    whose places move when lines are cut or joined before them) are looked at one by one."""
+    lines, grids = document.lines, document.grids
+    facts = _FACTS.answers(lines, _line_facts)
+    changing = list(compress(range(len(lines)), map(_CHANGES, facts)))
+    if grids and changing:
+        changing = sorted({*changing, *grids})
+    if not changing:
+        return _Unfused(document, facts, list(compress(range(len(facts)), map(_HEADING_LIKE, facts))), bool(grids))
 
-    for block in document.blocks:
-        if isinstance(block, TextLine):
-            raw = block.text
-            line = _FACTS.get(raw) or _FACTS.keep(raw, _line_facts(raw))
-            if pending is None and line.plain:
-                blocks.append(block)  # most lines: neither a heading nor a bare numeral, nor one's words
-                facts.append(line)
-                continue
-        if not isinstance(block, TextLine) or "\t" in block.text.strip():
-            if pending is not None:
-                keep(TextLine(pending))
-                pending = None
-            keep(block)
-            continue
-        text = block.text
-        if pending is not None:
-            if not text.strip():
-                continue
-            if PAGE_FOOTER.match(normalize(text)):
-                keep(block)  # a page break between the numeral and its words
-                continue
-            if _bare_numeral_heading(pending, text):
-                text = pending.strip() + text.strip()
-            else:
-                keep(TextLine(pending))
-            pending = None
-        if BARE_NUMERAL.match(text):
-            pending = text
-            continue
+    kept_lines: list[str] = []
+    kept_facts: list[_LineFacts] = []
+    kept_grids: dict[int, Grid] = {}
+
+    def keep(line: str) -> None:
+        kept_lines.append(line)
+        kept_facts.append(_facts_of(line))
+
+    def keep_pieces(text: str) -> None:
         pieces = _remembered_pieces(text) if len(text) <= REMEMBERED_LENGTH else _fused_pieces(text)
-        if pieces is None:
-            keep(block if text is block.text else TextLine(text))
-            continue
-        for piece in pieces:
-            keep(TextLine(piece))
-    if pending is not None:
-        keep(TextLine(pending))
-    return _Unfused(Document(blocks, document.problems), facts, candidates, has_grids)
+        for piece in (text,) if pieces is None else pieces:
+            keep(piece)
 
+    def numeral_and_words(index: int) -> int:
+        """Keep the bare numeral at `index`, joined to its words when they follow; where to go on from."""
+        numeral = lines[index]
+        for following in range(index + 1, len(lines)):
+            text = lines[following]
+            if following in grids or "\t" in text.strip():
+                break
+            if not text.strip():
+                continue  # an empty line between the numeral and its words is left out
+            if PAGE_FOOTER.match(normalize(text)):
+                keep(text)  # a page break between the numeral and its words
+                continue
+            if _bare_numeral_heading(numeral, text):
+                keep_pieces(numeral.strip() + text.strip())
+                return following + 1
+            break
+        else:
+            following = len(lines)
+        keep(numeral)
+        return following
 
-# Fields of the line facts, read with maps (which loop in C).
-_TEXT = attrgetter("text")
-_CONTENT = attrgetter("content")
+    done = 0  # the lines before this one are kept already
+    for index in changing:
+        if index < done:
+            continue  # taken by a numeral as its words, or a page break before them
+        kept_lines += lines[done:index]
+        kept_facts += facts[done:index]
+        grid = grids.get(index)
+        if grid is not None:
+            kept_grids[len(kept_lines)] = grid
+            keep("")
+            done = index + 1
+        elif facts[index].bare:
+            done = numeral_and_words(index)
+        else:
+            keep_pieces(lines[index])
+            done = index + 1
+    kept_lines += lines[done:]
+    kept_facts += facts[done:]
+    unfused = Document(problems=document.problems, lines=kept_lines, grids=kept_grids)
+    return _Unfused(
+        unfused, kept_facts, list(compress(range(len(kept_facts)), map(_HEADING_LIKE, kept_facts))), bool(grids)
+    )
 
 
 def _find_headings(unfused: _Unfused) -> tuple[dict[int, str], dict[str, str]]:
@@ -249,7 +275,7 @@ def _regions(stream: Stream) -> dict[str, tuple[int, int]]:
 
 def _first_label(tokens: list[Token], start: int, words: tuple[str, ...]) -> int | None:
     for position in range(start, len(tokens)):
-        if tokens[position].kind is Kind.TEXT and any(word in compact(tokens[position].text) for word in words):
+        if tokens[position].kind is TEXT and any(word in compact(tokens[position].text) for word in words):
             return position
     return None
 
@@ -312,11 +338,12 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     lines = texts  # every line in document order, table rows as tab-joined cells, normalized
     if unfused.has_grids:
         lines = []
-        for block, text in zip(document.blocks, texts, strict=True):
-            if isinstance(block, TextLine):
+        for index, text in enumerate(texts):
+            grid = document.grids.get(index)
+            if grid is None:
                 lines.append(text)
             else:
-                lines.extend(normalize("\t".join(cell or "" for cell in row)) for row in block.rows)
+                lines.extend(normalize("\t".join(cell or "" for cell in row)) for row in grid.rows)
     # The whole text normalized is its normalized lines joined by a space (NFKC never reaches across a
     # line end), and without whitespace it is their spaces dropped.
     all_text = " ".join(filter(None, lines))
@@ -340,11 +367,11 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     sections = [headings[index] for index in sorted(headings) if headings[index] in SECTION_NUMERALS]
     rejected = None
     markers = [marker for marker in OUTDATED_TEMPLATE_MARKERS if marker in compact_text] + reading.markers
-    if any(token.kind is Kind.TEXT and _outdated_active_label(token.text) for token in tokens[slice(*spans["二"])]):
+    if any(map(_outdated_active_label, texts_of(tokens[slice(*spans["二"])]))):
         markers.append(OUTDATED_ACTIVE_MARKER)
-    if document.blocks and not any(block for block in document.blocks if _has_text(block)):
+    if document.lines and not _has_text(document):
         problems.append("文件中没有可读的文字")
-    elif document.blocks and tables.requests is None and tables.active is None and tables.appeals is None:
+    elif document.lines and tables.requests is None and tables.active is None and tables.appeals is None:
         if sections:
             problems.append("没有找到任何统计表（二、三、四），这可能不是政府信息公开工作年度报告")
         else:
@@ -375,6 +402,7 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     )
 
 
+@lru_cache(maxsize=REMEMBERED_LINES)
 def _outdated_active_label(text: str) -> bool:
     """Whether a label is the 2019 template's 规范性文件, numbering aside (stripped only from the labels
     that end with it)."""
@@ -382,7 +410,7 @@ def _outdated_active_label(text: str) -> bool:
     return label.endswith(OUTDATED_ACTIVE_LABEL) and strip_numbering(label) == OUTDATED_ACTIVE_LABEL
 
 
-def _has_text(block: TextLine | Grid) -> bool:
-    if isinstance(block, TextLine):
-        return bool(block.text.strip())
-    return any(cell and cell.strip() for row in block.rows for cell in row)
+def _has_text(document: Document) -> bool:
+    return any(map(str.strip, document.lines)) or any(
+        cell and cell.strip() for grid in document.grids.values() for row in grid.rows for cell in row
+    )

@@ -34,7 +34,18 @@ from report.model import (
     empty_requests,
 )
 from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, compact
-from report.tokens import VALUE_KINDS, Kind, Stream, Token, collapsed_lines
+from report.tokens import (
+    BLANK,
+    BREAK,
+    HEADING_KIND,
+    NUMBER,
+    PLACEHOLDER,
+    TEXT,
+    VALUE_KINDS,
+    Stream,
+    Token,
+    collapsed_lines,
+)
 
 # The fixed widths of the format's rows.
 REQUEST_WIDTH = len(APPLICANT_COLUMNS)  # 6 applicant columns and 总计
@@ -88,12 +99,12 @@ def segments(tokens: Sequence[Token]) -> list[Segment]:
         kind = token.kind
         if kind in VALUE_KINDS:  # the commonest token first
             values.append(token)
-        elif kind is Kind.TEXT:
+        elif kind is TEXT:
             if values:
                 result.append(Segment(labels, values))
                 labels, values = [], []
             labels.append(token)
-        elif kind is Kind.BREAK:
+        elif kind is BREAK:
             if labels or values:
                 result.append(Segment(labels, values))
             labels, values = [], []
@@ -108,15 +119,15 @@ def fit(values: list[Token], width: int) -> list[Token] | None:
     if len(values) == width:
         return values  # the commonest run: nothing to trim (callers only read a run)
     run = list(values)
-    while len(run) > width and run[-1].kind is Kind.BLANK:
+    while len(run) > width and run[-1].kind is BLANK:
         run.pop()
-    while len(run) > width and run[0].kind is Kind.BLANK:
+    while len(run) > width and run[0].kind is BLANK:
         run.pop(0)
     if len(run) > width:
         # A merged label printed one character per line leaves its numeral among the values (… 0 0 三).
-        while len(run) > width and run[-1].kind is Kind.PLACEHOLDER and run[-1].text in _VERTICAL_LABEL:
+        while len(run) > width and run[-1].kind is PLACEHOLDER and run[-1].text in _VERTICAL_LABEL:
             run.pop()
-        while len(run) > width and run[0].kind is Kind.PLACEHOLDER and run[0].text in _VERTICAL_LABEL:
+        while len(run) > width and run[0].kind is PLACEHOLDER and run[0].text in _VERTICAL_LABEL:
             run.pop(0)
     return run if len(run) == width else None
 
@@ -225,7 +236,7 @@ def readings(
     holds several cells' digits fused together; more numbers than cells (and a relation to test): numbers
     split over lines are joined. A row with one reading is read; with several it is not guessed."""
     texts = [token.text for token in values]
-    if not values or any(token.kind is not Kind.NUMBER or not token.text.isdigit() for token in values):
+    if not values or any(token.kind is not NUMBER or not token.text.isdigit() for token in values):
         return None
     if sum(map(len, texts)) > width * _CELL_DIGITS:
         return None  # more digits than the cells can hold
@@ -248,7 +259,7 @@ def readings(
 
 
 def _digits_cell(number: int) -> Token:
-    return Token(Kind.NUMBER, str(number), Decimal(number))
+    return Token(NUMBER, str(number), Decimal(number))
 
 
 def _describe(values: Sequence[Token]) -> str:
@@ -264,12 +275,12 @@ def cell_value(token: Token, path: str, reading: TableReading, where: str, *, de
 def cell_value(token: Token, path: str, reading: TableReading, where: str, *, decimal: bool = False) -> Cell | float:
     """A cell's value: numbers as int (or float for 万元); text where a number is due is null and recorded."""
     number: int | Decimal | None = token.number
-    if type(number) is int and token.kind is Kind.NUMBER:  # the common case: a whole number of at most 18 digits
+    if type(number) is int and token.kind is NUMBER:  # the common case: a whole number of at most 18 digits
         return float(number) if decimal else number
-    if token.kind is Kind.BLANK:
+    if token.kind is BLANK:
         reading.blanks.append(path)
         return None
-    if token.kind is Kind.PLACEHOLDER or number is None:
+    if token.kind is PLACEHOLDER or number is None:
         reading.invalid[path] = token.text
         reading.problems.append(f"{where}：单元格填的是“{token.text}”，不是数字，按空值处理")
         return None
@@ -291,7 +302,7 @@ def cell_value(token: Token, path: str, reading: TableReading, where: str, *, de
 
 def _request_match(segment: Segment) -> str | None:
     """The row key whose label ends this segment's text (the last label wins: headers come before)."""
-    labels = tuple([token.text for token in segment.labels])
+    labels = tuple(map(_TEXT_OF, segment.labels))
     if sum(map(len, labels)) > REMEMBERED_LENGTH:
         return _request_key.__wrapped__(labels)
     return _request_key(labels)
@@ -441,13 +452,13 @@ def _lines_of_values(stream: Stream) -> list[tuple[list[Token], str]] | None:
     such line per row (a lone number on a line of its own, such as a page number, aside)."""
     lines: dict[int, tuple[list[Token], list[Token]]] = {}
     for token, block in zip(stream.tokens, stream.blocks, strict=True):
-        if token.kind in (Kind.HEADING, Kind.BREAK):
+        if token.kind in (HEADING_KIND, BREAK):
             continue
         texts, values = lines.setdefault(block, ([], []))
         (values if token.kind in VALUE_KINDS else texts).append(token)
     rows: list[tuple[list[Token], str]] = []
     for texts, values in lines.values():
-        if all(token.kind is Kind.BLANK for token in values):
+        if all(token.kind is BLANK for token in values):
             continue  # no values, or the empty cells of a header row
         run = fit(values, REQUEST_WIDTH)
         if run is None:
@@ -468,10 +479,10 @@ def _requests_in_row_order(stream: Stream) -> dict[str, list[Token]] | None:
         return None
     anchors = 0
     for (run, label), key in zip(lines, REQUEST_KEYS, strict=True):
-        if any(token.kind is Kind.PLACEHOLDER or (token.kind is Kind.NUMBER and token.number is None) for token in run):
+        if any(token.kind is PLACEHOLDER or (token.kind is NUMBER and token.number is None) for token in run):
             return None
         if label:
-            placed = _request_match(Segment([Token(Kind.TEXT, label)], run))
+            placed = _request_match(Segment([Token(TEXT, label)], run))
             if placed is not None and placed != key:
                 return None
             anchors += placed == key
@@ -491,6 +502,7 @@ def _requests_in_row_order(stream: Stream) -> dict[str, list[Token]] | None:
 
 
 _NUMBER_OF = attrgetter("number")
+_TEXT_OF = attrgetter("text")
 _WHOLE_NUMBERS = {int}
 
 # Table 三's cell paths and the places a reviewer reads, row by row: built once, not for every cell read.
@@ -538,7 +550,8 @@ def _read_requests_by_label(tokens: Sequence[Token], reading: TableReading) -> d
             continue
         if (
             segment.values
-            and all(token.kind is Kind.BLANK for token in segment.values)
+            and segment.values[0].kind is BLANK  # most rows start with a number: the test below is skipped
+            and all(token.kind is BLANK for token in segment.values)
             and not fit(segment.values, REQUEST_WIDTH)
         ):
             continue  # a header cell (总计, 其他) followed by the empty cells of a merged header row
@@ -555,12 +568,12 @@ def _read_requests_by_label(tokens: Sequence[Token], reading: TableReading) -> d
     for segment, key in placed:
         if key is None:
             continue
-        where = f"三/{REQUEST_ROWS[key]}"
         if not segment.values:
-            reading.problems.append(f"{where}：找到了行标签，但后面没有数值")
+            reading.problems.append(f"三/{REQUEST_ROWS[key]}：找到了行标签，但后面没有数值")
             continue
         run = fit(segment.values, REQUEST_WIDTH)
         if run is None:
+            where = f"三/{REQUEST_ROWS[key]}"
             candidates, reason = _read_damaged(segment.values, REQUEST_WIDTH, row_total_holds, reading, where)
             if len(candidates) == 1:
                 rows[key] = list(candidates[0])

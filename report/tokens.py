@@ -8,13 +8,16 @@ some text (the row label, perhaps wrapped over lines), then a run of values. The
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from functools import lru_cache
+from functools import lru_cache, partial
+from itertools import chain, compress, count, islice, repeat
+from operator import itemgetter
 from typing import NamedTuple
 
-from report.document import Document, Grid, TextLine
+from report.document import Document
 from report.labels import NUMBER_UNITS, PAGE_FOOTER
 from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, LineMemo, normalize
 from report.normalized import compact as compact  # metadata.py imports it from here
@@ -31,6 +34,11 @@ class Kind(StrEnum):
     BREAK = "break"  # values that cannot belong to the label before them (a Markdown row without its label)
 
 
+# The kinds under module names, for the loops that compare a kind for every token: in Python 3.11 reading
+# `Kind.TEXT` goes through the enum class's `__getattr__` hook, about four times the cost of a global.
+TEXT, NUMBER, BLANK, PLACEHOLDER, HEADING_KIND, BREAK = Kind
+
+
 class Token(NamedTuple):
     """One token; a named tuple because a report has hundreds. A token does not know its line: the same
     tokens (0, 无, every row label) recur on line after line and report after report, so each distinct
@@ -44,19 +52,40 @@ class Token(NamedTuple):
 
 @dataclass(slots=True)
 class Stream:
-    """A document's tokens, with the block index each one came from and where its headings stand."""
+    """A document's tokens, with the line each one came from and where its headings stand."""
 
     tokens: list[Token] = field(default_factory=list)
-    blocks: list[int] = field(default_factory=list)  # blocks[i]: the block token i came from
+    # The line each token came from, as runs of consecutive lines: (first line, how many tokens each line of
+    # the run gave). `blocks` spells it out for the few readers that ask (a damaged table 三, a decimal
+    # split over lines).
+    runs: list[tuple[int, list[int]]] = field(default_factory=list)
     headings: list[int] = field(default_factory=list)  # positions of the HEADING tokens, in order
+    first: int = 0  # where the first token stands among the tokens `runs` counts (a part of a stream)
+
+    @property
+    def blocks(self) -> list[int]:
+        """blocks[i]: the line token i came from."""
+        blocks = chain.from_iterable(
+            chain.from_iterable(map(repeat, count(first), counts)) for first, counts in self.runs
+        )
+        return list(islice(blocks, self.first, self.first + len(self.tokens)))
 
     def part(self, start: int, end: int) -> Stream:
         """Tokens start..end (their headings left out: a part is read within one section)."""
-        return Stream(self.tokens[start:end], self.blocks[start:end])
+        return Stream(self.tokens[start:end], self.runs, first=self.first + start)
 
 
 # What a cell holding a value (or standing for one) is; hot loops test `token.kind in VALUE_KINDS` directly.
-VALUE_KINDS = frozenset((Kind.NUMBER, Kind.BLANK, Kind.PLACEHOLDER))
+VALUE_KINDS = frozenset((NUMBER, BLANK, PLACEHOLDER))
+
+
+_KIND_OF = itemgetter(Token._fields.index("kind"))
+_TEXT_OF = itemgetter(Token._fields.index("text"))
+
+
+def texts_of(tokens: list[Token]) -> Iterator[str]:
+    """The texts of the TEXT tokens among `tokens`, picked out in C."""
+    return compress(map(_TEXT_OF, tokens), map(TEXT.__eq__, map(_KIND_OF, tokens)))
 
 
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
@@ -116,7 +145,7 @@ def _fused_number_end(text: str, start: int, end: int) -> int | None:
 def _split_fused(text: str) -> list[Token]:
     """Text with numbers written against their labels (fused crawler text) cut into text and number tokens."""
     if not _DIGIT.search(text):
-        return [Token(Kind.TEXT, text)]
+        return [Token(TEXT, text)]
     tokens: list[Token] = []
     position = 0
     for match in _DIGIT_RUN.finditer(text):
@@ -125,13 +154,13 @@ def _split_fused(text: str) -> list[Token]:
             continue
         label = text[position : match.start()].strip()
         if label:
-            tokens.append(Token(Kind.TEXT, label))
+            tokens.append(Token(TEXT, label))
         digits = text[match.start() : end]
-        tokens.append(Token(Kind.NUMBER, digits, parse_number(digits)))
+        tokens.append(Token(NUMBER, digits, parse_number(digits)))
         position = end
     rest = text[position:].strip()
     if rest:
-        tokens.append(Token(Kind.TEXT, rest))
+        tokens.append(Token(TEXT, rest))
     return tokens
 
 
@@ -147,27 +176,27 @@ def cell_tokens(raw: str, plain: bool = False) -> tuple[Token, ...]:
 def _cell_tokens(raw: str, plain: bool) -> tuple[Token, ...]:
     text = normalize(raw)
     if not text:
-        return (Token(Kind.BLANK, ""),)
+        return (Token(BLANK, ""),)
     whole = parse_number(text)
     if whole is not None and " " not in text:
-        return (Token(Kind.NUMBER, text, whole),)
+        return (Token(NUMBER, text, whole),)
     if _PLACEHOLDER.match(text):
-        return (Token(Kind.PLACEHOLDER, text),)
+        return (Token(PLACEHOLDER, text),)
     parts = text.split(" ")
     values: list[Token] = []
     while parts:  # space-separated rows: the values trail the label (placeholders like "-" included)
         number = parse_number(parts[-1])
         if number is not None:
-            values.insert(0, Token(Kind.NUMBER, parts.pop(), number))
+            values.insert(0, Token(NUMBER, parts.pop(), number))
         elif len(parts) > 1 and _PLACEHOLDER.match(parts[-1]):
-            values.insert(0, Token(Kind.PLACEHOLDER, parts.pop()))
+            values.insert(0, Token(PLACEHOLDER, parts.pop()))
         else:
             break
     if not parts:
         return tuple(values)
     label = " ".join(parts)
     # Only a plain line can hold numbers fused to their labels: a table cell (数据1, 第1项) is whole.
-    return (*(_split_fused(label) if plain else [Token(Kind.TEXT, label)]), *values)
+    return (*(_split_fused(label) if plain else [Token(TEXT, label)]), *values)
 
 
 _remembered_cell = lru_cache(maxsize=REMEMBERED_LINES)(_cell_tokens)
@@ -192,12 +221,12 @@ def _line_cells(text: str) -> list[str]:
 def collapsed_lines(document: Document) -> bool:
     """Whether a crawler collapsed repeated lines (like `uniq`): the tables are one cell per line, yet no
     line repeats the one before it, not even the zeros of table 三."""
+    if document.grids:
+        return False
     previous = None
     single_values = 0
-    for block in document.blocks:
-        if not isinstance(block, TextLine):
-            return False
-        text = block.text.strip()
+    for line in document.lines:
+        text = line.strip()
         if not text:
             continue
         if text == previous:
@@ -232,25 +261,25 @@ def _is_pipe_row(text: str) -> bool:
 def _join_split_decimals(stream: Stream) -> Stream:
     """`851` / `.` / `776247` on three lines is one number: 851.776247."""
     joined = Stream()
-    tokens, blocks = joined.tokens, joined.blocks
+    tokens, runs = joined.tokens, joined.runs
     for token, block in zip(stream.tokens, stream.blocks, strict=True):
-        if token.kind is Kind.HEADING:
+        if token.kind is HEADING_KIND:
             joined.headings.append(len(tokens))
         elif (
-            token.kind is Kind.NUMBER
+            token.kind is NUMBER
             and len(tokens) >= 2
-            and tokens[-1].kind is Kind.TEXT
+            and tokens[-1].kind is TEXT
             and tokens[-1].text in _DECIMAL_POINTS
-            and tokens[-2].kind is Kind.NUMBER
+            and tokens[-2].kind is NUMBER
             and token.text.isdigit()
             and tokens[-2].text.isdigit()
         ):
             text = f"{tokens[-2].text}.{token.text}"
-            tokens[-2:] = [Token(Kind.NUMBER, text, parse_number(text))]
-            del blocks[-1]
+            tokens[-2:] = [Token(NUMBER, text, parse_number(text))]
+            del runs[-1]
             continue
         tokens.append(token)
-        blocks.append(block)
+        runs.append((block, [1]))
     return joined
 
 
@@ -266,6 +295,9 @@ class _Line(NamedTuple):
     all_values: bool  # every token a value
     blank_cell: bool  # a tab-led line holding one blank cell ("\t\xa0")
     split_decimal: bool  # a text token that is a decimal point (851 / . / 776247)
+    # What it gives depends on the lines around it: a Markdown row or rule, or a tab-led blank cell whose
+    # value may be wrapped onto the next line.
+    stateful: bool
 
 
 _EMPTY, _RULE, _FOOTER, _ROW = range(4)
@@ -273,18 +305,19 @@ _EMPTY, _RULE, _FOOTER, _ROW = range(4)
 
 def _analyse(raw: str, fusable: bool) -> _Line:
     if not raw.strip() and "\t" not in raw:
-        return _Line(_EMPTY, False, False, False, False, (), False, False, False)
+        return _Line(_EMPTY, False, False, False, False, (), False, False, False, False)
     markdown_rule = bool(_MARKDOWN_RULE.match(raw))
     pipe_row = _is_pipe_row(raw)
     tabbed = "\t" in raw
     if markdown_rule or _TAB_RULE.match(raw.strip()):
-        return _Line(_RULE, markdown_rule, pipe_row, tabbed, False, (), False, False, False)
+        return _Line(_RULE, markdown_rule, pipe_row, tabbed, False, (), False, False, False, pipe_row)
     if not tabbed and _looks_like_footer(raw):
-        return _Line(_FOOTER, markdown_rule, pipe_row, tabbed, False, (), False, False, False)
+        return _Line(_FOOTER, markdown_rule, pipe_row, tabbed, False, (), False, False, False, pipe_row)
     cells = _line_cells(raw)
     dash_filler = bool(cells) and all(_DASH_CELL.match(cell) for cell in cells)
     plain = fusable and not pipe_row and not tabbed
     tokens = tuple(token for cell in cells for token in cell_tokens(cell, plain))
+    blank_cell = raw.startswith("\t") and len(tokens) == 1 and tokens[0].kind is BLANK
     return _Line(
         _ROW,
         markdown_rule,
@@ -293,8 +326,9 @@ def _analyse(raw: str, fusable: bool) -> _Line:
         dash_filler,
         tokens,
         all(token.kind in VALUE_KINDS for token in tokens),
-        raw.startswith("\t") and len(tokens) == 1 and tokens[0].kind is Kind.BLANK,
-        any(token.kind is Kind.TEXT and token.text in _DECIMAL_POINTS for token in tokens),
+        blank_cell,
+        any(token.kind is TEXT and token.text in _DECIMAL_POINTS for token in tokens),
+        pipe_row or blank_cell,
     )
 
 
@@ -303,79 +337,97 @@ _LINES: dict[bool, LineMemo[_Line]] = {False: LineMemo(), True: LineMemo()}
 
 
 def tokenize(document: Document, headings: dict[int, str], texts: list[str] | None = None) -> Stream:
-    """The token stream of a document; `headings` maps block index -> section numeral for heading lines,
-    `texts` (when given) holds each text block's normalized line.
+    """The token stream of a document; `headings` maps line index -> section numeral for heading lines,
+    `texts` (when given) holds each line normalized.
 
     Page footers are dropped; a Markdown row of values whose label is not in it, right after free text,
     gets a BREAK before it (a PDF-to-Markdown converter printed its label elsewhere); a row of dash
     placeholders right under a Markdown rule is a header's filler, not data."""
     stream = Stream()
-    tokens, blocks = stream.tokens, stream.blocks
-    blank_cell_line = False  # the last non-empty line was a tab-led blank cell ("\t\xa0")
-    after: _Line | None = None  # the last non-empty text line
-    split_decimal = False
+    lines = document.lines
     # Numbers fused to their labels are looked for where tables are: sections 二–四, or anywhere when the
     # document has no heading at all (prose elsewhere keeps its numbers).
     fusable = not headings
-    remembered = _LINES[fusable]
-    for index, block in enumerate(document.blocks):
-        if index in headings:
-            if not isinstance(block, TextLine):
-                text = ""
-            else:
-                text = texts[index] if texts is not None else normalize(block.text)
-            stream.headings.append(len(tokens))
-            tokens.append(Token(Kind.HEADING, text, section=headings[index]))
-            blocks.append(index)
-            fusable = headings[index] in _TABLE_SECTIONS
-            remembered = _LINES[fusable]
-            blank_cell_line = False
-            after = None
-        elif isinstance(block, TextLine):
-            raw = block.text
-            if not raw:
-                continue  # an empty line (as `_EMPTY` below), the commonest line there is
-            line = remembered.get(raw) or remembered.keep(raw, _analyse(raw, fusable))
-            kind = line.kind
-            if kind == _ROW:
-                before, after = after, line
-            elif kind == _RULE:
-                after = line
-                continue
-            else:
-                continue
-            if line.pipe_row and line.dash_filler and before is not None and before.markdown_rule:
-                continue
-            if not line.tokens:
-                continue
-            if blank_cell_line and not line.tabbed and len(line.tokens) == 1 and line.all_values:
-                # Where every cell starts with a tab, a line without one continues the cell before it:
-                # a value wrapped below its blank-looking cell.
-                tokens[-1] = line.tokens[0]
-                blocks[-1] = index
-                blank_cell_line = False
-                continue
-            blank_cell_line = line.blank_cell
-            if line.pipe_row and before is not None and not before.pipe_row and line.all_values:
-                if not before.markdown_rule:
-                    tokens.append(_BREAK)
-                    blocks.append(index)
-            tokens += line.tokens
-            blocks += [index] * len(line.tokens)
-            split_decimal = split_decimal or line.split_decimal
-        elif isinstance(block, Grid):
-            blank_cell_line = False
-            after = None
-            for row in block.rows:
-                for cell in row:
-                    if cell is not None:
-                        cell_parts = cell_tokens(cell)
-                        tokens += cell_parts
-                        blocks += [index] * len(cell_parts)
-            split_decimal = True  # grids are rare: let the scan below decide
-    if split_decimal and any(token.text in _DECIMAL_POINTS for token in tokens if token.kind is Kind.TEXT):
+    split_decimal = False
+    start = 0
+    for index in sorted(headings):
+        split_decimal |= _tokenize_lines(stream, document, start, index, fusable)
+        stream.headings.append(len(stream.tokens))
+        text = texts[index] if texts is not None else normalize(lines[index])
+        stream.tokens.append(Token(HEADING_KIND, text, section=headings[index]))
+        stream.runs.append((index, [1]))
+        fusable = headings[index] in _TABLE_SECTIONS
+        start = index + 1
+    split_decimal |= _tokenize_lines(stream, document, start, len(lines), fusable)
+    if split_decimal and any(token.text in _DECIMAL_POINTS for token in stream.tokens if token.kind is TEXT):
         return _join_split_decimals(stream)
     return stream
 
 
-_BREAK = Token(Kind.BREAK, "")
+# Fields of a line's analysis, read with maps (which loop in C; a tuple's item is read faster than a named field).
+_TOKENS = itemgetter(_Line._fields.index("tokens"))
+_SPLIT_DECIMAL = itemgetter(_Line._fields.index("split_decimal"))
+_STATEFUL = itemgetter(_Line._fields.index("stateful"))
+
+
+def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fusable: bool) -> bool:
+    """Add the tokens of lines start..end (between two headings) to the stream; whether a text token among
+    them may be a decimal point split from its number."""
+    lines = document.lines[start:end]
+    analysed = _LINES[fusable].answers(lines, partial(_analyse, fusable=fusable))
+    has_grid = bool(document.grids) and any(start <= place < end for place in document.grids)
+    if not has_grid and not any(map(_STATEFUL, analysed)):
+        # Every line gives its own tokens whatever stands around it (empty lines, rules and footers none):
+        # the tokens are joined in C.
+        stream.tokens += chain.from_iterable(map(_TOKENS, analysed))
+        stream.runs.append((start, list(map(len, map(_TOKENS, analysed)))))
+        return any(map(_SPLIT_DECIMAL, analysed))
+    tokens, runs = stream.tokens, stream.runs
+    blank_cell_line = False  # the last non-empty line was a tab-led blank cell ("\t\xa0")
+    after: _Line | None = None  # the last non-empty text line
+    split_decimal = False
+    for index, line in enumerate(analysed, start):
+        grid = document.grids.get(index) if has_grid else None
+        if grid is not None:
+            blank_cell_line = False
+            after = None
+            for row in grid.rows:
+                for cell in row:
+                    if cell is not None:
+                        cell_parts = cell_tokens(cell)
+                        tokens += cell_parts
+                        runs.append((index, [len(cell_parts)]))
+            split_decimal = True  # grids are rare: let the scan for decimal points decide
+            continue
+        kind = line.kind
+        if kind == _ROW:
+            before, after = after, line
+        elif kind == _RULE:
+            after = line
+            continue
+        else:
+            continue
+        if line.pipe_row and line.dash_filler and before is not None and before.markdown_rule:
+            continue
+        if not line.tokens:
+            continue
+        if blank_cell_line and not line.tabbed and len(line.tokens) == 1 and line.all_values:
+            # Where every cell starts with a tab, a line without one continues the cell before it:
+            # a value wrapped below its blank-looking cell.
+            tokens[-1] = line.tokens[0]
+            last, [given] = runs.pop()  # the general path's runs are one line each
+            runs += [(last, [given - 1]), (index, [1])] if given > 1 else [(index, [1])]
+            blank_cell_line = False
+            continue
+        blank_cell_line = line.blank_cell
+        if line.pipe_row and before is not None and not before.pipe_row and line.all_values:
+            if not before.markdown_rule:
+                tokens.append(_BREAK)
+                runs.append((index, [1]))
+        tokens += line.tokens
+        runs.append((index, [len(line.tokens)]))
+        split_decimal = split_decimal or line.split_decimal
+    return split_decimal
+
+
+_BREAK = Token(BREAK, "")

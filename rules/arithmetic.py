@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from operator import add, itemgetter
 
 from report.model import (
     APPEAL_BLOCKS,
@@ -11,10 +12,27 @@ from report.model import (
     REQUEST_ROWS,
     TOTAL_COLUMN,
     AppealBlock,
+    Cell,
     Report,
 )
 from rules.base import Hit, ReviewerText, rule
 from rules.settings import RuleSettings
+
+_APPLICANT_CELLS = itemgetter(slice(TOTAL_COLUMN))
+_TOTAL_CELL = itemgetter(TOTAL_COLUMN)
+
+
+def _all_agree(sums: Iterable[Cell], totals: Iterable[Cell], rows: Sequence[Sequence[Cell]]) -> bool:
+    """Whether a relation of table 三 holds everywhere, told at C speed: every row is whole (seven cells), no
+    summed cell is blank (a sum over a blank raises TypeError) and each sum equals its total (a blank total
+    equals no sum). When it is not so, the rule walks the cells one by one, skipping blanks and naming each
+    mismatch."""
+    if min(map(len, rows)) < len(APPLICANT_COLUMNS):
+        return False
+    try:
+        return list(sums) == list(totals)
+    except TypeError:
+        return False
 
 
 @rule(
@@ -43,7 +61,11 @@ def requests_balance(report: Report, earlier: Sequence[Report], settings: RuleSe
     A column with new 3, carried_in 0, total 2, carried_out 0: 3 + 0 ≠ 2 + 0.
     """
     requests = report.tables.requests
-    if requests is None:
+    if requests is None or _all_agree(
+        map(add, requests["new"], requests["carried_in"]),
+        map(add, requests["total"], requests["carried_out"]),
+        (requests["new"], requests["carried_in"], requests["total"], requests["carried_out"]),
+    ):
         return
     for column, name in enumerate(APPLICANT_COLUMNS):
         new, carried_in = requests["new"][column], requests["carried_in"][column]
@@ -93,8 +115,11 @@ def requests_total_row(report: Report, earlier: Sequence[Report], settings: Rule
     requests = report.tables.requests
     if requests is None:
         return
+    rows = [requests[key] for key in OUTCOME_KEYS]
+    if _all_agree(map(sum, zip(*rows, strict=False)), requests["total"], (*rows, requests["total"])):
+        return
     for column, name in enumerate(APPLICANT_COLUMNS):
-        outcomes = [requests[key][column] for key in OUTCOME_KEYS]
+        outcomes = [row[column] for row in rows]
         total = requests["total"][column]
         if total is None or None in outcomes:
             continue
@@ -136,6 +161,9 @@ def requests_total_column(report: Report, earlier: Sequence[Report], settings: R
     """
     requests = report.tables.requests
     if requests is None:
+        return
+    rows = [requests[key] for key in REQUEST_ROWS]
+    if _all_agree(map(sum, map(_APPLICANT_CELLS, rows)), map(_TOTAL_CELL, rows), rows):
         return
     for key, label in REQUEST_ROWS.items():
         cells = requests[key]

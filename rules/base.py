@@ -73,23 +73,25 @@ class Rule:
             if self.uses_peers
             else self.check(report, earlier, settings)  # type: ignore[call-arg]
         )
-        return [
-            Finding(
-                rule=self.id,
-                severity=severity,
-                message=self.template.format(
+        found: list[Finding] = []
+        for hit in hits:  # a loop, not a comprehension: most rules find nothing, and a comprehension costs a frame
+            found.append(
+                Finding(
+                    rule=self.id,
+                    severity=severity,
+                    message=self.template.format(
+                        location=hit.location,
+                        expected=show_value(hit.expected),
+                        actual=show_value(hit.actual),
+                        **hit.fields,
+                    ),
                     location=hit.location,
-                    expected=show_value(hit.expected),
-                    actual=show_value(hit.actual),
-                    **hit.fields,
-                ),
-                location=hit.location,
-                cells=hit.cells,
-                expected=hit.expected,
-                actual=hit.actual,
+                    cells=hit.cells,
+                    expected=hit.expected,
+                    actual=hit.actual,
+                )
             )
-            for hit in hits
-        ]
+        return found
 
 
 def show_value(value: Any) -> str:

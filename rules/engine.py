@@ -35,8 +35,11 @@ def plugin_rules() -> tuple[Rule, ...]:
 
 
 def all_rules() -> list[Rule]:
+    plugins = plugin_rules()
+    if not plugins:
+        return list(BUILTIN)
     builtin_ids = {item.id for item in BUILTIN}
-    return [*BUILTIN, *(item for item in plugin_rules() if item.id not in builtin_ids)]
+    return [*BUILTIN, *(item for item in plugins if item.id not in builtin_ids)]
 
 
 def find_rule(rule_id: str) -> Rule | None:
@@ -60,8 +63,9 @@ def evaluate(
     findings: list[Finding] = []
     if report.evidence.rejected:
         return findings
+    disabled = settings.disabled
     for item in all_rules():
-        if item.id in settings.disabled:
+        if item.id in disabled:
             continue
         try:
             findings.extend(item.findings(report, earlier, settings, peers))

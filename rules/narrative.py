@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
 from report.identity import name_key
 from report.metadata import SELF_REFERENCE, organization_from_name
@@ -23,15 +24,21 @@ from report.normalized import compact
 from rules.base import Hit, ReviewerText, rule
 from rules.settings import RuleSettings
 from rules.structure import SECTION_TITLES
-from rules.views import compact_sections
+from rules.views import Words, compact_sections
 
-_SENTENCE = re.compile(r"[。；;！!？?\n]")
+# What ends a sentence in a `compact`ed text: 。 and the ; ! ? that NFKC makes of ；！？ (line ends went with the
+# whitespace). The others are made 。 and the text split there: plain `str` methods, cheaper than a pattern.
+_SENTENCE_END = "。"
+_OTHER_SENTENCE_ENDS = (";", "!", "?")
 # Comparisons with other years or running totals are not statements of this year's figure.
-_OTHER_PERIOD = re.compile(r"上年|去年|同比|累计|以来|结转|历年|上一年")
+_OTHER_PERIOD = Words("上年", "去年", "同比", "累计", "以来", "结转", "历年", "上一年")
 # Counts of at most 15 digits (a longer run of digits is no count a sentence states; int() of 4,301+ fails).
 _RECEIVED = re.compile(
     r"(?<!未)(?:共|总共|累计)?(?:收到|受理|接收|接到)[^。；;,，]{0,25}?(?<!\d)(\d{1,15})(?:件|条|个|份|次|宗)"
 )
+# one of them is in every statement _RECEIVED or _NONE_RECEIVED reads
+_RECEIVING = Words("收到", "受理", "接收", "接到")
+_APPLICATION = Words("申请")
 _NONE_RECEIVED = re.compile(r"未(?:收到|受理|接到|接收)[^。；;]{0,25}?申请")
 _NONE_APPEALS = re.compile(
     r"未(?:发生|开展|产生|出现|收到|涉及|有)[^。；;]{0,12}?(行政复议|行政诉讼)(?:[及和、与](行政诉讼|行政复议))?"
@@ -40,16 +47,42 @@ _APPEAL_COUNT = re.compile(r"(行政复议|行政诉讼)(?:申请|案件)?(?:共
 # Table 二 in prose: 制发/废止/现行有效 规章 or (行政)规范性文件 N件, in either order of verb and noun.
 _DOCUMENT = r"(规章|(?:行政)?规范性文件)"
 _COUNT = r"(?:共|总共|共计)?(\d{1,15})(?:件|个|份)"
-# (field, the words one of which the statement holds, the statement): a sentence without the words is let go
-# before the pattern runs.
-_DOCUMENT_STATEMENTS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
-    ("issued", ("制发", "制定", "出台", "印发"), re.compile(rf"(?:制发|制定|出台|印发){_DOCUMENT}{_COUNT}")),
-    ("repealed", ("废止",), re.compile(rf"废止{_DOCUMENT}{_COUNT}")),
-    ("in_force", ("现行有效",), re.compile(rf"现行有效(?:的)?{_DOCUMENT}{_COUNT}")),
-    ("in_force", ("现行有效",), re.compile(rf"{_DOCUMENT}(?:中)?现行有效(?:的)?{_COUNT}")),
+# How a _DOCUMENT starts (行政规范性文件 too) and ends (规章, …规范性文件).
+_DOCUMENT_STARTS = ("规", "行政规")
+_DOCUMENT_ENDS = ("规章", "规范性文件")
+
+
+def _joined(firsts: tuple[str, ...], seconds: tuple[str, ...]) -> Words:
+    return Words(*(first + second for first in firsts for second in seconds))
+
+
+# (field, the words one of which the statement holds where its verb meets its noun, the statement): a sentence
+# without them is let go before the pattern runs — a table's header row (本年制发件数 … 现行有效件数) among them.
+_DOCUMENT_STATEMENTS: tuple[tuple[str, Words, re.Pattern[str]], ...] = (
+    (
+        "issued",
+        _joined(("制发", "制定", "出台", "印发"), _DOCUMENT_STARTS),
+        re.compile(rf"(?:制发|制定|出台|印发){_DOCUMENT}{_COUNT}"),
+    ),
+    ("repealed", _joined(("废止",), _DOCUMENT_STARTS), re.compile(rf"废止{_DOCUMENT}{_COUNT}")),
+    (
+        "in_force",
+        _joined(("现行有效", "现行有效的"), _DOCUMENT_STARTS),
+        re.compile(rf"现行有效(?:的)?{_DOCUMENT}{_COUNT}"),
+    ),
+    (
+        "in_force",
+        _joined(_DOCUMENT_ENDS, ("现行有效", "中现行有效")),
+        re.compile(rf"{_DOCUMENT}(?:中)?现行有效(?:的)?{_COUNT}"),
+    ),
 )
+# every statement of table 二 names one of them
+_DOCUMENT_WORDS = Words("规章", "规范性文件")
+# every statement of table 四 names one of them
+_APPEAL_WORDS = Words("行政复议", "行政诉讼")
+_CARRY_OVER = Words("结转")
 # Figures of others (the whole area's bodies) are not the reporting body's table.
-_OTHER_BODIES = re.compile(r"各级|各部门|各单位|下属|所属|全省|指导")
+_OTHER_BODIES = Words("各级", "各部门", "各单位", "下属", "所属", "全省", "指导")
 # Carry-over in prose: 上年结转…N件 and N件结转下年度 / 结转下年度…N件.
 _CARRIED_IN = re.compile(r"上年结转(?:的)?(?:政府信息公开)?(?:申请)?(?:共)?(\d{1,15})件")
 _CARRIED_OUT = re.compile(
@@ -58,6 +91,9 @@ _CARRIED_OUT = re.compile(
 # A 结转下年度 statement starts at most this far before its 结转下 (a count of 15 digits, 件, 申请): a sentence
 # (a whole table of digits, in a text layout) is searched from there, not from every digit on.
 _CARRIED_OUT_REACH = 18
+# …and ends at most this far after its last 结转下 (结转下一年度继续办理的申请共, 15 digits, 件): the search stops
+# there, where the rest of a sentence holds no statement.
+_CARRIED_OUT_SPAN = 30
 # Words that show section 一 touches a topic. Loose enough for real reports' wording, but a mere channel
 # ("通过门户网站发布") is not platform building and "管理" alone is not 政府信息管理.
 TOPICS: dict[str, tuple[str, ...]] = {
@@ -67,17 +103,36 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "政府信息公开平台建设": ("平台", "网站建设", "栏目建设", "专栏建设", "新媒体", "公众号"),
     "监督保障": ("监督", "考核", "保障", "责任追究"),
 }
+_TOPIC_WORDS = {topic: Words(*words) for topic, words in TOPICS.items()}
+# The words one of which each statement contradicts_table reads names (申请; 行政复议/行政诉讼; 规章/规范性文件),
+# by whether table 三 gives 本年新收 and whether table 二 is there: a statement without its table is not read.
+_STATING_WORDS = {
+    (new_total, active): Words(
+        *(("申请",) if new_total else ()), "行政复议", "行政诉讼", *(("规章", "规范性文件") if active else ())
+    )
+    for new_total in (False, True)
+    for active in (False, True)
+}
+_FEE = Words("处理费")
+_SELF_WORDS = {level: Words(*words) for level, words in SELF_REFERENCE.items()}
+
+
+def _split_sentences(text: str) -> list[str]:
+    """A `compact`ed text's sentences (empty ones too, where two ends meet)."""
+    for end in _OTHER_SENTENCE_ENDS:
+        text = text.replace(end, _SENTENCE_END)
+    return text.split(_SENTENCE_END)
 
 
 def _all_sentences(report: Report) -> list[str]:
     """Every sentence of the prose, compacted, section after section."""
-    return [sentence for text in compact_sections(report).values() for sentence in _SENTENCE.split(text)]
+    return [sentence for text in compact_sections(report).values() for sentence in _split_sentences(text)]
 
 
 def _sentences(sentences: list[str]) -> Iterator[str]:
     """The sentences about this year's figures."""
     for sentence in sentences:
-        if sentence and not _OTHER_PERIOD.search(sentence):
+        if sentence and not _OTHER_PERIOD.any_in(sentence):
             yield sentence
 
 
@@ -117,16 +172,20 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
     Example
     Section 一 says “本年度共收到政府信息公开申请12件” while 本年新收 总计 is 10.
     """
-    requests = report.tables.requests
+    requests, active = report.tables.requests, report.tables.active
     new_total = requests["new"][6] if requests is not None else None
     seen: set[tuple[str, int]] = set()
     sentences = _all_sentences(report)
-    for sentence in _sentences(sentences):
-        if new_total is not None and "申请" in sentence:
+    # Each statement names 申请, 行政复议/行政诉讼 or 规章/规范性文件, and is read only when its table is there: a
+    # sentence without any of them is let go before a pattern runs on it.
+    words = _STATING_WORDS[new_total is not None, active is not None]
+    stating = [sentence for sentence in sentences if words.any_in(sentence)]
+    for sentence in _sentences(stating):
+        if new_total is not None and _APPLICATION.any_in(sentence):
             stated: int | None = None
             if "未" in sentence and _NONE_RECEIVED.search(sentence):
                 stated = 0
-            else:
+            elif _RECEIVING.any_in(sentence):
                 match = _RECEIVED.search(sentence)
                 if match:
                     stated = int(match.group(1))
@@ -163,10 +222,10 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
 def _document_contradictions(report: Report, sentence: str, seen: set[tuple[str, int]]) -> Iterator[Hit]:
     active = report.tables.active
     # every statement names 规章 or 规范性文件: a sentence without either is let go before the patterns run
-    if active is None or ("规章" not in sentence and "规范性文件" not in sentence) or _OTHER_BODIES.search(sentence):
+    if active is None or not _DOCUMENT_WORDS.any_in(sentence) or _OTHER_BODIES.any_in(sentence):
         return
     for field, words, pattern in _DOCUMENT_STATEMENTS:
-        if not any(word in sentence for word in words):
+        if not words.any_in(sentence):
             continue
         for match in pattern.finditer(sentence):
             row = "regulations" if match.group(1) == "规章" else "normative_documents"
@@ -189,14 +248,20 @@ def _carry_over_contradictions(report: Report, sentences: list[str], seen: set[t
     if requests is None:
         return
     for sentence in sentences:
-        if "结转" not in sentence or _OTHER_BODIES.search(sentence):
+        if not _CARRY_OVER.any_in(sentence) or _OTHER_BODIES.any_in(sentence):
             continue
         carried_out = sentence.find("结转下")  # every 结转下年度 statement holds it
         for key, match in (
             ("carried_in", _CARRIED_IN.search(sentence)),
             (
                 "carried_out",
-                None if carried_out < 0 else _CARRIED_OUT.search(sentence, max(0, carried_out - _CARRIED_OUT_REACH)),
+                None
+                if carried_out < 0
+                else _CARRIED_OUT.search(
+                    sentence,
+                    max(0, carried_out - _CARRIED_OUT_REACH),
+                    sentence.rfind("结转下") + _CARRIED_OUT_SPAN,
+                ),
             ),
         ):
             actual = requests[key][6]
@@ -215,7 +280,7 @@ def _carry_over_contradictions(report: Report, sentences: list[str], seen: set[t
 
 
 def _appeal_statements(sentence: str) -> Iterator[tuple[str, int]]:
-    if "行政复议" not in sentence and "行政诉讼" not in sentence:
+    if not _APPEAL_WORDS.any_in(sentence):
         return  # both patterns name one of them
     none = _NONE_APPEALS.search(sentence) if "未" in sentence else None
     if none:
@@ -296,7 +361,7 @@ def fee_statement_missing(report: Report, earlier: Sequence[Report], settings: R
     """
     if "六" not in report.sections:
         return
-    if "处理费" not in compact_sections(report).get("六", ""):
+    if not _FEE.any_in(compact_sections(report).get("六", "")):
         yield Hit(location="六", expected="信息处理费收取情况", actual=None)
 
 
@@ -391,13 +456,21 @@ def missing_topics(report: Report, earlier: Sequence[Report], settings: RuleSett
     if "一" not in report.sections:
         return
     text = compact_sections(report).get("一", "")
-    for topic, words in TOPICS.items():
-        if not any(word in text for word in words):
+    for topic, words in _TOPIC_WORDS.items():
+        if not words.any_in(text):
             yield Hit(location="一", expected=topic, actual=None)
 
 
 _PUNCTUATION = re.compile(r"[\W_]+")
 _NOTHING = ("无", "暂无", "没有", "无其他需要报告的事项", "无需要报告的事项")
+_LONGEST_NOTHING = max(map(len, _NOTHING))
+
+
+@lru_cache(maxsize=8)
+def _at_least_letters(count: int) -> re.Pattern[str]:
+    """A pattern that matches a text holding at least `count` characters _PUNCTUATION leaves: it stops at the
+    count-th, where removing the punctuation of a whole part costs a pass over all of it."""
+    return re.compile(rf"(?:[\W_]*[^\W_]){{{count}}}")
 
 
 @rule(
@@ -425,11 +498,15 @@ def thin_section(report: Report, earlier: Sequence[Report], settings: RuleSettin
     Example
     五、存在的主要问题及改进情况 — 无。
     """
+    enough = _at_least_letters(max(settings.thin_section_chars, _LONGEST_NOTHING + 1))
     for part in ("五", "六"):
         if part not in report.sections:
             continue
-        text = _PUNCTUATION.sub("", compact_sections(report).get(part, ""))
-        if part == "六" and "处理费" not in text:
+        text = compact_sections(report).get(part, "")
+        if enough.match(text):  # long enough, and longer than any way of saying nothing
+            continue
+        text = _PUNCTUATION.sub("", text)
+        if part == "六" and not _FEE.any_in(text):
             continue
         if not text:
             what = "为空"
@@ -449,12 +526,15 @@ def thin_section(report: Report, earlier: Sequence[Report], settings: RuleSettin
 
 # Words naming a problem, and words that announce a measure. A problem word inside "有待加强" etc. is not a
 # measure: those phrases are removed before measures are looked for.
-_PROBLEM_WORDS = re.compile(r"问题|不足|差距|短板|薄弱|有待|不够|滞后|欠缺")
+_PROBLEM_WORDS = Words("问题", "不足", "差距", "短板", "薄弱", "有待", "不够", "滞后", "欠缺")
 _NOT_A_MEASURE = re.compile(
     r"(?:有待|还需|仍需|尚需|亟需|亟待|需要|需)(?:进一步)?(?:加强|提高|提升|完善|规范|改进|强化|健全)"
 )
-_MEASURE_WORDS = re.compile(
-    r"措施|改进|整改|下一步|今后|将|加强|完善|强化|提升|提高|健全|规范|落实|推进|建立|丰富|充实|拓宽|坚持|做好|确保"
+# one of them is in every phrase _NOT_A_MEASURE removes: a text without them keeps all its words
+_NOT_A_MEASURE_MARKS = Words("需", "待")
+_MEASURE_WORDS = Words(
+    *("措施", "改进", "整改", "下一步", "今后", "将", "加强", "完善", "强化", "提升", "提高", "健全", "规范"),
+    *("落实", "推进", "建立", "丰富", "充实", "拓宽", "坚持", "做好", "确保"),
 )
 
 
@@ -485,16 +565,20 @@ def problems_without_measures(report: Report, earlier: Sequence[Report], setting
     if "五" not in report.sections:
         return
     text = compact_sections(report).get("五", "")
-    problem = _PROBLEM_WORDS.search(text)
-    if problem is None or _MEASURE_WORDS.search(_NOT_A_MEASURE.sub("", text)):
+    if not _PROBLEM_WORDS.any_in(text):
         return
-    sentence = next((s for s in _SENTENCE.split(text) if _PROBLEM_WORDS.search(s)), text)
+    measures = _NOT_A_MEASURE.sub("", text) if _NOT_A_MEASURE_MARKS.any_in(text) else text
+    if _MEASURE_WORDS.any_in(measures):
+        return
+    sentence = next((s for s in _split_sentences(text) if _PROBLEM_WORDS.any_in(s)), text)
     yield Hit(location="五", expected="改进措施", actual=sentence[:40])
 
 
 _SIGNATURE_MAX = 30  # a signature line is a body's name alone
 # Offices that draft a government's report in its name (县政府办, 政务公开办): not another body's signature.
 _WRITING_OFFICE = re.compile(r"政府办|办公室|办公厅|政务公开|信息公开")
+# A line with a figure, the report's own words or sentence punctuation is no name.
+_NOT_A_NAME = re.compile(r"\d|年度报告|[，。：:]")
 
 
 def _signature_bodies(report: Report) -> Iterator[tuple[str, str]]:
@@ -507,7 +591,7 @@ def _signature_bodies(report: Report) -> Iterator[tuple[str, str]]:
     for where, lines in (("落款", tail), ("前言", head)):
         for line in lines:
             text = compact(line)
-            if len(text) <= _SIGNATURE_MAX and not re.search(r"\d|年度报告|[，。：:]", text):
+            if len(text) <= _SIGNATURE_MAX and not _NOT_A_NAME.search(text):
                 yield where, text
 
 
@@ -552,13 +636,15 @@ def foreign_entity_name(report: Report, earlier: Sequence[Report], settings: Rul
         return
     # the parts' compact texts joined: `compact` never reaches across the line end that joined the parts
     prose = "".join(text for part, text in compact_sections(report).items() if part)
-    counts = {level: sum(prose.count(word) for word in words) for level, words in SELF_REFERENCE.items()}
+    if _SELF_WORDS[own.level].any_in(prose):
+        return  # it calls itself by its own kind (most do): the other kind is not counted
     for level in ("township", "department"):
-        if level != own.level and own.level in counts and counts[own.level] == 0 and counts[level] >= 2:
-            word = next(word for word in SELF_REFERENCE[level] if word in prose)
+        count = _SELF_WORDS[level].count_in(prose) if level != own.level else 0
+        if count >= 2:
+            word = _SELF_WORDS[level].first_in(prose)
             yield Hit(
                 location="正文",
                 expected=f"{own.region or ''}{own.name}",
                 actual=word,
-                fields={"where": f"正文自称“{word}”共 {counts[level]} 次，"},
+                fields={"where": f"正文自称“{word}”共 {count} 次，"},
             )

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import chain
+from operator import attrgetter
 
 from report.labels import OUTDATED_ACTIVE_MARKER
-from report.model import SECTION_NUMERALS, Report, describe_cell
+from report.model import (
+    ACTIVE_DECISION_ROWS,
+    ACTIVE_DOCUMENT_FIELDS,
+    ACTIVE_DOCUMENT_ROWS,
+    APPEAL_BLOCKS,
+    APPEAL_FIELDS,
+    SECTION_NUMERALS,
+    Report,
+    describe_cell,
+)
 from rules.base import Hit, ReviewerText, rule
 from rules.settings import RuleSettings
 
@@ -22,6 +33,13 @@ TABLE_TITLES = {
     "requests": ("三", "收到和处理政府信息公开申请情况"),
     "appeals": ("四", "行政复议、行政诉讼情况"),
 }
+# Every cell of tables 二 and 四 in one call (`Report.cell_values` has the same cells, with their paths).
+_ACTIVE_CELLS = attrgetter(
+    *ACTIVE_DECISION_ROWS,
+    "fees",
+    *(f"{row}.{field}" for row in ACTIVE_DOCUMENT_ROWS for field in ACTIVE_DOCUMENT_FIELDS),
+)
+_APPEAL_CELLS = attrgetter(*(f"{block}.{field}" for block in APPEAL_BLOCKS for field in APPEAL_FIELDS))
 TABLE_LABELS = {"active": "表二", "requests": "表三", "appeals": "表四"}
 FIRST_YEAR_OF_2021_FORMAT = 2021  # 国办公开办函〔2021〕30号 applies from the reports on 2021
 
@@ -180,7 +198,23 @@ def blank_cells(report: Report, earlier: Sequence[Report], settings: RuleSetting
         )
 
 
+def _has_negative_cell(report: Report) -> bool:
+    """Whether any cell of `Report.cell_values` is below zero, read without building the cells' paths (only a
+    finding needs them): `filter(None, …)` keeps the nonzero numbers and `min` compares them, both in C."""
+    tables = report.tables
+    values: list[float | None] = []
+    if tables.active is not None:
+        values += _ACTIVE_CELLS(tables.active)
+    if tables.requests is not None:
+        values += chain.from_iterable(tables.requests.values())
+    if tables.appeals is not None:
+        values += _APPEAL_CELLS(tables.appeals)
+    return min(filter(None, values), default=0) < 0
+
+
 def _negative_cells(report: Report) -> Iterator[tuple[str, float]]:
+    if not _has_negative_cell(report):
+        return
     for path, value in report.cell_values().items():
         if value is not None and value < 0:  # a cell holds an int, a float (万元) or None
             yield path, value

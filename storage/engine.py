@@ -63,8 +63,13 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+# Chinese as UTF-8: half the size of \uXXXX escapes. One encoder for every value: `json.dumps` with an option
+# builds one per call, about half the time of encoding a cell list.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)  # Chinese as UTF-8: half the size of \uXXXX escapes
+    return _ENCODER.encode(value)
 
 
 def _create_engine(url: str) -> Engine:

@@ -140,12 +140,17 @@ class LedgerStore(StoreBase):
 
         def work(session: Session) -> list[LedgerEntry]:
             now = utcnow()
-            self._insert_ledger(
-                session,
-                [{"path": path, "sha256": sha, "size": None, "state": "new", "attempts": 0, "seen_at": now,
-                  "updated_at": now} for path, sha in items],
-            )  # fmt: skip
             rows = self._ledger_rows(session, items, skip_locked=True)
+            # The watcher recorded the batch's entries before it published it: only entries it did not (a message
+            # sent by hand, a ledger restored from a backup) are inserted here, and read again.
+            missing = list(dict.fromkeys(key for key in items if key not in rows))
+            if missing:
+                self._insert_ledger(
+                    session,
+                    [{"path": path, "sha256": sha, "size": None, "state": "new", "attempts": 0, "seen_at": now,
+                      "updated_at": now} for path, sha in missing],
+                )  # fmt: skip
+                rows |= self._ledger_rows(session, missing, skip_locked=True)
             claimed: list[LedgerEntry] = []
             changes: list[dict[str, Any]] = []
             for key in dict.fromkeys(items):

@@ -29,7 +29,7 @@ from storage.engine import StoreBase
 from storage.errors import StoreError
 from storage.organizations import stored_organization
 from storage.peers import index_prose
-from storage.rows import SaveResult, finding_from, report_from
+from storage.rows import SaveResult, finding_from, report_columns, report_from, report_from_json
 from storage.tables import (
     FindingRecord,
     OrganizationRecord,
@@ -376,16 +376,16 @@ class ReportStore(StoreBase):
         wanted = {(name, region or "") for name, region in keys}
         with self._session() as session:
             for start in range(0, len(names), 500):
-                rows = session.exec(
-                    select(VersionRecord, OrganizationRecord.name_key, OrganizationRecord.region_key)
-                    .join(ReportRecord, VersionRecord.report_id == ReportRecord.id)
+                rows = session.connection().execute(
+                    self._current_reports()
+                    .add_columns(OrganizationRecord.name_key, OrganizationRecord.region_key)
                     .join(OrganizationRecord, ReportRecord.organization_id == OrganizationRecord.id)
-                    .where(col(VersionRecord.superseded_by).is_(None), col(ReportRecord.year).is_not(None))
+                    .where(col(ReportRecord.year).is_not(None))
                     .where(col(OrganizationRecord.name_key).in_(names[start : start + 500]))
-                ).all()
-                for version, name, region in rows:
+                )
+                for contract, evidence, name, region in rows:
                     if (name, region) in wanted:
-                        found.setdefault((name, region or None), []).append(report_from(version))
+                        found.setdefault((name, region or None), []).append(report_from_json(contract, evidence))
         return found
 
     def reports_named(self, name_keys: set[str]) -> list[Report]:
@@ -394,13 +394,13 @@ class ReportStore(StoreBase):
         names = sorted(name_keys)
         with self._session() as session:
             for start in range(0, len(names), 500):
-                rows = session.exec(
-                    self._current_versions()
+                rows = session.connection().execute(
+                    self._current_reports()
                     .join(OrganizationRecord, ReportRecord.organization_id == OrganizationRecord.id)
                     .where(col(OrganizationRecord.name_key).in_(names[start : start + 500]))
                     .order_by(ReportRecord.organization_id, ReportRecord.year)
-                ).all()
-                found += [report_from(version) for version in rows]
+                )
+                found += [report_from_json(contract, evidence) for contract, evidence in rows]
         return found
 
     def known_identities(self, names: Iterable[str] | None = None) -> set[tuple[str, str | None]]:
@@ -410,6 +410,16 @@ class ReportStore(StoreBase):
             query = query.where(col(OrganizationRecord.name_key).in_(sorted(set(names))))
         with self._session() as session:
             return {(name, region) for name, region in session.exec(query)}
+
+    @staticmethod
+    def _current_reports() -> Any:
+        """The stored JSON of the current versions (`report_columns`), joined to their reports."""
+        return (
+            sqlalchemy.select(*report_columns())
+            .select_from(VersionRecord)
+            .join(ReportRecord, VersionRecord.report_id == ReportRecord.id)
+            .where(col(VersionRecord.superseded_by).is_(None))
+        )
 
     @staticmethod
     def _current_versions() -> Any:

@@ -8,10 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from report.document import lines_document
+from report.document import UnreadableFile, lines_document
+from report.extract import OUTSIDE_ROOT, read_bytes
 from report.model import Source
 from report.parse import parse_document, parse_file
 from rules import evaluate
@@ -120,3 +122,19 @@ def test_parser_and_rules_never_raise(text: str) -> None:
     evaluate(report, [report], RuleSettings())
     assert not any("运行出错" in problem for problem in report.problems)
     json.dumps(report.to_contract(), ensure_ascii=False)
+
+
+def test_a_link_into_a_folder_named_like_the_share_is_outside_it(tmp_path: Path) -> None:
+    """The share is a folder, not a prefix of names: `share2/` is outside `share/`, however the share was
+    resolved (per file, or once for a batch)."""
+    share, sibling = tmp_path / "share", tmp_path / "share2"
+    share.mkdir()
+    sibling.mkdir()
+    (sibling / "secret.txt").write_text("root:x:0:0")
+    (share / "inside.txt").write_text("2023 年度报告")
+    (share / "out.txt").symlink_to(sibling / "secret.txt")
+    (share / "in.txt").symlink_to(share / "inside.txt")
+    for real_root in (None, os.path.realpath(share)):
+        with pytest.raises(UnreadableFile, match=OUTSIDE_ROOT):
+            read_bytes(share / "out.txt", root=share, real_root=real_root)
+        assert read_bytes(share / "in.txt", root=share, real_root=real_root) == ("2023 年度报告".encode(), False)

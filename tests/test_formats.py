@@ -390,6 +390,26 @@ def test_docx_and_html_text_holding_the_flattening_markers_is_read_whole() -> No
     assert lines(document) == [marked]
 
 
+@pytest.mark.parametrize("reference", ["&#xfdd2;", "&#XFDD2;", "&#64978;", "&#x0000FdD2;", "&#00064978"])
+def test_html_character_references_to_the_flattening_markers_are_read_whole(reference: str) -> None:
+    page = html.read(f"<p>甲{reference}乙</p><table><tr><td>格{reference}</td><td>1</td></tr></table>".encode())
+    assert lines(page) == ["甲\ufdd2乙"] and grids(page) == [(("格\ufdd2", "1"),)]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "gb18030"])
+@pytest.mark.parametrize("text", ["甲\ufdd0\ufdd4乙", "甲&#xFDD4;乙", "甲&#64980;乙"])
+def test_docx_markers_in_a_part_of_any_encoding_are_read_whole(encoding: str, text: str) -> None:
+    """The markers are looked for in the part's bytes when they are UTF-8, else in the text libxml2 gives."""
+    body = f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p><w:tbl><w:tr><w:tc><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
+    xml = f'<?xml version="1.0" encoding="{encoding}"?><w:document xmlns:w="{W}"><w:body>{body}</w:body></w:document>'
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", xml.encode(encoding))
+    document = docx_format.read(buffer.getvalue())
+    assert lines(document) == ["甲\ufdd0\ufdd4乙" if "\ufdd0" in text else "甲\ufdd4乙"]
+    assert grids(document) == [((lines(document)[0],),)]
+
+
 def test_docx_breaks_split_lines_and_tabs_are_kept() -> None:
     def build(document: docx.document.Document) -> None:
         runs = document.add_paragraph("（一）予以公开")

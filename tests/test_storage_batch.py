@@ -116,6 +116,21 @@ def test_a_claim_counts_attempts_and_gives_up_after_the_last(store: Store) -> No
     assert (again.state, again.attempts) == ("processing", 2)
 
 
+def test_a_claim_records_the_entries_the_watcher_did_not(store: Store) -> None:
+    """A batch whose entries are partly unknown to the ledger (a message sent by hand, a ledger restored from a
+    backup): the unknown ones are recorded and claimed with the rest, each once, in the order given."""
+    known = [("/share/a.txt", "a" * 64), ("/share/b.txt", "b" * 64)]
+    store.ledger_take([(path, sha, 10) for path, sha in known])
+    store.ledger_mark(*known[1], "stored")
+    items = [known[0], ("/share/new.txt", "d" * 64), known[1], ("/share/new.txt", "d" * 64)]
+    claimed = store.ledger_claim(items, max_attempts=5)
+    assert [(e.path, e.state, e.attempts) for e in claimed] == [
+        ("/share/a.txt", "processing", 1), ("/share/new.txt", "processing", 1), ("/share/b.txt", "stored", 0),
+    ]  # fmt: skip
+    entry = store.ledger_entry("/share/new.txt")
+    assert entry is not None and (entry.sha256, entry.state, entry.size) == ("d" * 64, "processing", None)
+
+
 def test_a_batch_indexes_the_prose_of_its_reports_for_later_peers(store: Store) -> None:
     from tests.test_rules_reviewers import peer_pair
 

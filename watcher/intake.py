@@ -52,7 +52,7 @@ class Intake:
             path = Path(folders[folder], name)  # as `resolved`: the folders resolved, a link kept as one
             key = path_text(path)
             try:
-                sha256, size = _content(path, root)  # a regular file inside the folder: one open, one read
+                sha256, size = _content(path, self.root)  # a regular file inside the folder: one open, one read
             except UnreadableFile:
                 # Why not, in the order that decides what happens to it (gone, outside, a folder, unreadable).
                 if not path.exists() and not path.is_symlink():
@@ -77,10 +77,11 @@ class Intake:
         return unreadable
 
 
-def _content(path: Path, root: Path) -> tuple[str, int]:
-    """(SHA-256, size) of a regular file inside `root`, read once; UnreadableFile otherwise."""
+def _content(path: Path, real_root: str) -> tuple[str, int]:
+    """(SHA-256, size) of a regular file inside the folder `real_root` (resolved), read once; UnreadableFile
+    otherwise."""
     digest = hashlib.sha256()
-    with open_file(path, root) as handle:
+    with open_file(path, real_root=real_root) as handle:
         try:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)

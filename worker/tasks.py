@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import resource
 import sys
 from collections import Counter
@@ -182,13 +183,14 @@ def process_batch(
     parsed: list[tuple[LedgerEntry, Report, Future[bool]]] = []
     failures: list[tuple[str, str, str]] = []
     share = Path(root) if root else None
+    real_share = os.path.realpath(share) if share else None  # once for the batch: a system call per folder
     evidence = Evidence(settings.evidence)
     for entry in entries.values():
         if entry.state != "processing":
             continue  # stored or failed already (a duplicate delivery), or given up just now
         path = text_path(entry.path)
         try:
-            data = _whole_file(path, settings, share)
+            data = _whole_file(path, settings, share, real_share)
             report = read_report(path, settings, share, data)
             if report.source.sha256 and report.source.sha256 != entry.sha256:
                 failures.append((entry.path, entry.sha256, CHANGED))  # the new content is a file of its own
@@ -242,12 +244,13 @@ def process_batch(
     return outcomes
 
 
-def _whole_file(path: Path, settings: Settings, share: Path | None) -> bytes | None:
+def _whole_file(path: Path, settings: Settings, share: Path | None, real_share: str | None) -> bytes | None:
     """The file's bytes, read once for the parser and the evidence; None when it is larger than
     `MEMORY_EVIDENCE_BYTES` (read as it is parsed, and copied from the share) or cannot be read (the parser says
-    why)."""
+    why). `real_share`: the share resolved."""
     try:
-        data, truncated = read_bytes(path, min(settings.max_file_bytes, MEMORY_EVIDENCE_BYTES), share)
+        limit = min(settings.max_file_bytes, MEMORY_EVIDENCE_BYTES)
+        data, truncated = read_bytes(path, limit, share, real_root=real_share)
     except UnreadableFile:
         return None
     return None if truncated else data

@@ -1,0 +1,60 @@
+"""The rules' cheap paths answer as the plain ones: compacted views, word searches, table 三's sums."""
+
+from __future__ import annotations
+
+import random
+
+from report.normalized import compact, normalize
+from rules import evaluate
+from rules.settings import RuleSettings
+from rules.views import Words, _compact_lines
+from tests.factories import clean_report
+
+# Characters that put each path of `_compact_lines` to work: CJK and ASCII, the whitespace the parser keeps
+# (space, line end) and what it never keeps (tab, ideographic space, NBSP, NEL, ZWSP), full-width forms NFKC
+# changes, and a combining accent that composes with a preceding "e" only once a space between is gone.
+_POOL = "申请行政复议规章件年度报告 \n\n\t\u3000\u00a0\u0085\u200b０１ｎ；e\u0301a,。"
+
+
+def test_compacted_view_is_compact_of_any_text() -> None:
+    rng = random.Random(15)
+    for _ in range(3000):
+        text = "".join(rng.choice(_POOL) for _ in range(rng.randint(0, 30)))
+        assert _compact_lines(text) == compact(text), repr(text)
+
+
+def test_compacted_view_of_normalized_lines_needs_no_normalizing() -> None:
+    """The parser's lines: normalized, joined by line ends; an accent split from its letter by a space stays
+    apart, as `compact` leaves it."""
+    lines = [normalize(line) for line in ("本机关\u3000２０２３年", "公开 信息", "e \u0301")]
+    text = "\n".join(lines)
+    assert _compact_lines(text) == compact(text) == "本机关2023年公开信息e\u0301"
+
+
+def test_words_answer_as_plain_searches() -> None:
+    rng = random.Random(12)
+    alphabet = "申请行政复议诉讼规章范性文件的公开"
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        words = tuple("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4))) for _ in range(3))
+        found = Words(*words)
+        assert found.any_in(text) == any(word in text for word in words)
+        assert found.first_in(text) == next((word for word in words if word in text), None)
+        assert found.count_in(text) == sum(text.count(word) for word in words)
+
+
+def test_table_three_sums_still_skip_blanks_and_name_mismatches() -> None:
+    """A blank cell leaves its column (or row) unchecked while a mismatch elsewhere is still named."""
+    report = clean_report()
+    requests = report.tables.requests
+    assert requests is not None
+    assert evaluate(report, [], RuleSettings()) == []
+    requests["denied_secret"][1] = None  # 商业企业's column and the row hold a blank
+    requests["granted"][0] = 3  # 自然人: outcomes 4, 总计 3; the row's 总计 2 ≠ 3
+    rules = {finding.rule: finding for finding in evaluate(report, [], RuleSettings())}
+    assert rules["requests.total_row"].location == "三/（七）总计/自然人"
+    assert rules["requests.total_column"].location == "三/（一）予以公开/总计"
+    requests["carried_out"][2] = None  # 科研机构's balance is not checked; 自然人's still is
+    requests["new"][0] = 4
+    balance = [finding for finding in evaluate(report, [], RuleSettings()) if finding.rule == "requests.balance"]
+    assert [finding.location for finding in balance] == ["三/（七）总计/自然人"]
