@@ -197,11 +197,14 @@ def copied_from_prior_year(report: Report, earlier: Sequence[Report], settings: 
     if previous is None:
         return
     for part, title in PROSE_PARTS.items():
-        now, before = report.evidence.section_text.get(part, ""), previous.evidence.section_text.get(part, "")
+        now, before = (
+            compact(report.evidence.section_text.get(part, "")),
+            compact(previous.evidence.section_text.get(part, "")),
+        )
         shortest = settings.copy_min_chars_part_six if part == "六" else settings.copy_min_chars
-        if min(len(compact(now)), len(compact(before))) < shortest:
+        if min(len(now), len(before)) < shortest:
             continue
-        ratio = similarity_reaching(now, before, settings.copy_similarity)
+        ratio = compacted_similarity_reaching(now, before, settings.copy_similarity)
         if ratio is not None:
             yield Hit(
                 location=part,

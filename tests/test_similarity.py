@@ -202,16 +202,52 @@ def test_peers_are_read_whole_only_for_an_enabled_rule_that_reads_more_than_thei
     assert whole_peers(RuleSettings(disabled=["example.peer_tables"])) is False
 
 
-def test_signatures_are_datasketchs_for_texts_of_any_length() -> None:
-    """The shingles' hashes remembered and the modulo taken without dividing give datasketch's MinHash, bit for bit
-    (a * hash + b wraps around 2**64 in both, and reaches far beyond the prime)."""
+def _datasketch_signature(text: str) -> list[int]:
     from datasketch import MinHash
 
-    from rules.similarity import PERMUTATIONS, SHINGLE, signature
+    from rules.similarity import PERMUTATIONS, SHINGLE
+
+    reference = MinHash(num_perm=PERMUTATIONS, seed=13, scheme="legacy")
+    reference.update_batch([text[i : i + SHINGLE].encode() for i in range(max(1, len(text) - SHINGLE + 1))])
+    return [int(value) for value in reference.hashvalues]
+
+
+def test_signatures_are_datasketchs_for_texts_of_any_length() -> None:
+    """The shingles' permuted hashes remembered by key and the modulo taken without dividing give datasketch's
+    MinHash, bit for bit (a * hash + b wraps around 2**64 in both, and reaches far beyond the prime)."""
+    from rules.similarity import SHINGLE, signature
 
     rng = random.Random(8)
     for length in [1, SHINGLE - 1, SHINGLE, 30, 200, 900]:
         text = "".join(rng.choices(CHARACTERS + "〇abc", k=length))
-        reference = MinHash(num_perm=PERMUTATIONS, seed=13, scheme="legacy")
-        reference.update_batch([text[i : i + SHINGLE].encode() for i in range(max(1, len(text) - SHINGLE + 1))])
-        assert signature(text) == [int(value) for value in reference.hashvalues] == signature(text)
+        assert signature(text) == _datasketch_signature(text) == signature(text)
+    # Beyond the Basic Multilingual Plane (a rare character of a name): hashed from the shingles' text.
+    text = "𠙶" + CHARACTERS + "𪚥"
+    assert signature(text) == _datasketch_signature(text)
+
+
+def test_signatures_stay_datasketchs_when_the_characters_or_shingles_outnumber_the_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ranks and remembered shingles run out over a worker's life: characters are ranked afresh, with what was
+    remembered under the former ranks forgotten, shingles are remembered afresh, and a text of more characters or
+    shingles than can be remembered is hashed from its shingles' text."""
+    from rules import similarity
+    from rules.similarity import signature
+
+    monkeypatch.setattr(similarity, "RANKED_CHARACTERS", 20)
+    monkeypatch.setattr(similarity, "REMEMBERED_SHINGLES", 100)
+    monkeypatch.setattr(similarity, "_shingles", None)
+    alphabet = sorted(set(CHARACTERS + "年度报告主动依申请复议诉讼"))
+    rng = random.Random(3)
+    first = "".join(rng.choices(alphabet[:12], k=40))
+    # The same ranks in the same order once ranked afresh: the same keys for other shingles.
+    second = first.translate(str.maketrans("".join(alphabet[:12]), "".join(alphabet[12:24])))
+    texts = [first, second, first, *("".join(rng.choices(alphabet[start : start + 12], k=40)) for start in range(9))]
+    for text in [*texts, *texts[::-1]]:
+        assert signature(text) == _datasketch_signature(text)
+    assert similarity._shingles is not None and similarity._shingles.ranked <= 20
+    assert 0 < len(similarity._shingles.rows) <= 100
+    longer = "".join(rng.choices(alphabet[:12], k=300))  # more shingles than remembered
+    assert signature(longer) == _datasketch_signature(longer)
+    assert signature("".join(alphabet)) == _datasketch_signature("".join(alphabet))  # more characters than ranks
