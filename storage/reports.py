@@ -358,12 +358,12 @@ class ReportStore(StoreBase):
             organization = stored_organization(session, *key)
             if organization is None:
                 return []
-            rows = session.exec(
-                self._current_versions()
+            rows = session.connection().execute(
+                self._current_reports()
                 .where(ReportRecord.organization_id == organization.id, col(ReportRecord.year) <= report.year)
                 .order_by(col(ReportRecord.year).desc())
-            ).all()
-            found = [report_from(version) for version in rows]
+            )
+            found = [report_from_json(contract, evidence) for contract, evidence in rows]
             return [item for item in found if item.source.sha256 != report.source.sha256]
 
     def earlier_reports_of(
@@ -417,14 +417,6 @@ class ReportStore(StoreBase):
         return (
             sqlalchemy.select(*report_columns())
             .select_from(VersionRecord)
-            .join(ReportRecord, VersionRecord.report_id == ReportRecord.id)
-            .where(col(VersionRecord.superseded_by).is_(None))
-        )
-
-    @staticmethod
-    def _current_versions() -> Any:
-        return (
-            select(VersionRecord)
             .join(ReportRecord, VersionRecord.report_id == ReportRecord.id)
             .where(col(VersionRecord.superseded_by).is_(None))
         )
