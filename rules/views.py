@@ -60,10 +60,7 @@ class Words:
 
     def any_in(self, text: str) -> bool:
         """Whether `text` holds one of the words."""
-        for character, word in self._gated:
-            if character in text and word in text:
-                return True
-        return False
+        return self.first_in(text) is not None
 
     def first_in(self, text: str) -> str | None:
         """The first of the words (in their order) that `text` holds."""
