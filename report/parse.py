@@ -350,7 +350,7 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     compact_text = all_text.replace(" ", "")
 
     metadata = read_normalized_metadata(
-        lines, None if unfused.has_grids else list(compress(texts, map(_CONTENT, facts)))
+        lines, None if unfused.has_grids else list(compress(texts, map(_CONTENT, facts))), all_text
     )
     problems.extend(metadata.problems)
     organization = metadata.organization
