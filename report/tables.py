@@ -590,9 +590,8 @@ def _read_requests_by_label(tokens: Sequence[Token], reading: TableReading) -> d
         if not segment.values:
             reading.problems.append(f"三/{REQUEST_ROWS[key]}：找到了行标签，但后面没有数值")
             continue
-        run = segment.values
-        if len(run) != REQUEST_WIDTH:  # the commonest run fits as it is
-            run = fit(run, REQUEST_WIDTH)
+        # The commonest run fits as it is.
+        run = segment.values if len(segment.values) == REQUEST_WIDTH else fit(segment.values, REQUEST_WIDTH)
         if run is None:
             where = f"三/{REQUEST_ROWS[key]}"
             candidates, reason = _read_damaged(segment.values, REQUEST_WIDTH, row_total_holds, reading, where)

@@ -15,7 +15,7 @@ from enum import StrEnum
 from functools import lru_cache, partial
 from itertools import chain, compress, count, islice, repeat
 from operator import is_, itemgetter
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from report.document import Document
 from report.labels import NUMBER_UNITS, PAGE_FOOTER
@@ -414,17 +414,18 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
         if None not in found:
             # Every line gives its own tokens whatever stands around it (empty lines, rules and footers none),
             # and none is a decimal point: the tokens are joined in C.
-            stream.tokens += chain.from_iterable(found)
-            stream.runs.append((start, list(map(len, found))))
+            every_found = cast("list[tuple[Token, ...]]", found)
+            stream.tokens += chain.from_iterable(every_found)
+            stream.runs.append((start, list(map(len, every_found))))
             return False
     analysed = _LINES[fusable].answers(lines, partial(_analyse, fusable=fusable))
     if not has_grid:
         # The simple lines among those not remembered as such (lines met the first time; the stateful ones
         # never are) are remembered for the next time.
         missed = list(map(is_, found, repeat(None)))
-        for line, analysis in zip(compress(lines, missed), compress(analysed, missed), strict=True):
+        for text, analysis in zip(compress(lines, missed), compress(analysed, missed), strict=True):
             if not analysis.stateful and not analysis.split_decimal:
-                simple.keep(line, analysis.tokens)
+                simple.keep(text, analysis.tokens)
         if not any(map(_STATEFUL, analysed)):
             stream.tokens += chain.from_iterable(map(_TOKENS, analysed))
             stream.runs.append((start, list(map(len, map(_TOKENS, analysed)))))
