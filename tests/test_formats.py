@@ -104,6 +104,15 @@ def test_html_layout_places_cells_as_the_table_model_does(rows: list, cells_left
     assert html.layout(columns, cells_left) == slot_layout(rows, cells_left)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["x", "", "12"]), max_size=7), max_size=8), st.integers(0, 40))
+def test_html_a_table_without_merged_cells_is_laid_out_as_any_table(rows: list[list[str]], cells_left: int) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(html, "MAX_TABLE_WIDTH", 5)
+        spanned = [(0, [1] * len(texts), [1] * len(texts), texts) for texts in rows]
+        assert html._plain_layout(rows, cells_left) == html.layout(spanned, cells_left)
+
+
 def test_html_rowspan_and_colspan_give_the_grid_a_reader_sees() -> None:
     document = read_html(
         """<table>
@@ -291,7 +300,8 @@ def test_html_without_visible_text_is_unreadable(markup: str) -> None:
 TAG_SOUP = [
     "<table>", "</table>", "<tr>", "</tr>", "<td>", "</td>", "<th colspan=3>", '<td rowspan="2">',
     '<td rowspan="0" colspan=0>', "<tbody>", "</thead>", "<p>", "<br>", "<script>", "</script>", "<head>",
-    "<caption>", "文字", "12", " ", "\n", "&nbsp;", "&", "<", "<!--", "-->", "<pre>",
+    "<caption>", "文字", "12", " ", "\n", "&nbsp;", "&", "<", "<!--", "-->", "<pre>", "<noscript>", "</noscript>",
+    '<td colspan=" 2px" rowspan="">',
 ]  # fmt: skip
 
 
@@ -305,9 +315,9 @@ def test_html_the_flattened_page_reads_as_the_walk_reads_it(pieces: list[str]) -
     flat = html._flatten(root)
     if flat is None:
         return
-    walked, flattened = html._Reader(), html._Reader()
+    walked = html._Reader()
     walked.read(root)
-    flattened.read_flat(flat)
+    flattened = html._flat_document(flat)
     assert (flattened.blocks, flattened.problems) == (walked.blocks, walked.problems)
 
 
