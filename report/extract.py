@@ -92,9 +92,11 @@ def open_file(path: Path, root: Path | None = None, *, real_root: str | None = N
     """The file opened for reading, or UnreadableFile saying in Chinese why it cannot be; with `root`, only a
     file inside that folder (`real_root`: the folder already resolved, `os.path.realpath`, by a caller that reads
     many files of it)."""
-    real = os.path.realpath(path)  # once: each resolution costs a system call per folder on the way
     if real_root is None and root is not None:
         real_root = os.path.realpath(root)
+    # Resolved once, and only to check it lies inside the folder (each resolution costs a system call per folder
+    # on the way): `os.stat` follows links as the resolution does.
+    real = os.fspath(path) if real_root is None else os.path.realpath(path)
     if real_root is not None and not _within(real, real_root):
         raise UnreadableFile(OUTSIDE_ROOT)
     try:
