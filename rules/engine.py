@@ -81,13 +81,13 @@ def compare(report: Report, earlier: Sequence[Report]) -> Comparison | None:
         return None
     before, after = previous.cell_values(), report.cell_values()
     if before.keys() == after.keys():  # the same cells (most years): each compared with its own
-        changed = [(cell, value, after[cell]) for cell, value in before.items() if value != after[cell]]
+        changes = [
+            Change(cell=cell, before=value, after=after[cell]) for cell, value in before.items() if value != after[cell]
+        ]
     else:
-        changed = [
-            (cell, before.get(cell), after.get(cell))
+        changes = [
+            Change(cell=cell, before=before.get(cell), after=after.get(cell))
             for cell in dict.fromkeys([*before, *after])
             if before.get(cell) != after.get(cell)
         ]
-    # Built without validation: a cell's path is a str and its values are Any, so validating changes nothing.
-    changes = [Change.model_construct(cell=cell, before=old, after=new) for cell, old, new in changed]
     return Comparison(year=previous.year, sha256=previous.source.sha256, changes=changes)
