@@ -10,6 +10,8 @@ the files taken in batches of the same size). Also the CPU time per report of ea
 parse, judge with its two look-ups, the database calls), measured on the processing thread by wrapping them, and
 the CPU of the other threads (the evidence copies). `--pool` starts as a worker's pool process does (the
 collector tuned, `worker.tasks.tune_collector`); without it the figures compare with earlier releases'.
+`--replay-saves N` then saves the same judged batches again into N fresh databases: the CPU of `save_batch` alone,
+the least of the N (the other steps' CPU varies by tens of percent between minutes on a shared machine).
 """
 
 from __future__ import annotations
@@ -93,12 +95,32 @@ def counting(store: Store) -> Iterator[Counts]:
         event.remove(store.engine, "commit", commit)
 
 
+def _recording(store: Store, saves: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Record the arguments of every `save_batch` call of `store` into `saves` (and return it)."""
+    save_batch = store.save_batch
+
+    def recorded(*args: Any) -> Any:
+        saves.append(args)
+        return save_batch(*args)
+
+    store.save_batch = recorded  # type: ignore[method-assign]
+    return saves
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--series", type=int, default=20, help="bodies, three years each")
     parser.add_argument("--batch", type=int, default=50, help="files per batch")
     parser.add_argument("--batches-only", action="store_true", help="skip the one-file-per-call run")
     parser.add_argument("--pool", action="store_true", help="tune the collector as a worker's pool process does")
+    parser.add_argument(
+        "--replay-saves",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then save the batches' judged reports again into N fresh databases (`save_batch` alone; the least "
+        "CPU of the N, steadier than a step of the whole run on a busy machine)",
+    )
     args = parser.parse_args()
     if args.pool:
         worker.tasks.tune_collector()
@@ -109,9 +131,11 @@ def main() -> None:
         targets = load_targets(settings)
         share = str(base / "share")
         phases = Phases()
+        saves: list[tuple[Any, ...]] = []
         for name in ("one batch per call",) if args.batches_only else ("one file per call", "one batch per call"):
             store = Store.open(f"sqlite:///{base / name.replace(' ', '-')}.db")
             if name == "one batch per call":
+                recorded = _recording(store, saves)
                 phases.wrap(worker.tasks, "read_report", "read and parse")
                 phases.wrap(worker.tasks, "judge_batch", "judge (earlier years, peers, rules)")
                 for method in ("ledger_claim", "earlier_reports_of", "peer_reports_of", "save_batch"):
@@ -142,6 +166,18 @@ def main() -> None:
         shown = ", ".join(f"{label} {seconds / n * 1000:.2f}" for label, seconds in phases.seconds.items())
         print(f"CPU ms per report in a batch: {shown}; the evidence copies' threads "
               f"{(work.seconds - work.thread_seconds) / n * 1000:.2f}")  # fmt: skip
+        if args.replay_saves:
+            spent = []
+            for round_ in range(args.replay_saves):
+                store = Store.open(f"sqlite:///{base / f'replay-{round_}.db'}")
+                for start in range(0, len(paths), args.batch):
+                    Intake(store, base / "share", lambda _batch, _root: None)(paths[start : start + args.batch])
+                started = time.thread_time()
+                for call in recorded:
+                    store.save_batch(*call)
+                spent.append(time.thread_time() - started)
+                store.dispose()
+            print(f"save_batch replayed {args.replay_saves} times: least {min(spent) / n * 1000:.3f} ms CPU per report")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Table,
     bindparam,
-    insert,
     update,
 )
 from sqlalchemy.exc import DBAPIError
@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from report.identity import identity
 from report.model import Finding, Report
 from rules import all_rules
+from storage.engine import insert_rows
 from storage.errors import StoreError
 from storage.ledger import LedgerStore
 from storage.peers import index_prose
@@ -36,6 +37,9 @@ from storage.tables import (
     VersionRecord,
     utcnow,
 )
+
+VERSIONS: Table = VersionRecord.__table__  # type: ignore[attr-defined]
+OUTBOX: Table = OutboxRecord.__table__  # type: ignore[attr-defined]
 
 
 class BatchStore(ReportStore, LedgerStore):
@@ -164,8 +168,9 @@ class BatchStore(ReportStore, LedgerStore):
                 continue
             created.append(plan)
         if created:
-            connection.execute(
-                insert(VersionRecord),
+            insert_rows(
+                connection,
+                VERSIONS,
                 [
                     {"report_id": plan.report_id, "sha256": plan.sha256, "source_path": plan.save.report.source.path,
                      "format": plan.save.report.source.format, "received_at": plan.save.received_at,
@@ -313,7 +318,7 @@ class BatchStore(ReportStore, LedgerStore):
                 supersede,
             )
         if inserts:
-            connection.execute(insert(table), inserts)
+            insert_rows(connection, table, inserts)
         by_id = table.c.id == bindparam("b_id")
         if carried:
             connection.execute(
@@ -352,7 +357,7 @@ class BatchStore(ReportStore, LedgerStore):
              "tags": list(draft.tags), "state": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
             for version_id, draft in queued
         ]  # fmt: skip
-        self._insert_many_ignore(session, OutboxRecord, ["version_id", "kind"], rows)
+        insert_rows(session.connection(), OUTBOX, rows, conflict=["version_id", "kind"])
 
 
 @dataclass

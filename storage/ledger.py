@@ -4,13 +4,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Select,
+    and_,
     bindparam,
+    or_,
     update,
 )
 from sqlmodel import Session, col, select
@@ -22,6 +25,7 @@ from storage.tables import (
     utcnow,
 )
 
+LEDGER = LedgerRecord.__table__  # type: ignore[attr-defined]
 LEDGER_STATES = ("new", "queued", "processing", "stored", "failed")
 LEDGER_PENDING = ("new", "queued", "processing")
 
@@ -112,21 +116,6 @@ class LedgerStore(StoreBase):
             return list(dict.fromkeys(queued))
 
         return self._write(work)
-
-    def ledger_mark_many(self, changes: Sequence[tuple[str, str, str, str | None]]) -> None:
-        """Move many entries, each (path, sha256, state, error), in one transaction (no attempt is counted)."""
-        for _, _, state, _ in changes:
-            if state not in LEDGER_STATES:
-                raise ValueError(f"ledger state {state!r} is not one of {LEDGER_STATES}")
-
-        def work(session: Session) -> None:
-            rows = [
-                {"path": path, "sha256": sha, "state": state, "error": error} for path, sha, state, error in changes
-            ]
-            self._ledger_update(session, rows, utcnow())
-
-        if changes:
-            self._write(work)
 
     def ledger_claim(
         self, items: Sequence[tuple[str, str]], max_attempts: int, recent: timedelta = timedelta(0)
@@ -251,19 +240,48 @@ class LedgerStore(StoreBase):
                 group,
             )
 
-    def ledger_stale(self, older_than: timedelta, max_attempts: int) -> list[LedgerEntry]:
-        """Entries still `new`, `queued` or `processing` after `older_than`, with attempts left: oldest first."""
-        query = (
-            select(LedgerRecord)
-            .where(
-                col(LedgerRecord.state).in_(LEDGER_PENDING),
-                col(LedgerRecord.updated_at) < utcnow() - older_than,
-                col(LedgerRecord.attempts) < max_attempts,
-            )
-            .order_by(LedgerRecord.updated_at, LedgerRecord.id)
-        )
+    def ledger_stale(
+        self, older_than: timedelta, max_attempts: int, claims_older_than: timedelta | None = None
+    ) -> list[LedgerEntry]:
+        """Entries still `new` or `queued` after `older_than`, or `processing` after `claims_older_than` as well
+        (a younger claim may be a task still running), with attempts left: oldest first."""
+        query = _stale(utcnow(), older_than, claims_older_than).where(LEDGER.c.attempts < max_attempts)
         with self._session() as session:
-            return [_ledger_entry(row) for row in session.exec(query)]
+            return [_ledger_entry(row) for row in session.connection().execute(query)]
+
+    def ledger_requeue(
+        self,
+        older_than: timedelta,
+        claims_older_than: timedelta,
+        max_attempts: int,
+        given_up: Callable[[int], str],
+    ) -> tuple[list[LedgerEntry], list[LedgerEntry]]:
+        """Reconciliation's pass, in one transaction: every stale entry (`ledger_stale`) goes back to `queued`, or
+        to `failed` when it had `max_attempts` (the reason: `given_up(attempts)`); (queued, failed) as they were
+        found, oldest first. Read and written together, so a claim a worker makes meanwhile is never turned back
+        to `queued` (to be claimed again, an attempt counted twice); on PostgreSQL, rows a worker is claiming at
+        this moment are left to it (`SKIP LOCKED`)."""
+
+        def work(session: Session) -> tuple[list[LedgerEntry], list[LedgerEntry]]:
+            now = utcnow()
+            query = _stale(now, older_than, claims_older_than).with_for_update(skip_locked=True)
+            entries = [_ledger_entry(row) for row in session.connection().execute(query)]
+            queued = [entry for entry in entries if entry.attempts < max_attempts]
+            failed = [entry for entry in entries if entry.attempts >= max_attempts]
+            changes = [{"b_id": entry.id, "b_state": "queued", "b_error": None} for entry in queued]
+            changes += [
+                {"b_id": entry.id, "b_state": "failed", "b_error": given_up(entry.attempts)} for entry in failed
+            ]
+            if changes:
+                session.connection().execute(
+                    update(LEDGER)
+                    .where(LEDGER.c.id == bindparam("b_id"))
+                    .values(state=bindparam("b_state"), error=bindparam("b_error"), updated_at=now),
+                    changes,
+                )
+            return queued, failed
+
+        return self._write(work)
 
     def ledger_entry(self, path: str) -> LedgerEntry | None:
         """The most recently updated entry for a path."""
@@ -292,6 +310,22 @@ class LedgerStore(StoreBase):
         return session.exec(
             select(LedgerRecord).where(LedgerRecord.path == path, LedgerRecord.sha256 == sha256).with_for_update()
         ).one()
+
+
+def _stale(now: datetime, older_than: timedelta, claims_older_than: timedelta | None) -> Select[Any]:
+    """The ledger rows `new` or `queued` since before `older_than`, or `processing` (claimed) since before
+    `claims_older_than` and `older_than`: oldest first."""
+    claims = max(older_than, claims_older_than or older_than)
+    return (
+        select(LEDGER)
+        .where(
+            or_(
+                and_(LEDGER.c.state.in_(("new", "queued")), LEDGER.c.updated_at < now - older_than),
+                and_(LEDGER.c.state == "processing", LEDGER.c.updated_at < now - claims),
+            )
+        )
+        .order_by(LEDGER.c.updated_at, LEDGER.c.id)
+    )
 
 
 def _ledger_entry(row: Any) -> LedgerEntry:

@@ -23,7 +23,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
-    insert,
     or_,
     select,
     text,
@@ -33,7 +32,7 @@ from sqlmodel import Session, col
 from report.identity import identity
 from report.model import Report
 from rules.similarity import PEER_PARTS, report_bands
-from storage.engine import StoreBase
+from storage.engine import StoreBase, insert_rows
 from storage.rows import report_from
 from storage.tables import OrganizationRecord, ProseBandRecord, ReportRecord, VersionRecord
 
@@ -238,4 +237,4 @@ def index_prose(connection: Connection, versions: Sequence[tuple[int, Report]]) 
         for part, key in report_bands(report)
     ]
     if rows:
-        connection.execute(insert(ProseBandRecord), rows)
+        insert_rows(connection, BANDS, rows)

@@ -299,6 +299,11 @@ def test_ledger(store: Store) -> None:
     assert [item.path for item in store.ledger_stale(timedelta(0), max_attempts=3)] == ["/share/a.pdf"]
     assert store.ledger_stale(timedelta(0), max_attempts=2) == []
     assert store.ledger_stale(timedelta(hours=1), max_attempts=3) == []
+    # A claim (`processing`) younger than `claims_older_than` may still be running: not stale, unlike a queued entry.
+    store.ledger_mark("/share/b.pdf", "3" * 64, "queued")
+    assert [item.path for item in store.ledger_stale(timedelta(0), 3, timedelta(hours=1))] == ["/share/b.pdf"]
+    assert [item.path for item in store.ledger_stale(timedelta(0), 3, timedelta(0))] == ["/share/a.pdf", "/share/b.pdf"]
+    store.ledger_mark("/share/b.pdf", "3" * 64, "failed", error="测试")
     version_id = store.save(judged(seed("002"))).version_id
     stored = store.ledger_mark("/share/a.pdf", "1" * 64, "stored", version_id=version_id)
     assert (stored.state, stored.version_id, stored.error) == ("stored", version_id, None)
@@ -313,6 +318,22 @@ def test_ledger(store: Store) -> None:
     assert (marked_unseen.state, marked_unseen.attempts, marked_unseen.size) == ("processing", 1, None)
     with pytest.raises(ValueError):
         store.ledger_mark("/share/a.pdf", "1" * 64, "done")
+
+
+def test_reconciliation_requeues_stale_entries_and_leaves_live_claims_alone(store: Store) -> None:
+    store.ledger_mark("/share/lost.pdf", "1" * 64, "queued")  # its message lost
+    store.ledger_mark("/share/running.pdf", "2" * 64, "processing")  # a worker on it
+    for _ in range(3):
+        store.ledger_mark("/share/hopeless.pdf", "3" * 64, "processing")  # three workers died on it
+    queued, failed = store.ledger_requeue(timedelta(0), timedelta(hours=1), 3, lambda attempts: f"{attempts} 次")
+    assert [entry.path for entry in queued] == ["/share/lost.pdf"] and failed == []  # claims that young may run
+    assert store.ledger_entry("/share/running.pdf").state == "processing"  # type: ignore[union-attr]
+    queued, failed = store.ledger_requeue(timedelta(0), timedelta(0), 3, lambda attempts: f"{attempts} 次")
+    assert sorted(entry.path for entry in queued) == ["/share/lost.pdf", "/share/running.pdf"]
+    assert [entry.path for entry in failed] == ["/share/hopeless.pdf"]
+    hopeless = store.ledger_entry("/share/hopeless.pdf")
+    assert hopeless is not None and (hopeless.state, hopeless.error) == ("failed", "3 次")
+    assert {store.ledger_entry(path).state for path in ("/share/lost.pdf", "/share/running.pdf")} == {"queued"}  # type: ignore[union-attr]
 
 
 NO_WAIT = timedelta(0)

@@ -150,7 +150,8 @@ def test_an_unreachable_share_is_transient(sqlite_store: Store, share: Path, tmp
 
 
 def test_a_file_that_keeps_killing_its_worker_is_given_up(sqlite_store: Store, share: Path, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, max_attempts=3, reconcile_after=0)  # each death noticed at once
+    # Each death noticed at once: no claim is taken for one that may still be running.
+    settings = Settings(data_dir=tmp_path, max_attempts=3, reconcile_after=0, task_time_limit=0)
     path, sha256 = dropped(share)
     for _ in range(3):
         sqlite_store.ledger_mark(path, sha256, "processing")  # three workers died on it
@@ -160,7 +161,7 @@ def test_a_file_that_keeps_killing_its_worker_is_given_up(sqlite_store: Store, s
 
 
 def test_reconciliation_enqueues_what_was_seen_but_not_stored(sqlite_store: Store, share: Path, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, reconcile_after=0, max_attempts=2)
+    settings = Settings(data_dir=tmp_path, reconcile_after=0, task_time_limit=0, max_attempts=2)
     lost, lost_sha = dropped(share, name="lost.txt")
     sqlite_store.ledger_seen(lost, lost_sha, None)
     sqlite_store.ledger_mark(lost, lost_sha, "queued")  # its message was lost
@@ -175,6 +176,36 @@ def test_reconciliation_enqueues_what_was_seen_but_not_stored(sqlite_store: Stor
     assert enqueued == [([(lost, lost_sha)], str(share))]
     assert sqlite_store.ledger_entry(hopeless).state == "failed"  # type: ignore[union-attr]
     assert sqlite_store.ledger_stale(timedelta(hours=1), 10) == []  # the re-enqueued one was refreshed
+
+
+def test_a_file_still_being_processed_is_not_enqueued_again_nor_its_attempt_counted_twice(
+    sqlite_store: Store, share: Path, tmp_path: Path
+) -> None:
+    """A batch that takes longer than `reconcile_after` (a loaded machine) is not taken for lost while its task may
+    still run (`task_time_limit`): reconciliation leaves it alone, and a duplicate message claimed meanwhile spends
+    no attempt. Once the claim is older than the time limit too, its worker is gone: enqueued again."""
+    settings = Settings(data_dir=tmp_path, reconcile_after=0, task_time_limit=3600, max_attempts=5)
+    lost, lost_sha = dropped(share, name="lost.txt")
+    sqlite_store.ledger_take([(lost, lost_sha, None)])  # queued; its message lost
+    running, running_sha = dropped(share, seed_path("004"), name="running.txt")
+    sqlite_store.ledger_take([(running, running_sha, None)])
+    (claimed,) = sqlite_store.ledger_claim([(running, running_sha)], settings.max_attempts)  # a worker on it
+    assert (claimed.state, claimed.attempts) == ("processing", 1)
+    enqueued: list[list[tuple[str, str]]] = []
+    result = reconcile_once(sqlite_store, settings, share, lambda items, _root: enqueued.append(list(items)))
+    assert (result.requeued, enqueued) == (1, [[(lost, lost_sha)]])
+    # A duplicate of the running batch's message (enqueued before the claim) is processed as a duplicate.
+    assert process(sqlite_store, settings, {}, running, running_sha, str(share)).state == "stored"
+    entry = sqlite_store.ledger_entry(running)
+    assert entry is not None and entry.attempts == 1
+    # A claim older than the time limit: its task was killed, so the file is enqueued again.
+    dead, dead_sha = dropped(share, seed_path("003"), name="dead.txt")
+    sqlite_store.ledger_take([(dead, dead_sha, None)])
+    sqlite_store.ledger_claim([(dead, dead_sha)], settings.max_attempts)
+    enqueued.clear()
+    expired = settings.model_copy(update={"task_time_limit": 0})
+    assert reconcile_once(sqlite_store, expired, share, lambda items, _root: enqueued.append(list(items))).requeued == 2
+    assert sorted(enqueued[0]) == sorted([(lost, lost_sha), (dead, dead_sha)])
 
 
 # -- batches ----------------------------------------------------------------------------------------------------

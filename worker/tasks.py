@@ -21,7 +21,6 @@ import gc
 import logging
 import os
 import resource
-import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -178,7 +177,7 @@ def process_batch(
     transaction). A file that cannot be read, was rewritten, or meets a defect ends `failed` alone."""
     if root is not None and not Path(root).is_dir():
         raise ShareUnavailable(f"watched folder {root} is not reachable")
-    recent = timedelta(seconds=settings.reconcile_after)  # younger claims are duplicates or retries, not deaths
+    recent = claim_lifetime(settings)  # younger claims are duplicates or retries, not deaths
     entries = {(entry.path, entry.sha256): entry for entry in store.ledger_claim(items, settings.max_attempts, recent)}
     parsed: list[tuple[LedgerEntry, Report, Future[bool]]] = []
     failures: list[tuple[str, str, str]] = []
@@ -242,6 +241,14 @@ def process_batch(
         else:
             outcomes.append(Outcome("processing"))  # claimed by another worker at this moment (PostgreSQL)
     return outcomes
+
+
+def claim_lifetime(settings: Settings) -> timedelta:
+    """How long a worker's claim on a file may still be running: until its task is killed at `task_time_limit`,
+    and never less than `reconcile_after`. Reconciliation does not take a younger claim for lost, and a second claim
+    within it is a duplicate delivery (a message enqueued again meanwhile), not a worker that died: no attempt is
+    counted twice for one run, however slowly a loaded machine gets through it."""
+    return timedelta(seconds=max(settings.reconcile_after, settings.task_time_limit))
 
 
 def _whole_file(path: Path, settings: Settings, share: Path | None, real_share: str | None) -> bytes | None:
@@ -398,23 +405,17 @@ class Reconciled:
 
 def reconcile_once(store: Store, settings: Settings, root: Path | None, enqueue: Enqueue = enqueue_files) -> Reconciled:
     """Enqueue again every file seen but not stored for `reconcile_after` seconds (its message was lost: a
-    killed worker, a restarted Redis, the embedded broker), in batches of `watch_batch_size`; fail those
-    attempted `max_attempts` times; request a delivery of due notifications; drop delivered messages from the
-    embedded broker; prune the evidence the retention setting lets go."""
-    requeued = failed = 0
+    killed worker, a restarted Redis, the embedded broker; a file being processed once its claim is older than
+    `claim_lifetime`), in batches of `watch_batch_size`; fail those attempted `max_attempts` times; request a
+    delivery of due notifications; drop delivered messages from the embedded broker; prune the evidence the
+    retention setting lets go."""
+    queued, failed = store.ledger_requeue(
+        timedelta(seconds=settings.reconcile_after), claim_lifetime(settings), settings.max_attempts, _given_up
+    )  # before the messages are published: the ledger stays the source of truth
     batches: dict[str | None, list[Item]] = {}
-    changes: list[tuple[str, str, str, str | None]] = []
-    for entry in store.ledger_stale(timedelta(seconds=settings.reconcile_after), sys.maxsize):
-        if entry.attempts >= settings.max_attempts:
-            reason = f"已尝试处理 {entry.attempts} 次均未完成（处理时进程崩溃、被终止或超时），不再重试"
-            changes.append((entry.path, entry.sha256, "failed", reason))
-            failed += 1
-            continue
-        changes.append((entry.path, entry.sha256, "queued", None))
+    for entry in queued:
         under_root = root is not None and Path(entry.path).is_relative_to(root)
         batches.setdefault(str(root) if under_root else None, []).append((entry.path, entry.sha256))
-        requeued += 1
-    store.ledger_mark_many(changes)  # before the messages are published: the ledger stays the source of truth
     for batch_root, items in batches.items():
         for start in range(0, len(items), settings.watch_batch_size):
             enqueue(items[start : start + settings.watch_batch_size], batch_root)
@@ -424,9 +425,13 @@ def reconcile_once(store: Store, settings: Settings, root: Path | None, enqueue:
     if settings.evidence_retention_days > 0:
         cutoff = datetime.now(UTC) - timedelta(days=settings.evidence_retention_days)
         Evidence(settings.evidence).prune(store.superseded_before(cutoff))
-    if requeued or failed:
-        log.warning("reconciliation: %d file(s) enqueued again, %d given up", requeued, failed)
-    return Reconciled(requeued, failed, purged)
+    if queued or failed:
+        log.warning("reconciliation: %d file(s) enqueued again, %d given up", len(queued), len(failed))
+    return Reconciled(len(queued), len(failed), purged)
+
+
+def _given_up(attempts: int) -> str:
+    return f"已尝试处理 {attempts} 次均未完成（处理时进程崩溃、被终止或超时），不再重试"
 
 
 def overdue_once(store: Store, settings: Settings, targets: dict[str, Target], as_of: date | None = None) -> int:
