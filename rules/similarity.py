@@ -14,8 +14,8 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from itertools import repeat
-from operator import methodcaller
+from itertools import compress, count, repeat
+from operator import is_
 from typing import Any
 
 from report.identity import name_key
@@ -106,9 +106,8 @@ def _permuted(shingles: Sequence[str]) -> Any:
     import numpy as np
 
     a, b = _permutations()
-    # Whole digests joined, iterated by `map` (no Python frame a shingle); the first 4 bytes of each 20 read back.
-    digests = b"".join(map(_DIGEST, map(hashlib.sha1, map(str.encode, shingles))))
-    values = np.frombuffer(digests, dtype="<u4")[::_DIGEST_WORDS].astype(np.uint64)[:, None] * a
+    digests = b"".join(hashlib.sha1(shingle.encode()).digest()[:4] for shingle in shingles)
+    values = np.frombuffer(digests, dtype="<u4").astype(np.uint64)[:, None] * a
     values += b
     # Modulo 2**61 - 1 without dividing: 2**61 is 1 modulo the prime, so the high 3 bits add to the low 61, which
     # leaves less than twice the prime (rarely above it: looked for with one maximum).
@@ -120,10 +119,6 @@ def _permuted(shingles: Sequence[str]) -> Any:
         values[values >= prime] -= prime
     values &= np.uint64(_MAX_HASH)
     return values.astype(np.uint32)
-
-
-_DIGEST = methodcaller("digest")
-_DIGEST_WORDS = hashlib.sha1().digest_size // 4  # 32-bit words of a SHA-1 digest
 
 
 # Most of a signature's time was making each shingle a string, hashing it or looking its hash up, and permuting
@@ -174,18 +169,18 @@ def _remembered_values(text: str) -> Any:
     for position in range(1, SHINGLE):
         keys |= ranks[position : position + shingle_count] << np.uint64(RANK_BITS * (SHINGLE - 1 - position))
     found = keys.tolist()
-    rows = np.fromiter(map(shingles.rows.get, found, repeat(-1)), dtype=np.intp, count=len(found))
-    if rows.min() < 0:
-        new = np.flatnonzero(rows < 0).tolist()
-        remembered = _remember(shingles, text, found, new)
+    rows = list(map(shingles.rows.get, found))
+    if None in rows:
+        remembered = _remember(shingles, text, found, rows)
         if remembered is None:
             return None
         if remembered is shingles:  # the new shingles' rows alone
-            rows[new] = [shingles.rows[found[position]] for position in new]
+            for position in compress(count(), map(is_, rows, repeat(None))):
+                rows[position] = shingles.rows[found[position]]
         else:  # a new memory: every row anew
             shingles = remembered
-            rows = np.fromiter(map(shingles.rows.__getitem__, found), dtype=np.intp, count=len(found))
-    return shingles.values.take(rows, axis=0)
+            rows[:] = map(shingles.rows.__getitem__, found)
+    return shingles.values.take(np.fromiter(rows, dtype=np.intp, count=len(rows)), axis=0)
 
 
 def _rank(codes: Any) -> _Shingles | None:
@@ -209,16 +204,16 @@ def _rank(codes: Any) -> _Shingles | None:
         return shingles
 
 
-def _remember(shingles: _Shingles, text: str, keys: list[int], new: list[int]) -> _Shingles | None:
-    """The memory with the permuted hashes of every shingle of the text (its `keys`, at the positions `new` not
-    remembered when looked up) remembered, in a new memory with the ranks kept when full; None when another thread
-    renewed the memory meanwhile, or the text alone has more shingles than can be remembered."""
+def _remember(shingles: _Shingles, text: str, keys: list[int], rows: list[int | None]) -> _Shingles | None:
+    """The memory with the permuted hashes of every shingle of the text (its `keys`, `rows` found None when new)
+    remembered, in a new memory with the ranks kept when full; None when another thread renewed the memory
+    meanwhile, or the text alone has more shingles than can be remembered."""
     global _shingles
     with _REMEMBERING:
         if shingles is not _shingles:
             return None
         missing: dict[int, int] = {}  # key → the position of its shingle
-        for position in new:
+        for position in compress(count(), map(is_, rows, repeat(None))):  # a loop over the new ones alone
             if keys[position] not in shingles.rows:
                 missing.setdefault(keys[position], position)
         if len(shingles.rows) + len(missing) > REMEMBERED_SHINGLES:
