@@ -40,8 +40,9 @@ _READERS: dict[str, Callable[[bytes], Document]] = {
     "pdf": pdf.read,
 }
 # Readers whose documents are bounded already: plain text is cut to MAX_TEXT_CHARS before it is split into lines
-# (`lines_document`), so `bounded` would walk every line to find nothing to cut.
-_BOUNDED_READERS = frozenset(("txt", "md"))
+# (`lines_document`), and an HTML page or a docx body walks its lines and cells only when its text may be longer
+# (html.read, docx.read), so `bounded` would walk every line to find nothing to cut.
+_BOUNDED_READERS = frozenset(("txt", "md", "html", "docx"))
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 OUTSIDE_ROOT = "符号链接指向共享目录之外，出于安全不予读取"
 # A byte of a file name that is not UTF-8, as `path_text` writes it (only bytes >= 0x80 can be invalid UTF-8).
@@ -91,9 +92,11 @@ def open_file(path: Path, root: Path | None = None, *, real_root: str | None = N
     """The file opened for reading, or UnreadableFile saying in Chinese why it cannot be; with `root`, only a
     file inside that folder (`real_root`: the folder already resolved, `os.path.realpath`, by a caller that reads
     many files of it)."""
-    real = os.path.realpath(path)  # once: each resolution costs a system call per folder on the way
     if real_root is None and root is not None:
         real_root = os.path.realpath(root)
+    # Resolved once, and only to check it lies inside the folder (each resolution costs a system call per folder
+    # on the way): `os.stat` follows links as the resolution does.
+    real = os.fspath(path) if real_root is None else os.path.realpath(path)
     if real_root is not None and not _within(real, real_root):
         raise UnreadableFile(OUTSIDE_ROOT)
     try:

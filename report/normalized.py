@@ -6,6 +6,7 @@ every heading, in every report), so they remember recent answers for short lines
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
@@ -19,27 +20,57 @@ REMEMBERED_LINES = 16384
 REMEMBERED_LENGTH = 200
 
 
+# Characters NFKC changes on their own that Chinese reports are full of, each with what NFKC makes of it; and the
+# full-width digits, replaced only where one is found.
+_COMMON_CHANGED = tuple((char, unicodedata.normalize("NFKC", char)) for char in "，：；（）？！％／－．\u3000\u00a0")
+_FULL_WIDTH_DIGITS = tuple((char, unicodedata.normalize("NFKC", char)) for char in "０１２３４５６７８９")
+_FULL_WIDTH_DIGIT = re.compile("[０-９]")
+
+
+def nfkc(text: str) -> str:
+    """`unicodedata.normalize("NFKC", text)`, in a fraction of its time for most report text.
+
+    NFKC decomposes each character on its own before composing: replacing characters by what NFKC makes of
+    each alone changes nothing NFKC sees, so when what that leaves is NFKC already (checked in C at a few
+    nanoseconds a character) it is the answer; otherwise NFKC is run on the text as given."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    replaced = text
+    for char, replacement in _COMMON_CHANGED:
+        replaced = replaced.replace(char, replacement)
+    if _FULL_WIDTH_DIGIT.search(replaced):
+        for char, replacement in _FULL_WIDTH_DIGITS:
+            replaced = replaced.replace(char, replacement)
+    if unicodedata.is_normalized("NFKC", replaced):
+        return replaced
+    return unicodedata.normalize("NFKC", text)
+
+
 def _normalize(text: str) -> str:
     # `str.split()` splits on exactly the characters the regex `\s` matches in a str pattern (both are
     # Py_UNICODE_ISSPACE), and NFKC leaves ASCII as it is.
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
+        text = nfkc(text)
     return " ".join(text.split())
 
 
 def _compact(text: str) -> str:
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
+        text = nfkc(text)
     return "".join(text.split())
 
 
 _remembered_normalize = lru_cache(maxsize=REMEMBERED_LINES)(_normalize)
 _remembered_compact = lru_cache(maxsize=REMEMBERED_LINES)(_compact)
+# Long lines, only the last few: a parse normalizes each line twice (for its facts and for its tokens), and NFKC
+# costs about a quarter of a microsecond a character, while a crawler's one-line page must not stay in memory.
+_RECENT_LONG_LINES = 4
+_recent_long_normalize = lru_cache(maxsize=_RECENT_LONG_LINES)(_normalize)
 
 
 def normalize(text: str) -> str:
     """NFKC (full-width digits and punctuation to ASCII, NBSP and U+3000 to spaces), spaces collapsed."""
-    return _remembered_normalize(text) if len(text) <= REMEMBERED_LENGTH else _normalize(text)
+    return _remembered_normalize(text) if len(text) <= REMEMBERED_LENGTH else _recent_long_normalize(text)
 
 
 def compact(text: str) -> str:

@@ -124,6 +124,9 @@ class _LineFacts(NamedTuple):
     bare: bool  # a section numeral on a line of its own, its words on a line to come (not a table row)
     pieces: tuple[str, ...] | None  # the pieces a line with headings fused into it is cut into (not a table row)
     changes: bool  # unfusing changes it: it is `bare` or has `pieces`
+    # `heading_like`, `changes`, or a page number (not empty, not `content`): one of the few lines looked at
+    # one by one
+    special: bool
 
 
 def _line_facts(raw: str) -> _LineFacts:
@@ -135,10 +138,11 @@ def _line_facts(raw: str) -> _LineFacts:
     bare = not plain and not tabbed and bool(BARE_NUMERAL.match(raw))
     pieces = None if plain or tabbed or bare else _fused_pieces(raw)
     changes = bare or pieces is not None
+    special = heading_like or changes or (bool(text) and not content)
     if not heading_like:
-        return _LineFacts(text, plain, False, None, None, content, bare, pieces, changes)
+        return _LineFacts(text, plain, False, None, None, content, bare, pieces, changes, special)
     section, renumbered = heading_section_normalized(text), renumbered_section_normalized(text)
-    return _LineFacts(text, False, True, section, renumbered, content, bare, pieces, changes)
+    return _LineFacts(text, False, True, section, renumbered, content, bare, pieces, changes, special)
 
 
 _FACTS: LineMemo[_LineFacts] = LineMemo()
@@ -151,8 +155,7 @@ def _facts_of(line: str) -> _LineFacts:
 # Fields of the line facts, read with maps (which loop in C; a tuple's item is read faster than a named field).
 _TEXT = itemgetter(_LineFacts._fields.index("text"))
 _CONTENT = itemgetter(_LineFacts._fields.index("content"))
-_HEADING_LIKE = itemgetter(_LineFacts._fields.index("heading_like"))
-_CHANGES = itemgetter(_LineFacts._fields.index("changes"))
+_SPECIAL = itemgetter(_LineFacts._fields.index("special"))
 
 
 class _Unfused(NamedTuple):
@@ -160,6 +163,22 @@ class _Unfused(NamedTuple):
     facts: list[_LineFacts]  # each line's facts (a grid's place has those of an empty line)
     candidates: list[int]  # the lines that are `heading_like`
     has_grids: bool  # a block is a grid (most documents are text lines only)
+    page_numbers: bool  # a line is a page number (most documents have none)
+
+
+def _sorted_out(document: Document, facts: list[_LineFacts], special: list[int]) -> _Unfused:
+    """The document with its lines' facts, given the lines that are `special`."""
+    return _Unfused(
+        document,
+        facts,
+        [index for index in special if facts[index].heading_like],
+        bool(document.grids),
+        any(facts[index].text and not facts[index].content for index in special),
+    )
+
+
+def _special_lines(facts: list[_LineFacts]) -> list[int]:
+    return list(compress(range(len(facts)), map(_SPECIAL, facts)))
 
 
 def _unfuse(document: Document) -> _Unfused:
@@ -171,11 +190,12 @@ def _unfuse(document: Document) -> _Unfused:
     whose places move when lines are cut or joined before them) are looked at one by one."""
     lines, grids = document.lines, document.grids
     facts = _FACTS.answers(lines, _line_facts)
-    changing = list(compress(range(len(lines)), map(_CHANGES, facts)))
+    special = _special_lines(facts)
+    changing = [index for index in special if facts[index].changes]
     if grids and changing:
         changing = sorted({*changing, *grids})
     if not changing:
-        return _Unfused(document, facts, list(compress(range(len(facts)), map(_HEADING_LIKE, facts))), bool(grids))
+        return _sorted_out(document, facts, special)
 
     kept_lines: list[str] = []
     kept_facts: list[_LineFacts] = []
@@ -230,9 +250,7 @@ def _unfuse(document: Document) -> _Unfused:
     kept_lines += lines[done:]
     kept_facts += facts[done:]
     unfused = Document(problems=document.problems, lines=kept_lines, grids=kept_grids)
-    return _Unfused(
-        unfused, kept_facts, list(compress(range(len(kept_facts)), map(_HEADING_LIKE, kept_facts))), bool(grids)
-    )
+    return _sorted_out(unfused, kept_facts, _special_lines(kept_facts))
 
 
 def _find_headings(unfused: _Unfused) -> tuple[dict[int, str], dict[str, str]]:
@@ -346,12 +364,15 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
                 lines.extend(normalize("\t".join(cell or "" for cell in row)) for row in grid.rows)
     # The whole text normalized is its normalized lines joined by a space (NFKC never reaches across a
     # line end), and without whitespace it is their spaces dropped.
-    all_text = " ".join(filter(None, lines))
+    filled = list(filter(None, lines))
+    all_text = " ".join(filled)
     compact_text = all_text.replace(" ", "")
 
-    metadata = read_normalized_metadata(
-        lines, None if unfused.has_grids else list(compress(texts, map(_CONTENT, facts)))
-    )
+    # The lines the metadata is read from (without grids): those neither empty nor a page number.
+    content = None
+    if not unfused.has_grids:
+        content = list(compress(texts, map(_CONTENT, facts))) if unfused.page_numbers else filled
+    metadata = read_normalized_metadata(lines, content)
     problems.extend(metadata.problems)
     organization = metadata.organization
     if organization.level == "unknown" and organization.name is None:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import cached_property, lru_cache
 from itertools import combinations, product
 from math import prod
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any, Literal, NamedTuple, overload
 
 from report.document import Document
@@ -146,9 +146,18 @@ def appeal_totals_hold(cells: Sequence[int]) -> bool:
     return True
 
 
+def last_appeal_block_holds(cells: Sequence[int]) -> bool:
+    """`appeal_totals_hold` of a prefix whose shorter prefixes held already: only a block just completed is
+    checked (the cheap test `_cuts` prunes table 四's prefixes with)."""
+    if len(cells) % APPEAL_BLOCK_WIDTH:
+        return True
+    return sum(cells[-APPEAL_BLOCK_WIDTH:-1]) == cells[-1]
+
+
 def _cuts(digits: str, width: int, fixed: set[int], check: Check, partial: Check | None) -> list[tuple[int, ...]]:
     """Every way of cutting `digits` into `width` numbers without leading zeros, cutting at every position in
-    `fixed` (the boundaries between tokens), for which `check` holds; `partial` prunes prefixes."""
+    `fixed` (the boundaries between tokens), for which `check` holds; `partial` prunes prefixes (it is asked of
+    every prefix as it grows, so it need only test what the last cell adds)."""
     budget = [SEARCH_LIMIT]
     boundaries = sorted(fixed | {len(digits)})
     # For every position: the next boundary after it, and how many boundaries lie after it (tokens still to
@@ -303,14 +312,24 @@ def cell_value(token: Token, path: str, reading: TableReading, where: str, *, de
 def _request_match(segment: Segment) -> str | None:
     """The row key whose label ends this segment's text (the last label wins: headers come before)."""
     labels = tuple(map(_TEXT_OF, segment.labels))
-    if sum(map(len, labels)) > REMEMBERED_LENGTH:
-        return _request_key.__wrapped__(labels)
-    return _request_key(labels)
+    try:
+        return _REQUEST_KEY_OF[labels]  # the same labels come in report after report
+    except KeyError:
+        pass
+    key = _request_key(labels)
+    if sum(map(len, labels)) <= REMEMBERED_LENGTH:
+        if len(_REQUEST_KEY_OF) >= REMEMBERED_LINES:
+            _REQUEST_KEY_OF.clear()
+        _REQUEST_KEY_OF[labels] = key
+    return key
 
 
-@lru_cache(maxsize=REMEMBERED_LINES)
+# The row key of label texts met before (a plain dict: looked up for every segment, it costs less than a cache).
+_REQUEST_KEY_OF: dict[tuple[str, ...], str | None] = {}
+
+
 def _request_key(labels: tuple[str, ...]) -> str | None:
-    """`_request_match` on the labels' texts, remembered: the same labels come in report after report."""
+    """`_request_match` on the labels' texts."""
     text = "".join(map(compact, labels))
     best: tuple[int, str] | None = None
     for key, cores in REQUEST_CORES.items():
@@ -501,8 +520,8 @@ def _requests_in_row_order(stream: Stream) -> dict[str, list[Token]] | None:
     return by_key
 
 
-_NUMBER_OF = attrgetter("number")
-_TEXT_OF = attrgetter("text")
+_NUMBER_OF = itemgetter(Token._fields.index("number"))
+_TEXT_OF = itemgetter(Token._fields.index("text"))
 _WHOLE_NUMBERS = {int}
 
 # Table 三's cell paths and the places a reviewer reads, row by row: built once, not for every cell read.
@@ -571,7 +590,8 @@ def _read_requests_by_label(tokens: Sequence[Token], reading: TableReading) -> d
         if not segment.values:
             reading.problems.append(f"三/{REQUEST_ROWS[key]}：找到了行标签，但后面没有数值")
             continue
-        run = fit(segment.values, REQUEST_WIDTH)
+        # The commonest run fits as it is.
+        run = segment.values if len(segment.values) == REQUEST_WIDTH else fit(segment.values, REQUEST_WIDTH)
         if run is None:
             where = f"三/{REQUEST_ROWS[key]}"
             candidates, reason = _read_damaged(segment.values, REQUEST_WIDTH, row_total_holds, reading, where)
@@ -630,6 +650,10 @@ def read_active(tokens: Sequence[Token], reading: TableReading) -> ActiveTable |
                     continue
                 _recovered_note(where, segment.values, candidates[0], reading)
                 run = [_digits_cell(number) for number in candidates[0]]
+            numbers = list(map(_NUMBER_OF, run))
+            if set(map(type, numbers)) == _WHOLE_NUMBERS:  # whole numbers only: nothing to record
+                rows[row] = DocumentCounts(**dict(zip(ACTIVE_DOCUMENT_FIELDS, numbers, strict=True)))
+                continue
             rows[row] = DocumentCounts(
                 **{
                     field_name: cell_value(token, f"active.{row}.{field_name}", reading, f"{where}/{label_name}")
@@ -667,13 +691,21 @@ def read_appeals(tokens: Sequence[Token], reading: TableReading) -> AppealsTable
     run = fit(values, APPEAL_WIDTH)
     if run is None:
         candidates, reason = _read_damaged(
-            values, APPEAL_WIDTH, appeal_totals_hold, reading, "四", partial=appeal_totals_hold
+            values, APPEAL_WIDTH, appeal_totals_hold, reading, "四", partial=last_appeal_block_holds
         )
         if len(candidates) != 1:
             reading.problems.append(f"表四无法可靠读取：{reason}")
             return AppealsTable()
         _recovered_note("四", values, candidates[0], reading)
         run = [_digits_cell(number) for number in candidates[0]]
+    numbers = list(map(_NUMBER_OF, run))
+    if set(map(type, numbers)) == _WHOLE_NUMBERS:  # whole numbers only: nothing to record
+        return AppealsTable(
+            **{
+                block: AppealBlock(**dict(zip(APPEAL_FIELDS, numbers[start : start + APPEAL_BLOCK_WIDTH], strict=True)))
+                for block, start in zip(APPEAL_BLOCKS, range(0, APPEAL_WIDTH, APPEAL_BLOCK_WIDTH), strict=True)
+            }
+        )
     cells: dict[str, dict[str, Cell]] = {block: {} for block in APPEAL_BLOCKS}
     for token, (block, field_name, path, where) in zip(run, _APPEAL_CELLS, strict=True):
         cells[block][field_name] = cell_value(token, path, reading, where)

@@ -14,8 +14,8 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache, partial
 from itertools import chain, compress, count, islice, repeat
-from operator import itemgetter
-from typing import NamedTuple
+from operator import is_, itemgetter
+from typing import NamedTuple, cast
 
 from report.document import Document
 from report.labels import NUMBER_UNITS, PAGE_FOOTER
@@ -177,26 +177,49 @@ def _cell_tokens(raw: str, plain: bool) -> tuple[Token, ...]:
     text = normalize(raw)
     if not text:
         return (Token(BLANK, ""),)
-    whole = parse_number(text)
-    if whole is not None and " " not in text:
-        return (Token(NUMBER, text, whole),)
-    if _PLACEHOLDER.match(text):
-        return (Token(PLACEHOLDER, text),)
+    if " " not in text:  # one word: a value, or a label
+        value = _VALUES.get(text) or _value_token(text)
+        if value is not None:
+            return (value,)
+        # Only a plain line can hold numbers fused to their labels: a table cell (数据1, 第1项) is whole.
+        return tuple(_split_fused(text)) if plain else (Token(TEXT, text),)
     parts = text.split(" ")
     values: list[Token] = []
     while parts:  # space-separated rows: the values trail the label (placeholders like "-" included)
-        number = parse_number(parts[-1])
-        if number is not None:
-            values.insert(0, Token(NUMBER, parts.pop(), number))
-        elif len(parts) > 1 and _PLACEHOLDER.match(parts[-1]):
-            values.insert(0, Token(PLACEHOLDER, parts.pop()))
-        else:
+        value = _VALUES.get(parts[-1]) or _value_token(parts[-1])
+        if value is None or (value.kind is PLACEHOLDER and len(parts) == 1):
             break
+        values.append(value)
+        parts.pop()
+    values.reverse()
     if not parts:
         return tuple(values)
     label = " ".join(parts)
     # Only a plain line can hold numbers fused to their labels: a table cell (数据1, 第1项) is whole.
     return (*(_split_fused(label) if plain else [Token(TEXT, label)]), *values)
+
+
+# The token of a value written as a word of its own (a number or a placeholder) by its text: the same few
+# values (0, 1, 无 …) fill every table.
+_VALUES: dict[str, Token] = {}
+# Words longer than this are not remembered as values (no count has more digits).
+_VALUE_LENGTH = 24
+
+
+def _value_token(word: str) -> Token | None:
+    """The token of a word without spaces when it is a number or a placeholder; None when it is neither."""
+    number = parse_number(word)
+    if number is not None:
+        token = Token(NUMBER, word, number)
+    elif _PLACEHOLDER.match(word):
+        token = Token(PLACEHOLDER, word)
+    else:
+        return None
+    if len(word) <= _VALUE_LENGTH:
+        if len(_VALUES) >= REMEMBERED_LINES:
+            _VALUES.clear()
+        _VALUES[word] = token
+    return token
 
 
 _remembered_cell = lru_cache(maxsize=REMEMBERED_LINES)(_cell_tokens)
@@ -316,7 +339,10 @@ def _analyse(raw: str, fusable: bool) -> _Line:
     cells = _line_cells(raw)
     dash_filler = bool(cells) and all(_DASH_CELL.match(cell) for cell in cells)
     plain = fusable and not pipe_row and not tabbed
-    tokens = tuple(token for cell in cells for token in cell_tokens(cell, plain))
+    if len(cells) == 1:  # most lines: a label with its values, or one cell
+        tokens = cell_tokens(cells[0], plain)
+    else:
+        tokens = tuple(chain.from_iterable(cell_tokens(cell, plain) for cell in cells))
     blank_cell = raw.startswith("\t") and len(tokens) == 1 and tokens[0].kind is BLANK
     return _Line(
         _ROW,
@@ -325,15 +351,22 @@ def _analyse(raw: str, fusable: bool) -> _Line:
         tabbed,
         dash_filler,
         tokens,
-        all(token.kind in VALUE_KINDS for token in tokens),
+        all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens))),
         blank_cell,
-        any(token.kind is TEXT and token.text in _DECIMAL_POINTS for token in tokens),
+        not _DECIMAL_POINT_TOKENS.isdisjoint(tokens),
         pipe_row or blank_cell,
     )
 
 
+# The text tokens that are a decimal point split from its number (851 / . / 776247).
+_DECIMAL_POINT_TOKENS = frozenset(Token(TEXT, point) for point in _DECIMAL_POINTS)
+
+
 # What each line is, per fusability.
 _LINES: dict[bool, LineMemo[_Line]] = {False: LineMemo(), True: LineMemo()}
+# The tokens of the lines that give them whatever stands around them (neither stateful nor a split decimal
+# point: most lines), per fusability: a section made of such lines only is tokenized with one look-up a line.
+_SIMPLE_TOKENS: dict[bool, LineMemo[tuple[Token, ...]]] = {False: LineMemo(), True: LineMemo()}
 
 
 def tokenize(document: Document, headings: dict[int, str], texts: list[str] | None = None) -> Stream:
@@ -374,14 +407,29 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
     """Add the tokens of lines start..end (between two headings) to the stream; whether a text token among
     them may be a decimal point split from its number."""
     lines = document.lines[start:end]
-    analysed = _LINES[fusable].answers(lines, partial(_analyse, fusable=fusable))
     has_grid = bool(document.grids) and any(start <= place < end for place in document.grids)
-    if not has_grid and not any(map(_STATEFUL, analysed)):
-        # Every line gives its own tokens whatever stands around it (empty lines, rules and footers none):
-        # the tokens are joined in C.
-        stream.tokens += chain.from_iterable(map(_TOKENS, analysed))
-        stream.runs.append((start, list(map(len, map(_TOKENS, analysed)))))
-        return any(map(_SPLIT_DECIMAL, analysed))
+    simple = _SIMPLE_TOKENS[fusable]
+    if not has_grid:
+        found = list(map(simple.get, lines))
+        if None not in found:
+            # Every line gives its own tokens whatever stands around it (empty lines, rules and footers none),
+            # and none is a decimal point: the tokens are joined in C.
+            every_found = cast("list[tuple[Token, ...]]", found)
+            stream.tokens += chain.from_iterable(every_found)
+            stream.runs.append((start, list(map(len, every_found))))
+            return False
+    analysed = _LINES[fusable].answers(lines, partial(_analyse, fusable=fusable))
+    if not has_grid:
+        # The simple lines among those not remembered as such (lines met the first time; the stateful ones
+        # never are) are remembered for the next time.
+        missed = list(map(is_, found, repeat(None)))
+        for text, analysis in zip(compress(lines, missed), compress(analysed, missed), strict=True):
+            if not analysis.stateful and not analysis.split_decimal:
+                simple.keep(text, analysis.tokens)
+        if not any(map(_STATEFUL, analysed)):
+            stream.tokens += chain.from_iterable(map(_TOKENS, analysed))
+            stream.runs.append((start, list(map(len, map(_TOKENS, analysed)))))
+            return any(map(_SPLIT_DECIMAL, analysed))
     tokens, runs = stream.tokens, stream.runs
     blank_cell_line = False  # the last non-empty line was a tab-led blank cell ("\t\xa0")
     after: _Line | None = None  # the last non-empty text line

@@ -104,6 +104,15 @@ def test_html_layout_places_cells_as_the_table_model_does(rows: list, cells_left
     assert html.layout(columns, cells_left) == slot_layout(rows, cells_left)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["x", "", "12"]), max_size=7), max_size=8), st.integers(0, 40))
+def test_html_a_table_without_merged_cells_is_laid_out_as_any_table(rows: list[list[str]], cells_left: int) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(html, "MAX_TABLE_WIDTH", 5)
+        spanned = [(0, [1] * len(texts), [1] * len(texts), texts) for texts in rows]
+        assert html._plain_layout(rows, cells_left) == html.layout(spanned, cells_left)
+
+
 def test_html_rowspan_and_colspan_give_the_grid_a_reader_sees() -> None:
     document = read_html(
         """<table>
@@ -291,7 +300,8 @@ def test_html_without_visible_text_is_unreadable(markup: str) -> None:
 TAG_SOUP = [
     "<table>", "</table>", "<tr>", "</tr>", "<td>", "</td>", "<th colspan=3>", '<td rowspan="2">',
     '<td rowspan="0" colspan=0>', "<tbody>", "</thead>", "<p>", "<br>", "<script>", "</script>", "<head>",
-    "<caption>", "文字", "12", " ", "\n", "&nbsp;", "&", "<", "<!--", "-->", "<pre>",
+    "<caption>", "文字", "12", " ", "\n", "&nbsp;", "&", "<", "<!--", "-->", "<pre>", "<noscript>", "</noscript>",
+    '<td colspan=" 2px" rowspan="">',
 ]  # fmt: skip
 
 
@@ -305,9 +315,9 @@ def test_html_the_flattened_page_reads_as_the_walk_reads_it(pieces: list[str]) -
     flat = html._flatten(root)
     if flat is None:
         return
-    walked, flattened = html._Reader(), html._Reader()
+    walked = html._Reader()
     walked.read(root)
-    flattened.read_flat(flat)
+    flattened = html._flat_document(flat)
     assert (flattened.blocks, flattened.problems) == (walked.blocks, walked.problems)
 
 
@@ -410,6 +420,34 @@ def test_docx_markers_in_a_part_of_any_encoding_are_read_whole(encoding: str, te
     assert grids(document) == [((lines(document)[0],),)]
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "gb18030"])
+def test_docx_markers_in_a_merge_value_are_read_whole(encoding: str) -> None:
+    """A marker in an attribute (here a gridSpan's w:val, which is then no number) is found in any encoding."""
+    spanned = '<w:tc><w:tcPr><w:gridSpan w:val="2\ufdd3"/></w:tcPr><w:p><w:r><w:t>甲</w:t></w:r></w:p></w:tc>'
+    body = f"<w:tbl><w:tr>{spanned}<w:tc><w:p><w:r><w:t>乙</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
+    xml = f'<?xml version="1.0" encoding="{encoding}"?><w:document xmlns:w="{W}"><w:body>{body}</w:body></w:document>'
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", xml.encode(encoding))
+    assert grids(docx_format.read(buffer.getvalue())) == [(("甲", "乙"),)]
+
+
+@pytest.mark.parametrize("declared", ['xmlns:w="{W}" xmlns:q="a:~"', 'xmlns:w="{W}"'])
+def test_docx_word_namespace_read_under_its_short_name_reads_the_same(declared: str) -> None:
+    """A part is read with Word's namespace under a short name (a:~) only when no namespace of its own is that
+    one: here a q:val in a:~ is no w:val (the span stays 1) whether the part is read under the short name or not.
+    The marker has the part read from the tree."""
+    spanned = '<w:tc><w:tcPr><w:gridSpan q:val="3"/></w:tcPr><w:p><w:r><w:t>甲\ufdd0</w:t></w:r></w:p></w:tc>'
+    body = f"<w:tbl><w:tr>{spanned}<w:tc><w:p><w:r><w:t>乙</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
+    xml = f'<w:document {declared.format(W=W)} xmlns:q="urn:q"><w:body>{body}</w:body></w:document>'
+    part = xml.replace('xmlns:q="urn:q"', "") if "a:~" in declared else xml
+    assert (docx_format._shortened(part.encode()) is None) == ("a:~" in declared)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", part.encode())
+    assert grids(docx_format.read(buffer.getvalue())) == [(("甲\ufdd0", "乙"),)]
+
+
 def test_docx_breaks_split_lines_and_tabs_are_kept() -> None:
     def build(document: docx.document.Document) -> None:
         runs = document.add_paragraph("（一）予以公开")
@@ -497,11 +535,13 @@ WORD_LEAVES = [
     "<w:t> 3 </w:t>", "<w:t/>", "<a:t>图</a:t>", "<x:t>x</x:t>", "<w:altChunk/>", "<w:tab><w:t>in</w:t></w:tab>",
     '<w:gridSpan w:val="2"/>', '<w:gridSpan w:val="x"/>', "<w:gridSpan/>", '<w:gridSpan s:val="3"/>', "<w:vMerge/>",
     '<w:vMerge w:val="restart"/>', "<w:hMerge/>", '<w:gridBefore w:val="1"/>', '<x:gridSpan w:val="2"/>', "<w:tcW/>",
+    "<v:t>v</v:t>", '<v:gridSpan v:val="2"/>', '<w:vMerge v:val="restart"/>',
 ]  # fmt: skip
 WORD_CONTAINERS = [
     "w:p", "w:p", "w:r", "w:r", "w:t", "w:tbl", "w:tbl", "w:tr", "w:tr", "w:tc", "w:tc", "w:tcPr", "w:trPr", "w:pPr",
     "w:rPr", "w:tabs", "w:del", "w:ins", "w:hyperlink", "w:sdt", "w:sdtContent", "mc:AlternateContent", "mc:Choice",
     "mc:Fallback", "a:p", "x:tc", "x:tr", "x:tbl", "x:p", "x:tcPr", "w:txbxContent", "w:fooPr", "w:moveFrom", "x:wrap",
+    "v:p", "v:r", "v:tc", "v:tcPr",
 ]  # fmt: skip
 WORD_SOUP = st.recursive(
     st.sampled_from(WORD_LEAVES),
@@ -517,20 +557,23 @@ WORD_SOUP = st.recursive(
 def test_docx_the_flattened_body_reads_as_the_tree_walk_reads_it(blocks: list[str]) -> None:
     """Bodies libxslt flattens in one pass give the blocks and problems the tree walk gives (others are walked)."""
     namespaces = (
-        f'xmlns:w="{W}" xmlns:s="http://purl.oclc.org/ooxml/wordprocessingml/main" xmlns:x="urn:x" '
+        f'xmlns:w="{W}" xmlns:v="{W}" xmlns:s="http://purl.oclc.org/ooxml/wordprocessingml/main" xmlns:x="urn:x" '
         'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
         'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
     )
-    root = docx_format._xml(f"<w:document {namespaces}><w:body>{''.join(blocks)}</w:body></w:document>".encode(), "d")
-    body = root[0]
-    etree.strip_tags(body, *docx_format._WRAPPERS)
-    flat = docx_format._flatten(body)
-    if flat is None:
-        return
-    walked = docx_format._scan(body)
-    walked_blocks = list(docx_format._blocks(body, walked))
-    flattened = docx_format._Reading()
-    assert (docx_format._flat_blocks(flat, flattened), flattened.problems) == (walked_blocks, walked.problems)
+    part = f"<w:document {namespaces}><w:body>{''.join(blocks)}</w:body></w:document>".encode()
+    shortened = docx_format._shortened(part)
+    assert shortened is not None
+    for data, short in ((part, False), (shortened, True)):  # Word's namespace as declared, and under its short name
+        body = docx_format._xml(data, "d")[0]
+        etree.strip_tags(body, *docx_format._WRAPPERS)
+        flat = docx_format._flatten(body, shortened=short)
+        if flat is None:
+            continue
+        walked = docx_format._scan(body, shortened=short)
+        walked_blocks = list(docx_format._blocks(body, walked))
+        flattened = docx_format._flat_document(flat, docx_format._Reading())
+        assert (flattened.blocks, flattened.problems) == (walked_blocks, walked.problems)
 
 
 @pytest.mark.parametrize(("size", "reason"), [(300 << 20, "超过上限"), (20 << 20, "压缩炸弹")])

@@ -12,7 +12,7 @@ import pytest
 
 from report.metadata import _EMBEDDED_TITLE, _embedded_title, period_spans, period_years, periods_of
 from report.model import Report, Source
-from report.normalized import REMEMBERED_LENGTH, compact, normalize
+from report.normalized import REMEMBERED_LENGTH, compact, nfkc, normalize
 from report.tables import _joins
 from rules.crossyear import similarity, similarity_reaching
 from rules.views import compact_sections
@@ -39,6 +39,20 @@ def test_normalize_and_compact_agree_with_the_regex_definition() -> None:
             if normalize(text) != _normalize_by_definition(text) or compact(text) != _compact_by_definition(text):
                 wrong.append(hex(ord(character)))
     assert wrong == []
+
+
+def test_nfkc_is_unicodedata_nfkc() -> None:
+    """The characters replaced before the check, next to what composes with them or with what they become
+    (combining marks, half-width kana and their voicing marks, Hangul jamo), and text NFKC leaves alone."""
+    pool = (
+        "，：；（）？！％／－．\u3000\u00a0０１２３４５６７８９"
+        "ａＡ①㈠½e\u0301\u0308\u0338=<\uff76\uff9e\uff9f\u1100\u1161\u11a8가\u00b4\u02dc一年 \t、。“”《》…—"
+    )
+    rng = random.Random(15)
+    texts = ["".join(rng.choices(pool, k=rng.randint(0, 10))) for _ in range(50_000)]
+    wrong = [text for text in texts if nfkc(text) != unicodedata.normalize("NFKC", text)]
+    assert wrong == []
+    assert any(nfkc(text) != text for text in texts) and any(nfkc(text) == text for text in texts)
 
 
 @pytest.mark.parametrize("length", [REMEMBERED_LENGTH - 1, REMEMBERED_LENGTH + 1])

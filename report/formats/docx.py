@@ -30,7 +30,7 @@ from typing import TypeVar
 from lxml import etree
 from lxml.etree import _Element as Element
 
-from report.document import Block, Document, Grid, TextLine, UnreadableFile
+from report.document import MAX_TEXT_CHARS, Block, Document, Grid, TextLine, UnreadableFile, bounded
 from report.formats.html import collapse, collapse_all
 
 MAX_PART_BYTES = 32 * 1024 * 1024  # uncompressed size of one XML part (a 100-page report's is a few MB)
@@ -46,6 +46,16 @@ _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _WORD_NAMESPACES = (
     "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
     "http://purl.oclc.org/ooxml/wordprocessingml/main",  # Strict Open XML
+)
+# What Word's namespace is read under when the main part declares it the usual way (`_shortened`): libxslt
+# compares the namespace of every element it matches with the stylesheet's byte by byte, ~60 bytes for Word's
+# own. An absolute URI with a byte (~) Word's parts hardly ever hold, so that one memchr tells it is not taken.
+_SHORT_NAMESPACE = "a:~"
+_SHORT_NAMESPACE_MARK = b"~"
+_ROOT_DECLARATION = re.compile(
+    rb"(?:\xef\xbb\xbf)?(?:<\?xml[^>]*>)?\s*<w:document(?:\s+[^\s=>/]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*?\s+xmlns:w\s*=\s*\"("
+    + re.escape(_WORD_NAMESPACES[0].encode())
+    + rb')"'
 )
 _OFFICE_DOCUMENT = "/officeDocument"
 # What zipfile raises on a damaged member (bad CRC or header, broken deflate stream, unknown compression …).
@@ -104,11 +114,12 @@ _LOCALS: _TagCache[str] = _TagCache(lambda name: name)
 _PIECES: _TagCache[str | None] = _TagCache(lambda name: _TEXT_PIECES.get(name, ""))
 
 _VALUE_NAMES = tuple(f"{{{namespace}}}val" for namespace in _WORD_NAMESPACES)
+_SHORT_VALUE_NAMES = (f"{{{_SHORT_NAMESPACE}}}val", *_VALUE_NAMES)  # in a part read under the short name
 
 
-def _value(element: Element) -> str | None:
-    """The element's w:val."""
-    for name in _VALUE_NAMES:
+def _value(element: Element, names: tuple[str, ...]) -> str | None:
+    """The element's w:val (`names`: _VALUE_NAMES, or _SHORT_VALUE_NAMES in a part `_shortened`)."""
+    for name in names:
         value = element.get(name)
         if value is not None:
             return value
@@ -129,19 +140,20 @@ class _Reading:
     properties: dict[Element, dict[str, Element]] = field(default_factory=dict)  # cell/row → gridSpan …
     problems: list[str] = field(default_factory=list)
     cells_left: int = MAX_GRID_CELLS
+    value_names: tuple[str, ...] = _VALUE_NAMES  # see `_value`
 
     def problem(self, message: str) -> None:
         if message not in self.problems:
             self.problems.append(message)
 
 
-def _scan(body: Element) -> _Reading:
+def _scan(body: Element, *, shortened: bool = False) -> _Reading:
     """The text of every paragraph that is not inside another one, from one pass over the body's text
     pieces: tabs as "\\t", breaks (and paragraphs of a text box) as "\\n", in document order. A piece
     counts when nothing between it and its paragraph hides it (properties, deleted text) or is itself a
     piece (a `t` holds no other pieces). Then each cell's and row's merge and span properties: the first
     of each name in its w:tcPr / w:trPr."""
-    reading = _Reading()
+    reading = _Reading(value_names=_SHORT_VALUE_NAMES if shortened else _VALUE_NAMES)
     pieces: dict[Element, list[str]] = {}
     cell_paragraphs: dict[Element, list[Element]] = {}
     nested: set[Element] = set()  # paragraphs of text boxes: their text is their outer paragraph's
@@ -262,8 +274,8 @@ def _laid_out(
     return Grid(tuple(row + ("",) * (width - len(row)) for row in grid))
 
 
-def _value_of(element: Element | None) -> str | None:
-    return None if element is None else _value(element) or ""
+def _value_of(element: Element | None, names: tuple[str, ...]) -> str | None:
+    return None if element is None else _value(element, names) or ""
 
 
 def _tree_rows(table: Element, reading: _Reading) -> Iterator[_RowValues]:
@@ -275,10 +287,14 @@ def _tree_rows(table: Element, reading: _Reading) -> Iterator[_RowValues]:
             cells.append(
                 (
                     "\n".join(reading.cell_lines.get(cell, ())),
-                    {name: _value(element) or "" for name, element in properties.items() if name in _CELL_MERGES},
+                    {
+                        name: _value(element, reading.value_names) or ""
+                        for name, element in properties.items()
+                        if name in _CELL_MERGES
+                    },
                 )
             )
-        yield _value_of(reading.properties.get(row, _NONE).get("gridBefore")), cells
+        yield _value_of(reading.properties.get(row, _NONE).get("gridBefore"), reading.value_names), cells
 
 
 def _blocks(container: Element, reading: _Reading) -> Iterator[Block]:
@@ -311,7 +327,7 @@ _ROW_PROPERTY = re.compile(f"{_PROPERTY}(gridBefore)([^{_PROPERTY_END}]*){_PROPE
 _GRID_BEFORE = f"{_PROPERTY}gridBefore"
 
 
-def _flattening() -> etree.XSLT:
+def _flattening(word_namespace: str) -> etree.XSLT:
     """The body as one string, written by libxslt in a single pass over the tree, in the order `_blocks` reads
     it: each paragraph after _PARAGRAPH_START (its text as `_scan` gathers it); each table of rows and cells
     between _TABLE_START and _TABLE_END, a row after _ROW, a cell after _CELL with "\\n" before each of its
@@ -319,15 +335,14 @@ def _flattening() -> etree.XSLT:
     as blocks; _ALT_CHUNK for an altChunk. Word's own namespace is matched by name; an element of any other
     namespace whose local name matters here (a DrawingML `t` or `p` is read as Word's) is read the same way,
     except where it would stand for a table part, a block or a property: the body is then read from the tree
-    (_IRREGULAR)."""
+    (_IRREGULAR). `word_namespace`: the URI Word's namespace is read under (`_shortened`). The caller makes
+    sure no text or attribute of the body holds a marker (`_holds_markers`)."""
     local = "local-name()"
     ends_with_pr = f"substring({local}, string-length({local}) - 1) = 'Pr'"
-    # a marker in a w:val reads as any letter (neither a number nor "continue")
-    letters = "x" * len(_MARKERS)
     # w:val in Word's namespace, else in Strict's (as `_value`)
-    value = f"translate(concat(@w:val, substring(@s:val, 1 div not(@w:val))), '{_MARKERS}', '{letters}')"
+    value = "concat(@w:val, substring(@s:val, 1 div not(@w:val)))"
     stylesheet = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
- xmlns:w="{_WORD_NAMESPACES[0]}" xmlns:s="{_WORD_NAMESPACES[1]}">
+ xmlns:w="{word_namespace}" xmlns:s="{_WORD_NAMESPACES[1]}">
 <xsl:output method="text" encoding="UTF-8"/>
 <xsl:template match="/"><xsl:apply-templates mode="root"/></xsl:template>
 <xsl:template match="*" mode="root"><xsl:apply-templates mode="body"/></xsl:template>
@@ -404,7 +419,8 @@ def _flattening() -> etree.XSLT:
 
 
 _MARKERS = "".join(chr(0xFDD0 + n) for n in range(9))
-_FLATTEN = _flattening()
+_FLATTEN = _flattening(_WORD_NAMESPACES[0])
+_FLATTEN_SHORT = _flattening(_SHORT_NAMESPACE)
 
 
 _MARKER_REFERENCE = re.compile(r"&#(?:[xX]0*[fF][dD][dD]|0*649[7-9])")  # &#xFDD0; … &#64976; … and neighbours
@@ -412,9 +428,9 @@ _DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._
 
 
 def _holds_markers(body: Element, data: bytes) -> bool:
-    """Whether the body's text may hold a marker. In a UTF-8 part (the usual one) it is looked for in the
-    part's characters, markup and character references included (~40 µs, single characters first as in
-    html._may_hold_markers); in a part of another encoding, in the text libxml2 gives (~0.1-0.2 ms)."""
+    """Whether the body's text or attributes may hold a marker. In a UTF-8 part (the usual one) it is looked for
+    in the part's characters, markup and character references included (~40 µs, single characters first as in
+    html._may_hold_markers); in a part of another encoding, in the body as libxml2 serialises it (~0.2 ms)."""
     head = data[3:] if data.startswith(codecs.BOM_UTF8) else data
     declared = _DECLARED_ENCODING.match(head)
     if head.startswith(b"<") and (declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")):
@@ -426,14 +442,14 @@ def _holds_markers(body: Element, data: bytes) -> bool:
             return any(marker in part for marker in _MARKERS) or (
                 "&" in part and "#" in part and _MARKER_REFERENCE.search(part) is not None
             )
-    return _MARKER.search(etree.tostring(body, method="text", encoding=str)) is not None
+    return _MARKER.search(etree.tostring(body, encoding=str)) is not None
 
 
-def _flatten(body: Element) -> str | None:
-    """The body flattened by libxslt (see `_flattening`), or None when it must be read from the tree. The
-    caller makes sure no text of the body holds a marker (`_holds_markers`)."""
+def _flatten(body: Element, *, shortened: bool = False) -> str | None:
+    """The body flattened by libxslt (see `_flattening`; `shortened`: of a part `_shortened`), or None when it
+    must be read from the tree. The caller makes sure no text of the body holds a marker (`_holds_markers`)."""
     try:
-        text = str(_FLATTEN(body))
+        text = str((_FLATTEN_SHORT if shortened else _FLATTEN)(body))
     except etree.XSLTApplyError:
         return None
     return None if _IRREGULAR in text else text
@@ -471,27 +487,30 @@ def _flat_slots(table: str, grid: list[tuple[str | None, ...]]) -> Iterator[tupl
             yield tuple(collapse_all(row.split(_CELL)[1 : MAX_GRID_COLUMNS + 1]))
 
 
-def _flat_paragraphs(text: str, blocks: list[Block], reading: _Reading) -> None:
+def _flat_paragraphs(text: str, lines: list[str], reading: _Reading) -> None:
+    if _ALT_CHUNK in text:
+        reading.problem(_ALT_CHUNK_PROBLEM)
+        text = text.replace(_ALT_CHUNK, "")
     for paragraph in text.split(_PARAGRAPH_START):
-        if _ALT_CHUNK in paragraph:
-            reading.problem(_ALT_CHUNK_PROBLEM)
-            paragraph = paragraph.replace(_ALT_CHUNK, "")
-        blocks.extend(TextLine(line) for line in paragraph.split("\n") if line.strip())
+        lines.extend(line for line in paragraph.split("\n") if line.strip())
 
 
-def _flat_blocks(text: str, reading: _Reading) -> list[Block]:
-    """The blocks of a flattened body: the same as `_blocks` gives."""
-    blocks: list[Block] = []
+def _flat_document(text: str, reading: _Reading) -> Document:
+    """The document of a flattened body: the lines and grids `_blocks` gives, made straight from the string.
+    Every character of a line or cell is one of `text`'s, so the document's text is at most as long."""
+    lines: list[str] = []
+    grids: dict[int, Grid] = {}
     first, *tables = text.split(_TABLE_START)
-    _flat_paragraphs(first, blocks, reading)
+    _flat_paragraphs(first, lines, reading)
     for piece in tables:
         table, after = piece.split(_TABLE_END, 1)
         rows: list[tuple[str | None, ...]] = []
         grid = _laid_out(rows, _flat_slots(table, rows), reading)
         if grid is not None:
-            blocks.append(grid)
-        _flat_paragraphs(after, blocks, reading)
-    return blocks
+            grids[len(lines)] = grid
+            lines.append("")
+        _flat_paragraphs(after, lines, reading)
+    return Document(lines=lines, grids=grids, problems=reading.problems)
 
 
 def _member(archive: zipfile.ZipFile, name: str) -> bytes | None:
@@ -552,18 +571,37 @@ def _main_part(archive: zipfile.ZipFile) -> str:
     return _DEFAULT_MAIN_PART
 
 
-def _body(archive: zipfile.ZipFile) -> tuple[Element, bytes]:
-    """The main part's body (wrappers stripped), and the part's bytes."""
+def _shortened(data: bytes) -> bytes | None:
+    """The part with Word's namespace declared as _SHORT_NAMESPACE, when its root declares it the usual way
+    (`<w:document … xmlns:w="…">` first thing after the XML declaration) and the part holds no
+    _SHORT_NAMESPACE_MARK (so no namespace of its own is that one); else None."""
+    if _SHORT_NAMESPACE_MARK in data:
+        return None
+    match = _ROOT_DECLARATION.match(data)
+    if match is None:
+        return None
+    return data[: match.start(1)] + _SHORT_NAMESPACE.encode() + data[match.end(1) :]
+
+
+def _body(archive: zipfile.ZipFile) -> tuple[Element, bytes, bool]:
+    """The main part's body (wrappers stripped), the part's bytes, and whether the body was read with Word's
+    namespace under its short name (`_shortened`)."""
     name = _main_part(archive)
     data = _member(archive, name)
     if data is None:
         raise UnreadableFile(f"zip 包中没有 Word 正文（{name}），这不是 docx 文件")
-    root = _xml(data, name)
+    shortened = _shortened(data)
+    try:
+        root = _xml(data if shortened is None else shortened, name)
+    except UnreadableFile:
+        if shortened is None:
+            raise
+        root, shortened = _xml(data, name), None  # the reason as the part itself gives it
     body = next(root.iterchildren("{*}body"), None)
     if body is None:
         raise UnreadableFile(f"docx 文件的 {name} 中没有正文（w:body），无法读取")
     etree.strip_tags(body, *_WRAPPERS)
-    return body, data
+    return body, data, shortened is not None
 
 
 def _not_a_zip(data: bytes) -> UnreadableFile:
@@ -574,10 +612,11 @@ def _not_a_zip(data: bytes) -> UnreadableFile:
     return UnreadableFile("文件不是有效的 docx（不是 zip 压缩包），可能已损坏或扩展名有误")
 
 
-def _has_text(block: Block) -> bool:
-    if isinstance(block, TextLine):
-        return True  # only lines with text are made
-    return any(cell and cell.strip() for row in block.rows for cell in row)
+def _has_text(document: Document) -> bool:
+    """Whether a line or a grid cell holds text (only lines with text are made; a grid stands as "")."""
+    return any(document.lines) or any(
+        cell and cell.strip() for grid in document.grids.values() for row in grid.rows for cell in row
+    )
 
 
 def _damaged(error: BaseException) -> UnreadableFile:
@@ -585,6 +624,7 @@ def _damaged(error: BaseException) -> UnreadableFile:
 
 
 def read(data: bytes) -> Document:
+    """The body's lines and grids, at most MAX_TEXT_CHARS characters of text (`bounded`)."""
     if not data.strip():
         raise UnreadableFile("文件为空，没有可读取的内容")
     try:
@@ -595,18 +635,17 @@ def read(data: bytes) -> Document:
         raise _damaged(error) from error
     with archive:
         try:
-            body, part = _body(archive)
-            flat = None if _holds_markers(body, part) else _flatten(body)
+            body, part, shortened = _body(archive)
+            flat = None if _holds_markers(body, part) else _flatten(body, shortened=shortened)
             if flat is None:
-                reading = _scan(body)
-                blocks = list(_blocks(body, reading))
+                reading = _scan(body, shortened=shortened)
+                document = Document(list(_blocks(body, reading)), reading.problems)
             else:
-                reading = _Reading()
-                blocks = _flat_blocks(flat, reading)
+                document = _flat_document(flat, _Reading())
         except RecursionError as error:
             raise UnreadableFile("docx 文件的表格或内容控件嵌套过深，已拒绝解析") from error
         except _DAMAGED_ZIP as error:
             raise _damaged(error) from error
-    if not any(_has_text(block) for block in blocks):
+    if not _has_text(document):
         raise UnreadableFile("docx 文件中没有文字（可能只有图片，如扫描件），无法检查")
-    return Document(blocks, reading.problems)
+    return document if flat is not None and len(flat) <= MAX_TEXT_CHARS else bounded(document)

@@ -26,7 +26,7 @@ from operator import itemgetter
 from lxml import etree
 from lxml.etree import _Element as Element
 
-from report.document import Block, Document, Grid, TextLine, UnreadableFile
+from report.document import MAX_TEXT_CHARS, Block, Document, Grid, TextLine, UnreadableFile, bounded
 from report.formats import text
 
 MAX_ROWSPAN = 1000
@@ -533,17 +533,6 @@ class _Reader:
             self._end_table()
         self._end_line()
 
-    def read_flat(self, flat: _Flat) -> None:
-        """The blocks of a page flattened by `_flatten`: the same as `read` gives."""
-        first, *tables = flat.text.split(_TABLE_START)
-        _flat_lines(first, self.blocks)
-        first_cell = 0
-        for piece in tables:
-            table, after = piece.split(_TABLE_END, 1)
-            self.blocks.extend(self._grid_blocks(_flat_rows(table, flat, first_cell), []))
-            first_cell += table.count(_CELL)
-            _flat_lines(after, self.blocks)
-
     def _start(self, tag: str, element: Element) -> None:
         if tag == "table":
             self._start_table()
@@ -696,7 +685,8 @@ def _flattening() -> etree.XSLT:
     before and after each row group (thead/tbody/tfoot), _ROW before each row and _CELL before each cell's
     text, which has "\\n" at the block boundaries inside it (as `_flow`). Whatever only the walk reads the way
     a browser shows it — a `<pre>`, a cell outside any table, a table that is not regular (see `_regular_rows`)
-    — writes _IRREGULAR. Span attributes are not written: reading them costs libxslt more than lxml."""
+    — writes _IRREGULAR. Span attributes are not written: testing a cell for them costs libxslt about what
+    reading them through lxml costs (~4,000 instructions), and the string would then need parsing too."""
     skipped = "|".join(sorted(_SKIPPED))
     blocks = "|".join(sorted(_BLOCKS - {"pre"}))  # a `tr` outside any table is a block like any other
     breaks = "|".join(sorted(_BREAKS_IN_TABLE))
@@ -774,27 +764,97 @@ def _flat_rows(table: str, flat: _Flat, first_cell: int) -> list[_RowCells]:
     return rows
 
 
-def _flat_lines(text: str, blocks: list[Block]) -> None:
+def _plain_layout(rows: list[list[str]], cells_left: int) -> tuple[tuple[tuple[str | None, ...], ...], bool]:
+    """`layout` of a table without rowspans and colspans: each row's cells, cut at the width cap, rows without
+    cells left out, short rows padded with ""; cut as `layout` cuts."""
+    placed: list[list[str]] = []
+    width = 0
+    slot_count = 0
+    cut = False
+    for texts in rows:
+        if slot_count > cells_left:
+            cut = True
+            break
+        if len(texts) > MAX_TABLE_WIDTH:
+            texts = texts[:MAX_TABLE_WIDTH]
+            cut = True
+        slot_count += len(texts)
+        width = max(width, len(texts))
+        if texts:
+            placed.append(texts)
+    grid: list[tuple[str | None, ...]] = []
+    for texts in placed:
+        if cells_left < width:
+            return tuple(grid), True
+        cells_left -= width
+        grid.append(tuple(texts) if len(texts) == width else (*texts, *("",) * (width - len(texts))))
+    return tuple(grid), cut
+
+
+def _flat_lines(text: str, lines: list[str]) -> None:
     """Running text of a flattened page: a line between each two block boundaries."""
     for piece in text.split(_BREAK):
         if piece.strip():
-            blocks.append(TextLine(collapse(piece)))
+            lines.append(collapse(piece))
+
+
+def _flat_document(flat: _Flat) -> Document:
+    """The document of a flattened page: the lines and grids `_Reader.read` gives, made straight from the
+    string. Every character of a line or cell is one of the flattened text's, so the text is at most as long."""
+    lines: list[str] = []
+    grids: dict[int, Grid] = {}
+    problems: list[str] = []
+    cells_left = MAX_GRID_CELLS
+    first, *tables = flat.text.split(_TABLE_START)
+    _flat_lines(first, lines)
+    first_cell = 0
+    for piece in tables:
+        table, after = piece.split(_TABLE_END, 1)
+        cell_count = table.count(_CELL)
+        rowspans = flat.rowspans[first_cell : first_cell + cell_count]
+        colspans = flat.colspans[first_cell : first_cell + cell_count]
+        if rowspans.count(1) == colspans.count(1) == cell_count:  # no merged cell: each row is its cells
+            grid, cut = _plain_layout(_plain_rows(table), cells_left)
+        else:
+            grid, cut = layout(_flat_rows(table, flat, first_cell), cells_left)
+        first_cell += cell_count
+        if grid:
+            cells_left -= len(grid) * len(grid[0])
+            grids[len(lines)] = Grid(grid)
+            lines.append("")
+        if cut and _TOO_LARGE not in problems:
+            problems.append(_TOO_LARGE)
+        _flat_lines(after, lines)
+    return Document(lines=lines, grids=grids, problems=problems)
+
+
+def _plain_rows(table: str) -> list[list[str]]:
+    """A flattened table's rows of cell texts (row groups matter only to rowspans)."""
+    if _GROUP in table:
+        table = table.replace(_GROUP, "")
+    rows = table.split(_ROW)[1:]
+    if _WHITESPACE.search(table) is None:  # no cell has whitespace to collapse
+        return [row.split(_CELL)[1:] for row in rows]
+    return [collapse_all(row.split(_CELL)[1:]) for row in rows]
 
 
 def read(data: bytes) -> Document:
+    """The page's lines and grids, at most MAX_TEXT_CHARS characters of text (`bounded`)."""
     if not data.strip():
         raise UnreadableFile("文件为空，没有可读取的内容")
     page, problems = decode_page(data)
     root, cut = _tree(_without_unterminated_markup(page))
-    reader = _Reader()
-    if root is not None:
-        flat = None if _may_hold_markers(page) else _flatten(root)
-        if flat is None:
+    flat = None if root is None or _may_hold_markers(page) else _flatten(root)
+    if flat is not None:
+        document = _flat_document(flat)
+    else:
+        reader = _Reader()
+        if root is not None:
             reader.read(root)
-        else:
-            reader.read_flat(flat)
-    if not reader.blocks:
+        document = Document(reader.blocks, reader.problems)
+    if not document.lines:
         if cut:
             raise UnreadableFile("；".join(cut))
         raise UnreadableFile("网页中没有可读的正文文字（可能是空白页，或正文由脚本动态加载）")
-    return Document(reader.blocks, problems + cut + reader.problems)
+    document.problems[:0] = problems + cut
+    return document if flat is not None and len(flat.text) <= MAX_TEXT_CHARS else bounded(document)
