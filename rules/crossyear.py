@@ -247,11 +247,11 @@ def tables_copied(report: Report, earlier: Sequence[Report], settings: RuleSetti
         return
     tables = (report.tables.active, report.tables.requests, report.tables.appeals)
     before = (previous.tables.active, previous.tables.requests, previous.tables.appeals)
-    if None in tables or None in before:
+    requests, previous_requests = report.tables.requests, previous.tables.requests
+    if None in tables or None in before or requests is None or previous_requests is None:
         return
     # A row of table 三 that differs makes a cell that differs (a row's cells are its values by column): most
     # years are let go here, before every cell's path is made.
-    requests, previous_requests = report.tables.requests, previous.tables.requests
     if any(requests.get(key, _NO_ROW) != previous_requests.get(key, _NO_ROW) for key in REQUEST_KEYS):
         return
     now, then = report.cell_values(), previous.cell_values()
