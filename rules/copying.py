@@ -43,7 +43,7 @@ def copied_from_peer(
     Example
     Two townships' part 五 identical except for 白鹤镇/黄龙镇 and the figures.
     """
-    if report.year is None:
+    if report.year is None or not peers:
         return
     own = body_identity(report)
     names = names_of(report)

@@ -7,10 +7,11 @@ from collections.abc import Iterator, Sequence
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from report.model import ACTIVE_DOCUMENT_ROWS, APPLICANT_COLUMNS, REQUEST_ROWS, Report
+from report.model import ACTIVE_DOCUMENT_ROWS, APPLICANT_COLUMNS, REQUEST_KEYS, REQUEST_ROWS, Report
 from report.normalized import compact
 from rules.base import Hit, ReviewerText, rule
 from rules.settings import RuleSettings
+from rules.views import compact_sections
 
 
 def last_year(report: Report, earlier: Sequence[Report]) -> Report | None:
@@ -196,11 +197,9 @@ def copied_from_prior_year(report: Report, earlier: Sequence[Report], settings: 
     previous = last_year(report, earlier)
     if previous is None:
         return
+    sections = compact_sections(report)  # the view the narrative rules read: made once per report
     for part, title in PROSE_PARTS.items():
-        now, before = (
-            compact(report.evidence.section_text.get(part, "")),
-            compact(previous.evidence.section_text.get(part, "")),
-        )
+        now, before = sections.get(part, ""), compact(previous.evidence.section_text.get(part, ""))
         shortest = settings.copy_min_chars_part_six if part == "六" else settings.copy_min_chars
         if min(len(now), len(before)) < shortest:
             continue
@@ -212,6 +211,10 @@ def copied_from_prior_year(report: Report, earlier: Sequence[Report], settings: 
                 actual=ratio,
                 fields={"part": part, "title": title, "year": previous.year},
             )
+
+
+# A row a model lacks: its cells are blank (`Report.cell_values`).
+_NO_ROW = [None] * len(APPLICANT_COLUMNS)
 
 
 @rule(
@@ -244,7 +247,12 @@ def tables_copied(report: Report, earlier: Sequence[Report], settings: RuleSetti
         return
     tables = (report.tables.active, report.tables.requests, report.tables.appeals)
     before = (previous.tables.active, previous.tables.requests, previous.tables.appeals)
-    if None in tables or None in before:
+    requests, previous_requests = report.tables.requests, previous.tables.requests
+    if None in tables or None in before or requests is None or previous_requests is None:
+        return
+    # A row of table 三 that differs makes a cell that differs (a row's cells are its values by column): most
+    # years are let go here, before every cell's path is made.
+    if any(requests.get(key, _NO_ROW) != previous_requests.get(key, _NO_ROW) for key in REQUEST_KEYS):
         return
     now, then = report.cell_values(), previous.cell_values()
     if now == then and any(value for value in now.values()):

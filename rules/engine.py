@@ -80,9 +80,14 @@ def compare(report: Report, earlier: Sequence[Report]) -> Comparison | None:
     if previous is None:
         return None
     before, after = previous.cell_values(), report.cell_values()
-    changes = [
-        Change(cell=cell, before=before.get(cell), after=after.get(cell))
-        for cell in dict.fromkeys([*before, *after])
-        if before.get(cell) != after.get(cell)
-    ]
+    if before.keys() == after.keys():  # the same cells (most years): each compared with its own
+        changes = [
+            Change(cell=cell, before=value, after=after[cell]) for cell, value in before.items() if value != after[cell]
+        ]
+    else:
+        changes = [
+            Change(cell=cell, before=before.get(cell), after=after.get(cell))
+            for cell in dict.fromkeys([*before, *after])
+            if before.get(cell) != after.get(cell)
+        ]
     return Comparison(year=previous.year, sha256=previous.source.sha256, changes=changes)
