@@ -372,7 +372,7 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     content = None
     if not unfused.has_grids:
         content = list(compress(texts, map(_CONTENT, facts))) if unfused.page_numbers else filled
-    metadata = read_normalized_metadata(lines, content)
+    metadata = read_normalized_metadata(lines, content, all_text)
     problems.extend(metadata.problems)
     organization = metadata.organization
     if organization.level == "unknown" and organization.name is None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import random
+import re
+import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -10,16 +13,22 @@ import pytest
 from report.document import lines_document
 from report.identity import apply_folder_region, name_key, region_from_folder
 from report.metadata import (
+    _JOINS_AS_THEY_ARE,
+    _PERIOD,
+    _lines_holding_from_the_top,
     choose_published,
+    compact_joined,
     find_published,
     lines_holding,
     organization_from_name,
     organization_from_title,
     parse_date,
+    period_matches,
     published_dates,
     read_metadata,
 )
 from report.model import Organization, Source
+from report.normalized import compact, normalize
 from report.parse import parse_document
 
 
@@ -327,3 +336,69 @@ def test_lines_holding_finds_the_lines_a_line_by_line_test_finds() -> None:
     for _ in range(500):
         lines = ["".join(rng.choices(pieces, k=rng.randint(0, 4))) for _ in range(rng.randint(0, 8))]
         assert lines_holding(lines, words) == [i for i, line in enumerate(lines) if any(w in line for w in words)]
+
+
+def test_lines_holding_from_the_top_piece_by_piece_finds_them_all() -> None:
+    rng = random.Random(15)
+    for length in (0, 1, 15, 16, 17, 80, 81, 400):
+        lines = [rng.choice(["报告", "", "正文", "日期 报", "告"]) for _ in range(length)]
+        assert list(_lines_holding_from_the_top(lines, ("告", "报"))) == lines_holding(lines, ("告", "报"))
+
+
+def test_period_matches_are_those_of_a_search_at_every_position() -> None:
+    """The periods found from each 年1月1日 back are the regex's own matches, spans and years alike: with
+    every kind of space, full-width digits, years run into other digits, pieces missing, periods back to back."""
+    period = ["2023", "年", "1", "月", "1", "日", "起", "至", "2022", "年", "12", "月", "31", "日"]
+    others = ["１９９９", "12023", "2031", "203", "年", "1", "12", "31", "x", "至", "-", "～"]
+    spaces = ["", "", "", " ", "  ", "\u3000", "\t", "\x1c"]
+    rng = random.Random(15)
+    found = spaced = several = 0
+    for _ in range(3000):
+        text = rng.choice(spaces)
+        for _ in range(rng.randint(1, 3)):
+            for piece in period:
+                roll = rng.random()
+                text += (rng.choice(others) if roll < 0.04 else "" if roll < 0.06 else piece) + rng.choice(spaces)
+            text += rng.choice(["", "x", "2", "12", "。", "日"])
+        expected = [(match.span(), match.groups()) for match in _PERIOD.finditer(text)]
+        assert [(match.span(), match.groups()) for match in period_matches(text)] == expected
+        found += bool(expected)
+        several += len(expected) > 1
+        spaced += any(text[start + 4].isspace() for (start, _), _ in expected)
+    assert 0 < found < 3000 and several and spaced  # each case was exercised
+
+
+def test_lines_beginning_so_join_without_composing() -> None:
+    """No character a line may begin with for `compact_joined` composes with or moves before the character
+    before it: each is a starter, and none is the second of a canonical decomposition."""
+    seconds = set()
+    for code in range(0x30000):  # no character of a later plane has a decomposition
+        decomposition = unicodedata.decomposition(chr(code)).split()
+        if len(decomposition) == 2 and not decomposition[0].startswith("<"):
+            seconds.add(chr(int(decomposition[1], 16)))
+    every_character = "".join(map(chr, range(sys.maxunicode + 1)))
+    allowed = re.findall(_JOINS_AS_THEY_ARE.pattern.removesuffix("*"), every_character)
+    assert {"中", "a", "“", "（", "、"} <= set(allowed)
+    assert not [c for c in allowed if unicodedata.combining(c) or c in seconds or "\u1100" <= c <= "\u11ff"]
+
+
+def test_compact_joined_is_the_compact_of_the_lines_joined() -> None:
+    pieces = [
+        "白鹤镇",
+        "人民政府",
+        "报告 2023",
+        "e",
+        "\u0301",
+        "\u3099",
+        "か",
+        "\u1100",
+        "\u1161",
+        "\u11a8",
+        "ｶ",
+        "\uff9e",
+    ]
+    pieces += ["（一）", "“", "。", " ", "\u3000", "é", "\u0915", "\u093c"]
+    rng = random.Random(15)
+    for _ in range(3000):
+        lines = [normalize("".join(rng.choices(pieces, k=rng.randint(1, 4)))) for _ in range(rng.randint(0, 6))]
+        assert compact_joined(lines) == compact("".join(lines))
