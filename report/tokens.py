@@ -201,25 +201,17 @@ def _cell_tokens(raw: str, plain: bool) -> tuple[Token, ...]:
 
 # The token of a value written as a word of its own (a number or a placeholder) by its text: the same few
 # values (0, 1, 无 …) fill every table.
-_VALUES: dict[str, Token] = {}
-# Words longer than this are not remembered as values (no count has more digits).
-_VALUE_LENGTH = 24
+_VALUES: LineMemo[Token] = LineMemo()
 
 
 def _value_token(word: str) -> Token | None:
     """The token of a word without spaces when it is a number or a placeholder; None when it is neither."""
     number = parse_number(word)
     if number is not None:
-        token = Token(NUMBER, word, number)
-    elif _PLACEHOLDER.match(word):
-        token = Token(PLACEHOLDER, word)
-    else:
-        return None
-    if len(word) <= _VALUE_LENGTH:
-        if len(_VALUES) >= REMEMBERED_LINES:
-            _VALUES.clear()
-        _VALUES[word] = token
-    return token
+        return _VALUES.keep(word, Token(NUMBER, word, number))
+    if _PLACEHOLDER.match(word):
+        return _VALUES.keep(word, Token(PLACEHOLDER, word))
+    return None
 
 
 _remembered_cell = lru_cache(maxsize=REMEMBERED_LINES)(_cell_tokens)
