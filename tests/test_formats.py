@@ -509,6 +509,76 @@ def test_docx_vmerge_and_gridspan_by_hand() -> None:
     ]
 
 
+def flat_and_walked(body: str) -> tuple[Document, list[object]]:
+    """The document the flattening gives for a body, and the blocks the tree walk gives."""
+    part = f'<w:document xmlns:w="{W}"><w:body>{body}</w:body></w:document>'.encode()
+    root = docx_format._xml(part, "d")
+    etree.strip_tags(root[0], *docx_format._WRAPPERS)
+    flat = docx_format._flatten(root[0])
+    assert flat is not None
+    return docx_format._flat_document(flat, docx_format._Reading()), list(
+        docx_format._blocks(root[0], docx_format._scan(root[0]))
+    )
+
+
+def word_cell(properties: str, *texts: str) -> str:
+    paragraphs = "".join(f'<w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p>' for text in texts)
+    return f"<w:tc><w:tcPr>{properties}</w:tcPr>{paragraphs}</w:tc>"
+
+
+@pytest.mark.parametrize(
+    "padding",
+    [("", ""), (" ", ""), ("", "\u3000"), ("\xa0", " ")],
+    ids=["bare", "space", "ideographic", "mixed"],
+)
+def test_docx_flattened_table_reads_as_the_tree_walk_with_or_without_whitespace(padding: tuple[str, str]) -> None:
+    """Cells without whitespace, with it at their ends, or inside only one cell of one row read the same through
+    the flattening (which trims a whole table at once when it can) as through the tree walk; merges repeated
+    with other texts, or written after the cell's paragraphs, too."""
+    before, after = padding
+    span, down, first = '<w:gridSpan w:val="2"/>', "<w:vMerge/>", '<w:vMerge w:val="restart"/>'
+    rows = [
+        word_cell(first, "甲") + word_cell(span, f"{before}1{after}"),
+        word_cell(down, "") + word_cell("", f"{before}2{after}") + word_cell("", "三", "四"),
+        word_cell(first + span, "a", "b") + word_cell("", f"{before}5{after}"),
+        f"<w:tc><w:p><w:r><w:t>乙</w:t></w:r></w:p><w:tcPr>{span}</w:tcPr></w:tc>" + word_cell("", "六"),
+        f"<w:trPr><w:gridBefore w:val='1'/></w:trPr>{word_cell(span, '7')}",
+    ]
+    table = "<w:tbl>" + "".join(f"<w:tr>{row}</w:tr>" for row in rows) + "</w:tbl>"
+    flattened, walked = flat_and_walked(table)
+    n = lambda value: f"{before}{value}{after}".strip(" ")  # noqa: E731  (collapse trims ASCII spaces only)
+    assert (
+        flattened.blocks
+        == walked
+        == [
+            Grid(
+                (
+                    ("甲", n(1), None),
+                    (None, n(2), "三四"),
+                    ("a b", None, n(5)),
+                    ("乙", None, "六"),
+                    ("", "7", None),
+                )
+            )
+        ]
+    )
+    spaced, walked = flat_and_walked(table.replace(">甲<", ">甲  乙<"))  # whitespace inside one cell
+    assert spaced.blocks == walked and spaced.blocks[0].rows[0][0] == "甲 乙"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("text", "holds"),
+    [("甲乙", False), ("\ufdf2", False), ("&#x41;&#20013;", False), ("\ufdd3", True), ("&#xFDD3;", True)],
+    ids=["plain", "other-fd", "other-reference", "marker", "marker-reference"],
+)
+def test_docx_a_marker_is_found_from_the_bytes_of_a_utf8_part(text: str, holds: bool) -> None:
+    """U+FDF2 shares its first two UTF-8 bytes with the markers, &#20013; is a reference to another character:
+    neither is one."""
+    part = f'<w:document xmlns:w="{W}"><w:body>{paragraph(text)}</w:body></w:document>'.encode()
+    root = docx_format._xml(part, "d")
+    assert docx_format._holds_markers(root[0], part) is holds
+
+
 def test_docx_table_holding_a_table_is_layout_read_as_text_with_the_inner_table() -> None:
     inner = f"<w:tbl><w:tr><w:tc>{paragraph('规章')}</w:tc><w:tc>{paragraph('0')}</w:tc></w:tr></w:tbl>"
     body = f"<w:tbl><w:tr><w:tc>{paragraph('二、主动公开政府信息情况')}{inner}{paragraph('三、')}</w:tc></w:tr></w:tbl>"
