@@ -442,7 +442,9 @@ def _holds_markers(body: Element, data: bytes) -> bool:
     as libxml2 serialises it (~0.2 ms)."""
     head = data[3:] if data.startswith(codecs.BOM_UTF8) else data
     declared = _DECLARED_ENCODING.match(head)
-    if head.startswith(b"<") and (declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")):
+    # "<" then a zero byte is UTF-16LE or UCS-4 without a byte order mark to libxml2, whatever it declares.
+    utf8 = head.startswith(b"<") and head[1:2] != b"\0"
+    if utf8 and (declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")):
         if _MARKER_LEAD not in data and b"&#" not in data:  # libxml2 has read the bytes as UTF-8: no marker
             return False
         try:
