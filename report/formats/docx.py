@@ -14,6 +14,9 @@ The walk leaves the per-element work to libxml2 (a Python step per element cost 
 are stripped in one call; one pass over the text pieces only (`_scan`, lxml's filtered iteration) gives
 every paragraph's and cell's text and one over the merge properties gives the spans, so that rows and cells
 are then a few dictionary lookups each; tag facts (local name, hidden or not) come from per-tag caches.
+Usually libxslt flattens the body into one string instead (`_flattening`), read with a few calls a table
+(a regular expression costs microseconds a call): its merge properties go in one, whether any cell needs
+whitespace collapsed is told by one, and a cell's merges are memoised by its properties.
 """
 
 from __future__ import annotations
