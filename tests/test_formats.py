@@ -564,6 +564,8 @@ def test_docx_flattened_table_reads_as_the_tree_walk_with_or_without_whitespace(
     )
     spaced, walked = flat_and_walked(table.replace(">甲<", ">甲  乙<"))  # whitespace inside one cell
     assert spaced.blocks == walked and spaced.blocks[0].rows[0][0] == "甲 乙"  # type: ignore[union-attr]
+    long, walked = flat_and_walked(table.replace(">乙<", f">{'乙' * 120}<"))  # a merge read without its memo
+    assert long.blocks == walked and long.blocks[0].rows[3][:2] == ("乙" * 120, None)  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

@@ -334,6 +334,7 @@ _ROW_MARKS = (("gridBefore", f"{_PROPERTY}gridBefore"),)
 _GRID_BEFORE = _ROW_MARKS[0][1]
 # A flattened cell's merge, by the cell's start up to its last property (which holds them all): cells repeat them.
 _FLAT_MERGES: _Memo[str, _Merge | None] = _Memo(lambda start: _merge(_merges(start, _MERGE_MARKS)))
+_MEMOISED_CHARS = 100  # a longer start (text before the properties, long values) is not kept
 
 
 def _flattening(word_namespace: str) -> etree.XSLT:
@@ -483,6 +484,12 @@ def _merges(piece: str, marks: tuple[tuple[str, str], ...]) -> dict[str, str]:
     return found
 
 
+def _flat_merge(cell: str) -> _Merge | None:
+    """The merge of a flattened cell holding merge properties."""
+    start = cell[: cell.rindex(_PROPERTY_END) + 1]
+    return _FLAT_MERGES[start] if len(start) <= _MEMOISED_CHARS else _merge(_merges(start, _MERGE_MARKS))
+
+
 def _flat_texts(table: str) -> list[list[str]]:
     """The collapsed texts of a flattened table's cells, by row, at most MAX_GRID_COLUMNS a row (each cell
     takes a slot at least). Regular expressions cost a few microseconds a call: the table's properties go in
@@ -511,8 +518,7 @@ def _flat_slots(table: str, grid: list[tuple[str | None, ...]]) -> Iterator[tupl
             continue
         grid_before = _merges(row, _ROW_MARKS).get("gridBefore") if _GRID_BEFORE in row else None
         merges = [
-            None if _PROPERTY not in cell else _FLAT_MERGES[cell[: cell.rindex(_PROPERTY_END) + 1]]
-            for cell in row.split(_CELL)[1 : MAX_GRID_COLUMNS + 1]
+            None if _PROPERTY not in cell else _flat_merge(cell) for cell in row.split(_CELL)[1 : MAX_GRID_COLUMNS + 1]
         ]
         yield _row_slots(grid_before, texts, merges, grid[-1] if grid else None)
 
