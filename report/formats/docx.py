@@ -433,24 +433,20 @@ _FLATTEN = _flattening(_WORD_NAMESPACES[0])
 _FLATTEN_SHORT = _flattening(_SHORT_NAMESPACE)
 
 
-_MARKER_LEAD = _MARKERS[0].encode()[:2]  # the first two bytes of every marker in UTF-8
 _MARKER_REFERENCE = re.compile(r"&#(?:[xX]0*[fF][dD][dD]|0*649[7-9])")  # &#xFDD0; … &#64976; … and neighbours
 _DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)")
 
 
 def _holds_markers(body: Element, data: bytes) -> bool:
     """Whether the body's text or attributes may hold a marker. In a UTF-8 part (the usual one) it is looked for
-    in the part's characters, markup and character references included: first in its bytes (a few µs: libxml2
-    has read them, so they are UTF-8, and a marker is then its bytes or a reference), else in its characters
-    (~40 µs, single characters first as in html._may_hold_markers); in a part of another encoding, in the body
-    as libxml2 serialises it (~0.2 ms)."""
+    in the part's characters, markup and character references included (~40 µs, single characters first as in
+    html._may_hold_markers: searching the bytes for a marker's costs twice as much); in a part of another
+    encoding, in the body as libxml2 serialises it (~0.2 ms)."""
     head = data[3:] if data.startswith(codecs.BOM_UTF8) else data
     declared = _DECLARED_ENCODING.match(head)
     # "<" then a zero byte is UTF-16LE or UCS-4 without a byte order mark to libxml2, whatever it declares.
     utf8 = head.startswith(b"<") and head[1:2] != b"\0"
     if utf8 and (declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")):
-        if _MARKER_LEAD not in data and b"&#" not in data:  # libxml2 has read the bytes as UTF-8: no marker
-            return False
         try:
             part = data.decode("utf-8")
         except UnicodeDecodeError:
