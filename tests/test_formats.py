@@ -573,7 +573,7 @@ def test_docx_flattened_table_reads_as_the_tree_walk_with_or_without_whitespace(
     [("甲乙", False), ("\ufdf2", False), ("&#x41;&#20013;", False), ("\ufdd3", True), ("&#xFDD3;", True)],
     ids=["plain", "other-fd", "other-reference", "marker", "marker-reference"],
 )
-def test_docx_a_marker_is_found_from_the_bytes_of_a_utf8_part(text: str, holds: bool) -> None:
+def test_docx_only_a_marker_or_a_reference_to_one_holds_a_marker_in_a_utf8_part(text: str, holds: bool) -> None:
     """U+FDF2 shares its first two UTF-8 bytes with the markers, &#20013; is a reference to another character:
     neither is one."""
     part = f'<w:document xmlns:w="{W}"><w:body>{paragraph(text)}</w:body></w:document>'.encode()
