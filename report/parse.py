@@ -354,24 +354,17 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     problems.extend(reading.problems)
 
     lines = texts  # every line in document order, table rows as tab-joined cells, normalized
-    if unfused.has_grids:
-        lines = []
-        for index, text in enumerate(texts):
-            grid = document.grids.get(index)
-            if grid is None:
-                lines.append(text)
-            else:
-                lines.extend(normalize("\t".join(cell or "" for cell in row)) for row in grid.rows)
     # The whole text normalized is its normalized lines joined by a space (NFKC never reaches across a
     # line end), and without whitespace it is their spaces dropped.
-    filled = list(filter(None, lines))
+    if unfused.has_grids:
+        lines, content = _with_grid_rows(document.grids, texts, facts)
+        filled = list(filter(None, lines))
+    else:
+        filled = list(filter(None, lines))
+        # The lines the metadata is read from: those neither empty nor a page number.
+        content = list(compress(texts, map(_CONTENT, facts))) if unfused.page_numbers else filled
     all_text = " ".join(filled)
     compact_text = all_text.replace(" ", "")
-
-    # The lines the metadata is read from (without grids): those neither empty nor a page number.
-    content = None
-    if not unfused.has_grids:
-        content = list(compress(texts, map(_CONTENT, facts))) if unfused.page_numbers else filled
     metadata = read_normalized_metadata(lines, content, all_text)
     problems.extend(metadata.problems)
     organization = metadata.organization
@@ -421,6 +414,24 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
             rejected=rejected,
         ),
     )
+
+
+def _with_grid_rows(grids: dict[int, Grid], texts: list[str], facts: list[_LineFacts]) -> tuple[list[str], list[str]]:
+    """The normalized lines with each grid's rows in its place as tab-joined cells; and those of them neither
+    empty nor a page number."""
+    lines: list[str] = []
+    content: list[str] = []
+    done = 0
+    for index in sorted(grids):
+        lines += texts[done:index]
+        content += compress(texts[done:index], map(_CONTENT, facts[done:index]))
+        rows = [normalize("\t".join([cell or "" for cell in row])) for row in grids[index].rows]
+        lines += rows
+        content += [row for row in rows if row and not is_page_number(row)]
+        done = index + 1
+    lines += texts[done:]
+    content += compress(texts[done:], map(_CONTENT, facts[done:]))
+    return lines, content
 
 
 @lru_cache(maxsize=REMEMBERED_LINES)

@@ -17,7 +17,7 @@ from itertools import chain, compress, count, islice, repeat
 from operator import is_, itemgetter
 from typing import NamedTuple, cast
 
-from report.document import Document
+from report.document import Document, Grid
 from report.labels import NUMBER_UNITS, PAGE_FOOTER
 from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, LineMemo, normalize
 from report.normalized import compact as compact  # metadata.py imports it from here
@@ -384,9 +384,8 @@ def tokenize(document: Document, headings: dict[int, str], texts: list[str] | No
         fusable = headings[index] in _TABLE_SECTIONS
         start = index + 1
     split_decimal |= _tokenize_lines(stream, document, start, len(lines), fusable)
-    if split_decimal and any(token.text in _DECIMAL_POINTS for token in stream.tokens if token.kind is TEXT):
-        return _join_split_decimals(stream)
-    return stream
+    # Set exactly when a decimal point's text token went into the stream (`_tokenize_lines` says so).
+    return _join_split_decimals(stream) if split_decimal else stream
 
 
 # Fields of a line's analysis, read with maps (which loop in C; a tuple's item is read faster than a named field).
@@ -396,8 +395,8 @@ _STATEFUL = itemgetter(_Line._fields.index("stateful"))
 
 
 def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fusable: bool) -> bool:
-    """Add the tokens of lines start..end (between two headings) to the stream; whether a text token among
-    them may be a decimal point split from its number."""
+    """Add the tokens of lines start..end (between two headings) to the stream; whether a text token it
+    added is a decimal point (a number split over lines: 851 / . / 776247)."""
     lines = document.lines[start:end]
     has_grid = bool(document.grids) and any(start <= place < end for place in document.grids)
     simple = _SIMPLE_TOKENS[fusable]
@@ -431,13 +430,10 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
         if grid is not None:
             blank_cell_line = False
             after = None
-            for row in grid.rows:
-                for cell in row:
-                    if cell is not None:
-                        cell_parts = cell_tokens(cell)
-                        tokens += cell_parts
-                        runs.append((index, [len(cell_parts)]))
-            split_decimal = True  # grids are rare: let the scan for decimal points decide
+            grid_tokens = _grid_tokens(grid)
+            tokens += grid_tokens
+            runs.append((index, [len(grid_tokens)]))
+            split_decimal = split_decimal or not _DECIMAL_POINT_TOKENS.isdisjoint(grid_tokens)
             continue
         kind = line.kind
         if kind == _ROW:
@@ -471,3 +467,17 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
 
 
 _BREAK = Token(BREAK, "")
+
+
+# The tokens of a grid's cells by the cell's text (never empty: an empty cell is a blank).
+_GRID_CELLS: LineMemo[tuple[Token, ...]] = LineMemo()
+
+
+def _grid_tokens(grid: Grid) -> list[Token]:
+    """The tokens of a grid's cells, row by row (a cell a merged neighbour covers gives none)."""
+    cells = [cell for row in grid.rows for cell in row if cell is not None]
+    return list(chain.from_iterable(_GRID_CELLS.answers(cells, _grid_cell_tokens)))
+
+
+def _grid_cell_tokens(cell: str) -> tuple[Token, ...]:
+    return _cell_tokens(cell, False)
