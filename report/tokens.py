@@ -14,8 +14,8 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache, partial
 from itertools import chain, compress, count, islice, repeat
-from operator import is_, itemgetter
-from typing import NamedTuple, cast
+from operator import itemgetter
+from typing import NamedTuple
 
 from report.document import Document, Grid
 from report.labels import NUMBER_UNITS, PAGE_FOOTER
@@ -401,19 +401,21 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
     has_grid = bool(document.grids) and any(start <= place < end for place in document.grids)
     simple = _SIMPLE_TOKENS[fusable]
     if not has_grid:
-        found = list(map(simple.get, lines))
-        if None not in found:
+        try:
+            found = list(map(simple.__getitem__, lines))  # a line not remembered as simple ends it
+        except KeyError:
+            pass
+        else:
             # Every line gives its own tokens whatever stands around it (empty lines, rules and footers none),
             # and none is a decimal point: the tokens are joined in C.
-            every_found = cast("list[tuple[Token, ...]]", found)
-            stream.tokens += chain.from_iterable(every_found)
-            stream.runs.append((start, list(map(len, every_found))))
+            stream.tokens += chain.from_iterable(found)
+            stream.runs.append((start, list(map(len, found))))
             return False
     analysed = _LINES[fusable].answers(lines, partial(_analyse, fusable=fusable))
     if not has_grid:
         # The simple lines among those not remembered as such (lines met the first time; the stateful ones
         # never are) are remembered for the next time.
-        missed = list(map(is_, found, repeat(None)))
+        missed = [line not in simple for line in lines]
         for text, analysis in zip(compress(lines, missed), compress(analysed, missed), strict=True):
             if not analysis.stateful and not analysis.split_decimal:
                 simple.keep(text, analysis.tokens)
