@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property, lru_cache
-from itertools import combinations, groupby, product
+from itertools import combinations, compress, groupby, product
 from math import prod
 from operator import itemgetter
 from typing import Any, Literal, NamedTuple, overload
@@ -687,7 +687,7 @@ def read_appeals(tokens: Sequence[Token], reading: TableReading) -> AppealsTable
 
     A table that is there but cannot be read reliably is all null, with a problem saying so: it is not
     missing, and no sum is checked over cells that are not sure."""
-    values = [token for token in tokens if token.kind in VALUE_KINDS]
+    values = list(compress(tokens, map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens))))
     if not values:
         return None
     run = fit(values, APPEAL_WIDTH)
