@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache, partial
 from itertools import chain, compress, count, islice, repeat
-from operator import itemgetter
+from operator import itemgetter, not_
 from typing import NamedTuple
 
 from report.document import Document, Grid
@@ -309,6 +309,7 @@ class _Line(NamedTuple):
     tokens: tuple[Token, ...]
     all_values: bool  # every token a value
     blank_cell: bool  # a tab-led line holding one blank cell ("\t\xa0")
+    continues: bool  # one value on a line without a tab: a blank cell's value wrapped below it
     split_decimal: bool  # a text token that is a decimal point (851 / . / 776247)
     # What it gives depends on the lines around it: a Markdown row or rule, or a tab-led blank cell whose
     # value may be wrapped onto the next line.
@@ -320,14 +321,14 @@ _EMPTY, _RULE, _FOOTER, _ROW = range(4)
 
 def _analyse(raw: str, fusable: bool) -> _Line:
     if not raw.strip() and "\t" not in raw:
-        return _Line(_EMPTY, False, False, False, False, (), False, False, False, False)
+        return _Line(_EMPTY, False, False, False, False, (), False, False, False, False, False)
     markdown_rule = bool(_MARKDOWN_RULE.match(raw))
     pipe_row = _is_pipe_row(raw)
     tabbed = "\t" in raw
     if markdown_rule or _TAB_RULE.match(raw.strip()):
-        return _Line(_RULE, markdown_rule, pipe_row, tabbed, False, (), False, False, False, pipe_row)
+        return _Line(_RULE, markdown_rule, pipe_row, tabbed, False, (), False, False, False, False, pipe_row)
     if not tabbed and _looks_like_footer(raw):
-        return _Line(_FOOTER, markdown_rule, pipe_row, tabbed, False, (), False, False, False, pipe_row)
+        return _Line(_FOOTER, markdown_rule, pipe_row, tabbed, False, (), False, False, False, False, pipe_row)
     cells = _line_cells(raw)
     dash_filler = bool(cells) and all(_DASH_CELL.match(cell) for cell in cells)
     plain = fusable and not pipe_row and not tabbed
@@ -336,6 +337,7 @@ def _analyse(raw: str, fusable: bool) -> _Line:
     else:
         tokens = tuple(chain.from_iterable(cell_tokens(cell, plain) for cell in cells))
     blank_cell = raw.startswith("\t") and len(tokens) == 1 and tokens[0].kind is BLANK
+    all_values = all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens)))
     return _Line(
         _ROW,
         markdown_rule,
@@ -343,8 +345,9 @@ def _analyse(raw: str, fusable: bool) -> _Line:
         tabbed,
         dash_filler,
         tokens,
-        all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens))),
+        all_values,
         blank_cell,
+        not tabbed and len(tokens) == 1 and all_values,
         not _DECIMAL_POINT_TOKENS.isdisjoint(tokens),
         pipe_row or blank_cell,
     )
@@ -391,7 +394,9 @@ def tokenize(document: Document, headings: dict[int, str], texts: list[str] | No
 # Fields of a line's analysis, read with maps (which loop in C; a tuple's item is read faster than a named field).
 _TOKENS = itemgetter(_Line._fields.index("tokens"))
 _SPLIT_DECIMAL = itemgetter(_Line._fields.index("split_decimal"))
-_STATEFUL = itemgetter(_Line._fields.index("stateful"))
+_PIPE_ROW = itemgetter(_Line._fields.index("pipe_row"))
+_BLANK_CELL = itemgetter(_Line._fields.index("blank_cell"))
+_CONTINUES = itemgetter(_Line._fields.index("continues"))
 
 
 def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fusable: bool) -> bool:
@@ -415,11 +420,15 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
     if not has_grid:
         # The simple lines among those not remembered as such (lines met the first time; the stateful ones
         # never are) are remembered for the next time.
-        missed = [line not in simple for line in lines]
+        missed = list(map(not_, map(simple.__contains__, lines)))
         for text, analysis in zip(compress(lines, missed), compress(analysed, missed), strict=True):
             if not analysis.stateful and not analysis.split_decimal:
                 simple.keep(text, analysis.tokens)
-        if not any(map(_STATEFUL, analysed)):
+        # Without Markdown rows, and without a blank cell or else without a value that could be its wrapped
+        # value, every line gives its own tokens as they are.
+        if not any(map(_PIPE_ROW, analysed)) and not (
+            any(map(_BLANK_CELL, analysed)) and any(map(_CONTINUES, analysed))
+        ):
             stream.tokens += chain.from_iterable(map(_TOKENS, analysed))
             stream.runs.append((start, list(map(len, map(_TOKENS, analysed)))))
             return any(map(_SPLIT_DECIMAL, analysed))
@@ -449,7 +458,7 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
             continue
         if not line.tokens:
             continue
-        if blank_cell_line and not line.tabbed and len(line.tokens) == 1 and line.all_values:
+        if blank_cell_line and line.continues:
             # Where every cell starts with a tab, a line without one continues the cell before it:
             # a value wrapped below its blank-looking cell.
             tokens[-1] = line.tokens[0]
