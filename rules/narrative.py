@@ -24,12 +24,8 @@ from report.normalized import compact
 from rules.base import Hit, ReviewerText, rule
 from rules.settings import RuleSettings
 from rules.structure import SECTION_TITLES
-from rules.views import Words, compact_sections
+from rules.views import OTHER_SENTENCE_ENDS, SENTENCE_END, Words, compact_sections, sentence_text
 
-# What ends a sentence in a `compact`ed text: 。 and the ; ! ? that NFKC makes of ；！？ (line ends went with the
-# whitespace). The others are made 。 and the text split there: plain `str` methods, cheaper than a pattern.
-_SENTENCE_END = "。"
-_OTHER_SENTENCE_ENDS = (";", "!", "?")
 # Comparisons with other years or running totals are not statements of this year's figure.
 _OTHER_PERIOD = Words("上年", "去年", "同比", "累计", "以来", "结转", "历年", "上一年")
 # Counts of at most 15 digits (a longer run of digits is no count a sentence states; int() of 4,301+ fails).
@@ -119,14 +115,9 @@ _SELF_WORDS = {level: Words(*words) for level, words in SELF_REFERENCE.items()}
 
 def _split_sentences(text: str) -> list[str]:
     """A `compact`ed text's sentences (empty ones too, where two ends meet)."""
-    for end in _OTHER_SENTENCE_ENDS:
-        text = text.replace(end, _SENTENCE_END)
-    return text.split(_SENTENCE_END)
-
-
-def _all_sentences(report: Report) -> list[str]:
-    """Every sentence of the prose, compacted, section after section."""
-    return [sentence for text in compact_sections(report).values() for sentence in _split_sentences(text)]
+    for end in OTHER_SENTENCE_ENDS:
+        text = text.replace(end, SENTENCE_END)
+    return text.split(SENTENCE_END)
 
 
 def _sentences(sentences: list[str]) -> Iterator[str]:
@@ -175,12 +166,10 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
     requests, active = report.tables.requests, report.tables.active
     new_total = requests["new"][6] if requests is not None else None
     seen: set[tuple[str, int]] = set()
-    sentences = _all_sentences(report)
+    text = sentence_text(report)
     # Each statement names 申请, 行政复议/行政诉讼 or 规章/规范性文件, and is read only when its table is there: a
-    # sentence without any of them is let go before a pattern runs on it.
-    words = _STATING_WORDS[new_total is not None, active is not None]
-    stating = [sentence for sentence in sentences if words.any_in(sentence)]
-    for sentence in _sentences(stating):
+    # sentence without any of them is not even cut out of the text.
+    for sentence in _sentences(_STATING_WORDS[new_total is not None, active is not None].sentences_in(text)):
         if new_total is not None and _APPLICATION.any_in(sentence):
             stated: int | None = None
             if "未" in sentence and _NONE_RECEIVED.search(sentence):
@@ -216,7 +205,7 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
                     fields={"sentence": sentence[:60]},
                 )
         yield from _document_contradictions(report, sentence, seen)
-    yield from _carry_over_contradictions(report, sentences, seen)
+    yield from _carry_over_contradictions(report, text, seen)
 
 
 def _document_contradictions(report: Report, sentence: str, seen: set[tuple[str, int]]) -> Iterator[Hit]:
@@ -243,12 +232,13 @@ def _document_contradictions(report: Report, sentence: str, seen: set[tuple[str,
             )
 
 
-def _carry_over_contradictions(report: Report, sentences: list[str], seen: set[tuple[str, int]]) -> Iterator[Hit]:
+def _carry_over_contradictions(report: Report, text: str, seen: set[tuple[str, int]]) -> Iterator[Hit]:
+    """Statements of 上年结转 and 结转下年度 in `text`'s sentences (`sentence_text`)."""
     requests = report.tables.requests
     if requests is None:
         return
-    for sentence in sentences:
-        if not _CARRY_OVER.any_in(sentence) or _OTHER_BODIES.any_in(sentence):
+    for sentence in _CARRY_OVER.sentences_in(text):
+        if _OTHER_BODIES.any_in(sentence):
             continue
         carried_out = sentence.find("结转下")  # every 结转下年度 statement holds it
         for key, match in (
