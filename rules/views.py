@@ -99,12 +99,12 @@ class Words:
                 return word
         return None
 
-    def sentences_in(self, text: str) -> list[str]:
+    def sentences_at(self, text: str) -> dict[int, str]:
         """The sentences of `text` (the pieces between two SENTENCE_ENDs, or an end and the text's edge) that
-        hold one of the words, in the order of the text, each once: those of `text.split(SENTENCE_END)` for
-        which `any_in` is true. Each word is looked for in the whole text, and after a sentence holding it
-        from that sentence's end on: a few searches of the text cost less than a look into every sentence."""
-        found: dict[int, str] = {}  # by where each starts
+        hold one of the words, by where each starts: those of `text.split(SENTENCE_END)` for which `any_in` is
+        true. Each word is looked for in the whole text, and after a sentence holding it from that sentence's
+        end on: a few searches of the text cost less than a look into every sentence."""
+        found: dict[int, str] = {}
         find = text.find
         for word in self.words:
             at = find(word)
@@ -116,7 +116,7 @@ class Words:
                 if start not in found:
                     found[start] = text[start:end]
                 at = find(word, end)
-        return [found[start] for start in sorted(found)]
+        return found
 
     def count_in(self, text: str) -> int:
         """How often the words occur in `text`, each counted as `str.count` counts it."""
