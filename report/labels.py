@@ -31,6 +31,8 @@ SECTION_PHRASES: dict[str, str] = {
     "五": r"(?:存在的主要问题|存在问题|主要问题)及(?:改进情况|下一步)",
     "六": r"其他(?:需要|需|应)(?:报告|说明)的?事项",
 }
+# The phrases compiled once, in SECTION_PHRASES' order.
+_SECTION_PATTERNS = tuple((numeral, re.compile(phrase)) for numeral, phrase in SECTION_PHRASES.items())
 ARABIC_NUMERALS = {"1": "一", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七", "8": "八", "9": "九"}
 # A heading inside a line: its numeral (not a sub-item's （一）, not a row label's digit), up to a few words
 # (政府信息公开工作 …), then one of its phrases. Fused text carries the whole report on one line.
@@ -137,13 +139,27 @@ def renumbered_section(text: str) -> tuple[str, str] | None:
 def renumbered_section_normalized(text: str) -> tuple[str, str] | None:
     """`renumbered_section` of a line already `normalize`d."""
     match = HEADING.match(text)
-    if not match:
-        return None
-    title = match["title"].replace(" ", "")
-    for numeral, phrase in SECTION_PHRASES.items():
-        found = re.search(phrase, title)
+    return _renumbered(match["numeral"], match["title"].replace(" ", "")) if match else None
+
+
+def heading_sections(match: re.Match[str]) -> tuple[str | None, tuple[str, str] | None]:
+    """(`heading_section`, `renumbered_section`) of a normalized line that `HEADING` matched (`match`)."""
+    written, title = match["numeral"], match["title"].replace(" ", "")
+    return _section(written, title), _renumbered(written, title)
+
+
+def _renumbered(written: str, title: str) -> tuple[str, str] | None:
+    for numeral, pattern in _SECTION_PATTERNS:
+        found = pattern.search(title)
         if found and (found.start() == 0 or found.end() == len(title)):
-            return numeral, ARABIC_NUMERALS.get(match["numeral"], match["numeral"])
+            return numeral, ARABIC_NUMERALS.get(written, written)
+    return None
+
+
+def _section(written: str, title: str) -> str | None:
+    numeral = ARABIC_NUMERALS.get(written, written)
+    if any(key in title for key in SECTION_KEYS.get(numeral, ())):
+        return numeral
     return None
 
 
@@ -159,10 +175,4 @@ def heading_section(text: str) -> str | None:
 def heading_section_normalized(text: str) -> str | None:
     """`heading_section` of a line already `normalize`d."""
     match = HEADING.match(text)
-    if not match:
-        return None
-    numeral = ARABIC_NUMERALS.get(match["numeral"], match["numeral"])
-    title = match["title"].replace(" ", "")
-    if any(key in title for key in SECTION_KEYS.get(numeral, ())):
-        return numeral
-    return None
+    return _section(match["numeral"], match["title"].replace(" ", "")) if match else None

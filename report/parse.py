@@ -20,8 +20,7 @@ from report.labels import (
     OUTDATED_TEMPLATE_MARKERS,
     PAGE_FOOTER,
     SECTION_KEYS,
-    heading_section_normalized,
-    renumbered_section_normalized,
+    heading_sections,
     strip_numbering,
 )
 from report.metadata import (
@@ -131,15 +130,16 @@ def _line_facts(raw: str) -> _LineFacts:
     text = normalize(raw)
     content = bool(text) and not is_page_number(text)
     tabbed = "\t" in raw.strip()  # a table row: never cut, never a heading
-    heading_like = bool(text and HEADING.match(text)) and not tabbed
+    heading = HEADING.match(text) if text and not tabbed else None
+    heading_like = heading is not None
     plain = not heading_like and not _MAY_HOLD_HEADING.search(raw)
     bare = not plain and not tabbed and bool(BARE_NUMERAL.match(raw))
     pieces = None if plain or tabbed or bare else _fused_pieces(raw)
     changes = bare or pieces is not None
     page_number = bool(text) and not content
-    if not heading_like:
+    if heading is None:
         return _LineFacts(text, plain, False, None, None, content, bare, pieces, changes, page_number)
-    section, renumbered = heading_section_normalized(text), renumbered_section_normalized(text)
+    section, renumbered = heading_sections(heading)
     return _LineFacts(text, False, True, section, renumbered, content, bare, pieces, changes, page_number)
 
 

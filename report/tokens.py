@@ -91,6 +91,7 @@ def texts_of(tokens: list[Token]) -> Iterator[str]:
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 # A cell that stands for "no number" in real reports: 无, /, —, ——, -, 五 (a numeral typed as text), ×.
 _PLACEHOLDER = re.compile(r"^(?:[无/／\\—–－\-_×xX*]{1,3}|[〇零一二三四五六七八九十百千万两]{1,4})$")
+_LONGEST_PLACEHOLDER = 4  # what `_PLACEHOLDER` matches is never longer
 _MARKDOWN_RULE = re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|?)+\s*$")
 _TAB_RULE = re.compile(r"^(?:-{3,}\t?)+$")
 _DIGIT_RUN = re.compile(r"\d+(?:\.\d+)?")
@@ -206,6 +207,9 @@ _VALUES: LineMemo[Token] = LineMemo()
 
 def _value_token(word: str) -> Token | None:
     """The token of a word without spaces when it is a number or a placeholder; None when it is neither."""
+    # Too long for a placeholder, and a number starts with a sign or a digit (isdigit holds for all `\d` matches).
+    if len(word) > _LONGEST_PLACEHOLDER and not (word[0].isdigit() or word[0] in "+-"):
+        return None
     number = parse_number(word)
     if number is not None:
         return _VALUES.keep(word, Token(NUMBER, word, number))
@@ -221,12 +225,14 @@ def _line_cells(text: str) -> list[str]:
     """Cells of a text line: Markdown pipes or tabs; truly empty cells at its start are layout, not data."""
     if "\t" not in text and not text.strip():
         return []  # an empty line separates rows; a tab-led whitespace cell (\t\xa0) is a blank cell
+    if "|" not in text and "\t" not in text:
+        return [text]  # most lines: one cell, and not an empty one
     stripped = text.strip(" ")
     if stripped.startswith("|") and stripped.rstrip().endswith("|") and stripped.count("|") >= 2:
         cells = stripped.strip().strip("|").split("|")
     else:
         cells = text.split("\t")
-    if all(cell == "" for cell in cells):
+    if not any(cells):
         return []
     while cells[0] == "":
         cells.pop(0)  # merged-cell shift; trailing empties stay blanks, `tables.fit` trims any surplus
@@ -305,7 +311,7 @@ class _Line(NamedTuple):
     markdown_rule: bool  # a Markdown table rule (|---|---|)
     pipe_row: bool  # a Markdown row (| a | b |)
     tabbed: bool  # holds a tab
-    dash_filler: bool  # a row of dash cells only
+    dash_filler: bool  # a Markdown row of dash cells only
     tokens: tuple[Token, ...]
     all_values: bool  # every token a value
     blank_cell: bool  # a tab-led line holding one blank cell ("\t\xa0")
@@ -322,15 +328,18 @@ _EMPTY, _RULE, _FOOTER, _ROW = range(4)
 def _analyse(raw: str, fusable: bool) -> _Line:
     if not raw.strip() and "\t" not in raw:
         return _Line(_EMPTY, False, False, False, False, (), False, False, False, False, False)
-    markdown_rule = bool(_MARKDOWN_RULE.match(raw))
-    pipe_row = _is_pipe_row(raw)
+    # Both rules hold a run of three dashes, a Markdown row a pipe: most lines have neither.
+    ruled = "---" in raw
+    markdown_rule = ruled and bool(_MARKDOWN_RULE.match(raw))
+    pipe_row = "|" in raw and _is_pipe_row(raw)
     tabbed = "\t" in raw
-    if markdown_rule or _TAB_RULE.match(raw.strip()):
+    if markdown_rule or (ruled and _TAB_RULE.match(raw.strip())):
         return _Line(_RULE, markdown_rule, pipe_row, tabbed, False, (), False, False, False, False, pipe_row)
     if not tabbed and _looks_like_footer(raw):
         return _Line(_FOOTER, markdown_rule, pipe_row, tabbed, False, (), False, False, False, False, pipe_row)
     cells = _line_cells(raw)
-    dash_filler = bool(cells) and all(_DASH_CELL.match(cell) for cell in cells)
+    # Only a Markdown row is ever a header's dash filler.
+    dash_filler = pipe_row and bool(cells) and all(_DASH_CELL.match(cell) for cell in cells)
     plain = fusable and not pipe_row and not tabbed
     if len(cells) == 1:  # most lines: a label with its values, or one cell
         tokens = cell_tokens(cells[0], plain)
