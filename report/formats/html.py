@@ -18,10 +18,10 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import groupby
-from operator import itemgetter
+from itertools import chain, groupby, repeat
+from operator import itemgetter, methodcaller
 
 from lxml import etree
 from lxml.etree import _Element as Element
@@ -281,18 +281,21 @@ class _Table:
             self.loose_blocks.extend(blocks)
 
 
-# A table row for layout: its row group (thead/tbody/tfoot: a rowspan never reaches past it) and its cells'
-# rowspans, colspans and texts.
-_RowCells = tuple[int, list[int], list[int], list[str]]
+# A table row for layout: its row group (thead/tbody/tfoot: a rowspan never reaches past it), its cells' texts,
+# and its merged cells as (place in the row, rowspan, colspan) in order (every other cell spans one row and one
+# column).
+_RowCells = tuple[int, list[str], list[tuple[int, int, int]]]
 _NONE_COVERED: frozenset[int] = frozenset()
 
 
-def _group_ends(rows: list[_RowCells]) -> list[int]:
-    """For each row, the index one past the last row of its row group."""
-    ends = [len(rows)] * len(rows)
-    for index in range(len(rows) - 2, -1, -1):
-        ends[index] = ends[index + 1] if rows[index + 1][0] == rows[index][0] else index + 1
-    return ends
+def _row_cells(group: int, texts: list[str], rowspans: list[int], colspans: list[int]) -> _RowCells:
+    """A row for `layout` from its cells' texts and spans."""
+    merged = [
+        (place, rowspan, colspan)
+        for place, (rowspan, colspan) in enumerate(zip(rowspans, colspans, strict=True))
+        if rowspan != 1 or colspan != 1
+    ]
+    return group, texts, merged
 
 
 def layout(rows: list[_RowCells], cells_left: int) -> tuple[tuple[tuple[str | None, ...], ...], bool]:
@@ -303,34 +306,51 @@ def layout(rows: list[_RowCells], cells_left: int) -> tuple[tuple[tuple[str | No
     One pass: each row's slots are built left to right, a cell's text then None in each column its colspan
     covers, skipping the columns a rowspan from above covers (None too). A row without cells of its own and
     not reached by any rowspan (`<tr></tr>`) shows nothing and is left out."""
-    placed: list[tuple[bool, list[str | None]]] = []
+    placed: list[Sequence[str | None]] = []  # the rows shown
     covered_below: dict[int, set[int]] = {}  # row index → the columns rowspans from above cover in it
-    ends: list[int] | None = None
     width = 0
     slot_count = 0  # slots placed so far, those rowspans cover in rows below included
     cut = False
-    for index, (_, rowspans, colspans, texts) in enumerate(rows):
+    for index, (_, texts, merged) in enumerate(rows):
         if slot_count > cells_left:
             cut = True
             break
-        covered = covered_below.pop(index, _NONE_COVERED)
-        slots: list[str | None] = [None] * len(covered)
-        if rowspans.count(1) == len(texts) and (not covered or max(covered) < len(covered)):
-            # The usual row: no rowspan down from it, and those from above (if any) cover its first columns.
-            if colspans.count(1) == len(texts) and len(slots) + len(texts) <= MAX_TABLE_WIDTH:
+        covered = covered_below.pop(index, _NONE_COVERED) if covered_below else _NONE_COVERED
+        slots: list[str | None]
+        if not merged and len(covered) + len(texts) <= MAX_TABLE_WIDTH and (not covered or max(covered) < len(covered)):
+            # The plainest row: its cells side by side, after the first columns rowspans from above cover.
+            if covered:
+                slots = [None] * len(covered)
                 slots += texts
-            else:
-                for cell_text, colspan in zip(texts, colspans, strict=True):
-                    if len(slots) + colspan > MAX_TABLE_WIDTH:
-                        cut = True
-                        break
-                    slots.append(cell_text)
-                    if colspan > 1:
-                        slots += [None] * (colspan - 1)
-            slot_count += len(slots) - len(covered)
-            width = max(width, len(slots))
-            placed.append((bool(texts or covered), slots))
+                placed.append(slots)
+            elif texts:
+                placed.append(texts)
+            slot_count += len(texts)
+            width = max(width, len(covered) + len(texts))
             continue
+        if not covered or max(covered) < len(covered):
+            # The usual row: as the plainest, each merged cell followed by the columns it covers.
+            slots = [None] * len(covered)
+            start = 0
+            reaching: list[tuple[int, int, int]] = []  # (rowspan, column, colspan) of cells reaching down
+            for place, rowspan, colspan in merged:
+                slots += texts[start : place + 1]
+                if rowspan != 1:
+                    reaching.append((rowspan, len(slots) - 1, colspan))
+                slots += [None] * (colspan - 1)
+                start = place + 1
+            slots += texts[start:]
+            if len(slots) <= MAX_TABLE_WIDTH:  # else the cap cuts it, as the general case below does
+                for rowspan, column, colspan in reaching:
+                    slot_count += _cover_below(rows, covered_below, index, rowspan, column, colspan)
+                slot_count += len(slots) - len(covered)
+                width = max(width, len(slots))
+                if texts or covered:
+                    placed.append(slots)
+                continue
+        rowspans, colspans = [1] * len(texts), [1] * len(texts)
+        for place, rowspan, colspan in merged:
+            rowspans[place], colspans[place] = rowspan, colspan
         slots = []
         column = 0
         for rowspan, colspan, cell_text in zip(rowspans, colspans, texts, strict=True):
@@ -345,14 +365,7 @@ def layout(rows: list[_RowCells], cells_left: int) -> tuple[tuple[tuple[str | No
             if colspan > 1:
                 slots += [None] * (colspan - 1)
             if rowspan != 1:
-                if ends is None:
-                    ends = _group_ends(rows)
-                last_row = ends[index] if rowspan == 0 else min(index + rowspan, ends[index])
-                for below in range(index + 1, last_row):
-                    row_below = covered_below.setdefault(below, set())
-                    known = len(row_below)
-                    row_below.update(range(column, column + colspan))
-                    slot_count += len(row_below) - known
+                slot_count += _cover_below(rows, covered_below, index, rowspan, column, colspan)
             column += colspan
         width = max(width, len(slots))
         if covered:
@@ -363,16 +376,39 @@ def layout(rows: list[_RowCells], cells_left: int) -> tuple[tuple[tuple[str | No
                     slots.append(None)
         else:
             slot_count += len(slots)
-        placed.append((bool(texts or covered), slots))
+        if texts or covered:
+            placed.append(slots)
+    if cells_left >= width * len(placed):  # every row fits
+        return tuple([tuple(row) if len(row) == width else (*row, *("",) * (width - len(row))) for row in placed]), cut
     grid: list[tuple[str | None, ...]] = []
-    for shown, slots in placed:
-        if not shown:
-            continue
+    for row in placed:
         if cells_left < width:
             return tuple(grid), True
         cells_left -= width
-        grid.append((*slots, *("",) * (width - len(slots))))
+        grid.append((*row, *("",) * (width - len(row))))
     return tuple(grid), cut
+
+
+def _cover_below(
+    rows: list[_RowCells], covered_below: dict[int, set[int]], index: int, rowspan: int, column: int, colspan: int
+) -> int:
+    """Marks the columns a cell of row `index` covers in the rows below it (rowspan 0 reaches the end of its
+    row group, none reaches past it); how many slots that adds."""
+    group = rows[index][0]
+    columns = range(column, column + colspan)
+    added = 0
+    for below in range(index + 1, len(rows) if rowspan == 0 else min(index + rowspan, len(rows))):
+        if rows[below][0] != group:
+            break
+        row_below = covered_below.get(below)
+        if row_below is None:
+            covered_below[below] = set(columns)
+            added += colspan
+        else:
+            known = len(row_below)
+            row_below.update(columns)
+            added += len(row_below) - known
+    return added
 
 
 def _blank(text: str | None) -> bool:
@@ -432,7 +468,7 @@ def _regular_row(row: Element, group: int) -> _RowCells | None:
         rowspans.append(1 if rowspan is None else _span(rowspan, MAX_ROWSPAN))
         colspans.append(1 if colspan is None else max(_span(colspan, MAX_COLSPAN), 1))
         texts.append(text)
-    return group, rowspans, colspans, texts
+    return _row_cells(group, texts, rowspans, colspans)
 
 
 def _regular_rows(table: Element) -> list[_RowCells] | None:
@@ -606,11 +642,11 @@ class _Reader:
                 *(block for row in table.rows for cell in row.cells for block in cell.blocks()),
             ]
         rows = [
-            (
+            _row_cells(
                 row.group,
+                [cell.text() for cell in row.cells],
                 [cell.rowspan for cell in row.cells],
                 [cell.colspan for cell in row.cells],
-                [cell.text() for cell in row.cells],
             )
             for row in table.rows
         ]
@@ -722,11 +758,14 @@ _FLATTEN = _flattening()
 
 @dataclass
 class _Flat:
-    """A page flattened by libxslt, and the rowspans and colspans of its cells in document order."""
+    """A page flattened by libxslt, and its merged cells as (place among the page's cells in document order,
+    rowspan, colspan), in order; every other cell spans one row and one column."""
 
     text: str
-    rowspans: list[int]
-    colspans: list[int]
+    merged: list[tuple[int, int, int]]
+
+
+_ATTRIBUTE_NAMES = methodcaller("keys")
 
 
 def _flatten(root: Element) -> _Flat | None:
@@ -743,23 +782,45 @@ def _flatten(root: Element) -> _Flat | None:
     # (in a `noscript` …); the walk reads those pages.
     if len(cells) != text.count(_CELL):
         return None
-    return _Flat(
-        text,
-        [1 if (rowspan := cell.get("rowspan")) is None else _span(rowspan, MAX_ROWSPAN) for cell in cells],
-        [1 if (colspan := cell.get("colspan")) is None else max(_span(colspan, MAX_COLSPAN), 1) for cell in cells],
-    )
+    merged: list[tuple[int, int, int]] = []
+    # A cell's attribute names come in one call; the values are read only where a span may be (a tenth of
+    # the cells of a report's tables).
+    for place, names in enumerate(map(_ATTRIBUTE_NAMES, cells)):
+        if "rowspan" in names or "colspan" in names:
+            rowspan, colspan = cells[place].get("rowspan"), cells[place].get("colspan")
+            spans = (
+                1 if rowspan is None else _span(rowspan, MAX_ROWSPAN),
+                1 if colspan is None else max(_span(colspan, MAX_COLSPAN), 1),
+            )
+            if spans != (1, 1):
+                merged.append((place, *spans))
+    return _Flat(text, merged)
 
 
-def _flat_rows(table: str, flat: _Flat, first_cell: int) -> list[_RowCells]:
-    """A flattened table's rows, as `_regular_rows` reads them (row groups are numbered as markers pass), its
-    cells' spans taken from `flat` from `first_cell` on."""
+def _cell_texts(rows: list[str]) -> list[list[str]]:
+    """The cells of flattened rows (`_ROW` … `_CELL` text `_CELL` text …), each text collapsed (`collapse`):
+    its ends trimmed, then, in the rare cell with whitespace left inside, that collapsed."""
+    cells = [list(map(str.strip, row.split(_CELL)[1:], repeat(_HTML_SPACES))) for row in rows]
+    if _WHITESPACE.search("".join(chain.from_iterable(cells))) is None:
+        return cells
+    return [collapse_all(texts) for texts in cells]
+
+
+def _flat_rows(table: str, merged: list[tuple[int, int, int]]) -> list[_RowCells]:
+    """A flattened table's rows, as `_regular_rows` reads them (row groups are numbered as markers pass), with
+    its merged cells `merged` (place in the table, rowspan, colspan) in order."""
     rows: list[_RowCells] = []
-    start = first_cell
+    start = 0  # the place of the row's first cell in the table
+    next_merged = 0
     for group, segment in enumerate(table.split(_GROUP)):
-        for row in segment.split(_ROW)[1:]:
-            texts = collapse_all(row.split(_CELL)[1:])
+        for texts in _cell_texts(segment.split(_ROW)[1:]):
             end = start + len(texts)
-            rows.append((group, flat.rowspans[start:end], flat.colspans[start:end], texts))
+            row_merged = []
+            while next_merged < len(merged) and merged[next_merged][0] < end:
+                place, rowspan, colspan = merged[next_merged]
+                row_merged.append((place - start, rowspan, colspan))
+                next_merged += 1
+            rows.append((group, texts, row_merged))
             start = end
     return rows
 
@@ -808,16 +869,20 @@ def _flat_document(flat: _Flat) -> Document:
     first, *tables = flat.text.split(_TABLE_START)
     _flat_lines(first, lines)
     first_cell = 0
+    next_merged = 0
     for piece in tables:
         table, after = piece.split(_TABLE_END, 1)
-        cell_count = table.count(_CELL)
-        rowspans = flat.rowspans[first_cell : first_cell + cell_count]
-        colspans = flat.colspans[first_cell : first_cell + cell_count]
-        if rowspans.count(1) == colspans.count(1) == cell_count:  # no merged cell: each row is its cells
+        end = first_cell + table.count(_CELL)
+        merged = []
+        while next_merged < len(flat.merged) and flat.merged[next_merged][0] < end:
+            place, rowspan, colspan = flat.merged[next_merged]
+            merged.append((place - first_cell, rowspan, colspan))
+            next_merged += 1
+        if merged:
+            grid, cut = layout(_flat_rows(table, merged), cells_left)
+        else:  # no merged cell: each row is its cells
             grid, cut = _plain_layout(_plain_rows(table), cells_left)
-        else:
-            grid, cut = layout(_flat_rows(table, flat, first_cell), cells_left)
-        first_cell += cell_count
+        first_cell = end
         if grid:
             cells_left -= len(grid) * len(grid[0])
             grids[len(lines)] = Grid(grid)
@@ -832,10 +897,7 @@ def _plain_rows(table: str) -> list[list[str]]:
     """A flattened table's rows of cell texts (row groups matter only to rowspans)."""
     if _GROUP in table:
         table = table.replace(_GROUP, "")
-    rows = table.split(_ROW)[1:]
-    if _WHITESPACE.search(table) is None:  # no cell has whitespace to collapse
-        return [row.split(_CELL)[1:] for row in rows]
-    return [collapse_all(row.split(_CELL)[1:]) for row in rows]
+    return _cell_texts(table.split(_ROW)[1:])
 
 
 def read(data: bytes) -> Document:
