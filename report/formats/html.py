@@ -700,8 +700,8 @@ class _Reader:
 
 # Markers libxslt writes between the pieces of a flattened page (`_flatten`): Unicode noncharacters, which no
 # page holds (one that holds one, or a character reference that may stand for one, is walked instead).
-_BREAK, _TABLE_START, _TABLE_END, _GROUP, _ROW, _CELL, _IRREGULAR = (chr(0xFDD0 + n) for n in range(7))
-_MARKERS = "".join(chr(0xFDD0 + n) for n in range(7))
+_BREAK, _TABLE_START, _TABLE_END, _GROUP, _ROW, _CELL, _IRREGULAR, _BETWEEN = (chr(0xFDD0 + n) for n in range(8))
+_MARKERS = "".join(chr(0xFDD0 + n) for n in range(8))
 _MARKER_REFERENCE = re.compile(r"&#(?:[xX]0*[fF][dD][dD]|0*649[7-9])")  # &#xFDD0; … &#64976; … and neighbours
 
 
@@ -719,32 +719,31 @@ def _flattening() -> etree.XSLT:
     """The page as one string, written by libxslt in a single pass over the tree: running text with _BREAK at
     each block boundary (where `_Reader` ends a line); each table between _TABLE_START and _TABLE_END, _GROUP
     before and after each row group (thead/tbody/tfoot), _ROW before each row and _CELL before each cell's
-    text, which has "\\n" at the block boundaries inside it (as `_flow`). Whatever only the walk reads the way
-    a browser shows it — a `<pre>`, a cell outside any table, a table that is not regular (see `_regular_rows`)
-    — writes _IRREGULAR. Span attributes are not written: testing a cell for them costs libxslt about what
-    reading them through lxml costs (~4,000 instructions), and the string would then need parsing too."""
+    text, which has "\\n" at the block boundaries inside it (as `_flow`); text between a table's rows and
+    cells between two _BETWEEN (`_flatten` makes sure it is blank: an XPath test here would cost ~3,000
+    instructions a text). Whatever only the walk reads the way a browser shows it — a `<pre>`, a cell outside any table, a
+    table that is not regular (see `_regular_rows`) — writes _IRREGULAR. Span attributes are not written:
+    testing a cell for them costs libxslt more than reading them through lxml, and the string would then
+    need parsing too.
+
+    Inside a table one mode ("t") matches the rows and cells by their parents (`tbody/tr`, `tr/td`), cheaper
+    than a mode for each level: libxslt tries a mode's `*` and `text()` templates on every node of every mode."""
     skipped = "|".join(sorted(_SKIPPED))
     blocks = "|".join(sorted(_BLOCKS - {"pre"}))  # a `tr` outside any table is a block like any other
     breaks = "|".join(sorted(_BREAKS_IN_TABLE))
     structure = "|".join(sorted(_STRUCTURE))
-    # Text between rows and cells must be blank. XML cannot hold a form feed: text with one reads irregular.
-    not_blank = "translate(., ' &#9;&#10;&#13;', '') != ''"
     stylesheet = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
 <xsl:output method="text" encoding="UTF-8"/>
 <xsl:template match="{skipped}"/>
 <xsl:template match="{blocks}">{_BREAK}<xsl:apply-templates/>{_BREAK}</xsl:template>
 <xsl:template match="pre|td|th">{_IRREGULAR}</xsl:template>
-<xsl:template match="table">{_TABLE_START}<xsl:apply-templates mode="table"/>{_TABLE_END}</xsl:template>
-<xsl:template match="*" mode="table">{_IRREGULAR}</xsl:template>
-<xsl:template match="text()" mode="table"><xsl:if test="{not_blank}">{_IRREGULAR}</xsl:if></xsl:template>
-<xsl:template match="thead|tbody|tfoot" mode="table">{_GROUP}<xsl:apply-templates mode="group"/>{_GROUP}</xsl:template>
-<xsl:template match="tr" mode="table"><xsl:apply-templates select="." mode="group"/></xsl:template>
-<xsl:template match="*" mode="group">{_IRREGULAR}</xsl:template>
-<xsl:template match="text()" mode="group"><xsl:if test="{not_blank}">{_IRREGULAR}</xsl:if></xsl:template>
-<xsl:template match="tr" mode="group">{_ROW}<xsl:apply-templates mode="row"/></xsl:template>
-<xsl:template match="*" mode="row">{_IRREGULAR}</xsl:template>
-<xsl:template match="text()" mode="row"><xsl:if test="{not_blank}">{_IRREGULAR}</xsl:if></xsl:template>
-<xsl:template match="td|th" mode="row">{_CELL}<xsl:apply-templates mode="cell"/></xsl:template>
+<xsl:template match="table">{_TABLE_START}<xsl:apply-templates mode="t"/>{_TABLE_END}</xsl:template>
+<xsl:template match="*" mode="t">{_IRREGULAR}</xsl:template>
+<xsl:template match="text()" mode="t">{_BETWEEN}<xsl:copy/>{_BETWEEN}</xsl:template>
+<xsl:template match="table/thead|table/tbody|table/tfoot" mode="t">{_GROUP}<xsl:apply-templates
+ mode="t"/>{_GROUP}</xsl:template>
+<xsl:template match="table/tr|thead/tr|tbody/tr|tfoot/tr" mode="t">{_ROW}<xsl:apply-templates mode="t"/></xsl:template>
+<xsl:template match="tr/td|tr/th" mode="t">{_CELL}<xsl:apply-templates mode="cell"/></xsl:template>
 <xsl:template match="{skipped}" mode="cell"><xsl:if test=".//table">{_IRREGULAR}</xsl:if></xsl:template>
 <xsl:template match="{structure}" mode="cell">{_IRREGULAR}</xsl:template>
 <xsl:template match="{breaks}" mode="cell"><xsl:text>&#10;</xsl:text><xsl:apply-templates
@@ -777,6 +776,12 @@ def _flatten(root: Element) -> _Flat | None:
         return None
     if _IRREGULAR in text:
         return None
+    if _BETWEEN in text:
+        # Text between rows and cells must be blank (XML cannot hold a form feed: text with one is not).
+        pieces = text.split(_BETWEEN)
+        if "".join(pieces[1::2]).strip(" \t\n\r"):
+            return None
+        text = "".join(pieces[::2])
     cells = list(root.iter("td", "th"))
     # Every cell of the page is a flattened one, in the same order, unless some stand where no text is shown
     # (in a `noscript` …); the walk reads those pages.
@@ -797,10 +802,12 @@ def _flatten(root: Element) -> _Flat | None:
     return _Flat(text, merged)
 
 
-def _cell_texts(rows: list[str]) -> list[list[str]]:
+def _cell_texts(rows: str) -> list[list[str]]:
     """The cells of flattened rows (`_ROW` … `_CELL` text `_CELL` text …), each text collapsed (`collapse`):
     its ends trimmed, then, in the rare cell with whitespace left inside, that collapsed."""
-    cells = [list(map(str.strip, row.split(_CELL)[1:], repeat(_HTML_SPACES))) for row in rows]
+    if _WHITESPACE.search(rows) is None:
+        return [row.split(_CELL)[1:] for row in rows.split(_ROW)[1:]]
+    cells = [list(map(str.strip, row.split(_CELL)[1:], repeat(_HTML_SPACES))) for row in rows.split(_ROW)[1:]]
     if _WHITESPACE.search("".join(chain.from_iterable(cells))) is None:
         return cells
     return [collapse_all(texts) for texts in cells]
@@ -813,7 +820,7 @@ def _flat_rows(table: str, merged: list[tuple[int, int, int]]) -> list[_RowCells
     start = 0  # the place of the row's first cell in the table
     next_merged = 0
     for group, segment in enumerate(table.split(_GROUP)):
-        for texts in _cell_texts(segment.split(_ROW)[1:]):
+        for texts in _cell_texts(segment):
             end = start + len(texts)
             row_merged = []
             while next_merged < len(merged) and merged[next_merged][0] < end:
@@ -897,7 +904,7 @@ def _plain_rows(table: str) -> list[list[str]]:
     """A flattened table's rows of cell texts (row groups matter only to rowspans)."""
     if _GROUP in table:
         table = table.replace(_GROUP, "")
-    return _cell_texts(table.split(_ROW)[1:])
+    return _cell_texts(table)
 
 
 def read(data: bytes) -> Document:
