@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, groupby, repeat
+from itertools import chain, groupby
 from operator import itemgetter, methodcaller
 
 from lxml import etree
@@ -79,11 +79,17 @@ def _wide(char: str) -> bool:
     return unicodedata.east_asian_width(char) in ("W", "F")
 
 
+def _has_whitespace(text: str) -> bool:
+    """Whether the text holds any of HTML's whitespace characters: five scans at memchr's speed, ~30 times
+    faster than a regular expression's search through a text without any."""
+    return " " in text or "\n" in text or "\t" in text or "\r" in text or "\f" in text
+
+
 def collapse(raw: str) -> str:
     """Whitespace as a reader sees it: each run becomes one space, except a line break between two CJK
     characters, which disappears (a wrapped Chinese line is one line); ends trimmed. NBSP is not touched."""
     trimmed = raw.strip(_HTML_SPACES)
-    if _WHITESPACE.search(trimmed) is None:  # no run inside (a table cell's usual text)
+    if not _has_whitespace(trimmed):  # no run inside (a table cell's usual text)
         return trimmed
     if "\n" not in trimmed and "\r" not in trimmed:  # every run is one space (without a callback)
         return _WHITESPACE.sub(" ", trimmed)
@@ -101,9 +107,7 @@ def collapse(raw: str) -> str:
 
 def collapse_all(raws: list[str]) -> list[str]:
     """`collapse` of each text; the usual one (a table cell's: whitespace at its ends only) costs no call."""
-    return [
-        trimmed if _WHITESPACE.search(trimmed := raw.strip(_HTML_SPACES)) is None else collapse(raw) for raw in raws
-    ]
+    return [trimmed if not _has_whitespace(trimmed := raw.strip(_HTML_SPACES)) else collapse(raw) for raw in raws]
 
 
 def join_wrapped(pieces: Iterable[str]) -> str:
@@ -805,10 +809,10 @@ def _flatten(root: Element) -> _Flat | None:
 def _cell_texts(rows: str) -> list[list[str]]:
     """The cells of flattened rows (`_ROW` … `_CELL` text `_CELL` text …), each text collapsed (`collapse`):
     its ends trimmed, then, in the rare cell with whitespace left inside, that collapsed."""
-    if _WHITESPACE.search(rows) is None:
+    if not _has_whitespace(rows):
         return [row.split(_CELL)[1:] for row in rows.split(_ROW)[1:]]
-    cells = [list(map(str.strip, row.split(_CELL)[1:], repeat(_HTML_SPACES))) for row in rows.split(_ROW)[1:]]
-    if _WHITESPACE.search("".join(chain.from_iterable(cells))) is None:
+    cells = [[cell.strip(_HTML_SPACES) for cell in row.split(_CELL)[1:]] for row in rows.split(_ROW)[1:]]
+    if not _has_whitespace("".join(chain.from_iterable(cells))):
         return cells
     return [collapse_all(texts) for texts in cells]
 
