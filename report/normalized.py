@@ -86,12 +86,13 @@ class LineMemo(dict[str, Answer], Generic[Answer]):
     values, boilerplate) are back after a report or two."""
 
     def answers(self, lines: list[str], work: Callable[[str], Answer]) -> list[Answer]:
-        """The answer for every line: all looked up in one `map` (which loops in C), then the lines not met
-        before worked out."""
-        found = list(map(self.get, lines))
-        if None in found:
-            return [answer or self.keep(line, work(line)) for answer, line in zip(found, lines, strict=True)]
-        return found  # type: ignore[return-value]  # no None in it, as just checked
+        """The answer for every line: all looked up in one `map` (which loops in C; a line not met before
+        ends it with a KeyError, which costs nothing when none is raised, where testing the answers for a
+        None compares each of them), else the lines not met before worked out."""
+        try:
+            return list(map(self.__getitem__, lines))
+        except KeyError:
+            return [self.get(line) or self.keep(line, work(line)) for line in lines]
 
     def keep(self, line: str, answer: Answer) -> Answer:
         if len(line) <= REMEMBERED_LENGTH:

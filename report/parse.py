@@ -124,9 +124,7 @@ class _LineFacts(NamedTuple):
     bare: bool  # a section numeral on a line of its own, its words on a line to come (not a table row)
     pieces: tuple[str, ...] | None  # the pieces a line with headings fused into it is cut into (not a table row)
     changes: bool  # unfusing changes it: it is `bare` or has `pieces`
-    # `heading_like`, `changes`, or a page number (not empty, not `content`): one of the few lines looked at
-    # one by one
-    special: bool
+    page_number: bool  # neither empty nor `content`
 
 
 def _line_facts(raw: str) -> _LineFacts:
@@ -138,11 +136,11 @@ def _line_facts(raw: str) -> _LineFacts:
     bare = not plain and not tabbed and bool(BARE_NUMERAL.match(raw))
     pieces = None if plain or tabbed or bare else _fused_pieces(raw)
     changes = bare or pieces is not None
-    special = heading_like or changes or (bool(text) and not content)
+    page_number = bool(text) and not content
     if not heading_like:
-        return _LineFacts(text, plain, False, None, None, content, bare, pieces, changes, special)
+        return _LineFacts(text, plain, False, None, None, content, bare, pieces, changes, page_number)
     section, renumbered = heading_section_normalized(text), renumbered_section_normalized(text)
-    return _LineFacts(text, False, True, section, renumbered, content, bare, pieces, changes, special)
+    return _LineFacts(text, False, True, section, renumbered, content, bare, pieces, changes, page_number)
 
 
 _FACTS: LineMemo[_LineFacts] = LineMemo()
@@ -155,7 +153,9 @@ def _facts_of(line: str) -> _LineFacts:
 # Fields of the line facts, read with maps (which loop in C; a tuple's item is read faster than a named field).
 _TEXT = itemgetter(_LineFacts._fields.index("text"))
 _CONTENT = itemgetter(_LineFacts._fields.index("content"))
-_SPECIAL = itemgetter(_LineFacts._fields.index("special"))
+_HEADING_LIKE = itemgetter(_LineFacts._fields.index("heading_like"))
+_CHANGES = itemgetter(_LineFacts._fields.index("changes"))
+_PAGE_NUMBER = itemgetter(_LineFacts._fields.index("page_number"))
 
 
 class _Unfused(NamedTuple):
@@ -166,19 +166,16 @@ class _Unfused(NamedTuple):
     page_numbers: bool  # a line is a page number (most documents have none)
 
 
-def _sorted_out(document: Document, facts: list[_LineFacts], special: list[int]) -> _Unfused:
-    """The document with its lines' facts, given the lines that are `special`."""
+def _sorted_out(document: Document, facts: list[_LineFacts]) -> _Unfused:
+    """The document with its lines' facts (each picked out of them in C: one test of a fact costs less than
+    a line looked at in Python)."""
     return _Unfused(
         document,
         facts,
-        [index for index in special if facts[index].heading_like],
+        list(compress(range(len(facts)), map(_HEADING_LIKE, facts))),
         bool(document.grids),
-        any(facts[index].text and not facts[index].content for index in special),
+        any(map(_PAGE_NUMBER, facts)),
     )
-
-
-def _special_lines(facts: list[_LineFacts]) -> list[int]:
-    return list(compress(range(len(facts)), map(_SPECIAL, facts)))
 
 
 def _unfuse(document: Document) -> _Unfused:
@@ -190,12 +187,11 @@ def _unfuse(document: Document) -> _Unfused:
     whose places move when lines are cut or joined before them) are looked at one by one."""
     lines, grids = document.lines, document.grids
     facts = _FACTS.answers(lines, _line_facts)
-    special = _special_lines(facts)
-    changing = [index for index in special if facts[index].changes]
+    changing = list(compress(range(len(facts)), map(_CHANGES, facts)))
     if grids and changing:
         changing = sorted({*changing, *grids})
     if not changing:
-        return _sorted_out(document, facts, special)
+        return _sorted_out(document, facts)
 
     kept_lines: list[str] = []
     kept_facts: list[_LineFacts] = []
@@ -250,7 +246,7 @@ def _unfuse(document: Document) -> _Unfused:
     kept_lines += lines[done:]
     kept_facts += facts[done:]
     unfused = Document(problems=document.problems, lines=kept_lines, grids=kept_grids)
-    return _sorted_out(unfused, kept_facts, _special_lines(kept_facts))
+    return _sorted_out(unfused, kept_facts)
 
 
 def _find_headings(unfused: _Unfused) -> tuple[dict[int, str], dict[str, str]]:
@@ -354,24 +350,17 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     problems.extend(reading.problems)
 
     lines = texts  # every line in document order, table rows as tab-joined cells, normalized
-    if unfused.has_grids:
-        lines = []
-        for index, text in enumerate(texts):
-            grid = document.grids.get(index)
-            if grid is None:
-                lines.append(text)
-            else:
-                lines.extend(normalize("\t".join(cell or "" for cell in row)) for row in grid.rows)
     # The whole text normalized is its normalized lines joined by a space (NFKC never reaches across a
     # line end), and without whitespace it is their spaces dropped.
-    filled = list(filter(None, lines))
+    if unfused.has_grids:
+        lines, content = _with_grid_rows(document.grids, texts, facts)
+        filled = list(filter(None, lines))
+    else:
+        filled = list(filter(None, lines))
+        # The lines the metadata is read from: those neither empty nor a page number.
+        content = list(compress(texts, map(_CONTENT, facts))) if unfused.page_numbers else filled
     all_text = " ".join(filled)
     compact_text = all_text.replace(" ", "")
-
-    # The lines the metadata is read from (without grids): those neither empty nor a page number.
-    content = None
-    if not unfused.has_grids:
-        content = list(compress(texts, map(_CONTENT, facts))) if unfused.page_numbers else filled
     metadata = read_normalized_metadata(lines, content, all_text)
     problems.extend(metadata.problems)
     organization = metadata.organization
@@ -421,6 +410,24 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
             rejected=rejected,
         ),
     )
+
+
+def _with_grid_rows(grids: dict[int, Grid], texts: list[str], facts: list[_LineFacts]) -> tuple[list[str], list[str]]:
+    """The normalized lines with each grid's rows in its place as tab-joined cells; and those of them neither
+    empty nor a page number."""
+    lines: list[str] = []
+    content: list[str] = []
+    done = 0
+    for index in sorted(grids):
+        lines += texts[done:index]
+        content += compress(texts[done:index], map(_CONTENT, facts[done:index]))
+        rows = [normalize("\t".join([cell or "" for cell in row])) for row in grids[index].rows]
+        lines += rows
+        content += [row for row in rows if row and not is_page_number(row)]
+        done = index + 1
+    lines += texts[done:]
+    content += compress(texts[done:], map(_CONTENT, facts[done:]))
+    return lines, content
 
 
 @lru_cache(maxsize=REMEMBERED_LINES)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property, lru_cache
-from itertools import combinations, product
+from itertools import combinations, compress, groupby, product
 from math import prod
 from operator import itemgetter
 from typing import Any, Literal, NamedTuple, overload
@@ -92,23 +92,24 @@ class TableReading:
 
 
 def segments(tokens: Sequence[Token]) -> list[Segment]:
+    """The tokens as segments: a run of text tokens (a label) and the run of values after it. A BREAK ends a
+    segment; a HEADING token ends nothing (a table is read within its section). Runs of one kind are taken
+    whole (`groupby` walks the tokens in C): a row's values are one run."""
     result: list[Segment] = []
     labels: list[Token] = []
     values: list[Token] = []
-    for token in tokens:
-        kind = token.kind
-        if kind in VALUE_KINDS:  # the commonest token first
-            values.append(token)
+    for kind, run in groupby(tokens, _KIND_OF):
+        if kind in VALUE_KINDS:  # the commonest run first
+            values += run
         elif kind is TEXT:
             if values:
                 result.append(Segment(labels, values))
                 labels, values = [], []
-            labels.append(token)
+            labels += run
         elif kind is BREAK:
             if labels or values:
                 result.append(Segment(labels, values))
             labels, values = [], []
-        # a HEADING token ends nothing: a table is read within its section
     if labels or values:
         result.append(Segment(labels, values))
     return result
@@ -521,6 +522,7 @@ def _requests_in_row_order(stream: Stream) -> dict[str, list[Token]] | None:
 
 
 _NUMBER_OF = itemgetter(Token._fields.index("number"))
+_KIND_OF = itemgetter(Token._fields.index("kind"))
 _TEXT_OF = itemgetter(Token._fields.index("text"))
 _WHOLE_NUMBERS = {int}
 
@@ -685,7 +687,7 @@ def read_appeals(tokens: Sequence[Token], reading: TableReading) -> AppealsTable
 
     A table that is there but cannot be read reliably is all null, with a problem saying so: it is not
     missing, and no sum is checked over cells that are not sure."""
-    values = [token for token in tokens if token.kind in VALUE_KINDS]
+    values = list(compress(tokens, map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens))))
     if not values:
         return None
     run = fit(values, APPEAL_WIDTH)

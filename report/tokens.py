@@ -14,10 +14,10 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache, partial
 from itertools import chain, compress, count, islice, repeat
-from operator import is_, itemgetter
-from typing import NamedTuple, cast
+from operator import itemgetter, not_
+from typing import NamedTuple
 
-from report.document import Document
+from report.document import Document, Grid
 from report.labels import NUMBER_UNITS, PAGE_FOOTER
 from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, LineMemo, normalize
 from report.normalized import compact as compact  # metadata.py imports it from here
@@ -309,6 +309,7 @@ class _Line(NamedTuple):
     tokens: tuple[Token, ...]
     all_values: bool  # every token a value
     blank_cell: bool  # a tab-led line holding one blank cell ("\t\xa0")
+    continues: bool  # one value on a line without a tab: a blank cell's value wrapped below it
     split_decimal: bool  # a text token that is a decimal point (851 / . / 776247)
     # What it gives depends on the lines around it: a Markdown row or rule, or a tab-led blank cell whose
     # value may be wrapped onto the next line.
@@ -320,14 +321,14 @@ _EMPTY, _RULE, _FOOTER, _ROW = range(4)
 
 def _analyse(raw: str, fusable: bool) -> _Line:
     if not raw.strip() and "\t" not in raw:
-        return _Line(_EMPTY, False, False, False, False, (), False, False, False, False)
+        return _Line(_EMPTY, False, False, False, False, (), False, False, False, False, False)
     markdown_rule = bool(_MARKDOWN_RULE.match(raw))
     pipe_row = _is_pipe_row(raw)
     tabbed = "\t" in raw
     if markdown_rule or _TAB_RULE.match(raw.strip()):
-        return _Line(_RULE, markdown_rule, pipe_row, tabbed, False, (), False, False, False, pipe_row)
+        return _Line(_RULE, markdown_rule, pipe_row, tabbed, False, (), False, False, False, False, pipe_row)
     if not tabbed and _looks_like_footer(raw):
-        return _Line(_FOOTER, markdown_rule, pipe_row, tabbed, False, (), False, False, False, pipe_row)
+        return _Line(_FOOTER, markdown_rule, pipe_row, tabbed, False, (), False, False, False, False, pipe_row)
     cells = _line_cells(raw)
     dash_filler = bool(cells) and all(_DASH_CELL.match(cell) for cell in cells)
     plain = fusable and not pipe_row and not tabbed
@@ -336,6 +337,7 @@ def _analyse(raw: str, fusable: bool) -> _Line:
     else:
         tokens = tuple(chain.from_iterable(cell_tokens(cell, plain) for cell in cells))
     blank_cell = raw.startswith("\t") and len(tokens) == 1 and tokens[0].kind is BLANK
+    all_values = all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens)))
     return _Line(
         _ROW,
         markdown_rule,
@@ -343,8 +345,9 @@ def _analyse(raw: str, fusable: bool) -> _Line:
         tabbed,
         dash_filler,
         tokens,
-        all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens))),
+        all_values,
         blank_cell,
+        not tabbed and len(tokens) == 1 and all_values,
         not _DECIMAL_POINT_TOKENS.isdisjoint(tokens),
         pipe_row or blank_cell,
     )
@@ -384,41 +387,48 @@ def tokenize(document: Document, headings: dict[int, str], texts: list[str] | No
         fusable = headings[index] in _TABLE_SECTIONS
         start = index + 1
     split_decimal |= _tokenize_lines(stream, document, start, len(lines), fusable)
-    if split_decimal and any(token.text in _DECIMAL_POINTS for token in stream.tokens if token.kind is TEXT):
-        return _join_split_decimals(stream)
-    return stream
+    # Set exactly when a decimal point's text token went into the stream (`_tokenize_lines` says so).
+    return _join_split_decimals(stream) if split_decimal else stream
 
 
 # Fields of a line's analysis, read with maps (which loop in C; a tuple's item is read faster than a named field).
 _TOKENS = itemgetter(_Line._fields.index("tokens"))
 _SPLIT_DECIMAL = itemgetter(_Line._fields.index("split_decimal"))
-_STATEFUL = itemgetter(_Line._fields.index("stateful"))
+_PIPE_ROW = itemgetter(_Line._fields.index("pipe_row"))
+_BLANK_CELL = itemgetter(_Line._fields.index("blank_cell"))
+_CONTINUES = itemgetter(_Line._fields.index("continues"))
 
 
 def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fusable: bool) -> bool:
-    """Add the tokens of lines start..end (between two headings) to the stream; whether a text token among
-    them may be a decimal point split from its number."""
+    """Add the tokens of lines start..end (between two headings) to the stream; whether a text token it
+    added is a decimal point (a number split over lines: 851 / . / 776247)."""
     lines = document.lines[start:end]
     has_grid = bool(document.grids) and any(start <= place < end for place in document.grids)
     simple = _SIMPLE_TOKENS[fusable]
     if not has_grid:
-        found = list(map(simple.get, lines))
-        if None not in found:
+        try:
+            found = list(map(simple.__getitem__, lines))  # a line not remembered as simple ends it
+        except KeyError:
+            pass
+        else:
             # Every line gives its own tokens whatever stands around it (empty lines, rules and footers none),
             # and none is a decimal point: the tokens are joined in C.
-            every_found = cast("list[tuple[Token, ...]]", found)
-            stream.tokens += chain.from_iterable(every_found)
-            stream.runs.append((start, list(map(len, every_found))))
+            stream.tokens += chain.from_iterable(found)
+            stream.runs.append((start, list(map(len, found))))
             return False
     analysed = _LINES[fusable].answers(lines, partial(_analyse, fusable=fusable))
     if not has_grid:
         # The simple lines among those not remembered as such (lines met the first time; the stateful ones
         # never are) are remembered for the next time.
-        missed = list(map(is_, found, repeat(None)))
+        missed = list(map(not_, map(simple.__contains__, lines)))
         for text, analysis in zip(compress(lines, missed), compress(analysed, missed), strict=True):
             if not analysis.stateful and not analysis.split_decimal:
                 simple.keep(text, analysis.tokens)
-        if not any(map(_STATEFUL, analysed)):
+        # Without Markdown rows, and without a blank cell or else without a value that could be its wrapped
+        # value, every line gives its own tokens as they are.
+        if not any(map(_PIPE_ROW, analysed)) and not (
+            any(map(_BLANK_CELL, analysed)) and any(map(_CONTINUES, analysed))
+        ):
             stream.tokens += chain.from_iterable(map(_TOKENS, analysed))
             stream.runs.append((start, list(map(len, map(_TOKENS, analysed)))))
             return any(map(_SPLIT_DECIMAL, analysed))
@@ -431,13 +441,10 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
         if grid is not None:
             blank_cell_line = False
             after = None
-            for row in grid.rows:
-                for cell in row:
-                    if cell is not None:
-                        cell_parts = cell_tokens(cell)
-                        tokens += cell_parts
-                        runs.append((index, [len(cell_parts)]))
-            split_decimal = True  # grids are rare: let the scan for decimal points decide
+            grid_tokens = _grid_tokens(grid)
+            tokens += grid_tokens
+            runs.append((index, [len(grid_tokens)]))
+            split_decimal = split_decimal or not _DECIMAL_POINT_TOKENS.isdisjoint(grid_tokens)
             continue
         kind = line.kind
         if kind == _ROW:
@@ -451,7 +458,7 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
             continue
         if not line.tokens:
             continue
-        if blank_cell_line and not line.tabbed and len(line.tokens) == 1 and line.all_values:
+        if blank_cell_line and line.continues:
             # Where every cell starts with a tab, a line without one continues the cell before it:
             # a value wrapped below its blank-looking cell.
             tokens[-1] = line.tokens[0]
@@ -471,3 +478,17 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
 
 
 _BREAK = Token(BREAK, "")
+
+
+# The tokens of a grid's cells by the cell's text (never empty: an empty cell is a blank).
+_GRID_CELLS: LineMemo[tuple[Token, ...]] = LineMemo()
+
+
+def _grid_tokens(grid: Grid) -> list[Token]:
+    """The tokens of a grid's cells, row by row (a cell a merged neighbour covers gives none)."""
+    cells = [cell for row in grid.rows for cell in row if cell is not None]
+    return list(chain.from_iterable(_GRID_CELLS.answers(cells, _grid_cell_tokens)))
+
+
+def _grid_cell_tokens(cell: str) -> tuple[Token, ...]:
+    return _cell_tokens(cell, False)

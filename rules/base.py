@@ -58,6 +58,9 @@ class Rule:
     # Of each peer the check reads only its source, body, year and prose parts (`rules.similarity.PEER_PARTS`):
     # when no enabled rule reads more, peers are read back from storage with those alone (`prose_of`).
     prose_peers: bool = False
+    # The check finds nothing without earlier years (or without peers): it is not called when there are none.
+    needs_earlier: bool = False
+    needs_peers: bool = False
 
     @property
     def explanation(self) -> str:
@@ -67,14 +70,16 @@ class Rule:
     def findings(
         self, report: Report, earlier: Sequence[Report], settings: RuleSettings, peers: Sequence[Report] = ()
     ) -> list[Finding]:
-        severity = settings.severity.get(self.id, self.severity)
         hits = (
             self.check(report, earlier, settings, peers)  # type: ignore[call-arg]
             if self.uses_peers
             else self.check(report, earlier, settings)  # type: ignore[call-arg]
         )
         found: list[Finding] = []
+        severity = self.severity
         for hit in hits:  # a loop, not a comprehension: most rules find nothing, and a comprehension costs a frame
+            if not found:  # looked up at the first hit: most rules find nothing
+                severity = settings.severity.get(self.id, self.severity)
             found.append(
                 Finding(
                     rule=self.id,
@@ -118,9 +123,12 @@ def rule(
     reviewer: ReviewerText | None = None,
     peers: bool = False,
     prose_peers: bool = False,
+    needs_earlier: bool = False,
+    needs_peers: bool = False,
 ) -> Callable[[Any], Rule]:
     """Register a built-in rule: decorate its check function (with `peers=True`, one that takes peers too; with
-    `prose_peers=True` as well, one that reads only their source, body, year and prose parts)."""
+    `prose_peers=True` as well, one that reads only their source, body, year and prose parts; with
+    `needs_earlier=True` or `needs_peers=True`, one that finds nothing without earlier years or peers)."""
 
     def register(check: Check | PeerCheck) -> Rule:
         made = make_rule(
@@ -133,6 +141,8 @@ def rule(
             reviewer=reviewer,
             peers=peers,
             prose_peers=prose_peers,
+            needs_earlier=needs_earlier,
+            needs_peers=needs_peers,
         )(check)
         BUILTIN.append(made)
         return made
@@ -151,10 +161,25 @@ def make_rule(
     reviewer: ReviewerText | None = None,
     peers: bool = False,
     prose_peers: bool = False,
+    needs_earlier: bool = False,
+    needs_peers: bool = False,
 ) -> Callable[[Any], Rule]:
     """Make a rule without registering it as built-in: for plugins, exposed through the `nianbao.rules` entry point."""
 
     def build(check: Check | PeerCheck) -> Rule:
-        return Rule(id, severity, title, template, check, version, basis, reviewer, peers, prose_peers)
+        return Rule(
+            id,
+            severity,
+            title,
+            template,
+            check,
+            version,
+            basis,
+            reviewer,
+            peers,
+            prose_peers,
+            needs_earlier,
+            needs_peers,
+        )
 
     return build

@@ -26,6 +26,7 @@ from rules.similarity import PEER_PARTS, body_identity, masked, names_of
     ),
     peers=True,
     prose_peers=True,
+    needs_peers=True,
 )
 def copied_from_peer(
     report: Report, earlier: Sequence[Report], settings: RuleSettings, peers: Sequence[Report]

@@ -32,6 +32,7 @@ def last_year(report: Report, earlier: Sequence[Report]) -> Report | None:
         why="国办公开办函〔2021〕30号表三中，上一年结转下年度继续办理的申请，就是本年的上年结转申请。两年数字不同，说明有申请在年度之间丢失，或两份报告之一填错。",
         example="2022 年度报告“结转下年度继续办理”总计 2 件，2023 年度报告“上年结转政府信息公开申请数量”总计却是 0 件。",
     ),
+    needs_earlier=True,
 )
 def carry_over_continuity(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -74,6 +75,7 @@ def carry_over_continuity(report: Report, earlier: Sequence[Report], settings: R
         why="国办公开办函〔2021〕30号表二的现行有效件数只随制发、废止变化。文件有效期届满自动失效、机构调整等情况下可能合理地对不上，所以只作警告，请审核人结合说明判断；否则说明两年中有一年填错。",
         example="2022 年行政规范性文件现行有效 5 件；2023 年本年制发 2 件、本年废止 1 件，现行有效却填 9 件（应为 6 件）。",
     ),
+    needs_earlier=True,
 )
 def in_force_continuity(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -179,6 +181,7 @@ PROSE_PARTS = {"一": "总体情况", "五": "存在的主要问题及改进情�
         why="《政府信息公开条例》第五十条要求每年报告当年的情况；各地政务公开办通报（如怀化市对2021年度报告的通报）和第三方评估都把“内容与上年雷同、照搬照抄”列为常见问题。",
         example="某局2023年报告的第五部分与2022年报告只改了年份，其余一字未改。",
     ),
+    needs_earlier=True,
 )
 def copied_from_prior_year(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -228,6 +231,7 @@ _NO_ROW = [None] * len(APPLICANT_COLUMNS)
         why="统计表按年度填报（国办公开办函〔2021〕30号），许可、处罚、申请件数等逐格与上年一致几乎不可能，通常是复制了上年报告而没有更新数据；第三方评估和媒体报道（如东莞市统计局连续三年报告雷同）都把这种情况作为典型问题。",
         example="某镇2023年报告表二行政许可 35、行政处罚 12，表三本年新收 4 件……与2022年报告完全一样。",
     ),
+    needs_earlier=True,
 )
 def tables_copied(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does
@@ -270,6 +274,7 @@ def tables_copied(report: Report, earlier: Sequence[Report], settings: RuleSetti
         why="年度报告公布后又被替换，可能是更正错误，也可能是事后修改数据；按《政府信息公开条例》第四十九条按期公布的应是定稿，审核人员应核对两个版本的差异。",
         example="房县白鹤镇人民政府2023年度报告1月20日收到一版，2月5日又收到一版，表三本年新收由 4 件改为 6 件。",
     ),
+    needs_earlier=True,
 )
 def revised_after_publication(report: Report, earlier: Sequence[Report], settings: RuleSettings) -> Iterator[Hit]:
     """What it does

@@ -65,7 +65,7 @@ def evaluate(
         return findings
     disabled = settings.disabled
     for item in all_rules():
-        if item.id in disabled:
+        if item.id in disabled or (item.needs_earlier and not earlier) or (item.needs_peers and not peers):
             continue
         try:
             findings.extend(item.findings(report, earlier, settings, peers))

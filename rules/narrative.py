@@ -17,6 +17,7 @@ from report.model import (
     APPEAL_BLOCKS,
     REQUEST_ROWS,
     SECTION_NUMERALS,
+    ActiveTable,
     AppealBlock,
     Report,
 )
@@ -24,12 +25,8 @@ from report.normalized import compact
 from rules.base import Hit, ReviewerText, rule
 from rules.settings import RuleSettings
 from rules.structure import SECTION_TITLES
-from rules.views import Words, compact_sections
+from rules.views import OTHER_SENTENCE_ENDS, SENTENCE_END, Words, compact_sections, sentence_text
 
-# What ends a sentence in a `compact`ed text: 。 and the ; ! ? that NFKC makes of ；！？ (line ends went with the
-# whitespace). The others are made 。 and the text split there: plain `str` methods, cheaper than a pattern.
-_SENTENCE_END = "。"
-_OTHER_SENTENCE_ENDS = (";", "!", "?")
 # Comparisons with other years or running totals are not statements of this year's figure.
 _OTHER_PERIOD = Words("上年", "去年", "同比", "累计", "以来", "结转", "历年", "上一年")
 # Counts of at most 15 digits (a longer run of digits is no count a sentence states; int() of 4,301+ fails).
@@ -104,36 +101,15 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "监督保障": ("监督", "考核", "保障", "责任追究"),
 }
 _TOPIC_WORDS = {topic: Words(*words) for topic, words in TOPICS.items()}
-# The words one of which each statement contradicts_table reads names (申请; 行政复议/行政诉讼; 规章/规范性文件),
-# by whether table 三 gives 本年新收 and whether table 二 is there: a statement without its table is not read.
-_STATING_WORDS = {
-    (new_total, active): Words(
-        *(("申请",) if new_total else ()), "行政复议", "行政诉讼", *(("规章", "规范性文件") if active else ())
-    )
-    for new_total in (False, True)
-    for active in (False, True)
-}
 _FEE = Words("处理费")
 _SELF_WORDS = {level: Words(*words) for level, words in SELF_REFERENCE.items()}
 
 
 def _split_sentences(text: str) -> list[str]:
     """A `compact`ed text's sentences (empty ones too, where two ends meet)."""
-    for end in _OTHER_SENTENCE_ENDS:
-        text = text.replace(end, _SENTENCE_END)
-    return text.split(_SENTENCE_END)
-
-
-def _all_sentences(report: Report) -> list[str]:
-    """Every sentence of the prose, compacted, section after section."""
-    return [sentence for text in compact_sections(report).values() for sentence in _split_sentences(text)]
-
-
-def _sentences(sentences: list[str]) -> Iterator[str]:
-    """The sentences about this year's figures."""
-    for sentence in sentences:
-        if sentence and not _OTHER_PERIOD.any_in(sentence):
-            yield sentence
+    for end in OTHER_SENTENCE_ENDS:
+        text = text.replace(end, SENTENCE_END)
+    return text.split(SENTENCE_END)
 
 
 def _appeal_total(report: Report, kind: str) -> int | None:
@@ -175,13 +151,17 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
     requests, active = report.tables.requests, report.tables.active
     new_total = requests["new"][6] if requests is not None else None
     seen: set[tuple[str, int]] = set()
-    sentences = _all_sentences(report)
-    # Each statement names 申请, 行政复议/行政诉讼 or 规章/规范性文件, and is read only when its table is there: a
-    # sentence without any of them is let go before a pattern runs on it.
-    words = _STATING_WORDS[new_total is not None, active is not None]
-    stating = [sentence for sentence in sentences if words.any_in(sentence)]
-    for sentence in _sentences(stating):
-        if new_total is not None and _APPLICATION.any_in(sentence):
+    text = sentence_text(report)
+    # Each statement names 申请, 行政复议/行政诉讼 or 规章/规范性文件, and is read only when its table is there: the
+    # sentences naming them, by where each starts, and a sentence naming none is not even cut out of the text.
+    asking = _APPLICATION.sentences_at(text) if new_total is not None else {}
+    appealing = _APPEAL_WORDS.sentences_at(text)
+    documenting = _DOCUMENT_WORDS.sentences_at(text) if active is not None else {}
+    for start in sorted(asking.keys() | appealing.keys() | documenting.keys()):
+        sentence = asking.get(start) or appealing.get(start) or documenting[start]
+        if _OTHER_PERIOD.any_in(sentence):
+            continue  # about other years (only the carry-over below reads them)
+        if start in asking:
             stated: int | None = None
             if "未" in sentence and _NONE_RECEIVED.search(sentence):
                 stated = 0
@@ -198,7 +178,7 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
                     actual=new_total,
                     fields={"sentence": sentence[:60]},
                 )
-        for kind, stated in _appeal_statements(sentence):
+        for kind, stated in _appeal_statements(sentence) if start in appealing else ():
             actual = _appeal_total(report, kind)
             if actual is not None and actual != stated and (kind, stated) not in seen:
                 seen.add((kind, stated))
@@ -215,15 +195,13 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
                     actual=actual,
                     fields={"sentence": sentence[:60]},
                 )
-        yield from _document_contradictions(report, sentence, seen)
-    yield from _carry_over_contradictions(report, sentences, seen)
+        if active is not None and start in documenting and not _OTHER_BODIES.any_in(sentence):
+            yield from _document_contradictions(active, sentence, seen)
+    yield from _carry_over_contradictions(report, text, seen)
 
 
-def _document_contradictions(report: Report, sentence: str, seen: set[tuple[str, int]]) -> Iterator[Hit]:
-    active = report.tables.active
-    # every statement names 规章 or 规范性文件: a sentence without either is let go before the patterns run
-    if active is None or not _DOCUMENT_WORDS.any_in(sentence) or _OTHER_BODIES.any_in(sentence):
-        return
+def _document_contradictions(active: ActiveTable, sentence: str, seen: set[tuple[str, int]]) -> Iterator[Hit]:
+    """Statements of table 二's counts in a sentence naming 规章 or 规范性文件 (every such statement does)."""
     for field, words, pattern in _DOCUMENT_STATEMENTS:
         if not words.any_in(sentence):
             continue
@@ -243,12 +221,14 @@ def _document_contradictions(report: Report, sentence: str, seen: set[tuple[str,
             )
 
 
-def _carry_over_contradictions(report: Report, sentences: list[str], seen: set[tuple[str, int]]) -> Iterator[Hit]:
+def _carry_over_contradictions(report: Report, text: str, seen: set[tuple[str, int]]) -> Iterator[Hit]:
+    """Statements of 上年结转 and 结转下年度 in `text`'s sentences (`sentence_text`)."""
     requests = report.tables.requests
     if requests is None:
         return
-    for sentence in sentences:
-        if not _CARRY_OVER.any_in(sentence) or _OTHER_BODIES.any_in(sentence):
+    carrying = _CARRY_OVER.sentences_at(text)
+    for sentence in (carrying[start] for start in sorted(carrying)):
+        if _OTHER_BODIES.any_in(sentence):
             continue
         carried_out = sentence.find("结转下")  # every 结转下年度 statement holds it
         for key, match in (
@@ -280,8 +260,7 @@ def _carry_over_contradictions(report: Report, sentences: list[str], seen: set[t
 
 
 def _appeal_statements(sentence: str) -> Iterator[tuple[str, int]]:
-    if not _APPEAL_WORDS.any_in(sentence):
-        return  # both patterns name one of them
+    """(行政复议 or 行政诉讼, the count) stated in a sentence naming one of them (both patterns do)."""
     none = _NONE_APPEALS.search(sentence) if "未" in sentence else None
     if none:
         for kind in none.groups():
@@ -625,10 +604,12 @@ def foreign_entity_name(report: Report, earlier: Sequence[Report], settings: Rul
         return
     own_key = name_key(own.name)
     for where, line in _signature_bodies(report):
+        if own_key in line or _WRITING_OFFICE.search(line):
+            continue  # its own name, or the office that drafts in its name: no other body (asked before the costly split)
         other = organization_from_name(line)
         if other.name is None or other.level not in ("township", "county", "department"):
             continue
-        if own_key in line or name_key(other.name) in compact(report.evidence.title) or _WRITING_OFFICE.search(line):
+        if name_key(other.name) in compact(report.evidence.title):
             continue
         yield Hit(location=where, expected=f"{own.region or ''}{own.name}", actual=line, fields={"where": where})
         return

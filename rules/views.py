@@ -11,21 +11,48 @@ from report.normalized import compact
 
 # Reports whose views are remembered: the one being judged, its earlier years and its peers.
 _REMEMBERED_REPORTS = 64
+# What ends a sentence in a `compact`ed text: 。 and the ; ! ? that NFKC makes of ；！？ (line ends went with the
+# whitespace). In `sentence_text` the others are made 。 and a 。 ends each section.
+SENTENCE_END = "。"
+OTHER_SENTENCE_ENDS = (";", "!", "?")
 # Characters so frequent in reports' prose that a word is better looked for by another of its characters.
 # Most frequent first; the order only chooses among a word's characters (`Words`), it never changes an answer.
 COMMON_CHARACTERS = "的公开信息政府年度工作申请行政一本上件规范性文部门人中有为和在对及了等以县市镇局区发提高加强进"
+
+
+class _ProseViews:
+    """A report's compacted sections, and their sentences as one text once a rule asks for it."""
+
+    __slots__ = ("sections", "sentence_text")
+
+    def __init__(self, sections: dict[str, str]) -> None:
+        self.sections = sections
+        self.sentence_text: str | None = None
 
 
 def compact_sections(report: Report) -> dict[str, str]:
     """Each section's text `compact`ed (NFKC, no whitespace): what the prose rules compare.
 
     Keyed by the section texts themselves, so a report whose text changes gets a new view."""
-    return _compact_sections(tuple(report.evidence.section_text.items()))
+    return _views(tuple(report.evidence.section_text.items())).sections
+
+
+def sentence_text(report: Report) -> str:
+    """The compacted sections, section after section, as one text whose sentences each end in one 。: the other
+    ends made 。 and a 。 between sections. Split at 。, it gives every section's sentences in turn (empty ones
+    too, where two ends meet); `Words.sentences_in` picks out those holding a word without splitting it."""
+    views = _views(tuple(report.evidence.section_text.items()))
+    if views.sentence_text is None:
+        text = SENTENCE_END.join(views.sections.values())
+        for end in OTHER_SENTENCE_ENDS:
+            text = text.replace(end, SENTENCE_END)
+        views.sentence_text = text
+    return views.sentence_text
 
 
 @lru_cache(maxsize=_REMEMBERED_REPORTS)
-def _compact_sections(sections: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    return {part: _compact_lines(text) for part, text in sections}
+def _views(sections: tuple[tuple[str, str], ...]) -> _ProseViews:
+    return _ProseViews({part: _compact_lines(text) for part, text in sections})
 
 
 def _compact_lines(text: str) -> str:
@@ -60,7 +87,10 @@ class Words:
 
     def any_in(self, text: str) -> bool:
         """Whether `text` holds one of the words."""
-        return self.first_in(text) is not None
+        for character, word in self._gated:  # `first_in`'s loop, without a second call
+            if character in text and word in text:
+                return True
+        return False
 
     def first_in(self, text: str) -> str | None:
         """The first of the words (in their order) that `text` holds."""
@@ -68,6 +98,25 @@ class Words:
             if character in text and word in text:
                 return word
         return None
+
+    def sentences_at(self, text: str) -> dict[int, str]:
+        """The sentences of `text` (the pieces between two SENTENCE_ENDs, or an end and the text's edge) that
+        hold one of the words, by where each starts: those of `text.split(SENTENCE_END)` for which `any_in` is
+        true. Each word is looked for in the whole text, and after a sentence holding it from that sentence's
+        end on: a few searches of the text cost less than a look into every sentence."""
+        found: dict[int, str] = {}
+        find = text.find
+        for word in self.words:
+            at = find(word)
+            while at >= 0:
+                start = text.rfind(SENTENCE_END, 0, at) + 1
+                end = find(SENTENCE_END, at)
+                if end < 0:
+                    end = len(text)
+                if start not in found:
+                    found[start] = text[start:end]
+                at = find(word, end)
+        return found
 
     def count_in(self, text: str) -> int:
         """How often the words occur in `text`, each counted as `str.count` counts it."""

@@ -419,7 +419,7 @@ def test_html_character_references_to_the_flattening_markers_are_read_whole(refe
     assert lines(page) == ["甲\ufdd2乙"] and grids(page) == [(("格\ufdd2", "1"),)]
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "gb18030"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le", "gb18030"])  # utf-16-le: no byte order mark
 @pytest.mark.parametrize("text", ["甲\ufdd0\ufdd4乙", "甲&#xFDD4;乙", "甲&#64980;乙"])
 def test_docx_markers_in_a_part_of_any_encoding_are_read_whole(encoding: str, text: str) -> None:
     """The markers are looked for in the part's bytes when they are UTF-8, else in the text libxml2 gives."""
@@ -520,6 +520,78 @@ def test_docx_vmerge_and_gridspan_by_hand() -> None:
     assert grids(docx_format.read(raw_docx(body))) == [
         (("甲", "乙", None), (None, "1", "2"), ("", "3", ""), ("丙", "x", ""))
     ]
+
+
+def flat_and_walked(body: str) -> tuple[Document, list[object]]:
+    """The document the flattening gives for a body, and the blocks the tree walk gives."""
+    part = f'<w:document xmlns:w="{W}"><w:body>{body}</w:body></w:document>'.encode()
+    root = docx_format._xml(part, "d")
+    etree.strip_tags(root[0], *docx_format._WRAPPERS)
+    flat = docx_format._flatten(root[0])
+    assert flat is not None
+    return docx_format._flat_document(flat, docx_format._Reading()), list(
+        docx_format._blocks(root[0], docx_format._scan(root[0]))
+    )
+
+
+def word_cell(properties: str, *texts: str) -> str:
+    paragraphs = "".join(f'<w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p>' for text in texts)
+    return f"<w:tc><w:tcPr>{properties}</w:tcPr>{paragraphs}</w:tc>"
+
+
+@pytest.mark.parametrize(
+    "padding",
+    [("", ""), (" ", ""), ("", "\u3000"), ("\xa0", " ")],
+    ids=["bare", "space", "ideographic", "mixed"],
+)
+def test_docx_flattened_table_reads_as_the_tree_walk_with_or_without_whitespace(padding: tuple[str, str]) -> None:
+    """Cells without whitespace, with it at their ends, or inside only one cell of one row read the same through
+    the flattening (which trims a whole table at once when it can) as through the tree walk; merges repeated
+    with other texts, or written after the cell's paragraphs, too."""
+    before, after = padding
+    span, down, first = '<w:gridSpan w:val="2"/>', "<w:vMerge/>", '<w:vMerge w:val="restart"/>'
+    rows = [
+        word_cell(first, "甲") + word_cell(span, f"{before}1{after}"),
+        word_cell(down, "") + word_cell("", f"{before}2{after}") + word_cell("", "三", "四"),
+        word_cell(first + span, "a", "b") + word_cell("", f"{before}5{after}"),
+        f"<w:tc><w:p><w:r><w:t>乙</w:t></w:r></w:p><w:tcPr>{span}</w:tcPr></w:tc>" + word_cell("", "六"),
+        f"<w:trPr><w:gridBefore w:val='1'/></w:trPr>{word_cell(span, '7')}",
+    ]
+    table = "<w:tbl>" + "".join(f"<w:tr>{row}</w:tr>" for row in rows) + "</w:tbl>"
+    flattened, walked = flat_and_walked(table)
+    n = lambda value: f"{before}{value}{after}".strip(" ")  # noqa: E731  (collapse trims ASCII spaces only)
+    assert (
+        flattened.blocks
+        == walked
+        == [
+            Grid(
+                (
+                    ("甲", n(1), None),
+                    (None, n(2), "三四"),
+                    ("a b", None, n(5)),
+                    ("乙", None, "六"),
+                    ("", "7", None),
+                )
+            )
+        ]
+    )
+    spaced, walked = flat_and_walked(table.replace(">甲<", ">甲  乙<"))  # whitespace inside one cell
+    assert spaced.blocks == walked and spaced.blocks[0].rows[0][0] == "甲 乙"  # type: ignore[union-attr]
+    long, walked = flat_and_walked(table.replace(">乙<", f">{'乙' * 120}<"))  # a merge read without its memo
+    assert long.blocks == walked and long.blocks[0].rows[3][:2] == ("乙" * 120, None)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("text", "holds"),
+    [("甲乙", False), ("\ufdf2", False), ("&#x41;&#20013;", False), ("\ufdd3", True), ("&#xFDD3;", True)],
+    ids=["plain", "other-fd", "other-reference", "marker", "marker-reference"],
+)
+def test_docx_only_a_marker_or_a_reference_to_one_holds_a_marker_in_a_utf8_part(text: str, holds: bool) -> None:
+    """U+FDF2 shares its first two UTF-8 bytes with the markers, &#20013; is a reference to another character:
+    neither is one."""
+    part = f'<w:document xmlns:w="{W}"><w:body>{paragraph(text)}</w:body></w:document>'.encode()
+    root = docx_format._xml(part, "d")
+    assert docx_format._holds_markers(root[0], part) is holds
 
 
 def test_docx_table_holding_a_table_is_layout_read_as_text_with_the_inner_table() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from report.document import Document, TextLine, lines_document
+from report.document import Document, Grid, TextLine, lines_document
 from report.labels import PAGE_FOOTER, heading_section, renumbered_section
 from report.parse import _find_headings, _unfuse
 from report.tables import (
@@ -43,10 +43,19 @@ def kinds_and_texts(*lines: str) -> list[tuple[str, str]]:
         (["收费", "851", ".", "776247"], [("text", "收费"), ("number", "851.776247")]),
         (["|---|---|", "| - | - |", "1"], [("number", "1")]),  # a placeholder header row is not data
         (["标签", "| 1 | 0 |"], [("text", "标签"), ("break", ""), ("number", "1"), ("number", "0")]),
+        (["\t行政许可", "\t\xa0", "5"], [("text", "行政许可"), ("number", "5")]),  # a value wrapped below its cell
+        (["\t行政许可", "\t\xa0", "\t5"], [("text", "行政许可"), ("blank", ""), ("number", "5")]),  # a blank cell
     ],
 )
 def test_line_to_tokens(lines: list[str], expected: list[tuple[str, str]]) -> None:
     assert kinds_and_texts(*lines) == expected
+
+
+def test_grid_cells_to_tokens() -> None:
+    """A grid's cells are read row by row, covered cells left out, and a decimal split over its cells joined."""
+    document = Document([TextLine("收费"), Grid((("行政事业性收费", None, "851"), (".", "776247", "")))])
+    tokens = [(token.kind.value, token.text) for token in tokenize(document, {}).tokens]
+    assert tokens == [("text", "收费"), ("text", "行政事业性收费"), ("number", "851.776247"), ("blank", "")]
 
 
 @pytest.mark.parametrize(

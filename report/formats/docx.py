@@ -14,6 +14,9 @@ The walk leaves the per-element work to libxml2 (a Python step per element cost 
 are stripped in one call; one pass over the text pieces only (`_scan`, lxml's filtered iteration) gives
 every paragraph's and cell's text and one over the merge properties gives the spans, so that rows and cells
 are then a few dictionary lookups each; tag facts (local name, hidden or not) come from per-tag caches.
+Usually libxslt flattens the body into one string instead (`_flattening`), read with a few calls a table
+(a regular expression costs microseconds a call): its merge properties go in one, whether any cell needs
+whitespace collapsed is told by one, and a cell's merges are memoised by its properties.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -31,7 +34,7 @@ from lxml import etree
 from lxml.etree import _Element as Element
 
 from report.document import MAX_TEXT_CHARS, Block, Document, Grid, TextLine, UnreadableFile, bounded
-from report.formats.html import collapse, collapse_all
+from report.formats.html import _HTML_SPACES, _WHITESPACE, collapse, collapse_all
 
 MAX_PART_BYTES = 32 * 1024 * 1024  # uncompressed size of one XML part (a 100-page report's is a few MB)
 MAX_RATIO = 200  # uncompressed : compressed, beyond which a large part is taken for a zip bomb
@@ -75,28 +78,29 @@ _TEXT_PIECES: dict[str, str | None] = {
 _TEXT_TAGS = tuple(f"{{*}}{name}" for name in _TEXT_PIECES)
 _BLOCK_TAGS = ("{*}p", "{*}tbl", "{*}altChunk")
 _VISIBLE, _SKIPPED, _LEAF, _PARAGRAPH = 0, 1, 2, 3  # what an element is to the paragraph text around it
-_CACHED_TAGS = 10_000  # a file may use any number of distinct tags; the caches below forget them past this
+_CACHED_KEYS = 10_000  # a file may use any number of distinct tags (…); the caches below forget them past this
 
 
 def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
+_Key = TypeVar("_Key")
 _Fact = TypeVar("_Fact")
 
 
-class _TagCache(dict[object, _Fact]):
-    """Element tag → a fact computed from its local name once per distinct tag, so that a lookup is one
-    dictionary access; forgets everything past _CACHED_TAGS tags."""
+class _Memo(dict[_Key, _Fact]):
+    """Key → a fact computed from it once per distinct key, so that a lookup is one dictionary access; forgets
+    everything past _CACHED_KEYS keys."""
 
-    def __init__(self, fact: Callable[[str], _Fact]) -> None:
+    def __init__(self, fact: Callable[[_Key], _Fact]) -> None:
         super().__init__()
         self._fact = fact
 
-    def __missing__(self, tag: object) -> _Fact:
-        if len(self) > _CACHED_TAGS:
+    def __missing__(self, key: _Key) -> _Fact:
+        if len(self) > _CACHED_KEYS:
             self.clear()
-        value = self[tag] = self._fact(_local(tag))
+        value = self[key] = self._fact(key)
         return value
 
 
@@ -109,9 +113,10 @@ def _kind(name: str) -> int:
     return _LEAF if name in _TEXT_PIECES else _VISIBLE
 
 
-_KINDS = _TagCache(_kind)
-_LOCALS: _TagCache[str] = _TagCache(lambda name: name)
-_PIECES: _TagCache[str | None] = _TagCache(lambda name: _TEXT_PIECES.get(name, ""))
+# Element tag → a fact of its local name.
+_KINDS: _Memo[object, int] = _Memo(lambda tag: _kind(_local(tag)))
+_LOCALS: _Memo[object, str] = _Memo(_local)
+_PIECES: _Memo[object, str | None] = _Memo(lambda tag: _TEXT_PIECES.get(_local(tag), ""))
 
 _VALUE_NAMES = tuple(f"{{{namespace}}}val" for namespace in _WORD_NAMESPACES)
 _SHORT_VALUE_NAMES = (f"{{{_SHORT_NAMESPACE}}}val", *_VALUE_NAMES)  # in a part read under the short name
@@ -206,13 +211,6 @@ def _holds_tables(table: Element) -> bool:
 
 
 _NONE: dict[str, Element] = {}
-_NO_PROPERTIES: dict[str, str] = {}
-
-
-# A table row as the grid needs it: the w:val of its gridBefore ("" for one without a value, None for none), and
-# its cells, each as its text (its paragraphs' lines joined by "\\n") and the w:val of its first gridSpan,
-# vMerge and hMerge by name (when it has any).
-_RowValues = tuple[str | None, list[tuple[str, dict[str, str]]]]
 
 
 def _int_value(value: str | None, default: int, cap: int) -> int:
@@ -224,37 +222,42 @@ def _int_value(value: str | None, default: int, cap: int) -> int:
 
 # The w:val of a vMerge/hMerge that continues the merge ("continue", also none), not restarts it.
 _CONTINUES = frozenset({"", "continue"})
+# What a cell's merge properties mean: its span (gridSpan), whether its vMerge and its hMerge continue a merge.
+_Merge = tuple[int, bool, bool]
 
 
-def _row_slots(row: _RowValues, above: tuple[str | None, ...] | None) -> list[str | None]:
-    """One table row as grid slots; `above` is the row before it, for vertical merges."""
-    grid_before, cells = row
+def _merge(properties: dict[str, str]) -> _Merge | None:
+    """What the w:val of a cell's first gridSpan, vMerge and hMerge by name mean; None for a cell without any."""
+    if not properties:
+        return None
+    span_value = properties.get("gridSpan")
+    span = 1 if span_value is None else max(_int_value(span_value, 1, MAX_GRID_COLUMNS), 1)
+    return span, properties.get("vMerge") in _CONTINUES, properties.get("hMerge") in _CONTINUES
+
+
+def _row_slots(
+    grid_before: str | None, texts: list[str], merges: list[_Merge | None], above: tuple[str | None, ...] | None
+) -> tuple[str | None, ...]:
+    """One table row as grid slots, from the w:val of its gridBefore ("" for one without a value, None for none)
+    and its cells' texts (collapsed) and merges; `above` is the row before it, for vertical merges."""
     slots: list[str | None] = [""] * _int_value(grid_before, 0, MAX_GRID_COLUMNS) if grid_before is not None else []
-    for text, properties in cells:
-        if not properties:  # the usual cell: one slot
+    for text, merge in zip(texts, merges, strict=True):
+        if merge is None:  # the usual cell: one slot
             if len(slots) >= MAX_GRID_COLUMNS:
                 break
-            slots.append(collapse(text))
+            slots.append(text)
             continue
-        span_value = properties.get("gridSpan")
-        span = 1 if span_value is None else max(_int_value(span_value, 1, MAX_GRID_COLUMNS), 1)
+        span, down, across = merge
         column = len(slots)
         if column + span > MAX_GRID_COLUMNS:
             break
-        if (properties.get("vMerge") in _CONTINUES and above is not None and column < len(above)) or (
-            properties.get("hMerge") in _CONTINUES and slots
-        ):
+        if (down and above is not None and column < len(above)) or (across and slots):
             slots.extend([None] * span)
         else:
-            slots.append(collapse(text))  # the cell's lines joined as a reader reads them (no tab is left)
+            slots.append(text)
             if span > 1:
                 slots.extend([None] * (span - 1))
-    return slots
-
-
-def _grid(rows: Iterable[_RowValues], reading: _Reading) -> Grid | None:
-    grid: list[tuple[str | None, ...]] = []
-    return _laid_out(grid, (tuple(_row_slots(row, grid[-1] if grid else None)) for row in rows), reading)
+    return tuple(slots)
 
 
 def _laid_out(
@@ -278,23 +281,25 @@ def _value_of(element: Element | None, names: tuple[str, ...]) -> str | None:
     return None if element is None else _value(element, names) or ""
 
 
-def _tree_rows(table: Element, reading: _Reading) -> Iterator[_RowValues]:
-    """A table's rows as the tree and the scan give them."""
+def _tree_slots(
+    table: Element, reading: _Reading, grid: list[tuple[str | None, ...]]
+) -> Iterator[tuple[str | None, ...]]:
+    """A table's rows of slots as the tree and the scan give them, each made once the row before it is in `grid`."""
     for row in table.iterchildren("{*}tr"):
-        cells = []
-        for cell in row.iterchildren("{*}tc"):
-            properties = reading.properties.get(cell, _NONE)
-            cells.append(
-                (
-                    "\n".join(reading.cell_lines.get(cell, ())),
-                    {
-                        name: _value(element, reading.value_names) or ""
-                        for name, element in properties.items()
-                        if name in _CELL_MERGES
-                    },
-                )
+        cells = list(row.iterchildren("{*}tc"))
+        texts = [collapse("\n".join(reading.cell_lines.get(cell, ()))) for cell in cells]  # as a reader reads them
+        merges = [
+            _merge(
+                {
+                    name: _value(element, reading.value_names) or ""
+                    for name, element in reading.properties.get(cell, _NONE).items()
+                    if name in _CELL_MERGES
+                }
             )
-        yield _value_of(reading.properties.get(row, _NONE).get("gridBefore"), reading.value_names), cells
+            for cell in cells
+        ]
+        grid_before = _value_of(reading.properties.get(row, _NONE).get("gridBefore"), reading.value_names)
+        yield _row_slots(grid_before, texts, merges, grid[-1] if grid else None)
 
 
 def _blocks(container: Element, reading: _Reading) -> Iterator[Block]:
@@ -308,7 +313,8 @@ def _blocks(container: Element, reading: _Reading) -> Iterator[Block]:
             for cell in _cells(child):
                 yield from _blocks(cell, reading)
         elif name == "tbl":
-            grid = _grid(_tree_rows(child, reading), reading)
+            rows: list[tuple[str | None, ...]] = []
+            grid = _laid_out(rows, _tree_slots(child, reading, rows), reading)
             if grid is not None:
                 yield grid
         else:
@@ -322,9 +328,13 @@ _PARAGRAPH_START, _TABLE_START, _TABLE_END, _ROW, _CELL, _ALT_CHUNK, _PROPERTY, 
 )
 _MARKER = re.compile("[\ufdd0-\ufdd8]")
 # A merge property of a cell or of a row, by name, and its w:val.
-_CELL_PROPERTY = re.compile(f"{_PROPERTY}(gridSpan|vMerge|hMerge)([^{_PROPERTY_END}]*){_PROPERTY_END}")
-_ROW_PROPERTY = re.compile(f"{_PROPERTY}(gridBefore)([^{_PROPERTY_END}]*){_PROPERTY_END}")
-_GRID_BEFORE = f"{_PROPERTY}gridBefore"
+_PROPERTY_RUN = re.compile(f"{_PROPERTY}[^{_PROPERTY_END}]*{_PROPERTY_END}")
+_MERGE_MARKS = tuple((kind, f"{_PROPERTY}{kind}") for kind in ("gridSpan", "vMerge", "hMerge"))
+_ROW_MARKS = (("gridBefore", f"{_PROPERTY}gridBefore"),)
+_GRID_BEFORE = _ROW_MARKS[0][1]
+# A flattened cell's merge, by the cell's start up to its last property (which holds them all): cells repeat them.
+_FLAT_MERGES: _Memo[str, _Merge | None] = _Memo(lambda start: _merge(_merges(start, _MERGE_MARKS)))
+_MEMOISED_CHARS = 100  # a longer start (text before the properties, long values) is not kept
 
 
 def _flattening(word_namespace: str) -> etree.XSLT:
@@ -430,10 +440,13 @@ _DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._
 def _holds_markers(body: Element, data: bytes) -> bool:
     """Whether the body's text or attributes may hold a marker. In a UTF-8 part (the usual one) it is looked for
     in the part's characters, markup and character references included (~40 µs, single characters first as in
-    html._may_hold_markers); in a part of another encoding, in the body as libxml2 serialises it (~0.2 ms)."""
+    html._may_hold_markers: searching the bytes for a marker's costs twice as much); in a part of another
+    encoding, in the body as libxml2 serialises it (~0.2 ms)."""
     head = data[3:] if data.startswith(codecs.BOM_UTF8) else data
     declared = _DECLARED_ENCODING.match(head)
-    if head.startswith(b"<") and (declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")):
+    # "<" then a zero byte is UTF-16LE or UCS-4 without a byte order mark to libxml2, whatever it declares.
+    utf8 = head.startswith(b"<") and head[1:2] != b"\0"
+    if utf8 and (declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")):
         try:
             part = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -455,36 +468,55 @@ def _flatten(body: Element, *, shortened: bool = False) -> str | None:
     return None if _IRREGULAR in text else text
 
 
-def _properties(text: str, pattern: re.Pattern[str]) -> tuple[str, dict[str, str]]:
-    """A flattened cell's or row's text without its merge properties, and the first value of each kind."""
-    if _PROPERTY not in text:
-        return text, _NO_PROPERTIES
-    found: dict[str, str] = {}
-    for kind, found_value in pattern.findall(text):
-        found.setdefault(kind, found_value)
-    return pattern.sub("", text), found
+def _merges(piece: str, marks: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """The value of the first merge property of each kind (by its mark, as `_MERGE_MARKS`) in a flattened cell
+    or row; a value holds no marker, so it ends at the first _PROPERTY_END after its mark."""
+    found = {}
+    for kind, mark in marks:
+        start = piece.find(mark)
+        if start >= 0:
+            start += len(mark)
+            found[kind] = piece[start : piece.index(_PROPERTY_END, start)]
+    return found
 
 
-def _flat_row(row: str) -> _RowValues:
-    grid_before = None
-    if _GRID_BEFORE in row:
-        row, row_properties = _properties(row, _ROW_PROPERTY)
-        grid_before = row_properties.get("gridBefore")
-    cells = [
-        (cell, _NO_PROPERTIES) if _PROPERTY not in cell else _properties(cell, _CELL_PROPERTY)
-        for cell in row.split(_CELL)[1:]
+def _flat_merge(cell: str) -> _Merge | None:
+    """The merge of a flattened cell holding merge properties."""
+    start = cell[: cell.rindex(_PROPERTY_END) + 1]
+    return _FLAT_MERGES[start] if len(start) <= _MEMOISED_CHARS else _merge(_merges(start, _MERGE_MARKS))
+
+
+def _flat_texts(table: str) -> list[list[str]]:
+    """The collapsed texts of a flattened table's cells, by row, at most MAX_GRID_COLUMNS a row (each cell
+    takes a slot at least). Regular expressions cost a few microseconds a call: the table's properties go in
+    one, whether a cell holds whitespace inside is told by one for the table (the usual answer is no)."""
+    if _PROPERTY in table:
+        table = _PROPERTY_RUN.sub("", table)
+    bare = table.replace(_CELL + "\n", _CELL)  # a cell's first paragraph starts its text with "\n"
+    if _WHITESPACE.search(bare) is None:  # no cell holds other whitespace (the usual table): nothing to collapse
+        return [row.split(_CELL)[1 : MAX_GRID_COLUMNS + 1] for row in bare.split(_ROW)[1:]]
+    raw = [row.split(_CELL)[1 : MAX_GRID_COLUMNS + 1] for row in table.split(_ROW)[1:]]
+    trimmed = [[cell.strip(_HTML_SPACES) for cell in cells] for cells in raw]
+    if _WHITESPACE.search("".join(map("".join, trimmed))) is None:
+        return trimmed
+    return [
+        texts if _WHITESPACE.search("".join(texts)) is None else collapse_all(cells)
+        for cells, texts in zip(raw, trimmed, strict=True)
     ]
-    return grid_before, cells
 
 
 def _flat_slots(table: str, grid: list[tuple[str | None, ...]]) -> Iterator[tuple[str | None, ...]]:
-    """A flattened table's rows of slots, as `_row_slots` makes them; a row without merge properties (the usual
-    one) is its cells' texts, collapsed."""
-    for row in table.split(_ROW)[1:]:
-        if _PROPERTY in row:
-            yield tuple(_row_slots(_flat_row(row), grid[-1] if grid else None))
-        else:
-            yield tuple(collapse_all(row.split(_CELL)[1 : MAX_GRID_COLUMNS + 1]))
+    """A flattened table's rows of slots, as `_row_slots` makes them, each made once the row before it is in
+    `grid`; a row without merge properties (the usual one) is its cells' texts."""
+    for row, texts in zip(table.split(_ROW)[1:], _flat_texts(table), strict=True):
+        if _PROPERTY not in row:
+            yield tuple(texts)
+            continue
+        grid_before = _merges(row, _ROW_MARKS).get("gridBefore") if _GRID_BEFORE in row else None
+        merges = [
+            None if _PROPERTY not in cell else _flat_merge(cell) for cell in row.split(_CELL)[1 : MAX_GRID_COLUMNS + 1]
+        ]
+        yield _row_slots(grid_before, texts, merges, grid[-1] if grid else None)
 
 
 def _flat_paragraphs(text: str, lines: list[str], reading: _Reading) -> None:
