@@ -97,11 +97,24 @@ SPANNED_ROWS = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(SPANNED_ROWS, st.integers(0, 60))
 def test_html_layout_places_cells_as_the_table_model_does(rows: list, cells_left: int) -> None:
-    columns = [
-        (group, [cell[0] for cell in cells], [cell[1] for cell in cells], [cell[2] for cell in cells])
+    assert html.layout(layout_rows(rows), cells_left) == slot_layout(rows, cells_left)
+
+
+def layout_rows(rows: list[tuple[int, list[tuple[int, int, str]]]]) -> list:
+    """Rows of (rowspan, colspan, text) cells as `html.layout` takes them."""
+    return [
+        html._row_cells(group, [cell[2] for cell in cells], [cell[0] for cell in cells], [cell[1] for cell in cells])
         for group, cells in rows
     ]
-    assert html.layout(columns, cells_left) == slot_layout(rows, cells_left)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SPANNED_ROWS, st.integers(0, 60))
+def test_html_layout_cuts_wide_rows_where_the_table_model_does(rows: list, cells_left: int) -> None:
+    """Rows of merged cells wider than the cap, their cells placed whole or not at all."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(html, "MAX_TABLE_WIDTH", 5)
+        assert html.layout(layout_rows(rows), cells_left) == slot_layout(rows, cells_left)
 
 
 @settings(max_examples=300, deadline=None)
@@ -109,7 +122,7 @@ def test_html_layout_places_cells_as_the_table_model_does(rows: list, cells_left
 def test_html_a_table_without_merged_cells_is_laid_out_as_any_table(rows: list[list[str]], cells_left: int) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(html, "MAX_TABLE_WIDTH", 5)
-        spanned = [(0, [1] * len(texts), [1] * len(texts), texts) for texts in rows]
+        spanned = [(0, texts, []) for texts in rows]
         assert html._plain_layout(rows, cells_left) == html.layout(spanned, cells_left)
 
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import groupby
-from operator import itemgetter
+from itertools import chain, groupby
+from operator import itemgetter, methodcaller
 
 from lxml import etree
 from lxml.etree import _Element as Element
@@ -79,11 +79,17 @@ def _wide(char: str) -> bool:
     return unicodedata.east_asian_width(char) in ("W", "F")
 
 
+def _has_whitespace(text: str) -> bool:
+    """Whether the text holds any of HTML's whitespace characters: five scans at memchr's speed, ~30 times
+    faster than a regular expression's search through a text without any."""
+    return " " in text or "\n" in text or "\t" in text or "\r" in text or "\f" in text
+
+
 def collapse(raw: str) -> str:
     """Whitespace as a reader sees it: each run becomes one space, except a line break between two CJK
     characters, which disappears (a wrapped Chinese line is one line); ends trimmed. NBSP is not touched."""
     trimmed = raw.strip(_HTML_SPACES)
-    if _WHITESPACE.search(trimmed) is None:  # no run inside (a table cell's usual text)
+    if not _has_whitespace(trimmed):  # no run inside (a table cell's usual text)
         return trimmed
     if "\n" not in trimmed and "\r" not in trimmed:  # every run is one space (without a callback)
         return _WHITESPACE.sub(" ", trimmed)
@@ -101,9 +107,7 @@ def collapse(raw: str) -> str:
 
 def collapse_all(raws: list[str]) -> list[str]:
     """`collapse` of each text; the usual one (a table cell's: whitespace at its ends only) costs no call."""
-    return [
-        trimmed if _WHITESPACE.search(trimmed := raw.strip(_HTML_SPACES)) is None else collapse(raw) for raw in raws
-    ]
+    return [trimmed if not _has_whitespace(trimmed := raw.strip(_HTML_SPACES)) else collapse(raw) for raw in raws]
 
 
 def join_wrapped(pieces: Iterable[str]) -> str:
@@ -281,18 +285,21 @@ class _Table:
             self.loose_blocks.extend(blocks)
 
 
-# A table row for layout: its row group (thead/tbody/tfoot: a rowspan never reaches past it) and its cells'
-# rowspans, colspans and texts.
-_RowCells = tuple[int, list[int], list[int], list[str]]
+# A table row for layout: its row group (thead/tbody/tfoot: a rowspan never reaches past it), its cells' texts,
+# and its merged cells as (place in the row, rowspan, colspan) in order (every other cell spans one row and one
+# column).
+_RowCells = tuple[int, list[str], list[tuple[int, int, int]]]
 _NONE_COVERED: frozenset[int] = frozenset()
 
 
-def _group_ends(rows: list[_RowCells]) -> list[int]:
-    """For each row, the index one past the last row of its row group."""
-    ends = [len(rows)] * len(rows)
-    for index in range(len(rows) - 2, -1, -1):
-        ends[index] = ends[index + 1] if rows[index + 1][0] == rows[index][0] else index + 1
-    return ends
+def _row_cells(group: int, texts: list[str], rowspans: list[int], colspans: list[int]) -> _RowCells:
+    """A row for `layout` from its cells' texts and spans."""
+    merged = [
+        (place, rowspan, colspan)
+        for place, (rowspan, colspan) in enumerate(zip(rowspans, colspans, strict=True))
+        if rowspan != 1 or colspan != 1
+    ]
+    return group, texts, merged
 
 
 def layout(rows: list[_RowCells], cells_left: int) -> tuple[tuple[tuple[str | None, ...], ...], bool]:
@@ -303,34 +310,51 @@ def layout(rows: list[_RowCells], cells_left: int) -> tuple[tuple[tuple[str | No
     One pass: each row's slots are built left to right, a cell's text then None in each column its colspan
     covers, skipping the columns a rowspan from above covers (None too). A row without cells of its own and
     not reached by any rowspan (`<tr></tr>`) shows nothing and is left out."""
-    placed: list[tuple[bool, list[str | None]]] = []
+    placed: list[Sequence[str | None]] = []  # the rows shown
     covered_below: dict[int, set[int]] = {}  # row index → the columns rowspans from above cover in it
-    ends: list[int] | None = None
     width = 0
     slot_count = 0  # slots placed so far, those rowspans cover in rows below included
     cut = False
-    for index, (_, rowspans, colspans, texts) in enumerate(rows):
+    for index, (_, texts, merged) in enumerate(rows):
         if slot_count > cells_left:
             cut = True
             break
-        covered = covered_below.pop(index, _NONE_COVERED)
-        slots: list[str | None] = [None] * len(covered)
-        if rowspans.count(1) == len(texts) and (not covered or max(covered) < len(covered)):
-            # The usual row: no rowspan down from it, and those from above (if any) cover its first columns.
-            if colspans.count(1) == len(texts) and len(slots) + len(texts) <= MAX_TABLE_WIDTH:
+        covered = covered_below.pop(index, _NONE_COVERED) if covered_below else _NONE_COVERED
+        slots: list[str | None]
+        if not merged and len(covered) + len(texts) <= MAX_TABLE_WIDTH and (not covered or max(covered) < len(covered)):
+            # The plainest row: its cells side by side, after the first columns rowspans from above cover.
+            if covered:
+                slots = [None] * len(covered)
                 slots += texts
-            else:
-                for cell_text, colspan in zip(texts, colspans, strict=True):
-                    if len(slots) + colspan > MAX_TABLE_WIDTH:
-                        cut = True
-                        break
-                    slots.append(cell_text)
-                    if colspan > 1:
-                        slots += [None] * (colspan - 1)
-            slot_count += len(slots) - len(covered)
-            width = max(width, len(slots))
-            placed.append((bool(texts or covered), slots))
+                placed.append(slots)
+            elif texts:
+                placed.append(texts)
+            slot_count += len(texts)
+            width = max(width, len(covered) + len(texts))
             continue
+        if not covered or max(covered) < len(covered):
+            # The usual row: as the plainest, each merged cell followed by the columns it covers.
+            slots = [None] * len(covered)
+            start = 0
+            reaching: list[tuple[int, int, int]] = []  # (rowspan, column, colspan) of cells reaching down
+            for place, rowspan, colspan in merged:
+                slots += texts[start : place + 1]
+                if rowspan != 1:
+                    reaching.append((rowspan, len(slots) - 1, colspan))
+                slots += [None] * (colspan - 1)
+                start = place + 1
+            slots += texts[start:]
+            if len(slots) <= MAX_TABLE_WIDTH:  # else the cap cuts it, as the general case below does
+                for rowspan, column, colspan in reaching:
+                    slot_count += _cover_below(rows, covered_below, index, rowspan, column, colspan)
+                slot_count += len(slots) - len(covered)
+                width = max(width, len(slots))
+                if texts or covered:
+                    placed.append(slots)
+                continue
+        rowspans, colspans = [1] * len(texts), [1] * len(texts)
+        for place, rowspan, colspan in merged:
+            rowspans[place], colspans[place] = rowspan, colspan
         slots = []
         column = 0
         for rowspan, colspan, cell_text in zip(rowspans, colspans, texts, strict=True):
@@ -345,14 +369,7 @@ def layout(rows: list[_RowCells], cells_left: int) -> tuple[tuple[tuple[str | No
             if colspan > 1:
                 slots += [None] * (colspan - 1)
             if rowspan != 1:
-                if ends is None:
-                    ends = _group_ends(rows)
-                last_row = ends[index] if rowspan == 0 else min(index + rowspan, ends[index])
-                for below in range(index + 1, last_row):
-                    row_below = covered_below.setdefault(below, set())
-                    known = len(row_below)
-                    row_below.update(range(column, column + colspan))
-                    slot_count += len(row_below) - known
+                slot_count += _cover_below(rows, covered_below, index, rowspan, column, colspan)
             column += colspan
         width = max(width, len(slots))
         if covered:
@@ -363,16 +380,39 @@ def layout(rows: list[_RowCells], cells_left: int) -> tuple[tuple[tuple[str | No
                     slots.append(None)
         else:
             slot_count += len(slots)
-        placed.append((bool(texts or covered), slots))
+        if texts or covered:
+            placed.append(slots)
+    if cells_left >= width * len(placed):  # every row fits
+        return tuple([tuple(row) if len(row) == width else (*row, *("",) * (width - len(row))) for row in placed]), cut
     grid: list[tuple[str | None, ...]] = []
-    for shown, slots in placed:
-        if not shown:
-            continue
+    for row in placed:
         if cells_left < width:
             return tuple(grid), True
         cells_left -= width
-        grid.append((*slots, *("",) * (width - len(slots))))
+        grid.append((*row, *("",) * (width - len(row))))
     return tuple(grid), cut
+
+
+def _cover_below(
+    rows: list[_RowCells], covered_below: dict[int, set[int]], index: int, rowspan: int, column: int, colspan: int
+) -> int:
+    """Marks the columns a cell of row `index` covers in the rows below it (rowspan 0 reaches the end of its
+    row group, none reaches past it); how many slots that adds."""
+    group = rows[index][0]
+    columns = range(column, column + colspan)
+    added = 0
+    for below in range(index + 1, len(rows) if rowspan == 0 else min(index + rowspan, len(rows))):
+        if rows[below][0] != group:
+            break
+        row_below = covered_below.get(below)
+        if row_below is None:
+            covered_below[below] = set(columns)
+            added += colspan
+        else:
+            known = len(row_below)
+            row_below.update(columns)
+            added += len(row_below) - known
+    return added
 
 
 def _blank(text: str | None) -> bool:
@@ -432,7 +472,7 @@ def _regular_row(row: Element, group: int) -> _RowCells | None:
         rowspans.append(1 if rowspan is None else _span(rowspan, MAX_ROWSPAN))
         colspans.append(1 if colspan is None else max(_span(colspan, MAX_COLSPAN), 1))
         texts.append(text)
-    return group, rowspans, colspans, texts
+    return _row_cells(group, texts, rowspans, colspans)
 
 
 def _regular_rows(table: Element) -> list[_RowCells] | None:
@@ -606,11 +646,11 @@ class _Reader:
                 *(block for row in table.rows for cell in row.cells for block in cell.blocks()),
             ]
         rows = [
-            (
+            _row_cells(
                 row.group,
+                [cell.text() for cell in row.cells],
                 [cell.rowspan for cell in row.cells],
                 [cell.colspan for cell in row.cells],
-                [cell.text() for cell in row.cells],
             )
             for row in table.rows
         ]
@@ -664,8 +704,8 @@ class _Reader:
 
 # Markers libxslt writes between the pieces of a flattened page (`_flatten`): Unicode noncharacters, which no
 # page holds (one that holds one, or a character reference that may stand for one, is walked instead).
-_BREAK, _TABLE_START, _TABLE_END, _GROUP, _ROW, _CELL, _IRREGULAR = (chr(0xFDD0 + n) for n in range(7))
-_MARKERS = "".join(chr(0xFDD0 + n) for n in range(7))
+_BREAK, _TABLE_START, _TABLE_END, _GROUP, _ROW, _CELL, _IRREGULAR, _BETWEEN = (chr(0xFDD0 + n) for n in range(8))
+_MARKERS = "".join(chr(0xFDD0 + n) for n in range(8))
 _MARKER_REFERENCE = re.compile(r"&#(?:[xX]0*[fF][dD][dD]|0*649[7-9])")  # &#xFDD0; … &#64976; … and neighbours
 
 
@@ -683,32 +723,31 @@ def _flattening() -> etree.XSLT:
     """The page as one string, written by libxslt in a single pass over the tree: running text with _BREAK at
     each block boundary (where `_Reader` ends a line); each table between _TABLE_START and _TABLE_END, _GROUP
     before and after each row group (thead/tbody/tfoot), _ROW before each row and _CELL before each cell's
-    text, which has "\\n" at the block boundaries inside it (as `_flow`). Whatever only the walk reads the way
-    a browser shows it — a `<pre>`, a cell outside any table, a table that is not regular (see `_regular_rows`)
-    — writes _IRREGULAR. Span attributes are not written: testing a cell for them costs libxslt about what
-    reading them through lxml costs (~4,000 instructions), and the string would then need parsing too."""
+    text, which has "\\n" at the block boundaries inside it (as `_flow`); text between a table's rows and
+    cells between two _BETWEEN (`_flatten` makes sure it is blank: an XPath test here would cost ~3,000
+    instructions a text). Whatever only the walk reads the way a browser shows it — a `<pre>`, a cell outside any table, a
+    table that is not regular (see `_regular_rows`) — writes _IRREGULAR. Span attributes are not written:
+    testing a cell for them costs libxslt more than reading them through lxml, and the string would then
+    need parsing too.
+
+    Inside a table one mode ("t") matches the rows and cells by their parents (`tbody/tr`, `tr/td`), cheaper
+    than a mode for each level: libxslt tries a mode's `*` and `text()` templates on every node of every mode."""
     skipped = "|".join(sorted(_SKIPPED))
     blocks = "|".join(sorted(_BLOCKS - {"pre"}))  # a `tr` outside any table is a block like any other
     breaks = "|".join(sorted(_BREAKS_IN_TABLE))
     structure = "|".join(sorted(_STRUCTURE))
-    # Text between rows and cells must be blank. XML cannot hold a form feed: text with one reads irregular.
-    not_blank = "translate(., ' &#9;&#10;&#13;', '') != ''"
     stylesheet = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
 <xsl:output method="text" encoding="UTF-8"/>
 <xsl:template match="{skipped}"/>
 <xsl:template match="{blocks}">{_BREAK}<xsl:apply-templates/>{_BREAK}</xsl:template>
 <xsl:template match="pre|td|th">{_IRREGULAR}</xsl:template>
-<xsl:template match="table">{_TABLE_START}<xsl:apply-templates mode="table"/>{_TABLE_END}</xsl:template>
-<xsl:template match="*" mode="table">{_IRREGULAR}</xsl:template>
-<xsl:template match="text()" mode="table"><xsl:if test="{not_blank}">{_IRREGULAR}</xsl:if></xsl:template>
-<xsl:template match="thead|tbody|tfoot" mode="table">{_GROUP}<xsl:apply-templates mode="group"/>{_GROUP}</xsl:template>
-<xsl:template match="tr" mode="table"><xsl:apply-templates select="." mode="group"/></xsl:template>
-<xsl:template match="*" mode="group">{_IRREGULAR}</xsl:template>
-<xsl:template match="text()" mode="group"><xsl:if test="{not_blank}">{_IRREGULAR}</xsl:if></xsl:template>
-<xsl:template match="tr" mode="group">{_ROW}<xsl:apply-templates mode="row"/></xsl:template>
-<xsl:template match="*" mode="row">{_IRREGULAR}</xsl:template>
-<xsl:template match="text()" mode="row"><xsl:if test="{not_blank}">{_IRREGULAR}</xsl:if></xsl:template>
-<xsl:template match="td|th" mode="row">{_CELL}<xsl:apply-templates mode="cell"/></xsl:template>
+<xsl:template match="table">{_TABLE_START}<xsl:apply-templates mode="t"/>{_TABLE_END}</xsl:template>
+<xsl:template match="*" mode="t">{_IRREGULAR}</xsl:template>
+<xsl:template match="text()" mode="t">{_BETWEEN}<xsl:copy/>{_BETWEEN}</xsl:template>
+<xsl:template match="table/thead|table/tbody|table/tfoot" mode="t">{_GROUP}<xsl:apply-templates
+ mode="t"/>{_GROUP}</xsl:template>
+<xsl:template match="table/tr|thead/tr|tbody/tr|tfoot/tr" mode="t">{_ROW}<xsl:apply-templates mode="t"/></xsl:template>
+<xsl:template match="tr/td|tr/th" mode="t">{_CELL}<xsl:apply-templates mode="cell"/></xsl:template>
 <xsl:template match="{skipped}" mode="cell"><xsl:if test=".//table">{_IRREGULAR}</xsl:if></xsl:template>
 <xsl:template match="{structure}" mode="cell">{_IRREGULAR}</xsl:template>
 <xsl:template match="{breaks}" mode="cell"><xsl:text>&#10;</xsl:text><xsl:apply-templates
@@ -722,11 +761,14 @@ _FLATTEN = _flattening()
 
 @dataclass
 class _Flat:
-    """A page flattened by libxslt, and the rowspans and colspans of its cells in document order."""
+    """A page flattened by libxslt, and its merged cells as (place among the page's cells in document order,
+    rowspan, colspan), in order; every other cell spans one row and one column."""
 
     text: str
-    rowspans: list[int]
-    colspans: list[int]
+    merged: list[tuple[int, int, int]]
+
+
+_ATTRIBUTE_NAMES = methodcaller("keys")
 
 
 def _flatten(root: Element) -> _Flat | None:
@@ -738,28 +780,58 @@ def _flatten(root: Element) -> _Flat | None:
         return None
     if _IRREGULAR in text:
         return None
+    if _BETWEEN in text:
+        # Text between rows and cells must be blank (XML cannot hold a form feed: text with one is not).
+        pieces = text.split(_BETWEEN)
+        if "".join(pieces[1::2]).strip(" \t\n\r"):
+            return None
+        text = "".join(pieces[::2])
     cells = list(root.iter("td", "th"))
     # Every cell of the page is a flattened one, in the same order, unless some stand where no text is shown
     # (in a `noscript` …); the walk reads those pages.
     if len(cells) != text.count(_CELL):
         return None
-    return _Flat(
-        text,
-        [1 if (rowspan := cell.get("rowspan")) is None else _span(rowspan, MAX_ROWSPAN) for cell in cells],
-        [1 if (colspan := cell.get("colspan")) is None else max(_span(colspan, MAX_COLSPAN), 1) for cell in cells],
-    )
+    merged: list[tuple[int, int, int]] = []
+    # A cell's attribute names come in one call; the values are read only where a span may be (a tenth of
+    # the cells of a report's tables).
+    for place, names in enumerate(map(_ATTRIBUTE_NAMES, cells)):
+        if "rowspan" in names or "colspan" in names:
+            rowspan, colspan = cells[place].get("rowspan"), cells[place].get("colspan")
+            spans = (
+                1 if rowspan is None else _span(rowspan, MAX_ROWSPAN),
+                1 if colspan is None else max(_span(colspan, MAX_COLSPAN), 1),
+            )
+            if spans != (1, 1):
+                merged.append((place, *spans))
+    return _Flat(text, merged)
 
 
-def _flat_rows(table: str, flat: _Flat, first_cell: int) -> list[_RowCells]:
-    """A flattened table's rows, as `_regular_rows` reads them (row groups are numbered as markers pass), its
-    cells' spans taken from `flat` from `first_cell` on."""
+def _cell_texts(rows: str) -> list[list[str]]:
+    """The cells of flattened rows (`_ROW` … `_CELL` text `_CELL` text …), each text collapsed (`collapse`):
+    its ends trimmed, then, in the rare cell with whitespace left inside, that collapsed."""
+    if not _has_whitespace(rows):
+        return [row.split(_CELL)[1:] for row in rows.split(_ROW)[1:]]
+    cells = [[cell.strip(_HTML_SPACES) for cell in row.split(_CELL)[1:]] for row in rows.split(_ROW)[1:]]
+    if not _has_whitespace("".join(chain.from_iterable(cells))):
+        return cells
+    return [collapse_all(texts) for texts in cells]
+
+
+def _flat_rows(table: str, merged: list[tuple[int, int, int]]) -> list[_RowCells]:
+    """A flattened table's rows, as `_regular_rows` reads them (row groups are numbered as markers pass), with
+    its merged cells `merged` (place in the table, rowspan, colspan) in order."""
     rows: list[_RowCells] = []
-    start = first_cell
+    start = 0  # the place of the row's first cell in the table
+    next_merged = 0
     for group, segment in enumerate(table.split(_GROUP)):
-        for row in segment.split(_ROW)[1:]:
-            texts = collapse_all(row.split(_CELL)[1:])
+        for texts in _cell_texts(segment):
             end = start + len(texts)
-            rows.append((group, flat.rowspans[start:end], flat.colspans[start:end], texts))
+            row_merged = []
+            while next_merged < len(merged) and merged[next_merged][0] < end:
+                place, rowspan, colspan = merged[next_merged]
+                row_merged.append((place - start, rowspan, colspan))
+                next_merged += 1
+            rows.append((group, texts, row_merged))
             start = end
     return rows
 
@@ -808,16 +880,20 @@ def _flat_document(flat: _Flat) -> Document:
     first, *tables = flat.text.split(_TABLE_START)
     _flat_lines(first, lines)
     first_cell = 0
+    next_merged = 0
     for piece in tables:
         table, after = piece.split(_TABLE_END, 1)
-        cell_count = table.count(_CELL)
-        rowspans = flat.rowspans[first_cell : first_cell + cell_count]
-        colspans = flat.colspans[first_cell : first_cell + cell_count]
-        if rowspans.count(1) == colspans.count(1) == cell_count:  # no merged cell: each row is its cells
+        end = first_cell + table.count(_CELL)
+        merged = []
+        while next_merged < len(flat.merged) and flat.merged[next_merged][0] < end:
+            place, rowspan, colspan = flat.merged[next_merged]
+            merged.append((place - first_cell, rowspan, colspan))
+            next_merged += 1
+        if merged:
+            grid, cut = layout(_flat_rows(table, merged), cells_left)
+        else:  # no merged cell: each row is its cells
             grid, cut = _plain_layout(_plain_rows(table), cells_left)
-        else:
-            grid, cut = layout(_flat_rows(table, flat, first_cell), cells_left)
-        first_cell += cell_count
+        first_cell = end
         if grid:
             cells_left -= len(grid) * len(grid[0])
             grids[len(lines)] = Grid(grid)
@@ -832,10 +908,7 @@ def _plain_rows(table: str) -> list[list[str]]:
     """A flattened table's rows of cell texts (row groups matter only to rowspans)."""
     if _GROUP in table:
         table = table.replace(_GROUP, "")
-    rows = table.split(_ROW)[1:]
-    if _WHITESPACE.search(table) is None:  # no cell has whitespace to collapse
-        return [row.split(_CELL)[1:] for row in rows]
-    return [collapse_all(row.split(_CELL)[1:]) for row in rows]
+    return _cell_texts(table)
 
 
 def read(data: bytes) -> Document:
