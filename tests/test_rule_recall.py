@@ -13,7 +13,9 @@ from collections import Counter
 from pathlib import Path
 
 from nianbao.judge import check_files
-from nianbao.settings import Settings
+from nianbao.settings import RuleSettings, Settings
+from report.parse import parse_file
+from rules import all_rules
 from tests.generator import (
     BLANK_CAPABLE,
     FILE_SUFFIX,
@@ -159,3 +161,30 @@ def test_prose_defects_of_the_reviewers_rules_across_layouts(tmp_path: Path) -> 
         revised = write(tmp_path, f"revised-{layout}", other_layout, truth, index + 1)
         reports = check_files([clean, revised], SETTINGS)
         assert "report.revised_after_publication" in {f.rule for f in reports[1].findings}, layout
+
+
+def test_rules_skipped_without_earlier_years_or_peers_would_find_nothing_there(tmp_path: Path) -> None:
+    """The engine does not call a rule marked `needs_earlier` (`needs_peers`) when there are no earlier years
+    (no peers). Called anyway on reports where it fires with them, such a rule must find nothing without them."""
+    settings = RuleSettings()
+    gated = [item for item in all_rules() if item.needs_earlier or item.needs_peers]
+    assert {item.id for item in gated} >= {"narrative.copied_from_peer", *SERIES_KINDS}
+    fired_with_context: set[str] = set()
+    for index, kind in enumerate(SERIES_KINDS):
+        series, _ = plant_series(make_series(random.Random(40 + index)), kind, random.Random(80 + index))
+        reports = [
+            parse_file(write(tmp_path, f"{kind}-{truth.year}", LAYOUT_NAMES[index % 8], truth, index))
+            for truth in series
+        ]
+        peer_truth = make_truth(random.Random(120 + index), year=series[-1].year, show_title=True)
+        copied, _ = plant_peer_copy(peer_truth, series[-1], random.Random(160 + index))
+        peer = parse_file(write(tmp_path, f"{kind}-peer", LAYOUT_NAMES[(index + 3) % 8], copied, index))
+        current, earlier = reports[-1], reports[-2::-1]
+        for item in gated:
+            if item.findings(current, earlier, settings, [peer]):
+                fired_with_context.add(item.id)
+            without = item.findings(
+                current, [] if item.needs_earlier else earlier, settings, [] if item.needs_peers else [peer]
+            )
+            assert not without, (item.id, without)
+    assert fired_with_context >= {"narrative.copied_from_peer", *SERIES_KINDS}
