@@ -34,7 +34,7 @@ from lxml import etree
 from lxml.etree import _Element as Element
 
 from report.document import MAX_TEXT_CHARS, Block, Document, Grid, TextLine, UnreadableFile, bounded
-from report.formats.html import _HTML_SPACES, _WHITESPACE, collapse, collapse_all
+from report.formats.html import cell_texts, collapse
 
 MAX_PART_BYTES = 32 * 1024 * 1024  # uncompressed size of one XML part (a 100-page report's is a few MB)
 MAX_RATIO = 200  # uncompressed : compressed, beyond which a large part is taken for a zip bomb
@@ -488,21 +488,11 @@ def _flat_merge(cell: str) -> _Merge | None:
 
 def _flat_texts(table: str) -> list[list[str]]:
     """The collapsed texts of a flattened table's cells, by row, at most MAX_GRID_COLUMNS a row (each cell
-    takes a slot at least). Regular expressions cost a few microseconds a call: the table's properties go in
-    one, whether a cell holds whitespace inside is told by one for the table (the usual answer is no)."""
+    takes a slot at least). The table's merge properties go in one regular expression call."""
     if _PROPERTY in table:
         table = _PROPERTY_RUN.sub("", table)
     bare = table.replace(_CELL + "\n", _CELL)  # a cell's first paragraph starts its text with "\n"
-    if _WHITESPACE.search(bare) is None:  # no cell holds other whitespace (the usual table): nothing to collapse
-        return [row.split(_CELL)[1 : MAX_GRID_COLUMNS + 1] for row in bare.split(_ROW)[1:]]
-    raw = [row.split(_CELL)[1 : MAX_GRID_COLUMNS + 1] for row in table.split(_ROW)[1:]]
-    trimmed = [[cell.strip(_HTML_SPACES) for cell in cells] for cells in raw]
-    if _WHITESPACE.search("".join(map("".join, trimmed))) is None:
-        return trimmed
-    return [
-        texts if _WHITESPACE.search("".join(texts)) is None else collapse_all(cells)
-        for cells, texts in zip(raw, trimmed, strict=True)
-    ]
+    return [texts[:MAX_GRID_COLUMNS] for texts in cell_texts(bare, _ROW, _CELL)]
 
 
 def _flat_slots(table: str, grid: list[tuple[str | None, ...]]) -> Iterator[tuple[str | None, ...]]:

@@ -806,12 +806,12 @@ def _flatten(root: Element) -> _Flat | None:
     return _Flat(text, merged)
 
 
-def _cell_texts(rows: str) -> list[list[str]]:
-    """The cells of flattened rows (`_ROW` … `_CELL` text `_CELL` text …), each text collapsed (`collapse`):
-    its ends trimmed, then, in the rare cell with whitespace left inside, that collapsed."""
+def cell_texts(rows: str, row_mark: str, cell_mark: str) -> list[list[str]]:
+    """The cells of flattened rows (`row_mark` … `cell_mark` text `cell_mark` text …), each text collapsed
+    (`collapse`): its ends trimmed, then, in the rare cell with whitespace left inside, that collapsed."""
     if not _has_whitespace(rows):
-        return [row.split(_CELL)[1:] for row in rows.split(_ROW)[1:]]
-    cells = [[cell.strip(_HTML_SPACES) for cell in row.split(_CELL)[1:]] for row in rows.split(_ROW)[1:]]
+        return [row.split(cell_mark)[1:] for row in rows.split(row_mark)[1:]]
+    cells = [[cell.strip(_HTML_SPACES) for cell in row.split(cell_mark)[1:]] for row in rows.split(row_mark)[1:]]
     if not _has_whitespace("".join(chain.from_iterable(cells))):
         return cells
     return [collapse_all(texts) for texts in cells]
@@ -824,7 +824,7 @@ def _flat_rows(table: str, merged: list[tuple[int, int, int]]) -> list[_RowCells
     start = 0  # the place of the row's first cell in the table
     next_merged = 0
     for group, segment in enumerate(table.split(_GROUP)):
-        for texts in _cell_texts(segment):
+        for texts in cell_texts(segment, _ROW, _CELL):
             end = start + len(texts)
             row_merged = []
             while next_merged < len(merged) and merged[next_merged][0] < end:
@@ -908,7 +908,7 @@ def _plain_rows(table: str) -> list[list[str]]:
     """A flattened table's rows of cell texts (row groups matter only to rowspans)."""
     if _GROUP in table:
         table = table.replace(_GROUP, "")
-    return _cell_texts(table)
+    return cell_texts(table, _ROW, _CELL)
 
 
 def read(data: bytes) -> Document:
