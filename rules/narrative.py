@@ -25,7 +25,7 @@ from report.normalized import compact
 from rules.base import Hit, ReviewerText, rule
 from rules.settings import RuleSettings
 from rules.structure import SECTION_TITLES
-from rules.views import OTHER_SENTENCE_ENDS, SENTENCE_END, Words, compact_sections, sentence_text
+from rules.views import SENTENCE_END, Words, compact_sections, one_sentence_end, sentence_text
 
 # Comparisons with other years or running totals are not statements of this year's figure.
 _OTHER_PERIOD = Words("上年", "去年", "同比", "累计", "以来", "结转", "历年", "上一年")
@@ -107,9 +107,7 @@ _SELF_WORDS = {level: Words(*words) for level, words in SELF_REFERENCE.items()}
 
 def _split_sentences(text: str) -> list[str]:
     """A `compact`ed text's sentences (empty ones too, where two ends meet)."""
-    for end in OTHER_SENTENCE_ENDS:
-        text = text.replace(end, SENTENCE_END)
-    return text.split(SENTENCE_END)
+    return one_sentence_end(text).split(SENTENCE_END)
 
 
 def _appeal_total(report: Report, kind: str) -> int | None:

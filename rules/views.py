@@ -40,14 +40,18 @@ def compact_sections(report: Report) -> dict[str, str]:
 def sentence_text(report: Report) -> str:
     """The compacted sections, section after section, as one text whose sentences each end in one 。: the other
     ends made 。 and a 。 between sections. Split at 。, it gives every section's sentences in turn (empty ones
-    too, where two ends meet); `Words.sentences_in` picks out those holding a word without splitting it."""
+    too, where two ends meet); `Words.sentences_at` picks out those holding a word without splitting it."""
     views = _views(tuple(report.evidence.section_text.items()))
     if views.sentence_text is None:
-        text = SENTENCE_END.join(views.sections.values())
-        for end in OTHER_SENTENCE_ENDS:
-            text = text.replace(end, SENTENCE_END)
-        views.sentence_text = text
+        views.sentence_text = one_sentence_end(SENTENCE_END.join(views.sections.values()))
     return views.sentence_text
+
+
+def one_sentence_end(text: str) -> str:
+    """A `compact`ed text with every sentence end made SENTENCE_END."""
+    for end in OTHER_SENTENCE_ENDS:
+        text = text.replace(end, SENTENCE_END)
+    return text
 
 
 @lru_cache(maxsize=_REMEMBERED_REPORTS)
