@@ -38,11 +38,13 @@ def nfkc(text: str) -> str:
     replaced = text
     for char, replacement in _COMMON_CHANGED:
         replaced = replaced.replace(char, replacement)
+    if unicodedata.is_normalized("NFKC", replaced):
+        return replaced  # most text: it held no full-width digit either (those are not NFKC)
     if _FULL_WIDTH_DIGIT.search(replaced):
         for char, replacement in _FULL_WIDTH_DIGITS:
             replaced = replaced.replace(char, replacement)
-    if unicodedata.is_normalized("NFKC", replaced):
-        return replaced
+        if unicodedata.is_normalized("NFKC", replaced):
+            return replaced
     return unicodedata.normalize("NFKC", text)
 
 

@@ -379,23 +379,29 @@ def tokenize(document: Document, headings: dict[int, str], texts: list[str] | No
 
     Page footers are dropped; a Markdown row of values whose label is not in it, right after free text,
     gets a BREAK before it (a PDF-to-Markdown converter printed its label elsewhere); a row of dash
-    placeholders right under a Markdown rule is a header's filler, not data."""
+    placeholders right under a Markdown rule is a header's filler, not data.
+
+    When sections 二, 三 and 四 all have their heading, the tables are read from those sections only: the
+    lines of the other sections (and before the first heading) give no tokens, only their headings do."""
     stream = Stream()
     lines = document.lines
     # Numbers fused to their labels are looked for where tables are: sections 二–四, or anywhere when the
     # document has no heading at all (prose elsewhere keeps its numbers).
     fusable = not headings
+    tables_only = _TABLE_SECTIONS.issubset(headings.values())
     split_decimal = False
     start = 0
     for index in sorted(headings):
-        split_decimal |= _tokenize_lines(stream, document, start, index, fusable)
+        if fusable or not tables_only:
+            split_decimal |= _tokenize_lines(stream, document, start, index, fusable)
         stream.headings.append(len(stream.tokens))
         text = texts[index] if texts is not None else normalize(lines[index])
         stream.tokens.append(Token(HEADING_KIND, text, section=headings[index]))
         stream.runs.append((index, [1]))
         fusable = headings[index] in _TABLE_SECTIONS
         start = index + 1
-    split_decimal |= _tokenize_lines(stream, document, start, len(lines), fusable)
+    if fusable or not tables_only:
+        split_decimal |= _tokenize_lines(stream, document, start, len(lines), fusable)
     # Set exactly when a decimal point's text token went into the stream (`_tokenize_lines` says so).
     return _join_split_decimals(stream) if split_decimal else stream
 
