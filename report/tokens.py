@@ -8,14 +8,14 @@ some text (the row label, perhaps wrapped over lines), then a run of values. The
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache, partial
 from itertools import chain, compress, count, islice, repeat
 from operator import itemgetter, not_
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from report.document import Document, Grid
 from report.labels import NUMBER_UNITS, PAGE_FOOTER
@@ -48,6 +48,11 @@ class Token(NamedTuple):
     text: str  # normalized text (NFKC, spaces collapsed)
     number: int | Decimal | None = None  # whole numbers as int, others as Decimal
     section: str | None = None  # for HEADING tokens
+
+
+# A token made by `tuple.__new__` directly, without the named tuple's `__new__` (a Python function): half the
+# cost, where tokens are made for every line met the first time.
+_new_token: Callable[[tuple[Kind, str, int | Decimal | None, str | None]], Token] = partial(tuple.__new__, Token)
 
 
 @dataclass(slots=True)
@@ -146,7 +151,7 @@ def _fused_number_end(text: str, start: int, end: int) -> int | None:
 def _split_fused(text: str) -> list[Token]:
     """Text with numbers written against their labels (fused crawler text) cut into text and number tokens."""
     if not _DIGIT.search(text):
-        return [Token(TEXT, text)]
+        return [_new_token((TEXT, text, None, None))]
     tokens: list[Token] = []
     position = 0
     for match in _DIGIT_RUN.finditer(text):
@@ -155,13 +160,13 @@ def _split_fused(text: str) -> list[Token]:
             continue
         label = text[position : match.start()].strip()
         if label:
-            tokens.append(Token(TEXT, label))
+            tokens.append(_new_token((TEXT, label, None, None)))
         digits = text[match.start() : end]
-        tokens.append(Token(NUMBER, digits, parse_number(digits)))
+        tokens.append(_new_token((NUMBER, digits, parse_number(digits), None)))
         position = end
     rest = text[position:].strip()
     if rest:
-        tokens.append(Token(TEXT, rest))
+        tokens.append(_new_token((TEXT, rest, None, None)))
     return tokens
 
 
@@ -175,29 +180,43 @@ def cell_tokens(raw: str, plain: bool = False) -> tuple[Token, ...]:
 
 
 def _cell_tokens(raw: str, plain: bool) -> tuple[Token, ...]:
-    text = normalize(raw)
+    return _text_tokens(normalize(raw), plain)
+
+
+_BLANK = (Token(BLANK, ""),)
+
+
+def _text_tokens(text: str, plain: bool) -> tuple[Token, ...]:
+    """`cell_tokens` of a cell already normalized."""
     if not text:
-        return (Token(BLANK, ""),)
+        return _BLANK
     if " " not in text:  # one word: a value, or a label
         value = _VALUES.get(text) or _value_token(text)
         if value is not None:
             return (value,)
         # Only a plain line can hold numbers fused to their labels: a table cell (数据1, 第1项) is whole.
-        return tuple(_split_fused(text)) if plain else (Token(TEXT, text),)
+        return tuple(_split_fused(text)) if plain else (_new_token((TEXT, text, None, None)),)
     parts = text.split(" ")
-    values: list[Token] = []
-    while parts:  # space-separated rows: the values trail the label (placeholders like "-" included)
-        value = _VALUES.get(parts[-1]) or _value_token(parts[-1])
-        if value is None or (value.kind is PLACEHOLDER and len(parts) == 1):
+    # Space-separated rows: the values trail the label (placeholders like "-" included). The values met before
+    # are looked up in one `map` and the run of them at the end found in C; the words before it are looked at
+    # one by one (a value met the first time, or the label). The first word is a value only as a number.
+    found: list[Token | None] = list(map(_VALUES.get, parts))
+    try:
+        start = max(len(found) - found[::-1].index(None), 1)
+    except ValueError:
+        start = 1
+    while start:
+        value = found[start - 1] or _value_token(parts[start - 1])
+        if value is None or (value.kind is PLACEHOLDER and start == 1):
             break
-        values.append(value)
-        parts.pop()
-    values.reverse()
-    if not parts:
+        found[start - 1] = value
+        start -= 1
+    values = cast(list[Token], found[start:])
+    if not start:
         return tuple(values)
-    label = " ".join(parts)
+    label = " ".join(parts[:start])
     # Only a plain line can hold numbers fused to their labels: a table cell (数据1, 第1项) is whole.
-    return (*(_split_fused(label) if plain else [Token(TEXT, label)]), *values)
+    return (*(_split_fused(label) if plain else [_new_token((TEXT, label, None, None))]), *values)
 
 
 # The token of a value written as a word of its own (a number or a placeholder) by its text: the same few
@@ -212,9 +231,9 @@ def _value_token(word: str) -> Token | None:
         return None
     number = parse_number(word)
     if number is not None:
-        return _VALUES.keep(word, Token(NUMBER, word, number))
+        return _VALUES.keep(word, _new_token((NUMBER, word, number, None)))
     if _PLACEHOLDER.match(word):
-        return _VALUES.keep(word, Token(PLACEHOLDER, word))
+        return _VALUES.keep(word, _new_token((PLACEHOLDER, word, None, None)))
     return None
 
 
@@ -270,8 +289,19 @@ _FOOTER_LENGTH = 40
 _FOOTER_HINT = re.compile(r"[页/\-—–－~]|[Pp]age")
 
 
-def _looks_like_footer(text: str) -> bool:
-    return len(text) <= _FOOTER_LENGTH and bool(_FOOTER_HINT.search(text)) and bool(PAGE_FOOTER.match(normalize(text)))
+# What a page footer starts with, normalized (no space first), besides a digit.
+_FOOTER_FIRST = frozenset("-—–－~第共Pp")
+
+
+def _looks_like_footer(raw: str, text: str) -> bool:
+    """Whether a line (`text`: normalized) is a page footer: cheap tests of its length, its first character
+    and a hint it holds before `PAGE_FOOTER` (`isdigit` holds for every digit `\\d` matches)."""
+    return (
+        len(raw) <= _FOOTER_LENGTH
+        and (text[:1] in _FOOTER_FIRST or text[:1].isdigit())
+        and bool(_FOOTER_HINT.search(raw))
+        and bool(PAGE_FOOTER.match(text))
+    )
 
 
 def _is_pipe_row(text: str) -> bool:
@@ -326,8 +356,11 @@ _EMPTY, _RULE, _FOOTER, _ROW = range(4)
 
 
 def _analyse(raw: str, fusable: bool) -> _Line:
-    if not raw.strip() and "\t" not in raw:
-        return _Line(_EMPTY, False, False, False, False, (), False, False, False, False, False)
+    if "\t" not in raw:
+        if not raw.strip():
+            return _EMPTY_LINE
+        if "|" not in raw and "---" not in raw:
+            return _analyse_one_cell(raw, fusable)
     # Both rules hold a run of three dashes, a Markdown row a pipe: most lines have neither.
     ruled = "---" in raw
     markdown_rule = ruled and bool(_MARKDOWN_RULE.match(raw))
@@ -335,7 +368,7 @@ def _analyse(raw: str, fusable: bool) -> _Line:
     tabbed = "\t" in raw
     if markdown_rule or (ruled and _TAB_RULE.match(raw.strip())):
         return _Line(_RULE, markdown_rule, pipe_row, tabbed, False, (), False, False, False, False, pipe_row)
-    if not tabbed and _looks_like_footer(raw):
+    if not tabbed and _looks_like_footer(raw, normalize(raw)):
         return _Line(_FOOTER, markdown_rule, pipe_row, tabbed, False, (), False, False, False, False, pipe_row)
     cells = _line_cells(raw)
     # Only a Markdown row is ever a header's dash filler.
@@ -364,6 +397,35 @@ def _analyse(raw: str, fusable: bool) -> _Line:
 
 # The text tokens that are a decimal point split from its number (851 / . / 776247).
 _DECIMAL_POINT_TOKENS = frozenset(Token(TEXT, point) for point in _DECIMAL_POINTS)
+
+_new_line: Callable[[tuple[object, ...]], _Line] = partial(tuple.__new__, _Line)  # as `_new_token`
+_EMPTY_LINE = _Line(_EMPTY, False, False, False, False, (), False, False, False, False, False)
+
+
+def _analyse_one_cell(raw: str, fusable: bool) -> _Line:
+    """`_analyse` of a line that is one cell (no tab, no pipe) and no rule (no `---`), not empty: most lines."""
+    text = normalize(raw)
+    if _looks_like_footer(raw, text):
+        return _new_line((_FOOTER, False, False, False, False, (), False, False, False, False, False))
+    tokens = _text_tokens(text, fusable)
+    all_values = all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens)))
+    # A decimal point's token is text of the normalized line, where NFKC leaves no `．`.
+    split_decimal = "." in text and not _DECIMAL_POINT_TOKENS.isdisjoint(tokens)
+    return _new_line(
+        (
+            _ROW,
+            False,
+            False,
+            False,
+            False,
+            tokens,
+            all_values,
+            False,
+            len(tokens) == 1 and all_values,
+            split_decimal,
+            False,
+        )
+    )
 
 
 # What each line is, per fusability.
