@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
 from itertools import compress, pairwise
 from operator import itemgetter
 from pathlib import Path
@@ -20,6 +21,7 @@ from report.labels import (
     OUTDATED_TEMPLATE_MARKERS,
     PAGE_FOOTER,
     SECTION_KEYS,
+    SECTION_PHRASE_WORDS,
     heading_sections,
     strip_numbering,
 )
@@ -70,6 +72,7 @@ _MAY_HOLD_HEADING = re.compile(r"[一二三四五六1-6]\s*[、.．]")
 # (本报告包括一、总体情况，二、…等六个部分), not a heading.
 _LIST_AFTER = ("，", "、", "；", ",", ";", "等", "和", "及", "以及")
 _LIST_BEFORE = ("，", "、", "；", ",", ";", "包括", "分为", "涵盖", "和", "及")
+_PHRASE_WORDS = tuple(SECTION_PHRASE_WORDS.values())
 # Text after a heading phrase on its line longer than this is the section's body fused onto the heading.
 _HEADING_TAIL = 24
 
@@ -77,6 +80,8 @@ _HEADING_TAIL = 24
 def _heading_cuts(text: str) -> list[int]:
     """Where a line must be cut so that each heading inside it (fused text) stands on a line of its own."""
     cuts: list[int] = []
+    if not any(map(text.__contains__, _PHRASE_WORDS)):
+        return cuts  # each phrase holds its word
     for match in EMBEDDED_HEADING.finditer(text):
         after = text[match.end() :].lstrip()
         before = text[: match.start()].rstrip()
@@ -89,10 +94,11 @@ def _heading_cuts(text: str) -> list[int]:
     return cuts
 
 
-def _fused_pieces(text: str) -> tuple[str, ...] | None:
+def _fused_pieces(text: str, start: int = 0) -> tuple[str, ...] | None:
     """The pieces a line holding headings fused into it is cut into, each heading on a line of its own;
-    None when the line stays whole."""
-    cuts = _heading_cuts(text) if _NUMBERED.search(text) else []
+    None when the line stays whole. `start`: where `_MAY_HOLD_HEADING` first matches, when known (no
+    numeral stands before it)."""
+    cuts = _heading_cuts(text) if _NUMBERED.search(text, start) else []
     if not cuts:
         return None
     edges = [0, *sorted(set(cuts)), len(text)]
@@ -126,21 +132,37 @@ class _LineFacts(NamedTuple):
     page_number: bool  # neither empty nor `content`
 
 
+# What a heading's numeral is (`HEADING`), and what stands before it on a normalized line.
+_HEADING_NUMERALS = frozenset("一二三四五六七八九123456789")
+_HEADING_LEAD = "#* "
+
+
 def _line_facts(raw: str) -> _LineFacts:
     text = normalize(raw)
     content = bool(text) and not is_page_number(text)
-    tabbed = "\t" in raw.strip()  # a table row: never cut, never a heading
-    heading = HEADING.match(text) if text and not tabbed else None
-    heading_like = heading is not None
-    plain = not heading_like and not _MAY_HOLD_HEADING.search(raw)
-    bare = not plain and not tabbed and bool(BARE_NUMERAL.match(raw))
-    pieces = None if plain or tabbed or bare else _fused_pieces(raw)
-    changes = bare or pieces is not None
+    tabbed = "\t" in raw and "\t" in raw.strip()  # a table row: never cut, never a heading
+    # A heading starts with its numeral (normalized text holds no whitespace but spaces).
+    heading = (
+        HEADING.match(text) if text and not tabbed and text.lstrip(_HEADING_LEAD)[:1] in _HEADING_NUMERALS else None
+    )
     page_number = bool(text) and not content
-    if heading is None:
-        return _LineFacts(text, plain, False, None, None, content, bare, pieces, changes, page_number)
-    section, renumbered = heading_sections(heading)
-    return _LineFacts(text, False, True, section, renumbered, content, bare, pieces, changes, page_number)
+    if heading is not None:
+        bare = not tabbed and bool(BARE_NUMERAL.match(raw))
+        pieces = None if tabbed or bare else _fused_pieces(raw)
+        section, renumbered = heading_sections(heading)
+        return _new_facts(
+            (text, False, True, section, renumbered, content, bare, pieces, bare or pieces is not None, page_number)
+        )
+    # `_MAY_HOLD_HEADING` needs one of its separators after the numeral.
+    may_hold = _MAY_HOLD_HEADING.search(raw) if "、" in raw or "." in raw or "．" in raw else None
+    if may_hold is None:  # plain
+        return _new_facts((text, True, False, None, None, content, False, None, False, page_number))
+    bare = not tabbed and bool(BARE_NUMERAL.match(raw))
+    pieces = None if tabbed or bare else _fused_pieces(raw, may_hold.start())
+    return _new_facts((text, False, False, None, None, content, bare, pieces, bare or pieces is not None, page_number))
+
+
+_new_facts: Callable[[tuple[object, ...]], _LineFacts] = partial(tuple.__new__, _LineFacts)  # a Python call less
 
 
 _FACTS: LineMemo[_LineFacts] = LineMemo()

@@ -97,6 +97,8 @@ _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 # A cell that stands for "no number" in real reports: 无, /, —, ——, -, 五 (a numeral typed as text), ×.
 _PLACEHOLDER = re.compile(r"^(?:[无/／\\—–－\-_×xX*]{1,3}|[〇零一二三四五六七八九十百千万两]{1,4})$")
 _LONGEST_PLACEHOLDER = 4  # what `_PLACEHOLDER` matches is never longer
+# What a number (besides a digit) or a placeholder starts with.
+_VALUE_FIRST = frozenset("+-无/／\\—–－_×xX*〇零一二三四五六七八九十百千万两")
 _MARKDOWN_RULE = re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|?)+\s*$")
 _TAB_RULE = re.compile(r"^(?:-{3,}\t?)+$")
 _DIGIT_RUN = re.compile(r"\d+(?:\.\d+)?")
@@ -194,8 +196,7 @@ def _text_tokens(text: str, plain: bool) -> tuple[Token, ...]:
         value = _VALUES.get(text) or _value_token(text)
         if value is not None:
             return (value,)
-        # Only a plain line can hold numbers fused to their labels: a table cell (数据1, 第1项) is whole.
-        return tuple(_split_fused(text)) if plain else (_new_token((TEXT, text, None, None)),)
+        return _label_tokens(text, plain)
     parts = text.split(" ")
     # Space-separated rows: the values trail the label (placeholders like "-" included). The values met before
     # are looked up in one `map` and the run of them at the end found in C; the words before it are looked at
@@ -211,12 +212,22 @@ def _text_tokens(text: str, plain: bool) -> tuple[Token, ...]:
             break
         found[start - 1] = value
         start -= 1
-    values = cast(list[Token], found[start:])
-    if not start:
-        return tuple(values)
-    label = " ".join(parts[:start])
-    # Only a plain line can hold numbers fused to their labels: a table cell (数据1, 第1项) is whole.
-    return (*(_split_fused(label) if plain else [_new_token((TEXT, label, None, None))]), *values)
+    values = tuple(cast(list[Token], found[start:]))
+    return _label_tokens(" ".join(parts[:start]), plain) + values if start else values
+
+
+def _label_tokens(label: str, plain: bool) -> tuple[Token, ...]:
+    """The tokens of a label (normalized, not a value): the same labels come in report after report."""
+    labels = _LABELS[plain]
+    found = labels.get(label)
+    if found is None:
+        # Only a plain line can hold numbers fused to their labels: a table cell (数据1, 第1项) is whole.
+        found = labels.keep(label, tuple(_split_fused(label)) if plain else (_new_token((TEXT, label, None, None)),))
+    return found
+
+
+# A label's tokens by its text, per plainness (`_label_tokens`).
+_LABELS: dict[bool, LineMemo[tuple[Token, ...]]] = {False: LineMemo(), True: LineMemo()}
 
 
 # The token of a value written as a word of its own (a number or a placeholder) by its text: the same few
@@ -226,8 +237,12 @@ _VALUES: LineMemo[Token] = LineMemo()
 
 def _value_token(word: str) -> Token | None:
     """The token of a word without spaces when it is a number or a placeholder; None when it is neither."""
-    # Too long for a placeholder, and a number starts with a sign or a digit (isdigit holds for all `\d` matches).
-    if len(word) > _LONGEST_PLACEHOLDER and not (word[0].isdigit() or word[0] in "+-"):
+    first = word[0]
+    if first.isdigit():  # isdigit holds for all `\d` matches
+        if word.isascii() and word.isdigit() and len(word) <= _INT_DIGITS:  # `_NUMBER`'s plain `\d+`: an int
+            return _VALUES.keep(word, _new_token((NUMBER, word, int(word), None)))
+    # A number starts with a sign or a digit, a placeholder with one of its characters, and is short.
+    elif first not in _VALUE_FIRST or (len(word) > _LONGEST_PLACEHOLDER and first not in "+-"):
         return None
     number = parse_number(word)
     if number is not None:
@@ -296,12 +311,17 @@ _FOOTER_FIRST = frozenset("-—–－~第共Pp")
 def _looks_like_footer(raw: str, text: str) -> bool:
     """Whether a line (`text`: normalized) is a page footer: cheap tests of its length, its first character
     and a hint it holds before `PAGE_FOOTER` (`isdigit` holds for every digit `\\d` matches)."""
-    return (
-        len(raw) <= _FOOTER_LENGTH
-        and (text[:1] in _FOOTER_FIRST or text[:1].isdigit())
-        and bool(_FOOTER_HINT.search(raw))
-        and bool(PAGE_FOOTER.match(text))
-    )
+    if len(raw) > _FOOTER_LENGTH:
+        return False
+    first = text[:1]
+    if first.isdigit():
+        # Only `3/9` starts with a digit: of the hint's characters, only its `/` can stand in such a line.
+        hinted = "/" in raw
+    elif first in _FOOTER_FIRST:
+        hinted = bool(_FOOTER_HINT.search(raw))
+    else:
+        return False
+    return hinted and bool(PAGE_FOOTER.match(text))
 
 
 def _is_pipe_row(text: str) -> bool:
