@@ -107,10 +107,13 @@ class Words:
         """The sentences of `text` (the pieces between two SENTENCE_ENDs, or an end and the text's edge) that
         hold one of the words, by where each starts: those of `text.split(SENTENCE_END)` for which `any_in` is
         true. Each word is looked for in the whole text, and after a sentence holding it from that sentence's
-        end on: a few searches of the text cost less than a look into every sentence."""
+        end on: a few searches of the text cost less than a look into every sentence. A word whose least common
+        character the text lacks is not searched for."""
         found: dict[int, str] = {}
         find = text.find
-        for word in self.words:
+        for character, word in self._gated:
+            if character not in text:
+                continue
             at = find(word)
             while at >= 0:
                 start = text.rfind(SENTENCE_END, 0, at) + 1
