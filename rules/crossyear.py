@@ -151,8 +151,8 @@ def bound_reaching(first: str, second: str, threshold: float) -> float | None:
 # distinct character): 40 MB at most.
 @lru_cache(maxsize=1024)
 def _characters(text: str) -> tuple[Any, Any]:
-    """The text's distinct characters (code points, ascending) and how often each occurs: counted by numpy,
-    several times faster than a `Counter` of the text's characters."""
+    """The text's distinct characters (code points, ascending) and how often each occurs: counted by numpy, at
+    about half the cost of a `Counter`, which makes every character a string of its own."""
     import numpy as np
 
     return np.unique(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32), return_counts=True)

@@ -203,14 +203,15 @@ def blank_cells(report: Report, earlier: Sequence[Report], settings: RuleSetting
 
 def _has_negative_cell(report: Report) -> bool:
     """Whether any cell of `Report.cell_values` is below zero, read without building the cells' paths (only a
-    finding needs them): `filter(None, …)` keeps the nonzero numbers and `min` compares them, both in C."""
+    finding needs them): `filter(None, …)` keeps the nonzero numbers and `min` compares them, both in C; table
+    三 without a blank, row by row (fewer steps than its ~180 cells one by one)."""
     tables = report.tables
     values: list[float | None] = []
     if tables.active is not None:
         values += _ACTIVE_CELLS(tables.active)
     if tables.requests is not None:
-        try:  # table 三 row by row, without a blank (a blank raises TypeError, an empty row ValueError)
-            if min(map(min, tables.requests.values()), default=0) < 0:
+        try:  # a blank raises TypeError, an empty row ValueError: then cell by cell below
+            if min(map(min, tables.requests.values()), default=0) < 0:  # type: ignore[arg-type, operator]
                 return True
         except (TypeError, ValueError):
             values += chain.from_iterable(tables.requests.values())
