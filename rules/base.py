@@ -76,26 +76,27 @@ class Rule:
             else self.check(report, earlier, settings)  # type: ignore[call-arg]
         )
         found: list[Finding] = []
+        severity = self.severity
         for hit in hits:  # a loop, not a comprehension: most rules find nothing, and a comprehension costs a frame
-            found.append(self.finding(hit, settings))
+            if not found:  # looked up at the first hit: most rules find nothing
+                severity = settings.severity.get(self.id, self.severity)
+            found.append(
+                Finding(
+                    rule=self.id,
+                    severity=severity,
+                    message=self.template.format(
+                        location=hit.location,
+                        expected=show_value(hit.expected),
+                        actual=show_value(hit.actual),
+                        **hit.fields,
+                    ),
+                    location=hit.location,
+                    cells=hit.cells,
+                    expected=hit.expected,
+                    actual=hit.actual,
+                )
+            )
         return found
-
-    def finding(self, hit: Hit, settings: RuleSettings) -> Finding:
-        """The finding a hit makes: the message template filled in, at the configured severity."""
-        return Finding(
-            rule=self.id,
-            severity=settings.severity.get(self.id, self.severity),
-            message=self.template.format(
-                location=hit.location,
-                expected=show_value(hit.expected),
-                actual=show_value(hit.actual),
-                **hit.fields,
-            ),
-            location=hit.location,
-            cells=hit.cells,
-            expected=hit.expected,
-            actual=hit.actual,
-        )
 
 
 def show_value(value: Any) -> str:

@@ -67,19 +67,10 @@ def evaluate(
     for item in all_rules():
         if item.id in disabled or (item.needs_earlier and not earlier) or (item.needs_peers and not peers):
             continue
-        # `Rule.findings` written out: a call less for each of the ~20 rules, most of which find nothing
-        found: list[Finding] = []
         try:
-            for hit in (
-                item.check(report, earlier, settings, peers)  # type: ignore[call-arg]
-                if item.uses_peers
-                else item.check(report, earlier, settings)  # type: ignore[call-arg]
-            ):
-                found.append(item.finding(hit, settings))
+            findings.extend(item.findings(report, earlier, settings, peers))
         except Exception as error:
             report.problems.append(f"规则 {item.id} 运行出错：{type(error).__name__}: {error}")
-            continue
-        findings += found
     return findings
 
 
