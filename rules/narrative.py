@@ -248,9 +248,10 @@ def _carry_over_contradictions(report: Report, text: str, seen: set[tuple[str, i
         return
     carrying = _CARRY_OVER.sentences_at(text)
     for sentence in (carrying[start] for start in sorted(carrying)):
+        carried_in = sentence.find("上年结转")  # every 上年结转 statement starts with it
         carried_out = sentence.find("结转下")  # every 结转下年度 statement holds it
         statements = (
-            ("carried_in", _CARRIED_IN.search(sentence)),
+            ("carried_in", None if carried_in < 0 else _CARRIED_IN.search(sentence, carried_in)),
             (
                 "carried_out",
                 None

@@ -50,7 +50,8 @@ def sentence_text(report: Report) -> str:
 def one_sentence_end(text: str) -> str:
     """A `compact`ed text with every sentence end made SENTENCE_END."""
     for end in OTHER_SENTENCE_ENDS:
-        text = text.replace(end, SENTENCE_END)
+        if end in text:  # found at `memchr` speed; `replace` counts them first, a character at a time
+            text = text.replace(end, SENTENCE_END)
     return text
 
 
