@@ -160,6 +160,23 @@ def _span(value: str | None, cap: int) -> int:
     return cap if len(digits) > len(str(cap)) else min(int(digits), cap)
 
 
+# Span values as pages write them ("2", "13"), read without `_span`'s regular expression; an absent one is 1.
+_ROWSPANS: dict[str | None, int] = {None: 1} | {str(n): n for n in range(MAX_ROWSPAN + 1)}
+_COLSPANS: dict[str | None, int] = {None: 1} | {str(n): max(n, 1) for n in range(MAX_COLSPAN + 1)}
+
+
+def _rowspan(value: str | None) -> int:
+    """A cell's rowspan attribute (None when absent) as `_span` reads it."""
+    span = _ROWSPANS.get(value)
+    return _span(value, MAX_ROWSPAN) if span is None else span
+
+
+def _colspan(value: str | None) -> int:
+    """A cell's colspan attribute (None when absent) as `_span` reads it, at least 1."""
+    span = _COLSPANS.get(value)
+    return max(_span(value, MAX_COLSPAN), 1) if span is None else span
+
+
 @dataclass
 class _Line:
     """Text gathered for one line: pieces marked `kept` (preformatted text, tabs) stay as they are, the rest
@@ -245,9 +262,7 @@ class _Table:
         if self.row is None:
             self.start_row()
         assert self.row is not None
-        rowspan = _span(rowspan_value, MAX_ROWSPAN)
-        colspan = max(_span(colspan_value, MAX_COLSPAN), 1)
-        self.cell = _Cell(rowspan, colspan)
+        self.cell = _Cell(_rowspan(rowspan_value), _colspan(colspan_value))
         self.row.cells.append(self.cell)
 
     def end_cell(self) -> None:
@@ -468,9 +483,8 @@ def _regular_row(row: Element, group: int) -> _RowCells | None:
         text = _cell_text(cell)
         if text is None:
             return None
-        rowspan, colspan = cell.get("rowspan"), cell.get("colspan")
-        rowspans.append(1 if rowspan is None else _span(rowspan, MAX_ROWSPAN))
-        colspans.append(1 if colspan is None else max(_span(colspan, MAX_COLSPAN), 1))
+        rowspans.append(_rowspan(cell.get(b"rowspan")))
+        colspans.append(_colspan(cell.get(b"colspan")))
         texts.append(text)
     return _row_cells(group, texts, rowspans, colspans)
 
@@ -695,7 +709,7 @@ class _Reader:
                 table.end_row()
         elif tag in _CELLS:
             if start:
-                table.start_cell(element.get("rowspan"), element.get("colspan"))
+                table.start_cell(element.get(b"rowspan"), element.get(b"colspan"))
             else:
                 table.end_cell()
         elif tag in _SECTIONS:
@@ -796,13 +810,10 @@ def _flatten(root: Element) -> _Flat | None:
     # the cells of a report's tables).
     for place, names in enumerate(map(_ATTRIBUTE_NAMES, cells)):
         if "rowspan" in names or "colspan" in names:
-            rowspan, colspan = cells[place].get("rowspan"), cells[place].get("colspan")
-            spans = (
-                1 if rowspan is None else _span(rowspan, MAX_ROWSPAN),
-                1 if colspan is None else max(_span(colspan, MAX_COLSPAN), 1),
-            )
-            if spans != (1, 1):
-                merged.append((place, *spans))
+            cell = cells[place]
+            rowspan, colspan = _rowspan(cell.get(b"rowspan")), _colspan(cell.get(b"colspan"))
+            if rowspan != 1 or colspan != 1:
+                merged.append((place, rowspan, colspan))
     return _Flat(text, merged)
 
 
