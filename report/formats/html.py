@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, groupby
-from operator import itemgetter, methodcaller
+from operator import itemgetter
 
 from lxml import etree
 from lxml.etree import _Element as Element
@@ -782,9 +782,6 @@ class _Flat:
     merged: list[tuple[int, int, int]]
 
 
-_ATTRIBUTE_NAMES = methodcaller("keys")
-
-
 def _flatten(root: Element) -> _Flat | None:
     """The page flattened by libxslt (see `_flattening`), or None when the walk must read it. The caller
     makes sure no text of the page holds a marker (`_may_hold_markers`)."""
@@ -800,20 +797,20 @@ def _flatten(root: Element) -> _Flat | None:
         if "".join(pieces[1::2]).strip(" \t\n\r"):
             return None
         text = "".join(pieces[::2])
-    cells = list(root.iter("td", "th"))
+    merged: list[tuple[int, int, int]] = []
+    count = 0
+    # Two lookups by bytes key cost less than the list of attribute names, and much less on portal pages,
+    # where every cell has a style or width; _rowspan and _colspan only where a span attribute stands.
+    for count, cell in enumerate(root.iter("td", "th"), 1):
+        rowspan, colspan = cell.get(b"rowspan"), cell.get(b"colspan")
+        if rowspan is not None or colspan is not None:
+            spans = _rowspan(rowspan), _colspan(colspan)
+            if spans != (1, 1):
+                merged.append((count - 1, *spans))
     # Every cell of the page is a flattened one, in the same order, unless some stand where no text is shown
     # (in a `noscript` …); the walk reads those pages.
-    if len(cells) != text.count(_CELL):
+    if count != text.count(_CELL):
         return None
-    merged: list[tuple[int, int, int]] = []
-    # A cell's attribute names come in one call; the values are read only where a span may be (a tenth of
-    # the cells of a report's tables).
-    for place, names in enumerate(map(_ATTRIBUTE_NAMES, cells)):
-        if "rowspan" in names or "colspan" in names:
-            cell = cells[place]
-            rowspan, colspan = _rowspan(cell.get(b"rowspan")), _colspan(cell.get(b"colspan"))
-            if rowspan != 1 or colspan != 1:
-                merged.append((place, rowspan, colspan))
     return _Flat(text, merged)
 
 
@@ -924,7 +921,7 @@ def _plain_rows(table: str) -> list[list[str]]:
 
 def read(data: bytes) -> Document:
     """The page's lines and grids, at most MAX_TEXT_CHARS characters of text (`bounded`)."""
-    if not data.strip():
+    if not data or data.isspace():  # as `not data.strip()`, without copying the page
         raise UnreadableFile("文件为空，没有可读取的内容")
     page, problems = decode_page(data)
     root, cut = _tree(_without_unterminated_markup(page))
