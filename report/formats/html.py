@@ -105,11 +105,6 @@ def collapse(raw: str) -> str:
     return _WHITESPACE.sub(gap, raw)
 
 
-def collapse_all(raws: list[str]) -> list[str]:
-    """`collapse` of each text; the usual one (a table cell's: whitespace at its ends only) costs no call."""
-    return [trimmed if not _has_whitespace(trimmed := raw.strip(_HTML_SPACES)) else collapse(raw) for raw in raws]
-
-
 def join_wrapped(pieces: Iterable[str]) -> str:
     """Pieces of one cell (its paragraphs, lines, inner cells) as one string, joined as `collapse` joins lines."""
     return collapse("\n".join(pieces))
@@ -822,7 +817,13 @@ def cell_texts(rows: str, row_mark: str, cell_mark: str) -> list[list[str]]:
     cells = [[cell.strip(_HTML_SPACES) for cell in row.split(cell_mark)[1:]] for row in rows.split(row_mark)[1:]]
     if not _has_whitespace("".join(chain.from_iterable(cells))):
         return cells
-    return [collapse_all(texts) for texts in cells]
+    # Only the rows with whitespace left inside a cell, and in them only those cells, are collapsed.
+    return [
+        [text if not _has_whitespace(text) else collapse(text) for text in texts]
+        if _has_whitespace("".join(texts))
+        else texts
+        for texts in cells
+    ]
 
 
 def _flat_rows(table: str, merged: list[tuple[int, int, int]]) -> list[_RowCells]:
