@@ -161,6 +161,22 @@ def test_html_bad_span_values_are_read_as_browsers_read_them() -> None:
     assert {len(row) for row in rows} == {len(rows[0])}
 
 
+@pytest.mark.parametrize(
+    "value",
+    [None, "", "0", "1", "2", "007", " 3", "+2", "2px", "-1", "abc", "٢", "２", "200", "201", "1000", "1001", "99999"],
+)
+def test_html_span_table_reads_each_value_as_the_html_rules_do(value: str | None) -> None:
+    # The table of plain values must agree with `_span` everywhere, at the caps too; None is an absent attribute.
+    assert html._rowspan(value) == (1 if value is None else html._span(value, html.MAX_ROWSPAN))
+    assert html._colspan(value) == (1 if value is None else max(html._span(value, html.MAX_COLSPAN), 1))
+
+
+def test_html_span_table_holds_only_what_span_gives() -> None:
+    assert all(span == html._span(value, html.MAX_ROWSPAN) for value, span in html._ROWSPANS.items() if value)
+    assert all(span == max(html._span(value, html.MAX_COLSPAN), 1) for value, span in html._COLSPANS.items() if value)
+    assert html._ROWSPANS["0"] == 0 and html._COLSPANS["0"] == 1
+
+
 def test_html_rowspan_stops_at_its_row_group_and_zero_runs_to_its_end() -> None:
     document = read_html(
         """<table>
