@@ -33,7 +33,7 @@ from report.metadata import (
 from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
 from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, LineMemo, compact, normalize
 from report.tables import TableReading, read_active, read_appeals, read_requests
-from report.tokens import TEXT, Stream, Token, texts_of, tokenize
+from report.tokens import TEXT, Stream, Token, grid_lines, texts_of, tokenize
 
 NOT_A_REPORT = "文件中没有年度报告的任何部分或统计表，不是政府信息公开工作年度报告"
 
@@ -421,7 +421,7 @@ def _with_grid_rows(grids: dict[int, Grid], texts: list[str], facts: list[_LineF
     for index in sorted(grids):
         lines += texts[done:index]
         content += compress(texts[done:index], map(_CONTENT, facts[done:index]))
-        rows = [normalize("\t".join([cell or "" for cell in row])) for row in grids[index].rows]
+        rows = grid_lines(grids[index])
         lines += rows
         content += [row for row in rows if row and not is_page_number(row)]
         done = index + 1
