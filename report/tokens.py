@@ -8,6 +8,7 @@ some text (the row label, perhaps wrapped over lines), then a run of values. The
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -387,15 +388,16 @@ def tokenize(document: Document, headings: dict[int, str], texts: list[str] | No
     fusable = not headings
     split_decimal = False
     start = 0
+    places = sorted(document.grids)
     for index in sorted(headings):
-        split_decimal |= _tokenize_section(stream, document, start, index, fusable)
+        split_decimal |= _tokenize_section(stream, document, start, index, fusable, places)
         stream.headings.append(len(stream.tokens))
         text = texts[index] if texts is not None else normalize(lines[index])
         stream.tokens.append(Token(HEADING_KIND, text, section=headings[index]))
         stream.runs.append((index, [1]))
         fusable = headings[index] in _TABLE_SECTIONS
         start = index + 1
-    split_decimal |= _tokenize_section(stream, document, start, len(lines), fusable)
+    split_decimal |= _tokenize_section(stream, document, start, len(lines), fusable, places)
     # Set exactly when a decimal point's text token went into the stream (`_tokenize_section` says so).
     return _join_split_decimals(stream) if split_decimal else stream
 
@@ -408,23 +410,26 @@ _BLANK_CELL = itemgetter(_Line._fields.index("blank_cell"))
 _CONTINUES = itemgetter(_Line._fields.index("continues"))
 
 
-def _tokenize_section(stream: Stream, document: Document, start: int, end: int, fusable: bool) -> bool:
+def _tokenize_section(
+    stream: Stream, document: Document, start: int, end: int, fusable: bool, places: list[int]
+) -> bool:
     """Add the tokens of lines start..end (between two headings) to the stream, the text lines between its
-    grids (each grid ends what the lines before it give) by `_tokenize_lines`; whether a text token it
-    added is a decimal point."""
-    grids = document.grids
-    places = sorted(place for place in grids if start <= place < end) if grids else ()
+    grids (each grid ends what the lines before it give; `places`: where the document's grids stand, in
+    order) by `_tokenize_lines`; whether a text token it added is a decimal point."""
+    inside = places[bisect_left(places, start) : bisect_left(places, end)] if places else places
+    if not inside:
+        return _tokenize_lines(stream, document, start, end, fusable)
     split_decimal = False
-    for place in places:
+    for place in inside:
         if start < place:
             split_decimal |= _tokenize_lines(stream, document, start, place, fusable)
-        rows = grid_rows(grids[place])
+        rows = grid_rows(document.grids[place])
         grid_tokens = list(chain.from_iterable(map(_ROW_TOKENS, rows)))
         stream.tokens += grid_tokens
         stream.runs.append((place, [len(grid_tokens)]))
         split_decimal = split_decimal or any(map(_ROW_SPLIT_DECIMAL, rows))
         start = place + 1
-    if start < end or not places:
+    if start < end:
         split_decimal |= _tokenize_lines(stream, document, start, end, fusable)
     return split_decimal
 
@@ -514,7 +519,8 @@ class GridRow(NamedTuple):
     tokens: tuple[Token, ...]  # its cells' tokens in order (a cell a merged neighbour covers gives none)
     # The row as one line: its cells tab-joined and normalized. NFKC works on each side of a tab alone (a tab
     # neither composes nor reorders with what stands next to it) and whitespace collapses to single spaces,
-    # so this is its non-empty cells normalized, joined by spaces.
+    # so this is its non-empty cells normalized, joined by spaces; and a cell's tokens are its normalized
+    # text's words (a label's words in one token, a blank's none), so it is their texts joined by spaces.
     text: str
     split_decimal: bool  # a text token that is a decimal point (851 / . / 776247)
 
@@ -527,8 +533,10 @@ _ROW_SPLIT_DECIMAL = itemgetter(GridRow._fields.index("split_decimal"))
 def _grid_row(row: Row) -> GridRow:
     cells = [cell for cell in row if cell is not None]
     tokens = tuple(chain.from_iterable(_GRID_CELLS.answers(cells, _grid_cell_tokens)))
-    text = " ".join(filter(None, map(normalize, cells)))
-    return GridRow(tokens, text, not _DECIMAL_POINT_TOKENS.isdisjoint(tokens))
+    text = " ".join(filter(None, map(_TEXT_OF, tokens)))
+    # A token's text is part of the row's text: a row without a point holds no decimal point token.
+    pointed = any(map(text.__contains__, _DECIMAL_POINTS))
+    return GridRow(tokens, text, pointed and not _DECIMAL_POINT_TOKENS.isdisjoint(tokens))
 
 
 class _RowMemo(dict[Row, GridRow]):

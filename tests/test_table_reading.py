@@ -67,6 +67,7 @@ def test_grid_cells_to_tokens() -> None:
         ("A\u030a", "\ufb01", "㍿", " \t ", "(一)予以公开"),
         (None, None),
         ("", "\t"),
+        ("规章 0 -", "合计\u30001,234 无", "- 5", "5 . 6", "第1项 ２ 三"),  # values spaced off their labels
     ],
 )
 def test_grid_row_line(row: tuple[str | None, ...]) -> None:
