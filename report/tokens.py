@@ -374,9 +374,14 @@ _LINES: dict[bool, LineMemo[_Line]] = {False: LineMemo(), True: LineMemo()}
 _SIMPLE_TOKENS: dict[bool, LineMemo[tuple[Token, ...]]] = {False: LineMemo(), True: LineMemo()}
 
 
-def tokenize(document: Document, headings: dict[int, str], texts: list[str] | None = None) -> Stream:
+def tokenize(
+    document: Document,
+    headings: dict[int, str],
+    texts: list[str] | None = None,
+    rows: dict[int, list[GridRow]] | None = None,
+) -> Stream:
     """The token stream of a document; `headings` maps line index -> section numeral for heading lines,
-    `texts` (when given) holds each line normalized.
+    `texts` (when given) holds each line normalized, `rows` each grid's rows by its place (`grid_rows`).
 
     Page footers are dropped; a Markdown row of values whose label is not in it, right after free text,
     gets a BREAK before it (a PDF-to-Markdown converter printed its label elsewhere); a row of dash
@@ -388,16 +393,18 @@ def tokenize(document: Document, headings: dict[int, str], texts: list[str] | No
     fusable = not headings
     split_decimal = False
     start = 0
-    places = sorted(document.grids)
+    if rows is None:
+        rows = {place: grid_rows(grid) for place, grid in document.grids.items()}
+    places = sorted(rows)
     for index in sorted(headings):
-        split_decimal |= _tokenize_section(stream, document, start, index, fusable, places)
+        split_decimal |= _tokenize_section(stream, document, start, index, fusable, places, rows)
         stream.headings.append(len(stream.tokens))
         text = texts[index] if texts is not None else normalize(lines[index])
         stream.tokens.append(Token(HEADING_KIND, text, section=headings[index]))
         stream.runs.append((index, [1]))
         fusable = headings[index] in _TABLE_SECTIONS
         start = index + 1
-    split_decimal |= _tokenize_section(stream, document, start, len(lines), fusable, places)
+    split_decimal |= _tokenize_section(stream, document, start, len(lines), fusable, places, rows)
     # Set exactly when a decimal point's text token went into the stream (`_tokenize_section` says so).
     return _join_split_decimals(stream) if split_decimal else stream
 
@@ -411,11 +418,17 @@ _CONTINUES = itemgetter(_Line._fields.index("continues"))
 
 
 def _tokenize_section(
-    stream: Stream, document: Document, start: int, end: int, fusable: bool, places: list[int]
+    stream: Stream,
+    document: Document,
+    start: int,
+    end: int,
+    fusable: bool,
+    places: list[int],
+    rows_of: dict[int, list[GridRow]],
 ) -> bool:
     """Add the tokens of lines start..end (between two headings) to the stream, the text lines between its
     grids (each grid ends what the lines before it give; `places`: where the document's grids stand, in
-    order) by `_tokenize_lines`; whether a text token it added is a decimal point."""
+    order, `rows_of` their rows) by `_tokenize_lines`; whether a text token it added is a decimal point."""
     inside = places[bisect_left(places, start) : bisect_left(places, end)] if places else places
     if not inside:
         return _tokenize_lines(stream, document, start, end, fusable)
@@ -423,7 +436,7 @@ def _tokenize_section(
     for place in inside:
         if start < place:
             split_decimal |= _tokenize_lines(stream, document, start, place, fusable)
-        rows = grid_rows(document.grids[place])
+        rows = rows_of[place]
         grid_tokens = list(chain.from_iterable(map(_ROW_TOKENS, rows)))
         stream.tokens += grid_tokens
         stream.runs.append((place, [len(grid_tokens)]))
@@ -566,6 +579,6 @@ def grid_rows(grid: Grid) -> list[GridRow]:
     return _GRID_ROWS.answers(grid.rows)
 
 
-def grid_lines(grid: Grid) -> list[str]:
-    """A grid's rows as lines: each its cells tab-joined and normalized (`GridRow.text`)."""
-    return list(map(_ROW_TEXT, _GRID_ROWS.answers(grid.rows)))
+def row_lines(rows: list[GridRow]) -> list[str]:
+    """Grid rows as lines: each its cells tab-joined and normalized (`GridRow.text`)."""
+    return list(map(_ROW_TEXT, rows))

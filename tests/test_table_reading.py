@@ -19,7 +19,7 @@ from report.tables import (
     readings,
     row_total_holds,
 )
-from report.tokens import Kind, Token, collapsed_lines, grid_lines, tokenize
+from report.tokens import Kind, Token, collapsed_lines, grid_rows, row_lines, tokenize
 
 
 def kinds_and_texts(*lines: str) -> list[tuple[str, str]]:
@@ -72,7 +72,7 @@ def test_grid_cells_to_tokens() -> None:
 )
 def test_grid_row_line(row: tuple[str | None, ...]) -> None:
     """A grid row's line is its cells tab-joined and normalized, however it is worked out."""
-    assert grid_lines(Grid((row, row))) == [normalize("\t".join(cell or "" for cell in row))] * 2
+    assert row_lines(grid_rows(Grid((row, row)))) == [normalize("\t".join(cell or "" for cell in row))] * 2
 
 
 @pytest.mark.parametrize(
