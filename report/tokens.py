@@ -437,9 +437,9 @@ def _tokenize_section(
         if start < place:
             split_decimal |= _tokenize_lines(stream, document, start, place, fusable)
         rows = rows_of[place]
-        grid_tokens = list(chain.from_iterable(map(_ROW_TOKENS, rows)))
-        stream.tokens += grid_tokens
-        stream.runs.append((place, [len(grid_tokens)]))
+        given = len(stream.tokens)
+        stream.tokens += chain.from_iterable(map(_ROW_TOKENS, rows))
+        stream.runs.append((place, [len(stream.tokens) - given]))
         split_decimal = split_decimal or any(map(_ROW_SPLIT_DECIMAL, rows))
         start = place + 1
     if start < end:
