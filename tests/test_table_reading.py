@@ -68,6 +68,7 @@ def test_grid_cells_to_tokens() -> None:
         (None, None),
         ("", "\t"),
         ("规章 0 -", "合计\u30001,234 无", "- 5", "5 . 6", "第1项 ２ 三"),  # values spaced off their labels
+        ("规章" * 120, "０", None),  # longer than a remembered row
     ],
 )
 def test_grid_row_line(row: tuple[str | None, ...]) -> None:
