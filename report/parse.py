@@ -35,7 +35,7 @@ from report.metadata import (
 from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
 from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, LineMemo, compact, normalize
 from report.tables import TableReading, read_active, read_appeals, read_requests
-from report.tokens import TEXT, Stream, Token, texts_of, tokenize
+from report.tokens import TEXT, GridRow, Stream, Token, grid_rows, row_lines, texts_of, tokenize
 
 NOT_A_REPORT = "文件中没有年度报告的任何部分或统计表，不是政府信息公开工作年度报告"
 
@@ -359,7 +359,9 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     # whole-text views all read these.
     texts = list(map(_TEXT, facts))
     headings, written_numerals = _find_headings(unfused)
-    stream = tokenize(document, headings, texts)
+    # Each grid's rows worked out once: the tokens and the lines read them.
+    rows = {place: grid_rows(grid) for place, grid in document.grids.items()}
+    stream = tokenize(document, headings, texts, rows)
     tokens = stream.tokens
     spans = _table_spans(tokens, _regions(stream))
 
@@ -375,7 +377,7 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     # The whole text normalized is its normalized lines joined by a space (NFKC never reaches across a
     # line end), and without whitespace it is their spaces dropped.
     if unfused.has_grids:
-        lines, content = _with_grid_rows(document.grids, texts, facts)
+        lines, content = _with_grid_rows(rows, texts, facts)
         filled = list(filter(None, lines))
     else:
         filled = list(filter(None, lines))
@@ -434,22 +436,34 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     )
 
 
-def _with_grid_rows(grids: dict[int, Grid], texts: list[str], facts: list[_LineFacts]) -> tuple[list[str], list[str]]:
+def _with_grid_rows(
+    rows_of: dict[int, list[GridRow]], texts: list[str], facts: list[_LineFacts]
+) -> tuple[list[str], list[str]]:
     """The normalized lines with each grid's rows in its place as tab-joined cells; and those of them neither
     empty nor a page number."""
     lines: list[str] = []
     content: list[str] = []
     done = 0
-    for index in sorted(grids):
+    for index in sorted(rows_of):
         lines += texts[done:index]
         content += compress(texts[done:index], map(_CONTENT, facts[done:index]))
-        rows = [normalize("\t".join([cell or "" for cell in row])) for row in grids[index].rows]
+        rows = row_lines(rows_of[index])
         lines += rows
-        content += [row for row in rows if row and not is_page_number(row)]
+        content += compress(rows, map(_FIRST, _ROW_CONTENT.answers(rows, _row_content)))
         done = index + 1
     lines += texts[done:]
     content += compress(texts[done:], map(_CONTENT, facts[done:]))
     return lines, content
+
+
+# Whether a grid row's line is content (neither empty nor a page number), by the line: as a 1-tuple, since a
+# memo's answers are never falsy.
+_ROW_CONTENT: LineMemo[tuple[bool]] = LineMemo()
+_FIRST = itemgetter(0)
+
+
+def _row_content(row: str) -> tuple[bool]:
+    return (bool(row) and not is_page_number(row),)
 
 
 @lru_cache(maxsize=REMEMBERED_LINES)

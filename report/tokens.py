@@ -8,6 +8,7 @@ some text (the row label, perhaps wrapped over lines), then a run of values. The
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -455,9 +456,14 @@ _LINES: dict[bool, LineMemo[_Line]] = {False: LineMemo(), True: LineMemo()}
 _SIMPLE_TOKENS: dict[bool, LineMemo[tuple[Token, ...]]] = {False: LineMemo(), True: LineMemo()}
 
 
-def tokenize(document: Document, headings: dict[int, str], texts: list[str] | None = None) -> Stream:
+def tokenize(
+    document: Document,
+    headings: dict[int, str],
+    texts: list[str] | None = None,
+    rows: dict[int, list[GridRow]] | None = None,
+) -> Stream:
     """The token stream of a document; `headings` maps line index -> section numeral for heading lines,
-    `texts` (when given) holds each line normalized.
+    `texts` (when given) holds each line normalized, `rows` each grid's rows by its place (`grid_rows`).
 
     Page footers are dropped; a Markdown row of values whose label is not in it, right after free text,
     gets a BREAK before it (a PDF-to-Markdown converter printed its label elsewhere); a row of dash
@@ -473,9 +479,12 @@ def tokenize(document: Document, headings: dict[int, str], texts: list[str] | No
     tables_only = _TABLE_SECTIONS.issubset(headings.values())
     split_decimal = False
     start = 0
+    if rows is None:
+        rows = {place: grid_rows(grid) for place, grid in document.grids.items()}
+    places = sorted(rows)
     for index in sorted(headings):
         if fusable or not tables_only:
-            split_decimal |= _tokenize_lines(stream, document, start, index, fusable)
+            split_decimal |= _tokenize_section(stream, document, start, index, fusable, places, rows)
         stream.headings.append(len(stream.tokens))
         text = texts[index] if texts is not None else normalize(lines[index])
         stream.tokens.append(Token(HEADING_KIND, text, section=headings[index]))
@@ -483,8 +492,8 @@ def tokenize(document: Document, headings: dict[int, str], texts: list[str] | No
         fusable = headings[index] in _TABLE_SECTIONS
         start = index + 1
     if fusable or not tables_only:
-        split_decimal |= _tokenize_lines(stream, document, start, len(lines), fusable)
-    # Set exactly when a decimal point's text token went into the stream (`_tokenize_lines` says so).
+        split_decimal |= _tokenize_section(stream, document, start, len(lines), fusable, places, rows)
+    # Set exactly when a decimal point's text token went into the stream (`_tokenize_section` says so).
     return _join_split_decimals(stream) if split_decimal else stream
 
 
@@ -496,53 +505,69 @@ _BLANK_CELL = itemgetter(_Line._fields.index("blank_cell"))
 _CONTINUES = itemgetter(_Line._fields.index("continues"))
 
 
+def _tokenize_section(
+    stream: Stream,
+    document: Document,
+    start: int,
+    end: int,
+    fusable: bool,
+    places: list[int],
+    rows_of: dict[int, list[GridRow]],
+) -> bool:
+    """Add the tokens of lines start..end (between two headings) to the stream, the text lines between its
+    grids (each grid ends what the lines before it give; `places`: where the document's grids stand, in
+    order, `rows_of` their rows) by `_tokenize_lines`; whether a text token it added is a decimal point."""
+    inside = places[bisect_left(places, start) : bisect_left(places, end)] if places else places
+    if not inside:
+        return _tokenize_lines(stream, document, start, end, fusable)
+    split_decimal = False
+    for place in inside:
+        if start < place:
+            split_decimal |= _tokenize_lines(stream, document, start, place, fusable)
+        rows = rows_of[place]
+        given = len(stream.tokens)
+        stream.tokens += chain.from_iterable(map(_ROW_TOKENS, rows))
+        stream.runs.append((place, [len(stream.tokens) - given]))
+        split_decimal = split_decimal or any(map(_ROW_SPLIT_DECIMAL, rows))
+        start = place + 1
+    if start < end:
+        split_decimal |= _tokenize_lines(stream, document, start, end, fusable)
+    return split_decimal
+
+
 def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fusable: bool) -> bool:
-    """Add the tokens of lines start..end (between two headings) to the stream; whether a text token it
+    """Add the tokens of text lines start..end (no grid among them) to the stream; whether a text token it
     added is a decimal point (a number split over lines: 851 / . / 776247)."""
     lines = document.lines[start:end]
-    has_grid = bool(document.grids) and any(start <= place < end for place in document.grids)
     simple = _SIMPLE_TOKENS[fusable]
-    if not has_grid:
-        try:
-            found = list(map(simple.__getitem__, lines))  # a line not remembered as simple ends it
-        except KeyError:
-            pass
-        else:
-            # Every line gives its own tokens whatever stands around it (empty lines, rules and footers none),
-            # and none is a decimal point: the tokens are joined in C.
-            stream.tokens += chain.from_iterable(found)
-            stream.runs.append((start, list(map(len, found))))
-            return False
+    try:
+        found = list(map(simple.__getitem__, lines))  # a line not remembered as simple ends it
+    except KeyError:
+        pass
+    else:
+        # Every line gives its own tokens whatever stands around it (empty lines, rules and footers none),
+        # and none is a decimal point: the tokens are joined in C.
+        stream.tokens += chain.from_iterable(found)
+        stream.runs.append((start, list(map(len, found))))
+        return False
     analysed = _LINES[fusable].answers(lines, partial(_analyse, fusable=fusable))
-    if not has_grid:
-        # The simple lines among those not remembered as such (lines met the first time; the stateful ones
-        # never are) are remembered for the next time.
-        missed = list(map(not_, map(simple.__contains__, lines)))
-        for text, analysis in zip(compress(lines, missed), compress(analysed, missed), strict=True):
-            if not analysis.stateful and not analysis.split_decimal:
-                simple.keep(text, analysis.tokens)
-        # Without Markdown rows, and without a blank cell or else without a value that could be its wrapped
-        # value, every line gives its own tokens as they are.
-        if not any(map(_PIPE_ROW, analysed)) and not (
-            any(map(_BLANK_CELL, analysed)) and any(map(_CONTINUES, analysed))
-        ):
-            stream.tokens += chain.from_iterable(map(_TOKENS, analysed))
-            stream.runs.append((start, list(map(len, map(_TOKENS, analysed)))))
-            return any(map(_SPLIT_DECIMAL, analysed))
+    # The simple lines among those not remembered as such (lines met the first time; the stateful ones
+    # never are) are remembered for the next time.
+    missed = list(map(not_, map(simple.__contains__, lines)))
+    for text, analysis in zip(compress(lines, missed), compress(analysed, missed), strict=True):
+        if not analysis.stateful and not analysis.split_decimal:
+            simple.keep(text, analysis.tokens)
+    # Without Markdown rows, and without a blank cell or else without a value that could be its wrapped
+    # value, every line gives its own tokens as they are.
+    if not any(map(_PIPE_ROW, analysed)) and not (any(map(_BLANK_CELL, analysed)) and any(map(_CONTINUES, analysed))):
+        stream.tokens += chain.from_iterable(map(_TOKENS, analysed))
+        stream.runs.append((start, list(map(len, map(_TOKENS, analysed)))))
+        return any(map(_SPLIT_DECIMAL, analysed))
     tokens, runs = stream.tokens, stream.runs
     blank_cell_line = False  # the last non-empty line was a tab-led blank cell ("\t\xa0")
     after: _Line | None = None  # the last non-empty text line
     split_decimal = False
     for index, line in enumerate(analysed, start):
-        grid = document.grids.get(index) if has_grid else None
-        if grid is not None:
-            blank_cell_line = False
-            after = None
-            grid_tokens = _grid_tokens(grid)
-            tokens += grid_tokens
-            runs.append((index, [len(grid_tokens)]))
-            split_decimal = split_decimal or not _DECIMAL_POINT_TOKENS.isdisjoint(grid_tokens)
-            continue
         kind = line.kind
         if kind == _ROW:
             before, after = after, line
@@ -581,11 +606,67 @@ _BREAK = Token(BREAK, "")
 _GRID_CELLS: LineMemo[tuple[Token, ...]] = LineMemo()
 
 
-def _grid_tokens(grid: Grid) -> list[Token]:
-    """The tokens of a grid's cells, row by row (a cell a merged neighbour covers gives none)."""
-    cells = [cell for row in grid.rows for cell in row if cell is not None]
-    return list(chain.from_iterable(_GRID_CELLS.answers(cells, _grid_cell_tokens)))
-
-
 def _grid_cell_tokens(cell: str) -> tuple[Token, ...]:
     return _cell_tokens(cell, False)
+
+
+Row = tuple[str | None, ...]
+
+
+class GridRow(NamedTuple):
+    """What a grid row gives, worked out once per distinct row: rows (headers, labels, rows of zeros) repeat
+    across tables and reports."""
+
+    tokens: tuple[Token, ...]  # its cells' tokens in order (a cell a merged neighbour covers gives none)
+    # The row as one line: its cells tab-joined and normalized. NFKC works on each side of a tab alone (a tab
+    # neither composes nor reorders with what stands next to it) and whitespace collapses to single spaces,
+    # so this is its non-empty cells normalized, joined by spaces; and a cell's tokens are its normalized
+    # text's words (a label's words in one token, a blank's none), so it is their texts joined by spaces.
+    text: str
+    split_decimal: bool  # a text token that is a decimal point (851 / . / 776247)
+
+
+_ROW_TOKENS = itemgetter(GridRow._fields.index("tokens"))
+_ROW_TEXT = itemgetter(GridRow._fields.index("text"))
+_ROW_SPLIT_DECIMAL = itemgetter(GridRow._fields.index("split_decimal"))
+
+
+def _grid_row(row: Row) -> GridRow:
+    cells = [cell for cell in row if cell is not None]
+    tokens = tuple(chain.from_iterable(_GRID_CELLS.answers(cells, _grid_cell_tokens)))
+    text = " ".join(filter(None, map(_TEXT_OF, tokens)))
+    # A token's text is part of the row's text: a row without a point holds no decimal point token.
+    pointed = any(map(text.__contains__, _DECIMAL_POINTS))
+    return GridRow(tokens, text, pointed and not _DECIMAL_POINT_TOKENS.isdisjoint(tokens))
+
+
+class _RowMemo(dict[Row, GridRow]):
+    """`GridRow`s of rows met before, like `LineMemo` for lines: rows of at most REMEMBERED_LENGTH characters,
+    at most REMEMBERED_LINES of them (full, it forgets everything at once)."""
+
+    def answers(self, rows: tuple[Row, ...]) -> list[GridRow]:
+        try:
+            return list(map(self.__getitem__, rows))  # one look-up a row, looping in C
+        except KeyError:
+            return [self.get(row) or self._keep(row) for row in rows]
+
+    def _keep(self, row: Row) -> GridRow:
+        answer = _grid_row(row)
+        if sum(map(len, filter(None, row))) <= REMEMBERED_LENGTH:
+            if len(self) >= REMEMBERED_LINES:
+                self.clear()
+            self[row] = answer
+        return answer
+
+
+_GRID_ROWS = _RowMemo()
+
+
+def grid_rows(grid: Grid) -> list[GridRow]:
+    """What each of a grid's rows gives."""
+    return _GRID_ROWS.answers(grid.rows)
+
+
+def row_lines(rows: list[GridRow]) -> list[str]:
+    """Grid rows as lines: each its cells tab-joined and normalized (`GridRow.text`)."""
+    return list(map(_ROW_TEXT, rows))

@@ -20,6 +20,10 @@ from rules.settings import RuleSettings
 
 _APPLICANT_CELLS = itemgetter(slice(TOTAL_COLUMN))
 _TOTAL_CELL = itemgetter(TOTAL_COLUMN)
+# Table 三's rows, all of them and the 21 outcome rows, in one call each (a missing row raises KeyError, as
+# `requests[key]` does)
+_REQUEST_ROWS = itemgetter(*REQUEST_ROWS)
+_OUTCOME_ROWS = itemgetter(*OUTCOME_KEYS)
 
 
 def _all_agree(sums: Iterable[Cell], totals: Iterable[Cell], rows: Sequence[Sequence[Cell]]) -> bool:
@@ -115,7 +119,7 @@ def requests_total_row(report: Report, earlier: Sequence[Report], settings: Rule
     requests = report.tables.requests
     if requests is None:
         return
-    rows = [requests[key] for key in OUTCOME_KEYS]
+    rows = _OUTCOME_ROWS(requests)
     if _all_agree(map(sum, zip(*rows, strict=False)), requests["total"], (*rows, requests["total"])):
         return
     for column, name in enumerate(APPLICANT_COLUMNS):
@@ -162,7 +166,7 @@ def requests_total_column(report: Report, earlier: Sequence[Report], settings: R
     requests = report.tables.requests
     if requests is None:
         return
-    rows = [requests[key] for key in REQUEST_ROWS]
+    rows = _REQUEST_ROWS(requests)
     if _all_agree(map(sum, map(_APPLICANT_CELLS, rows)), map(_TOTAL_CELL, rows), rows):
         return
     for key, label in REQUEST_ROWS.items():
@@ -213,7 +217,7 @@ def appeals_totals(report: Report, earlier: Sequence[Report], settings: RuleSett
         parts = [counts.upheld, counts.corrected, counts.other, counts.pending]
         if counts.total is None or None in parts:
             continue
-        expected = sum(value for value in parts if value is not None)
+        expected = sum(parts)  # type: ignore[arg-type]  # no None, as just checked
         if expected != counts.total:
             yield Hit(
                 location=f"四/{label}/总计",

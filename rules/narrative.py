@@ -150,33 +150,34 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
     new_total = requests["new"][6] if requests is not None else None
     seen: set[tuple[str, int]] = set()
     text = sentence_text(report)
-    # Each statement names 申请, 行政复议/行政诉讼 or 规章/规范性文件, and is read only when its table is there: the
-    # sentences naming them, by where each starts, and a sentence naming none is not even cut out of the text.
-    asking = _APPLICATION.sentences_at(text) if new_total is not None else {}
+    # Each statement names 申请 (with a verb of receiving), 行政复议/行政诉讼 or 规章/规范性文件, and is read only
+    # when its table is there: the sentences naming them, by where each starts, and a sentence naming none is not
+    # even cut out of the text. The verbs are rarer than 申请: the sentences holding one are found first.
+    asking = (
+        {start: sentence for start, sentence in _RECEIVING.sentences_at(text).items() if _APPLICATION.any_in(sentence)}
+        if new_total is not None
+        else {}
+    )
     appealing = _APPEAL_WORDS.sentences_at(text)
     documenting = _DOCUMENT_WORDS.sentences_at(text) if active is not None else {}
     for start in sorted(asking.keys() | appealing.keys() | documenting.keys()):
         sentence = asking.get(start) or appealing.get(start) or documenting[start]
-        if _OTHER_PERIOD.any_in(sentence):
-            continue  # about other years (only the carry-over below reads them)
-        if start in asking:
-            stated: int | None = None
-            if "未" in sentence and _NONE_RECEIVED.search(sentence):
-                stated = 0
-            elif _RECEIVING.any_in(sentence):
-                match = _RECEIVED.search(sentence)
-                if match:
-                    stated = int(match.group(1))
-            if stated is not None and stated != new_total and ("new", stated) not in seen:
-                seen.add(("new", stated))
-                yield Hit(
-                    location="三/一、本年新收政府信息公开申请数量/总计",
-                    cells=["requests.new[6]"],
-                    expected=stated,
-                    actual=new_total,
-                    fields={"sentence": sentence[:60]},
-                )
-        for kind, stated in _appeal_statements(sentence) if start in appealing else ():
+        # What the sentence states, found before asking whether it is about other years: most state nothing.
+        stated = _stated_received(sentence) if start in asking else None
+        appeals = [*_appeal_statements(sentence)] if start in appealing else []
+        documents = _document_statements(sentence) if start in documenting else []
+        if (stated is None and not appeals and not documents) or _OTHER_PERIOD.any_in(sentence):
+            continue  # nothing stated, or about other years (only the carry-over below reads them)
+        if stated is not None and stated != new_total and ("new", stated) not in seen:
+            seen.add(("new", stated))
+            yield Hit(
+                location="三/一、本年新收政府信息公开申请数量/总计",
+                cells=["requests.new[6]"],
+                expected=stated,
+                actual=new_total,
+                fields={"sentence": sentence[:60]},
+            )
+        for kind, stated in appeals:
             actual = _appeal_total(report, kind)
             if actual is not None and actual != stated and (kind, stated) not in seen:
                 seen.add((kind, stated))
@@ -193,30 +194,51 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
                     actual=actual,
                     fields={"sentence": sentence[:60]},
                 )
-        if active is not None and start in documenting and not _OTHER_BODIES.any_in(sentence):
-            yield from _document_contradictions(active, sentence, seen)
+        if active is not None and documents and not _OTHER_BODIES.any_in(sentence):
+            yield from _document_contradictions(active, sentence, documents, seen)
     yield from _carry_over_contradictions(report, text, seen)
 
 
-def _document_contradictions(active: ActiveTable, sentence: str, seen: set[tuple[str, int]]) -> Iterator[Hit]:
-    """Statements of table 二's counts in a sentence naming 规章 or 规范性文件 (every such statement does)."""
+def _stated_received(sentence: str) -> int | None:
+    """The count of applications received this year that a sentence naming 申请 states, if it states one."""
+    if "未" in sentence and _NONE_RECEIVED.search(sentence):
+        return 0
+    if _RECEIVING.any_in(sentence):
+        match = _RECEIVED.search(sentence)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _document_statements(sentence: str) -> list[tuple[str, str, int]]:
+    """(row, field, count) of each statement of table 二's counts in a sentence naming 规章 or 规范性文件 (every
+    such statement does), in the order of `_DOCUMENT_STATEMENTS`."""
+    found: list[tuple[str, str, int]] = []
     for field, words, pattern in _DOCUMENT_STATEMENTS:
         if not words.any_in(sentence):
             continue
         for match in pattern.finditer(sentence):
             row = "regulations" if match.group(1) == "规章" else "normative_documents"
-            actual = getattr(getattr(active, row), field)
-            stated = int(match.group(2))
-            if actual is None or actual == stated or (f"{row}.{field}", stated) in seen:
-                continue
-            seen.add((f"{row}.{field}", stated))
-            yield Hit(
-                location=f"二/{ACTIVE_DOCUMENT_ROWS[row]}/{ACTIVE_DOCUMENT_FIELDS[field]}",
-                cells=[f"active.{row}.{field}"],
-                expected=stated,
-                actual=actual,
-                fields={"sentence": sentence[:60]},
-            )
+            found.append((row, field, int(match.group(2))))
+    return found
+
+
+def _document_contradictions(
+    active: ActiveTable, sentence: str, statements: list[tuple[str, str, int]], seen: set[tuple[str, int]]
+) -> Iterator[Hit]:
+    """The statements of table 二's counts in a sentence (`_document_statements`) that table 二 contradicts."""
+    for row, field, stated in statements:
+        actual = getattr(getattr(active, row), field)
+        if actual is None or actual == stated or (f"{row}.{field}", stated) in seen:
+            continue
+        seen.add((f"{row}.{field}", stated))
+        yield Hit(
+            location=f"二/{ACTIVE_DOCUMENT_ROWS[row]}/{ACTIVE_DOCUMENT_FIELDS[field]}",
+            cells=[f"active.{row}.{field}"],
+            expected=stated,
+            actual=actual,
+            fields={"sentence": sentence[:60]},
+        )
 
 
 def _carry_over_contradictions(report: Report, text: str, seen: set[tuple[str, int]]) -> Iterator[Hit]:
@@ -226,11 +248,10 @@ def _carry_over_contradictions(report: Report, text: str, seen: set[tuple[str, i
         return
     carrying = _CARRY_OVER.sentences_at(text)
     for sentence in (carrying[start] for start in sorted(carrying)):
-        if _OTHER_BODIES.any_in(sentence):
-            continue
+        carried_in = sentence.find("上年结转")  # every 上年结转 statement starts with it
         carried_out = sentence.find("结转下")  # every 结转下年度 statement holds it
-        for key, match in (
-            ("carried_in", _CARRIED_IN.search(sentence)),
+        statements = (
+            ("carried_in", None if carried_in < 0 else _CARRIED_IN.search(sentence, carried_in)),
             (
                 "carried_out",
                 None
@@ -241,7 +262,11 @@ def _carry_over_contradictions(report: Report, text: str, seen: set[tuple[str, i
                     sentence.rfind("结转下") + _CARRIED_OUT_SPAN,
                 ),
             ),
-        ):
+        )
+        # asked only of a sentence that states a carry-over: most (a table's rows among them) state none
+        if (statements[0][1] is None and statements[1][1] is None) or _OTHER_BODIES.any_in(sentence):
+            continue
+        for key, match in statements:
             actual = requests[key][6]
             if match is None or actual is None:
                 continue

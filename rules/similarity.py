@@ -33,8 +33,9 @@ ROWS_PER_BAND = 8
 MASK = "〇"
 # Parts shorter than this after masking are not indexed (the rule's own floor, peer_min_chars, is higher).
 INDEX_MIN_CHARS = 40
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_PUNCTUATION = re.compile(r"[\W_]+")
+# Numbers (with their decimals) and punctuation, both dropped: every digit and every character that is no
+# letter, in one pass over the text.
+_NUMBERS_AND_PUNCTUATION = re.compile(r"[\W\d_]+")
 _SELF_WORDS = re.compile("|".join(sorted({word for words in SELF_REFERENCE.values() for word in words}, key=len)[::-1]))
 
 
@@ -60,7 +61,7 @@ def _masked(text: str, names: Iterable[str]) -> str:
     for name in names:
         text = text.replace(name, MASK)
     text = _SELF_WORDS.sub(MASK, text)
-    return _PUNCTUATION.sub("", _NUMBER.sub("", text))  # numbers and list numbering (1.) go alike
+    return _NUMBERS_AND_PUNCTUATION.sub("", text)  # numbers and list numbering (1.) go alike
 
 
 _remembered_masked = lru_cache(maxsize=2048)(_masked)

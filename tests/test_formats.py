@@ -161,6 +161,22 @@ def test_html_bad_span_values_are_read_as_browsers_read_them() -> None:
     assert {len(row) for row in rows} == {len(rows[0])}
 
 
+@pytest.mark.parametrize(
+    "value",
+    [None, "", "0", "1", "2", "007", " 3", "+2", "2px", "-1", "abc", "٢", "２", "200", "201", "1000", "1001", "99999"],
+)
+def test_html_span_table_reads_each_value_as_the_html_rules_do(value: str | None) -> None:
+    # The table of plain values must agree with `_span` everywhere, at the caps too; None is an absent attribute.
+    assert html._rowspan(value) == (1 if value is None else html._span(value, html.MAX_ROWSPAN))
+    assert html._colspan(value) == (1 if value is None else max(html._span(value, html.MAX_COLSPAN), 1))
+
+
+def test_html_span_table_holds_only_what_span_gives() -> None:
+    assert all(span == html._span(value, html.MAX_ROWSPAN) for value, span in html._ROWSPANS.items() if value)
+    assert all(span == max(html._span(value, html.MAX_COLSPAN), 1) for value, span in html._COLSPANS.items() if value)
+    assert html._ROWSPANS["0"] == 0 and html._COLSPANS["0"] == 1
+
+
 def test_html_rowspan_stops_at_its_row_group_and_zero_runs_to_its_end() -> None:
     document = read_html(
         """<table>
@@ -459,6 +475,85 @@ def test_docx_word_namespace_read_under_its_short_name_reads_the_same(declared: 
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("word/document.xml", part.encode())
     assert grids(docx_format.read(buffer.getvalue())) == [(("甲\ufdd0", "乙"),)]
+
+
+WIDTH = '<w:tcW w:type="dxa" w:w="2160"/>'
+
+
+def width_cell(text: str, properties: str = WIDTH, after: str = "") -> str:
+    return f"<w:tc><w:tcPr>{properties}</w:tcPr>{after}<w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:tc>"
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        width_cell("甲"),
+        width_cell("甲", '<w:tcW w:w="864" w:type="pct"/>'),
+        width_cell("甲", WIDTH + WIDTH + '<w:gridSpan w:val="2"/>'),
+        width_cell("甲", WIDTH + "文字"),
+        width_cell("甲", ""),
+        width_cell("甲", WIDTH, after="尾"),
+        width_cell("甲", '<w:tcW w:type="dxa" w:w="1" w:w="2"/>'),
+        width_cell("甲", '<w:tcW w:type="dxa" q:w="1"/>'),
+        width_cell("甲", '<w:tcW w:type="dxa" w:w="1">'),
+        f"<w:tc><w:p><w:r><w:t><w:tcPr>{WIDTH}</w:tcPr>乙</w:t></w:r></w:p><w:tcPr>{WIDTH}</w:tcPr></w:tc>",
+        f"<w:tc><w:p><w:r><w:t><![CDATA[<w:tc><w:tcPr>{WIDTH}</w:tcPr>]]></w:t></w:r></w:p></w:tc>",
+        f'<w:tc xmlns:w="urn:other"><w:tcPr>{WIDTH}</w:tcPr><w:p><w:r><w:t>甲</w:t></w:r></w:p></w:tc>',
+    ],
+    ids=["width", "order", "merge", "text", "empty", "after", "twice", "unbound", "open", "in-text", "cdata", "other"],
+)
+def test_docx_cell_widths_taken_out_before_parsing_read_as_the_part_itself(cell: str) -> None:
+    """Cell widths are taken out of the bytes before libxml2 reads them: the reading, or the reason a part is
+    refused, is that of the part as it stands (read here by hand through the same steps)."""
+    xml = (
+        f'<w:document xmlns:w="{W}"><w:body><w:tbl><w:tr>{cell}{width_cell("乙")}</w:tr></w:tbl></w:body></w:document>'
+    )
+    part = xml.encode()
+    assert docx_format._trimmed(part) != part
+
+    def as_it_stands() -> Document:
+        body = docx_format._xml(part, "word/document.xml")[0]
+        etree.strip_tags(body, *docx_format._WRAPPERS)
+        flat = None if docx_format._holds_markers(body, part) else docx_format._flatten(body)
+        if flat is not None:
+            return docx_format._flat_document(flat, docx_format._Reading())
+        walked = docx_format._scan(body)
+        return Document(list(docx_format._blocks(body, walked)), walked.problems)
+
+    data = raw_docx_part(part)
+    try:
+        expected = as_it_stands()
+    except UnreadableFile as error:
+        with pytest.raises(UnreadableFile) as refused:
+            docx_format.read(data)
+        assert str(refused.value) == str(error)
+        return
+    document = docx_format.read(data)
+    assert (document.blocks, document.problems) == (expected.blocks, expected.problems)
+
+
+@pytest.mark.parametrize(("wrappers", "refused"), [(249, False), (250, True)])
+def test_docx_a_cell_width_past_libxml2_depth_limit_is_refused_as_without_trimming(
+    wrappers: int, refused: bool
+) -> None:
+    """libxml2 reads 256 levels: a width at level 256 is read, one at 257 refuses the part (the trimmed part
+    is padded so that taking the width out cannot make it readable)."""
+    table = f"<w:tbl><w:tr><w:tc><w:tcPr>{WIDTH}</w:tcPr></w:tc></w:tr></w:tbl>"  # the width: 2 + wrappers + 5
+    body = paragraph("顶") + "<w:sdt>" * wrappers + table + "</w:sdt>" * wrappers
+    data = raw_docx_part(f'<w:document xmlns:w="{W}"><w:body>{body}</w:body></w:document>'.encode())
+    if refused:
+        with pytest.raises(UnreadableFile, match="Excessive depth"):
+            docx_format.read(data)
+    else:
+        document = docx_format.read(data)
+        assert lines(document) == ["顶"] and grids(document) == [(("",),)]
+
+
+def raw_docx_part(part: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", part)
+    return buffer.getvalue()
 
 
 def test_docx_breaks_split_lines_and_tabs_are_kept() -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from report.document import Document, Grid, TextLine, lines_document
 from report.labels import PAGE_FOOTER, heading_section, renumbered_section
+from report.normalized import normalize
 from report.parse import _find_headings, _unfuse
 from report.tables import (
     APPEAL_WIDTH,
@@ -18,7 +19,7 @@ from report.tables import (
     readings,
     row_total_holds,
 )
-from report.tokens import Kind, Token, collapsed_lines, tokenize
+from report.tokens import Kind, Token, collapsed_lines, grid_rows, row_lines, tokenize
 
 
 def kinds_and_texts(*lines: str) -> list[tuple[str, str]]:
@@ -56,6 +57,23 @@ def test_grid_cells_to_tokens() -> None:
     document = Document([TextLine("收费"), Grid((("行政事业性收费", None, "851"), (".", "776247", "")))])
     tokens = [(token.kind.value, token.text) for token in tokenize(document, {}).tokens]
     assert tokens == [("text", "收费"), ("text", "行政事业性收费"), ("number", "851.776247"), ("blank", "")]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ("规章", None, "０", "\u3000１２\xa0", ""),
+        ("e", "\u0301x", None, "\u1100", "\u1161"),  # a combining accent, Hangul jamo: nothing composes across cells
+        ("A\u030a", "\ufb01", "㍿", " \t ", "(一)予以公开"),
+        (None, None),
+        ("", "\t"),
+        ("规章 0 -", "合计\u30001,234 无", "- 5", "5 . 6", "第1项 ２ 三"),  # values spaced off their labels
+        ("规章" * 120, "０", None),  # longer than a remembered row
+    ],
+)
+def test_grid_row_line(row: tuple[str | None, ...]) -> None:
+    """A grid row's line is its cells tab-joined and normalized, however it is worked out."""
+    assert row_lines(grid_rows(Grid((row, row)))) == [normalize("\t".join(cell or "" for cell in row))] * 2
 
 
 @pytest.mark.parametrize(

@@ -437,16 +437,22 @@ _MARKER_REFERENCE = re.compile(r"&#(?:[xX]0*[fF][dD][dD]|0*649[7-9])")  # &#xFDD
 _DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)")
 
 
+def _utf8(data: bytes) -> bool:
+    """Whether libxml2 reads the part as UTF-8: it declares UTF-8 or no encoding and starts "<" (after a UTF-8
+    byte order mark) without a zero byte next ("<" then a zero byte is UTF-16LE or UCS-4 to libxml2)."""
+    head = data[3:] if data.startswith(codecs.BOM_UTF8) else data
+    if not head.startswith(b"<") or head[1:2] == b"\0":
+        return False
+    declared = _DECLARED_ENCODING.match(head)
+    return declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
+
+
 def _holds_markers(body: Element, data: bytes) -> bool:
     """Whether the body's text or attributes may hold a marker. In a UTF-8 part (the usual one) it is looked for
     in the part's characters, markup and character references included (~40 µs, single characters first as in
     html._may_hold_markers: searching the bytes for a marker's costs twice as much); in a part of another
     encoding, in the body as libxml2 serialises it (~0.2 ms)."""
-    head = data[3:] if data.startswith(codecs.BOM_UTF8) else data
-    declared = _DECLARED_ENCODING.match(head)
-    # "<" then a zero byte is UTF-16LE or UCS-4 without a byte order mark to libxml2, whatever it declares.
-    utf8 = head.startswith(b"<") and head[1:2] != b"\0"
-    if utf8 and (declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")):
+    if _utf8(data):
         try:
             part = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -605,6 +611,66 @@ def _shortened(data: bytes) -> bytes | None:
     return data[: match.start(1)] + _SHORT_NAMESPACE.encode() + data[match.end(1) :]
 
 
+# What `_trimmed` takes out of a part's bytes: a cell's width straight after the start of its properties (as
+# Word and python-docx write it), then cell properties left empty straight inside the cell. libxml2 and libxslt
+# spend ~6000 instructions on a cell width; a regular expression's scan ~25 a byte and ~2000 a match, where
+# bytes.replace of each distinct width (a table's few) costs a few a byte.
+_WIDTH_START = b"<w:tcPr><w:tcW "
+_WIDTH = re.compile(
+    re.escape(_WIDTH_START) + rb'(?:w:type="[a-z]{1,8}" w:w="[0-9]{1,9}"|w:w="[0-9]{1,9}" w:type="[a-z]{1,8}")/>'
+)
+_DISTINCT_WIDTHS = 8  # replaced one by one; a part with more has the rest taken out by _WIDTH
+_CELL_PROPERTIES = b"<w:tcPr>"
+_EMPTY_CELL_PROPERTIES = b"<w:tc><w:tcPr></w:tcPr>"
+_CELL_START = b"<w:tc>"
+_ROOT_START = re.compile(
+    rb"(?:\xef\xbb\xbf)?(?:<\?xml[^>]*>)?\s*<w:document(?:\s+[^\s=>/]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*>"
+)
+_ROOT_END = b"</w:document"
+# Two elements around the root's content: what `_trimmed` takes out lies at most two levels below an element
+# it keeps, so libxml2's depth limit refuses the trimmed part whenever it would refuse the part itself.
+_DEPTH_PAD, _DEPTH_PAD_END = b"<w:pad><w:pad>", b"</w:pad></w:pad>"
+
+
+def _trimmed(data: bytes) -> bytes | None:
+    """The part (`_shortened`) without markup the reading does not see, so that libxml2 and libxslt have a
+    quarter fewer elements to read: cell widths and cell properties left empty (above), in the root's content
+    padded by _DEPTH_PAD. None for a part that is not UTF-8 or holds "<!" (a CDATA section, comment or document
+    type declaration, whose "<" is no markup).
+
+    Whenever libxml2 reads the trimmed part, it reads the part itself as the same tree but for what was taken
+    out: every "<" is markup, so what is taken out is whole empty elements in element content (a width right
+    after the start tag of cell properties or after another width taken out, cell properties right after a
+    cell's start tag), with prefixes bound where the start tag before them binds its own, attributes that
+    cannot be wrong, and nothing deeper than libxml2 reads the padded part. What is taken out gives no text
+    and no merge in any mode of `_flattening` or in `_scan` (cell properties' widths and text are read by
+    neither; a cell's properties only through their merges), so the reading is the same."""
+    if (b"!" in data and b"<!" in data) or not _utf8(data):  # memchr first: "!" is rare in a part
+        return None
+    root = _ROOT_START.match(data)
+    end = data.rfind(_ROOT_END)
+    if root is None or end < root.end():
+        return None
+    content = _without_widths(data[root.end() : end]).replace(_EMPTY_CELL_PROPERTIES, _CELL_START)
+    return b"".join((data[: root.end()], _DEPTH_PAD, content, _DEPTH_PAD_END, data[end:]))
+
+
+def _without_widths(content: bytes) -> bytes:
+    """`content` with each _WIDTH that starts cell properties replaced by the start of cell properties."""
+    start = 0
+    for _ in range(_DISTINCT_WIDTHS):
+        found = content.find(_WIDTH_START, start)
+        if found < 0:
+            return content
+        width = _WIDTH.match(content, found)
+        if width is None:
+            start = found + 1
+        else:
+            content = content.replace(width.group(), _CELL_PROPERTIES)  # this width everywhere
+            start = found
+    return _WIDTH.sub(_CELL_PROPERTIES, content)
+
+
 def _body(archive: zipfile.ZipFile) -> tuple[Element, bytes, bool]:
     """The main part's body (wrappers stripped), the part's bytes, and whether the body was read with Word's
     namespace under its short name (`_shortened`)."""
@@ -613,12 +679,20 @@ def _body(archive: zipfile.ZipFile) -> tuple[Element, bytes, bool]:
     if data is None:
         raise UnreadableFile(f"zip 包中没有 Word 正文（{name}），这不是 docx 文件")
     shortened = _shortened(data)
-    try:
-        root = _xml(data if shortened is None else shortened, name)
-    except UnreadableFile:
-        if shortened is None:
-            raise
-        root, shortened = _xml(data, name), None  # the reason as the part itself gives it
+    trimmed = None if shortened is None else _trimmed(shortened)
+    root: Element | None = None
+    if trimmed is not None:
+        try:
+            root = _xml(trimmed, name)[0][0]  # the root's content, under _DEPTH_PAD
+        except UnreadableFile:
+            root = None  # read as it stands below, for the reason the part itself gives
+    if root is None:
+        try:
+            root = _xml(data if shortened is None else shortened, name)
+        except UnreadableFile:
+            if shortened is None:
+                raise
+            root, shortened = _xml(data, name), None  # the reason as the part itself gives it
     body = next(root.iterchildren("{*}body"), None)
     if body is None:
         raise UnreadableFile(f"docx 文件的 {name} 中没有正文（w:body），无法读取")

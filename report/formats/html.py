@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, groupby
-from operator import itemgetter, methodcaller
+from operator import itemgetter
 
 from lxml import etree
 from lxml.etree import _Element as Element
@@ -105,11 +105,6 @@ def collapse(raw: str) -> str:
     return _WHITESPACE.sub(gap, raw)
 
 
-def collapse_all(raws: list[str]) -> list[str]:
-    """`collapse` of each text; the usual one (a table cell's: whitespace at its ends only) costs no call."""
-    return [trimmed if not _has_whitespace(trimmed := raw.strip(_HTML_SPACES)) else collapse(raw) for raw in raws]
-
-
 def join_wrapped(pieces: Iterable[str]) -> str:
     """Pieces of one cell (its paragraphs, lines, inner cells) as one string, joined as `collapse` joins lines."""
     return collapse("\n".join(pieces))
@@ -158,6 +153,23 @@ def _span(value: str | None, cap: int) -> int:
         return 1
     digits = match.group(1).lstrip("0") or "0"
     return cap if len(digits) > len(str(cap)) else min(int(digits), cap)
+
+
+# Span values as pages write them ("2", "13"), read without `_span`'s regular expression; an absent one is 1.
+_ROWSPANS: dict[str | None, int] = {None: 1} | {str(n): n for n in range(MAX_ROWSPAN + 1)}
+_COLSPANS: dict[str | None, int] = {None: 1} | {str(n): max(n, 1) for n in range(MAX_COLSPAN + 1)}
+
+
+def _rowspan(value: str | None) -> int:
+    """A cell's rowspan attribute (None when absent) as `_span` reads it."""
+    span = _ROWSPANS.get(value)
+    return _span(value, MAX_ROWSPAN) if span is None else span
+
+
+def _colspan(value: str | None) -> int:
+    """A cell's colspan attribute (None when absent) as `_span` reads it, at least 1."""
+    span = _COLSPANS.get(value)
+    return max(_span(value, MAX_COLSPAN), 1) if span is None else span
 
 
 @dataclass
@@ -245,9 +257,7 @@ class _Table:
         if self.row is None:
             self.start_row()
         assert self.row is not None
-        rowspan = _span(rowspan_value, MAX_ROWSPAN)
-        colspan = max(_span(colspan_value, MAX_COLSPAN), 1)
-        self.cell = _Cell(rowspan, colspan)
+        self.cell = _Cell(_rowspan(rowspan_value), _colspan(colspan_value))
         self.row.cells.append(self.cell)
 
     def end_cell(self) -> None:
@@ -468,9 +478,8 @@ def _regular_row(row: Element, group: int) -> _RowCells | None:
         text = _cell_text(cell)
         if text is None:
             return None
-        rowspan, colspan = cell.get("rowspan"), cell.get("colspan")
-        rowspans.append(1 if rowspan is None else _span(rowspan, MAX_ROWSPAN))
-        colspans.append(1 if colspan is None else max(_span(colspan, MAX_COLSPAN), 1))
+        rowspans.append(_rowspan(cell.get(b"rowspan")))
+        colspans.append(_colspan(cell.get(b"colspan")))
         texts.append(text)
     return _row_cells(group, texts, rowspans, colspans)
 
@@ -695,7 +704,7 @@ class _Reader:
                 table.end_row()
         elif tag in _CELLS:
             if start:
-                table.start_cell(element.get("rowspan"), element.get("colspan"))
+                table.start_cell(element.get(b"rowspan"), element.get(b"colspan"))
             else:
                 table.end_cell()
         elif tag in _SECTIONS:
@@ -768,9 +777,6 @@ class _Flat:
     merged: list[tuple[int, int, int]]
 
 
-_ATTRIBUTE_NAMES = methodcaller("keys")
-
-
 def _flatten(root: Element) -> _Flat | None:
     """The page flattened by libxslt (see `_flattening`), or None when the walk must read it. The caller
     makes sure no text of the page holds a marker (`_may_hold_markers`)."""
@@ -786,23 +792,20 @@ def _flatten(root: Element) -> _Flat | None:
         if "".join(pieces[1::2]).strip(" \t\n\r"):
             return None
         text = "".join(pieces[::2])
-    cells = list(root.iter("td", "th"))
+    merged: list[tuple[int, int, int]] = []
+    count = 0
+    # Two lookups by bytes key cost less than the list of attribute names, and much less on portal pages,
+    # where every cell has a style or width; _rowspan and _colspan only where a span attribute stands.
+    for count, cell in enumerate(root.iter("td", "th"), 1):
+        rowspan, colspan = cell.get(b"rowspan"), cell.get(b"colspan")
+        if rowspan is not None or colspan is not None:
+            spans = _rowspan(rowspan), _colspan(colspan)
+            if spans != (1, 1):
+                merged.append((count - 1, *spans))
     # Every cell of the page is a flattened one, in the same order, unless some stand where no text is shown
     # (in a `noscript` …); the walk reads those pages.
-    if len(cells) != text.count(_CELL):
+    if count != text.count(_CELL):
         return None
-    merged: list[tuple[int, int, int]] = []
-    # A cell's attribute names come in one call; the values are read only where a span may be (a tenth of
-    # the cells of a report's tables).
-    for place, names in enumerate(map(_ATTRIBUTE_NAMES, cells)):
-        if "rowspan" in names or "colspan" in names:
-            rowspan, colspan = cells[place].get("rowspan"), cells[place].get("colspan")
-            spans = (
-                1 if rowspan is None else _span(rowspan, MAX_ROWSPAN),
-                1 if colspan is None else max(_span(colspan, MAX_COLSPAN), 1),
-            )
-            if spans != (1, 1):
-                merged.append((place, *spans))
     return _Flat(text, merged)
 
 
@@ -814,7 +817,13 @@ def cell_texts(rows: str, row_mark: str, cell_mark: str) -> list[list[str]]:
     cells = [[cell.strip(_HTML_SPACES) for cell in row.split(cell_mark)[1:]] for row in rows.split(row_mark)[1:]]
     if not _has_whitespace("".join(chain.from_iterable(cells))):
         return cells
-    return [collapse_all(texts) for texts in cells]
+    # Only the rows with whitespace left inside a cell, and in them only those cells, are collapsed.
+    return [
+        [text if not _has_whitespace(text) else collapse(text) for text in texts]
+        if _has_whitespace("".join(texts))
+        else texts
+        for texts in cells
+    ]
 
 
 def _flat_rows(table: str, merged: list[tuple[int, int, int]]) -> list[_RowCells]:
@@ -913,7 +922,7 @@ def _plain_rows(table: str) -> list[list[str]]:
 
 def read(data: bytes) -> Document:
     """The page's lines and grids, at most MAX_TEXT_CHARS characters of text (`bounded`)."""
-    if not data.strip():
+    if not data or data.isspace():  # as `not data.strip()`, without copying the page
         raise UnreadableFile("文件为空，没有可读取的内容")
     page, problems = decode_page(data)
     root, cut = _tree(_without_unterminated_markup(page))
