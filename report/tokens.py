@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache, partial
-from itertools import chain, compress, count, islice, repeat
+from itertools import chain, compress, count, islice, pairwise, repeat
 from operator import itemgetter, not_
 from typing import NamedTuple, cast
 
@@ -557,11 +557,14 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
     for text, analysis in zip(compress(lines, missed), compress(analysed, missed), strict=True):
         if not analysis.stateful and not analysis.split_decimal:
             simple.keep(text, analysis.tokens)
-    # Without Markdown rows, and without a blank cell or else without a value that could be its wrapped
-    # value, every line gives its own tokens as they are.
-    if not any(map(_PIPE_ROW, analysed)) and not (any(map(_BLANK_CELL, analysed)) and any(map(_CONTINUES, analysed))):
-        stream.tokens += chain.from_iterable(map(_TOKENS, analysed))
-        stream.runs.append((start, list(map(len, map(_TOKENS, analysed)))))
+    # Without Markdown rows every line gives its own tokens as they are, but for a value wrapped below its
+    # blank cell.
+    if not any(map(_PIPE_ROW, analysed)):
+        each = list(map(_TOKENS, analysed))
+        if any(map(_BLANK_CELL, analysed)) and any(map(_CONTINUES, analysed)):
+            _join_wrapped_values(analysed, each)
+        stream.tokens += chain.from_iterable(each)
+        stream.runs.append((start, list(map(len, each))))
         return any(map(_SPLIT_DECIMAL, analysed))
     tokens, runs = stream.tokens, stream.runs
     blank_cell_line = False  # the last non-empty line was a tab-led blank cell ("\t\xa0")
@@ -597,6 +600,20 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
         runs.append((index, [len(line.tokens)]))
         split_decimal = split_decimal or line.split_decimal
     return split_decimal
+
+
+def _join_wrapped_values(analysed: list[_Line], given: list[tuple[Token, ...]]) -> None:
+    """Where every cell starts with a tab, a line without one continues the cell before it: a value wrapped
+    below its blank-looking cell takes the blank's place, so the blank cell's line gives no token (`given`,
+    each line's tokens, changed in place). A blank cell's line never continues one itself, so each pair is
+    two lines giving tokens one after the other."""
+    giving = list(compress(range(len(given)), given))
+    blanks = compress(giving, map(_BLANK_CELL, map(analysed.__getitem__, giving)))
+    following = dict(pairwise(giving))
+    for blank in blanks:
+        value = following.get(blank)
+        if value is not None and analysed[value].continues:
+            given[blank] = ()
 
 
 _BREAK = Token(BREAK, "")
