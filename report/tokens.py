@@ -254,6 +254,12 @@ def _value_token(word: str) -> Token | None:
 
 
 _remembered_cell = lru_cache(maxsize=REMEMBERED_LINES)(_cell_tokens)
+# The tokens of the cells of tab-separated and Markdown rows (never plain) by the cell's text.
+_CELLS: LineMemo[tuple[Token, ...]] = LineMemo()
+
+
+def _whole_cell_tokens(cell: str) -> tuple[Token, ...]:
+    return _cell_tokens(cell, False)
 
 
 def _line_cells(text: str) -> list[str]:
@@ -395,29 +401,34 @@ def _analyse(raw: str, fusable: bool) -> _Line:
     # Only a Markdown row is ever a header's dash filler.
     dash_filler = pipe_row and bool(cells) and all(_DASH_CELL.match(cell) for cell in cells)
     plain = fusable and not pipe_row and not tabbed
-    if len(cells) == 1:  # most lines: a label with its values, or one cell
+    if len(cells) == 1:
         tokens = cell_tokens(cells[0], plain)
-    else:
-        tokens = tuple(chain.from_iterable(cell_tokens(cell, plain) for cell in cells))
+    else:  # a tab-separated or Markdown row: never plain
+        tokens = tuple(chain.from_iterable(_CELLS.answers(cells, _whole_cell_tokens)))
     blank_cell = raw.startswith("\t") and len(tokens) == 1 and tokens[0].kind is BLANK
     all_values = all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens)))
-    return _Line(
-        _ROW,
-        markdown_rule,
-        pipe_row,
-        tabbed,
-        dash_filler,
-        tokens,
-        all_values,
-        blank_cell,
-        not tabbed and len(tokens) == 1 and all_values,
-        not _DECIMAL_POINT_TOKENS.isdisjoint(tokens),
-        pipe_row or blank_cell,
+    # Only a text token is ever a decimal point's text: the texts are tested, not the whole tokens hashed.
+    split_decimal = not _DECIMAL_POINT_TEXTS.isdisjoint(map(_TEXT_OF, tokens))
+    return _new_line(
+        (
+            _ROW,
+            markdown_rule,
+            pipe_row,
+            tabbed,
+            dash_filler,
+            tokens,
+            all_values,
+            blank_cell,
+            not tabbed and len(tokens) == 1 and all_values,
+            split_decimal,
+            pipe_row or blank_cell,
+        )
     )
 
 
 # The text tokens that are a decimal point split from its number (851 / . / 776247).
 _DECIMAL_POINT_TOKENS = frozenset(Token(TEXT, point) for point in _DECIMAL_POINTS)
+_DECIMAL_POINT_TEXTS = frozenset(_DECIMAL_POINTS)
 
 _new_line: Callable[[tuple[object, ...]], _Line] = partial(tuple.__new__, _Line)  # as `_new_token`
 _EMPTY_LINE = _Line(_EMPTY, False, False, False, False, (), False, False, False, False, False)
