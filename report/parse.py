@@ -130,6 +130,7 @@ class _LineFacts(NamedTuple):
     pieces: tuple[str, ...] | None  # the pieces a line with headings fused into it is cut into (not a table row)
     changes: bool  # unfusing changes it: it is `bare` or has `pieces`
     page_number: bool  # neither empty nor `content`
+    notable: bool  # `heading_like` or `changes`: most lines are neither
 
 
 # What a heading's numeral is (`HEADING`), and what stands before it on a normalized line.
@@ -150,16 +151,16 @@ def _line_facts(raw: str) -> _LineFacts:
         bare = not tabbed and bool(BARE_NUMERAL.match(raw))
         pieces = None if tabbed or bare else _fused_pieces(raw)
         section, renumbered = heading_sections(heading)
-        return _new_facts(
-            (text, False, True, section, renumbered, content, bare, pieces, bare or pieces is not None, page_number)
-        )
+        changes = bare or pieces is not None
+        return _new_facts((text, False, True, section, renumbered, content, bare, pieces, changes, page_number, True))
     # `_MAY_HOLD_HEADING` needs one of its separators after the numeral.
     may_hold = _MAY_HOLD_HEADING.search(raw) if "、" in raw or "." in raw or "．" in raw else None
     if may_hold is None:  # plain
-        return _new_facts((text, True, False, None, None, content, False, None, False, page_number))
+        return _new_facts((text, True, False, None, None, content, False, None, False, page_number, False))
     bare = not tabbed and bool(BARE_NUMERAL.match(raw))
     pieces = None if tabbed or bare else _fused_pieces(raw, may_hold.start())
-    return _new_facts((text, False, False, None, None, content, bare, pieces, bare or pieces is not None, page_number))
+    changes = bare or pieces is not None
+    return _new_facts((text, False, False, None, None, content, bare, pieces, changes, page_number, changes))
 
 
 _new_facts: Callable[[tuple[object, ...]], _LineFacts] = partial(tuple.__new__, _LineFacts)  # a Python call less
@@ -178,6 +179,7 @@ _CONTENT = itemgetter(_LineFacts._fields.index("content"))
 _HEADING_LIKE = itemgetter(_LineFacts._fields.index("heading_like"))
 _CHANGES = itemgetter(_LineFacts._fields.index("changes"))
 _PAGE_NUMBER = itemgetter(_LineFacts._fields.index("page_number"))
+_NOTABLE = itemgetter(_LineFacts._fields.index("notable"))
 
 
 class _Unfused(NamedTuple):
@@ -188,13 +190,16 @@ class _Unfused(NamedTuple):
     page_numbers: bool  # a line is a page number (most documents have none)
 
 
-def _sorted_out(document: Document, facts: list[_LineFacts]) -> _Unfused:
-    """The document with its lines' facts (each picked out of them in C: one test of a fact costs less than
-    a line looked at in Python)."""
+def _sorted_out(document: Document, facts: list[_LineFacts], notable: list[int] | None = None) -> _Unfused:
+    """The document with its lines' facts (picked out in C, the heading candidates among the `notable` lines:
+    one test of a fact costs less than a line looked at in Python)."""
+    if notable is None:
+        notable = list(compress(range(len(facts)), map(_NOTABLE, facts)))
+    notable_facts = list(map(facts.__getitem__, notable))
     return _Unfused(
         document,
         facts,
-        list(compress(range(len(facts)), map(_HEADING_LIKE, facts))),
+        list(compress(notable, map(_HEADING_LIKE, notable_facts))),
         bool(document.grids),
         any(map(_PAGE_NUMBER, facts)),
     )
@@ -209,11 +214,12 @@ def _unfuse(document: Document) -> _Unfused:
     whose places move when lines are cut or joined before them) are looked at one by one."""
     lines, grids = document.lines, document.grids
     facts = _FACTS.answers(lines, _line_facts)
-    changing = list(compress(range(len(facts)), map(_CHANGES, facts)))
+    notable = list(compress(range(len(facts)), map(_NOTABLE, facts)))
+    changing = list(compress(notable, map(_CHANGES, map(facts.__getitem__, notable))))
     if grids and changing:
         changing = sorted({*changing, *grids})
     if not changing:
-        return _sorted_out(document, facts)
+        return _sorted_out(document, facts, notable)
 
     kept_lines: list[str] = []
     kept_facts: list[_LineFacts] = []

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache, partial
-from itertools import chain, compress, count, islice, pairwise, repeat
-from operator import itemgetter, not_
+from itertools import chain, compress, count, islice, repeat
+from operator import itemgetter
 from typing import NamedTuple, cast
 
 from report.document import Document, Grid
@@ -561,13 +561,21 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
         stream.tokens += chain.from_iterable(found)
         stream.runs.append((start, list(map(len, found))))
         return False
-    analysed = _LINES[fusable].answers(lines, partial(_analyse, fusable=fusable))
-    # The simple lines among those not remembered as such (lines met the first time; the stateful ones
-    # never are) are remembered for the next time.
-    missed = list(map(not_, map(simple.__contains__, lines)))
-    for text, analysis in zip(compress(lines, missed), compress(analysed, missed), strict=True):
-        if not analysis.stateful and not analysis.split_decimal:
-            simple.keep(text, analysis.tokens)
+    remembered = _LINES[fusable]
+    if len(remembered) > REMEMBERED_LINES - len(lines):
+        # Nearly full: both memos forget everything at once (`keep` would forget only the one it fills), so
+        # that a line remembered as analysed but not as simple is never simple, whatever was forgotten.
+        remembered.clear()
+        simple.clear()
+
+    def analyse(raw: str) -> _Line:
+        """A line met the first time, analysed and, when simple, remembered as such for the next time."""
+        line = _analyse(raw, fusable)
+        if not line.stateful and not line.split_decimal:
+            simple.keep(raw, line.tokens)
+        return line
+
+    analysed = remembered.answers(lines, analyse)
     # Without Markdown rows every line gives its own tokens as they are, but for a value wrapped below its
     # blank cell.
     if not any(map(_PIPE_ROW, analysed)):
@@ -619,12 +627,10 @@ def _join_wrapped_values(analysed: list[_Line], given: list[tuple[Token, ...]]) 
     each line's tokens, changed in place). A blank cell's line never continues one itself, so each pair is
     two lines giving tokens one after the other."""
     giving = list(compress(range(len(given)), given))
-    blanks = compress(giving, map(_BLANK_CELL, map(analysed.__getitem__, giving)))
-    following = dict(pairwise(giving))
-    for blank in blanks:
-        value = following.get(blank)
-        if value is not None and analysed[value].continues:
-            given[blank] = ()
+    # Where among the lines giving tokens (but the last) the blank cells stand.
+    for position in compress(range(len(giving) - 1), map(_BLANK_CELL, map(analysed.__getitem__, giving))):
+        if analysed[giving[position + 1]].continues:
+            given[giving[position]] = ()
 
 
 _BREAK = Token(BREAK, "")
