@@ -31,8 +31,19 @@ SECTION_PHRASES: dict[str, str] = {
     "五": r"(?:存在的主要问题|存在问题|主要问题)及(?:改进情况|下一步)",
     "六": r"其他(?:需要|需|应)(?:报告|说明)的?事项",
 }
-# The phrases compiled once, in SECTION_PHRASES' order.
-_SECTION_PATTERNS = tuple((numeral, re.compile(phrase)) for numeral, phrase in SECTION_PHRASES.items())
+# A word each phrase holds whatever its variant: a title without it is not searched for the phrase.
+SECTION_PHRASE_WORDS: dict[str, str] = {
+    "一": "总体情况",
+    "二": "主动公开政",
+    "三": "收到和处理政",
+    "四": "行政诉讼",
+    "五": "问题及",
+    "六": "事项",
+}
+# The phrases compiled once, in SECTION_PHRASES' order, each with its word.
+_SECTION_PATTERNS = tuple(
+    (numeral, SECTION_PHRASE_WORDS[numeral], re.compile(phrase)) for numeral, phrase in SECTION_PHRASES.items()
+)
 ARABIC_NUMERALS = {"1": "一", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七", "8": "八", "9": "九"}
 # A heading inside a line: its numeral (not a sub-item's （一）, not a row label's digit), up to a few words
 # (政府信息公开工作 …), then one of its phrases. Fused text carries the whole report on one line.
@@ -149,8 +160,8 @@ def heading_sections(match: re.Match[str]) -> tuple[str | None, tuple[str, str] 
 
 
 def _renumbered(written: str, title: str) -> tuple[str, str] | None:
-    for numeral, pattern in _SECTION_PATTERNS:
-        found = pattern.search(title)
+    for numeral, word, pattern in _SECTION_PATTERNS:
+        found = pattern.search(title) if word in title else None
         if found and (found.start() == 0 or found.end() == len(title)):
             return numeral, ARABIC_NUMERALS.get(written, written)
     return None
@@ -158,7 +169,7 @@ def _renumbered(written: str, title: str) -> tuple[str, str] | None:
 
 def _section(written: str, title: str) -> str | None:
     numeral = ARABIC_NUMERALS.get(written, written)
-    if any(key in title for key in SECTION_KEYS.get(numeral, ())):
+    if any(map(title.__contains__, SECTION_KEYS.get(numeral, ()))):
         return numeral
     return None
 

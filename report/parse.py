@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
 from itertools import compress, pairwise
 from operator import itemgetter
 from pathlib import Path
@@ -20,6 +21,7 @@ from report.labels import (
     OUTDATED_TEMPLATE_MARKERS,
     PAGE_FOOTER,
     SECTION_KEYS,
+    SECTION_PHRASE_WORDS,
     heading_sections,
     strip_numbering,
 )
@@ -70,6 +72,7 @@ _MAY_HOLD_HEADING = re.compile(r"[一二三四五六1-6]\s*[、.．]")
 # (本报告包括一、总体情况，二、…等六个部分), not a heading.
 _LIST_AFTER = ("，", "、", "；", ",", ";", "等", "和", "及", "以及")
 _LIST_BEFORE = ("，", "、", "；", ",", ";", "包括", "分为", "涵盖", "和", "及")
+_PHRASE_WORDS = tuple(SECTION_PHRASE_WORDS.values())
 # Text after a heading phrase on its line longer than this is the section's body fused onto the heading.
 _HEADING_TAIL = 24
 
@@ -77,6 +80,8 @@ _HEADING_TAIL = 24
 def _heading_cuts(text: str) -> list[int]:
     """Where a line must be cut so that each heading inside it (fused text) stands on a line of its own."""
     cuts: list[int] = []
+    if not any(map(text.__contains__, _PHRASE_WORDS)):
+        return cuts  # each phrase holds its word
     for match in EMBEDDED_HEADING.finditer(text):
         after = text[match.end() :].lstrip()
         before = text[: match.start()].rstrip()
@@ -89,10 +94,11 @@ def _heading_cuts(text: str) -> list[int]:
     return cuts
 
 
-def _fused_pieces(text: str) -> tuple[str, ...] | None:
+def _fused_pieces(text: str, start: int = 0) -> tuple[str, ...] | None:
     """The pieces a line holding headings fused into it is cut into, each heading on a line of its own;
-    None when the line stays whole."""
-    cuts = _heading_cuts(text) if _NUMBERED.search(text) else []
+    None when the line stays whole. `start`: where `_MAY_HOLD_HEADING` first matches, when known (no
+    numeral stands before it)."""
+    cuts = _heading_cuts(text) if _NUMBERED.search(text, start) else []
     if not cuts:
         return None
     edges = [0, *sorted(set(cuts)), len(text)]
@@ -124,23 +130,40 @@ class _LineFacts(NamedTuple):
     pieces: tuple[str, ...] | None  # the pieces a line with headings fused into it is cut into (not a table row)
     changes: bool  # unfusing changes it: it is `bare` or has `pieces`
     page_number: bool  # neither empty nor `content`
+    notable: bool  # `heading_like` or `changes`: most lines are neither
+
+
+# What a heading's numeral is (`HEADING`), and what stands before it on a normalized line.
+_HEADING_NUMERALS = frozenset("一二三四五六七八九123456789")
+_HEADING_LEAD = "#* "
 
 
 def _line_facts(raw: str) -> _LineFacts:
     text = normalize(raw)
     content = bool(text) and not is_page_number(text)
-    tabbed = "\t" in raw.strip()  # a table row: never cut, never a heading
-    heading = HEADING.match(text) if text and not tabbed else None
-    heading_like = heading is not None
-    plain = not heading_like and not _MAY_HOLD_HEADING.search(raw)
-    bare = not plain and not tabbed and bool(BARE_NUMERAL.match(raw))
-    pieces = None if plain or tabbed or bare else _fused_pieces(raw)
-    changes = bare or pieces is not None
+    tabbed = "\t" in raw and "\t" in raw.strip()  # a table row: never cut, never a heading
+    # A heading starts with its numeral (normalized text holds no whitespace but spaces).
+    heading = (
+        HEADING.match(text) if text and not tabbed and text.lstrip(_HEADING_LEAD)[:1] in _HEADING_NUMERALS else None
+    )
     page_number = bool(text) and not content
-    if heading is None:
-        return _LineFacts(text, plain, False, None, None, content, bare, pieces, changes, page_number)
-    section, renumbered = heading_sections(heading)
-    return _LineFacts(text, False, True, section, renumbered, content, bare, pieces, changes, page_number)
+    if heading is not None:
+        bare = not tabbed and bool(BARE_NUMERAL.match(raw))
+        pieces = None if tabbed or bare else _fused_pieces(raw)
+        section, renumbered = heading_sections(heading)
+        changes = bare or pieces is not None
+        return _new_facts((text, False, True, section, renumbered, content, bare, pieces, changes, page_number, True))
+    # `_MAY_HOLD_HEADING` needs one of its separators after the numeral.
+    may_hold = _MAY_HOLD_HEADING.search(raw) if "、" in raw or "." in raw or "．" in raw else None
+    if may_hold is None:  # plain
+        return _new_facts((text, True, False, None, None, content, False, None, False, page_number, False))
+    bare = not tabbed and bool(BARE_NUMERAL.match(raw))
+    pieces = None if tabbed or bare else _fused_pieces(raw, may_hold.start())
+    changes = bare or pieces is not None
+    return _new_facts((text, False, False, None, None, content, bare, pieces, changes, page_number, changes))
+
+
+_new_facts: Callable[[tuple[object, ...]], _LineFacts] = partial(tuple.__new__, _LineFacts)  # a Python call less
 
 
 _FACTS: LineMemo[_LineFacts] = LineMemo()
@@ -156,6 +179,7 @@ _CONTENT = itemgetter(_LineFacts._fields.index("content"))
 _HEADING_LIKE = itemgetter(_LineFacts._fields.index("heading_like"))
 _CHANGES = itemgetter(_LineFacts._fields.index("changes"))
 _PAGE_NUMBER = itemgetter(_LineFacts._fields.index("page_number"))
+_NOTABLE = itemgetter(_LineFacts._fields.index("notable"))
 
 
 class _Unfused(NamedTuple):
@@ -166,13 +190,16 @@ class _Unfused(NamedTuple):
     page_numbers: bool  # a line is a page number (most documents have none)
 
 
-def _sorted_out(document: Document, facts: list[_LineFacts]) -> _Unfused:
-    """The document with its lines' facts (each picked out of them in C: one test of a fact costs less than
-    a line looked at in Python)."""
+def _sorted_out(document: Document, facts: list[_LineFacts], notable: list[int] | None = None) -> _Unfused:
+    """The document with its lines' facts (picked out in C, the heading candidates among the `notable` lines:
+    one test of a fact costs less than a line looked at in Python)."""
+    if notable is None:
+        notable = list(compress(range(len(facts)), map(_NOTABLE, facts)))
+    notable_facts = list(map(facts.__getitem__, notable))
     return _Unfused(
         document,
         facts,
-        list(compress(range(len(facts)), map(_HEADING_LIKE, facts))),
+        list(compress(notable, map(_HEADING_LIKE, notable_facts))),
         bool(document.grids),
         any(map(_PAGE_NUMBER, facts)),
     )
@@ -187,11 +214,12 @@ def _unfuse(document: Document) -> _Unfused:
     whose places move when lines are cut or joined before them) are looked at one by one."""
     lines, grids = document.lines, document.grids
     facts = _FACTS.answers(lines, _line_facts)
-    changing = list(compress(range(len(facts)), map(_CHANGES, facts)))
+    notable = list(compress(range(len(facts)), map(_NOTABLE, facts)))
+    changing = list(compress(notable, map(_CHANGES, map(facts.__getitem__, notable))))
     if grids and changing:
         changing = sorted({*changing, *grids})
     if not changing:
-        return _sorted_out(document, facts)
+        return _sorted_out(document, facts, notable)
 
     kept_lines: list[str] = []
     kept_facts: list[_LineFacts] = []

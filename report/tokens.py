@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache, partial
 from itertools import chain, compress, count, islice, repeat
-from operator import itemgetter, not_
-from typing import NamedTuple
+from operator import itemgetter
+from typing import NamedTuple, cast
 
 from report.document import Document, Grid
 from report.labels import NUMBER_UNITS, PAGE_FOOTER
@@ -49,6 +49,11 @@ class Token(NamedTuple):
     text: str  # normalized text (NFKC, spaces collapsed)
     number: int | Decimal | None = None  # whole numbers as int, others as Decimal
     section: str | None = None  # for HEADING tokens
+
+
+# A token made by `tuple.__new__` directly, without the named tuple's `__new__` (a Python function): half the
+# cost, where tokens are made for every line met the first time.
+_new_token: Callable[[tuple[Kind, str, int | Decimal | None, str | None]], Token] = partial(tuple.__new__, Token)
 
 
 @dataclass(slots=True)
@@ -93,6 +98,8 @@ _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 # A cell that stands for "no number" in real reports: 无, /, —, ——, -, 五 (a numeral typed as text), ×.
 _PLACEHOLDER = re.compile(r"^(?:[无/／\\—–－\-_×xX*]{1,3}|[〇零一二三四五六七八九十百千万两]{1,4})$")
 _LONGEST_PLACEHOLDER = 4  # what `_PLACEHOLDER` matches is never longer
+# What a number (besides a digit) or a placeholder starts with.
+_VALUE_FIRST = frozenset("+-无/／\\—–－_×xX*〇零一二三四五六七八九十百千万两")
 _MARKDOWN_RULE = re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|?)+\s*$")
 _TAB_RULE = re.compile(r"^(?:-{3,}\t?)+$")
 _DIGIT_RUN = re.compile(r"\d+(?:\.\d+)?")
@@ -147,7 +154,7 @@ def _fused_number_end(text: str, start: int, end: int) -> int | None:
 def _split_fused(text: str) -> list[Token]:
     """Text with numbers written against their labels (fused crawler text) cut into text and number tokens."""
     if not _DIGIT.search(text):
-        return [Token(TEXT, text)]
+        return [_new_token((TEXT, text, None, None))]
     tokens: list[Token] = []
     position = 0
     for match in _DIGIT_RUN.finditer(text):
@@ -156,13 +163,13 @@ def _split_fused(text: str) -> list[Token]:
             continue
         label = text[position : match.start()].strip()
         if label:
-            tokens.append(Token(TEXT, label))
+            tokens.append(_new_token((TEXT, label, None, None)))
         digits = text[match.start() : end]
-        tokens.append(Token(NUMBER, digits, parse_number(digits)))
+        tokens.append(_new_token((NUMBER, digits, parse_number(digits), None)))
         position = end
     rest = text[position:].strip()
     if rest:
-        tokens.append(Token(TEXT, rest))
+        tokens.append(_new_token((TEXT, rest, None, None)))
     return tokens
 
 
@@ -176,29 +183,52 @@ def cell_tokens(raw: str, plain: bool = False) -> tuple[Token, ...]:
 
 
 def _cell_tokens(raw: str, plain: bool) -> tuple[Token, ...]:
-    text = normalize(raw)
+    return _text_tokens(normalize(raw), plain)
+
+
+_BLANK = (Token(BLANK, ""),)
+
+
+def _text_tokens(text: str, plain: bool) -> tuple[Token, ...]:
+    """`cell_tokens` of a cell already normalized."""
     if not text:
-        return (Token(BLANK, ""),)
+        return _BLANK
     if " " not in text:  # one word: a value, or a label
         value = _VALUES.get(text) or _value_token(text)
         if value is not None:
             return (value,)
-        # Only a plain line can hold numbers fused to their labels: a table cell (数据1, 第1项) is whole.
-        return tuple(_split_fused(text)) if plain else (Token(TEXT, text),)
+        return _label_tokens(text, plain)
     parts = text.split(" ")
-    values: list[Token] = []
-    while parts:  # space-separated rows: the values trail the label (placeholders like "-" included)
-        value = _VALUES.get(parts[-1]) or _value_token(parts[-1])
-        if value is None or (value.kind is PLACEHOLDER and len(parts) == 1):
+    # Space-separated rows: the values trail the label (placeholders like "-" included). The values met before
+    # are looked up in one `map` and the run of them at the end found in C; the words before it are looked at
+    # one by one (a value met the first time, or the label). The first word is a value only as a number.
+    found: list[Token | None] = list(map(_VALUES.get, parts))
+    try:
+        start = max(len(found) - found[::-1].index(None), 1)
+    except ValueError:
+        start = 1
+    while start:
+        value = found[start - 1] or _value_token(parts[start - 1])
+        if value is None or (value.kind is PLACEHOLDER and start == 1):
             break
-        values.append(value)
-        parts.pop()
-    values.reverse()
-    if not parts:
-        return tuple(values)
-    label = " ".join(parts)
-    # Only a plain line can hold numbers fused to their labels: a table cell (数据1, 第1项) is whole.
-    return (*(_split_fused(label) if plain else [Token(TEXT, label)]), *values)
+        found[start - 1] = value
+        start -= 1
+    values = tuple(cast(list[Token], found[start:]))
+    return _label_tokens(" ".join(parts[:start]), plain) + values if start else values
+
+
+def _label_tokens(label: str, plain: bool) -> tuple[Token, ...]:
+    """The tokens of a label (normalized, not a value): the same labels come in report after report."""
+    labels = _LABELS[plain]
+    found = labels.get(label)
+    if found is None:
+        # Only a plain line can hold numbers fused to their labels: a table cell (数据1, 第1项) is whole.
+        found = labels.keep(label, tuple(_split_fused(label)) if plain else (_new_token((TEXT, label, None, None)),))
+    return found
+
+
+# A label's tokens by its text, per plainness (`_label_tokens`).
+_LABELS: dict[bool, LineMemo[tuple[Token, ...]]] = {False: LineMemo(), True: LineMemo()}
 
 
 # The token of a value written as a word of its own (a number or a placeholder) by its text: the same few
@@ -208,18 +238,28 @@ _VALUES: LineMemo[Token] = LineMemo()
 
 def _value_token(word: str) -> Token | None:
     """The token of a word without spaces when it is a number or a placeholder; None when it is neither."""
-    # Too long for a placeholder, and a number starts with a sign or a digit (isdigit holds for all `\d` matches).
-    if len(word) > _LONGEST_PLACEHOLDER and not (word[0].isdigit() or word[0] in "+-"):
+    first = word[0]
+    if first.isdigit():  # isdigit holds for all `\d` matches
+        if word.isascii() and word.isdigit() and len(word) <= _INT_DIGITS:  # `_NUMBER`'s plain `\d+`: an int
+            return _VALUES.keep(word, _new_token((NUMBER, word, int(word), None)))
+    # A number starts with a sign or a digit, a placeholder with one of its characters, and is short.
+    elif first not in _VALUE_FIRST or (len(word) > _LONGEST_PLACEHOLDER and first not in "+-"):
         return None
     number = parse_number(word)
     if number is not None:
-        return _VALUES.keep(word, Token(NUMBER, word, number))
+        return _VALUES.keep(word, _new_token((NUMBER, word, number, None)))
     if _PLACEHOLDER.match(word):
-        return _VALUES.keep(word, Token(PLACEHOLDER, word))
+        return _VALUES.keep(word, _new_token((PLACEHOLDER, word, None, None)))
     return None
 
 
 _remembered_cell = lru_cache(maxsize=REMEMBERED_LINES)(_cell_tokens)
+# The tokens of the cells of tab-separated and Markdown rows (never plain) by the cell's text.
+_CELLS: LineMemo[tuple[Token, ...]] = LineMemo()
+
+
+def _whole_cell_tokens(cell: str) -> tuple[Token, ...]:
+    return _cell_tokens(cell, False)
 
 
 def _line_cells(text: str) -> list[str]:
@@ -271,8 +311,24 @@ _FOOTER_LENGTH = 40
 _FOOTER_HINT = re.compile(r"[页/\-—–－~]|[Pp]age")
 
 
-def _looks_like_footer(text: str) -> bool:
-    return len(text) <= _FOOTER_LENGTH and bool(_FOOTER_HINT.search(text)) and bool(PAGE_FOOTER.match(normalize(text)))
+# What a page footer starts with, normalized (no space first), besides a digit.
+_FOOTER_FIRST = frozenset("-—–－~第共Pp")
+
+
+def _looks_like_footer(raw: str, text: str) -> bool:
+    """Whether a line (`text`: normalized) is a page footer: cheap tests of its length, its first character
+    and a hint it holds before `PAGE_FOOTER` (`isdigit` holds for every digit `\\d` matches)."""
+    if len(raw) > _FOOTER_LENGTH:
+        return False
+    first = text[:1]
+    if first.isdigit():
+        # Only `3/9` starts with a digit: of the hint's characters, only its `/` can stand in such a line.
+        hinted = "/" in raw
+    elif first in _FOOTER_FIRST:
+        hinted = bool(_FOOTER_HINT.search(raw))
+    else:
+        return False
+    return hinted and bool(PAGE_FOOTER.match(text))
 
 
 def _is_pipe_row(text: str) -> bool:
@@ -327,8 +383,11 @@ _EMPTY, _RULE, _FOOTER, _ROW = range(4)
 
 
 def _analyse(raw: str, fusable: bool) -> _Line:
-    if not raw.strip() and "\t" not in raw:
-        return _Line(_EMPTY, False, False, False, False, (), False, False, False, False, False)
+    if "\t" not in raw:
+        if not raw.strip():
+            return _EMPTY_LINE
+        if "|" not in raw and "---" not in raw:
+            return _analyse_one_cell(raw, fusable)
     # Both rules hold a run of three dashes, a Markdown row a pipe: most lines have neither.
     ruled = "---" in raw
     markdown_rule = ruled and bool(_MARKDOWN_RULE.match(raw))
@@ -336,35 +395,69 @@ def _analyse(raw: str, fusable: bool) -> _Line:
     tabbed = "\t" in raw
     if markdown_rule or (ruled and _TAB_RULE.match(raw.strip())):
         return _Line(_RULE, markdown_rule, pipe_row, tabbed, False, (), False, False, False, False, pipe_row)
-    if not tabbed and _looks_like_footer(raw):
+    if not tabbed and _looks_like_footer(raw, normalize(raw)):
         return _Line(_FOOTER, markdown_rule, pipe_row, tabbed, False, (), False, False, False, False, pipe_row)
     cells = _line_cells(raw)
     # Only a Markdown row is ever a header's dash filler.
     dash_filler = pipe_row and bool(cells) and all(_DASH_CELL.match(cell) for cell in cells)
     plain = fusable and not pipe_row and not tabbed
-    if len(cells) == 1:  # most lines: a label with its values, or one cell
+    if len(cells) == 1:
         tokens = cell_tokens(cells[0], plain)
-    else:
-        tokens = tuple(chain.from_iterable(cell_tokens(cell, plain) for cell in cells))
+    else:  # a tab-separated or Markdown row: never plain
+        tokens = tuple(chain.from_iterable(_CELLS.answers(cells, _whole_cell_tokens)))
     blank_cell = raw.startswith("\t") and len(tokens) == 1 and tokens[0].kind is BLANK
     all_values = all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens)))
-    return _Line(
-        _ROW,
-        markdown_rule,
-        pipe_row,
-        tabbed,
-        dash_filler,
-        tokens,
-        all_values,
-        blank_cell,
-        not tabbed and len(tokens) == 1 and all_values,
-        not _DECIMAL_POINT_TOKENS.isdisjoint(tokens),
-        pipe_row or blank_cell,
+    # Only a text token is ever a decimal point's text: the texts are tested, not the whole tokens hashed.
+    split_decimal = not _DECIMAL_POINT_TEXTS.isdisjoint(map(_TEXT_OF, tokens))
+    return _new_line(
+        (
+            _ROW,
+            markdown_rule,
+            pipe_row,
+            tabbed,
+            dash_filler,
+            tokens,
+            all_values,
+            blank_cell,
+            not tabbed and len(tokens) == 1 and all_values,
+            split_decimal,
+            pipe_row or blank_cell,
+        )
     )
 
 
 # The text tokens that are a decimal point split from its number (851 / . / 776247).
 _DECIMAL_POINT_TOKENS = frozenset(Token(TEXT, point) for point in _DECIMAL_POINTS)
+_DECIMAL_POINT_TEXTS = frozenset(_DECIMAL_POINTS)
+
+_new_line: Callable[[tuple[object, ...]], _Line] = partial(tuple.__new__, _Line)  # as `_new_token`
+_EMPTY_LINE = _Line(_EMPTY, False, False, False, False, (), False, False, False, False, False)
+
+
+def _analyse_one_cell(raw: str, fusable: bool) -> _Line:
+    """`_analyse` of a line that is one cell (no tab, no pipe) and no rule (no `---`), not empty: most lines."""
+    text = normalize(raw)
+    if _looks_like_footer(raw, text):
+        return _new_line((_FOOTER, False, False, False, False, (), False, False, False, False, False))
+    tokens = _text_tokens(text, fusable)
+    all_values = all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens)))
+    # A decimal point's token is text of the normalized line, where NFKC leaves no `．`.
+    split_decimal = "." in text and not _DECIMAL_POINT_TOKENS.isdisjoint(tokens)
+    return _new_line(
+        (
+            _ROW,
+            False,
+            False,
+            False,
+            False,
+            tokens,
+            all_values,
+            False,
+            len(tokens) == 1 and all_values,
+            split_decimal,
+            False,
+        )
+    )
 
 
 # What each line is, per fusability.
@@ -385,26 +478,32 @@ def tokenize(
 
     Page footers are dropped; a Markdown row of values whose label is not in it, right after free text,
     gets a BREAK before it (a PDF-to-Markdown converter printed its label elsewhere); a row of dash
-    placeholders right under a Markdown rule is a header's filler, not data."""
+    placeholders right under a Markdown rule is a header's filler, not data.
+
+    When sections 二, 三 and 四 all have their heading, the tables are read from those sections only: the
+    lines of the other sections (and before the first heading) give no tokens, only their headings do."""
     stream = Stream()
     lines = document.lines
     # Numbers fused to their labels are looked for where tables are: sections 二–四, or anywhere when the
     # document has no heading at all (prose elsewhere keeps its numbers).
     fusable = not headings
+    tables_only = _TABLE_SECTIONS.issubset(headings.values())
     split_decimal = False
     start = 0
     if rows is None:
         rows = {place: grid_rows(grid) for place, grid in document.grids.items()}
     places = sorted(rows)
     for index in sorted(headings):
-        split_decimal |= _tokenize_section(stream, document, start, index, fusable, places, rows)
+        if fusable or not tables_only:
+            split_decimal |= _tokenize_section(stream, document, start, index, fusable, places, rows)
         stream.headings.append(len(stream.tokens))
         text = texts[index] if texts is not None else normalize(lines[index])
         stream.tokens.append(Token(HEADING_KIND, text, section=headings[index]))
         stream.runs.append((index, [1]))
         fusable = headings[index] in _TABLE_SECTIONS
         start = index + 1
-    split_decimal |= _tokenize_section(stream, document, start, len(lines), fusable, places, rows)
+    if fusable or not tables_only:
+        split_decimal |= _tokenize_section(stream, document, start, len(lines), fusable, places, rows)
     # Set exactly when a decimal point's text token went into the stream (`_tokenize_section` says so).
     return _join_split_decimals(stream) if split_decimal else stream
 
@@ -462,18 +561,29 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
         stream.tokens += chain.from_iterable(found)
         stream.runs.append((start, list(map(len, found))))
         return False
-    analysed = _LINES[fusable].answers(lines, partial(_analyse, fusable=fusable))
-    # The simple lines among those not remembered as such (lines met the first time; the stateful ones
-    # never are) are remembered for the next time.
-    missed = list(map(not_, map(simple.__contains__, lines)))
-    for text, analysis in zip(compress(lines, missed), compress(analysed, missed), strict=True):
-        if not analysis.stateful and not analysis.split_decimal:
-            simple.keep(text, analysis.tokens)
-    # Without Markdown rows, and without a blank cell or else without a value that could be its wrapped
-    # value, every line gives its own tokens as they are.
-    if not any(map(_PIPE_ROW, analysed)) and not (any(map(_BLANK_CELL, analysed)) and any(map(_CONTINUES, analysed))):
-        stream.tokens += chain.from_iterable(map(_TOKENS, analysed))
-        stream.runs.append((start, list(map(len, map(_TOKENS, analysed)))))
+    remembered = _LINES[fusable]
+    if len(remembered) > REMEMBERED_LINES - len(lines):
+        # Nearly full: both memos forget everything at once (`keep` would forget only the one it fills), so
+        # that a line remembered as analysed but not as simple is never simple, whatever was forgotten.
+        remembered.clear()
+        simple.clear()
+
+    def analyse(raw: str) -> _Line:
+        """A line met the first time, analysed and, when simple, remembered as such for the next time."""
+        line = _analyse(raw, fusable)
+        if not line.stateful and not line.split_decimal:
+            simple.keep(raw, line.tokens)
+        return line
+
+    analysed = remembered.answers(lines, analyse)
+    # Without Markdown rows every line gives its own tokens as they are, but for a value wrapped below its
+    # blank cell.
+    if not any(map(_PIPE_ROW, analysed)):
+        each = list(map(_TOKENS, analysed))
+        if any(map(_BLANK_CELL, analysed)) and any(map(_CONTINUES, analysed)):
+            _join_wrapped_values(analysed, each)
+        stream.tokens += chain.from_iterable(each)
+        stream.runs.append((start, list(map(len, each))))
         return any(map(_SPLIT_DECIMAL, analysed))
     tokens, runs = stream.tokens, stream.runs
     blank_cell_line = False  # the last non-empty line was a tab-led blank cell ("\t\xa0")
@@ -509,6 +619,18 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
         runs.append((index, [len(line.tokens)]))
         split_decimal = split_decimal or line.split_decimal
     return split_decimal
+
+
+def _join_wrapped_values(analysed: list[_Line], given: list[tuple[Token, ...]]) -> None:
+    """Where every cell starts with a tab, a line without one continues the cell before it: a value wrapped
+    below its blank-looking cell takes the blank's place, so the blank cell's line gives no token (`given`,
+    each line's tokens, changed in place). A blank cell's line never continues one itself, so each pair is
+    two lines giving tokens one after the other."""
+    giving = list(compress(range(len(given)), given))
+    # Where among the lines giving tokens (but the last) the blank cells stand.
+    for position in compress(range(len(giving) - 1), map(_BLANK_CELL, map(analysed.__getitem__, giving))):
+        if analysed[giving[position + 1]].continues:
+            given[giving[position]] = ()
 
 
 _BREAK = Token(BREAK, "")

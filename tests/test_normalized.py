@@ -10,6 +10,7 @@ from itertools import combinations, pairwise
 
 import pytest
 
+from report.labels import SECTION_PHRASE_WORDS, SECTION_PHRASES
 from report.metadata import _EMBEDDED_TITLE, _embedded_title, period_spans, period_years, periods_of
 from report.model import Report, Source
 from report.normalized import REMEMBERED_LENGTH, compact, nfkc, normalize
@@ -136,3 +137,43 @@ def test_compact_sections_follow_the_section_text() -> None:
     assert compact_sections(report) == {"": "前言", "一": "本机关2023年公开信息"}
     report.evidence.section_text["一"] = "无 。"
     assert compact_sections(report) == {"": "前言", "一": "无。"}
+
+
+def _expansions(pattern: str) -> list[str]:
+    """Every string a section phrase matches: its syntax is literals, `[…]`, `(?:…|…)` and `?`, with `.` taken
+    as one sample character."""
+
+    def alternatives(at: int) -> tuple[list[str], int]:
+        found, at = sequence(at)
+        while at < len(pattern) and pattern[at] == "|":
+            more, at = sequence(at + 1)
+            found += more
+        return found, at
+
+    def sequence(at: int) -> tuple[list[str], int]:
+        found = [""]
+        while at < len(pattern) and pattern[at] not in "|)":
+            if pattern.startswith("(?:", at):
+                options, at = alternatives(at + 3)
+                at += 1  # the closing bracket
+            elif pattern[at] == "[":
+                end = pattern.index("]", at)
+                options, at = list(pattern[at + 1 : end]), end + 1
+            else:
+                options, at = ["法" if pattern[at] == "." else pattern[at]], at + 1
+            if at < len(pattern) and pattern[at] == "?":
+                options, at = [*options, ""], at + 1
+            found = [head + option for head in found for option in options]
+        return found, at
+
+    return alternatives(0)[0]
+
+
+def test_every_section_phrase_holds_its_word() -> None:
+    """A title without a phrase's word is not searched for the phrase (`labels._renumbered`), nor a line for
+    a fused heading (`parse._heading_cuts`): every variant of the phrase holds the word."""
+    for numeral, phrase in SECTION_PHRASES.items():
+        variants = _expansions(phrase)
+        assert len(variants) > 1 or numeral == "一"
+        assert all(re.fullmatch(phrase, variant) for variant in variants)
+        assert [variant for variant in variants if SECTION_PHRASE_WORDS[numeral] not in variant] == []

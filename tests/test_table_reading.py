@@ -3,8 +3,11 @@ recognition (report/labels.py), tokens -> cells (report/tables.py)."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from report import normalized, tokens
 from report.document import Document, Grid, TextLine, lines_document
 from report.labels import PAGE_FOOTER, heading_section, renumbered_section
 from report.normalized import normalize
@@ -20,6 +23,7 @@ from report.tables import (
     row_total_holds,
 )
 from report.tokens import Kind, Token, collapsed_lines, grid_rows, row_lines, tokenize
+from tests import generator
 
 
 def kinds_and_texts(*lines: str) -> list[tuple[str, str]]:
@@ -176,3 +180,22 @@ def test_collapsed_lines_detection() -> None:
     values = "\n".join(["标签", *(str(n % 2) for n in range(30))])
     assert collapsed_lines(lines_document(values))
     assert not collapsed_lines(lines_document(values + "\n1\n1"))
+
+
+def test_tokens_do_not_depend_on_what_the_line_memos_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memos of analysed and simple lines forget everything when (nearly) full, together; a document
+    tokenized while they fill up and forget, again and again, gives what it gives with them roomy."""
+    rng = random.Random(20)
+    layouts = ("spaces", "cell_lines_tabs", "cell_lines_blank", "tsv_shifted", "markdown")
+    documents = [
+        lines_document("\n".join(generator.rendered_lines(layout, generator.make_truth(rng), rng)))
+        for layout in layouts
+        for _ in range(3)
+    ]
+    expected = [(stream.tokens, stream.blocks) for stream in (tokenize(document, {}) for document in documents)]
+    monkeypatch.setattr(normalized, "REMEMBERED_LINES", 64)
+    monkeypatch.setattr(tokens, "REMEMBERED_LINES", 64)
+    for _ in range(3):
+        got = [(stream.tokens, stream.blocks) for stream in (tokenize(document, {}) for document in documents)]
+        assert got == expected
+    assert all(len(memo) <= 64 for memo in (*tokens._LINES.values(), *tokens._SIMPLE_TOKENS.values()))
