@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable
 from functools import lru_cache
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 Answer = TypeVar("Answer")
+Key = TypeVar("Key", bound=Hashable)
 
 # Distinct short lines remembered, and what counts as short: a bound on the memory the cache can hold
 # (~16k × 200 characters), while a crawler's one-line page is simply normalised each time.
@@ -81,17 +82,19 @@ def compact(text: str) -> str:
     return _remembered_compact(text) if len(text) <= REMEMBERED_LENGTH else _compact(text)
 
 
-class LineMemo(dict[str, Answer], Generic[Answer]):
-    """Answers worked out for short lines, kept for the next time the same line comes: a hot loop asks
-    `memo.get(line)` (a plain dict lookup, cheaper than calling an `lru_cache`) and, when that gives None,
-    works the answer out and hands it to `keep`; `answers` does that for a whole list of lines. Answers are
-    never falsy (named tuples). Full, it forgets everything at once: the lines that recur (row labels,
-    values, boilerplate) are back after a report or two."""
+class Memo(dict[Key, Answer], Generic[Key, Answer]):
+    """Answers worked out for short keys, kept for the next time the same key comes: a hot loop asks
+    `memo.get(key)` (a plain dict lookup, cheaper than calling an `lru_cache`) and, when that gives None,
+    works the answer out and hands it to `keep`; `answers` does that for a whole list of keys. Answers are
+    never falsy (named tuples). A key is short when `size` gives at most REMEMBERED_LENGTH. Full, it forgets
+    everything at once: the keys that recur (row labels, values, boilerplate) are back after a report or two."""
 
-    def answers(self, lines: list[str], work: Callable[[str], Answer]) -> list[Answer]:
-        """The answer for every line: looked up in one `map` (which loops in C; a line not met before stops
+    size: Callable[[Any], int] = len  # a key's size in characters (a builtin: called unbound)
+
+    def answers(self, lines: Iterable[Key], work: Callable[[Key], Answer]) -> list[Answer]:
+        """The answer for every key: looked up in one `map` (which loops in C; a key not met before stops
         it with a KeyError, which costs nothing when none is raised, where testing the answers for a None
-        compares each of them), then from the first line not met before on one by one, worked out where
+        compares each of them), then from the first key not met before on one by one, worked out where
         not met before."""
         found: list[Answer] = []
         remaining = iter(lines)
@@ -99,15 +102,19 @@ class LineMemo(dict[str, Answer], Generic[Answer]):
             found += map(self.__getitem__, remaining)
             return found
         except KeyError as missing:
-            # `found` holds the answers before the first line not met before, `remaining` the lines after it.
+            # `found` holds the answers before the first key not met before, `remaining` the keys after it.
             line = missing.args[0]
         found.append(self.keep(line, work(line)))
         found += [self.get(line) or self.keep(line, work(line)) for line in remaining]
         return found
 
-    def keep(self, line: str, answer: Answer) -> Answer:
-        if len(line) <= REMEMBERED_LENGTH:
+    def keep(self, line: Key, answer: Answer) -> Answer:
+        if self.size(line) <= REMEMBERED_LENGTH:
             if len(self) >= REMEMBERED_LINES:
                 self.clear()
             self[line] = answer
         return answer
+
+
+class LineMemo(Memo[str, Answer]):
+    """A `Memo` of answers for short lines."""

@@ -20,7 +20,7 @@ from typing import NamedTuple, cast
 
 from report.document import Document, Grid
 from report.labels import NUMBER_UNITS, PAGE_FOOTER
-from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, LineMemo, normalize
+from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, LineMemo, Memo, normalize
 from report.normalized import compact as compact  # metadata.py imports it from here
 
 
@@ -674,23 +674,12 @@ def _grid_row(row: Row) -> GridRow:
     return GridRow(tokens, text, pointed and not _DECIMAL_POINT_TOKENS.isdisjoint(tokens))
 
 
-class _RowMemo(dict[Row, GridRow]):
-    """`GridRow`s of rows met before, like `LineMemo` for lines: rows of at most REMEMBERED_LENGTH characters,
-    at most REMEMBERED_LINES of them (full, it forgets everything at once)."""
+class _RowMemo(Memo[Row, GridRow]):
+    """`GridRow`s of rows met before, like `LineMemo` for lines: a row's size is its cells' characters."""
 
-    def answers(self, rows: tuple[Row, ...]) -> list[GridRow]:
-        try:
-            return list(map(self.__getitem__, rows))  # one look-up a row, looping in C
-        except KeyError:
-            return [self.get(row) or self._keep(row) for row in rows]
-
-    def _keep(self, row: Row) -> GridRow:
-        answer = _grid_row(row)
-        if sum(map(len, filter(None, row))) <= REMEMBERED_LENGTH:
-            if len(self) >= REMEMBERED_LINES:
-                self.clear()
-            self[row] = answer
-        return answer
+    @staticmethod
+    def size(row: Row) -> int:
+        return sum(map(len, filter(None, row)))
 
 
 _GRID_ROWS = _RowMemo()
@@ -698,7 +687,7 @@ _GRID_ROWS = _RowMemo()
 
 def grid_rows(grid: Grid) -> list[GridRow]:
     """What each of a grid's rows gives."""
-    return _GRID_ROWS.answers(grid.rows)
+    return _GRID_ROWS.answers(grid.rows, _grid_row)
 
 
 def row_lines(rows: list[GridRow]) -> list[str]:
