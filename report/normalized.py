@@ -93,8 +93,6 @@ def _compact(text: str) -> str:
     return "".join(text.split())
 
 
-# Short lines normalized, by the line (a dict that `normalize_new` fills as well; full, it forgets everything).
-_NORMALIZED: dict[str, str] = {}
 _remembered_compact = lru_cache(maxsize=REMEMBERED_LINES)(_compact)
 # Long lines, only the last few: a parse normalizes each line twice (for its facts and for its tokens), and NFKC
 # costs about a quarter of a microsecond a character, while a crawler's one-line page must not stay in memory.
@@ -102,16 +100,23 @@ _RECENT_LONG_LINES = 4
 _recent_long_normalize = lru_cache(maxsize=_RECENT_LONG_LINES)(_normalize)
 
 
-def normalize(text: str) -> str:
-    """NFKC (full-width digits and punctuation to ASCII, NBSP and U+3000 to spaces), spaces collapsed."""
-    if len(text) > REMEMBERED_LENGTH:
-        return _recent_long_normalize(text)
-    found = _NORMALIZED.get(text)
-    if found is None:
-        if len(_NORMALIZED) >= REMEMBERED_LINES:
-            _NORMALIZED.clear()
-        found = _NORMALIZED[text] = _normalize(text)
-    return found
+class _Normalized(dict[str, str]):
+    """Short lines normalized, by the line: a line met before is looked up in C (`normalize` is this dict's
+    `__getitem__`), one not met works out here, and `normalize_new` fills it for many lines at once. Full,
+    it forgets everything."""
+
+    def __missing__(self, text: str) -> str:
+        if len(text) > REMEMBERED_LENGTH:
+            return _recent_long_normalize(text)
+        if len(self) >= REMEMBERED_LINES:
+            self.clear()
+        found = self[text] = _normalize(text)
+        return found
+
+
+_NORMALIZED = _Normalized()
+# NFKC (full-width digits and punctuation to ASCII, NBSP and U+3000 to spaces), spaces collapsed.
+normalize: Callable[[str], str] = _NORMALIZED.__getitem__
 
 
 def normalize_new(lines: Iterable[str]) -> None:
