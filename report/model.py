@@ -7,6 +7,9 @@ cells); rules read it, but it is not part of the contract's output.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from itertools import chain, repeat
+from operator import attrgetter
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -203,27 +206,41 @@ class Report(_Model):
 
 
 def table_cells(tables: Tables) -> dict[str, Any]:
-    cells: dict[str, Any] = {}
+    return dict(zip(*cell_paths_and_values(tables), strict=True))
+
+
+def cell_paths_and_values(tables: Tables) -> tuple[tuple[str, ...], list[Any]]:
+    """Every table cell's contract path and value, in `table_cells`' order, apart: the paths are one tuple for
+    every tables of one shape (which tables there are, how many cells each row of table 三 has), made once, so
+    two reports of the same shape have the same cells in the same order and are compared value by value."""
+    values: list[Any] = []
+    widths: tuple[int, ...] | None = None
     if tables.active is not None:
-        for row, fields in _ACTIVE_DOCUMENT_PATHS:
-            counts: DocumentCounts = getattr(tables.active, row)
-            for field, path in fields:
-                cells[path] = getattr(counts, field)
-        for row, path in _ACTIVE_ROW_PATHS:
-            cells[path] = getattr(tables.active, row)
+        values += _ACTIVE_VALUES(tables.active)
     if tables.requests is not None:
-        for key, paths in _REQUEST_CELL_PATHS:
-            cell_row: list[Cell] = tables.requests.get(key, _NO_ROW)
-            if len(cell_row) == len(paths):
-                cells.update(zip(paths, cell_row, strict=True))
-            else:  # a row of another width (a hand-made model): every cell it has, by its own index
-                cells.update((f"requests.{key}[{column}]", value) for column, value in enumerate(cell_row))
+        rows: list[list[Cell]] = list(map(tables.requests.get, REQUEST_KEYS, repeat(_NO_ROW)))
+        widths = tuple(map(len, rows))
+        values += chain.from_iterable(rows)
     if tables.appeals is not None:
-        for block, fields in _APPEAL_PATHS:
-            appeal: AppealBlock = getattr(tables.appeals, block)
-            for field, path in fields:
-                cells[path] = getattr(appeal, field)
-    return cells
+        values += _APPEAL_VALUES(tables.appeals)
+    return _cell_paths(tables.active is not None, widths, tables.appeals is not None), values
+
+
+@lru_cache(maxsize=64)
+def _cell_paths(active: bool, widths: tuple[int, ...] | None, appeals: bool) -> tuple[str, ...]:
+    """The paths of the cells of tables of one shape: table 二's when `active`, table 三's when `widths` (its rows'
+    sizes, in REQUEST_KEYS' order) is not None, table 四's when `appeals`."""
+    paths: list[str] = []
+    if active:
+        paths += (path for _, fields in _ACTIVE_DOCUMENT_PATHS for _, path in fields)
+        paths += (path for _, path in _ACTIVE_ROW_PATHS)
+    if widths is not None:
+        for (key, standard), width in zip(_REQUEST_CELL_PATHS, widths, strict=True):
+            # a row of another width (a hand-made model): every cell it has, by its own index
+            paths += standard if width == len(standard) else (f"requests.{key}[{column}]" for column in range(width))
+    if appeals:
+        paths += (path for _, fields in _APPEAL_PATHS for _, path in fields)
+    return tuple(paths)
 
 
 # Every cell's contract path, in `table_cells`' order: made once, not for every report.
@@ -238,6 +255,12 @@ _NO_ROW: list[Cell] = [None] * len(APPLICANT_COLUMNS)
 _APPEAL_PATHS = tuple(
     (block, tuple((field, f"appeals.{block}.{field}") for field in APPEAL_FIELDS)) for block in APPEAL_BLOCKS
 )
+# The cells' values in the same order, each table's in one call.
+_ACTIVE_VALUES = attrgetter(
+    *(f"{row}.{field}" for row, fields in _ACTIVE_DOCUMENT_PATHS for field, _ in fields),
+    *(row for row, _ in _ACTIVE_ROW_PATHS),
+)
+_APPEAL_VALUES = attrgetter(*(f"{block}.{field}" for block, fields in _APPEAL_PATHS for field, _ in fields))
 
 
 def empty_requests() -> dict[str, list[Cell]]:
