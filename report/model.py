@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from itertools import chain, repeat
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -213,17 +213,47 @@ def cell_paths_and_values(tables: Tables) -> tuple[tuple[str, ...], list[Any]]:
     """Every table cell's contract path and value, in `table_cells`' order, apart: the paths are one tuple for
     every tables of one shape (which tables there are, how many cells each row of table 三 has), made once, so
     two reports of the same shape have the same cells in the same order and are compared value by value."""
+    active, requests, appeals = _TABLES(vars(tables))
     values: list[Any] = []
     widths: tuple[int, ...] | None = None
-    if tables.active is not None:
-        values += _ACTIVE_VALUES(tables.active)
-    if tables.requests is not None:
-        rows: list[list[Cell]] = list(map(tables.requests.get, REQUEST_KEYS, repeat(_NO_ROW)))
+    if active is not None:
+        values += active_values(active)
+    if requests is not None:
+        rows: list[list[Cell]] = list(map(requests.get, REQUEST_KEYS, repeat(_NO_ROW)))
         widths = tuple(map(len, rows))
         values += chain.from_iterable(rows)
-    if tables.appeals is not None:
-        values += _APPEAL_VALUES(tables.appeals)
-    return _cell_paths(tables.active is not None, widths, tables.appeals is not None), values
+    if appeals is not None:
+        values += appeal_values(appeals)
+    return _cell_paths(active is not None, widths, appeals is not None), values
+
+
+# A model's fields are read from its `__dict__`, where pydantic keeps them: reading them as attributes costs
+# about eight times as much (pydantic's `__getattr__` keeps Python from taking the fast path), and the rules and
+# `compare` read every cell of tables 二 and 四 of every report.
+_TABLES = itemgetter("active", "requests", "appeals")
+_DOCUMENT_ROWS = itemgetter(*ACTIVE_DOCUMENT_ROWS)
+_DOCUMENT_FIELDS = itemgetter(*ACTIVE_DOCUMENT_FIELDS)
+_DECISION_ROWS_AND_FEES = itemgetter(*ACTIVE_DECISION_ROWS, "fees")
+_APPEAL_BLOCKS = itemgetter(*APPEAL_BLOCKS)
+_APPEAL_FIELDS = itemgetter(*APPEAL_FIELDS)
+
+
+def active_values(active: ActiveTable) -> list[Cell | float]:
+    """Table 二's cells in `table_cells`' order: each document row's fields, then the decisions and the fees."""
+    fields = vars(active)
+    values: list[Cell | float] = []
+    for counts in _DOCUMENT_ROWS(fields):
+        values += _DOCUMENT_FIELDS(vars(counts))
+    values += _DECISION_ROWS_AND_FEES(fields)
+    return values
+
+
+def appeal_values(appeals: AppealsTable) -> list[Cell]:
+    """Table 四's cells in `table_cells`' order: each block's fields."""
+    values: list[Cell] = []
+    for block in _APPEAL_BLOCKS(vars(appeals)):
+        values += _APPEAL_FIELDS(vars(block))
+    return values
 
 
 @lru_cache(maxsize=64)
@@ -255,12 +285,6 @@ _NO_ROW: list[Cell] = [None] * len(APPLICANT_COLUMNS)
 _APPEAL_PATHS = tuple(
     (block, tuple((field, f"appeals.{block}.{field}") for field in APPEAL_FIELDS)) for block in APPEAL_BLOCKS
 )
-# The cells' values in the same order, each table's in one call.
-_ACTIVE_VALUES = attrgetter(
-    *(f"{row}.{field}" for row, fields in _ACTIVE_DOCUMENT_PATHS for field, _ in fields),
-    *(row for row, _ in _ACTIVE_ROW_PATHS),
-)
-_APPEAL_VALUES = attrgetter(*(f"{block}.{field}" for block, fields in _APPEAL_PATHS for field, _ in fields))
 
 
 def empty_requests() -> dict[str, list[Cell]]:
