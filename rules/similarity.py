@@ -22,7 +22,6 @@ from report.identity import name_key
 from report.metadata import SELF_REFERENCE
 from report.model import Report
 from report.normalized import compact
-from rules.views import least_common
 
 # The prose parts compared with other bodies' (part 六 is fixed statements: fees, period, contact, which repeat).
 PEER_PARTS = ("一", "五")
@@ -55,7 +54,7 @@ def masked(text: str, names: Iterable[str]) -> str:
     # A name not in the text changes nothing, whenever its turn comes: masking others cannot make it appear, as it
     # holds no mask. So the masked text depends on the text and the names found alone, in their order, and is
     # remembered: a report's part is masked with each of its peers' names in turn, and the same peers recur.
-    return _remembered_masked(text, tuple(name for name in ordered if _least_common(name) in text and name in text))
+    return _remembered_masked(text, tuple(name for name in ordered if name in text))
 
 
 def _masked(text: str, names: Iterable[str]) -> str:
@@ -66,8 +65,6 @@ def _masked(text: str, names: Iterable[str]) -> str:
 
 
 _remembered_masked = lru_cache(maxsize=2048)(_masked)
-# Names recur (a report's peers come back report after report): each one's least common character, worked out once.
-_least_common = lru_cache(maxsize=4096)(least_common)
 _compacted = lru_cache(maxsize=2048)(compact)
 
 

@@ -79,24 +79,16 @@ def _rarity(character: str) -> int:
     return len(COMMON_CHARACTERS) if found < 0 else found
 
 
-def least_common(word: str) -> str:
-    """The word's least common character by COMMON_CHARACTERS (its first of those it names least often), or the
-    empty word itself: a text that lacks it lacks the word, and is told so at `memchr` speed."""
-    return max(word, key=_rarity, default="")
-
-
 class Words:
     """Words looked for in texts, each behind its least common character: in CPython a one-character search runs
     at `memchr` speed, while a search for a word of two or more CJK characters costs ~40 times as much per
     character (3.11, UCS-2 text), and most texts lack most words. The answers are those of plain `in`."""
 
-    __slots__ = ("_anchored", "_gated", "words")
+    __slots__ = ("_gated", "words")
 
     def __init__(self, *words: str) -> None:
         self.words = words
-        self._gated = tuple((least_common(word), word) for word in words)
-        # each word's least common character and where in the word it first stands
-        self._anchored = tuple((character, word, word.index(character)) for character, word in self._gated)
+        self._gated = tuple((max(word, key=_rarity), word) for word in words)
 
     def any_in(self, text: str) -> bool:
         """Whether `text` holds one of the words."""
@@ -116,24 +108,22 @@ class Words:
         """The sentences of `text` (the pieces between two SENTENCE_ENDs, or an end and the text's edge) that
         hold one of the words, by where each starts: those of `text.split(SENTENCE_END)` for which `any_in` is
         true. Each word is looked for in the whole text, and after a sentence holding it from that sentence's
-        end on: a few searches of the text cost less than a look into every sentence. A word is found by its least
-        common character: that one is searched for (at `memchr` speed), and the word checked where it stands; a
-        word whose least common character the text lacks costs one such search."""
+        end on: a few searches of the text cost less than a look into every sentence. A word whose least common
+        character the text lacks is not searched for."""
         found: dict[int, str] = {}
         find = text.find
-        for character, word, offset in self._anchored:
-            at = find(character, offset)  # where the character stands in the word's next occurrence
+        for character, word in self._gated:
+            if character not in text:
+                continue
+            at = find(word)
             while at >= 0:
-                if not text.startswith(word, at - offset):
-                    at = find(character, at + 1)
-                    continue
-                start = text.rfind(SENTENCE_END, 0, at - offset) + 1
-                end = find(SENTENCE_END, at - offset)
+                start = text.rfind(SENTENCE_END, 0, at) + 1
+                end = find(SENTENCE_END, at)
                 if end < 0:
                     end = len(text)
                 if start not in found:
                     found[start] = text[start:end]
-                at = find(character, end + offset)
+                at = find(word, end)
         return found
 
     def count_in(self, text: str) -> int:
