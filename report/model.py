@@ -210,9 +210,9 @@ def table_cells(tables: Tables) -> dict[str, Any]:
 
 
 def cell_paths_and_values(tables: Tables) -> tuple[tuple[str, ...], list[Any]]:
-    """Every table cell's contract path and value, in `table_cells`' order, apart: the paths are one tuple for
-    every tables of one shape (which tables there are, how many cells each row of table 三 has), made once, so
-    two reports of the same shape have the same cells in the same order and are compared value by value."""
+    """Every table cell's contract path and value, in `table_cells`' order, apart. The paths are one tuple, made
+    once, for all tables of one shape (which tables there are, how many cells each row of table 三 has): two
+    reports whose paths are equal have the same cells in the same order, and are compared value by value."""
     active, requests, appeals = _TABLES(vars(tables))
     values: list[Any] = []
     widths: tuple[int, ...] | None = None
