@@ -681,10 +681,10 @@ _BODY_END = b"</w:body>"
 _DOCUMENT_END = b"</w:body></w:document>"
 _SECTION, _SECTION_END = b"<w:sectPr", b"</w:sectPr>"
 _XML_SPACES = b" \t\r\n"
-_TEXT_END = "</w:t>"
-# Characters a text of the plain reading may not hold: markup, what XML forbids, "\r" (libxml2 turns it into
-# "\n"), the markers (`_holds_markers`). A text holds no ">" either: it is cut at the last one before </w:t>.
-_NOT_PLAIN_TEXT = re.compile("[<\x00-\x08\x0b-\x1f\ufdd0-\ufdd8\ufffe\uffff]")
+_TEXT_END = b"</w:t>"
+# Characters a text of the plain reading may not hold: what XML forbids, "\r" (libxml2 turns it into "\n"), the
+# markers (`_holds_markers`). Nor "<" (`_plain_flat` counts them) or ">" (a text is cut at the last one).
+_NOT_PLAIN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\ufdd0-\ufdd8\ufffe\uffff]")
 _NOT_ENTITY = re.compile("&(?!(?:amp|lt|gt|quot|apos);)")
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))  # "&amp;" last
 # One tag of the plain reading, at a given place: Word's prefix, attributes in Word's namespace (or xml:space)
@@ -803,33 +803,60 @@ def _plain_move(markup: str) -> tuple[str, str]:
     return _NOT_PLAIN if move is None or len(outputs) != 1 else (move, outputs.pop())
 
 
-# A piece of markup (up to a text's start but its last ">", or the last piece whole) → `_plain_move`.
-_PLAIN_HEADS: _Memo[str, tuple[str, str]] = _Memo(lambda head: _plain_move(head + ">"))
-_PLAIN_ENDS: _Memo[str, tuple[str, str]] = _Memo(_plain_move)
+def _plain_head(head: bytes) -> tuple[str, str]:
+    """`_plain_move` of a piece of markup up to a text's start but its last ">"."""
+    try:
+        return _plain_move(head.decode("utf-8") + ">")
+    except UnicodeDecodeError:
+        return _NOT_PLAIN
 
 
-def _plain_flat(data: bytes, name: str) -> str | None:
-    """The body as `_flatten` writes it, read straight from a plain part's characters; None when the part is
-    not plain (it is then parsed).
+def _plain_end(markup: bytes) -> tuple[str, str]:
+    """`_plain_move` of the markup after the last text (or of all the blocks when they hold no text)."""
+    return _plain_head(markup[:-1]) if markup.endswith(b">") else _NOT_PLAIN
 
-    Plain: UTF-8, at most _PLAIN_PART_BYTES, no "<!" (no DTD, comment or CDATA), Word's namespace declared on the
-    root the usual way (`_ROOT_DECLARATION`) and the body its first child; in the body, paragraphs and tables
-    (`_PLAIN_CHILDREN`) in Word's prefix, then at most one section's properties, then nothing but the ends.
+
+def _plain_rest(rest: bytes) -> bool:
+    """Whether a part's prolog, root start tag and body start tag (`<w:body>` right after the root's) with its
+    section's properties after them are plain: libxml2 reads them as a document, in UTF-8, Word's namespace
+    declared on the root the usual way (`_ROOT_DECLARATION`), and no marker or reference to one in them."""
+    root = _ROOT_START.match(rest)
+    if root is None or rest.find(_BODY_START) != root.end() or _ROOT_DECLARATION.match(rest) is None:
+        return False
+    try:
+        text = rest.decode("utf-8")
+        _xml(rest, "")
+    except (UnicodeDecodeError, UnreadableFile):
+        return False
+    return _utf8(rest) and _MARKER.search(text) is None and _MARKER_REFERENCE.search(text) is None
+
+
+# A piece of markup (up to a text's start but its last ">", or the last piece whole) → `_plain_move`; the part
+# around the blocks → `_plain_rest`. Parts written by one program hold few distinct pieces and one rest.
+_PLAIN_HEADS: _Memo[bytes, tuple[str, str]] = _Memo(_plain_head)
+_PLAIN_ENDS: _Memo[bytes, tuple[str, str]] = _Memo(_plain_end)
+_PLAIN_RESTS: _Memo[bytes, bool] = _Memo(_plain_rest)
+
+
+def _plain_flat(data: bytes) -> str | None:
+    """The body as `_flatten` writes it, read straight from a plain part's bytes; None when the part is not
+    plain (it is then parsed).
+
+    Plain: at most _PLAIN_PART_BYTES, no "<!" (no DTD, comment or CDATA), the rest plain (`_plain_rest`: the
+    body the root's first child); in the body, paragraphs and tables (`_PLAIN_CHILDREN`) in Word's prefix, then
+    at most one section's properties, then nothing but the ends.
 
     Whenever this gives a string, libxml2 reads the part, with no marker (`_holds_markers`), and libxslt
-    flattens its body to the same string. libxml2 reads the part without the body's blocks (the prolog, the root
-    element's start tag, the section's properties: the part holds no DTD, so nothing else there can refer to
-    the blocks), and the blocks are well-formed content of that element: whole tags, each end matching its
-    start (`_plain_step`), attributes unique with plain values, prefixes w (bound on the root) and xml, texts
-    of valid characters and XML's five entities only, at most _PLAIN_DEPTH levels, no text node near libxml2's
-    limit. What the flattening writes for each element is `_PLAIN_OUTPUT` (and merges, and texts decoded)."""
-    if len(data) > _PLAIN_PART_BYTES or (b"!" in data and b"<!" in data) or not _utf8(data):
+    flattens its body to the same string. libxml2 reads the part without the body's blocks (the rest: the part
+    holds no DTD, so nothing there can refer to the blocks), and the blocks are well-formed content of the
+    body: whole tags, each end matching its start (`_plain_step`), attributes unique with plain values,
+    prefixes w (bound on the root, never rebound) and xml, texts in UTF-8 of valid characters and XML's five
+    entities only, at most _PLAIN_DEPTH levels, no text node near libxml2's limit. What the flattening writes
+    for each element is `_PLAIN_OUTPUT` (and merges, and texts decoded)."""
+    if len(data) > _PLAIN_PART_BYTES or (b"!" in data and b"<!" in data):
         return None
-    root = _ROOT_START.match(data)
-    if root is None or not data.startswith(_BODY_START, root.end()) or _ROOT_DECLARATION.match(data) is None:
-        return None
-    start, end = root.end() + len(_BODY_START), data.rfind(_BODY_END)
-    if end < start or data[end:].rstrip(_XML_SPACES) != _DOCUMENT_END:
+    start, end = data.find(_BODY_START) + len(_BODY_START), data.rfind(_BODY_END)
+    if start < len(_BODY_START) or end < start or data[end:].rstrip(_XML_SPACES) != _DOCUMENT_END:
         return None
     section = data.rfind(_SECTION, start, end)
     if section < 0:
@@ -840,25 +867,26 @@ def _plain_flat(data: bytes, name: str) -> str | None:
         or not data.startswith(_SECTION_END, end - len(_SECTION_END))
     ):
         return None  # properties of a section, and nothing after them
-    rest = data[:start] + data[section:]
-    try:
-        blocks, rest_text = data[start:section].decode("utf-8"), rest.decode("utf-8")
-        _xml(rest, name)
-    except (UnicodeDecodeError, UnreadableFile):
+    if not _PLAIN_RESTS[data[:start] + data[section:]]:
         return None
-    if _MARKER.search(rest_text) is not None or _MARKER_REFERENCE.search(rest_text) is not None:
-        return None
-    *pieces, last = blocks.split(_TEXT_END)
-    heads, _, texts = zip(*map(str.rpartition, pieces, repeat(">")), strict=True) if pieces else ((), (), ())
+    *pieces, last = data[start:section].split(_TEXT_END)
+    heads, _, texts = zip(*map(bytes.rpartition, pieces, repeat(b">")), strict=True) if pieces else ((), (), ())
     moves, outputs = zip(*map(_PLAIN_HEADS.__getitem__, heads), _PLAIN_ENDS[last], strict=True)
     if _PLAIN_SEQUENCE.fullmatch("".join(moves)) is None:
         return None
-    separated = "\n".join(texts)  # "\n" breaks an entity split between two texts
-    if _NOT_PLAIN_TEXT.search(separated) is not None or ("&" in separated and _NOT_ENTITY.search(separated)):
+    try:
+        separated = b"<".join(texts).decode("utf-8")  # "<" (in no text) breaks an entity split between two
+    except UnicodeDecodeError:
+        return None
+    if (
+        (texts and separated.count("<") != len(texts) - 1)
+        or _NOT_PLAIN_TEXT.search(separated) is not None
+        or ("&" in separated and _NOT_ENTITY.search(separated) is not None)
+    ):
         return None
     flat: list[str] = [""] * (2 * len(moves) - 1)
     flat[0::2] = outputs
-    flat[1::2] = texts
+    flat[1::2] = separated.split("<") if texts else ()
     text = "".join(flat)
     if "&" in separated:
         for entity, character in _ENTITIES:
@@ -939,7 +967,7 @@ def read(data: bytes) -> Document:
     with archive:
         try:
             name, part = _part(archive)
-            flat = _plain_flat(part, name)
+            flat = _plain_flat(part)
             if flat is None:
                 body, shortened = _body(name, part)
                 flat = None if _holds_markers(body, part) else _flatten(body, shortened=shortened)
