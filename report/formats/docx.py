@@ -17,6 +17,9 @@ are then a few dictionary lookups each; tag facts (local name, hidden or not) co
 Usually libxslt flattens the body into one string instead (`_flattening`), read with a few calls a table
 (a regular expression costs microseconds a call): its merge properties go in one, whether any cell needs
 whitespace collapsed is told by one, and a cell's merges are memoised by its properties.
+Most parts (python-docx's, Word's plain markup) skip both libxml2's tree and libxslt: `_plain_flat` writes the
+same string straight from the part's bytes when it can vouch that libxml2 would read the part and libxslt
+flatten it so; anything else is parsed as above.
 """
 
 from __future__ import annotations
