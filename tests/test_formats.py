@@ -855,9 +855,10 @@ def test_docx_a_part_not_plain_is_parsed_and_read_or_refused_as_before(body: str
         plain_part(paragraph("x")) + b"<w:p/>",
         plain_part(paragraph("x")) + b"<!-- c -->",
         plain_part(paragraph("x")).replace(b"<w:pgSz", b"<w:pgSz &bad;"),
+        plain_part(paragraph("x\u2028")).replace(b"version='1.0'", b"version='1.1'"),
     ],
     ids=["empty-section", "after-section", "other-name", "body-attribute", "reference", "marker", "twice",
-         "encoding", "strict", "trailing", "comment", "section-damaged"],
+         "encoding", "strict", "trailing", "comment", "section-damaged", "xml-1.1"],
 )  # fmt: skip
 def test_docx_a_part_whose_rest_is_not_plain_is_parsed(part: bytes) -> None:
     """The plain reading needs the part around the blocks to be one libxml2 reads, in UTF-8, with Word's

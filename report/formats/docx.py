@@ -684,6 +684,7 @@ _BODY_END = b"</w:body>"
 _DOCUMENT_END = b"</w:body></w:document>"
 _SECTION, _SECTION_END = b"<w:sectPr", b"</w:sectPr>"
 _XML_SPACES = b" \t\r\n"
+_XML_VERSION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml\s+version\s*=\s*[\"']([^\"']*)[\"']")
 _TEXT_END = b"</w:t>"
 # Characters a text of the plain reading may not hold: what XML forbids, "\r" (libxml2 turns it into "\n"), the
 # markers (`_holds_markers`). Nor "<" (`_plain_flat` counts them) or ">" (a text is cut at the last one).
@@ -823,8 +824,10 @@ def _plain_rest(rest: bytes) -> bool:
     """Whether a part's prolog, root start tag and body start tag (`<w:body>` right after the root's) with its
     section's properties after them are plain: libxml2 reads them as a document, in UTF-8, Word's namespace
     declared on the root the usual way (`_ROOT_DECLARATION`), and no marker or reference to one in them."""
-    root = _ROOT_START.match(rest)
+    root, version = _ROOT_START.match(rest), _XML_VERSION.match(rest)
     if root is None or rest.find(_BODY_START) != root.end() or _ROOT_DECLARATION.match(rest) is None:
+        return False
+    if version is not None and version.group(1) != b"1.0":  # XML 1.1 ends lines at more characters
         return False
     try:
         text = rest.decode("utf-8")
