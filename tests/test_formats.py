@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import random
@@ -435,6 +436,54 @@ def test_docx_and_html_text_holding_the_flattening_markers_is_read_whole() -> No
 def test_html_character_references_to_the_flattening_markers_are_read_whole(reference: str) -> None:
     page = html.read(f"<p>甲{reference}乙</p><table><tr><td>格{reference}</td><td>1</td></tr></table>".encode())
     assert lines(page) == ["甲\ufdd2乙"] and grids(page) == [(("格\ufdd2", "1"),)]
+
+
+@pytest.mark.parametrize("ampersands", [0, 1, html._AMPERSANDS_TRIED - 1, html._AMPERSANDS_TRIED, 200])
+@pytest.mark.parametrize("reference", ["", "&#xfdd2;", "&#64978;", "&#xfdd8;", "&#64984;", "\ufdd7", "#"])
+def test_html_marker_references_are_found_past_any_number_of_ampersands(ampersands: int, reference: str) -> None:
+    """`_may_hold_markers` answers as one search through the whole page would, wherever the reference stands."""
+    for page in (f"{'&amp; ' * ampersands}<p>{reference}</p>", f"<p>{reference}</p>{'&nbsp;' * ampersands}#"):
+        expected = any(marker in page for marker in html._MARKERS) or html._MARKER_REFERENCE.search(page) is not None
+        assert html._may_hold_markers(page) == expected
+
+
+PAGE_BODIES = [
+    '<meta charset="gb2312"><p>第一段 文字</p><table><tr><td rowspan=2>甲</td><td>1</td></tr><tr><td>2</td></tr></table>',
+    "<p>é ü</p>",  # characters lxml would hand over as Latin-1
+    "<pre>甲\r\n  乙</pre>" + "<div>" * 300 + "深",
+    '<?xml version="1.0" encoding="utf-8"?><p>声明</p>',
+    "<p>末尾</p><t",
+]
+PAGE_STARTS = [b"", codecs.BOM_UTF8, codecs.BOM_UTF8 * 2, codecs.BOM_UTF16_LE, b"\x00", b"x" * 9000 + b"\x00"]
+
+
+@pytest.mark.parametrize("start", PAGE_STARTS)
+@pytest.mark.parametrize("body", PAGE_BODIES)
+@pytest.mark.parametrize("end", [b"", "中".encode()[:2]])
+def test_html_a_page_read_from_its_own_bytes_is_read_as_its_text(start: bytes, body: str, end: bytes) -> None:
+    """libxml2 reads a UTF-8 page's bytes only when they are the decoded page; the tree and the document are
+    then those the page's text gives, and a page lxml refuses as text is refused the same way."""
+    data = start + body.encode() + end
+    try:
+        page, problems = html.decode_page(data)
+    except UnreadableFile:
+        with pytest.raises(UnreadableFile):
+            html._page_and_source(data)
+        return
+    same_page, same_problems, source = html._page_and_source(data)
+    assert (same_page, same_problems) == (page, problems)
+    if source is None:
+        assert start not in (b"", codecs.BOM_UTF8) or end or "\x00" in page
+        return
+    assert source.decode("utf-8") == page and not page.startswith("\ufeff")
+    try:
+        expected = html._tree(page)
+    except ValueError as refused:  # an XML declaration naming an encoding, in a string
+        with pytest.raises(ValueError, match=str(refused)[:30]):
+            html._tree(page, source)
+        return
+    root, cut = html._tree(page, source)
+    assert etree.tostring(root) == etree.tostring(expected[0]) and cut == expected[1]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le", "gb18030"])  # utf-16-le: no byte order mark
