@@ -195,6 +195,17 @@ def test_html_ragged_rows_are_padded_and_empty_rows_dropped() -> None:
     assert grids(document) == [(("a", "b", "c"), ("d", "", ""))]
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+@pytest.mark.parametrize(
+    "declaration", ['<?xml version="1.0" encoding="utf-8"?>', "<?xml version='1.0' encoding='gb2312'?>"]
+)
+def test_html_an_xhtml_page_declaring_its_encoding_is_read(declaration: str, encoding: str) -> None:
+    # lxml refuses a string starting with such a declaration; the reader used to fail with lxml's English message.
+    body = "<html><body><p>一、总体情况</p><table><tr><td>规章</td><td>0</td></tr></table></body></html>"
+    document = html.read(f"{declaration}\n{body}".encode(encoding))
+    assert document.lines[0] == "一、总体情况" and list(document.grids.values()) == [Grid(rows=(("规章", "0"),))]
+
+
 def test_html_block_elements_are_lines_and_inline_elements_are_not() -> None:
     document = read_html(
         """<html><body><h1>某镇2023年政府信息

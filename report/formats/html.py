@@ -547,8 +547,7 @@ def _tree(page: str, source: bytes | None = None) -> tuple[Element | None, list[
     is replaced by MAX_PAGE_CHARS on the whole page): what came before is read and the problem says so.
 
     `source`, the page's own UTF-8 bytes when the caller has them, is what libxml2 reads then: the same
-    characters without converting lxml's UTF-16 copy of a Chinese page (~8 % of the parse). lxml refuses a
-    string, not bytes, that starts with an XML declaration naming an encoding: such a page is read as before."""
+    characters without converting lxml's UTF-16 copy of a Chinese page (~8 % of the parse)."""
     problems: list[str] = []
     if len(page) > MAX_PAGE_CHARS:
         page = _DATA_URI.sub("data:,", page)  # images inlined as data: URIs are not text, and can be megabytes
@@ -556,7 +555,11 @@ def _tree(page: str, source: bytes | None = None) -> tuple[Element | None, list[
     if len(page) > MAX_PAGE_CHARS:
         page = _without_unterminated_markup(page[:MAX_PAGE_CHARS])
         problems.append(f"网页源码超过 {MAX_PAGE_CHARS} 字，只解析了前 {MAX_PAGE_CHARS} 字，其后内容未解析")
-    from_source = source is not None and not page.startswith("<?xml")
+    if page.startswith("<?xml"):
+        # lxml refuses a string that starts with an XML declaration naming an encoding (XHTML pages often do). To
+        # HTML it is a processing instruction ending at the first ">", which the parser drops anyway.
+        page, source = page[page.find(">") + 1 :] if ">" in page else "", None
+    from_source = source is not None
     parser = etree.HTMLParser(
         remove_comments=True, remove_pis=True, no_network=True, huge_tree=True, default_doctype=False,
         collect_ids=False, encoding="utf-8" if from_source else None,
