@@ -569,9 +569,9 @@ class _RequestPlan(NamedTuple):
     repeated: tuple[str, ...]
     rows: tuple[tuple[str, slice | tuple[int, ...]], ...] | None  # None: no row of table 三 is there
     missing: str | None
-    # When every row's values are `REQUEST_WIDTH` tokens in a row (the commonest table): all of them at once,
-    # and where each row's start among them.
-    cells: Callable[[Sequence[Token]], tuple[Token, ...]] | None = None
+    # When every row's values are `REQUEST_WIDTH` tokens in a row (the commonest table): the numbers of all of
+    # them at once (picked out of the tokens' numbers), and where each row's start among them.
+    cells: Callable[[Sequence[int | Decimal | None]], tuple[int | Decimal | None, ...]] | None = None
     starts: tuple[tuple[str, int], ...] = ()
 
 
@@ -659,10 +659,7 @@ _REMEMBERED_PLANS = 512
 _COMPACT_LABELS: Memo[str, str] = Memo()  # a label's compact text (a plain dict lookup where `compact` is a call)
 
 
-def _request_plan(tokens: Sequence[Token]) -> _RequestPlan:
-    columns = zip(*tokens, strict=True)  # the tokens' fields, a column at a time: in C, without a call per token
-    kinds: tuple[Kind, ...] = next(columns, ())
-    texts: tuple[str, ...] = next(columns, ())
+def _request_plan(tokens: Sequence[Token], kinds: tuple[Kind, ...], texts: tuple[str, ...]) -> _RequestPlan:
     key = (kinds, tuple(_COMPACT_LABELS.answers(compress(texts, map(is_, kinds, repeat(TEXT))), compact)))
     plan = _REQUEST_PLANS.get(key)
     if plan is None:
@@ -675,17 +672,20 @@ def _request_plan(tokens: Sequence[Token]) -> _RequestPlan:
 
 
 def _read_requests_by_label(tokens: list[Token], reading: TableReading) -> dict[str, list[Cell]] | None:
-    plan = _request_plan(tokens)
+    columns = zip(*tokens, strict=True)  # the tokens' fields, a column at a time: in C, without a call per token
+    kinds: tuple[Kind, ...] = next(columns, ())
+    texts: tuple[str, ...] = next(columns, ())
+    plan = _request_plan(tokens, kinds, texts)
     reading.markers += plan.markers
     reading.problems += plan.repeated
     if plan.rows is None:
         return None
     rows = empty_requests()
     if plan.cells is not None:
-        cells = list(map(_NUMBER_OF, plan.cells(tokens)))
+        cells = list(plan.cells(next(columns)))
         if set(map(type, cells)) == _WHOLE_NUMBERS:  # whole numbers only: nothing to record, no row to mend
             for key, start in plan.starts:
-                rows[key] = cells[start : start + REQUEST_WIDTH]
+                rows[key] = cells[start : start + REQUEST_WIDTH]  # type: ignore[assignment]  # ints, as just checked
             if plan.missing:
                 reading.problems.append(plan.missing)
             return rows
