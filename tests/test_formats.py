@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import time
 import zipfile
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from report.document import Document, Grid, TextLine, UnreadableFile
 from report.extract import extract
 from report.formats import docx as docx_format
 from report.formats import html, pdf
+from tests import generator
 
 pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
 
@@ -754,6 +756,134 @@ def test_docx_the_flattened_body_reads_as_the_tree_walk_reads_it(blocks: list[st
         walked_blocks = list(docx_format._blocks(body, walked))
         flattened = docx_format._flat_document(flat, docx_format._Reading())
         assert (flattened.blocks, flattened.problems) == (walked_blocks, walked.problems)
+
+
+def libxslt_flattening(part: bytes) -> str | None:
+    """The flattened body as the parsing path gives it (None: read from the tree); raises as it refuses."""
+    docx_format._xml(part, "word/document.xml")  # the reason as the part itself gives it
+    shortened = docx_format._shortened(part)
+    body = docx_format._xml(part if shortened is None else shortened, "word/document.xml")[0]
+    etree.strip_tags(body, *docx_format._WRAPPERS)
+    if docx_format._holds_markers(body, part):
+        return None
+    return docx_format._flatten(body, shortened=shortened is not None)
+
+
+def plain_part(body: str, section: str = '<w:sectPr w:rsidR="1"><w:pgSz w:w="1" w:h="2"/></w:sectPr>') -> bytes:
+    prolog = "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+    return f'{prolog}<w:document xmlns:w="{W}" xmlns:r="urn:r"><w:body>{body}{section}</w:body></w:document>'.encode()
+
+
+PLAIN_CELL = '<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="9"/><w:gridSpan w:val="2"/></w:tcPr><w:p><w:r><w:t>格</w:t></w:r></w:p></w:tc>'
+PLAIN_TABLE = f'<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/></w:tblPr><w:tr>{PLAIN_CELL}</w:tr></w:tbl>'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        paragraph("正文") + PLAIN_TABLE + paragraph("尾"),
+        '<w:p><w:pPr><w:jc w:val="center"/><w:rPr><w:b/></w:rPr></w:pPr><w:r><w:rPr><w:b/></w:rPr>'
+        '<w:t xml:space="preserve"> 一、 </w:t><w:tab/><w:t>甲</w:t><w:br/><w:t/></w:r><w:r/></w:p><w:p/>',
+        '<w:tbl><w:tr><w:tc><w:tcPr><w:vMerge/><w:hMerge w:val="x"/></w:tcPr><w:p/><w:p><w:r><w:t>二</w:t></w:r>'
+        "</w:p></w:tc><w:tc/></w:tr><w:tr/></w:tbl><w:tbl/>",
+        paragraph("a &amp; b &lt;c&gt; &quot;d&apos;") + paragraph("&amp;lt;"),
+        '<w:tbl><w:tr><w:tc><w:tcPr><w:tcBorders><w:gridSpan w:val="7"/></w:tcBorders></w:tcPr>'
+        "<w:p><w:r><w:t>边</w:t></w:r></w:p></w:tc></w:tr></w:tbl>",
+    ],
+    ids=["report", "runs", "merges", "entities", "nested-property"],
+)
+def test_docx_a_plain_part_is_read_from_its_bytes_as_libxslt_flattens_it(body: str) -> None:
+    part = plain_part(body)
+    assert docx_format._plain_flat(part) is not None
+    assert docx_format._plain_flat(part) == libxslt_flattening(part)
+
+
+def test_docx_a_generated_report_is_read_plain() -> None:
+    """python-docx's markup is plain: the reports the generator writes are read without parsing the part."""
+    rng = random.Random(3)
+    data = generator.render_docx(generator.make_truth(rng), rng)
+    part = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")
+    assert docx_format._plain_flat(part) is not None
+    assert docx_format._plain_flat(part) == libxslt_flattening(part)
+
+
+NOT_PLAIN_BODIES = [
+    paragraph("a &#65; b"), paragraph("&am") + paragraph("p;"), paragraph("a > b"), paragraph("a\rb"),
+    paragraph("x\x01"), paragraph("标\ufdd0"), paragraph("\ufffe"), paragraph("a &foo; b"), paragraph("]]>"),
+    '<w:p><w:r><w:t xml:space="default">x</w:t></w:r></w:p>', '<w:p><w:r><w:t >x</w:t></w:r></w:p>',
+    '<w:p><w:r><w:t>x</w:t ></w:r></w:p>', '<w:p><w:pPr><w:jc w:val="a" w:val="b"/></w:pPr></w:p>',
+    '<w:p><w:r w:x="1" w:x="1"><w:t>x</w:t></w:r></w:p>', '<w:p><w:r><w:t>x</w:t><w:t>y</w:t></w:r></w:p><w:p>',
+    "<w:p><w:r><w:t>x</w:t></w:p></w:r>", "<w:p><w:r><w:t>x<w:t>y</w:t></w:t></w:r></w:p>",
+    "<w:sdt><w:sdtContent>" + paragraph("控") + "</w:sdtContent></w:sdt>", '<w:p xmlns:w="urn:x"><w:r><w:t>x</w:t></w:r></w:p>',
+    "<w:tbl><w:tr><w:tc><w:tbl><w:tr><w:tc>" + paragraph("套") + "</w:tc></w:tr></w:tbl></w:tc></w:tr></w:tbl>",
+    '<w:tbl><w:tr><w:trPr><w:gridBefore w:val="1"/></w:trPr><w:tc>' + paragraph("前") + "</w:tc></w:tr></w:tbl>",
+    paragraph("x") + "<?pi x?>", paragraph("x") + " ", "<w:p><w:r><w:t>x</w:t></w:r><w:t>y</w:t></w:p>",
+    '<w:p><w:r><w:t xml:lang="zh">x</w:t></w:r></w:p>', paragraph("x") + "<w:altChunk/>",
+    "<w:p><w:r><w:rPr>" + "<w:b>" * 60 + "</w:b>" * 60 + "</w:rPr><w:t>深</w:t></w:r></w:p>",
+    "<w:p><w:r><w:rPr>" + "<w:b>" * 300 + "</w:b>" * 300 + "</w:rPr><w:t>深</w:t></w:r></w:p>",
+    '<w:p><w:r><w:t>x</w:t></w:r></w:p><w:tbl><w:tr><w:tc><w:tcPr><w:gridSpan w:val="&amp;"/></w:tcPr></w:tc></w:tr></w:tbl>',
+    paragraph("x") + paragraph("{not-utf-8}"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("body", NOT_PLAIN_BODIES)
+def test_docx_a_part_not_plain_is_parsed_and_read_or_refused_as_before(body: str) -> None:
+    """Anything the plain reading cannot vouch for (references, characters libxml2 rewrites or refuses, odd
+    tags, wrappers, nesting) is parsed: the reading, or the reason, is that of the parsing path."""
+    part = plain_part(body).replace(b"{not-utf-8}", b"\x80")
+    assert docx_format._plain_flat(part) is None
+    try:
+        libxslt_flattening(part)
+    except UnreadableFile as error:
+        with pytest.raises(UnreadableFile) as refused:
+            docx_format.read(raw_docx_part(part))
+        assert str(refused.value) == str(error)
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        plain_part(paragraph("x"), section="<w:sectPr/>"),
+        plain_part(paragraph("x"), section="<w:sectPr></w:sectPr>" + paragraph("后")),
+        plain_part(paragraph("x"), section="<w:sectPrX></w:sectPrX>"),
+        plain_part(paragraph("x")).replace(b"<w:body>", b"<w:body >"),
+        plain_part(paragraph("x")).replace(b'xmlns:r="urn:r"', b'xmlns:r="urn:r" a="&#xFDD0;"'),
+        plain_part(paragraph("x")).replace(b'xmlns:r="urn:r"', b'xmlns:r="urn:r" a="\xef\xb7\x90"'),
+        plain_part(paragraph("x")).replace(b'xmlns:r="urn:r"', f'xmlns:w="{W}"'.encode()),
+        plain_part(paragraph("x")).replace(b"UTF-8", b"GB18030"),
+        plain_part(paragraph("x")).replace(W.encode(), b"http://purl.oclc.org/ooxml/wordprocessingml/main"),
+        plain_part(paragraph("x")) + b"<w:p/>",
+        plain_part(paragraph("x")) + b"<!-- c -->",
+        plain_part(paragraph("x")).replace(b"<w:pgSz", b"<w:pgSz &bad;"),
+        plain_part(paragraph("x\u2028")).replace(b"version='1.0'", b"version='1.1'"),
+    ],
+    ids=["empty-section", "after-section", "other-name", "body-attribute", "reference", "marker", "twice",
+         "encoding", "strict", "trailing", "comment", "section-damaged", "xml-1.1"],
+)  # fmt: skip
+def test_docx_a_part_whose_rest_is_not_plain_is_parsed(part: bytes) -> None:
+    """The plain reading needs the part around the blocks to be one libxml2 reads, in UTF-8, with Word's
+    namespace declared once, no marker, and one section's properties at the end; else the part is parsed."""
+    assert docx_format._plain_flat(part) is None
+
+
+PLAIN_PIECES = [
+    paragraph("文"), paragraph(" a\tb "), paragraph("&amp;"), "<w:p/>", "<w:p><w:r/></w:p>", "<w:p></w:p>",
+    '<w:p><w:r><w:t xml:space="preserve">  </w:t><w:tab/><w:br/></w:r></w:p>', PLAIN_TABLE, "<w:tbl/>",
+    "<w:tbl><w:tr><w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc><w:tc>" + paragraph("乙") + paragraph("丙") + "</w:tc></w:tr></w:tbl>",
+    "<w:tbl><w:tr><w:tc/></w:tr><w:tr></w:tr></w:tbl>", "</w:p>", "<w:p>", "<w:t>", "</w:tc>", "<w:tr>", "x", "&",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(PLAIN_PIECES), max_size=8))
+def test_docx_any_part_read_plain_is_read_as_libxslt_flattens_it(pieces: list[str]) -> None:
+    """Plain pieces and broken ones in any order: the plain reading gives what the parsing path flattens, or
+    leaves the part to it (which may refuse it)."""
+    part = plain_part("".join(pieces))
+    flat = docx_format._plain_flat(part)
+    if flat is None:
+        return
+    assert flat == libxslt_flattening(part)
 
 
 @pytest.mark.parametrize(("size", "reason"), [(300 << 20, "超过上限"), (20 << 20, "压缩炸弹")])
