@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property, lru_cache
-from itertools import combinations, compress, groupby, product
+from itertools import combinations, compress, groupby, product, repeat
 from math import prod
-from operator import itemgetter
+from operator import is_, itemgetter
 from typing import Any, Literal, NamedTuple, overload
 
 from report.document import Document
@@ -33,7 +33,7 @@ from report.model import (
     DocumentCounts,
     empty_requests,
 )
-from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, compact
+from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, Memo, compact
 from report.tokens import (
     BLANK,
     BREAK,
@@ -42,6 +42,7 @@ from report.tokens import (
     PLACEHOLDER,
     TEXT,
     VALUE_KINDS,
+    Kind,
     Stream,
     Token,
     collapsed_lines,
@@ -558,49 +559,152 @@ def read_requests(stream: Stream, reading: TableReading) -> dict[str, list[Cell]
     }
 
 
-def _read_requests_by_label(tokens: Sequence[Token], reading: TableReading) -> dict[str, list[Cell]] | None:
-    rows = empty_requests()
+class _RequestPlan(NamedTuple):
+    """Table 三's reading as far as it rests on the tokens' kinds and label texts, before any value is read:
+    the markers and the problems of repeated rows met on the way, each found row with where its values stand
+    (a slice, or the positions when a heading token stands among them), and the problem naming the rows not
+    found."""
+
+    markers: tuple[str, ...]
+    repeated: tuple[str, ...]
+    rows: tuple[tuple[str, slice | tuple[int, ...]], ...] | None  # None: no row of table 三 is there
+    missing: str | None
+    # When every row's values are `REQUEST_WIDTH` tokens in a row (the commonest table): the numbers of all of
+    # them at once (picked out of the tokens' numbers), and where each row's start among them.
+    cells: Callable[[Sequence[int | Decimal | None]], tuple[int | Decimal | None, ...]] | None = None
+    starts: tuple[tuple[str, int], ...] = ()
+
+
+def _segment_positions(kinds: Sequence[Kind]) -> list[tuple[list[int], list[int]]]:
+    """`segments` of tokens of these kinds, as the positions of each segment's label and value tokens."""
+    result: list[tuple[list[int], list[int]]] = []
+    labels: list[int] = []
+    values: list[int] = []
+    position = 0
+    for kind, run in groupby(kinds):
+        end = position + sum(1 for _ in run)
+        if kind in VALUE_KINDS:
+            values += range(position, end)
+        elif kind is TEXT:
+            if values:
+                result.append((labels, values))
+                labels, values = [], []
+            labels += range(position, end)
+        elif kind is BREAK:
+            if labels or values:
+                result.append((labels, values))
+            labels, values = [], []
+        position = end
+    if labels or values:
+        result.append((labels, values))
+    return result
+
+
+def _picks(positions: list[int]) -> slice | tuple[int, ...]:
+    """Where tokens at `positions` stand: a slice when they are consecutive (or none)."""
+    if not positions or positions[-1] - positions[0] == len(positions) - 1:
+        return slice(positions[0], positions[-1] + 1) if positions else slice(0, 0)
+    return tuple(positions)
+
+
+def _plan_requests(tokens: Sequence[Token], kinds: Sequence[Kind]) -> _RequestPlan:
+    """Table 三's rows found by their labels: each segment whose label names a row, in order (a repeated row
+    and a header cell followed by the empty cells of a merged header row left out), then the unlabelled
+    rows placed between their neighbours."""
+    markers: list[str] = []
+    repeated: list[str] = []
     found: set[str] = set()
     matched: list[tuple[Segment, str | None]] = []
-    for segment in segments(tokens):
+    picks: list[slice | tuple[int, ...]] = []
+    for label_positions, value_positions in _segment_positions(kinds):
+        segment = Segment([tokens[i] for i in label_positions], [tokens[i] for i in value_positions])
         key = _request_match(segment)
         if key is None:
             if segment.values and segment.labels and "其他处理" in segment.label_text:
-                reading.markers.append("（六）其他处理没有细分项（2019 年试行模板）")
-            matched.append((segment, None))
-            continue
-        if (
+                markers.append("（六）其他处理没有细分项（2019 年试行模板）")
+        elif (
             segment.values
-            and segment.values[0].kind is BLANK  # most rows start with a number: the test below is skipped
             and all(token.kind is BLANK for token in segment.values)
             and not fit(segment.values, REQUEST_WIDTH)
         ):
             continue  # a header cell (总计, 其他) followed by the empty cells of a merged header row
-        if key in found:
-            reading.problems.append(f"三/{REQUEST_ROWS[key]}：该行出现了不止一次，只采用第一次的数值")
+        elif key in found:
+            repeated.append(f"三/{REQUEST_ROWS[key]}：该行出现了不止一次，只采用第一次的数值")
             continue
-        found.add(key)
+        else:
+            found.add(key)
         matched.append((segment, key))
+        picks.append(_picks(value_positions))
     if not found:
+        return _RequestPlan(tuple(markers), tuple(repeated), None, None)
+    placed = _place_unlabelled(matched, found) if len(found) < len(REQUEST_KEYS) else matched
+    rows = tuple((key, at) for (_, key), at in zip(placed, picks, strict=True) if key is not None)
+    missing = [REQUEST_ROWS[key] for key in REQUEST_KEYS if key not in found]
+    plan = _RequestPlan(
+        tuple(markers), tuple(repeated), rows, f"三：没有找到这些行：{'、'.join(missing)}" if missing else None
+    )
+    if all(type(at) is slice and at.stop - at.start == REQUEST_WIDTH for _, at in rows):
+        positions = [position for _, at in rows for position in range(at.start, at.stop)]  # type: ignore[union-attr]
+        starts = tuple((key, index * REQUEST_WIDTH) for index, (key, _) in enumerate(rows))
+        plan = plan._replace(cells=itemgetter(*positions), starts=starts)
+    return plan
+
+
+# Table 三's plans by the kinds of its tokens and the compact texts of its labels: the same table comes in
+# report after report with other values. Only tables of at most `_PLANNED_TOKENS` tokens are remembered, and at
+# most `_REMEMBERED_PLANS` of them (a bound on the memory the plans can hold).
+_REQUEST_PLANS: dict[tuple[tuple[Kind, ...], tuple[str, ...]], _RequestPlan] = {}
+_PLANNED_TOKENS = 1000
+_REMEMBERED_PLANS = 512
+_COMPACT_LABELS: Memo[str, str] = Memo()  # a label's compact text (a plain dict lookup where `compact` is a call)
+
+
+def _request_plan(tokens: Sequence[Token], kinds: tuple[Kind, ...], texts: tuple[str, ...]) -> _RequestPlan:
+    key = (kinds, tuple(_COMPACT_LABELS.answers(compress(texts, map(is_, kinds, repeat(TEXT))), compact)))
+    plan = _REQUEST_PLANS.get(key)
+    if plan is None:
+        plan = _plan_requests(tokens, kinds)
+        if len(tokens) <= _PLANNED_TOKENS:
+            if len(_REQUEST_PLANS) >= _REMEMBERED_PLANS:
+                _REQUEST_PLANS.clear()
+            _REQUEST_PLANS[key] = plan
+    return plan
+
+
+def _read_requests_by_label(tokens: list[Token], reading: TableReading) -> dict[str, list[Cell]] | None:
+    columns = zip(*tokens, strict=True)  # the tokens' fields, a column at a time: in C, without a call per token
+    kinds: tuple[Kind, ...] = next(columns, ())
+    texts: tuple[str, ...] = next(columns, ())
+    plan = _request_plan(tokens, kinds, texts)
+    reading.markers += plan.markers
+    reading.problems += plan.repeated
+    if plan.rows is None:
         return None
+    rows = empty_requests()
+    if plan.cells is not None:
+        cells = list(plan.cells(next(columns)))
+        if set(map(type, cells)) == _WHOLE_NUMBERS:  # whole numbers only: nothing to record, no row to mend
+            for key, start in plan.starts:
+                rows[key] = cells[start : start + REQUEST_WIDTH]  # type: ignore[assignment]  # ints, as just checked
+            if plan.missing:
+                reading.problems.append(plan.missing)
+            return rows
     open_rows: dict[str, list[tuple[int, ...]]] = {}
     recovered: set[str] = set()
-    placed = _place_unlabelled(matched, found) if len(found) < len(REQUEST_KEYS) else matched
-    for segment, key in placed:
-        if key is None:
-            continue
-        if not segment.values:
+    for key, picks in plan.rows:
+        values = tokens[picks] if type(picks) is slice else [tokens[i] for i in picks]
+        if not values:
             reading.problems.append(f"三/{REQUEST_ROWS[key]}：找到了行标签，但后面没有数值")
             continue
         # The commonest run fits as it is.
-        run = segment.values if len(segment.values) == REQUEST_WIDTH else fit(segment.values, REQUEST_WIDTH)
+        run = values if len(values) == REQUEST_WIDTH else fit(values, REQUEST_WIDTH)
         if run is None:
             where = f"三/{REQUEST_ROWS[key]}"
-            candidates, reason = _read_damaged(segment.values, REQUEST_WIDTH, row_total_holds, reading, where)
+            candidates, reason = _read_damaged(values, REQUEST_WIDTH, row_total_holds, reading, where)
             if len(candidates) == 1:
                 rows[key] = list(candidates[0])
                 recovered.add(key)
-                _recovered_note(where, segment.values, candidates[0], reading)
+                _recovered_note(where, values, candidates[0], reading)
             elif candidates and len(candidates) <= SEARCH_LIMIT // 100:
                 open_rows[key] = candidates
             else:
@@ -616,9 +720,8 @@ def _read_requests_by_label(tokens: Sequence[Token], reading: TableReading) -> d
         ]
     if open_rows or recovered:
         _settle_requests(rows, open_rows, recovered, reading)
-    missing = [REQUEST_ROWS[key] for key in REQUEST_KEYS if key not in found]
-    if missing:
-        reading.problems.append(f"三：没有找到这些行：{'、'.join(missing)}")
+    if plan.missing:
+        reading.problems.append(plan.missing)
     return rows
 
 

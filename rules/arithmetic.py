@@ -214,15 +214,15 @@ def appeals_totals(report: Report, earlier: Sequence[Report], settings: RuleSett
         return
     for block, label in APPEAL_BLOCKS.items():
         counts: AppealBlock = getattr(appeals, block)
-        parts = [counts.upheld, counts.corrected, counts.other, counts.pending]
-        if counts.total is None or None in parts:
+        parts, total = [counts.upheld, counts.corrected, counts.other, counts.pending], counts.total
+        if total is None or None in parts:
             continue
         expected = sum(parts)  # type: ignore[arg-type]  # no None, as just checked
-        if expected != counts.total:
+        if expected != total:
             yield Hit(
                 location=f"四/{label}/总计",
                 cells=[f"appeals.{block}.total"],
                 expected=expected,
-                actual=counts.total,
+                actual=total,
                 fields={"block": label},
             )

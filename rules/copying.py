@@ -48,17 +48,21 @@ def copied_from_peer(
         return
     own = body_identity(report)
     names = names_of(report)
+    # each peer with the names masked in both texts and its parts' texts
     others = [
-        (peer, [*names, *names_of(peer)]) for peer in peers if peer.year == report.year and body_identity(peer) != own
+        (peer, [*names, *names_of(peer)], peer.evidence.section_text)
+        for peer in peers
+        if peer.year == report.year and body_identity(peer) != own
     ]
     threshold = settings.peer_similarity
+    texts = report.evidence.section_text
     for part in PEER_PARTS:
         shortest = settings.copy_min_chars_part_six if part == "六" else settings.peer_min_chars
-        text = report.evidence.section_text.get(part, "")
+        text = texts.get(part, "")
         # (bound, position, my part, the peer's part, peer) of each peer whose bound reaches the threshold.
         alike: list[tuple[float, int, str, str, Report]] = []
-        for position, (peer, both) in enumerate(others):
-            mine, theirs = masked(text, both), masked(peer.evidence.section_text.get(part, ""), both)
+        for position, (peer, both, peer_texts) in enumerate(others):
+            mine, theirs = masked(text, both), masked(peer_texts.get(part, ""), both)
             if min(len(mine), len(theirs)) < shortest:
                 continue
             mine, theirs = _compacted(mine), _compacted(theirs)  # as `similarity_reaching` compares them

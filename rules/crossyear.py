@@ -47,11 +47,14 @@ def carry_over_continuity(report: Report, earlier: Sequence[Report], settings: R
     2022: 结转下年度 总计 2. 2023: 上年结转 总计 0.
     """
     previous = last_year(report, earlier)
-    if previous is None or report.tables.requests is None or previous.tables.requests is None:
+    if previous is None:
         return
+    requests, previous_requests = report.tables.requests, previous.tables.requests
+    if requests is None or previous_requests is None:
+        return
+    carried_in_row, carried_out_row = requests["carried_in"], previous_requests["carried_out"]
     for column, name in enumerate(APPLICANT_COLUMNS):
-        carried_in = report.tables.requests["carried_in"][column]
-        carried_out = previous.tables.requests["carried_out"][column]
+        carried_in, carried_out = carried_in_row[column], carried_out_row[column]
         if carried_in is None or carried_out is None or carried_in == carried_out:
             continue
         yield Hit(
@@ -90,21 +93,24 @@ def in_force_continuity(report: Report, earlier: Sequence[Report], settings: Rul
     2022: 行政规范性文件 现行有效 5. 2023: 制发 2, 废止 1, 现行有效 9 (expected 6).
     """
     previous = last_year(report, earlier)
-    if previous is None or report.tables.active is None or previous.tables.active is None:
+    if previous is None:
+        return
+    active, previous_active = report.tables.active, previous.tables.active
+    if active is None or previous_active is None:
         return
     for row, label in ACTIVE_DOCUMENT_ROWS.items():
-        now, before = getattr(report.tables.active, row), getattr(previous.tables.active, row)
-        values = (before.in_force, now.issued, now.repealed, now.in_force)
-        if None in values:
+        now, before = getattr(active, row), getattr(previous_active, row)
+        last_in_force, issued, repealed, in_force = before.in_force, now.issued, now.repealed, now.in_force
+        if last_in_force is None or issued is None or repealed is None or in_force is None:
             continue
-        expected = before.in_force + now.issued - now.repealed
-        if expected != now.in_force:
+        expected = last_in_force + issued - repealed
+        if expected != in_force:
             yield Hit(
                 location=f"二/{label}/现行有效件数",
                 cells=[f"active.{row}.in_force"],
                 expected=expected,
-                actual=now.in_force,
-                fields={"row": label, "last_in_force": before.in_force, "issued": now.issued, "repealed": now.repealed},
+                actual=in_force,
+                fields={"row": label, "last_in_force": last_in_force, "issued": issued, "repealed": repealed},
             )
 
 
@@ -261,9 +267,10 @@ def tables_copied(report: Report, earlier: Sequence[Report], settings: RuleSetti
     previous = last_year(report, earlier)
     if previous is None:
         return
-    tables = (report.tables.active, report.tables.requests, report.tables.appeals)
-    before = (previous.tables.active, previous.tables.requests, previous.tables.appeals)
-    requests, previous_requests = report.tables.requests, previous.tables.requests
+    now_tables, previous_tables = report.tables, previous.tables
+    tables = (now_tables.active, now_tables.requests, now_tables.appeals)
+    before = (previous_tables.active, previous_tables.requests, previous_tables.appeals)
+    requests, previous_requests = tables[1], before[1]
     if None in tables or None in before or requests is None or previous_requests is None:
         return
     # A row of table 三 that differs makes a cell that differs (a row's cells are its values by column): most

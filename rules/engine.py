@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from importlib.metadata import entry_points
 
-from report.model import Comparison, Finding, Report
+from report.model import Comparison, Finding, Report, cell_paths_and_values
 from rules import arithmetic, copying, crossyear, legal, narrative, structure  # noqa: F401  (importing registers them)
 from rules.base import BUILTIN, Rule
 from rules.settings import RuleSettings
@@ -79,18 +79,21 @@ def compare(report: Report, earlier: Sequence[Report]) -> Comparison | None:
     previous = next((item for item in earlier if item.year is not None and item.year != report.year), None)
     if previous is None:
         return None
-    before, after = previous.cell_values(), report.cell_values()
-    if before.keys() == after.keys():  # the same cells (most years): each compared with its own
+    before_paths, before = cell_paths_and_values(previous.tables)
+    after_paths, after = cell_paths_and_values(report.tables)
+    if before_paths == after_paths:  # the same cells in the same order (most years): each compared with its own
         changes = [
-            {"cell": cell, "before": value, "after": after[cell]}
-            for cell, value in before.items()
-            if value != after[cell]
+            {"cell": cell, "before": value, "after": now}
+            for cell, value, now in zip(before_paths, before, after, strict=True)
+            if value != now
         ]
     else:
+        before_cells = dict(zip(before_paths, before, strict=True))
+        after_cells = dict(zip(after_paths, after, strict=True))
         changes = [
-            {"cell": cell, "before": before.get(cell), "after": after.get(cell)}
-            for cell in dict.fromkeys([*before, *after])
-            if before.get(cell) != after.get(cell)
+            {"cell": cell, "before": before_cells.get(cell), "after": after_cells.get(cell)}
+            for cell in dict.fromkeys([*before_cells, *after_cells])
+            if before_cells.get(cell) != after_cells.get(cell)
         ]
     # validated in one call: a year changes dozens of cells, and a `Change` made one by one cost twice as much
     return Comparison.model_validate({"year": previous.year, "sha256": previous.source.sha256, "changes": changes})

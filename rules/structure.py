@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from itertools import chain
-from operator import attrgetter
 
 from report.labels import OUTDATED_ACTIVE_MARKER
-from report.model import (
-    ACTIVE_DECISION_ROWS,
-    ACTIVE_DOCUMENT_FIELDS,
-    ACTIVE_DOCUMENT_ROWS,
-    APPEAL_BLOCKS,
-    APPEAL_FIELDS,
-    SECTION_NUMERALS,
-    Report,
-    describe_cell,
-)
+from report.model import SECTION_NUMERALS, Report, active_values, appeal_values, describe_cell
 from rules.base import Hit, ReviewerText, rule
 from rules.settings import RuleSettings
 
@@ -33,13 +23,6 @@ TABLE_TITLES = {
     "requests": ("三", "收到和处理政府信息公开申请情况"),
     "appeals": ("四", "行政复议、行政诉讼情况"),
 }
-# Every cell of tables 二 and 四 in one call (`Report.cell_values` has the same cells, with their paths).
-_ACTIVE_CELLS = attrgetter(
-    *ACTIVE_DECISION_ROWS,
-    "fees",
-    *(f"{row}.{field}" for row in ACTIVE_DOCUMENT_ROWS for field in ACTIVE_DOCUMENT_FIELDS),
-)
-_APPEAL_CELLS = attrgetter(*(f"{block}.{field}" for block in APPEAL_BLOCKS for field in APPEAL_FIELDS))
 TABLE_LABELS = {"active": "表二", "requests": "表三", "appeals": "表四"}
 _ALL_SECTIONS = list(SECTION_NUMERALS)
 FIRST_YEAR_OF_2021_FORMAT = 2021  # 国办公开办函〔2021〕30号 applies from the reports on 2021
@@ -208,7 +191,7 @@ def _has_negative_cell(report: Report) -> bool:
     tables = report.tables
     values: list[float | None] = []
     if tables.active is not None:
-        values += _ACTIVE_CELLS(tables.active)
+        values += active_values(tables.active)
     if tables.requests is not None:
         try:  # a blank raises TypeError, an empty row ValueError: then cell by cell below
             if min(map(min, tables.requests.values()), default=0) < 0:  # type: ignore[arg-type, operator]
@@ -216,7 +199,7 @@ def _has_negative_cell(report: Report) -> bool:
         except (TypeError, ValueError):
             values += chain.from_iterable(tables.requests.values())
     if tables.appeals is not None:
-        values += _APPEAL_CELLS(tables.appeals)
+        values += appeal_values(tables.appeals)
     return min(filter(None, values), default=0) < 0
 
 

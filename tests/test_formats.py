@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
+import random
 import time
 import zipfile
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from report.document import Document, Grid, TextLine, UnreadableFile
 from report.extract import extract
 from report.formats import docx as docx_format
 from report.formats import html, pdf
+from tests import generator
 
 pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
 
@@ -190,6 +193,17 @@ def test_html_rowspan_stops_at_its_row_group_and_zero_runs_to_its_end() -> None:
 def test_html_ragged_rows_are_padded_and_empty_rows_dropped() -> None:
     document = read_html("<table><tr><td>a</td><td>b</td><td>c</td></tr><tr></tr><tr><td>d</td></tr></table>")
     assert grids(document) == [(("a", "b", "c"), ("d", "", ""))]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+@pytest.mark.parametrize(
+    "declaration", ['<?xml version="1.0" encoding="utf-8"?>', "<?xml version='1.0' encoding='gb2312'?>"]
+)
+def test_html_an_xhtml_page_declaring_its_encoding_is_read(declaration: str, encoding: str) -> None:
+    # lxml refuses a string starting with such a declaration; the reader used to fail with lxml's English message.
+    body = "<html><body><p>一、总体情况</p><table><tr><td>规章</td><td>0</td></tr></table></body></html>"
+    document = html.read(f"{declaration}\n{body}".encode(encoding))
+    assert document.lines[0] == "一、总体情况" and list(document.grids.values()) == [Grid(rows=(("规章", "0"),))]
 
 
 def test_html_block_elements_are_lines_and_inline_elements_are_not() -> None:
@@ -433,6 +447,54 @@ def test_docx_and_html_text_holding_the_flattening_markers_is_read_whole() -> No
 def test_html_character_references_to_the_flattening_markers_are_read_whole(reference: str) -> None:
     page = html.read(f"<p>甲{reference}乙</p><table><tr><td>格{reference}</td><td>1</td></tr></table>".encode())
     assert lines(page) == ["甲\ufdd2乙"] and grids(page) == [(("格\ufdd2", "1"),)]
+
+
+@pytest.mark.parametrize("ampersands", [0, 1, html._AMPERSANDS_TRIED - 1, html._AMPERSANDS_TRIED, 200])
+@pytest.mark.parametrize("reference", ["", "&#xfdd2;", "&#64978;", "&#xfdd8;", "&#64984;", "\ufdd7", "#"])
+def test_html_marker_references_are_found_past_any_number_of_ampersands(ampersands: int, reference: str) -> None:
+    """`_may_hold_markers` answers as one search through the whole page would, wherever the reference stands."""
+    for page in (f"{'&amp; ' * ampersands}<p>{reference}</p>", f"<p>{reference}</p>{'&nbsp;' * ampersands}#"):
+        expected = any(marker in page for marker in html._MARKERS) or html._MARKER_REFERENCE.search(page) is not None
+        assert html._may_hold_markers(page) == expected
+
+
+PAGE_BODIES = [
+    '<meta charset="gb2312"><p>第一段 文字</p><table><tr><td rowspan=2>甲</td><td>1</td></tr><tr><td>2</td></tr></table>',
+    "<p>é ü</p>",  # characters lxml would hand over as Latin-1
+    "<pre>甲\r\n  乙</pre>" + "<div>" * 300 + "深",
+    '<?xml version="1.0" encoding="utf-8"?><p>声明</p>',
+    "<p>末尾</p><t",
+]
+PAGE_STARTS = [b"", codecs.BOM_UTF8, codecs.BOM_UTF8 * 2, codecs.BOM_UTF16_LE, b"\x00", b"x" * 9000 + b"\x00"]
+
+
+@pytest.mark.parametrize("start", PAGE_STARTS)
+@pytest.mark.parametrize("body", PAGE_BODIES)
+@pytest.mark.parametrize("end", [b"", "中".encode()[:2]])
+def test_html_a_page_read_from_its_own_bytes_is_read_as_its_text(start: bytes, body: str, end: bytes) -> None:
+    """libxml2 reads a UTF-8 page's bytes only when they are the decoded page; the tree and the document are
+    then those the page's text gives, and a page lxml refuses as text is refused the same way."""
+    data = start + body.encode() + end
+    try:
+        page, problems = html.decode_page(data)
+    except UnreadableFile:
+        with pytest.raises(UnreadableFile):
+            html._page_and_source(data)
+        return
+    same_page, same_problems, source = html._page_and_source(data)
+    assert (same_page, same_problems) == (page, problems)
+    if source is None:
+        assert start not in (b"", codecs.BOM_UTF8) or end or "\x00" in page
+        return
+    assert source.decode("utf-8") == page and not page.startswith("\ufeff")
+    try:
+        expected = html._tree(page)
+    except ValueError as refused:  # an XML declaration naming an encoding, in a string
+        with pytest.raises(ValueError, match=str(refused)[:30]):
+            html._tree(page, source)
+        return
+    root, cut = html._tree(page, source)
+    assert etree.tostring(root) == etree.tostring(expected[0]) and cut == expected[1]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le", "gb18030"])  # utf-16-le: no byte order mark
@@ -754,6 +816,134 @@ def test_docx_the_flattened_body_reads_as_the_tree_walk_reads_it(blocks: list[st
         walked_blocks = list(docx_format._blocks(body, walked))
         flattened = docx_format._flat_document(flat, docx_format._Reading())
         assert (flattened.blocks, flattened.problems) == (walked_blocks, walked.problems)
+
+
+def libxslt_flattening(part: bytes) -> str | None:
+    """The flattened body as the parsing path gives it (None: read from the tree); raises as it refuses."""
+    docx_format._xml(part, "word/document.xml")  # the reason as the part itself gives it
+    shortened = docx_format._shortened(part)
+    body = docx_format._xml(part if shortened is None else shortened, "word/document.xml")[0]
+    etree.strip_tags(body, *docx_format._WRAPPERS)
+    if docx_format._holds_markers(body, part):
+        return None
+    return docx_format._flatten(body, shortened=shortened is not None)
+
+
+def plain_part(body: str, section: str = '<w:sectPr w:rsidR="1"><w:pgSz w:w="1" w:h="2"/></w:sectPr>') -> bytes:
+    prolog = "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+    return f'{prolog}<w:document xmlns:w="{W}" xmlns:r="urn:r"><w:body>{body}{section}</w:body></w:document>'.encode()
+
+
+PLAIN_CELL = '<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="9"/><w:gridSpan w:val="2"/></w:tcPr><w:p><w:r><w:t>格</w:t></w:r></w:p></w:tc>'
+PLAIN_TABLE = f'<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/></w:tblPr><w:tr>{PLAIN_CELL}</w:tr></w:tbl>'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        paragraph("正文") + PLAIN_TABLE + paragraph("尾"),
+        '<w:p><w:pPr><w:jc w:val="center"/><w:rPr><w:b/></w:rPr></w:pPr><w:r><w:rPr><w:b/></w:rPr>'
+        '<w:t xml:space="preserve"> 一、 </w:t><w:tab/><w:t>甲</w:t><w:br/><w:t/></w:r><w:r/></w:p><w:p/>',
+        '<w:tbl><w:tr><w:tc><w:tcPr><w:vMerge/><w:hMerge w:val="x"/></w:tcPr><w:p/><w:p><w:r><w:t>二</w:t></w:r>'
+        "</w:p></w:tc><w:tc/></w:tr><w:tr/></w:tbl><w:tbl/>",
+        paragraph("a &amp; b &lt;c&gt; &quot;d&apos;") + paragraph("&amp;lt;"),
+        '<w:tbl><w:tr><w:tc><w:tcPr><w:tcBorders><w:gridSpan w:val="7"/></w:tcBorders></w:tcPr>'
+        "<w:p><w:r><w:t>边</w:t></w:r></w:p></w:tc></w:tr></w:tbl>",
+    ],
+    ids=["report", "runs", "merges", "entities", "nested-property"],
+)
+def test_docx_a_plain_part_is_read_from_its_bytes_as_libxslt_flattens_it(body: str) -> None:
+    part = plain_part(body)
+    assert docx_format._plain_flat(part) is not None
+    assert docx_format._plain_flat(part) == libxslt_flattening(part)
+
+
+def test_docx_a_generated_report_is_read_plain() -> None:
+    """python-docx's markup is plain: the reports the generator writes are read without parsing the part."""
+    rng = random.Random(3)
+    data = generator.render_docx(generator.make_truth(rng), rng)
+    part = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")
+    assert docx_format._plain_flat(part) is not None
+    assert docx_format._plain_flat(part) == libxslt_flattening(part)
+
+
+NOT_PLAIN_BODIES = [
+    paragraph("a &#65; b"), paragraph("&am") + paragraph("p;"), paragraph("a > b"), paragraph("a\rb"),
+    paragraph("x\x01"), paragraph("标\ufdd0"), paragraph("\ufffe"), paragraph("a &foo; b"), paragraph("]]>"),
+    '<w:p><w:r><w:t xml:space="default">x</w:t></w:r></w:p>', '<w:p><w:r><w:t >x</w:t></w:r></w:p>',
+    '<w:p><w:r><w:t>x</w:t ></w:r></w:p>', '<w:p><w:pPr><w:jc w:val="a" w:val="b"/></w:pPr></w:p>',
+    '<w:p><w:r w:x="1" w:x="1"><w:t>x</w:t></w:r></w:p>', '<w:p><w:r><w:t>x</w:t><w:t>y</w:t></w:r></w:p><w:p>',
+    "<w:p><w:r><w:t>x</w:t></w:p></w:r>", "<w:p><w:r><w:t>x<w:t>y</w:t></w:t></w:r></w:p>",
+    "<w:sdt><w:sdtContent>" + paragraph("控") + "</w:sdtContent></w:sdt>", '<w:p xmlns:w="urn:x"><w:r><w:t>x</w:t></w:r></w:p>',
+    "<w:tbl><w:tr><w:tc><w:tbl><w:tr><w:tc>" + paragraph("套") + "</w:tc></w:tr></w:tbl></w:tc></w:tr></w:tbl>",
+    '<w:tbl><w:tr><w:trPr><w:gridBefore w:val="1"/></w:trPr><w:tc>' + paragraph("前") + "</w:tc></w:tr></w:tbl>",
+    paragraph("x") + "<?pi x?>", paragraph("x") + " ", "<w:p><w:r><w:t>x</w:t></w:r><w:t>y</w:t></w:p>",
+    '<w:p><w:r><w:t xml:lang="zh">x</w:t></w:r></w:p>', paragraph("x") + "<w:altChunk/>",
+    "<w:p><w:r><w:rPr>" + "<w:b>" * 60 + "</w:b>" * 60 + "</w:rPr><w:t>深</w:t></w:r></w:p>",
+    "<w:p><w:r><w:rPr>" + "<w:b>" * 300 + "</w:b>" * 300 + "</w:rPr><w:t>深</w:t></w:r></w:p>",
+    '<w:p><w:r><w:t>x</w:t></w:r></w:p><w:tbl><w:tr><w:tc><w:tcPr><w:gridSpan w:val="&amp;"/></w:tcPr></w:tc></w:tr></w:tbl>',
+    paragraph("x") + paragraph("{not-utf-8}"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("body", NOT_PLAIN_BODIES)
+def test_docx_a_part_not_plain_is_parsed_and_read_or_refused_as_before(body: str) -> None:
+    """Anything the plain reading cannot vouch for (references, characters libxml2 rewrites or refuses, odd
+    tags, wrappers, nesting) is parsed: the reading, or the reason, is that of the parsing path."""
+    part = plain_part(body).replace(b"{not-utf-8}", b"\x80")
+    assert docx_format._plain_flat(part) is None
+    try:
+        libxslt_flattening(part)
+    except UnreadableFile as error:
+        with pytest.raises(UnreadableFile) as refused:
+            docx_format.read(raw_docx_part(part))
+        assert str(refused.value) == str(error)
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        plain_part(paragraph("x"), section="<w:sectPr/>"),
+        plain_part(paragraph("x"), section="<w:sectPr></w:sectPr>" + paragraph("后")),
+        plain_part(paragraph("x"), section="<w:sectPrX></w:sectPrX>"),
+        plain_part(paragraph("x")).replace(b"<w:body>", b"<w:body >"),
+        plain_part(paragraph("x")).replace(b'xmlns:r="urn:r"', b'xmlns:r="urn:r" a="&#xFDD0;"'),
+        plain_part(paragraph("x")).replace(b'xmlns:r="urn:r"', b'xmlns:r="urn:r" a="\xef\xb7\x90"'),
+        plain_part(paragraph("x")).replace(b'xmlns:r="urn:r"', f'xmlns:w="{W}"'.encode()),
+        plain_part(paragraph("x")).replace(b"UTF-8", b"GB18030"),
+        plain_part(paragraph("x")).replace(W.encode(), b"http://purl.oclc.org/ooxml/wordprocessingml/main"),
+        plain_part(paragraph("x")) + b"<w:p/>",
+        plain_part(paragraph("x")) + b"<!-- c -->",
+        plain_part(paragraph("x")).replace(b"<w:pgSz", b"<w:pgSz &bad;"),
+        plain_part(paragraph("x\u2028")).replace(b"version='1.0'", b"version='1.1'"),
+    ],
+    ids=["empty-section", "after-section", "other-name", "body-attribute", "reference", "marker", "twice",
+         "encoding", "strict", "trailing", "comment", "section-damaged", "xml-1.1"],
+)  # fmt: skip
+def test_docx_a_part_whose_rest_is_not_plain_is_parsed(part: bytes) -> None:
+    """The plain reading needs the part around the blocks to be one libxml2 reads, in UTF-8, with Word's
+    namespace declared once, no marker, and one section's properties at the end; else the part is parsed."""
+    assert docx_format._plain_flat(part) is None
+
+
+PLAIN_PIECES = [
+    paragraph("文"), paragraph(" a\tb "), paragraph("&amp;"), "<w:p/>", "<w:p><w:r/></w:p>", "<w:p></w:p>",
+    '<w:p><w:r><w:t xml:space="preserve">  </w:t><w:tab/><w:br/></w:r></w:p>', PLAIN_TABLE, "<w:tbl/>",
+    "<w:tbl><w:tr><w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc><w:tc>" + paragraph("乙") + paragraph("丙") + "</w:tc></w:tr></w:tbl>",
+    "<w:tbl><w:tr><w:tc/></w:tr><w:tr></w:tr></w:tbl>", "</w:p>", "<w:p>", "<w:t>", "</w:tc>", "<w:tr>", "x", "&",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(PLAIN_PIECES), max_size=8))
+def test_docx_any_part_read_plain_is_read_as_libxslt_flattens_it(pieces: list[str]) -> None:
+    """Plain pieces and broken ones in any order: the plain reading gives what the parsing path flattens, or
+    leaves the part to it (which may refuse it)."""
+    part = plain_part("".join(pieces))
+    flat = docx_format._plain_flat(part)
+    if flat is None:
+        return
+    assert flat == libxslt_flattening(part)
 
 
 @pytest.mark.parametrize(("size", "reason"), [(300 << 20, "超过上限"), (20 << 20, "压缩炸弹")])

@@ -7,7 +7,7 @@ import random
 from report.normalized import compact, normalize
 from rules import evaluate
 from rules.settings import RuleSettings
-from rules.views import Words, _compact_lines
+from rules.views import SENTENCE_END, Words, _compact_lines
 from tests.factories import clean_report
 
 # Characters that put each path of `_compact_lines` to work: CJK and ASCII, the whitespace the parser keeps
@@ -41,6 +41,29 @@ def test_words_answer_as_plain_searches() -> None:
         assert found.any_in(text) == any(word in text for word in words)
         assert found.first_in(text) == next((word for word in words if word in text), None)
         assert found.count_in(text) == sum(text.count(word) for word in words)
+
+
+def plain_sentences_at(text: str, words: tuple[str, ...]) -> dict[int, str]:
+    """The sentences holding one of the words, by where each starts, from `split`: the reference."""
+    found: dict[int, str] = {}
+    start = 0
+    for sentence in text.split(SENTENCE_END):
+        if any(word in sentence for word in words):
+            found[start] = sentence
+        start += len(sentence) + 1
+    return found
+
+
+def test_sentences_holding_words_are_those_split_finds() -> None:
+    """Words repeat their own characters and each other's, so a least common character stands where the word
+    does not, and words overlap and meet sentence ends."""
+    rng = random.Random(24)
+    alphabet = "申请行政复议诉讼的。。"
+    for _ in range(4000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        words = tuple("".join(rng.choice(alphabet[:-2]) for _ in range(rng.randint(1, 4))) for _ in range(3))
+        found = Words(*words).sentences_at(text)
+        assert found == plain_sentences_at(text, words), (text, words)
 
 
 def test_table_three_sums_still_skip_blanks_and_name_mismatches() -> None:

@@ -4,14 +4,15 @@ recognition (report/labels.py), tokens -> cells (report/tables.py)."""
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 
 import pytest
 
-from report import normalized, tokens
+from report import normalized, tables, tokens
 from report.document import Document, Grid, TextLine, lines_document
 from report.labels import PAGE_FOOTER, heading_section, renumbered_section
 from report.normalized import normalize
-from report.parse import _find_headings, _unfuse
+from report.parse import _find_headings, _regions, _table_spans, _unfuse
 from report.tables import (
     APPEAL_WIDTH,
     REQUEST_WIDTH,
@@ -22,7 +23,7 @@ from report.tables import (
     readings,
     row_total_holds,
 )
-from report.tokens import Kind, Token, collapsed_lines, grid_rows, row_lines, tokenize
+from report.tokens import Kind, Stream, Token, collapsed_lines, grid_rows, row_lines, tokenize
 from tests import generator
 
 
@@ -199,3 +200,50 @@ def test_tokens_do_not_depend_on_what_the_line_memos_hold(monkeypatch: pytest.Mo
         got = [(stream.tokens, stream.blocks) for stream in (tokenize(document, {}) for document in documents)]
         assert got == expected
     assert all(len(memo) <= 64 for memo in (*tokens._LINES.values(), *tokens._SIMPLE_TOKENS.values()))
+
+
+def test_a_remembered_table_plan_reads_each_reports_own_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Table 三's plan is remembered by its tokens' kinds and label texts: tables of the same template with
+    other values (another whole number, a placeholder, a decimal, a blank) read as they read with nothing
+    remembered."""
+    rng = random.Random(24)
+    streams = []
+    for layout in generator.TEXT_LAYOUTS:
+        lines = generator.rendered_lines(layout, generator.make_truth(rng), rng)
+        document = tokenize(lines_document("\n".join(lines)), {})
+        stream = document.part(*_table_spans(document.tokens, _regions(document))["三"])
+        numbered = [index for index, token in enumerate(stream.tokens) if token.kind is Kind.NUMBER]
+        for change in (
+            Token(Kind.NUMBER, "7", 7),
+            Token(Kind.PLACEHOLDER, "无"),
+            Token(Kind.NUMBER, "2.5", Decimal("2.5")),
+            Token(Kind.BLANK, ""),
+        ):
+            changed = list(stream.tokens)
+            changed[numbered[len(numbered) // 2]] = change
+            streams += [stream, Stream(changed, stream.runs, first=stream.first)]
+
+    def read_all() -> list[tuple[object, ...]]:
+        results = []
+        for stream in streams:
+            reading = TableReading()
+            rows = read_requests(stream, reading)
+            results.append((rows, reading.problems, reading.markers, reading.blanks, reading.invalid))
+        return results
+
+    monkeypatch.setattr(tables, "_REQUEST_PLANS", {})
+    remembered = read_all()
+    assert 0 < len(tables._REQUEST_PLANS) < len(streams)
+    assert all(remembered[index] != remembered[index + 1] for index in range(0, len(streams), 2))
+    # Each change but the whole number is recorded: a problem (placeholder, decimal) or a blank cell.
+    recorded = [bool(problems or blanks) for _, problems, _, blanks, _ in remembered[1::2]]
+    assert recorded == [False, True, True, True] * len(generator.TEXT_LAYOUTS)
+    monkeypatch.setattr(tables, "_REQUEST_PLANS", _Forgetful())
+    assert read_all() == remembered
+
+
+class _Forgetful(dict[object, object]):
+    """A memo that never finds what it was given."""
+
+    def get(self, key: object, default: object = None) -> object:
+        return default

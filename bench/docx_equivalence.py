@@ -1,0 +1,354 @@
+"""Same reading as a baseline tree's DOCX reader: `report.formats.docx.read` of this tree and of a baseline
+checkout, both loaded in one process, over generated, mutated, hostile and python-docx inputs.
+
+    .venv/bin/python bench/docx_equivalence.py --baseline /work/base24 --seeds 1-6 --count 2400
+
+Inputs, in turn: generated reports (`tests.generator`), text and byte mutations of their `word/document.xml`
+(snippets of markup, entities, references, markers, control characters, CDATA, PIs, rebound prefixes, a BOM,
+another encoding, trailing junk), bodies built from random tags, bodies mostly of the shapes the plain reading
+takes (mutated and not), and python-docx documents (runs with fonts, breaks, tabs, headings, lists, merged cells).
+Compared: the document's lines, grids and problems, or the exception's type and message. Prints the first
+differing inputs, a count per seed of the inputs and of those read plain (`_plain_flat`), and exits 1 when any
+differs. Made for the plain reading (issue 15); any change to the DOCX reader can be proved with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import io
+import random
+import sys
+import zipfile
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+TREE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(TREE))
+from tests import generator  # noqa: E402
+
+
+def load(tree: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, tree / "report" / "formats" / "docx.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def outcome(module: ModuleType, data: bytes) -> tuple[Any, ...]:
+    try:
+        document = module.read(data)
+    except Exception as error:  # any exception is an outcome to compare
+        return ("error", type(error).__name__, str(error))
+    return ("ok", document.lines, {k: v.rows for k, v in document.grids.items()}, document.problems)
+
+
+def rezip(original, part, name="word/document.xml"):
+    source = zipfile.ZipFile(io.BytesIO(original))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, part if info.filename == name else source.read(info))
+    return buffer.getvalue()
+
+
+def raw(body, prolog='<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n', root=None):
+    root = root or f'<w:document xmlns:w="{W}">'
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Target="word/document.xml" Type="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships/officeDocument"/></Relationships>',
+        )
+        part = prolog + root + "<w:body>" + body + "</w:body></w:document>"
+        archive.writestr("word/document.xml", part.encode("utf-8", "surrogatepass"))
+    return buffer.getvalue()
+
+
+SNIPPETS = [
+    "<w:tab/>", "<w:br/>", "<w:cr/>", "<w:t/>", "<w:p/>", "<w:tbl/>", "<w:tc/>", "<w:tr/>", "<w:r/>", "&amp;", "&lt;",
+    "&gt;", "&quot;", "&apos;", "&#65;", "&#xFDD0;", "&#64976;", "&foo;", "&", "]]>", "\r", "\r\n", "\x01", "\x0b",
+    "\ufdd0", "\ufdd3", "\ufffe", "\uffff", "\ud800", "<", ">", '"', "'", " ", "\t", "\n", "<w:sdt>", "</w:sdt>",
+    "<w:sdtContent>", "<w:customXml>", '<w:t xml:space="preserve">', '<w:t xml:space="default">', "<w:t >",
+    "</w:t >", "</w:t>", "<w:t>", '<w:gridSpan w:val="2"/>', '<w:vMerge w:val="restart"/>', "<w:vMerge/>",
+    "<w:hMerge/>", '<w:gridBefore w:val="1"/>', "<w:trPr>", "</w:trPr>", "<w:tcPr>", "</w:tcPr>", "<w:pPr>",
+    "</w:pPr>", "<w:rPr>", "</w:rPr>", "<w:b/>", '<w:b w:val="1" w:val="0"/>', '<w:jc w:val="center"/>',
+    "<x:p>", "</x:p>", '<w:p xmlns:w="urn:x">', "<w:altChunk/>", "<w:sectPr/>", "<w:sectPr>", "</w:sectPr>",
+    "<?pi x?>", "<!-- c -->", "<![CDATA[x]]>", "<w:del><w:r><w:t>d</w:t></w:r></w:del>", "<w:ins>", "</w:ins>",
+    "<w:hyperlink>", "</w:hyperlink>", "<w:bookmarkStart/>", '<w:tcW w:w="1" w:type="dxa"/>', "<w:tblPr>",
+    "</w:tblPr>", "<w:tblGrid>", "</w:tblGrid>", '<w:gridCol w:w="1"/>', "<w:noBreakHyphen/>", "<w:ptab/>",
+    "<w:tbl>", "</w:tbl>", "<w:tr>", "</w:tr>", "<w:tc>", "</w:tc>", "<w:p>", "</w:p>", "<w:r>", "</w:r>",
+    '<w:gridSpan w:val=" 2"/>', '<w:gridSpan w:val="2\t"/>', '<w:gridSpan w:val="&amp;"/>', '<w:vMerge w:val=""/>',
+    "文字", "０", "\u3000", "\xa0", '<w:p w:rsidR="00A1">', '<w:t xml:lang="zh">', "<w:body>", "</w:body>",
+    "<w:document>", "</w:document>", '<w:r xml:space="preserve">', "<w:tcPr/>", "<w:pPr/>", "<W:p>", "<w:P>",
+    '<w:t w:x="1" w:x="2">', "<w:t/ >", "<w:tab>", "</w:tab>", '<w:gridSpan w:val="2"></w:gridSpan>',
+]  # fmt: skip
+
+
+def mutate_text(rng, part):
+    text = part.decode("utf-8")
+    start = text.find("<w:body>")
+    end = text.rfind("</w:body>")
+    kind = rng.randrange(9)
+    for _ in range(rng.choice((1, 1, 1, 2, 3))):
+        position = rng.randrange(max(start, 0), max(end, 1) + 1)
+        if kind <= 2:  # insert a snippet
+            text = text[:position] + rng.choice(SNIPPETS) + text[position:]
+        elif kind == 3:  # delete a range
+            text = text[:position] + text[position + rng.randrange(1, 12) :]
+        elif kind == 4:  # delete one whole tag
+            tag = text.find("<", position)
+            close = text.find(">", tag)
+            if tag >= 0 and close >= 0:
+                text = text[:tag] + text[close + 1 :]
+        elif kind == 5:  # duplicate one whole tag
+            tag = text.find("<", position)
+            close = text.find(">", tag)
+            if tag >= 0 and close >= 0:
+                text = text[: close + 1] + text[tag : close + 1] + text[close + 1 :]
+        elif kind == 6:  # swap two tags
+            a = text.find("<", position)
+            b = text.find("<", a + 1)
+            ae, be = text.find(">", a), text.find(">", b)
+            if a >= 0 and b > ae >= 0 and be > b:
+                text = text[:a] + text[b : be + 1] + text[ae + 1 : b] + text[a : ae + 1] + text[be + 1 :]
+        elif kind == 7:  # a snippet replacing a tag
+            tag = text.find("<", position)
+            close = text.find(">", tag)
+            if tag >= 0 and close >= 0:
+                text = text[:tag] + rng.choice(SNIPPETS) + text[close + 1 :]
+        else:  # the prolog or the end
+            choice = rng.randrange(8)
+            if choice == 0:
+                text = text.replace(f'xmlns:w="{W}"', f'xmlns:w="{W}" xmlns:w="{W}"', 1)
+            elif choice == 1:
+                text = "\ufeff" + text
+            elif choice == 2:
+                text = text.replace("encoding='UTF-8'", "encoding='GB18030'", 1)
+            elif choice == 3:
+                text = text + rng.choice(("\n", " <!-- x -->", "<w:p/>", "x", "<?pi?>"))
+            elif choice == 4:
+                text = text.replace("<w:body>", "<w:body >", 1)
+            elif choice == 5:
+                text = text.replace("</w:body>", rng.choice(SNIPPETS) + "</w:body>", 1)
+            elif choice == 6:
+                text = text.replace("<w:document ", '<w:document a="&#xFDD0;" ', 1)
+            else:
+                text = text.replace("xmlns:w=", "xmlns:v=", 1)
+    return text.encode("utf-8", "surrogatepass")
+
+
+def mutate_bytes(rng, part):
+    data = bytearray(part)
+    for _ in range(rng.randrange(1, 4)):
+        position = rng.randrange(len(data))
+        choice = rng.randrange(3)
+        if choice == 0:
+            data[position] = rng.randrange(256)
+        elif choice == 1:
+            del data[position]
+        else:
+            data.insert(position, rng.choice(b"<>&/\"' \r\n\x00\xef\xb7\x90w:t"))
+    return bytes(data)
+
+
+LEAVES = [
+    "文字", "12", " ", "\t", "a b", "<w:tab/>", "<w:br/>", "<w:cr/>", "<w:t>字</w:t>", "<w:t> 3 </w:t>", "<w:t/>",
+    '<w:t xml:space="preserve"> x </w:t>', "<w:t>&amp;&lt;</w:t>", '<w:gridSpan w:val="2"/>', '<w:gridSpan w:val="x"/>',
+    "<w:gridSpan/>", "<w:vMerge/>", '<w:vMerge w:val="restart"/>', '<w:vMerge w:val="continue"/>', "<w:hMerge/>",
+    '<w:gridBefore w:val="1"/>', '<w:tcW w:type="dxa" w:w="10"/>', "<w:b/>", '<w:jc w:val="left"/>', "<w:altChunk/>",
+    "<x:t>x</x:t>", '<w:gridSpan w:val="3"></w:gridSpan>',
+]  # fmt: skip
+CONTAINERS = [
+    "w:p", "w:p", "w:p", "w:r", "w:r", "w:r", "w:t", "w:tbl", "w:tbl", "w:tr", "w:tr", "w:tc", "w:tc", "w:tcPr",
+    "w:tcPr", "w:trPr", "w:pPr", "w:rPr", "w:tblPr", "w:tblGrid", "w:tabs", "w:del", "w:ins", "w:sdt",
+    "w:sdtContent", "w:tcBorders", "x:p", "x:tc",
+]  # fmt: skip
+
+
+def soup(rng, depth=0):
+    if depth > 4 or rng.random() < 0.3:
+        return rng.choice(LEAVES)
+    name = rng.choice(CONTAINERS)
+    return f"<{name}>{''.join(soup(rng, depth + 1) for _ in range(rng.randrange(0, 4)))}</{name}>"
+
+
+def plain_soup(rng, depth=0):
+    """Bodies mostly of the plain shapes."""
+
+    def run():
+        pieces = []
+        for _ in range(rng.randrange(0, 3)):
+            pieces.append(
+                rng.choice(
+                    [
+                        "<w:t>文</w:t>",
+                        '<w:t xml:space="preserve"> a </w:t>',
+                        "<w:tab/>",
+                        "<w:br/>",
+                        "<w:t/>",
+                        "<w:t>x&amp;y</w:t>",
+                        "<w:t></w:t>",
+                        "<w:t>\n</w:t>",
+                    ]
+                )
+            )
+        props = rng.choice(
+            ["", "<w:rPr><w:b/></w:rPr>", "<w:rPr/>", '<w:rPr><w:rFonts w:ascii="宋体" w:eastAsia="宋体"/></w:rPr>']
+        )
+        return rng.choice(["<w:r>" + props + "".join(pieces) + "</w:r>", "<w:r/>"])
+
+    def para():
+        props = rng.choice(
+            ["", '<w:pPr><w:jc w:val="center"/></w:pPr>', "<w:pPr><w:rPr><w:b/></w:rPr></w:pPr>", "<w:pPr/>"]
+        )
+        return rng.choice(["<w:p>" + props + "".join(run() for _ in range(rng.randrange(0, 3))) + "</w:p>", "<w:p/>"])
+
+    def cell():
+        merges = "".join(
+            rng.choice(
+                [
+                    '<w:gridSpan w:val="2"/>',
+                    "<w:vMerge/>",
+                    '<w:vMerge w:val="restart"/>',
+                    "<w:hMerge/>",
+                    '<w:hMerge w:val="continue"/>',
+                    '<w:gridSpan w:val="0"/>',
+                    '<w:gridSpan w:val="abc"/>',
+                    '<w:tcBorders><w:top w:val="single"/><w:gridSpan w:val="5"/></w:tcBorders>',
+                ]
+            )
+            for _ in range(rng.randrange(0, 3))
+        )
+        width = rng.choice(["", '<w:tcW w:type="dxa" w:w="100"/>', '<w:tcW w:w="100" w:type="dxa"/>'])
+        props = rng.choice(["", f"<w:tcPr>{width}{merges}</w:tcPr>", "<w:tcPr/>"])
+        return "<w:tc>" + props + "".join(para() for _ in range(rng.randrange(0, 3))) + "</w:tc>"
+
+    def table():
+        rows = "".join(
+            "<w:tr>" + "".join(cell() for _ in range(rng.randrange(0, 4))) + "</w:tr>"
+            for _ in range(rng.randrange(0, 4))
+        )
+        return (
+            "<w:tbl>"
+            + rng.choice(["", '<w:tblPr><w:tblStyle w:val="T"/></w:tblPr>'])
+            + rng.choice(["", '<w:tblGrid><w:gridCol w:w="1"/></w:tblGrid>'])
+            + rows
+            + "</w:tbl>"
+        )
+
+    body = "".join(rng.choice([para, para, table])() for _ in range(rng.randrange(0, 6)))
+    section = rng.choice(
+        ["", '<w:sectPr w:rsidR="1"><w:pgSz w:w="1" w:h="2"/></w:sectPr>', "<w:sectPr/>", "<w:sectPr></w:sectPr>"]
+    )
+    return body + section
+
+
+def pydocx(rng):
+    import docx
+    from docx.enum.text import WD_BREAK
+    from docx.shared import Pt
+
+    document = docx.Document()
+    for _ in range(rng.randrange(1, 8)):
+        choice = rng.randrange(6)
+        if choice == 0:
+            document.add_paragraph(rng.choice(["一、总体情况", "a & b < c > d", " 空格 ", "", "tab\there", "x\ny"]))
+        elif choice == 1:
+            paragraph = document.add_paragraph()
+            for _ in range(rng.randrange(1, 4)):
+                run = paragraph.add_run(rng.choice(["甲", "乙 ", "\t", "1,234", "&amp;"]))
+                run.bold = rng.random() < 0.5
+                run.italic = rng.random() < 0.3
+                if rng.random() < 0.3:
+                    run.font.size = Pt(12)
+                if rng.random() < 0.3:
+                    run.font.name = "宋体"
+                if rng.random() < 0.2:
+                    run.add_break(rng.choice([WD_BREAK.LINE, WD_BREAK.PAGE]))
+                if rng.random() < 0.2:
+                    run.add_tab()
+        elif choice == 2:
+            document.add_heading(rng.choice(["标题", "二、主动公开"]), level=rng.randrange(0, 3))
+        elif choice == 3:
+            rows, cols = rng.randrange(1, 4), rng.randrange(1, 4)
+            table = document.add_table(rows=rows, cols=cols)
+            for row in table.rows:
+                for cell in row.cells:
+                    cell.text = rng.choice(["", "1", "项目", "a b", "x\ny"])
+            if rows > 1 and cols > 1 and rng.random() < 0.5:
+                table.cell(0, 0).merge(table.cell(rng.randrange(rows), rng.randrange(cols)))
+            if rng.random() < 0.3:
+                table.style = "Table Grid"
+        elif choice == 4:
+            document.add_page_break()
+        else:
+            document.add_paragraph(rng.choice(["项目符号", "编号"]), style=rng.choice(["List Bullet", "List Number"]))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def compare(old: ModuleType, new: ModuleType, seed: int, count: int) -> int:
+    """Compare the two readers over `count` inputs drawn with `seed`; the number that differ."""
+    rng = random.Random(seed)
+    bases = [generator.LAYOUTS["docx"](generator.make_truth(rng), rng) for _ in range(12)]
+    differ = plain = 0
+    for index in range(count):
+        kind = index % 7
+        if kind == 0 and index % 12 == 0:
+            data = generator.LAYOUTS["docx"](generator.make_truth(rng), rng)
+        elif kind in (0, 1, 2):
+            base = rng.choice(bases)
+            part = zipfile.ZipFile(io.BytesIO(base)).read("word/document.xml")
+            part = mutate_text(rng, part) if kind != 2 else mutate_bytes(rng, part)
+            data = rezip(base, part)
+        elif kind == 6:
+            data = pydocx(rng)
+        elif kind == 3:
+            data = raw("".join(soup(rng) for _ in range(rng.randrange(1, 5))))
+        else:
+            body = plain_soup(rng)
+            if kind == 5:
+                body = mutate_text(rng, ("<w:body>" + body + "</w:body>").encode())[8:-9].decode("utf-8", "replace")
+            data = raw(body)
+        part = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")
+        plain += new._plain_flat(part) is not None
+        before, after = outcome(old, data), outcome(new, data)
+        if before != after:
+            differ += 1
+            if differ <= 5:
+                print(
+                    f"differ: seed {seed}, input {index} (kind {kind})\n  before {before!r:.300}\n  after  {after!r:.300}"
+                )
+    print(f"seed {seed}: {count} inputs, {differ} differ, {plain} read plain")
+    return differ
+
+
+def seeds(text: str) -> range:
+    first, _, last = text.partition("-")
+    return range(int(first), int(last or first) + 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--baseline", type=Path, required=True, help="a checkout of the tree to compare with")
+    parser.add_argument("--seeds", type=seeds, default=seeds("1-3"), help="a seed or a range of them (default 1-3)")
+    parser.add_argument("--count", type=int, default=2000, help="inputs per seed")
+    arguments = parser.parse_args()
+    old, new = load(arguments.baseline.resolve(), "baseline_docx"), load(TREE, "this_docx")
+    differ = sum(compare(old, new, seed, arguments.count) for seed in arguments.seeds)
+    print(f"{differ} differ in all")
+    sys.exit(1 if differ else 0)
+
+
+if __name__ == "__main__":
+    main()
