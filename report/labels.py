@@ -55,7 +55,13 @@ EMBEDDED_HEADING = re.compile(
 # A line holding only a section numeral: the heading's words are on the next line (PDF text layers).
 BARE_NUMERAL = re.compile(r"^[#*\s]*[一二三四五六1-6]\s*[、.．]\s*$")
 # Numerals up to 九: a report that inserted a part carries its last ones as 七、 or 八、 (renumbered_section).
-HEADING = re.compile(r"^[#*\s]*(?P<numeral>[一二三四五六七八九1-9])\s*[、.,:：]\s*(?P<title>.{2,60}?)[*\s:：]*$")
+# The title is 2 to 60 characters, the shortest that leaves only `*`, whitespace and colons after it: its first
+# two characters, then (when there is one) up to its last character that is none of those. Written that way,
+# the title is taken whole and given back from the end, rather than tried a character longer at a time
+# (`.{2,60}?`, which matched the same: tests/test_normalized.py compares the two).
+HEADING = re.compile(
+    r"^[#*\s]*(?P<numeral>[一二三四五六七八九1-9])\s*[、.,:：]\s*(?P<title>..(?:.{0,57}[^*\s:：])?)[*\s:：]*$"
+)
 
 # A page number a PDF's text layer puts among the lines: - 4 -, — 6 —, 第 3 页 共 9 页, 共9页第3页, 3/9, Page 3.
 PAGE_FOOTER = re.compile(
@@ -153,9 +159,23 @@ def renumbered_section_normalized(text: str) -> tuple[str, str] | None:
     return _renumbered(match["numeral"], match["title"].replace(" ", "")) if match else None
 
 
+# Every section's keys and phrase words, spaces allowed between their characters: a title whose spaces taken out
+# hold none of them is no section's heading (one search in C rather than a test of each key and word in turn,
+# and no copy of the title without its spaces; table rows and numbered prose are most titles).
+_SECTION_WORD = re.compile(
+    "|".join(
+        " *".join(word)
+        for word in sorted({*SECTION_PHRASE_WORDS.values(), *(key for keys in SECTION_KEYS.values() for key in keys)})
+    )
+)
+
+
 def heading_sections(match: re.Match[str]) -> tuple[str | None, tuple[str, str] | None]:
     """(`heading_section`, `renumbered_section`) of a normalized line that `HEADING` matched (`match`)."""
-    written, title = match["numeral"], match["title"].replace(" ", "")
+    title = match["title"]
+    if _SECTION_WORD.search(title) is None:
+        return None, None
+    written, title = match["numeral"], title.replace(" ", "")
     return _section(written, title), _renumbered(written, title)
 
 

@@ -66,8 +66,11 @@ _EMBEDDED_NAME_REACH = 41
 # A title ends with its report word, or with the year in brackets after it: …年度报告（2023年度）.
 _TITLE_END = re.compile(rf"{_REPORT_WORDS}(?:\s*[(（]\s*(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})\s*年度?\s*[)）])?$")
 _PAGE_NUMBER = re.compile(r"^(?:[-—–－\s]*\d{1,3}[-—–－\s]*|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})$")
-# What a page number line starts with besides a digit (lines are normalized: no space first).
+# What a page number line starts with besides a digit (lines are normalized: no space first), what its second
+# character is besides a digit or whitespace, and what it ends with besides a digit or whitespace.
 _PAGE_NUMBER_FIRST = frozenset("-—–－第")
+_PAGE_NUMBER_SECOND = frozenset("-—–－/")
+_PAGE_NUMBER_LAST = frozenset("-—–－页")
 # Where page chrome or prose ends before a name; brackets belong to names (中国（福建）自由贸易试验区).
 _NAME_SEPARATORS = re.compile(r"[\s:：>»›|/\\,，。、;；“”\"'\[\]【】《》<]+")
 _NAME_CHARACTERS = re.compile(r"^[\u4e00-\u9fff（）()]+$")
@@ -643,10 +646,17 @@ def _signature_name(texts: list[str]) -> Organization | None:
 
 
 def is_page_number(text: str) -> bool:
-    """`_PAGE_NUMBER` on a normalized line, after a cheap test of its first character (`isdigit` holds for
-    every digit `\\d` matches)."""
+    """`_PAGE_NUMBER` on a normalized line, after cheap tests of its first, second and last characters
+    (`isdigit` holds for every digit `\\d` matches, `isspace` for every character `\\s` does)."""
     first = text[0]
-    return (first in _PAGE_NUMBER_FIRST or first.isdigit()) and bool(_PAGE_NUMBER.match(text))
+    if first not in _PAGE_NUMBER_FIRST and not first.isdigit():
+        return False  # most lines
+    second, last = text[1:2], text[-1]
+    return (
+        (not second or second in _PAGE_NUMBER_SECOND or second.isdigit() or second.isspace())
+        and (last in _PAGE_NUMBER_LAST or last.isdigit() or last.isspace())
+        and bool(_PAGE_NUMBER.match(text))
+    )
 
 
 def read_metadata(lines: list[str]) -> Metadata:

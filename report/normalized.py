@@ -10,6 +10,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Hashable, Iterable
 from functools import lru_cache
+from itertools import compress
+from operator import not_
 from typing import Any, Generic, TypeVar
 
 Answer = TypeVar("Answer")
@@ -21,9 +23,10 @@ REMEMBERED_LINES = 16384
 REMEMBERED_LENGTH = 200
 
 
-# Characters NFKC changes on their own that Chinese reports are full of, each with what NFKC makes of it; and the
-# full-width digits, replaced only where one is found.
-_COMMON_CHANGED = tuple((char, unicodedata.normalize("NFKC", char)) for char in "，：；（）？！％／－．\u3000\u00a0")
+# Characters NFKC changes on their own that Chinese reports are full of, each with what NFKC makes of it: the
+# four that most lines hold, then the others; and the full-width digits, replaced only where one is found.
+_MOST_CHANGED = tuple((char, unicodedata.normalize("NFKC", char)) for char in "，（）：")
+_COMMON_CHANGED = tuple((char, unicodedata.normalize("NFKC", char)) for char in "；？！％／－．\u3000\u00a0")
 _FULL_WIDTH_DIGITS = tuple((char, unicodedata.normalize("NFKC", char)) for char in "０１２３４５６７８９")
 _FULL_WIDTH_DIGIT = re.compile("[０-９]")
 
@@ -34,20 +37,46 @@ def nfkc(text: str) -> str:
     NFKC decomposes each character on its own before composing: replacing characters by what NFKC makes of
     each alone changes nothing NFKC sees, so when what that leaves is NFKC already (checked in C at a few
     nanoseconds a character) it is the answer; otherwise NFKC is run on the text as given."""
+    replaced, done = _replaced(text)
+    return replaced if done else unicodedata.normalize("NFKC", text)
+
+
+def _replaced(text: str) -> tuple[str, bool]:
+    """`nfkc`'s replacements: the text with the characters it holds of those replaced, and whether that is NFKC
+    (then it is the text's NFKC)."""
     if unicodedata.is_normalized("NFKC", text):
-        return text
+        return text, True
     replaced = text
-    for char, replacement in _COMMON_CHANGED:
+    for char, replacement in _MOST_CHANGED:
         if char in replaced:  # an `in` costs less than a `replace` that finds nothing
             replaced = replaced.replace(char, replacement)
     if unicodedata.is_normalized("NFKC", replaced):
-        return replaced  # most text: it held no full-width digit either (those are not NFKC)
+        return replaced, True  # most text: it held none of the others, nor a full-width digit (those are not NFKC)
+    for char, replacement in _COMMON_CHANGED:
+        if char in replaced:
+            replaced = replaced.replace(char, replacement)
+    if unicodedata.is_normalized("NFKC", replaced):
+        return replaced, True
     if _FULL_WIDTH_DIGIT.search(replaced):
         for char, replacement in _FULL_WIDTH_DIGITS:
             replaced = replaced.replace(char, replacement)
-        if unicodedata.is_normalized("NFKC", replaced):
-            return replaced
-    return unicodedata.normalize("NFKC", text)
+        return replaced, unicodedata.is_normalized("NFKC", replaced)
+    return replaced, False
+
+
+def _nfkc_lines(lines: list[str]) -> list[str]:
+    """`nfkc` of each of the lines (none holding a line end), its replacements and checks run once over the lines
+    joined by line ends: NFKC never reaches across a line end nor makes one (tests/test_normalized.py checks
+    every character), so the joined text's replacements are each line's, and when the joined text is then NFKC,
+    so is each line."""
+    replaced, done = _replaced("\n".join(lines))
+    pieces = replaced.split("\n")
+    if done:
+        return pieces
+    return [
+        piece if unicodedata.is_normalized("NFKC", piece) else unicodedata.normalize("NFKC", line)
+        for piece, line in zip(pieces, lines, strict=True)
+    ]
 
 
 def _normalize(text: str) -> str:
@@ -64,7 +93,6 @@ def _compact(text: str) -> str:
     return "".join(text.split())
 
 
-_remembered_normalize = lru_cache(maxsize=REMEMBERED_LINES)(_normalize)
 _remembered_compact = lru_cache(maxsize=REMEMBERED_LINES)(_compact)
 # Long lines, only the last few: a parse normalizes each line twice (for its facts and for its tokens), and NFKC
 # costs about a quarter of a microsecond a character, while a crawler's one-line page must not stay in memory.
@@ -72,9 +100,37 @@ _RECENT_LONG_LINES = 4
 _recent_long_normalize = lru_cache(maxsize=_RECENT_LONG_LINES)(_normalize)
 
 
-def normalize(text: str) -> str:
-    """NFKC (full-width digits and punctuation to ASCII, NBSP and U+3000 to spaces), spaces collapsed."""
-    return _remembered_normalize(text) if len(text) <= REMEMBERED_LENGTH else _recent_long_normalize(text)
+class _Normalized(dict[str, str]):
+    """Short lines normalized, by the line: a line met before is looked up in C (`normalize` is this dict's
+    `__getitem__`), one not met works out here, and `normalize_new` fills it for many lines at once. Full,
+    it forgets everything."""
+
+    def __missing__(self, text: str) -> str:
+        if len(text) > REMEMBERED_LENGTH:
+            return _recent_long_normalize(text)
+        if len(self) >= REMEMBERED_LINES:
+            self.clear()
+        found = self[text] = _normalize(text)
+        return found
+
+
+_NORMALIZED = _Normalized()
+# NFKC (full-width digits and punctuation to ASCII, NBSP and U+3000 to spaces), spaces collapsed.
+normalize: Callable[[str], str] = _NORMALIZED.__getitem__
+
+
+def normalize_new(lines: Iterable[str]) -> None:
+    """Normalize the short lines among `lines` that `normalize` has not met, for it to find: a report's new lines
+    (its title, prose, table rows with their values) NFKC'd together (`_nfkc_lines`), a fraction of the cost of
+    one by one."""
+    new = [line for line in dict.fromkeys(lines) if len(line) <= REMEMBERED_LENGTH and line not in _NORMALIZED]
+    new = [line for line in new if "\n" not in line]
+    if not new:
+        return
+    if len(_NORMALIZED) > REMEMBERED_LINES - len(new):
+        _NORMALIZED.clear()
+    for line, text in zip(new, _nfkc_lines(new), strict=True):
+        _NORMALIZED[line] = " ".join(text.split())
 
 
 def compact(text: str) -> str:
@@ -91,11 +147,17 @@ class Memo(dict[Key, Answer], Generic[Key, Answer]):
 
     size: Callable[[Any], int] = len  # a key's size in characters (a builtin: called unbound)
 
-    def answers(self, lines: Iterable[Key], work: Callable[[Key], Answer]) -> list[Answer]:
+    def answers(
+        self,
+        lines: Iterable[Key],
+        work: Callable[[Key], Answer],
+        before: Callable[[list[Key]], object] | None = None,
+    ) -> list[Answer]:
         """The answer for every key: looked up in one `map` (which loops in C; a key not met before stops
         it with a KeyError, which costs nothing when none is raised, where testing the answers for a None
         compares each of them), then from the first key not met before on one by one, worked out where
-        not met before."""
+        not met before. `before`, when given, is handed the keys not met before (repeats included) before
+        any of them is worked out: what they all need can be prepared at once."""
         found: list[Answer] = []
         remaining = iter(lines)
         try:
@@ -104,6 +166,15 @@ class Memo(dict[Key, Answer], Generic[Key, Answer]):
         except KeyError as missing:
             # `found` holds the answers before the first key not met before, `remaining` the keys after it.
             line = missing.args[0]
+        if before is not None:
+            rest = list(remaining)
+            known = list(map(self.get, rest))
+            before([line, *compress(rest, map(not_, known))])
+            found.append(self.keep(line, work(line)))
+            found += [
+                answer or self.get(key) or self.keep(key, work(key)) for answer, key in zip(known, rest, strict=True)
+            ]
+            return found
         found.append(self.keep(line, work(line)))
         found += [self.get(line) or self.keep(line, work(line)) for line in remaining]
         return found

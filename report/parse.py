@@ -33,7 +33,7 @@ from report.metadata import (
     read_normalized_metadata,
 )
 from report.model import SECTION_NUMERALS, Evidence, Report, Source, Tables
-from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, LineMemo, compact, normalize
+from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, LineMemo, compact, normalize, normalize_new
 from report.tables import TableReading, read_active, read_appeals, read_requests
 from report.tokens import TEXT, GridRow, Stream, Token, grid_rows, row_lines, texts_of, tokenize
 
@@ -72,7 +72,8 @@ _MAY_HOLD_HEADING = re.compile(r"[一二三四五六1-6]\s*[、.．]")
 # (本报告包括一、总体情况，二、…等六个部分), not a heading.
 _LIST_AFTER = ("，", "、", "；", ",", ";", "等", "和", "及", "以及")
 _LIST_BEFORE = ("，", "、", "；", ",", ";", "包括", "分为", "涵盖", "和", "及")
-_PHRASE_WORDS = tuple(SECTION_PHRASE_WORDS.values())
+# A word each heading phrase holds whatever its variant (one search in C for any of them).
+_PHRASE_WORD = re.compile("|".join(SECTION_PHRASE_WORDS.values()))
 # Text after a heading phrase on its line longer than this is the section's body fused onto the heading.
 _HEADING_TAIL = 24
 
@@ -80,8 +81,6 @@ _HEADING_TAIL = 24
 def _heading_cuts(text: str) -> list[int]:
     """Where a line must be cut so that each heading inside it (fused text) stands on a line of its own."""
     cuts: list[int] = []
-    if not any(map(text.__contains__, _PHRASE_WORDS)):
-        return cuts  # each phrase holds its word
     for match in EMBEDDED_HEADING.finditer(text):
         after = text[match.end() :].lstrip()
         before = text[: match.start()].rstrip()
@@ -98,6 +97,8 @@ def _fused_pieces(text: str, start: int = 0) -> tuple[str, ...] | None:
     """The pieces a line holding headings fused into it is cut into, each heading on a line of its own;
     None when the line stays whole. `start`: where `_MAY_HOLD_HEADING` first matches, when known (no
     numeral stands before it)."""
+    if _PHRASE_WORD.search(text) is None:
+        return None  # each heading phrase holds its word
     cuts = _heading_cuts(text) if _NUMBERED.search(text, start) else []
     if not cuts:
         return None
@@ -133,31 +134,42 @@ class _LineFacts(NamedTuple):
     notable: bool  # `heading_like` or `changes`: most lines are neither
 
 
-# What a heading's numeral is (`HEADING`), and what stands before it on a normalized line.
+# What a heading's numeral is (`HEADING`), what stands before it on a normalized line, and what follows it
+# (after a space at most: a normalized line holds no whitespace but single spaces).
 _HEADING_NUMERALS = frozenset("一二三四五六七八九123456789")
 _HEADING_LEAD = "#* "
+_HEADING_SEPARATORS = frozenset("、.,:：")
 
 
 def _line_facts(raw: str) -> _LineFacts:
     text = normalize(raw)
-    content = bool(text) and not is_page_number(text)
+    if not text:
+        # Whitespace only: no heading, no separator `_MAY_HOLD_HEADING` needs (NFKC keeps each of them).
+        return _new_facts((text, True, False, None, None, False, False, None, False, False, False))
+    page_number = is_page_number(text)
+    content = not page_number
     tabbed = "\t" in raw and "\t" in raw.strip()  # a table row: never cut, never a heading
-    # A heading starts with its numeral (normalized text holds no whitespace but spaces).
-    heading = (
-        HEADING.match(text) if text and not tabbed and text.lstrip(_HEADING_LEAD)[:1] in _HEADING_NUMERALS else None
-    )
-    page_number = bool(text) and not content
+    # A heading starts with its numeral and its separator, which is all `HEADING` needs to be tried.
+    lead = text.lstrip(_HEADING_LEAD) if text[0] in _HEADING_LEAD else text
+    heading = None
+    if not tabbed and lead[:1] in _HEADING_NUMERALS:
+        separator = lead[1:2]
+        if separator == " ":
+            separator = lead[2:3]
+        if separator in _HEADING_SEPARATORS:
+            heading = HEADING.match(text)
     if heading is not None:
-        bare = not tabbed and bool(BARE_NUMERAL.match(raw))
-        pieces = None if tabbed or bare else _fused_pieces(raw)
+        # Never `bare`: a bare numeral leaves no title for `HEADING`. Never tabbed either.
+        pieces = _fused_pieces(raw)
         section, renumbered = heading_sections(heading)
-        changes = bare or pieces is not None
-        return _new_facts((text, False, True, section, renumbered, content, bare, pieces, changes, page_number, True))
+        changes = pieces is not None
+        return _new_facts((text, False, True, section, renumbered, content, False, pieces, changes, page_number, True))
     # `_MAY_HOLD_HEADING` needs one of its separators after the numeral.
     may_hold = _MAY_HOLD_HEADING.search(raw) if "、" in raw or "." in raw or "．" in raw else None
     if may_hold is None:  # plain
         return _new_facts((text, True, False, None, None, content, False, None, False, page_number, False))
-    bare = not tabbed and bool(BARE_NUMERAL.match(raw))
+    # A bare numeral is normalized to its numeral and separator (a space between them at most) after the lead.
+    bare = not tabbed and len(lead) <= 3 and bool(BARE_NUMERAL.match(raw))
     pieces = None if tabbed or bare else _fused_pieces(raw, may_hold.start())
     changes = bare or pieces is not None
     return _new_facts((text, False, False, None, None, content, bare, pieces, changes, page_number, changes))
@@ -213,7 +225,7 @@ def _unfuse(document: Document) -> _Unfused:
     Most lines stay as they are: they are copied in slices, and only the lines that change (and the grids,
     whose places move when lines are cut or joined before them) are looked at one by one."""
     lines, grids = document.lines, document.grids
-    facts = _FACTS.answers(lines, _line_facts)
+    facts = _FACTS.answers(lines, _line_facts, normalize_new)
     notable = list(compress(range(len(facts)), map(_NOTABLE, facts)))
     changing = list(compress(notable, map(_CHANGES, map(facts.__getitem__, notable))))
     if grids and changing:

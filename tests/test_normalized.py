@@ -10,10 +10,27 @@ from itertools import combinations, pairwise
 
 import pytest
 
-from report.labels import SECTION_PHRASE_WORDS, SECTION_PHRASES
-from report.metadata import _EMBEDDED_TITLE, _embedded_title, period_spans, period_years, periods_of
+from report import normalized
+from report.labels import (
+    BARE_NUMERAL,
+    HEADING,
+    SECTION_PHRASE_WORDS,
+    SECTION_PHRASES,
+    heading_section_normalized,
+    renumbered_section_normalized,
+)
+from report.metadata import (
+    _EMBEDDED_TITLE,
+    _PAGE_NUMBER,
+    _embedded_title,
+    is_page_number,
+    period_spans,
+    period_years,
+    periods_of,
+)
 from report.model import Report, Source
-from report.normalized import REMEMBERED_LENGTH, compact, nfkc, normalize
+from report.normalized import REMEMBERED_LENGTH, LineMemo, _nfkc_lines, compact, nfkc, normalize, normalize_new
+from report.parse import _fused_pieces, _line_facts
 from report.tables import _joins
 from rules.crossyear import similarity, similarity_reaching
 from rules.views import compact_sections
@@ -171,9 +188,157 @@ def _expansions(pattern: str) -> list[str]:
 
 def test_every_section_phrase_holds_its_word() -> None:
     """A title without a phrase's word is not searched for the phrase (`labels._renumbered`), nor a line for
-    a fused heading (`parse._heading_cuts`): every variant of the phrase holds the word."""
+    a fused heading (`parse._fused_pieces`): every variant of the phrase holds the word."""
     for numeral, phrase in SECTION_PHRASES.items():
         variants = _expansions(phrase)
         assert len(variants) > 1 or numeral == "一"
         assert all(re.fullmatch(phrase, variant) for variant in variants)
         assert [variant for variant in variants if SECTION_PHRASE_WORDS[numeral] not in variant] == []
+
+
+def test_nfkc_never_reaches_across_a_line_end() -> None:
+    """What `normalized._nfkc_lines` rests on: no character becomes a line end, and a line end next to any
+    character changes neither."""
+    wrong = []
+    for code in range(sys.maxunicode + 1):
+        if 0xD800 <= code < 0xE000:
+            continue
+        character = chr(code)
+        alone = unicodedata.normalize("NFKC", character)
+        if (
+            ("\n" in alone and character != "\n")
+            or unicodedata.normalize("NFKC", "\n" + character) != "\n" + alone
+            or unicodedata.normalize("NFKC", character + "\n") != alone + "\n"
+        ):
+            wrong.append(hex(code))
+    assert wrong == []
+
+
+# Characters for lines NFKC changes in every way: those replaced before the check, full-width digits, what
+# composes or reorders (combining marks, kana voicing, jamo), what only NFKC itself maps (①, ﬁ), and the rest.
+_NFKC_POOL = (
+    "，：；（）？！％／－．\u3000\u00a0０１２３４５６７８９"
+    "ａ①㈠½e\u0301\u0308\u0338\uff76\uff9e\u1100\u1161ﬁ一年 \t、。“”…—"
+)
+
+
+def test_new_lines_normalized_together_as_one_by_one() -> None:
+    """Lines NFKC'd joined by line ends are each line's NFKC, whether the joined text's replacements leave it
+    NFKC (most reports) or not (a line only NFKC itself mends); and `normalize` then gives what the definition
+    gives, for lines long and short, repeated, or holding a line end."""
+    rng = random.Random(24)
+    fast = "，（）：；０１２３４５６７８９一年 、。“”\u3000\u00a0"
+    mended = 0
+    for _ in range(400):
+        pool = rng.choice((fast, _NFKC_POOL))
+        lines = ["".join(rng.choices(pool, k=rng.randint(0, 30))) for _ in range(rng.randint(1, 40))]
+        assert _nfkc_lines(lines) == [unicodedata.normalize("NFKC", line) for line in lines]
+        mended += pool is _NFKC_POOL
+    assert mended > 50
+    lines = ["".join(rng.choices(_NFKC_POOL, k=rng.randint(0, 40))) + f"第{index}行" for index in range(300)]
+    lines += ["标题\n２０２３", "（一）" * 120, lines[0], ""]
+    normalize_new(lines)
+    assert [normalize(line) for line in lines] == [_normalize_by_definition(line) for line in lines]
+
+
+def test_memo_answers_with_work_prepared_before() -> None:
+    """`before` is handed every key not met before, and the answers are those worked out one by one, with
+    repeated keys worked out once; also while the memo forgets everything when full."""
+    keys = ["a", "b", "a", "c", "b", "d", "e", "c"]
+    memo: LineMemo[tuple[str]] = LineMemo()
+    memo.keep("b", ("B",))
+    handed: list[list[str]] = []
+    worked: list[str] = []
+
+    def work(key: str) -> tuple[str]:
+        worked.append(key)
+        return (key.upper(),)
+
+    assert memo.answers(keys, work, handed.append) == [(key.upper(),) for key in keys]
+    assert handed == [["a", "a", "c", "d", "e", "c"]] and worked == ["a", "c", "d", "e"]
+    assert memo.answers(keys, work, handed.append) == [(key.upper(),) for key in keys] and len(handed) == 1
+
+
+def test_memo_answers_while_it_forgets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(normalized, "REMEMBERED_LINES", 3)
+    memo: LineMemo[tuple[str]] = LineMemo()
+    keys = [str(index % 5) for index in range(12)]
+    for _ in range(3):
+        assert memo.answers(keys, lambda key: (key * 2,), lambda new: None) == [(key * 2,) for key in keys]
+        assert len(memo) <= 3
+
+
+def test_heading_takes_the_shortest_title() -> None:
+    """`HEADING`'s title, taken whole and given back from its end, is the title the lazy `.{2,60}?` took:
+    around the 60 characters, titles of two characters forced onto colons and spaces, line ends anywhere."""
+    lazy = re.compile(r"^[#*\s]*(?P<numeral>[一二三四五六七八九1-9])\s*[、.,:：]\s*(?P<title>.{2,60}?)[*\s:：]*$")
+    rng = random.Random(24)
+    lead = "一三九17、.,:：*# \t"
+    pool = [*lead, "\n", "\u3000", "a", "总", "**", "情况"]
+    matched = 0
+    for _ in range(30_000):
+        length = rng.choice((rng.randint(0, 6), rng.randint(55, 66)))
+        text = "".join(rng.choices(lead, k=rng.randint(0, 4))) + "".join(rng.choices(pool, k=length))
+        expected, got = lazy.match(text), HEADING.match(text)
+        assert (got and (got.span(), got.groupdict())) == (expected and (expected.span(), expected.groupdict()))
+        matched += expected is not None
+    assert 300 < matched < 29_700  # both outcomes were exercised, and often
+
+
+def test_page_number_by_its_pattern() -> None:
+    """The tests of a normalized line's first, second and last characters before `_PAGE_NUMBER` turn no page
+    number away."""
+    rng = random.Random(24)
+    pool = "0123456789-—–－ /第页共a年。\u3000"
+    found = 0
+    for _ in range(30_000):
+        text = normalize("".join(rng.choices(pool, k=rng.randint(1, 8)))) or "-"
+        assert is_page_number(text) == bool(_PAGE_NUMBER.match(text))
+        found += is_page_number(text)
+    assert found > 300
+
+
+def test_line_facts_agree_with_their_definitions() -> None:
+    """Each fact of a line, worked out with its shortcuts, is what the patterns it stands for say, on lines
+    mixing numerals, separators, heading words, page numbers, tabs and odd spaces."""
+    rng = random.Random(24)
+    pieces = [
+        *"一二三四五六七1１6、.．,:：#* \t\u3000（(。，页第-/5",
+        "总体情况",
+        "主动公开政府信息情况",
+        "收到和处理政府信息公开申请情况",
+        "行政复议、行政诉讼情况",
+        "存在的主要问题及改进情况",
+        "其他需要报告的事项",
+        "本年新收",
+        " 0 3 12",
+    ]
+    kinds = {"heading": 0, "bare": 0, "pieces": 0, "page": 0}
+    for _ in range(30_000):
+        raw = "".join(rng.choices(pieces, k=rng.randint(0, 12)))
+        facts = _line_facts(raw)
+        text = normalize(raw)
+        tabbed = "\t" in raw.strip()
+        heading = None if tabbed or not text else HEADING.match(text)
+        bare = not tabbed and bool(BARE_NUMERAL.match(raw))
+        pieces_of = None if tabbed or bare else _fused_pieces(raw)
+        page = bool(text) and is_page_number(text)
+        assert facts.text == text and facts.page_number == page and facts.content == (bool(text) and not page)
+        assert facts.heading_like == (heading is not None) and facts.bare == bare and facts.pieces == pieces_of
+        assert facts.changes == (bare or pieces_of is not None)
+        assert facts.notable == (facts.heading_like or facts.changes)
+        assert facts.plain == (not facts.heading_like and not _may_hold_heading(raw))
+        if heading is not None:
+            assert facts.section == heading_section_normalized(text)
+            assert facts.renumbered == renumbered_section_normalized(text)
+        else:
+            assert facts.section is None and facts.renumbered is None
+        kinds["heading"] += heading is not None
+        kinds["bare"] += bare
+        kinds["pieces"] += pieces_of is not None
+        kinds["page"] += page
+    assert min(kinds.values()) > 30, kinds
+
+
+def _may_hold_heading(raw: str) -> bool:
+    return bool(re.search(r"[一二三四五六1-6]\s*[、.．]", raw))
