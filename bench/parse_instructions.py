@@ -1,0 +1,64 @@
+"""Instructions of parse + rules per report, for callgrind: deterministic where CPU times on this machine move by
+up to 50 % between runs a minute apart.
+
+    valgrind --tool=callgrind --toggle-collect=_operator_call --callgrind-out-file=/tmp/spaces-first.out \
+        .venv/bin/python bench/parse_instructions.py spaces first
+    grep ^summary /tmp/spaces-first.out    # instructions of the 30 reports; divide by 30
+
+100 generated reports of the layout are parsed and judged first (`report.parse.parse_file`, `rules.evaluate`),
+so the line memos hold what 100 reports hold; then 30 new ones are, inside `operator.call` (the only call
+callgrind collects): `first` counts a report's first parse, what a worker pays; `again` parses the same 30 once
+before the count, so it counts re-parses. The garbage collector is off inside the window: a full collection
+(~20–30 M instructions) lands about once per 100 first parses and would decide the figure. Run the same command in
+two trees (`cd <tree> && <this tree's python> <this file> …`) for an A/B: the files are the same (seed 11).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import operator
+import random
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path.cwd()))  # the tree measured is the one the command runs in
+from report.parse import parse_file
+from rules import evaluate
+from rules.settings import RuleSettings
+from tests import generator
+
+WARM, COUNTED = 100, 30
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("layout", choices=sorted(generator.LAYOUTS))
+    parser.add_argument("mode", choices=["first", "again"])
+    arguments = parser.parse_args()
+    rng = random.Random(11)
+    folder = Path(tempfile.mkdtemp(prefix="parse-instructions-"))
+    paths = []
+    for number in range(WARM + COUNTED):
+        rendered = generator.LAYOUTS[arguments.layout](generator.make_truth(rng), rng)
+        path = folder / f"{number}.{generator.FILE_SUFFIX[arguments.layout]}"
+        path.write_bytes(generator.encode(rendered, rng) if isinstance(rendered, str) else rendered)
+        paths.append(path)
+    settings = RuleSettings()
+
+    def judge(batch: list[Path]) -> None:
+        for path in batch:
+            evaluate(parse_file(path), [], settings)
+
+    judge(paths[:WARM])
+    counted = paths[WARM:]
+    if arguments.mode == "again":
+        judge(counted)
+    gc.collect()
+    gc.disable()
+    operator.call(judge, counted)
+
+
+if __name__ == "__main__":
+    main()
