@@ -867,6 +867,19 @@ def test_docx_a_generated_report_is_read_plain() -> None:
     assert docx_format._plain_flat(part) == libxslt_flattening(part)
 
 
+def test_docx_long_pieces_of_markup_are_read_plain_and_not_remembered() -> None:
+    """The plain reading remembers pieces of markup from file to file: a piece longer than it keeps (here 12 KB of
+    empty paragraphs before a text, then 6 KB after it) is worked out each time, and read the same."""
+    body = "<w:p/>" * 2000 + paragraph("正文") + "<w:p/>" * 1000
+    part = plain_part(body)
+    assert docx_format._plain_flat(part) == libxslt_flattening(part)
+    assert docx_format._plain_flat(part) == libxslt_flattening(part)  # and alike the second time
+    heads, ends = list(docx_format._PLAIN_HEADS), list(docx_format._PLAIN_ENDS)
+    assert not any(b"<w:p/>" * 1000 in head for head in heads)  # the 12 KB piece is not remembered
+    assert not any(b"<w:p/>" * 1000 in end for end in ends)  # nor the 6 KB one
+    assert max(map(len, heads + ends), default=0) <= 2048
+
+
 NOT_PLAIN_BODIES = [
     paragraph("a &#65; b"), paragraph("&am") + paragraph("p;"), paragraph("a > b"), paragraph("a\rb"),
     paragraph("x\x01"), paragraph("标\ufdd0"), paragraph("\ufffe"), paragraph("a &foo; b"), paragraph("]]>"),

@@ -839,9 +839,28 @@ def _plain_rest(rest: bytes) -> bool:
 
 # A piece of markup (up to a text's start but its last ">", or the last piece whole) → `_plain_move`; the part
 # around the blocks → `_plain_rest`. Parts written by one program hold few distinct pieces and one rest.
-_PLAIN_HEADS: _Memo[bytes, tuple[str, str]] = _Memo(_plain_head)
-_PLAIN_ENDS: _Memo[bytes, tuple[str, str]] = _Memo(_plain_end)
-_PLAIN_RESTS: _Memo[bytes, bool] = _Memo(_plain_rest)
+class _MarkupMemo(_Memo[bytes, _Fact]):
+    """A `_Memo` of pieces of markup that remembers only pieces of at most `longest` bytes, and at most `most` of
+    them: what it holds stays in memory from file to file, and a hostile part may be megabytes of one piece."""
+
+    def __init__(self, fact: Callable[[bytes], _Fact], longest: int, most: int = _CACHED_KEYS) -> None:
+        super().__init__(fact)
+        self._longest, self._most = longest, most
+
+    def __missing__(self, key: bytes) -> _Fact:
+        if len(key) > self._longest:
+            return self._fact(key)
+        if len(self) >= self._most:
+            self.clear()
+        value = self[key] = self._fact(key)
+        return value
+
+
+# Bounds: a piece between two texts is ~20–300 bytes in python-docx's and Word's markup (≤ 20 MB a memo); a rest
+# (a Word root with its ~30 namespace declarations, and the section) ~3 KB, and one comes with every file.
+_PLAIN_HEADS: _MarkupMemo[tuple[str, str]] = _MarkupMemo(_plain_head, longest=2048)
+_PLAIN_ENDS: _MarkupMemo[tuple[str, str]] = _MarkupMemo(_plain_end, longest=2048)
+_PLAIN_RESTS: _MarkupMemo[bool] = _MarkupMemo(_plain_rest, longest=8192, most=256)
 
 
 def _plain_flat(data: bytes) -> str | None:
