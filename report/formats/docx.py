@@ -31,7 +31,8 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import TypeVar
 
 from lxml import etree
@@ -239,29 +240,44 @@ def _merge(properties: dict[str, str]) -> _Merge | None:
     return span, properties.get("vMerge") in _CONTINUES, properties.get("hMerge") in _CONTINUES
 
 
+# Where a row's slot takes None (covered by a merge) and "" (blank), from the row's texts followed by None and "".
+_COVERED, _BLANK = -2, -1
+
+
+def _slot_sources(before: int, merges: list[_Merge | None], above_width: int | None) -> list[int]:
+    """Where a row's slots come from (a cell's index, _COVERED or _BLANK), by the number of blank slots its
+    gridBefore asks for, its cells' merges and the width of the row above it (None for none). Each cell takes one
+    slot, or its span of them, covered when its vMerge continues a merge below a slot of the row above or its
+    hMerge continues one after a slot of its own row; a row is cut where the next cell would pass
+    MAX_GRID_COLUMNS."""
+    sources = [_BLANK] * before
+    for index, merge in enumerate(merges):
+        if merge is None:  # the usual cell: one slot
+            if len(sources) >= MAX_GRID_COLUMNS:
+                break
+            sources.append(index)
+            continue
+        span, down, across = merge
+        column = len(sources)
+        if column + span > MAX_GRID_COLUMNS:
+            break
+        if (down and above_width is not None and column < above_width) or (across and sources):
+            sources.extend([_COVERED] * span)
+        else:
+            sources.append(index)
+            sources.extend([_COVERED] * (span - 1))
+    return sources
+
+
 def _row_slots(
     grid_before: str | None, texts: list[str], merges: list[_Merge | None], above: tuple[str | None, ...] | None
 ) -> tuple[str | None, ...]:
-    """One table row as grid slots, from the w:val of its gridBefore ("" for one without a value, None for none)
-    and its cells' texts (collapsed) and merges; `above` is the row before it, for vertical merges."""
-    slots: list[str | None] = [""] * _int_value(grid_before, 0, MAX_GRID_COLUMNS) if grid_before is not None else []
-    for text, merge in zip(texts, merges, strict=True):
-        if merge is None:  # the usual cell: one slot
-            if len(slots) >= MAX_GRID_COLUMNS:
-                break
-            slots.append(text)
-            continue
-        span, down, across = merge
-        column = len(slots)
-        if column + span > MAX_GRID_COLUMNS:
-            break
-        if (down and above is not None and column < len(above)) or (across and slots):
-            slots.extend([None] * span)
-        else:
-            slots.append(text)
-            if span > 1:
-                slots.extend([None] * (span - 1))
-    return tuple(slots)
+    """One table row as grid slots (`_slot_sources`), from the w:val of its gridBefore ("" for one without a
+    value, None for none) and its cells' texts (collapsed) and merges, one of each a cell; `above` is the row
+    before it, for vertical merges."""
+    before = _int_value(grid_before, 0, MAX_GRID_COLUMNS) if grid_before is not None else 0
+    values = [*texts, None, ""]
+    return tuple([values[source] for source in _slot_sources(before, merges, None if above is None else len(above))])
 
 
 def _laid_out(
@@ -336,9 +352,8 @@ _PROPERTY_RUN = re.compile(f"{_PROPERTY}[^{_PROPERTY_END}]*{_PROPERTY_END}")
 _MERGE_MARKS = tuple((kind, f"{_PROPERTY}{kind}") for kind in ("gridSpan", "vMerge", "hMerge"))
 _ROW_MARKS = (("gridBefore", f"{_PROPERTY}gridBefore"),)
 _GRID_BEFORE = _ROW_MARKS[0][1]
-# A flattened cell's merge, by the cell's start up to its last property (which holds them all): cells repeat them.
-_FLAT_MERGES: _Memo[str, _Merge | None] = _Memo(lambda start: _merge(_merges(start, _MERGE_MARKS)))
-_MEMOISED_CHARS = 100  # a longer start (text before the properties, long values) is not kept
+# What a flattened table's layout rests on (`_TablePlan`): its rows' and cells' marks and merge properties.
+_SKELETON = re.compile(f"[{_ROW}{_CELL}]|{_PROPERTY}[^{_PROPERTY_END}]*{_PROPERTY_END}")
 
 
 def _flattening(word_namespace: str) -> etree.XSLT:
@@ -490,12 +505,6 @@ def _merges(piece: str, marks: tuple[tuple[str, str], ...]) -> dict[str, str]:
     return found
 
 
-def _flat_merge(cell: str) -> _Merge | None:
-    """The merge of a flattened cell holding merge properties."""
-    start = cell[: cell.rindex(_PROPERTY_END) + 1]
-    return _FLAT_MERGES[start] if len(start) <= _MEMOISED_CHARS else _merge(_merges(start, _MERGE_MARKS))
-
-
 def _flat_texts(table: str) -> list[list[str]]:
     """The collapsed texts of a flattened table's cells, by row, at most MAX_GRID_COLUMNS a row (each cell
     takes a slot at least). The table's merge properties go in one regular expression call."""
@@ -505,18 +514,67 @@ def _flat_texts(table: str) -> list[list[str]]:
     return [texts[:MAX_GRID_COLUMNS] for texts in cell_texts(bare, _ROW, _CELL)]
 
 
-def _flat_slots(table: str, grid: list[tuple[str | None, ...]]) -> Iterator[tuple[str | None, ...]]:
-    """A flattened table's rows of slots, as `_row_slots` makes them, each made once the row before it is in
-    `grid`; a row without merge properties (the usual one) is its cells' texts."""
-    for row, texts in zip(table.split(_ROW)[1:], _flat_texts(table), strict=True):
-        if _PROPERTY not in row:
-            yield tuple(texts)
-            continue
+@dataclass(frozen=True)
+class _TablePlan:
+    """A flattened table's layout: where each row's slots come from (`_slot_sources`, a cell's index counted
+    over the whole table), the slots of all rows (`cells`, as MAX_GRID_CELLS counts them), the grid's width, and
+    a getter of every row's slots padded to the width, all in one tuple."""
+
+    rows: tuple[tuple[int, ...], ...]
+    cells: int
+    width: int
+    slots: Callable[[list[str | None]], tuple[str | None, ...]]
+
+
+def _table_plan(skeleton: str) -> _TablePlan:
+    """The layout of a flattened table, from its skeleton (`_SKELETON`'s matches, in order): which cells each
+    row has (at most MAX_GRID_COLUMNS, as `_flat_texts` keeps their texts), their merges, the row's gridBefore."""
+    rows: list[tuple[int, ...]] = []
+    first = 0  # the index of the row's first cell in the table
+    for row in skeleton.split(_ROW)[1:]:
+        cells = row.split(_CELL)[1 : MAX_GRID_COLUMNS + 1]
         grid_before = _merges(row, _ROW_MARKS).get("gridBefore") if _GRID_BEFORE in row else None
-        merges = [
-            None if _PROPERTY not in cell else _flat_merge(cell) for cell in row.split(_CELL)[1 : MAX_GRID_COLUMNS + 1]
-        ]
-        yield _row_slots(grid_before, texts, merges, grid[-1] if grid else None)
+        before = _int_value(grid_before, 0, MAX_GRID_COLUMNS) if grid_before is not None else 0
+        merges = [None if _PROPERTY not in cell else _merge(_merges(cell, _MERGE_MARKS)) for cell in cells]
+        sources = _slot_sources(before, merges, len(rows[-1]) if rows else None)
+        rows.append(tuple([first + source if source >= 0 else source for source in sources]))
+        first += len(cells)
+    width = max(map(len, rows), default=0)
+    padded = [source for sources in rows for source in (*sources, *[_BLANK] * (width - len(sources)))]
+    slots = itemgetter(*padded) if len(padded) > 1 else lambda values: tuple([values[source] for source in padded])
+    return _TablePlan(tuple(rows), sum(map(len, rows)), width, slots)
+
+
+_PLANNED_CHARS, _TABLE_PLAN_COUNT = 4096, 256
+
+
+class _TablePlans(dict[str, _TablePlan]):
+    """Flattened tables' layouts by their skeletons: reports repeat a few tables. Only skeletons of at most
+    _PLANNED_CHARS characters are kept, and at most _TABLE_PLAN_COUNT of them (a plan holds a source a slot)."""
+
+    def __missing__(self, skeleton: str) -> _TablePlan:
+        if len(skeleton) > _PLANNED_CHARS:
+            return _table_plan(skeleton)
+        if len(self) >= _TABLE_PLAN_COUNT:
+            self.clear()
+        plan = self[skeleton] = _table_plan(skeleton)
+        return plan
+
+
+_TABLE_PLANS = _TablePlans()
+
+
+def _flat_grid(table: str, reading: _Reading) -> Grid | None:
+    """A flattened table's grid, as `_laid_out` lays out its rows (`_row_slots`)."""
+    plan = _TABLE_PLANS["".join(_SKELETON.findall(table))]
+    values: list[str | None] = [*chain.from_iterable(_flat_texts(table)), None, ""]
+    if plan.cells > reading.cells_left:  # cut where MAX_GRID_CELLS is reached
+        return _laid_out([], (tuple([values[source] for source in sources]) for sources in plan.rows), reading)
+    reading.cells_left -= plan.cells
+    if not plan.width:
+        return None
+    slots, width = plan.slots(values), plan.width
+    return Grid(tuple([slots[start : start + width] for start in range(0, len(slots), width)]))
 
 
 def _flat_paragraphs(text: str, lines: list[str], reading: _Reading) -> None:
@@ -536,8 +594,7 @@ def _flat_document(text: str, reading: _Reading) -> Document:
     _flat_paragraphs(first, lines, reading)
     for piece in tables:
         table, after = piece.split(_TABLE_END, 1)
-        rows: list[tuple[str | None, ...]] = []
-        grid = _laid_out(rows, _flat_slots(table, rows), reading)
+        grid = _flat_grid(table, reading)
         if grid is not None:
             grids[len(lines)] = grid
             lines.append("")
