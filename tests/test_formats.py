@@ -795,9 +795,10 @@ WORD_SOUP = st.recursive(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(WORD_SOUP, max_size=6))
-def test_docx_the_flattened_body_reads_as_the_tree_walk_reads_it(blocks: list[str]) -> None:
-    """Bodies libxslt flattens in one pass give the blocks and problems the tree walk gives (others are walked)."""
+@given(st.lists(WORD_SOUP, max_size=6), st.one_of(st.just(docx_format.MAX_GRID_CELLS), st.integers(0, 24)))
+def test_docx_the_flattened_body_reads_as_the_tree_walk_reads_it(blocks: list[str], cells_left: int) -> None:
+    """Bodies libxslt flattens in one pass give the blocks and problems the tree walk gives (others are walked),
+    tables cut where the cells a document may hold run out as well."""
     namespaces = (
         f'xmlns:w="{W}" xmlns:v="{W}" xmlns:s="http://purl.oclc.org/ooxml/wordprocessingml/main" xmlns:x="urn:x" '
         'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
@@ -813,8 +814,9 @@ def test_docx_the_flattened_body_reads_as_the_tree_walk_reads_it(blocks: list[st
         if flat is None:
             continue
         walked = docx_format._scan(body, shortened=short)
+        walked.cells_left = cells_left
         walked_blocks = list(docx_format._blocks(body, walked))
-        flattened = docx_format._flat_document(flat, docx_format._Reading())
+        flattened = docx_format._flat_document(flat, docx_format._Reading(cells_left=cells_left))
         assert (flattened.blocks, flattened.problems) == (walked_blocks, walked.problems)
 
 
