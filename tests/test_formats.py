@@ -836,6 +836,30 @@ def plain_part(body: str, section: str = '<w:sectPr w:rsidR="1"><w:pgSz w:w="1" 
     return f'{prolog}<w:document xmlns:w="{W}" xmlns:r="urn:r"><w:body>{body}{section}</w:body></w:document>'.encode()
 
 
+W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
+
+
+def word_part(body: str, w14: str = W14) -> bytes:
+    """A plain part whose root binds w14 as Word's does."""
+    return plain_part(body).replace(b'xmlns:r="urn:r"', f'xmlns:r="urn:r" xmlns:w14="{w14}"'.encode())
+
+
+# Word's own markup around paragraphs and rows: revision and paragraph ids, proofing marks, bookmarks, the place a
+# page broke, row properties (a gridBefore among them).
+WORD_PARAGRAPH = (
+    '<w:p w:rsidR="00A1B2C3" w:rsidRDefault="00A1B2C3" w14:paraId="1A2B3C4D" w14:textId="77777777"><w:pPr>'
+    '<w:rPr><w:rFonts w:hint="eastAsia"/><w:lang w:val="en-US" w:eastAsia="zh-CN"/></w:rPr></w:pPr>'
+    '<w:bookmarkStart w:id="0" w:name="_GoBack"/><w:bookmarkEnd w:id="0"/><w:proofErr w:type="spellStart"/>'
+    '<w:r w:rsidRPr="00D4E5F6"><w:rPr><w:lang w:eastAsia="zh-CN"/></w:rPr><w:lastRenderedPageBreak/>'
+    '<w:t>一、总体</w:t></w:r><w:proofErr w:type="spellEnd"/><w:r><w:t xml:space="preserve">情况 </w:t></w:r></w:p>'
+)
+WORD_ROW = (
+    '<w:tr w:rsidR="00A1B2C3" w14:paraId="0ABCDEF1" w14:textId="77777777"><w:trPr><w:trHeight w:val="567"/>'
+    '<w:gridBefore w:val="1"/><w:jc w:val="center"/></w:trPr><w:bookmarkStart w:id="1" w:name="表一"/>'
+    f'<w:tc><w:tcPr><w:vMerge w:val="restart"/></w:tcPr>{WORD_PARAGRAPH}</w:tc><w:bookmarkEnd w:id="1"/></w:tr>'
+)
+WORD_TABLE = f'<w:tbl><w:proofErr w:type="gramStart"/><w:tr><w:tc>{paragraph("上")}</w:tc></w:tr>{WORD_ROW}</w:tbl>'
+
 PLAIN_CELL = '<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="9"/><w:gridSpan w:val="2"/></w:tcPr><w:p><w:r><w:t>格</w:t></w:r></w:p></w:tc>'
 PLAIN_TABLE = f'<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/></w:tblPr><w:tr>{PLAIN_CELL}</w:tr></w:tbl>'
 
@@ -851,11 +875,13 @@ PLAIN_TABLE = f'<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/></w:tblPr><w:tr>{
         paragraph("a &amp; b &lt;c&gt; &quot;d&apos;") + paragraph("&amp;lt;"),
         '<w:tbl><w:tr><w:tc><w:tcPr><w:tcBorders><w:gridSpan w:val="7"/></w:tcBorders></w:tcPr>'
         "<w:p><w:r><w:t>边</w:t></w:r></w:p></w:tc></w:tr></w:tbl>",
+        '<w:tbl><w:tr><w:trPr><w:gridBefore w:val="1"/></w:trPr><w:tc>' + paragraph("前") + "</w:tc></w:tr></w:tbl>",
+        '<w:bookmarkStart w:id="2" w:name="_Toc1"/>' + WORD_PARAGRAPH + WORD_TABLE + '<w:bookmarkEnd w:id="2"/>',
     ],
-    ids=["report", "runs", "merges", "entities", "nested-property"],
+    ids=["report", "runs", "merges", "entities", "nested-property", "grid-before", "word"],
 )
 def test_docx_a_plain_part_is_read_from_its_bytes_as_libxslt_flattens_it(body: str) -> None:
-    part = plain_part(body)
+    part = word_part(body)
     assert docx_format._plain_flat(part) is not None
     assert docx_format._plain_flat(part) == libxslt_flattening(part)
 
@@ -891,7 +917,11 @@ NOT_PLAIN_BODIES = [
     "<w:p><w:r><w:t>x</w:t></w:p></w:r>", "<w:p><w:r><w:t>x<w:t>y</w:t></w:t></w:r></w:p>",
     "<w:sdt><w:sdtContent>" + paragraph("控") + "</w:sdtContent></w:sdt>", '<w:p xmlns:w="urn:x"><w:r><w:t>x</w:t></w:r></w:p>',
     "<w:tbl><w:tr><w:tc><w:tbl><w:tr><w:tc>" + paragraph("套") + "</w:tc></w:tr></w:tbl></w:tc></w:tr></w:tbl>",
-    '<w:tbl><w:tr><w:trPr><w:gridBefore w:val="1"/></w:trPr><w:tc>' + paragraph("前") + "</w:tc></w:tr></w:tbl>",
+    '<w:tbl><w:tr><w:trPr w:rsidR="00A1B2C3"><w:gridBefore w:val="1"/></w:trPr><w:tc>' + paragraph("前") + "</w:tc></w:tr></w:tbl>",
+    '<w:p><w:bookmarkStart w:id="0"></w:bookmarkStart></w:p>', "<w:p><w:r><w:proofErr/><w:t>x</w:t></w:r></w:p>",
+    "<w:p><w:lastRenderedPageBreak/></w:p>", '<w:p w15:x="1"><w:r><w:t>x</w:t></w:r></w:p>',
+    '<w:p w14:paraId="1A2B3C4D" w14:paraId="1A2B3C4E"><w:r><w:t>x</w:t></w:r></w:p>',
+    '<w:p w:rsidR="00A1B2C3" w:rsidR="00A1B2C3"><w:r><w:t>x</w:t></w:r></w:p>',
     paragraph("x") + "<?pi x?>", paragraph("x") + " ", "<w:p><w:r><w:t>x</w:t></w:r><w:t>y</w:t></w:p>",
     '<w:p><w:r><w:t xml:lang="zh">x</w:t></w:r></w:p>', paragraph("x") + "<w:altChunk/>",
     "<w:p><w:r><w:rPr>" + "<w:b>" * 60 + "</w:b>" * 60 + "</w:rPr><w:t>深</w:t></w:r></w:p>",
@@ -905,7 +935,7 @@ NOT_PLAIN_BODIES = [
 def test_docx_a_part_not_plain_is_parsed_and_read_or_refused_as_before(body: str) -> None:
     """Anything the plain reading cannot vouch for (references, characters libxml2 rewrites or refuses, odd
     tags, wrappers, nesting) is parsed: the reading, or the reason, is that of the parsing path."""
-    part = plain_part(body).replace(b"{not-utf-8}", b"\x80")
+    part = word_part(body).replace(b"{not-utf-8}", b"\x80")
     assert docx_format._plain_flat(part) is None
     try:
         libxslt_flattening(part)
@@ -931,9 +961,13 @@ def test_docx_a_part_not_plain_is_parsed_and_read_or_refused_as_before(body: str
         plain_part(paragraph("x")) + b"<!-- c -->",
         plain_part(paragraph("x")).replace(b"<w:pgSz", b"<w:pgSz &bad;"),
         plain_part(paragraph("x\u2028")).replace(b"version='1.0'", b"version='1.1'"),
+        plain_part(WORD_PARAGRAPH),
+        word_part(WORD_PARAGRAPH, w14="urn:w14"),
+        word_part(WORD_PARAGRAPH, w14=W),
     ],
     ids=["empty-section", "after-section", "other-name", "body-attribute", "reference", "marker", "twice",
-         "encoding", "strict", "trailing", "comment", "section-damaged", "xml-1.1"],
+         "encoding", "strict", "trailing", "comment", "section-damaged", "xml-1.1", "w14-unbound", "w14-other",
+         "w14-as-w"],
 )  # fmt: skip
 def test_docx_a_part_whose_rest_is_not_plain_is_parsed(part: bytes) -> None:
     """The plain reading needs the part around the blocks to be one libxml2 reads, in UTF-8, with Word's
@@ -946,6 +980,9 @@ PLAIN_PIECES = [
     '<w:p><w:r><w:t xml:space="preserve">  </w:t><w:tab/><w:br/></w:r></w:p>', PLAIN_TABLE, "<w:tbl/>",
     "<w:tbl><w:tr><w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc><w:tc>" + paragraph("乙") + paragraph("丙") + "</w:tc></w:tr></w:tbl>",
     "<w:tbl><w:tr><w:tc/></w:tr><w:tr></w:tr></w:tbl>", "</w:p>", "<w:p>", "<w:t>", "</w:tc>", "<w:tr>", "x", "&",
+    WORD_PARAGRAPH, WORD_ROW, WORD_TABLE, '<w:p w:rsidR="00A1B2C3" w14:paraId="1A2B3C4D">', "<w:trPr>", "</w:trPr>",
+    '<w:proofErr w:type="spellStart"/>', '<w:bookmarkStart w:id="0" w:name="_GoBack"/>', "<w:lastRenderedPageBreak/>",
+    '<w:gridBefore w:val="2"/>', '<w:r w:rsidRPr="00D4E5F6">', "</w:r>",
 ]  # fmt: skip
 
 
@@ -954,7 +991,7 @@ PLAIN_PIECES = [
 def test_docx_any_part_read_plain_is_read_as_libxslt_flattens_it(pieces: list[str]) -> None:
     """Plain pieces and broken ones in any order: the plain reading gives what the parsing path flattens, or
     leaves the part to it (which may refuse it)."""
-    part = plain_part("".join(pieces))
+    part = word_part("".join(pieces))
     flat = docx_format._plain_flat(part)
     if flat is None:
         return

@@ -748,16 +748,19 @@ _TEXT_END = b"</w:t>"
 _NOT_PLAIN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\ufdd0-\ufdd8\ufffe\uffff]")
 _NOT_ENTITY = re.compile("&(?!(?:amp|lt|gt|quot|apos);)")
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))  # "&amp;" last
-# One tag of the plain reading, at a given place: Word's prefix, attributes in Word's namespace (or xml:space)
-# with plain values (no reference, no marker, nothing XML forbids, no whitespace libxml2 would normalise).
+# One tag of the plain reading, at a given place: Word's prefix, attributes in Word's namespace, in Word 2010's
+# (w14, where the root binds it to _W14_NAMESPACE) or xml:space, with plain values (no reference, no marker,
+# nothing XML forbids, no whitespace libxml2 would normalise).
 _PLAIN_TAG = re.compile(
-    "<(/?)w:([A-Za-z][A-Za-z0-9]{0,63})((?: (?:w|xml):[A-Za-z][A-Za-z0-9]{0,63}="
+    "<(/?)w:([A-Za-z][A-Za-z0-9]{0,63})((?: (?:w|w14|xml):[A-Za-z][A-Za-z0-9]{0,63}="
     '"[^"<>&\x00-\x1f\ufdd0-\ufdd8\ufffe\uffff]{0,255}")*)(/?)>'
 )
-_PLAIN_ATTRIBUTE = re.compile(' ([a-z]+:[A-Za-z0-9]+)="([^"]*)"')
+_PLAIN_ATTRIBUTE = re.compile(' ([a-z][a-z0-9]*:[A-Za-z0-9]+)="([^"]*)"')
+_W14_NAMESPACE = "http://schemas.microsoft.com/office/word/2010/wordml"
+_W14_PREFIX = b"w14:"
 _PRESERVE = [("xml:space", "preserve")]  # the only attribute outside Word's namespace, and only on a text
 # What each element of the plain reading may hold (besides its properties below): the body a paragraph or a
-# table; a run text, tabs and breaks; … Nothing else is plain (no tables in cells, no row properties).
+# table; a run text, tabs and breaks; … Nothing else is plain (no tables in cells).
 _PLAIN_CHILDREN: dict[str, frozenset[str]] = {
     "": frozenset({"p", "tbl"}),
     "p": frozenset({"r"}),
@@ -766,8 +769,19 @@ _PLAIN_CHILDREN: dict[str, frozenset[str]] = {
     "tr": frozenset({"tc"}),
     "tc": frozenset({"p"}),
 }
-# Properties (their content is read by nothing but a cell's merges) by the element holding them.
-_PLAIN_PROPERTIES = frozenset({("p", "pPr"), ("r", "rPr"), ("tbl", "tblPr"), ("tbl", "tblGrid"), ("tc", "tcPr")})
+# Properties (their content is read by nothing but a cell's merges and a row's gridBefore) by the element holding
+# them, and the merges the flattening writes: those straight inside a cell's or a row's properties.
+_PLAIN_PROPERTIES = frozenset(
+    {("p", "pPr"), ("r", "rPr"), ("tbl", "tblPr"), ("tbl", "tblGrid"), ("tr", "trPr"), ("tc", "tcPr")}
+)
+_PLAIN_MERGES = frozenset({*(("tcPr", name) for name in _CELL_MERGES), ("trPr", "gridBefore")})
+# Empty elements the flattening writes nothing for where they stand (`_flattening`'s "w:*" templates: Word's
+# bookmarks, proofing marks and the place a page broke when it was last laid out), with any plain attributes, by
+# the element holding them.
+_PLAIN_SILENT: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("", "p", "tbl", "tr", "tc"), frozenset({"bookmarkStart", "bookmarkEnd", "proofErr"})),
+    "r": frozenset({"lastRenderedPageBreak"}),
+}
 _UNPLAIN = frozenset({"sdt", "sdtContent", "customXml"})  # stripped from the tree: never plain
 _PLAIN_DEPTH = 40  # elements open in the body at most (libxml2 refuses past 256)
 # What the flattening writes for an element where it opens (its end writes nothing, but a table's).
@@ -819,7 +833,7 @@ def _plain_step(markup: str, open_elements: tuple[str, ...]) -> tuple[str, str] 
             return None
         parent = stack[-1] if stack else ""
         if properties:
-            if properties == 1 and stack[-1] == "tcPr" and name in _CELL_MERGES:
+            if properties == 1 and (stack[-1], name) in _PLAIN_MERGES:
                 output.append(f"{_PROPERTY}{name}{dict(pairs).get('w:val', '')}{_PROPERTY_END}")
             if not empty:
                 stack.append(name)
@@ -831,6 +845,10 @@ def _plain_step(markup: str, open_elements: tuple[str, ...]) -> tuple[str, str] 
             if not empty:
                 stack.append(name)
                 properties = 1
+            continue
+        if name in _PLAIN_SILENT[parent]:
+            if not empty:
+                return None
             continue
         if name not in _PLAIN_CHILDREN[parent]:
             return None
@@ -877,21 +895,24 @@ def _plain_end(markup: bytes) -> tuple[str, str]:
     return _plain_head(markup[:-1]) if markup.endswith(b">") else _NOT_PLAIN
 
 
-def _plain_rest(rest: bytes) -> bool:
+def _plain_rest(rest: bytes) -> bool | None:
     """Whether a part's prolog, root start tag and body start tag (`<w:body>` right after the root's) with its
     section's properties after them are plain: libxml2 reads them as a document, in UTF-8, Word's namespace
-    declared on the root the usual way (`_ROOT_DECLARATION`), and no marker or reference to one in them."""
+    declared on the root the usual way (`_ROOT_DECLARATION`), and no marker or reference to one in them. None
+    when they are not; else whether the root binds w14 to _W14_NAMESPACE."""
     root, version = _ROOT_START.match(rest), _XML_VERSION.match(rest)
     if root is None or rest.find(_BODY_START) != root.end() or _ROOT_DECLARATION.match(rest) is None:
-        return False
+        return None
     if version is not None and version.group(1) != b"1.0":  # XML 1.1 ends lines at more characters
-        return False
+        return None
     try:
         text = rest.decode("utf-8")
-        _xml(rest, "")
+        element = _xml(rest, "")
     except (UnicodeDecodeError, UnreadableFile):
-        return False
-    return _utf8(rest) and _MARKER.search(text) is None and _MARKER_REFERENCE.search(text) is None
+        return None
+    if not _utf8(rest) or _MARKER.search(text) is not None or _MARKER_REFERENCE.search(text) is not None:
+        return None
+    return element.nsmap.get("w14") == _W14_NAMESPACE
 
 
 # A piece of markup (up to a text's start but its last ">", or the last piece whole) → `_plain_move`; the part
@@ -913,11 +934,27 @@ class _MarkupMemo(_Memo[bytes, _Fact]):
         return value
 
 
+# Attributes whose values Word writes anew for every paragraph or editing session (paragraph ids, revision ids).
+_VOLATILE = re.compile(rb'( w(?:14:paraId|14:textId|:rsid[A-Za-z]{0,16})=")[0-9A-F]{8}"')
+
+
+class _PieceMemo(_MarkupMemo[tuple[str, str]]):
+    """A `_MarkupMemo` of pieces of markup that looks a piece up with the values of its _VOLATILE attributes left
+    empty, so that Word's pieces, which differ there, share one `_plain_move`. That is the same move: inside a
+    tag `_PLAIN_TAG` matches, a `"` before a hex digit opens a value, so each match is one whole attribute, and
+    with its value emptied the tag still matches (and conversely, `=""` being a whole attribute there); the tags,
+    their names, attribute names and merges' values stay as they were, and the bytes taken out are ASCII."""
+
+    def __missing__(self, key: bytes) -> tuple[str, str]:
+        canonical = _VOLATILE.sub(rb'\1"', key)
+        return super().__missing__(key) if canonical == key else self[canonical]
+
+
 # Bounds: a piece between two texts is ~20–300 bytes in python-docx's and Word's markup (≤ 20 MB a memo); a rest
 # (a Word root with its ~30 namespace declarations, and the section) ~3 KB, and one comes with every file.
-_PLAIN_HEADS: _MarkupMemo[tuple[str, str]] = _MarkupMemo(_plain_head, longest=2048)
-_PLAIN_ENDS: _MarkupMemo[tuple[str, str]] = _MarkupMemo(_plain_end, longest=2048)
-_PLAIN_RESTS: _MarkupMemo[bool] = _MarkupMemo(_plain_rest, longest=8192, most=256)
+_PLAIN_HEADS = _PieceMemo(_plain_head, longest=2048)
+_PLAIN_ENDS = _PieceMemo(_plain_end, longest=2048)
+_PLAIN_RESTS: _MarkupMemo[bool | None] = _MarkupMemo(_plain_rest, longest=8192, most=256)
 
 
 def _plain_flat(data: bytes) -> str | None:
@@ -932,9 +969,11 @@ def _plain_flat(data: bytes) -> str | None:
     flattens its body to the same string. libxml2 reads the part without the body's blocks (the rest: the part
     holds no DTD, so nothing there can refer to the blocks), and the blocks are well-formed content of the
     body: whole tags, each end matching its start (`_plain_step`), attributes unique with plain values,
-    prefixes w (bound on the root, never rebound) and xml, texts in UTF-8 of valid characters and XML's five
-    entities only, at most _PLAIN_DEPTH levels, no text node near libxml2's limit. What the flattening writes
-    for each element is `_PLAIN_OUTPUT` (and merges, and texts decoded)."""
+    prefixes w (bound on the root, never rebound), w14 (only when the root binds it to _W14_NAMESPACE, never
+    rebound) and xml, three namespaces apart (so unique names are unique in them), texts in UTF-8 of valid
+    characters and XML's five entities only, at most _PLAIN_DEPTH levels, no text node near libxml2's limit.
+    What the flattening writes for each element is `_PLAIN_OUTPUT` (nothing for `_PLAIN_SILENT`'s), merges,
+    and texts decoded."""
     if len(data) > _PLAIN_PART_BYTES or (b"!" in data and b"<!" in data):
         return None
     start, end = data.find(_BODY_START) + len(_BODY_START), data.rfind(_BODY_END)
@@ -949,7 +988,8 @@ def _plain_flat(data: bytes) -> str | None:
         or not data.startswith(_SECTION_END, end - len(_SECTION_END))
     ):
         return None  # properties of a section, and nothing after them
-    if not _PLAIN_RESTS[data[:start] + data[section:]]:
+    binds_w14 = _PLAIN_RESTS[data[:start] + data[section:]]
+    if binds_w14 is None or (not binds_w14 and data.find(_W14_PREFIX, start, section) >= 0):
         return None
     *pieces, last = data[start:section].split(_TEXT_END)
     heads, _, texts = zip(*map(bytes.rpartition, pieces, repeat(b">")), strict=True) if pieces else ((), (), ())
