@@ -895,6 +895,21 @@ def test_docx_a_generated_report_is_read_plain() -> None:
     assert docx_format._plain_flat(part) == libxslt_flattening(part)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_docx_a_report_in_words_own_markup_is_read_plain_as_the_report_it_came_from(seed: int) -> None:
+    """Word adds revision and paragraph ids, proofing marks, bookmarks, row heights … (`wordlike_docx`): such a
+    part is read plain, as libxslt flattens it, and gives the lines and grids of the python-docx report."""
+    rng = random.Random(seed)
+    data = generator.render_docx(generator.make_truth(rng), rng)
+    word = generator.wordlike_docx(data, rng)
+    part = zipfile.ZipFile(io.BytesIO(word)).read("word/document.xml")
+    assert b"w14:paraId" in part and b"<w:proofErr" in part and b"<w:trPr>" in part
+    assert docx_format._plain_flat(part) is not None
+    assert docx_format._plain_flat(part) == libxslt_flattening(part)
+    original, document = docx_format.read(data), docx_format.read(word)
+    assert (document.blocks, document.problems) == (original.blocks, original.problems)
+
+
 def test_docx_long_pieces_of_markup_are_read_plain_and_not_remembered() -> None:
     """The plain reading remembers pieces of markup from file to file: a piece longer than it keeps (here 12 KB of
     empty paragraphs before a text, then 6 KB after it) is worked out each time, and read the same."""
