@@ -2714,6 +2714,7 @@ def wordlike_docx(data: bytes, rng: random.Random) -> bytes:
     runs. It reads as the document it was made from."""
     archive = zipfile.ZipFile(io.BytesIO(data))
     sessions = [f"{rng.randrange(1 << 24):08X}" for _ in range(rng.randint(1, 4))]
+    heights = [rng.randrange(300, 900) for _ in range(rng.randint(1, 2))]
     bookmarks = iter(range(1, 1 << 30))
 
     def paragraph_ids() -> str:
@@ -2742,9 +2743,9 @@ def wordlike_docx(data: bytes, rng: random.Random) -> bytes:
             return run_start()
         if tag == "<w:tr>":
             ids = f' w:rsidR="{rng.choice(sessions)}" w14:paraId="{rng.randrange(1 << 31):08X}" w14:textId="77777777"'
-            height = f'<w:trPr><w:trHeight w:val="{rng.randrange(300, 900)}"/></w:trPr>' if rng.random() < 0.7 else ""
+            height = f'<w:trPr><w:trHeight w:val="{rng.choice(heights)}"/></w:trPr>' if rng.random() < 0.7 else ""
             mark = f'<w:bookmarkStart w:id="{next(bookmarks)}" w:name="_Hlk{rng.randrange(10**8)}"/>'
-            return f"<w:tr{ids}>{height}{mark if rng.random() < 0.1 else ''}"
+            return f"<w:tr{ids}>{height}{mark if rng.random() < 0.02 else ''}"
         if tag == "<w:tbl>":
             number = next(bookmarks)
             if rng.random() < 0.3:

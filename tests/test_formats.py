@@ -910,6 +910,31 @@ def test_docx_a_report_in_words_own_markup_is_read_plain_as_the_report_it_came_f
     assert (document.blocks, document.problems) == (original.blocks, original.problems)
 
 
+def test_docx_package_relationships_name_each_files_main_part_and_a_refusal_is_given_each_time() -> None:
+    """What the package relationships name is remembered by their bytes: files with the same relationships read
+    their own main part, and relationships that are refused are refused again, for the same reason."""
+    relationships = (
+        '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Target="/word/main.xml" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/officeDocument"/></Relationships>'
+    )
+
+    def package(rels: str, text: str) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("_rels/.rels", rels)
+            archive.writestr("word/main.xml", plain_part(paragraph(text)))
+        return buffer.getvalue()
+
+    assert [docx_format.read(package(relationships, text)).lines for text in ("甲", "乙")] == [["甲"], ["乙"]]
+    refused = '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x "y">]>' + relationships.removeprefix(
+        '<?xml version="1.0"?>'
+    )
+    for _ in range(2):
+        with pytest.raises(UnreadableFile, match=r"_rels/\.rels 含有 XML 实体或文档类型声明"):
+            docx_format.read(package(refused, "丙"))
+
+
 def test_docx_long_pieces_of_markup_are_read_plain_and_not_remembered() -> None:
     """The plain reading remembers pieces of markup from file to file: a piece longer than it keeps (here 12 KB of
     empty paragraphs before a text, then 6 KB after it) is worked out each time, and read the same."""

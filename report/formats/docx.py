@@ -109,6 +109,23 @@ class _Memo(dict[_Key, _Fact]):
         return value
 
 
+class _MarkupMemo(_Memo[bytes, _Fact]):
+    """A `_Memo` of pieces of markup that remembers only pieces of at most `longest` bytes, and at most `most` of
+    them: what it holds stays in memory from file to file, and a hostile part may be megabytes of one piece."""
+
+    def __init__(self, fact: Callable[[bytes], _Fact], longest: int, most: int = _CACHED_KEYS) -> None:
+        super().__init__(fact)
+        self._longest, self._most = longest, most
+
+    def __missing__(self, key: bytes) -> _Fact:
+        if len(key) > self._longest:
+            return self._fact(key)
+        if len(self) >= self._most:
+            self.clear()
+        value = self[key] = self._fact(key)
+        return value
+
+
 def _kind(name: str) -> int:
     """_SKIPPED: hidden, not read into; _LEAF: a text piece, not read into; _PARAGRAPH; else _VISIBLE."""
     if name in _HIDDEN or name.endswith("Pr"):
@@ -652,12 +669,20 @@ def _xml(data: bytes, name: str) -> Element:
 def _main_part(archive: zipfile.ZipFile) -> str:
     """The main document part named by the package relationships (usually word/document.xml)."""
     relationships = _member(archive, "_rels/.rels")
-    if relationships is None:
-        return _DEFAULT_MAIN_PART
+    return _DEFAULT_MAIN_PART if relationships is None else _MAIN_PARTS[relationships]
+
+
+def _named_main_part(relationships: bytes) -> str:
+    """The main document part the package relationships name; refuses them as `_xml` does."""
     for relationship in _xml(relationships, "_rels/.rels"):
         if (relationship.get("Type") or "").endswith(_OFFICE_DOCUMENT) and relationship.get("Target"):
             return (relationship.get("Target") or "").lstrip("/")
     return _DEFAULT_MAIN_PART
+
+
+# The package relationships of files written by one program are alike (~0.6 KB): what they name is remembered
+# (a refusal is not, and is raised each time).
+_MAIN_PARTS: _MarkupMemo[str] = _MarkupMemo(_named_main_part, longest=4096, most=256)
 
 
 def _shortened(data: bytes) -> bytes | None:
@@ -915,45 +940,21 @@ def _plain_rest(rest: bytes) -> bool | None:
     return element.nsmap.get("w14") == _W14_NAMESPACE
 
 
+# A value of 8 hex digits but a w:val's (a merge's value is read): Word writes its revision ids (w:rsid…) and
+# paragraph ids (w14:paraId, w14:textId) so, anew for every editing session or paragraph. `_plain_flat` looks
+# pieces of markup up with these values left empty, so that Word's pieces, which differ there, are met again.
+_IDS = re.compile(rb'="(?<!:val=")[0-9A-F]{8}"')
+_NO_ID = b'=""'
+_ID_MARKS = (b" w:rsid", b" w14:")  # looked for where the body starts: Word writes them on every paragraph
+_ID_WINDOW = 2048
+
+
 # A piece of markup (up to a text's start but its last ">", or the last piece whole) → `_plain_move`; the part
 # around the blocks → `_plain_rest`. Parts written by one program hold few distinct pieces and one rest.
-class _MarkupMemo(_Memo[bytes, _Fact]):
-    """A `_Memo` of pieces of markup that remembers only pieces of at most `longest` bytes, and at most `most` of
-    them: what it holds stays in memory from file to file, and a hostile part may be megabytes of one piece."""
-
-    def __init__(self, fact: Callable[[bytes], _Fact], longest: int, most: int = _CACHED_KEYS) -> None:
-        super().__init__(fact)
-        self._longest, self._most = longest, most
-
-    def __missing__(self, key: bytes) -> _Fact:
-        if len(key) > self._longest:
-            return self._fact(key)
-        if len(self) >= self._most:
-            self.clear()
-        value = self[key] = self._fact(key)
-        return value
-
-
-# Attributes whose values Word writes anew for every paragraph or editing session (paragraph ids, revision ids).
-_VOLATILE = re.compile(rb'( w(?:14:paraId|14:textId|:rsid[A-Za-z]{0,16})=")[0-9A-F]{8}"')
-
-
-class _PieceMemo(_MarkupMemo[tuple[str, str]]):
-    """A `_MarkupMemo` of pieces of markup that looks a piece up with the values of its _VOLATILE attributes left
-    empty, so that Word's pieces, which differ there, share one `_plain_move`. That is the same move: inside a
-    tag `_PLAIN_TAG` matches, a `"` before a hex digit opens a value, so each match is one whole attribute, and
-    with its value emptied the tag still matches (and conversely, `=""` being a whole attribute there); the tags,
-    their names, attribute names and merges' values stay as they were, and the bytes taken out are ASCII."""
-
-    def __missing__(self, key: bytes) -> tuple[str, str]:
-        canonical = _VOLATILE.sub(rb'\1"', key)
-        return super().__missing__(key) if canonical == key else self[canonical]
-
-
 # Bounds: a piece between two texts is ~20–300 bytes in python-docx's and Word's markup (≤ 20 MB a memo); a rest
 # (a Word root with its ~30 namespace declarations, and the section) ~3 KB, and one comes with every file.
-_PLAIN_HEADS = _PieceMemo(_plain_head, longest=2048)
-_PLAIN_ENDS = _PieceMemo(_plain_end, longest=2048)
+_PLAIN_HEADS: _MarkupMemo[tuple[str, str]] = _MarkupMemo(_plain_head, longest=2048)
+_PLAIN_ENDS: _MarkupMemo[tuple[str, str]] = _MarkupMemo(_plain_end, longest=2048)
 _PLAIN_RESTS: _MarkupMemo[bool | None] = _MarkupMemo(_plain_rest, longest=8192, most=256)
 
 
@@ -973,7 +974,13 @@ def _plain_flat(data: bytes) -> str | None:
     rebound) and xml, three namespaces apart (so unique names are unique in them), texts in UTF-8 of valid
     characters and XML's five entities only, at most _PLAIN_DEPTH levels, no text node near libxml2's limit.
     What the flattening writes for each element is `_PLAIN_OUTPUT` (nothing for `_PLAIN_SILENT`'s), merges,
-    and texts decoded."""
+    and texts decoded.
+
+    Pieces of markup are read with their _IDS values left empty, to the same effect: inside a tag `_PLAIN_TAG`
+    matches, a `="` before a hex digit opens a value (a closing `"` is followed by a space, "/" or ">"), so each
+    match is one whole attribute's value, and with it emptied the tag still matches, and conversely (`=""` is a
+    whole attribute there too); the tags, their names, attribute names and the values read (w:val, xml:space)
+    stay as they were, the bytes taken out are ASCII, and pieces joined by a zero byte stay apart."""
     if len(data) > _PLAIN_PART_BYTES or (b"!" in data and b"<!" in data):
         return None
     start, end = data.find(_BODY_START) + len(_BODY_START), data.rfind(_BODY_END)
@@ -993,6 +1000,11 @@ def _plain_flat(data: bytes) -> str | None:
         return None
     *pieces, last = data[start:section].split(_TEXT_END)
     heads, _, texts = zip(*map(bytes.rpartition, pieces, repeat(b">")), strict=True) if pieces else ((), (), ())
+    if any(data.find(mark, start, min(start + _ID_WINDOW, section)) >= 0 for mark in _ID_MARKS):
+        markup = _IDS.sub(_NO_ID, b"\0".join((*heads, last))).split(b"\0")
+        if len(markup) != len(heads) + 1:  # a zero byte in the markup (not plain)
+            return None
+        *heads, last = markup
     moves, outputs = zip(*map(_PLAIN_HEADS.__getitem__, heads), _PLAIN_ENDS[last], strict=True)
     if _PLAIN_SEQUENCE.fullmatch("".join(moves)) is None:
         return None
