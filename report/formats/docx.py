@@ -16,10 +16,12 @@ every paragraph's and cell's text and one over the merge properties gives the sp
 are then a few dictionary lookups each; tag facts (local name, hidden or not) come from per-tag caches.
 Usually libxslt flattens the body into one string instead (`_flattening`), read with a few calls a table
 (a regular expression costs microseconds a call): its merge properties go in one, whether any cell needs
-whitespace collapsed is told by one, and a cell's merges are memoised by its properties.
-Most parts (python-docx's, Word's plain markup) skip both libxml2's tree and libxslt: `_plain_flat` writes the
-same string straight from the part's bytes when it can vouch that libxml2 would read the part and libxslt
-flatten it so; anything else is parsed as above.
+whitespace collapsed is told by one, and its layout is planned once per skeleton (its rows' cells and merge
+properties, `_TablePlan`) and read with one itemgetter.
+Most parts (python-docx's, and Word's own markup with its revision and paragraph ids, bookmarks, proofing marks
+and row properties) skip both libxml2's tree and libxslt: `_plain_flat` writes the same string straight from the
+part's bytes when it can vouch that libxml2 would read the part and libxslt flatten it so; anything else is
+parsed as above.
 """
 
 from __future__ import annotations
