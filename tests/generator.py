@@ -2744,8 +2744,8 @@ def wordlike_docx(data: bytes, rng: random.Random) -> bytes:
         if tag == "<w:tr>":
             ids = f' w:rsidR="{rng.choice(sessions)}" w14:paraId="{rng.randrange(1 << 31):08X}" w14:textId="77777777"'
             height = f'<w:trPr><w:trHeight w:val="{rng.choice(heights)}"/></w:trPr>' if rng.random() < 0.7 else ""
-            mark = f'<w:bookmarkStart w:id="{next(bookmarks)}" w:name="_Hlk{rng.randrange(10**8)}"/>'
-            return f"<w:tr{ids}>{height}{mark if rng.random() < 0.02 else ''}"
+            bookmark = f'<w:bookmarkStart w:id="{next(bookmarks)}" w:name="_Hlk{rng.randrange(10**8)}"/>'
+            return f"<w:tr{ids}>{height}{bookmark if rng.random() < 0.02 else ''}"
         if tag == "<w:tbl>":
             number = next(bookmarks)
             if rng.random() < 0.3:

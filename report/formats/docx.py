@@ -1006,7 +1006,7 @@ def _plain_flat(data: bytes) -> str | None:
         markup = _IDS.sub(_NO_ID, b"\0".join((*heads, last))).split(b"\0")
         if len(markup) != len(heads) + 1:  # a zero byte in the markup (not plain)
             return None
-        *heads, last = markup
+        heads, last = tuple(markup[:-1]), markup[-1]
     moves, outputs = zip(*map(_PLAIN_HEADS.__getitem__, heads), _PLAIN_ENDS[last], strict=True)
     if _PLAIN_SEQUENCE.fullmatch("".join(moves)) is None:
         return None
