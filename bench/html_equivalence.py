@@ -38,6 +38,10 @@ PIECES = (
     "\n", "\r\n", "\r", "\t", "\f", " ", "\u3000", "\u00a0", "中文", "12", "，", "<", "</", "<a", ">", "\"", "'",
     "<meta charset=\"gbk\">", "<?xml version=\"1.0\" encoding=\"utf-8\"?>", "<html>", "<body>", "</body>",
     "<head>", "</head>", "<hr>", "<img src=\"data:,\">", "<b>粗</b>", "<select><option>选</option></select>",
+    "<colgroup><col width=\"9\"></colgroup>", "<caption></caption>", "<caption> </caption>", "<form>", "</form>",
+    "<input type=\"hidden\">", "<span> </span>", "<div>\n</div>", "<p>\f</p>", "<br/>", "<div/>", "<td/>",
+    "<tr><br><td>间</td></tr>", "<tbody><tr></tr></tbody>", "<thead></thead>", "<style></style>", "<script></script>",
+    "<noscript> </noscript>", "<template></template>", "<o:p> </o:p>", "<wbr>", "<label>标</label>",
 )  # fmt: skip
 
 
