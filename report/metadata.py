@@ -215,6 +215,11 @@ _RANKS: tuple[tuple[str, tuple[int, ...]], ...] = (
 )
 
 
+# The last character of every unit's suffix: a piece ending with another character ranks nowhere (most of the
+# pieces a name is cut into while it is split).
+_RANKED_LAST = frozenset(suffix[-1] for suffix, _ in _RANKS)
+
+
 @lru_cache(maxsize=REMEMBERED_LINES)
 def _ranks(unit: str) -> tuple[int, ...]:
     return next((ranks for suffix, ranks in _RANKS if unit.endswith(suffix)), ())
@@ -235,6 +240,8 @@ def _place_units(place: str, above: int) -> tuple[str, ...] | None:
         return ()
     best: tuple[str, ...] | None = None
     for end in range(2, len(place) + 1):
+        if place[end - 1] not in _RANKED_LAST:
+            continue  # `_ranks` gives nothing: no unit ends here
         unit = place[:end]
         rank = next((rank for rank in _ranks(unit) if rank > above), None)
         if rank is None or not _placeable(unit):
@@ -603,8 +610,11 @@ def _region_from_prose(organization: Organization, texts: list[str]) -> str | No
         return None
     text = compact_joined(texts)  # the whole text: made only here, where it is read
     mentions: list[set[str]] = []
-    for match in re.finditer(re.escape(name), text):
-        before = text[max(0, match.start() - _PARENT_MAX) : match.start()]
+    # Each mention, left to right, none overlapping (a regex of the name, compiled for each new name, costs more).
+    mention = text.find(name)
+    while mention >= 0:
+        before = text[max(0, mention - _PARENT_MAX) : mention]
+        mention = text.find(name, mention + len(name))
         pieces: set[str] = set()
         for start in range(len(before) - 2, -1, -1):
             piece = before[start:]
