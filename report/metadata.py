@@ -68,7 +68,7 @@ _TITLE_END = re.compile(rf"{_REPORT_WORDS}(?:\s*[(（]\s*(?:{_YEAR_ARABIC}|{_YEA
 _PAGE_NUMBER = re.compile(r"^(?:[-—–－\s]*\d{1,3}[-—–－\s]*|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})$")
 # What a page number line starts with besides a digit (lines are normalized: no space first), what its second
 # character is besides a digit or whitespace, and what it ends with besides a digit or whitespace.
-_PAGE_NUMBER_FIRST = frozenset("-—–－第")
+PAGE_NUMBER_FIRST = frozenset("-—–－第")
 _PAGE_NUMBER_SECOND = frozenset("-—–－/")
 _PAGE_NUMBER_LAST = frozenset("-—–－页")
 # Where page chrome or prose ends before a name; brackets belong to names (中国（福建）自由贸易试验区).
@@ -659,7 +659,7 @@ def is_page_number(text: str) -> bool:
     """`_PAGE_NUMBER` on a normalized line, after cheap tests of its first, second and last characters
     (`isdigit` holds for every digit `\\d` matches, `isspace` for every character `\\s` does)."""
     first = text[0]
-    if first not in _PAGE_NUMBER_FIRST and not first.isdigit():
+    if first not in PAGE_NUMBER_FIRST and not first.isdigit():
         return False  # most lines
     second, last = text[1:2], text[-1]
     return (
