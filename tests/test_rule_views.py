@@ -14,8 +14,8 @@ from tests.factories import clean_report
 
 # Characters that put each path of `_compact_lines` to work: CJK and ASCII, the whitespace the parser keeps
 # (space, line end) and what it never keeps (tab, CR, line separator, ogham space, ideographic space, NBSP, NEL,
-# ZWSP), full-width forms NFKC
-# changes, and a combining accent that composes with a preceding "e" only once a space between is gone.
+# ZWSP), full-width forms NFKC changes, and a combining accent that composes with a preceding "e" only once a
+# space between is gone.
 _POOL = "申请行政复议规章件年度报告 \n\n\t\r\u2028\u1680\u3000\u00a0\u0085\u200b０１ｎ；e\u0301a,。"
 
 
