@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import random
-import sys
-import unicodedata
 
 from report.normalized import compact, normalize
 from rules import evaluate
 from rules.settings import RuleSettings
-from rules.views import _KEPT_WHITESPACE, SENTENCE_END, Words, _compact_lines
+from rules.views import SENTENCE_END, Words, _compact_lines
 from tests.factories import clean_report
 
 # Characters that put each path of `_compact_lines` to work: CJK and ASCII, the whitespace the parser keeps
@@ -84,13 +82,3 @@ def test_table_three_sums_still_skip_blanks_and_name_mismatches() -> None:
     requests["new"][0] = 4
     balance = [finding for finding in evaluate(report, [], RuleSettings()) if finding.rule == "requests.balance"]
     assert [finding.location for finding in balance] == ["三/（七）总计/自然人"]
-
-
-def test_kept_whitespace_is_all_the_whitespace_nfkc_keeps() -> None:
-    """`_compact_lines` takes NFKC text without these as text without whitespace: every code point says so."""
-    kept = {
-        character
-        for character in map(chr, range(sys.maxunicode + 1))
-        if character.isspace() and unicodedata.is_normalized("NFKC", character)
-    }
-    assert kept - {" ", "\n"} == set(_KEPT_WHITESPACE)
