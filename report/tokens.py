@@ -16,7 +16,7 @@ from enum import StrEnum
 from functools import lru_cache, partial
 from itertools import chain, compress, count, islice, repeat
 from operator import is_, itemgetter
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple
 
 from report.document import Document, Grid
 from report.labels import NUMBER_UNITS, PAGE_FOOTER
@@ -204,7 +204,7 @@ def _text_tokens(text: str, plain: bool) -> tuple[Token, ...]:
     # up among the values met before from the last one back, in one `map`, and each run of them found in C
     # (`index`, up to the sentinel past the first word); only a word not met before is looked at here (a value
     # met the first time, or the label's last word). The first word is a value only as a number.
-    back: list[Token | None] = [*map(_VALUES.get, reversed(parts)), None]
+    back: list[Any] = [*map(_VALUES.get, reversed(parts)), None]  # Any: no `cast` call in this hot path
     given = back.index(None)  # back[:given]: the values at the end, the last first
     while given < count:
         value = _value_token(parts[count - 1 - given])
@@ -212,9 +212,9 @@ def _text_tokens(text: str, plain: bool) -> tuple[Token, ...]:
             break
         back[given] = value
         given = back.index(None, given + 1)
-    if given == count and cast(Token, back[given - 1]).kind is PLACEHOLDER:
+    if given == count and back[given - 1].kind is PLACEHOLDER:
         given -= 1
-    values = tuple(cast(list[Token], back[given - 1 :: -1])) if given else ()
+    values: tuple[Token, ...] = tuple(back[given - 1 :: -1]) if given else ()
     return _label_tokens(" ".join(parts[: count - given]), plain) + values if given < count else values
 
 
@@ -561,7 +561,7 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
     added is a decimal point (a number split over lines: 851 / . / 776247)."""
     lines = document.lines[start:end]
     simple = _SIMPLE_TOKENS[fusable]
-    found: list[tuple[Token, ...] | None] = []
+    found: list[Any] = []  # each line's tokens, None where not remembered as simple (Any: no `cast` calls)
     remaining = iter(lines)
     try:
         found += map(simple.__getitem__, remaining)  # a line not remembered as simple ends it
@@ -570,8 +570,8 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
     else:
         # Every line gives its own tokens whatever stands around it (empty lines, rules and footers none),
         # and none is a decimal point: the tokens are joined in C.
-        stream.tokens += chain.from_iterable(cast(list[tuple[Token, ...]], found))
-        stream.runs.append((start, list(map(len, cast(list[tuple[Token, ...]], found)))))
+        stream.tokens += chain.from_iterable(found)
+        stream.runs.append((start, list(map(len, found))))
         return False
     remembered = _LINES[fusable]
     if len(remembered) > REMEMBERED_LINES - len(lines):
@@ -599,9 +599,8 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
         if not any(map(_STATEFUL, others)):
             for position, line in zip(missing, others, strict=True):
                 found[position] = line.tokens
-            each_line = cast(list[tuple[Token, ...]], found)
-            stream.tokens += chain.from_iterable(each_line)
-            stream.runs.append((start, list(map(len, each_line))))
+            stream.tokens += chain.from_iterable(found)
+            stream.runs.append((start, list(map(len, found))))
             return any(map(_SPLIT_DECIMAL, others))
     analysed = remembered.answers(lines, analyse)
     # Without Markdown rows every line gives its own tokens as they are, but for a value wrapped below its
