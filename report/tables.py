@@ -502,6 +502,10 @@ def _requests_in_row_order(stream: Stream) -> dict[str, list[Token]] | None:
     for (run, label), key in zip(lines, REQUEST_KEYS, strict=True):
         if any(token.kind is PLACEHOLDER or (token.kind is NUMBER and token.number is None) for token in run):
             return None
+        # A number no cell can hold is no reading to test the relations on (a Decimal of a million digits
+        # cannot even be added up).
+        if any(token.number is not None and not -MAX_CELL <= token.number <= MAX_CELL for token in run):
+            return None
         if label:
             placed = _request_match(Segment([Token(TEXT, label)], run))
             if placed is not None and placed != key:
