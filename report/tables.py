@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from itertools import combinations, compress, groupby, product, repeat
 from math import prod
 from operator import is_, itemgetter
@@ -104,16 +104,20 @@ def segments(tokens: Sequence[Token]) -> list[Segment]:
             values += run
         elif kind is TEXT:
             if values:
-                result.append(Segment(labels, values))
+                result.append(_new_segment((labels, values)))
                 labels, values = [], []
             labels += run
         elif kind is BREAK:
             if labels or values:
-                result.append(Segment(labels, values))
+                result.append(_new_segment((labels, values)))
             labels, values = [], []
     if labels or values:
-        result.append(Segment(labels, values))
+        result.append(_new_segment((labels, values)))
     return result
+
+
+# A segment made by `tuple.__new__` directly, without the named tuple's `__new__` (a Python function), as tokens are.
+_new_segment: Callable[[tuple[list[Token], list[Token]]], Segment] = partial(tuple.__new__, Segment)
 
 
 def fit(values: list[Token], width: int) -> list[Token] | None:
@@ -765,8 +769,8 @@ def read_active(tokens: Sequence[Token], reading: TableReading) -> ActiveTable |
         row = ACTIVE_LABELS.get(label) if label else None
         if label is None or row is None or row in rows:
             continue
-        where = f"二/{label}"
         if row in ("regulations", "normative_documents"):
+            where = f"二/{label}"
             run = fit(segment.values, DOCUMENT_WIDTH)
             if run is None:
                 candidates, reason = _read_damaged(segment.values, DOCUMENT_WIDTH, None, reading, where)
@@ -788,6 +792,11 @@ def read_active(tokens: Sequence[Token], reading: TableReading) -> ActiveTable |
             )
             continue
         run = fit(segment.values, 1)
+        if run is not None and run[0].kind is NUMBER and type(run[0].number) is int:
+            # `cell_value`'s commonest case, without building the cell's path and place first
+            rows[row] = float(run[0].number) if row == "fees" else run[0].number
+            continue
+        where = f"二/{label}"
         if run is None:
             rows[row] = None  # found, and read as nothing
             reading.problems.append(
