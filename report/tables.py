@@ -33,7 +33,7 @@ from report.model import (
     DocumentCounts,
     empty_requests,
 )
-from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, compact
+from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, Memo, compact
 from report.tokens import (
     BLANK,
     BREAK,
@@ -674,17 +674,19 @@ def _plan_requests(tokens: Sequence[Token], kinds: Sequence[Kind]) -> _RequestPl
     return plan
 
 
-# Table 三's plans by the kinds of its tokens and its label tokens (a text token is its text: its number and
-# section are None): the same table comes in report after report with other values. Only tables of at most
-# `_PLANNED_TOKENS` tokens are remembered, and at most `_REMEMBERED_PLANS` of them (a bound on the memory the
-# plans can hold).
-_REQUEST_PLANS: dict[tuple[tuple[Kind, ...], tuple[Token, ...]], _RequestPlan] = {}
+# Table 三's plans by the kinds of its tokens and the compact texts of its labels (the same labels come spaced
+# differently: a plan keyed by their tokens would be made again and again): the same table comes in report
+# after report with other values. Only tables of at most `_PLANNED_TOKENS` tokens are remembered, and at most
+# `_REMEMBERED_PLANS` of them (a bound on the memory the plans can hold).
+_REQUEST_PLANS: dict[tuple[tuple[Kind, ...], tuple[str, ...]], _RequestPlan] = {}
 _PLANNED_TOKENS = 1000
 _REMEMBERED_PLANS = 512
+_COMPACT_LABELS: Memo[str, str] = Memo()  # a label's compact text (a plain dict lookup where `compact` is a call)
 
 
 def _request_plan(tokens: Sequence[Token], kinds: tuple[Kind, ...]) -> _RequestPlan:
-    key = (kinds, tuple(compress(tokens, map(is_, kinds, repeat(TEXT)))))
+    labels = compress(map(_TEXT_OF, tokens), map(is_, kinds, repeat(TEXT)))
+    key = (kinds, tuple(_COMPACT_LABELS.answers(labels, compact)))
     plan = _REQUEST_PLANS.get(key)
     if plan is None:
         plan = _plan_requests(tokens, kinds)
