@@ -68,7 +68,7 @@ _TITLE_END = re.compile(rf"{_REPORT_WORDS}(?:\s*[(（]\s*(?:{_YEAR_ARABIC}|{_YEA
 _PAGE_NUMBER = re.compile(r"^(?:[-—–－\s]*\d{1,3}[-—–－\s]*|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})$")
 # What a page number line starts with besides a digit (lines are normalized: no space first), what its second
 # character is besides a digit or whitespace, and what it ends with besides a digit or whitespace.
-_PAGE_NUMBER_FIRST = frozenset("-—–－第")
+PAGE_NUMBER_FIRST = frozenset("-—–－第")
 _PAGE_NUMBER_SECOND = frozenset("-—–－/")
 _PAGE_NUMBER_LAST = frozenset("-—–－页")
 # Where page chrome or prose ends before a name; brackets belong to names (中国（福建）自由贸易试验区).
@@ -215,6 +215,11 @@ _RANKS: tuple[tuple[str, tuple[int, ...]], ...] = (
 )
 
 
+# The last character of every unit's suffix: a piece ending with another character ranks nowhere (most of the
+# pieces a name is cut into while it is split).
+_RANKED_LAST = frozenset(suffix[-1] for suffix, _ in _RANKS)
+
+
 @lru_cache(maxsize=REMEMBERED_LINES)
 def _ranks(unit: str) -> tuple[int, ...]:
     return next((ranks for suffix, ranks in _RANKS if unit.endswith(suffix)), ())
@@ -235,6 +240,8 @@ def _place_units(place: str, above: int) -> tuple[str, ...] | None:
         return ()
     best: tuple[str, ...] | None = None
     for end in range(2, len(place) + 1):
+        if place[end - 1] not in _RANKED_LAST:
+            continue  # `_ranks` gives nothing: no unit ends here
         unit = place[:end]
         rank = next((rank for rank in _ranks(unit) if rank > above), None)
         if rank is None or not _placeable(unit):
@@ -603,8 +610,11 @@ def _region_from_prose(organization: Organization, texts: list[str]) -> str | No
         return None
     text = compact_joined(texts)  # the whole text: made only here, where it is read
     mentions: list[set[str]] = []
-    for match in re.finditer(re.escape(name), text):
-        before = text[max(0, match.start() - _PARENT_MAX) : match.start()]
+    # Each mention, left to right, none overlapping (a regex of the name, compiled for each new name, costs more).
+    mention = text.find(name)
+    while mention >= 0:
+        before = text[max(0, mention - _PARENT_MAX) : mention]
+        mention = text.find(name, mention + len(name))
         pieces: set[str] = set()
         for start in range(len(before) - 2, -1, -1):
             piece = before[start:]
@@ -649,7 +659,7 @@ def is_page_number(text: str) -> bool:
     """`_PAGE_NUMBER` on a normalized line, after cheap tests of its first, second and last characters
     (`isdigit` holds for every digit `\\d` matches, `isspace` for every character `\\s` does)."""
     first = text[0]
-    if first not in _PAGE_NUMBER_FIRST and not first.isdigit():
+    if first not in PAGE_NUMBER_FIRST and not first.isdigit():
         return False  # most lines
     second, last = text[1:2], text[-1]
     return (

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Hashable, Iterable
 from functools import lru_cache
-from itertools import compress
+from itertools import chain, compress, islice
 from operator import not_
 from typing import Any, Generic, TypeVar
 
@@ -122,15 +122,14 @@ normalize: Callable[[str], str] = _NORMALIZED.__getitem__
 def normalize_new(lines: Iterable[str]) -> None:
     """Normalize the short lines among `lines` that `normalize` has not met, for it to find: a report's new lines
     (its title, prose, table rows with their values) NFKC'd together (`_nfkc_lines`), a fraction of the cost of
-    one by one."""
+    one by one, and their spaces collapsed in `map`s (which loop in C)."""
     new = [line for line in dict.fromkeys(lines) if len(line) <= REMEMBERED_LENGTH and line not in _NORMALIZED]
     new = [line for line in new if "\n" not in line]
     if not new:
         return
     if len(_NORMALIZED) > REMEMBERED_LINES - len(new):
         _NORMALIZED.clear()
-    for line, text in zip(new, _nfkc_lines(new), strict=True):
-        _NORMALIZED[line] = " ".join(text.split())
+    _NORMALIZED.update(zip(new, map(" ".join, map(str.split, _nfkc_lines(new))), strict=True))
 
 
 def compact(text: str) -> str:
@@ -155,9 +154,11 @@ class Memo(dict[Key, Answer], Generic[Key, Answer]):
     ) -> list[Answer]:
         """The answer for every key: looked up in one `map` (which loops in C; a key not met before stops
         it with a KeyError, which costs nothing when none is raised, where testing the answers for a None
-        compares each of them), then from the first key not met before on one by one, worked out where
-        not met before. `before`, when given, is handed the keys not met before (repeats included) before
-        any of them is worked out: what they all need can be prepared at once."""
+        compares each of them); then, from the first key not met before on, the keys met before looked up in
+        another `map`, the others worked out once each (in a `map` too) and kept together, and every answer
+        picked in a third `map`: no key is looked at in Python. `before`, when given, is handed the keys not
+        met before (each once, in their order) before any of them is worked out: what they all need can be
+        prepared at once."""
         found: list[Answer] = []
         remaining = iter(lines)
         try:
@@ -166,18 +167,28 @@ class Memo(dict[Key, Answer], Generic[Key, Answer]):
         except KeyError as missing:
             # `found` holds the answers before the first key not met before, `remaining` the keys after it.
             line = missing.args[0]
+        rest = list(remaining)
+        known = list(map(self.get, rest))
+        new = list(dict.fromkeys(chain((line,), compress(rest, map(not_, known)))))
         if before is not None:
-            rest = list(remaining)
-            known = list(map(self.get, rest))
-            before([line, *compress(rest, map(not_, known))])
-            found.append(self.keep(line, work(line)))
-            found += [
-                answer or self.get(key) or self.keep(key, work(key)) for answer, key in zip(known, rest, strict=True)
-            ]
-            return found
-        found.append(self.keep(line, work(line)))
-        found += [self.get(line) or self.keep(line, work(line)) for line in remaining]
+            before(new)
+        worked = dict(zip(new, map(work, new), strict=True))
+        self._keep_all(worked)
+        found.append(worked[line])
+        # A key worked out now gives its new answer, any other the answer it was met with.
+        found += map(worked.get, rest, known)
         return found
+
+    def _keep_all(self, worked: dict[Key, Answer]) -> None:
+        """`keep` each of the answers worked out for new keys (the short keys' ones), all at once."""
+        size = self.size
+        if max(map(size, worked)) > REMEMBERED_LENGTH:
+            worked = {key: answer for key, answer in worked.items() if size(key) <= REMEMBERED_LENGTH}
+        if len(self) > REMEMBERED_LINES - len(worked):
+            self.clear()
+            if len(worked) > REMEMBERED_LINES:  # a file of more new lines than the memo holds keeps its first
+                worked = dict(islice(worked.items(), REMEMBERED_LINES))
+        self.update(worked)
 
     def keep(self, line: Key, answer: Answer) -> Answer:
         if self.size(line) <= REMEMBERED_LENGTH:

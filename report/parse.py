@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from functools import lru_cache, partial
+from functools import lru_cache
 from itertools import compress, pairwise
 from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from report.document import Document, Grid
 from report.extract import DEFAULT_MAX_BYTES, extract, path_text
@@ -26,6 +25,7 @@ from report.labels import (
     strip_numbering,
 )
 from report.metadata import (
+    PAGE_NUMBER_FIRST,
     choose_published,
     is_page_number,
     level_from_prose,
@@ -72,8 +72,9 @@ _MAY_HOLD_HEADING = re.compile(r"[一二三四五六1-6]\s*[、.．]")
 # (本报告包括一、总体情况，二、…等六个部分), not a heading.
 _LIST_AFTER = ("，", "、", "；", ",", ";", "等", "和", "及", "以及")
 _LIST_BEFORE = ("，", "、", "；", ",", ";", "包括", "分为", "涵盖", "和", "及")
-# A word each heading phrase holds whatever its variant (one search in C for any of them).
-_PHRASE_WORD = re.compile("|".join(SECTION_PHRASE_WORDS.values()))
+# A word each heading phrase holds whatever its variant (a substring search for each costs less than one search of
+# a pattern of them all, which is tried at every character that may start one).
+_PHRASE_WORDS = tuple(SECTION_PHRASE_WORDS.values())
 # Text after a heading phrase on its line longer than this is the section's body fused onto the heading.
 _HEADING_TAIL = 24
 
@@ -97,7 +98,7 @@ def _fused_pieces(text: str, start: int = 0) -> tuple[str, ...] | None:
     """The pieces a line holding headings fused into it is cut into, each heading on a line of its own;
     None when the line stays whole. `start`: where `_MAY_HOLD_HEADING` first matches, when known (no
     numeral stands before it)."""
-    if _PHRASE_WORD.search(text) is None:
+    if not any(map(text.__contains__, _PHRASE_WORDS)):
         return None  # each heading phrase holds its word
     cuts = _heading_cuts(text) if _NUMBERED.search(text, start) else []
     if not cuts:
@@ -119,7 +120,8 @@ def _bare_numeral_heading(line: str, following: str) -> bool:
 
 class _LineFacts(NamedTuple):
     """What the parser asks of a text line, worked out once per distinct line: lines repeat across rows
-    and reports."""
+    and reports. `_line_facts` gives these fields as a plain tuple (`_Facts`): a named tuple costs about
+    a thousand instructions more to make, and each new line of a report makes one."""
 
     text: str  # the line normalized
     plain: bool  # neither a heading candidate nor may it hold one (fused text) or be a bare numeral
@@ -134,6 +136,9 @@ class _LineFacts(NamedTuple):
     notable: bool  # `heading_like` or `changes`: most lines are neither
 
 
+_Facts = tuple[Any, ...]  # a `_LineFacts`' fields, in its order
+
+
 # What a heading's numeral is (`HEADING`), what stands before it on a normalized line, and what follows it
 # (after a space at most: a normalized line holds no whitespace but single spaces).
 _HEADING_NUMERALS = frozenset("一二三四五六七八九123456789")
@@ -141,12 +146,14 @@ _HEADING_LEAD = "#* "
 _HEADING_SEPARATORS = frozenset("、.,:：")
 
 
-def _line_facts(raw: str) -> _LineFacts:
+def _line_facts(raw: str) -> _Facts:
     text = normalize(raw)
     if not text:
         # Whitespace only: no heading, no separator `_MAY_HOLD_HEADING` needs (NFKC keeps each of them).
-        return _new_facts((text, True, False, None, None, False, False, None, False, False, False))
-    page_number = is_page_number(text)
+        return (text, True, False, None, None, False, False, None, False, False, False)
+    # `is_page_number`'s first test, without its call: most lines start otherwise.
+    first = text[0]
+    page_number = (first in PAGE_NUMBER_FIRST or first.isdigit()) and is_page_number(text)
     content = not page_number
     tabbed = "\t" in raw and "\t" in raw.strip()  # a table row: never cut, never a heading
     # A heading starts with its numeral and its separator, which is all `HEADING` needs to be tried.
@@ -163,25 +170,22 @@ def _line_facts(raw: str) -> _LineFacts:
         pieces = _fused_pieces(raw)
         section, renumbered = heading_sections(heading)
         changes = pieces is not None
-        return _new_facts((text, False, True, section, renumbered, content, False, pieces, changes, page_number, True))
+        return (text, False, True, section, renumbered, content, False, pieces, changes, page_number, True)
     # `_MAY_HOLD_HEADING` needs one of its separators after the numeral.
     may_hold = _MAY_HOLD_HEADING.search(raw) if "、" in raw or "." in raw or "．" in raw else None
     if may_hold is None:  # plain
-        return _new_facts((text, True, False, None, None, content, False, None, False, page_number, False))
+        return (text, True, False, None, None, content, False, None, False, page_number, False)
     # A bare numeral is normalized to its numeral and separator (a space between them at most) after the lead.
     bare = not tabbed and len(lead) <= 3 and bool(BARE_NUMERAL.match(raw))
     pieces = None if tabbed or bare else _fused_pieces(raw, may_hold.start())
     changes = bare or pieces is not None
-    return _new_facts((text, False, False, None, None, content, bare, pieces, changes, page_number, changes))
+    return (text, False, False, None, None, content, bare, pieces, changes, page_number, changes)
 
 
-_new_facts: Callable[[tuple[object, ...]], _LineFacts] = partial(tuple.__new__, _LineFacts)  # a Python call less
+_FACTS: LineMemo[_Facts] = LineMemo()
 
 
-_FACTS: LineMemo[_LineFacts] = LineMemo()
-
-
-def _facts_of(line: str) -> _LineFacts:
+def _facts_of(line: str) -> _Facts:
     return _FACTS.get(line) or _FACTS.keep(line, _line_facts(line))
 
 
@@ -192,17 +196,20 @@ _HEADING_LIKE = itemgetter(_LineFacts._fields.index("heading_like"))
 _CHANGES = itemgetter(_LineFacts._fields.index("changes"))
 _PAGE_NUMBER = itemgetter(_LineFacts._fields.index("page_number"))
 _NOTABLE = itemgetter(_LineFacts._fields.index("notable"))
+_SECTION = itemgetter(_LineFacts._fields.index("section"))
+_RENUMBERED = itemgetter(_LineFacts._fields.index("renumbered"))
+_BARE = itemgetter(_LineFacts._fields.index("bare"))
 
 
 class _Unfused(NamedTuple):
     document: Document  # headings fused into lines cut out, headings split after their numeral joined
-    facts: list[_LineFacts]  # each line's facts (a grid's place has those of an empty line)
+    facts: list[_Facts]  # each line's facts (a grid's place has those of an empty line)
     candidates: list[int]  # the lines that are `heading_like`
     has_grids: bool  # a block is a grid (most documents are text lines only)
     page_numbers: bool  # a line is a page number (most documents have none)
 
 
-def _sorted_out(document: Document, facts: list[_LineFacts], notable: list[int] | None = None) -> _Unfused:
+def _sorted_out(document: Document, facts: list[_Facts], notable: list[int] | None = None) -> _Unfused:
     """The document with its lines' facts (picked out in C, the heading candidates among the `notable` lines:
     one test of a fact costs less than a line looked at in Python)."""
     if notable is None:
@@ -234,7 +241,7 @@ def _unfuse(document: Document) -> _Unfused:
         return _sorted_out(document, facts, notable)
 
     kept_lines: list[str] = []
-    kept_facts: list[_LineFacts] = []
+    kept_facts: list[_Facts] = []
     kept_grids: dict[int, Grid] = {}
 
     def keep(line: str) -> None:
@@ -278,7 +285,7 @@ def _unfuse(document: Document) -> _Unfused:
             kept_grids[len(kept_lines)] = grid
             keep("")
             done = index + 1
-        elif facts[index].bare:
+        elif _BARE(facts[index]):
             done = numeral_and_words(index)
         else:
             keep_pieces(lines[index])
@@ -298,7 +305,7 @@ def _find_headings(unfused: _Unfused) -> tuple[dict[int, str], dict[str, str]]:
     headings: dict[int, str] = {}
     facts, candidates = unfused.facts, unfused.candidates
     for index in candidates:
-        numeral = facts[index].section
+        numeral = _SECTION(facts[index])
         if numeral and numeral not in headings.values():
             headings[index] = numeral
     written: dict[str, str] = {}
@@ -307,7 +314,7 @@ def _find_headings(unfused: _Unfused) -> tuple[dict[int, str], dict[str, str]]:
     for index in candidates:
         if index in headings:
             continue
-        found = facts[index].renumbered
+        found = _RENUMBERED(facts[index])
         if found and found[0] not in headings.values():
             headings[index] = found[0]
             written[found[0]] = found[1]
@@ -455,7 +462,7 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
 
 
 def _with_grid_rows(
-    rows_of: dict[int, list[GridRow]], texts: list[str], facts: list[_LineFacts]
+    rows_of: dict[int, list[GridRow]], texts: list[str], facts: list[_Facts]
 ) -> tuple[list[str], list[str]]:
     """The normalized lines with each grid's rows in its place as tab-joined cells; and those of them neither
     empty nor a page number."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from itertools import combinations, compress, groupby, product, repeat
 from math import prod
 from operator import is_, itemgetter
@@ -104,16 +104,20 @@ def segments(tokens: Sequence[Token]) -> list[Segment]:
             values += run
         elif kind is TEXT:
             if values:
-                result.append(Segment(labels, values))
+                result.append(_new_segment((labels, values)))
                 labels, values = [], []
             labels += run
         elif kind is BREAK:
             if labels or values:
-                result.append(Segment(labels, values))
+                result.append(_new_segment((labels, values)))
             labels, values = [], []
     if labels or values:
-        result.append(Segment(labels, values))
+        result.append(_new_segment((labels, values)))
     return result
+
+
+# A segment made by `tuple.__new__` directly, without the named tuple's `__new__` (a Python function), as tokens are.
+_new_segment: Callable[[tuple[list[Token], list[Token]]], Segment] = partial(tuple.__new__, Segment)
 
 
 def fit(values: list[Token], width: int) -> list[Token] | None:
@@ -502,6 +506,10 @@ def _requests_in_row_order(stream: Stream) -> dict[str, list[Token]] | None:
     for (run, label), key in zip(lines, REQUEST_KEYS, strict=True):
         if any(token.kind is PLACEHOLDER or (token.kind is NUMBER and token.number is None) for token in run):
             return None
+        # A number no cell can hold is no reading to test the relations on (a Decimal of a million digits
+        # cannot even be added up).
+        if any(token.number is not None and not -MAX_CELL <= token.number <= MAX_CELL for token in run):
+            return None
         if label:
             placed = _request_match(Segment([Token(TEXT, label)], run))
             if placed is not None and placed != key:
@@ -525,7 +533,16 @@ def _requests_in_row_order(stream: Stream) -> dict[str, list[Token]] | None:
 _NUMBER_OF = itemgetter(Token._fields.index("number"))
 _KIND_OF = itemgetter(Token._fields.index("kind"))
 _TEXT_OF = itemgetter(Token._fields.index("text"))
-_WHOLE_NUMBERS = {int}
+
+
+def _whole_numbers(numbers: Sequence[int | Decimal | None]) -> bool:
+    """Whether there are numbers and all are ints (none a Decimal, none None): then, and only then, their sum
+    is an int (a Decimal makes it one, None cannot be added), worked out in C."""
+    try:
+        return bool(numbers) and type(sum(numbers)) is int  # type: ignore[arg-type]  # None raises, as meant
+    except (TypeError, ArithmeticError):  # None among them; a Decimal beyond the context's exponents
+        return False
+
 
 # Table 三's cell paths and the places a reviewer reads, row by row: built once, not for every cell read.
 _REQUEST_PATHS = {key: tuple(f"requests.{key}[{column}]" for column in range(REQUEST_WIDTH)) for key in REQUEST_KEYS}
@@ -571,8 +588,10 @@ class _RequestPlan(NamedTuple):
     missing: str | None
     # When every row's values are `REQUEST_WIDTH` tokens in a row (the commonest table): the numbers of all of
     # them at once (picked out of the tokens' numbers), and where each row's start among them.
-    cells: Callable[[Sequence[int | Decimal | None]], tuple[int | Decimal | None, ...]] | None = None
+    cells: Callable[[Sequence[Token]], tuple[Token, ...]] | None = None
     starts: tuple[tuple[str, int], ...] = ()
+    # When, besides, the rows are every row of table 三 in the format's order: each row's place among the cells.
+    in_order: tuple[slice, ...] | None = None
 
 
 def _segment_positions(kinds: Sequence[Kind]) -> list[tuple[list[int], list[int]]]:
@@ -646,21 +665,28 @@ def _plan_requests(tokens: Sequence[Token], kinds: Sequence[Kind]) -> _RequestPl
     if all(type(at) is slice and at.stop - at.start == REQUEST_WIDTH for _, at in rows):
         positions = [position for _, at in rows for position in range(at.start, at.stop)]  # type: ignore[union-attr]
         starts = tuple((key, index * REQUEST_WIDTH) for index, (key, _) in enumerate(rows))
-        plan = plan._replace(cells=itemgetter(*positions), starts=starts)
+        in_order = (
+            tuple(slice(start, start + REQUEST_WIDTH) for _, start in starts)
+            if tuple(key for key, _ in starts) == REQUEST_KEYS
+            else None
+        )
+        plan = plan._replace(cells=itemgetter(*positions), starts=starts, in_order=in_order)
     return plan
 
 
-# Table 三's plans by the kinds of its tokens and the compact texts of its labels: the same table comes in
-# report after report with other values. Only tables of at most `_PLANNED_TOKENS` tokens are remembered, and at
-# most `_REMEMBERED_PLANS` of them (a bound on the memory the plans can hold).
+# Table 三's plans by the kinds of its tokens and the compact texts of its labels (the same labels come spaced
+# differently: a plan keyed by their tokens would be made again and again): the same table comes in report
+# after report with other values. Only tables of at most `_PLANNED_TOKENS` tokens are remembered, and at most
+# `_REMEMBERED_PLANS` of them (a bound on the memory the plans can hold).
 _REQUEST_PLANS: dict[tuple[tuple[Kind, ...], tuple[str, ...]], _RequestPlan] = {}
 _PLANNED_TOKENS = 1000
 _REMEMBERED_PLANS = 512
 _COMPACT_LABELS: Memo[str, str] = Memo()  # a label's compact text (a plain dict lookup where `compact` is a call)
 
 
-def _request_plan(tokens: Sequence[Token], kinds: tuple[Kind, ...], texts: tuple[str, ...]) -> _RequestPlan:
-    key = (kinds, tuple(_COMPACT_LABELS.answers(compress(texts, map(is_, kinds, repeat(TEXT))), compact)))
+def _request_plan(tokens: Sequence[Token], kinds: tuple[Kind, ...]) -> _RequestPlan:
+    labels = compress(map(_TEXT_OF, tokens), map(is_, kinds, repeat(TEXT)))
+    key = (kinds, tuple(_COMPACT_LABELS.answers(labels, compact)))
     plan = _REQUEST_PLANS.get(key)
     if plan is None:
         plan = _plan_requests(tokens, kinds)
@@ -672,23 +698,24 @@ def _request_plan(tokens: Sequence[Token], kinds: tuple[Kind, ...], texts: tuple
 
 
 def _read_requests_by_label(tokens: list[Token], reading: TableReading) -> dict[str, list[Cell]] | None:
-    columns = zip(*tokens, strict=True)  # the tokens' fields, a column at a time: in C, without a call per token
-    kinds: tuple[Kind, ...] = next(columns, ())
-    texts: tuple[str, ...] = next(columns, ())
-    plan = _request_plan(tokens, kinds, texts)
+    kinds = tuple(map(_KIND_OF, tokens))
+    plan = _request_plan(tokens, kinds)
     reading.markers += plan.markers
     reading.problems += plan.repeated
     if plan.rows is None:
         return None
-    rows = empty_requests()
     if plan.cells is not None:
-        cells = list(plan.cells(next(columns)))
-        if set(map(type, cells)) == _WHOLE_NUMBERS:  # whole numbers only: nothing to record, no row to mend
+        cells: list[Any] = list(map(_NUMBER_OF, plan.cells(tokens)))
+        if _whole_numbers(cells):  # nothing to record, no row to mend
+            if plan.in_order is not None:  # every row, in order: the model's rows made in C
+                return dict(zip(REQUEST_KEYS, map(cells.__getitem__, plan.in_order), strict=True))
+            rows = empty_requests()
             for key, start in plan.starts:
-                rows[key] = cells[start : start + REQUEST_WIDTH]  # type: ignore[assignment]  # ints, as just checked
+                rows[key] = cells[start : start + REQUEST_WIDTH]
             if plan.missing:
                 reading.problems.append(plan.missing)
             return rows
+    rows = empty_requests()
     open_rows: dict[str, list[tuple[int, ...]]] = {}
     recovered: set[str] = set()
     for key, picks in plan.rows:
@@ -711,7 +738,7 @@ def _read_requests_by_label(tokens: list[Token], reading: TableReading) -> dict[
                 reading.problems.append(f"{where}：{reason}")
             continue
         numbers = list(map(_NUMBER_OF, run))
-        if set(map(type, numbers)) == _WHOLE_NUMBERS:  # whole numbers only: nothing to record
+        if _whole_numbers(numbers):  # whole numbers only: nothing to record
             rows[key] = numbers  # type: ignore[assignment]  # ints, as just checked
             continue
         rows[key] = [
@@ -744,8 +771,8 @@ def read_active(tokens: Sequence[Token], reading: TableReading) -> ActiveTable |
         row = ACTIVE_LABELS.get(label) if label else None
         if label is None or row is None or row in rows:
             continue
-        where = f"二/{label}"
         if row in ("regulations", "normative_documents"):
+            where = f"二/{label}"
             run = fit(segment.values, DOCUMENT_WIDTH)
             if run is None:
                 candidates, reason = _read_damaged(segment.values, DOCUMENT_WIDTH, None, reading, where)
@@ -756,7 +783,7 @@ def read_active(tokens: Sequence[Token], reading: TableReading) -> ActiveTable |
                 _recovered_note(where, segment.values, candidates[0], reading)
                 run = [_digits_cell(number) for number in candidates[0]]
             numbers = list(map(_NUMBER_OF, run))
-            if set(map(type, numbers)) == _WHOLE_NUMBERS:  # whole numbers only: nothing to record
+            if _whole_numbers(numbers):  # whole numbers only: nothing to record
                 rows[row] = DocumentCounts(**dict(zip(ACTIVE_DOCUMENT_FIELDS, numbers, strict=True)))
                 continue
             rows[row] = DocumentCounts(
@@ -767,6 +794,11 @@ def read_active(tokens: Sequence[Token], reading: TableReading) -> ActiveTable |
             )
             continue
         run = fit(segment.values, 1)
+        if run is not None and run[0].kind is NUMBER and type(run[0].number) is int:
+            # `cell_value`'s commonest case, without building the cell's path and place first
+            rows[row] = float(run[0].number) if row == "fees" else run[0].number
+            continue
+        where = f"二/{label}"
         if run is None:
             rows[row] = None  # found, and read as nothing
             reading.problems.append(
@@ -804,7 +836,7 @@ def read_appeals(tokens: Sequence[Token], reading: TableReading) -> AppealsTable
         _recovered_note("四", values, candidates[0], reading)
         run = [_digits_cell(number) for number in candidates[0]]
     numbers = list(map(_NUMBER_OF, run))
-    if set(map(type, numbers)) == _WHOLE_NUMBERS:  # whole numbers only: nothing to record
+    if _whole_numbers(numbers):  # whole numbers only: nothing to record
         return AppealsTable(
             **{
                 block: AppealBlock(**dict(zip(APPEAL_FIELDS, numbers[start : start + APPEAL_BLOCK_WIDTH], strict=True)))

@@ -15,8 +15,8 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache, partial
 from itertools import chain, compress, count, islice, repeat
-from operator import itemgetter
-from typing import NamedTuple, cast
+from operator import is_, itemgetter
+from typing import Any, NamedTuple
 
 from report.document import Document, Grid
 from report.labels import NUMBER_UNITS, PAGE_FOOTER
@@ -199,22 +199,23 @@ def _text_tokens(text: str, plain: bool) -> tuple[Token, ...]:
             return (value,)
         return _label_tokens(text, plain)
     parts = text.split(" ")
-    # Space-separated rows: the values trail the label (placeholders like "-" included). The values met before
-    # are looked up in one `map` and the run of them at the end found in C; the words before it are looked at
-    # one by one (a value met the first time, or the label). The first word is a value only as a number.
-    found: list[Token | None] = list(map(_VALUES.get, parts))
-    try:
-        start = max(len(found) - found[::-1].index(None), 1)
-    except ValueError:
-        start = 1
-    while start:
-        value = found[start - 1] or _value_token(parts[start - 1])
-        if value is None or (value.kind is PLACEHOLDER and start == 1):
+    count = len(parts)
+    # Space-separated rows: the values trail the label (placeholders like "-" included). The words are looked
+    # up among the values met before from the last one back, in one `map`, and each run of them found in C
+    # (`index`, up to the sentinel past the first word); only a word not met before is looked at here (a value
+    # met the first time, or the label's last word). The first word is a value only as a number.
+    back: list[Any] = [*map(_VALUES.get, reversed(parts)), None]  # Any: no `cast` call in this hot path
+    given = back.index(None)  # back[:given]: the values at the end, the last first
+    while given < count:
+        value = _value_token(parts[count - 1 - given])
+        if value is None:
             break
-        found[start - 1] = value
-        start -= 1
-    values = tuple(cast(list[Token], found[start:]))
-    return _label_tokens(" ".join(parts[:start]), plain) + values if start else values
+        back[given] = value
+        given = back.index(None, given + 1)
+    if given == count and back[given - 1].kind is PLACEHOLDER:
+        given -= 1
+    values: tuple[Token, ...] = tuple(back[given - 1 :: -1]) if given else ()
+    return _label_tokens(" ".join(parts[: count - given]), plain) + values if given < count else values
 
 
 def _label_tokens(label: str, plain: bool) -> tuple[Token, ...]:
@@ -242,8 +243,11 @@ def _value_token(word: str) -> Token | None:
     if first.isdigit():  # isdigit holds for all `\d` matches
         if word.isascii() and word.isdigit() and len(word) <= _INT_DIGITS:  # `_NUMBER`'s plain `\d+`: an int
             return _VALUES.keep(word, _new_token((NUMBER, word, int(word), None)))
+        # No placeholder starts with a digit: a digit-led word (a numbered label, 1.本机关…) is a number or nothing.
+        number = parse_number(word)
+        return None if number is None else _VALUES.keep(word, _new_token((NUMBER, word, number, None)))
     # A number starts with a sign or a digit, a placeholder with one of its characters, and is short.
-    elif first not in _VALUE_FIRST or (len(word) > _LONGEST_PLACEHOLDER and first not in "+-"):
+    if first not in _VALUE_FIRST or (len(word) > _LONGEST_PLACEHOLDER and first not in "+-"):
         return None
     number = parse_number(word)
     if number is not None:
@@ -437,7 +441,12 @@ _EMPTY_LINE = _Line(_EMPTY, False, False, False, False, (), False, False, False,
 def _analyse_one_cell(raw: str, fusable: bool) -> _Line:
     """`_analyse` of a line that is one cell (no tab, no pipe) and no rule (no `---`), not empty: most lines."""
     text = normalize(raw)
-    if _looks_like_footer(raw, text):
+    # `_looks_like_footer`'s first tests, without the call: most lines are longer or start otherwise.
+    if (
+        len(raw) <= _FOOTER_LENGTH
+        and (text[:1] in _FOOTER_FIRST or text[:1].isdigit())
+        and _looks_like_footer(raw, text)
+    ):
         return _new_line((_FOOTER, False, False, False, False, (), False, False, False, False, False))
     tokens = _text_tokens(text, fusable)
     all_values = all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens)))
@@ -514,6 +523,7 @@ _SPLIT_DECIMAL = itemgetter(_Line._fields.index("split_decimal"))
 _PIPE_ROW = itemgetter(_Line._fields.index("pipe_row"))
 _BLANK_CELL = itemgetter(_Line._fields.index("blank_cell"))
 _CONTINUES = itemgetter(_Line._fields.index("continues"))
+_STATEFUL = itemgetter(_Line._fields.index("stateful"))
 
 
 def _tokenize_section(
@@ -551,8 +561,10 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
     added is a decimal point (a number split over lines: 851 / . / 776247)."""
     lines = document.lines[start:end]
     simple = _SIMPLE_TOKENS[fusable]
+    found: list[Any] = []  # each line's tokens, None where not remembered as simple (Any: no `cast` calls)
+    remaining = iter(lines)
     try:
-        found = list(map(simple.__getitem__, lines))  # a line not remembered as simple ends it
+        found += map(simple.__getitem__, remaining)  # a line not remembered as simple ends it
     except KeyError:
         pass
     else:
@@ -575,6 +587,21 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
             simple.keep(raw, line.tokens)
         return line
 
+    first = remembered.get(lines[len(found)])
+    if first is None or not first.stateful:
+        # Most lines simple, the others met the first time (a new report's rows): only the lines not remembered
+        # as simple are analysed, and when none of them is stateful (neither a Markdown row nor a blank cell:
+        # then no line is), each line gives its own tokens as they are.
+        found.append(None)
+        found += map(simple.get, remaining)
+        missing = list(compress(count(), map(is_, found, repeat(None))))
+        others = remembered.answers(list(map(lines.__getitem__, missing)), analyse)
+        if not any(map(_STATEFUL, others)):
+            for position, line in zip(missing, others, strict=True):
+                found[position] = line.tokens
+            stream.tokens += chain.from_iterable(found)
+            stream.runs.append((start, list(map(len, found))))
+            return any(map(_SPLIT_DECIMAL, others))
     analysed = remembered.answers(lines, analyse)
     # Without Markdown rows every line gives its own tokens as they are, but for a value wrapped below its
     # blank cell.

@@ -501,10 +501,10 @@ def thin_section(report: Report, earlier: Sequence[Report], settings: RuleSettin
     五、存在的主要问题及改进情况 — 无。
     """
     enough = _at_least_letters(max(settings.thin_section_chars, _LONGEST_NOTHING + 1))
-    for part in ("五", "六"):
-        if part not in report.sections:
-            continue
-        text = compact_sections(report).get(part, "")
+    present = [part for part in ("五", "六") if part in report.sections]
+    texts = compact_sections(report) if present else {}  # the view looked up once for both parts
+    for part in present:
+        text = texts.get(part, "")
         if enough.match(text):  # long enough, and longer than any way of saying nothing
             continue
         text = _PUNCTUATION.sub("", text)

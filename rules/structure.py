@@ -187,19 +187,20 @@ def blank_cells(report: Report, earlier: Sequence[Report], settings: RuleSetting
 def _has_negative_cell(report: Report) -> bool:
     """Whether any cell of `Report.cell_values` is below zero, read without building the cells' paths (only a
     finding needs them): `filter(None, …)` keeps the nonzero numbers and `min` compares them, both in C; table
-    三 without a blank, row by row (fewer steps than its ~180 cells one by one)."""
+    三 without a blank in one `min` over its cells (a call of `min` costs as much as ~10 of its comparisons)."""
     tables = report.tables
+    active, requests, appeals = tables.active, tables.requests, tables.appeals
     values: list[float | None] = []
-    if tables.active is not None:
-        values += active_values(tables.active)
-    if tables.requests is not None:
-        try:  # a blank raises TypeError, an empty row ValueError: then cell by cell below
-            if min(map(min, tables.requests.values()), default=0) < 0:  # type: ignore[arg-type, operator]
+    if active is not None:
+        values += active_values(active)
+    if requests is not None:
+        try:  # a blank raises TypeError, no cell at all ValueError: then cell by cell below
+            if min(chain.from_iterable(requests.values())) < 0:  # type: ignore[type-var, operator]
                 return True
         except (TypeError, ValueError):
-            values += chain.from_iterable(tables.requests.values())
-    if tables.appeals is not None:
-        values += appeal_values(tables.appeals)
+            values += chain.from_iterable(requests.values())
+    if appeals is not None:
+        values += appeal_values(appeals)
     return min(filter(None, values), default=0) < 0
 
 

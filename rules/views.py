@@ -65,11 +65,13 @@ def _compact_lines(text: str) -> str:
 
     Such a text's only whitespace is spaces and line ends, and dropping them leaves NFKC text. When that is so,
     it is `compact(text)`: NFKC changes nothing across a space or a line end, and the pieces between them are
-    parts of NFKC text, so NFKC already. `isprintable` is false for every other whitespace character (each is a
-    control or a separator), and then, or when the text is not NFKC, `compact` does the work."""
-    joined = text.replace(" ", "").replace("\n", "")
+    parts of NFKC text, so NFKC already. `split` gives back the text itself when it holds no whitespace (a
+    plain test of each character, where `isprintable` looks up its properties); when it holds other whitespace,
+    or is not NFKC, `compact` does the work."""
+    # `in` finds a space at `memchr` speed; `replace` counts them first, a character at a time (prose has few)
+    joined = (text.replace(" ", "") if " " in text else text).replace("\n", "")
     # `normalize` hands back the text itself when its quick check passes (cheaper than `is_normalized`)
-    if joined.isprintable() and unicodedata.normalize("NFKC", joined) == joined:
+    if joined.split() == [joined] and unicodedata.normalize("NFKC", joined) == joined:
         return joined
     return compact(text)
 

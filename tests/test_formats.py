@@ -344,17 +344,20 @@ TAG_SOUP = [
     "<table>", "</table>", "<tr>", "</tr>", "<td>", "</td>", "<th colspan=3>", '<td rowspan="2">',
     '<td rowspan="0" colspan=0>', "<tbody>", "</thead>", "<p>", "<br>", "<script>", "</script>", "<head>",
     "<caption>", "文字", "12", " ", "\n", "&nbsp;", "&", "<", "<!--", "-->", "<pre>", "<noscript>", "</noscript>",
-    '<td colspan=" 2px" rowspan="">',
+    '<td colspan=" 2px" rowspan="">', '<td style="width:5" rowspan="2">', '<th class="a">', "<colgroup><col>",
 ]  # fmt: skip
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(TAG_SOUP), max_size=60))
 def test_html_the_flattened_page_reads_as_the_walk_reads_it(pieces: list[str]) -> None:
-    """Pages libxslt flattens in one pass give the blocks the element walk gives (others are walked)."""
-    root, _ = html._tree("".join(pieces))
+    """Pages libxslt flattens in one pass give the blocks the element walk gives (others are walked), and both
+    ways of reading the merged cells give the same."""
+    page = "".join(pieces)
+    root, _ = html._tree(page)
     if root is None:
         return
+    assert html._merged_cells(root, styled=True) == html._merged_cells(root, styled=False)
     flat = html._flatten(root)
     if flat is None:
         return

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import random
 
+from report.model import describe_cell
 from report.normalized import compact, normalize
 from rules import evaluate
+from rules.engine import find_rule
 from rules.settings import RuleSettings
 from rules.views import SENTENCE_END, Words, _compact_lines
 from tests.factories import clean_report
 
 # Characters that put each path of `_compact_lines` to work: CJK and ASCII, the whitespace the parser keeps
-# (space, line end) and what it never keeps (tab, ideographic space, NBSP, NEL, ZWSP), full-width forms NFKC
-# changes, and a combining accent that composes with a preceding "e" only once a space between is gone.
-_POOL = "申请行政复议规章件年度报告 \n\n\t\u3000\u00a0\u0085\u200b０１ｎ；e\u0301a,。"
+# (space, line end) and what it never keeps (tab, CR, line separator, ogham space, ideographic space, NBSP, NEL,
+# ZWSP), full-width forms NFKC changes, and a combining accent that composes with a preceding "e" only once a
+# space between is gone.
+_POOL = "申请行政复议规章件年度报告 \n\n\t\r\u2028\u1680\u3000\u00a0\u0085\u200b０１ｎ；e\u0301a,。"
 
 
 def test_compacted_view_is_compact_of_any_text() -> None:
@@ -81,3 +84,32 @@ def test_table_three_sums_still_skip_blanks_and_name_mismatches() -> None:
     requests["new"][0] = 4
     balance = [finding for finding in evaluate(report, [], RuleSettings()) if finding.rule == "requests.balance"]
     assert [finding.location for finding in balance] == ["三/（七）总计/自然人"]
+
+
+def test_negative_cells_are_found_with_blanks_in_table_three_and_without() -> None:
+    """`value.invalid` names every negative cell: table 三 without a blank is read in one `min`, with one (or an
+    emptied row) cell by cell; a negative cell of table 二 is found either way."""
+    rng = random.Random(25)
+    invalid = find_rule("value.invalid")
+    assert invalid is not None
+    fired = 0
+    for _ in range(400):
+        report = clean_report()
+        requests, active = report.tables.requests, report.tables.active
+        assert requests is not None and active is not None
+        keys = list(requests)
+        for _ in range(rng.randint(0, 3)):
+            row = requests[rng.choice(keys)]
+            if row and rng.random() < 0.1:
+                row.clear()
+            elif row:
+                row[rng.randrange(len(row))] = rng.choice([None, -1, -7, 0, 3])
+        if rng.random() < 0.2:
+            active.penalty = -2
+        expected = {
+            describe_cell(path) for path, value in report.cell_values().items() if value is not None and value < 0
+        }
+        found = {finding.location for finding in invalid.findings(report, [], RuleSettings())}
+        assert found == expected
+        fired += bool(found)
+    assert 50 < fired < 350

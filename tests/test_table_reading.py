@@ -51,6 +51,13 @@ def kinds_and_texts(*lines: str) -> list[tuple[str, str]]:
         (["标签", "| 1 | 0 |"], [("text", "标签"), ("break", ""), ("number", "1"), ("number", "0")]),
         (["\t行政许可", "\t\xa0", "5"], [("text", "行政许可"), ("number", "5")]),  # a value wrapped below its cell
         (["\t行政许可", "\t\xa0", "\t5"], [("text", "行政许可"), ("blank", ""), ("number", "5")]),  # a blank cell
+        (
+            ["无 5 -"],
+            [("text", "无"), ("number", "5"), ("placeholder", "-")],
+        ),  # a first word is a value only as a number
+        (["1.5 无 2"], [("number", "1.5"), ("placeholder", "无"), ("number", "2")]),
+        (["1.属于国家秘密 3 0"], [("text", "1.属于国家秘密"), ("number", "3"), ("number", "0")]),  # a numbered label
+        (["1,234 行政 许可 9"], [("text", "1,234 行政 许可"), ("number", "9")]),  # a value before a word is label
     ],
 )
 def test_line_to_tokens(lines: list[str], expected: list[tuple[str, str]]) -> None:
@@ -247,3 +254,42 @@ class _Forgetful(dict[object, object]):
 
     def get(self, key: object, default: object = None) -> object:
         return default
+
+
+def test_new_lines_among_remembered_ones_tokenize_as_with_nothing_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A report met the first time after others of its layout: its new rows (new values, a new number, a
+    row of a blank cell and its wrapped value) stand among lines remembered as simple; its tokens are those
+    of the same document tokenized with every memo empty."""
+    rng = random.Random(31)
+    for layout in generator.TEXT_LAYOUTS:
+        earlier = lines_document("\n".join(generator.rendered_lines(layout, generator.make_truth(rng), rng)))
+        lines = generator.rendered_lines(layout, generator.make_truth(rng), rng)
+        middle = len(lines) // 2
+        lines[middle:middle] = ["\t行政强制", "\t\xa0", "987654", "规章 123457 无 -", "1.属于国家秘密 3 0 0"]
+        document = lines_document("\n".join(lines))
+        tokenize(earlier, {})
+        warm = tokenize(document, {})
+        for name in ("_LINES", "_SIMPLE_TOKENS", "_LABELS"):
+            monkeypatch.setattr(tokens, name, {False: normalized.LineMemo(), True: normalized.LineMemo()})
+        monkeypatch.setattr(tokens, "_VALUES", normalized.LineMemo())
+        cold = tokenize(document, {})
+        assert (warm.tokens, warm.blocks) == (cold.tokens, cold.blocks)
+        assert [token.text for token in cold.tokens if token.text in ("987654", "123457")] == ["987654", "123457"]
+
+
+def test_a_number_too_long_for_any_context_is_a_problem_not_an_error() -> None:
+    """A table 三 cell of a million digits (untrusted input) cannot be added up as a Decimal: it is read as
+    out of range, like any number beyond a database integer."""
+    rng = random.Random(7)
+    lines = generator.rendered_lines("spaces", generator.make_truth(rng), rng)
+    document = tokenize(lines_document("\n".join(lines)), {})
+    stream = document.part(*_table_spans(document.tokens, _regions(document))["三"])
+    changed = list(stream.tokens)
+    position = next(index for index, token in enumerate(changed) if token.kind is Kind.NUMBER)
+    digits = "9" * 1_000_001
+    changed[position] = Token(Kind.NUMBER, digits, Decimal(digits))
+    reading = TableReading()
+    rows = read_requests(Stream(changed, stream.runs, first=stream.first), reading)
+    assert rows is not None
+    assert [cell for row in rows.values() for cell in row].count(None) == 1
+    assert any("超出可以存储的范围" in problem for problem in reading.problems)

@@ -834,21 +834,40 @@ def _flatten(root: Element) -> _Flat | None:
         if "".join(pieces[1::2]).strip(" \t\n\r"):
             return None
         text = "".join(pieces[::2])
+    count, merged = _merged_cells(root)
+    # Every cell of the page is a flattened one, in the same order, unless some stand where no text is shown
+    # (in a `noscript` …); the walk reads those pages.
+    return _Flat(text, merged) if count == text.count(_CELL) else None
+
+
+def _merged_cells(root: Element, *, styled: bool | None = None) -> tuple[int, list[tuple[int, int, int]]]:
+    """How many cells the page has, and its merged cells (place among them, rowspan, colspan) in order. Where
+    cells are `styled` (portal pages give each a style or width; by default: when the first cell has an
+    attribute but a span), two lookups by bytes key a cell cost less than the list of its attributes; where
+    they are not, that list, usually empty, costs half as much (libxml2 keeps no duplicate attribute).
+    _rowspan and _colspan only where a span attribute stands."""
     merged: list[tuple[int, int, int]] = []
+    cells = root.iter("td", "th")
+    first = next(cells, None)
+    if first is None:
+        return 0, merged
+    if styled is None:
+        styled = any(name != "rowspan" and name != "colspan" for name in first.keys())
     count = 0
-    # Two lookups by bytes key cost less than the list of attribute names, and much less on portal pages,
-    # where every cell has a style or width; _rowspan and _colspan only where a span attribute stands.
-    for count, cell in enumerate(root.iter("td", "th"), 1):
-        rowspan, colspan = cell.get(b"rowspan"), cell.get(b"colspan")
+    for count, cell in enumerate(chain((first,), cells), 1):
+        if styled:
+            rowspan, colspan = cell.get(b"rowspan"), cell.get(b"colspan")
+        else:
+            attributes = cell.items()
+            if not attributes:
+                continue
+            values = dict(attributes)
+            rowspan, colspan = values.get("rowspan"), values.get("colspan")
         if rowspan is not None or colspan is not None:
             spans = _rowspan(rowspan), _colspan(colspan)
             if spans != (1, 1):
                 merged.append((count - 1, *spans))
-    # Every cell of the page is a flattened one, in the same order, unless some stand where no text is shown
-    # (in a `noscript` …); the walk reads those pages.
-    if count != text.count(_CELL):
-        return None
-    return _Flat(text, merged)
+    return count, merged
 
 
 def cell_texts(rows: str, row_mark: str, cell_mark: str) -> list[list[str]]:
