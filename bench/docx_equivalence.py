@@ -3,7 +3,9 @@ checkout, both loaded in one process, over generated, mutated, hostile and pytho
 
     .venv/bin/python bench/docx_equivalence.py --baseline /work/base24 --seeds 1-6 --count 2400
 
-Inputs, in turn: generated reports (`tests.generator`), text and byte mutations of their `word/document.xml`
+Inputs, in turn: generated reports (`tests.generator`), the same in Word's own markup (`generator.wordlike_docx`:
+rsid and w14 ids, proofing marks, bookmarks, row properties, split runs), text and byte mutations of the
+`word/document.xml` of both
 (snippets of markup, entities, references, markers, control characters, CDATA, PIs, rebound prefixes, a BOM,
 another encoding, trailing junk), bodies built from random tags, bodies mostly of the shapes the plain reading
 takes (mutated and not), and python-docx documents (runs with fonts, breaks, tabs, headings, lists, merged cells).
@@ -39,6 +41,16 @@ def load(tree: Path, name: str) -> ModuleType:
 
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
+WORD_MARKS = (b"w14:", b"<w:proofErr", b"<w:bookmark", b"<w:trPr", b"<w:lastRenderedPageBreak")
+WORD_ROOTS = [  # roots binding w14 as Word does, to another namespace, or not at all
+    f'<w:document xmlns:w="{W}" xmlns:w14="{W14}" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+    'mc:Ignorable="w14">',
+    f'<w:document xmlns:w14="{W14}" xmlns:w="{W}">',
+    f'<w:document xmlns:w="{W}" xmlns:w14="urn:other">',
+    f'<w:document xmlns:w="{W}" xmlns:w14="{W}">',
+    f'<w:document xmlns:w="{W}">',
+]
 
 
 def outcome(module: ModuleType, data: bytes) -> tuple[Any, ...]:
@@ -90,6 +102,13 @@ SNIPPETS = [
     "文字", "０", "\u3000", "\xa0", '<w:p w:rsidR="00A1">', '<w:t xml:lang="zh">', "<w:body>", "</w:body>",
     "<w:document>", "</w:document>", '<w:r xml:space="preserve">', "<w:tcPr/>", "<w:pPr/>", "<W:p>", "<w:P>",
     '<w:t w:x="1" w:x="2">', "<w:t/ >", "<w:tab>", "</w:tab>", '<w:gridSpan w:val="2"></w:gridSpan>',
+    '<w:p w14:paraId="1A2B3C4D" w14:textId="77777777">', '<w:p w14:paraId="1A2B3C4D" w14:paraId="1A2B3C4E">',
+    '<w:p w:rsidR="00A1B2C3" w:rsidR="00A1B2C3">', '<w:r w:rsidRPr="00a1b2c3">', '<w:r w:rsidRPr="00A1B2C">',
+    '<w:p w15:paraId="1A2B3C4D">', ' w14:paraId="1A2B3C4D"', ' w:rsidR="00A1B2C3"', '="00A1B2C3"',
+    '<w:proofErr w:type="spellStart"/>', "<w:proofErr/>", "<w:proofErr>", "</w:proofErr>", "<w:lastRenderedPageBreak/>",
+    '<w:bookmarkStart w:id="0" w:name="_GoBack"/>', '<w:bookmarkEnd w:id="0"/>', "<w:bookmarkStart>",
+    "</w:bookmarkStart>", '<w:trHeight w:val="567"/>', "<w:trPr/>", '<w:trPr w:rsidR="00A1B2C3">',
+    "<w:tblPrEx>", "</w:tblPrEx>", '<w:gridBefore w:val="2"/>', "<w:gridBefore/>", '<w:gridAfter w:val="1"/>',
 ]  # fmt: skip
 
 
@@ -165,12 +184,13 @@ LEAVES = [
     '<w:t xml:space="preserve"> x </w:t>', "<w:t>&amp;&lt;</w:t>", '<w:gridSpan w:val="2"/>', '<w:gridSpan w:val="x"/>',
     "<w:gridSpan/>", "<w:vMerge/>", '<w:vMerge w:val="restart"/>', '<w:vMerge w:val="continue"/>', "<w:hMerge/>",
     '<w:gridBefore w:val="1"/>', '<w:tcW w:type="dxa" w:w="10"/>', "<w:b/>", '<w:jc w:val="left"/>', "<w:altChunk/>",
-    "<x:t>x</x:t>", '<w:gridSpan w:val="3"></w:gridSpan>',
+    "<x:t>x</x:t>", '<w:gridSpan w:val="3"></w:gridSpan>', '<w:proofErr w:type="gramStart"/>', "<w:lastRenderedPageBreak/>",
+    '<w:bookmarkStart w:id="1" w:name="表"/>', '<w:bookmarkEnd w:id="1"/>',
 ]  # fmt: skip
 CONTAINERS = [
     "w:p", "w:p", "w:p", "w:r", "w:r", "w:r", "w:t", "w:tbl", "w:tbl", "w:tr", "w:tr", "w:tc", "w:tc", "w:tcPr",
     "w:tcPr", "w:trPr", "w:pPr", "w:rPr", "w:tblPr", "w:tblGrid", "w:tabs", "w:del", "w:ins", "w:sdt",
-    "w:sdtContent", "w:tcBorders", "x:p", "x:tc",
+    "w:sdtContent", "w:tcBorders", "x:p", "x:tc", "w:bookmarkStart", "w:proofErr", 'w:p w14:paraId="0000000A"',
 ]  # fmt: skip
 
 
@@ -178,7 +198,7 @@ def soup(rng, depth=0):
     if depth > 4 or rng.random() < 0.3:
         return rng.choice(LEAVES)
     name = rng.choice(CONTAINERS)
-    return f"<{name}>{''.join(soup(rng, depth + 1) for _ in range(rng.randrange(0, 4)))}</{name}>"
+    return f"<{name}>{''.join(soup(rng, depth + 1) for _ in range(rng.randrange(0, 4)))}</{name.split()[0]}>"
 
 
 def plain_soup(rng, depth=0):
@@ -198,19 +218,42 @@ def plain_soup(rng, depth=0):
                         "<w:t>x&amp;y</w:t>",
                         "<w:t></w:t>",
                         "<w:t>\n</w:t>",
+                        "<w:lastRenderedPageBreak/>",
                     ]
                 )
             )
         props = rng.choice(
             ["", "<w:rPr><w:b/></w:rPr>", "<w:rPr/>", '<w:rPr><w:rFonts w:ascii="宋体" w:eastAsia="宋体"/></w:rPr>']
         )
-        return rng.choice(["<w:r>" + props + "".join(pieces) + "</w:r>", "<w:r/>"])
+        start = rng.choice(["<w:r>", "<w:r>", '<w:r w:rsidRPr="00A1B2C3">', '<w:r w:rsidR="00D4E5F6" w14:textId="0"'])
+        return rng.choice([start + props + "".join(pieces) + "</w:r>", "<w:r/>"])
+
+    def silent():
+        return rng.choice(
+            [
+                "",
+                "",
+                "",
+                '<w:proofErr w:type="spellStart"/>',
+                '<w:bookmarkStart w:id="0" w:name="_GoBack"/>',
+                '<w:bookmarkEnd w:id="0"/>',
+                "<w:proofErr></w:proofErr>",
+            ]
+        )
 
     def para():
         props = rng.choice(
             ["", '<w:pPr><w:jc w:val="center"/></w:pPr>', "<w:pPr><w:rPr><w:b/></w:rPr></w:pPr>", "<w:pPr/>"]
         )
-        return rng.choice(["<w:p>" + props + "".join(run() for _ in range(rng.randrange(0, 3))) + "</w:p>", "<w:p/>"])
+        start = rng.choice(
+            [
+                "<w:p>",
+                "<w:p>",
+                f'<w:p w:rsidR="00A1B2C3" w14:paraId="{rng.randrange(1 << 31):08X}" w14:textId="77777777">',
+            ]
+        )
+        runs = "".join(run() + silent() for _ in range(rng.randrange(0, 3)))
+        return rng.choice([start + props + silent() + runs + "</w:p>", "<w:p/>"])
 
     def cell():
         merges = "".join(
@@ -230,11 +273,24 @@ def plain_soup(rng, depth=0):
         )
         width = rng.choice(["", '<w:tcW w:type="dxa" w:w="100"/>', '<w:tcW w:w="100" w:type="dxa"/>'])
         props = rng.choice(["", f"<w:tcPr>{width}{merges}</w:tcPr>", "<w:tcPr/>"])
-        return "<w:tc>" + props + "".join(para() for _ in range(rng.randrange(0, 3))) + "</w:tc>"
+        return "<w:tc>" + props + silent() + "".join(para() for _ in range(rng.randrange(0, 3))) + "</w:tc>"
 
     def table():
         rows = "".join(
-            "<w:tr>" + "".join(cell() for _ in range(rng.randrange(0, 4))) + "</w:tr>"
+            rng.choice(["<w:tr>", '<w:tr w:rsidR="00A1B2C3" w14:paraId="0ABCDEF1">'])
+            + rng.choice(
+                [
+                    "",
+                    "",
+                    '<w:trPr><w:trHeight w:val="567"/></w:trPr>',
+                    '<w:trPr><w:gridBefore w:val="1"/><w:jc w:val="center"/></w:trPr>',
+                    '<w:trPr><w:trHeight w:val="1"/><w:gridBefore w:val="x"/></w:trPr>',
+                    "<w:trPr/>",
+                ]
+            )
+            + silent()
+            + "".join(cell() for _ in range(rng.randrange(0, 4)))
+            + "</w:tr>"
             for _ in range(rng.randrange(0, 4))
         )
         return (
@@ -245,7 +301,7 @@ def plain_soup(rng, depth=0):
             + "</w:tbl>"
         )
 
-    body = "".join(rng.choice([para, para, table])() for _ in range(rng.randrange(0, 6)))
+    body = "".join(rng.choice([para, para, table, silent])() for _ in range(rng.randrange(0, 6)))
     section = rng.choice(
         ["", '<w:sectPr w:rsidR="1"><w:pgSz w:w="1" w:h="2"/></w:sectPr>', "<w:sectPr/>", "<w:sectPr></w:sectPr>"]
     )
@@ -301,11 +357,14 @@ def compare(old: ModuleType, new: ModuleType, seed: int, count: int) -> int:
     """Compare the two readers over `count` inputs drawn with `seed`; the number that differ."""
     rng = random.Random(seed)
     bases = [generator.LAYOUTS["docx"](generator.make_truth(rng), rng) for _ in range(12)]
-    differ = plain = 0
+    bases += [generator.wordlike_docx(base, rng) for base in bases[:8]]
+    differ = plain = word = word_plain = 0
     for index in range(count):
         kind = index % 7
         if kind == 0 and index % 12 == 0:
             data = generator.LAYOUTS["docx"](generator.make_truth(rng), rng)
+            if index % 24 == 0:
+                data = generator.wordlike_docx(data, rng)
         elif kind in (0, 1, 2):
             base = rng.choice(bases)
             part = zipfile.ZipFile(io.BytesIO(base)).read("word/document.xml")
@@ -314,14 +373,18 @@ def compare(old: ModuleType, new: ModuleType, seed: int, count: int) -> int:
         elif kind == 6:
             data = pydocx(rng)
         elif kind == 3:
-            data = raw("".join(soup(rng) for _ in range(rng.randrange(1, 5))))
+            data = raw("".join(soup(rng) for _ in range(rng.randrange(1, 5))), root=rng.choice([None, *WORD_ROOTS]))
         else:
             body = plain_soup(rng)
             if kind == 5:
                 body = mutate_text(rng, ("<w:body>" + body + "</w:body>").encode())[8:-9].decode("utf-8", "replace")
-            data = raw(body)
+            data = raw(body, root=rng.choice([None, None, *WORD_ROOTS]))
         part = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")
-        plain += new._plain_flat(part) is not None
+        read_plain = new._plain_flat(part) is not None
+        plain += read_plain
+        if any(mark in part for mark in WORD_MARKS):
+            word += 1
+            word_plain += read_plain
         before, after = outcome(old, data), outcome(new, data)
         if before != after:
             differ += 1
@@ -329,7 +392,10 @@ def compare(old: ModuleType, new: ModuleType, seed: int, count: int) -> int:
                 print(
                     f"differ: seed {seed}, input {index} (kind {kind})\n  before {before!r:.300}\n  after  {after!r:.300}"
                 )
-    print(f"seed {seed}: {count} inputs, {differ} differ, {plain} read plain")
+    print(
+        f"seed {seed}: {count} inputs, {differ} differ, {plain} read plain; {word} hold Word's own markup, "
+        f"{word_plain} of them read plain"
+    )
     return differ
 
 

@@ -23,6 +23,7 @@ import random
 import re
 import tempfile
 import unicodedata
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -2697,6 +2698,90 @@ class _DocxComposer(_Composer):
 def render_docx(truth: GroundTruth, rng: random.Random) -> bytes:
     """A Word document built with python-docx; the tables merged like the official form."""
     return _DocxComposer(truth, rng).render()
+
+
+_WORD_PART = "word/document.xml"
+_WORD_TAG = re.compile(
+    r"<w:p>|<w:p/>|<w:r>|<w:tr>|<w:tbl>|</w:tbl>|</w:p>|<w:t(?: xml:space=\"preserve\")?>([^<]*)</w:t>"
+)
+
+
+def wordlike_docx(data: bytes, rng: random.Random) -> bytes:
+    """A python-docx document rewritten with the markup Word itself adds, which changes no text: revision ids
+    (rsid) on paragraphs, runs and rows, Word 2010's paragraph ids (w14:paraId, w14:textId), proofing marks
+    around runs, bookmarks (in paragraphs, around tables and in rows), the place a page broke when last laid out,
+    language and East Asian font hints in run properties, row heights in row properties, and texts split over
+    runs. It reads as the document it was made from."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    sessions = [f"{rng.randrange(1 << 24):08X}" for _ in range(rng.randint(1, 4))]
+    heights = [rng.randrange(300, 900) for _ in range(rng.randint(1, 2))]
+    bookmarks = iter(range(1, 1 << 30))
+
+    def paragraph_ids() -> str:
+        rsid = rng.choice(sessions)
+        return (
+            f' w:rsidR="{rsid}" w:rsidRDefault="{rsid}" w14:paraId="{rng.randrange(1 << 31):08X}"'
+            f' w14:textId="{rng.randrange(1 << 31):08X}"'
+        )
+
+    def run_start() -> str:
+        attributes = f' w:rsidRPr="{rng.choice(sessions)}"' if rng.random() < 0.5 else ""
+        return f"<w:r{attributes}>"
+
+    def word(match: re.Match[str]) -> str:
+        tag = match.group()
+        if tag == "<w:p>":
+            return f"<w:p{paragraph_ids()}>"
+        if tag == "<w:p/>":
+            return f"<w:p{paragraph_ids()}/>"
+        if tag == "<w:r>":
+            mark = rng.random()
+            if mark < 0.15:
+                return f'<w:proofErr w:type="spellStart"/>{run_start()}'
+            if mark < 0.2:
+                return f'<w:proofErr w:type="gramEnd"/>{run_start()}'
+            return run_start()
+        if tag == "<w:tr>":
+            ids = f' w:rsidR="{rng.choice(sessions)}" w14:paraId="{rng.randrange(1 << 31):08X}" w14:textId="77777777"'
+            height = f'<w:trPr><w:trHeight w:val="{rng.choice(heights)}"/></w:trPr>' if rng.random() < 0.7 else ""
+            bookmark = f'<w:bookmarkStart w:id="{next(bookmarks)}" w:name="_Hlk{rng.randrange(10**8)}"/>'
+            return f"<w:tr{ids}>{height}{bookmark if rng.random() < 0.02 else ''}"
+        if tag == "<w:tbl>":
+            number = next(bookmarks)
+            if rng.random() < 0.3:
+                return f'<w:bookmarkStart w:id="{number}" w:name="_Toc{rng.randrange(10**9)}"/><w:tbl>'
+            return tag
+        if tag == "</w:tbl>":
+            return f'</w:tbl><w:bookmarkEnd w:id="{rng.randrange(1, 99)}"/>' if rng.random() < 0.3 else tag
+        if tag == "</w:p>":
+            if rng.random() < 0.05:
+                number = next(bookmarks)
+                return f'<w:bookmarkStart w:id="{number}" w:name="_GoBack"/><w:bookmarkEnd w:id="{number}"/></w:p>'
+            if rng.random() < 0.1:
+                return '<w:proofErr w:type="spellEnd"/></w:p>'
+            return tag
+        text = match.group(1)
+        hints = '<w:rPr><w:rFonts w:hint="eastAsia"/><w:lang w:val="en-US" w:eastAsia="zh-CN"/></w:rPr>'
+        broke = "<w:lastRenderedPageBreak/>" if rng.random() < 0.05 else ""
+        cut = rng.randrange(len(text) + 1)
+        while cut < len(text) and "&" in text[max(cut - 5, 0) : cut]:  # not inside an entity
+            cut += 1
+        if len(text) < 2 or cut in (0, len(text)) or rng.random() < 0.5:
+            return f"{broke}{_word_text(text)}"
+        return f"{broke}{_word_text(text[:cut])}</w:r>{run_start()}{hints}{_word_text(text[cut:])}"
+
+    part = _WORD_TAG.sub(word, archive.read(_WORD_PART).decode("utf-8"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in archive.infolist():
+            target.writestr(info, part.encode("utf-8") if info.filename == _WORD_PART else archive.read(info))
+    return buffer.getvalue()
+
+
+def _word_text(text: str) -> str:
+    """A run's text as Word writes it: spaces at its ends kept by xml:space."""
+    preserve = ' xml:space="preserve"' if text != text.strip(" ") else ""
+    return f"<w:t{preserve}>{text}</w:t>"
 
 
 _PDF_FONT = "STSong-Light"

@@ -798,9 +798,10 @@ WORD_SOUP = st.recursive(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(WORD_SOUP, max_size=6))
-def test_docx_the_flattened_body_reads_as_the_tree_walk_reads_it(blocks: list[str]) -> None:
-    """Bodies libxslt flattens in one pass give the blocks and problems the tree walk gives (others are walked)."""
+@given(st.lists(WORD_SOUP, max_size=6), st.one_of(st.just(docx_format.MAX_GRID_CELLS), st.integers(0, 24)))
+def test_docx_the_flattened_body_reads_as_the_tree_walk_reads_it(blocks: list[str], cells_left: int) -> None:
+    """Bodies libxslt flattens in one pass give the blocks and problems the tree walk gives (others are walked),
+    tables cut where the cells a document may hold run out as well."""
     namespaces = (
         f'xmlns:w="{W}" xmlns:v="{W}" xmlns:s="http://purl.oclc.org/ooxml/wordprocessingml/main" xmlns:x="urn:x" '
         'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
@@ -816,8 +817,9 @@ def test_docx_the_flattened_body_reads_as_the_tree_walk_reads_it(blocks: list[st
         if flat is None:
             continue
         walked = docx_format._scan(body, shortened=short)
+        walked.cells_left = cells_left
         walked_blocks = list(docx_format._blocks(body, walked))
-        flattened = docx_format._flat_document(flat, docx_format._Reading())
+        flattened = docx_format._flat_document(flat, docx_format._Reading(cells_left=cells_left))
         assert (flattened.blocks, flattened.problems) == (walked_blocks, walked.problems)
 
 
@@ -837,6 +839,30 @@ def plain_part(body: str, section: str = '<w:sectPr w:rsidR="1"><w:pgSz w:w="1" 
     return f'{prolog}<w:document xmlns:w="{W}" xmlns:r="urn:r"><w:body>{body}{section}</w:body></w:document>'.encode()
 
 
+W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
+
+
+def word_part(body: str, w14: str = W14) -> bytes:
+    """A plain part whose root binds w14 as Word's does."""
+    return plain_part(body).replace(b'xmlns:r="urn:r"', f'xmlns:r="urn:r" xmlns:w14="{w14}"'.encode())
+
+
+# Word's own markup around paragraphs and rows: revision and paragraph ids, proofing marks, bookmarks, the place a
+# page broke, row properties (a gridBefore among them).
+WORD_PARAGRAPH = (
+    '<w:p w:rsidR="00A1B2C3" w:rsidRDefault="00A1B2C3" w14:paraId="1A2B3C4D" w14:textId="77777777"><w:pPr>'
+    '<w:rPr><w:rFonts w:hint="eastAsia"/><w:lang w:val="en-US" w:eastAsia="zh-CN"/></w:rPr></w:pPr>'
+    '<w:bookmarkStart w:id="0" w:name="_GoBack"/><w:bookmarkEnd w:id="0"/><w:proofErr w:type="spellStart"/>'
+    '<w:r w:rsidRPr="00D4E5F6"><w:rPr><w:lang w:eastAsia="zh-CN"/></w:rPr><w:lastRenderedPageBreak/>'
+    '<w:t>一、总体</w:t></w:r><w:proofErr w:type="spellEnd"/><w:r><w:t xml:space="preserve">情况 </w:t></w:r></w:p>'
+)
+WORD_ROW = (
+    '<w:tr w:rsidR="00A1B2C3" w14:paraId="0ABCDEF1" w14:textId="77777777"><w:trPr><w:trHeight w:val="567"/>'
+    '<w:gridBefore w:val="1"/><w:jc w:val="center"/></w:trPr><w:bookmarkStart w:id="1" w:name="表一"/>'
+    f'<w:tc><w:tcPr><w:vMerge w:val="restart"/></w:tcPr>{WORD_PARAGRAPH}</w:tc><w:bookmarkEnd w:id="1"/></w:tr>'
+)
+WORD_TABLE = f'<w:tbl><w:proofErr w:type="gramStart"/><w:tr><w:tc>{paragraph("上")}</w:tc></w:tr>{WORD_ROW}</w:tbl>'
+
 PLAIN_CELL = '<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="9"/><w:gridSpan w:val="2"/></w:tcPr><w:p><w:r><w:t>格</w:t></w:r></w:p></w:tc>'
 PLAIN_TABLE = f'<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/></w:tblPr><w:tr>{PLAIN_CELL}</w:tr></w:tbl>'
 
@@ -852,11 +878,13 @@ PLAIN_TABLE = f'<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/></w:tblPr><w:tr>{
         paragraph("a &amp; b &lt;c&gt; &quot;d&apos;") + paragraph("&amp;lt;"),
         '<w:tbl><w:tr><w:tc><w:tcPr><w:tcBorders><w:gridSpan w:val="7"/></w:tcBorders></w:tcPr>'
         "<w:p><w:r><w:t>边</w:t></w:r></w:p></w:tc></w:tr></w:tbl>",
+        '<w:tbl><w:tr><w:trPr><w:gridBefore w:val="1"/></w:trPr><w:tc>' + paragraph("前") + "</w:tc></w:tr></w:tbl>",
+        '<w:bookmarkStart w:id="2" w:name="_Toc1"/>' + WORD_PARAGRAPH + WORD_TABLE + '<w:bookmarkEnd w:id="2"/>',
     ],
-    ids=["report", "runs", "merges", "entities", "nested-property"],
+    ids=["report", "runs", "merges", "entities", "nested-property", "grid-before", "word"],
 )
 def test_docx_a_plain_part_is_read_from_its_bytes_as_libxslt_flattens_it(body: str) -> None:
-    part = plain_part(body)
+    part = word_part(body)
     assert docx_format._plain_flat(part) is not None
     assert docx_format._plain_flat(part) == libxslt_flattening(part)
 
@@ -868,6 +896,46 @@ def test_docx_a_generated_report_is_read_plain() -> None:
     part = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")
     assert docx_format._plain_flat(part) is not None
     assert docx_format._plain_flat(part) == libxslt_flattening(part)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_docx_a_report_in_words_own_markup_is_read_plain_as_the_report_it_came_from(seed: int) -> None:
+    """Word adds revision and paragraph ids, proofing marks, bookmarks, row heights … (`wordlike_docx`): such a
+    part is read plain, as libxslt flattens it, and gives the lines and grids of the python-docx report."""
+    rng = random.Random(seed)
+    data = generator.render_docx(generator.make_truth(rng), rng)
+    word = generator.wordlike_docx(data, rng)
+    part = zipfile.ZipFile(io.BytesIO(word)).read("word/document.xml")
+    assert b"w14:paraId" in part and b"<w:proofErr" in part and b"<w:trPr>" in part
+    assert docx_format._plain_flat(part) is not None
+    assert docx_format._plain_flat(part) == libxslt_flattening(part)
+    original, document = docx_format.read(data), docx_format.read(word)
+    assert (document.blocks, document.problems) == (original.blocks, original.problems)
+
+
+def test_docx_package_relationships_name_each_files_main_part_and_a_refusal_is_given_each_time() -> None:
+    """What the package relationships name is remembered by their bytes: files with the same relationships read
+    their own main part, and relationships that are refused are refused again, for the same reason."""
+    relationships = (
+        '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Target="/word/main.xml" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/officeDocument"/></Relationships>'
+    )
+
+    def package(rels: str, text: str) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("_rels/.rels", rels)
+            archive.writestr("word/main.xml", plain_part(paragraph(text)))
+        return buffer.getvalue()
+
+    assert [docx_format.read(package(relationships, text)).lines for text in ("甲", "乙")] == [["甲"], ["乙"]]
+    refused = '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x "y">]>' + relationships.removeprefix(
+        '<?xml version="1.0"?>'
+    )
+    for _ in range(2):
+        with pytest.raises(UnreadableFile, match=r"_rels/\.rels 含有 XML 实体或文档类型声明"):
+            docx_format.read(package(refused, "丙"))
 
 
 def test_docx_long_pieces_of_markup_are_read_plain_and_not_remembered() -> None:
@@ -892,7 +960,11 @@ NOT_PLAIN_BODIES = [
     "<w:p><w:r><w:t>x</w:t></w:p></w:r>", "<w:p><w:r><w:t>x<w:t>y</w:t></w:t></w:r></w:p>",
     "<w:sdt><w:sdtContent>" + paragraph("控") + "</w:sdtContent></w:sdt>", '<w:p xmlns:w="urn:x"><w:r><w:t>x</w:t></w:r></w:p>',
     "<w:tbl><w:tr><w:tc><w:tbl><w:tr><w:tc>" + paragraph("套") + "</w:tc></w:tr></w:tbl></w:tc></w:tr></w:tbl>",
-    '<w:tbl><w:tr><w:trPr><w:gridBefore w:val="1"/></w:trPr><w:tc>' + paragraph("前") + "</w:tc></w:tr></w:tbl>",
+    '<w:tbl><w:tr><w:trPr w:rsidR="00A1B2C3"><w:gridBefore w:val="1"/></w:trPr><w:tc>' + paragraph("前") + "</w:tc></w:tr></w:tbl>",
+    '<w:p><w:bookmarkStart w:id="0"></w:bookmarkStart></w:p>', "<w:p><w:r><w:proofErr/><w:t>x</w:t></w:r></w:p>",
+    "<w:p><w:lastRenderedPageBreak/></w:p>", '<w:p w15:x="1"><w:r><w:t>x</w:t></w:r></w:p>',
+    '<w:p w14:paraId="1A2B3C4D" w14:paraId="1A2B3C4E"><w:r><w:t>x</w:t></w:r></w:p>',
+    '<w:p w:rsidR="00A1B2C3" w:rsidR="00A1B2C3"><w:r><w:t>x</w:t></w:r></w:p>',
     paragraph("x") + "<?pi x?>", paragraph("x") + " ", "<w:p><w:r><w:t>x</w:t></w:r><w:t>y</w:t></w:p>",
     '<w:p><w:r><w:t xml:lang="zh">x</w:t></w:r></w:p>', paragraph("x") + "<w:altChunk/>",
     "<w:p><w:r><w:rPr>" + "<w:b>" * 60 + "</w:b>" * 60 + "</w:rPr><w:t>深</w:t></w:r></w:p>",
@@ -906,7 +978,7 @@ NOT_PLAIN_BODIES = [
 def test_docx_a_part_not_plain_is_parsed_and_read_or_refused_as_before(body: str) -> None:
     """Anything the plain reading cannot vouch for (references, characters libxml2 rewrites or refuses, odd
     tags, wrappers, nesting) is parsed: the reading, or the reason, is that of the parsing path."""
-    part = plain_part(body).replace(b"{not-utf-8}", b"\x80")
+    part = word_part(body).replace(b"{not-utf-8}", b"\x80")
     assert docx_format._plain_flat(part) is None
     try:
         libxslt_flattening(part)
@@ -932,9 +1004,13 @@ def test_docx_a_part_not_plain_is_parsed_and_read_or_refused_as_before(body: str
         plain_part(paragraph("x")) + b"<!-- c -->",
         plain_part(paragraph("x")).replace(b"<w:pgSz", b"<w:pgSz &bad;"),
         plain_part(paragraph("x\u2028")).replace(b"version='1.0'", b"version='1.1'"),
+        plain_part(WORD_PARAGRAPH),
+        word_part(WORD_PARAGRAPH, w14="urn:w14"),
+        word_part(WORD_PARAGRAPH, w14=W),
     ],
     ids=["empty-section", "after-section", "other-name", "body-attribute", "reference", "marker", "twice",
-         "encoding", "strict", "trailing", "comment", "section-damaged", "xml-1.1"],
+         "encoding", "strict", "trailing", "comment", "section-damaged", "xml-1.1", "w14-unbound", "w14-other",
+         "w14-as-w"],
 )  # fmt: skip
 def test_docx_a_part_whose_rest_is_not_plain_is_parsed(part: bytes) -> None:
     """The plain reading needs the part around the blocks to be one libxml2 reads, in UTF-8, with Word's
@@ -947,6 +1023,9 @@ PLAIN_PIECES = [
     '<w:p><w:r><w:t xml:space="preserve">  </w:t><w:tab/><w:br/></w:r></w:p>', PLAIN_TABLE, "<w:tbl/>",
     "<w:tbl><w:tr><w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc><w:tc>" + paragraph("乙") + paragraph("丙") + "</w:tc></w:tr></w:tbl>",
     "<w:tbl><w:tr><w:tc/></w:tr><w:tr></w:tr></w:tbl>", "</w:p>", "<w:p>", "<w:t>", "</w:tc>", "<w:tr>", "x", "&",
+    WORD_PARAGRAPH, WORD_ROW, WORD_TABLE, '<w:p w:rsidR="00A1B2C3" w14:paraId="1A2B3C4D">', "<w:trPr>", "</w:trPr>",
+    '<w:proofErr w:type="spellStart"/>', '<w:bookmarkStart w:id="0" w:name="_GoBack"/>', "<w:lastRenderedPageBreak/>",
+    '<w:gridBefore w:val="2"/>', '<w:r w:rsidRPr="00D4E5F6">', "</w:r>",
 ]  # fmt: skip
 
 
@@ -955,7 +1034,7 @@ PLAIN_PIECES = [
 def test_docx_any_part_read_plain_is_read_as_libxslt_flattens_it(pieces: list[str]) -> None:
     """Plain pieces and broken ones in any order: the plain reading gives what the parsing path flattens, or
     leaves the part to it (which may refuse it)."""
-    part = plain_part("".join(pieces))
+    part = word_part("".join(pieces))
     flat = docx_format._plain_flat(part)
     if flat is None:
         return

@@ -16,10 +16,12 @@ every paragraph's and cell's text and one over the merge properties gives the sp
 are then a few dictionary lookups each; tag facts (local name, hidden or not) come from per-tag caches.
 Usually libxslt flattens the body into one string instead (`_flattening`), read with a few calls a table
 (a regular expression costs microseconds a call): its merge properties go in one, whether any cell needs
-whitespace collapsed is told by one, and a cell's merges are memoised by its properties.
-Most parts (python-docx's, Word's plain markup) skip both libxml2's tree and libxslt: `_plain_flat` writes the
-same string straight from the part's bytes when it can vouch that libxml2 would read the part and libxslt
-flatten it so; anything else is parsed as above.
+whitespace collapsed is told by one, and its layout is planned once per skeleton (its rows' cells and merge
+properties, `_TablePlan`) and read with one itemgetter.
+Most parts (python-docx's, and Word's own markup with its revision and paragraph ids, bookmarks, proofing marks
+and row properties) skip both libxml2's tree and libxslt: `_plain_flat` writes the same string straight from the
+part's bytes when it can vouch that libxml2 would read the part and libxslt flatten it so; anything else is
+parsed as above.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import TypeVar
 
 from lxml import etree
@@ -103,6 +106,23 @@ class _Memo(dict[_Key, _Fact]):
 
     def __missing__(self, key: _Key) -> _Fact:
         if len(self) > _CACHED_KEYS:
+            self.clear()
+        value = self[key] = self._fact(key)
+        return value
+
+
+class _MarkupMemo(_Memo[bytes, _Fact]):
+    """A `_Memo` of pieces of markup that remembers only pieces of at most `longest` bytes, and at most `most` of
+    them: what it holds stays in memory from file to file, and a hostile part may be megabytes of one piece."""
+
+    def __init__(self, fact: Callable[[bytes], _Fact], longest: int, most: int = _CACHED_KEYS) -> None:
+        super().__init__(fact)
+        self._longest, self._most = longest, most
+
+    def __missing__(self, key: bytes) -> _Fact:
+        if len(key) > self._longest:
+            return self._fact(key)
+        if len(self) >= self._most:
             self.clear()
         value = self[key] = self._fact(key)
         return value
@@ -239,29 +259,44 @@ def _merge(properties: dict[str, str]) -> _Merge | None:
     return span, properties.get("vMerge") in _CONTINUES, properties.get("hMerge") in _CONTINUES
 
 
+# Where a row's slot takes None (covered by a merge) and "" (blank), from the row's texts followed by None and "".
+_COVERED, _BLANK = -2, -1
+
+
+def _slot_sources(before: int, merges: list[_Merge | None], above_width: int | None) -> list[int]:
+    """Where a row's slots come from (a cell's index, _COVERED or _BLANK), by the number of blank slots its
+    gridBefore asks for, its cells' merges and the width of the row above it (None for none). Each cell takes one
+    slot, or its span of them, covered when its vMerge continues a merge below a slot of the row above or its
+    hMerge continues one after a slot of its own row; a row is cut where the next cell would pass
+    MAX_GRID_COLUMNS."""
+    sources = [_BLANK] * before
+    for index, merge in enumerate(merges):
+        if merge is None:  # the usual cell: one slot
+            if len(sources) >= MAX_GRID_COLUMNS:
+                break
+            sources.append(index)
+            continue
+        span, down, across = merge
+        column = len(sources)
+        if column + span > MAX_GRID_COLUMNS:
+            break
+        if (down and above_width is not None and column < above_width) or (across and sources):
+            sources.extend([_COVERED] * span)
+        else:
+            sources.append(index)
+            sources.extend([_COVERED] * (span - 1))
+    return sources
+
+
 def _row_slots(
     grid_before: str | None, texts: list[str], merges: list[_Merge | None], above: tuple[str | None, ...] | None
 ) -> tuple[str | None, ...]:
-    """One table row as grid slots, from the w:val of its gridBefore ("" for one without a value, None for none)
-    and its cells' texts (collapsed) and merges; `above` is the row before it, for vertical merges."""
-    slots: list[str | None] = [""] * _int_value(grid_before, 0, MAX_GRID_COLUMNS) if grid_before is not None else []
-    for text, merge in zip(texts, merges, strict=True):
-        if merge is None:  # the usual cell: one slot
-            if len(slots) >= MAX_GRID_COLUMNS:
-                break
-            slots.append(text)
-            continue
-        span, down, across = merge
-        column = len(slots)
-        if column + span > MAX_GRID_COLUMNS:
-            break
-        if (down and above is not None and column < len(above)) or (across and slots):
-            slots.extend([None] * span)
-        else:
-            slots.append(text)
-            if span > 1:
-                slots.extend([None] * (span - 1))
-    return tuple(slots)
+    """One table row as grid slots (`_slot_sources`), from the w:val of its gridBefore ("" for one without a
+    value, None for none) and its cells' texts (collapsed) and merges, one of each a cell; `above` is the row
+    before it, for vertical merges."""
+    before = _int_value(grid_before, 0, MAX_GRID_COLUMNS) if grid_before is not None else 0
+    values = [*texts, None, ""]
+    return tuple([values[source] for source in _slot_sources(before, merges, None if above is None else len(above))])
 
 
 def _laid_out(
@@ -336,9 +371,8 @@ _PROPERTY_RUN = re.compile(f"{_PROPERTY}[^{_PROPERTY_END}]*{_PROPERTY_END}")
 _MERGE_MARKS = tuple((kind, f"{_PROPERTY}{kind}") for kind in ("gridSpan", "vMerge", "hMerge"))
 _ROW_MARKS = (("gridBefore", f"{_PROPERTY}gridBefore"),)
 _GRID_BEFORE = _ROW_MARKS[0][1]
-# A flattened cell's merge, by the cell's start up to its last property (which holds them all): cells repeat them.
-_FLAT_MERGES: _Memo[str, _Merge | None] = _Memo(lambda start: _merge(_merges(start, _MERGE_MARKS)))
-_MEMOISED_CHARS = 100  # a longer start (text before the properties, long values) is not kept
+# What a flattened table's layout rests on (`_TablePlan`): its rows' and cells' marks and merge properties.
+_SKELETON = re.compile(f"[{_ROW}{_CELL}]|{_PROPERTY}[^{_PROPERTY_END}]*{_PROPERTY_END}")
 
 
 def _flattening(word_namespace: str) -> etree.XSLT:
@@ -490,12 +524,6 @@ def _merges(piece: str, marks: tuple[tuple[str, str], ...]) -> dict[str, str]:
     return found
 
 
-def _flat_merge(cell: str) -> _Merge | None:
-    """The merge of a flattened cell holding merge properties."""
-    start = cell[: cell.rindex(_PROPERTY_END) + 1]
-    return _FLAT_MERGES[start] if len(start) <= _MEMOISED_CHARS else _merge(_merges(start, _MERGE_MARKS))
-
-
 def _flat_texts(table: str) -> list[list[str]]:
     """The collapsed texts of a flattened table's cells, by row, at most MAX_GRID_COLUMNS a row (each cell
     takes a slot at least). The table's merge properties go in one regular expression call."""
@@ -505,18 +533,67 @@ def _flat_texts(table: str) -> list[list[str]]:
     return [texts[:MAX_GRID_COLUMNS] for texts in cell_texts(bare, _ROW, _CELL)]
 
 
-def _flat_slots(table: str, grid: list[tuple[str | None, ...]]) -> Iterator[tuple[str | None, ...]]:
-    """A flattened table's rows of slots, as `_row_slots` makes them, each made once the row before it is in
-    `grid`; a row without merge properties (the usual one) is its cells' texts."""
-    for row, texts in zip(table.split(_ROW)[1:], _flat_texts(table), strict=True):
-        if _PROPERTY not in row:
-            yield tuple(texts)
-            continue
+@dataclass(frozen=True)
+class _TablePlan:
+    """A flattened table's layout: where each row's slots come from (`_slot_sources`, a cell's index counted
+    over the whole table), the slots of all rows (`cells`, as MAX_GRID_CELLS counts them), the grid's width, and
+    a getter of every row's slots padded to the width, all in one tuple."""
+
+    rows: tuple[tuple[int, ...], ...]
+    cells: int
+    width: int
+    slots: Callable[[list[str | None]], tuple[str | None, ...]]
+
+
+def _table_plan(skeleton: str) -> _TablePlan:
+    """The layout of a flattened table, from its skeleton (`_SKELETON`'s matches, in order): which cells each
+    row has (at most MAX_GRID_COLUMNS, as `_flat_texts` keeps their texts), their merges, the row's gridBefore."""
+    rows: list[tuple[int, ...]] = []
+    first = 0  # the index of the row's first cell in the table
+    for row in skeleton.split(_ROW)[1:]:
+        cells = row.split(_CELL)[1 : MAX_GRID_COLUMNS + 1]
         grid_before = _merges(row, _ROW_MARKS).get("gridBefore") if _GRID_BEFORE in row else None
-        merges = [
-            None if _PROPERTY not in cell else _flat_merge(cell) for cell in row.split(_CELL)[1 : MAX_GRID_COLUMNS + 1]
-        ]
-        yield _row_slots(grid_before, texts, merges, grid[-1] if grid else None)
+        before = _int_value(grid_before, 0, MAX_GRID_COLUMNS) if grid_before is not None else 0
+        merges = [None if _PROPERTY not in cell else _merge(_merges(cell, _MERGE_MARKS)) for cell in cells]
+        sources = _slot_sources(before, merges, len(rows[-1]) if rows else None)
+        rows.append(tuple([first + source if source >= 0 else source for source in sources]))
+        first += len(cells)
+    width = max(map(len, rows), default=0)
+    padded = [source for sources in rows for source in (*sources, *[_BLANK] * (width - len(sources)))]
+    slots = itemgetter(*padded) if len(padded) > 1 else lambda values: tuple([values[source] for source in padded])
+    return _TablePlan(tuple(rows), sum(map(len, rows)), width, slots)
+
+
+_PLANNED_CHARS, _TABLE_PLAN_COUNT = 4096, 256
+
+
+class _TablePlans(dict[str, _TablePlan]):
+    """Flattened tables' layouts by their skeletons: reports repeat a few tables. Only skeletons of at most
+    _PLANNED_CHARS characters are kept, and at most _TABLE_PLAN_COUNT of them (a plan holds a source a slot)."""
+
+    def __missing__(self, skeleton: str) -> _TablePlan:
+        if len(skeleton) > _PLANNED_CHARS:
+            return _table_plan(skeleton)
+        if len(self) >= _TABLE_PLAN_COUNT:
+            self.clear()
+        plan = self[skeleton] = _table_plan(skeleton)
+        return plan
+
+
+_TABLE_PLANS = _TablePlans()
+
+
+def _flat_grid(table: str, reading: _Reading) -> Grid | None:
+    """A flattened table's grid, as `_laid_out` lays out its rows (`_row_slots`)."""
+    plan = _TABLE_PLANS["".join(_SKELETON.findall(table))]
+    values: list[str | None] = [*chain.from_iterable(_flat_texts(table)), None, ""]
+    if plan.cells > reading.cells_left:  # cut where MAX_GRID_CELLS is reached
+        return _laid_out([], (tuple([values[source] for source in sources]) for sources in plan.rows), reading)
+    reading.cells_left -= plan.cells
+    if not plan.width:
+        return None
+    slots, width = plan.slots(values), plan.width
+    return Grid(tuple([slots[start : start + width] for start in range(0, len(slots), width)]))
 
 
 def _flat_paragraphs(text: str, lines: list[str], reading: _Reading) -> None:
@@ -536,8 +613,7 @@ def _flat_document(text: str, reading: _Reading) -> Document:
     _flat_paragraphs(first, lines, reading)
     for piece in tables:
         table, after = piece.split(_TABLE_END, 1)
-        rows: list[tuple[str | None, ...]] = []
-        grid = _laid_out(rows, _flat_slots(table, rows), reading)
+        grid = _flat_grid(table, reading)
         if grid is not None:
             grids[len(lines)] = grid
             lines.append("")
@@ -595,12 +671,20 @@ def _xml(data: bytes, name: str) -> Element:
 def _main_part(archive: zipfile.ZipFile) -> str:
     """The main document part named by the package relationships (usually word/document.xml)."""
     relationships = _member(archive, "_rels/.rels")
-    if relationships is None:
-        return _DEFAULT_MAIN_PART
+    return _DEFAULT_MAIN_PART if relationships is None else _MAIN_PARTS[relationships]
+
+
+def _named_main_part(relationships: bytes) -> str:
+    """The main document part the package relationships name; refuses them as `_xml` does."""
     for relationship in _xml(relationships, "_rels/.rels"):
         if (relationship.get("Type") or "").endswith(_OFFICE_DOCUMENT) and relationship.get("Target"):
             return (relationship.get("Target") or "").lstrip("/")
     return _DEFAULT_MAIN_PART
+
+
+# The package relationships of files written by one program are alike (~0.6 KB): what they name is remembered
+# (a refusal is not, and is raised each time).
+_MAIN_PARTS: _MarkupMemo[str] = _MarkupMemo(_named_main_part, longest=4096, most=256)
 
 
 def _shortened(data: bytes) -> bytes | None:
@@ -691,16 +775,19 @@ _TEXT_END = b"</w:t>"
 _NOT_PLAIN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\ufdd0-\ufdd8\ufffe\uffff]")
 _NOT_ENTITY = re.compile("&(?!(?:amp|lt|gt|quot|apos);)")
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))  # "&amp;" last
-# One tag of the plain reading, at a given place: Word's prefix, attributes in Word's namespace (or xml:space)
-# with plain values (no reference, no marker, nothing XML forbids, no whitespace libxml2 would normalise).
+# One tag of the plain reading, at a given place: Word's prefix, attributes in Word's namespace, in Word 2010's
+# (w14, where the root binds it to _W14_NAMESPACE) or xml:space, with plain values (no reference, no marker,
+# nothing XML forbids, no whitespace libxml2 would normalise).
 _PLAIN_TAG = re.compile(
-    "<(/?)w:([A-Za-z][A-Za-z0-9]{0,63})((?: (?:w|xml):[A-Za-z][A-Za-z0-9]{0,63}="
+    "<(/?)w:([A-Za-z][A-Za-z0-9]{0,63})((?: (?:w|w14|xml):[A-Za-z][A-Za-z0-9]{0,63}="
     '"[^"<>&\x00-\x1f\ufdd0-\ufdd8\ufffe\uffff]{0,255}")*)(/?)>'
 )
-_PLAIN_ATTRIBUTE = re.compile(' ([a-z]+:[A-Za-z0-9]+)="([^"]*)"')
+_PLAIN_ATTRIBUTE = re.compile(' ([a-z][a-z0-9]*:[A-Za-z0-9]+)="([^"]*)"')
+_W14_NAMESPACE = "http://schemas.microsoft.com/office/word/2010/wordml"
+_W14_PREFIX = b"w14:"
 _PRESERVE = [("xml:space", "preserve")]  # the only attribute outside Word's namespace, and only on a text
 # What each element of the plain reading may hold (besides its properties below): the body a paragraph or a
-# table; a run text, tabs and breaks; … Nothing else is plain (no tables in cells, no row properties).
+# table; a run text, tabs and breaks; … Nothing else is plain (no tables in cells).
 _PLAIN_CHILDREN: dict[str, frozenset[str]] = {
     "": frozenset({"p", "tbl"}),
     "p": frozenset({"r"}),
@@ -709,8 +796,19 @@ _PLAIN_CHILDREN: dict[str, frozenset[str]] = {
     "tr": frozenset({"tc"}),
     "tc": frozenset({"p"}),
 }
-# Properties (their content is read by nothing but a cell's merges) by the element holding them.
-_PLAIN_PROPERTIES = frozenset({("p", "pPr"), ("r", "rPr"), ("tbl", "tblPr"), ("tbl", "tblGrid"), ("tc", "tcPr")})
+# Properties (their content is read by nothing but a cell's merges and a row's gridBefore) by the element holding
+# them, and the merges the flattening writes: those straight inside a cell's or a row's properties.
+_PLAIN_PROPERTIES = frozenset(
+    {("p", "pPr"), ("r", "rPr"), ("tbl", "tblPr"), ("tbl", "tblGrid"), ("tr", "trPr"), ("tc", "tcPr")}
+)
+_PLAIN_MERGES = frozenset({*(("tcPr", name) for name in _CELL_MERGES), ("trPr", "gridBefore")})
+# Empty elements the flattening writes nothing for where they stand (`_flattening`'s "w:*" templates: Word's
+# bookmarks, proofing marks and the place a page broke when it was last laid out), with any plain attributes, by
+# the element holding them.
+_PLAIN_SILENT: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("", "p", "tbl", "tr", "tc"), frozenset({"bookmarkStart", "bookmarkEnd", "proofErr"})),
+    "r": frozenset({"lastRenderedPageBreak"}),
+}
 _UNPLAIN = frozenset({"sdt", "sdtContent", "customXml"})  # stripped from the tree: never plain
 _PLAIN_DEPTH = 40  # elements open in the body at most (libxml2 refuses past 256)
 # What the flattening writes for an element where it opens (its end writes nothing, but a table's).
@@ -762,7 +860,7 @@ def _plain_step(markup: str, open_elements: tuple[str, ...]) -> tuple[str, str] 
             return None
         parent = stack[-1] if stack else ""
         if properties:
-            if properties == 1 and stack[-1] == "tcPr" and name in _CELL_MERGES:
+            if properties == 1 and (stack[-1], name) in _PLAIN_MERGES:
                 output.append(f"{_PROPERTY}{name}{dict(pairs).get('w:val', '')}{_PROPERTY_END}")
             if not empty:
                 stack.append(name)
@@ -774,6 +872,10 @@ def _plain_step(markup: str, open_elements: tuple[str, ...]) -> tuple[str, str] 
             if not empty:
                 stack.append(name)
                 properties = 1
+            continue
+        if name in _PLAIN_SILENT[parent]:
+            if not empty:
+                return None
             continue
         if name not in _PLAIN_CHILDREN[parent]:
             return None
@@ -820,47 +922,42 @@ def _plain_end(markup: bytes) -> tuple[str, str]:
     return _plain_head(markup[:-1]) if markup.endswith(b">") else _NOT_PLAIN
 
 
-def _plain_rest(rest: bytes) -> bool:
+def _plain_rest(rest: bytes) -> bool | None:
     """Whether a part's prolog, root start tag and body start tag (`<w:body>` right after the root's) with its
     section's properties after them are plain: libxml2 reads them as a document, in UTF-8, Word's namespace
-    declared on the root the usual way (`_ROOT_DECLARATION`), and no marker or reference to one in them."""
+    declared on the root the usual way (`_ROOT_DECLARATION`), and no marker or reference to one in them. None
+    when they are not; else whether the root binds w14 to _W14_NAMESPACE."""
     root, version = _ROOT_START.match(rest), _XML_VERSION.match(rest)
     if root is None or rest.find(_BODY_START) != root.end() or _ROOT_DECLARATION.match(rest) is None:
-        return False
+        return None
     if version is not None and version.group(1) != b"1.0":  # XML 1.1 ends lines at more characters
-        return False
+        return None
     try:
         text = rest.decode("utf-8")
-        _xml(rest, "")
+        element = _xml(rest, "")
     except (UnicodeDecodeError, UnreadableFile):
-        return False
-    return _utf8(rest) and _MARKER.search(text) is None and _MARKER_REFERENCE.search(text) is None
+        return None
+    if not _utf8(rest) or _MARKER.search(text) is not None or _MARKER_REFERENCE.search(text) is not None:
+        return None
+    return element.nsmap.get("w14") == _W14_NAMESPACE
+
+
+# A value of 8 hex digits but a w:val's (a merge's value is read): Word writes its revision ids (w:rsid…) and
+# paragraph ids (w14:paraId, w14:textId) so, anew for every editing session or paragraph. `_plain_flat` looks
+# pieces of markup up with these values left empty, so that Word's pieces, which differ there, are met again.
+_IDS = re.compile(rb'="(?<!:val=")[0-9A-F]{8}"')
+_NO_ID = b'=""'
+_ID_MARKS = (b" w:rsid", b" w14:")  # looked for where the body starts: Word writes them on every paragraph
+_ID_WINDOW = 2048
 
 
 # A piece of markup (up to a text's start but its last ">", or the last piece whole) → `_plain_move`; the part
 # around the blocks → `_plain_rest`. Parts written by one program hold few distinct pieces and one rest.
-class _MarkupMemo(_Memo[bytes, _Fact]):
-    """A `_Memo` of pieces of markup that remembers only pieces of at most `longest` bytes, and at most `most` of
-    them: what it holds stays in memory from file to file, and a hostile part may be megabytes of one piece."""
-
-    def __init__(self, fact: Callable[[bytes], _Fact], longest: int, most: int = _CACHED_KEYS) -> None:
-        super().__init__(fact)
-        self._longest, self._most = longest, most
-
-    def __missing__(self, key: bytes) -> _Fact:
-        if len(key) > self._longest:
-            return self._fact(key)
-        if len(self) >= self._most:
-            self.clear()
-        value = self[key] = self._fact(key)
-        return value
-
-
 # Bounds: a piece between two texts is ~20–300 bytes in python-docx's and Word's markup (≤ 20 MB a memo); a rest
 # (a Word root with its ~30 namespace declarations, and the section) ~3 KB, and one comes with every file.
 _PLAIN_HEADS: _MarkupMemo[tuple[str, str]] = _MarkupMemo(_plain_head, longest=2048)
 _PLAIN_ENDS: _MarkupMemo[tuple[str, str]] = _MarkupMemo(_plain_end, longest=2048)
-_PLAIN_RESTS: _MarkupMemo[bool] = _MarkupMemo(_plain_rest, longest=8192, most=256)
+_PLAIN_RESTS: _MarkupMemo[bool | None] = _MarkupMemo(_plain_rest, longest=8192, most=256)
 
 
 def _plain_flat(data: bytes) -> str | None:
@@ -875,9 +972,17 @@ def _plain_flat(data: bytes) -> str | None:
     flattens its body to the same string. libxml2 reads the part without the body's blocks (the rest: the part
     holds no DTD, so nothing there can refer to the blocks), and the blocks are well-formed content of the
     body: whole tags, each end matching its start (`_plain_step`), attributes unique with plain values,
-    prefixes w (bound on the root, never rebound) and xml, texts in UTF-8 of valid characters and XML's five
-    entities only, at most _PLAIN_DEPTH levels, no text node near libxml2's limit. What the flattening writes
-    for each element is `_PLAIN_OUTPUT` (and merges, and texts decoded)."""
+    prefixes w (bound on the root, never rebound), w14 (only when the root binds it to _W14_NAMESPACE, never
+    rebound) and xml, three namespaces apart (so unique names are unique in them), texts in UTF-8 of valid
+    characters and XML's five entities only, at most _PLAIN_DEPTH levels, no text node near libxml2's limit.
+    What the flattening writes for each element is `_PLAIN_OUTPUT` (nothing for `_PLAIN_SILENT`'s), merges,
+    and texts decoded.
+
+    Pieces of markup are read with their _IDS values left empty, to the same effect: inside a tag `_PLAIN_TAG`
+    matches, a `="` before a hex digit opens a value (a closing `"` is followed by a space, "/" or ">"), so each
+    match is one whole attribute's value, and with it emptied the tag still matches, and conversely (`=""` is a
+    whole attribute there too); the tags, their names, attribute names and the values read (w:val, xml:space)
+    stay as they were, the bytes taken out are ASCII, and pieces joined by a zero byte stay apart."""
     if len(data) > _PLAIN_PART_BYTES or (b"!" in data and b"<!" in data):
         return None
     start, end = data.find(_BODY_START) + len(_BODY_START), data.rfind(_BODY_END)
@@ -892,10 +997,16 @@ def _plain_flat(data: bytes) -> str | None:
         or not data.startswith(_SECTION_END, end - len(_SECTION_END))
     ):
         return None  # properties of a section, and nothing after them
-    if not _PLAIN_RESTS[data[:start] + data[section:]]:
+    binds_w14 = _PLAIN_RESTS[data[:start] + data[section:]]
+    if binds_w14 is None or (not binds_w14 and data.find(_W14_PREFIX, start, section) >= 0):
         return None
     *pieces, last = data[start:section].split(_TEXT_END)
     heads, _, texts = zip(*map(bytes.rpartition, pieces, repeat(b">")), strict=True) if pieces else ((), (), ())
+    if any(data.find(mark, start, min(start + _ID_WINDOW, section)) >= 0 for mark in _ID_MARKS):
+        markup = _IDS.sub(_NO_ID, b"\0".join((*heads, last))).split(b"\0")
+        if len(markup) != len(heads) + 1:  # a zero byte in the markup (not plain)
+            return None
+        heads, last = tuple(markup[:-1]), markup[-1]
     moves, outputs = zip(*map(_PLAIN_HEADS.__getitem__, heads), _PLAIN_ENDS[last], strict=True)
     if _PLAIN_SEQUENCE.fullmatch("".join(moves)) is None:
         return None
