@@ -116,7 +116,7 @@ def _come_due(store: Store) -> None:
 FAST = {"notify_group_wait": 0.2, "notify_group_interval": 0.0}
 
 
-def test_a_lone_alert_goes_out_alone_within_a_second_with_its_id_and_type(
+def test_a_lone_alert_goes_out_alone_after_the_group_wait_with_its_id_and_type(
     sqlite_store: Store, receiver: Receiver
 ) -> None:
     settings = Settings(notify_urls=[receiver.url], notify_group_wait=0.5, notify_group_interval=60)
@@ -126,7 +126,8 @@ def test_a_lone_alert_goes_out_alone_within_a_second_with_its_id_and_type(
     (item,) = [sqlite_store.outbox_item(1)]
     assert deliver_due(sqlite_store, targets, settings, 10) == Delivered(1, 0, None)
     (delivery,) = receiver.accepted
-    assert 0.5 <= delivery.at - item.created_at.timestamp() < 1.5  # the group wait, then at once
+    # The group wait, then at once: well before the group interval (60 s), however loaded the machine is.
+    assert 0.5 <= delivery.at - item.created_at.timestamp() < 30
     assert delivery.body["title"] == item.title and delivery.body["message"] == item.body  # its own alert
     assert delivery.body["type"] == "failure"  # an error; warning and info below
     digest = sqlite_store.digest(1)
