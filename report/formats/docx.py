@@ -31,7 +31,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sized
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from operator import itemgetter
@@ -111,15 +111,19 @@ class _Memo(dict[_Key, _Fact]):
         return value
 
 
-class _MarkupMemo(_Memo[bytes, _Fact]):
-    """A `_Memo` of pieces of markup that remembers only pieces of at most `longest` bytes, and at most `most` of
-    them: what it holds stays in memory from file to file, and a hostile part may be megabytes of one piece."""
+_Markup = TypeVar("_Markup", bound=Sized)  # bytes or str
 
-    def __init__(self, fact: Callable[[bytes], _Fact], longest: int, most: int = _CACHED_KEYS) -> None:
+
+class _MarkupMemo(_Memo[_Markup, _Fact]):
+    """A `_Memo` of markup (pieces of a part's bytes, tables' skeletons) that remembers only keys of at most
+    `longest` bytes or characters, and at most `most` of them: what it holds stays in memory from file to file,
+    and a hostile part may be megabytes of one piece."""
+
+    def __init__(self, fact: Callable[[_Markup], _Fact], longest: int, most: int = _CACHED_KEYS) -> None:
         super().__init__(fact)
         self._longest, self._most = longest, most
 
-    def __missing__(self, key: bytes) -> _Fact:
+    def __missing__(self, key: _Markup) -> _Fact:
         if len(key) > self._longest:
             return self._fact(key)
         if len(self) >= self._most:
@@ -564,23 +568,9 @@ def _table_plan(skeleton: str) -> _TablePlan:
     return _TablePlan(tuple(rows), sum(map(len, rows)), width, slots)
 
 
-_PLANNED_CHARS, _TABLE_PLAN_COUNT = 4096, 256
-
-
-class _TablePlans(dict[str, _TablePlan]):
-    """Flattened tables' layouts by their skeletons: reports repeat a few tables. Only skeletons of at most
-    _PLANNED_CHARS characters are kept, and at most _TABLE_PLAN_COUNT of them (a plan holds a source a slot)."""
-
-    def __missing__(self, skeleton: str) -> _TablePlan:
-        if len(skeleton) > _PLANNED_CHARS:
-            return _table_plan(skeleton)
-        if len(self) >= _TABLE_PLAN_COUNT:
-            self.clear()
-        plan = self[skeleton] = _table_plan(skeleton)
-        return plan
-
-
-_TABLE_PLANS = _TablePlans()
+# Flattened tables' layouts by their skeletons: reports repeat a few tables. Only skeletons of at most 4,096
+# characters are kept, and at most 256 of them (a plan holds a source a slot).
+_TABLE_PLANS: _MarkupMemo[str, _TablePlan] = _MarkupMemo(_table_plan, longest=4096, most=256)
 
 
 def _flat_grid(table: str, reading: _Reading) -> Grid | None:
@@ -684,7 +674,7 @@ def _named_main_part(relationships: bytes) -> str:
 
 # The package relationships of files written by one program are alike (~0.6 KB): what they name is remembered
 # (a refusal is not, and is raised each time).
-_MAIN_PARTS: _MarkupMemo[str] = _MarkupMemo(_named_main_part, longest=4096, most=256)
+_MAIN_PARTS: _MarkupMemo[bytes, str] = _MarkupMemo(_named_main_part, longest=4096, most=256)
 
 
 def _shortened(data: bytes) -> bytes | None:
@@ -955,9 +945,9 @@ _ID_WINDOW = 2048
 # around the blocks → `_plain_rest`. Parts written by one program hold few distinct pieces and one rest.
 # Bounds: a piece between two texts is ~20–300 bytes in python-docx's and Word's markup (≤ 20 MB a memo); a rest
 # (a Word root with its ~30 namespace declarations, and the section) ~3 KB, and one comes with every file.
-_PLAIN_HEADS: _MarkupMemo[tuple[str, str]] = _MarkupMemo(_plain_head, longest=2048)
-_PLAIN_ENDS: _MarkupMemo[tuple[str, str]] = _MarkupMemo(_plain_end, longest=2048)
-_PLAIN_RESTS: _MarkupMemo[bool | None] = _MarkupMemo(_plain_rest, longest=8192, most=256)
+_PLAIN_HEADS: _MarkupMemo[bytes, tuple[str, str]] = _MarkupMemo(_plain_head, longest=2048)
+_PLAIN_ENDS: _MarkupMemo[bytes, tuple[str, str]] = _MarkupMemo(_plain_end, longest=2048)
+_PLAIN_RESTS: _MarkupMemo[bytes, bool | None] = _MarkupMemo(_plain_rest, longest=8192, most=256)
 
 
 def _plain_flat(data: bytes) -> str | None:
