@@ -72,17 +72,7 @@ def rezip(original, part, name="word/document.xml"):
 
 def raw(body, prolog='<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n', root=None):
     root = root or f'<w:document xmlns:w="{W}">'
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(
-            "_rels/.rels",
-            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Target="word/document.xml" Type="http://schemas.openxmlformats.org/'
-            'officeDocument/2006/relationships/officeDocument"/></Relationships>',
-        )
-        part = prolog + root + "<w:body>" + body + "</w:body></w:document>"
-        archive.writestr("word/document.xml", part.encode("utf-8", "surrogatepass"))
-    return buffer.getvalue()
+    return generator.docx_around(prolog + root + "<w:body>" + body + "</w:body></w:document>")
 
 
 SNIPPETS = [

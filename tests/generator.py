@@ -2701,6 +2701,23 @@ def render_docx(truth: GroundTruth, rng: random.Random) -> bytes:
 
 
 _WORD_PART = "word/document.xml"
+_PACKAGE_RELATIONSHIPS = (
+    '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Target="word/document.xml" Type="http://schemas.openxmlformats.org/'
+    'officeDocument/2006/relationships/officeDocument"/></Relationships>'
+)
+
+
+def docx_around(part: str) -> bytes:
+    """The smallest docx package holding `part` as its main part: the relationships naming it, and the part in
+    UTF-8 (a lone surrogate kept as its bytes, for readers to meet)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("_rels/.rels", _PACKAGE_RELATIONSHIPS)
+        archive.writestr(_WORD_PART, part.encode("utf-8", "surrogatepass"))
+    return buffer.getvalue()
+
+
 _WORD_TAG = re.compile(
     r"<w:p>|<w:p/>|<w:r>|<w:tr>|<w:tbl>|</w:tbl>|</w:p>|<w:t(?: xml:space=\"preserve\")?>([^<]*)</w:t>"
 )

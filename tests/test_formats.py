@@ -393,16 +393,7 @@ def docx_bytes(build: Callable[[docx.document.Document], None]) -> bytes:
 
 def raw_docx(body: str, prolog: str = "") -> bytes:
     """A minimal docx around hand-written body XML."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(
-            "_rels/.rels",
-            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Target="word/document.xml" Type="http://schemas.openxmlformats.org/'
-            'officeDocument/2006/relationships/officeDocument"/></Relationships>',
-        )
-        archive.writestr("word/document.xml", f'{prolog}<w:document xmlns:w="{W}"><w:body>{body}</w:body></w:document>')
-    return buffer.getvalue()
+    return generator.docx_around(f'{prolog}<w:document xmlns:w="{W}"><w:body>{body}</w:body></w:document>')
 
 
 def paragraph(text: str) -> str:
