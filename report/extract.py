@@ -41,8 +41,9 @@ _READERS: dict[str, Callable[[bytes], Document]] = {
 }
 # Readers whose documents are bounded already: plain text is cut to MAX_TEXT_CHARS before it is split into lines
 # (`lines_document`), and an HTML page or a docx body walks its lines and cells only when its text may be longer
-# (html.read, docx.read), so `bounded` would walk every line to find nothing to cut.
-_BOUNDED_READERS = frozenset(("txt", "md", "html", "docx"))
+# (html.read, docx.read), a PDF's lines only when their lengths' sum is (pdf.read), so `bounded` would walk every
+# line to find nothing to cut.
+_BOUNDED_READERS = frozenset(("txt", "md", "html", "docx", "pdf"))
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 OUTSIDE_ROOT = "符号链接指向共享目录之外，出于安全不予读取"
 # A byte of a file name that is not UTF-8, as `path_text` writes it (only bytes >= 0x80 can be invalid UTF-8).

@@ -13,14 +13,16 @@ serialises its use within a process (the web app parses uploads in worker thread
 
 from __future__ import annotations
 
+import ctypes
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 
-from report.document import Document, TextLine, UnreadableFile
+from report.document import MAX_TEXT_CHARS, Document, UnreadableFile, bounded
 
 MAX_PAGES = 500
 MAX_SECONDS = 60.0
@@ -32,7 +34,7 @@ _PDFIUM = threading.Lock()
 class _Pages:
     """What reading the pages found."""
 
-    lines: list[TextLine] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
     blank: list[int] = field(default_factory=list)  # 1-based numbers of pages without text
     failed: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -55,19 +57,42 @@ def _open(data: bytes) -> pypdfium2.PdfDocument:
 
 
 def _page_text(document: pypdfium2.PdfDocument, index: int) -> str | None:
-    """The page's text layer, or None when PDFium cannot extract it."""
+    """The page's text layer (what `PdfTextPage.get_text_range()` gives), or None when PDFium cannot extract it.
+
+    Through PDFium's own calls: pypdfium2's page and text-page objects (a finalizer and a parent link each, made
+    and closed again for every page) cost more than the handful of calls they wrap."""
     try:
-        page = document[index]
+        page = pdfium_c.FPDF_LoadPage(document, index)
+        if not page:
+            return None
         try:
-            textpage = page.get_textpage()
+            textpage = pdfium_c.FPDFText_LoadPage(page)
+            if not textpage:
+                return None
             try:
-                return textpage.get_text_range()
+                return _text_range(textpage)
             finally:
-                textpage.close()
+                pdfium_c.FPDFText_ClosePage(textpage)
         finally:
-            page.close()
+            pdfium_c.FPDF_ClosePage(page)
     except Exception:  # one damaged page must not cost the others
         return None
+
+
+def _text_range(textpage: Any) -> str:
+    """All the text of a text page, as pypdfium2's `get_text_range()` reads it: characters PDFium leaves out of the
+    text at either end are left out of the range asked for (crbug.com/pdfium/2079), and the buffer holds the text
+    indices' span."""
+    first, last = 0, pdfium_c.FPDFText_CountChars(textpage) - 1
+    while first <= last and (start := pdfium_c.FPDFText_GetTextIndexFromCharIndex(textpage, first)) == -1:
+        first += 1
+    while first <= last and (end := pdfium_c.FPDFText_GetTextIndexFromCharIndex(textpage, last)) == -1:
+        last -= 1
+    if first > last:
+        return ""
+    buffer = (ctypes.c_ushort * (end + 2 - start))()  # with the NUL PDFium writes after the text
+    written = pdfium_c.FPDFText_GetText(textpage, first, last + 1 - first, buffer)
+    return str(memoryview(buffer)[: written - 1], "utf-16-le", "ignore")
 
 
 def _read_pages(document: pypdfium2.PdfDocument, count: int) -> _Pages:
@@ -81,10 +106,10 @@ def _read_pages(document: pypdfium2.PdfDocument, count: int) -> _Pages:
         if text is None:
             pages.failed.append(index + 1)
             continue
-        lines = [TextLine(line) for line in text.splitlines() if line.strip()]
+        lines = list(filter(str.strip, text.splitlines()))
         if not lines:
             pages.blank.append(index + 1)
-        pages.lines.extend(lines)
+        pages.lines += lines
     if count > MAX_PAGES:
         pages.problems.append(f"PDF 共 {count} 页，只读取了前 {MAX_PAGES} 页")
     return pages
@@ -111,4 +136,6 @@ def read(data: bytes) -> Document:
         problems.append(f"PDF 第 {_page_list(pages.blank)}没有文本层（可能是扫描页），这些页的内容未检查")
     if pages.failed:
         problems.append(f"PDF 第 {_page_list(pages.failed)}已损坏，无法提取文字")
-    return Document([*pages.lines], problems)
+    document = Document(problems=problems, lines=pages.lines)
+    # Bounded here, where the lines' lengths are summed in C, rather than by `extract` walking every line.
+    return bounded(document) if sum(map(len, pages.lines)) > MAX_TEXT_CHARS else document
