@@ -1,6 +1,6 @@
 """Same answers as a baseline checkout, function by function, for the parser's line work: `normalize` (one line at
-a time and a report's new lines together), `nfkc`, `compact`, the parser's line facts, `Memo.answers`, the metadata
-reader and its name splitting, over many lines.
+a time and a report's new lines together), `nfkc`, `compact`, the parser's line facts, `Memo.answers`, what the
+tokenizer makes of each line (`tokens._analyse`), the metadata reader and its name splitting, over many lines.
 
     .venv/bin/python bench/lines_equivalence.py --baseline /work/base25 --n 40 --extra ../shared/corpus/real
 
@@ -139,7 +139,7 @@ def _documents(n: int, seed: int, extra: list[Path]) -> list[list[str]]:
 def dump(inputs: Path, output: Path) -> None:
     """The answers of the tree on sys.path (the current directory) for the inputs, pickled."""
     sys.path.insert(0, str(Path.cwd()))
-    from report import metadata, normalized, parse
+    from report import metadata, normalized, parse, tokens
 
     documents: list[list[str]] = pickle.loads(inputs.read_bytes())
     answers: dict[str, list[object]] = {}
@@ -162,6 +162,14 @@ def dump(inputs: Path, output: Path) -> None:
             "Memo.answers (with before)",
             [tuple(facts) for facts in parse._FACTS.answers(lines, parse._line_facts, normalized.normalize_new)],
         )
+        for fusable in (False, True):
+            # What the tokenizer makes of each line (its tokens' kinds as text: the answers are unpickled where
+            # the tree is not importable).
+            analysed = [tokens._analyse(line, fusable) for line in lines]
+            record(
+                f"tokens._analyse (fusable={fusable})",
+                [(*line[:5], [(str(token[0]), *token[1:]) for token in line[5]], *line[6:]) for line in analysed],
+            )
         unfused = parse._unfuse(parse.Document(lines=list(lines)))
         record("_unfuse", (unfused.document.lines, [tuple(f) for f in unfused.facts], unfused.candidates))
         texts = [normalized.normalize(line) for line in lines]
