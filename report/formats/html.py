@@ -21,7 +21,7 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, groupby, islice, repeat
+from itertools import chain, compress, count, groupby, islice, repeat
 from operator import itemgetter
 from typing import cast
 
@@ -836,10 +836,10 @@ def _flatten(root: Element) -> _Flat | None:
         if "".join(pieces[1::2]).strip(" \t\n\r"):
             return None
         text = "".join(pieces[::2])
-    count, merged = _merged_cells(root)
+    cell_count, merged = _merged_cells(root)
     # Every cell of the page is a flattened one, in the same order, unless some stand where no text is shown
     # (in a `noscript` …); the walk reads those pages.
-    return _Flat(text, merged) if count == text.count(_CELL) else None
+    return _Flat(text, merged) if cell_count == text.count(_CELL) else None
 
 
 def _merged_cells(root: Element, *, styled: bool | None = None) -> tuple[int, list[tuple[int, int, int]]]:
@@ -855,21 +855,28 @@ def _merged_cells(root: Element, *, styled: bool | None = None) -> tuple[int, li
         return 0, merged
     if styled is None:
         styled = any(name != "rowspan" and name != "colspan" for name in first.keys())
-    count = 0
-    for count, cell in enumerate(chain((first,), cells), 1):
-        if styled:
-            rowspan, colspan = cell.get(b"rowspan"), cell.get(b"colspan")
-        else:
-            attributes = cell.items()
-            if not attributes:
-                continue
-            values = dict(attributes)
+    if not styled:
+        # Each cell's attribute list taken in one `map`; only the cells with attributes are looked at.
+        attribute_lists = list(map(Element.items, chain((first,), cells)))
+        for place in compress(count(), attribute_lists):
+            values = dict(attribute_lists[place])
             rowspan, colspan = values.get("rowspan"), values.get("colspan")
+            if rowspan is not None or colspan is not None:
+                _add_merged(merged, place, rowspan, colspan)
+        return len(attribute_lists), merged
+    place = 0
+    for place, cell in enumerate(chain((first,), cells)):
+        rowspan, colspan = cell.get(b"rowspan"), cell.get(b"colspan")
         if rowspan is not None or colspan is not None:
-            spans = _rowspan(rowspan), _colspan(colspan)
-            if spans != (1, 1):
-                merged.append((count - 1, *spans))
-    return count, merged
+            _add_merged(merged, place, rowspan, colspan)
+    return place + 1, merged
+
+
+def _add_merged(merged: list[tuple[int, int, int]], place: int, rowspan: str | None, colspan: str | None) -> None:
+    """The cell at `place` added to `merged` when its span attributes (None where absent) make it a merged one."""
+    spans = _rowspan(rowspan), _colspan(colspan)
+    if spans != (1, 1):
+        merged.append((place, *spans))
 
 
 def cell_texts(rows: str, row_mark: str, cell_mark: str) -> list[list[str]]:
@@ -935,7 +942,7 @@ def _table_plan(shape: _TableShape) -> _TablePlan | None:
     first = 0
     segments: list[list[list[int]]] = []  # each cell as its index among the table's cells
     for rows in counts:
-        segments.append([list(range(first, first := first + count)) for count in rows])
+        segments.append([list(range(first, first := first + cells)) for cells in rows])
     # `layout` places the texts without reading them: each cell's index stands in for its text.
     grid, cut = layout(_flat_rows(cast(list[list[list[str]]], segments), list(merged)), MAX_GRID_CELLS)
     if cut or not grid or len(grid) * len(grid[0]) > _PLANNED_SLOTS:
@@ -1013,10 +1020,8 @@ def _plain_layout(rows: list[list[str]], cells_left: int) -> tuple[tuple[tuple[s
 
 
 def _flat_lines(text: str, lines: list[str]) -> None:
-    """Running text of a flattened page: a line between each two block boundaries."""
-    for piece in text.split(_BREAK):
-        if piece.strip():
-            lines.append(collapse(piece))
+    """Running text of a flattened page: a line between each two block boundaries (those not blank)."""
+    lines.extend(map(collapse, filter(str.strip, text.split(_BREAK))))
 
 
 def _flat_document(flat: _Flat) -> Document:
