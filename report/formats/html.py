@@ -953,20 +953,25 @@ def _table_plan(shape: _TableShape) -> _TablePlan | None:
     return _TablePlan(len(sources), len(grid[0]), slots)
 
 
-class _PlanMemo(dict[_TableShape, "_TablePlan | None"]):
-    """Tables' plans by their shapes (reports repeat a few tables): at most _MOST_PLANS of them, each of at most
-    _PLANNED_SLOTS slots, so that what stays in memory from page to page is bounded."""
-
-    def __missing__(self, shape: _TableShape) -> _TablePlan | None:
-        if len(self) >= _MOST_PLANS:
-            self.clear()
-        plan = self[shape] = _table_plan(shape)
-        return plan
+def _planned(shape: _TableShape) -> _TablePlan | None:
+    """The plan of tables of this shape from the second one on, else None: making a plan costs more than laying
+    out one table, so a shape met once (a real page's own table) is laid out directly. At most _MOST_PLANS shapes
+    are remembered, each plan of at most _PLANNED_SLOTS slots, so that what stays in memory is bounded."""
+    plan = _TABLE_PLANS.get(shape, True)
+    if plan is True:  # not met before
+        if len(_TABLE_PLANS) >= _MOST_PLANS:
+            _TABLE_PLANS.clear()
+        _TABLE_PLANS[shape] = False
+        return None
+    if plan is False:  # met once before
+        plan = _TABLE_PLANS[shape] = _table_plan(shape)
+    return plan
 
 
 _MOST_PLANS = 256
 _PLANNED_SLOTS = 4096
-_TABLE_PLANS = _PlanMemo()
+# Shape → its plan (None: `_table_plan` has none for it), or False for a shape met once.
+_TABLE_PLANS: dict[_TableShape, _TablePlan | bool | None] = {}
 
 
 def _merged_grid(
@@ -984,7 +989,7 @@ def _merged_grid(
         if _has_whitespace("".join(texts)):
             texts = [collapse(text) if _has_whitespace(text) else text for text in texts]
     if len(texts) <= _PLANNED_SLOTS:  # a larger table's grid is too large to plan
-        plan = _TABLE_PLANS[counts, tuple(merged)]
+        plan = _planned((counts, tuple(merged)))
         if plan is not None and plan.cells <= cells_left:
             return plan.grid([*texts, None, ""]), False
     cells = iter(texts)
