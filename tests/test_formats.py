@@ -121,6 +121,24 @@ def test_html_layout_cuts_wide_rows_where_the_table_model_does(rows: list, cells
 
 
 @settings(max_examples=300, deadline=None)
+@given(SPANNED_ROWS, st.integers(0, 60))
+def test_html_a_table_plan_gives_the_layout_wherever_the_grid_fits(rows: list, cells_left: int) -> None:
+    """A table's plan (made once for its shape, whatever is left of MAX_GRID_CELLS) lays it out as `layout` does
+    with any budget the grid fits in; a table `layout` cuts has none."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(html, "MAX_GRID_CELLS", 40)
+        groups = [[len(cells) for group, cells in rows if group == number] for number in range(3)]
+        cells = [cell for _, row_cells in rows for cell in row_cells]
+        merged = tuple((place, r, c) for place, (r, c, _) in enumerate(cells) if (r, c) != (1, 1))
+        plan = html._table_plan((tuple(map(tuple, groups)), merged))
+        grid, cut = html.layout(layout_rows(rows), cells_left)
+        if plan is None:
+            assert cut or not grid or html.layout(layout_rows(rows), 40)[1]
+        elif plan.cells <= cells_left:
+            assert (plan.grid([cell[2] for cell in cells] + [None, ""]), False) == (grid, cut)
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(["x", "", "12"]), max_size=7), max_size=8), st.integers(0, 40))
 def test_html_a_table_without_merged_cells_is_laid_out_as_any_table(rows: list[list[str]], cells_left: int) -> None:
     with pytest.MonkeyPatch.context() as patch:

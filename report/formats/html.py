@@ -18,10 +18,12 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, groupby
+from itertools import chain, compress, count, groupby, islice, repeat
 from operator import itemgetter
+from typing import cast
 
 from lxml import etree
 from lxml.etree import _Element as Element
@@ -834,10 +836,10 @@ def _flatten(root: Element) -> _Flat | None:
         if "".join(pieces[1::2]).strip(" \t\n\r"):
             return None
         text = "".join(pieces[::2])
-    count, merged = _merged_cells(root)
+    cell_count, merged = _merged_cells(root)
     # Every cell of the page is a flattened one, in the same order, unless some stand where no text is shown
     # (in a `noscript` …); the walk reads those pages.
-    return _Flat(text, merged) if count == text.count(_CELL) else None
+    return _Flat(text, merged) if cell_count == text.count(_CELL) else None
 
 
 def _merged_cells(root: Element, *, styled: bool | None = None) -> tuple[int, list[tuple[int, int, int]]]:
@@ -853,21 +855,28 @@ def _merged_cells(root: Element, *, styled: bool | None = None) -> tuple[int, li
         return 0, merged
     if styled is None:
         styled = any(name != "rowspan" and name != "colspan" for name in first.keys())
-    count = 0
-    for count, cell in enumerate(chain((first,), cells), 1):
-        if styled:
-            rowspan, colspan = cell.get(b"rowspan"), cell.get(b"colspan")
-        else:
-            attributes = cell.items()
-            if not attributes:
-                continue
-            values = dict(attributes)
+    if not styled:
+        # Each cell's attribute list taken in one `map`; only the cells with attributes are looked at.
+        attribute_lists = list(map(Element.items, chain((first,), cells)))
+        for place in compress(count(), attribute_lists):
+            values = dict(attribute_lists[place])
             rowspan, colspan = values.get("rowspan"), values.get("colspan")
+            if rowspan is not None or colspan is not None:
+                _add_merged(merged, place, rowspan, colspan)
+        return len(attribute_lists), merged
+    place = 0
+    for place, cell in enumerate(chain((first,), cells)):
+        rowspan, colspan = cell.get(b"rowspan"), cell.get(b"colspan")
         if rowspan is not None or colspan is not None:
-            spans = _rowspan(rowspan), _colspan(colspan)
-            if spans != (1, 1):
-                merged.append((count - 1, *spans))
-    return count, merged
+            _add_merged(merged, place, rowspan, colspan)
+    return place + 1, merged
+
+
+def _add_merged(merged: list[tuple[int, int, int]], place: int, rowspan: str | None, colspan: str | None) -> None:
+    """The cell at `place` added to `merged` when its span attributes (None where absent) make it a merged one."""
+    spans = _rowspan(rowspan), _colspan(colspan)
+    if spans != (1, 1):
+        merged.append((place, *spans))
 
 
 def cell_texts(rows: str, row_mark: str, cell_mark: str) -> list[list[str]]:
@@ -887,14 +896,15 @@ def cell_texts(rows: str, row_mark: str, cell_mark: str) -> list[list[str]]:
     ]
 
 
-def _flat_rows(table: str, merged: list[tuple[int, int, int]]) -> list[_RowCells]:
-    """A flattened table's rows, as `_regular_rows` reads them (row groups are numbered as markers pass), with
-    its merged cells `merged` (place in the table, rowspan, colspan) in order."""
+def _flat_rows(segments: list[list[list[str]]], merged: list[tuple[int, int, int]]) -> list[_RowCells]:
+    """A flattened table's rows, as `_regular_rows` reads them, from its row groups' rows of cell texts
+    (`segments`: the table split at each _GROUP marker, a group's number its place) and its merged cells
+    `merged` (place in the table, rowspan, colspan) in order."""
     rows: list[_RowCells] = []
     start = 0  # the place of the row's first cell in the table
     next_merged = 0
-    for group, segment in enumerate(table.split(_GROUP)):
-        for texts in cell_texts(segment, _ROW, _CELL):
+    for group, segment in enumerate(segments):
+        for texts in segment:
             end = start + len(texts)
             row_merged = []
             while next_merged < len(merged) and merged[next_merged][0] < end:
@@ -904,6 +914,87 @@ def _flat_rows(table: str, merged: list[tuple[int, int, int]]) -> list[_RowCells
             rows.append((group, texts, row_merged))
             start = end
     return rows
+
+
+@dataclass(frozen=True)
+class _TablePlan:
+    """The grid of a table with merged cells, as `layout` lays it out uncut, by where each slot comes from:
+    `slots` takes the table's cell texts followed by None and "" and gives every row's slots, padded to the
+    `width`, in one tuple; `cells` is the grid's size (what it takes of MAX_GRID_CELLS)."""
+
+    cells: int
+    width: int
+    slots: Callable[[list[str | None]], tuple[str | None, ...]]
+
+    def grid(self, values: list[str | None]) -> tuple[tuple[str | None, ...], ...]:
+        slots, width = self.slots(values), self.width
+        return tuple([slots[start : start + width] for start in range(0, len(slots), width)])
+
+
+_TableShape = tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, int, int], ...]]
+
+
+def _table_plan(shape: _TableShape) -> _TablePlan | None:
+    """The plan of a table of this shape (its row groups' rows' cell counts, and its merged cells), or None
+    when `layout` cuts it even with the whole of MAX_GRID_CELLS left or its grid has more than _PLANNED_SLOTS
+    slots (the plan holds a source a slot)."""
+    counts, merged = shape
+    first = 0
+    segments: list[list[list[int]]] = []  # each cell as its index among the table's cells
+    for rows in counts:
+        segments.append([list(range(first, first := first + cells)) for cells in rows])
+    # `layout` places the texts without reading them: each cell's index stands in for its text.
+    grid, cut = layout(_flat_rows(cast(list[list[list[str]]], segments), list(merged)), MAX_GRID_CELLS)
+    if cut or not grid or len(grid) * len(grid[0]) > _PLANNED_SLOTS:
+        return None
+    blank = {None: first, "": first + 1}  # where None and "" stand after the cells' texts
+    sources = [slot if isinstance(slot, int) else blank[slot] for row in grid for slot in row]
+    slots = itemgetter(*sources) if len(sources) > 1 else lambda values: tuple([values[source] for source in sources])
+    return _TablePlan(len(sources), len(grid[0]), slots)
+
+
+def _planned(shape: _TableShape) -> _TablePlan | None:
+    """The plan of tables of this shape from the second one on, else None: making a plan costs more than laying
+    out one table, so a shape met once (a real page's own table) is laid out directly. At most _MOST_PLANS shapes
+    are remembered, each plan of at most _PLANNED_SLOTS slots, so that what stays in memory is bounded."""
+    plan = _TABLE_PLANS.get(shape, True)
+    if plan is True:  # not met before
+        if len(_TABLE_PLANS) >= _MOST_PLANS:
+            _TABLE_PLANS.clear()
+        _TABLE_PLANS[shape] = False
+        return None
+    if plan is False:  # met once before
+        plan = _TABLE_PLANS[shape] = _table_plan(shape)
+    return plan
+
+
+_MOST_PLANS = 256
+_PLANNED_SLOTS = 4096
+# Shape → its plan (None: `_table_plan` has none for it), or False for a shape met once.
+_TABLE_PLANS: dict[_TableShape, _TablePlan | bool | None] = {}
+
+
+def _merged_grid(
+    table: str, merged: list[tuple[int, int, int]], cells_left: int
+) -> tuple[tuple[tuple[str | None, ...], ...], bool]:
+    """`layout` of a flattened table with merged cells `merged` (place in the table, rowspan, colspan), by its
+    shape's plan where the grid fits in `cells_left` (`layout` lays out such a grid the same whatever is left).
+
+    Nothing but markers stands outside the cells (`_flatten`), so the cells' texts are the table's pieces
+    between _CELL markers once the row and group markers are gone, each collapsed as `cell_texts` does."""
+    counts = tuple([tuple(map(str.count, segment.split(_ROW)[1:], repeat(_CELL))) for segment in table.split(_GROUP)])
+    texts = table.replace(_ROW, "").replace(_GROUP, "").split(_CELL)[1:]
+    if _has_whitespace(table):
+        texts = list(map(str.strip, texts, repeat(_HTML_SPACES)))
+        if _has_whitespace("".join(texts)):
+            texts = [collapse(text) if _has_whitespace(text) else text for text in texts]
+    if len(texts) <= _PLANNED_SLOTS:  # a larger table's grid is too large to plan
+        plan = _planned((counts, tuple(merged)))
+        if plan is not None and plan.cells <= cells_left:
+            return plan.grid([*texts, None, ""]), False
+    cells = iter(texts)
+    segments = [[list(islice(cells, count)) for count in rows] for rows in counts]
+    return layout(_flat_rows(segments, merged), cells_left)
 
 
 def _plain_layout(rows: list[list[str]], cells_left: int) -> tuple[tuple[tuple[str | None, ...], ...], bool]:
@@ -934,10 +1025,8 @@ def _plain_layout(rows: list[list[str]], cells_left: int) -> tuple[tuple[tuple[s
 
 
 def _flat_lines(text: str, lines: list[str]) -> None:
-    """Running text of a flattened page: a line between each two block boundaries."""
-    for piece in text.split(_BREAK):
-        if piece.strip():
-            lines.append(collapse(piece))
+    """Running text of a flattened page: a line between each two block boundaries (those not blank)."""
+    lines.extend(map(collapse, filter(str.strip, text.split(_BREAK))))
 
 
 def _flat_document(flat: _Flat) -> Document:
@@ -954,16 +1043,15 @@ def _flat_document(flat: _Flat) -> Document:
     for piece in tables:
         table, after = piece.split(_TABLE_END, 1)
         end = first_cell + table.count(_CELL)
-        merged = []
-        while next_merged < len(flat.merged) and flat.merged[next_merged][0] < end:
-            place, rowspan, colspan = flat.merged[next_merged]
-            merged.append((place - first_cell, rowspan, colspan))
-            next_merged += 1
-        if merged:
-            grid, cut = layout(_flat_rows(table, merged), cells_left)
+        stop = bisect_left(flat.merged, (end,), next_merged)  # the first merged cell past the table
+        if stop > next_merged:
+            merged = [
+                (place - first_cell, rowspan, colspan) for place, rowspan, colspan in flat.merged[next_merged:stop]
+            ]
+            grid, cut = _merged_grid(table, merged, cells_left)
         else:  # no merged cell: each row is its cells
             grid, cut = _plain_layout(_plain_rows(table), cells_left)
-        first_cell = end
+        first_cell, next_merged = end, stop
         if grid:
             cells_left -= len(grid) * len(grid[0])
             grids[len(lines)] = Grid(grid)
