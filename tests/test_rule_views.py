@@ -9,7 +9,7 @@ from report.normalized import compact, normalize
 from rules import evaluate
 from rules.engine import find_rule
 from rules.settings import RuleSettings
-from rules.views import SENTENCE_END, Words, _compact_lines
+from rules.views import SENTENCE_END, Words, _compact_lines, compact_sections, sentence_text
 from tests.factories import clean_report
 
 # Characters that put each path of `_compact_lines` to work: CJK and ASCII, the whitespace the parser keeps
@@ -32,6 +32,30 @@ def test_compacted_view_of_normalized_lines_needs_no_normalizing() -> None:
     lines = [normalize(line) for line in ("本机关\u3000２０２３年", "公开 信息", "e \u0301")]
     text = "\n".join(lines)
     assert _compact_lines(text) == compact(text) == "本机关2023年公开信息e\u0301"
+
+
+def test_views_follow_section_texts_changed_in_place() -> None:
+    """A report's views are found again by its section texts' dict, and made anew once that dict's texts change,
+    however they change: a text replaced, a part added or removed."""
+    report = clean_report()
+    sections = report.evidence.section_text
+    for change in (
+        lambda: sections.update({"五": sections.get("五", "") + "另有 一句。"}),
+        lambda: sections.update({"七": "多出 一部分"}),
+        lambda: sections.pop("七"),
+    ):
+        assert compact_sections(report) == {part: compact(text) for part, text in sections.items()}
+        change()
+        assert compact_sections(report) == {part: compact(text) for part, text in sections.items()}
+        assert sentence_text(report).split(SENTENCE_END) == [
+            piece for text in sections.values() for piece in _split_ends(compact(text))
+        ]
+
+
+def _split_ends(text: str) -> list[str]:
+    for end in (";", "!", "?"):
+        text = text.replace(end, SENTENCE_END)
+    return text.split(SENTENCE_END)
 
 
 def test_words_answer_as_plain_searches() -> None:
