@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from report.model import describe_cell
+from report.model import REQUEST_ROWS, describe_cell
 from report.normalized import compact, normalize
 from rules import evaluate
 from rules.engine import find_rule
@@ -137,3 +137,28 @@ def test_negative_cells_are_found_with_blanks_in_table_three_and_without() -> No
         assert found == expected
         fired += bool(found)
     assert 50 < fired < 350
+
+
+def test_total_column_is_checked_row_by_row_among_rows_of_zeros() -> None:
+    """`requests.total_column` lets rows of zeros go unsummed: its findings are still those of summing every row."""
+    rng = random.Random(26)
+    total_column = find_rule("requests.total_column")
+    assert total_column is not None
+    fired = 0
+    for _ in range(300):
+        report = clean_report()
+        requests = report.tables.requests
+        assert requests is not None
+        for row in requests.values():
+            row[:] = [0] * len(row)
+        for _ in range(rng.randint(0, 4)):
+            requests[rng.choice(list(requests))][rng.randrange(7)] = rng.choice([None, 0, 1, 2, -1])
+        expected = [
+            f"三/{REQUEST_ROWS[key]}/总计"
+            for key, cells in requests.items()
+            if cells[6] is not None and None not in cells[:6] and sum(cells[:6]) != cells[6]  # type: ignore[arg-type]
+        ]
+        found = [finding.location for finding in total_column.findings(report, [], RuleSettings())]
+        assert found == expected
+        fired += bool(found)
+    assert 50 < fired < 250
