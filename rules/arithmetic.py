@@ -24,6 +24,9 @@ _TOTAL_CELL = itemgetter(TOTAL_COLUMN)
 # `requests[key]` does)
 _REQUEST_ROWS = itemgetter(*REQUEST_ROWS)
 _OUTCOME_ROWS = itemgetter(*OUTCOME_KEYS)
+# A row of zeros (most rows of most reports) holds every relation within its row: told by one list comparison
+# (its zeros are the same objects, compared by identity), where summing it costs a call and a look at each cell.
+ZERO_ROW: list[Cell] = [0] * len(APPLICANT_COLUMNS)
 
 
 def _all_agree(sums: Iterable[Cell], totals: Iterable[Cell], rows: Sequence[Sequence[Cell]]) -> bool:
@@ -166,8 +169,8 @@ def requests_total_column(report: Report, earlier: Sequence[Report], settings: R
     requests = report.tables.requests
     if requests is None:
         return
-    rows = _REQUEST_ROWS(requests)
-    if _all_agree(map(sum, map(_APPLICANT_CELLS, rows)), map(_TOTAL_CELL, rows), rows):
+    filled = [row for row in _REQUEST_ROWS(requests) if row != ZERO_ROW]  # rows of zeros add up
+    if not filled or _all_agree(map(sum, map(_APPLICANT_CELLS, filled)), map(_TOTAL_CELL, filled), filled):
         return
     for key, label in REQUEST_ROWS.items():
         cells = requests[key]

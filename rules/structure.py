@@ -7,6 +7,7 @@ from itertools import chain
 
 from report.labels import OUTDATED_ACTIVE_MARKER
 from report.model import SECTION_NUMERALS, Report, active_values, appeal_values, describe_cell
+from rules.arithmetic import ZERO_ROW
 from rules.base import Hit, ReviewerText, rule
 from rules.settings import RuleSettings
 
@@ -187,15 +188,17 @@ def blank_cells(report: Report, earlier: Sequence[Report], settings: RuleSetting
 def _has_negative_cell(report: Report) -> bool:
     """Whether any cell of `Report.cell_values` is below zero, read without building the cells' paths (only a
     finding needs them): `filter(None, …)` keeps the nonzero numbers and `min` compares them, both in C; table
-    三 without a blank in one `min` over its cells (a call of `min` costs as much as ~10 of its comparisons)."""
+    三 without a blank in one `min` over the cells of its rows not all zeros (a call of `min` costs as much as ~10 of
+    its comparisons)."""
     tables = report.tables
     active, requests, appeals = tables.active, tables.requests, tables.appeals
     values: list[float | None] = []
     if active is not None:
         values += active_values(active)
     if requests is not None:
+        filled = [row for row in requests.values() if row != ZERO_ROW]  # a row of zeros holds no negative
         try:  # a blank raises TypeError, no cell at all ValueError: then cell by cell below
-            if min(chain.from_iterable(requests.values())) < 0:  # type: ignore[type-var, operator]
+            if filled and min(chain.from_iterable(filled)) < 0:  # type: ignore[type-var, operator]
                 return True
         except (TypeError, ValueError):
             values += chain.from_iterable(requests.values())

@@ -34,14 +34,14 @@ def compact_sections(report: Report) -> dict[str, str]:
     """Each section's text `compact`ed (NFKC, no whitespace): what the prose rules compare.
 
     Keyed by the section texts themselves, so a report whose text changes gets a new view."""
-    return _views(tuple(report.evidence.section_text.items())).sections
+    return _views_of(report).sections
 
 
 def sentence_text(report: Report) -> str:
     """The compacted sections, section after section, as one text whose sentences each end in one 。: the other
     ends made 。 and a 。 between sections. Split at 。, it gives every section's sentences in turn (empty ones
     too, where two ends meet); `Words.sentences_at` picks out those holding a word without splitting it."""
-    views = _views(tuple(report.evidence.section_text.items()))
+    views = _views_of(report)
     if views.sentence_text is None:
         views.sentence_text = one_sentence_end(SENTENCE_END.join(views.sections.values()))
     return views.sentence_text
@@ -53,6 +53,25 @@ def one_sentence_end(text: str) -> str:
         if end in text:  # found at `memchr` speed; `replace` counts them first, a character at a time
             text = text.replace(end, SENTENCE_END)
     return text
+
+
+# The views of the section texts' dicts asked about lately, by the dict's id: (the dict, a copy of it, its views).
+# A report's rules ask for its views about six times; finding them by the texts (a tuple of the items, hashed)
+# costs twice as much as checking that the dict is one seen and still equals its copy. The entry holds the dict,
+# so no other dict takes its id while it is there.
+_recent: dict[int, tuple[dict[str, str], dict[str, str], _ProseViews]] = {}
+
+
+def _views_of(report: Report) -> _ProseViews:
+    sections = report.evidence.section_text
+    seen = _recent.get(id(sections))
+    if seen is not None and seen[1] == sections:
+        return seen[2]
+    views = _views(tuple(sections.items()))
+    if len(_recent) >= _REMEMBERED_REPORTS:
+        del _recent[next(iter(_recent))]
+    _recent[id(sections)] = (sections, dict(sections), views)
+    return views
 
 
 @lru_cache(maxsize=_REMEMBERED_REPORTS)

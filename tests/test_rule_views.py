@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import random
 
-from report.model import describe_cell
+from report.model import REQUEST_ROWS, describe_cell
 from report.normalized import compact, normalize
 from rules import evaluate
 from rules.engine import find_rule
 from rules.settings import RuleSettings
-from rules.views import SENTENCE_END, Words, _compact_lines
+from rules.views import SENTENCE_END, Words, _compact_lines, compact_sections, sentence_text
 from tests.factories import clean_report
 
 # Characters that put each path of `_compact_lines` to work: CJK and ASCII, the whitespace the parser keeps
@@ -32,6 +32,30 @@ def test_compacted_view_of_normalized_lines_needs_no_normalizing() -> None:
     lines = [normalize(line) for line in ("本机关\u3000２０２３年", "公开 信息", "e \u0301")]
     text = "\n".join(lines)
     assert _compact_lines(text) == compact(text) == "本机关2023年公开信息e\u0301"
+
+
+def test_views_follow_section_texts_changed_in_place() -> None:
+    """A report's views are found again by its section texts' dict, and made anew once that dict's texts change,
+    however they change: a text replaced, a part added or removed."""
+    report = clean_report()
+    sections = report.evidence.section_text
+    for change in (
+        lambda: sections.update({"五": sections.get("五", "") + "另有 一句。"}),
+        lambda: sections.update({"七": "多出 一部分"}),
+        lambda: sections.pop("七"),
+    ):
+        assert compact_sections(report) == {part: compact(text) for part, text in sections.items()}
+        change()
+        assert compact_sections(report) == {part: compact(text) for part, text in sections.items()}
+        assert sentence_text(report).split(SENTENCE_END) == [
+            piece for text in sections.values() for piece in _split_ends(compact(text))
+        ]
+
+
+def _split_ends(text: str) -> list[str]:
+    for end in (";", "!", "?"):
+        text = text.replace(end, SENTENCE_END)
+    return text.split(SENTENCE_END)
 
 
 def test_words_answer_as_plain_searches() -> None:
@@ -113,3 +137,28 @@ def test_negative_cells_are_found_with_blanks_in_table_three_and_without() -> No
         assert found == expected
         fired += bool(found)
     assert 50 < fired < 350
+
+
+def test_total_column_is_checked_row_by_row_among_rows_of_zeros() -> None:
+    """`requests.total_column` lets rows of zeros go unsummed: its findings are still those of summing every row."""
+    rng = random.Random(26)
+    total_column = find_rule("requests.total_column")
+    assert total_column is not None
+    fired = 0
+    for _ in range(300):
+        report = clean_report()
+        requests = report.tables.requests
+        assert requests is not None
+        for row in requests.values():
+            row[:] = [0] * len(row)
+        for _ in range(rng.randint(0, 4)):
+            requests[rng.choice(list(requests))][rng.randrange(7)] = rng.choice([None, 0, 1, 2, -1])
+        expected = [
+            f"三/{REQUEST_ROWS[key]}/总计"
+            for key, cells in requests.items()
+            if cells[6] is not None and None not in cells[:6] and sum(cells[:6]) != cells[6]  # type: ignore[arg-type]
+        ]
+        found = [finding.location for finding in total_column.findings(report, [], RuleSettings())]
+        assert found == expected
+        fired += bool(found)
+    assert 50 < fired < 250
