@@ -68,8 +68,8 @@ def _views_of(report: Report) -> _ProseViews:
     if seen is not None and seen[1] == sections:
         return seen[2]
     views = _views(tuple(sections.items()))
-    if len(_recent) >= _REMEMBERED_REPORTS:
-        del _recent[next(iter(_recent))]
+    if len(_recent) >= _REMEMBERED_REPORTS:  # the oldest goes; another thread (the web app's) may take it first
+        _recent.pop(next(iter(_recent), -1), None)  # -1: no id
     _recent[id(sections)] = (sections, dict(sections), views)
     return views
 
