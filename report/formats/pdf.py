@@ -13,11 +13,9 @@ serialises its use within a process (the web app parses uploads in worker thread
 
 from __future__ import annotations
 
-import ctypes
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import pypdfium2
 import pypdfium2.raw as pdfium_c
@@ -57,42 +55,19 @@ def _open(data: bytes) -> pypdfium2.PdfDocument:
 
 
 def _page_text(document: pypdfium2.PdfDocument, index: int) -> str | None:
-    """The page's text layer (what `PdfTextPage.get_text_range()` gives), or None when PDFium cannot extract it.
-
-    Through PDFium's own calls: pypdfium2's page and text-page objects (a finalizer and a parent link each, made
-    and closed again for every page) cost more than the handful of calls they wrap."""
+    """The page's text layer, or None when PDFium cannot extract it."""
     try:
-        page = pdfium_c.FPDF_LoadPage(document, index)
-        if not page:
-            return None
+        page = document[index]
         try:
-            textpage = pdfium_c.FPDFText_LoadPage(page)
-            if not textpage:
-                return None
+            textpage = page.get_textpage()
             try:
-                return _text_range(textpage)
+                return textpage.get_text_range()
             finally:
-                pdfium_c.FPDFText_ClosePage(textpage)
+                textpage.close()
         finally:
-            pdfium_c.FPDF_ClosePage(page)
+            page.close()
     except Exception:  # one damaged page must not cost the others
         return None
-
-
-def _text_range(textpage: Any) -> str:
-    """All the text of a text page, as pypdfium2's `get_text_range()` reads it: characters PDFium leaves out of the
-    text at either end are left out of the range asked for (crbug.com/pdfium/2079), and the buffer holds the text
-    indices' span."""
-    first, last = 0, pdfium_c.FPDFText_CountChars(textpage) - 1
-    while first <= last and (start := pdfium_c.FPDFText_GetTextIndexFromCharIndex(textpage, first)) == -1:
-        first += 1
-    while first <= last and (end := pdfium_c.FPDFText_GetTextIndexFromCharIndex(textpage, last)) == -1:
-        last -= 1
-    if first > last:
-        return ""
-    buffer = (ctypes.c_ushort * (end + 2 - start))()  # with the NUL PDFium writes after the text
-    written = pdfium_c.FPDFText_GetText(textpage, first, last + 1 - first, buffer)
-    return str(memoryview(buffer)[: written - 1], "utf-16-le", "ignore")
 
 
 def _read_pages(document: pypdfium2.PdfDocument, count: int) -> _Pages:
