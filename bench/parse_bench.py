@@ -15,7 +15,9 @@ memos already hold; `1st p+r` is parse + rules over the first round alone, each 
 the ones before it (what a worker sees: the lines every report shares are remembered, a report's own are not). Peak memory is tracemalloc's peak while parsing one report,
 the largest over a sample of 50. With `--clock cpu` every time is this process's CPU time instead of wall time:
 on a machine other processes load, a wall time holds the waits for a core, which fall unevenly on long and short
-measurements and so skew the ratios.
+measurements and so skew the ratios. `host` is the median time of a fixed pure-Python loop (a hundred thousand
+additions), timed once at the start of every round: this machine's speed moves by up to 2× from one minute to the
+next, and a millisecond figure means little without the speed of the minute it was taken in.
 
 The process is set up as a worker's pool process is: before anything is measured it parses --warm reports of every
 generated layout asked for (another seed's, never measured), so the first layout does not meet memos emptier than
@@ -87,6 +89,14 @@ CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 clock = CLOCKS["wall"]
 
 
+def host_speed() -> int:
+    """A fixed pure-Python workload, timed to tell how fast the host runs at this moment."""
+    total = 0
+    for number in range(100_000):
+        total += number
+    return total
+
+
 def elapsed(work: Callable[[], object]) -> tuple[float, object]:
     start = clock()
     result = work()
@@ -95,9 +105,10 @@ def elapsed(work: Callable[[], object]) -> tuple[float, object]:
 
 def measure(paths: list[Path], rounds: int, settings: RuleSettings, bare: Callable[[Path], str] | None) -> dict:
     times: dict[str, list[float]] = {
-        "floor": [], "read": [], "parse": [], "rules": [], "both": [], "first": [], "bare": [],
+        "floor": [], "read": [], "parse": [], "rules": [], "both": [], "first": [], "bare": [], "host": [],
     }  # fmt: skip
     for round_index in range(rounds):
+        times["host"].append(elapsed(host_speed)[0])
         for path in paths:
             times["floor"].append(elapsed(lambda path=path: floor(path))[0])
             times["read"].append(elapsed(lambda path=path: extract(path))[0])
@@ -163,7 +174,7 @@ def main() -> None:
     )
     print(
         f"{'layout':18} {'files':>5} {'floor':>7} {'read':>7} {'parse':>7} {'p95':>7} {'rules':>7} {'parse+rules':>11} "
-        f"{'÷floor':>7} {'1st p+r':>7} {'pdfium':>7} {'÷pdfium':>7} {'peak KiB':>8}"
+        f"{'÷floor':>7} {'1st p+r':>7} {'pdfium':>7} {'÷pdfium':>7} {'peak KiB':>8} {'host':>6}"
     )
     with tempfile.TemporaryDirectory() as folder:
         warm_up(args.layouts, args.warm, Path(folder), random.Random(args.seed + 1), settings)
@@ -193,7 +204,7 @@ def main() -> None:
             print(
                 f"{name:18} {len(paths):>5} {ms(median['floor']):>7} {ms(median['read']):>7} {ms(median['parse']):>7} "
                 f"{ms(p95(times['parse'])):>7} {ms(median['rules']):>7} {ms(median['both']):>11} "
-                f"{median['both'] / median['floor']:>6.0f}x {ms(median['first']):>7} {pdfium} {peak_memory(paths) / 1024:>8.0f}"
+                f"{median['both'] / median['floor']:>6.0f}x {ms(median['first']):>7} {pdfium} {peak_memory(paths) / 1024:>8.0f} {ms(median['host']):>6}"
             )
             if not name.startswith("real-"):
                 for path in paths:
