@@ -573,9 +573,10 @@ def _table_plan(skeleton: str) -> _TablePlan:
 _TABLE_PLANS: _MarkupMemo[str, _TablePlan] = _MarkupMemo(_table_plan, longest=4096, most=256)
 
 
-def _flat_grid(table: str, reading: _Reading) -> Grid | None:
-    """A flattened table's grid, as `_laid_out` lays out its rows (`_row_slots`)."""
-    plan = _TABLE_PLANS["".join(_SKELETON.findall(table))]
+def _flat_grid(table: str, reading: _Reading, skeleton: str | None) -> Grid | None:
+    """A flattened table's grid, as `_laid_out` lays out its rows (`_row_slots`); `skeleton`: its skeleton when
+    known (`_plain_reading`), else None."""
+    plan = _TABLE_PLANS["".join(_SKELETON.findall(table)) if skeleton is None else skeleton]
     values: list[str | None] = [*chain.from_iterable(_flat_texts(table)), None, ""]
     if plan.cells > reading.cells_left:  # cut where MAX_GRID_CELLS is reached
         return _laid_out([], (tuple([values[source] for source in sources]) for sources in plan.rows), reading)
@@ -590,20 +591,21 @@ def _flat_paragraphs(text: str, lines: list[str], reading: _Reading) -> None:
     if _ALT_CHUNK in text:
         reading.problem(_ALT_CHUNK_PROBLEM)
         text = text.replace(_ALT_CHUNK, "")
-    for paragraph in text.split(_PARAGRAPH_START):
-        lines.extend(line for line in paragraph.split("\n") if line.strip())
+    # Each paragraph's lines, those with text: a paragraph's start splits lines as a line break does.
+    lines.extend(filter(str.strip, text.replace(_PARAGRAPH_START, "\n").split("\n")))
 
 
-def _flat_document(text: str, reading: _Reading) -> Document:
-    """The document of a flattened body: the lines and grids `_blocks` gives, made straight from the string.
-    Every character of a line or cell is one of `text`'s, so the document's text is at most as long."""
+def _flat_document(text: str, reading: _Reading, skeletons: list[str] | None = None) -> Document:
+    """The document of a flattened body: the lines and grids `_blocks` gives, made straight from the string
+    (`skeletons`: its tables', when known). Every character of a line or cell is one of `text`'s, so the
+    document's text is at most as long."""
     lines: list[str] = []
     grids: dict[int, Grid] = {}
     first, *tables = text.split(_TABLE_START)
     _flat_paragraphs(first, lines, reading)
-    for piece in tables:
+    for number, piece in enumerate(tables):
         table, after = piece.split(_TABLE_END, 1)
-        grid = _flat_grid(table, reading)
+        grid = _flat_grid(table, reading, None if skeletons is None else skeletons[number])
         if grid is not None:
             grids[len(lines)] = grid
             lines.append("")
@@ -952,7 +954,18 @@ _PLAIN_RESTS: _MarkupMemo[bytes, bool | None] = _MarkupMemo(_plain_rest, longest
 
 def _plain_flat(data: bytes) -> str | None:
     """The body as `_flatten` writes it, read straight from a plain part's bytes; None when the part is not
-    plain (it is then parsed).
+    plain (it is then parsed). See `_plain_reading`."""
+    reading = _plain_reading(data)
+    return None if reading is None else reading[0]
+
+
+# What the plain reading's markup writes in a table besides its skeleton (`_SKELETON`).
+_NOT_SKELETON = (_PARAGRAPH_START, "\n", "\t")
+
+
+def _plain_reading(data: bytes) -> tuple[str, list[str]] | None:
+    """`_plain_flat`'s string and the skeletons of its tables (`_SKELETON`'s matches), in order: what the
+    markup alone writes in each table but its paragraphs, tabs and breaks, as no text holds a marker.
 
     Plain: at most _PLAIN_PART_BYTES, no "<!" (no DTD, comment or CDATA), the rest plain (`_plain_rest`: the
     body the root's first child); in the body, paragraphs and tables (`_PLAIN_CHILDREN`) in Word's prefix, then
@@ -1018,13 +1031,19 @@ def _plain_flat(data: bytes) -> str | None:
         for entity, character in _ENTITIES:
             text = text.replace(entity, character)
     if _TABLE_START not in text:
-        return text
+        return text, []
     first, *tables = text.split(_TABLE_START)
     parts = [first]
     for piece in tables:  # a cell's paragraphs start with "\n"
         table, _, after = piece.partition(_TABLE_END)
         parts.append(f"{_TABLE_START}{table.replace(_PARAGRAPH_START, chr(10))}{_TABLE_END}{after}")
-    return "".join(parts)
+    skeletons = []
+    for piece in "".join(outputs).split(_TABLE_START)[1:]:
+        skeleton = piece.partition(_TABLE_END)[0]
+        for written in _NOT_SKELETON:
+            skeleton = skeleton.replace(written, "")
+        skeletons.append(skeleton)
+    return "".join(parts), skeletons
 
 
 def _part(archive: zipfile.ZipFile) -> tuple[str, bytes]:
@@ -1093,7 +1112,8 @@ def read(data: bytes) -> Document:
     with archive:
         try:
             name, part = _part(archive)
-            flat = _plain_flat(part)
+            plain = _plain_reading(part)
+            flat, skeletons = (None, None) if plain is None else plain
             if flat is None:
                 body, shortened = _body(name, part)
                 flat = None if _holds_markers(body, part) else _flatten(body, shortened=shortened)
@@ -1101,7 +1121,7 @@ def read(data: bytes) -> Document:
                 reading = _scan(body, shortened=shortened)
                 document = Document(list(_blocks(body, reading)), reading.problems)
             else:
-                document = _flat_document(flat, _Reading())
+                document = _flat_document(flat, _Reading(), skeletons)
         except RecursionError as error:
             raise UnreadableFile("docx 文件的表格或内容控件嵌套过深，已拒绝解析") from error
         except _DAMAGED_ZIP as error:
