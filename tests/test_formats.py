@@ -908,7 +908,8 @@ def test_docx_a_generated_report_is_read_plain() -> None:
 
 
 def test_docx_the_plain_reading_gives_the_skeletons_of_its_tables() -> None:
-    """The skeletons the plain reading takes from its markup are those `_SKELETON` finds in the tables' text."""
+    """The skeletons the plain reading takes from its markup are those `_SKELETON` finds in the tables' text with
+    paragraph starts between them, and give the same layouts."""
     rng = random.Random(5)
     data = generator.render_docx(generator.make_truth(rng), rng)
     part = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")
@@ -917,7 +918,15 @@ def test_docx_the_plain_reading_gives_the_skeletons_of_its_tables() -> None:
     text, skeletons = reading
     tables = [piece.split(docx_format._TABLE_END)[0] for piece in text.split(docx_format._TABLE_START)[1:]]
     assert len(skeletons) == len(tables) > 0
-    assert skeletons == ["".join(docx_format._SKELETON.findall(table)) for table in tables]
+    found = ["".join(docx_format._SKELETON.findall(table)) for table in tables]
+    assert [skeleton.replace(docx_format._PARAGRAPH_START, "") for skeleton in skeletons] == found
+    assert any(docx_format._PARAGRAPH_START in skeleton for skeleton in skeletons)
+
+    def layout(skeleton: str) -> tuple[object, ...]:
+        plan = docx_format._table_plan(skeleton)
+        return plan.rows, plan.cells, plan.width
+
+    assert list(map(layout, skeletons)) == list(map(layout, found))
 
 
 def test_docx_a_plain_package_is_read_without_zipfile_and_a_damaged_one_by_it() -> None:

@@ -552,8 +552,9 @@ class _TablePlan:
 
 
 def _table_plan(skeleton: str) -> _TablePlan:
-    """The layout of a flattened table, from its skeleton (`_SKELETON`'s matches, in order): which cells each
-    row has (at most MAX_GRID_COLUMNS, as `_flat_texts` keeps their texts), their merges, the row's gridBefore."""
+    """The layout of a flattened table, from its skeleton (`_SKELETON`'s matches, in order; other characters
+    between them, as in `_plain_reading`'s, change nothing): which cells each row has (at most MAX_GRID_COLUMNS,
+    as `_flat_texts` keeps their texts), their merges, the row's gridBefore."""
     rows: list[tuple[int, ...]] = []
     first = 0  # the index of the row's first cell in the table
     for row in skeleton.split(_ROW)[1:]:
@@ -964,13 +965,10 @@ def _plain_flat(data: bytes) -> str | None:
     return None if reading is None else reading[0]
 
 
-# What the plain reading's markup writes in a table besides its skeleton (`_SKELETON`).
-_NOT_SKELETON = (_PARAGRAPH_START, "\n", "\t")
-
-
 def _plain_reading(data: bytes) -> tuple[str, list[str]] | None:
-    """`_plain_flat`'s string and the skeletons of its tables (`_SKELETON`'s matches), in order: what the
-    markup alone writes in each table but its paragraphs, tabs and breaks, as no text holds a marker.
+    """`_plain_flat`'s string and the skeletons of its tables, in order: what the markup alone writes in each
+    table, which is its `_SKELETON` matches (no text holds a marker) with its paragraphs' starts, tabs and breaks
+    between them (`_table_plan` reads past those).
 
     Plain: at most _PLAIN_PART_BYTES, no "<!" (no DTD, comment or CDATA), the rest plain (`_plain_rest`: the
     body the root's first child); in the body, paragraphs and tables (`_PLAIN_CHILDREN`) in Word's prefix, then
@@ -1042,12 +1040,7 @@ def _plain_reading(data: bytes) -> tuple[str, list[str]] | None:
     for piece in tables:  # a cell's paragraphs start with "\n"
         table, _, after = piece.partition(_TABLE_END)
         parts.append(f"{_TABLE_START}{table.replace(_PARAGRAPH_START, chr(10))}{_TABLE_END}{after}")
-    skeletons = []
-    for piece in "".join(outputs).split(_TABLE_START)[1:]:
-        skeleton = piece.partition(_TABLE_END)[0]
-        for written in _NOT_SKELETON:
-            skeleton = skeleton.replace(written, "")
-        skeletons.append(skeleton)
+    skeletons = [piece.partition(_TABLE_END)[0] for piece in "".join(outputs).split(_TABLE_START)[1:]]
     return "".join(parts), skeletons
 
 
