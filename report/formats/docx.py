@@ -5,7 +5,8 @@ and it is then read in a bounded way. A plain package (its central directory at 
 or extra fields, members stored or deflated whole with their CRC-32 right) is read without zipfile
 (`_plain_part`: zipfile's Python costs ~0.4 M instructions a report); any other is read by zipfile, as are its
 refusals. The XML goes through lxml (libxml2, ~5× faster than the standard library's tree builder) with
-entities left unresolved, no network, libxml2's default limits on depth (256) and text size kept (no huge_tree), and any document type declaration refused, so entity tricks (billion laughs,
+entities left unresolved, no network, libxml2's default limits on depth (256) and text size kept (no
+huge_tree), and any document type declaration refused, so entity tricks (billion laughs,
 external entities) never reach the reader; comments and processing instructions are dropped. The body is walked in order: each paragraph gives
 one line per line break, each table the grid a reader sees (gridSpan spreads a cell to the right, vMerge
 down; covered slots are None; a row shorter than the grid is padded with ""). A table holding other tables
