@@ -9,7 +9,9 @@ rsid and w14 ids, proofing marks, bookmarks, row properties, split runs), text a
 (snippets of markup, entities, references, markers, control characters, CDATA, PIs, rebound prefixes, a BOM,
 another encoding, trailing junk), bodies built from random tags, bodies mostly of the shapes the plain reading
 takes (mutated and not), and python-docx documents (runs with fonts, breaks, tabs, headings, lists, merged cells).
-Compared: the document's lines, grids and problems, or the exception's type and message. Prints the first
+Then packages, generated, repacked and with their zip structure damaged (`mutate_package`), for the reading of a
+plain package without zipfile. Compared: the document's lines, grids and problems, or the exception's type and
+message. Prints the first
 differing inputs, a count per seed of the inputs and of those read plain (`_plain_flat`), and exits 1 when any
 differs. Made for the plain reading (issue 15); any change to the DOCX reader can be proved with it.
 """
@@ -20,7 +22,9 @@ import argparse
 import importlib.util
 import io
 import random
+import struct
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 from types import ModuleType
@@ -343,6 +347,109 @@ def pydocx(rng):
     return buffer.getvalue()
 
 
+def repacked(rng, data):
+    """The package written again by zipfile: members in another order, stored or deflated, maybe a comment, maybe
+    a second, cut main part."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", rng.choice([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])) as target:
+        infos = source.infolist()
+        rng.shuffle(infos)
+        for info in infos:
+            target.writestr(info.filename, source.read(info))
+        if rng.random() < 0.3:
+            target.comment = b"c" * rng.randint(1, 5)
+        if rng.random() < 0.2:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a duplicate name, as a hostile package may hold
+                target.writestr("word/document.xml", source.read("word/document.xml")[: rng.randrange(5000)])
+    return buffer.getvalue()
+
+
+def records(data):
+    """The offsets of the central records and of their local headers, and the names, as far as they can be
+    found."""
+    directory = struct.unpack_from("<L", data, len(data) - 6)[0]  # the end record's offset of the directory
+    found, position = [], directory
+    while position + 46 <= len(data) and data[position : position + 4] == b"PK\x01\x02":
+        name, extra, comment = struct.unpack_from("<3H", data, position + 28)
+        named = data[position + 46 : position + 46 + name]
+        found.append((position, struct.unpack_from("<L", data, position + 42)[0], named))
+        position += 46 + name + extra + comment
+    return directory, found
+
+
+READ_MEMBERS = (b"_rels/.rels", b"word/document.xml")
+
+
+def mutate_package(rng, data):
+    """The package's zip structure damaged or made unusual: bytes of the central directory, a central record, a
+    local header or a member's data changed; flags, sizes, CRC-32, compression, extra and comment lengths, names;
+    cut, with bytes before or after it."""
+    data = bytearray(data)
+    directory, found = records(bytes(data))
+    kind = rng.randrange(12) if found else 3
+    read = [record for record in found if record[2] in READ_MEMBERS]  # the members the reader reads, mostly
+    position, header, _ = rng.choice(read if read and rng.random() < 0.7 else found) if found else (0, 0, b"")
+    if kind == 0:
+        for _ in range(rng.randint(1, 3)):
+            data[rng.randrange(directory, len(data))] = rng.randrange(256)
+    elif kind == 1:
+        data[position + rng.randrange(46)] = rng.randrange(256)
+    elif kind == 2:
+        data[min(len(data) - 1, header + rng.randrange(40))] = rng.randrange(256)
+    elif kind == 3:
+        del data[rng.randrange(len(data)) :]
+    elif kind == 4:
+        data += bytes(rng.randrange(256) for _ in range(rng.randint(1, 40)))
+    elif kind == 5:
+        data[:0] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 40)))
+    elif kind == 6:
+        data[min(len(data) - 1, header + 30 + rng.randrange(200))] ^= 1 << rng.randrange(8)
+    elif kind == 7:
+        field = position + 8 if rng.random() < 0.5 else header + 6
+        flags = struct.unpack_from("<H", data, field)[0] | 1 << rng.choice([0, 3, 5, 6, 11])
+        struct.pack_into("<H", data, field, flags)
+    elif kind == 8:
+        field = position + rng.choice([16, 20, 24])
+        value = struct.unpack_from("<L", data, field)[0] + rng.choice([-1, 1, 7, -100, 10**6, 2**31])
+        struct.pack_into("<L", data, field, value % 2**32)
+    elif kind == 9:
+        struct.pack_into("<H", data, position + 10, rng.choice([0, 1, 9, 12, 14, 99]))
+    elif kind == 10:
+        struct.pack_into("<H", data, position + rng.choice([30, 32]), rng.randint(1, 8))
+    else:
+        name_length = struct.unpack_from("<H", data, position + 28)[0]
+        data[position + 46 + rng.randrange(max(name_length, 1))] = rng.choice([0, 0x2F, 0xE4, ord("x"), 0x80])
+    return bytes(data)
+
+
+def compare_packages(old: ModuleType, new: ModuleType, seed: int, count: int) -> int:
+    """Compare the two readers over `count` generated packages, repacked or damaged (`mutate_package`); the
+    number that differ."""
+    rng = random.Random(seed)
+    bases = [generator.LAYOUTS["docx"](generator.make_truth(rng), rng) for _ in range(6)]
+    bases += [generator.wordlike_docx(base, rng) for base in bases[:3]]
+    differ = unzipped = 0
+    for index in range(count):
+        data = rng.choice(bases)
+        if rng.random() < 0.3:
+            data = repacked(rng, data)
+        if rng.random() < 0.9:
+            data = mutate_package(rng, data)
+        try:
+            unzipped += new._plain_part(data) is not None
+        except Exception:  # refused without zipfile
+            unzipped += 1
+        before, after = outcome(old, data), outcome(new, data)
+        if before != after:
+            differ += 1
+            if differ <= 5:
+                print(f"differ: seed {seed}, package {index}\n  before {before!r:.300}\n  after  {after!r:.300}")
+    print(f"seed {seed}: {count} packages, {differ} differ, {unzipped} read or refused without zipfile")
+    return differ
+
+
 def compare(old: ModuleType, new: ModuleType, seed: int, count: int) -> int:
     """Compare the two readers over `count` inputs drawn with `seed`; the number that differ."""
     rng = random.Random(seed)
@@ -402,6 +509,7 @@ def main() -> None:
     arguments = parser.parse_args()
     old, new = load(arguments.baseline.resolve(), "baseline_docx"), load(TREE, "this_docx")
     differ = sum(compare(old, new, seed, arguments.count) for seed in arguments.seeds)
+    differ += sum(compare_packages(old, new, seed, arguments.count // 4) for seed in arguments.seeds)
     print(f"{differ} differ in all")
     sys.exit(1 if differ else 0)
 

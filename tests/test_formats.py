@@ -907,6 +907,44 @@ def test_docx_a_generated_report_is_read_plain() -> None:
     assert docx_format._plain_flat(part) == libxslt_flattening(part)
 
 
+def test_docx_the_plain_reading_gives_the_skeletons_of_its_tables() -> None:
+    """The skeletons the plain reading takes from its markup are those `_SKELETON` finds in the tables' text with
+    paragraph starts between them, and give the same layouts."""
+    rng = random.Random(5)
+    data = generator.render_docx(generator.make_truth(rng), rng)
+    part = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")
+    reading = docx_format._plain_reading(part)
+    assert reading is not None
+    text, skeletons = reading
+    tables = [piece.split(docx_format._TABLE_END)[0] for piece in text.split(docx_format._TABLE_START)[1:]]
+    assert len(skeletons) == len(tables) > 0
+    found = ["".join(docx_format._SKELETON.findall(table)) for table in tables]
+    assert [skeleton.replace(docx_format._PARAGRAPH_START, "") for skeleton in skeletons] == found
+    assert any(docx_format._PARAGRAPH_START in skeleton for skeleton in skeletons)
+
+    def layout(skeleton: str) -> tuple[object, ...]:
+        plan = docx_format._table_plan(skeleton)
+        return plan.rows, plan.cells, plan.width
+
+    assert list(map(layout, skeletons)) == list(map(layout, found))
+
+
+def test_docx_a_plain_package_is_read_without_zipfile_and_a_damaged_one_by_it() -> None:
+    """A generated package's main part is read without zipfile, the same as zipfile reads it; one whose member
+    fails its CRC-32 is left to zipfile, which refuses it as before."""
+    rng = random.Random(6)
+    data = generator.render_docx(generator.make_truth(rng), rng)
+    assert docx_format._plain_part(data) is not None
+    assert docx_format._plain_part(data) == docx_format._zipped_part(data)
+    central = data.find(b"word/document.xml", zipfile.ZipFile(io.BytesIO(data)).start_dir) - 46  # its record
+    assert data[central : central + 4] == b"PK\x01\x02"
+    damaged = bytearray(data)
+    damaged[central + 16] ^= 0xFF  # the central record's CRC-32
+    assert docx_format._plain_part(bytes(damaged)) is None
+    with pytest.raises(UnreadableFile, match="Bad CRC-32"):
+        docx_format.read(bytes(damaged))
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_docx_a_report_in_words_own_markup_is_read_plain_as_the_report_it_came_from(seed: int) -> None:
     """Word adds revision and paragraph ids, proofing marks, bookmarks, row heights … (`wordlike_docx`): such a

@@ -1,9 +1,12 @@
 """docx reports: the main document part read straight from the zip, never trusting its sizes or its XML.
 
 Before anything is decompressed the member's declared size and compression ratio are checked (zip bombs),
-and it is then read in a bounded way. The XML goes through lxml (libxml2, ~5× faster than the standard
-library's tree builder) with entities left unresolved, no network, libxml2's default limits on depth (256) and
-text size kept (no huge_tree), and any document type declaration refused, so entity tricks (billion laughs,
+and it is then read in a bounded way. A plain package (its central directory at the end, no comment, Zip64
+or extra fields, members stored or deflated whole with their CRC-32 right) is read without zipfile
+(`_plain_part`: zipfile's Python costs ~0.4 M instructions a report); any other is read by zipfile, as are its
+refusals. The XML goes through lxml (libxml2, ~5× faster than the standard library's tree builder) with
+entities left unresolved, no network, libxml2's default limits on depth (256) and text size kept (no
+huge_tree), and any document type declaration refused, so entity tricks (billion laughs,
 external entities) never reach the reader; comments and processing instructions are dropped. The body is walked in order: each paragraph gives
 one line per line break, each table the grid a reader sees (gridSpan spreads a cell to the right, vMerge
 down; covered slots are None; a row shorter than the grid is padded with ""). A table holding other tables
@@ -29,9 +32,11 @@ from __future__ import annotations
 import codecs
 import io
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sized
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from operator import itemgetter
@@ -550,8 +555,9 @@ class _TablePlan:
 
 
 def _table_plan(skeleton: str) -> _TablePlan:
-    """The layout of a flattened table, from its skeleton (`_SKELETON`'s matches, in order): which cells each
-    row has (at most MAX_GRID_COLUMNS, as `_flat_texts` keeps their texts), their merges, the row's gridBefore."""
+    """The layout of a flattened table, from its skeleton (`_SKELETON`'s matches, in order; other characters
+    between them, as in `_plain_reading`'s, change nothing): which cells each row has (at most MAX_GRID_COLUMNS,
+    as `_flat_texts` keeps their texts), their merges, the row's gridBefore."""
     rows: list[tuple[int, ...]] = []
     first = 0  # the index of the row's first cell in the table
     for row in skeleton.split(_ROW)[1:]:
@@ -573,9 +579,10 @@ def _table_plan(skeleton: str) -> _TablePlan:
 _TABLE_PLANS: _MarkupMemo[str, _TablePlan] = _MarkupMemo(_table_plan, longest=4096, most=256)
 
 
-def _flat_grid(table: str, reading: _Reading) -> Grid | None:
-    """A flattened table's grid, as `_laid_out` lays out its rows (`_row_slots`)."""
-    plan = _TABLE_PLANS["".join(_SKELETON.findall(table))]
+def _flat_grid(table: str, reading: _Reading, skeleton: str | None) -> Grid | None:
+    """A flattened table's grid, as `_laid_out` lays out its rows (`_row_slots`); `skeleton`: its skeleton when
+    known (`_plain_reading`), else None."""
+    plan = _TABLE_PLANS["".join(_SKELETON.findall(table)) if skeleton is None else skeleton]
     values: list[str | None] = [*chain.from_iterable(_flat_texts(table)), None, ""]
     if plan.cells > reading.cells_left:  # cut where MAX_GRID_CELLS is reached
         return _laid_out([], (tuple([values[source] for source in sources]) for sources in plan.rows), reading)
@@ -590,25 +597,37 @@ def _flat_paragraphs(text: str, lines: list[str], reading: _Reading) -> None:
     if _ALT_CHUNK in text:
         reading.problem(_ALT_CHUNK_PROBLEM)
         text = text.replace(_ALT_CHUNK, "")
-    for paragraph in text.split(_PARAGRAPH_START):
-        lines.extend(line for line in paragraph.split("\n") if line.strip())
+    # Each paragraph's lines, those with text: a paragraph's start splits lines as a line break does.
+    lines.extend(filter(str.strip, text.replace(_PARAGRAPH_START, "\n").split("\n")))
 
 
-def _flat_document(text: str, reading: _Reading) -> Document:
-    """The document of a flattened body: the lines and grids `_blocks` gives, made straight from the string.
-    Every character of a line or cell is one of `text`'s, so the document's text is at most as long."""
+def _flat_document(text: str, reading: _Reading, skeletons: list[str] | None = None) -> Document:
+    """The document of a flattened body: the lines and grids `_blocks` gives, made straight from the string
+    (`skeletons`: its tables', when known). Every character of a line or cell is one of `text`'s, so the
+    document's text is at most as long."""
     lines: list[str] = []
     grids: dict[int, Grid] = {}
     first, *tables = text.split(_TABLE_START)
     _flat_paragraphs(first, lines, reading)
-    for piece in tables:
+    for number, piece in enumerate(tables):
         table, after = piece.split(_TABLE_END, 1)
-        grid = _flat_grid(table, reading)
+        grid = _flat_grid(table, reading, None if skeletons is None else skeletons[number])
         if grid is not None:
             grids[len(lines)] = grid
             lines.append("")
         _flat_paragraphs(after, lines, reading)
     return Document(lines=lines, grids=grids, problems=reading.problems)
+
+
+def _check_member(name: str, flag_bits: int, file_size: int, compress_size: int) -> None:
+    """Refuses a member that is encrypted, or whose declared size or compression ratio is too large."""
+    if flag_bits & 0x1:
+        raise UnreadableFile("docx 文件已加密（受密码保护），无法读取")
+    if file_size > MAX_PART_BYTES:
+        raise UnreadableFile(f"docx 中的 {name} 解压后有 {file_size} 字节，超过上限 {MAX_PART_BYTES} 字节，已拒绝解析")
+    ratio = file_size / max(compress_size, 1)
+    if file_size > RATIO_CHECKED_FROM and ratio > MAX_RATIO:
+        raise UnreadableFile(f"docx 文件疑似压缩炸弹（{name} 压缩比 {ratio:.0f}:1），已拒绝解析")
 
 
 def _member(archive: zipfile.ZipFile, name: str) -> bytes | None:
@@ -617,15 +636,7 @@ def _member(archive: zipfile.ZipFile, name: str) -> bytes | None:
         info = archive.getinfo(name)
     except KeyError:
         return None
-    if info.flag_bits & 0x1:
-        raise UnreadableFile("docx 文件已加密（受密码保护），无法读取")
-    if info.file_size > MAX_PART_BYTES:
-        raise UnreadableFile(
-            f"docx 中的 {name} 解压后有 {info.file_size} 字节，超过上限 {MAX_PART_BYTES} 字节，已拒绝解析"
-        )
-    ratio = info.file_size / max(info.compress_size, 1)
-    if info.file_size > RATIO_CHECKED_FROM and ratio > MAX_RATIO:
-        raise UnreadableFile(f"docx 文件疑似压缩炸弹（{name} 压缩比 {ratio:.0f}:1），已拒绝解析")
+    _check_member(name, info.flag_bits, info.file_size, info.compress_size)
     with archive.open(info) as handle:
         data = handle.read(MAX_PART_BYTES + 1)
     if len(data) > MAX_PART_BYTES:
@@ -952,7 +963,15 @@ _PLAIN_RESTS: _MarkupMemo[bytes, bool | None] = _MarkupMemo(_plain_rest, longest
 
 def _plain_flat(data: bytes) -> str | None:
     """The body as `_flatten` writes it, read straight from a plain part's bytes; None when the part is not
-    plain (it is then parsed).
+    plain (it is then parsed). See `_plain_reading`."""
+    reading = _plain_reading(data)
+    return None if reading is None else reading[0]
+
+
+def _plain_reading(data: bytes) -> tuple[str, list[str]] | None:
+    """`_plain_flat`'s string and the skeletons of its tables, in order: what the markup alone writes in each
+    table, which is its `_SKELETON` matches (no text holds a marker) with its paragraphs' starts, tabs and breaks
+    between them (`_table_plan` reads past those).
 
     Plain: at most _PLAIN_PART_BYTES, no "<!" (no DTD, comment or CDATA), the rest plain (`_plain_rest`: the
     body the root's first child); in the body, paragraphs and tables (`_PLAIN_CHILDREN`) in Word's prefix, then
@@ -1018,13 +1037,117 @@ def _plain_flat(data: bytes) -> str | None:
         for entity, character in _ENTITIES:
             text = text.replace(entity, character)
     if _TABLE_START not in text:
-        return text
+        return text, []
     first, *tables = text.split(_TABLE_START)
     parts = [first]
     for piece in tables:  # a cell's paragraphs start with "\n"
         table, _, after = piece.partition(_TABLE_END)
         parts.append(f"{_TABLE_START}{table.replace(_PARAGRAPH_START, chr(10))}{_TABLE_END}{after}")
-    return "".join(parts)
+    skeletons = [piece.partition(_TABLE_END)[0] for piece in "".join(outputs).split(_TABLE_START)[1:]]
+    return "".join(parts), skeletons
+
+
+# The plain package (`_plain_part`): zipfile's records, as zipfile reads them (its struct formats).
+_END_RECORD = struct.Struct("<4s4H2LH")  # signature, disks, entries, directory size and offset, comment length
+_CENTRAL_RECORD = struct.Struct("<4s4B4HL2L5H2L")
+_LOCAL_RECORD = struct.Struct("<4s2B4HL2L2H")
+_END_SIGNATURE, _CENTRAL_SIGNATURE, _LOCAL_SIGNATURE = b"PK\x05\x06", b"PK\x01\x02", b"PK\x03\x04"
+_ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
+_MAX_EXTRACT_VERSION = 63  # zipfile refuses later versions
+_UNSUPPORTED_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, patched, strongly encrypted: left to zipfile
+_STORED, _DEFLATED = zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED
+# A member of a plain package: flag bits, compression, CRC-32, compressed and uncompressed size, header offset.
+_Entry = tuple[int, int, int, int, int, int]
+_NOT_PLAIN_MEMBER = b""  # a member `_plain_member` leaves to zipfile (a plain one is never empty: see there)
+
+
+def _plain_entries(data: bytes) -> dict[str, _Entry] | None:
+    """The members of a plain package by name, as zipfile's central directory reading gives them; None when the
+    package is not plain. Plain: the end record last (no comment), no Zip64 locator before it, the central
+    directory right before it (nothing prepended to the package) and exactly its size, each record with the
+    central signature, a version zipfile reads, no extra field, and an ASCII name without a zero byte (the same
+    in cp437 and UTF-8). zipfile then reads the same directory without an error, and its last record of a name
+    is the one this keeps."""
+    if len(data) < 64 or data[-2:] != b"\0\0" or data[-22:-18] != _END_SIGNATURE:
+        return None
+    if data[-42:-38] == _ZIP64_LOCATOR_SIGNATURE:
+        return None
+    size, offset = _END_RECORD.unpack_from(data, len(data) - 22)[5:7]
+    if offset + size != len(data) - 22:
+        return None
+    entries: dict[str, _Entry] = {}
+    position = offset
+    while position < offset + size:
+        if position + 46 > offset + size:
+            return None
+        record = _CENTRAL_RECORD.unpack_from(data, position)
+        name = data[position + 46 : position + 46 + record[12]]
+        position += 46 + record[12] + record[13] + record[14]
+        if (
+            record[0] != _CENTRAL_SIGNATURE
+            or record[3] > _MAX_EXTRACT_VERSION
+            or record[13]
+            or position > offset + size
+            or not name.isascii()
+            or b"\0" in name
+        ):
+            return None
+        entries[name.decode("ascii")] = (record[5], record[6], record[9], record[10], record[11], record[18])
+    return entries
+
+
+def _plain_member(data: bytes, entries: dict[str, _Entry], name: str) -> bytes | None:
+    """A member's bytes as `_member` reads them through zipfile (its sizes checked first, in the same way);
+    None when there is no such member; _NOT_PLAIN_MEMBER when zipfile is left to read it: unless it is stored or
+    deflated without the flags above, its local header is whole with the central record's name, its data is
+    within the package, and that data is one whole deflate stream (or stored bytes) of exactly the declared
+    size and CRC-32, in which case zipfile reads the same bytes without an error. A plain member is not empty:
+    zipfile's reading of an empty one is left to it."""
+    entry = entries.get(name)
+    if entry is None:
+        return None
+    flag_bits, compression, crc, compressed, size, header = entry
+    _check_member(name, flag_bits, size, compressed)
+    if flag_bits & _UNSUPPORTED_FLAGS or compression not in (_STORED, _DEFLATED) or not size:
+        return _NOT_PLAIN_MEMBER
+    if header + 30 > len(data):
+        return _NOT_PLAIN_MEMBER
+    local = _LOCAL_RECORD.unpack_from(data, header)
+    start = header + 30 + local[10] + local[11]
+    if local[0] != _LOCAL_SIGNATURE or data[header + 30 : header + 30 + local[10]] != name.encode("ascii"):
+        return _NOT_PLAIN_MEMBER
+    raw = data[start : start + compressed]
+    if len(raw) != compressed:
+        return _NOT_PLAIN_MEMBER
+    if compression == _STORED:
+        member = raw if compressed == size else _NOT_PLAIN_MEMBER
+    else:
+        inflater = zlib.decompressobj(-15)
+        try:
+            member = inflater.decompress(raw, size + 1)  # bounded as zipfile's reading is
+        except zlib.error:
+            return _NOT_PLAIN_MEMBER
+        if not inflater.eof or len(member) != size:
+            return _NOT_PLAIN_MEMBER
+    return member if zlib.crc32(member) == crc else _NOT_PLAIN_MEMBER
+
+
+def _plain_part(data: bytes) -> tuple[str, bytes] | None:
+    """`_part` of a plain package (`_plain_entries`) read without zipfile, the same refusals raised in the same
+    order; None when zipfile is left to read the package."""
+    entries = _plain_entries(data)
+    if entries is None:
+        return None
+    relationships = _plain_member(data, entries, "_rels/.rels")
+    if relationships is _NOT_PLAIN_MEMBER:
+        return None
+    name = _DEFAULT_MAIN_PART if relationships is None else _MAIN_PARTS[relationships]
+    part = _plain_member(data, entries, name)
+    if part is _NOT_PLAIN_MEMBER:
+        return None
+    if part is None:
+        raise UnreadableFile(f"zip 包中没有 Word 正文（{name}），这不是 docx 文件")
+    return name, part
 
 
 def _part(archive: zipfile.ZipFile) -> tuple[str, bytes]:
@@ -1080,32 +1203,47 @@ def _damaged(error: BaseException) -> UnreadableFile:
     return UnreadableFile(f"docx 文件已损坏，解压失败（{type(error).__name__}: {error}）")
 
 
-def read(data: bytes) -> Document:
-    """The body's lines and grids, at most MAX_TEXT_CHARS characters of text (`bounded`)."""
-    if not data.strip():
-        raise UnreadableFile("文件为空，没有可读取的内容")
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """What goes wrong reading a package (nesting too deep, a damaged member) as the reason it is refused."""
+    try:
+        yield
+    except RecursionError as error:
+        raise UnreadableFile("docx 文件的表格或内容控件嵌套过深，已拒绝解析") from error
+    except _DAMAGED_ZIP as error:
+        raise _damaged(error) from error
+
+
+def _zipped_part(data: bytes) -> tuple[str, bytes]:
+    """`_part` of the package, read by zipfile."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as error:
         raise _not_a_zip(data) from error
     except _DAMAGED_ZIP as error:
         raise _damaged(error) from error
-    with archive:
-        try:
-            name, part = _part(archive)
-            flat = _plain_flat(part)
-            if flat is None:
-                body, shortened = _body(name, part)
-                flat = None if _holds_markers(body, part) else _flatten(body, shortened=shortened)
-            if flat is None:
-                reading = _scan(body, shortened=shortened)
-                document = Document(list(_blocks(body, reading)), reading.problems)
-            else:
-                document = _flat_document(flat, _Reading())
-        except RecursionError as error:
-            raise UnreadableFile("docx 文件的表格或内容控件嵌套过深，已拒绝解析") from error
-        except _DAMAGED_ZIP as error:
-            raise _damaged(error) from error
+    with archive, _refusals():
+        return _part(archive)
+
+
+def read(data: bytes) -> Document:
+    """The body's lines and grids, at most MAX_TEXT_CHARS characters of text (`bounded`)."""
+    if not data.strip():
+        raise UnreadableFile("文件为空，没有可读取的内容")
+    with _refusals():
+        package = _plain_part(data)
+    name, part = _zipped_part(data) if package is None else package
+    with _refusals():
+        plain = _plain_reading(part)
+        flat, skeletons = (None, None) if plain is None else plain
+        if flat is None:
+            body, shortened = _body(name, part)
+            flat = None if _holds_markers(body, part) else _flatten(body, shortened=shortened)
+        if flat is None:
+            reading = _scan(body, shortened=shortened)
+            document = Document(list(_blocks(body, reading)), reading.problems)
+        else:
+            document = _flat_document(flat, _Reading(), skeletons)
     if not _has_text(document):
         raise UnreadableFile("docx 文件中没有文字（可能只有图片，如扫描件），无法检查")
     return document if flat is not None and len(flat) <= MAX_TEXT_CHARS else bounded(document)
