@@ -846,37 +846,49 @@ def _merged_cells(root: Element, *, styled: bool | None = None) -> tuple[int, li
     """How many cells the page has, and its merged cells (place among them, rowspan, colspan) in order. Where
     cells are `styled` (portal pages give each a style or width; by default: when the first cell has an
     attribute but a span), two lookups by bytes key a cell cost less than the list of its attributes; where
-    they are not, that list, usually empty, costs half as much (libxml2 keeps no duplicate attribute).
-    _rowspan and _colspan only where a span attribute stands."""
-    merged: list[tuple[int, int, int]] = []
+    they are not, that list, usually empty, costs half as much (libxml2 keeps no duplicate attribute): the lists
+    are taken in one `map`, and the cells with attributes read by `map`s over them alone (loops in C)."""
     cells = root.iter("td", "th")
     first = next(cells, None)
     if first is None:
-        return 0, merged
+        return 0, []
     if styled is None:
         styled = any(name != "rowspan" and name != "colspan" for name in first.keys())
-    if not styled:
-        # Each cell's attribute list taken in one `map`; only the cells with attributes are looked at.
-        attribute_lists = list(map(Element.items, chain((first,), cells)))
-        for place in compress(count(), attribute_lists):
-            values = dict(attribute_lists[place])
-            rowspan, colspan = values.get("rowspan"), values.get("colspan")
+    if styled:
+        merged: list[tuple[int, int, int]] = []
+        place = 0
+        for place, cell in enumerate(chain((first,), cells)):
+            rowspan, colspan = cell.get(b"rowspan"), cell.get(b"colspan")
             if rowspan is not None or colspan is not None:
-                _add_merged(merged, place, rowspan, colspan)
-        return len(attribute_lists), merged
-    place = 0
-    for place, cell in enumerate(chain((first,), cells)):
-        rowspan, colspan = cell.get(b"rowspan"), cell.get(b"colspan")
-        if rowspan is not None or colspan is not None:
-            _add_merged(merged, place, rowspan, colspan)
-    return place + 1, merged
+                spans = _rowspan(rowspan), _colspan(colspan)
+                if spans != (1, 1):
+                    merged.append((place, *spans))
+        return place + 1, merged
+    attribute_lists = list(map(Element.items, chain((first,), cells)))
+    places = list(compress(count(), attribute_lists))
+    attributes = list(map(dict, map(attribute_lists.__getitem__, places)))
+    return len(attribute_lists), _merged_at(
+        places,
+        list(map(dict.get, attributes, repeat("rowspan"))),
+        list(map(dict.get, attributes, repeat("colspan"))),
+    )
 
 
-def _add_merged(merged: list[tuple[int, int, int]], place: int, rowspan: str | None, colspan: str | None) -> None:
-    """The cell at `place` added to `merged` when its span attributes (None where absent) make it a merged one."""
-    spans = _rowspan(rowspan), _colspan(colspan)
-    if spans != (1, 1):
-        merged.append((place, *spans))
+def _merged_at(
+    places: list[int], rowspan_values: list[str | None], colspan_values: list[str | None]
+) -> list[tuple[int, int, int]]:
+    """The merged cells among cells at `places` with these span attributes (None where absent), in order."""
+    rowspans = list(map(_ROWSPANS.get, rowspan_values))
+    if None in rowspans:  # a value pages seldom write: `_span` reads it
+        rowspans = list(map(_rowspan, rowspan_values))
+    colspans = list(map(_COLSPANS.get, colspan_values))
+    if None in colspans:
+        colspans = list(map(_colspan, colspan_values))
+    return [
+        (place, rowspan, colspan)
+        for place, rowspan, colspan in zip(places, rowspans, colspans, strict=True)
+        if rowspan != 1 or colspan != 1
+    ]
 
 
 def cell_texts(rows: str, row_mark: str, cell_mark: str) -> list[list[str]]:
