@@ -884,11 +884,8 @@ def _merged_at(
     colspans = list(map(_COLSPANS.get, colspan_values))
     if None in colspans:
         colspans = list(map(_colspan, colspan_values))
-    return [
-        (place, rowspan, colspan)
-        for place, rowspan, colspan in zip(places, rowspans, colspans, strict=True)
-        if rowspan != 1 or colspan != 1
-    ]
+    spans = zip(places, cast(list[int], rowspans), cast(list[int], colspans), strict=True)
+    return [(place, rowspan, colspan) for place, rowspan, colspan in spans if rowspan != 1 or colspan != 1]
 
 
 def cell_texts(rows: str, row_mark: str, cell_mark: str) -> list[list[str]]:
@@ -966,44 +963,58 @@ def _table_plan(shape: _TableShape) -> _TablePlan | None:
 
 
 def _planned(shape: _TableShape) -> _TablePlan | None:
-    """The plan of tables of this shape from the second one on, else None: making a plan costs more than laying
-    out one table, so a shape met once (a real page's own table) is laid out directly. At most _MOST_PLANS shapes
-    are remembered, each plan of at most _PLANNED_SLOTS slots, so that what stays in memory is bounded."""
-    plan = _TABLE_PLANS.get(shape, True)
-    if plan is True:  # not met before
-        if len(_TABLE_PLANS) >= _MOST_PLANS:
-            _TABLE_PLANS.clear()
-        _TABLE_PLANS[shape] = False
-        return None
-    if plan is False:  # met once before
-        plan = _TABLE_PLANS[shape] = _table_plan(shape)
+    """The plan of tables of this shape, made at the first call for it. At most _MOST_PLANS shapes are
+    remembered, each plan of at most _PLANNED_SLOTS slots, so that what stays in memory is bounded."""
+    if shape in _TABLE_PLANS:
+        return _TABLE_PLANS[shape]
+    if len(_TABLE_PLANS) >= _MOST_PLANS:
+        _TABLE_PLANS.clear()
+    plan = _TABLE_PLANS[shape] = _table_plan(shape)
     return plan
+
+
+def _met_before(table: _TableSighting) -> bool:
+    """Whether a table like this was met before (among the last _MOST_PLANS kinds met), noting it met."""
+    if table in _TABLES_MET:
+        return True
+    if len(_TABLES_MET) >= _MOST_PLANS:
+        _TABLES_MET.clear()
+    _TABLES_MET.add(table)
+    return False
 
 
 _MOST_PLANS = 256
 _PLANNED_SLOTS = 4096
-# Shape → its plan (None: `_table_plan` has none for it), or False for a shape met once.
-_TABLE_PLANS: dict[_TableShape, _TablePlan | bool | None] = {}
+# Shape → its plan (None: `_table_plan` has none for it).
+_TABLE_PLANS: dict[_TableShape, _TablePlan | None] = {}
+# A table as told from others cheaply: its cell count, how many of them are merged, its first and last merged
+# cells. Tables alike (most of them of one shape) are met again: a plan is made for a shape from then on.
+_TableSighting = tuple[int, int, tuple[int, int, int], tuple[int, int, int]]
+_TABLES_MET: set[_TableSighting] = set()
 
 
 def _merged_grid(
-    table: str, merged: list[tuple[int, int, int]], cells_left: int
+    table: str, merged: list[tuple[int, int, int]], cell_count: int, cells_left: int
 ) -> tuple[tuple[tuple[str | None, ...], ...], bool]:
-    """`layout` of a flattened table with merged cells `merged` (place in the table, rowspan, colspan), by its
-    shape's plan where the grid fits in `cells_left` (`layout` lays out such a grid the same whatever is left).
+    """`layout` of a flattened table of `cell_count` cells with merged cells `merged` (place in the table,
+    rowspan, colspan), by its shape's plan where the grid fits in `cells_left` (`layout` lays out such a grid the
+    same whatever is left). Making a plan costs more than laying out one table, and its shape is worth working
+    out only when a table like it was met before: the first (a real page's own table) is read row by row and
+    laid out directly, and so is a table too large to plan.
 
     Nothing but markers stands outside the cells (`_flatten`), so the cells' texts are the table's pieces
     between _CELL markers once the row and group markers are gone, each collapsed as `cell_texts` does."""
+    if cell_count > _PLANNED_SLOTS or not _met_before((cell_count, len(merged), merged[0], merged[-1])):
+        return layout(_flat_rows([cell_texts(rows, _ROW, _CELL) for rows in table.split(_GROUP)], merged), cells_left)
     counts = tuple([tuple(map(str.count, segment.split(_ROW)[1:], repeat(_CELL))) for segment in table.split(_GROUP)])
     texts = table.replace(_ROW, "").replace(_GROUP, "").split(_CELL)[1:]
     if _has_whitespace(table):
         texts = list(map(str.strip, texts, repeat(_HTML_SPACES)))
         if _has_whitespace("".join(texts)):
             texts = [collapse(text) if _has_whitespace(text) else text for text in texts]
-    if len(texts) <= _PLANNED_SLOTS:  # a larger table's grid is too large to plan
-        plan = _planned((counts, tuple(merged)))
-        if plan is not None and plan.cells <= cells_left:
-            return plan.grid([*texts, None, ""]), False
+    plan = _planned((counts, tuple(merged)))
+    if plan is not None and plan.cells <= cells_left:
+        return plan.grid([*texts, None, ""]), False
     cells = iter(texts)
     segments = [[list(islice(cells, count)) for count in rows] for rows in counts]
     return layout(_flat_rows(segments, merged), cells_left)
@@ -1037,8 +1048,13 @@ def _plain_layout(rows: list[list[str]], cells_left: int) -> tuple[tuple[tuple[s
 
 
 def _flat_lines(text: str, lines: list[str]) -> None:
-    """Running text of a flattened page: a line between each two block boundaries (those not blank)."""
-    lines.extend(map(collapse, filter(str.strip, text.split(_BREAK))))
+    """Running text of a flattened page: a line between each two block boundaries (those not blank), collapsed
+    as `collapse` does: trimmed all in one `map`, then, in the rare line with whitespace left inside, that
+    collapsed (`collapse` of a trimmed text is that of the text)."""
+    trimmed = list(map(str.strip, filter(str.strip, text.split(_BREAK)), repeat(_HTML_SPACES)))
+    if _has_whitespace("".join(trimmed)):
+        trimmed = [collapse(line) if _has_whitespace(line) else line for line in trimmed]
+    lines += trimmed
 
 
 def _flat_document(flat: _Flat) -> Document:
@@ -1060,7 +1076,7 @@ def _flat_document(flat: _Flat) -> Document:
             merged = [
                 (place - first_cell, rowspan, colspan) for place, rowspan, colspan in flat.merged[next_merged:stop]
             ]
-            grid, cut = _merged_grid(table, merged, cells_left)
+            grid, cut = _merged_grid(table, merged, end - first_cell, cells_left)
         else:  # no merged cell: each row is its cells
             grid, cut = _plain_layout(_plain_rows(table), cells_left)
         first_cell, next_merged = end, stop
