@@ -846,37 +846,46 @@ def _merged_cells(root: Element, *, styled: bool | None = None) -> tuple[int, li
     """How many cells the page has, and its merged cells (place among them, rowspan, colspan) in order. Where
     cells are `styled` (portal pages give each a style or width; by default: when the first cell has an
     attribute but a span), two lookups by bytes key a cell cost less than the list of its attributes; where
-    they are not, that list, usually empty, costs half as much (libxml2 keeps no duplicate attribute).
-    _rowspan and _colspan only where a span attribute stands."""
-    merged: list[tuple[int, int, int]] = []
+    they are not, that list, usually empty, costs half as much (libxml2 keeps no duplicate attribute): the lists
+    are taken in one `map`, and the cells with attributes read by `map`s over them alone (loops in C)."""
     cells = root.iter("td", "th")
     first = next(cells, None)
     if first is None:
-        return 0, merged
+        return 0, []
     if styled is None:
         styled = any(name != "rowspan" and name != "colspan" for name in first.keys())
-    if not styled:
-        # Each cell's attribute list taken in one `map`; only the cells with attributes are looked at.
-        attribute_lists = list(map(Element.items, chain((first,), cells)))
-        for place in compress(count(), attribute_lists):
-            values = dict(attribute_lists[place])
-            rowspan, colspan = values.get("rowspan"), values.get("colspan")
+    if styled:
+        merged: list[tuple[int, int, int]] = []
+        place = 0
+        for place, cell in enumerate(chain((first,), cells)):
+            rowspan, colspan = cell.get(b"rowspan"), cell.get(b"colspan")
             if rowspan is not None or colspan is not None:
-                _add_merged(merged, place, rowspan, colspan)
-        return len(attribute_lists), merged
-    place = 0
-    for place, cell in enumerate(chain((first,), cells)):
-        rowspan, colspan = cell.get(b"rowspan"), cell.get(b"colspan")
-        if rowspan is not None or colspan is not None:
-            _add_merged(merged, place, rowspan, colspan)
-    return place + 1, merged
+                spans = _rowspan(rowspan), _colspan(colspan)
+                if spans != (1, 1):
+                    merged.append((place, *spans))
+        return place + 1, merged
+    attribute_lists = list(map(Element.items, chain((first,), cells)))
+    places = list(compress(count(), attribute_lists))
+    attributes = list(map(dict, map(attribute_lists.__getitem__, places)))
+    return len(attribute_lists), _merged_at(
+        places,
+        list(map(dict.get, attributes, repeat("rowspan"))),
+        list(map(dict.get, attributes, repeat("colspan"))),
+    )
 
 
-def _add_merged(merged: list[tuple[int, int, int]], place: int, rowspan: str | None, colspan: str | None) -> None:
-    """The cell at `place` added to `merged` when its span attributes (None where absent) make it a merged one."""
-    spans = _rowspan(rowspan), _colspan(colspan)
-    if spans != (1, 1):
-        merged.append((place, *spans))
+def _merged_at(
+    places: list[int], rowspan_values: list[str | None], colspan_values: list[str | None]
+) -> list[tuple[int, int, int]]:
+    """The merged cells among cells at `places` with these span attributes (None where absent), in order."""
+    rowspans = list(map(_ROWSPANS.get, rowspan_values))
+    if None in rowspans:  # a value pages seldom write: `_span` reads it
+        rowspans = list(map(_rowspan, rowspan_values))
+    colspans = list(map(_COLSPANS.get, colspan_values))
+    if None in colspans:
+        colspans = list(map(_colspan, colspan_values))
+    spans = zip(places, cast(list[int], rowspans), cast(list[int], colspans), strict=True)
+    return [(place, rowspan, colspan) for place, rowspan, colspan in spans if rowspan != 1 or colspan != 1]
 
 
 def cell_texts(rows: str, row_mark: str, cell_mark: str) -> list[list[str]]:
@@ -954,44 +963,58 @@ def _table_plan(shape: _TableShape) -> _TablePlan | None:
 
 
 def _planned(shape: _TableShape) -> _TablePlan | None:
-    """The plan of tables of this shape from the second one on, else None: making a plan costs more than laying
-    out one table, so a shape met once (a real page's own table) is laid out directly. At most _MOST_PLANS shapes
-    are remembered, each plan of at most _PLANNED_SLOTS slots, so that what stays in memory is bounded."""
-    plan = _TABLE_PLANS.get(shape, True)
-    if plan is True:  # not met before
-        if len(_TABLE_PLANS) >= _MOST_PLANS:
-            _TABLE_PLANS.clear()
-        _TABLE_PLANS[shape] = False
-        return None
-    if plan is False:  # met once before
-        plan = _TABLE_PLANS[shape] = _table_plan(shape)
+    """The plan of tables of this shape, made at the first call for it. At most _MOST_PLANS shapes are
+    remembered, each plan of at most _PLANNED_SLOTS slots, so that what stays in memory is bounded."""
+    if shape in _TABLE_PLANS:
+        return _TABLE_PLANS[shape]
+    if len(_TABLE_PLANS) >= _MOST_PLANS:
+        _TABLE_PLANS.clear()
+    plan = _TABLE_PLANS[shape] = _table_plan(shape)
     return plan
+
+
+def _met_before(table: _TableSighting) -> bool:
+    """Whether a table like this was met before (among the last _MOST_PLANS kinds met), noting it met."""
+    if table in _TABLES_MET:
+        return True
+    if len(_TABLES_MET) >= _MOST_PLANS:
+        _TABLES_MET.clear()
+    _TABLES_MET.add(table)
+    return False
 
 
 _MOST_PLANS = 256
 _PLANNED_SLOTS = 4096
-# Shape → its plan (None: `_table_plan` has none for it), or False for a shape met once.
-_TABLE_PLANS: dict[_TableShape, _TablePlan | bool | None] = {}
+# Shape → its plan (None: `_table_plan` has none for it).
+_TABLE_PLANS: dict[_TableShape, _TablePlan | None] = {}
+# A table as told from others cheaply: its cell count, how many of them are merged, its first and last merged
+# cells. Tables alike (most of them of one shape) are met again: a plan is made for a shape from then on.
+_TableSighting = tuple[int, int, tuple[int, int, int], tuple[int, int, int]]
+_TABLES_MET: set[_TableSighting] = set()
 
 
 def _merged_grid(
-    table: str, merged: list[tuple[int, int, int]], cells_left: int
+    table: str, merged: list[tuple[int, int, int]], cell_count: int, cells_left: int
 ) -> tuple[tuple[tuple[str | None, ...], ...], bool]:
-    """`layout` of a flattened table with merged cells `merged` (place in the table, rowspan, colspan), by its
-    shape's plan where the grid fits in `cells_left` (`layout` lays out such a grid the same whatever is left).
+    """`layout` of a flattened table of `cell_count` cells with merged cells `merged` (place in the table,
+    rowspan, colspan), by its shape's plan where the grid fits in `cells_left` (`layout` lays out such a grid the
+    same whatever is left). Making a plan costs more than laying out one table, and its shape is worth working
+    out only when a table like it was met before: the first (a real page's own table) is read row by row and
+    laid out directly, and so is a table too large to plan.
 
     Nothing but markers stands outside the cells (`_flatten`), so the cells' texts are the table's pieces
     between _CELL markers once the row and group markers are gone, each collapsed as `cell_texts` does."""
+    if cell_count > _PLANNED_SLOTS or not _met_before((cell_count, len(merged), merged[0], merged[-1])):
+        return layout(_flat_rows([cell_texts(rows, _ROW, _CELL) for rows in table.split(_GROUP)], merged), cells_left)
     counts = tuple([tuple(map(str.count, segment.split(_ROW)[1:], repeat(_CELL))) for segment in table.split(_GROUP)])
     texts = table.replace(_ROW, "").replace(_GROUP, "").split(_CELL)[1:]
     if _has_whitespace(table):
         texts = list(map(str.strip, texts, repeat(_HTML_SPACES)))
         if _has_whitespace("".join(texts)):
             texts = [collapse(text) if _has_whitespace(text) else text for text in texts]
-    if len(texts) <= _PLANNED_SLOTS:  # a larger table's grid is too large to plan
-        plan = _planned((counts, tuple(merged)))
-        if plan is not None and plan.cells <= cells_left:
-            return plan.grid([*texts, None, ""]), False
+    plan = _planned((counts, tuple(merged)))
+    if plan is not None and plan.cells <= cells_left:
+        return plan.grid([*texts, None, ""]), False
     cells = iter(texts)
     segments = [[list(islice(cells, count)) for count in rows] for rows in counts]
     return layout(_flat_rows(segments, merged), cells_left)
@@ -1025,8 +1048,13 @@ def _plain_layout(rows: list[list[str]], cells_left: int) -> tuple[tuple[tuple[s
 
 
 def _flat_lines(text: str, lines: list[str]) -> None:
-    """Running text of a flattened page: a line between each two block boundaries (those not blank)."""
-    lines.extend(map(collapse, filter(str.strip, text.split(_BREAK))))
+    """Running text of a flattened page: a line between each two block boundaries (those not blank), collapsed
+    as `collapse` does: trimmed all in one `map`, then, in the rare line with whitespace left inside, that
+    collapsed (`collapse` of a trimmed text is that of the text)."""
+    trimmed = list(map(str.strip, filter(str.strip, text.split(_BREAK)), repeat(_HTML_SPACES)))
+    if _has_whitespace("".join(trimmed)):
+        trimmed = [collapse(line) if _has_whitespace(line) else line for line in trimmed]
+    lines += trimmed
 
 
 def _flat_document(flat: _Flat) -> Document:
@@ -1048,7 +1076,7 @@ def _flat_document(flat: _Flat) -> Document:
             merged = [
                 (place - first_cell, rowspan, colspan) for place, rowspan, colspan in flat.merged[next_merged:stop]
             ]
-            grid, cut = _merged_grid(table, merged, cells_left)
+            grid, cut = _merged_grid(table, merged, end - first_cell, cells_left)
         else:  # no merged cell: each row is its cells
             grid, cut = _plain_layout(_plain_rows(table), cells_left)
         first_cell, next_merged = end, stop
