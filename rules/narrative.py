@@ -248,6 +248,8 @@ def _carry_over_contradictions(report: Report, text: str, seen: set[tuple[str, i
         return
     carrying = _CARRY_OVER.sentences_at(text)
     for sentence in (carrying[start] for start in sorted(carrying)):
+        if "件" not in sentence:
+            continue  # every statement ends its count with 件: a table's rows (a text layout's) state none
         carried_in = sentence.find("上年结转")  # every 上年结转 statement starts with it
         carried_out = sentence.find("结转下")  # every 结转下年度 statement holds it
         statements = (

@@ -4,7 +4,7 @@ the cheap way the rules look for words in them."""
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
+from typing import Any
 
 from report.model import Report
 from report.normalized import compact
@@ -60,6 +60,10 @@ def one_sentence_end(text: str) -> str:
 # costs twice as much as checking that the dict is one seen and still equals its copy. The entry holds the dict,
 # so no other dict takes its id while it is there.
 _recent: dict[int, tuple[dict[str, str], dict[str, str], _ProseViews]] = {}
+# The views of the reports seen lately, by their source file's SHA-256: (the section texts' items, their views).
+# A file read again gives items equal to those, whose texts compare as memory, where hashing the texts to look
+# them up costs a pass over every character; a report whose items differ from its file's last is viewed anew.
+_by_source: dict[str, tuple[tuple[tuple[str, str], ...], _ProseViews]] = {}
 
 
 def _views_of(report: Report) -> _ProseViews:
@@ -67,16 +71,24 @@ def _views_of(report: Report) -> _ProseViews:
     seen = _recent.get(id(sections))
     if seen is not None and seen[1] == sections:
         return seen[2]
-    views = _views(tuple(sections.items()))
-    if len(_recent) >= _REMEMBERED_REPORTS:  # the oldest goes; another thread (the web app's) may take it first
-        _recent.pop(next(iter(_recent), -1), None)  # -1: no id
-    _recent[id(sections)] = (sections, dict(sections), views)
+    items = tuple(sections.items())
+    source = report.source.sha256
+    known = _by_source.get(source)
+    if known is not None and known[0] == items:
+        views = known[1]
+    else:
+        views = _ProseViews({part: _compact_lines(text) for part, text in items})
+        _remember(_by_source, source, (items, views))
+    _remember(_recent, id(sections), (sections, dict(sections), views))
     return views
 
 
-@lru_cache(maxsize=_REMEMBERED_REPORTS)
-def _views(sections: tuple[tuple[str, str], ...]) -> _ProseViews:
-    return _ProseViews({part: _compact_lines(text) for part, text in sections})
+def _remember(remembered: dict[Any, Any], key: Any, entry: Any) -> None:
+    """`remembered[key] = entry`, the oldest entry dropped first when _REMEMBERED_REPORTS are there; another
+    thread (the web app's) may drop it first."""
+    if len(remembered) >= _REMEMBERED_REPORTS:
+        remembered.pop(next(iter(remembered), None), None)  # None: no key
+    remembered[key] = entry
 
 
 def _compact_lines(text: str) -> str:

@@ -52,6 +52,20 @@ def test_views_follow_section_texts_changed_in_place() -> None:
         ]
 
 
+def test_views_of_reports_of_one_file_follow_their_own_texts() -> None:
+    """Views remembered by the source file's SHA-256 serve only a report whose texts are those, in their order."""
+    first, second, third = clean_report(), clean_report(), clean_report()  # one SHA-256
+    second.evidence.section_text = {**first.evidence.section_text, "五": "另一份 报告的第五部分。"}
+    third.evidence.section_text = dict(reversed(first.evidence.section_text.items()))
+    for report in (first, third, second, first):
+        sections = report.evidence.section_text
+        assert compact_sections(report) == {part: compact(text) for part, text in sections.items()}
+        assert list(compact_sections(report)) == list(sections)
+        assert sentence_text(report).split(SENTENCE_END) == [
+            piece for text in sections.values() for piece in _split_ends(compact(text))
+        ]
+
+
 def _split_ends(text: str) -> list[str]:
     for end in (";", "!", "?"):
         text = text.replace(end, SENTENCE_END)
