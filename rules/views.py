@@ -87,7 +87,11 @@ def _remember(remembered: dict[Any, Any], key: Any, entry: Any) -> None:
     """`remembered[key] = entry`, the oldest entry dropped first when _REMEMBERED_REPORTS are there; another
     thread (the web app's) may drop it first."""
     if len(remembered) >= _REMEMBERED_REPORTS:
-        remembered.pop(next(iter(remembered), None), None)  # None: no key
+        try:
+            oldest = next(iter(remembered), None)  # None: no key
+        except RuntimeError:  # another thread changed the dict between the iterator's making and its first step
+            oldest = None
+        remembered.pop(oldest, None)
     remembered[key] = entry
 
 
