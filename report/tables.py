@@ -586,8 +586,9 @@ class _RequestPlan(NamedTuple):
     repeated: tuple[str, ...]
     rows: tuple[tuple[str, slice | tuple[int, ...]], ...] | None  # None: no row of table 三 is there
     missing: str | None
-    # When every row's values are `REQUEST_WIDTH` tokens in a row (the commonest table): the numbers of all of
-    # them at once (picked out of the tokens' numbers), and where each row's start among them.
+    # When every row's values are `REQUEST_WIDTH` tokens in a row, surplus blanks at their ends aside (`_fitted`:
+    # the commonest tables): the numbers of all of them at once (picked out of the tokens' numbers), and where
+    # each row's start among them.
     cells: Callable[[Sequence[Token]], tuple[Token, ...]] | None = None
     starts: tuple[tuple[str, int], ...] = ()
     # When, besides, the rows are every row of table 三 in the format's order: each row's place among the cells.
@@ -626,6 +627,20 @@ def _picks(positions: list[int]) -> slice | tuple[int, ...]:
     return tuple(positions)
 
 
+def _fitted(at: slice | tuple[int, ...], kinds: Sequence[Kind]) -> slice | None:
+    """Where `fit` finds a row's `REQUEST_WIDTH` values among its values at `at`, when their kinds alone tell (the
+    run is that wide once the surplus blanks at its ends are dropped, as tab-separated rows' shifts leave them);
+    None when they do not."""
+    if type(at) is not slice:
+        return None
+    start, stop = at.start, at.stop
+    while stop - start > REQUEST_WIDTH and kinds[stop - 1] is BLANK:
+        stop -= 1
+    while stop - start > REQUEST_WIDTH and kinds[start] is BLANK:
+        start += 1
+    return slice(start, stop) if stop - start == REQUEST_WIDTH else None
+
+
 def _plan_requests(tokens: Sequence[Token], kinds: Sequence[Kind]) -> _RequestPlan:
     """Table 三's rows found by their labels: each segment whose label names a row, in order (a repeated row
     and a header cell followed by the empty cells of a merged header row left out), then the unlabelled
@@ -662,8 +677,9 @@ def _plan_requests(tokens: Sequence[Token], kinds: Sequence[Kind]) -> _RequestPl
     plan = _RequestPlan(
         tuple(markers), tuple(repeated), rows, f"三：没有找到这些行：{'、'.join(missing)}" if missing else None
     )
-    if all(type(at) is slice and at.stop - at.start == REQUEST_WIDTH for _, at in rows):
-        positions = [position for _, at in rows for position in range(at.start, at.stop)]  # type: ignore[union-attr]
+    fitted = [(key, _fitted(at, kinds)) for key, at in rows]
+    if all(at is not None for _, at in fitted):
+        positions = [position for _, at in fitted for position in range(at.start, at.stop)]  # type: ignore[union-attr]
         starts = tuple((key, index * REQUEST_WIDTH) for index, (key, _) in enumerate(rows))
         in_order = (
             tuple(slice(start, start + REQUEST_WIDTH) for _, start in starts)
