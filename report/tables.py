@@ -27,10 +27,8 @@ from report.model import (
     REQUEST_KEYS,
     REQUEST_ROWS,
     ActiveTable,
-    AppealBlock,
     AppealsTable,
     Cell,
-    DocumentCounts,
     empty_requests,
 )
 from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, Memo, compact
@@ -778,7 +776,8 @@ def _active_label(text: str) -> str | None:
 
 def read_active(tokens: Sequence[Token], reading: TableReading) -> ActiveTable | None:
     """Table 二, or None when none of its rows is there."""
-    # Row -> its value; the model is made once, at the end: setting a pydantic model's attributes costs more.
+    # Row -> its value (a document row's counts as a dict); the model is made once, at the end, in one validation
+    # with its document counts: setting a pydantic model's attributes costs more, and so does each model made alone.
     rows: dict[str, Any] = {}
     for segment in segments(tokens):
         if not segment.labels:
@@ -794,20 +793,18 @@ def read_active(tokens: Sequence[Token], reading: TableReading) -> ActiveTable |
                 candidates, reason = _read_damaged(segment.values, DOCUMENT_WIDTH, None, reading, where)
                 if len(candidates) != 1:
                     reading.problems.append(f"{where}：{reason}")
-                    rows[row] = DocumentCounts()
+                    rows[row] = {}
                     continue
                 _recovered_note(where, segment.values, candidates[0], reading)
                 run = [_digits_cell(number) for number in candidates[0]]
             numbers = list(map(_NUMBER_OF, run))
             if _whole_numbers(numbers):  # whole numbers only: nothing to record
-                rows[row] = DocumentCounts(**dict(zip(ACTIVE_DOCUMENT_FIELDS, numbers, strict=True)))
+                rows[row] = dict(zip(ACTIVE_DOCUMENT_FIELDS, numbers, strict=True))
                 continue
-            rows[row] = DocumentCounts(
-                **{
-                    field_name: cell_value(token, f"active.{row}.{field_name}", reading, f"{where}/{label_name}")
-                    for (field_name, label_name), token in zip(ACTIVE_DOCUMENT_FIELDS.items(), run, strict=True)
-                }
-            )
+            rows[row] = {
+                field_name: cell_value(token, f"active.{row}.{field_name}", reading, f"{where}/{label_name}")
+                for (field_name, label_name), token in zip(ACTIVE_DOCUMENT_FIELDS.items(), run, strict=True)
+            }
             continue
         run = fit(segment.values, 1)
         if run is not None and run[0].kind is NUMBER and type(run[0].number) is int:
@@ -822,7 +819,7 @@ def read_active(tokens: Sequence[Token], reading: TableReading) -> ActiveTable |
             )
             continue
         rows[row] = cell_value(run[0], f"active.{row}", reading, where, decimal=row == "fees")
-    return ActiveTable(**rows) if rows else None
+    return ActiveTable.model_validate(rows) if rows else None
 
 
 # Table 四's cells in reading order: (block, field, contract path, the place a reviewer reads).
@@ -853,13 +850,14 @@ def read_appeals(tokens: Sequence[Token], reading: TableReading) -> AppealsTable
         run = [_digits_cell(number) for number in candidates[0]]
     numbers = list(map(_NUMBER_OF, run))
     if _whole_numbers(numbers):  # whole numbers only: nothing to record
-        return AppealsTable(
-            **{
-                block: AppealBlock(**dict(zip(APPEAL_FIELDS, numbers[start : start + APPEAL_BLOCK_WIDTH], strict=True)))
+        # Its blocks as dicts, validated with it at once (each block made alone costs more).
+        return AppealsTable.model_validate(
+            {
+                block: dict(zip(APPEAL_FIELDS, numbers[start : start + APPEAL_BLOCK_WIDTH], strict=True))
                 for block, start in zip(APPEAL_BLOCKS, range(0, APPEAL_WIDTH, APPEAL_BLOCK_WIDTH), strict=True)
             }
         )
     cells: dict[str, dict[str, Cell]] = {block: {} for block in APPEAL_BLOCKS}
     for token, (block, field_name, path, where) in zip(run, _APPEAL_CELLS, strict=True):
         cells[block][field_name] = cell_value(token, path, reading, where)
-    return AppealsTable(**{block: AppealBlock(**fields) for block, fields in cells.items()})
+    return AppealsTable.model_validate(cells)
