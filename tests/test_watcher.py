@@ -273,7 +273,13 @@ def test_unreadable_files_are_recorded_as_failed_with_their_reason(sqlite_store:
     os.mkfifo(share / "pipe.txt")
     enqueued = Enqueued()
     with Watcher(share, Intake(sqlite_store, share, enqueued), stable_seconds=0.2, retry_delay=0.5):
-        wait_for(lambda: len(sqlite_store.ledger_files("failed")) == 2, 10, "two failed entries")
+        # The ledger records the failures and the queued file together, and the batch is enqueued after that
+        # commit: wait for both.
+        wait_for(
+            lambda: len(sqlite_store.ledger_files("failed")) == 2 and enqueued.names() != [],
+            10,
+            "two failed entries and the readable file enqueued",
+        )
         assert enqueued.names() == ["good.txt"]
         reasons = {Path(entry.path).name: entry.error for entry in sqlite_store.ledger_files("failed")}
         assert "失效的符号链接" in reasons["dangling.txt"]  # type: ignore[operator]
