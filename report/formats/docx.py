@@ -22,9 +22,9 @@ Usually libxslt flattens the body into one string instead (`_flattening`), read 
 whitespace collapsed is told by one, and its layout is planned once per skeleton (its rows' cells and merge
 properties, `_TablePlan`) and read with one itemgetter.
 Most parts (python-docx's, and Word's own markup with its revision and paragraph ids, bookmarks, proofing marks
-and row properties) skip both libxml2's tree and libxslt: `_plain_flat` writes the same string straight from the
-part's bytes when it can vouch that libxml2 would read the part and libxslt flatten it so; anything else is
-parsed as above.
+and row properties) skip both libxml2's tree and libxslt: `_plain_reading` writes the same string, bare (as it
+is read: `_bare`), straight from the part's bytes when it can vouch that libxml2 would read the part and libxslt
+flatten it so; anything else is parsed as above.
 """
 
 from __future__ import annotations
@@ -533,13 +533,19 @@ def _merges(piece: str, marks: tuple[tuple[str, str], ...]) -> dict[str, str]:
     return found
 
 
-def _flat_texts(table: str) -> list[list[str]]:
-    """The collapsed texts of a flattened table's cells, by row, at most MAX_GRID_COLUMNS a row (each cell
-    takes a slot at least). The table's merge properties go in one regular expression call."""
-    if _PROPERTY in table:
-        table = _PROPERTY_RUN.sub("", table)
-    bare = table.replace(_CELL + "\n", _CELL)  # a cell's first paragraph starts its text with "\n"
-    return [texts[:MAX_GRID_COLUMNS] for texts in cell_texts(bare, _ROW, _CELL)]
+def _bare(text: str) -> str:
+    """A flattened body as `_bare_document` reads it: without merge properties (in one regular expression
+    call), paragraph starts as line breaks (a paragraph starts a line, in a cell as in the body), and a cell's
+    text without the line break its first paragraph starts it with."""
+    if _PROPERTY in text:
+        text = _PROPERTY_RUN.sub("", text)
+    return text.replace(_PARAGRAPH_START, "\n").replace(_CELL + "\n", _CELL)
+
+
+def _cell_texts(table: str) -> list[list[str]]:
+    """The collapsed texts of a bare table's cells, by row, at most MAX_GRID_COLUMNS a row (each cell takes a
+    slot at least)."""
+    return [texts[:MAX_GRID_COLUMNS] for texts in cell_texts(table, _ROW, _CELL)]
 
 
 @dataclass(frozen=True)
@@ -557,7 +563,7 @@ class _TablePlan:
 def _table_plan(skeleton: str) -> _TablePlan:
     """The layout of a flattened table, from its skeleton (`_SKELETON`'s matches, in order; other characters
     between them, as in `_plain_reading`'s, change nothing): which cells each row has (at most MAX_GRID_COLUMNS,
-    as `_flat_texts` keeps their texts), their merges, the row's gridBefore."""
+    as `_cell_texts` keeps their texts), their merges, the row's gridBefore."""
     rows: list[tuple[int, ...]] = []
     first = 0  # the index of the row's first cell in the table
     for row in skeleton.split(_ROW)[1:]:
@@ -579,11 +585,11 @@ def _table_plan(skeleton: str) -> _TablePlan:
 _TABLE_PLANS: _MarkupMemo[str, _TablePlan] = _MarkupMemo(_table_plan, longest=4096, most=256)
 
 
-def _flat_grid(table: str, reading: _Reading, skeleton: str | None) -> Grid | None:
-    """A flattened table's grid, as `_laid_out` lays out its rows (`_row_slots`); `skeleton`: its skeleton when
-    known (`_plain_reading`), else None."""
-    plan = _TABLE_PLANS["".join(_SKELETON.findall(table)) if skeleton is None else skeleton]
-    values: list[str | None] = [*chain.from_iterable(_flat_texts(table)), None, ""]
+def _flat_grid(table: str, reading: _Reading, skeleton: str) -> Grid | None:
+    """A bare table's grid (`_bare`), as `_laid_out` lays out its rows (`_row_slots`); `skeleton`: the table's
+    skeleton (`_SKELETON`'s matches in the flattened table, or `_plain_reading`'s)."""
+    plan = _TABLE_PLANS[skeleton]
+    values: list[str | None] = [*chain.from_iterable(_cell_texts(table)), None, ""]
     if plan.cells > reading.cells_left:  # cut where MAX_GRID_CELLS is reached
         return _laid_out([], (tuple([values[source] for source in sources]) for sources in plan.rows), reading)
     reading.cells_left -= plan.cells
@@ -593,29 +599,33 @@ def _flat_grid(table: str, reading: _Reading, skeleton: str | None) -> Grid | No
     return Grid(tuple([slots[start : start + width] for start in range(0, len(slots), width)]))
 
 
-def _flat_paragraphs(text: str, lines: list[str], reading: _Reading) -> None:
+def _bare_paragraphs(text: str, lines: list[str], reading: _Reading) -> None:
     if _ALT_CHUNK in text:
         reading.problem(_ALT_CHUNK_PROBLEM)
         text = text.replace(_ALT_CHUNK, "")
-    # Each paragraph's lines, those with text: a paragraph's start splits lines as a line break does.
-    lines.extend(filter(str.strip, text.replace(_PARAGRAPH_START, "\n").split("\n")))
+    lines.extend(filter(str.strip, text.split("\n")))  # each paragraph's lines, those with text
 
 
-def _flat_document(text: str, reading: _Reading, skeletons: list[str] | None = None) -> Document:
-    """The document of a flattened body: the lines and grids `_blocks` gives, made straight from the string
-    (`skeletons`: its tables', when known). Every character of a line or cell is one of `text`'s, so the
-    document's text is at most as long."""
+def _flat_document(text: str, reading: _Reading) -> Document:
+    """The document of a flattened body: the lines and grids `_blocks` gives (`_bare_document`)."""
+    skeletons = ["".join(_SKELETON.findall(piece.split(_TABLE_END, 1)[0])) for piece in text.split(_TABLE_START)[1:]]
+    return _bare_document(_bare(text), skeletons, reading)
+
+
+def _bare_document(text: str, skeletons: list[str], reading: _Reading) -> Document:
+    """The document of a bare flattened body (`_bare`) whose tables have these skeletons, made straight from the
+    string. Every character of a line or cell is one of `text`'s, so the document's text is at most as long."""
     lines: list[str] = []
     grids: dict[int, Grid] = {}
     first, *tables = text.split(_TABLE_START)
-    _flat_paragraphs(first, lines, reading)
-    for number, piece in enumerate(tables):
+    _bare_paragraphs(first, lines, reading)
+    for piece, skeleton in zip(tables, skeletons, strict=True):
         table, after = piece.split(_TABLE_END, 1)
-        grid = _flat_grid(table, reading, None if skeletons is None else skeletons[number])
+        grid = _flat_grid(table, reading, skeleton)
         if grid is not None:
             grids[len(lines)] = grid
             lines.append("")
-        _flat_paragraphs(after, lines, reading)
+        _bare_paragraphs(after, lines, reading)
     return Document(lines=lines, grids=grids, problems=reading.problems)
 
 
@@ -760,7 +770,7 @@ def _without_widths(content: bytes) -> bytes:
     return _WIDTH.sub(_CELL_PROPERTIES, content)
 
 
-# The plain reading (`_plain_flat`): a part written the plain way (python-docx's and Word's usual markup: Word's
+# The plain reading (`_plain_reading`): a part written the plain way (python-docx's and Word's usual markup: Word's
 # prefix on every element, no comments, no entities but XML's five) is flattened straight from its characters,
 # as `_flattening` flattens its tree, without libxml2's tree (~0.75 ms a report) or libxslt (~0.7 ms).
 _PLAIN_PART_BYTES = 4 * 1024 * 1024  # so that no text node comes near libxml2's 10 MB limit
@@ -772,7 +782,7 @@ _XML_SPACES = b" \t\r\n"
 _XML_VERSION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml\s+version\s*=\s*[\"']([^\"']*)[\"']")
 _TEXT_END = b"</w:t>"
 # Characters a text of the plain reading may not hold: what XML forbids, "\r" (libxml2 turns it into "\n"), the
-# markers (`_holds_markers`). Nor "<" (`_plain_flat` counts them) or ">" (a text is cut at the last one).
+# markers (`_holds_markers`). Nor "<" (`_plain_reading` counts them) or ">" (a text is cut at the last one).
 _NOT_PLAIN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\ufdd0-\ufdd8\ufffe\uffff]")
 _NOT_ENTITY = re.compile("&(?!(?:amp|lt|gt|quot|apos);)")
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))  # "&amp;" last
@@ -828,13 +838,13 @@ _PLAIN_MOVES = {
 }  # fmt: skip
 _PLAIN_SEQUENCE = re.compile(r"Z|P(?:[ae]|b[de]*+c)*+(?:x|b[de]*+y)|Q[de]*+(?:c(?:[ae]|b[de]*+c)*+(?:x|b[de]*+y)|y)")
 _PLAIN_STARTS = (("start", ()), ("body", _IN_BODY), ("cell", _IN_CELL))
-_NOT_PLAIN = ("-", "")
+_NOT_PLAIN = ("-", "", "")
 
 
 def _plain_step(markup: str, open_elements: tuple[str, ...]) -> tuple[str, str] | None:
     """Where `markup` (whole tags) leads from the open elements given, and what the flattening writes for it:
     ("body" or "cell", output) when it ends opening a text in a run, ("end", output) when it closes all; None when
-    it is not plain. Every paragraph writes _PARAGRAPH_START here (`_plain_flat` makes those in cells "\\n")."""
+    it is not plain. Every paragraph writes _PARAGRAPH_START (as `_flattening` does in the body)."""
     stack = list(open_elements)
     output: list[str] = []
     properties = 0  # depth inside properties (their content writes nothing but a cell's merges)
@@ -897,9 +907,10 @@ def _plain_step(markup: str, open_elements: tuple[str, ...]) -> tuple[str, str] 
     return ("end", "".join(output)) if not stack and not opens_text else None
 
 
-def _plain_move(markup: str) -> tuple[str, str]:
-    """What a piece of markup does (a character of _PLAIN_MOVES) and what the flattening writes for it; "-" when
-    it is not plain. Its output is the same from every place it may start from."""
+def _plain_move(markup: str) -> tuple[str, str, str]:
+    """What a piece of markup does (a character of _PLAIN_MOVES), what the flattening writes for it, and that
+    bare (`_bare`); "-" when it is not plain. Its output is the same from every place it may start from, and
+    holds whole merge properties, and a cell's start with its first paragraph's (a text opens in a paragraph)."""
     moves, outputs = [], set()
     for place, open_elements in _PLAIN_STARTS:
         step = _plain_step(markup, open_elements)
@@ -907,10 +918,13 @@ def _plain_move(markup: str) -> tuple[str, str]:
             moves.append((place, step[0]))
             outputs.add(step[1])
     move = _PLAIN_MOVES.get(tuple(moves))
-    return _NOT_PLAIN if move is None or len(outputs) != 1 else (move, outputs.pop())
+    if move is None or len(outputs) != 1:
+        return _NOT_PLAIN
+    output = outputs.pop()
+    return move, output, _bare(output)
 
 
-def _plain_head(head: bytes) -> tuple[str, str]:
+def _plain_head(head: bytes) -> tuple[str, str, str]:
     """`_plain_move` of a piece of markup up to a text's start but its last ">"."""
     try:
         return _plain_move(head.decode("utf-8") + ">")
@@ -918,7 +932,7 @@ def _plain_head(head: bytes) -> tuple[str, str]:
         return _NOT_PLAIN
 
 
-def _plain_end(markup: bytes) -> tuple[str, str]:
+def _plain_end(markup: bytes) -> tuple[str, str, str]:
     """`_plain_move` of the markup after the last text (or of all the blocks when they hold no text)."""
     return _plain_head(markup[:-1]) if markup.endswith(b">") else _NOT_PLAIN
 
@@ -944,7 +958,7 @@ def _plain_rest(rest: bytes) -> bool | None:
 
 
 # A value of 8 hex digits but a w:val's (a merge's value is read): Word writes its revision ids (w:rsid…) and
-# paragraph ids (w14:paraId, w14:textId) so, anew for every editing session or paragraph. `_plain_flat` looks
+# paragraph ids (w14:paraId, w14:textId) so, anew for every editing session or paragraph. `_plain_reading` looks
 # pieces of markup up with these values left empty, so that Word's pieces, which differ there, are met again.
 _IDS = re.compile(rb'="(?<!:val=")[0-9A-F]{8}"')
 _NO_ID = b'=""'
@@ -956,29 +970,24 @@ _ID_WINDOW = 2048
 # around the blocks → `_plain_rest`. Parts written by one program hold few distinct pieces and one rest.
 # Bounds: a piece between two texts is ~20–300 bytes in python-docx's and Word's markup (≤ 20 MB a memo); a rest
 # (a Word root with its ~30 namespace declarations, and the section) ~3 KB, and one comes with every file.
-_PLAIN_HEADS: _MarkupMemo[bytes, tuple[str, str]] = _MarkupMemo(_plain_head, longest=2048)
-_PLAIN_ENDS: _MarkupMemo[bytes, tuple[str, str]] = _MarkupMemo(_plain_end, longest=2048)
+_PLAIN_HEADS: _MarkupMemo[bytes, tuple[str, str, str]] = _MarkupMemo(_plain_head, longest=2048)
+_PLAIN_ENDS: _MarkupMemo[bytes, tuple[str, str, str]] = _MarkupMemo(_plain_end, longest=2048)
 _PLAIN_RESTS: _MarkupMemo[bytes, bool | None] = _MarkupMemo(_plain_rest, longest=8192, most=256)
 
 
-def _plain_flat(data: bytes) -> str | None:
-    """The body as `_flatten` writes it, read straight from a plain part's bytes; None when the part is not
-    plain (it is then parsed). See `_plain_reading`."""
-    reading = _plain_reading(data)
-    return None if reading is None else reading[0]
-
-
 def _plain_reading(data: bytes) -> tuple[str, list[str]] | None:
-    """`_plain_flat`'s string and the skeletons of its tables, in order: what the markup alone writes in each
-    table, which is its `_SKELETON` matches (no text holds a marker) with its paragraphs' starts, tabs and breaks
-    between them (`_table_plan` reads past those).
+    """The body as `_flatten` writes it, bare (`_bare`), read straight from a plain part's bytes, and the
+    skeletons of its tables, in order: what the markup alone writes in each table, which is its `_SKELETON`
+    matches (no text holds a marker) with its paragraphs' starts, tabs and breaks between them (`_table_plan`
+    reads past those). None when the part is not plain (it is then parsed).
 
     Plain: at most _PLAIN_PART_BYTES, no "<!" (no DTD, comment or CDATA), the rest plain (`_plain_rest`: the
     body the root's first child); in the body, paragraphs and tables (`_PLAIN_CHILDREN`) in Word's prefix, then
     at most one section's properties, then nothing but the ends.
 
     Whenever this gives a string, libxml2 reads the part, with no marker (`_holds_markers`), and libxslt
-    flattens its body to the same string. libxml2 reads the part without the body's blocks (the rest: the part
+    flattens its body to the string this is the bare form of (each piece of markup's output made bare alone,
+    `_plain_move`). libxml2 reads the part without the body's blocks (the rest: the part
     holds no DTD, so nothing there can refer to the blocks), and the blocks are well-formed content of the
     body: whole tags, each end matching its start (`_plain_step`), attributes unique with plain values,
     prefixes w (bound on the root, never rebound), w14 (only when the root binds it to _W14_NAMESPACE, never
@@ -1016,7 +1025,7 @@ def _plain_reading(data: bytes) -> tuple[str, list[str]] | None:
         if len(markup) != len(heads) + 1:  # a zero byte in the markup (not plain)
             return None
         heads, last = tuple(markup[:-1]), markup[-1]
-    moves, outputs = zip(*map(_PLAIN_HEADS.__getitem__, heads), _PLAIN_ENDS[last], strict=True)
+    moves, outputs, bare_outputs = zip(*map(_PLAIN_HEADS.__getitem__, heads), _PLAIN_ENDS[last], strict=True)
     if _PLAIN_SEQUENCE.fullmatch("".join(moves)) is None:
         return None
     try:
@@ -1030,21 +1039,14 @@ def _plain_reading(data: bytes) -> tuple[str, list[str]] | None:
     ):
         return None
     flat: list[str] = [""] * (2 * len(moves) - 1)
-    flat[0::2] = outputs
+    flat[0::2] = bare_outputs
     flat[1::2] = separated.split("<") if texts else ()
     text = "".join(flat)
     if "&" in separated:
         for entity, character in _ENTITIES:
             text = text.replace(entity, character)
-    if _TABLE_START not in text:
-        return text, []
-    first, *tables = text.split(_TABLE_START)
-    parts = [first]
-    for piece in tables:  # a cell's paragraphs start with "\n"
-        table, _, after = piece.partition(_TABLE_END)
-        parts.append(f"{_TABLE_START}{table.replace(_PARAGRAPH_START, chr(10))}{_TABLE_END}{after}")
-    skeletons = [piece.partition(_TABLE_END)[0] for piece in "".join(outputs).split(_TABLE_START)[1:]]
-    return "".join(parts), skeletons
+    markup = "".join(outputs)
+    return text, [piece.partition(_TABLE_END)[0] for piece in markup.split(_TABLE_START)[1:]]
 
 
 # The plain package (`_plain_part`): zipfile's records, as zipfile reads them (its struct formats).
@@ -1235,15 +1237,17 @@ def read(data: bytes) -> Document:
     name, part = _zipped_part(data) if package is None else package
     with _refusals():
         plain = _plain_reading(part)
-        flat, skeletons = (None, None) if plain is None else plain
-        if flat is None:
+        if plain is not None:
+            flat: str | None = plain[0]
+            document = _bare_document(*plain, _Reading())
+        else:
             body, shortened = _body(name, part)
             flat = None if _holds_markers(body, part) else _flatten(body, shortened=shortened)
-        if flat is None:
-            reading = _scan(body, shortened=shortened)
-            document = Document(list(_blocks(body, reading)), reading.problems)
-        else:
-            document = _flat_document(flat, _Reading(), skeletons)
+            if flat is None:
+                reading = _scan(body, shortened=shortened)
+                document = Document(list(_blocks(body, reading)), reading.problems)
+            else:
+                document = _flat_document(flat, _Reading())
     if not _has_text(document):
         raise UnreadableFile("docx 文件中没有文字（可能只有图片，如扫描件），无法检查")
     return document if flat is not None and len(flat) <= MAX_TEXT_CHARS else bounded(document)
