@@ -744,7 +744,8 @@ def _trimmed(data: bytes) -> bytes | None:
     cannot be wrong, and nothing deeper than libxml2 reads the padded part. What is taken out gives no text
     and no merge in any mode of `_flattening` or in `_scan` (cell properties' widths and text are read by
     neither; a cell's properties only through their merges), so the reading is the same."""
-    if (b"!" in data and b"<!" in data) or not _utf8(data):  # memchr first: "!" is rare in a part
+    # memchr first ("!" is rare in a part); find, not `in`: `bytes in bytes` costs a caught TypeError first
+    if (data.find(b"!") >= 0 and data.find(b"<!") >= 0) or not _utf8(data):
         return None
     root = _ROOT_START.match(data)
     end = data.rfind(_ROOT_END)
@@ -1001,7 +1002,7 @@ def _plain_reading(data: bytes) -> tuple[str, list[str]] | None:
     match is one whole attribute's value, and with it emptied the tag still matches, and conversely (`=""` is a
     whole attribute there too); the tags, their names, attribute names and the values read (w:val, xml:space)
     stay as they were, the bytes taken out are ASCII, and pieces joined by a zero byte stay apart."""
-    if len(data) > _PLAIN_PART_BYTES or (b"!" in data and b"<!" in data):
+    if len(data) > _PLAIN_PART_BYTES or (data.find(b"!") >= 0 and data.find(b"<!") >= 0):  # see `_trimmed`
         return None
     start, end = data.find(_BODY_START) + len(_BODY_START), data.rfind(_BODY_END)
     if start < len(_BODY_START) or end < start or data[end:].rstrip(_XML_SPACES) != _DOCUMENT_END:
@@ -1045,27 +1046,28 @@ def _plain_reading(data: bytes) -> tuple[str, list[str]] | None:
     if "&" in separated:
         for entity, character in _ENTITIES:
             text = text.replace(entity, character)
-    markup = "".join(outputs)
-    return text, [piece.partition(_TABLE_END)[0] for piece in markup.split(_TABLE_START)[1:]]
+    written = "".join(outputs)
+    return text, [piece.partition(_TABLE_END)[0] for piece in written.split(_TABLE_START)[1:]]
 
 
 # The plain package (`_plain_part`): zipfile's records, as zipfile reads them (its struct formats).
 _END_RECORD = struct.Struct("<4s4H2LH")  # signature, disks, entries, directory size and offset, comment length
 _CENTRAL_RECORD = struct.Struct("<4s4B4HL2L5H2L")
+# What `_plain_entries` checks of every central record (the rest is unpacked for the members read): the signature,
+# the version needed to extract, and the lengths of the name, extra field and comment.
+_CENTRAL_CHECKED = struct.Struct("<4s2xB21x3H")
 _LOCAL_RECORD = struct.Struct("<4s2B4HL2L2H")
 _END_SIGNATURE, _CENTRAL_SIGNATURE, _LOCAL_SIGNATURE = b"PK\x05\x06", b"PK\x01\x02", b"PK\x03\x04"
 _ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
 _MAX_EXTRACT_VERSION = 63  # zipfile refuses later versions
 _UNSUPPORTED_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, patched, strongly encrypted: left to zipfile
 _STORED, _DEFLATED = zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED
-# A member of a plain package: flag bits, compression, CRC-32, compressed and uncompressed size, header offset.
-_Entry = tuple[int, int, int, int, int, int]
 _NOT_PLAIN_MEMBER = b""  # a member `_plain_member` leaves to zipfile (a plain one is never empty: see there)
 
 
-def _plain_entries(data: bytes) -> dict[str, _Entry] | None:
-    """The members of a plain package by name, as zipfile's central directory reading gives them; None when the
-    package is not plain. Plain: the end record last (no comment), no Zip64 locator before it, the central
+def _plain_entries(data: bytes) -> dict[bytes, int] | None:
+    """Where the central record of each member of a plain package is, by name, as zipfile's central directory
+    reading gives them; None when the package is not plain. Plain: the end record last (no comment), no Zip64 locator before it, the central
     directory right before it (nothing prepended to the package) and exactly its size, each record with the
     central signature, a version zipfile reads, no extra field, and an ASCII name without a zero byte (the same
     in cp437 and UTF-8). zipfile then reads the same directory without an error, and its last record of a name
@@ -1077,38 +1079,39 @@ def _plain_entries(data: bytes) -> dict[str, _Entry] | None:
     size, offset = _END_RECORD.unpack_from(data, len(data) - 22)[5:7]
     if offset + size != len(data) - 22:
         return None
-    entries: dict[str, _Entry] = {}
-    position = offset
-    while position < offset + size:
-        if position + 46 > offset + size:
+    entries: dict[bytes, int] = {}
+    position, end = offset, offset + size
+    while position < end:
+        if position + 46 > end:
             return None
-        record = _CENTRAL_RECORD.unpack_from(data, position)
-        name = data[position + 46 : position + 46 + record[12]]
-        position += 46 + record[12] + record[13] + record[14]
+        signature, version, name_length, extra_length, comment_length = _CENTRAL_CHECKED.unpack_from(data, position)
+        name = data[position + 46 : position + 46 + name_length]
+        entries[name] = position
+        position += 46 + name_length + extra_length + comment_length
         if (
-            record[0] != _CENTRAL_SIGNATURE
-            or record[3] > _MAX_EXTRACT_VERSION
-            or record[13]
-            or position > offset + size
+            signature != _CENTRAL_SIGNATURE
+            or version > _MAX_EXTRACT_VERSION
+            or extra_length
+            or position > end
             or not name.isascii()
-            or b"\0" in name
+            or 0 in name  # a zero byte (an int is looked for without the error a bytes needle costs)
         ):
             return None
-        entries[name.decode("ascii")] = (record[5], record[6], record[9], record[10], record[11], record[18])
     return entries
 
 
-def _plain_member(data: bytes, entries: dict[str, _Entry], name: str) -> bytes | None:
+def _plain_member(data: bytes, entries: dict[bytes, int], name: str) -> bytes | None:
     """A member's bytes as `_member` reads them through zipfile (its sizes checked first, in the same way);
     None when there is no such member; _NOT_PLAIN_MEMBER when zipfile is left to read it: unless it is stored or
     deflated without the flags above, its local header is whole with the central record's name, its data is
     within the package, and that data is one whole deflate stream (or stored bytes) of exactly the declared
     size and CRC-32, in which case zipfile reads the same bytes without an error. A plain member is not empty:
     zipfile's reading of an empty one is left to it."""
-    entry = entries.get(name)
-    if entry is None:
+    position = entries.get(name.encode("utf-8", "surrogatepass"))  # the names are ASCII
+    if position is None:
         return None
-    flag_bits, compression, crc, compressed, size, header = entry
+    record = _CENTRAL_RECORD.unpack_from(data, position)
+    flag_bits, compression, crc, compressed, size, header = itemgetter(5, 6, 9, 10, 11, 18)(record)
     _check_member(name, flag_bits, size, compressed)
     if flag_bits & _UNSUPPORTED_FLAGS or compression not in (_STORED, _DEFLATED) or not size:
         return _NOT_PLAIN_MEMBER
