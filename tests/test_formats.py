@@ -751,6 +751,28 @@ def test_docx_flattened_table_reads_as_the_tree_walk_with_or_without_whitespace(
 
 
 @pytest.mark.parametrize(
+    "widths", [(2, docx_format.MAX_GRID_COLUMNS + 1, 3), (600, 600), (docx_format.MAX_GRID_COLUMNS,)]
+)
+def test_docx_wide_tables_read_flattened_and_plain_as_the_tree_walk_reads_them(widths: tuple[int, ...]) -> None:
+    """A row past MAX_GRID_COLUMNS cells is cut as the tree walk cuts it, and rows holding more cells together
+    than one row may are not, whether the table is flattened by libxslt or read plain."""
+    table = (
+        "<w:tbl>"
+        + "".join(
+            "<w:tr>" + "".join(f"<w:tc>{paragraph(f' {row}.{column} ')}</w:tc>" for column in range(width)) + "</w:tr>"
+            for row, width in enumerate(widths)
+        )
+        + "</w:tbl>"
+    )
+    flattened, walked = flat_and_walked(table)
+    assert flattened.blocks == walked
+    assert docx_format._plain_reading(plain_part(table)) is not None
+    assert docx_format.read(raw_docx_part(plain_part(table))).blocks == walked
+    rows = walked[0].rows  # type: ignore[attr-defined]
+    assert len(rows[0]) == min(max(widths), docx_format.MAX_GRID_COLUMNS) and rows[-1][0] == f"{len(widths) - 1}.0"
+
+
+@pytest.mark.parametrize(
     ("text", "holds"),
     [("甲乙", False), ("\ufdf2", False), ("&#x41;&#20013;", False), ("\ufdd3", True), ("&#xFDD3;", True)],
     ids=["plain", "other-fd", "other-reference", "marker", "marker-reference"],

@@ -38,7 +38,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain, repeat
+from itertools import repeat
 from operator import itemgetter
 from typing import TypeVar
 
@@ -542,10 +542,14 @@ def _bare(text: str) -> str:
     return text.replace(_PARAGRAPH_START, "\n").replace(_CELL + "\n", _CELL)
 
 
-def _cell_texts(table: str) -> list[list[str]]:
-    """The collapsed texts of a bare table's cells, by row, at most MAX_GRID_COLUMNS a row (each cell takes a
-    slot at least)."""
-    return [texts[:MAX_GRID_COLUMNS] for texts in cell_texts(table, _ROW, _CELL)]
+def _cell_texts(table: str) -> list[str]:
+    """The collapsed texts of a bare table's cells, in order, at most MAX_GRID_COLUMNS a row (each cell takes a
+    slot at least). Nothing stands between a row's mark and its first cell's, nor before the first row's (the
+    flattening writes nothing else there, and `_bare` takes out what it writes), so a table whose rows cannot be
+    cut is read as one row."""
+    if table.count(_CELL) <= MAX_GRID_COLUMNS:
+        return cell_texts(_ROW + table.replace(_ROW, ""), _ROW, _CELL)[0]
+    return [text for texts in cell_texts(table, _ROW, _CELL) for text in texts[:MAX_GRID_COLUMNS]]
 
 
 @dataclass(frozen=True)
@@ -589,7 +593,7 @@ def _flat_grid(table: str, reading: _Reading, skeleton: str) -> Grid | None:
     """A bare table's grid (`_bare`), as `_laid_out` lays out its rows (`_row_slots`); `skeleton`: the table's
     skeleton (`_SKELETON`'s matches in the flattened table, or `_plain_reading`'s)."""
     plan = _TABLE_PLANS[skeleton]
-    values: list[str | None] = [*chain.from_iterable(_cell_texts(table)), None, ""]
+    values: list[str | None] = [*_cell_texts(table), None, ""]
     if plan.cells > reading.cells_left:  # cut where MAX_GRID_CELLS is reached
         return _laid_out([], (tuple([values[source] for source in sources]) for sources in plan.rows), reading)
     reading.cells_left -= plan.cells
