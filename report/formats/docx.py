@@ -787,8 +787,11 @@ _XML_SPACES = b" \t\r\n"
 _XML_VERSION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml\s+version\s*=\s*[\"']([^\"']*)[\"']")
 _TEXT_END = b"</w:t>"
 # Characters a text of the plain reading may not hold: what XML forbids, "\r" (libxml2 turns it into "\n"), the
-# markers (`_holds_markers`). Nor "<" (`_plain_reading` counts them) or ">" (a text is cut at the last one).
-_NOT_PLAIN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\ufdd0-\ufdd8\ufffe\uffff]")
+# markers (`_holds_markers`). Nor "<" (`_plain_reading` counts them) or ">" (a text is cut at the last one). The
+# controls are looked for in the texts' UTF-8 bytes (a byte below 0x20 is one there: memchr for each, ~8 times
+# faster than a regular expression's scan), the others in their characters (a scan each).
+_NOT_PLAIN_CONTROLS = bytes([*range(0x09), *range(0x0B, 0x20)])
+_NOT_PLAIN_CHARACTERS = (*_MARKERS, "\ufffe", "\uffff")
 _NOT_ENTITY = re.compile("&(?!(?:amp|lt|gt|quot|apos);)")
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))  # "&amp;" last
 # One tag of the plain reading, at a given place: Word's prefix, attributes in Word's namespace, in Word 2010's
@@ -1033,13 +1036,16 @@ def _plain_reading(data: bytes) -> tuple[str, list[str]] | None:
     moves, outputs, bare_outputs = zip(*map(_PLAIN_HEADS.__getitem__, heads), _PLAIN_ENDS[last], strict=True)
     if _PLAIN_SEQUENCE.fullmatch("".join(moves)) is None:
         return None
+    joined = b"<".join(texts)  # "<" (in no text) breaks an entity split between two
+    if any(map(joined.__contains__, _NOT_PLAIN_CONTROLS)):  # `int in bytes`
+        return None
     try:
-        separated = b"<".join(texts).decode("utf-8")  # "<" (in no text) breaks an entity split between two
+        separated = joined.decode("utf-8")
     except UnicodeDecodeError:
         return None
     if (
         (texts and separated.count("<") != len(texts) - 1)
-        or _NOT_PLAIN_TEXT.search(separated) is not None
+        or any(map(separated.__contains__, _NOT_PLAIN_CHARACTERS))
         or ("&" in separated and _NOT_ENTITY.search(separated) is not None)
     ):
         return None
