@@ -35,7 +35,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Sized
+from collections.abc import Callable, Iterator, Sequence, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -981,6 +981,7 @@ _ID_WINDOW = 2048
 _PLAIN_HEADS: _MarkupMemo[bytes, tuple[str, str, str]] = _MarkupMemo(_plain_head, longest=2048)
 _PLAIN_ENDS: _MarkupMemo[bytes, tuple[str, str, str]] = _MarkupMemo(_plain_end, longest=2048)
 _PLAIN_RESTS: _MarkupMemo[bytes, bool | None] = _MarkupMemo(_plain_rest, longest=8192, most=256)
+_HEAD, _TEXT = itemgetter(0), itemgetter(2)  # of a piece's `rpartition` at its last ">"
 
 
 def _plain_reading(data: bytes) -> tuple[str, list[str]] | None:
@@ -1026,8 +1027,11 @@ def _plain_reading(data: bytes) -> tuple[str, list[str]] | None:
     binds_w14 = _PLAIN_RESTS[data[:start] + data[section:]]
     if binds_w14 is None or (not binds_w14 and data.find(_W14_PREFIX, start, section) >= 0):
         return None
-    *pieces, last = data[start:section].split(_TEXT_END)
-    heads, _, texts = zip(*map(bytes.rpartition, pieces, repeat(b">")), strict=True) if pieces else ((), (), ())
+    pieces = data[start:section].split(_TEXT_END)
+    last = pieces.pop()
+    split = [*map(bytes.rpartition, pieces, repeat(b">"))]
+    heads: Sequence[bytes] = [*map(_HEAD, split)]
+    texts = [*map(_TEXT, split)]
     if any(data.find(mark, start, min(start + _ID_WINDOW, section)) >= 0 for mark in _ID_MARKS):
         markup = _IDS.sub(_NO_ID, b"\0".join((*heads, last))).split(b"\0")
         if len(markup) != len(heads) + 1:  # a zero byte in the markup (not plain)
