@@ -996,14 +996,13 @@ def _plain_reading(data: bytes) -> tuple[str, list[str]] | None:
 
     Whenever this gives a string, libxml2 reads the part, with no marker (`_holds_markers`), and libxslt
     flattens its body to the string this is the bare form of (each piece of markup's output made bare alone,
-    `_plain_move`). libxml2 reads the part without the body's blocks (the rest: the part
-    holds no DTD, so nothing there can refer to the blocks), and the blocks are well-formed content of the
-    body: whole tags, each end matching its start (`_plain_step`), attributes unique with plain values,
-    prefixes w (bound on the root, never rebound), w14 (only when the root binds it to _W14_NAMESPACE, never
-    rebound) and xml, three namespaces apart (so unique names are unique in them), texts in UTF-8 of valid
-    characters and XML's five entities only, at most _PLAIN_DEPTH levels, no text node near libxml2's limit.
-    What the flattening writes for each element is `_PLAIN_OUTPUT` (nothing for `_PLAIN_SILENT`'s), merges,
-    and texts decoded.
+    `_plain_move`). libxml2 reads the part without the body's blocks (the rest: the part holds no DTD, so
+    nothing there can refer to the blocks), and the blocks are well-formed content of the body: whole tags, each
+    end matching its start (`_plain_step`), attributes unique with plain values, prefixes w (bound on the root,
+    never rebound), w14 (only when the root binds it to _W14_NAMESPACE, never rebound) and xml, three namespaces
+    apart (so unique names are unique in them), texts in UTF-8 of valid characters and XML's five entities only,
+    at most _PLAIN_DEPTH levels, no text node near libxml2's limit. What the flattening writes for each element
+    is `_PLAIN_OUTPUT` (nothing for `_PLAIN_SILENT`'s), merges, and texts decoded.
 
     Pieces of markup are read with their _IDS values left empty, to the same effect: inside a tag `_PLAIN_TAG`
     matches, a `="` before a hex digit opens a value (a closing `"` is followed by a space, "/" or ">"), so each
@@ -1081,11 +1080,11 @@ _NOT_PLAIN_MEMBER = b""  # a member `_plain_member` leaves to zipfile (a plain o
 
 def _plain_entries(data: bytes) -> dict[bytes, int] | None:
     """Where the central record of each member of a plain package is, by name, as zipfile's central directory
-    reading gives them; None when the package is not plain. Plain: the end record last (no comment), no Zip64 locator before it, the central
-    directory right before it (nothing prepended to the package) and exactly its size, each record with the
-    central signature, a version zipfile reads, no extra field, and an ASCII name without a zero byte (the same
-    in cp437 and UTF-8). zipfile then reads the same directory without an error, and its last record of a name
-    is the one this keeps."""
+    reading gives them; None when the package is not plain. Plain: the end record last (no comment), no Zip64
+    locator before it, the central directory right before it (nothing prepended to the package) and exactly its
+    size, each record with the central signature, a version zipfile reads, no extra field, and an ASCII name
+    without a zero byte (the same in cp437 and UTF-8). zipfile then reads the same directory without an error,
+    and its last record of a name is the one this keeps."""
     if len(data) < 64 or data[-2:] != b"\0\0" or data[-22:-18] != _END_SIGNATURE:
         return None
     if data[-42:-38] == _ZIP64_LOCATOR_SIGNATURE:
