@@ -12,7 +12,7 @@ takes (mutated and not), and python-docx documents (runs with fonts, breaks, tab
 Then packages, generated, repacked and with their zip structure damaged (`mutate_package`), for the reading of a
 plain package without zipfile. Compared: the document's lines, grids and problems, or the exception's type and
 message. Prints the first
-differing inputs, a count per seed of the inputs and of those read plain (`_plain_flat`), and exits 1 when any
+differing inputs, a count per seed of the inputs and of those read plain (`_plain_reading`), and exits 1 when any
 differs. Made for the plain reading (issue 15); any change to the DOCX reader can be proved with it.
 """
 
@@ -477,7 +477,7 @@ def compare(old: ModuleType, new: ModuleType, seed: int, count: int) -> int:
                 body = mutate_text(rng, ("<w:body>" + body + "</w:body>").encode())[8:-9].decode("utf-8", "replace")
             data = raw(body, root=rng.choice([None, None, *WORD_ROOTS]))
         part = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")
-        read_plain = new._plain_flat(part) is not None
+        read_plain = new._plain_reading(part) is not None
         plain += read_plain
         if any(mark in part for mark in WORD_MARKS):
             word += 1

@@ -751,6 +751,28 @@ def test_docx_flattened_table_reads_as_the_tree_walk_with_or_without_whitespace(
 
 
 @pytest.mark.parametrize(
+    "widths", [(2, docx_format.MAX_GRID_COLUMNS + 1, 3), (600, 600), (docx_format.MAX_GRID_COLUMNS,)]
+)
+def test_docx_wide_tables_read_flattened_and_plain_as_the_tree_walk_reads_them(widths: tuple[int, ...]) -> None:
+    """A row past MAX_GRID_COLUMNS cells is cut as the tree walk cuts it, and rows holding more cells together
+    than one row may are not, whether the table is flattened by libxslt or read plain."""
+    table = (
+        "<w:tbl>"
+        + "".join(
+            "<w:tr>" + "".join(f"<w:tc>{paragraph(f' {row}.{column} ')}</w:tc>" for column in range(width)) + "</w:tr>"
+            for row, width in enumerate(widths)
+        )
+        + "</w:tbl>"
+    )
+    flattened, walked = flat_and_walked(table)
+    assert flattened.blocks == walked
+    assert docx_format._plain_reading(plain_part(table)) is not None
+    assert docx_format.read(raw_docx_part(plain_part(table))).blocks == walked
+    rows = walked[0].rows  # type: ignore[attr-defined]
+    assert len(rows[0]) == min(max(widths), docx_format.MAX_GRID_COLUMNS) and rows[-1][0] == f"{len(widths) - 1}.0"
+
+
+@pytest.mark.parametrize(
     ("text", "holds"),
     [("甲乙", False), ("\ufdf2", False), ("&#x41;&#20013;", False), ("\ufdd3", True), ("&#xFDD3;", True)],
     ids=["plain", "other-fd", "other-reference", "marker", "marker-reference"],
@@ -843,6 +865,26 @@ def libxslt_flattening(part: bytes) -> str | None:
     return docx_format._flatten(body, shortened=shortened is not None)
 
 
+def libxslt_reading(part: bytes) -> tuple[str, list[str]] | None:
+    """The flattened body as the parsing path reads it: bare, and its tables' skeletons (None: read from the
+    tree); raises as it refuses."""
+    flat = libxslt_flattening(part)
+    if flat is None:
+        return None
+    tables = [piece.split(docx_format._TABLE_END, 1)[0] for piece in flat.split(docx_format._TABLE_START)[1:]]
+    return docx_format._bare(flat), ["".join(docx_format._SKELETON.findall(table)) for table in tables]
+
+
+def plain_reading(part: bytes) -> tuple[str, list[str]] | None:
+    """The plain reading as `libxslt_reading` gives it: its skeletons without the paragraph starts, tabs and
+    breaks between their marks (None: not plain)."""
+    reading = docx_format._plain_reading(part)
+    if reading is None:
+        return None
+    text, skeletons = reading
+    return text, ["".join(docx_format._SKELETON.findall(skeleton)) for skeleton in skeletons]
+
+
 def plain_part(body: str, section: str = '<w:sectPr w:rsidR="1"><w:pgSz w:w="1" w:h="2"/></w:sectPr>') -> bytes:
     prolog = "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
     return f'{prolog}<w:document xmlns:w="{W}" xmlns:r="urn:r"><w:body>{body}{section}</w:body></w:document>'.encode()
@@ -894,8 +936,8 @@ PLAIN_TABLE = f'<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/></w:tblPr><w:tr>{
 )
 def test_docx_a_plain_part_is_read_from_its_bytes_as_libxslt_flattens_it(body: str) -> None:
     part = word_part(body)
-    assert docx_format._plain_flat(part) is not None
-    assert docx_format._plain_flat(part) == libxslt_flattening(part)
+    assert plain_reading(part) is not None
+    assert plain_reading(part) == libxslt_reading(part)
 
 
 def test_docx_a_generated_report_is_read_plain() -> None:
@@ -903,22 +945,20 @@ def test_docx_a_generated_report_is_read_plain() -> None:
     rng = random.Random(3)
     data = generator.render_docx(generator.make_truth(rng), rng)
     part = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")
-    assert docx_format._plain_flat(part) is not None
-    assert docx_format._plain_flat(part) == libxslt_flattening(part)
+    assert plain_reading(part) is not None
+    assert plain_reading(part) == libxslt_reading(part)
 
 
 def test_docx_the_plain_reading_gives_the_skeletons_of_its_tables() -> None:
-    """The skeletons the plain reading takes from its markup are those `_SKELETON` finds in the tables' text with
-    paragraph starts between them, and give the same layouts."""
+    """The skeletons the plain reading takes from its markup are those `_SKELETON` finds in the tables libxslt
+    flattens with paragraph starts between them, and give the same layouts."""
     rng = random.Random(5)
     data = generator.render_docx(generator.make_truth(rng), rng)
     part = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")
-    reading = docx_format._plain_reading(part)
-    assert reading is not None
-    text, skeletons = reading
-    tables = [piece.split(docx_format._TABLE_END)[0] for piece in text.split(docx_format._TABLE_START)[1:]]
-    assert len(skeletons) == len(tables) > 0
-    found = ["".join(docx_format._SKELETON.findall(table)) for table in tables]
+    reading, flattened = docx_format._plain_reading(part), libxslt_reading(part)
+    assert reading is not None and flattened is not None
+    skeletons, found = reading[1], flattened[1]
+    assert len(skeletons) == len(found) > 0
     assert [skeleton.replace(docx_format._PARAGRAPH_START, "") for skeleton in skeletons] == found
     assert any(docx_format._PARAGRAPH_START in skeleton for skeleton in skeletons)
 
@@ -954,8 +994,8 @@ def test_docx_a_report_in_words_own_markup_is_read_plain_as_the_report_it_came_f
     word = generator.wordlike_docx(data, rng)
     part = zipfile.ZipFile(io.BytesIO(word)).read("word/document.xml")
     assert b"w14:paraId" in part and b"<w:proofErr" in part and b"<w:trPr>" in part
-    assert docx_format._plain_flat(part) is not None
-    assert docx_format._plain_flat(part) == libxslt_flattening(part)
+    assert plain_reading(part) is not None
+    assert plain_reading(part) == libxslt_reading(part)
     original, document = docx_format.read(data), docx_format.read(word)
     assert (document.blocks, document.problems) == (original.blocks, original.problems)
 
@@ -990,8 +1030,8 @@ def test_docx_long_pieces_of_markup_are_read_plain_and_not_remembered() -> None:
     empty paragraphs before a text, then 6 KB after it) is worked out each time, and read the same."""
     body = "<w:p/>" * 2000 + paragraph("正文") + "<w:p/>" * 1000
     part = plain_part(body)
-    assert docx_format._plain_flat(part) == libxslt_flattening(part)
-    assert docx_format._plain_flat(part) == libxslt_flattening(part)  # and alike the second time
+    assert plain_reading(part) == libxslt_reading(part)
+    assert plain_reading(part) == libxslt_reading(part)  # and alike the second time
     heads, ends = list(docx_format._PLAIN_HEADS), list(docx_format._PLAIN_ENDS)
     assert not any(b"<w:p/>" * 1000 in head for head in heads)  # the 12 KB piece is not remembered
     assert not any(b"<w:p/>" * 1000 in end for end in ends)  # nor the 6 KB one
@@ -1026,7 +1066,7 @@ def test_docx_a_part_not_plain_is_parsed_and_read_or_refused_as_before(body: str
     """Anything the plain reading cannot vouch for (references, characters libxml2 rewrites or refuses, odd
     tags, wrappers, nesting) is parsed: the reading, or the reason, is that of the parsing path."""
     part = word_part(body).replace(b"{not-utf-8}", b"\x80")
-    assert docx_format._plain_flat(part) is None
+    assert docx_format._plain_reading(part) is None
     try:
         libxslt_flattening(part)
     except UnreadableFile as error:
@@ -1062,7 +1102,7 @@ def test_docx_a_part_not_plain_is_parsed_and_read_or_refused_as_before(body: str
 def test_docx_a_part_whose_rest_is_not_plain_is_parsed(part: bytes) -> None:
     """The plain reading needs the part around the blocks to be one libxml2 reads, in UTF-8, with Word's
     namespace declared once, no marker, and one section's properties at the end; else the part is parsed."""
-    assert docx_format._plain_flat(part) is None
+    assert docx_format._plain_reading(part) is None
 
 
 PLAIN_PIECES = [
@@ -1082,10 +1122,10 @@ def test_docx_any_part_read_plain_is_read_as_libxslt_flattens_it(pieces: list[st
     """Plain pieces and broken ones in any order: the plain reading gives what the parsing path flattens, or
     leaves the part to it (which may refuse it)."""
     part = word_part("".join(pieces))
-    flat = docx_format._plain_flat(part)
-    if flat is None:
+    reading = plain_reading(part)
+    if reading is None:
         return
-    assert flat == libxslt_flattening(part)
+    assert reading == libxslt_reading(part)
 
 
 @pytest.mark.parametrize(("size", "reason"), [(300 << 20, "超过上限"), (20 << 20, "压缩炸弹")])

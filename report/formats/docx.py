@@ -22,9 +22,9 @@ Usually libxslt flattens the body into one string instead (`_flattening`), read 
 whitespace collapsed is told by one, and its layout is planned once per skeleton (its rows' cells and merge
 properties, `_TablePlan`) and read with one itemgetter.
 Most parts (python-docx's, and Word's own markup with its revision and paragraph ids, bookmarks, proofing marks
-and row properties) skip both libxml2's tree and libxslt: `_plain_flat` writes the same string straight from the
-part's bytes when it can vouch that libxml2 would read the part and libxslt flatten it so; anything else is
-parsed as above.
+and row properties) skip both libxml2's tree and libxslt: `_plain_reading` writes the same string, bare (as it
+is read: `_bare`), straight from the part's bytes when it can vouch that libxml2 would read the part and libxslt
+flatten it so; anything else is parsed as above.
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Sized
+from collections.abc import Callable, Iterator, Sequence, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain, repeat
+from itertools import repeat
 from operator import itemgetter
 from typing import TypeVar
 
@@ -533,13 +533,23 @@ def _merges(piece: str, marks: tuple[tuple[str, str], ...]) -> dict[str, str]:
     return found
 
 
-def _flat_texts(table: str) -> list[list[str]]:
-    """The collapsed texts of a flattened table's cells, by row, at most MAX_GRID_COLUMNS a row (each cell
-    takes a slot at least). The table's merge properties go in one regular expression call."""
-    if _PROPERTY in table:
-        table = _PROPERTY_RUN.sub("", table)
-    bare = table.replace(_CELL + "\n", _CELL)  # a cell's first paragraph starts its text with "\n"
-    return [texts[:MAX_GRID_COLUMNS] for texts in cell_texts(bare, _ROW, _CELL)]
+def _bare(text: str) -> str:
+    """A flattened body as `_bare_document` reads it: without merge properties (in one regular expression
+    call), paragraph starts as line breaks (a paragraph starts a line, in a cell as in the body), and a cell's
+    text without the line break its first paragraph starts it with."""
+    if _PROPERTY in text:
+        text = _PROPERTY_RUN.sub("", text)
+    return text.replace(_PARAGRAPH_START, "\n").replace(_CELL + "\n", _CELL)
+
+
+def _cell_texts(table: str) -> list[str]:
+    """The collapsed texts of a bare table's cells, in order, at most MAX_GRID_COLUMNS a row (each cell takes a
+    slot at least). Nothing stands between a row's mark and its first cell's, nor before the first row's (the
+    flattening writes nothing else there, and `_bare` takes out what it writes), so a table whose rows cannot be
+    cut is read as one row."""
+    if table.count(_CELL) <= MAX_GRID_COLUMNS:
+        return cell_texts(_ROW + table.replace(_ROW, ""), _ROW, _CELL)[0]
+    return [text for texts in cell_texts(table, _ROW, _CELL) for text in texts[:MAX_GRID_COLUMNS]]
 
 
 @dataclass(frozen=True)
@@ -557,7 +567,7 @@ class _TablePlan:
 def _table_plan(skeleton: str) -> _TablePlan:
     """The layout of a flattened table, from its skeleton (`_SKELETON`'s matches, in order; other characters
     between them, as in `_plain_reading`'s, change nothing): which cells each row has (at most MAX_GRID_COLUMNS,
-    as `_flat_texts` keeps their texts), their merges, the row's gridBefore."""
+    as `_cell_texts` keeps their texts), their merges, the row's gridBefore."""
     rows: list[tuple[int, ...]] = []
     first = 0  # the index of the row's first cell in the table
     for row in skeleton.split(_ROW)[1:]:
@@ -579,11 +589,11 @@ def _table_plan(skeleton: str) -> _TablePlan:
 _TABLE_PLANS: _MarkupMemo[str, _TablePlan] = _MarkupMemo(_table_plan, longest=4096, most=256)
 
 
-def _flat_grid(table: str, reading: _Reading, skeleton: str | None) -> Grid | None:
-    """A flattened table's grid, as `_laid_out` lays out its rows (`_row_slots`); `skeleton`: its skeleton when
-    known (`_plain_reading`), else None."""
-    plan = _TABLE_PLANS["".join(_SKELETON.findall(table)) if skeleton is None else skeleton]
-    values: list[str | None] = [*chain.from_iterable(_flat_texts(table)), None, ""]
+def _flat_grid(table: str, reading: _Reading, skeleton: str) -> Grid | None:
+    """A bare table's grid (`_bare`), as `_laid_out` lays out its rows (`_row_slots`); `skeleton`: the table's
+    skeleton (`_SKELETON`'s matches in the flattened table, or `_plain_reading`'s)."""
+    plan = _TABLE_PLANS[skeleton]
+    values: list[str | None] = [*_cell_texts(table), None, ""]
     if plan.cells > reading.cells_left:  # cut where MAX_GRID_CELLS is reached
         return _laid_out([], (tuple([values[source] for source in sources]) for sources in plan.rows), reading)
     reading.cells_left -= plan.cells
@@ -593,29 +603,33 @@ def _flat_grid(table: str, reading: _Reading, skeleton: str | None) -> Grid | No
     return Grid(tuple([slots[start : start + width] for start in range(0, len(slots), width)]))
 
 
-def _flat_paragraphs(text: str, lines: list[str], reading: _Reading) -> None:
+def _bare_paragraphs(text: str, lines: list[str], reading: _Reading) -> None:
     if _ALT_CHUNK in text:
         reading.problem(_ALT_CHUNK_PROBLEM)
         text = text.replace(_ALT_CHUNK, "")
-    # Each paragraph's lines, those with text: a paragraph's start splits lines as a line break does.
-    lines.extend(filter(str.strip, text.replace(_PARAGRAPH_START, "\n").split("\n")))
+    lines.extend(filter(str.strip, text.split("\n")))  # each paragraph's lines, those with text
 
 
-def _flat_document(text: str, reading: _Reading, skeletons: list[str] | None = None) -> Document:
-    """The document of a flattened body: the lines and grids `_blocks` gives, made straight from the string
-    (`skeletons`: its tables', when known). Every character of a line or cell is one of `text`'s, so the
-    document's text is at most as long."""
+def _flat_document(text: str, reading: _Reading) -> Document:
+    """The document of a flattened body: the lines and grids `_blocks` gives (`_bare_document`)."""
+    skeletons = ["".join(_SKELETON.findall(piece.split(_TABLE_END, 1)[0])) for piece in text.split(_TABLE_START)[1:]]
+    return _bare_document(_bare(text), skeletons, reading)
+
+
+def _bare_document(text: str, skeletons: list[str], reading: _Reading) -> Document:
+    """The document of a bare flattened body (`_bare`) whose tables have these skeletons, made straight from the
+    string. Every character of a line or cell is one of `text`'s, so the document's text is at most as long."""
     lines: list[str] = []
     grids: dict[int, Grid] = {}
     first, *tables = text.split(_TABLE_START)
-    _flat_paragraphs(first, lines, reading)
-    for number, piece in enumerate(tables):
+    _bare_paragraphs(first, lines, reading)
+    for piece, skeleton in zip(tables, skeletons, strict=True):
         table, after = piece.split(_TABLE_END, 1)
-        grid = _flat_grid(table, reading, None if skeletons is None else skeletons[number])
+        grid = _flat_grid(table, reading, skeleton)
         if grid is not None:
             grids[len(lines)] = grid
             lines.append("")
-        _flat_paragraphs(after, lines, reading)
+        _bare_paragraphs(after, lines, reading)
     return Document(lines=lines, grids=grids, problems=reading.problems)
 
 
@@ -734,7 +748,8 @@ def _trimmed(data: bytes) -> bytes | None:
     cannot be wrong, and nothing deeper than libxml2 reads the padded part. What is taken out gives no text
     and no merge in any mode of `_flattening` or in `_scan` (cell properties' widths and text are read by
     neither; a cell's properties only through their merges), so the reading is the same."""
-    if (b"!" in data and b"<!" in data) or not _utf8(data):  # memchr first: "!" is rare in a part
+    # memchr first ("!" is rare in a part); find, not `in`: `bytes in bytes` costs a caught TypeError first
+    if (data.find(b"!") >= 0 and data.find(b"<!") >= 0) or not _utf8(data):
         return None
     root = _ROOT_START.match(data)
     end = data.rfind(_ROOT_END)
@@ -760,7 +775,7 @@ def _without_widths(content: bytes) -> bytes:
     return _WIDTH.sub(_CELL_PROPERTIES, content)
 
 
-# The plain reading (`_plain_flat`): a part written the plain way (python-docx's and Word's usual markup: Word's
+# The plain reading (`_plain_reading`): a part written the plain way (python-docx's and Word's usual markup: Word's
 # prefix on every element, no comments, no entities but XML's five) is flattened straight from its characters,
 # as `_flattening` flattens its tree, without libxml2's tree (~0.75 ms a report) or libxslt (~0.7 ms).
 _PLAIN_PART_BYTES = 4 * 1024 * 1024  # so that no text node comes near libxml2's 10 MB limit
@@ -772,8 +787,11 @@ _XML_SPACES = b" \t\r\n"
 _XML_VERSION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml\s+version\s*=\s*[\"']([^\"']*)[\"']")
 _TEXT_END = b"</w:t>"
 # Characters a text of the plain reading may not hold: what XML forbids, "\r" (libxml2 turns it into "\n"), the
-# markers (`_holds_markers`). Nor "<" (`_plain_flat` counts them) or ">" (a text is cut at the last one).
-_NOT_PLAIN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\ufdd0-\ufdd8\ufffe\uffff]")
+# markers (`_holds_markers`). Nor "<" (`_plain_reading` counts them) or ">" (a text is cut at the last one). The
+# controls are looked for in the texts' UTF-8 bytes (a byte below 0x20 is one there: memchr for each, ~8 times
+# faster than a regular expression's scan), the others in their characters (a scan each).
+_NOT_PLAIN_CONTROLS = bytes([*range(0x09), *range(0x0B, 0x20)])
+_NOT_PLAIN_CHARACTERS = (*_MARKERS, "\ufffe", "\uffff")
 _NOT_ENTITY = re.compile("&(?!(?:amp|lt|gt|quot|apos);)")
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))  # "&amp;" last
 # One tag of the plain reading, at a given place: Word's prefix, attributes in Word's namespace, in Word 2010's
@@ -828,13 +846,13 @@ _PLAIN_MOVES = {
 }  # fmt: skip
 _PLAIN_SEQUENCE = re.compile(r"Z|P(?:[ae]|b[de]*+c)*+(?:x|b[de]*+y)|Q[de]*+(?:c(?:[ae]|b[de]*+c)*+(?:x|b[de]*+y)|y)")
 _PLAIN_STARTS = (("start", ()), ("body", _IN_BODY), ("cell", _IN_CELL))
-_NOT_PLAIN = ("-", "")
+_NOT_PLAIN = ("-", "", "")
 
 
 def _plain_step(markup: str, open_elements: tuple[str, ...]) -> tuple[str, str] | None:
     """Where `markup` (whole tags) leads from the open elements given, and what the flattening writes for it:
     ("body" or "cell", output) when it ends opening a text in a run, ("end", output) when it closes all; None when
-    it is not plain. Every paragraph writes _PARAGRAPH_START here (`_plain_flat` makes those in cells "\\n")."""
+    it is not plain. Every paragraph writes _PARAGRAPH_START (as `_flattening` does in the body)."""
     stack = list(open_elements)
     output: list[str] = []
     properties = 0  # depth inside properties (their content writes nothing but a cell's merges)
@@ -897,9 +915,10 @@ def _plain_step(markup: str, open_elements: tuple[str, ...]) -> tuple[str, str] 
     return ("end", "".join(output)) if not stack and not opens_text else None
 
 
-def _plain_move(markup: str) -> tuple[str, str]:
-    """What a piece of markup does (a character of _PLAIN_MOVES) and what the flattening writes for it; "-" when
-    it is not plain. Its output is the same from every place it may start from."""
+def _plain_move(markup: str) -> tuple[str, str, str]:
+    """What a piece of markup does (a character of _PLAIN_MOVES), what the flattening writes for it, and that
+    bare (`_bare`); "-" when it is not plain. Its output is the same from every place it may start from, and
+    holds whole merge properties, and a cell's start with its first paragraph's (a text opens in a paragraph)."""
     moves, outputs = [], set()
     for place, open_elements in _PLAIN_STARTS:
         step = _plain_step(markup, open_elements)
@@ -907,10 +926,13 @@ def _plain_move(markup: str) -> tuple[str, str]:
             moves.append((place, step[0]))
             outputs.add(step[1])
     move = _PLAIN_MOVES.get(tuple(moves))
-    return _NOT_PLAIN if move is None or len(outputs) != 1 else (move, outputs.pop())
+    if move is None or len(outputs) != 1:
+        return _NOT_PLAIN
+    output = outputs.pop()
+    return move, output, _bare(output)
 
 
-def _plain_head(head: bytes) -> tuple[str, str]:
+def _plain_head(head: bytes) -> tuple[str, str, str]:
     """`_plain_move` of a piece of markup up to a text's start but its last ">"."""
     try:
         return _plain_move(head.decode("utf-8") + ">")
@@ -918,7 +940,7 @@ def _plain_head(head: bytes) -> tuple[str, str]:
         return _NOT_PLAIN
 
 
-def _plain_end(markup: bytes) -> tuple[str, str]:
+def _plain_end(markup: bytes) -> tuple[str, str, str]:
     """`_plain_move` of the markup after the last text (or of all the blocks when they hold no text)."""
     return _plain_head(markup[:-1]) if markup.endswith(b">") else _NOT_PLAIN
 
@@ -944,7 +966,7 @@ def _plain_rest(rest: bytes) -> bool | None:
 
 
 # A value of 8 hex digits but a w:val's (a merge's value is read): Word writes its revision ids (w:rsid…) and
-# paragraph ids (w14:paraId, w14:textId) so, anew for every editing session or paragraph. `_plain_flat` looks
+# paragraph ids (w14:paraId, w14:textId) so, anew for every editing session or paragraph. `_plain_reading` looks
 # pieces of markup up with these values left empty, so that Word's pieces, which differ there, are met again.
 _IDS = re.compile(rb'="(?<!:val=")[0-9A-F]{8}"')
 _NO_ID = b'=""'
@@ -956,43 +978,38 @@ _ID_WINDOW = 2048
 # around the blocks → `_plain_rest`. Parts written by one program hold few distinct pieces and one rest.
 # Bounds: a piece between two texts is ~20–300 bytes in python-docx's and Word's markup (≤ 20 MB a memo); a rest
 # (a Word root with its ~30 namespace declarations, and the section) ~3 KB, and one comes with every file.
-_PLAIN_HEADS: _MarkupMemo[bytes, tuple[str, str]] = _MarkupMemo(_plain_head, longest=2048)
-_PLAIN_ENDS: _MarkupMemo[bytes, tuple[str, str]] = _MarkupMemo(_plain_end, longest=2048)
+_PLAIN_HEADS: _MarkupMemo[bytes, tuple[str, str, str]] = _MarkupMemo(_plain_head, longest=2048)
+_PLAIN_ENDS: _MarkupMemo[bytes, tuple[str, str, str]] = _MarkupMemo(_plain_end, longest=2048)
 _PLAIN_RESTS: _MarkupMemo[bytes, bool | None] = _MarkupMemo(_plain_rest, longest=8192, most=256)
-
-
-def _plain_flat(data: bytes) -> str | None:
-    """The body as `_flatten` writes it, read straight from a plain part's bytes; None when the part is not
-    plain (it is then parsed). See `_plain_reading`."""
-    reading = _plain_reading(data)
-    return None if reading is None else reading[0]
+_HEAD, _TEXT = itemgetter(0), itemgetter(2)  # of a piece's `rpartition` at its last ">"
 
 
 def _plain_reading(data: bytes) -> tuple[str, list[str]] | None:
-    """`_plain_flat`'s string and the skeletons of its tables, in order: what the markup alone writes in each
-    table, which is its `_SKELETON` matches (no text holds a marker) with its paragraphs' starts, tabs and breaks
-    between them (`_table_plan` reads past those).
+    """The body as `_flatten` writes it, bare (`_bare`), read straight from a plain part's bytes, and the
+    skeletons of its tables, in order: what the markup alone writes in each table, which is its `_SKELETON`
+    matches (no text holds a marker) with its paragraphs' starts, tabs and breaks between them (`_table_plan`
+    reads past those). None when the part is not plain (it is then parsed).
 
     Plain: at most _PLAIN_PART_BYTES, no "<!" (no DTD, comment or CDATA), the rest plain (`_plain_rest`: the
     body the root's first child); in the body, paragraphs and tables (`_PLAIN_CHILDREN`) in Word's prefix, then
     at most one section's properties, then nothing but the ends.
 
     Whenever this gives a string, libxml2 reads the part, with no marker (`_holds_markers`), and libxslt
-    flattens its body to the same string. libxml2 reads the part without the body's blocks (the rest: the part
-    holds no DTD, so nothing there can refer to the blocks), and the blocks are well-formed content of the
-    body: whole tags, each end matching its start (`_plain_step`), attributes unique with plain values,
-    prefixes w (bound on the root, never rebound), w14 (only when the root binds it to _W14_NAMESPACE, never
-    rebound) and xml, three namespaces apart (so unique names are unique in them), texts in UTF-8 of valid
-    characters and XML's five entities only, at most _PLAIN_DEPTH levels, no text node near libxml2's limit.
-    What the flattening writes for each element is `_PLAIN_OUTPUT` (nothing for `_PLAIN_SILENT`'s), merges,
-    and texts decoded.
+    flattens its body to the string this is the bare form of (each piece of markup's output made bare alone,
+    `_plain_move`). libxml2 reads the part without the body's blocks (the rest: the part holds no DTD, so
+    nothing there can refer to the blocks), and the blocks are well-formed content of the body: whole tags, each
+    end matching its start (`_plain_step`), attributes unique with plain values, prefixes w (bound on the root,
+    never rebound), w14 (only when the root binds it to _W14_NAMESPACE, never rebound) and xml, three namespaces
+    apart (so unique names are unique in them), texts in UTF-8 of valid characters and XML's five entities only,
+    at most _PLAIN_DEPTH levels, no text node near libxml2's limit. What the flattening writes for each element
+    is `_PLAIN_OUTPUT` (nothing for `_PLAIN_SILENT`'s), merges, and texts decoded.
 
     Pieces of markup are read with their _IDS values left empty, to the same effect: inside a tag `_PLAIN_TAG`
     matches, a `="` before a hex digit opens a value (a closing `"` is followed by a space, "/" or ">"), so each
     match is one whole attribute's value, and with it emptied the tag still matches, and conversely (`=""` is a
     whole attribute there too); the tags, their names, attribute names and the values read (w:val, xml:space)
     stay as they were, the bytes taken out are ASCII, and pieces joined by a zero byte stay apart."""
-    if len(data) > _PLAIN_PART_BYTES or (b"!" in data and b"<!" in data):
+    if len(data) > _PLAIN_PART_BYTES or (data.find(b"!") >= 0 and data.find(b"<!") >= 0):  # see `_trimmed`
         return None
     start, end = data.find(_BODY_START) + len(_BODY_START), data.rfind(_BODY_END)
     if start < len(_BODY_START) or end < start or data[end:].rstrip(_XML_SPACES) != _DOCUMENT_END:
@@ -1009,65 +1026,65 @@ def _plain_reading(data: bytes) -> tuple[str, list[str]] | None:
     binds_w14 = _PLAIN_RESTS[data[:start] + data[section:]]
     if binds_w14 is None or (not binds_w14 and data.find(_W14_PREFIX, start, section) >= 0):
         return None
-    *pieces, last = data[start:section].split(_TEXT_END)
-    heads, _, texts = zip(*map(bytes.rpartition, pieces, repeat(b">")), strict=True) if pieces else ((), (), ())
+    pieces = data[start:section].split(_TEXT_END)
+    last = pieces.pop()
+    split = [*map(bytes.rpartition, pieces, repeat(b">"))]
+    heads: Sequence[bytes] = [*map(_HEAD, split)]
+    texts = [*map(_TEXT, split)]
     if any(data.find(mark, start, min(start + _ID_WINDOW, section)) >= 0 for mark in _ID_MARKS):
         markup = _IDS.sub(_NO_ID, b"\0".join((*heads, last))).split(b"\0")
         if len(markup) != len(heads) + 1:  # a zero byte in the markup (not plain)
             return None
         heads, last = tuple(markup[:-1]), markup[-1]
-    moves, outputs = zip(*map(_PLAIN_HEADS.__getitem__, heads), _PLAIN_ENDS[last], strict=True)
+    moves, outputs, bare_outputs = zip(*map(_PLAIN_HEADS.__getitem__, heads), _PLAIN_ENDS[last], strict=True)
     if _PLAIN_SEQUENCE.fullmatch("".join(moves)) is None:
         return None
+    joined = b"<".join(texts)  # "<" (in no text) breaks an entity split between two
+    if any(map(joined.__contains__, _NOT_PLAIN_CONTROLS)):  # `int in bytes`
+        return None
     try:
-        separated = b"<".join(texts).decode("utf-8")  # "<" (in no text) breaks an entity split between two
+        separated = joined.decode("utf-8")
     except UnicodeDecodeError:
         return None
     if (
         (texts and separated.count("<") != len(texts) - 1)
-        or _NOT_PLAIN_TEXT.search(separated) is not None
+        or any(map(separated.__contains__, _NOT_PLAIN_CHARACTERS))
         or ("&" in separated and _NOT_ENTITY.search(separated) is not None)
     ):
         return None
     flat: list[str] = [""] * (2 * len(moves) - 1)
-    flat[0::2] = outputs
+    flat[0::2] = bare_outputs
     flat[1::2] = separated.split("<") if texts else ()
     text = "".join(flat)
     if "&" in separated:
         for entity, character in _ENTITIES:
             text = text.replace(entity, character)
-    if _TABLE_START not in text:
-        return text, []
-    first, *tables = text.split(_TABLE_START)
-    parts = [first]
-    for piece in tables:  # a cell's paragraphs start with "\n"
-        table, _, after = piece.partition(_TABLE_END)
-        parts.append(f"{_TABLE_START}{table.replace(_PARAGRAPH_START, chr(10))}{_TABLE_END}{after}")
-    skeletons = [piece.partition(_TABLE_END)[0] for piece in "".join(outputs).split(_TABLE_START)[1:]]
-    return "".join(parts), skeletons
+    written = "".join(outputs)
+    return text, [piece.partition(_TABLE_END)[0] for piece in written.split(_TABLE_START)[1:]]
 
 
 # The plain package (`_plain_part`): zipfile's records, as zipfile reads them (its struct formats).
 _END_RECORD = struct.Struct("<4s4H2LH")  # signature, disks, entries, directory size and offset, comment length
 _CENTRAL_RECORD = struct.Struct("<4s4B4HL2L5H2L")
+# What `_plain_entries` checks of every central record (the rest is unpacked for the members read): the signature,
+# the version needed to extract, and the lengths of the name, extra field and comment.
+_CENTRAL_CHECKED = struct.Struct("<4s2xB21x3H")
 _LOCAL_RECORD = struct.Struct("<4s2B4HL2L2H")
 _END_SIGNATURE, _CENTRAL_SIGNATURE, _LOCAL_SIGNATURE = b"PK\x05\x06", b"PK\x01\x02", b"PK\x03\x04"
 _ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
 _MAX_EXTRACT_VERSION = 63  # zipfile refuses later versions
 _UNSUPPORTED_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, patched, strongly encrypted: left to zipfile
 _STORED, _DEFLATED = zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED
-# A member of a plain package: flag bits, compression, CRC-32, compressed and uncompressed size, header offset.
-_Entry = tuple[int, int, int, int, int, int]
 _NOT_PLAIN_MEMBER = b""  # a member `_plain_member` leaves to zipfile (a plain one is never empty: see there)
 
 
-def _plain_entries(data: bytes) -> dict[str, _Entry] | None:
-    """The members of a plain package by name, as zipfile's central directory reading gives them; None when the
-    package is not plain. Plain: the end record last (no comment), no Zip64 locator before it, the central
-    directory right before it (nothing prepended to the package) and exactly its size, each record with the
-    central signature, a version zipfile reads, no extra field, and an ASCII name without a zero byte (the same
-    in cp437 and UTF-8). zipfile then reads the same directory without an error, and its last record of a name
-    is the one this keeps."""
+def _plain_entries(data: bytes) -> dict[bytes, int] | None:
+    """Where the central record of each member of a plain package is, by name, as zipfile's central directory
+    reading gives them; None when the package is not plain. Plain: the end record last (no comment), no Zip64
+    locator before it, the central directory right before it (nothing prepended to the package) and exactly its
+    size, each record with the central signature, a version zipfile reads, no extra field, and an ASCII name
+    without a zero byte (the same in cp437 and UTF-8). zipfile then reads the same directory without an error,
+    and its last record of a name is the one this keeps."""
     if len(data) < 64 or data[-2:] != b"\0\0" or data[-22:-18] != _END_SIGNATURE:
         return None
     if data[-42:-38] == _ZIP64_LOCATOR_SIGNATURE:
@@ -1075,38 +1092,39 @@ def _plain_entries(data: bytes) -> dict[str, _Entry] | None:
     size, offset = _END_RECORD.unpack_from(data, len(data) - 22)[5:7]
     if offset + size != len(data) - 22:
         return None
-    entries: dict[str, _Entry] = {}
-    position = offset
-    while position < offset + size:
-        if position + 46 > offset + size:
+    entries: dict[bytes, int] = {}
+    position, end = offset, offset + size
+    while position < end:
+        if position + 46 > end:
             return None
-        record = _CENTRAL_RECORD.unpack_from(data, position)
-        name = data[position + 46 : position + 46 + record[12]]
-        position += 46 + record[12] + record[13] + record[14]
+        signature, version, name_length, extra_length, comment_length = _CENTRAL_CHECKED.unpack_from(data, position)
+        name = data[position + 46 : position + 46 + name_length]
+        entries[name] = position
+        position += 46 + name_length + extra_length + comment_length
         if (
-            record[0] != _CENTRAL_SIGNATURE
-            or record[3] > _MAX_EXTRACT_VERSION
-            or record[13]
-            or position > offset + size
+            signature != _CENTRAL_SIGNATURE
+            or version > _MAX_EXTRACT_VERSION
+            or extra_length
+            or position > end
             or not name.isascii()
-            or b"\0" in name
+            or 0 in name  # a zero byte (an int is looked for without the error a bytes needle costs)
         ):
             return None
-        entries[name.decode("ascii")] = (record[5], record[6], record[9], record[10], record[11], record[18])
     return entries
 
 
-def _plain_member(data: bytes, entries: dict[str, _Entry], name: str) -> bytes | None:
+def _plain_member(data: bytes, entries: dict[bytes, int], name: str) -> bytes | None:
     """A member's bytes as `_member` reads them through zipfile (its sizes checked first, in the same way);
     None when there is no such member; _NOT_PLAIN_MEMBER when zipfile is left to read it: unless it is stored or
     deflated without the flags above, its local header is whole with the central record's name, its data is
     within the package, and that data is one whole deflate stream (or stored bytes) of exactly the declared
     size and CRC-32, in which case zipfile reads the same bytes without an error. A plain member is not empty:
     zipfile's reading of an empty one is left to it."""
-    entry = entries.get(name)
-    if entry is None:
+    position = entries.get(name.encode("utf-8", "surrogatepass"))  # the names are ASCII
+    if position is None:
         return None
-    flag_bits, compression, crc, compressed, size, header = entry
+    record = _CENTRAL_RECORD.unpack_from(data, position)
+    flag_bits, compression, crc, compressed, size, header = itemgetter(5, 6, 9, 10, 11, 18)(record)
     _check_member(name, flag_bits, size, compressed)
     if flag_bits & _UNSUPPORTED_FLAGS or compression not in (_STORED, _DEFLATED) or not size:
         return _NOT_PLAIN_MEMBER
@@ -1235,15 +1253,17 @@ def read(data: bytes) -> Document:
     name, part = _zipped_part(data) if package is None else package
     with _refusals():
         plain = _plain_reading(part)
-        flat, skeletons = (None, None) if plain is None else plain
-        if flat is None:
+        if plain is not None:
+            flat: str | None = plain[0]
+            document = _bare_document(*plain, _Reading())
+        else:
             body, shortened = _body(name, part)
             flat = None if _holds_markers(body, part) else _flatten(body, shortened=shortened)
-        if flat is None:
-            reading = _scan(body, shortened=shortened)
-            document = Document(list(_blocks(body, reading)), reading.problems)
-        else:
-            document = _flat_document(flat, _Reading(), skeletons)
+            if flat is None:
+                reading = _scan(body, shortened=shortened)
+                document = Document(list(_blocks(body, reading)), reading.problems)
+            else:
+                document = _flat_document(flat, _Reading())
     if not _has_text(document):
         raise UnreadableFile("docx 文件中没有文字（可能只有图片，如扫描件），无法检查")
     return document if flat is not None and len(flat) <= MAX_TEXT_CHARS else bounded(document)
