@@ -101,9 +101,8 @@ def _viewed(items: tuple[tuple[str, str], ...]) -> _ProseViews:
     Each text without its spaces and line ends, as `_compact_lines` makes it, is its `compact` when it holds no
     other whitespace and is NFKC; both are asked once of the texts joined by SENTENCE_END, not of each (a call
     each costs as much as some hundred characters' tests). A text without whitespace holds none in any part,
-    and a part of NFKC text is NFKC: whether a character changes is decided by it and the characters before it
-    back to the nearest one that cannot combine with those before, all within the part. Otherwise each text
-    is asked on its own."""
+    and a part of NFKC text is NFKC: cutting text off takes away chances to reorder or compose characters and
+    makes none (tests/test_rule_views.py checks random texts). Otherwise each text is asked on its own."""
     joined = {part: _without_spaces_and_line_ends(text) for part, text in items}
     sentences = SENTENCE_END.join(joined.values())
     if sentences.split() == [sentences] and unicodedata.normalize("NFKC", sentences) == sentences:
