@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date
 
-from report.model import Report
+from report.model import Organization, Report
 from rules.base import Hit, ReviewerText, rule
 from rules.settings import RuleSettings
 
@@ -57,10 +57,10 @@ def ineligible_issuer(report: Report, earlier: Sequence[Report], settings: RuleS
     Example
     房县白鹤镇人民政府: 规章 本年制发件数 2, 现行有效件数 2.
     """
-    active = report.tables.active
-    if active is None or report.organization.level not in INELIGIBLE_LEVELS or _office_of_rule_maker(report):
+    active, organization = report.tables.active, report.organization
+    if active is None or organization.level not in INELIGIBLE_LEVELS or _office_of_rule_maker(organization):
         return
-    body = LEVEL_NAMES[report.organization.level]
+    body = LEVEL_NAMES[organization.level]
     for field, label in (("issued", "本年制发件数"), ("in_force", "现行有效件数")):
         value = getattr(active.regulations, field)
         if value:
@@ -73,8 +73,8 @@ def ineligible_issuer(report: Report, earlier: Sequence[Report], settings: RuleS
             )
 
 
-def _office_of_rule_maker(report: Report) -> bool:
-    name, region = report.organization.name or "", report.organization.region or ""
+def _office_of_rule_maker(organization: Organization) -> bool:
+    name, region = organization.name or "", organization.region or ""
     return name.endswith(_GENERAL_OFFICES) and region.endswith(_RULE_MAKING_REGIONS)
 
 
@@ -137,14 +137,14 @@ def publication_late(report: Report, earlier: Sequence[Report], settings: RuleSe
     Example
     A 教育局 report for 2023 dated 2024年3月2日.
     """
-    limit = deadline(report, settings)
-    if limit is None or report.published is None:
+    limit, published = deadline(report, settings), report.published
+    if limit is None or published is None:
         return
-    if date.fromisoformat(report.published) > limit:
+    if date.fromisoformat(published) > limit:
         if report.year is not None and report.year <= LAST_YEAR_OF_OLD_DEADLINE:
             basis = "2008年《政府信息公开条例》第三十一条"
         elif report.organization.level == "township":
             basis = "乡镇期限（条例未列明，按本地设定，默认以3月31日为限）"
         else:
             basis = "《政府信息公开条例》第四十九条"
-        yield Hit(location="发布日期", expected=limit.isoformat(), actual=report.published, fields={"basis": basis})
+        yield Hit(location="发布日期", expected=limit.isoformat(), actual=published, fields={"basis": basis})

@@ -19,6 +19,7 @@ from report.model import (
     SECTION_NUMERALS,
     ActiveTable,
     AppealBlock,
+    Cell,
     Report,
 )
 from report.normalized import compact
@@ -146,7 +147,8 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
     Example
     Section 一 says “本年度共收到政府信息公开申请12件” while 本年新收 总计 is 10.
     """
-    requests, active = report.tables.requests, report.tables.active
+    tables = report.tables
+    requests, active = tables.requests, tables.active
     new_total = requests["new"][6] if requests is not None else None
     seen: set[tuple[str, int]] = set()
     text = sentence_text(report)
@@ -196,7 +198,8 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
                 )
         if active is not None and documents and not _OTHER_BODIES.any_in(sentence):
             yield from _document_contradictions(active, sentence, documents, seen)
-    yield from _carry_over_contradictions(report, text, seen)
+    if requests is not None:
+        yield from _carry_over_contradictions(requests, text, seen)
 
 
 def _stated_received(sentence: str) -> int | None:
@@ -241,11 +244,8 @@ def _document_contradictions(
         )
 
 
-def _carry_over_contradictions(report: Report, text: str, seen: set[tuple[str, int]]) -> Iterator[Hit]:
-    """Statements of 上年结转 and 结转下年度 in `text`'s sentences (`sentence_text`)."""
-    requests = report.tables.requests
-    if requests is None:
-        return
+def _carry_over_contradictions(requests: dict[str, list[Cell]], text: str, seen: set[tuple[str, int]]) -> Iterator[Hit]:
+    """Statements of 上年结转 and 结转下年度 in `text`'s sentences (`sentence_text`) that table 三 contradicts."""
     carrying = _CARRY_OVER.sentences_at(text)
     for sentence in (carrying[start] for start in sorted(carrying)):
         if "件" not in sentence:
@@ -321,11 +321,12 @@ def without_requests(report: Report, earlier: Sequence[Report], settings: RuleSe
     Example
     Table 三 all zero; 行政复议 结果纠正 1, 总计 1.
     """
-    requests, appeals = report.tables.requests, report.tables.appeals
+    tables = report.tables
+    requests, appeals = tables.requests, tables.appeals
     if requests is None or appeals is None:
         return
-    cells = requests["new"] + requests["carried_in"]
-    if requests["new"][6] is None or requests["carried_in"][6] is None or any(cell for cell in cells if cell):
+    new, carried_in = requests["new"], requests["carried_in"]
+    if new[6] is None or carried_in[6] is None or any(new) or any(carried_in):
         return
     for block, label in APPEAL_BLOCKS.items():
         counts: AppealBlock = getattr(appeals, block)
@@ -405,7 +406,8 @@ def year_inconsistent(report: Report, earlier: Sequence[Report], settings: RuleS
                     actual=year,
                     fields={"what": "统计期限的年份与标题年份不一致"},
                 )
-    for start, end in evidence.period_spans:
+    spans = evidence.period_spans
+    for start, end in spans:
         if end < start:
             yield Hit(
                 location="统计期限",
@@ -413,23 +415,24 @@ def year_inconsistent(report: Report, earlier: Sequence[Report], settings: RuleS
                 actual=f"自{start}年1月1日至{end}年12月31日",
                 fields={"what": "统计期限的截止日期早于起始日期"},
             )
-    period_end = max((f"{end}-12-31" for _, end in evidence.period_spans), default=None)
-    dated_too_early = report.published is not None and period_end is not None and report.published <= period_end
+    published, report_year = report.published, report.year
+    period_end = max((f"{end}-12-31" for _, end in spans), default=None)
+    dated_too_early = published is not None and period_end is not None and published <= period_end
     if dated_too_early:
         yield Hit(
             location="发布日期",
             expected=f"{period_end} 以后",
-            actual=report.published,
+            actual=published,
             fields={"what": "报告的发布日期不晚于统计期限的截止日期"},
         )
-    if report.year is not None and report.published is not None and not dated_too_early:
-        published_year = int(report.published[:4])
-        if published_year != report.year + 1:
+    if report_year is not None and published is not None and not dated_too_early:
+        published_year = int(published[:4])
+        if published_year != report_year + 1:
             yield Hit(
                 location="发布日期",
-                expected=f"{report.year + 1} 年",
-                actual=report.published,
-                fields={"what": f"{report.year} 年度报告的发布日期应在次年"},
+                expected=f"{report_year + 1} 年",
+                actual=published,
+                fields={"what": f"{report_year} 年度报告的发布日期应在次年"},
             )
 
 

@@ -137,8 +137,9 @@ def missing_table(report: Report, earlier: Sequence[Report], settings: RuleSetti
     """
     if not report.sections and not report.evidence.section_text.get(""):
         return
+    tables = vars(report.tables)  # the tables read from the model's __dict__: three `getattr`s of it cost more
     for key, (numeral, title) in TABLE_TITLES.items():
-        if getattr(report.tables, key) is None:
+        if tables[key] is None:
             yield Hit(
                 location=f"{numeral}、{title}",
                 cells=[],

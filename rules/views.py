@@ -77,7 +77,7 @@ def _views_of(report: Report) -> _ProseViews:
     if known is not None and known[0] == items:
         views = known[1]
     else:
-        views = _ProseViews({part: _compact_lines(text) for part, text in items})
+        views = _viewed(items)
         _remember(_by_source, source, (items, views))
     _remember(_recent, id(sections), (sections, dict(sections), views))
     return views
@@ -95,6 +95,28 @@ def _remember(remembered: dict[Any, Any], key: Any, entry: Any) -> None:
     remembered[key] = entry
 
 
+def _viewed(items: tuple[tuple[str, str], ...]) -> _ProseViews:
+    """The views of a report's section texts (`compact` of each, their sentence text made at once).
+
+    Each text without its spaces and line ends, as `_compact_lines` makes it, is its `compact` when it holds no
+    other whitespace and is NFKC; both are asked once of the texts joined by SENTENCE_END, not of each (a call
+    each costs as much as some hundred characters' tests). A text without whitespace holds none in any part,
+    and a part of NFKC text is NFKC: cutting text off takes away chances to reorder or compose characters and
+    makes none (tests/test_rule_views.py checks random texts). Otherwise each text is asked on its own."""
+    joined = {part: _without_spaces_and_line_ends(text) for part, text in items}
+    sentences = SENTENCE_END.join(joined.values())
+    if sentences.split() == [sentences] and unicodedata.normalize("NFKC", sentences) == sentences:
+        views = _ProseViews(joined)
+        views.sentence_text = one_sentence_end(sentences)
+        return views
+    return _ProseViews({part: _compact_lines(text) for part, text in items})
+
+
+def _without_spaces_and_line_ends(text: str) -> str:
+    # `in` finds a space at `memchr` speed; `replace` counts them first, a character at a time (prose has few)
+    return (text.replace(" ", "") if " " in text else text).replace("\n", "")
+
+
 def _compact_lines(text: str) -> str:
     """`compact(text)`, cheaper for what the parser keeps: lines already normalized, joined by line ends.
 
@@ -103,8 +125,7 @@ def _compact_lines(text: str) -> str:
     parts of NFKC text, so NFKC already. `split` gives back the text itself when it holds no whitespace (a
     plain test of each character, where `isprintable` looks up its properties); when it holds other whitespace,
     or is not NFKC, `compact` does the work."""
-    # `in` finds a space at `memchr` speed; `replace` counts them first, a character at a time (prose has few)
-    joined = (text.replace(" ", "") if " " in text else text).replace("\n", "")
+    joined = _without_spaces_and_line_ends(text)
     # `normalize` hands back the text itself when its quick check passes (cheaper than `is_normalized`)
     if joined.split() == [joined] and unicodedata.normalize("NFKC", joined) == joined:
         return joined

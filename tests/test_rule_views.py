@@ -26,6 +26,25 @@ def test_compacted_view_is_compact_of_any_text() -> None:
         assert _compact_lines(text) == compact(text), repr(text)
 
 
+def test_views_of_any_section_texts_are_compact_of_each() -> None:
+    """The texts checked once, joined (`_viewed`), give each text's `compact` and their sentence text, whatever
+    the texts hold: whitespace the parser never keeps, text NFKC changes, an accent at a text's start."""
+    rng = random.Random(16)
+    report = clean_report()
+    for _ in range(1500):
+        texts = {
+            part: "".join(
+                rng.choice(_POOL if rng.random() < 0.3 else "申请规章件 \n") for _ in range(rng.randint(0, 12))
+            )
+            for part in rng.sample(["", "一", "三", "五", "六"], rng.randint(1, 5))
+        }
+        report.evidence.section_text = texts
+        assert compact_sections(report) == {part: compact(text) for part, text in texts.items()}, repr(texts)
+        assert sentence_text(report).split(SENTENCE_END) == [
+            piece for text in texts.values() for piece in _split_ends(compact(text))
+        ], repr(texts)
+
+
 def test_compacted_view_of_normalized_lines_needs_no_normalizing() -> None:
     """The parser's lines: normalized, joined by line ends; an accent split from its letter by a space stays
     apart, as `compact` leaves it."""
