@@ -136,6 +136,19 @@ def _documents(n: int, seed: int, extra: list[Path]) -> list[list[str]]:
     return documents
 
 
+# The line facts compared by name (a tree may hold others, or in another order).
+_FACT_NAMES = ("text", "section", "renumbered", "content", "bare", "pieces", "changes", "page_number")
+
+
+def _facts_answer(fields: tuple[str, ...], facts: tuple[object, ...]) -> tuple[object, ...]:
+    """A line's facts as every tree gives them: a heading candidate counts when it names a section (one that
+    names none, `parse._find_headings` passes over: a tree may leave it out of the candidates), and so does
+    whether the line is notable."""
+    named = dict(zip(fields, facts, strict=True))
+    candidate = bool(named["heading_like"]) and (named["section"] is not None or named["renumbered"] is not None)
+    return (*map(named.__getitem__, _FACT_NAMES), candidate, bool(named["changes"]) or candidate)
+
+
 def dump(inputs: Path, output: Path) -> None:
     """The answers of the tree on sys.path (the current directory) for the inputs, pickled."""
     sys.path.insert(0, str(Path.cwd()))
@@ -154,13 +167,19 @@ def dump(inputs: Path, output: Path) -> None:
         record("nfkc", [normalized.nfkc(line) for line in lines])
         record("compact", [normalized.compact(line) for line in lines])
         # The facts the parser keeps of each line, worked out new (memo emptied) and through `answers`.
+        fields = parse._LineFacts._fields
         parse._FACTS.clear()
-        record("_line_facts", [tuple(parse._line_facts(line)) for line in lines])
+        record("_line_facts", [_facts_answer(fields, parse._line_facts(line)) for line in lines])
         parse._FACTS.clear()
-        record("Memo.answers", [tuple(facts) for facts in parse._FACTS.answers(lines, parse._line_facts)])
+        record(
+            "Memo.answers", [_facts_answer(fields, facts) for facts in parse._FACTS.answers(lines, parse._line_facts)]
+        )
         record(
             "Memo.answers (with before)",
-            [tuple(facts) for facts in parse._FACTS.answers(lines, parse._line_facts, normalized.normalize_new)],
+            [
+                _facts_answer(fields, facts)
+                for facts in parse._FACTS.answers(lines, parse._line_facts, normalized.normalize_new)
+            ],
         )
         for fusable in (False, True):
             # What the tokenizer makes of each line (its tokens' kinds as text: the answers are unpickled where
@@ -171,7 +190,10 @@ def dump(inputs: Path, output: Path) -> None:
                 [(*line[:5], [(str(token[0]), *token[1:]) for token in line[5]], *line[6:]) for line in analysed],
             )
         unfused = parse._unfuse(parse.Document(lines=list(lines)))
-        record("_unfuse", (unfused.document.lines, [tuple(f) for f in unfused.facts], unfused.candidates))
+        answered = [_facts_answer(fields, facts) for facts in unfused.facts]
+        # The candidates that name a section (`_facts_answer`).
+        candidates = [index for index in unfused.candidates if answered[index][-2]]
+        record("_unfuse", (unfused.document.lines, answered, candidates))
         texts = [normalized.normalize(line) for line in lines]
         meta = metadata.read_normalized_metadata(texts)
         record("read_normalized_metadata", (meta.title, meta.organization.model_dump(), meta.title_year, meta.dates))

@@ -161,8 +161,9 @@ def renumbered_section_normalized(text: str) -> tuple[str, str] | None:
 
 # Every section's keys and phrase words, spaces allowed between their characters: a title whose spaces taken out
 # hold none of them is no section's heading (one search in C rather than a test of each key and word in turn,
-# and no copy of the title without its spaces; table rows and numbered prose are most titles).
-_SECTION_WORD = re.compile(
+# and no copy of the title without its spaces; table rows and numbered prose are most titles), and a line holding
+# none of them holds no heading phrase's word either.
+SECTION_WORD = re.compile(
     "|".join(
         " *".join(word)
         for word in sorted({*SECTION_PHRASE_WORDS.values(), *(key for keys in SECTION_KEYS.values() for key in keys)})
@@ -173,7 +174,7 @@ _SECTION_WORD = re.compile(
 def heading_sections(match: re.Match[str]) -> tuple[str | None, tuple[str, str] | None]:
     """(`heading_section`, `renumbered_section`) of a normalized line that `HEADING` matched (`match`)."""
     title = match["title"]
-    if _SECTION_WORD.search(title) is None:
+    if SECTION_WORD.search(title) is None:
         return None, None
     written, title = match["numeral"], title.replace(" ", "")
     return _section(written, title), _renumbered(written, title)

@@ -21,6 +21,7 @@ from report.labels import (
     PAGE_FOOTER,
     SECTION_KEYS,
     SECTION_PHRASE_WORDS,
+    SECTION_WORD,
     heading_sections,
     strip_numbering,
 )
@@ -124,8 +125,8 @@ class _LineFacts(NamedTuple):
     a thousand instructions more to make, and each new line of a report makes one."""
 
     text: str  # the line normalized
-    plain: bool  # neither a heading candidate nor may it hold one (fused text) or be a bare numeral
-    heading_like: bool  # HEADING matches it and it holds no table cells: a heading candidate
+    # HEADING matches it, it holds a section's words (`SECTION_WORD`) and no table cells: a heading candidate
+    heading_like: bool
     section: str | None  # a candidate's section by its numeral and words (`heading_section`)
     renumbered: tuple[str, str] | None  # a candidate's section by its words alone (`renumbered_section`)
     content: bool  # neither empty nor a page number: a line the metadata is read from
@@ -150,7 +151,7 @@ def _line_facts(raw: str) -> _Facts:
     text = normalize(raw)
     if not text:
         # Whitespace only: no heading, no separator `_MAY_HOLD_HEADING` needs (NFKC keeps each of them).
-        return (text, True, False, None, None, False, False, None, False, False, False)
+        return (text, False, None, None, False, False, None, False, False, False)
     # `is_page_number`'s first test, without its call: most lines start otherwise.
     first = text[0]
     page_number = (first in PAGE_NUMBER_FIRST or first.isdigit()) and is_page_number(text)
@@ -164,22 +165,27 @@ def _line_facts(raw: str) -> _Facts:
         if separator == " ":
             separator = lead[2:3]
         if separator in _HEADING_SEPARATORS:
+            if len(lead) > len("一、 ") and SECTION_WORD.search(text) is None:
+                # Most numbered lines (prose, table rows): no section's words, so no heading's title and no
+                # heading phrase's word in the raw line either (NFKC keeps a run of CJK ideographs as it is);
+                # and too long for a bare numeral.
+                return (text, False, None, None, content, False, None, False, page_number, False)
             heading = HEADING.match(text)
     if heading is not None:
         # Never `bare`: a bare numeral leaves no title for `HEADING`. Never tabbed either.
         pieces = _fused_pieces(raw)
         section, renumbered = heading_sections(heading)
         changes = pieces is not None
-        return (text, False, True, section, renumbered, content, False, pieces, changes, page_number, True)
+        return (text, True, section, renumbered, content, False, pieces, changes, page_number, True)
     # `_MAY_HOLD_HEADING` needs one of its separators after the numeral.
     may_hold = _MAY_HOLD_HEADING.search(raw) if "、" in raw or "." in raw or "．" in raw else None
     if may_hold is None:  # plain
-        return (text, True, False, None, None, content, False, None, False, page_number, False)
+        return (text, False, None, None, content, False, None, False, page_number, False)
     # A bare numeral is normalized to its numeral and separator (a space between them at most) after the lead.
     bare = not tabbed and len(lead) <= 3 and bool(BARE_NUMERAL.match(raw))
     pieces = None if tabbed or bare else _fused_pieces(raw, may_hold.start())
     changes = bare or pieces is not None
-    return (text, False, False, None, None, content, bare, pieces, changes, page_number, changes)
+    return (text, False, None, None, content, bare, pieces, changes, page_number, changes)
 
 
 _FACTS: LineMemo[_Facts] = LineMemo()
