@@ -184,6 +184,10 @@ class Memo(dict[Key, Answer], Generic[Key, Answer]):
         size = self.size
         if max(map(size, worked)) > REMEMBERED_LENGTH:
             worked = {key: answer for key, answer in worked.items() if size(key) <= REMEMBERED_LENGTH}
+        self.keep_short(worked)
+
+    def keep_short(self, worked: dict[Key, Answer]) -> None:
+        """Keep the answers worked out for new keys, all of them short."""
         if len(self) > REMEMBERED_LINES - len(worked):
             self.clear()
             if len(worked) > REMEMBERED_LINES:  # a file of more new lines than the memo holds keeps its first

@@ -692,29 +692,48 @@ _ROW_TEXT = itemgetter(GridRow._fields.index("text"))
 _ROW_SPLIT_DECIMAL = itemgetter(GridRow._fields.index("split_decimal"))
 
 
-def _grid_row(row: Row) -> GridRow:
-    cells = [cell for cell in row if cell is not None]
-    tokens = tuple(chain.from_iterable(_GRID_CELLS.answers(cells, _grid_cell_tokens)))
-    text = " ".join(filter(None, map(_TEXT_OF, tokens)))
-    # A token's text is part of the row's text: a row without a point holds no decimal point token.
-    pointed = any(map(text.__contains__, _DECIMAL_POINTS))
-    return GridRow(tokens, text, pointed and not _DECIMAL_POINT_TOKENS.isdisjoint(tokens))
+# As `_new_token`.
+_new_grid_row: Callable[[tuple[tuple[Token, ...], str, bool]], GridRow] = partial(tuple.__new__, GridRow)
 
 
-class _RowMemo(Memo[Row, GridRow]):
-    """`GridRow`s of rows met before, like `LineMemo` for lines: a row's size is its cells' characters."""
+def _new_grid_rows(rows: list[Row]) -> tuple[list[GridRow], list[int]]:
+    """`GridRow`s of rows not met before, and each row's size (its cells' characters): all their cells answered
+    in one `_GRID_CELLS.answers` call, where a call for each row's few cells cost more than the row's own work."""
+    cells = [[cell for cell in row if cell is not None] for row in rows]
+    answers = iter(_GRID_CELLS.answers(list(chain.from_iterable(cells)), _grid_cell_tokens))
+    worked: list[GridRow] = []
+    for row_cells in cells:
+        tokens = tuple(chain.from_iterable(islice(answers, len(row_cells))))
+        text = " ".join(filter(None, map(_TEXT_OF, tokens)))
+        # A token's text is part of the row's text: a row without a point holds no decimal point token.
+        pointed = "." in text or "．" in text
+        worked.append(_new_grid_row((tokens, text, pointed and not _DECIMAL_POINT_TOKENS.isdisjoint(tokens))))
+    return worked, list(map(sum, map(map, repeat(len), cells)))
 
-    @staticmethod
-    def size(row: Row) -> int:
-        return sum(map(len, filter(None, row)))
 
-
-_GRID_ROWS = _RowMemo()
+# `GridRow`s of rows met before, like `LineMemo` for lines: a row is short when its cells' characters are.
+_GRID_ROWS: Memo[Row, GridRow] = Memo()
 
 
 def grid_rows(grid: Grid) -> list[GridRow]:
-    """What each of a grid's rows gives."""
-    return _GRID_ROWS.answers(grid.rows, _grid_row)
+    """What each of a grid's rows gives: rows met before looked up in one `map`, the others worked out
+    together (`_new_grid_rows`)."""
+    rows = grid.rows
+    try:
+        return list(map(_GRID_ROWS.__getitem__, rows))  # a row not met before stops it
+    except KeyError:
+        pass
+    known: list[Any] = list(map(_GRID_ROWS.get, rows))  # Any: no `cast` call
+    new = list(dict.fromkeys(compress(rows, map(is_, known, repeat(None)))))
+    answers, sizes = _new_grid_rows(new)
+    worked = dict(zip(new, answers, strict=True))
+    short = worked if max(sizes) <= REMEMBERED_LENGTH else dict(compress(worked.items(), map(_SHORT, sizes)))
+    _GRID_ROWS.keep_short(short)
+    # A row worked out now gives its new answer, any other the answer it was met with.
+    return list(map(worked.get, rows, known))
+
+
+_SHORT = REMEMBERED_LENGTH.__ge__
 
 
 def row_lines(rows: list[GridRow]) -> list[str]:
