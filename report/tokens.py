@@ -412,7 +412,8 @@ def _analyse(raw: str, fusable: bool) -> _Line:
             ):
                 return _new_line((_FOOTER, False, False, False, False, (), False, False, False, False, False))
             tokens = _text_tokens(text, fusable)
-            all_values = all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens)))
+            # Never empty; most often led by a label, which settles it without the `map`s.
+            all_values = tokens[0].kind in VALUE_KINDS and all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens)))
             # A decimal point's token is text of the normalized line, where NFKC leaves no `．`.
             split_decimal = "." in text and not _DECIMAL_POINT_TOKENS.isdisjoint(tokens)
             return _new_line(
@@ -590,8 +591,11 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
     def analyse(raw: str) -> _Line:
         """A line met the first time, analysed and, when simple, remembered as such for the next time."""
         line = _analyse(raw, fusable)
-        if not line.stateful and not line.split_decimal:
-            simple.keep(raw, line.tokens)
+        if not line.stateful and not line.split_decimal and len(raw) <= REMEMBERED_LENGTH:
+            # `simple.keep`, without its calls.
+            if len(simple) >= REMEMBERED_LINES:
+                simple.clear()
+            simple[raw] = line.tokens
         return line
 
     first = remembered.get(lines[len(found)])
