@@ -402,7 +402,7 @@ def _analyse(raw: str, fusable: bool) -> _Line:
         if not raw.strip():
             return _EMPTY_LINE
         if "|" not in raw and "---" not in raw:
-            # One cell (no tab, no pipe), no rule: most lines, analysed here without further calls.
+            # One cell (no tab, no pipe), no rule: most lines, analysed here (a call less for each).
             text = normalize(raw)
             # `_looks_like_footer`'s first tests, without the call: most lines are longer or start otherwise.
             if (
@@ -449,7 +449,10 @@ def _analyse(raw: str, fusable: bool) -> _Line:
     else:  # a tab-separated or Markdown row: never plain
         tokens = tuple(chain.from_iterable(_CELLS.answers(cells, _whole_cell_tokens)))
     blank_cell = raw.startswith("\t") and len(tokens) == 1 and tokens[0].kind is BLANK
-    all_values = all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens)))
+    # Most rows lead with a label, which settles it without the `map`s (no cells: no tokens, all values).
+    all_values = not tokens or (
+        tokens[0].kind in VALUE_KINDS and all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens)))
+    )
     # Only a text token is ever a decimal point's text: the texts are tested, not the whole tokens hashed.
     split_decimal = not _DECIMAL_POINT_TEXTS.isdisjoint(map(_TEXT_OF, tokens))
     return _new_line(
