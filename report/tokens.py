@@ -207,15 +207,26 @@ def _text_tokens(text: str, plain: bool) -> tuple[Token, ...]:
     back: list[Any] = [*map(_VALUES.get, reversed(parts)), None]  # Any: no `cast` call in this hot path
     given = back.index(None)  # back[:given]: the values at the end, the last first
     while given < count:
-        value = _value_token(parts[count - 1 - given])
-        if value is None:
-            break
+        word = parts[count - 1 - given]
+        if word.isdigit() and word.isascii() and len(word) <= _INT_DIGITS:
+            # `_value_token`'s first case, without its calls: most new values are whole numbers.
+            if len(_VALUES) >= REMEMBERED_LINES:
+                _VALUES.clear()
+            value = _VALUES[word] = _new_token((NUMBER, word, int(word), None))
+        else:
+            value = _value_token(word)
+            if value is None:
+                break
         back[given] = value
         given = back.index(None, given + 1)
     if given == count and back[given - 1].kind is PLACEHOLDER:
         given -= 1
     values: tuple[Token, ...] = tuple(back[given - 1 :: -1]) if given else ()
-    return _label_tokens(" ".join(parts[: count - given]), plain) + values if given < count else values
+    if given == count:
+        return values
+    label = " ".join(parts[: count - given])
+    # The label's tokens looked up here, `_label_tokens` called only for a label met the first time.
+    return (_LABELS[plain].get(label) or _label_tokens(label, plain)) + values
 
 
 def _label_tokens(label: str, plain: bool) -> tuple[Token, ...]:
@@ -391,7 +402,35 @@ def _analyse(raw: str, fusable: bool) -> _Line:
         if not raw.strip():
             return _EMPTY_LINE
         if "|" not in raw and "---" not in raw:
-            return _analyse_one_cell(raw, fusable)
+            # One cell (no tab, no pipe), no rule: most lines, analysed here (a call less for each).
+            text = normalize(raw)
+            # `_looks_like_footer`'s first tests, without the call: most lines are longer or start otherwise.
+            if (
+                len(raw) <= _FOOTER_LENGTH
+                and (text[:1] in _FOOTER_FIRST or text[:1].isdigit())
+                and _looks_like_footer(raw, text)
+            ):
+                return _new_line((_FOOTER, False, False, False, False, (), False, False, False, False, False))
+            tokens = _text_tokens(text, fusable)
+            # Never empty; most often led by a label, which settles it without the `map`s.
+            all_values = tokens[0].kind in VALUE_KINDS and all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens)))
+            # A decimal point's token is text of the normalized line, where NFKC leaves no `．`.
+            split_decimal = "." in text and not _DECIMAL_POINT_TOKENS.isdisjoint(tokens)
+            return _new_line(
+                (
+                    _ROW,
+                    False,
+                    False,
+                    False,
+                    False,
+                    tokens,
+                    all_values,
+                    False,
+                    len(tokens) == 1 and all_values,
+                    split_decimal,
+                    False,
+                )
+            )
     # Both rules hold a run of three dashes, a Markdown row a pipe: most lines have neither.
     ruled = "---" in raw
     markdown_rule = ruled and bool(_MARKDOWN_RULE.match(raw))
@@ -410,7 +449,10 @@ def _analyse(raw: str, fusable: bool) -> _Line:
     else:  # a tab-separated or Markdown row: never plain
         tokens = tuple(chain.from_iterable(_CELLS.answers(cells, _whole_cell_tokens)))
     blank_cell = raw.startswith("\t") and len(tokens) == 1 and tokens[0].kind is BLANK
-    all_values = all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens)))
+    # Most rows lead with a label, which settles it without the `map`s (no cells: no tokens, all values).
+    all_values = not tokens or (
+        tokens[0].kind in VALUE_KINDS and all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens)))
+    )
     # Only a text token is ever a decimal point's text: the texts are tested, not the whole tokens hashed.
     split_decimal = not _DECIMAL_POINT_TEXTS.isdisjoint(map(_TEXT_OF, tokens))
     return _new_line(
@@ -436,37 +478,6 @@ _DECIMAL_POINT_TEXTS = frozenset(_DECIMAL_POINTS)
 
 _new_line: Callable[[tuple[object, ...]], _Line] = partial(tuple.__new__, _Line)  # as `_new_token`
 _EMPTY_LINE = _Line(_EMPTY, False, False, False, False, (), False, False, False, False, False)
-
-
-def _analyse_one_cell(raw: str, fusable: bool) -> _Line:
-    """`_analyse` of a line that is one cell (no tab, no pipe) and no rule (no `---`), not empty: most lines."""
-    text = normalize(raw)
-    # `_looks_like_footer`'s first tests, without the call: most lines are longer or start otherwise.
-    if (
-        len(raw) <= _FOOTER_LENGTH
-        and (text[:1] in _FOOTER_FIRST or text[:1].isdigit())
-        and _looks_like_footer(raw, text)
-    ):
-        return _new_line((_FOOTER, False, False, False, False, (), False, False, False, False, False))
-    tokens = _text_tokens(text, fusable)
-    all_values = all(map(VALUE_KINDS.__contains__, map(_KIND_OF, tokens)))
-    # A decimal point's token is text of the normalized line, where NFKC leaves no `．`.
-    split_decimal = "." in text and not _DECIMAL_POINT_TOKENS.isdisjoint(tokens)
-    return _new_line(
-        (
-            _ROW,
-            False,
-            False,
-            False,
-            False,
-            tokens,
-            all_values,
-            False,
-            len(tokens) == 1 and all_values,
-            split_decimal,
-            False,
-        )
-    )
 
 
 # What each line is, per fusability.
@@ -583,8 +594,11 @@ def _tokenize_lines(stream: Stream, document: Document, start: int, end: int, fu
     def analyse(raw: str) -> _Line:
         """A line met the first time, analysed and, when simple, remembered as such for the next time."""
         line = _analyse(raw, fusable)
-        if not line.stateful and not line.split_decimal:
-            simple.keep(raw, line.tokens)
+        if not line.stateful and not line.split_decimal and len(raw) <= REMEMBERED_LENGTH:
+            # `simple.keep`, without its calls.
+            if len(simple) >= REMEMBERED_LINES:
+                simple.clear()
+            simple[raw] = line.tokens
         return line
 
     first = remembered.get(lines[len(found)])
