@@ -207,16 +207,9 @@ def _text_tokens(text: str, plain: bool) -> tuple[Token, ...]:
     back: list[Any] = [*map(_VALUES.get, reversed(parts)), None]  # Any: no `cast` call in this hot path
     given = back.index(None)  # back[:given]: the values at the end, the last first
     while given < count:
-        word = parts[count - 1 - given]
-        if word.isdigit() and word.isascii() and len(word) <= _INT_DIGITS:
-            # `_value_token`'s first case, without its calls: most new values are whole numbers.
-            if len(_VALUES) >= REMEMBERED_LINES:
-                _VALUES.clear()
-            value = _VALUES[word] = _new_token((NUMBER, word, int(word), None))
-        else:
-            value = _value_token(word)
-            if value is None:
-                break
+        value = _value_token(parts[count - 1 - given])
+        if value is None:
+            break
         back[given] = value
         given = back.index(None, given + 1)
     if given == count and back[given - 1].kind is PLACEHOLDER:
