@@ -172,6 +172,8 @@ def main() -> None:
         f"command: {' '.join(sys.argv)}  (medians of {args.rounds} interleaved rounds; {args.clock} times in ms; "
         f"{args.warm} reports of each layout parsed first; {args.collector} collector)"
     )
+    # The interpreter's build moves every figure (README, "Measured"): say which one ran.
+    print(f"python: {sys.executable} -> {Path(sys.executable).resolve()} {sys.version.split()[0]}")
     print(
         f"{'layout':18} {'files':>5} {'floor':>7} {'read':>7} {'parse':>7} {'p95':>7} {'rules':>7} {'parse+rules':>11} "
         f"{'÷floor':>7} {'1st p+r':>7} {'pdfium':>7} {'÷pdfium':>7} {'peak KiB':>8} {'host':>6}"

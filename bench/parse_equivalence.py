@@ -5,7 +5,8 @@
 
 Generates N reports per generator layout, plus N damaged text renderings per layout (tests/generator.py's
 `damage`, random kinds), into a temporary folder, then runs `python -m nianbao check --format json` of this tree
-and of the baseline tree (each on its own PYTHONPATH, the same interpreter) over the same files in batches of
+and of the baseline tree (each on its own PYTHONPATH; the same interpreter unless --baseline-python names the
+baseline's, to compare interpreters too) over the same files in batches of
 --batch (a batch is one `check` run, so files also meet each other as peers and earlier years), and compares
 the JSON lines: contract, findings and problems. Prints every differing file and exits 1 when any differs.
 Speed is not measured here (bench/parse_bench.py does that).
@@ -44,14 +45,14 @@ def write_files(folder: Path, n: int, seed: int, layouts: list[str]) -> list[Pat
     return paths
 
 
-def check_lines(tree: Path, paths: list[Path], batch: int) -> dict[str, str]:
+def check_lines(tree: Path, paths: list[Path], batch: int, python: str = sys.executable) -> dict[str, str]:
     """File name → its JSON line from `check` run on `tree`."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     result: dict[str, str] = {}
     for start in range(0, len(paths), batch):
         chunk = paths[start : start + batch]
         done = subprocess.run(
-            [sys.executable, "-m", "nianbao", "check", "--format", "json", *map(str, chunk)],
+            [python, "-m", "nianbao", "check", "--format", "json", *map(str, chunk)],
             cwd=tree,
             env=env,
             capture_output=True,
@@ -79,17 +80,20 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=40, help="files per `check` run")
     parser.add_argument("--tree", type=Path, default=ROOT, help="the tree under test (default: this checkout)")
     parser.add_argument("--extra", type=Path, action="append", default=[], help="a folder of more report files")
+    parser.add_argument("--baseline-python", default=sys.executable, help="the interpreter that runs the baseline")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir="/tmp") as folder:
         paths = write_files(Path(folder), args.n, args.seed, [x for x in args.layouts.split(",") if x])
         for extra in args.extra:
             paths += sorted(p for p in extra.iterdir() if p.suffix in {".txt", ".md", ".html", ".docx", ".pdf"})
-        old = check_lines(args.baseline.resolve(), paths, args.batch)
+        old = check_lines(args.baseline.resolve(), paths, args.batch, args.baseline_python)
         new = check_lines(args.tree.resolve(), paths, args.batch)
     differing = {name: differences(old[name], new[name]) for name in old if old[name] != new[name]}
     for name, keys in sorted(differing.items()):
         print(f"DIFFERS {name}: {', '.join(keys)}")
-    print(f"{len(paths)} files, {len(differing)} differ (baseline {args.baseline}, seed {args.seed})")
+    print(
+        f"{len(paths)} files, {len(differing)} differ (baseline {args.baseline} on {args.baseline_python}, seed {args.seed})"
+    )
     sys.exit(1 if differing else 0)
 
 

@@ -11,6 +11,10 @@ callgrind collects): `first` counts a report's first parse, what a worker pays; 
 before the count, so it counts re-parses. The garbage collector is off inside the window: a full collection
 (~20–30 M instructions) lands about once per 100 first parses and would decide the figure. Run the same command in
 two trees (`cd <tree> && <this tree's python> <this file> …`) for an A/B: the files are the same (seed 11).
+
+`--toggle-collect` needs an interpreter whose symbols callgrind reads; a stripped one (Debian's /usr/bin/python3)
+gives `summary: 0`. To compare interpreters, count whole runs instead (no `--toggle-collect`) with `--rounds 1` and
+`--rounds 3` of `again`: the difference of their totals ÷ 60 is a report's parse again.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("layout", choices=sorted(generator.LAYOUTS))
     parser.add_argument("mode", choices=["first", "again"])
+    parser.add_argument("--rounds", type=int, default=1, help="times the 30 reports are judged inside the count")
     arguments = parser.parse_args()
     rng = random.Random(11)
     folder = Path(tempfile.mkdtemp(prefix="parse-instructions-"))
@@ -57,7 +62,8 @@ def main() -> None:
         judge(counted)
     gc.collect()
     gc.disable()
-    operator.call(judge, counted)
+    for _ in range(arguments.rounds):
+        operator.call(judge, counted)
 
 
 if __name__ == "__main__":
