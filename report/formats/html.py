@@ -746,6 +746,7 @@ class _Reader:
 # page holds (one that holds one, or a character reference that may stand for one, is walked instead).
 _BREAK, _TABLE_START, _TABLE_END, _GROUP, _ROW, _CELL, _IRREGULAR, _BETWEEN = (chr(0xFDD0 + n) for n in range(8))
 _MARKERS = "".join(chr(0xFDD0 + n) for n in range(8))
+_SPACES_AND_ROW_MARKERS = _HTML_SPACES + _ROW + _GROUP
 _MARKER_REFERENCE = re.compile(r"&#(?:[xX]0*[fF][dD][dD]|0*649[7-9])")  # &#xFDD0; … &#64976; … and neighbours
 
 
@@ -965,8 +966,10 @@ def _table_plan(shape: _TableShape) -> _TablePlan | None:
 def _planned(shape: _TableShape) -> _TablePlan | None:
     """The plan of tables of this shape, made at the first call for it. At most _MOST_PLANS shapes are
     remembered, each plan of at most _PLANNED_SLOTS slots, so that what stays in memory is bounded."""
-    if shape in _TABLE_PLANS:
-        return _TABLE_PLANS[shape]
+    try:
+        return _TABLE_PLANS[shape]  # one lookup: hashing and comparing a shape costs ~200 steps a row
+    except KeyError:
+        pass
     if len(_TABLE_PLANS) >= _MOST_PLANS:
         _TABLE_PLANS.clear()
     plan = _TABLE_PLANS[shape] = _table_plan(shape)
@@ -1007,9 +1010,10 @@ def _merged_grid(
     if cell_count > _PLANNED_SLOTS or not _met_before((cell_count, len(merged), merged[0], merged[-1])):
         return layout(_flat_rows([cell_texts(rows, _ROW, _CELL) for rows in table.split(_GROUP)], merged), cells_left)
     counts = tuple([tuple(map(str.count, segment.split(_ROW)[1:], repeat(_CELL))) for segment in table.split(_GROUP)])
-    texts = table.replace(_ROW, "").replace(_GROUP, "").split(_CELL)[1:]
-    if _has_whitespace(table):
-        texts = list(map(str.strip, texts, repeat(_HTML_SPACES)))
+    if not _has_whitespace(table):
+        texts = table.replace(_ROW, "").replace(_GROUP, "").split(_CELL)[1:]
+    else:  # a cell's text is followed by the row and group markers before the next cell: stripped with its ends
+        texts = list(map(str.strip, table.split(_CELL)[1:], repeat(_SPACES_AND_ROW_MARKERS)))
         if _has_whitespace("".join(texts)):
             texts = [collapse(text) if _has_whitespace(text) else text for text in texts]
     plan = _planned((counts, tuple(merged)))
