@@ -747,6 +747,7 @@ class _Reader:
 _BREAK, _TABLE_START, _TABLE_END, _GROUP, _ROW, _CELL, _IRREGULAR, _BETWEEN = (chr(0xFDD0 + n) for n in range(8))
 _MARKERS = "".join(chr(0xFDD0 + n) for n in range(8))
 _SPACES_AND_ROW_MARKERS = _HTML_SPACES + _ROW + _GROUP
+_LINE_BREAK_BETWEEN = f"{_BETWEEN}\n{_BETWEEN}"
 _MARKER_REFERENCE = re.compile(r"&#(?:[xX]0*[fF][dD][dD]|0*649[7-9])")  # &#xFDD0; … &#64976; … and neighbours
 
 
@@ -804,8 +805,8 @@ def _flattening() -> etree.XSLT:
 <xsl:template match="tr/td|tr/th" mode="t">{_CELL}<xsl:apply-templates mode="cell"/></xsl:template>
 <xsl:template match="{skipped}" mode="cell"><xsl:if test=".//table">{_IRREGULAR}</xsl:if></xsl:template>
 <xsl:template match="{structure}" mode="cell">{_IRREGULAR}</xsl:template>
-<xsl:template match="{breaks}" mode="cell"><xsl:text>&#10;</xsl:text><xsl:apply-templates
- mode="cell"/><xsl:text>&#10;</xsl:text></xsl:template>
+<xsl:template match="{breaks}" mode="cell" xml:space="preserve">&#10;<xsl:apply-templates
+ mode="cell"/>&#10;</xsl:template>
 </xsl:stylesheet>"""
     return etree.XSLT(etree.XML(stylesheet), access_control=etree.XSLTAccessControl.DENY_ALL)
 
@@ -831,6 +832,8 @@ def _flatten(root: Element) -> _Flat | None:
         return None
     if _IRREGULAR in text:
         return None
+    if _BETWEEN in text:
+        text = text.replace(_LINE_BREAK_BETWEEN, "")  # the usual text between rows, dropped at once
     if _BETWEEN in text:
         # Text between rows and cells must be blank (XML cannot hold a form feed: text with one is not).
         pieces = text.split(_BETWEEN)
