@@ -932,16 +932,15 @@ def _flat_rows(segments: list[list[list[str]]], merged: list[tuple[int, int, int
 @dataclass(frozen=True)
 class _TablePlan:
     """The grid of a table with merged cells, as `layout` lays it out uncut, by where each slot comes from:
-    `slots` takes the table's cell texts followed by None and "" and gives every row's slots, padded to the
-    `width`, in one tuple; `cells` is the grid's size (what it takes of MAX_GRID_CELLS)."""
+    each of `rows` takes the table's cell texts followed by None and "" and gives a row's slots, padded to the
+    grid's width (one getter a row: no tuple of the whole grid to slice); `cells` is the grid's size (what it
+    takes of MAX_GRID_CELLS)."""
 
     cells: int
-    width: int
-    slots: Callable[[list[str | None]], tuple[str | None, ...]]
+    rows: tuple[Callable[[list[str | None]], tuple[str | None, ...]], ...]
 
     def grid(self, values: list[str | None]) -> tuple[tuple[str | None, ...], ...]:
-        slots, width = self.slots(values), self.width
-        return tuple([slots[start : start + width] for start in range(0, len(slots), width)])
+        return tuple([row(values) for row in self.rows])
 
 
 _TableShape = tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, int, int], ...]]
@@ -961,9 +960,16 @@ def _table_plan(shape: _TableShape) -> _TablePlan | None:
     if cut or not grid or len(grid) * len(grid[0]) > _PLANNED_SLOTS:
         return None
     blank = {None: first, "": first + 1}  # where None and "" stand after the cells' texts
-    sources = [slot if isinstance(slot, int) else blank[slot] for row in grid for slot in row]
-    slots = itemgetter(*sources) if len(sources) > 1 else lambda values: tuple([values[source] for source in sources])
-    return _TablePlan(len(sources), len(grid[0]), slots)
+    sources = [[slot if isinstance(slot, int) else blank[slot] for slot in row] for row in grid]
+    return _TablePlan(len(grid) * len(grid[0]), tuple(map(_slots_getter, sources)))
+
+
+def _slots_getter(sources: list[int]) -> Callable[[list[str | None]], tuple[str | None, ...]]:
+    """What gives the values at `sources`, as a tuple (`itemgetter` of one index gives the value alone)."""
+    if len(sources) > 1:
+        return itemgetter(*sources)
+    source = sources[0]
+    return lambda values: (values[source],)
 
 
 def _planned(shape: _TableShape) -> _TablePlan | None:
