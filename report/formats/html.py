@@ -832,8 +832,11 @@ def _flatten(root: Element) -> _Flat | None:
         return None
     if _IRREGULAR in text:
         return None
-    if _BETWEEN in text:
-        text = text.replace(_LINE_BREAK_BETWEEN, "")  # the usual text between rows, dropped at once
+    between = text.find(_BETWEEN)
+    if between != -1 and text.startswith(_LINE_BREAK_BETWEEN, between):
+        # Where the first text between rows is a lone line break (tidy markup), the others mostly are too: those
+        # are dropped at once. A page that indents its rows (a saved portal page) skips a search that would not pay.
+        text = text.replace(_LINE_BREAK_BETWEEN, "")
     if _BETWEEN in text:
         # Text between rows and cells must be blank (XML cannot hold a form feed: text with one is not).
         pieces = text.split(_BETWEEN)
