@@ -746,6 +746,8 @@ class _Reader:
 # page holds (one that holds one, or a character reference that may stand for one, is walked instead).
 _BREAK, _TABLE_START, _TABLE_END, _GROUP, _ROW, _CELL, _IRREGULAR, _BETWEEN = (chr(0xFDD0 + n) for n in range(8))
 _MARKERS = "".join(chr(0xFDD0 + n) for n in range(8))
+_SPACES_AND_ROW_MARKERS = _HTML_SPACES + _ROW + _GROUP
+_LINE_BREAK_BETWEEN = f"{_BETWEEN}\n{_BETWEEN}"
 _MARKER_REFERENCE = re.compile(r"&#(?:[xX]0*[fF][dD][dD]|0*649[7-9])")  # &#xFDD0; … &#64976; … and neighbours
 
 
@@ -803,8 +805,8 @@ def _flattening() -> etree.XSLT:
 <xsl:template match="tr/td|tr/th" mode="t">{_CELL}<xsl:apply-templates mode="cell"/></xsl:template>
 <xsl:template match="{skipped}" mode="cell"><xsl:if test=".//table">{_IRREGULAR}</xsl:if></xsl:template>
 <xsl:template match="{structure}" mode="cell">{_IRREGULAR}</xsl:template>
-<xsl:template match="{breaks}" mode="cell"><xsl:text>&#10;</xsl:text><xsl:apply-templates
- mode="cell"/><xsl:text>&#10;</xsl:text></xsl:template>
+<xsl:template match="{breaks}" mode="cell" xml:space="preserve">&#10;<xsl:apply-templates
+ mode="cell"/>&#10;</xsl:template>
 </xsl:stylesheet>"""
     return etree.XSLT(etree.XML(stylesheet), access_control=etree.XSLTAccessControl.DENY_ALL)
 
@@ -830,6 +832,11 @@ def _flatten(root: Element) -> _Flat | None:
         return None
     if _IRREGULAR in text:
         return None
+    between = text.find(_BETWEEN)
+    if between != -1 and text.startswith(_LINE_BREAK_BETWEEN, between):
+        # Where the first text between rows is a lone line break (tidy markup), the others mostly are too: those
+        # are dropped at once. A page that indents its rows (a saved portal page) skips a search that would not pay.
+        text = text.replace(_LINE_BREAK_BETWEEN, "")
     if _BETWEEN in text:
         # Text between rows and cells must be blank (XML cannot hold a form feed: text with one is not).
         pieces = text.split(_BETWEEN)
@@ -928,16 +935,15 @@ def _flat_rows(segments: list[list[list[str]]], merged: list[tuple[int, int, int
 @dataclass(frozen=True)
 class _TablePlan:
     """The grid of a table with merged cells, as `layout` lays it out uncut, by where each slot comes from:
-    `slots` takes the table's cell texts followed by None and "" and gives every row's slots, padded to the
-    `width`, in one tuple; `cells` is the grid's size (what it takes of MAX_GRID_CELLS)."""
+    each of `rows` takes the table's cell texts followed by None and "" and gives a row's slots, padded to the
+    grid's width (one getter a row: no tuple of the whole grid to slice); `cells` is the grid's size (what it
+    takes of MAX_GRID_CELLS)."""
 
     cells: int
-    width: int
-    slots: Callable[[list[str | None]], tuple[str | None, ...]]
+    rows: tuple[Callable[[list[str | None]], tuple[str | None, ...]], ...]
 
     def grid(self, values: list[str | None]) -> tuple[tuple[str | None, ...], ...]:
-        slots, width = self.slots(values), self.width
-        return tuple([slots[start : start + width] for start in range(0, len(slots), width)])
+        return tuple([row(values) for row in self.rows])
 
 
 _TableShape = tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, int, int], ...]]
@@ -957,16 +963,25 @@ def _table_plan(shape: _TableShape) -> _TablePlan | None:
     if cut or not grid or len(grid) * len(grid[0]) > _PLANNED_SLOTS:
         return None
     blank = {None: first, "": first + 1}  # where None and "" stand after the cells' texts
-    sources = [slot if isinstance(slot, int) else blank[slot] for row in grid for slot in row]
-    slots = itemgetter(*sources) if len(sources) > 1 else lambda values: tuple([values[source] for source in sources])
-    return _TablePlan(len(sources), len(grid[0]), slots)
+    sources = [[slot if isinstance(slot, int) else blank[slot] for slot in row] for row in grid]
+    return _TablePlan(len(grid) * len(grid[0]), tuple(map(_slots_getter, sources)))
+
+
+def _slots_getter(sources: list[int]) -> Callable[[list[str | None]], tuple[str | None, ...]]:
+    """What gives the values at `sources`, as a tuple (`itemgetter` of one index gives the value alone)."""
+    if len(sources) > 1:
+        return itemgetter(*sources)
+    source = sources[0]
+    return lambda values: (values[source],)
 
 
 def _planned(shape: _TableShape) -> _TablePlan | None:
     """The plan of tables of this shape, made at the first call for it. At most _MOST_PLANS shapes are
     remembered, each plan of at most _PLANNED_SLOTS slots, so that what stays in memory is bounded."""
-    if shape in _TABLE_PLANS:
-        return _TABLE_PLANS[shape]
+    try:
+        return _TABLE_PLANS[shape]  # one lookup: hashing and comparing a shape costs ~200 steps a row
+    except KeyError:
+        pass
     if len(_TABLE_PLANS) >= _MOST_PLANS:
         _TABLE_PLANS.clear()
     plan = _TABLE_PLANS[shape] = _table_plan(shape)
@@ -1007,9 +1022,10 @@ def _merged_grid(
     if cell_count > _PLANNED_SLOTS or not _met_before((cell_count, len(merged), merged[0], merged[-1])):
         return layout(_flat_rows([cell_texts(rows, _ROW, _CELL) for rows in table.split(_GROUP)], merged), cells_left)
     counts = tuple([tuple(map(str.count, segment.split(_ROW)[1:], repeat(_CELL))) for segment in table.split(_GROUP)])
-    texts = table.replace(_ROW, "").replace(_GROUP, "").split(_CELL)[1:]
-    if _has_whitespace(table):
-        texts = list(map(str.strip, texts, repeat(_HTML_SPACES)))
+    if not _has_whitespace(table):
+        texts = table.replace(_ROW, "").replace(_GROUP, "").split(_CELL)[1:]
+    else:  # a cell's text is followed by the row and group markers before the next cell: stripped with its ends
+        texts = list(map(str.strip, table.split(_CELL)[1:], repeat(_SPACES_AND_ROW_MARKERS)))
         if _has_whitespace("".join(texts)):
             texts = [collapse(text) if _has_whitespace(text) else text for text in texts]
     plan = _planned((counts, tuple(merged)))
