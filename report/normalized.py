@@ -148,45 +148,53 @@ class Memo(dict[Key, Answer], Generic[Key, Answer]):
 
     def answers(
         self,
-        lines: Iterable[Key],
-        work: Callable[[Key], Answer],
+        keys: Iterable[Key],
+        work: Callable[[Key], Answer] | None = None,
         before: Callable[[list[Key]], object] | None = None,
+        *,
+        together: Callable[[list[Key]], tuple[list[Answer], list[int]]] | None = None,
     ) -> list[Answer]:
         """The answer for every key: looked up in one `map` (which loops in C; a key not met before stops
         it with a KeyError, which costs nothing when none is raised, where testing the answers for a None
         compares each of them); then, from the first key not met before on, the keys met before looked up in
-        another `map`, the others worked out once each (in a `map` too) and kept together, and every answer
-        picked in a third `map`: no key is looked at in Python. `before`, when given, is handed the keys not
-        met before (each once, in their order) before any of them is worked out: what they all need can be
-        prepared at once."""
+        another `map`, the others worked out once each and kept together, and every answer picked in a third
+        `map`: no key is looked at in Python.
+
+        A new key's answer comes from `work` (a key at a time), or from `together`, handed all the new keys
+        (each once, in their order) and giving their answers and sizes (`size` of each key, which it works out
+        anyway). `before`, when given, is handed the new keys before any of them is worked out: what they all
+        need can be prepared at once."""
         found: list[Answer] = []
-        remaining = iter(lines)
+        remaining = iter(keys)
         try:
             found += map(self.__getitem__, remaining)
             return found
         except KeyError as missing:
             # `found` holds the answers before the first key not met before, `remaining` the keys after it.
-            line = missing.args[0]
+            key = missing.args[0]
         rest = list(remaining)
         known = list(map(self.get, rest))
-        new = list(dict.fromkeys(chain((line,), compress(rest, map(not_, known)))))
+        new = list(dict.fromkeys(chain((key,), compress(rest, map(not_, known)))))
         if before is not None:
             before(new)
-        worked = dict(zip(new, map(work, new), strict=True))
-        self._keep_all(worked)
-        found.append(worked[line])
+        sizes: list[int] | None = None
+        if together is not None:
+            answers, sizes = together(new)
+        else:
+            assert work is not None  # `answers` is given `work` or `together`
+            answers = list(map(work, new))
+        worked = dict(zip(new, answers, strict=True))
+        if max(map(self.size, new) if sizes is None else sizes) > REMEMBERED_LENGTH:
+            short = map(REMEMBERED_LENGTH.__ge__, map(self.size, new) if sizes is None else sizes)
+            self._keep_short(dict(compress(worked.items(), short)))
+        else:
+            self._keep_short(worked)
+        found.append(worked[key])
         # A key worked out now gives its new answer, any other the answer it was met with.
         found += map(worked.get, rest, known)
         return found
 
-    def _keep_all(self, worked: dict[Key, Answer]) -> None:
-        """`keep` each of the answers worked out for new keys (the short keys' ones), all at once."""
-        size = self.size
-        if max(map(size, worked)) > REMEMBERED_LENGTH:
-            worked = {key: answer for key, answer in worked.items() if size(key) <= REMEMBERED_LENGTH}
-        self.keep_short(worked)
-
-    def keep_short(self, worked: dict[Key, Answer]) -> None:
+    def _keep_short(self, worked: dict[Key, Answer]) -> None:
         """Keep the answers worked out for new keys, all of them short."""
         if len(self) > REMEMBERED_LINES - len(worked):
             self.clear()
