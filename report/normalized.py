@@ -10,8 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Hashable, Iterable
 from functools import lru_cache
-from itertools import chain, compress, islice
-from operator import not_
+from itertools import chain, compress, filterfalse, islice
 from typing import Any, Generic, TypeVar
 
 Answer = TypeVar("Answer")
@@ -156,14 +155,14 @@ class Memo(dict[Key, Answer], Generic[Key, Answer]):
     ) -> list[Answer]:
         """The answer for every key: looked up in one `map` (which loops in C; a key not met before stops
         it with a KeyError, which costs nothing when none is raised, where testing the answers for a None
-        compares each of them); then, from the first key not met before on, the keys met before looked up in
-        another `map`, the others worked out once each and kept together, and every answer picked in a third
-        `map`: no key is looked at in Python.
+        compares each of them); then, from the first key not met before on, the keys not met before picked
+        out in C, worked out once each and kept together, and the answers of all the keys after it looked up
+        in another `map`: no key is looked at in Python.
 
         A new key's answer comes from `work` (a key at a time), or from `together`, handed all the new keys
         (each once, in their order) and giving their answers and sizes (`size` of each key, which it works out
         anyway). `before`, when given, is handed the new keys before any of them is worked out: what they all
-        need can be prepared at once."""
+        need can be prepared at once. Neither changes this memo."""
         found: list[Answer] = []
         remaining = iter(keys)
         try:
@@ -173,8 +172,7 @@ class Memo(dict[Key, Answer], Generic[Key, Answer]):
             # `found` holds the answers before the first key not met before, `remaining` the keys after it.
             key = missing.args[0]
         rest = list(remaining)
-        known = list(map(self.get, rest))
-        new = list(dict.fromkeys(chain((key,), compress(rest, map(not_, known)))))
+        new = list(dict.fromkeys(chain((key,), filterfalse(self.__contains__, rest))))
         if before is not None:
             before(new)
         sizes: list[int] | None = None
@@ -184,7 +182,15 @@ class Memo(dict[Key, Answer], Generic[Key, Answer]):
             assert work is not None  # `answers` is given `work` or `together`
             answers = list(map(work, new))
         worked = dict(zip(new, answers, strict=True))
-        if max(map(self.size, new) if sizes is None else sizes) > REMEMBERED_LENGTH:
+        longest = max(map(self.size, new) if sizes is None else sizes)
+        if longest <= REMEMBERED_LENGTH and len(self) <= REMEMBERED_LINES - len(worked):
+            # Most often every new key is kept and none forgotten: all the answers are the memo's now.
+            self.update(worked)
+            found.append(worked[key])
+            found += map(self.__getitem__, rest)
+            return found
+        known = list(map(self.get, rest))  # before `_keep_short` forgets them
+        if longest > REMEMBERED_LENGTH:
             short = map(REMEMBERED_LENGTH.__ge__, map(self.size, new) if sizes is None else sizes)
             self._keep_short(dict(compress(worked.items(), short)))
         else:
