@@ -68,7 +68,12 @@ def _nfkc_lines(lines: list[str]) -> list[str]:
     joined by line ends: NFKC never reaches across a line end nor makes one (tests/test_normalized.py checks
     every character), so the joined text's replacements are each line's, and when the joined text is then NFKC,
     so is each line."""
-    replaced, done = _replaced("\n".join(lines))
+    return _nfkc_joined("\n".join(lines), lines)
+
+
+def _nfkc_joined(joined: str, lines: list[str]) -> list[str]:
+    """`_nfkc_lines` of the lines, given them joined by line ends."""
+    replaced, done = _replaced(joined)
     pieces = replaced.split("\n")
     if done:
         return pieces
@@ -121,14 +126,22 @@ normalize: Callable[[str], str] = _NORMALIZED.__getitem__
 def normalize_new(lines: Iterable[str]) -> None:
     """Normalize the short lines among `lines` that `normalize` has not met, for it to find: a report's new lines
     (its title, prose, table rows with their values) NFKC'd together (`_nfkc_lines`), a fraction of the cost of
-    one by one, and their spaces collapsed in `map`s (which loop in C)."""
-    new = [line for line in dict.fromkeys(lines) if len(line) <= REMEMBERED_LENGTH and line not in _NORMALIZED]
-    new = [line for line in new if "\n" not in line]
+    one by one, and their spaces collapsed in `map`s (which loop in C). A line holding a line end is left to
+    `normalize` (the lines are NFKC'd joined by line ends): the joined text holds more line ends than the joins."""
+    new = list(filterfalse(_NORMALIZED.__contains__, dict.fromkeys(lines)))
+    if new and max(map(len, new)) > REMEMBERED_LENGTH:
+        new = [line for line in new if len(line) <= REMEMBERED_LENGTH]
     if not new:
         return
+    joined = "\n".join(new)
+    if joined.count("\n") >= len(new):
+        new = [line for line in new if "\n" not in line]
+        if not new:
+            return
+        joined = "\n".join(new)
     if len(_NORMALIZED) > REMEMBERED_LINES - len(new):
         _NORMALIZED.clear()
-    _NORMALIZED.update(zip(new, map(" ".join, map(str.split, _nfkc_lines(new))), strict=True))
+    _NORMALIZED.update(zip(new, map(" ".join, map(str.split, _nfkc_joined(joined, new))), strict=True))
 
 
 def compact(text: str) -> str:
