@@ -163,7 +163,6 @@ class Memo(dict[Key, Answer], Generic[Key, Answer]):
         keys: Iterable[Key],
         work: Callable[[Key], Answer] | None = None,
         before: Callable[[list[Key]], object] | None = None,
-        *,
         together: Callable[[list[Key]], tuple[list[Answer], list[int]]] | None = None,
     ) -> list[Answer]:
         """The answer for every key: looked up in one `map` (which loops in C; a key not met before stops
@@ -183,8 +182,19 @@ class Memo(dict[Key, Answer], Generic[Key, Answer]):
             return found
         except KeyError as missing:
             # `found` holds the answers before the first key not met before, `remaining` the keys after it.
-            key = missing.args[0]
-        rest = list(remaining)
+            return self._with_new(found, missing.args[0], list(remaining), work, before, together)
+
+    def _with_new(
+        self,
+        found: list[Answer],
+        key: Key,
+        rest: list[Key],
+        work: Callable[[Key], Answer] | None,
+        before: Callable[[list[Key]], object] | None,
+        together: Callable[[list[Key]], tuple[list[Answer], list[int]]] | None,
+    ) -> list[Answer]:
+        """`answers` from its first key not met before (`key`) on: `found` holds the answers before it, `rest` the
+        keys after it. Apart, so that a call finding every key builds a small frame."""
         new = list(dict.fromkeys(chain((key,), filterfalse(self.__contains__, rest))))
         if before is not None:
             before(new)
