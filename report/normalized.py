@@ -212,7 +212,7 @@ class Memo(dict[Key, Answer], Generic[Key, Answer]):
             found.append(worked[key])
             found += map(self.__getitem__, rest)
             return found
-        known = list(map(self.get, rest))  # before `_keep_short` forgets them
+        known: list[Any] = list(map(self.get, rest))  # before `_keep_short` forgets them (Any: no `cast` call)
         if longest > REMEMBERED_LENGTH:
             short = map(REMEMBERED_LENGTH.__ge__, map(self.size, new) if sizes is None else sizes)
             self._keep_short(dict(compress(worked.items(), short)))
