@@ -10,8 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Hashable, Iterable
 from functools import lru_cache
-from itertools import chain, compress, islice
-from operator import not_
+from itertools import chain, compress, filterfalse, islice
 from typing import Any, Generic, TypeVar
 
 Answer = TypeVar("Answer")
@@ -69,7 +68,12 @@ def _nfkc_lines(lines: list[str]) -> list[str]:
     joined by line ends: NFKC never reaches across a line end nor makes one (tests/test_normalized.py checks
     every character), so the joined text's replacements are each line's, and when the joined text is then NFKC,
     so is each line."""
-    replaced, done = _replaced("\n".join(lines))
+    return _nfkc_joined("\n".join(lines), lines)
+
+
+def _nfkc_joined(joined: str, lines: list[str]) -> list[str]:
+    """`_nfkc_lines` of the lines, given them joined by line ends."""
+    replaced, done = _replaced(joined)
     pieces = replaced.split("\n")
     if done:
         return pieces
@@ -122,14 +126,22 @@ normalize: Callable[[str], str] = _NORMALIZED.__getitem__
 def normalize_new(lines: Iterable[str]) -> None:
     """Normalize the short lines among `lines` that `normalize` has not met, for it to find: a report's new lines
     (its title, prose, table rows with their values) NFKC'd together (`_nfkc_lines`), a fraction of the cost of
-    one by one, and their spaces collapsed in `map`s (which loop in C)."""
-    new = [line for line in dict.fromkeys(lines) if len(line) <= REMEMBERED_LENGTH and line not in _NORMALIZED]
-    new = [line for line in new if "\n" not in line]
+    one by one, and their spaces collapsed in `map`s (which loop in C). A line holding a line end is left to
+    `normalize` (the lines are NFKC'd joined by line ends): the joined text holds more line ends than the joins."""
+    new = list(filterfalse(_NORMALIZED.__contains__, dict.fromkeys(lines)))
+    if new and max(map(len, new)) > REMEMBERED_LENGTH:
+        new = [line for line in new if len(line) <= REMEMBERED_LENGTH]
     if not new:
         return
+    joined = "\n".join(new)
+    if joined.count("\n") >= len(new):
+        new = [line for line in new if "\n" not in line]
+        if not new:
+            return
+        joined = "\n".join(new)
     if len(_NORMALIZED) > REMEMBERED_LINES - len(new):
         _NORMALIZED.clear()
-    _NORMALIZED.update(zip(new, map(" ".join, map(str.split, _nfkc_lines(new))), strict=True))
+    _NORMALIZED.update(zip(new, map(" ".join, map(str.split, _nfkc_joined(joined, new))), strict=True))
 
 
 def compact(text: str) -> str:
@@ -148,45 +160,70 @@ class Memo(dict[Key, Answer], Generic[Key, Answer]):
 
     def answers(
         self,
-        lines: Iterable[Key],
-        work: Callable[[Key], Answer],
+        keys: Iterable[Key],
+        work: Callable[[Key], Answer] | None = None,
         before: Callable[[list[Key]], object] | None = None,
+        together: Callable[[list[Key]], tuple[list[Answer], list[int]]] | None = None,
     ) -> list[Answer]:
         """The answer for every key: looked up in one `map` (which loops in C; a key not met before stops
         it with a KeyError, which costs nothing when none is raised, where testing the answers for a None
-        compares each of them); then, from the first key not met before on, the keys met before looked up in
-        another `map`, the others worked out once each (in a `map` too) and kept together, and every answer
-        picked in a third `map`: no key is looked at in Python. `before`, when given, is handed the keys not
-        met before (each once, in their order) before any of them is worked out: what they all need can be
-        prepared at once."""
+        compares each of them); then, from the first key not met before on, the keys not met before picked
+        out in C, worked out once each and kept together, and the answers of all the keys after it looked up
+        in another `map`: no key is looked at in Python.
+
+        A new key's answer comes from `work` (a key at a time), or from `together`, handed all the new keys
+        (each once, in their order) and giving their answers and sizes (`size` of each key, which it works out
+        anyway). `before`, when given, is handed the new keys before any of them is worked out: what they all
+        need can be prepared at once. Neither changes this memo."""
         found: list[Answer] = []
-        remaining = iter(lines)
+        remaining = iter(keys)
         try:
             found += map(self.__getitem__, remaining)
             return found
         except KeyError as missing:
             # `found` holds the answers before the first key not met before, `remaining` the keys after it.
-            line = missing.args[0]
-        rest = list(remaining)
-        known = list(map(self.get, rest))
-        new = list(dict.fromkeys(chain((line,), compress(rest, map(not_, known)))))
+            return self._with_new(found, missing.args[0], list(remaining), work, before, together)
+
+    def _with_new(
+        self,
+        found: list[Answer],
+        key: Key,
+        rest: list[Key],
+        work: Callable[[Key], Answer] | None,
+        before: Callable[[list[Key]], object] | None,
+        together: Callable[[list[Key]], tuple[list[Answer], list[int]]] | None,
+    ) -> list[Answer]:
+        """`answers` from its first key not met before (`key`) on: `found` holds the answers before it, `rest` the
+        keys after it. Apart, so that a call finding every key builds a small frame."""
+        new = list(dict.fromkeys(chain((key,), filterfalse(self.__contains__, rest))))
         if before is not None:
             before(new)
-        worked = dict(zip(new, map(work, new), strict=True))
-        self._keep_all(worked)
-        found.append(worked[line])
+        sizes: list[int] | None = None
+        if together is not None:
+            answers, sizes = together(new)
+        else:
+            assert work is not None  # `answers` is given `work` or `together`
+            answers = list(map(work, new))
+        worked = dict(zip(new, answers, strict=True))
+        longest = max(map(self.size, new) if sizes is None else sizes)
+        if longest <= REMEMBERED_LENGTH and len(self) <= REMEMBERED_LINES - len(worked):
+            # Most often every new key is kept and none forgotten: all the answers are the memo's now.
+            self.update(worked)
+            found.append(worked[key])
+            found += map(self.__getitem__, rest)
+            return found
+        known: list[Any] = list(map(self.get, rest))  # before `_keep_short` forgets them (Any: no `cast` call)
+        if longest > REMEMBERED_LENGTH:
+            short = map(REMEMBERED_LENGTH.__ge__, map(self.size, new) if sizes is None else sizes)
+            self._keep_short(dict(compress(worked.items(), short)))
+        else:
+            self._keep_short(worked)
+        found.append(worked[key])
         # A key worked out now gives its new answer, any other the answer it was met with.
         found += map(worked.get, rest, known)
         return found
 
-    def _keep_all(self, worked: dict[Key, Answer]) -> None:
-        """`keep` each of the answers worked out for new keys (the short keys' ones), all at once."""
-        size = self.size
-        if max(map(size, worked)) > REMEMBERED_LENGTH:
-            worked = {key: answer for key, answer in worked.items() if size(key) <= REMEMBERED_LENGTH}
-        self.keep_short(worked)
-
-    def keep_short(self, worked: dict[Key, Answer]) -> None:
+    def _keep_short(self, worked: dict[Key, Answer]) -> None:
         """Keep the answers worked out for new keys, all of them short."""
         if len(self) > REMEMBERED_LINES - len(worked):
             self.clear()

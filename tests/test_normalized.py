@@ -30,7 +30,7 @@ from report.metadata import (
     periods_of,
 )
 from report.model import Report, Source
-from report.normalized import REMEMBERED_LENGTH, LineMemo, _nfkc_lines, compact, nfkc, normalize, normalize_new
+from report.normalized import REMEMBERED_LENGTH, LineMemo, Memo, _nfkc_lines, compact, nfkc, normalize, normalize_new
 from report.parse import _fused_pieces, _line_facts, _LineFacts
 from report.tables import _joins
 from rules.crossyear import similarity, similarity_reaching
@@ -267,6 +267,26 @@ def test_memo_answers_while_it_forgets(monkeypatch: pytest.MonkeyPatch) -> None:
     for _ in range(3):
         assert memo.answers(keys, lambda key: (key * 2,), lambda new: None) == [(key * 2,) for key in keys]
         assert len(memo) <= 3
+
+
+def test_memo_answers_worked_out_together_keep_the_short_keys() -> None:
+    """`together` is handed the new keys at once and sizes them: a key it sizes beyond REMEMBERED_LENGTH is answered
+    but not kept, whatever its length; with `work`, a key is sized by its length."""
+    memo: Memo[str, tuple[str]] = Memo()
+    memo["b"] = ("B",)
+    handed: list[list[str]] = []
+
+    def together(new: list[str]) -> tuple[list[tuple[str]], list[int]]:
+        handed.append(new)
+        return [(key.upper(),) for key in new], [REMEMBERED_LENGTH + 1 if key == "big" else 1 for key in new]
+
+    keys = ["b", "big", "a", "b", "big", "c"]
+    assert memo.answers(keys, together=together) == [(key.upper(),) for key in keys]
+    assert handed == [["big", "a", "c"]] and set(memo) == {"a", "b", "c"}
+    assert memo.answers(keys, together=together) == [(key.upper(),) for key in keys] and handed[1:] == [["big"]]
+    long_key = "x" * (REMEMBERED_LENGTH + 1)
+    assert memo.answers(["a", long_key, "d"], lambda key: (key,)) == [("A",), (long_key,), ("d",)]
+    assert set(memo) == {"a", "b", "c", "d"}
 
 
 def test_heading_takes_the_shortest_title() -> None:
