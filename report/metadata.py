@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from itertools import islice
+from itertools import chain, islice, repeat
 from operator import itemgetter
 
 from report.model import Level, Organization
@@ -316,11 +316,34 @@ def organization_from_title(title: str) -> Organization:
     return (_valid_name(candidate) if candidate else None) or Organization()
 
 
+# Each self-reference word is a lead (我, 本, 全) and a unit's word that holds no lead: so no two words' occurrences
+# overlap, and one search per lead, which scans for its lead in C, finds every word's occurrences (a search for all
+# words at once tries each character; twenty `str.count`s scan the text twenty times).
+_SELF_LEADS = "".join(dict.fromkeys(word[0] for words in SELF_REFERENCE.values() for word in words))
+_SELF_WORD_SEARCHES = tuple(
+    re.compile(
+        lead
+        + "(?:"
+        + "|".join(
+            sorted(
+                dict.fromkeys(word[1:] for words in SELF_REFERENCE.values() for word in words if word[0] == lead),
+                key=len,
+                reverse=True,
+            )
+        )
+        + ")"
+    )
+    for lead in _SELF_LEADS
+)
+
+
 def level_from_prose(text: str) -> Level:
-    """A body's level from how it names itself (我镇, 我局, 我县) when nothing else says."""
-    counts = Counter({level: sum(text.count(word) for word in words) for level, words in SELF_REFERENCE.items()})
-    level, count = counts.most_common(1)[0]
-    return level if count else "unknown"  # type: ignore[return-value]
+    """A body's level from how it names itself (我镇, 我局, 我县) when nothing else says: the level named most
+    often, the first in `SELF_REFERENCE`'s order on a tie."""
+    found = Counter(chain.from_iterable(search.findall(text) for search in _SELF_WORD_SEARCHES))
+    counts = {level: sum(map(found.get, words, repeat(0))) for level, words in SELF_REFERENCE.items()}
+    level = max(counts, key=counts.__getitem__)
+    return level if counts[level] else "unknown"  # type: ignore[return-value]
 
 
 def _valid_date(year: int, month: int, day: int) -> str | None:

@@ -397,11 +397,12 @@ def parse_document(document: Document, source: Source, *, folder_region: str | N
     spans = _table_spans(tokens, _regions(stream))
 
     reading = TableReading(document=document)
-    tables = Tables(
-        active=read_active(tokens[slice(*spans["二"])], reading),
-        requests=read_requests(stream.part(*spans["三"]), reading),
-        appeals=read_appeals(tokens[slice(*spans["四"])], reading),
-    )
+    active = read_active(tokens[slice(*spans["二"])], reading)
+    requests = read_requests(stream.part(*spans["三"]), reading)
+    tables = Tables(active=active, appeals=read_appeals(tokens[slice(*spans["四"])], reading))
+    # Table 三 is set after validation: its rows are new lists of ints and None already, which validation would
+    # only copy cell by cell (~60 k instructions a report; tests/test_parse_model.py holds it to validation's).
+    tables.requests = requests
     problems.extend(reading.problems)
 
     lines = texts  # every line in document order, table rows as tab-joined cells, normalized

@@ -402,3 +402,28 @@ def test_compact_joined_is_the_compact_of_the_lines_joined() -> None:
     for _ in range(3000):
         lines = [normalize("".join(rng.choices(pieces, k=rng.randint(1, 4)))) for _ in range(rng.randint(0, 6))]
         assert compact_joined(lines) == compact("".join(lines))
+
+
+def test_level_from_prose_counts_every_self_reference() -> None:
+    """The level named most often (the first of `SELF_REFERENCE` on a tie), as counting each word says, over
+    texts made of the words, their leads and their units in any order (one word's lead next to another's unit)."""
+    from collections import Counter
+
+    from report.metadata import SELF_REFERENCE, level_from_prose
+
+    def counted(text: str) -> str:
+        counts = Counter({level: sum(map(text.count, words)) for level, words in SELF_REFERENCE.items()})
+        level, count = counts.most_common(1)[0]
+        return level if count else "unknown"
+
+    pieces = [*(word for words in SELF_REFERENCE.values() for word in words), *"我本全镇乡街道局委办厅县旗市", "街道办"]
+    rng = random.Random(3)
+    texts = [
+        "",
+        "我局本局全县",
+        "全县我局",
+        "本镇我县",
+        *("".join(rng.choices(pieces, k=rng.randrange(12))) for _ in range(5000)),
+    ]
+    assert [level_from_prose(text) for text in texts] == [counted(text) for text in texts]
+    assert level_from_prose("全县我局") == "department"  # a tie: department comes before county
