@@ -712,8 +712,9 @@ def _new_grid_rows(rows: list[Row]) -> tuple[list[GridRow], list[int]]:
     for row_cells in cells:
         tokens = tuple(chain.from_iterable(islice(answers, len(row_cells))))
         text = " ".join(filter(None, map(_TEXT_OF, tokens)))
-        # A token's text is part of the row's text: a row without a point holds no decimal point token.
-        pointed = "." in text or "．" in text
+        # A token's text is part of the row's text: a row without a point holds no decimal point token. The text
+        # is normalized, where NFKC leaves no `．`.
+        pointed = "." in text
         worked.append(_new_grid_row((tokens, text, pointed and not _DECIMAL_POINT_TOKENS.isdisjoint(tokens))))
     return worked, list(map(sum, map(map, repeat(len), cells)))
 
