@@ -42,6 +42,7 @@ PIECES = (
     "<input type=\"hidden\">", "<span> </span>", "<div>\n</div>", "<p>\f</p>", "<br/>", "<div/>", "<td/>",
     "<tr><br><td>间</td></tr>", "<tbody><tr></tr></tbody>", "<thead></thead>", "<style></style>", "<script></script>",
     "<noscript> </noscript>", "<template></template>", "<o:p> </o:p>", "<wbr>", "<label>标</label>",
+    "  ", "一  二", "a  b",
 )  # fmt: skip
 
 

@@ -241,6 +241,11 @@ def test_html_block_elements_are_lines_and_inline_elements_are_not() -> None:
     ]
 
 
+def test_html_runs_of_spaces_in_running_text_are_one_space_and_single_spaces_stay() -> None:
+    document = read_html("<p>一、 总体情况</p><p>本年度  共收到 12 件</p><p>a b</p>")
+    assert lines(document) == ["一、 总体情况", "本年度 共收到 12 件", "a b"]
+
+
 def test_html_cell_text_joins_its_lines_as_a_reader_reads_them() -> None:
     document = read_html(
         "<table><tr><td><p>（三）不予公开</p><p>1.属于国家秘密</p></td><td>规章<br>（件）</td>"

@@ -1065,10 +1065,13 @@ def _plain_layout(rows: list[list[str]], cells_left: int) -> tuple[tuple[tuple[s
 
 def _flat_lines(text: str, lines: list[str]) -> None:
     """Running text of a flattened page: a line between each two block boundaries (those not blank), collapsed
-    as `collapse` does: trimmed all in one `map`, then, in the rare line with whitespace left inside, that
-    collapsed (`collapse` of a trimmed text is that of the text)."""
+    as `collapse` does: trimmed all in one `map`, then, in the rare line with a run of whitespace left inside
+    that is not one space (`collapse` keeps a single space as it is), that collapsed (`collapse` of a trimmed
+    text is that of the text). The lines are looked at joined: no line ends in whitespace, so a run in the
+    joined text is one line's."""
     trimmed = list(map(str.strip, filter(str.strip, text.split(_BREAK)), repeat(_HTML_SPACES)))
-    if _has_whitespace("".join(trimmed)):
+    joined = "".join(trimmed)
+    if "  " in joined or "\n" in joined or "\t" in joined or "\r" in joined or "\f" in joined:
         trimmed = [collapse(line) if _has_whitespace(line) else line for line in trimmed]
     lines += trimmed
 
