@@ -166,6 +166,25 @@ def test_html_rowspan_and_colspan_give_the_grid_a_reader_sees() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        (
+            '<table><tbody><tr><td rowspan="2">乙</td><td>1</td><td>3</td></tr><tr><td>2</td><td>4</td></tr>'
+            "</tbody></table>",
+            (("乙", "1", "3"), (None, "2", "4")),
+        ),
+        (
+            '<table><thead><tr><th colspan="2">甲</th></tr></thead><tbody><tr><td rowspan="2">乙</td><td>1</td>'
+            "</tr><tr><td>2</td></tr></tbody></table>",
+            (("甲", None), ("乙", "1"), (None, "2")),
+        ),
+    ],
+)
+def test_html_a_table_met_again_is_read_by_its_plan_as_it_was_read_first(markup: str, expected: tuple) -> None:
+    assert [grids(read_html(markup)) for _ in range(3)] == [[expected]] * 3
+
+
 def test_html_bad_span_values_are_read_as_browsers_read_them() -> None:
     document = read_html(
         """<table>
