@@ -479,6 +479,32 @@ def test_docx_and_html_text_holding_the_flattening_markers_is_read_whole() -> No
     assert lines(document) == [marked]
 
 
+@pytest.mark.parametrize("marker", [*html._MARKERS, "\ufdc0", "\ufdf2"])
+def test_html_each_flattening_marker_and_its_neighbours_in_a_utf8_page_are_read_whole(marker: str) -> None:
+    page = html.read(f"<p>甲{marker}乙</p><table><tr><td>格{marker}</td><td>1</td></tr></table>".encode())
+    assert lines(page) == [f"甲{marker}乙"] and grids(page) == [((f"格{marker}", "1"),)]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "<p>本年度共收到申请12件</p>".encode() + b"\xff",
+        "<p>本年度共收到申请12件</p>".encode()[:-6],  # cut inside a character
+        b"<p>\xed\xa0\x80</p>",  # a surrogate
+        "<p>本年度共收到申请12件</p>".encode("gb18030"),
+        b"\xef\xbb\xbf" + "<p>甲</p><p>乙</p><br><td>".encode(),  # a BOM, and errors libxml2 reports
+    ],
+)
+def test_html_a_page_read_from_its_bytes_reads_as_its_decoded_text(data: bytes) -> None:
+    """Bytes libxml2 reads straight (valid UTF-8) or refuses give the document `decode_page`'s text gives."""
+    page, problems = html.decode_page(data)
+    root, cut = html._tree(html._without_unterminated_markup(page))
+    walked = html._Reader()
+    walked.read(root)
+    document = html.read(data)
+    assert (document.blocks, document.problems) == (walked.blocks, problems + cut + walked.problems)
+
+
 @pytest.mark.parametrize("reference", ["&#xfdd2;", "&#XFDD2;", "&#64978;", "&#x0000FdD2;", "&#00064978"])
 def test_html_character_references_to_the_flattening_markers_are_read_whole(reference: str) -> None:
     page = html.read(f"<p>甲{reference}乙</p><table><tr><td>格{reference}</td><td>1</td></tr></table>".encode())
