@@ -42,7 +42,11 @@ PIECES = (
     "<input type=\"hidden\">", "<span> </span>", "<div>\n</div>", "<p>\f</p>", "<br/>", "<div/>", "<td/>",
     "<tr><br><td>间</td></tr>", "<tbody><tr></tr></tbody>", "<thead></thead>", "<style></style>", "<script></script>",
     "<noscript> </noscript>", "<template></template>", "<o:p> </o:p>", "<wbr>", "<label>标</label>",
+    "  ", "一  二", "a  b", "\ufdf2", "\ufdc0", "&#x27;", "&#39;",
 )  # fmt: skip
+
+
+NOT_UTF8 = (b"\x80", b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe4\xb8", "中文".encode("gbk"))
 
 
 def mutate(page: str, rng: random.Random) -> str:
@@ -71,7 +75,11 @@ def soup(rng: random.Random) -> str:
 def encoded(page: str, rng: random.Random) -> bytes:
     """The page's bytes: mostly UTF-8, sometimes as the generator encodes reports (GB18030, BOMs …)."""
     if rng.random() < 0.7:
-        return page.encode("utf-8", "surrogatepass")
+        data = page.encode("utf-8", "surrogatepass")
+        if rng.random() < 0.2:  # bytes that are not UTF-8 somewhere (a page cut mid-character, a stray GBK word)
+            place = rng.randrange(len(data) + 1)
+            data = data[:place] + rng.choice(NOT_UTF8) + data[place:]
+        return data
     return generator.encode(page, rng)
 
 

@@ -166,6 +166,25 @@ def test_html_rowspan_and_colspan_give_the_grid_a_reader_sees() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        (
+            '<table><tbody><tr><td rowspan="2">乙</td><td>1</td><td>3</td></tr><tr><td>2</td><td>4</td></tr>'
+            "</tbody></table>",
+            (("乙", "1", "3"), (None, "2", "4")),
+        ),
+        (
+            '<table><thead><tr><th colspan="2">甲</th></tr></thead><tbody><tr><td rowspan="2">乙</td><td>1</td>'
+            "</tr><tr><td>2</td></tr></tbody></table>",
+            (("甲", None), ("乙", "1"), (None, "2")),
+        ),
+    ],
+)
+def test_html_a_table_met_again_is_read_by_its_plan_as_it_was_read_first(markup: str, expected: tuple) -> None:
+    assert [grids(read_html(markup)) for _ in range(3)] == [[expected]] * 3
+
+
 def test_html_bad_span_values_are_read_as_browsers_read_them() -> None:
     document = read_html(
         """<table>
@@ -239,6 +258,11 @@ def test_html_block_elements_are_lines_and_inline_elements_are_not() -> None:
         "甲",
         "乙",
     ]
+
+
+def test_html_runs_of_spaces_in_running_text_are_one_space_and_single_spaces_stay() -> None:
+    document = read_html("<p>一、 总体情况</p><p>本年度  共收到 12 件</p><p>a b</p>")
+    assert lines(document) == ["一、 总体情况", "本年度 共收到 12 件", "a b"]
 
 
 def test_html_cell_text_joins_its_lines_as_a_reader_reads_them() -> None:
@@ -453,6 +477,32 @@ def test_docx_and_html_text_holding_the_flattening_markers_is_read_whole() -> No
     assert lines(page) == [marked] and grids(page) == [((marked, "\ufdd33"),)]
     document = docx_format.read(raw_docx(f"<w:p><w:r><w:t>{marked}</w:t></w:r></w:p>"))
     assert lines(document) == [marked]
+
+
+@pytest.mark.parametrize("marker", [*html._MARKERS, "\ufdc0", "\ufdf2"])
+def test_html_each_flattening_marker_and_its_neighbours_in_a_utf8_page_are_read_whole(marker: str) -> None:
+    page = html.read(f"<p>甲{marker}乙</p><table><tr><td>格{marker}</td><td>1</td></tr></table>".encode())
+    assert lines(page) == [f"甲{marker}乙"] and grids(page) == [((f"格{marker}", "1"),)]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "<p>本年度共收到申请12件</p>".encode() + b"\xff",
+        "<p>本年度共收到申请12件</p>".encode()[:-6],  # cut inside a character
+        b"<p>\xed\xa0\x80</p>",  # a surrogate
+        "<p>本年度共收到申请12件</p>".encode("gb18030"),
+        b"\xef\xbb\xbf" + "<p>甲</p><p>乙</p><br><td>".encode(),  # a BOM, and errors libxml2 reports
+    ],
+)
+def test_html_a_page_read_from_its_bytes_reads_as_its_decoded_text(data: bytes) -> None:
+    """Bytes libxml2 reads straight (valid UTF-8) or refuses give the document `decode_page`'s text gives."""
+    page, problems = html.decode_page(data)
+    root, cut = html._tree(html._without_unterminated_markup(page))
+    walked = html._Reader()
+    walked.read(root)
+    document = html.read(data)
+    assert (document.blocks, document.problems) == (walked.blocks, problems + cut + walked.problems)
 
 
 @pytest.mark.parametrize("reference", ["&#xfdd2;", "&#XFDD2;", "&#64978;", "&#x0000FdD2;", "&#00064978"])

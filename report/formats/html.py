@@ -1021,7 +1021,12 @@ def _merged_grid(
     between _CELL markers once the row and group markers are gone, each collapsed as `cell_texts` does."""
     if cell_count > _PLANNED_SLOTS or not _met_before((cell_count, len(merged), merged[0], merged[-1])):
         return layout(_flat_rows([cell_texts(rows, _ROW, _CELL) for rows in table.split(_GROUP)], merged), cells_left)
-    counts = tuple([tuple(map(str.count, segment.split(_ROW)[1:], repeat(_CELL))) for segment in table.split(_GROUP)])
+    counts: tuple[tuple[int, ...], ...]
+    if table.count(_GROUP) == 2 and table.startswith(_GROUP) and table.endswith(_GROUP):
+        # One row group around the rows (a `tbody`, as most pages write): its rows' counts without the segments.
+        counts = ((), tuple(map(str.count, table.split(_ROW)[1:], repeat(_CELL))), ())
+    else:
+        counts = tuple([tuple(map(str.count, rows.split(_ROW)[1:], repeat(_CELL))) for rows in table.split(_GROUP)])
     if not _has_whitespace(table):
         texts = table.replace(_ROW, "").replace(_GROUP, "").split(_CELL)[1:]
     else:  # a cell's text is followed by the row and group markers before the next cell: stripped with its ends
@@ -1065,10 +1070,13 @@ def _plain_layout(rows: list[list[str]], cells_left: int) -> tuple[tuple[tuple[s
 
 def _flat_lines(text: str, lines: list[str]) -> None:
     """Running text of a flattened page: a line between each two block boundaries (those not blank), collapsed
-    as `collapse` does: trimmed all in one `map`, then, in the rare line with whitespace left inside, that
-    collapsed (`collapse` of a trimmed text is that of the text)."""
+    as `collapse` does: trimmed all in one `map`, then, in the rare line with a run of whitespace left inside
+    that is not one space (`collapse` keeps a single space as it is), that collapsed (`collapse` of a trimmed
+    text is that of the text). The lines are looked at joined: no line ends in whitespace, so a run in the
+    joined text is one line's."""
     trimmed = list(map(str.strip, filter(str.strip, text.split(_BREAK)), repeat(_HTML_SPACES)))
-    if _has_whitespace("".join(trimmed)):
+    joined = "".join(trimmed)
+    if "  " in joined or "\n" in joined or "\t" in joined or "\r" in joined or "\f" in joined:
         trimmed = [collapse(line) if _has_whitespace(line) else line for line in trimmed]
     lines += trimmed
 
