@@ -559,8 +559,8 @@ def _title_windows(texts: list[str]) -> Iterator[tuple[int, str]]:
     # a title's last line holds (the end of) its report word
     for end in _lines_holding_from_the_top(texts[:_TITLE_SCAN], _REPORT_CHARACTERS):
         line = texts[end]
-        whole = _strip_title(line)
-        if _is_title(whole):
+        whole = _title_in(line)
+        if whole is not None:
             yield end, whole
             continue
         if len(line) > _TITLE_MAX:
@@ -573,10 +573,26 @@ def _title_windows(texts: list[str]) -> Iterator[tuple[int, str]]:
         for start in range(end - 1, max(-1, end - _TITLE_WINDOW), -1):
             if not _is_piece(texts[start]):
                 break
-            joined = _strip_title("".join(texts[start : end + 1]))
-            if _is_title(joined):
+            joined = _title_in("".join(texts[start : end + 1]))
+            if joined is not None:
                 yield start, joined
                 break
+
+
+def _title_in(text: str) -> str | None:
+    """The title `text` is (`_strip_title`), or None when it is none (`_is_title`): remembered, as titles and the
+    lines under them come in report after report."""
+    found = _TITLES.get(text) or _TITLES.keep(text, (_whole_title(text),))
+    return found[0]
+
+
+def _whole_title(text: str) -> str | None:
+    whole = _strip_title(text)
+    return whole if _is_title(whole) else None
+
+
+# `_title_in`'s answers by the text, in a 1-tuple (a memo's answers are never falsy).
+_TITLES: LineMemo[tuple[str | None]] = LineMemo()
 
 
 def _embedded_title(line: str) -> re.Match[str] | None:
@@ -594,7 +610,14 @@ def _embedded_title(line: str) -> re.Match[str] | None:
 
 def _name_before_key(title: str) -> tuple[str, int | None]:
     """The text naming the body in a title (before the year, or between a leading year and the subject),
-    and the title's year."""
+    and the title's year: remembered, as the same titles come in report after report."""
+    return _NAMES_BEFORE_KEYS.get(title) or _NAMES_BEFORE_KEYS.keep(title, _split_title(title))
+
+
+_NAMES_BEFORE_KEYS: LineMemo[tuple[str, int | None]] = LineMemo()
+
+
+def _split_title(title: str) -> tuple[str, int | None]:
     text = normalize(title)
     year_match = _YEAR.search(text)
     year = _year_number(year_match.group(1)) if year_match else None
