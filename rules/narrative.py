@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from functools import lru_cache, partial
+from functools import lru_cache
 
 from report.identity import name_key
 from report.metadata import SELF_REFERENCE, organization_from_name
@@ -151,13 +151,11 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
     requests, active = tables.requests, tables.active
     new_total = requests["new"][6] if requests is not None else None
     seen: set[tuple[str, int]] = set()
-    asks, documents_read = new_total is not None, active is not None
+    asks, documents_read, carries = new_total is not None, active is not None, requests is not None
     # What the prose states depends on its text alone (and on which tables are there to compare with): worked out
     # once for a report's views.
-    statements = derived(
-        report,
-        (_prose_statements, asks, documents_read),
-        partial(_prose_statements, asks=asks, documents=documents_read),
+    statements, carried = derived(
+        report, (_prose_statements, asks, documents_read, carries), _prose_statements, asks, documents_read, carries
     )
     for sentence, stated, appeals, documents in statements:
         if stated is not None and stated != new_total and ("new", stated) not in seen:
@@ -189,18 +187,19 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
         if active is not None and documents and not _OTHER_BODIES.any_in(sentence):
             yield from _document_contradictions(active, sentence, documents, seen)
     if requests is not None:
-        yield from _carry_over_contradictions(
-            requests, derived(report, _carry_over_statements, _carry_over_statements), seen
-        )
+        yield from _carry_over_contradictions(requests, carried, seen)
 
 
 _Statements = list[tuple[str, int | None, list[tuple[str, int]], list[tuple[str, str, int]]]]
 
 
-def _prose_statements(text: str, *, asks: bool, documents: bool) -> _Statements:
+def _prose_statements(
+    text: str, asks: bool, documents: bool, carries: bool
+) -> tuple[_Statements, list[tuple[str, list[tuple[str, int]]]]]:
     """The sentences of a `sentence_text` that state this year's figures, in order, each with what it states: the
     count of applications received (when `asks`), the appeals' counts, and table 二's counts (when `documents`);
-    sentences about other years left out."""
+    sentences about other years left out. And, when `carries`, its statements of carry-overs
+    (`_carry_over_statements`)."""
     # Each statement names 申请 (with a verb of receiving), 行政复议/行政诉讼 or 规章/规范性文件, and is read only
     # when its table is there: the sentences naming them, by where each starts, and a sentence naming none is not
     # even cut out of the text. The verbs are rarer than 申请: the sentences holding one are found first.
@@ -221,7 +220,7 @@ def _prose_statements(text: str, *, asks: bool, documents: bool) -> _Statements:
         if (stated is None and not appeals and not counts) or _OTHER_PERIOD.any_in(sentence):
             continue  # nothing stated, or about other years (only the carry-over below reads them)
         found.append((sentence, stated, appeals, counts))
-    return found
+    return found, _carry_over_statements(text) if carries else []
 
 
 def _stated_received(sentence: str) -> int | None:

@@ -45,20 +45,23 @@ def sentence_text(report: Report) -> str:
     """The compacted sections, section after section, as one text whose sentences each end in one 。: the other
     ends made 。 and a 。 between sections. Split at 。, it gives every section's sentences in turn (empty ones
     too, where two ends meet); `Words.sentences_at` picks out those holding a word without splitting it."""
-    views = _views_of(report)
+    return _sentence_text_of(_views_of(report))
+
+
+def _sentence_text_of(views: _ProseViews) -> str:
     if views.sentence_text is None:
         views.sentence_text = one_sentence_end(SENTENCE_END.join(views.sections.values()))
     return views.sentence_text
 
 
-def derived(report: Report, key: Hashable, make: Callable[[str], Derived]) -> Derived:
-    """`make(sentence_text(report))`, made once for the report's views and kept with them under `key` (which says
-    what `make` makes): a report judged again, or a copy of it, is given what was made for it. What it gives is
-    shared: callers only read it."""
+def derived(report: Report, key: Hashable, make: Callable[..., Derived], *arguments: Any) -> Derived:
+    """`make(sentence_text(report), *arguments)`, made once for the report's views and kept with them under `key`
+    (which says what `make` makes of the text with those arguments): a report judged again, or a copy of it, is
+    given what was made for it. What it gives is shared: callers only read it."""
     views = _views_of(report)
     found = views.derived.get(key)
     if found is None:
-        found = views.derived[key] = make(sentence_text(report))
+        found = views.derived[key] = make(_sentence_text_of(views), *arguments)
     return found  # type: ignore[no-any-return]
 
 
