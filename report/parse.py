@@ -134,7 +134,7 @@ class _LineFacts(NamedTuple):
     pieces: tuple[str, ...] | None  # the pieces a line with headings fused into it is cut into (not a table row)
     changes: bool  # unfusing changes it: it is `bare` or has `pieces`
     page_number: bool  # neither empty nor `content`
-    notable: bool  # `heading_like`, `changes` or `page_number`: most lines are none of them
+    notable: bool  # `heading_like` or `changes`: most lines are neither
 
 
 _Facts = tuple[Any, ...]  # a `_LineFacts`' fields, in its order
@@ -169,7 +169,7 @@ def _line_facts(raw: str) -> _Facts:
                 # Most numbered lines (prose, table rows): no section's words, so no heading's title and no
                 # heading phrase's word in the raw line either (NFKC keeps a run of CJK ideographs as it is);
                 # and too long for a bare numeral.
-                return (text, False, None, None, content, False, None, False, page_number, page_number)
+                return (text, False, None, None, content, False, None, False, page_number, False)
             heading = HEADING.match(text)
     if heading is not None:
         # Never `bare`: a bare numeral leaves no title for `HEADING`. Never tabbed either.
@@ -180,12 +180,12 @@ def _line_facts(raw: str) -> _Facts:
     # `_MAY_HOLD_HEADING` needs one of its separators after the numeral.
     may_hold = _MAY_HOLD_HEADING.search(raw) if "、" in raw or "." in raw or "．" in raw else None
     if may_hold is None:  # plain
-        return (text, False, None, None, content, False, None, False, page_number, page_number)
+        return (text, False, None, None, content, False, None, False, page_number, False)
     # A bare numeral is normalized to its numeral and separator (a space between them at most) after the lead.
     bare = not tabbed and len(lead) <= 3 and bool(BARE_NUMERAL.match(raw))
     pieces = None if tabbed or bare else _fused_pieces(raw, may_hold.start())
     changes = bare or pieces is not None
-    return (text, False, None, None, content, bare, pieces, changes, page_number, changes or page_number)
+    return (text, False, None, None, content, bare, pieces, changes, page_number, changes)
 
 
 _FACTS: LineMemo[_Facts] = LineMemo()
@@ -216,8 +216,8 @@ class _Unfused(NamedTuple):
 
 
 def _sorted_out(document: Document, facts: list[_Facts], notable: list[int] | None = None) -> _Unfused:
-    """The document with its lines' facts (picked out in C, the heading candidates and the page numbers among the
-    `notable` lines: one test of a fact costs less than a line looked at in Python)."""
+    """The document with its lines' facts (picked out in C, the heading candidates among the `notable` lines:
+    one test of a fact costs less than a line looked at in Python)."""
     if notable is None:
         notable = list(compress(range(len(facts)), map(_NOTABLE, facts)))
     notable_facts = list(map(facts.__getitem__, notable))
@@ -226,7 +226,7 @@ def _sorted_out(document: Document, facts: list[_Facts], notable: list[int] | No
         facts,
         list(compress(notable, map(_HEADING_LIKE, notable_facts))),
         bool(document.grids),
-        any(map(_PAGE_NUMBER, notable_facts)),
+        any(map(_PAGE_NUMBER, facts)),
     )
 
 

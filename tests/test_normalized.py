@@ -349,7 +349,7 @@ def test_line_facts_agree_with_their_definitions() -> None:
         heading = heading if heading is not None and SECTION_WORD.search(text) else None
         assert facts.heading_like == (heading is not None) and facts.bare == bare and facts.pieces == pieces_of
         assert facts.changes == (bare or pieces_of is not None)
-        assert facts.notable == (facts.heading_like or facts.changes or facts.page_number)
+        assert facts.notable == (facts.heading_like or facts.changes)
         if not tabbed:  # a candidate's sections, and none for a line that is none (no section's words)
             assert facts.section == heading_section_normalized(text)
             assert facts.renumbered == renumbered_section_normalized(text)
