@@ -43,11 +43,12 @@ def nfkc(text: str) -> str:
 def _replaced(text: str) -> tuple[str, bool]:
     """`nfkc`'s replacements: the text with the characters it holds of those replaced, and whether that is NFKC
     (then it is the text's NFKC)."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text, True
     replaced = text
     for char, replacement in _MOST_CHANGED:
         if char in replaced:  # an `in` costs less than a `replace` that finds nothing
             replaced = replaced.replace(char, replacement)
-    # Text that is NFKC holds none of the four (NFKC changes each): it is `replaced` itself, and asked once.
     if unicodedata.is_normalized("NFKC", replaced):
         return replaced, True  # most text: it held none of the others, nor a full-width digit (those are not NFKC)
     for char, replacement in _COMMON_CHANGED:
