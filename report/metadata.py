@@ -19,7 +19,7 @@ from itertools import chain, islice, repeat
 from operator import itemgetter
 
 from report.model import Level, Organization
-from report.normalized import REMEMBERED_LINES
+from report.normalized import REMEMBERED_LINES, LineMemo
 from report.tokens import compact, normalize
 
 # -- Label words ---------------------------------------------------------------------------------------------
@@ -291,23 +291,39 @@ def organization_from_name(full_name: str) -> Organization:
     十堰市房县人民政府 -> 房县人民政府 / 十堰市 / county; 莆田市城市管理局 -> 城市管理局 / 莆田市 / department;
     平潭综合实验区 -> 平潭综合实验区 / - / unknown.
     """
+    name, region, level = _organization_fields(full_name)
+    return Organization(name=name, region=region, level=level)
+
+
+_OrganizationFields = tuple[str | None, str | None, Level]
+# `organization_from_name`'s fields by the full name: the same names come in report after report (titles,
+# signatures), and splitting one costs several times the `Organization` made from its fields (a new one each
+# time: callers change it).
+_ORGANIZATIONS: LineMemo[_OrganizationFields] = LineMemo()
+
+
+def _organization_fields(full_name: str) -> _OrganizationFields:
+    return _ORGANIZATIONS.get(full_name) or _ORGANIZATIONS.keep(full_name, _split_name(full_name))
+
+
+def _split_name(full_name: str) -> _OrganizationFields:
     name = compact(full_name)
     if name.endswith(_GOVERNMENT):
         units = _split_places(name[: -len(_GOVERNMENT)])
         if units:
             parent = units[-2] if len(units) > 1 else None
-            return Organization(name=units[-1] + _GOVERNMENT, region=parent, level=_unit_level(units[-1], parent))
+            return units[-1] + _GOVERNMENT, parent, _unit_level(units[-1], parent)
     places = _split_places(name)
     if places:  # a bare place name: 白鹤镇
         parent = places[-2] if len(places) > 1 else None
-        return Organization(name=places[-1], region=parent, level=_unit_level(places[-1], parent))
+        return places[-1], parent, _unit_level(places[-1], parent)
     units = _units(name)
     rest = name[len("".join(units)) :]
     if units and rest in _ZONE_BODIES:  # 浦东新区管委会: the body is named after its place
         rest = units.pop() + rest
     if rest and (_DEPARTMENT.search(rest) or _OTHER_BODY.search(rest)):
-        return Organization(name=rest, region=units[-1] if units else None, level=_body_level(rest, units))
-    return Organization(name=name or None, region=None, level="unknown")
+        return rest, units[-1] if units else None, _body_level(rest, units)
+    return name or None, None, "unknown"
 
 
 def organization_from_title(title: str) -> Organization:
@@ -543,8 +559,8 @@ def _title_windows(texts: list[str]) -> Iterator[tuple[int, str]]:
     # a title's last line holds (the end of) its report word
     for end in _lines_holding_from_the_top(texts[:_TITLE_SCAN], _REPORT_CHARACTERS):
         line = texts[end]
-        whole = _strip_title(line)
-        if _is_title(whole):
+        whole = _title_in(line)
+        if whole is not None:
             yield end, whole
             continue
         if len(line) > _TITLE_MAX:
@@ -557,10 +573,26 @@ def _title_windows(texts: list[str]) -> Iterator[tuple[int, str]]:
         for start in range(end - 1, max(-1, end - _TITLE_WINDOW), -1):
             if not _is_piece(texts[start]):
                 break
-            joined = _strip_title("".join(texts[start : end + 1]))
-            if _is_title(joined):
+            joined = _title_in("".join(texts[start : end + 1]))
+            if joined is not None:
                 yield start, joined
                 break
+
+
+def _title_in(text: str) -> str | None:
+    """The title `text` is (`_strip_title`), or None when it is none (`_is_title`): remembered, as titles and the
+    lines under them come in report after report."""
+    found = _TITLES.get(text) or _TITLES.keep(text, (_whole_title(text),))
+    return found[0]
+
+
+def _whole_title(text: str) -> str | None:
+    whole = _strip_title(text)
+    return whole if _is_title(whole) else None
+
+
+# `_title_in`'s answers by the text, in a 1-tuple (a memo's answers are never falsy).
+_TITLES: LineMemo[tuple[str | None]] = LineMemo()
 
 
 def _embedded_title(line: str) -> re.Match[str] | None:
@@ -578,7 +610,14 @@ def _embedded_title(line: str) -> re.Match[str] | None:
 
 def _name_before_key(title: str) -> tuple[str, int | None]:
     """The text naming the body in a title (before the year, or between a leading year and the subject),
-    and the title's year."""
+    and the title's year: remembered, as the same titles come in report after report."""
+    return _NAMES_BEFORE_KEYS.get(title) or _NAMES_BEFORE_KEYS.keep(title, _split_title(title))
+
+
+_NAMES_BEFORE_KEYS: LineMemo[tuple[str, int | None]] = LineMemo()
+
+
+def _split_title(title: str) -> tuple[str, int | None]:
     text = normalize(title)
     year_match = _YEAR.search(text)
     year = _year_number(year_match.group(1)) if year_match else None
@@ -598,20 +637,33 @@ def _name_before_key(title: str) -> tuple[str, int | None]:
 
 def _valid_name(candidate: str) -> Organization | None:
     """The organization a candidate names, or None when it is a fragment rather than a body's name."""
+    found = _VALID_NAMES.get(candidate) or _VALID_NAMES.keep(candidate, (_valid_name_fields(candidate),))
+    fields = found[0]
+    if fields is None:
+        return None
+    name, region, level = fields
+    return Organization(name=name, region=region, level=level)
+
+
+# `_valid_name`'s answers by the candidate, as (name, region, level) or None in a 1-tuple (a memo's answers are
+# never falsy): the same titles, prefaces and signatures come in report after report, and working a name out
+# costs several times the `Organization` made from its fields (a new one each time: callers change it).
+_VALID_NAMES: LineMemo[tuple[tuple[str, str | None, Level] | None]] = LineMemo()
+
+
+def _valid_name_fields(candidate: str) -> tuple[str, str | None, Level] | None:
     name = compact(candidate)
     for word in (*_CHROME_WORDS, *_PREFACE_LEADS):
         name = name.removeprefix(word)
     if len(name) < 2 or not _NAME_CHARACTERS.match(name) or name.startswith(_SELF_WORDS):
         return None
-    organization = organization_from_name(name)
-    if organization.name is None or organization.name in _GENERIC_DEPARTMENTS:
+    own, region, level = _organization_fields(name)
+    if own is None or own in _GENERIC_DEPARTMENTS:
         return None
-    own_place = organization.name.removesuffix(_GOVERNMENT) if organization.name.endswith(_GOVERNMENT) else ""
-    if organization.level == "unknown" and not (
-        _OTHER_BODY.search(organization.name) or is_zone(organization.name) or _split_places(own_place)
-    ):
+    own_place = own.removesuffix(_GOVERNMENT) if own.endswith(_GOVERNMENT) else ""
+    if level == "unknown" and not (_OTHER_BODY.search(own) or is_zone(own) or _split_places(own_place)):
         return None
-    return organization
+    return own, region, level
 
 
 def compact_joined(texts: list[str]) -> str:
@@ -651,13 +703,18 @@ def _region_from_prose(organization: Organization, texts: list[str]) -> str | No
     return max(shared, key=len) if shared else None
 
 
+# A preface naming the body after each lead, in `_PREFACE_LEADS`' order.
+_PREFACES = tuple(
+    re.compile(rf"{lead}([\u4e00-\u9fff（）()]{{2,40}}?)(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})年度?{_SUBJECTS}")
+    for lead in _PREFACE_LEADS
+)
+
+
 def _preface_name(texts: list[str]) -> Organization | None:
     """The body a preface names: 现公布XX2023年政府信息公开工作年度报告."""
     text = compact_joined(texts)
-    for lead in _PREFACE_LEADS:
-        for match in re.finditer(
-            rf"{lead}([\u4e00-\u9fff（）()]{{2,40}}?)(?:{_YEAR_ARABIC}|{_YEAR_CHINESE})年度?{_SUBJECTS}", text
-        ):
+    for preface in _PREFACES:
+        for match in preface.finditer(text):
             organization = _valid_name(match.group(1))
             if organization is not None:
                 return organization

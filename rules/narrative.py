@@ -26,7 +26,7 @@ from report.normalized import compact
 from rules.base import Hit, ReviewerText, rule
 from rules.settings import RuleSettings
 from rules.structure import SECTION_TITLES
-from rules.views import SENTENCE_END, Words, compact_sections, one_sentence_end, sentence_text
+from rules.views import SENTENCE_END, Words, compact_sections, derived, one_sentence_end
 
 # Comparisons with other years or running totals are not statements of this year's figure.
 _OTHER_PERIOD = Words("上年", "去年", "同比", "累计", "以来", "结转", "历年", "上一年")
@@ -151,25 +151,13 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
     requests, active = tables.requests, tables.active
     new_total = requests["new"][6] if requests is not None else None
     seen: set[tuple[str, int]] = set()
-    text = sentence_text(report)
-    # Each statement names 申请 (with a verb of receiving), 行政复议/行政诉讼 or 规章/规范性文件, and is read only
-    # when its table is there: the sentences naming them, by where each starts, and a sentence naming none is not
-    # even cut out of the text. The verbs are rarer than 申请: the sentences holding one are found first.
-    asking = (
-        {start: sentence for start, sentence in _RECEIVING.sentences_at(text).items() if _APPLICATION.any_in(sentence)}
-        if new_total is not None
-        else {}
+    asks, documents_read, carries = new_total is not None, active is not None, requests is not None
+    # What the prose states depends on its text alone (and on which tables are there to compare with): worked out
+    # once for a report's views.
+    statements, carried = derived(
+        report, (_prose_statements, asks, documents_read, carries), _prose_statements, asks, documents_read, carries
     )
-    appealing = _APPEAL_WORDS.sentences_at(text)
-    documenting = _DOCUMENT_WORDS.sentences_at(text) if active is not None else {}
-    for start in sorted(asking.keys() | appealing.keys() | documenting.keys()):
-        sentence = asking.get(start) or appealing.get(start) or documenting[start]
-        # What the sentence states, found before asking whether it is about other years: most state nothing.
-        stated = _stated_received(sentence) if start in asking else None
-        appeals = [*_appeal_statements(sentence)] if start in appealing else []
-        documents = _document_statements(sentence) if start in documenting else []
-        if (stated is None and not appeals and not documents) or _OTHER_PERIOD.any_in(sentence):
-            continue  # nothing stated, or about other years (only the carry-over below reads them)
+    for sentence, stated, appeals, documents in statements:
         if stated is not None and stated != new_total and ("new", stated) not in seen:
             seen.add(("new", stated))
             yield Hit(
@@ -199,7 +187,40 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
         if active is not None and documents and not _OTHER_BODIES.any_in(sentence):
             yield from _document_contradictions(active, sentence, documents, seen)
     if requests is not None:
-        yield from _carry_over_contradictions(requests, text, seen)
+        yield from _carry_over_contradictions(requests, carried, seen)
+
+
+_Statements = list[tuple[str, int | None, list[tuple[str, int]], list[tuple[str, str, int]]]]
+
+
+def _prose_statements(
+    text: str, asks: bool, documents: bool, carries: bool
+) -> tuple[_Statements, list[tuple[str, list[tuple[str, int]]]]]:
+    """The sentences of a `sentence_text` that state this year's figures, in order, each with what it states: the
+    count of applications received (when `asks`), the appeals' counts, and table 二's counts (when `documents`);
+    sentences about other years left out. And, when `carries`, its statements of carry-overs
+    (`_carry_over_statements`)."""
+    # Each statement names 申请 (with a verb of receiving), 行政复议/行政诉讼 or 规章/规范性文件, and is read only
+    # when its table is there: the sentences naming them, by where each starts, and a sentence naming none is not
+    # even cut out of the text. The verbs are rarer than 申请: the sentences holding one are found first.
+    asking = (
+        {start: sentence for start, sentence in _RECEIVING.sentences_at(text).items() if _APPLICATION.any_in(sentence)}
+        if asks
+        else {}
+    )
+    appealing = _APPEAL_WORDS.sentences_at(text)
+    documenting = _DOCUMENT_WORDS.sentences_at(text) if documents else {}
+    found: _Statements = []
+    for start in sorted(asking.keys() | appealing.keys() | documenting.keys()):
+        sentence = asking.get(start) or appealing.get(start) or documenting[start]
+        # What the sentence states, found before asking whether it is about other years: most state nothing.
+        stated = _stated_received(sentence) if start in asking else None
+        appeals = [*_appeal_statements(sentence)] if start in appealing else []
+        counts = _document_statements(sentence) if start in documenting else []
+        if (stated is None and not appeals and not counts) or _OTHER_PERIOD.any_in(sentence):
+            continue  # nothing stated, or about other years (only the carry-over below reads them)
+        found.append((sentence, stated, appeals, counts))
+    return found, _carry_over_statements(text) if carries else []
 
 
 def _stated_received(sentence: str) -> int | None:
@@ -244,9 +265,31 @@ def _document_contradictions(
         )
 
 
-def _carry_over_contradictions(requests: dict[str, list[Cell]], text: str, seen: set[tuple[str, int]]) -> Iterator[Hit]:
-    """Statements of 上年结转 and 结转下年度 in `text`'s sentences (`sentence_text`) that table 三 contradicts."""
+def _carry_over_contradictions(
+    requests: dict[str, list[Cell]], statements: list[tuple[str, list[tuple[str, int]]]], seen: set[tuple[str, int]]
+) -> Iterator[Hit]:
+    """The statements of 上年结转 and 结转下年度 (`_carry_over_statements`) that table 三 contradicts."""
+    for sentence, stated_rows in statements:
+        for key, stated in stated_rows:
+            actual = requests[key][6]
+            if actual is None:
+                continue
+            if stated != actual and (key, stated) not in seen:
+                seen.add((key, stated))
+                yield Hit(
+                    location=f"三/{REQUEST_ROWS[key]}/总计",
+                    cells=[f"requests.{key}[6]"],
+                    expected=stated,
+                    actual=actual,
+                    fields={"sentence": sentence[:60]},
+                )
+
+
+def _carry_over_statements(text: str) -> list[tuple[str, list[tuple[str, int]]]]:
+    """The sentences of a `sentence_text` that state 上年结转 or 结转下年度, in order, each with the rows
+    (carried_in, carried_out) it states and their counts; sentences about other bodies left out."""
     carrying = _CARRY_OVER.sentences_at(text)
+    found: list[tuple[str, list[tuple[str, int]]]] = []
     for sentence in (carrying[start] for start in sorted(carrying)):
         if "件" not in sentence:
             continue  # every statement ends its count with 件: a table's rows (a text layout's) state none
@@ -268,20 +311,17 @@ def _carry_over_contradictions(requests: dict[str, list[Cell]], text: str, seen:
         # asked only of a sentence that states a carry-over: most (a table's rows among them) state none
         if (statements[0][1] is None and statements[1][1] is None) or _OTHER_BODIES.any_in(sentence):
             continue
-        for key, match in statements:
-            actual = requests[key][6]
-            if match is None or actual is None:
-                continue
-            stated = int(next(group for group in match.groups() if group is not None))
-            if stated != actual and (key, stated) not in seen:
-                seen.add((key, stated))
-                yield Hit(
-                    location=f"三/{REQUEST_ROWS[key]}/总计",
-                    cells=[f"requests.{key}[6]"],
-                    expected=stated,
-                    actual=actual,
-                    fields={"sentence": sentence[:60]},
-                )
+        found.append(
+            (
+                sentence,
+                [
+                    (key, int(next(group for group in match.groups() if group is not None)))
+                    for key, match in statements
+                    if match is not None
+                ],
+            )
+        )
+    return found
 
 
 def _appeal_statements(sentence: str) -> Iterator[tuple[str, int]]:

@@ -4,11 +4,13 @@ the cheap way the rules look for words in them."""
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from report.model import Report
 from report.normalized import compact
 
+Derived = TypeVar("Derived")
 # Reports whose views are remembered: the one being judged, its earlier years and its peers.
 _REMEMBERED_REPORTS = 64
 # What ends a sentence in a `compact`ed text: 。 and the ; ! ? that NFKC makes of ；！？ (line ends went with the
@@ -21,13 +23,15 @@ COMMON_CHARACTERS = "的公开信息政府年度工作申请行政一本上件�
 
 
 class _ProseViews:
-    """A report's compacted sections, and their sentences as one text once a rule asks for it."""
+    """A report's compacted sections, their sentences as one text once a rule asks for it, and what rules derive
+    from that text alone (`derived`)."""
 
-    __slots__ = ("sections", "sentence_text")
+    __slots__ = ("derived", "sections", "sentence_text")
 
     def __init__(self, sections: dict[str, str]) -> None:
         self.sections = sections
         self.sentence_text: str | None = None
+        self.derived: dict[Hashable, Any] = {}
 
 
 def compact_sections(report: Report) -> dict[str, str]:
@@ -41,10 +45,24 @@ def sentence_text(report: Report) -> str:
     """The compacted sections, section after section, as one text whose sentences each end in one 。: the other
     ends made 。 and a 。 between sections. Split at 。, it gives every section's sentences in turn (empty ones
     too, where two ends meet); `Words.sentences_at` picks out those holding a word without splitting it."""
-    views = _views_of(report)
+    return _sentence_text_of(_views_of(report))
+
+
+def _sentence_text_of(views: _ProseViews) -> str:
     if views.sentence_text is None:
         views.sentence_text = one_sentence_end(SENTENCE_END.join(views.sections.values()))
     return views.sentence_text
+
+
+def derived(report: Report, key: Hashable, make: Callable[..., Derived], *arguments: Any) -> Derived:
+    """`make(sentence_text(report), *arguments)`, made once for the report's views and kept with them under `key`
+    (which says what `make` makes of the text with those arguments): a report judged again, or a copy of it, is
+    given what was made for it. What it gives is shared: callers only read it."""
+    views = _views_of(report)
+    found = views.derived.get(key)
+    if found is None:
+        found = views.derived[key] = make(_sentence_text_of(views), *arguments)
+    return found  # type: ignore[no-any-return]
 
 
 def one_sentence_end(text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from report.model import REQUEST_ROWS, describe_cell
+from report.model import REQUEST_ROWS, Report, describe_cell
 from report.normalized import compact, normalize
 from rules import evaluate
 from rules.engine import find_rule
@@ -195,3 +195,26 @@ def test_total_column_is_checked_row_by_row_among_rows_of_zeros() -> None:
         assert found == expected
         fired += bool(found)
     assert 50 < fired < 250
+
+
+def test_prose_statements_follow_the_texts_and_the_tables() -> None:
+    """What `contradicts_table` reads from the prose is kept with the report's views (`derived`): judged again it
+    gives the same findings; with its texts changed in place it reads the new text; and with a table gone it reads
+    only the statements left to compare (the tables there are part of what is kept)."""
+    rule = find_rule("narrative.contradicts_table")
+    assert rule is not None
+
+    def found(report: Report) -> list[tuple[str, object, object]]:
+        return [(f.location, f.expected, f.actual) for f in rule.findings(report, [], RuleSettings())]
+
+    report = clean_report()
+    sections = report.evidence.section_text
+    sections["一"] += "本年度共收到政府信息公开申请12件。本年度未发生行政复议。"
+    stated = [("三/一、本年新收政府信息公开申请数量/总计", 12, 3), ("四/行政复议/总计", 0, 1)]
+    assert found(report) == found(report) == stated
+    sections["一"] = sections["一"].replace("12件", "7件")
+    assert found(report) == [("三/一、本年新收政府信息公开申请数量/总计", 7, 3), stated[1]]
+    copy = report.model_copy(deep=True)  # one file judged again: its views found by its SHA-256
+    copy.tables.requests = None
+    assert found(copy) == [stated[1]]
+    assert found(report) == [("三/一、本年新收政府信息公开申请数量/总计", 7, 3), stated[1]]
