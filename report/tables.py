@@ -247,15 +247,44 @@ def readings(
 
     Fewer numbers than cells: each number stood for several (a crawler that collapsed repeated lines) or
     holds several cells' digits fused together; more numbers than cells (and a relation to test): numbers
-    split over lines are joined. A row with one reading is read; with several it is not guessed."""
-    texts = [token.text for token in values]
+    split over lines are joined. A row with one reading is read; with several it is not guessed.
+
+    Remembered: a re-parse meets the same runs, whose search costs up to thousands of steps (each call gets a
+    list of its own)."""
     if not values or any(token.kind is not NUMBER or not token.text.isdigit() for token in values):
         return None
+    key = (tuple(map(_TEXT_OF, values)), width, check, collapsed, partial)
+    try:
+        remembered = _READINGS[key]
+    except KeyError:
+        pass
+    else:
+        return None if remembered is None else list(remembered)
+    found = _search_readings(list(key[0]), width, check, collapsed, partial)
+    if found is None or len(found) <= _REMEMBERED_EACH:
+        if len(_READINGS) >= _REMEMBERED_RUNS:
+            _READINGS.clear()
+        _READINGS[key] = None if found is None else tuple(found)
+    return found
+
+
+# `readings` met before, by the run's texts and what they were read for. At most `_REMEMBERED_RUNS` runs (a
+# run holds at most `width * _CELL_DIGITS` digits), with at most `_REMEMBERED_EACH` readings each: more are
+# worked out again (a bound on the memory the memo holds; no real report seen has more than ten).
+_READINGS: dict[tuple[tuple[str, ...], int, Check | None, bool, Check | None], tuple[tuple[int, ...], ...] | None] = {}
+_REMEMBERED_RUNS = 1024
+_REMEMBERED_EACH = 100
+
+
+def _search_readings(
+    texts: list[str], width: int, check: Check | None, collapsed: bool, partial: Check | None
+) -> list[tuple[int, ...]] | None:
+    """`readings` of a run of whole numbers (`texts`: digits only), worked out."""
     if sum(map(len, texts)) > width * _CELL_DIGITS:
         return None  # more digits than the cells can hold
     accept = check or (lambda cells: True)
-    if len(values) > width:
-        if check is None or len(values) > 2 * width:
+    if len(texts) > width:
+        if check is None or len(texts) > 2 * width:
             return None
         return _joins(texts, width, accept)
     if collapsed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -15,9 +16,11 @@ from report.normalized import normalize
 from report.parse import _find_headings, _regions, _table_spans, _unfuse
 from report.tables import (
     APPEAL_WIDTH,
+    DOCUMENT_WIDTH,
     REQUEST_WIDTH,
     TableReading,
     appeal_totals_hold,
+    last_appeal_block_holds,
     read_appeals,
     read_requests,
     readings,
@@ -293,3 +296,28 @@ def test_a_number_too_long_for_any_context_is_a_problem_not_an_error() -> None:
     assert rows is not None
     assert [cell for row in rows.values() for cell in row].count(None) == 1
     assert any("超出可以存储的范围" in problem for problem in reading.problems)
+
+
+@pytest.mark.parametrize(
+    ("values", "width", "check", "options"),
+    [
+        (["640020470"], REQUEST_WIDTH, row_total_holds, {}),
+        (["5", "3", "0", "1", "0", "9"], REQUEST_WIDTH, row_total_holds, {"collapsed": True}),
+        (["693665"], DOCUMENT_WIDTH, None, {}),
+        (["10203120001200000"], APPEAL_WIDTH, appeal_totals_hold, {"partial": last_appeal_block_holds}),
+        (["1" * 60], APPEAL_WIDTH, appeal_totals_hold, {"partial": last_appeal_block_holds}),  # too many to try
+        (["99"], REQUEST_WIDTH, row_total_holds, {}),
+    ],
+)
+def test_remembered_readings_are_the_searched_ones_in_a_list_of_their_own(
+    monkeypatch: pytest.MonkeyPatch, values: list[str], width: int, check: Any, options: dict[str, Any]
+) -> None:
+    monkeypatch.setattr(tables, "_READINGS", {})
+    searched = readings(numbers(*values), width, check, **options)
+    assert tables._READINGS  # the answer was kept
+    remembered = readings(numbers(*values), width, check, **options)
+    assert remembered == searched
+    if searched is not None:
+        assert remembered is not searched
+        remembered.clear()  # a caller changing its list changes no later answer
+        assert readings(numbers(*values), width, check, **options) == searched
