@@ -498,10 +498,17 @@ def _place_unlabelled(matched: list[tuple[Segment, str | None]], found: set[str]
     return placed
 
 
+# The fewest values table 三 read by row order stands on: each row's line holds `REQUEST_WIDTH` of them at least
+# (`fit` only trims a run).
+_VALUES_IN_ROW_ORDER = len(REQUEST_KEYS) * REQUEST_WIDTH
+
+
 def _lines_of_values(stream: Stream) -> list[tuple[list[Token], str]] | None:
     """Table 三's rows as whole lines, in order: each line's values fitted to the row width, with the label
     text the line itself carries ('' when its label was printed elsewhere). None unless there is exactly one
     such line per row (a lone number on a line of its own, such as a page number, aside)."""
+    if sum(map(VALUE_KINDS.__contains__, map(_KIND_OF, stream.tokens))) < _VALUES_IN_ROW_ORDER:
+        return None  # too few values for a line of them per row: told in C, before any line is gathered
     lines: dict[int, tuple[list[Token], list[Token]]] = {}
     for token, block in zip(stream.tokens, stream.blocks, strict=True):
         if token.kind in (HEADING_KIND, BREAK):

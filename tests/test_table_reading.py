@@ -12,6 +12,7 @@ import pytest
 from report import normalized, tables, tokens
 from report.document import Document, Grid, TextLine, lines_document
 from report.labels import PAGE_FOOTER, heading_section, renumbered_section
+from report.model import REQUEST_KEYS, REQUEST_ROWS
 from report.normalized import normalize
 from report.parse import _find_headings, _regions, _table_spans, _unfuse
 from report.tables import (
@@ -321,3 +322,16 @@ def test_remembered_readings_are_the_searched_ones_in_a_list_of_their_own(
         assert remembered is not searched
         remembered.clear()  # a caller changing its list changes no later answer
         assert readings(numbers(*values), width, check, **options) == searched
+
+
+def test_table_three_read_by_row_order_with_just_a_line_of_values_per_row() -> None:
+    # Every other row's label printed away from its values: the rows are read by their order, from exactly
+    # `REQUEST_WIDTH` values a row (the fewest that can be such a table).
+    zeros = " ".join(["0"] * REQUEST_WIDTH)
+    lines = [f"{REQUEST_ROWS[key]} {zeros}" if index % 2 == 0 else zeros for index, key in enumerate(REQUEST_KEYS)]
+    in_order = tables._requests_in_row_order(tokenize(lines_document("\n".join(lines)), {}))
+    assert in_order is not None
+    assert list(in_order) == list(REQUEST_KEYS)
+    assert all([token.number for token in run] == [0] * REQUEST_WIDTH for run in in_order.values())
+    lines[-1] = zeros[:-2]  # a value short
+    assert tables._requests_in_row_order(tokenize(lines_document("\n".join(lines)), {})) is None
