@@ -168,6 +168,10 @@ def _cuts(digits: str, width: int, fixed: set[int], check: Check, partial: Check
     # cut: each needs a cell).
     following = [next(b for b in boundaries if b > position) for position in range(len(digits))]
     pendings = [sum(1 for b in boundaries if b > position) for position in range(len(digits))]
+    # A cell ending after `reach + cells before it` leaves fewer digits than cells still to fill: no reading lies
+    # beyond it, so it is not tried when the walk provably stays within the budget (`partial` is pure: asking
+    # it less changes nothing). Otherwise every prefix is walked, as the budget counts them.
+    reach = len(digits) - width + 1 if _walk_bound(digits, following) <= SEARCH_LIMIT else len(digits)
     found: list[tuple[int, ...]] = []
 
     def walk(position: int, cells: list[int]) -> None:
@@ -180,7 +184,7 @@ def _cuts(digits: str, width: int, fixed: set[int], check: Check, partial: Check
             return
         if len(cells) + pendings[position] > width:
             return
-        limit = min(following[position], position + _CELL_DIGITS)
+        limit = min(following[position], position + _CELL_DIGITS, reach + len(cells))
         for end in range(position + 1, limit + 1):
             if digits[position] == "0" and end > position + 1:
                 break
@@ -191,6 +195,19 @@ def _cuts(digits: str, width: int, fixed: set[int], check: Check, partial: Check
 
     walk(0, [])
     return found
+
+
+def _walk_bound(digits: str, following: list[int]) -> int:
+    """At least as many prefixes as `_cuts` walks, width and checks aside (they only cut the walk shorter): the
+    ways of cutting each prefix of `digits` into cells (`following`: the boundary each cell stops at)."""
+    if 2 ** len(digits) <= SEARCH_LIMIT:
+        return 2 ** len(digits)  # p digits can be cut in 2**(p-1) ways at most, and the empty prefix in one
+    ways = [1] + [0] * len(digits)  # ways[p]: the ways of cutting the first p digits
+    for position in range(len(digits)):
+        last = position + 1 if digits[position] == "0" else min(following[position], position + _CELL_DIGITS)
+        for end in range(position + 1, last + 1):
+            ways[end] += ways[position]
+    return sum(ways)
 
 
 class _TooMany(Exception):

@@ -16,6 +16,7 @@ from report.model import REQUEST_KEYS, REQUEST_ROWS
 from report.normalized import normalize
 from report.parse import _find_headings, _regions, _table_spans, _unfuse
 from report.tables import (
+    APPEAL_BLOCK_WIDTH,
     APPEAL_WIDTH,
     DOCUMENT_WIDTH,
     REQUEST_WIDTH,
@@ -335,3 +336,84 @@ def test_table_three_read_by_row_order_with_just_a_line_of_values_per_row() -> N
     assert all([token.number for token in run] == [0] * REQUEST_WIDTH for run in in_order.values())
     lines[-1] = zeros[:-2]  # a value short
     assert tables._requests_in_row_order(tokenize(lines_document("\n".join(lines)), {})) is None
+
+
+def _cuts_as_defined(
+    digits: str, width: int, fixed: set[int], check: Any, partial: Any, limit: int
+) -> list[tuple[int, ...]] | None:
+    """`tables._cuts` as first written (every prefix walked, `limit` walks at most): what the search must find,
+    None where it ran out."""
+    budget = [limit]
+    boundaries = sorted(fixed | {len(digits)})
+    following = [next(b for b in boundaries if b > position) for position in range(len(digits))]
+    pendings = [sum(1 for b in boundaries if b > position) for position in range(len(digits))]
+    found: list[tuple[int, ...]] = []
+
+    def walk(position: int, cells: list[int]) -> None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise tables._TooMany
+        if position == len(digits):
+            if len(cells) == width and check(cells):
+                found.append(tuple(cells))
+            return
+        if len(cells) + pendings[position] > width:
+            return
+        limit = min(following[position], position + tables._CELL_DIGITS)
+        for end in range(position + 1, limit + 1):
+            if digits[position] == "0" and end > position + 1:
+                break
+            cells.append(int(digits[position:end]))
+            if partial is None or partial(cells):
+                walk(end, cells)
+            cells.pop()
+
+    try:
+        walk(0, [])
+    except tables._TooMany:
+        return None
+    return found
+
+
+def _damaged_digits(width: int, rng: random.Random) -> tuple[str, set[int]]:
+    """A row's digits as a crawler fuses them (often a true row's, with its relations; else any digits, zeros
+    common), and the token boundaries among them."""
+    if rng.random() < 0.6:
+        cells = [rng.choice((0, 0, 0, rng.randrange(1, 10), rng.randrange(10, 400))) for _ in range(width)]
+        for start in range(0, width - width % APPEAL_BLOCK_WIDTH if width > REQUEST_WIDTH else 0, APPEAL_BLOCK_WIDTH):
+            cells[start + APPEAL_BLOCK_WIDTH - 1] = sum(cells[start : start + APPEAL_BLOCK_WIDTH - 1])
+        if width == REQUEST_WIDTH:
+            cells[-1] = sum(cells[:-1])
+        digits = "".join(map(str, cells))
+    else:
+        digits = "".join(rng.choice("0001123456789") for _ in range(rng.randrange(1, 2 * width + 3)))
+    fixed = {position for position in range(1, len(digits)) if rng.random() < 0.1}
+    return digits, fixed
+
+
+def test_damaged_row_search_finds_what_the_walk_of_every_prefix_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Widths 3 (no relation), 7 (table 三) and 15 (table 四, with and without its prefix check); budgets that run
+    # out, and ones the search provably stays within (then it skips prefixes that can lead to no reading).
+    rng = random.Random(15)
+    searches: list[tuple[int, Any, Any]] = [
+        (DOCUMENT_WIDTH, lambda cells: True, None),
+        (REQUEST_WIDTH, row_total_holds, None),
+        (APPEAL_WIDTH, appeal_totals_hold, last_appeal_block_holds),
+        (APPEAL_WIDTH, appeal_totals_hold, None),
+    ]
+    outcomes = {"ran out": 0, "none": 0, "one": 0, "several": 0, "within the budget": 0}
+    for _ in range(1000):
+        width, check, partial = rng.choice(searches)
+        digits, fixed = _damaged_digits(width, rng)
+        limit = rng.choice((60, 300, 2000, 10_000))
+        monkeypatch.setattr(tables, "SEARCH_LIMIT", limit)
+        expected = _cuts_as_defined(digits, width, fixed, check, partial, limit)
+        try:
+            found: list[tuple[int, ...]] | None = tables._cuts(digits, width, fixed, check, partial)
+        except tables._TooMany:
+            found = None
+        assert found == expected, (digits, width, sorted(fixed), partial, limit)
+        outcomes["ran out" if found is None else ("none", "one", "several")[min(len(found), 2)]] += 1
+        following = [min(b for b in (*fixed, len(digits)) if b > position) for position in range(len(digits))]
+        outcomes["within the budget"] += tables._walk_bound(digits, following) <= limit
+    assert min(outcomes.values()) >= 20, outcomes
