@@ -7,6 +7,7 @@ run that still does not fit is not guessed at: the row stays null and `problems`
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -515,17 +516,15 @@ def _place_unlabelled(matched: list[tuple[Segment, str | None]], found: set[str]
     return placed
 
 
-# The fewest values table 三 read by row order stands on: each row's line holds `REQUEST_WIDTH` of them at least
-# (`fit` only trims a run).
-_VALUES_IN_ROW_ORDER = len(REQUEST_KEYS) * REQUEST_WIDTH
-
-
 def _lines_of_values(stream: Stream) -> list[tuple[list[Token], str]] | None:
     """Table 三's rows as whole lines, in order: each line's values fitted to the row width, with the label
     text the line itself carries ('' when its label was printed elsewhere). None unless there is exactly one
     such line per row (a lone number on a line of its own, such as a page number, aside)."""
-    if sum(map(VALUE_KINDS.__contains__, map(_KIND_OF, stream.tokens))) < _VALUES_IN_ROW_ORDER:
-        return None  # too few values for a line of them per row: told in C, before any line is gathered
+    # Each row's line holds `REQUEST_WIDTH` values at least (`fit` only trims a run): with fewer such lines than
+    # rows, no line need be gathered (the values of each line are counted in C).
+    values_per_line = Counter(compress(stream.blocks, map(VALUE_KINDS.__contains__, map(_KIND_OF, stream.tokens))))
+    if sum(map(REQUEST_WIDTH.__le__, values_per_line.values())) < len(REQUEST_KEYS):
+        return None
     lines: dict[int, tuple[list[Token], list[Token]]] = {}
     for token, block in zip(stream.tokens, stream.blocks, strict=True):
         if token.kind in (HEADING_KIND, BREAK):
