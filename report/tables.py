@@ -418,7 +418,7 @@ def _read_damaged(
 
 def _recovered_note(where: str, values: Sequence[Token], cells: Sequence[int], reading: TableReading) -> None:
     how = "重复行被合并" if reading.collapsed else "数字粘连或被拆到多行"
-    shown = " ".join(str(cell) for cell in cells)
+    shown = " ".join(map(str, cells))
     reading.problems.append(f"{where}：原文数值为“{_describe(values)}”（{how}），按表内合计关系唯一还原为 {shown}")
 
 

@@ -417,3 +417,43 @@ def test_damaged_row_search_finds_what_the_walk_of_every_prefix_finds(monkeypatc
         following = [min(b for b in (*fixed, len(digits)) if b > position) for position in range(len(digits))]
         outcomes["within the budget"] += tables._walk_bound(digits, following) <= limit
     assert min(outcomes.values()) >= 20, outcomes
+
+
+def _collapsed_as_defined(document: Document) -> bool:
+    """`tokens.collapsed_lines` as first written, a line at a time."""
+    if document.grids:
+        return False
+    previous = None
+    single_values = 0
+    for line in document.lines:
+        text = line.strip()
+        if not text:
+            continue
+        if text == previous:
+            return False
+        previous = text
+        single_values += bool(tokens._NUMBER.match(text))
+    return single_values >= tokens._COLLAPSED_MIN_VALUES
+
+
+def test_collapsed_lines_are_told_as_a_line_at_a_time() -> None:
+    # Generated text reports as they are, collapsed like `uniq` (blank lines dropped), and with blank lines and
+    # trailing spaces put back at random.
+    rng = random.Random(30)
+    answers = []
+    for _ in range(40):
+        layout = rng.choice(generator.TEXT_LAYOUTS)
+        rendered = generator.LAYOUTS[layout](generator.make_truth(rng), rng)
+        assert isinstance(rendered, str)
+        lines = rendered.splitlines()
+        nonblank = [line.strip() for line in lines if line.strip()]
+        collapsed = [line for index, line in enumerate(nonblank) if index == 0 or line != nonblank[index - 1]]
+        spaced = [line + rng.choice(("", " ", "\n", "\n \n")) for line in collapsed]
+        for variant in (lines, collapsed, "\n".join(spaced).splitlines(), collapsed[:25]):
+            document = lines_document("\n".join(variant))
+            answers.append(_collapsed_as_defined(document))
+            assert collapsed_lines(document) == answers[-1], (layout, variant[:40])
+    assert 20 <= answers.count(True) <= len(answers) - 20
+    for values in (tokens._COLLAPSED_MIN_VALUES - 1, tokens._COLLAPSED_MIN_VALUES):  # the fewest one-number lines
+        document = lines_document("\n".join(["标签", *(str(number % 2) for number in range(values))]))
+        assert collapsed_lines(document) == _collapsed_as_defined(document) == (values >= tokens._COLLAPSED_MIN_VALUES)
