@@ -36,7 +36,6 @@ from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, Memo, compact
 from report.tokens import (
     BLANK,
     BREAK,
-    HEADING_KIND,
     NUMBER,
     PLACEHOLDER,
     TEXT,
@@ -522,15 +521,24 @@ def _lines_of_values(stream: Stream) -> list[tuple[list[Token], str]] | None:
     such line per row (a lone number on a line of its own, such as a page number, aside)."""
     # Each row's line holds `REQUEST_WIDTH` values at least (`fit` only trims a run): with fewer such lines than
     # rows, no line need be gathered (the values of each line are counted in C).
-    values_per_line = Counter(compress(stream.blocks, map(VALUE_KINDS.__contains__, map(_KIND_OF, stream.tokens))))
+    blocks = stream.blocks
+    values_per_line = Counter(compress(blocks, map(VALUE_KINDS.__contains__, map(_KIND_OF, stream.tokens))))
     if sum(map(REQUEST_WIDTH.__le__, values_per_line.values())) < len(REQUEST_KEYS):
         return None
+    # Each line's label and value tokens (heading and break tokens aside), gathered a line at a time in C.
     lines: dict[int, tuple[list[Token], list[Token]]] = {}
-    for token, block in zip(stream.tokens, stream.blocks, strict=True):
-        if token.kind in (HEADING_KIND, BREAK):
-            continue
-        texts, values = lines.setdefault(block, ([], []))
-        (values if token.kind in VALUE_KINDS else texts).append(token)
+    for block, pairs in groupby(zip(blocks, stream.tokens, strict=True), key=_FIRST):
+        line = list(map(_SECOND, pairs))
+        kinds = list(map(_KIND_OF, line))
+        texts = list(compress(line, map(is_, kinds, repeat(TEXT))))
+        values = list(compress(line, map(VALUE_KINDS.__contains__, kinds)))
+        gathered = lines.get(block)
+        if gathered is None:
+            if texts or values:
+                lines[block] = (texts, values)
+        else:  # a line whose tokens do not stand together
+            gathered[0].extend(texts)
+            gathered[1].extend(values)
     rows: list[tuple[list[Token], str]] = []
     for texts, values in lines.values():
         if all(token.kind is BLANK for token in values):
@@ -553,13 +561,18 @@ def _requests_in_row_order(stream: Stream) -> dict[str, list[Token]] | None:
     if lines is None:
         return None
     anchors = 0
+    numbers: dict[str, list[int | Decimal | None]] = {}
     for (run, label), key in zip(lines, REQUEST_KEYS, strict=True):
-        if any(token.kind is PLACEHOLDER or (token.kind is NUMBER and token.number is None) for token in run):
-            return None
-        # A number no cell can hold is no reading to test the relations on (a Decimal of a million digits
-        # cannot even be added up).
-        if any(token.number is not None and not -MAX_CELL <= token.number <= MAX_CELL for token in run):
-            return None
+        row = numbers[key] = list(map(_NUMBER_OF, run))
+        # Ints only (the commonest row) are numbers a cell holds: only a tokenizer's number token is an int, of
+        # at most 18 digits (as `cell_value` takes it). The tests are for other rows.
+        if not _whole_numbers(row):
+            if any(token.kind is PLACEHOLDER or (token.kind is NUMBER and token.number is None) for token in run):
+                return None
+            # A number no cell can hold is no reading to test the relations on (a Decimal of a million digits
+            # cannot even be added up).
+            if any(token.number is not None and not -MAX_CELL <= token.number <= MAX_CELL for token in run):
+                return None
         if label:
             placed = _request_match(Segment([Token(TEXT, label)], run))
             if placed is not None and placed != key:
@@ -567,19 +580,18 @@ def _requests_in_row_order(stream: Stream) -> dict[str, list[Token]] | None:
             anchors += placed == key
     if anchors * 3 < len(REQUEST_KEYS):
         return None
-    by_key = {key: run for (run, _), key in zip(lines, REQUEST_KEYS, strict=True)}
     for left, right in REQUEST_RELATIONS:
-        for column in range(REQUEST_WIDTH):
-            cells = [by_key[key][column].number for key in (*left, *right)]
-            if any(cell is None for cell in cells):
+        # A column's cells of the relation's rows at a time (every row is `REQUEST_WIDTH` cells).
+        for cells in zip(*(numbers[key] for key in (*left, *right)), strict=True):
+            if None in cells:
                 continue
-            if sum(by_key[key][column].number or 0 for key in left) != sum(
-                by_key[key][column].number or 0 for key in right
-            ):
+            if sum(cells[: len(left)]) != sum(cells[len(left) :]):  # type: ignore[arg-type]  # no None, as tested
                 return None
-    return by_key
+    return {key: run for (run, _), key in zip(lines, REQUEST_KEYS, strict=True)}
 
 
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
 _NUMBER_OF = itemgetter(Token._fields.index("number"))
 _KIND_OF = itemgetter(Token._fields.index("kind"))
 _TEXT_OF = itemgetter(Token._fields.index("text"))
@@ -617,13 +629,17 @@ def read_requests(stream: Stream, reading: TableReading) -> dict[str, list[Cell]
     reading.problems.append(
         "三：行标签与数值分开排列（如 PDF 转换所致），按行序读取，与留在行内的标签及表内合计关系一致"
     )
-    return {
-        key: [
+    by_order: dict[str, list[Cell]] = {}
+    for key, run in in_order.items():
+        numbers = list(map(_NUMBER_OF, run))
+        if _whole_numbers(numbers):  # whole numbers only: nothing to record
+            by_order[key] = numbers  # type: ignore[assignment]  # ints, as just checked
+            continue
+        by_order[key] = [
             cell_value(token, path, reading, place)
             for token, path, place in zip(run, _REQUEST_PATHS[key], _REQUEST_PLACES[key], strict=True)
         ]
-        for key, run in in_order.items()
-    }
+    return by_order
 
 
 class _RequestPlan(NamedTuple):

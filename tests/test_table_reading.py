@@ -334,8 +334,11 @@ def test_table_three_read_by_row_order_with_just_a_line_of_values_per_row() -> N
     assert in_order is not None
     assert list(in_order) == list(REQUEST_KEYS)
     assert all([token.number for token in run] == [0] * REQUEST_WIDTH for run in in_order.values())
-    lines[-1] = zeros[:-2]  # a value short
-    assert tables._requests_in_row_order(tokenize(lines_document("\n".join(lines)), {})) is None
+    for line, broken in ((-1, zeros[:-2]), (0, "1" + zeros[1:]), (1, "无" + zeros[1:])):
+        # a value short; a new request the balance (new + carried in = total + carried out) does not hold; text
+        kept, lines[line] = lines[line], broken
+        assert tables._requests_in_row_order(tokenize(lines_document("\n".join(lines)), {})) is None, broken
+        lines[line] = kept
 
 
 def _cuts_as_defined(
