@@ -430,12 +430,8 @@ REQUEST_RELATIONS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 
 def _relation_holds(rows: Mapping[str, Sequence[Cell]], left: Sequence[str], right: Sequence[str]) -> bool:
     """Whether sum(left rows) == sum(right rows) in every column; a blank cell holds nothing up."""
-    for column in range(REQUEST_WIDTH):
-        values = [rows[key][column] for key in (*left, *right)]
-        known = [value for value in values if value is not None]
-        if len(known) < len(values):
-            return False
-        if sum(known[: len(left)]) != sum(known[len(left) :]):
+    for cells in zip(*(rows[key] for key in (*left, *right)), strict=True):  # a column's cells at a time
+        if None in cells or sum(cells[: len(left)]) != sum(cells[len(left) :]):  # type: ignore[arg-type]
             return False
     return True
 
@@ -447,7 +443,7 @@ def _settle_requests(
     row of a relation is known; a recovered row that breaks a relation whose rows are all known is dropped."""
 
     def known(key: str) -> bool:
-        return all(cell is not None for cell in rows[key])
+        return None not in rows[key]  # cells are ints or None
 
     def fix(key: str, cells: tuple[int, ...]) -> None:
         rows[key] = list(cells)
@@ -541,14 +537,14 @@ def _lines_of_values(stream: Stream) -> list[tuple[list[Token], str]] | None:
             gathered[1].extend(values)
     rows: list[tuple[list[Token], str]] = []
     for texts, values in lines.values():
-        if all(token.kind is BLANK for token in values):
+        if all(map(is_, map(_KIND_OF, values), repeat(BLANK))):
             continue  # no values, or the empty cells of a header row
         run = fit(values, REQUEST_WIDTH)
         if run is None:
             if len(values) == 1 and not texts:
                 continue
             return None
-        rows.append((run, "".join(compact(token.text) for token in texts)))
+        rows.append((run, "".join(map(compact, map(_TEXT_OF, texts)))))
     return rows if len(rows) == len(REQUEST_KEYS) else None
 
 

@@ -460,3 +460,22 @@ def test_collapsed_lines_are_told_as_a_line_at_a_time() -> None:
     for values in (tokens._COLLAPSED_MIN_VALUES - 1, tokens._COLLAPSED_MIN_VALUES):  # the fewest one-number lines
         document = lines_document("\n".join(["标签", *(str(number % 2) for number in range(values))]))
         assert collapsed_lines(document) == _collapsed_as_defined(document) == (values >= tokens._COLLAPSED_MIN_VALUES)
+
+
+def test_relations_hold_as_a_column_at_a_time() -> None:
+    # `_relation_holds` against its definition: every column adds up, and a blank cell holds nothing up.
+    rng = random.Random(3)
+    answers = []
+    for _ in range(400):
+        rows: dict[str, list[int | None]] = {key: [0] * REQUEST_WIDTH for key in REQUEST_KEYS}
+        for _ in range(rng.randrange(3)):  # a cell or two changed: a count, or a blank
+            rows[rng.choice(REQUEST_KEYS)][rng.randrange(REQUEST_WIDTH)] = rng.choice((1, 2, None))
+        for left, right in tables.REQUEST_RELATIONS:
+            columns = [[rows[key][column] for key in (*left, *right)] for column in range(REQUEST_WIDTH)]
+            holds = all(
+                None not in cells and sum(cells[: len(left)]) == sum(cells[len(left) :])  # type: ignore[arg-type]
+                for cells in columns
+            )
+            answers.append(holds)
+            assert tables._relation_holds(rows, left, right) == holds
+    assert 50 <= answers.count(True) <= len(answers) - 50
