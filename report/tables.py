@@ -36,6 +36,7 @@ from report.normalized import REMEMBERED_LENGTH, REMEMBERED_LINES, Memo, compact
 from report.tokens import (
     BLANK,
     BREAK,
+    HEADING_KIND,
     NUMBER,
     PLACEHOLDER,
     TEXT,
@@ -515,36 +516,32 @@ def _lines_of_values(stream: Stream) -> list[tuple[list[Token], str]] | None:
     """Table 三's rows as whole lines, in order: each line's values fitted to the row width, with the label
     text the line itself carries ('' when its label was printed elsewhere). None unless there is exactly one
     such line per row (a lone number on a line of its own, such as a page number, aside)."""
-    # Each row's line holds `REQUEST_WIDTH` values at least (`fit` only trims a run): with fewer such lines than
-    # rows, no line need be gathered (the values of each line are counted in C).
+    # Each row's line holds `REQUEST_WIDTH` values at least (`fit` only trims a run): with fewer values than that
+    # for every row, or fewer lines holding that many, no line need be gathered (both told in C; the lines of the
+    # tokens are only worked out for the first test passed).
+    holds_value = list(map(VALUE_KINDS.__contains__, map(_KIND_OF, stream.tokens)))
+    if sum(holds_value) < len(REQUEST_KEYS) * REQUEST_WIDTH:
+        return None
     blocks = stream.blocks
-    values_per_line = Counter(compress(blocks, map(VALUE_KINDS.__contains__, map(_KIND_OF, stream.tokens))))
+    values_per_line = Counter(compress(blocks, holds_value))
     if sum(map(REQUEST_WIDTH.__le__, values_per_line.values())) < len(REQUEST_KEYS):
         return None
-    # Each line's label and value tokens (heading and break tokens aside), gathered a line at a time in C.
     lines: dict[int, tuple[list[Token], list[Token]]] = {}
-    for block, pairs in groupby(zip(blocks, stream.tokens, strict=True), key=_FIRST):
-        line = list(map(_SECOND, pairs))
-        kinds = list(map(_KIND_OF, line))
-        texts = list(compress(line, map(is_, kinds, repeat(TEXT))))
-        values = list(compress(line, map(VALUE_KINDS.__contains__, kinds)))
-        gathered = lines.get(block)
-        if gathered is None:
-            if texts or values:
-                lines[block] = (texts, values)
-        else:  # a line whose tokens do not stand together
-            gathered[0].extend(texts)
-            gathered[1].extend(values)
+    for token, block in zip(stream.tokens, blocks, strict=True):
+        if token.kind in (HEADING_KIND, BREAK):
+            continue
+        texts, values = lines.setdefault(block, ([], []))
+        (values if token.kind in VALUE_KINDS else texts).append(token)
     rows: list[tuple[list[Token], str]] = []
     for texts, values in lines.values():
-        if all(map(is_, map(_KIND_OF, values), repeat(BLANK))):
+        if all(token.kind is BLANK for token in values):
             continue  # no values, or the empty cells of a header row
         run = fit(values, REQUEST_WIDTH)
         if run is None:
             if len(values) == 1 and not texts:
                 continue
             return None
-        rows.append((run, "".join(map(compact, map(_TEXT_OF, texts)))))
+        rows.append((run, "".join(compact(token.text) for token in texts)))
     return rows if len(rows) == len(REQUEST_KEYS) else None
 
 
@@ -586,8 +583,6 @@ def _requests_in_row_order(stream: Stream) -> dict[str, list[Token]] | None:
     return {key: run for (run, _), key in zip(lines, REQUEST_KEYS, strict=True)}
 
 
-_FIRST = itemgetter(0)
-_SECOND = itemgetter(1)
 _NUMBER_OF = itemgetter(Token._fields.index("number"))
 _KIND_OF = itemgetter(Token._fields.index("kind"))
 _TEXT_OF = itemgetter(Token._fields.index("text"))
