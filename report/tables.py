@@ -319,7 +319,9 @@ def _search_readings(
 
 
 def _digits_cell(number: int) -> Token:
-    return Token(NUMBER, str(number), Decimal(number))
+    """A recovered cell's token: its number an int when a cell can hold it, as the tokenizer's short numbers are
+    (`cell_value` takes an int as it is, and a row of ints is read at once), else a Decimal `cell_value` refuses."""
+    return Token(NUMBER, str(number), number if number <= MAX_CELL else Decimal(number))
 
 
 def _describe(values: Sequence[Token]) -> str:
@@ -557,8 +559,8 @@ def _requests_in_row_order(stream: Stream) -> dict[str, list[Token]] | None:
     numbers: dict[str, list[int | Decimal | None]] = {}
     for (run, label), key in zip(lines, REQUEST_KEYS, strict=True):
         row = numbers[key] = list(map(_NUMBER_OF, run))
-        # Ints only (the commonest row) are numbers a cell holds: only a tokenizer's number token is an int, of
-        # at most 18 digits (as `cell_value` takes it). The tests are for other rows.
+        # Ints only (the commonest row) are numbers a cell holds: only a number token's number is an int, and only
+        # when a cell can hold it (as `cell_value` takes it). The tests are for other rows.
         if not _whole_numbers(row):
             if any(token.kind is PLACEHOLDER or (token.kind is NUMBER and token.number is None) for token in run):
                 return None

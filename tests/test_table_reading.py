@@ -479,3 +479,20 @@ def test_relations_hold_as_a_column_at_a_time() -> None:
             answers.append(holds)
             assert tables._relation_holds(rows, left, right) == holds
     assert 50 <= answers.count(True) <= len(answers) - 50
+
+
+@pytest.mark.parametrize("number", [0, 7, 10**18, tables.MAX_CELL, tables.MAX_CELL + 1, 10**19 - 1])
+def test_a_recovered_cell_is_read_as_a_cell_of_its_digits(number: int) -> None:
+    # An int where a cell holds it (a row of ints is read at once), else a Decimal `cell_value` refuses: what
+    # `cell_value` makes of it is what it makes of the same digits written in a cell.
+    token = tables._digits_cell(number)
+    assert (type(token.number) is int) == (number <= tables.MAX_CELL)
+    written = tokenize(lines_document(f"x {number}"), {}).tokens[-1]
+    recovered_reading, written_reading = TableReading(), TableReading()
+    value = tables.cell_value(token, "appeals.review.total", recovered_reading, "四")
+    assert value == tables.cell_value(written, "appeals.review.total", written_reading, "四")
+    assert value == (number if number <= tables.MAX_CELL else None)
+    assert (recovered_reading.invalid, recovered_reading.problems) == (
+        written_reading.invalid,
+        written_reading.problems,
+    )
