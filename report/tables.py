@@ -269,27 +269,31 @@ def readings(
 
     Remembered: a re-parse meets the same runs, whose search costs up to thousands of steps (each call gets a
     list of its own)."""
-    if not values or any(token.kind is not NUMBER or not token.text.isdigit() for token in values):
-        return None
-    key = (tuple(map(_TEXT_OF, values)), width, check, collapsed, partial)
+    run = tuple(values)  # tokens hash and compare in C (their kinds are str enums)
+    key = (run, width, check, collapsed, partial)
     try:
         remembered = _READINGS[key]
     except KeyError:
         pass
     else:
         return None if remembered is None else list(remembered)
-    found = _search_readings(list(key[0]), width, check, collapsed, partial)
-    if found is None or len(found) <= _REMEMBERED_EACH:
+    if not values or any(token.kind is not NUMBER or not token.text.isdigit() for token in values):
+        found = None
+    else:
+        found = _search_readings([token.text for token in values], width, check, collapsed, partial)
+    if len(run) <= 2 * width and (found is None or len(found) <= _REMEMBERED_EACH):
         if len(_READINGS) >= _REMEMBERED_RUNS:
             _READINGS.clear()
         _READINGS[key] = None if found is None else tuple(found)
     return found
 
 
-# `readings` met before, by the run's texts and what they were read for. At most `_REMEMBERED_RUNS` runs (a
-# run holds at most `width * _CELL_DIGITS` digits), with at most `_REMEMBERED_EACH` readings each: more are
+# `readings` met before, by the run's tokens and what they were read for. At most `_REMEMBERED_RUNS` runs of at
+# most twice their width (longer ones are no reading), with at most `_REMEMBERED_EACH` readings each: more are
 # worked out again (a bound on the memory the memo holds; no real report seen has more than ten).
-_READINGS: dict[tuple[tuple[str, ...], int, Check | None, bool, Check | None], tuple[tuple[int, ...], ...] | None] = {}
+_READINGS: dict[
+    tuple[tuple[Token, ...], int, Check | None, bool, Check | None], tuple[tuple[int, ...], ...] | None
+] = {}
 _REMEMBERED_RUNS = 1024
 _REMEMBERED_EACH = 100
 

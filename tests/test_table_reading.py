@@ -309,6 +309,7 @@ def test_a_number_too_long_for_any_context_is_a_problem_not_an_error() -> None:
         (["10203120001200000"], APPEAL_WIDTH, appeal_totals_hold, {"partial": last_appeal_block_holds}),
         (["1" * 60], APPEAL_WIDTH, appeal_totals_hold, {"partial": last_appeal_block_holds}),  # too many to try
         (["99"], REQUEST_WIDTH, row_total_holds, {}),
+        (["1", "1.5"], REQUEST_WIDTH, row_total_holds, {}),  # not whole numbers: no reading
     ],
 )
 def test_remembered_readings_are_the_searched_ones_in_a_list_of_their_own(
