@@ -12,9 +12,9 @@ import pytest
 from report import normalized, tables, tokens
 from report.document import Document, Grid, TextLine, lines_document
 from report.labels import PAGE_FOOTER, heading_section, renumbered_section
-from report.model import REQUEST_KEYS, REQUEST_ROWS
+from report.model import REQUEST_KEYS, REQUEST_ROWS, Source
 from report.normalized import normalize
-from report.parse import _find_headings, _regions, _table_spans, _unfuse
+from report.parse import _find_headings, _regions, _table_spans, _unfuse, parse_document
 from report.tables import (
     APPEAL_BLOCK_WIDTH,
     APPEAL_WIDTH,
@@ -497,3 +497,19 @@ def test_a_recovered_cell_is_read_as_a_cell_of_its_digits(number: int) -> None:
         written_reading.invalid,
         written_reading.problems,
     )
+
+
+def test_damaged_reports_read_again_read_as_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Remembered readings change nothing: a damaged rendering parsed with none of its runs remembered, then again
+    # (its runs' readings remembered), reads the same.
+    source = Source(path="x.txt", sha256="0" * 64, format="txt")
+    rng = random.Random(44)
+    remembered = 0
+    for _ in range(40):
+        layout = rng.choice(generator.TEXT_LAYOUTS)
+        lines, _ = generator.damage(generator.rendered_lines(layout, generator.make_truth(rng), rng), rng)
+        monkeypatch.setattr(tables, "_READINGS", {})
+        first = parse_document(lines_document("\n".join(lines)), source).model_dump()
+        remembered += bool(tables._READINGS)
+        assert parse_document(lines_document("\n".join(lines)), source).model_dump() == first, layout
+    assert remembered >= 10
