@@ -1,6 +1,7 @@
 """Same answers as a baseline checkout, function by function, for the parser's line work: `normalize` (one line at
 a time and a report's new lines together), `nfkc`, `compact`, the parser's line facts, `Memo.answers`, what the
-tokenizer makes of each line (`tokens._analyse`), the metadata reader and its name splitting, over many lines.
+tokenizer makes of each line (`tokens._analyse`), the metadata reader and its name splitting, over many lines;
+whether each document's repeated lines were collapsed (`tokens.collapsed_lines`).
 
     .venv/bin/python bench/lines_equivalence.py --baseline /work/base25 --n 40 --extra ../shared/corpus/real
 
@@ -207,6 +208,10 @@ def dump(inputs: Path, output: Path) -> None:
                 record("_split_places", metadata._split_places(normalized.compact(text)))
         normalized._NORMALIZED.clear()
         record("normalize (alone)", [normalized.normalize(line) for line in lines])
+        # Whether a crawler collapsed the repeated lines: of the document, and of it with its repeats dropped.
+        record("collapsed_lines", tokens.collapsed_lines(parse.Document(lines=list(lines))))
+        kept = [line for index, line in enumerate(lines) if not index or line.strip() != lines[index - 1].strip()]
+        record("collapsed_lines (repeats dropped)", tokens.collapsed_lines(parse.Document(lines=kept)))
     output.write_bytes(pickle.dumps(answers))
 
 

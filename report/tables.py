@@ -7,6 +7,7 @@ run that still does not fit is not guessed at: the row stays null and `problems`
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -168,6 +169,10 @@ def _cuts(digits: str, width: int, fixed: set[int], check: Check, partial: Check
     # cut: each needs a cell).
     following = [next(b for b in boundaries if b > position) for position in range(len(digits))]
     pendings = [sum(1 for b in boundaries if b > position) for position in range(len(digits))]
+    # A cell ending after `reach + cells before it` leaves fewer digits than cells still to fill: no reading lies
+    # beyond it, so it is not tried when the walk provably stays within the budget (`partial` is pure: asking
+    # it less changes nothing). Otherwise every prefix is walked, as the budget counts them.
+    reach = len(digits) - width + 1 if _walk_bound(digits, following) <= SEARCH_LIMIT else len(digits)
     found: list[tuple[int, ...]] = []
 
     def walk(position: int, cells: list[int]) -> None:
@@ -180,7 +185,7 @@ def _cuts(digits: str, width: int, fixed: set[int], check: Check, partial: Check
             return
         if len(cells) + pendings[position] > width:
             return
-        limit = min(following[position], position + _CELL_DIGITS)
+        limit = min(following[position], position + _CELL_DIGITS, reach + len(cells))
         for end in range(position + 1, limit + 1):
             if digits[position] == "0" and end > position + 1:
                 break
@@ -191,6 +196,19 @@ def _cuts(digits: str, width: int, fixed: set[int], check: Check, partial: Check
 
     walk(0, [])
     return found
+
+
+def _walk_bound(digits: str, following: list[int]) -> int:
+    """At least as many prefixes as `_cuts` walks, width and checks aside (they only cut the walk shorter): the
+    ways of cutting each prefix of `digits` into cells (`following`: the boundary each cell stops at)."""
+    if 2 ** len(digits) <= SEARCH_LIMIT:
+        return 2 ** len(digits)  # p digits can be cut in 2**(p-1) ways at most, and the empty prefix in one
+    ways = [1] + [0] * len(digits)  # ways[p]: the ways of cutting the first p digits
+    for position in range(len(digits)):
+        last = position + 1 if digits[position] == "0" else min(following[position], position + _CELL_DIGITS)
+        for end in range(position + 1, last + 1):
+            ways[end] += ways[position]
+    return sum(ways)
 
 
 class _TooMany(Exception):
@@ -247,15 +265,48 @@ def readings(
 
     Fewer numbers than cells: each number stood for several (a crawler that collapsed repeated lines) or
     holds several cells' digits fused together; more numbers than cells (and a relation to test): numbers
-    split over lines are joined. A row with one reading is read; with several it is not guessed."""
-    texts = [token.text for token in values]
+    split over lines are joined. A row with one reading is read; with several it is not guessed.
+
+    Remembered: a re-parse meets the same runs, whose search costs up to thousands of steps (each call gets a
+    list of its own)."""
+    run = tuple(values)  # tokens hash and compare in C (their kinds are str enums)
+    key = (run, width, check, collapsed, partial)
+    try:
+        remembered = _READINGS[key]
+    except KeyError:
+        pass
+    else:
+        return None if remembered is None else list(remembered)
     if not values or any(token.kind is not NUMBER or not token.text.isdigit() for token in values):
-        return None
+        found = None
+    else:
+        found = _search_readings([token.text for token in values], width, check, collapsed, partial)
+    if len(run) <= 2 * width and (found is None or len(found) <= _REMEMBERED_EACH):
+        if len(_READINGS) >= _REMEMBERED_RUNS:
+            _READINGS.clear()
+        _READINGS[key] = None if found is None else tuple(found)
+    return found
+
+
+# `readings` met before, by the run's tokens and what they were read for. At most `_REMEMBERED_RUNS` runs of at
+# most twice their width (longer ones are no reading), with at most `_REMEMBERED_EACH` readings each: more are
+# worked out again (a bound on the memory the memo holds; no real report seen has more than ten).
+_READINGS: dict[
+    tuple[tuple[Token, ...], int, Check | None, bool, Check | None], tuple[tuple[int, ...], ...] | None
+] = {}
+_REMEMBERED_RUNS = 1024
+_REMEMBERED_EACH = 100
+
+
+def _search_readings(
+    texts: list[str], width: int, check: Check | None, collapsed: bool, partial: Check | None
+) -> list[tuple[int, ...]] | None:
+    """`readings` of a run of whole numbers (`texts`: digits only), worked out."""
     if sum(map(len, texts)) > width * _CELL_DIGITS:
         return None  # more digits than the cells can hold
     accept = check or (lambda cells: True)
-    if len(values) > width:
-        if check is None or len(values) > 2 * width:
+    if len(texts) > width:
+        if check is None or len(texts) > 2 * width:
             return None
         return _joins(texts, width, accept)
     if collapsed:
@@ -272,7 +323,9 @@ def readings(
 
 
 def _digits_cell(number: int) -> Token:
-    return Token(NUMBER, str(number), Decimal(number))
+    """A recovered cell's token: its number an int when a cell can hold it, as the tokenizer's short numbers are
+    (`cell_value` takes an int as it is, and a row of ints is read at once), else a Decimal `cell_value` refuses."""
+    return Token(NUMBER, str(number), number if number <= MAX_CELL else Decimal(number))
 
 
 def _describe(values: Sequence[Token]) -> str:
@@ -371,7 +424,7 @@ def _read_damaged(
 
 def _recovered_note(where: str, values: Sequence[Token], cells: Sequence[int], reading: TableReading) -> None:
     how = "重复行被合并" if reading.collapsed else "数字粘连或被拆到多行"
-    shown = " ".join(str(cell) for cell in cells)
+    shown = " ".join(map(str, cells))
     reading.problems.append(f"{where}：原文数值为“{_describe(values)}”（{how}），按表内合计关系唯一还原为 {shown}")
 
 
@@ -384,12 +437,8 @@ REQUEST_RELATIONS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 
 def _relation_holds(rows: Mapping[str, Sequence[Cell]], left: Sequence[str], right: Sequence[str]) -> bool:
     """Whether sum(left rows) == sum(right rows) in every column; a blank cell holds nothing up."""
-    for column in range(REQUEST_WIDTH):
-        values = [rows[key][column] for key in (*left, *right)]
-        known = [value for value in values if value is not None]
-        if len(known) < len(values):
-            return False
-        if sum(known[: len(left)]) != sum(known[len(left) :]):
+    for cells in zip(*(rows[key] for key in (*left, *right)), strict=True):  # a column's cells at a time
+        if None in cells or sum(cells[: len(left)]) != sum(cells[len(left) :]):  # type: ignore[arg-type]
             return False
     return True
 
@@ -401,7 +450,7 @@ def _settle_requests(
     row of a relation is known; a recovered row that breaks a relation whose rows are all known is dropped."""
 
     def known(key: str) -> bool:
-        return all(cell is not None for cell in rows[key])
+        return None not in rows[key]  # cells are ints or None
 
     def fix(key: str, cells: tuple[int, ...]) -> None:
         rows[key] = list(cells)
@@ -473,8 +522,18 @@ def _lines_of_values(stream: Stream) -> list[tuple[list[Token], str]] | None:
     """Table 三's rows as whole lines, in order: each line's values fitted to the row width, with the label
     text the line itself carries ('' when its label was printed elsewhere). None unless there is exactly one
     such line per row (a lone number on a line of its own, such as a page number, aside)."""
+    # Each row's line holds `REQUEST_WIDTH` values at least (`fit` only trims a run): with fewer values than that
+    # for every row, or fewer lines holding that many, no line need be gathered (both told in C; the lines of the
+    # tokens are only worked out for the first test passed).
+    holds_value = list(map(VALUE_KINDS.__contains__, map(_KIND_OF, stream.tokens)))
+    if sum(holds_value) < len(REQUEST_KEYS) * REQUEST_WIDTH:
+        return None
+    blocks = stream.blocks
+    values_per_line = Counter(compress(blocks, holds_value))
+    if sum(map(REQUEST_WIDTH.__le__, values_per_line.values())) < len(REQUEST_KEYS):
+        return None
     lines: dict[int, tuple[list[Token], list[Token]]] = {}
-    for token, block in zip(stream.tokens, stream.blocks, strict=True):
+    for token, block in zip(stream.tokens, blocks, strict=True):
         if token.kind in (HEADING_KIND, BREAK):
             continue
         texts, values = lines.setdefault(block, ([], []))
@@ -501,13 +560,18 @@ def _requests_in_row_order(stream: Stream) -> dict[str, list[Token]] | None:
     if lines is None:
         return None
     anchors = 0
+    numbers: dict[str, list[int | Decimal | None]] = {}
     for (run, label), key in zip(lines, REQUEST_KEYS, strict=True):
-        if any(token.kind is PLACEHOLDER or (token.kind is NUMBER and token.number is None) for token in run):
-            return None
-        # A number no cell can hold is no reading to test the relations on (a Decimal of a million digits
-        # cannot even be added up).
-        if any(token.number is not None and not -MAX_CELL <= token.number <= MAX_CELL for token in run):
-            return None
+        row = numbers[key] = list(map(_NUMBER_OF, run))
+        # Ints only (the commonest row) are numbers a cell holds: only a number token's number is an int, and only
+        # when a cell can hold it (as `cell_value` takes it). The tests are for other rows.
+        if not _whole_numbers(row):
+            if any(token.kind is PLACEHOLDER or (token.kind is NUMBER and token.number is None) for token in run):
+                return None
+            # A number no cell can hold is no reading to test the relations on (a Decimal of a million digits
+            # cannot even be added up).
+            if any(token.number is not None and not -MAX_CELL <= token.number <= MAX_CELL for token in run):
+                return None
         if label:
             placed = _request_match(Segment([Token(TEXT, label)], run))
             if placed is not None and placed != key:
@@ -515,17 +579,14 @@ def _requests_in_row_order(stream: Stream) -> dict[str, list[Token]] | None:
             anchors += placed == key
     if anchors * 3 < len(REQUEST_KEYS):
         return None
-    by_key = {key: run for (run, _), key in zip(lines, REQUEST_KEYS, strict=True)}
     for left, right in REQUEST_RELATIONS:
-        for column in range(REQUEST_WIDTH):
-            cells = [by_key[key][column].number for key in (*left, *right)]
-            if any(cell is None for cell in cells):
+        # A column's cells of the relation's rows at a time (every row is `REQUEST_WIDTH` cells).
+        for cells in zip(*(numbers[key] for key in (*left, *right)), strict=True):
+            if None in cells:
                 continue
-            if sum(by_key[key][column].number or 0 for key in left) != sum(
-                by_key[key][column].number or 0 for key in right
-            ):
+            if sum(cells[: len(left)]) != sum(cells[len(left) :]):  # type: ignore[arg-type]  # no None, as tested
                 return None
-    return by_key
+    return {key: run for (run, _), key in zip(lines, REQUEST_KEYS, strict=True)}
 
 
 _NUMBER_OF = itemgetter(Token._fields.index("number"))
@@ -565,13 +626,17 @@ def read_requests(stream: Stream, reading: TableReading) -> dict[str, list[Cell]
     reading.problems.append(
         "三：行标签与数值分开排列（如 PDF 转换所致），按行序读取，与留在行内的标签及表内合计关系一致"
     )
-    return {
-        key: [
+    by_order: dict[str, list[Cell]] = {}
+    for key, run in in_order.items():
+        numbers = list(map(_NUMBER_OF, run))
+        if _whole_numbers(numbers):  # whole numbers only: nothing to record
+            by_order[key] = numbers  # type: ignore[assignment]  # ints, as just checked
+            continue
+        by_order[key] = [
             cell_value(token, path, reading, place)
             for token, path, place in zip(run, _REQUEST_PATHS[key], _REQUEST_PLACES[key], strict=True)
         ]
-        for key, run in in_order.items()
-    }
+    return by_order
 
 
 class _RequestPlan(NamedTuple):

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache, partial, reduce
 from itertools import chain, compress, count, islice, repeat
-from operator import iconcat, is_, itemgetter
+from operator import eq, iconcat, is_, itemgetter
 from typing import Any, NamedTuple
 
 from report.document import Document, Grid
@@ -293,17 +293,10 @@ def collapsed_lines(document: Document) -> bool:
     line repeats the one before it, not even the zeros of table 三."""
     if document.grids:
         return False
-    previous = None
-    single_values = 0
-    for line in document.lines:
-        text = line.strip()
-        if not text:
-            continue
-        if text == previous:
-            return False
-        previous = text
-        single_values += bool(_NUMBER.match(text))
-    return single_values >= _COLLAPSED_MIN_VALUES
+    texts = list(filter(None, map(str.strip, document.lines)))  # blank lines aside; each test below loops in C
+    if any(map(eq, texts, islice(texts, 1, None))):
+        return False
+    return len(list(filter(_NUMBER.match, texts))) >= _COLLAPSED_MIN_VALUES
 
 
 # Fewer one-number lines than this are not a table flattened one cell per line.

@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from report import normalized, tables, tokens
 from report.document import Document, Grid, TextLine, lines_document
 from report.labels import PAGE_FOOTER, heading_section, renumbered_section
+from report.model import REQUEST_KEYS, REQUEST_ROWS, Source
 from report.normalized import normalize
-from report.parse import _find_headings, _regions, _table_spans, _unfuse
+from report.parse import _find_headings, _regions, _table_spans, _unfuse, parse_document
 from report.tables import (
+    APPEAL_BLOCK_WIDTH,
     APPEAL_WIDTH,
+    DOCUMENT_WIDTH,
     REQUEST_WIDTH,
     TableReading,
     appeal_totals_hold,
+    last_appeal_block_holds,
     read_appeals,
     read_requests,
     readings,
@@ -293,3 +298,218 @@ def test_a_number_too_long_for_any_context_is_a_problem_not_an_error() -> None:
     assert rows is not None
     assert [cell for row in rows.values() for cell in row].count(None) == 1
     assert any("超出可以存储的范围" in problem for problem in reading.problems)
+
+
+@pytest.mark.parametrize(
+    ("values", "width", "check", "options"),
+    [
+        (["640020470"], REQUEST_WIDTH, row_total_holds, {}),
+        (["5", "3", "0", "1", "0", "9"], REQUEST_WIDTH, row_total_holds, {"collapsed": True}),
+        (["693665"], DOCUMENT_WIDTH, None, {}),
+        (["10203120001200000"], APPEAL_WIDTH, appeal_totals_hold, {"partial": last_appeal_block_holds}),
+        (["1" * 60], APPEAL_WIDTH, appeal_totals_hold, {"partial": last_appeal_block_holds}),  # too many to try
+        (["99"], REQUEST_WIDTH, row_total_holds, {}),
+        (["1", "1.5"], REQUEST_WIDTH, row_total_holds, {}),  # not whole numbers: no reading
+    ],
+)
+def test_remembered_readings_are_the_searched_ones_in_a_list_of_their_own(
+    monkeypatch: pytest.MonkeyPatch, values: list[str], width: int, check: Any, options: dict[str, Any]
+) -> None:
+    monkeypatch.setattr(tables, "_READINGS", {})
+    searched = readings(numbers(*values), width, check, **options)
+    assert tables._READINGS  # the answer was kept
+    remembered = readings(numbers(*values), width, check, **options)
+    assert remembered == searched
+    if searched is not None:
+        assert remembered is not searched
+        remembered.clear()  # a caller changing its list changes no later answer
+        assert readings(numbers(*values), width, check, **options) == searched
+
+
+def test_table_three_read_by_row_order_with_just_a_line_of_values_per_row() -> None:
+    # Every other row's label printed away from its values: the rows are read by their order, from exactly
+    # `REQUEST_WIDTH` values a row (the fewest that can be such a table).
+    zeros = " ".join(["0"] * REQUEST_WIDTH)
+    lines = [f"{REQUEST_ROWS[key]} {zeros}" if index % 2 == 0 else zeros for index, key in enumerate(REQUEST_KEYS)]
+    in_order = tables._requests_in_row_order(tokenize(lines_document("\n".join(lines)), {}))
+    assert in_order is not None
+    assert list(in_order) == list(REQUEST_KEYS)
+    assert all([token.number for token in run] == [0] * REQUEST_WIDTH for run in in_order.values())
+    for line, broken in ((-1, zeros[:-2]), (0, "1" + zeros[1:]), (1, "无" + zeros[1:])):
+        # a value short; a new request the balance (new + carried in = total + carried out) does not hold; text
+        kept, lines[line] = lines[line], broken
+        assert tables._requests_in_row_order(tokenize(lines_document("\n".join(lines)), {})) is None, broken
+        lines[line] = kept
+
+
+def _cuts_as_defined(
+    digits: str, width: int, fixed: set[int], check: Any, partial: Any, limit: int
+) -> list[tuple[int, ...]] | None:
+    """`tables._cuts` as first written (every prefix walked, `limit` walks at most): what the search must find,
+    None where it ran out."""
+    budget = [limit]
+    boundaries = sorted(fixed | {len(digits)})
+    following = [next(b for b in boundaries if b > position) for position in range(len(digits))]
+    pendings = [sum(1 for b in boundaries if b > position) for position in range(len(digits))]
+    found: list[tuple[int, ...]] = []
+
+    def walk(position: int, cells: list[int]) -> None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise tables._TooMany
+        if position == len(digits):
+            if len(cells) == width and check(cells):
+                found.append(tuple(cells))
+            return
+        if len(cells) + pendings[position] > width:
+            return
+        limit = min(following[position], position + tables._CELL_DIGITS)
+        for end in range(position + 1, limit + 1):
+            if digits[position] == "0" and end > position + 1:
+                break
+            cells.append(int(digits[position:end]))
+            if partial is None or partial(cells):
+                walk(end, cells)
+            cells.pop()
+
+    try:
+        walk(0, [])
+    except tables._TooMany:
+        return None
+    return found
+
+
+def _damaged_digits(width: int, rng: random.Random) -> tuple[str, set[int]]:
+    """A row's digits as a crawler fuses them (often a true row's, with its relations; else any digits, zeros
+    common), and the token boundaries among them."""
+    if rng.random() < 0.6:
+        cells = [rng.choice((0, 0, 0, rng.randrange(1, 10), rng.randrange(10, 400))) for _ in range(width)]
+        for start in range(0, width - width % APPEAL_BLOCK_WIDTH if width > REQUEST_WIDTH else 0, APPEAL_BLOCK_WIDTH):
+            cells[start + APPEAL_BLOCK_WIDTH - 1] = sum(cells[start : start + APPEAL_BLOCK_WIDTH - 1])
+        if width == REQUEST_WIDTH:
+            cells[-1] = sum(cells[:-1])
+        digits = "".join(map(str, cells))
+    else:
+        digits = "".join(rng.choice("0001123456789") for _ in range(rng.randrange(1, 2 * width + 3)))
+    fixed = {position for position in range(1, len(digits)) if rng.random() < 0.1}
+    return digits, fixed
+
+
+def test_damaged_row_search_finds_what_the_walk_of_every_prefix_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Widths 3 (no relation), 7 (table 三) and 15 (table 四, with and without its prefix check); budgets that run
+    # out, and ones the search provably stays within (then it skips prefixes that can lead to no reading).
+    rng = random.Random(15)
+    searches: list[tuple[int, Any, Any]] = [
+        (DOCUMENT_WIDTH, lambda cells: True, None),
+        (REQUEST_WIDTH, row_total_holds, None),
+        (APPEAL_WIDTH, appeal_totals_hold, last_appeal_block_holds),
+        (APPEAL_WIDTH, appeal_totals_hold, None),
+    ]
+    outcomes = {"ran out": 0, "none": 0, "one": 0, "several": 0, "within the budget": 0}
+    for _ in range(1000):
+        width, check, partial = rng.choice(searches)
+        digits, fixed = _damaged_digits(width, rng)
+        limit = rng.choice((60, 300, 2000, 10_000))
+        monkeypatch.setattr(tables, "SEARCH_LIMIT", limit)
+        expected = _cuts_as_defined(digits, width, fixed, check, partial, limit)
+        try:
+            found: list[tuple[int, ...]] | None = tables._cuts(digits, width, fixed, check, partial)
+        except tables._TooMany:
+            found = None
+        assert found == expected, (digits, width, sorted(fixed), partial, limit)
+        outcomes["ran out" if found is None else ("none", "one", "several")[min(len(found), 2)]] += 1
+        following = [min(b for b in (*fixed, len(digits)) if b > position) for position in range(len(digits))]
+        outcomes["within the budget"] += tables._walk_bound(digits, following) <= limit
+    assert min(outcomes.values()) >= 20, outcomes
+
+
+def _collapsed_as_defined(document: Document) -> bool:
+    """`tokens.collapsed_lines` as first written, a line at a time."""
+    if document.grids:
+        return False
+    previous = None
+    single_values = 0
+    for line in document.lines:
+        text = line.strip()
+        if not text:
+            continue
+        if text == previous:
+            return False
+        previous = text
+        single_values += bool(tokens._NUMBER.match(text))
+    return single_values >= tokens._COLLAPSED_MIN_VALUES
+
+
+def test_collapsed_lines_are_told_as_a_line_at_a_time() -> None:
+    # Generated text reports as they are, collapsed like `uniq` (blank lines dropped), and with blank lines and
+    # trailing spaces put back at random.
+    rng = random.Random(30)
+    answers = []
+    for _ in range(40):
+        layout = rng.choice(generator.TEXT_LAYOUTS)
+        rendered = generator.LAYOUTS[layout](generator.make_truth(rng), rng)
+        assert isinstance(rendered, str)
+        lines = rendered.splitlines()
+        nonblank = [line.strip() for line in lines if line.strip()]
+        collapsed = [line for index, line in enumerate(nonblank) if index == 0 or line != nonblank[index - 1]]
+        spaced = [line + rng.choice(("", " ", "\n", "\n \n")) for line in collapsed]
+        for variant in (lines, collapsed, "\n".join(spaced).splitlines(), collapsed[:25]):
+            document = lines_document("\n".join(variant))
+            answers.append(_collapsed_as_defined(document))
+            assert collapsed_lines(document) == answers[-1], (layout, variant[:40])
+    assert 20 <= answers.count(True) <= len(answers) - 20
+    for values in (tokens._COLLAPSED_MIN_VALUES - 1, tokens._COLLAPSED_MIN_VALUES):  # the fewest one-number lines
+        document = lines_document("\n".join(["标签", *(str(number % 2) for number in range(values))]))
+        assert collapsed_lines(document) == _collapsed_as_defined(document) == (values >= tokens._COLLAPSED_MIN_VALUES)
+
+
+def test_relations_hold_as_a_column_at_a_time() -> None:
+    # `_relation_holds` against its definition: every column adds up, and a blank cell holds nothing up.
+    rng = random.Random(3)
+    answers = []
+    for _ in range(400):
+        rows: dict[str, list[int | None]] = {key: [0] * REQUEST_WIDTH for key in REQUEST_KEYS}
+        for _ in range(rng.randrange(3)):  # a cell or two changed: a count, or a blank
+            rows[rng.choice(REQUEST_KEYS)][rng.randrange(REQUEST_WIDTH)] = rng.choice((1, 2, None))
+        for left, right in tables.REQUEST_RELATIONS:
+            columns = [[rows[key][column] for key in (*left, *right)] for column in range(REQUEST_WIDTH)]
+            holds = all(
+                None not in cells and sum(cells[: len(left)]) == sum(cells[len(left) :])  # type: ignore[arg-type]
+                for cells in columns
+            )
+            answers.append(holds)
+            assert tables._relation_holds(rows, left, right) == holds
+    assert 50 <= answers.count(True) <= len(answers) - 50
+
+
+@pytest.mark.parametrize("number", [0, 7, 10**18, tables.MAX_CELL, tables.MAX_CELL + 1, 10**19 - 1])
+def test_a_recovered_cell_is_read_as_a_cell_of_its_digits(number: int) -> None:
+    # An int where a cell holds it (a row of ints is read at once), else a Decimal `cell_value` refuses: what
+    # `cell_value` makes of it is what it makes of the same digits written in a cell.
+    token = tables._digits_cell(number)
+    assert (type(token.number) is int) == (number <= tables.MAX_CELL)
+    written = tokenize(lines_document(f"x {number}"), {}).tokens[-1]
+    recovered_reading, written_reading = TableReading(), TableReading()
+    value = tables.cell_value(token, "appeals.review.total", recovered_reading, "四")
+    assert value == tables.cell_value(written, "appeals.review.total", written_reading, "四")
+    assert value == (number if number <= tables.MAX_CELL else None)
+    assert (recovered_reading.invalid, recovered_reading.problems) == (
+        written_reading.invalid,
+        written_reading.problems,
+    )
+
+
+def test_damaged_reports_read_again_read_as_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Remembered readings change nothing: a damaged rendering parsed with none of its runs remembered, then again
+    # (its runs' readings remembered), reads the same.
+    source = Source(path="x.txt", sha256="0" * 64, format="txt")
+    rng = random.Random(44)
+    remembered = 0
+    for _ in range(40):
+        layout = rng.choice(generator.TEXT_LAYOUTS)
+        lines, _ = generator.damage(generator.rendered_lines(layout, generator.make_truth(rng), rng), rng)
+        monkeypatch.setattr(tables, "_READINGS", {})
+        first = parse_document(lines_document("\n".join(lines)), source).model_dump()
+        remembered += bool(tables._READINGS)
+        assert parse_document(lines_document("\n".join(lines)), source).model_dump() == first, layout
+    assert remembered >= 10
