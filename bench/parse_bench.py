@@ -5,7 +5,7 @@ and, for PDFs, next to pypdfium2's bare text extraction of the same files.
     .venv/bin/python bench/parse_bench.py --n 100 --layouts spaces,pdf --extra ../shared/corpus/real
 
 For every layout the generator renders N reports into a temporary folder (and --extra adds the report files
-of a folder, grouped by suffix as `real-pdf`, `real-txt` …). The measurements are interleaved: each round
+of a folder but its SOURCES.md, grouped by suffix as `real-pdf`, `real-txt` …). The measurements are interleaved: each round
 walks the files once and, file by file, times the floor (read the bytes and decode them: UTF-8/GB18030 text,
 or for docx/pdf just the bytes), the reader alone (`report.extract.extract`: bytes → lines and grids), the
 parse (`report.parse.parse_file`, reader included), the rules (`rules.evaluate` on that parse) and, for PDFs, the bare text extraction by pypdfium2 (every page's text, nothing else; when the
@@ -150,6 +150,10 @@ def ms(value: float) -> str:
     return f"{value * 1e3:.3f}"
 
 
+# The list of a corpus folder's files (../shared/corpus/real/SOURCES.md), not a report.
+SOURCES = "SOURCES.md"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=300, help="reports per layout")
@@ -189,7 +193,7 @@ def main() -> None:
         ]
         for extra in args.extra:
             for suffix in sorted(REPORT_SUFFIXES):
-                found = sorted(path for path in extra.iterdir() if path.suffix == suffix)
+                found = sorted(path for path in extra.iterdir() if path.suffix == suffix and path.name != SOURCES)
                 if found:
                     groups.append((f"real-{suffix[1:]}", lambda found=found: found))
         for name, make in groups:
