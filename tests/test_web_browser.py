@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import threading
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -192,6 +193,14 @@ def test_rule_page_chart_renders(browser: Any, site: str) -> None:
     screenshot(browser, "rule")
 
 
+def _finished_download(folder: Path, pattern: str) -> Path | None:
+    """The downloaded file once Chromium has finished it: a file can stand under the final name before it is whole
+    (CI once read one that was no zip yet), while Chromium writes into a `.crdownload` beside it."""
+    if any(folder.glob("*.crdownload")):
+        return None
+    return next((path for path in folder.glob(pattern) if zipfile.is_zipfile(path)), None)
+
+
 def test_export_downloads_a_valid_xlsx(browser: Any, site: str, downloads: Path) -> None:
     open_page(browser, site + "/?year=2023")
     screen = listed(browser)
@@ -199,8 +208,8 @@ def test_export_downloads_a_valid_xlsx(browser: Any, site: str, downloads: Path)
         if "xlsx" in link.text:
             link.click()
             break
-    done = wait_for(lambda: [p for p in downloads.glob("*.xlsx") if not p.name.endswith(".crdownload")], 20, "xlsx")
-    sheet = load_workbook(done[0]).active
+    done = wait_for(lambda: _finished_download(downloads, "*.xlsx"), 20, "xlsx")
+    sheet = load_workbook(done).active
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:2] == ("地区", "机关") and [row[1] for row in rows[1:]] == screen
