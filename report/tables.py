@@ -626,17 +626,18 @@ def read_requests(stream: Stream, reading: TableReading) -> dict[str, list[Cell]
     reading.problems.append(
         "三：行标签与数值分开排列（如 PDF 转换所致），按行序读取，与留在行内的标签及表内合计关系一致"
     )
-    by_order: dict[str, list[Cell]] = {}
-    for key, run in in_order.items():
-        numbers = list(map(_NUMBER_OF, run))
-        if _whole_numbers(numbers):  # whole numbers only: nothing to record
-            by_order[key] = numbers  # type: ignore[assignment]  # ints, as just checked
-            continue
-        by_order[key] = [
-            cell_value(token, path, reading, place)
-            for token, path, place in zip(run, _REQUEST_PATHS[key], _REQUEST_PLACES[key], strict=True)
-        ]
-    return by_order
+    return {key: _request_cells(key, run, reading) for key, run in in_order.items()}
+
+
+def _request_cells(key: str, run: Sequence[Token], reading: TableReading) -> list[Cell]:
+    """A table 三 row's cells from its run of `REQUEST_WIDTH` values."""
+    numbers = list(map(_NUMBER_OF, run))
+    if _whole_numbers(numbers):  # whole numbers only: nothing to record
+        return numbers  # type: ignore[return-value]  # ints, as just checked
+    return [
+        cell_value(token, path, reading, place)
+        for token, path, place in zip(run, _REQUEST_PATHS[key], _REQUEST_PLACES[key], strict=True)
+    ]
 
 
 class _RequestPlan(NamedTuple):
@@ -816,14 +817,7 @@ def _read_requests_by_label(tokens: list[Token], reading: TableReading) -> dict[
             else:
                 reading.problems.append(f"{where}：{reason}")
             continue
-        numbers = list(map(_NUMBER_OF, run))
-        if _whole_numbers(numbers):  # whole numbers only: nothing to record
-            rows[key] = numbers  # type: ignore[assignment]  # ints, as just checked
-            continue
-        rows[key] = [
-            cell_value(token, path, reading, place)
-            for token, path, place in zip(run, _REQUEST_PATHS[key], _REQUEST_PLACES[key], strict=True)
-        ]
+        rows[key] = _request_cells(key, run, reading)
     if open_rows or recovered:
         _settle_requests(rows, open_rows, recovered, reading)
     if plan.missing:
