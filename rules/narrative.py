@@ -154,9 +154,7 @@ def contradicts_table(report: Report, earlier: Sequence[Report], settings: RuleS
     asks, documents_read, carries = new_total is not None, active is not None, requests is not None
     # What the prose states depends on its text alone (and on which tables are there to compare with): worked out
     # once for a report's views.
-    statements, carried = derived(
-        report, (_prose_statements, asks, documents_read, carries), _prose_statements, asks, documents_read, carries
-    )
+    statements, carried = derived(report, _prose_statements, asks, documents_read, carries)
     for sentence, stated, appeals, documents in statements:
         if stated is not None and stated != new_total and ("new", stated) not in seen:
             seen.add(("new", stated))

@@ -54,11 +54,12 @@ def _sentence_text_of(views: _ProseViews) -> str:
     return views.sentence_text
 
 
-def derived(report: Report, key: Hashable, make: Callable[..., Derived], *arguments: Any) -> Derived:
-    """`make(sentence_text(report), *arguments)`, made once for the report's views and kept with them under `key`
-    (which says what `make` makes of the text with those arguments): a report judged again, or a copy of it, is
-    given what was made for it. What it gives is shared: callers only read it."""
+def derived(report: Report, make: Callable[..., Derived], *arguments: Hashable) -> Derived:
+    """`make(sentence_text(report), *arguments)`, made once for the report's views and kept with them under
+    (`make`, *`arguments`): a report judged again, or a copy of it, is given what was made for it. What it gives is
+    shared: callers only read it."""
     views = _views_of(report)
+    key = (make, *arguments)
     found = views.derived.get(key)
     if found is None:
         found = views.derived[key] = make(_sentence_text_of(views), *arguments)
